@@ -1,0 +1,65 @@
+/* Splits the boot command line into key=value words the workloads can query. */
+#include "cmdline.h"
+
+#include "kernel.h"
+
+#define CMDLINE_MAX 4096
+#define MAX_WORDS   64
+
+static char text_copy[CMDLINE_MAX];
+static struct { const char *key, *value; } words[MAX_WORDS];
+static unsigned nwords;
+
+bool cmdline_parse(const char *text, uint64_t len)
+{
+	if (len >= CMDLINE_MAX)
+		len = CMDLINE_MAX - 1;
+	memcpy(text_copy, text, len);
+	text_copy[len] = '\0';
+	nwords = 0;
+	for (char *p = text_copy; *p;) {
+		while (*p == ' ')
+			*p++ = '\0';
+		if (!*p)
+			break;
+		if (nwords == MAX_WORDS)
+			return false;
+		char *eq = NULL;
+		words[nwords].key = p;
+		words[nwords].value = "";
+		for (; *p && *p != ' '; p++)
+			if (*p == '=' && !eq)
+				eq = p;
+		if (eq) {
+			*eq = '\0';
+			words[nwords].value = eq + 1;
+		}
+		nwords++;
+	}
+	return true;
+}
+
+const char *cmdline_get(const char *key)
+{
+	for (unsigned i = nwords; i-- > 0;)   /* the last word wins */
+		if (strcmp(words[i].key, key) == 0)
+			return words[i].value;
+	return NULL;
+}
+
+uint64_t cmdline_get_u64(const char *key, uint64_t fallback)
+{
+	const char *v = cmdline_get(key);
+	uint64_t n = 0;
+
+	if (!v)
+		return fallback;
+	if (!*v)
+		panic("option %s= needs a number", key);
+	for (const char *p = v; *p; p++) {
+		if (*p < '0' || *p > '9' || n > (UINT64_MAX - 9) / 10)
+			panic("option %s=%s: not a decimal number", key, v);
+		n = n * 10 + (uint64_t)(*p - '0');
+	}
+	return n;
+}

@@ -1,0 +1,22 @@
+/* Guest side of the hypercall ABI (include/hatvm/abi.h). */
+#ifndef GUEST_HYPERCALL_H
+#define GUEST_HYPERCALL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hatvm/abi.h"
+
+/* Guest-physical address of a kernel-image, direct-map or identity address. */
+uint64_t kva_to_pa(const void *va);
+
+void hc_puts(const char *s, size_t len);
+void hc_exit(uint64_t status) __attribute__((noreturn));
+void hc_abort(const char *file, int line, const char *msg) __attribute__((noreturn));
+/* Returns the host's inject mask (invariants to corrupt now), 0 normally. */
+uint64_t hc_checkpoint(const char *label);
+void hc_trap(const struct hc_trap *trap) __attribute__((noreturn));
+/* Raw call: hands the host any GPA, valid or not (the badcall workload). */
+void hc_raw(uint16_t port, uint32_t arg_gpa);
+
+#endif

@@ -1,0 +1,27 @@
+/* Workloads: what the guest does after boot, chosen by workload=NAME. */
+#ifndef GUEST_WORKLOAD_H
+#define GUEST_WORKLOAD_H
+
+#include <stdbool.h>
+
+struct workload {
+	const char *name;
+	const char *summary;
+	bool needs_mm;                 /* run on the kernel's own address space */
+	int (*run)(void);              /* boot CPU; returns the exit status */
+	void (*ap)(unsigned cpu);      /* other CPUs, may be NULL */
+};
+
+/* The registry, NULL-terminated; the first entry is the default. */
+extern const struct workload *const workloads[];
+
+/* Boot-level workloads (workload_boot.c). */
+extern const struct workload workload_hello, workload_fault, workload_spin,
+	workload_triple, workload_badcall, workload_hole;
+
+/* CPUs other than the boot CPU that have finished their part. */
+void workload_ap_done(void);
+/* Waits until every other CPU called workload_ap_done(). */
+void workload_wait_aps(void);
+
+#endif

@@ -1,0 +1,34 @@
+/* The invariant catalogue: one table for guest ASSERTs, checker, injector, docs and tests. */
+#ifndef HATVM_INVARIANTS_H
+#define HATVM_INVARIANTS_H
+
+/* X(ID, "holds when ...") — the order fixes each ID's bit in inject masks. */
+#define HATVM_INVARIANTS(X) \
+	X(PT_PTP_RANGE,   "every present non-leaf entry points inside guest RAM") \
+	X(PT_PTP_OWNER,   "a non-leaf entry points at a page-table page of the next level owned by that address space") \
+	X(PT_RSVD,        "no reserved bit is set; PS only where the level allows it") \
+	X(PT_LARGE_ALIGN, "2 MiB / 1 GiB leaves have aligned frame numbers") \
+	X(PT_VALID_CNT,   "a table page's recorded valid count equals its present entries") \
+	X(PT_KERNEL_HALF, "the kernel half is identical in every address space and never user-accessible") \
+	X(RM_MISSING,     "every present leaf PTE mapping a managed page is on that page's mapping list") \
+	X(RM_STALE,       "every list entry / embedded mapping names a present PTE that maps this page") \
+	X(RM_EMBED,       "embedded => p_share == 0 and p_mapping names a table page; empty => no embed, no share") \
+	X(RM_SHARE,       "p_share equals the list length, >= 1 when not embedded") \
+	X(RM_LINKS,       "next->prev == self; the head's prev is NULL; no cycle") \
+	X(RM_PFN,         "every hment's pfn equals its page's") \
+	X(RM_DUP,         "no (table page, entry) pair appears twice") \
+	X(HS_BUCKET,      "every listed hment is in exactly the bucket its hash names") \
+	X(HS_ORPHAN,      "the hash holds nothing that is not on a page's list; its size equals the sum of p_share") \
+	X(RS_COUNT,       "the reserve count equals the reserve list's length; no reserved hment is in use") \
+	X(ST_FREE_ZERO,   "table pages on free lists are all zero and referenced by no table") \
+	X(ST_ACCOUNT,     "table pages owned by an address space equal those reachable from its top") \
+	X(LK_QUIESCENT,   "no mapping-list or hash lock is held at a checkpoint")
+
+enum invariant_id {
+#define HATVM_INV_ENUM(id, text) INV_##id,
+	HATVM_INVARIANTS(HATVM_INV_ENUM)
+#undef HATVM_INV_ENUM
+	INV_COUNT
+};
+
+#endif

@@ -1,0 +1,172 @@
+/* Command-line parsing for vmm: options, sizes, the guest command line. */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MEM     (256ull << 20)
+#define DEFAULT_TIMEOUT 60u
+#define MAX_TIMEOUT     86400u
+
+static const char usage_text[] =
+"Usage: vmm [OPTIONS] GUEST.ELF [-- GUEST COMMAND LINE...]\n"
+"\n"
+"Boot GUEST.ELF, an ELF64 x86-64 executable, in a KVM virtual machine that\n"
+"starts directly in 64-bit long mode, and serve its hypercalls.\n"
+"\n"
+"Options:\n"
+"  -m, --mem SIZE        guest RAM; K, M or G suffix (default 256M,\n"
+"                        4M to 3G)\n"
+"  -c, --cpus N          number of vCPUs, 1 to 64 (default 1)\n"
+"  -t, --timeout SECONDS stop the guest after SECONDS, exit status 4\n"
+"                        (default 60; 0 disables the watchdog)\n"
+"  -q, --quiet           print only guest output, errors and violations\n"
+"  -h, --help            print this help and exit\n"
+"  -V, --version         print the version and exit\n"
+"\n"
+"Words after `--' are joined by spaces and handed to the guest as its\n"
+"command line, e.g. `vmm guest.elf -- workload=random seed=7'.\n"
+"\n"
+"Exit status:\n"
+"  0  the guest finished cleanly\n"
+"  1  an invariant was violated\n"
+"  2  usage error or unusable guest image\n"
+"  3  the guest crashed (exception, triple fault, abort, bad hypercall,\n"
+"     access to a memory hole)\n"
+"  4  the watchdog timeout expired\n";
+
+static const struct option long_options[] = {
+	{ "mem",     required_argument, NULL, 'm' },
+	{ "cpus",    required_argument, NULL, 'c' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "quiet",   no_argument,       NULL, 'q' },
+	{ "help",    no_argument,       NULL, 'h' },
+	{ "version", no_argument,       NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+bool cli_parse_size(const char *text, uint64_t *bytes)
+{
+	char *end;
+	unsigned shift = 0;
+
+	if (text[0] < '0' || text[0] > '9')
+		return false;
+	errno = 0;
+	uint64_t value = strtoull(text, &end, 10);
+	if (errno != 0)
+		return false;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	default: break;
+	}
+	if (*end != '\0' || value > (UINT64_MAX >> shift))
+		return false;
+	*bytes = value << shift;
+	return true;
+}
+
+static bool parse_uint(const char *text, unsigned min, unsigned max, unsigned *out)
+{
+	char *end;
+
+	if (text[0] < '0' || text[0] > '9')
+		return false;
+	errno = 0;
+	unsigned long value = strtoul(text, &end, 10);
+	if (errno != 0 || *end != '\0' || value < min || value > max)
+		return false;
+	*out = (unsigned)value;
+	return true;
+}
+
+/* Joins argv[first..argc) with spaces; false when it does not fit. */
+static bool join_cmdline(int argc, char **argv, int first, char *dst, size_t size)
+{
+	size_t used = 0;
+
+	dst[0] = '\0';
+	for (int i = first; i < argc; i++) {
+		size_t len = strlen(argv[i]);
+		size_t need = len + (used ? 1 : 0);
+		if (need >= size - used)
+			return false;
+		if (used)
+			dst[used++] = ' ';
+		memcpy(dst + used, argv[i], len + 1);
+		used += len;
+	}
+	return true;
+}
+
+static enum cli_result usage_error(FILE *err, const char *fmt, const char *arg)
+{
+	fprintf(err, "vmm: ");
+	fprintf(err, fmt, arg);
+	fprintf(err, "\nTry 'vmm --help' for more information.\n");
+	return CLI_USAGE;
+}
+
+static enum cli_result parse_option(int c, struct vmm_options *opt, FILE *out, FILE *err)
+{
+	switch (c) {
+	case 'm':
+		if (!cli_parse_size(optarg, &opt->mem_size) ||
+		    opt->mem_size < GUEST_RAM_MIN || opt->mem_size > GUEST_RAM_MAX ||
+		    opt->mem_size % 4096)
+			return usage_error(err, "--mem '%s': expected a multiple of 4K from 4M to 3G", optarg);
+		return CLI_RUN;
+	case 'c':
+		if (!parse_uint(optarg, 1, BOOT_MAX_CPUS, &opt->cpus))
+			return usage_error(err, "--cpus '%s': expected a number from 1 to 64", optarg);
+		return CLI_RUN;
+	case 't':
+		if (!parse_uint(optarg, 0, MAX_TIMEOUT, &opt->timeout_s))
+			return usage_error(err, "--timeout '%s': expected seconds from 0 to 86400", optarg);
+		return CLI_RUN;
+	case 'q':
+		opt->quiet = true;
+		return CLI_RUN;
+	case 'h':
+		fputs(usage_text, out);
+		return CLI_DONE;
+	case 'V':
+		fprintf(out, "vmm (hatvm) %s\n", HATVM_VERSION);
+		return CLI_DONE;
+	default:
+		/* getopt_long has already said what was wrong */
+		fprintf(err, "Try 'vmm --help' for more information.\n");
+		return CLI_USAGE;
+	}
+}
+
+enum cli_result cli_parse(int argc, char **argv, struct vmm_options *opt,
+			  FILE *out, FILE *err)
+{
+	int c;
+
+	*opt = (struct vmm_options){
+		.mem_size = DEFAULT_MEM, .cpus = 1, .timeout_s = DEFAULT_TIMEOUT,
+	};
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+m:c:t:qhV", long_options, NULL)) != -1) {
+		enum cli_result r = parse_option(c, opt, out, err);
+		if (r != CLI_RUN)
+			return r;
+	}
+	if (optind >= argc)
+		return usage_error(err, "%s", "missing GUEST.ELF");
+	opt->image = argv[optind++];
+	if (optind < argc && strcmp(argv[optind], "--") == 0)
+		optind++;
+	else if (optind < argc)
+		return usage_error(err, "unexpected argument '%s' (guest arguments go after --)", argv[optind]);
+	if (!join_cmdline(argc, argv, optind, opt->cmdline, sizeof(opt->cmdline)))
+		return usage_error(err, "%s", "guest command line longer than 4095 bytes");
+	return CLI_RUN;
+}

@@ -1,0 +1,144 @@
+/* Hypercall handlers: console, exit, abort, checkpoint and trap reports. */
+#include "hypercall.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "exit_status.h"
+
+static const char *const call_names[HC_PORT_COUNT] = {
+	"puts", "exit", "abort", "checkpoint", "trap",
+};
+
+static const char *const vector_names[32] = {
+	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
+	"#BR bound range", "#UD invalid opcode", "#NM device not available",
+	"#DF double fault", "coprocessor overrun", "#TS invalid TSS",
+	"#NP segment not present", "#SS stack fault", "#GP general protection",
+	"#PF page fault", "reserved 15", "#MF x87 error", "#AC alignment check",
+	"#MC machine check", "#XM SIMD error", "#VE virtualization",
+	"#CP control protection", "reserved 22", "reserved 23", "reserved 24",
+	"reserved 25", "reserved 26", "reserved 27", "#HV hypervisor injection",
+	"#VC VMM communication", "#SX security", "reserved 31",
+};
+
+const char *hypercall_name(uint16_t port)
+{
+	if (port < HC_PORT_BASE || port >= HC_PORT_BASE + HC_PORT_COUNT)
+		return NULL;
+	return call_names[port - HC_PORT_BASE];
+}
+
+static void stop(struct hc_result *res, int status)
+{
+	res->verdict = HC_STOP;
+	res->status = status;
+}
+
+static void bad_call(const struct hc_sink *sink, struct hc_result *res, unsigned cpu,
+		     const char *call, const char *what, uint64_t value)
+{
+	fprintf(sink->diag, "vmm: vCPU %u: bad hypercall %s: %s 0x%" PRIx64 "\n",
+		cpu, call, what, value);
+	stop(res, VMM_EXIT_CRASH);
+}
+
+/* Copies a guest string into dst (NUL-terminated), replacing unprintable bytes. */
+static bool copy_string(const struct guest_mem *gm, uint64_t gpa, uint64_t len, char *dst)
+{
+	if (len > HC_MAX_STRING || !guest_mem_read(gm, gpa, dst, len))
+		return false;
+	dst[len] = '\0';
+	for (uint64_t i = 0; i < len; i++)
+		if (dst[i] < 0x20 || dst[i] > 0x7e)
+			dst[i] = '?';
+	return true;
+}
+
+static void do_puts(const struct guest_mem *gm, unsigned cpu, const struct hc_puts *a,
+		    const struct hc_sink *sink, struct hc_result *res)
+{
+	if (a->len > HC_MAX_PUTS)
+		return bad_call(sink, res, cpu, "puts", "length", a->len);
+	const void *buf = guest_mem_ptr(gm, a->buf, a->len);
+	if (!buf)
+		return bad_call(sink, res, cpu, "puts", "buffer outside RAM at", a->buf);
+	fwrite(buf, 1, a->len, sink->console);
+	fflush(sink->console);
+}
+
+static void do_exit(unsigned cpu, const struct hc_exit *a, const struct hc_sink *sink,
+		    struct hc_result *res)
+{
+	if (a->status == 0)
+		return stop(res, VMM_EXIT_OK);
+	fprintf(sink->diag, "vmm: vCPU %u: guest exited with failure status %" PRIu64 "\n",
+		cpu, a->status);
+	stop(res, VMM_EXIT_CRASH);
+}
+
+static void do_abort(const struct guest_mem *gm, unsigned cpu, const struct hc_abort *a,
+		     const struct hc_sink *sink, struct hc_result *res)
+{
+	char file[HC_MAX_STRING + 1], msg[HC_MAX_STRING + 1];
+
+	if (!copy_string(gm, a->file, a->file_len, file))
+		return bad_call(sink, res, cpu, "abort", "file name outside RAM or too long at", a->file);
+	if (!copy_string(gm, a->msg, a->msg_len, msg))
+		return bad_call(sink, res, cpu, "abort", "message outside RAM or too long at", a->msg);
+	fprintf(sink->diag, "vmm: vCPU %u: guest abort at %s:%" PRIu64 ": %s\n",
+		cpu, file, a->line, msg);
+	stop(res, VMM_EXIT_CRASH);
+}
+
+static void do_checkpoint(const struct guest_mem *gm, unsigned cpu, const struct hc_checkpoint *a,
+			  const struct hc_sink *sink, struct hc_result *res)
+{
+	if (!copy_string(gm, a->label, a->label_len, res->label))
+		return bad_call(sink, res, cpu, "checkpoint", "label outside RAM or too long at", a->label);
+	res->verdict = HC_CHECKPOINT;
+}
+
+static void do_trap(unsigned cpu, const struct hc_trap *a, const struct hc_sink *sink,
+		    struct hc_result *res)
+{
+	const char *name = a->vector < 32 ? vector_names[a->vector] : "external interrupt";
+
+	fprintf(sink->diag,
+		"vmm: vCPU %u: guest exception vector %" PRIu64 " (%s), error code 0x%" PRIx64
+		", RIP 0x%016" PRIx64 ", RSP 0x%016" PRIx64 ", CR2 0x%016" PRIx64 "\n",
+		cpu, a->vector, name, a->error_code, a->rip, a->rsp, a->cr2);
+	stop(res, VMM_EXIT_CRASH);
+}
+
+static const size_t arg_sizes[HC_PORT_COUNT] = {
+	sizeof(struct hc_puts), sizeof(struct hc_exit), sizeof(struct hc_abort),
+	sizeof(struct hc_checkpoint), sizeof(struct hc_trap),
+};
+
+void hypercall_handle(const struct guest_mem *gm, unsigned cpu, const struct hc_call *call,
+		      const struct hc_sink *sink, struct hc_result *res)
+{
+	const char *name = hypercall_name(call->port);
+	union {
+		struct hc_puts puts; struct hc_exit exit; struct hc_abort abort;
+		struct hc_checkpoint checkpoint; struct hc_trap trap;
+	} arg;
+
+	memset(res, 0, sizeof(*res));
+	if (!name)
+		return bad_call(sink, res, cpu, "(none)", "unknown I/O port", call->port);
+	if (!call->out || call->size != 4 || call->count != 1)
+		return bad_call(sink, res, cpu, name, "not a single 32-bit OUT; access size", call->size);
+	unsigned n = call->port - HC_PORT_BASE;
+	res->arg_gpa = call->value;
+	if (!guest_mem_read(gm, call->value, &arg, arg_sizes[n]))
+		return bad_call(sink, res, cpu, name, "argument struct outside RAM at", call->value);
+	switch (call->port) {
+	case HC_PORT_PUTS:       return do_puts(gm, cpu, &arg.puts, sink, res);
+	case HC_PORT_EXIT:       return do_exit(cpu, &arg.exit, sink, res);
+	case HC_PORT_ABORT:      return do_abort(gm, cpu, &arg.abort, sink, res);
+	case HC_PORT_CHECKPOINT: return do_checkpoint(gm, cpu, &arg.checkpoint, sink, res);
+	default:                 return do_trap(cpu, &arg.trap, sink, res);
+	}
+}

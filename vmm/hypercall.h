@@ -1,0 +1,47 @@
+/* Hypercall dispatch: copy the guest's argument struct once, validate, act. */
+#ifndef VMM_HYPERCALL_H
+#define VMM_HYPERCALL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "guest_mem.h"
+#include "hatvm/abi.h"
+
+/* One port access as KVM_EXIT_IO describes it. */
+struct hc_call {
+	uint16_t port;
+	bool out;          /* guest wrote to the port */
+	uint8_t size;      /* bytes per access */
+	uint32_t count;    /* accesses (string I/O) */
+	uint32_t value;    /* the first access's data */
+};
+
+enum hc_verdict {
+	HC_RESUME,         /* done: run the guest on */
+	HC_CHECKPOINT,     /* pause every vCPU and check; then resume */
+	HC_STOP,           /* stop the VM with `status` */
+};
+
+struct hc_result {
+	enum hc_verdict verdict;
+	int status;                      /* vmm exit status for HC_STOP */
+	uint64_t arg_gpa;                /* where the argument struct is */
+	char label[HC_MAX_STRING + 1];   /* HC_CHECKPOINT: the label, printable */
+};
+
+/* Where hypercalls write: the guest's console and the VMM's diagnostics. */
+struct hc_sink {
+	FILE *console;
+	FILE *diag;
+};
+
+/* Handles one port access by `cpu`; diagnostics name the call and the bad value. */
+void hypercall_handle(const struct guest_mem *gm, unsigned cpu, const struct hc_call *call,
+		      const struct hc_sink *sink, struct hc_result *res);
+
+/* Human name of a hypercall port, or NULL when the port is not one. */
+const char *hypercall_name(uint16_t port);
+
+#endif

@@ -1,0 +1,490 @@
+/* VM and vCPU set-up on the KVM API, the per-vCPU run loop, exits, pausing and the watchdog. */
+#include "kvm_run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <linux/kvm.h>
+
+#include "boot_x86_64.h"
+#include "exit_status.h"
+#include "hatvm/layout.h"
+#include "hypercall.h"
+#include "regs_dump.h"
+
+#define KVM_TSS_GPA   0xfffbd000ull   /* 3 pages in the 32-bit hole, never RAM */
+#define CPUID_ENTRIES 256
+#define KICK_SIGNAL   SIGUSR1
+
+struct vcpu {
+	struct vm *vm;
+	unsigned index;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+};
+
+struct vm {
+	const struct vmm_options *opt;
+	const struct guest_mem *gm;
+	const struct vm_hooks *hooks;
+	uint64_t entry;
+	int kvm_fd, fd;
+	size_t run_size;
+	struct kvm_cpuid2 *cpuid;
+	unsigned ncpus;
+	struct vcpu vcpus[BOOT_MAX_CPUS];
+
+	pthread_barrier_t start;
+	pthread_mutex_t output_lock;   /* console and diagnostics, whole lines */
+	pthread_mutex_t lock;          /* everything below */
+	pthread_cond_t cond;
+	bool stopping;
+	int status;
+	unsigned finished;             /* vCPU threads that have returned */
+	unsigned parked;               /* vCPUs waiting out someone's checkpoint */
+	int pause_owner;               /* vCPU running a checkpoint, or -1 */
+	unsigned violations;
+};
+
+static void kick_handler(int sig)
+{
+	(void)sig;   /* only here to make KVM_RUN return EINTR */
+}
+
+static int kvm_fail(const char *what)
+{
+	fprintf(stderr, "vmm: %s: %s\n", what, strerror(errno));
+	return -1;
+}
+
+static int ioctl_retry(int fd, unsigned long req, void *arg)
+{
+	int rc;
+
+	do
+		rc = ioctl(fd, req, arg);
+	while (rc < 0 && (errno == EINTR || errno == EAGAIN));
+	return rc;
+}
+
+/* Opens /dev/kvm and checks the API version and the capabilities we rely on. */
+static int kvm_open(struct vm *vm)
+{
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0)
+		return kvm_fail("/dev/kvm (is KVM available and accessible?)");
+	int version = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (version != KVM_API_VERSION) {
+		fprintf(stderr, "vmm: KVM API version %d, need %d\n", version, KVM_API_VERSION);
+		return -1;
+	}
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY) <= 0) {
+		fprintf(stderr, "vmm: KVM lacks KVM_CAP_USER_MEMORY\n");
+		return -1;
+	}
+	int size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (size < (int)sizeof(struct kvm_run))
+		return kvm_fail("KVM_GET_VCPU_MMAP_SIZE");
+	vm->run_size = (size_t)size;
+	return 0;
+}
+
+static int cpuid_fetch(struct vm *vm)
+{
+	vm->cpuid = calloc(1, sizeof(*vm->cpuid) + CPUID_ENTRIES * sizeof(vm->cpuid->entries[0]));
+	if (!vm->cpuid)
+		return kvm_fail("cpuid buffer");
+	vm->cpuid->nent = CPUID_ENTRIES;
+	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, vm->cpuid) < 0)
+		return kvm_fail("KVM_GET_SUPPORTED_CPUID");
+	return 0;
+}
+
+static int vm_create(struct vm *vm)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = 0, .guest_phys_addr = 0, .memory_size = vm->gm->size,
+		.userspace_addr = (uintptr_t)vm->gm->base,
+	};
+
+	if (kvm_open(vm) || cpuid_fetch(vm))
+		return -1;
+	vm->fd = ioctl_retry(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->fd < 0)
+		return kvm_fail("KVM_CREATE_VM");
+	if (ioctl(vm->fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_GPA) < 0)
+		return kvm_fail("KVM_SET_TSS_ADDR");
+	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		return kvm_fail("KVM_SET_USER_MEMORY_REGION");
+	return 0;
+}
+
+static int vcpu_create(struct vm *vm, unsigned index)
+{
+	struct vcpu *v = &vm->vcpus[index];
+
+	v->vm = vm;
+	v->index = index;
+	v->fd = ioctl(vm->fd, KVM_CREATE_VCPU, (unsigned long)index);
+	if (v->fd < 0)
+		return kvm_fail("KVM_CREATE_VCPU");
+	v->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (v->run == MAP_FAILED) {
+		v->run = NULL;
+		return kvm_fail("mmap of kvm_run");
+	}
+	return 0;
+}
+
+/* Makes every vCPU but `self` leave KVM_RUN soon; caller holds vm->lock. */
+static void kick_others(struct vm *vm, int self)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		if ((int)i == self)
+			continue;
+		/* immediate_exit covers a vCPU that is about to enter KVM_RUN */
+		__atomic_store_n(&vm->vcpus[i].run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+		pthread_kill(vm->vcpus[i].thread, KICK_SIGNAL);
+	}
+}
+
+/* Ends the run with `status` unless an earlier stop already decided it. */
+static void vm_stop(struct vm *vm, int self, int status)
+{
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->stopping) {
+		vm->stopping = true;
+		vm->status = status;
+		kick_others(vm, self);
+	}
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+static void vcpu_fail(struct vcpu *v, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Reports why this vCPU failed, dumps its registers and stops the VM. */
+static void vcpu_fail(struct vcpu *v, int status, const char *fmt, ...)
+{
+	char reason[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&v->vm->output_lock);
+	fprintf(stderr, "vmm: vCPU %u: %s\n", v->index, reason);
+	regs_dump(v->fd, v->index, reason, stderr);
+	pthread_mutex_unlock(&v->vm->output_lock);
+	vm_stop(v->vm, (int)v->index, status);
+}
+
+/* Loads CPUID, long-mode registers and (vCPU 0) the TSC rate; runs on the vCPU's thread. */
+static int vcpu_setup(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	if (ioctl(v->fd, KVM_SET_CPUID2, vm->cpuid) < 0)
+		return kvm_fail("KVM_SET_CPUID2");
+	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
+		return kvm_fail("KVM_GET_SREGS");
+	boot_sregs(&sregs);
+	if (ioctl(v->fd, KVM_SET_SREGS, &sregs) < 0)
+		return kvm_fail("KVM_SET_SREGS");
+	boot_regs(&regs, vm->entry, v->index);
+	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0)
+		return kvm_fail("KVM_SET_REGS");
+	if (v->index == 0) {
+		int khz = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
+		boot_set_tsc_khz(vm->gm, khz > 0 ? (uint64_t)khz : 0);
+	}
+	return 0;
+}
+
+/*
+ * Waits while another vCPU runs a checkpoint. Returns true when the VM is
+ * stopping and this vCPU should leave its loop.
+ */
+static bool vcpu_park(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	bool stop;
+
+	pthread_mutex_lock(&vm->lock);
+	while (!vm->stopping && vm->pause_owner >= 0 && vm->pause_owner != (int)v->index) {
+		vm->parked++;
+		pthread_cond_broadcast(&vm->cond);
+		pthread_cond_wait(&vm->cond, &vm->lock);
+		vm->parked--;
+	}
+	stop = vm->stopping;
+	pthread_mutex_unlock(&vm->lock);
+	return stop;
+}
+
+static void run_check(struct vm *vm, const char *label, int cpu, uint64_t arg_gpa)
+{
+	if (!vm->hooks || !vm->hooks->check) {
+		if (!vm->opt->quiet && cpu >= 0)
+			fprintf(stderr, "vmm: checkpoint '%s' (vCPU %d)\n", label, cpu);
+		return;
+	}
+	vm->violations += vm->hooks->check(vm->hooks->ctx, label, cpu, arg_gpa);
+}
+
+/* Pauses every other vCPU, runs the checker, resumes them. */
+static void vcpu_checkpoint(struct vcpu *v, const char *label, uint64_t arg_gpa)
+{
+	struct vm *vm = v->vm;
+
+	pthread_mutex_lock(&vm->lock);
+	while (!vm->stopping && vm->pause_owner >= 0) {
+		/* someone else's checkpoint first: count as paused meanwhile */
+		vm->parked++;
+		pthread_cond_broadcast(&vm->cond);
+		pthread_cond_wait(&vm->cond, &vm->lock);
+		vm->parked--;
+	}
+	if (vm->stopping) {
+		pthread_mutex_unlock(&vm->lock);
+		return;
+	}
+	vm->pause_owner = (int)v->index;
+	kick_others(vm, (int)v->index);
+	while (!vm->stopping && vm->parked + vm->finished < vm->ncpus - 1)
+		pthread_cond_wait(&vm->cond, &vm->lock);
+	pthread_mutex_lock(&vm->output_lock);
+	if (!vm->stopping)
+		run_check(vm, label, (int)v->index, arg_gpa);
+	pthread_mutex_unlock(&vm->output_lock);
+	vm->pause_owner = -1;
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+static void handle_hypercall(struct vcpu *v, bool *done)
+{
+	struct vm *vm = v->vm;
+	struct kvm_run *run = v->run;
+	struct hc_call call = {
+		.port = run->io.port, .out = run->io.direction == KVM_EXIT_IO_OUT,
+		.size = run->io.size, .count = run->io.count,
+	};
+	struct hc_sink sink = { .console = stdout, .diag = stderr };
+	struct hc_result res;
+
+	if (run->io.size <= sizeof(call.value) && run->io.data_offset <= vm->run_size - 4)
+		memcpy(&call.value, (uint8_t *)run + run->io.data_offset, run->io.size);
+	pthread_mutex_lock(&vm->output_lock);
+	hypercall_handle(vm->gm, v->index, &call, &sink, &res);
+	pthread_mutex_unlock(&vm->output_lock);
+	if (res.verdict == HC_CHECKPOINT) {
+		vcpu_checkpoint(v, res.label, res.arg_gpa);
+	} else if (res.verdict == HC_STOP) {
+		if (res.status == VMM_EXIT_CRASH && call.port != HC_PORT_EXIT)
+			vcpu_fail(v, res.status, "stopped by the %s hypercall (port 0x%x)",
+				  hypercall_name(call.port) ? hypercall_name(call.port) : "unknown",
+				  call.port);
+		else
+			vm_stop(vm, (int)v->index, res.status);
+		*done = true;
+	}
+}
+
+/* Handles one exit from KVM_RUN; sets *done when this vCPU is finished. */
+static void handle_exit(struct vcpu *v, bool *done)
+{
+	struct kvm_run *run = v->run;
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		return handle_hypercall(v, done);
+	case KVM_EXIT_HLT:
+		*done = true;   /* no interrupts ever arrive: a halted vCPU is finished */
+		return;
+	case KVM_EXIT_INTR:
+		return;
+	case KVM_EXIT_MMIO:
+		vcpu_fail(v, VMM_EXIT_CRASH, "guest %s %u bytes at GPA 0x%llx: a hole, no RAM there",
+			  run->mmio.is_write ? "wrote" : "read", run->mmio.len,
+			  (unsigned long long)run->mmio.phys_addr);
+		break;
+	case KVM_EXIT_SHUTDOWN:
+		vcpu_fail(v, VMM_EXIT_CRASH, "triple fault (KVM_EXIT_SHUTDOWN)");
+		break;
+	case KVM_EXIT_FAIL_ENTRY:
+		vcpu_fail(v, VMM_EXIT_CRASH, "VM entry failed (KVM_EXIT_FAIL_ENTRY), hardware reason 0x%llx",
+			  (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		vcpu_fail(v, VMM_EXIT_CRASH, "KVM internal error (KVM_EXIT_INTERNAL_ERROR), suberror %u",
+			  run->internal.suberror);
+		break;
+	default:
+		vcpu_fail(v, VMM_EXIT_CRASH, "unhandled exit reason %u", run->exit_reason);
+		break;
+	}
+	*done = true;
+}
+
+static void vcpu_loop(struct vcpu *v)
+{
+	bool done = false;
+
+	while (!done && !vcpu_park(v)) {
+		int rc = ioctl(v->fd, KVM_RUN, 0);
+		/* clear before the next vcpu_park(), which re-reads the flags it guards */
+		__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+		if (rc < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (rc < 0) {
+			vcpu_fail(v, VMM_EXIT_CRASH, "KVM_RUN failed: %s", strerror(errno));
+			return;
+		}
+		handle_exit(v, &done);
+	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct vm *vm = v->vm;
+	int setup = vcpu_setup(v);
+
+	pthread_barrier_wait(&vm->start);
+	if (setup)
+		vm_stop(vm, (int)v->index, VMM_EXIT_CRASH);
+	else
+		vcpu_loop(v);
+	pthread_mutex_lock(&vm->lock);
+	bool timed_out = vm->stopping && vm->status == VMM_EXIT_TIMEOUT;
+	pthread_mutex_unlock(&vm->lock);
+	if (timed_out) {
+		pthread_mutex_lock(&vm->output_lock);
+		regs_dump(v->fd, v->index, "stopped by the watchdog", stderr);
+		pthread_mutex_unlock(&vm->output_lock);
+	}
+	pthread_mutex_lock(&vm->lock);
+	vm->finished++;
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+	return NULL;
+}
+
+static void install_kick_handler(void)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(KICK_SIGNAL, &sa, NULL);   /* no SA_RESTART: KVM_RUN must return */
+}
+
+/* Waits until every vCPU thread returned, or the watchdog fires. */
+static void wait_for_vcpus(struct vm *vm)
+{
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += vm->opt->timeout_s;
+	pthread_mutex_lock(&vm->lock);
+	while (vm->finished < vm->ncpus) {
+		if (vm->opt->timeout_s == 0 || vm->stopping) {
+			pthread_cond_wait(&vm->cond, &vm->lock);
+			continue;
+		}
+		if (pthread_cond_timedwait(&vm->cond, &vm->lock, &deadline) == ETIMEDOUT &&
+		    !vm->stopping) {
+			fprintf(stderr, "vmm: timeout: the guest ran for more than %u s\n",
+				vm->opt->timeout_s);
+			vm->stopping = true;
+			vm->status = VMM_EXIT_TIMEOUT;
+			kick_others(vm, -1);
+		}
+	}
+	pthread_mutex_unlock(&vm->lock);
+}
+
+static void start_vcpus(struct vm *vm, unsigned *started)
+{
+	for (*started = 0; *started < vm->ncpus; (*started)++) {
+		struct vcpu *v = &vm->vcpus[*started];
+		if (pthread_create(&v->thread, NULL, vcpu_thread, v) != 0) {
+			/* the threads already started wait at the barrier forever */
+			fprintf(stderr, "vmm: cannot start vCPU %u thread\n", *started);
+			_exit(VMM_EXIT_CRASH);
+		}
+	}
+}
+
+static void vm_destroy(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		if (vm->vcpus[i].run)
+			munmap(vm->vcpus[i].run, vm->run_size);
+		if (vm->vcpus[i].fd >= 0)
+			close(vm->vcpus[i].fd);
+	}
+	if (vm->fd >= 0)
+		close(vm->fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	free(vm->cpuid);
+	pthread_barrier_destroy(&vm->start);
+	pthread_mutex_destroy(&vm->lock);
+	pthread_mutex_destroy(&vm->output_lock);
+	pthread_cond_destroy(&vm->cond);
+}
+
+/* The final status: a clean finish becomes 1 when the checker found violations. */
+static int final_status(struct vm *vm)
+{
+	int status = vm->stopping ? vm->status : VMM_EXIT_OK;
+
+	run_check(vm, "exit", -1, 0);
+	return vm->violations && status == VMM_EXIT_OK ? VMM_EXIT_VIOLATION : status;
+}
+
+int vm_run(const struct vmm_options *opt, const struct guest_mem *gm,
+	   const struct elf_image *img, const struct vm_hooks *hooks)
+{
+	static struct vm vm;   /* large (64 vCPUs); one VM per process */
+	unsigned started = 0;
+	int status = VMM_EXIT_USAGE;   /* until KVM is set up: cannot run at all */
+
+	vm = (struct vm){ .opt = opt, .gm = gm, .hooks = hooks, .entry = img->entry,
+			  .ncpus = opt->cpus, .pause_owner = -1, .kvm_fd = -1, .fd = -1 };
+	for (unsigned i = 0; i < BOOT_MAX_CPUS; i++)
+		vm.vcpus[i].fd = -1;
+	pthread_mutex_init(&vm.lock, NULL);
+	pthread_mutex_init(&vm.output_lock, NULL);
+	pthread_cond_init(&vm.cond, NULL);
+	pthread_barrier_init(&vm.start, NULL, vm.ncpus);
+	install_kick_handler();
+	if (vm_create(&vm) == 0) {
+		unsigned i;
+		for (i = 0; i < vm.ncpus && vcpu_create(&vm, i) == 0; i++)
+			;
+		if (i == vm.ncpus) {
+			start_vcpus(&vm, &started);
+			wait_for_vcpus(&vm);
+			status = final_status(&vm);
+		}
+	}
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(vm.vcpus[i].thread, NULL);
+	vm_destroy(&vm);
+	return status;
+}

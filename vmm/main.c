@@ -1,0 +1,55 @@
+/* vmm: boot an ELF64 guest on KVM and serve it until it stops. */
+#include <stdio.h>
+#include <string.h>
+
+#include "boot_x86_64.h"
+#include "cli.h"
+#include "elf_load.h"
+#include "exit_status.h"
+#include "guest_mem.h"
+#include "hatvm/layout.h"
+#include "kvm_run.h"
+
+/* Maps RAM, loads the image and writes the boot structures; 0 or an exit status. */
+static int prepare_guest(const struct vmm_options *opt, struct guest_mem *gm,
+			 struct elf_image *img)
+{
+	char err[512];
+	struct boot_params params = { .cpus = opt->cpus, .cmdline = opt->cmdline };
+	int rc = guest_mem_map(gm, opt->mem_size);
+
+	if (rc) {
+		fprintf(stderr, "vmm: cannot map %llu bytes of guest RAM: %s\n",
+			(unsigned long long)opt->mem_size, strerror(-rc));
+		return VMM_EXIT_USAGE;
+	}
+	if (elf_load(opt->image, gm->base, gm->size, BOOT_RESERVED_END, img, err, sizeof(err))) {
+		fprintf(stderr, "vmm: %s\n", err);
+		return VMM_EXIT_USAGE;
+	}
+	if (boot_build(gm, img, &params, err, sizeof(err))) {
+		fprintf(stderr, "vmm: %s: %s\n", opt->image, err);
+		return VMM_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct vmm_options opt;
+	struct guest_mem gm = { 0 };
+	struct elf_image img;
+	int status;
+
+	switch (cli_parse(argc, argv, &opt, stdout, stderr)) {
+	case CLI_DONE:  return VMM_EXIT_OK;
+	case CLI_USAGE: return VMM_EXIT_USAGE;
+	case CLI_RUN:   break;
+	}
+	status = prepare_guest(&opt, &gm, &img);
+	if (status == 0)
+		status = vm_run(&opt, &gm, &img, NULL);
+	guest_mem_unmap(&gm);
+	fflush(stdout);
+	return status;
+}
