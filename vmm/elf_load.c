@@ -144,6 +144,16 @@ static const char *type_name(unsigned type)
 	}
 }
 
+static int check_phdr_bounds(const struct load_ctx *c, uint64_t phoff, size_t phnum)
+{
+	uint64_t bytes, end;
+	if (__builtin_mul_overflow((uint64_t)phnum, sizeof(Elf64_Phdr), &bytes) ||
+	    __builtin_add_overflow(phoff, bytes, &end) || end > c->size)
+		return fail(c, "program header table (e_phoff 0x%" PRIx64 ", %zu entries) "
+			    "extends past end of file (%zu bytes)", phoff, phnum, c->size);
+	return 0;
+}
+
 /* Checks the ELF header and the program header table's bounds; *phnum on success. */
 static int check_ehdr(struct load_ctx *c, Elf *e, size_t *phnum)
 {
@@ -158,15 +168,17 @@ static int check_ehdr(struct load_ctx *c, Elf *e, size_t *phnum)
 		return fail(c, "e_machine %u is not EM_X86_64", eh.e_machine);
 	if (eh.e_phentsize != sizeof(Elf64_Phdr))
 		return fail(c, "e_phentsize %u is not %zu", eh.e_phentsize, sizeof(Elf64_Phdr));
+	if (eh.e_phnum == 0)
+		return fail(c, "no program headers (e_phnum 0)");
+	/* Before libelf looks: it reports an out-of-file table only as "invalid data". */
+	if (eh.e_phnum != PN_XNUM && check_phdr_bounds(c, eh.e_phoff, eh.e_phnum))
+		return -1;
 	if (elf_getphdrnum(e, phnum) != 0)
 		return fail(c, "cannot count program headers: %s", elf_errmsg(-1));
 	if (*phnum < 1)
-		return fail(c, "no program headers (e_phnum 0)");
-	uint64_t bytes, end;
-	if (__builtin_mul_overflow((uint64_t)*phnum, sizeof(Elf64_Phdr), &bytes) ||
-	    __builtin_add_overflow(eh.e_phoff, bytes, &end) || end > c->size)
-		return fail(c, "program header table (e_phoff 0x%" PRIx64 ", %zu entries) "
-			    "extends past end of file (%zu bytes)", eh.e_phoff, *phnum, c->size);
+		return fail(c, "no program headers (extended count 0)");
+	if (check_phdr_bounds(c, eh.e_phoff, *phnum))
+		return -1;
 	c->img->entry = eh.e_entry;
 	return 0;
 }

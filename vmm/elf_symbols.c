@@ -188,7 +188,7 @@ static int read_symtab(const struct sym_ctx *c, Elf *e, Elf_Scn *scn, size_t shn
 			    "Elf64_Sym", sh.sh_entsize, sh.sh_size);
 	if (sh.sh_size / sizeof(Elf64_Sym) > INT32_MAX)
 		return fail(c, ".symtab has too many symbols");
-	size_t strsz;
+	size_t strsz = 0;
 	if (copy_strtab(c, e, &sh, shnum, syms, &strsz))
 		return -1;
 	return copy_entries(c, d, sh.sh_size / sizeof(Elf64_Sym), strsz, syms);
