@@ -70,22 +70,46 @@ static int check_bounds(const struct sym_ctx *c, size_t idx, const GElf_Shdr *sh
 	return 0;
 }
 
+static int check_shdr_bounds(const struct sym_ctx *c, uint64_t shoff, uint64_t shnum)
+{
+	uint64_t bytes, end;
+	if (__builtin_mul_overflow(shnum, sizeof(Elf64_Shdr), &bytes) ||
+	    __builtin_add_overflow(shoff, bytes, &end) || end > c->size)
+		return fail(c, "section header table (e_shoff 0x%" PRIx64 ", %" PRIu64 " entries) "
+			    "extends past end of file (%zu bytes)", shoff, shnum, c->size);
+	return 0;
+}
+
+/*
+ * Checks the section header table from the raw header first: libelf quietly
+ * reports zero sections for some broken tables, which would look like "no
+ * symbols" instead of an error. *shnum is 0 when there are no sections.
+ */
 static int check_shdr_table(const struct sym_ctx *c, Elf *e, size_t *shnum)
 {
 	GElf_Ehdr eh;
+	*shnum = 0;
 	if (!gelf_getehdr(e, &eh))
 		return fail(c, "cannot read the ELF header: %s", elf_errmsg(-1));
-	if (elf_getshdrnum(e, shnum) != 0)
-		return fail(c, "cannot count section headers: %s", elf_errmsg(-1));
-	if (*shnum == 0)
+	if (eh.e_shoff == 0)
 		return 0;
-	uint64_t bytes, end;
 	if (eh.e_shentsize != sizeof(Elf64_Shdr))
 		return fail(c, "e_shentsize %u is not %zu", eh.e_shentsize, sizeof(Elf64_Shdr));
-	if (__builtin_mul_overflow((uint64_t)*shnum, sizeof(Elf64_Shdr), &bytes) ||
-	    __builtin_add_overflow(eh.e_shoff, bytes, &end) || end > c->size)
-		return fail(c, "section header table (e_shoff 0x%" PRIx64 ", %zu entries) extends "
-			    "past end of file", eh.e_shoff, *shnum);
+	uint64_t count = eh.e_shnum;
+	if (count == 0) {
+		/* Extended numbering: section 0's sh_size holds the count. */
+		Elf64_Shdr sh0;
+		if (check_shdr_bounds(c, eh.e_shoff, 1))
+			return -1;
+		memcpy(&sh0, c->data + eh.e_shoff, sizeof(sh0));
+		count = sh0.sh_size;
+	}
+	if (check_shdr_bounds(c, eh.e_shoff, count))
+		return -1;
+	size_t n;
+	if (elf_getshdrnum(e, &n) != 0 || n != count)
+		return fail(c, "libelf cannot read the section header table: %s", elf_errmsg(-1));
+	*shnum = n;
 	return 0;
 }
 
@@ -107,14 +131,10 @@ static int find_symtab(const struct sym_ctx *c, Elf *e, Elf_Scn **symscn)
 	return 0;
 }
 
-/* Returns the symbol table's data, checked against its header, or NULL. */
-static Elf_Data *table_data(const struct sym_ctx *c, Elf_Scn *scn, GElf_Shdr *sh)
+/* Returns a section's data, checked against its header SH, or NULL. */
+static Elf_Data *table_data(const struct sym_ctx *c, Elf_Scn *scn, const GElf_Shdr *sh)
 {
 	size_t idx = elf_ndxscn(scn);
-	if (!gelf_getshdr(scn, sh)) {
-		fail(c, "cannot read section header %zu: %s", idx, elf_errmsg(-1));
-		return NULL;
-	}
 	if (check_bounds(c, idx, sh))
 		return NULL;
 	Elf_Data *d = elf_getdata(scn, NULL);
@@ -139,7 +159,8 @@ static int copy_strtab(const struct sym_ctx *c, Elf *e, const GElf_Shdr *symsh, 
 	syms->names = malloc(d->d_size + 1);
 	if (!syms->names)
 		return fail(c, "out of memory for %zu bytes of symbol names", d->d_size);
-	memcpy(syms->names, d->d_buf, d->d_size);
+	if (d->d_size > 0)
+		memcpy(syms->names, d->d_buf, d->d_size);
 	syms->names[d->d_size] = '\0';
 	*strsz = d->d_size;
 	return 0;
@@ -180,14 +201,16 @@ static int read_symtab(const struct sym_ctx *c, Elf *e, Elf_Scn *scn, size_t shn
 		       struct elf_symbols *syms)
 {
 	GElf_Shdr sh;
-	Elf_Data *d = table_data(c, scn, &sh);
-	if (!d)
-		return -1;
+	if (!gelf_getshdr(scn, &sh))
+		return fail(c, "cannot read the .symtab header: %s", elf_errmsg(-1));
 	if (sh.sh_entsize != sizeof(Elf64_Sym) || sh.sh_size % sizeof(Elf64_Sym) != 0)
 		return fail(c, ".symtab sh_entsize %" PRIu64 " / sh_size %" PRIu64 " do not fit "
 			    "Elf64_Sym", sh.sh_entsize, sh.sh_size);
 	if (sh.sh_size / sizeof(Elf64_Sym) > INT32_MAX)
 		return fail(c, ".symtab has too many symbols");
+	Elf_Data *d = table_data(c, scn, &sh);
+	if (!d)
+		return -1;
 	size_t strsz = 0;
 	if (copy_strtab(c, e, &sh, shnum, syms, &strsz))
 		return -1;
@@ -201,10 +224,11 @@ static int read_symbols(const struct sym_ctx *c, struct elf_symbols *syms)
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return fail(c, "libelf: %s", elf_errmsg(-1));
 	Elf *e = elf_memory((char *)c->data, c->size);
-	if (!e || elf_kind(e) != ELF_K_ELF) {
-		fail(c, "libelf cannot parse the file: %s", elf_errmsg(-1));
+	if (!e)
+		return fail(c, "libelf cannot parse the file: %s", elf_errmsg(-1));
+	if (elf_kind(e) != ELF_K_ELF) {
 		elf_end(e);
-		return -1;
+		return fail(c, "libelf does not recognise the file as ELF");
 	}
 	size_t shnum = 0;
 	Elf_Scn *scn = NULL;

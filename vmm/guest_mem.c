@@ -11,6 +11,8 @@ int guest_mem_map(struct guest_mem *gm, uint64_t size)
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
+	/* fewer, larger host and EPT faults when the guest first touches RAM */
+	madvise(p, size, MADV_HUGEPAGE);
 	gm->base = p;
 	gm->size = size;
 	return 0;

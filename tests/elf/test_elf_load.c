@@ -377,6 +377,7 @@ END_TEST
 static void symbol_image(struct eb_image *img)
 {
 	valid_image(img);
+	eb_add_sym(img, (struct eb_sym){ .name = "extern_thing", .undefined = true });
 	eb_add_sym(img, (struct eb_sym){ .name = "hat_pages", .value = 0xffffffff80204000,
 					 .size = 0x40 });
 	eb_add_sym(img, (struct eb_sym){ .name = "counter", .value = 0x1111, .size = 4,
@@ -384,7 +385,6 @@ static void symbol_image(struct eb_image *img)
 	eb_add_sym(img, (struct eb_sym){ .name = "counter", .value = 0x2222, .size = 8 });
 	eb_add_sym(img, (struct eb_sym){ .name = "only_local", .value = 0x3333, .size = 2,
 					 .local = true });
-	eb_add_sym(img, (struct eb_sym){ .name = "extern_thing", .undefined = true });
 }
 
 static struct elf_symbols *open_ok(const char *path)
@@ -476,7 +476,7 @@ START_TEST(test_symbols_garbage)
 }
 END_TEST
 
-enum patch_base { AT_EHDR, AT_SHDR1, AT_SHDR2, AT_SYM1, AT_STRTAB_END };
+enum patch_base { AT_EHDR, AT_SHDR1, AT_SHDR2, AT_SYM2, AT_STRTAB_END };
 
 /* Overwrite WIDTH bytes of a valid symbol image with VALUE (little-endian). */
 struct sym_patch {
@@ -485,7 +485,7 @@ struct sym_patch {
 	size_t field;
 	size_t width;
 	uint64_t value;
-	const char *phrase;   /* "" when either libelf or our check may catch it */
+	const char *phrase;
 };
 
 #define SH(f) offsetof(Elf64_Shdr, f), sizeof(((Elf64_Shdr *)0)->f)
@@ -494,18 +494,19 @@ struct sym_patch {
 static const struct sym_patch sym_patches[] = {
 	{ "symtab_offset", AT_SHDR1, SH(sh_offset), 0xffffff0000, "past end of file" },
 	{ "symtab_offset_wrap", AT_SHDR1, SH(sh_offset), UINT64_MAX - 4, "past end of file" },
-	{ "symtab_size", AT_SHDR1, SH(sh_size), 0x100000, "past end of file" },
+	{ "symtab_size", AT_SHDR1, SH(sh_size), 24 * 0x10000, "past end of file" },
 	{ "symtab_entsize", AT_SHDR1, SH(sh_entsize), 16, "sh_entsize" },
 	{ "symtab_size_ragged", AT_SHDR1, SH(sh_size), 5 * 24 + 7, "sh_entsize" },
 	{ "symtab_link_range", AT_SHDR1, SH(sh_link), 9, "sh_link 9" },
 	{ "symtab_link_self", AT_SHDR1, SH(sh_link), 1, "sh_link 1" },
-	{ "symtab_nobits", AT_SHDR1, SH(sh_type), SHT_NOBITS, "" },
+	{ "strtab_nobits", AT_SHDR2, SH(sh_type), SHT_NOBITS, "sh_link 2" },
 	{ "strtab_offset", AT_SHDR2, SH(sh_offset), 0xffffff0000, "past end of file" },
-	{ "st_name", AT_SYM1, offsetof(Elf64_Sym, st_name), 4, 0xffff, "outside .strtab" },
+	{ "st_name", AT_SYM2, offsetof(Elf64_Sym, st_name), 4, 0xffff, "outside .strtab" },
 	{ "strtab_unterminated", AT_STRTAB_END, 0, 1, 'x', "outside .strtab" },
-	{ "shoff", AT_EHDR, EH(e_shoff), 0xfffffffff0, "" },
-	{ "shentsize", AT_EHDR, EH(e_shentsize), 32, "" },
-	{ "shnum", AT_EHDR, EH(e_shnum), 5000, "" },
+	{ "shoff", AT_EHDR, EH(e_shoff), 0xfffffffff0, "section header table" },
+	{ "shoff_wrap", AT_EHDR, EH(e_shoff), UINT64_MAX - 16, "section header table" },
+	{ "shentsize", AT_EHDR, EH(e_shentsize), 32, "e_shentsize 32" },
+	{ "shnum", AT_EHDR, EH(e_shnum), 5000, "section header table" },
 };
 
 static uint64_t patch_offset(const struct eb_image *eb, const struct sym_patch *p)
@@ -514,7 +515,7 @@ static uint64_t patch_offset(const struct eb_image *eb, const struct sym_patch *
 	case AT_EHDR: return p->field;
 	case AT_SHDR1: return eb->out_shoff + sizeof(Elf64_Shdr) + p->field;
 	case AT_SHDR2: return eb->out_shoff + 2 * sizeof(Elf64_Shdr) + p->field;
-	case AT_SYM1: return eb->out_symtab_off + sizeof(Elf64_Sym) + p->field;
+	case AT_SYM2: return eb->out_symtab_off + 2 * sizeof(Elf64_Sym) + p->field;
 	case AT_STRTAB_END: return eb->out_strtab_off + eb->out_strtab_size - 1;
 	}
 	return 0;
@@ -534,6 +535,10 @@ START_TEST(test_symbols_corrupt)
 }
 END_TEST
 
+#ifndef FUZZ_ITERS
+#define FUZZ_ITERS 2000
+#endif
+
 static uint64_t xorshift(uint64_t *s)
 {
 	*s ^= *s << 13;
@@ -542,13 +547,18 @@ static uint64_t xorshift(uint64_t *s)
 	return *s;
 }
 
-static void mutate(uint8_t *buf, size_t len, uint64_t *seed)
+/* Damages 1-4 bytes, mostly in the headers and symbol sections: the rest is padding. */
+static void mutate(uint8_t *buf, size_t len, const struct eb_image *eb, uint64_t *seed)
 {
 	static const uint8_t interesting[] = { 0, 1, 0x7f, 0x80, 0xff };
+	size_t hdrs = EB_PHDR_AT + eb->nphdr * sizeof(Elf64_Phdr);
+	size_t syms = eb->out_strtab_off;
 	int flips = 1 + (int)(xorshift(seed) % 4);
 	for (int k = 0; k < flips; k++) {
-		size_t at = xorshift(seed) % len;
 		uint64_t r = xorshift(seed);
+		size_t at = r % 3 == 0 ? (r / 3) % hdrs
+			  : r % 3 == 1 ? syms + (r / 3) % (len - syms) : (r / 3) % len;
+		r = xorshift(seed);
 		buf[at] = r & 1 ? (uint8_t)(r >> 8) : interesting[(r >> 8) % sizeof(interesting)];
 	}
 }
@@ -567,9 +577,9 @@ START_TEST(test_fuzz_no_crash)
 	ck_assert(fd >= 0 && read(fd, orig, len) == (ssize_t)len);
 	close(fd);
 	uint64_t seed = 0x9e3779b97f4a7c15ull;
-	for (int iter = 0; iter < 2000; iter++) {
+	for (int iter = 0; iter < FUZZ_ITERS; iter++) {
 		memcpy(buf, orig, len);
-		mutate(buf, len, &seed);
+		mutate(buf, len, &eb, &seed);
 		write_bytes(path, buf, len);
 		struct elf_image img;
 		if (elf_load(path, ram, RAM_SIZE, LOAD_MIN, &img, err, sizeof(err)) != 0)

@@ -1,0 +1,13 @@
+/* Timing helpers shared by the benchmarks. */
+#ifndef BENCH_UTIL_H
+#define BENCH_UTIL_H
+
+#include <stddef.h>
+
+/* Seconds of wall time to run argv to completion (output discarded); exits on failure. */
+double bench_time_command(const char *const argv[]);
+/* Median of n values (sorts them in place). */
+double bench_median(double *v, size_t n);
+double bench_now(void);
+
+#endif

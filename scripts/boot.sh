@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Sets up and builds hatvm, then boots the default guest workload with host checks.
+# Extra arguments go to vmm before the image, e.g. scripts/boot.sh --cpus 2
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+scripts/setup.sh build
+exec build/vmm/vmm "$@" build/guest/guest.elf
