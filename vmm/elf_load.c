@@ -154,33 +154,45 @@ static int check_phdr_bounds(const struct load_ctx *c, uint64_t phoff, size_t ph
 	return 0;
 }
 
-/* Checks the ELF header and the program header table's bounds; *phnum on success. */
-static int check_ehdr(struct load_ctx *c, Elf *e, size_t *phnum)
+/* With e_phnum == PN_XNUM the count is in section 0, which must then exist. */
+static int check_xnum_source(const struct load_ctx *c, const GElf_Ehdr *eh)
 {
-	GElf_Ehdr eh;
-	if (!gelf_getehdr(e, &eh))
-		return fail(c, "cannot read the ELF header: %s", elf_errmsg(-1));
-	if (eh.e_version != EV_CURRENT)
-		return fail(c, "e_version %u is not EV_CURRENT", eh.e_version);
-	if (eh.e_type != ET_EXEC)
-		return fail(c, "e_type %s (%u) is not ET_EXEC", type_name(eh.e_type), eh.e_type);
-	if (eh.e_machine != EM_X86_64)
-		return fail(c, "e_machine %u is not EM_X86_64", eh.e_machine);
-	if (eh.e_phentsize != sizeof(Elf64_Phdr))
-		return fail(c, "e_phentsize %u is not %zu", eh.e_phentsize, sizeof(Elf64_Phdr));
-	if (eh.e_phnum == 0)
+	uint64_t end;
+	if (eh->e_shoff == 0 || eh->e_shentsize != sizeof(Elf64_Shdr) ||
+	    __builtin_add_overflow(eh->e_shoff, sizeof(Elf64_Shdr), &end) || end > c->size)
+		return fail(c, "e_phnum is PN_XNUM but there is no section 0 to hold the "
+			    "program header count");
+	return 0;
+}
+
+static int check_ehdr(const struct load_ctx *c, const GElf_Ehdr *eh)
+{
+	if (eh->e_version != EV_CURRENT)
+		return fail(c, "e_version %u is not EV_CURRENT", eh->e_version);
+	if (eh->e_type != ET_EXEC)
+		return fail(c, "e_type %s (%u) is not ET_EXEC", type_name(eh->e_type), eh->e_type);
+	if (eh->e_machine != EM_X86_64)
+		return fail(c, "e_machine %u is not EM_X86_64", eh->e_machine);
+	if (eh->e_phentsize != sizeof(Elf64_Phdr))
+		return fail(c, "e_phentsize %u is not %zu", eh->e_phentsize, sizeof(Elf64_Phdr));
+	return 0;
+}
+
+/* Sets *phnum once the whole program header table is known to lie in the file. */
+static int count_phdrs(const struct load_ctx *c, Elf *e, const GElf_Ehdr *eh, size_t *phnum)
+{
+	if (eh->e_phnum == 0)
 		return fail(c, "no program headers (e_phnum 0)");
 	/* Before libelf looks: it reports an out-of-file table only as "invalid data". */
-	if (eh.e_phnum != PN_XNUM && check_phdr_bounds(c, eh.e_phoff, eh.e_phnum))
+	if (eh->e_phnum != PN_XNUM && check_phdr_bounds(c, eh->e_phoff, eh->e_phnum))
+		return -1;
+	if (eh->e_phnum == PN_XNUM && check_xnum_source(c, eh))
 		return -1;
 	if (elf_getphdrnum(e, phnum) != 0)
 		return fail(c, "cannot count program headers: %s", elf_errmsg(-1));
 	if (*phnum < 1)
 		return fail(c, "no program headers (extended count 0)");
-	if (check_phdr_bounds(c, eh.e_phoff, *phnum))
-		return -1;
-	c->img->entry = eh.e_entry;
-	return 0;
+	return check_phdr_bounds(c, eh->e_phoff, *phnum);
 }
 
 static int check_seg_file(const struct load_ctx *c, size_t i, const GElf_Phdr *ph)
@@ -321,6 +333,19 @@ static void copy_segments(const struct load_ctx *c, uint8_t *ram)
 	}
 }
 
+/* Header and per-segment checks: the part that needs the libelf handle. */
+static int validate_elf(struct load_ctx *c, Elf *e)
+{
+	GElf_Ehdr eh;
+	size_t phnum = 0;
+	if (!gelf_getehdr(e, &eh))
+		return fail(c, "cannot read the ELF header: %s", elf_errmsg(-1));
+	if (check_ehdr(c, &eh) || count_phdrs(c, e, &eh, &phnum) || collect_loads(c, e, phnum))
+		return -1;
+	c->img->entry = eh.e_entry;
+	return 0;
+}
+
 static int validate(struct load_ctx *c)
 {
 	if (check_ident(c))
@@ -330,16 +355,11 @@ static int validate(struct load_ctx *c)
 	Elf *e = elf_memory((char *)c->data, c->size);
 	if (!e)
 		return fail(c, "libelf cannot parse the file: %s", elf_errmsg(-1));
-	size_t phnum = 0;
-	int rc = check_ehdr(c, e, &phnum);
-	if (rc == 0)
-		rc = collect_loads(c, e, phnum);
+	int rc = validate_elf(c, e);
 	elf_end(e);
-	if (rc == 0)
-		rc = check_overlaps(c);
-	if (rc == 0)
-		rc = check_entry(c);
-	return rc;
+	if (rc || check_overlaps(c) || check_entry(c))
+		return -1;
+	return 0;
 }
 
 int elf_load(const char *path, uint8_t *ram, uint64_t ram_size, uint64_t load_min,

@@ -62,8 +62,6 @@ static int check_ident(const struct sym_ctx *c)
 static int check_bounds(const struct sym_ctx *c, size_t idx, const GElf_Shdr *sh)
 {
 	uint64_t end;
-	if (sh->sh_type == SHT_NOBITS)
-		return fail(c, "section %zu: symbol data is SHT_NOBITS", idx);
 	if (__builtin_add_overflow(sh->sh_offset, sh->sh_size, &end) || end > c->size)
 		return fail(c, "section %zu (sh_offset 0x%" PRIx64 "+0x%" PRIx64 ") extends past "
 			    "end of file (%zu bytes)", idx, sh->sh_offset, sh->sh_size, c->size);
@@ -206,11 +204,11 @@ static int read_symtab(const struct sym_ctx *c, Elf *e, Elf_Scn *scn, size_t shn
 	if (sh.sh_entsize != sizeof(Elf64_Sym) || sh.sh_size % sizeof(Elf64_Sym) != 0)
 		return fail(c, ".symtab sh_entsize %" PRIu64 " / sh_size %" PRIu64 " do not fit "
 			    "Elf64_Sym", sh.sh_entsize, sh.sh_size);
-	if (sh.sh_size / sizeof(Elf64_Sym) > INT32_MAX)
-		return fail(c, ".symtab has too many symbols");
 	Elf_Data *d = table_data(c, scn, &sh);
 	if (!d)
 		return -1;
+	if (sh.sh_size / sizeof(Elf64_Sym) > INT32_MAX)   /* gelf_getsym takes an int */
+		return fail(c, ".symtab has too many symbols");
 	size_t strsz = 0;
 	if (copy_strtab(c, e, &sh, shnum, syms, &strsz))
 		return -1;

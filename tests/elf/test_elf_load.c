@@ -32,7 +32,7 @@
 enum { SEG_TEXT, SEG_DATA, SEG_BSS, SEG_STACK };
 
 static const char *vmm_path;             /* argv[1]; NULL skips the vmm cases */
-static char tmp_dir[PATH_MAX];
+static char tmp_dir[256];            /* short, so every case path fits PATH_MAX */
 static uint8_t text[256], data[100];
 
 /* Looked up by name in this test's own binary. */
@@ -180,6 +180,7 @@ TWEAK(et_rel, img->ehdr.e_type = ET_REL)
 TWEAK(machine, img->ehdr.e_machine = EM_386)
 TWEAK(phentsize, img->ehdr.e_phentsize = 32)
 TWEAK(phnum_zero, img->ehdr.e_phnum = 0)
+TWEAK(phnum_xnum, img->ehdr.e_phnum = PN_XNUM)
 TWEAK(phoff_eof, img->ehdr.e_phoff = 0x100000)
 TWEAK(phoff_wrap, img->ehdr.e_phoff = UINT64_MAX - 8)
 TWEAK(phnum_eof, img->ehdr.e_phnum = 60000)
@@ -266,6 +267,7 @@ static const struct defect defects[] = {
 	T(machine, "e_machine 3 is not EM_X86_64"),
 	T(phentsize, "e_phentsize 32"),
 	T(phnum_zero, "no program headers"),
+	T(phnum_xnum, "PN_XNUM"),
 	T(phoff_eof, "program header table"),
 	T(phoff_wrap, "program header table"),
 	T(phnum_eof, "program header table"),
@@ -635,7 +637,11 @@ int main(int argc, char **argv)
 	if (!vmm_path)
 		printf("no vmm path given: skipping the vmm exit-status cases\n");
 	const char *tmp = getenv("TMPDIR");
-	snprintf(tmp_dir, sizeof(tmp_dir), "%s/hatvm-elf-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	int n = snprintf(tmp_dir, sizeof(tmp_dir), "%s/hatvm-elf-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (n < 0 || (size_t)n >= sizeof(tmp_dir)) {
+		fprintf(stderr, "TMPDIR is too long\n");
+		return 1;
+	}
 	if (!mkdtemp(tmp_dir)) {
 		perror("mkdtemp");
 		return 1;

@@ -1,0 +1,52 @@
+/* x86-64 instructions the MM needs: INVLPG, CR2/CR3, PAUSE, RDTSC. Guest only. */
+#ifndef GUEST_ARCH_X86_H
+#define GUEST_ARCH_X86_H
+
+#ifdef HATVM_HOSTED
+#error "arch_x86.h is guest-only; the hosted seam stubs these in platform_hosted.c"
+#endif
+
+#include <stdint.h>
+
+/* Drops this CPU's TLB entry for va (and, on Intel, all paging-structure caches). */
+static inline void x86_invlpg(uint64_t va)
+{
+	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+}
+
+static inline uint64_t x86_read_cr3(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mov %%cr3, %0" : "=r"(v));
+	return v;
+}
+
+/* Loads a new top-level table; flushes every non-global TLB entry. */
+static inline void x86_write_cr3(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
+}
+
+static inline uint64_t x86_read_cr2(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mov %%cr2, %0" : "=r"(v));
+	return v;
+}
+
+static inline void x86_pause(void)
+{
+	__asm__ volatile("pause" : : : "memory");
+}
+
+static inline uint64_t x86_rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+#endif

@@ -1,0 +1,153 @@
+/* The MM core's platform seam: physical memory access, TLB, CR3, spinlocks; guest or hosted (HATVM_HOSTED). */
+#ifndef GUEST_MM_PLATFORM_H
+#define GUEST_MM_PLATFORM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hatvm/mm_structs.h"
+#include "kernel.h"
+#include "mm_assert.h"
+
+#ifdef HATVM_HOSTED
+
+/*
+ * Hosted (unit tests): RAM is an arena in the test process; a PA is an
+ * offset into it. TLB and CR3 operations only count and record
+ * (tests/mm/platform_hosted.c).
+ */
+extern uint8_t *mm_hosted_ram;
+extern uint64_t mm_hosted_ram_size;
+
+void mm_tlb_flush_page(uint64_t va);
+void mm_tlb_flush_all(void);
+void mm_load_cr3(uint64_t pa);
+uint64_t mm_read_cr3(void);
+void mm_boot_install_pml4e(unsigned index, uint64_t entry);
+
+/* Kernel pointer to physical address pa (any PA of RAM). */
+static inline void *pa_to_kva(uint64_t pa)
+{
+	return mm_hosted_ram + pa;
+}
+
+/* Physical address of a pointer pa_to_kva() returned. */
+static inline uint64_t mm_kva_to_pa(const void *kva)
+{
+	return (uint64_t)((const uint8_t *)kva - mm_hosted_ram);
+}
+
+/* Pointer for writing RAM before the direct map exists. */
+static inline void *mm_boot_ptr(uint64_t pa)
+{
+	return pa_to_kva(pa);
+}
+
+static inline void mm_cpu_relax(void)
+{
+}
+
+#else /* the guest */
+
+#include "arch_x86.h"
+
+/* Kernel pointer to physical address pa: the direct map (live once hat_kernel_init ran). */
+static inline void *pa_to_kva(uint64_t pa)
+{
+	return (void *)(uintptr_t)(DIRECT_MAP_BASE + pa);
+}
+
+/* Physical address of a direct-map or kernel-image pointer. */
+static inline uint64_t mm_kva_to_pa(const void *kva)
+{
+	uint64_t v = (uint64_t)(uintptr_t)kva;
+
+	return v >= KERNEL_BASE ? v - KERNEL_BASE : v - DIRECT_MAP_BASE;
+}
+
+/* Before the direct map exists the boot tables identity-map RAM (layout.h). */
+static inline void *mm_boot_ptr(uint64_t pa)
+{
+	return (void *)(uintptr_t)pa;
+}
+
+static inline void mm_tlb_flush_page(uint64_t va)
+{
+	x86_invlpg(va);
+}
+
+/* Without global pages (the guest sets no PTE_G) a CR3 reload flushes everything. */
+static inline void mm_tlb_flush_all(void)
+{
+	x86_write_cr3(x86_read_cr3());
+}
+
+static inline void mm_load_cr3(uint64_t pa)
+{
+	x86_write_cr3(pa);
+}
+
+static inline uint64_t mm_read_cr3(void)
+{
+	return x86_read_cr3();
+}
+
+/*
+ * Installs a kernel-half entry into the PML4 the CPU runs on (the host's
+ * boot tables, reached through their identity map) and flushes, so the
+ * direct map works before the kernel's own tables are loaded.
+ */
+static inline void mm_boot_install_pml4e(unsigned index, uint64_t entry)
+{
+	uint64_t cr3 = x86_read_cr3();
+	volatile uint64_t *pml4 = (volatile uint64_t *)(uintptr_t)(cr3 & PTE_FRAME);
+
+	pml4[index] = entry;
+	x86_write_cr3(cr3);
+}
+
+static inline void mm_cpu_relax(void)
+{
+	x86_pause();
+}
+
+#endif /* HATVM_HOSTED */
+
+/*
+ * Spinlocks, correct for several CPUs: test-and-test-and-set with
+ * acquire/release ordering. Not recursive. They do not mask interrupts:
+ * nothing that takes an MM lock may run from an interrupt handler that
+ * can interrupt a holder (the #PF handler is fine: the MM never faults
+ * on user addresses).
+ */
+static inline uint32_t mm_lock_self(void)
+{
+	return cpu_id() + 1;
+}
+
+/* True when this CPU holds l. */
+static inline bool mm_lock_held(const struct mm_lock *l)
+{
+	return __atomic_load_n(&l->ml_locked, __ATOMIC_RELAXED) != 0 &&
+	       __atomic_load_n(&l->ml_owner, __ATOMIC_RELAXED) == mm_lock_self();
+}
+
+static inline void mm_lock_enter(struct mm_lock *l)
+{
+	uint32_t me = mm_lock_self();
+
+	MM_REQUIRE(__atomic_load_n(&l->ml_owner, __ATOMIC_RELAXED) != me);
+	while (__atomic_exchange_n(&l->ml_locked, 1u, __ATOMIC_ACQUIRE) != 0)
+		while (__atomic_load_n(&l->ml_locked, __ATOMIC_RELAXED) != 0)
+			mm_cpu_relax();
+	__atomic_store_n(&l->ml_owner, me, __ATOMIC_RELAXED);
+}
+
+static inline void mm_lock_exit(struct mm_lock *l)
+{
+	MM_REQUIRE(mm_lock_held(l));
+	__atomic_store_n(&l->ml_owner, 0u, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->ml_locked, 0u, __ATOMIC_RELEASE);
+}
+
+#endif

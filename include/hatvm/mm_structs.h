@@ -1,0 +1,274 @@
+/* MM data structures shared by the guest kernel and the host checker: fixed layouts, guest pointers opaque on the host. */
+#ifndef HATVM_MM_STRUCTS_H
+#define HATVM_MM_STRUCTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hatvm/layout.h"
+
+/*
+ * A guest pointer. The guest (and the hosted unit tests) see a real
+ * pointer; the host (HATVM_HOST) sees an opaque guest-virtual address it
+ * must translate and range-check before use. Either way it is 8 bytes.
+ */
+#ifdef HATVM_HOST
+#define GPTR(T) uint64_t
+#else
+#define GPTR(T) T *
+#endif
+
+/*
+ * Virtual address layout (x86-64, 4-level paging, 4 KiB base pages):
+ *
+ *   63       48 47      39 38      30 29      21 20      12 11         0
+ *  +-----------+----------+----------+----------+----------+------------+
+ *  | sign ext. |  PML4    |  PDPT    |   PD     |   PT     |  offset    |
+ *  | of bit 47 | level 4  | level 3  | level 2  | level 1  |            |
+ *  +-----------+----------+----------+----------+----------+------------+
+ *
+ * A table page at level L holds 512 entries; one entry at level L maps
+ * 1 << MM_LEVEL_SHIFT(L) bytes (4 KiB, 2 MiB, 1 GiB, 512 GiB). A level-2
+ * entry with PTE_PS is a 2 MiB leaf; we never make 1 GiB leaves.
+ *
+ *   0x0000000000000000 .. USER_TOP           user half: per address space
+ *   DIRECT_MAP_BASE  (PML4 256)              all RAM at DIRECT_MAP_BASE + PA,
+ *                                            2 MiB pages, RW, NX
+ *   KMAP_BASE .. KMAP_END (PML4 510)         kernel hat_memload window
+ *   KERNEL_BASE      (PML4 511, PDPT 510)    kernel image at KERNEL_BASE + PA
+ *
+ * PML4 entries 256..511 (the kernel half) are filled at boot and never
+ * change afterwards; every address space copies them (PT_KERNEL_HALF).
+ * Only the tables below them are shared and may change.
+ */
+#define MM_PAGE_SHIFT      12
+#define MM_PAGE_SIZE       (1ull << MM_PAGE_SHIFT)
+#define MM_LARGE_SHIFT     21
+#define MM_LARGE_SIZE      (1ull << MM_LARGE_SHIFT)
+#define MM_LARGE_PAGES     512u          /* 4 KiB pages in one 2 MiB page */
+#define MM_PTES            512u          /* entries per table page */
+#define MM_LEVELS          4u
+#define MM_LEVEL_SHIFT(l)  (12u + 9u * ((l) - 1u))
+#define MM_VA_INDEX(va, l) ((unsigned)(((va) >> MM_LEVEL_SHIFT(l)) & (MM_PTES - 1)))
+
+#define USER_TOP           0x0000800000000000ull  /* first VA above the user half */
+#define KERNEL_HALF_BASE   0xffff800000000000ull  /* first kernel-half VA */
+#define MM_PML4_KERNEL     256u                   /* first kernel-half PML4 index */
+#define KMAP_BASE          0xffffff0000000000ull
+#define KMAP_END           0xffffff8000000000ull
+
+/* Page-table entry bits (all levels; PTE_PS only in level 2 here). */
+#define PTE_P        (1ull << 0)    /* present */
+#define PTE_W        (1ull << 1)    /* writable */
+#define PTE_U        (1ull << 2)    /* user-accessible */
+#define PTE_PWT      (1ull << 3)    /* write-through */
+#define PTE_PCD      (1ull << 4)    /* cache disable */
+#define PTE_A        (1ull << 5)    /* accessed (set by the CPU) */
+#define PTE_D        (1ull << 6)    /* dirty (leaves, set by the CPU) */
+#define PTE_PS       (1ull << 7)    /* large leaf (level 2) */
+#define PTE_G        (1ull << 8)    /* global: never used by the guest */
+#define PTE_NX       (1ull << 63)   /* no execute (EFER.NXE is on) */
+#define PTE_FRAME    0x000ffffffffff000ull   /* frame address of 4 KiB leaves and tables */
+#define PTE_LFRAME   0x000fffffffe00000ull   /* frame address of 2 MiB leaves */
+
+/* page_t kinds (p_kind). */
+enum page_kind {
+	PG_FREE = 0,      /* on the page allocator's free list */
+	PG_RESERVED = 1,  /* below page_first_managed: VMM data, image, boot tables */
+	PG_KERNEL = 2,    /* allocated for the kernel (object caches, ...) */
+	PG_USER = 3,      /* allocated to be mapped by address spaces */
+	PG_PTP = 4,       /* a live page-table page (p_level, p_hat, p_valid valid) */
+	PG_CACHE = 5,     /* an idle, all-zero table page on segtab_ptp_cache */
+};
+
+/* p_attr bits: accessed/dirty collected from PTEs by hat_pagesync / unloads. */
+#define PG_ATTR_REF  0x1u
+#define PG_ATTR_MOD  0x2u
+
+/* hm_state values: where an hment is in its life. */
+#define HM_STATE_ALLOC    0x414cu  /* handed out, not yet on a list */
+#define HM_STATE_LISTED   0x4c49u  /* on a page's mapping list and in the hash */
+#define HM_STATE_RESERVE  0x5253u  /* on the reserve pool */
+
+/* Sizes of the hashed lock arrays (powers of two). */
+#define HMENT_MLIST_NLOCK 256u
+#define HMENT_HASH_NLOCK  256u
+
+/*
+ * A spinlock. 0/0 when free; while held ml_locked is 1 and ml_owner is
+ * the holding CPU's index + 1. The checker reads ml_locked (LK_QUIESCENT).
+ */
+struct mm_lock {
+	uint32_t ml_locked;   /* 1 while held */
+	uint32_t ml_owner;    /* holder's cpu_id() + 1, 0 when free */
+};
+
+/*
+ * A mapping-list entry: one PTE (table page, entry) that maps a page,
+ * for the second and later mappings of that page (the first may be
+ * embedded in the page_t). Linked on the page's list (hm_next/hm_prev)
+ * and on one chain of the system-wide hash (hm_hashnext).
+ */
+struct hment {
+	GPTR(struct hment) hm_hashnext;  /* next hment on the same hash chain */
+	GPTR(struct hment) hm_next;      /* next mapping of the same page; reserve-pool link */
+	GPTR(struct hment) hm_prev;      /* previous mapping of the same page; NULL at the head */
+	uint32_t hm_ptp;                 /* pfn of the table page holding the PTE */
+	uint32_t hm_pfn;                 /* pfn of the mapped page (its page_t's p_pagenum) */
+	uint16_t hm_entry;               /* index of the PTE in that table page, 0..511 */
+	uint16_t hm_state;               /* HM_STATE_* */
+	uint32_t hm_pad;                 /* explicit padding, 0 */
+};
+
+/*
+ * One page_t per 4 KiB page of RAM, indexed by pfn (page_array[pfn]).
+ * Mapping-list fields follow the illumos seed; table-page fields are
+ * meaningful only while p_kind == PG_PTP.
+ *
+ * Mapping lists: p_mapping == NULL: no tracked mapping (p_embed 0,
+ * p_share 0). p_embed == 1: exactly one mapping, embedded: p_mapping
+ * points at the page_t of the table page and p_mlentry is the entry,
+ * p_share is 0. Otherwise p_mapping is the head hment of a list of
+ * p_share hments.
+ */
+struct page {
+	GPTR(void) p_mapping;         /* list head (struct hment), or embedded: table page's page_t */
+	GPTR(struct page) p_next;     /* free list / table-page cache link */
+	GPTR(struct hat) p_hat;       /* PG_PTP: owning address space */
+	uint64_t p_ptva;              /* PG_PTP: first VA this table maps (canonical) */
+	uint32_t p_pagenum;           /* this page's pfn */
+	uint32_t p_share;             /* number of hments on the list (0 when embedded) */
+	uint16_t p_mlentry;           /* embedded mapping: entry index in the table page */
+	uint8_t p_embed;              /* 1: the single mapping is embedded */
+	uint8_t p_kind;               /* enum page_kind */
+	uint16_t p_valid;             /* PG_PTP: present entries in the table (PT_VALID_CNT) */
+	uint8_t p_level;              /* PG_PTP: 4 PML4, 3 PDPT, 2 PD, 1 PT */
+	uint8_t p_attr;               /* PG_ATTR_REF / PG_ATTR_MOD */
+};
+
+/* Flags of struct hat. */
+#define HAT_F_KERNEL 0x1u
+
+/*
+ * An address space. The kernel's (hat_kas) is a static object in the
+ * image; the others come from an object cache. All are on hat_list.
+ * Counters are updated with atomics (other CPUs unload through lists).
+ */
+struct hat {
+	GPTR(struct hat) h_next;      /* next on hat_list, NULL at the end */
+	GPTR(struct hat) h_prev;      /* previous on hat_list, NULL at the head */
+	GPTR(struct page) h_top;      /* page_t of the PML4 */
+	uint64_t h_top_pa;            /* PA of the PML4: the CR3 value */
+	struct mm_lock h_lock;        /* serializes changes to this table tree */
+	uint64_t h_cpus;              /* bit i: loaded in CR3 on CPU i */
+	uint32_t h_id;                /* creation serial; the kernel's is 0 */
+	uint32_t h_flags;             /* HAT_F_* */
+	uint64_t h_nptp;              /* table pages owned, the PML4 included (ST_ACCOUNT) */
+	uint64_t h_nmap4k;            /* present 4 KiB leaves made by memload/devload */
+	uint64_t h_nmap2m;            /* present 2 MiB leaves made by memload/devload */
+	uint64_t h_tlb_page;          /* INVLPGs done on this CPU for it */
+	uint64_t h_tlb_all;           /* full flushes done on this CPU for it */
+	uint64_t h_tlb_remote;        /* shootdowns requested from other CPUs */
+};
+
+/* The system-wide hash of hments, keyed by (table pfn, entry). */
+struct hment_hash {
+	GPTR(GPTR(struct hment)) hh_buckets;  /* hh_size chain heads */
+	uint32_t hh_size;                     /* number of buckets, a power of two */
+	uint32_t hh_pad;                      /* 0 */
+	uint64_t hh_count;                    /* hments in the hash: Σ p_share (HS_ORPHAN) */
+};
+
+/* The hment reserve pool: singly linked through hm_next. */
+struct hment_reserve {
+	GPTR(struct hment) hr_pool;   /* first reserved hment */
+	uint32_t hr_count;            /* hments on the pool (RS_COUNT) */
+	uint32_t hr_amount;           /* target size; frees refill the pool up to it */
+	struct mm_lock hr_lock;       /* protects the pool */
+};
+
+/* The cache of idle, all-zero table pages: linked through p_next. */
+struct ptp_cache {
+	GPTR(struct page) pc_head;    /* first cached page (p_kind PG_CACHE) */
+	uint64_t pc_count;            /* pages on the cache */
+	uint64_t pc_max;              /* above this, freed table pages go to the allocator */
+	struct mm_lock pc_lock;       /* protects the cache */
+};
+
+/*
+ * Guest symbols the checker finds by name (all non-static in guest.elf):
+ *
+ *   page_array          GPTR(struct page)    page_t of pfn i at page_array[i]
+ *   page_count          uint64_t             entries in page_array (RAM / 4 KiB)
+ *   page_first_managed  uint64_t             first managed pfn; see below
+ *   hment_hash          struct hment_hash
+ *   hment_hash_locks    struct mm_lock[HMENT_HASH_NLOCK]
+ *   hment_mlist_locks   struct mm_lock[HMENT_MLIST_NLOCK]
+ *   hment_reserve       struct hment_reserve
+ *   hat_kas             struct hat           the kernel address space
+ *   hat_list            GPTR(struct hat)     head of all address spaces (hat_kas first)
+ *   segtab_ptp_cache    struct ptp_cache
+ *
+ * What the mapping lists track: a page is managed when
+ * page_first_managed <= pfn < page_count (the allocatable pages; all
+ * pages below are PG_RESERVED or boot-built kernel tables). Exactly the
+ * present leaves in the user half (VA < USER_TOP) of an address space
+ * whose frame is a managed page are on mapping lists. A 2 MiB leaf is
+ * tracked on the list of its first page (the frame's pfn) with hm_ptp
+ * naming the level-2 table. Kernel-half mappings are never tracked.
+ *
+ * Kernel-half table pages below PML4 256..511 are owned by hat_kas even
+ * when reached from another address space's PML4.
+ */
+#define MM_SYM_PAGE_ARRAY    "page_array"
+#define MM_SYM_PAGE_COUNT    "page_count"
+#define MM_SYM_FIRST_MANAGED "page_first_managed"
+#define MM_SYM_HMENT_HASH    "hment_hash"
+#define MM_SYM_HASH_LOCKS    "hment_hash_locks"
+#define MM_SYM_MLIST_LOCKS   "hment_mlist_locks"
+#define MM_SYM_RESERVE       "hment_reserve"
+#define MM_SYM_HAT_KAS       "hat_kas"
+#define MM_SYM_HAT_LIST      "hat_list"
+#define MM_SYM_PTP_CACHE     "segtab_ptp_cache"
+
+/*
+ * Hash bucket of the PTE (table pfn, entry). Highly shared pages have the
+ * same entry in many tables, so the table pfn is mixed into the low bits
+ * as well as shifted above the 9 entry bits.
+ */
+static inline uint32_t hment_hash_index(uint32_t ptp_pfn, uint32_t entry, uint32_t size)
+{
+	return (uint32_t)((((uint64_t)ptp_pfn << 9) + ptp_pfn + entry) & (size - 1));
+}
+
+/* Mapping-list lock of a page; >> 9 keeps 2 MiB-aligned pages apart. */
+static inline uint32_t hment_mlist_lock_index(uint32_t pfn)
+{
+	return (pfn + (pfn >> 9)) & (HMENT_MLIST_NLOCK - 1);
+}
+
+/* Lock of a hash bucket. */
+static inline uint32_t hment_hash_lock_index(uint32_t bucket)
+{
+	return bucket & (HMENT_HASH_NLOCK - 1);
+}
+
+_Static_assert(sizeof(struct mm_lock) == 8, "mm_lock layout");
+_Static_assert(sizeof(struct hment) == 40, "hment must stay 40 bytes");
+_Static_assert(offsetof(struct hment, hm_ptp) == 24, "hment layout");
+_Static_assert(offsetof(struct hment, hm_entry) == 32, "hment layout");
+_Static_assert(sizeof(struct page) == 48, "page_t layout");
+_Static_assert(offsetof(struct page, p_ptva) == 24, "page_t layout");
+_Static_assert(offsetof(struct page, p_pagenum) == 32, "page_t layout");
+_Static_assert(offsetof(struct page, p_mlentry) == 40, "page_t layout");
+_Static_assert(offsetof(struct page, p_valid) == 44, "page_t layout");
+_Static_assert(offsetof(struct page, p_attr) == 47, "page_t layout");
+_Static_assert(sizeof(struct hat) == 104, "hat layout");
+_Static_assert(offsetof(struct hat, h_top_pa) == 24, "hat layout");
+_Static_assert(offsetof(struct hat, h_lock) == 32, "hat layout");
+_Static_assert(offsetof(struct hat, h_nptp) == 56, "hat layout");
+_Static_assert(sizeof(struct hment_hash) == 24, "hment_hash layout");
+_Static_assert(sizeof(struct hment_reserve) == 24, "hment_reserve layout");
+_Static_assert(sizeof(struct ptp_cache) == 32, "ptp_cache layout");
+
+#endif
