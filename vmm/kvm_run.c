@@ -54,6 +54,7 @@ struct vm {
 	unsigned parked;               /* vCPUs waiting out someone's checkpoint */
 	int pause_owner;               /* vCPU running a checkpoint, or -1 */
 	unsigned violations;
+	struct vcpu_state final[BOOT_MAX_CPUS];   /* each vCPU's registers as it left */
 };
 
 static void kick_handler(int sig)
@@ -235,14 +236,15 @@ static bool vcpu_park(struct vcpu *v)
 	return stop;
 }
 
-static void run_check(struct vm *vm, const char *label, int cpu, uint64_t arg_gpa)
+static void run_check(struct vm *vm, const struct vm_checkpoint *where)
 {
 	if (!vm->hooks || !vm->hooks->check) {
-		if (!vm->opt->quiet && cpu >= 0)
-			fprintf(stderr, "vmm: checkpoint '%s' (vCPU %d)\n", label, cpu);
+		if (!vm->opt->quiet && where->cpu >= 0)
+			fprintf(stderr, "vmm: checkpoint '%s' (vCPU %d)\n", where->label, where->cpu);
 		return;
 	}
-	vm->violations += vm->hooks->check(vm->hooks->ctx, label, cpu, arg_gpa);
+	vm->violations += vm->hooks->check(vm->hooks->ctx, where,
+					   where->cpu < 0 ? vm->final : NULL, vm->ncpus);
 }
 
 /* Pauses every other vCPU, runs the checker, resumes them. */
@@ -267,8 +269,10 @@ static void vcpu_checkpoint(struct vcpu *v, const char *label, uint64_t arg_gpa)
 	while (!vm->stopping && vm->parked + vm->finished < vm->ncpus - 1)
 		pthread_cond_wait(&vm->cond, &vm->lock);
 	pthread_mutex_lock(&vm->output_lock);
-	if (!vm->stopping)
-		run_check(vm, label, (int)v->index, arg_gpa);
+	if (!vm->stopping) {
+		struct vm_checkpoint where = { label, (int)v->index, v->fd, arg_gpa };
+		run_check(vm, &where);
+	}
 	pthread_mutex_unlock(&vm->output_lock);
 	vm->pause_owner = -1;
 	pthread_cond_broadcast(&vm->cond);
@@ -372,6 +376,9 @@ static void *vcpu_thread(void *arg)
 	pthread_mutex_lock(&vm->lock);
 	bool timed_out = vm->stopping && vm->status == VMM_EXIT_TIMEOUT;
 	pthread_mutex_unlock(&vm->lock);
+	struct vcpu_state *final = &vm->final[v->index];
+	final->valid = ioctl(v->fd, KVM_GET_REGS, &final->regs) == 0 &&
+		       ioctl(v->fd, KVM_GET_SREGS, &final->sregs) == 0;
 	if (timed_out) {
 		pthread_mutex_lock(&vm->output_lock);
 		regs_dump(v->fd, v->index, "stopped by the watchdog", stderr);
@@ -452,8 +459,9 @@ static void vm_destroy(struct vm *vm)
 static int final_status(struct vm *vm)
 {
 	int status = vm->stopping ? vm->status : VMM_EXIT_OK;
+	struct vm_checkpoint where = { "exit", -1, -1, 0 };
 
-	run_check(vm, "exit", -1, 0);
+	run_check(vm, &where);
 	return vm->violations && status == VMM_EXIT_OK ? VMM_EXIT_VIOLATION : status;
 }
 

@@ -8,14 +8,30 @@
 #include "elf_load.h"
 #include "guest_mem.h"
 
-struct vm;
+#include <linux/kvm.h>
+
+/* Where a check runs: a checkpoint (cpu >= 0) or after the guest stopped (cpu < 0). */
+struct vm_checkpoint {
+	const char *label;    /* the guest's label, or "exit" */
+	int cpu;              /* the vCPU that called the checkpoint, -1 at exit */
+	int vcpu_fd;          /* its fd (usable: the hook runs on its thread), -1 at exit */
+	uint64_t arg_gpa;     /* GPA of its struct hc_checkpoint, 0 at exit */
+};
+
+/* A vCPU's registers when it stopped. */
+struct vcpu_state {
+	bool valid;
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+};
 
 /*
- * Called with every vCPU paused at a checkpoint (cpu >= 0, `label` set) and
- * once after the guest has stopped (cpu < 0, label "exit"). May read and
- * write guest memory. Returns how many invariant violations it found.
+ * Called with every vCPU paused at each checkpoint and once after the
+ * guest stopped (then `vcpus` holds each vCPU's final registers, else
+ * NULL). May read and write guest memory. Returns the violations found.
  */
-typedef unsigned (*vm_check_fn)(void *ctx, const char *label, int cpu, uint64_t arg_gpa);
+typedef unsigned (*vm_check_fn)(void *ctx, const struct vm_checkpoint *where,
+				const struct vcpu_state *vcpus, unsigned ncpus);
 
 struct vm_hooks {
 	vm_check_fn check;
