@@ -1,6 +1,8 @@
 /* Command-line parsing for vmm: options, sizes, the guest command line. */
 #include "cli.h"
 
+#include "invariant_names.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -24,8 +26,25 @@ static const char usage_text[] =
 "  -t, --timeout SECONDS stop the guest after SECONDS, exit status 4\n"
 "                        (default 60; 0 disables the watchdog)\n"
 "  -q, --quiet           print only guest output, errors and violations\n"
+"\n"
+"Checking (needs a guest whose symbols name its memory manager):\n"
+"      --check=WHEN      off, exit (once, after the guest stopped) or\n"
+"                        checkpoints (default: at every checkpoint and at exit)\n"
+"      --report=FILE     also write every check and violation as JSON to FILE\n"
+"      --inject=ID[,ID]  plant exactly that corruption at the first checkpoint\n"
+"                        where it is possible, check, then repair it; IDs are\n"
+"                        the invariant catalogue's (see README), e.g. RM_MISSING\n"
+"      --ptdump[=LABEL]  print every address space's page tables at the\n"
+"                        checkpoint LABEL (default: after the guest stopped)\n"
+"      --dump-core=FILE  write guest RAM and every vCPU's registers as an ELF\n"
+"                        core file when the run ends (crash, violation or exit)\n"
+"      --verify-walker   at each checkpoint, compare the host's page-table\n"
+"                        walker with KVM_TRANSLATE on sampled addresses\n"
 "  -h, --help            print this help and exit\n"
 "  -V, --version         print the version and exit\n"
+"\n"
+"Also: vmm check-core CORE GUEST.ELF [--report=FILE] [--ptdump]\n"
+"  re-runs the checker on a core file written by --dump-core (no KVM needed).\n"
 "\n"
 "Words after `--' are joined by spaces and handed to the guest as its\n"
 "command line, e.g. `vmm guest.elf -- workload=random seed=7'.\n"
@@ -38,6 +57,11 @@ static const char usage_text[] =
 "     access to a memory hole)\n"
 "  4  the watchdog timeout expired\n";
 
+enum {
+	OPT_CHECK = 0x100, OPT_REPORT, OPT_INJECT, OPT_PTDUMP, OPT_DUMP_CORE,
+	OPT_VERIFY_WALKER,
+};
+
 static const struct option long_options[] = {
 	{ "mem",     required_argument, NULL, 'm' },
 	{ "cpus",    required_argument, NULL, 'c' },
@@ -45,6 +69,12 @@ static const struct option long_options[] = {
 	{ "quiet",   no_argument,       NULL, 'q' },
 	{ "help",    no_argument,       NULL, 'h' },
 	{ "version", no_argument,       NULL, 'V' },
+	{ "check",   required_argument, NULL, OPT_CHECK },
+	{ "report",  required_argument, NULL, OPT_REPORT },
+	{ "inject",  required_argument, NULL, OPT_INJECT },
+	{ "ptdump",  optional_argument, NULL, OPT_PTDUMP },
+	{ "dump-core", required_argument, NULL, OPT_DUMP_CORE },
+	{ "verify-walker", no_argument, NULL, OPT_VERIFY_WALKER },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -112,8 +142,45 @@ static enum cli_result usage_error(FILE *err, const char *fmt, const char *arg)
 	return CLI_USAGE;
 }
 
+static enum cli_result parse_check_option(int c, struct vmm_options *opt, FILE *err)
+{
+	char why[128];
+
+	switch (c) {
+	case OPT_CHECK:
+		if (strcmp(optarg, "off") == 0)
+			opt->check = CHECK_OFF;
+		else if (strcmp(optarg, "exit") == 0)
+			opt->check = CHECK_EXIT;
+		else if (strcmp(optarg, "checkpoints") == 0)
+			opt->check = CHECK_CHECKPOINTS;
+		else
+			return usage_error(err, "--check '%s': expected off, exit or checkpoints", optarg);
+		return CLI_RUN;
+	case OPT_REPORT:
+		opt->report_path = optarg;
+		return CLI_RUN;
+	case OPT_INJECT:
+		if (!invariant_parse_mask(optarg, &opt->inject_mask, why, sizeof(why)))
+			return usage_error(err, "--inject: %s", why);
+		return CLI_RUN;
+	case OPT_PTDUMP:
+		opt->ptdump = true;
+		opt->ptdump_label = optarg;
+		return CLI_RUN;
+	case OPT_DUMP_CORE:
+		opt->core_path = optarg;
+		return CLI_RUN;
+	default:
+		opt->verify_walker = true;
+		return CLI_RUN;
+	}
+}
+
 static enum cli_result parse_option(int c, struct vmm_options *opt, FILE *out, FILE *err)
 {
+	if (c >= OPT_CHECK)
+		return parse_check_option(c, opt, err);
 	switch (c) {
 	case 'm':
 		if (!cli_parse_size(optarg, &opt->mem_size) ||
@@ -152,6 +219,7 @@ enum cli_result cli_parse(int argc, char **argv, struct vmm_options *opt,
 
 	*opt = (struct vmm_options){
 		.mem_size = DEFAULT_MEM, .cpus = 1, .timeout_s = DEFAULT_TIMEOUT,
+		.check = CHECK_CHECKPOINTS,
 	};
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+m:c:t:qhV", long_options, NULL)) != -1) {
@@ -161,6 +229,8 @@ enum cli_result cli_parse(int argc, char **argv, struct vmm_options *opt,
 	}
 	if (optind >= argc)
 		return usage_error(err, "%s", "missing GUEST.ELF");
+	if (opt->inject_mask && opt->check != CHECK_CHECKPOINTS)
+		return usage_error(err, "%s", "--inject needs --check=checkpoints");
 	opt->image = argv[optind++];
 	if (optind < argc && strcmp(argv[optind], "--") == 0)
 		optind++;

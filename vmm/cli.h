@@ -8,12 +8,25 @@
 
 #include "hatvm/layout.h"
 
+enum check_mode {
+	CHECK_OFF,          /* never run the checker */
+	CHECK_EXIT,         /* once, after the guest stopped */
+	CHECK_CHECKPOINTS,  /* at every checkpoint and after the guest stopped */
+};
+
 struct vmm_options {
 	const char *image;
 	uint64_t mem_size;
 	unsigned cpus;
 	unsigned timeout_s;          /* 0: no watchdog */
 	bool quiet;
+	enum check_mode check;
+	const char *report_path;     /* --report: JSON file, or NULL */
+	uint64_t inject_mask;        /* --inject: bit i = invariant i */
+	bool ptdump;                 /* --ptdump: print page tables */
+	const char *ptdump_label;    /* ... at this checkpoint; NULL: at exit */
+	const char *core_path;       /* --dump-core: ELF core written at the end */
+	bool verify_walker;          /* --verify-walker: compare with KVM_TRANSLATE */
 	char cmdline[BOOT_CMDLINE_MAX + 1];
 };
 

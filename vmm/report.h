@@ -1,0 +1,72 @@
+/* The checker's report: a summary per check, one record per violation; text for people, JSON for tools. */
+#ifndef VMM_REPORT_H
+#define VMM_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <hatvm/invariants.h>
+
+/* For space, va or pfn of a violation that has none: text "-", JSON null. */
+#define REPORT_NONE                UINT64_MAX
+
+/* Caps that keep a garbage guest from exhausting host memory; the rest is only counted. */
+#define REPORT_MAX_VIOLATIONS      10000u     /* stored per check */
+#define REPORT_MAX_STORED          200000u    /* stored over the whole report */
+#define REPORT_MAX_CHECKS          100000u    /* checks stored */
+#define REPORT_MAX_LABEL           256u       /* bytes of a label kept */
+#define REPORT_MAX_DETAIL          256u       /* bytes of a detail kept */
+
+/* What one check looked at; the report measures its time itself. */
+struct check_stats {
+	uint64_t spaces;        /* address spaces checked */
+	uint64_t ptes;          /* page-table entries walked */
+	uint64_t mappings;      /* present leaf mappings seen */
+	uint64_t hments;        /* mapping-list entries seen */
+};
+
+struct report;
+
+/*
+ * A new, empty report. TEXT (may be NULL) receives one line per violation
+ * as it is reported and one summary line per check. Returns NULL when out
+ * of memory. A report is used by one thread at a time.
+ */
+struct report *report_new(FILE *text);
+
+/*
+ * Opens a check named LABEL (any bytes; unprintable ones are shown as '?'
+ * in text, escaped in JSON) and starts its clock. A check still open is
+ * closed first with empty stats.
+ */
+void report_begin_check(struct report *r, const char *label);
+
+/*
+ * Records one violation of invariant ID in the open check (one is opened,
+ * labelled "unlabelled", if none is). SPACE, VA, PFN may be REPORT_NONE.
+ * The detail (printf FMT) is cut to one line. Past the caps it is only counted.
+ */
+__attribute__((format(printf, 6, 7)))
+void report_violation(struct report *r, enum invariant_id id, uint64_t space, uint64_t va,
+		      uint64_t pfn, const char *fmt, ...);
+
+/*
+ * Closes the open check with STATS (NULL: all zero), prints its summary
+ * line and returns how many violations it had (counted ones included).
+ * Without an open check it does nothing and returns 0.
+ */
+uint64_t report_end_check(struct report *r, const struct check_stats *stats);
+
+/* Violations over every check so far, stored or only counted. */
+uint64_t report_violations_total(const struct report *r);
+
+/*
+ * Writes the report as JSON to PATH (replaced). Returns 0, or -1 with err
+ * set to "PATH: reason". An open check is written as it stands.
+ */
+int report_write_json(const struct report *r, const char *path, char *err, size_t errlen);
+
+void report_free(struct report *r);
+
+#endif
