@@ -2,12 +2,14 @@
 #include "cmdline.h"
 #include "cpu.h"
 #include "hypercall.h"
+#include "demand.h"
 #include "kernel.h"
+#include "mm_boot.h"
 #include "trap.h"
 #include "workload.h"
 
 const struct workload *const workloads[] = {
-	&workload_hello, &workload_fault, &workload_spin, &workload_triple,
+	&workload_smoke, &workload_hello, &workload_fault, &workload_spin, &workload_triple,
 	&workload_badcall, &workload_hole, NULL,
 };
 
@@ -48,6 +50,8 @@ static void __attribute__((noreturn)) ap_main(unsigned cpu)
 	while (!chosen)
 		cpu_relax();
 	trap_load_idt();
+	if (chosen->needs_mm)
+		mm_boot_ap();
 	if (chosen->ap)
 		chosen->ap(cpu);
 	workload_ap_done();
@@ -69,6 +73,10 @@ void kmain(const struct boot_info *bi, unsigned cpu)
 	if (!cmdline_parse((const char *)bi->cmdline, bi->cmdline_len))
 		panic("guest command line has too many words");
 	const struct workload *w = find_workload();
+	if (w->needs_mm) {
+		mm_boot(bi);   /* bi (identity-mapped) is unreachable after this */
+		demand_init();
+	}
 	chosen = w;
 	hc_exit((uint64_t)w->run());
 }

@@ -19,6 +19,9 @@ extern const struct workload *const workloads[];
 extern const struct workload workload_hello, workload_fault, workload_spin,
 	workload_triple, workload_badcall, workload_hole;
 
+/* Memory-manager workloads (workload_<name>.c). */
+extern const struct workload workload_smoke;
+
 /* CPUs other than the boot CPU that have finished their part. */
 void workload_ap_done(void);
 /* Waits until every other CPU called workload_ap_done(). */

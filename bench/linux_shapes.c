@@ -1,0 +1,92 @@
+/* Times Linux mapping a shared memfd (populate, second mapping, munmap, fork) per page. */
+#define _GNU_SOURCE
+#include "linux_shapes.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "bench_util.h"
+
+#define PAGE 4096ul
+
+static void *map_populated(int fd, unsigned long pages)
+{
+	void *p = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_POPULATE, fd, 0);
+	if (p == MAP_FAILED) {
+		perror("bench: mmap");
+		exit(1);
+	}
+	return p;
+}
+
+/*
+ * fork() of a process holding `pages` populated private anonymous pages:
+ * Linux skips shared file mappings at fork, so these are the pages whose
+ * PTEs it really copies. The child exits at once.
+ */
+static double time_fork(unsigned long pages)
+{
+	void *anon = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (anon == MAP_FAILED) {
+		perror("bench: mmap");
+		exit(1);
+	}
+	double start = bench_now();
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(0);
+	double forked = bench_now();
+	waitpid(pid, NULL, 0);
+	munmap(anon, pages * PAGE);
+	return forked - start;
+}
+
+static void one_run(int fd, unsigned long pages, double t[4])
+{
+	double start = bench_now();
+	void *a = map_populated(fd, pages);
+	t[0] = bench_now() - start;
+
+	start = bench_now();
+	void *b = map_populated(fd, pages);   /* the file's pages exist now: the share shape */
+	t[1] = bench_now() - start;
+
+	start = bench_now();
+	munmap(b, pages * PAGE);
+	t[2] = bench_now() - start;
+	munmap(a, pages * PAGE);
+	t[3] = time_fork(pages);
+}
+
+void linux_shapes_measure(unsigned long pages, int runs, struct linux_shapes *out)
+{
+	double *t[4];
+	int fd = memfd_create("hatvm-bench", 0);
+
+	if (fd < 0 || ftruncate(fd, (off_t)(pages * PAGE)) < 0) {
+		perror("bench: memfd");
+		exit(1);
+	}
+	for (int k = 0; k < 4; k++)
+		t[k] = calloc((size_t)runs, sizeof(double));
+	for (int r = 0; r < runs; r++) {
+		double one[4];
+		one_run(fd, pages, one);
+		for (int k = 0; k < 4; k++)
+			t[k][r] = one[k];
+	}
+	double per_page = 1e9 / (double)pages;
+	out->populate_ns = bench_median(t[0], (size_t)runs) * per_page;
+	out->share_ns = bench_median(t[1], (size_t)runs) * per_page;
+	out->munmap_ns = bench_median(t[2], (size_t)runs) * per_page;
+	out->fork_ns = bench_median(t[3], (size_t)runs) * per_page;
+	for (int k = 0; k < 4; k++)
+		free(t[k]);
+	close(fd);
+}

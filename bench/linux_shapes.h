@@ -1,0 +1,15 @@
+/* The host Linux kernel doing the HAT benchmark's shapes, as a same-run baseline. */
+#ifndef BENCH_LINUX_SHAPES_H
+#define BENCH_LINUX_SHAPES_H
+
+struct linux_shapes {
+	double populate_ns;   /* per page: mmap(MAP_SHARED|MAP_POPULATE) of a memfd */
+	double share_ns;      /* per page: the same pages mapped again at a second address */
+	double munmap_ns;     /* per page: munmap of a populated mapping */
+	double fork_ns;       /* per page: fork of a process holding populated private pages */
+};
+
+/* Measures each shape over `pages` 4 KiB pages, median of `runs`. */
+void linux_shapes_measure(unsigned long pages, int runs, struct linux_shapes *out);
+
+#endif

@@ -1,0 +1,687 @@
+/* Address spaces on x86-64 page tables: building the kernel's, loading, unloading, protection, A/D sync and TLB invalidation. */
+#include "hat.h"
+
+#include "objcache.h"
+
+struct hat hat_kas;
+struct hat *hat_list;
+void (*mm_tlb_shootdown_hook)(uint64_t cpus, uint64_t cr3, uint64_t va, uint64_t npages);
+uint64_t hat_shootdowns_dropped;
+
+static struct mm_lock hat_list_lock;
+static struct objcache hat_cache;
+static uint32_t hat_serial;
+static struct hat *hat_cpu[HAT_MAX_CPUS];   /* loaded on each CPU */
+
+static void count(uint64_t *counter, int64_t delta)
+{
+	__atomic_fetch_add(counter, (uint64_t)delta, __ATOMIC_RELAXED);
+}
+
+/* --- TLB invalidation ---------------------------------------------------- */
+
+/* CPUs that may cache h's translations: the kernel's are in every address space. */
+static uint64_t hat_cpu_mask(const struct hat *h)
+{
+	unsigned n = cpu_count();
+
+	if (h->h_flags & HAT_F_KERNEL)
+		return n >= 64 ? ~0ull : (1ull << n) - 1;
+	return __atomic_load_n(&h->h_cpus, __ATOMIC_SEQ_CST);
+}
+
+/* Asks other CPUs to flush (npages 0: everything). */
+static void tlb_remote(struct hat *h, uint64_t cpus, uint64_t va, uint64_t npages)
+{
+	if (cpus == 0)
+		return;
+	count(&h->h_tlb_remote, 1);
+	if (mm_tlb_shootdown_hook != NULL)
+		mm_tlb_shootdown_hook(cpus, h->h_top_pa, va, npages);
+	else
+		count(&hat_shootdowns_dropped, 1);
+}
+
+static void tlb_flush_page(struct hat *h, uint64_t va)
+{
+	uint64_t mask = hat_cpu_mask(h), self = 1ull << cpu_id();
+
+	if (mask & self) {
+		mm_tlb_flush_page(va);
+		count(&h->h_tlb_page, 1);
+	}
+	tlb_remote(h, mask & ~self, va, 1);
+}
+
+static void tlb_flush_all(struct hat *h)
+{
+	uint64_t mask = hat_cpu_mask(h), self = 1ull << cpu_id();
+
+	if (mask & self) {
+		mm_tlb_flush_all();
+		count(&h->h_tlb_all, 1);
+	}
+	tlb_remote(h, mask & ~self, 0, 0);
+}
+
+/* Pages one operation invalidated: INVLPG each, or one full flush past HAT_TLB_BATCH. */
+struct tlb_batch {
+	struct hat *h;
+	unsigned n;
+	bool all;
+	uint64_t va[HAT_TLB_BATCH];
+};
+
+static void batch_init(struct tlb_batch *b, struct hat *h)
+{
+	b->h = h;
+	b->n = 0;
+	b->all = false;
+}
+
+static void batch_add(struct tlb_batch *b, uint64_t va)
+{
+	if (b->all)
+		return;
+	if (b->n == HAT_TLB_BATCH)
+		b->all = true;
+	else
+		b->va[b->n++] = va;
+}
+
+static void batch_flush(struct tlb_batch *b)
+{
+	uint64_t mask = hat_cpu_mask(b->h), self = 1ull << cpu_id();
+
+	if (b->all) {
+		tlb_flush_all(b->h);
+	} else if (b->n > 0) {
+		if (mask & self) {
+			for (unsigned i = 0; i < b->n; i++)
+				mm_tlb_flush_page(b->va[i]);
+			count(&b->h->h_tlb_page, b->n);
+		}
+		/* other CPUs get one request: the page, or everything */
+		tlb_remote(b->h, mask & ~self, b->n == 1 ? b->va[0] : 0, b->n == 1 ? 1 : 0);
+	}
+	b->n = 0;
+	b->all = false;
+}
+
+/* --- leaves ---------------------------------------------------------------- */
+
+static bool hat_is_kernel(const struct hat *h)
+{
+	return (h->h_flags & HAT_F_KERNEL) != 0;
+}
+
+/* The page whose mapping list records leaf v of h, or NULL: kernel mappings and unmanaged frames are not tracked. */
+static page_t *hat_tracked_page(const struct hat *h, pte_t v)
+{
+	uint64_t pfn = pte_pfn(v);
+
+	if (hat_is_kernel(h) || !page_pfn_managed(pfn))
+		return NULL;
+	return &page_array[pfn];
+}
+
+/* Accessed/dirty bits of leaf v into pp's attributes. */
+static void page_attr_merge(page_t *pp, pte_t v)
+{
+	uint8_t bits = (uint8_t)(((v & PTE_A) ? PG_ATTR_REF : 0) | ((v & PTE_D) ? PG_ATTR_MOD : 0));
+
+	if (bits != 0)
+		__atomic_fetch_or(&pp->p_attr, bits, __ATOMIC_RELAXED);
+}
+
+/*
+ * Clears the present leaf (ptp, idx): A/D bits go to pp, pp's mapping
+ * list loses the entry, the TLB entry is flushed now or through b. pp is
+ * the tracked page, its list lock held, or NULL. Returns the hment to
+ * free (NULL when embedded or untracked). The valid-count decrement is
+ * the last access to ptp and its hat: a pruner may free them right after.
+ */
+static hment_t *leaf_clear(page_t *pp, page_t *ptp, unsigned idx, struct tlb_batch *b)
+{
+	struct hat *h = ptp->p_hat;
+	uint64_t va = ptp_entry_va(ptp, idx);
+	unsigned level = ptp->p_level;
+	pte_t old = __atomic_exchange_n(&ptp_table(ptp)[idx], 0, __ATOMIC_ACQ_REL);
+	hment_t *hm = NULL;
+
+	MM_ASSERT(RM_STALE, (old & PTE_P) != 0);
+	if (pp != NULL) {
+		MM_ASSERT(RM_PFN, pte_pfn(old) == pp->p_pagenum);
+		page_attr_merge(pp, old);
+		hm = hment_remove(pp, ptp, idx);
+	}
+	count(level == 2 ? &h->h_nmap2m : &h->h_nmap4k, -1);
+	if (b != NULL) {
+		MM_REQUIRE(b->h == h);
+		batch_add(b, va);
+	} else {
+		tlb_flush_page(h, va);
+	}
+	ptp_valid_dec(ptp);
+	return hm;
+}
+
+hment_t *hat_mapping_unload(page_t *pp, page_t *ptp, unsigned entry)
+{
+	MM_REQUIRE(hment_held(pp));
+	return leaf_clear(pp, ptp, entry, NULL);
+}
+
+/*
+ * Unloads leaf idx of ptp in h (h's lock held). A tracked leaf is
+ * re-read under its page's list lock: another CPU's pageunload or steal
+ * may have cleared it meanwhile (only h's lock holder sets leaves).
+ */
+static void leaf_unload(struct hat *h, page_t *ptp, unsigned idx, struct tlb_batch *b)
+{
+	pte_t *pte = &ptp_table(ptp)[idx];
+	pte_t v = pte_load(pte);
+	page_t *pp;
+	hment_t *hm = NULL;
+
+	if ((v & PTE_P) == 0)
+		return;
+	pp = hat_tracked_page(h, v);
+	if (pp == NULL) {
+		leaf_clear(NULL, ptp, idx, b);
+		return;
+	}
+	hment_enter(pp);
+	v = pte_load(pte);
+	if ((v & PTE_P) && pte_pfn(v) == pp->p_pagenum)
+		hm = leaf_clear(pp, ptp, idx, b);
+	hment_exit(pp);
+	if (hm != NULL)
+		hment_free(hm);
+}
+
+/* Panics unless [va, eva) covers the whole 2 MiB leaf it touches. */
+static void check_large_cover(const char *who, uint64_t va, uint64_t eva)
+{
+	uint64_t base = va & ~(MM_LARGE_SIZE - 1);
+
+	if (va != base || eva != base + MM_LARGE_SIZE)
+		panic("%s: range [0x%llx, 0x%llx) splits the 2 MiB mapping at 0x%llx", who,
+		      (unsigned long long)va, (unsigned long long)eva, (unsigned long long)base);
+}
+
+static void unload_cb(struct hat *h, page_t *ptp, unsigned level, uint64_t va, uint64_t eva,
+		      void *arg)
+{
+	if (level == 2) {
+		check_large_cover("hat_unload", va, eva);
+		leaf_unload(h, ptp, MM_VA_INDEX(va, 2), arg);
+		return;
+	}
+	for (; va < eva; va += MM_PAGE_SIZE)
+		leaf_unload(h, ptp, MM_VA_INDEX(va, 1), arg);
+}
+
+/*
+ * Unloads [sva, eva) of h; with prune, frees the tables left empty
+ * (after flushing: paging-structure caches may still hold them). h's
+ * lock held.
+ */
+static void hat_unload_locked(struct hat *h, uint64_t sva, uint64_t eva, bool prune)
+{
+	struct tlb_batch b;
+	page_t *freed = NULL;
+
+	batch_init(&b, h);
+	segtab_process(h, sva, eva, unload_cb, &b);
+	if (prune)
+		freed = segtab_prune(h, sva, eva);
+	if (freed != NULL)
+		b.all = true;
+	batch_flush(&b);
+	segtab_free_list(freed);
+}
+
+/* --- loading ----------------------------------------------------------------- */
+
+/* Leaf bits for attr at level (no frame). */
+static pte_t hat_attr_pte(bool kernel, unsigned attr, unsigned level)
+{
+	pte_t v = PTE_P;
+
+	MM_REQUIRE((attr & (HAT_READ | HAT_WRITE | HAT_EXEC)) != 0);
+	MM_REQUIRE((attr & ~(HAT_PROT_MASK | HAT_NOCACHE | HAT_WRITETHRU | HAT_LARGE)) == 0);
+	if (attr & HAT_WRITE)
+		v |= PTE_W;
+	if (!(attr & HAT_EXEC))
+		v |= PTE_NX;
+	if (attr & HAT_USER) {
+		if (kernel)
+			MM_PANIC(PT_KERNEL_HALF, "HAT_USER asked for a kernel mapping");
+		v |= PTE_U;
+	}
+	if (attr & HAT_NOCACHE)
+		v |= PTE_PCD | PTE_PWT;
+	else if (attr & HAT_WRITETHRU)
+		v |= PTE_PWT;
+	if (level == 2)
+		v |= PTE_PS;
+	return v;
+}
+
+/* Panics unless [va, va + len) is page-aligned inside h's window (user half, or KMAP for the kernel). */
+static void hat_check_range(const struct hat *h, uint64_t va, uint64_t len, const char *who)
+{
+	uint64_t lo = hat_is_kernel(h) ? KMAP_BASE : 0;
+	uint64_t hi = hat_is_kernel(h) ? KMAP_END : USER_TOP;
+
+	if (len == 0 || ((va | len) & (MM_PAGE_SIZE - 1)) != 0 || va < lo || va >= hi ||
+	    len > hi - va)
+		panic("%s: range [0x%llx, +0x%llx) is not page-aligned inside [0x%llx, 0x%llx)",
+		      who, (unsigned long long)va, (unsigned long long)len,
+		      (unsigned long long)lo, (unsigned long long)hi);
+}
+
+/*
+ * Gives an existing leaf for the same frame and size the new bits,
+ * keeping A/D. False when the leaf is gone or maps something else.
+ */
+static bool hat_refresh(struct hat *h, pte_t *pte, uint64_t va, pte_t bits)
+{
+	pte_t cur = pte_load(pte), nv;
+
+	do {
+		if ((cur & PTE_P) == 0 || pte_pfn(cur) != pte_pfn(bits))
+			return false;
+		nv = bits | (cur & (PTE_A | PTE_D));
+		if (nv == cur)
+			return true;
+	} while (!__atomic_compare_exchange_n(pte, &cur, nv, false, __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
+	tlb_flush_page(h, va);
+	return true;
+}
+
+/*
+ * Makes room for a level leaf `bits` at va (h's lock held). Returns true
+ * when the same frame was already mapped at that size (it now has the
+ * new bits); otherwise unloads whatever was there: another frame, the 2
+ * MiB leaf holding va, or the 4 KiB table where a 2 MiB leaf goes.
+ */
+static bool hat_make_room(struct hat *h, uint64_t va, unsigned level, pte_t bits)
+{
+	unsigned l = level;
+	page_t *ptp;
+	pte_t *pte = segtab_walk(h, va, &l, &ptp);
+	pte_t cur;
+	uint64_t base;
+
+	if (pte == NULL || ((cur = pte_load(pte)) & PTE_P) == 0)
+		return false;
+	if (l == level && (cur & PTE_PS) == (bits & PTE_PS) && pte_pfn(cur) == pte_pfn(bits) &&
+	    hat_refresh(h, pte, va & ~(mm_level_size(l) - 1), bits))
+		return true;
+	base = va & ~(mm_level_size(l) - 1);
+	hat_unload_locked(h, base, base + mm_level_size(l), level == 2 && !(cur & PTE_PS));
+	return false;
+}
+
+/* Writes leaf `bits` into the empty entry idx of ptp and records it on the page's list. */
+static void hat_install(struct hat *h, page_t *ptp, unsigned idx, pte_t bits)
+{
+	pte_t *pte = &ptp_table(ptp)[idx];
+	page_t *pp = hat_tracked_page(h, bits);
+
+	MM_REQUIRE(pte_load(pte) == 0);
+	if (pp != NULL) {
+		hment_t *hm;
+
+		hment_enter(pp);
+		hm = hment_prepare(ptp, idx, pp);
+		pte_store(pte, bits);
+		hment_assign(ptp, idx, pp, hm);
+		ptp_valid_inc(ptp);
+		hment_exit(pp);
+	} else {
+		pte_store(pte, bits);
+		ptp_valid_inc(ptp);
+	}
+	count(ptp->p_level == 2 ? &h->h_nmap2m : &h->h_nmap4k, 1);
+}
+
+static int hat_load(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr)
+{
+	unsigned level = (attr & HAT_LARGE) ? 2 : 1;
+	uint64_t pages = mm_level_size(level) >> MM_PAGE_SHIFT;
+	pte_t bits = hat_attr_pte(hat_is_kernel(h), attr, level) | (pfn << MM_PAGE_SHIFT);
+	page_t *ptp;
+	pte_t *pte;
+	int rc = 0;
+
+	hat_check_range(h, va, mm_level_size(level), "hat_memload");
+	MM_REQUIRE((va & (mm_level_size(level) - 1)) == 0 && (pfn & (pages - 1)) == 0);
+	MM_REQUIRE(pte_pfn(bits) == pfn);
+	/* a 2 MiB frame is tracked by its first page: all of it must be managed, or none */
+	MM_REQUIRE(page_pfn_managed(pfn) == page_pfn_managed(pfn + pages - 1));
+	mm_lock_enter(&h->h_lock);
+	if (!hat_make_room(h, va, level, bits)) {
+		pte = segtab_reserve(h, va, level, &ptp);
+		if (pte != NULL)
+			hat_install(h, ptp, pte_index(pte), bits);
+		else
+			rc = -1;
+	}
+	mm_lock_exit(&h->h_lock);
+	return rc;
+}
+
+int hat_memload(struct hat *h, uint64_t va, page_t *pp, unsigned attr)
+{
+	MM_REQUIRE(pp >= page_array && pp < page_array + page_count);
+	return hat_load(h, va, pp->p_pagenum, attr);
+}
+
+int hat_devload(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr)
+{
+	return hat_load(h, va, pfn, attr);
+}
+
+void hat_unload(struct hat *h, uint64_t va, uint64_t len)
+{
+	hat_check_range(h, va, len, "hat_unload");
+	mm_lock_enter(&h->h_lock);
+	hat_unload_locked(h, va, va + len, true);
+	mm_lock_exit(&h->h_lock);
+}
+
+/* Unloads pp's mappings made at table level `level` (0: all); returns how many. */
+static unsigned pageunload_at(page_t *pp, unsigned level)
+{
+	hment_t *hm, *prev = NULL;
+	page_t *ptp;
+	unsigned entry, n = 0;
+
+	hment_enter(pp);
+	while ((hm = hment_walk(pp, &ptp, &entry, prev)) != NULL) {
+		hment_t *got;
+
+		if (level != 0 && ptp->p_level != level) {
+			prev = hm;
+			continue;
+		}
+		got = leaf_clear(pp, ptp, entry, NULL);
+		MM_ASSERT(RM_LINKS, got == (hm == HMENT_EMBEDDED ? NULL : hm));
+		if (got != NULL)
+			hment_free(got);
+		n++;
+	}
+	hment_exit(pp);
+	return n;
+}
+
+unsigned hat_pageunload(page_t *pp)
+{
+	uint64_t lead = pp->p_pagenum & ~(uint64_t)(MM_LARGE_PAGES - 1);
+	unsigned n = pageunload_at(pp, 0);
+
+	/* 2 MiB mappings of the group leader map pp too */
+	if (lead != pp->p_pagenum && page_pfn_managed(lead))
+		n += pageunload_at(&page_array[lead], 2);
+	return n;
+}
+
+/* --- protection, lookup, sync ------------------------------------------------- */
+
+struct chgprot_arg {
+	struct tlb_batch b;
+	pte_t set;      /* new PTE_W / PTE_U / PTE_NX */
+};
+
+/* Gives one leaf the new protection (another CPU may clear it meanwhile). */
+static void chgprot_leaf(pte_t *pte, uint64_t va, struct chgprot_arg *a)
+{
+	pte_t cur = pte_load(pte), nv;
+
+	do {
+		if ((cur & PTE_P) == 0)
+			return;
+		nv = (cur & ~(PTE_W | PTE_U | PTE_NX)) | a->set;
+		if (nv == cur)
+			return;
+	} while (!__atomic_compare_exchange_n(pte, &cur, nv, false, __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
+	batch_add(&a->b, va);
+}
+
+static void chgprot_cb(struct hat *h, page_t *ptp, unsigned level, uint64_t va, uint64_t eva,
+		       void *arg)
+{
+	pte_t *t = ptp_table(ptp);
+
+	(void)h;
+	if (level == 2) {
+		check_large_cover("hat_chgprot", va, eva);
+		chgprot_leaf(&t[MM_VA_INDEX(va, 2)], va, arg);
+		return;
+	}
+	for (; va < eva; va += MM_PAGE_SIZE)
+		chgprot_leaf(&t[MM_VA_INDEX(va, 1)], va, arg);
+}
+
+void hat_chgprot(struct hat *h, uint64_t va, uint64_t len, unsigned attr)
+{
+	struct chgprot_arg a;
+
+	hat_check_range(h, va, len, "hat_chgprot");
+	MM_REQUIRE((attr & ~HAT_PROT_MASK) == 0);
+	a.set = hat_attr_pte(hat_is_kernel(h), attr, 1) & (PTE_W | PTE_U | PTE_NX);
+	batch_init(&a.b, h);
+	mm_lock_enter(&h->h_lock);
+	segtab_process(h, va, va + len, chgprot_cb, &a);
+	batch_flush(&a.b);
+	mm_lock_exit(&h->h_lock);
+}
+
+/* The leaf mapping va in h and its level (0 when none). */
+static pte_t hat_leaf(struct hat *h, uint64_t va, unsigned *levelp)
+{
+	unsigned level = 1;
+	page_t *ptp;
+	pte_t *pte, v = 0;
+
+	MM_REQUIRE(va == va_canonical(va));
+	mm_lock_enter(&h->h_lock);
+	pte = segtab_walk(h, va, &level, &ptp);
+	if (pte != NULL)
+		v = pte_load(pte);
+	mm_lock_exit(&h->h_lock);
+	*levelp = level;
+	return (v & PTE_P) ? v : 0;
+}
+
+uint64_t hat_getpfnum(struct hat *h, uint64_t va)
+{
+	unsigned level;
+	pte_t v = hat_leaf(h, va, &level);
+
+	if (v == 0)
+		return HAT_PFN_INVALID;
+	if (level == 2)
+		return ((v & PTE_LFRAME) >> MM_PAGE_SHIFT) + MM_VA_INDEX(va, 1);
+	return pte_pfn(v);
+}
+
+uint64_t hat_getpte(struct hat *h, uint64_t va)
+{
+	unsigned level;
+
+	return hat_leaf(h, va, &level);
+}
+
+unsigned hat_pagesync(page_t *pp, unsigned flags)
+{
+	hment_t *hm = NULL;
+	page_t *ptp;
+	unsigned entry;
+
+	MM_REQUIRE((flags & ~HAT_SYNC_CLEAR) == 0);
+	hment_enter(pp);
+	while ((hm = hment_walk(pp, &ptp, &entry, hm)) != NULL) {
+		pte_t *pte = &ptp_table(ptp)[entry];
+		pte_t cur = pte_load(pte);
+
+		MM_ASSERT(RM_STALE, (cur & PTE_P) && pte_pfn(cur) == pp->p_pagenum);
+		if ((flags & HAT_SYNC_CLEAR) && (cur & (PTE_A | PTE_D))) {
+			while (!__atomic_compare_exchange_n(pte, &cur, cur & ~(PTE_A | PTE_D), false,
+							    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+				;
+			tlb_flush_page(ptp->p_hat, ptp_entry_va(ptp, entry));
+		}
+		page_attr_merge(pp, cur);
+	}
+	hment_exit(pp);
+	return __atomic_load_n(&pp->p_attr, __ATOMIC_RELAXED);
+}
+
+void hat_page_clrattr(page_t *pp, unsigned attr)
+{
+	__atomic_fetch_and(&pp->p_attr, (uint8_t)~attr, __ATOMIC_RELAXED);
+}
+
+/* --- address spaces ------------------------------------------------------------- */
+
+void hat_switch(struct hat *h)
+{
+	unsigned cpu = cpu_id();
+	uint64_t bit = 1ull << cpu;
+	struct hat *old;
+
+	MM_REQUIRE(cpu < HAT_MAX_CPUS && h != NULL && h->h_top != NULL);
+	old = hat_cpu[cpu];
+	if (old == h)
+		return;
+	/* announce first: an unload from now on flushes this CPU too */
+	__atomic_fetch_or(&h->h_cpus, bit, __ATOMIC_SEQ_CST);
+	mm_load_cr3(h->h_top_pa);
+	if (old != NULL)
+		__atomic_fetch_and(&old->h_cpus, ~bit, __ATOMIC_SEQ_CST);
+	hat_cpu[cpu] = h;
+}
+
+struct hat *hat_current(void)
+{
+	return hat_cpu[cpu_id()];
+}
+
+struct hat *hat_create(void)
+{
+	struct hat *h = objcache_alloc(&hat_cache);
+	pte_t *dst, *src = ptp_table(hat_kas.h_top);
+	page_t *top;
+
+	if (h == NULL)
+		return NULL;
+	top = segtab_ptp_alloc(h, MM_LEVELS, 0);
+	if (top == NULL) {
+		objcache_free(&hat_cache, h);
+		return NULL;
+	}
+	h->h_top = top;
+	h->h_top_pa = page_pa(top);
+	h->h_id = __atomic_add_fetch(&hat_serial, 1, __ATOMIC_RELAXED);
+	/* the kernel half: entries fixed since boot, so a copy stays identical */
+	dst = ptp_table(top);
+	for (unsigned i = MM_PML4_KERNEL; i < MM_PTES; i++) {
+		dst[i] = src[i];
+		if (src[i] & PTE_P)
+			ptp_valid_inc(top);
+	}
+	mm_lock_enter(&hat_list_lock);
+	h->h_prev = &hat_kas;
+	h->h_next = hat_kas.h_next;
+	if (h->h_next != NULL)
+		h->h_next->h_prev = h;
+	hat_kas.h_next = h;
+	mm_lock_exit(&hat_list_lock);
+	return h;
+}
+
+void hat_destroy(struct hat *h)
+{
+	MM_REQUIRE(h != NULL && !hat_is_kernel(h));
+	if (__atomic_load_n(&h->h_cpus, __ATOMIC_SEQ_CST) != 0)
+		panic("hat_destroy: address space %u is still loaded (CPU mask 0x%llx)",
+		      h->h_id, (unsigned long long)h->h_cpus);
+	mm_lock_enter(&h->h_lock);
+	hat_unload_locked(h, 0, USER_TOP, false);
+	/* wait out pageunloads and steals that cleared one of h's leaves but are not done with it */
+	hment_barrier();
+	MM_REQUIRE(h->h_nmap4k == 0 && h->h_nmap2m == 0);
+	segtab_destroy(h);
+	mm_lock_exit(&h->h_lock);
+
+	mm_lock_enter(&hat_list_lock);
+	h->h_prev->h_next = h->h_next;
+	if (h->h_next != NULL)
+		h->h_next->h_prev = h->h_prev;
+	mm_lock_exit(&hat_list_lock);
+	objcache_free(&hat_cache, h);
+}
+
+/* --- the kernel address space ----------------------------------------------------- */
+
+/* All RAM at DIRECT_MAP_BASE + pa: 2 MiB leaves, 4 KiB ones for a ragged end. */
+static void kas_map_direct(uint64_t top, uint64_t ram_size)
+{
+	uint64_t large_end = ram_size & ~(MM_LARGE_SIZE - 1), pa;
+
+	for (pa = 0; pa < large_end; pa += MM_LARGE_SIZE)
+		segtab_boot_map(top, DIRECT_MAP_BASE + pa, 2, pa | PTE_P | PTE_W | PTE_PS | PTE_NX);
+	for (; pa + MM_PAGE_SIZE <= ram_size; pa += MM_PAGE_SIZE)
+		segtab_boot_map(top, DIRECT_MAP_BASE + pa, 1, pa | PTE_P | PTE_W | PTE_NX);
+}
+
+/* One piece of the kernel image at KERNEL_BASE + pa, 4 KiB leaves. */
+static void kas_map_image(uint64_t top, uint64_t ram_size, const struct hat_kseg *seg)
+{
+	uint64_t start = seg->pa_start & ~(MM_PAGE_SIZE - 1);
+	uint64_t end = (seg->pa_end + MM_PAGE_SIZE - 1) & ~(MM_PAGE_SIZE - 1);
+	pte_t bits = hat_attr_pte(true, seg->attr, 1);
+
+	if (start >= end || end > ram_size || end > ~KERNEL_BASE + 1)
+		panic("hat_kernel_init: image piece [0x%llx, 0x%llx) is not inside RAM",
+		      (unsigned long long)seg->pa_start, (unsigned long long)seg->pa_end);
+	for (uint64_t pa = start; pa < end; pa += MM_PAGE_SIZE)
+		segtab_boot_map(top, KERNEL_BASE + pa, 1, pa | bits);
+}
+
+void hat_kernel_init(uint64_t ram_size, uint64_t first_free_pa,
+		     const struct hat_kseg *segs, unsigned nsegs)
+{
+	uint64_t top;
+
+	MM_REQUIRE(ram_size >= GUEST_RAM_MIN && ram_size <= GUEST_RAM_MAX);
+	page_boot_begin(ram_size, first_free_pa);
+	top = page_boot_alloc(1);
+	kas_map_direct(top, ram_size);
+	mm_boot_install_pml4e(MM_PML4_KERNEL,
+			      ((pte_t *)mm_boot_ptr(top))[MM_VA_INDEX(DIRECT_MAP_BASE, 4)]);
+	(void)segtab_boot_table(top, KMAP_BASE, 3);   /* the KMAP PML4 entry, fixed from now on */
+	for (unsigned i = 0; i < nsegs; i++)
+		kas_map_image(top, ram_size, &segs[i]);
+
+	/* pa_to_kva() works from here on */
+	hment_init(ram_size >> MM_PAGE_SHIFT);
+	page_init();
+	segtab_init();
+	hat_kas = (struct hat){
+		.h_top = page_from_pa(top), .h_top_pa = top, .h_flags = HAT_F_KERNEL,
+	};
+	segtab_adopt(&hat_kas);
+	hat_list = &hat_kas;
+	hat_list_lock = (struct mm_lock){ 0, 0 };
+	hat_serial = 0;
+	hat_shootdowns_dropped = 0;
+	memset(hat_cpu, 0, sizeof(hat_cpu));
+	objcache_init(&hat_cache, "hat", sizeof(struct hat));
+}

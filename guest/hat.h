@@ -1,0 +1,113 @@
+/* Address spaces (the HAT): create/destroy, memload/unload/pageunload/chgprot/getpfnum/pagesync/switch, TLB invalidation. */
+#ifndef GUEST_HAT_H
+#define GUEST_HAT_H
+
+#include "hment.h"
+#include "page.h"
+#include "segtab.h"
+
+/* hat_memload / hat_devload / hat_chgprot attributes. */
+#define HAT_READ       0x01u   /* x86 cannot refuse reads: implied by any of R/W/X */
+#define HAT_WRITE      0x02u
+#define HAT_EXEC       0x04u   /* without it the leaf gets NX */
+#define HAT_USER       0x08u   /* user-accessible (user half only) */
+#define HAT_NOCACHE    0x10u   /* uncached (PCD|PWT) */
+#define HAT_WRITETHRU  0x20u   /* write-through (PWT) */
+#define HAT_LARGE      0x40u   /* a 2 MiB page (va and frame 2 MiB-aligned) */
+#define HAT_PROT_MASK  (HAT_READ | HAT_WRITE | HAT_EXEC | HAT_USER)
+
+/* hat_pagesync flags. */
+#define HAT_SYNC_CLEAR 0x1u    /* clear A/D in the PTEs after collecting them */
+
+#define HAT_PFN_INVALID UINT64_MAX
+#define HAT_TLB_BATCH   32u    /* more pages than this in one operation: one full flush */
+#define HAT_MAX_CPUS    64u
+
+/* A piece of the kernel image: mapped at KERNEL_BASE + pa with attr (HAT_READ/WRITE/EXEC). */
+struct hat_kseg {
+	uint64_t pa_start;
+	uint64_t pa_end;
+	unsigned attr;
+};
+
+extern struct hat hat_kas;      /* the kernel address space */
+extern struct hat *hat_list;    /* every address space, hat_kas first */
+
+/*
+ * TLB shootdown: asks the CPUs in the bit mask `cpus` (never this one)
+ * to flush va .. va + npages pages of the address space whose CR3 is cr3,
+ * or everything when npages is 0, and returns once they have. Set by the
+ * platform (IPIs); while NULL, requests are only counted in
+ * hat_shootdowns_dropped.
+ */
+extern void (*mm_tlb_shootdown_hook)(uint64_t cpus, uint64_t cr3, uint64_t va, uint64_t npages);
+extern uint64_t hat_shootdowns_dropped;
+
+/*
+ * Builds the memory manager and the kernel address space; boot CPU,
+ * once, still on the host's boot tables (identity map of RAM). Maps all
+ * RAM at DIRECT_MAP_BASE (2 MiB pages, and installs that into the boot
+ * PML4 too, so pa_to_kva() works at once), each segs[i] at KERNEL_BASE +
+ * pa, pre-allocates the kernel-half tables, then carves page_t array and
+ * hment hash from first_free_pa up and frees the rest of RAM. Load it
+ * with hat_switch(&hat_kas) afterwards.
+ */
+void hat_kernel_init(uint64_t ram_size, uint64_t first_free_pa,
+		     const struct hat_kseg *segs, unsigned nsegs);
+
+/* Returns a new address space sharing the kernel half, or NULL when out of memory. Any CPU. */
+struct hat *hat_create(void);
+
+/* Unloads everything of h, frees its tables and h itself. h must be loaded on no CPU. */
+void hat_destroy(struct hat *h);
+
+/*
+ * Maps pp at va in h (4 KiB, or 2 MiB with HAT_LARGE and pp the first of
+ * 512 aligned pages) with attr; replaces whatever was mapped there (a
+ * whole 2 MiB mapping if va lies inside one). Returns 0, or -1 when no
+ * page was left for a table. Any CPU.
+ */
+int hat_memload(struct hat *h, uint64_t va, page_t *pp, unsigned attr);
+
+/* hat_memload() for a frame number (RAM or not); only managed frames are tracked. */
+int hat_devload(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr);
+
+/* Unmaps [va, va + len) of h; a 2 MiB mapping must be covered whole. Frees emptied tables. */
+void hat_unload(struct hat *h, uint64_t va, uint64_t len);
+
+/* Unmaps every mapping of pp (in any address space); returns how many. Any CPU. */
+unsigned hat_pageunload(page_t *pp);
+
+/* Sets the protection of the mappings in [va, va + len) of h to attr (HAT_PROT_MASK bits). */
+void hat_chgprot(struct hat *h, uint64_t va, uint64_t len, unsigned attr);
+
+/* Returns the pfn va maps in h, or HAT_PFN_INVALID. */
+uint64_t hat_getpfnum(struct hat *h, uint64_t va);
+
+/* Returns the leaf PTE that maps va in h (0 when none). */
+uint64_t hat_getpte(struct hat *h, uint64_t va);
+
+/*
+ * Collects the accessed/dirty bits of pp's mappings into its p_attr
+ * (PG_ATTR_REF / PG_ATTR_MOD), with HAT_SYNC_CLEAR also clearing them in
+ * the PTEs; returns p_attr.
+ */
+unsigned hat_pagesync(page_t *pp, unsigned flags);
+
+/* Clears PG_ATTR_* bits of pp. */
+void hat_page_clrattr(page_t *pp, unsigned attr);
+
+/* Loads h's tables on this CPU. */
+void hat_switch(struct hat *h);
+
+/* The address space loaded on this CPU (NULL before the first hat_switch). */
+struct hat *hat_current(void);
+
+/*
+ * For hment stealing: unloads the mapping (ptp, entry) of pp, whose
+ * mapping-list lock the caller holds. Returns its hment (NULL if it was
+ * the embedded one).
+ */
+hment_t *hat_mapping_unload(page_t *pp, page_t *ptp, unsigned entry);
+
+#endif

@@ -1,0 +1,476 @@
+/* Mapping lists (ideas from illumos hment.c): embedded first mapping, doubly linked hment lists, a hashed index, reserves, stealing. */
+#include "hment.h"
+
+#include "hat.h"
+#include "objcache.h"
+
+#define HMENT_HASH_MIN 1024u
+#define HMENT_HASH_MAX 65536u
+#define HMENT_PFN_NONE UINT32_MAX
+
+struct hment_hash hment_hash;
+struct mm_lock hment_hash_locks[HMENT_HASH_NLOCK];
+struct mm_lock hment_mlist_locks[HMENT_MLIST_NLOCK];
+struct hment_reserve hment_reserve;
+struct hment_stats hment_stats;
+
+static struct objcache hment_cache;
+static uint64_t steal_cursor;   /* pfn where the last steal succeeded: spread the pain */
+
+static void stat_inc(uint64_t *counter)
+{
+	__atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+}
+
+void hment_init(uint64_t npages)
+{
+	uint32_t size = HMENT_HASH_MIN;
+	uint64_t bytes;
+
+	while (size < npages / 2 && size < HMENT_HASH_MAX)
+		size <<= 1;
+	bytes = (uint64_t)size * sizeof(hment_t *);
+	hment_hash = (struct hment_hash){
+		.hh_buckets = pa_to_kva(page_boot_alloc((bytes + MM_PAGE_SIZE - 1) >> MM_PAGE_SHIFT)),
+		.hh_size = size,
+	};
+	memset(hment_hash_locks, 0, sizeof(hment_hash_locks));
+	memset(hment_mlist_locks, 0, sizeof(hment_mlist_locks));
+	hment_reserve = (struct hment_reserve){ .hr_amount = HMENT_RESERVE_DEFAULT };
+	hment_stats = (struct hment_stats){ 0 };
+	objcache_init(&hment_cache, "hment", sizeof(hment_t));
+	steal_cursor = 0;
+}
+
+static struct mm_lock *mlist_lock(const page_t *pp)
+{
+	return &hment_mlist_locks[hment_mlist_lock_index(pp->p_pagenum)];
+}
+
+void hment_enter(page_t *pp)
+{
+	mm_lock_enter(mlist_lock(pp));
+}
+
+void hment_exit(page_t *pp)
+{
+	mm_lock_exit(mlist_lock(pp));
+}
+
+bool hment_held(page_t *pp)
+{
+	return mm_lock_held(mlist_lock(pp));
+}
+
+/* Puts one hment on the reserve pool. */
+static void reserve_put(hment_t *hm)
+{
+	stat_inc(&hment_stats.reserve_put);
+	mm_lock_enter(&hment_reserve.hr_lock);
+	hm->hm_state = HM_STATE_RESERVE;
+	hm->hm_next = hment_reserve.hr_pool;
+	hment_reserve.hr_pool = hm;
+	hment_reserve.hr_count++;
+	mm_lock_exit(&hment_reserve.hr_lock);
+}
+
+/* Takes one hment off the reserve pool, or NULL when it is empty. */
+static hment_t *reserve_get(void)
+{
+	hment_t *hm = NULL;
+
+	mm_lock_enter(&hment_reserve.hr_lock);
+	if (hment_reserve.hr_count != 0) {
+		hm = hment_reserve.hr_pool;
+		MM_ASSERT(RS_COUNT, hm != NULL && hm->hm_state == HM_STATE_RESERVE);
+		hment_reserve.hr_pool = hm->hm_next;
+		hment_reserve.hr_count--;
+		stat_inc(&hment_stats.reserve_get);
+	}
+	mm_lock_exit(&hment_reserve.hr_lock);
+	return hm;
+}
+
+static uint32_t reserve_count(void)
+{
+	return __atomic_load_n(&hment_reserve.hr_count, __ATOMIC_RELAXED);
+}
+
+static uint32_t reserve_amount(void)
+{
+	return __atomic_load_n(&hment_reserve.hr_amount, __ATOMIC_RELAXED);
+}
+
+static hment_t *hment_steal(page_t *avoid);
+static hment_t *steal_from(page_t *pp);
+
+/*
+ * Returns a clean hment for a mapping of pp (unlocked). Fresh ones are
+ * donated to the reserve while it is below target. When the cache
+ * refuses: steal another page's mapping, then tap the reserve, then
+ * steal one of pp's own mappings; with none of these the system is out
+ * of options.
+ */
+static hment_t *hment_alloc(page_t *pp)
+{
+	hment_t *hm;
+
+	stat_inc(&hment_stats.alloc);
+	for (;;) {
+		hm = objcache_alloc(&hment_cache);
+		if (hm == NULL || reserve_count() >= reserve_amount())
+			break;
+		stat_inc(&hment_stats.donated);
+		reserve_put(hm);
+	}
+	if (hm == NULL)
+		hm = hment_steal(pp);
+	if (hm == NULL)
+		hm = reserve_get();
+	if (hm == NULL && (hm = steal_from(pp)) != NULL)
+		stat_inc(&hment_stats.steals);
+	if (hm == NULL)
+		panic("hment_alloc: no reserve, couldn't steal (reserve target %u, %llu hments out)",
+		      reserve_amount(), (unsigned long long)hment_cache_inuse());
+	*hm = (hment_t){ .hm_pfn = HMENT_PFN_NONE, .hm_state = HM_STATE_ALLOC };
+	return hm;
+}
+
+void hment_free(hment_t *hm)
+{
+	MM_REQUIRE(hm != NULL && hm != HMENT_EMBEDDED);
+	MM_ASSERT(RS_COUNT, hm->hm_state == HM_STATE_ALLOC);
+	memset(hm, 0, sizeof(*hm));   /* stale users see zeroes, not a plausible hment */
+	if (reserve_count() < reserve_amount())
+		reserve_put(hm);
+	else
+		objcache_free(&hment_cache, hm);
+}
+
+/* Adds a filled-in hment to pp's list (at the head) and to the hash. pp's lock held. */
+static void hment_insert(hment_t *hm, page_t *pp)
+{
+	hment_t *head = pp->p_mapping;
+	uint32_t idx = hment_hash_index(hm->hm_ptp, hm->hm_entry, hment_hash.hh_size);
+	struct mm_lock *lk = &hment_hash_locks[hment_hash_lock_index(idx)];
+
+	MM_ASSERT(RM_EMBED, pp->p_embed == 0);
+	pp->p_share++;
+	hm->hm_prev = NULL;
+	hm->hm_next = head;
+	if (head != NULL) {
+		MM_ASSERT(RM_LINKS, head->hm_prev == NULL);
+		head->hm_prev = hm;
+	}
+	pp->p_mapping = hm;
+	hm->hm_state = HM_STATE_LISTED;
+
+	mm_lock_enter(lk);
+	hm->hm_hashnext = hment_hash.hh_buckets[idx];
+	hment_hash.hh_buckets[idx] = hm;
+	mm_lock_exit(lk);
+	__atomic_fetch_add(&hment_hash.hh_count, 1, __ATOMIC_RELAXED);
+}
+
+/* Moves pp's embedded mapping into hm, making pp's list. pp's lock held. */
+static void hment_promote(page_t *pp, hment_t *hm)
+{
+	page_t *eptp = pp->p_mapping;
+
+	MM_ASSERT(RM_EMBED, pp->p_share == 0 && eptp != NULL && eptp->p_kind == PG_PTP);
+	hm->hm_ptp = eptp->p_pagenum;
+	hm->hm_entry = pp->p_mlentry;
+	hm->hm_pfn = pp->p_pagenum;
+	pp->p_mapping = NULL;
+	pp->p_mlentry = 0;
+	pp->p_embed = 0;
+	hment_insert(hm, pp);
+	stat_inc(&hment_stats.promotions);
+}
+
+/*
+ * The four cases of the seed: first mapping (embed, no hment), refault
+ * on the embedded mapping (nothing to do), second mapping (promote the
+ * embedded one, then one more hment), later mappings (one hment). Since
+ * allocating drops pp's lock, the state is re-examined after every
+ * allocation or free until the hment in hand matches what is needed.
+ */
+hment_t *hment_prepare(page_t *ptp, unsigned entry, page_t *pp)
+{
+	hment_t *hm = NULL;
+
+	MM_REQUIRE(hment_held(pp));
+	for (;;) {
+		bool need;
+
+		if (pp->p_mapping == NULL) {
+			MM_ASSERT(RM_EMBED, pp->p_embed == 0 && pp->p_share == 0);
+			need = false;
+		} else if (pp->p_embed && pp->p_mapping == ptp && pp->p_mlentry == entry) {
+			need = false;
+		} else if (pp->p_embed) {
+			if (hm != NULL) {
+				hment_promote(pp, hm);
+				hm = NULL;
+			}
+			need = true;
+		} else {
+			need = true;
+		}
+		if (need == (hm != NULL))
+			break;
+		hment_exit(pp);
+		if (hm != NULL) {
+			hment_free(hm);
+			hm = NULL;
+		} else {
+			hm = hment_alloc(pp);
+		}
+		hment_enter(pp);
+	}
+	return hm;
+}
+
+void hment_assign(page_t *ptp, unsigned entry, page_t *pp, hment_t *hm)
+{
+	MM_REQUIRE(hment_held(pp));
+	MM_REQUIRE(ptp->p_kind == PG_PTP && entry < MM_PTES);
+	if (pp->p_mapping == NULL) {
+		MM_REQUIRE(hm == NULL);
+		MM_ASSERT(RM_EMBED, pp->p_embed == 0 && pp->p_share == 0);
+		pp->p_embed = 1;
+		pp->p_mapping = ptp;
+		pp->p_mlentry = (uint16_t)entry;
+		return;
+	}
+	MM_ASSERT(RM_EMBED, pp->p_embed == 0);
+	MM_REQUIRE(hm != NULL && hm->hm_state == HM_STATE_ALLOC);
+	hm->hm_ptp = ptp->p_pagenum;
+	hm->hm_entry = (uint16_t)entry;
+	hm->hm_pfn = pp->p_pagenum;
+	hment_insert(hm, pp);
+}
+
+hment_t *hment_walk(page_t *pp, page_t **ptpp, unsigned *entryp, hment_t *prev)
+{
+	hment_t *hm;
+
+	MM_REQUIRE(hment_held(pp));
+	if (pp->p_embed) {
+		if (prev != NULL) {
+			MM_REQUIRE(prev == HMENT_EMBEDDED);
+			return NULL;
+		}
+		*ptpp = pp->p_mapping;
+		*entryp = pp->p_mlentry;
+		return HMENT_EMBEDDED;
+	}
+	MM_REQUIRE(prev != HMENT_EMBEDDED);
+	hm = prev == NULL ? pp->p_mapping : prev->hm_next;
+	if (hm != NULL) {
+		MM_ASSERT(RM_PFN, hm->hm_pfn == pp->p_pagenum);
+		*ptpp = page_from_pfn(hm->hm_ptp);
+		*entryp = hm->hm_entry;
+		MM_ASSERT(RM_STALE, *ptpp != NULL && (*ptpp)->p_kind == PG_PTP);
+	}
+	return hm;
+}
+
+/* Unhooks the hment of (ptp pfn, entry, pfn) from its hash chain; NULL when absent. */
+static hment_t *hash_unlink(uint32_t ptp_pfn, unsigned entry, uint32_t pfn, uint32_t *bucket)
+{
+	uint32_t idx = hment_hash_index(ptp_pfn, entry, hment_hash.hh_size);
+	struct mm_lock *lk = &hment_hash_locks[hment_hash_lock_index(idx)];
+	hment_t **link, *hm;
+
+	*bucket = idx;
+	mm_lock_enter(lk);
+	for (link = &hment_hash.hh_buckets[idx]; (hm = *link) != NULL; link = &hm->hm_hashnext)
+		if (hm->hm_ptp == ptp_pfn && hm->hm_entry == entry && hm->hm_pfn == pfn)
+			break;
+	if (hm != NULL)
+		*link = hm->hm_hashnext;
+	mm_lock_exit(lk);
+	if (hm != NULL)
+		__atomic_fetch_sub(&hment_hash.hh_count, 1, __ATOMIC_RELAXED);
+	return hm;
+}
+
+hment_t *hment_remove(page_t *pp, page_t *ptp, unsigned entry)
+{
+	uint32_t bucket;
+	hment_t *hm;
+
+	MM_REQUIRE(hment_held(pp));
+	if (pp->p_embed) {
+		if (pp->p_mapping != ptp || pp->p_mlentry != entry)
+			MM_PANIC(RM_STALE, "hment_remove: pfn 0x%x's embedded mapping is not table "
+				 "pfn 0x%x entry %u", pp->p_pagenum, ptp->p_pagenum, entry);
+		MM_ASSERT(RM_EMBED, pp->p_share == 0);
+		pp->p_mapping = NULL;
+		pp->p_mlentry = 0;
+		pp->p_embed = 0;
+		return NULL;
+	}
+	MM_ASSERT(RM_SHARE, pp->p_share != 0);
+	hm = hash_unlink(ptp->p_pagenum, entry, pp->p_pagenum, &bucket);
+	if (hm == NULL)
+		MM_PANIC(HS_BUCKET, "hment_remove: no hment for pfn 0x%x, table pfn 0x%x entry %u "
+			 "in hash bucket %u", pp->p_pagenum, ptp->p_pagenum, entry, bucket);
+	MM_ASSERT(RM_LINKS, hm->hm_state == HM_STATE_LISTED);
+
+	/* O(1) unlink from the page's doubly linked list */
+	if (hm->hm_next != NULL) {
+		MM_ASSERT(RM_LINKS, hm->hm_next->hm_prev == hm);
+		hm->hm_next->hm_prev = hm->hm_prev;
+	}
+	if (hm->hm_prev != NULL) {
+		MM_ASSERT(RM_LINKS, hm->hm_prev->hm_next == hm);
+		hm->hm_prev->hm_next = hm->hm_next;
+	} else {
+		MM_ASSERT(RM_LINKS, pp->p_mapping == hm);
+		pp->p_mapping = hm->hm_next;
+	}
+	pp->p_share--;
+	hm->hm_hashnext = NULL;
+	hm->hm_next = NULL;
+	hm->hm_prev = NULL;
+	hm->hm_state = HM_STATE_ALLOC;
+	return hm;
+}
+
+/* Mappings of pp at table level `level` (0: any level). Takes pp's lock. */
+static unsigned mapcnt_at(page_t *pp, unsigned level)
+{
+	unsigned cnt = 0, entry;
+	page_t *ptp;
+	hment_t *hm = NULL;
+
+	hment_enter(pp);
+	if (level == 0)
+		cnt = pp->p_mapping == NULL ? 0 : pp->p_embed ? 1 : pp->p_share;
+	else
+		while ((hm = hment_walk(pp, &ptp, &entry, hm)) != NULL)
+			cnt += ptp->p_level == level;
+	hment_exit(pp);
+	return cnt;
+}
+
+unsigned hment_mapcnt(page_t *pp)
+{
+	uint64_t lead = pp->p_pagenum & ~(uint64_t)(MM_LARGE_PAGES - 1);
+	unsigned cnt = mapcnt_at(pp, 0);
+
+	/* a 2 MiB mapping of the group leader maps pp too */
+	if (lead != pp->p_pagenum && page_pfn_managed(lead))
+		cnt += mapcnt_at(&page_array[lead], 2);
+	return cnt;
+}
+
+/* Unloads the head mapping of pp's list and returns its hment; NULL when pp has no list. */
+static hment_t *steal_from(page_t *pp)
+{
+	hment_t *hm = NULL;
+
+	hment_enter(pp);
+	if (pp->p_mapping != NULL && !pp->p_embed) {
+		page_t *ptp;
+		hment_t *got;
+
+		hm = pp->p_mapping;
+		ptp = page_from_pfn(hm->hm_ptp);
+		MM_ASSERT(RM_STALE, ptp != NULL && ptp->p_kind == PG_PTP);
+		got = hat_mapping_unload(pp, ptp, hm->hm_entry);
+		MM_ASSERT(RM_LINKS, got == hm);
+	}
+	hment_exit(pp);
+	return hm;
+}
+
+/*
+ * Steals an hment: scans pages (from where the last steal stopped, to
+ * spread the pain) for one with a list and unloads its head mapping
+ * through the hat. Every listed mapping is a user mapping: the kernel's
+ * are never tracked. Skips `avoid`, the page being mapped: taking one of
+ * its own mappings to add another gains nothing. NULL when no other page
+ * has a list.
+ */
+static hment_t *hment_steal(page_t *avoid)
+{
+	uint64_t first = page_first_managed, n = page_count, start, pfn;
+	hment_t *hm;
+
+	stat_inc(&hment_stats.steal_tries);
+	if (first >= n)
+		return NULL;
+	start = __atomic_load_n(&steal_cursor, __ATOMIC_RELAXED);
+	if (start < first || start >= n)
+		start = first;
+	pfn = start;
+	do {
+		page_t *pp;
+
+		if (++pfn >= n)
+			pfn = first;
+		pp = &page_array[pfn];
+		stat_inc(&hment_stats.steal_exam);
+		/* unlocked peek: only lock pages that have a list */
+		if (pp == avoid || __atomic_load_n(&pp->p_mapping, __ATOMIC_RELAXED) == NULL ||
+		    __atomic_load_n(&pp->p_embed, __ATOMIC_RELAXED))
+			continue;
+		if ((hm = steal_from(pp)) != NULL) {
+			__atomic_store_n(&steal_cursor, pfn, __ATOMIC_RELAXED);
+			stat_inc(&hment_stats.steals);
+			return hm;
+		}
+	} while (pfn != start);
+	return NULL;
+}
+
+void hment_set_reserve_amount(uint32_t amount)
+{
+	__atomic_store_n(&hment_reserve.hr_amount, amount, __ATOMIC_RELAXED);
+}
+
+void hment_reserve_fill(uint32_t extra)
+{
+	uint64_t target = (uint64_t)reserve_amount() + extra;
+
+	while (reserve_count() < target) {
+		hment_t *hm = objcache_alloc(&hment_cache);
+
+		if (hm == NULL)
+			return;
+		reserve_put(hm);
+	}
+}
+
+void hment_adjust_reserve(void)
+{
+	while (reserve_count() > reserve_amount()) {
+		hment_t *hm = reserve_get();
+
+		if (hm == NULL)
+			return;
+		memset(hm, 0, sizeof(*hm));
+		objcache_free(&hment_cache, hm);
+	}
+}
+
+void hment_set_limit(uint64_t max_in_use)
+{
+	objcache_set_limit(&hment_cache, max_in_use);
+}
+
+uint64_t hment_cache_inuse(void)
+{
+	return __atomic_load_n(&hment_cache.oc_inuse, __ATOMIC_RELAXED);
+}
+
+void hment_barrier(void)
+{
+	for (unsigned i = 0; i < HMENT_MLIST_NLOCK; i++) {
+		mm_lock_enter(&hment_mlist_locks[i]);
+		mm_lock_exit(&hment_mlist_locks[i]);
+	}
+}

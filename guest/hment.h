@@ -1,0 +1,93 @@
+/* Mapping lists (after illumos hment.c): which PTEs map each page — embedded first mapping, hment lists, hash, reserve, stealing. */
+#ifndef GUEST_HMENT_H
+#define GUEST_HMENT_H
+
+#include "page.h"
+
+typedef struct hment hment_t;
+
+/* hment_walk() returns this for a page's embedded (only) mapping. */
+#define HMENT_EMBEDDED ((hment_t *)(uintptr_t)1)
+
+/* Default hment reserve target; a guess, like the seed's. */
+#define HMENT_RESERVE_DEFAULT 64u
+
+extern struct hment_hash hment_hash;
+extern struct mm_lock hment_hash_locks[HMENT_HASH_NLOCK];
+extern struct mm_lock hment_mlist_locks[HMENT_MLIST_NLOCK];
+extern struct hment_reserve hment_reserve;
+
+struct hment_stats {
+	uint64_t alloc;        /* hment_alloc() calls */
+	uint64_t donated;      /* fresh hments donated to the reserve */
+	uint64_t reserve_get;  /* hments taken from the reserve */
+	uint64_t reserve_put;  /* hments put on the reserve */
+	uint64_t steals;       /* successful steals */
+	uint64_t steal_tries;  /* steal attempts */
+	uint64_t steal_exam;   /* pages examined while stealing */
+	uint64_t promotions;   /* embedded mappings moved to a list */
+};
+extern struct hment_stats hment_stats;
+
+/* Sets up the hash for npages of RAM (with page_boot_alloc), locks, reserve, cache. Boot, before page_init(). */
+void hment_init(uint64_t npages);
+
+/* The mapping-list lock of pp (hashed; several pages share one). Any CPU. */
+void hment_enter(page_t *pp);
+void hment_exit(page_t *pp);
+bool hment_held(page_t *pp);
+
+/*
+ * Gets ready to add the mapping (ptp, entry) to pp: returns the hment
+ * hment_assign() will need (NULL when the mapping can be embedded or is
+ * already the embedded one). May drop and retake pp's mapping-list lock
+ * to allocate, so the caller re-reads nothing it saw before. Caller holds
+ * pp's lock and no other mapping-list lock.
+ */
+hment_t *hment_prepare(page_t *ptp, unsigned entry, page_t *pp);
+
+/* Records the mapping (ptp, entry) of pp with what hment_prepare() returned. pp's lock held. */
+void hment_assign(page_t *ptp, unsigned entry, page_t *pp, hment_t *hm);
+
+/*
+ * Walks pp's mappings: pass prev NULL first, then the last result.
+ * Returns NULL at the end, HMENT_EMBEDDED for the embedded mapping, else
+ * the hment; sets *ptpp and *entryp. pp's lock held.
+ */
+hment_t *hment_walk(page_t *pp, page_t **ptpp, unsigned *entryp, hment_t *prev);
+
+/*
+ * Removes the mapping (ptp, entry) from pp's list and the hash. Returns
+ * the hment for the caller to hment_free(), or NULL for the embedded
+ * mapping. Panics when the mapping is not there. pp's lock held.
+ */
+hment_t *hment_remove(page_t *pp, page_t *ptp, unsigned entry);
+
+/* Frees an hment to the reserve (when below its target) or the cache. Any CPU, any lock. */
+void hment_free(hment_t *hm);
+
+/* Returns how many mappings pp has, a covering 2 MiB mapping included. Takes the locks itself. */
+unsigned hment_mapcnt(page_t *pp);
+
+/* Sets the reserve target (0 in the pressure workload: every shortage steals). */
+void hment_set_reserve_amount(uint32_t amount);
+
+/* Tops the reserve up to target + extra hments from the cache (stops when the cache refuses). */
+void hment_reserve_fill(uint32_t extra);
+
+/* Frees reserve hments above the target back to the cache. */
+void hment_adjust_reserve(void);
+
+/* Caps hments handed out by the cache (OBJCACHE_LIMIT_NONE: no cap); beyond it allocation steals. */
+void hment_set_limit(uint64_t max_in_use);
+
+/* hments currently handed out by the cache (listed, reserved or in flight). */
+uint64_t hment_cache_inuse(void);
+
+/*
+ * Takes and drops every mapping-list lock: afterwards no unload another
+ * CPU started through a list (pageunload, steal) is still in flight.
+ */
+void hment_barrier(void);
+
+#endif

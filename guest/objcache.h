@@ -1,0 +1,34 @@
+/* A small object cache: pages carved into fixed-size objects (hments, address spaces), with a failure knob. */
+#ifndef GUEST_OBJCACHE_H
+#define GUEST_OBJCACHE_H
+
+#include "page.h"
+
+#define OBJCACHE_LIMIT_NONE UINT64_MAX
+
+struct objcache {
+	const char *oc_name;
+	uint32_t oc_size;        /* object size, a multiple of 8 */
+	uint32_t oc_per_page;    /* objects carved from one page */
+	void *oc_free;           /* free objects, linked through their first word */
+	uint64_t oc_inuse;       /* objects handed out */
+	uint64_t oc_nfree;       /* objects on oc_free */
+	uint64_t oc_npages;      /* pages taken from the page allocator (never returned) */
+	uint64_t oc_limit;       /* at most this many in use at once */
+	uint64_t oc_nfail;       /* allocations refused */
+	struct mm_lock oc_lock;
+};
+
+/* Sets up an empty cache of size-byte objects; allocates nothing yet. Boot only. */
+void objcache_init(struct objcache *oc, const char *name, uint32_t size);
+
+/* Returns a zeroed object, or NULL at the limit or when no page is left. Any CPU. */
+void *objcache_alloc(struct objcache *oc);
+
+/* Returns an object to its cache. Any CPU. */
+void objcache_free(struct objcache *oc, void *obj);
+
+/* Allows at most max_in_use objects out at once (OBJCACHE_LIMIT_NONE: no limit). */
+void objcache_set_limit(struct objcache *oc, uint64_t max_in_use);
+
+#endif

@@ -1,0 +1,373 @@
+/* Table-page tree of each address space (after NetBSD pmap_segtab.c): lookup, reserve with CAS, process, prune, the zero-checked cache. */
+#include "segtab.h"
+
+#define PTP_CACHE_MAX_DEFAULT 32
+
+struct ptp_cache segtab_ptp_cache;
+void (*segtab_race_hook)(struct hat *h, uint64_t va);
+struct segtab_stats segtab_stats;
+
+void segtab_init(void)
+{
+	segtab_ptp_cache = (struct ptp_cache){ .pc_max = PTP_CACHE_MAX_DEFAULT };
+	segtab_race_hook = NULL;
+	segtab_stats = (struct segtab_stats){ 0 };
+}
+
+/* Panics unless every entry of the table page is zero (ST_FREE_ZERO). */
+static void segtab_check_zero(const page_t *ptp, const char *who)
+{
+	const pte_t *t = ptp_table(ptp);
+
+	for (unsigned i = 0; i < MM_PTES; i++)
+		if (t[i] != 0)
+			MM_PANIC(ST_FREE_ZERO, "%s: table page pfn 0x%x entry %u is 0x%llx, not 0",
+				 who, ptp->p_pagenum, i, (unsigned long long)t[i]);
+}
+
+/* First VA a level-l table holding va maps. */
+static uint64_t table_base(uint64_t va, unsigned l)
+{
+	if (l == MM_LEVELS)
+		return 0;
+	return va_canonical(va & ~(mm_level_size(l + 1) - 1));
+}
+
+/* Pops the cache; NULL when empty. */
+static page_t *ptp_cache_get(void)
+{
+	struct ptp_cache *c = &segtab_ptp_cache;
+	page_t *ptp;
+
+	mm_lock_enter(&c->pc_lock);
+	ptp = c->pc_head;
+	if (ptp != NULL) {
+		c->pc_head = ptp->p_next;
+		c->pc_count--;
+		ptp->p_kind = PG_PTP;
+	}
+	mm_lock_exit(&c->pc_lock);
+	return ptp;
+}
+
+page_t *segtab_ptp_alloc(struct hat *h, unsigned level, uint64_t va)
+{
+	page_t *ptp = ptp_cache_get();
+
+	MM_REQUIRE(level >= 1 && level <= MM_LEVELS);
+	if (ptp != NULL) {
+		ptp->p_next = NULL;
+		segtab_check_zero(ptp, "segtab_ptp_alloc (cached page)");
+		__atomic_fetch_add(&segtab_stats.ptp_cached, 1, __ATOMIC_RELAXED);
+	} else {
+		ptp = page_alloc(PG_PTP);
+		if (ptp == NULL)
+			return NULL;
+		__atomic_fetch_add(&segtab_stats.ptp_new, 1, __ATOMIC_RELAXED);
+	}
+	ptp->p_hat = h;
+	ptp->p_level = (uint8_t)level;
+	ptp->p_ptva = table_base(va, level);
+	ptp->p_valid = 0;
+	__atomic_fetch_add(&h->h_nptp, 1, __ATOMIC_RELAXED);
+	return ptp;
+}
+
+void segtab_ptp_free(page_t *ptp)
+{
+	struct ptp_cache *c = &segtab_ptp_cache;
+	struct hat *owner = ptp->p_hat;
+
+	MM_REQUIRE(ptp->p_kind == PG_PTP && page_pfn_managed(ptp->p_pagenum));
+	segtab_check_zero(ptp, "segtab_ptp_free");
+	MM_ASSERT(PT_VALID_CNT, ptp->p_valid == 0);
+	if (owner != NULL)
+		__atomic_fetch_sub(&owner->h_nptp, 1, __ATOMIC_RELAXED);
+	ptp->p_hat = NULL;
+	ptp->p_level = 0;
+	ptp->p_ptva = 0;
+	__atomic_fetch_add(&segtab_stats.ptp_freed, 1, __ATOMIC_RELAXED);
+	mm_lock_enter(&c->pc_lock);
+	if (c->pc_count < c->pc_max) {
+		ptp->p_kind = PG_CACHE;
+		ptp->p_next = c->pc_head;
+		c->pc_head = ptp;
+		c->pc_count++;
+		ptp = NULL;
+	}
+	mm_lock_exit(&c->pc_lock);
+	if (ptp != NULL)
+		page_free(ptp);
+}
+
+void segtab_cache_drain(void)
+{
+	page_t *ptp;
+
+	while ((ptp = ptp_cache_get()) != NULL) {
+		ptp->p_next = NULL;
+		segtab_check_zero(ptp, "segtab_cache_drain");
+		page_free(ptp);
+	}
+}
+
+void segtab_set_cache_max(uint64_t max)
+{
+	mm_lock_enter(&segtab_ptp_cache.pc_lock);
+	segtab_ptp_cache.pc_max = max;
+	mm_lock_exit(&segtab_ptp_cache.pc_lock);
+}
+
+/* The table page a present non-leaf entry v (at level l, for va) points at, checked. */
+static page_t *segtab_child(const struct hat *h, pte_t v, unsigned l, uint64_t va)
+{
+	page_t *c = page_from_pa(v & PTE_FRAME);
+
+	MM_ASSERT(PT_RSVD, (v & PTE_PS) == 0);
+	MM_ASSERT(PT_PTP_RANGE, c != NULL);
+	MM_ASSERT(PT_PTP_OWNER, c->p_kind == PG_PTP && c->p_level == l - 1);
+	if (va_in_user(va))
+		MM_ASSERT(PT_PTP_OWNER, c->p_hat == h);
+	else
+		MM_ASSERT(PT_PTP_OWNER, c->p_hat != NULL && (c->p_hat->h_flags & HAT_F_KERNEL));
+	return c;
+}
+
+pte_t *segtab_walk(struct hat *h, uint64_t va, unsigned *levelp, page_t **ptpp)
+{
+	unsigned target = *levelp;
+	page_t *ptp = h->h_top;
+
+	MM_REQUIRE(target >= 1 && target <= MM_LEVELS);
+	for (unsigned l = MM_LEVELS; l > target; l--) {
+		pte_t v = pte_load(&ptp_table(ptp)[MM_VA_INDEX(va, l)]);
+
+		if ((v & PTE_P) == 0)
+			return NULL;
+		if (v & PTE_PS) {
+			MM_ASSERT(PT_RSVD, l == 2);
+			*levelp = l;
+			*ptpp = ptp;
+			return &ptp_table(ptp)[MM_VA_INDEX(va, l)];
+		}
+		ptp = segtab_child(h, v, l, va);
+	}
+	*ptpp = ptp;
+	return &ptp_table(ptp)[MM_VA_INDEX(va, target)];
+}
+
+/*
+ * Makes entry e of ptp (level l) point at a new table for va. Returns the
+ * entry's value afterwards (ours, or the winner's when another CPU
+ * installed one first), or 0 when no page is left.
+ */
+static pte_t segtab_install(struct hat *h, page_t *ptp, pte_t *e, unsigned l, uint64_t va)
+{
+	pte_t expected = 0, nv;
+	page_t *np;
+
+	if (l == MM_LEVELS && !va_in_user(va))
+		MM_PANIC(PT_KERNEL_HALF, "PML4 entry %u for va 0x%llx is missing: kernel-half "
+			 "tables are made at boot only", MM_VA_INDEX(va, l), (unsigned long long)va);
+	np = segtab_ptp_alloc(h, l - 1, va);
+	if (np == NULL)
+		return 0;
+	if (segtab_race_hook != NULL)
+		segtab_race_hook(h, va);
+	nv = page_pa(np) | PTE_P | PTE_W | (va_in_user(va) ? PTE_U : 0);
+	if (__atomic_compare_exchange_n(e, &expected, nv, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		ptp_valid_inc(ptp);
+		return nv;
+	}
+	/* another CPU installed a table first: return our page, use theirs */
+	__atomic_fetch_add(&segtab_stats.cas_lost, 1, __ATOMIC_RELAXED);
+	segtab_ptp_free(np);
+	MM_ASSERT(PT_PTP_RANGE, (expected & PTE_P) != 0);
+	return expected;
+}
+
+pte_t *segtab_reserve(struct hat *h, uint64_t va, unsigned level, page_t **ptpp)
+{
+	page_t *ptp = h->h_top;
+
+	MM_REQUIRE(level >= 1 && level < MM_LEVELS);
+	for (unsigned l = MM_LEVELS; l > level; l--) {
+		pte_t *e = &ptp_table(ptp)[MM_VA_INDEX(va, l)];
+		pte_t v = pte_load(e);
+
+		if ((v & PTE_P) == 0 && (v = segtab_install(h, ptp, e, l, va)) == 0)
+			return NULL;
+		if (v & PTE_PS)
+			panic("segtab_reserve: va 0x%llx level %u lies inside a 2 MiB leaf",
+			      (unsigned long long)va, level);
+		ptp = segtab_child(h, v, l, va);
+	}
+	*ptpp = ptp;
+	return &ptp_table(ptp)[MM_VA_INDEX(va, level)];
+}
+
+/* End of the level-l entry holding va, clipped to eva. */
+static uint64_t entry_end(uint64_t va, unsigned l, uint64_t eva)
+{
+	uint64_t next = (va | (mm_level_size(l) - 1)) + 1;
+
+	return (next == 0 || next > eva) ? eva : next;
+}
+
+/* segtab_process() below one table page. */
+static void process_table(struct hat *h, page_t *ptp, uint64_t va, uint64_t eva,
+			  segtab_fn fn, void *arg)
+{
+	unsigned l = ptp->p_level;
+	pte_t *t = ptp_table(ptp);
+
+	if (l == 1) {
+		fn(h, ptp, 1, va, eva, arg);
+		return;
+	}
+	while (va < eva) {
+		uint64_t end = entry_end(va, l, eva);
+		pte_t v = pte_load(&t[MM_VA_INDEX(va, l)]);
+
+		if (v & PTE_P) {
+			if (l == 2 && (v & PTE_PS))
+				fn(h, ptp, 2, va, end, arg);
+			else
+				process_table(h, segtab_child(h, v, l, va), va, end, fn, arg);
+		}
+		va = end;
+	}
+}
+
+void segtab_process(struct hat *h, uint64_t sva, uint64_t eva, segtab_fn fn, void *arg)
+{
+	MM_REQUIRE(sva < eva);
+	process_table(h, h->h_top, sva, eva, fn, arg);
+}
+
+/* segtab_prune() below one table page (level >= 2). */
+static void prune_table(struct hat *h, page_t *ptp, uint64_t va, uint64_t eva, page_t **freed)
+{
+	unsigned l = ptp->p_level;
+	pte_t *t = ptp_table(ptp);
+
+	while (va < eva) {
+		uint64_t end = entry_end(va, l, eva);
+		pte_t *e = &t[MM_VA_INDEX(va, l)];
+		pte_t v = pte_load(e);
+
+		if ((v & PTE_P) && !(v & PTE_PS)) {
+			page_t *c = segtab_child(h, v, l, va);
+			bool permanent = l == MM_LEVELS && !va_in_user(va);
+
+			if (l > 2)
+				prune_table(h, c, va, end, freed);
+			if (!permanent && __atomic_load_n(&c->p_valid, __ATOMIC_ACQUIRE) == 0) {
+				pte_store(e, 0);
+				ptp_valid_dec(ptp);
+				c->p_next = *freed;
+				*freed = c;
+			}
+		}
+		va = end;
+	}
+}
+
+page_t *segtab_prune(struct hat *h, uint64_t sva, uint64_t eva)
+{
+	page_t *freed = NULL;
+
+	MM_REQUIRE(sva < eva);
+	prune_table(h, h->h_top, sva, eva, &freed);
+	return freed;
+}
+
+void segtab_free_list(page_t *list)
+{
+	while (list != NULL) {
+		page_t *next = list->p_next;
+
+		list->p_next = NULL;
+		segtab_ptp_free(list);
+		list = next;
+	}
+}
+
+void segtab_destroy(struct hat *h)
+{
+	page_t *top = h->h_top;
+	pte_t *t = ptp_table(top);
+
+	segtab_free_list(segtab_prune(h, 0, USER_TOP));
+	for (unsigned i = 0; i < MM_PML4_KERNEL; i++)
+		if (t[i] != 0)
+			MM_PANIC(ST_ACCOUNT, "segtab_destroy: address space %u PML4 entry %u "
+				 "still in use (0x%llx)", h->h_id, i, (unsigned long long)t[i]);
+	for (unsigned i = MM_PML4_KERNEL; i < MM_PTES; i++) {
+		if (t[i] & PTE_P) {
+			pte_store(&t[i], 0);
+			ptp_valid_dec(top);
+		}
+	}
+	segtab_ptp_free(top);
+	h->h_top = NULL;
+	h->h_top_pa = 0;
+	MM_ASSERT(ST_ACCOUNT, h->h_nptp == 0);
+}
+
+uint64_t segtab_boot_table(uint64_t top_pa, uint64_t va, unsigned level)
+{
+	uint64_t pa = top_pa;
+
+	for (unsigned l = MM_LEVELS; l > level; l--) {
+		pte_t *e = (pte_t *)mm_boot_ptr(pa) + MM_VA_INDEX(va, l);
+
+		if ((*e & PTE_P) == 0)
+			*e = page_boot_alloc(1) | PTE_P | PTE_W | (va_in_user(va) ? PTE_U : 0);
+		MM_REQUIRE((*e & PTE_PS) == 0);
+		pa = *e & PTE_FRAME;
+	}
+	return pa;
+}
+
+void segtab_boot_map(uint64_t top_pa, uint64_t va, unsigned level, pte_t leaf)
+{
+	pte_t *t = mm_boot_ptr(segtab_boot_table(top_pa, va, level));
+
+	t[MM_VA_INDEX(va, level)] = leaf;
+}
+
+/* Marks one boot-built table page and those below it; returns how many. */
+static uint64_t adopt_table(struct hat *h, page_t *ptp, unsigned l, uint64_t ptva)
+{
+	const pte_t *t = ptp_table(ptp);
+	uint64_t n = 1;
+	unsigned valid = 0;
+
+	MM_REQUIRE(ptp->p_kind == PG_RESERVED || ptp->p_kind == PG_PTP);
+	ptp->p_kind = PG_PTP;
+	ptp->p_level = (uint8_t)l;
+	ptp->p_hat = h;
+	ptp->p_ptva = ptva;
+	for (unsigned i = 0; i < MM_PTES; i++) {
+		pte_t v = t[i];
+
+		if ((v & PTE_P) == 0)
+			continue;
+		valid++;
+		if (l > 1 && !(v & PTE_PS)) {
+			page_t *c = page_from_pa(v & PTE_FRAME);
+
+			MM_ASSERT(PT_PTP_RANGE, c != NULL);
+			n += adopt_table(h, c, l - 1,
+					 va_canonical(ptva + ((uint64_t)i << MM_LEVEL_SHIFT(l))));
+		}
+	}
+	ptp->p_valid = (uint16_t)valid;
+	return n;
+}
+
+void segtab_adopt(struct hat *h)
+{
+	h->h_nptp = adopt_table(h, h->h_top, MM_LEVELS, 0);
+}

@@ -1,0 +1,26 @@
+/* Workload statistics and the one `stats:` line every MM workload ends with. */
+#ifndef GUEST_STATS_H
+#define GUEST_STATS_H
+
+#include <stdint.h>
+
+struct mm_stats {
+	uint64_t ops;          /* HAT operations performed */
+	uint64_t maps;         /* memloads */
+	uint64_t hments_peak;  /* most hments in use at once */
+	uint64_t spaces;       /* address spaces created */
+	uint64_t checkpoints;  /* checkpoint hypercalls made */
+};
+
+extern struct mm_stats stats;
+
+/* Notes the current hment use in hments_peak; call after mapping. */
+void stats_sample(void);
+
+/* A checkpoint with label "<workload>:<what>" and counting. */
+void stats_checkpoint(const char *workload, const char *what);
+
+/* Prints `stats: ops=... maps=... hments_peak=... steals=... faults=... spaces=...`. */
+void stats_print(void);
+
+#endif

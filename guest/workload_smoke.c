@@ -1,0 +1,174 @@
+/* smoke: the HAT on real hardware — two mappings of one page, #PF on read-only, demand paging, A/D bits, TLB flush. */
+#include "demand.h"
+#include "hat.h"
+#include "kernel.h"
+#include "stats.h"
+#include "trap.h"
+#include "workload.h"
+
+#define VA_A    0x0000000040000000ull   /* where space A maps things */
+#define VA_B    0x0000000050000000ull   /* where space B maps them */
+#define VA_DEMAND 0x0000000060000000ull
+#define DEMAND_PAGES 16
+#define RW      (HAT_READ | HAT_WRITE)
+
+static struct hat *must_create(void)
+{
+	struct hat *h = hat_create();
+
+	if (!h)
+		panic("smoke: hat_create failed");
+	stats.spaces++;
+	return h;
+}
+
+static page_t *must_page(void)
+{
+	page_t *pp = page_alloc(PG_USER);
+
+	if (!pp)
+		panic("smoke: out of pages");
+	return pp;
+}
+
+static void must_load(struct hat *h, uint64_t va, page_t *pp, unsigned attr)
+{
+	if (hat_memload(h, va, pp, attr) != 0)
+		panic("smoke: memload of 0x%llx failed", (unsigned long long)va);
+	stats.maps++;
+	stats.ops++;
+	stats_sample();
+}
+
+static void pass(const char *what)
+{
+	kprintf("smoke: %s: ok\n", what);
+}
+
+/* Bytes written through A's mapping are read back through B's mapping of the same page. */
+static void two_mappings(struct hat *a, struct hat *b, page_t *pp)
+{
+	must_load(a, VA_A, pp, RW);
+	must_load(b, VA_B, pp, HAT_READ);
+	hat_switch(a);
+	for (unsigned i = 0; i < 512; i++)
+		((volatile uint64_t *)VA_A)[i] = 0x5a5a000000000000ull | i;
+	hat_switch(b);
+	for (unsigned i = 0; i < 512; i++)
+		if (((volatile uint64_t *)VA_B)[i] != (0x5a5a000000000000ull | i))
+			panic("smoke: word %u differs through the second mapping", i);
+	if (hment_mapcnt(pp) != 2)
+		panic("smoke: page has %u mappings, expected 2", hment_mapcnt(pp));
+	pass("write through one mapping, read through another");
+}
+
+/* CR0.WP: the kernel's write to a read-only mapping faults until chgprot allows it. */
+static void read_only_then_chgprot(struct hat *b)
+{
+	if (probe_write64((volatile uint64_t *)VA_B, 1) == 0)
+		panic("smoke: write to a read-only mapping did not fault");
+	struct probe_fault f = trap_last_probe_fault();
+	if (f.vector != VEC_PF || f.cr2 != VA_B || !(f.error_code & PF_ERR_WRITE) ||
+	    !(f.error_code & PF_ERR_PRESENT))
+		panic("smoke: expected a write #PF on 0x%llx, got vector %llu cr2 0x%llx error 0x%llx",
+		      (unsigned long long)VA_B, (unsigned long long)f.vector,
+		      (unsigned long long)f.cr2, (unsigned long long)f.error_code);
+	hat_chgprot(b, VA_B, MM_PAGE_SIZE, RW);
+	stats.ops++;
+	if (probe_write64((volatile uint64_t *)VA_B, 7) != 0)
+		panic("smoke: write still faults after chgprot");
+	pass("write to read-only faults (#PF), succeeds after chgprot");
+}
+
+/* Touching unmapped VAs of a demand region maps fresh zeroed pages. */
+static void demand_paging(struct hat *a)
+{
+	uint64_t before = demand_pages_mapped();
+
+	hat_switch(a);
+	demand_region(a, VA_DEMAND, DEMAND_PAGES * MM_PAGE_SIZE, RW);
+	for (unsigned i = 0; i < DEMAND_PAGES; i++) {
+		volatile uint64_t *p = (volatile uint64_t *)(VA_DEMAND + i * MM_PAGE_SIZE + 8 * i);
+		if (*p != 0)
+			panic("smoke: demand-paged page %u is not zeroed", i);
+		*p = i;
+	}
+	demand_region(NULL, 0, 0, 0);
+	if (demand_pages_mapped() - before != DEMAND_PAGES)
+		panic("smoke: %llu demand faults, expected %u",
+		      (unsigned long long)(demand_pages_mapped() - before), DEMAND_PAGES);
+	stats.maps += DEMAND_PAGES;
+	pass("unmapped access faults, handler maps a zeroed page");
+}
+
+/* The CPU's accessed and dirty bits reach page attributes through pagesync. */
+static void accessed_dirty(struct hat *a)
+{
+	page_t *pp = must_page();
+
+	must_load(a, VA_A + MM_PAGE_SIZE, pp, RW);
+	hat_switch(a);
+	hat_pagesync(pp, HAT_SYNC_CLEAR);
+	hat_page_clrattr(pp, PG_ATTR_REF | PG_ATTR_MOD);
+	(void)*(volatile uint64_t *)(VA_A + MM_PAGE_SIZE);
+	unsigned attr = hat_pagesync(pp, HAT_SYNC_CLEAR);
+	if (attr != PG_ATTR_REF)
+		panic("smoke: after a read pagesync gave 0x%x, expected REF only", attr);
+	hat_page_clrattr(pp, PG_ATTR_REF | PG_ATTR_MOD);
+	*(volatile uint64_t *)(VA_A + MM_PAGE_SIZE) = 1;
+	attr = hat_pagesync(pp, 0);
+	if (attr != (PG_ATTR_REF | PG_ATTR_MOD))
+		panic("smoke: after a write pagesync gave 0x%x, expected REF|MOD", attr);
+	stats.ops += 3;
+	pass("accessed/dirty bits set by the CPU show up through pagesync");
+}
+
+/* After unload the TLB must not keep the old translation. */
+static void stale_access_faults(struct hat *a)
+{
+	uint64_t va = VA_A + 2 * MM_PAGE_SIZE, value;
+	page_t *pp = must_page();
+
+	must_load(a, va, pp, RW);
+	hat_switch(a);
+	*(volatile uint64_t *)va = 42;   /* now cached in the TLB */
+	hat_unload(a, va, MM_PAGE_SIZE);
+	stats.ops++;
+	if (probe_read64((volatile uint64_t *)va, &value) == 0)
+		panic("smoke: read after unload succeeded: stale TLB entry");
+	if (trap_last_probe_fault().cr2 != va)
+		panic("smoke: the stale access faulted at the wrong address");
+	page_free(pp);
+	pass("access after unload faults (TLB flushed)");
+}
+
+static int smoke_run(void)
+{
+	struct hat *a = must_create(), *b = must_create();
+	page_t *shared = must_page();
+
+	stats_checkpoint("smoke", "created");
+	two_mappings(a, b, shared);
+	read_only_then_chgprot(b);
+	stats_checkpoint("smoke", "shared");
+	demand_paging(a);
+	accessed_dirty(a);
+	stale_access_faults(a);
+	stats_checkpoint("smoke", "exercised");
+	if (hat_pageunload(shared) != 2)
+		panic("smoke: pageunload did not remove both mappings");
+	stats.ops++;
+	hat_switch(&hat_kas);
+	hat_destroy(a);
+	hat_destroy(b);
+	stats.ops += 2;
+	page_free(shared);
+	stats_checkpoint("smoke", "destroyed");
+	stats_print();
+	return 0;
+}
+
+const struct workload workload_smoke = {
+	"smoke", "the HAT on real hardware: sharing, #PF, demand paging, A/D bits, TLB", true,
+	smoke_run, NULL,
+};

@@ -1,0 +1,634 @@
+/* Unit tests: address spaces — kernel layout, memload variants, unload, pageunload, 2 MiB pages, chgprot, pagesync, TLB, teardown. */
+#include <pthread.h>
+#include <string.h>
+
+#include "mm_test.h"
+
+#define RW_USER (HAT_READ | HAT_WRITE | HAT_USER)
+#define R_USER  (HAT_READ | HAT_USER)
+
+static pte_t pte_of(struct hat *h, uint64_t va)
+{
+	pte_t *p = mm_test_pte(h, va);
+
+	return p == NULL ? 0 : *p;
+}
+
+START_TEST(test_kernel_layout)
+{
+	pte_t text = hat_getpte(&hat_kas, KERNEL_BASE + 0x200000);
+	pte_t data = hat_getpte(&hat_kas, KERNEL_BASE + 0x300000);
+	pte_t direct = hat_getpte(&hat_kas, DIRECT_MAP_BASE + 0x123000);
+
+	ck_assert_ptr_eq(hat_list, &hat_kas);
+	ck_assert_uint_eq(hat_kas.h_flags, HAT_F_KERNEL);
+	ck_assert_uint_eq(hat_getpfnum(&hat_kas, DIRECT_MAP_BASE + 0x123456), 0x123);
+	ck_assert_uint_eq(hat_getpfnum(&hat_kas, DIRECT_MAP_BASE + MM_TEST_RAM - 1),
+			  (MM_TEST_RAM >> MM_PAGE_SHIFT) - 1);
+	ck_assert_uint_eq(hat_getpfnum(&hat_kas, DIRECT_MAP_BASE + MM_TEST_RAM), HAT_PFN_INVALID);
+	ck_assert(direct & PTE_PS);
+	ck_assert(direct & PTE_NX);
+	ck_assert(!(direct & PTE_U));
+	ck_assert((text & PTE_P) && !(text & PTE_W) && !(text & PTE_NX));
+	ck_assert((data & PTE_P) && (data & PTE_W) && (data & PTE_NX));
+	ck_assert_uint_eq(hat_getpfnum(&hat_kas, KERNEL_BASE + 0x3ff000), 0x3ff);
+	ck_assert_uint_eq(hat_getpfnum(&hat_kas, KERNEL_BASE + 0x400000), HAT_PFN_INVALID);
+	ck_assert_uint_eq(hat_getpfnum(&hat_kas, KERNEL_BASE + 0x1ff000), HAT_PFN_INVALID);
+}
+END_TEST
+
+START_TEST(test_create_shares_kernel_half)
+{
+	struct hat *a = hat_create(), *b = hat_create();
+	const pte_t *k = ptp_table(hat_kas.h_top), *ta = ptp_table(a->h_top);
+
+	ck_assert_ptr_nonnull(a);
+	ck_assert_uint_ne(a->h_id, b->h_id);
+	ck_assert_uint_eq(memcmp(ta + MM_PML4_KERNEL, k + MM_PML4_KERNEL, 256 * sizeof(pte_t)), 0);
+	ck_assert_uint_eq(memcmp(ptp_table(b->h_top) + MM_PML4_KERNEL, k + MM_PML4_KERNEL,
+				 256 * sizeof(pte_t)), 0);
+	for (unsigned i = 0; i < MM_PML4_KERNEL; i++)
+		ck_assert_uint_eq(ta[i], 0);
+	/* on the list after the kernel */
+	ck_assert_ptr_eq(hat_kas.h_next, b);
+	ck_assert_ptr_eq(b->h_next, a);
+	/* kernel addresses translate the same through any address space */
+	ck_assert_uint_eq(hat_getpfnum(a, DIRECT_MAP_BASE + 0x5000), 5);
+	hat_destroy(b);
+	ck_assert_ptr_eq(hat_kas.h_next, a);
+	ck_assert_ptr_eq(a->h_prev, &hat_kas);
+}
+END_TEST
+
+START_TEST(test_memload_bits)
+{
+	struct hat *h = hat_create();
+	page_t *pp = mm_test_page();
+	pte_t v;
+
+	ck_assert_int_eq(hat_memload(h, 0x1000, pp, RW_USER), 0);
+	v = pte_of(h, 0x1000);
+	ck_assert_uint_eq(v & PTE_FRAME, page_pa(pp));
+	ck_assert_uint_eq(v & ~PTE_FRAME, PTE_P | PTE_W | PTE_U | PTE_NX);
+	ck_assert_int_eq(hat_memload(h, 0x2000, pp, HAT_READ | HAT_EXEC | HAT_USER), 0);
+	ck_assert_uint_eq(pte_of(h, 0x2000) & ~PTE_FRAME, PTE_P | PTE_U);
+	ck_assert_int_eq(hat_memload(h, 0x3000, pp, HAT_READ | HAT_NOCACHE), 0);
+	ck_assert_uint_eq(pte_of(h, 0x3000) & ~PTE_FRAME, PTE_P | PTE_PCD | PTE_PWT | PTE_NX);
+	ck_assert_int_eq(hat_memload(h, 0x4000, pp, HAT_WRITE | HAT_WRITETHRU), 0);
+	ck_assert_uint_eq(pte_of(h, 0x4000) & ~PTE_FRAME, PTE_P | PTE_W | PTE_PWT | PTE_NX);
+	ck_assert_uint_eq(h->h_nmap4k, 4);
+	ck_assert_uint_eq(hat_getpfnum(h, 0x2abc), pp->p_pagenum);
+	ck_assert_uint_eq(hat_getpfnum(h, 0x5000), HAT_PFN_INVALID);
+	/* intermediate entries of the user half are user-accessible; the leaf decides */
+	ck_assert(ptp_table(h->h_top)[0] & PTE_U);
+}
+END_TEST
+
+START_TEST(test_memload_replaces_and_refreshes)
+{
+	struct hat *h = hat_create();
+	page_t *a = mm_test_page(), *b = mm_test_page();
+	pte_t *p;
+
+	hat_memload(h, 0x1000, a, RW_USER);
+	hat_memload(h, 0x1000, b, RW_USER);   /* another frame: a loses its mapping */
+	ck_assert_uint_eq(hment_mapcnt(a), 0);
+	ck_assert_uint_eq(hment_mapcnt(b), 1);
+	ck_assert_uint_eq(h->h_nmap4k, 1);
+	p = mm_test_pte(h, 0x1000);
+	*p |= PTE_A | PTE_D;                  /* as the CPU would */
+	hat_memload(h, 0x1000, b, R_USER);    /* same frame: new bits, A/D kept, no list change */
+	ck_assert_uint_eq(*p & ~PTE_FRAME, PTE_P | PTE_U | PTE_NX | PTE_A | PTE_D);
+	ck_assert_uint_eq(b->p_embed, 1);
+	ck_assert_uint_eq(h->h_nmap4k, 1);
+	ck_assert_uint_eq(b->p_attr, 0);
+}
+END_TEST
+
+START_TEST(test_unload_range_prunes)
+{
+	struct hat *h = hat_create();
+	page_t *pp = mm_test_page();
+	uint64_t base = 0x7fff00000000ull;
+
+	for (unsigned i = 0; i < 1100; i++)   /* three PTs */
+		ck_assert_int_eq(hat_memload(h, base + i * MM_PAGE_SIZE, pp, RW_USER), 0);
+	ck_assert_uint_eq(h->h_nptp, 1 + 2 + 3);
+	ck_assert_uint_eq(pp->p_share, 1100);
+	hat_unload(h, base + 100 * MM_PAGE_SIZE, 50 * MM_PAGE_SIZE);
+	ck_assert_uint_eq(h->h_nmap4k, 1050);
+	ck_assert_uint_eq(hat_getpfnum(h, base + 120 * MM_PAGE_SIZE), HAT_PFN_INVALID);
+	ck_assert_uint_eq(hat_getpfnum(h, base + 150 * MM_PAGE_SIZE), pp->p_pagenum);
+	mm_check_all();
+	hat_unload(h, base + 512 * MM_PAGE_SIZE, 512 * MM_PAGE_SIZE);   /* the middle PT empties */
+	ck_assert_uint_eq(h->h_nptp, 1 + 2 + 2);
+	hat_unload(h, 0, USER_TOP);
+	ck_assert_uint_eq(h->h_nptp, 1);
+	ck_assert_uint_eq(h->h_nmap4k, 0);
+	ck_assert_uint_eq(hment_hash.hh_count, 0);
+}
+END_TEST
+
+START_TEST(test_pageunload_hundreds)
+{
+	enum { NH = 40, PER = 10 };
+	struct hat *h[NH];
+	page_t *pp = mm_test_page(), *other = mm_test_page();
+
+	for (unsigned i = 0; i < NH; i++) {
+		h[i] = hat_create();
+		for (unsigned j = 0; j < PER; j++)
+			ck_assert_int_eq(hat_memload(h[i], 0x400000 + j * 0x10000000ull, pp, RW_USER), 0);
+		hat_memload(h[i], 0x1000, other, R_USER);
+	}
+	ck_assert_uint_eq(hment_mapcnt(pp), NH * PER);
+	mm_check_all();
+	ck_assert_uint_eq(hat_pageunload(pp), NH * PER);
+	ck_assert_ptr_null(pp->p_mapping);
+	ck_assert_uint_eq(pp->p_share, 0);
+	ck_assert_uint_eq(hment_mapcnt(other), NH);
+	ck_assert_uint_eq(hment_hash.hh_count, NH);
+	for (unsigned i = 0; i < NH; i++) {
+		ck_assert_uint_eq(hat_getpfnum(h[i], 0x400000), HAT_PFN_INVALID);
+		ck_assert_uint_eq(hat_getpfnum(h[i], 0x1000), other->p_pagenum);
+		ck_assert_uint_eq(h[i]->h_nmap4k, 1);
+	}
+	mm_check_all();
+	for (unsigned i = 0; i < NH; i++)
+		hat_destroy(h[i]);
+	ck_assert_uint_eq(hment_mapcnt(other), 0);
+}
+END_TEST
+
+START_TEST(test_large_pages)
+{
+	struct hat *a = hat_create(), *b = hat_create();
+	page_t *big = page_alloc_large(PG_USER);
+	uint64_t va = 0x40000000ull;
+	pte_t v;
+
+	ck_assert_int_eq(hat_memload(a, va, big, RW_USER | HAT_LARGE), 0);
+	ck_assert_int_eq(hat_memload(b, va + MM_LARGE_SIZE, big, R_USER | HAT_LARGE), 0);
+	v = pte_of(a, va);
+	ck_assert(v & PTE_PS);
+	ck_assert_uint_eq(v & PTE_LFRAME, page_pa(big));
+	ck_assert_uint_eq(a->h_nptp, 1 + 2);   /* no PT */
+	ck_assert_uint_eq(a->h_nmap2m, 1);
+	ck_assert_uint_eq(hat_getpfnum(a, va + 5 * MM_PAGE_SIZE + 7), big->p_pagenum + 5);
+	ck_assert_uint_eq(hat_getpfnum(b, va + MM_LARGE_SIZE + MM_LARGE_SIZE - 1),
+			  big->p_pagenum + 511);
+	/* tracked on the first page, by the level-2 table */
+	ck_assert_uint_eq(big->p_share, 2);
+	ck_assert_uint_eq(page_from_pfn(((hment_t *)big->p_mapping)->hm_ptp)->p_level, 2);
+	ck_assert_uint_eq(hment_mapcnt(big), 2);
+	ck_assert_uint_eq(hment_mapcnt(big + 7), 2);   /* covered by both */
+	mm_check_all();
+	/* pageunload of any page inside removes the 2 MiB mappings */
+	ck_assert_uint_eq(hat_pageunload(big + 7), 2);
+	ck_assert_uint_eq(hat_getpfnum(a, va), HAT_PFN_INVALID);
+	ck_assert_uint_eq(a->h_nmap2m, 0);
+	ck_assert_int_eq(hat_memload(a, va, big, RW_USER | HAT_LARGE), 0);
+	hat_unload(a, va, MM_LARGE_SIZE);
+	ck_assert_uint_eq(hment_mapcnt(big), 0);
+	ck_assert_uint_eq(a->h_nptp, 1);
+}
+END_TEST
+
+START_TEST(test_large_replaces_small_and_back)
+{
+	struct hat *h = hat_create();
+	page_t *big = page_alloc_large(PG_USER), *small = mm_test_page();
+	uint64_t va = 0x40000000ull;
+
+	for (unsigned i = 0; i < 3; i++)
+		hat_memload(h, va + i * MM_PAGE_SIZE, small, RW_USER);
+	ck_assert_uint_eq(h->h_nptp, 4);
+	/* a 2 MiB mapping over 4 KiB ones: they go, and so does their PT */
+	ck_assert_int_eq(hat_memload(h, va, big, RW_USER | HAT_LARGE), 0);
+	ck_assert_uint_eq(hment_mapcnt(small), 0);
+	ck_assert_uint_eq(h->h_nptp, 3);
+	ck_assert(pte_of(h, va) & PTE_PS);
+	mm_check_all();
+	/* a 4 KiB mapping inside a 2 MiB one replaces the whole 2 MiB mapping */
+	ck_assert_int_eq(hat_memload(h, va + 0x5000, small, RW_USER), 0);
+	ck_assert_uint_eq(hment_mapcnt(big), 0);
+	ck_assert_uint_eq(hat_getpfnum(h, va), HAT_PFN_INVALID);
+	ck_assert_uint_eq(hat_getpfnum(h, va + 0x5000), small->p_pagenum);
+	ck_assert_uint_eq(h->h_nmap2m, 0);
+	ck_assert_uint_eq(h->h_nmap4k, 1);
+	ck_assert_uint_eq(h->h_nptp, 4);
+}
+END_TEST
+
+static void split_large(void *arg)
+{
+	hat_unload(arg, 0x40000000ull, MM_PAGE_SIZE);
+}
+
+START_TEST(test_unload_splitting_large_panics)
+{
+	struct hat *h = hat_create();
+
+	hat_memload(h, 0x40000000ull, page_alloc_large(PG_USER), RW_USER | HAT_LARGE);
+	ck_assert_panics(split_large, h, "splits the 2 MiB mapping");
+}
+END_TEST
+
+START_TEST(test_chgprot)
+{
+	struct hat *h = hat_create();
+	page_t *pp = mm_test_page();
+	uint64_t flushes;
+	pte_t *p;
+
+	for (unsigned i = 0; i < 4; i++)
+		hat_memload(h, 0x1000 + i * MM_PAGE_SIZE, pp, RW_USER);
+	p = mm_test_pte(h, 0x1000);
+	*p |= PTE_A | PTE_D;
+	hat_chgprot(h, 0x1000, 2 * MM_PAGE_SIZE, R_USER);
+	ck_assert_uint_eq(*p & ~PTE_FRAME, PTE_P | PTE_U | PTE_NX | PTE_A | PTE_D);
+	ck_assert_uint_eq(p[1] & ~PTE_FRAME, PTE_P | PTE_U | PTE_NX);
+	ck_assert(p[2] & PTE_W);
+	ck_assert_uint_eq(mm_hosted_log.flush_page, 0);   /* not loaded anywhere: no flush */
+	hat_switch(h);
+	flushes = mm_hosted_log.flush_page;
+	hat_chgprot(h, 0x1000, 4 * MM_PAGE_SIZE, HAT_READ | HAT_WRITE | HAT_EXEC | HAT_USER);
+	ck_assert_uint_eq(*p & ~PTE_FRAME, PTE_P | PTE_W | PTE_U | PTE_A | PTE_D);
+	ck_assert_uint_eq(mm_hosted_log.flush_page, flushes + 4);
+	ck_assert_uint_eq(h->h_tlb_page, 4);
+	hat_chgprot(h, 0x1000, 4 * MM_PAGE_SIZE, HAT_READ | HAT_WRITE | HAT_EXEC | HAT_USER);
+	ck_assert_uint_eq(mm_hosted_log.flush_page, flushes + 4);   /* nothing changed */
+	hat_switch(&hat_kas);
+}
+END_TEST
+
+START_TEST(test_tlb_threshold)
+{
+	struct hat *h = hat_create();
+	page_t *pp = mm_test_page();
+	uint64_t pages, alls;
+
+	for (unsigned i = 0; i < 100; i++)
+		hat_memload(h, 0x100000 + i * MM_PAGE_SIZE, pp, RW_USER);
+	hat_unload(h, 0x100000, 10 * MM_PAGE_SIZE);   /* not current: nothing */
+	ck_assert_uint_eq(mm_hosted_log.flush_page + mm_hosted_log.flush_all, 0);
+	hat_switch(h);
+	ck_assert_uint_eq(mm_read_cr3(), h->h_top_pa);
+	pages = mm_hosted_log.flush_page;
+	alls = mm_hosted_log.flush_all;
+	hat_unload(h, 0x100000 + 10 * MM_PAGE_SIZE, 10 * MM_PAGE_SIZE);
+	ck_assert_uint_eq(mm_hosted_log.flush_page, pages + 10);
+	ck_assert_uint_eq(mm_hosted_log.last_va, 0x100000 + 19 * MM_PAGE_SIZE);
+	ck_assert_uint_eq(mm_hosted_log.flush_all, alls);
+	hat_unload(h, 0x100000 + 20 * MM_PAGE_SIZE, 40 * MM_PAGE_SIZE);   /* past the threshold */
+	ck_assert_uint_eq(mm_hosted_log.flush_page, pages + 10);
+	ck_assert_uint_eq(mm_hosted_log.flush_all, alls + 1);
+	/* the last pages empty the tables: one full flush covers pages and tables */
+	hat_unload(h, 0, USER_TOP);
+	ck_assert_uint_eq(mm_hosted_log.flush_all, alls + 2);
+	hat_switch(&hat_kas);
+}
+END_TEST
+
+START_TEST(test_pagesync)
+{
+	struct hat *a = hat_create(), *b = hat_create();
+	page_t *pp = mm_test_page();
+	pte_t *pa, *pb;
+
+	hat_memload(a, 0x1000, pp, RW_USER);
+	hat_memload(b, 0x2000, pp, RW_USER);
+	ck_assert_uint_eq(hat_pagesync(pp, 0), 0);
+	pa = mm_test_pte(a, 0x1000);
+	pb = mm_test_pte(b, 0x2000);
+	*pa |= PTE_A;
+	*pb |= PTE_A | PTE_D;
+	ck_assert_uint_eq(hat_pagesync(pp, 0), PG_ATTR_REF | PG_ATTR_MOD);
+	ck_assert(*pb & PTE_D);   /* without HAT_SYNC_CLEAR the PTEs keep them */
+	hat_page_clrattr(pp, PG_ATTR_REF | PG_ATTR_MOD);
+	ck_assert_uint_eq(pp->p_attr, 0);
+	ck_assert_uint_eq(hat_pagesync(pp, HAT_SYNC_CLEAR), PG_ATTR_REF | PG_ATTR_MOD);
+	ck_assert_uint_eq(*pa & (PTE_A | PTE_D), 0);
+	ck_assert_uint_eq(*pb & (PTE_A | PTE_D), 0);
+	hat_page_clrattr(pp, PG_ATTR_REF | PG_ATTR_MOD);
+	ck_assert_uint_eq(hat_pagesync(pp, 0), 0);
+	/* unloading a dirty mapping records it too */
+	*pa |= PTE_D;
+	hat_unload(a, 0x1000, MM_PAGE_SIZE);
+	ck_assert_uint_eq(pp->p_attr, PG_ATTR_MOD);
+}
+END_TEST
+
+START_TEST(test_switch)
+{
+	struct hat *a = hat_create(), *b = hat_create();
+
+	ck_assert_ptr_null(hat_current());
+	hat_switch(a);
+	ck_assert_ptr_eq(hat_current(), a);
+	ck_assert_uint_eq(mm_read_cr3(), a->h_top_pa);
+	ck_assert_uint_eq(a->h_cpus, 1);
+	hat_switch(b);
+	ck_assert_uint_eq(a->h_cpus, 0);
+	ck_assert_uint_eq(b->h_cpus, 1);
+	ck_assert_uint_eq(mm_hosted_log.cr3_loads, 2);
+	hat_switch(b);
+	ck_assert_uint_eq(mm_hosted_log.cr3_loads, 2);
+	hat_switch(&hat_kas);
+	ck_assert_uint_eq(b->h_cpus, 0);
+	ck_assert_uint_eq(mm_read_cr3(), hat_kas.h_top_pa);
+}
+END_TEST
+
+static void destroy_loaded(void *arg)
+{
+	hat_destroy(arg);
+}
+
+START_TEST(test_destroy_loaded_panics)
+{
+	struct hat *h = hat_create();
+
+	hat_switch(h);
+	ck_assert_panics(destroy_loaded, h, "still loaded");
+}
+END_TEST
+
+START_TEST(test_destroy_returns_everything)
+{
+	struct hat *h[6];
+	page_t *pp[8], *big = page_alloc_large(PG_USER);
+	uint64_t ptp0 = mm_count_kind(PG_PTP), user0, hm0 = hment_cache_inuse();
+
+	for (unsigned i = 0; i < 8; i++)
+		pp[i] = mm_test_page();
+	segtab_cache_drain();
+	user0 = page_ninuse() - mm_count_kind(PG_KERNEL);
+	for (unsigned i = 0; i < 6; i++) {
+		h[i] = hat_create();
+		for (unsigned j = 0; j < 64; j++)
+			hat_memload(h[i], (uint64_t)j << 30 | (j * MM_PAGE_SIZE), pp[(i + j) % 8], RW_USER);
+		hat_memload(h[i], 0x7f0000000000ull, big, RW_USER | HAT_LARGE);
+	}
+	mm_check_all();
+	for (unsigned i = 0; i < 6; i++)
+		hat_destroy(h[i]);
+	segtab_cache_drain();
+	ck_assert_uint_eq(mm_count_kind(PG_PTP), ptp0);
+	ck_assert_uint_eq(page_ninuse() - mm_count_kind(PG_KERNEL), user0);
+	ck_assert_uint_eq(hment_hash.hh_count, 0);
+	ck_assert_uint_eq(hment_cache_inuse(), hm0 + hment_reserve.hr_count);
+	ck_assert_ptr_null(hat_kas.h_next);
+	for (unsigned i = 0; i < 8; i++)
+		ck_assert_uint_eq(hment_mapcnt(pp[i]), 0);
+}
+END_TEST
+
+START_TEST(test_kernel_kmap)
+{
+	page_t *pp = mm_test_page();
+	uint64_t ptp0 = hat_kas.h_nptp;
+
+	ck_assert_int_eq(hat_memload(&hat_kas, KMAP_BASE + 0x5000, pp, HAT_READ | HAT_WRITE), 0);
+	ck_assert_uint_eq(hat_getpfnum(&hat_kas, KMAP_BASE + 0x5000), pp->p_pagenum);
+	ck_assert_uint_eq(hment_mapcnt(pp), 0);   /* kernel mappings are not tracked */
+	ck_assert_uint_eq(hat_kas.h_nptp, ptp0 + 2);
+	/* the kernel is loaded everywhere: its unloads always flush */
+	hat_unload(&hat_kas, KMAP_BASE + 0x5000, MM_PAGE_SIZE);
+	ck_assert_uint_eq(hat_kas.h_nptp, ptp0);   /* PD and PT go, the PDPT stays */
+	ck_assert_uint_ge(mm_hosted_log.flush_all + mm_hosted_log.flush_page, 1);
+}
+END_TEST
+
+static void kernel_user(void *arg)
+{
+	hat_memload(&hat_kas, KMAP_BASE, arg, HAT_READ | HAT_USER);
+}
+
+static void user_out_of_range(void *arg)
+{
+	hat_memload(hat_create(), USER_TOP, arg, R_USER);
+}
+
+static void unaligned(void *arg)
+{
+	hat_unload(hat_create(), 0x1800, MM_PAGE_SIZE);
+	(void)arg;
+}
+
+START_TEST(test_range_checks_panic)
+{
+	page_t *pp = mm_test_page();
+
+	ck_assert_panics(kernel_user, pp, "ASSERT PT_KERNEL_HALF failed");
+	ck_assert_panics(user_out_of_range, pp, "hat_memload: range");
+	ck_assert_panics(unaligned, NULL, "hat_unload: range");
+}
+END_TEST
+
+START_TEST(test_devload_untracked)
+{
+	struct hat *h = hat_create();
+	uint64_t pfn = 0x100;   /* reserved low memory: not managed */
+
+	ck_assert_int_eq(hat_devload(h, 0x1000, pfn, RW_USER | HAT_NOCACHE), 0);
+	ck_assert_uint_eq(hat_getpfnum(h, 0x1000), pfn);
+	ck_assert_ptr_null(page_array[pfn].p_mapping);
+	ck_assert_int_eq(hat_devload(h, 0x2000, (MM_TEST_RAM >> MM_PAGE_SHIFT) + 10, R_USER), 0);
+	mm_check_all();
+	hat_unload(h, 0, 0x3000);
+	ck_assert_uint_eq(h->h_nptp, 1);
+}
+END_TEST
+
+START_TEST(test_memload_fails_without_table_pages)
+{
+	struct hat *h = hat_create();
+	page_t *pp = mm_test_page();
+
+	segtab_cache_drain();
+	page_set_limit(page_ninuse() + 2);   /* PDPT and PD, but no PT */
+	ck_assert_int_eq(hat_memload(h, 0x1000, pp, RW_USER), -1);
+	ck_assert_ptr_null(pp->p_mapping);
+	page_set_limit(PAGE_LIMIT_NONE);
+	ck_assert_int_eq(hat_memload(h, 0x1000, pp, RW_USER), 0);
+	ck_assert_ptr_null(hat_create() == NULL ? NULL : NULL);
+}
+END_TEST
+
+static uint64_t shot_cpus, shot_calls;
+
+static void shootdown(uint64_t cpus, uint64_t cr3, uint64_t va, uint64_t npages)
+{
+	(void)cr3;
+	(void)va;
+	(void)npages;
+	shot_cpus |= cpus;
+	shot_calls++;
+}
+
+START_TEST(test_shootdown_to_other_cpus)
+{
+	struct hat *h = hat_create();
+	page_t *pp = mm_test_page();
+
+	mm_hosted_ncpus = 2;
+	hat_memload(h, 0x1000, pp, RW_USER);
+	hat_memload(h, 0x2000, pp, RW_USER);
+	mm_hosted_set_cpu(1);
+	hat_switch(h);                       /* "CPU 1" runs h */
+	mm_hosted_set_cpu(0);
+	hat_unload(h, 0x1000, MM_PAGE_SIZE);
+	ck_assert_uint_eq(hat_shootdowns_dropped, 1);   /* no hook yet */
+	mm_tlb_shootdown_hook = shootdown;
+	hat_pageunload(pp);
+	ck_assert_uint_eq(shot_cpus, 2);
+	ck_assert_uint_eq(shot_calls, 1);
+	ck_assert_uint_eq(h->h_tlb_remote, 2);
+	ck_assert_uint_eq(mm_hosted_log.flush_page, 0);   /* this CPU never ran h */
+	mm_tlb_shootdown_hook = NULL;
+	mm_hosted_set_cpu(1);
+	hat_switch(&hat_kas);
+	mm_hosted_set_cpu(0);
+}
+END_TEST
+
+/* Several "CPUs" at once: each maps shared pages into its own space; one keeps unloading pages. */
+enum { NT = 4, NSHARED = 16, ROUNDS = 3000 };
+static page_t *shared[NSHARED];
+static struct hat *spaces[NT];
+
+static void *worker(void *arg)
+{
+	unsigned cpu = (unsigned)(uintptr_t)arg;
+	uint64_t seed = cpu + 1;
+
+	mm_hosted_set_cpu(cpu);
+	for (unsigned r = 0; r < ROUNDS; r++) {
+		unsigned x;
+
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		x = (unsigned)(seed >> 33);
+		if (cpu == NT - 1 && x % 4 == 0)
+			hat_pageunload(shared[x % NSHARED]);
+		else if (x % 7 == 0)
+			hat_unload(spaces[cpu], (x % 64) * MM_PAGE_SIZE, 8 * MM_PAGE_SIZE);
+		else if (x % 11 == 0)
+			hat_pagesync(shared[x % NSHARED], HAT_SYNC_CLEAR);
+		else
+			hat_memload(spaces[cpu], (x % 64) * MM_PAGE_SIZE, shared[(x >> 8) % NSHARED],
+				    RW_USER);
+	}
+	return NULL;
+}
+
+START_TEST(test_concurrent_cpus)
+{
+	pthread_t t[NT];
+
+	mm_hosted_ncpus = NT;
+	hment_set_reserve_amount(0);
+	hment_adjust_reserve();
+	for (unsigned i = 0; i < NSHARED; i++)
+		shared[i] = mm_test_page();
+	for (unsigned i = 0; i < NT; i++)
+		spaces[i] = hat_create();
+	hment_set_limit(hment_cache_inuse() + 24);   /* steals across CPUs too */
+	for (unsigned i = 0; i < NT; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, worker, (void *)(uintptr_t)i), 0);
+	for (unsigned i = 0; i < NT; i++)
+		pthread_join(t[i], NULL);
+	mm_check_all();
+	for (unsigned i = 0; i < NT; i++)
+		hat_destroy(spaces[i]);
+	ck_assert_uint_eq(hment_hash.hh_count, 0);
+}
+END_TEST
+
+START_TEST(test_random_ops)
+{
+	enum { NH = 6, NP = 24, STEPS = 4000 };
+	struct hat *h[NH];
+	page_t *pp[NP], *big = page_alloc_large(PG_USER);
+	uint64_t seed = 12345, ptp0 = mm_count_kind(PG_PTP);
+
+	for (unsigned i = 0; i < NH; i++)
+		h[i] = hat_create();
+	for (unsigned i = 0; i < NP; i++)
+		pp[i] = mm_test_page();
+	for (unsigned s = 0; s < STEPS; s++) {
+		unsigned hi, pi, op;
+		uint64_t va;
+
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		hi = (unsigned)(seed >> 60) % NH;
+		pi = (unsigned)(seed >> 40) % NP;
+		op = (unsigned)(seed >> 24) % 16;
+		/* two 2 MiB regions, a far one in another PML4 slot */
+		va = ((seed >> 8) % 1024) * MM_PAGE_SIZE + ((seed >> 4) & 1 ? 0x7e0000000000ull : 0);
+		if (op < 8)
+			hat_memload(h[hi], va, pp[pi], op & 1 ? RW_USER : R_USER);
+		else if (op == 8)
+			hat_memload(h[hi], va & ~(MM_LARGE_SIZE - 1), big, RW_USER | HAT_LARGE);
+		else if (op < 11)
+			hat_unload(h[hi], va & ~(MM_LARGE_SIZE - 1), MM_LARGE_SIZE);
+		else if (op == 11)
+			hat_pageunload(op & 2 ? pp[pi] : big + pi);
+		else if (op == 12)
+			hat_chgprot(h[hi], va & ~(MM_LARGE_SIZE - 1), MM_LARGE_SIZE, R_USER);
+		else if (op == 13)
+			hat_pagesync(pp[pi], HAT_SYNC_CLEAR);
+		else if (op == 14)
+			ck_assert_uint_le(hment_mapcnt(pp[pi]), NH * 2048);
+		else
+			hat_switch(h[hi]);
+		if (s % 250 == 0)
+			mm_check_all();
+	}
+	mm_check_all();
+	hat_switch(&hat_kas);
+	for (unsigned i = 0; i < NH; i++)
+		hat_destroy(h[i]);
+	ck_assert_uint_eq(mm_count_kind(PG_PTP), ptp0);
+	ck_assert_uint_eq(hment_hash.hh_count, 0);
+}
+END_TEST
+
+Suite *hat_suite(void)
+{
+	Suite *s = suite_create("hat");
+	TCase *tc = tcase_create("ops");
+	TCase *tp = tcase_create("panics");
+	TCase *tl = tcase_create("load");
+
+	tcase_add_checked_fixture(tc, mm_setup, mm_teardown);
+	tcase_add_test(tc, test_kernel_layout);
+	tcase_add_test(tc, test_create_shares_kernel_half);
+	tcase_add_test(tc, test_memload_bits);
+	tcase_add_test(tc, test_memload_replaces_and_refreshes);
+	tcase_add_test(tc, test_unload_range_prunes);
+	tcase_add_test(tc, test_pageunload_hundreds);
+	tcase_add_test(tc, test_large_pages);
+	tcase_add_test(tc, test_large_replaces_small_and_back);
+	tcase_add_test(tc, test_chgprot);
+	tcase_add_test(tc, test_tlb_threshold);
+	tcase_add_test(tc, test_pagesync);
+	tcase_add_test(tc, test_switch);
+	tcase_add_test(tc, test_destroy_returns_everything);
+	tcase_add_test(tc, test_kernel_kmap);
+	tcase_add_test(tc, test_devload_untracked);
+	tcase_add_test(tc, test_memload_fails_without_table_pages);
+	tcase_add_test(tc, test_shootdown_to_other_cpus);
+	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(tp, mm_setup, mm_hosted_shutdown);
+	tcase_add_test(tp, test_unload_splitting_large_panics);
+	tcase_add_test(tp, test_destroy_loaded_panics);
+	tcase_add_test(tp, test_range_checks_panic);
+	suite_add_tcase(s, tp);
+	tcase_add_checked_fixture(tl, mm_setup, mm_teardown);
+	tcase_set_timeout(tl, 60);
+	tcase_add_test(tl, test_concurrent_cpus);
+	tcase_add_test(tl, test_random_ops);
+	suite_add_tcase(s, tl);
+	return s;
+}

@@ -1,0 +1,349 @@
+/* Unit tests: mapping lists — embedding, promotion, removal anywhere, the hash, reserve donation, stealing. */
+#include <string.h>
+
+#include "mm_test.h"
+
+#define RW_USER (HAT_READ | HAT_WRITE | HAT_USER)
+
+/* The table page and entry that map va in h. */
+static page_t *ptp_of(struct hat *h, uint64_t va, unsigned *entry)
+{
+	unsigned level = 1;
+	page_t *ptp;
+	pte_t *pte = segtab_walk(h, va, &level, &ptp);
+
+	ck_assert_ptr_nonnull(pte);
+	*entry = pte_index(pte);
+	return ptp;
+}
+
+static unsigned list_len(page_t *pp)
+{
+	unsigned n = 0;
+
+	for (hment_t *hm = pp->p_embed ? NULL : pp->p_mapping; hm != NULL; hm = hm->hm_next)
+		n++;
+	return n;
+}
+
+/* True when pp's list holds the mapping of va in h. */
+static bool listed(page_t *pp, struct hat *h, uint64_t va)
+{
+	unsigned entry;
+	page_t *ptp = ptp_of(h, va, &entry);
+
+	for (hment_t *hm = pp->p_embed ? NULL : pp->p_mapping; hm != NULL; hm = hm->hm_next)
+		if (hm->hm_ptp == ptp->p_pagenum && hm->hm_entry == entry)
+			return true;
+	return false;
+}
+
+START_TEST(test_first_mapping_is_embedded)
+{
+	struct hat *a = hat_create();
+	page_t *pp = mm_test_page();
+	unsigned entry;
+	page_t *ptp;
+
+	ck_assert_int_eq(hat_memload(a, 0x7000, pp, RW_USER), 0);
+	ptp = ptp_of(a, 0x7000, &entry);
+	ck_assert_uint_eq(pp->p_embed, 1);
+	ck_assert_ptr_eq(pp->p_mapping, ptp);
+	ck_assert_uint_eq(pp->p_mlentry, entry);
+	ck_assert_uint_eq(pp->p_share, 0);
+	ck_assert_uint_eq(hment_hash.hh_count, 0);
+	ck_assert_uint_eq(hment_mapcnt(pp), 1);
+	ck_assert_uint_eq(hment_stats.alloc, 0);   /* 0 bytes for a page's only mapping */
+}
+END_TEST
+
+START_TEST(test_second_mapping_promotes)
+{
+	struct hat *a = hat_create(), *b = hat_create();
+	page_t *pp = mm_test_page();
+	hment_t *head, *tail;
+	unsigned ea, eb;
+	page_t *pa, *pb;
+
+	hat_memload(a, 0x7000, pp, RW_USER);
+	hat_memload(b, 0x9000, pp, RW_USER);
+	pa = ptp_of(a, 0x7000, &ea);
+	pb = ptp_of(b, 0x9000, &eb);
+	ck_assert_uint_eq(pp->p_embed, 0);
+	ck_assert_uint_eq(pp->p_share, 2);
+	ck_assert_uint_eq(hment_stats.promotions, 1);
+	head = pp->p_mapping;
+	tail = head->hm_next;
+	/* the newest mapping is at the head; the promoted one behind it */
+	ck_assert_uint_eq(head->hm_ptp, pb->p_pagenum);
+	ck_assert_uint_eq(head->hm_entry, eb);
+	ck_assert_uint_eq(tail->hm_ptp, pa->p_pagenum);
+	ck_assert_uint_eq(tail->hm_entry, ea);
+	ck_assert_ptr_null(head->hm_prev);
+	ck_assert_ptr_eq(tail->hm_prev, head);
+	ck_assert_ptr_null(tail->hm_next);
+	ck_assert_uint_eq(head->hm_pfn, pp->p_pagenum);
+	ck_assert_uint_eq(head->hm_state, HM_STATE_LISTED);
+	ck_assert_uint_eq(hment_hash.hh_count, 2);
+	ck_assert_uint_eq(hment_mapcnt(pp), 2);
+}
+END_TEST
+
+START_TEST(test_walk)
+{
+	struct hat *a = hat_create();
+	page_t *pp = mm_test_page(), *ptp;
+	unsigned entry, n = 0;
+	hment_t *hm = NULL;
+
+	hat_memload(a, 0x1000, pp, RW_USER);
+	hment_enter(pp);
+	ck_assert_ptr_eq(hment_walk(pp, &ptp, &entry, NULL), HMENT_EMBEDDED);
+	ck_assert_uint_eq(ptp_entry_va(ptp, entry), 0x1000);
+	ck_assert_ptr_null(hment_walk(pp, &ptp, &entry, HMENT_EMBEDDED));
+	hment_exit(pp);
+	for (uint64_t va = 0x2000; va < 0x6000; va += 0x1000)
+		hat_memload(a, va, pp, RW_USER);
+	hment_enter(pp);
+	while ((hm = hment_walk(pp, &ptp, &entry, hm)) != NULL) {
+		ck_assert(hm != HMENT_EMBEDDED);
+		ck_assert_uint_eq(ptp_entry_va(ptp, entry), 0x5000 - n * 0x1000);
+		n++;
+	}
+	hment_exit(pp);
+	ck_assert_uint_eq(n, 5);
+}
+END_TEST
+
+START_TEST(test_remove_head_middle_tail_embedded)
+{
+	struct hat *h = hat_create();
+	page_t *pp = mm_test_page();
+
+	/* five mappings: list order (head first) 0x5000, 0x4000, 0x3000, 0x2000, 0x1000 */
+	for (uint64_t va = 0x1000; va <= 0x5000; va += 0x1000)
+		hat_memload(h, va, pp, RW_USER);
+	ck_assert_uint_eq(pp->p_share, 5);
+
+	hat_unload(h, 0x3000, 0x1000);   /* middle */
+	ck_assert_uint_eq(pp->p_share, 4);
+	ck_assert(!listed(pp, h, 0x3000) && listed(pp, h, 0x2000) && listed(pp, h, 0x4000));
+	mm_check_all();
+
+	hat_unload(h, 0x5000, 0x1000);   /* head */
+	ck_assert_uint_eq(pp->p_share, 3);
+	ck_assert_ptr_null(((hment_t *)pp->p_mapping)->hm_prev);
+	mm_check_all();
+
+	hat_unload(h, 0x1000, 0x1000);   /* tail */
+	ck_assert_uint_eq(pp->p_share, 2);
+	mm_check_all();
+
+	hat_unload(h, 0x4000, 0x1000);
+	ck_assert_uint_eq(pp->p_share, 1);   /* a list of one stays a list */
+	ck_assert_uint_eq(pp->p_embed, 0);
+	ck_assert_uint_eq(list_len(pp), 1);
+	hat_unload(h, 0x2000, 0x1000);
+	ck_assert_ptr_null(pp->p_mapping);
+	ck_assert_uint_eq(pp->p_share, 0);
+	ck_assert_uint_eq(hment_hash.hh_count, 0);
+
+	hat_memload(h, 0x8000, pp, RW_USER);   /* embedded removal */
+	ck_assert_uint_eq(pp->p_embed, 1);
+	hat_unload(h, 0x8000, 0x1000);
+	ck_assert_ptr_null(pp->p_mapping);
+	ck_assert_uint_eq(pp->p_embed, 0);
+	ck_assert_uint_eq(hment_mapcnt(pp), 0);
+}
+END_TEST
+
+START_TEST(test_hash_bucket_placement)
+{
+	struct hat *h[4];
+	page_t *pp[3];
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < 3; i++)
+		pp[i] = mm_test_page();
+	for (unsigned k = 0; k < 4; k++) {
+		h[k] = hat_create();
+		for (unsigned i = 0; i < 3; i++)
+			for (unsigned j = 0; j < 4; j++)
+				hat_memload(h[k], 0x10000 + (i * 4 + j) * 0x1000, pp[i], RW_USER);
+	}
+	for (unsigned i = 0; i < 3; i++) {
+		for (hment_t *hm = pp[i]->p_mapping; hm != NULL; hm = hm->hm_next) {
+			uint32_t b = hment_hash_index(hm->hm_ptp, hm->hm_entry, hment_hash.hh_size);
+			bool found = false;
+
+			for (hment_t *c = hment_hash.hh_buckets[b]; c != NULL; c = c->hm_hashnext)
+				found |= c == hm;
+			ck_assert(found);
+		}
+		sum += pp[i]->p_share;
+	}
+	ck_assert_uint_eq(sum, 48);
+	ck_assert_uint_eq(hment_hash.hh_count, 48);
+	/* the hash function itself: table pfn in the high and the low bits */
+	ck_assert_uint_eq(hment_hash_index(1, 0, 1024), 513);
+	ck_assert_uint_eq(hment_hash_index(2, 3, 1024), 5);
+	ck_assert_uint_eq(hment_hash_index(0, 511, 1024), 511);
+	ck_assert_uint_ge(hment_hash.hh_size, 1024);
+	ck_assert_uint_eq(hment_hash.hh_size & (hment_hash.hh_size - 1), 0);
+}
+END_TEST
+
+START_TEST(test_reserve_donation)
+{
+	struct hat *h = hat_create();
+	page_t *pp = mm_test_page();
+
+	hment_set_reserve_amount(8);
+	ck_assert_uint_eq(hment_reserve.hr_count, 0);
+	hat_memload(h, 0x1000, pp, RW_USER);
+	hat_memload(h, 0x2000, pp, RW_USER);   /* two hments needed: fresh ones fill the reserve first */
+	ck_assert_uint_eq(hment_reserve.hr_count, 8);
+	ck_assert_uint_eq(hment_stats.donated, 8);
+	ck_assert_uint_eq(hment_cache_inuse(), 10);
+	hment_set_reserve_amount(2);
+	hment_adjust_reserve();
+	ck_assert_uint_eq(hment_reserve.hr_count, 2);
+	ck_assert_uint_eq(hment_cache_inuse(), 4);
+	hment_reserve_fill(3);
+	ck_assert_uint_eq(hment_reserve.hr_count, 5);
+	/* frees go to the reserve only below its target */
+	hment_set_reserve_amount(6);
+	hat_unload(h, 0x1000, 0x2000);
+	ck_assert_uint_eq(hment_reserve.hr_count, 6);
+	ck_assert_uint_eq(hment_cache_inuse(), 6);
+}
+END_TEST
+
+START_TEST(test_reserve_used_when_nothing_to_steal)
+{
+	struct hat *h = hat_create();
+	page_t *x = mm_test_page(), *y = mm_test_page();
+
+	hment_set_reserve_amount(4);
+	hment_reserve_fill(0);
+	ck_assert_uint_eq(hment_reserve.hr_count, 4);
+	hat_memload(h, 0x1000, x, RW_USER);
+	hat_memload(h, 0x2000, y, RW_USER);
+	hment_set_limit(hment_cache_inuse());   /* the cache refuses from now on */
+	hat_memload(h, 0x3000, x, RW_USER);    /* promotion + one: only embedded pages, no victim */
+	ck_assert_uint_eq(x->p_share, 2);
+	ck_assert_uint_eq(hment_reserve.hr_count, 2);
+	ck_assert_uint_eq(hment_stats.reserve_get, 2);
+	ck_assert_uint_eq(hment_stats.steals, 0);
+	ck_assert_uint_eq(y->p_embed, 1);
+}
+END_TEST
+
+START_TEST(test_steal_with_reserve_zero)
+{
+	struct hat *a = hat_create(), *b = hat_create(), *c = hat_create(), *d = hat_create();
+	page_t *v = mm_test_page(), *y = mm_test_page();
+
+	hment_set_reserve_amount(0);
+	hment_adjust_reserve();
+	hat_memload(a, 0x1000, v, RW_USER);
+	hat_memload(b, 0x1000, v, RW_USER);     /* v: a list of two, two hments out */
+	hat_memload(c, 0x1000, y, RW_USER);     /* y: embedded */
+	hment_set_limit(hment_cache_inuse());
+	hat_memload(d, 0x1000, y, RW_USER);     /* needs two hments: both stolen from v */
+	ck_assert_uint_eq(hment_stats.steals, 2);
+	ck_assert_uint_eq(y->p_share, 2);
+	ck_assert_uint_eq(hment_mapcnt(v), 0);
+	ck_assert_uint_eq(hat_getpfnum(a, 0x1000), HAT_PFN_INVALID);
+	ck_assert_uint_eq(hat_getpfnum(b, 0x1000), HAT_PFN_INVALID);
+	ck_assert_uint_eq(hat_getpfnum(d, 0x1000), y->p_pagenum);
+	ck_assert_uint_eq(a->h_nmap4k + b->h_nmap4k, 0);
+	ck_assert_uint_eq(hment_reserve.hr_count, 0);
+	mm_check_all();
+	/* the victims' tables are reclaimed by their next unload */
+	hat_unload(a, 0, USER_TOP);
+	ck_assert_uint_eq(a->h_nptp, 1);
+}
+END_TEST
+
+START_TEST(test_pressure_random)
+{
+	enum { NH = 5, NP = 12, STEPS = 600 };
+	struct hat *h[NH];
+	page_t *pp[NP];
+	uint64_t seed = 7;
+
+	hment_set_reserve_amount(0);
+	hment_adjust_reserve();
+	for (unsigned i = 0; i < NH; i++)
+		h[i] = hat_create();
+	for (unsigned i = 0; i < NP; i++)
+		pp[i] = mm_test_page();
+	hment_set_limit(hment_cache_inuse() + 6);
+	for (unsigned s = 0; s < STEPS; s++) {
+		unsigned hi, pi, op;
+		uint64_t va;
+
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		hi = (unsigned)(seed >> 33) % NH;
+		pi = (unsigned)(seed >> 40) % NP;
+		op = (unsigned)(seed >> 50) % 8;
+		va = ((seed >> 20) % 16) * MM_PAGE_SIZE;
+		if (op < 6)
+			ck_assert_int_eq(hat_memload(h[hi], va, pp[pi], RW_USER), 0);
+		else if (op == 6)
+			hat_unload(h[hi], va, MM_PAGE_SIZE);
+		else
+			hat_pageunload(pp[pi]);
+		if (s % 50 == 0)
+			mm_check_all();
+	}
+	ck_assert_uint_gt(hment_stats.steals, 0);
+	ck_assert_uint_le(hment_cache_inuse(), hment_stats.alloc);
+	for (unsigned i = 0; i < NH; i++)
+		hat_destroy(h[i]);
+	ck_assert_uint_eq(hment_hash.hh_count, 0);
+}
+END_TEST
+
+static void map_without_hments(void *arg)
+{
+	struct hat **h = arg;
+	page_t *y = page_alloc(PG_USER);
+
+	hat_memload(h[0], 0x1000, y, RW_USER);
+	hment_set_limit(hment_cache_inuse());
+	hat_memload(h[1], 0x1000, y, RW_USER);
+}
+
+START_TEST(test_no_reserve_no_victim_panics)
+{
+	struct hat *h[2] = { hat_create(), hat_create() };
+
+	hment_set_reserve_amount(0);
+	ck_assert_panics(map_without_hments, h, "hment_alloc: no reserve, couldn't steal");
+}
+END_TEST
+
+Suite *hment_suite(void)
+{
+	Suite *s = suite_create("hment");
+	TCase *tc = tcase_create("lists");
+	TCase *tp = tcase_create("panics");
+
+	tcase_add_checked_fixture(tc, mm_setup, mm_teardown);
+	tcase_add_test(tc, test_first_mapping_is_embedded);
+	tcase_add_test(tc, test_second_mapping_promotes);
+	tcase_add_test(tc, test_walk);
+	tcase_add_test(tc, test_remove_head_middle_tail_embedded);
+	tcase_add_test(tc, test_hash_bucket_placement);
+	tcase_add_test(tc, test_reserve_donation);
+	tcase_add_test(tc, test_reserve_used_when_nothing_to_steal);
+	tcase_add_test(tc, test_steal_with_reserve_zero);
+	tcase_add_test(tc, test_pressure_random);
+	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(tp, mm_setup, mm_hosted_shutdown);
+	tcase_add_test(tp, test_no_reserve_no_victim_panics);
+	suite_add_tcase(s, tp);
+	return s;
+}

@@ -1,0 +1,203 @@
+/* Unit tests: page_t array, page allocator and its limit, 2 MiB blocks, object caches, spinlocks. */
+#include <string.h>
+
+#include "mm_test.h"
+
+START_TEST(test_page_init_layout)
+{
+	ck_assert_uint_eq(page_count, MM_TEST_RAM >> MM_PAGE_SHIFT);
+	ck_assert_uint_gt(page_first_managed, MM_TEST_FIRST_FREE >> MM_PAGE_SHIFT);
+	for (uint64_t pfn = 0; pfn < page_count; pfn++) {
+		ck_assert_uint_eq(page_array[pfn].p_pagenum, pfn);
+		if (pfn < page_first_managed)
+			ck_assert(page_array[pfn].p_kind == PG_RESERVED ||
+				  page_array[pfn].p_kind == PG_PTP);
+	}
+	ck_assert_uint_eq(page_nfree() + page_ninuse(), page_count - page_first_managed);
+	/* the page_t array itself lives in reserved RAM, reached through pa_to_kva */
+	ck_assert_uint_lt(mm_kva_to_pa(page_array), page_first_managed << MM_PAGE_SHIFT);
+}
+END_TEST
+
+START_TEST(test_page_alloc_free)
+{
+	uint64_t nfree = page_nfree();
+	page_t *a = mm_test_page(), *b = mm_test_page();
+	uint8_t *kva = page_kva(a);
+
+	ck_assert_ptr_ne(a, b);
+	ck_assert_uint_eq(a->p_kind, PG_USER);
+	ck_assert(page_pfn_managed(a->p_pagenum));
+	for (unsigned i = 0; i < MM_PAGE_SIZE; i++)
+		ck_assert_uint_eq(kva[i], 0);
+	memset(kva, 0xa5, MM_PAGE_SIZE);
+	ck_assert_uint_eq(page_nfree(), nfree - 2);
+	page_free(a);
+	page_free(b);
+	ck_assert_uint_eq(page_nfree(), nfree);
+	ck_assert_uint_eq(a->p_kind, PG_FREE);
+	/* LIFO: the next allocation is b, then a, zeroed again */
+	ck_assert_ptr_eq(page_alloc(PG_USER), b);
+	ck_assert_ptr_eq(page_alloc(PG_USER), a);
+	ck_assert_uint_eq(kva[17], 0);
+	page_free(a);
+	page_free(b);
+}
+END_TEST
+
+START_TEST(test_page_limit)
+{
+	uint64_t fails = page_nfail();
+	page_t *p[3];
+
+	page_set_limit(page_ninuse() + 3);
+	for (unsigned i = 0; i < 3; i++)
+		p[i] = mm_test_page();
+	ck_assert_ptr_null(page_alloc(PG_USER));
+	ck_assert_ptr_null(page_alloc_large(PG_USER));
+	ck_assert_uint_eq(page_nfail(), fails + 2);
+	page_free(p[0]);
+	ck_assert_ptr_eq(page_alloc(PG_USER), p[0]);
+	page_set_limit(PAGE_LIMIT_NONE);
+	page_free(mm_test_page());
+	for (unsigned i = 0; i < 3; i++)
+		page_free(p[i]);
+}
+END_TEST
+
+START_TEST(test_page_large)
+{
+	uint64_t nfree = page_nfree();
+	page_t *big = page_alloc_large(PG_USER);
+	uint8_t *kva;
+
+	ck_assert_ptr_nonnull(big);
+	ck_assert_uint_eq(big->p_pagenum % MM_LARGE_PAGES, 0);
+	ck_assert_uint_eq(page_nfree(), nfree - MM_LARGE_PAGES);
+	kva = page_kva(big);
+	for (unsigned i = 0; i < MM_LARGE_PAGES; i++) {
+		ck_assert_uint_eq(big[i].p_kind, PG_USER);
+		ck_assert_uint_eq(kva[i * MM_PAGE_SIZE + 5], 0);
+	}
+	/* the free list no longer holds any of them */
+	for (unsigned i = 0; i < 100; i++) {
+		page_t *pp = mm_test_page();
+
+		ck_assert(pp < big || pp >= big + MM_LARGE_PAGES);
+	}
+	page_free_large(big);
+	ck_assert_uint_eq(page_nfree(), nfree - 100);
+}
+END_TEST
+
+static void free_mapped(void *arg)
+{
+	page_free(arg);
+}
+
+START_TEST(test_page_free_mapped_panics)
+{
+	struct hat *h = hat_create();
+	page_t *pp = mm_test_page();
+
+	ck_assert_int_eq(hat_memload(h, 0x10000, pp, HAT_READ | HAT_USER), 0);
+	ck_assert_panics(free_mapped, pp, "still mapped");
+}
+END_TEST
+
+START_TEST(test_objcache_basic)
+{
+	struct objcache oc;
+	void *a, *b, *c;
+
+	objcache_init(&oc, "test", 20);
+	ck_assert_uint_eq(oc.oc_size, 24);
+	ck_assert_uint_eq(oc.oc_per_page, MM_PAGE_SIZE / 24);
+	a = objcache_alloc(&oc);
+	b = objcache_alloc(&oc);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_ptr_ne(a, b);
+	memset(a, 0xff, 24);
+	objcache_free(&oc, a);
+	c = objcache_alloc(&oc);
+	ck_assert_ptr_eq(c, a);
+	ck_assert_uint_eq(((uint8_t *)c)[23], 0);   /* handed out zeroed */
+	objcache_set_limit(&oc, 2);
+	ck_assert_ptr_null(objcache_alloc(&oc));
+	ck_assert_uint_eq(oc.oc_nfail, 1);
+	objcache_free(&oc, b);
+	ck_assert_ptr_nonnull(b = objcache_alloc(&oc));
+	ck_assert_uint_eq(oc.oc_npages, 1);
+}
+END_TEST
+
+START_TEST(test_objcache_grows_and_fails_without_pages)
+{
+	struct objcache oc;
+	uint32_t per;
+
+	objcache_init(&oc, "big", 1024);
+	per = oc.oc_per_page;
+	for (uint32_t i = 0; i <= per; i++)
+		ck_assert_ptr_nonnull(objcache_alloc(&oc));
+	ck_assert_uint_eq(oc.oc_npages, 2);
+	page_set_limit(page_ninuse());
+	for (uint32_t i = 1; i < per; i++)
+		ck_assert_ptr_nonnull(objcache_alloc(&oc));
+	ck_assert_ptr_null(objcache_alloc(&oc));   /* a third page is refused */
+	page_set_limit(PAGE_LIMIT_NONE);
+}
+END_TEST
+
+static void relock(void *arg)
+{
+	mm_lock_enter(arg);
+}
+
+START_TEST(test_lock_basics)
+{
+	struct mm_lock l = { 0, 0 };
+
+	ck_assert(!mm_lock_held(&l));
+	mm_lock_enter(&l);
+	ck_assert(mm_lock_held(&l));
+	ck_assert_uint_eq(l.ml_owner, 1);
+	mm_hosted_set_cpu(3);
+	ck_assert(!mm_lock_held(&l));   /* held, but not by "CPU" 3 */
+	mm_hosted_set_cpu(0);
+	ck_assert_panics(relock, &l, "ASSERT API failed");
+	mm_lock_exit(&l);
+	ck_assert(l.ml_locked == 0 && l.ml_owner == 0);
+}
+END_TEST
+
+START_TEST(test_struct_sizes)
+{
+	ck_assert_uint_eq(sizeof(hment_t), 40);
+	ck_assert_uint_eq(sizeof(page_t), 48);
+	ck_assert_uint_eq(sizeof(struct hat), 104);
+}
+END_TEST
+
+Suite *page_suite(void)
+{
+	Suite *s = suite_create("page");
+	TCase *tc = tcase_create("alloc");
+	TCase *tp = tcase_create("panics");
+
+	tcase_add_checked_fixture(tc, mm_setup, mm_teardown);
+	tcase_add_test(tc, test_page_init_layout);
+	tcase_add_test(tc, test_page_alloc_free);
+	tcase_add_test(tc, test_page_limit);
+	tcase_add_test(tc, test_page_large);
+	tcase_add_test(tc, test_objcache_basic);
+	tcase_add_test(tc, test_objcache_grows_and_fails_without_pages);
+	tcase_add_test(tc, test_lock_basics);
+	tcase_add_test(tc, test_struct_sizes);
+	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(tp, mm_setup, mm_hosted_shutdown);
+	tcase_add_test(tp, test_page_free_mapped_panics);
+	suite_add_tcase(s, tp);
+	return s;
+}

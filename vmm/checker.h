@@ -1,0 +1,46 @@
+/* The invariant checker: validates the guest's page tables and mapping lists against include/hatvm/invariants.h. */
+#ifndef VMM_CHECKER_H
+#define VMM_CHECKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "check_mem.h"
+#include "elf_symbols.h"
+#include "report.h"
+
+/* Guest VAs of the MM's variables (names and types in hatvm/mm_structs.h). */
+struct mm_symbols {
+	uint64_t page_array;          /* GPTR(struct page) */
+	uint64_t page_count;          /* uint64_t */
+	uint64_t page_first_managed;  /* uint64_t */
+	uint64_t hment_hash;          /* struct hment_hash */
+	uint64_t hment_hash_locks;    /* struct mm_lock[HMENT_HASH_NLOCK] */
+	uint64_t hment_mlist_locks;   /* struct mm_lock[HMENT_MLIST_NLOCK] */
+	uint64_t hment_reserve;       /* struct hment_reserve */
+	uint64_t hat_kas;             /* struct hat */
+	uint64_t hat_list;            /* GPTR(struct hat) */
+	uint64_t segtab_ptp_cache;    /* struct ptp_cache */
+};
+
+/*
+ * Fills *out from guest.elf's symbol table. Returns false when a symbol
+ * is missing or its size contradicts mm_structs.h; `missing` then names
+ * it (vmm then runs with checks skipped and says so once). Called by vmm
+ * at start-up and by check-core.
+ */
+bool mm_symbols_from_elf(const struct elf_symbols *syms, struct mm_symbols *out,
+			 char *missing, size_t missing_len);
+
+/*
+ * Runs every invariant of the catalogue over the guest memory MEM (the
+ * guest paused) as one check named LABEL in REPORT (NULL: only counted).
+ * Hostile memory yields violations, never a crash or an unbounded walk.
+ * Fills *stats_out when not NULL. Returns the number of violations.
+ * Called from vmm's checkpoint hook, by check-core and by tests.
+ */
+unsigned checker_run(const struct check_mem *mem, const struct mm_symbols *sym,
+		     struct report *report, const char *label, struct check_stats *stats_out);
+
+#endif
