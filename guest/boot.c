@@ -9,8 +9,9 @@
 #include "workload.h"
 
 const struct workload *const workloads[] = {
-	&workload_smoke, &workload_hello, &workload_fault, &workload_spin, &workload_triple,
-	&workload_badcall, &workload_hole, NULL,
+	&workload_all, &workload_smoke, &workload_share, &workload_random, &workload_pressure,
+	&workload_large, &workload_bench, &workload_hello, &workload_fault, &workload_spin,
+	&workload_triple, &workload_badcall, &workload_hole, NULL,
 };
 
 static const struct workload *volatile chosen;   /* set before APs are released */

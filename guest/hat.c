@@ -322,7 +322,12 @@ static bool hat_make_room(struct hat *h, uint64_t va, unsigned level, pte_t bits
 	    hat_refresh(h, pte, va & ~(mm_level_size(l) - 1), bits))
 		return true;
 	base = va & ~(mm_level_size(l) - 1);
-	hat_unload_locked(h, base, base + mm_level_size(l), level == 2 && !(cur & PTE_PS));
+	hat_unload_locked(h, base, base + mm_level_size(l), false);
+	if (level == 2 && !(cur & PTE_PS)) {
+		/* a 4 KiB table where the 2 MiB leaf goes: let other CPUs' unloads in it finish, free it */
+		hment_barrier();
+		hat_unload_locked(h, base, base + MM_LARGE_SIZE, true);
+	}
 	return false;
 }
 

@@ -42,6 +42,20 @@ void hment_init(uint64_t npages)
 	steal_cursor = 0;
 }
 
+/*
+ * p_mapping and p_embed change under pp's list lock, but hment_steal()
+ * peeks at them without it: store them atomically.
+ */
+static void set_mapping(page_t *pp, void *mapping)
+{
+	__atomic_store_n(&pp->p_mapping, mapping, __ATOMIC_RELAXED);
+}
+
+static void set_embed(page_t *pp, uint8_t embed)
+{
+	__atomic_store_n(&pp->p_embed, embed, __ATOMIC_RELAXED);
+}
+
 static struct mm_lock *mlist_lock(const page_t *pp)
 {
 	return &hment_mlist_locks[hment_mlist_lock_index(pp->p_pagenum)];
@@ -162,7 +176,7 @@ static void hment_insert(hment_t *hm, page_t *pp)
 		MM_ASSERT(RM_LINKS, head->hm_prev == NULL);
 		head->hm_prev = hm;
 	}
-	pp->p_mapping = hm;
+	set_mapping(pp, hm);
 	hm->hm_state = HM_STATE_LISTED;
 
 	mm_lock_enter(lk);
@@ -181,9 +195,9 @@ static void hment_promote(page_t *pp, hment_t *hm)
 	hm->hm_ptp = eptp->p_pagenum;
 	hm->hm_entry = pp->p_mlentry;
 	hm->hm_pfn = pp->p_pagenum;
-	pp->p_mapping = NULL;
+	set_mapping(pp, NULL);
 	pp->p_mlentry = 0;
-	pp->p_embed = 0;
+	set_embed(pp, 0);
 	hment_insert(hm, pp);
 	stat_inc(&hment_stats.promotions);
 }
@@ -238,8 +252,8 @@ void hment_assign(page_t *ptp, unsigned entry, page_t *pp, hment_t *hm)
 	if (pp->p_mapping == NULL) {
 		MM_REQUIRE(hm == NULL);
 		MM_ASSERT(RM_EMBED, pp->p_embed == 0 && pp->p_share == 0);
-		pp->p_embed = 1;
-		pp->p_mapping = ptp;
+		set_embed(pp, 1);
+		set_mapping(pp, ptp);
 		pp->p_mlentry = (uint16_t)entry;
 		return;
 	}
@@ -307,9 +321,9 @@ hment_t *hment_remove(page_t *pp, page_t *ptp, unsigned entry)
 			MM_PANIC(RM_STALE, "hment_remove: pfn 0x%x's embedded mapping is not table "
 				 "pfn 0x%x entry %u", pp->p_pagenum, ptp->p_pagenum, entry);
 		MM_ASSERT(RM_EMBED, pp->p_share == 0);
-		pp->p_mapping = NULL;
+		set_mapping(pp, NULL);
 		pp->p_mlentry = 0;
-		pp->p_embed = 0;
+		set_embed(pp, 0);
 		return NULL;
 	}
 	MM_ASSERT(RM_SHARE, pp->p_share != 0);
@@ -329,7 +343,7 @@ hment_t *hment_remove(page_t *pp, page_t *ptp, unsigned entry)
 		hm->hm_prev->hm_next = hm->hm_next;
 	} else {
 		MM_ASSERT(RM_LINKS, pp->p_mapping == hm);
-		pp->p_mapping = hm->hm_next;
+		set_mapping(pp, hm->hm_next);
 	}
 	pp->p_share--;
 	hm->hm_hashnext = NULL;

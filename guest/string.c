@@ -1,12 +1,20 @@
 /* The freestanding string and memory functions the compiler and the kernel need. */
 #include "kernel.h"
 
+/*
+ * rep stosq for the aligned bulk: under emulating hypervisors (kvm-pvm)
+ * every instruction traps, and a byte loop made zeroing one page cost
+ * ~15 ms; one string instruction costs ~0.3 ms.
+ */
 void *memset(void *dst, int c, size_t n)
 {
-	unsigned char *d = dst;
+	void *d = dst;
+	uint64_t word = 0x0101010101010101ull * (unsigned char)c;
+	size_t words = ((uintptr_t)dst & 7) == 0 ? n / 8 : 0;
 
-	while (n--)
-		*d++ = (unsigned char)c;
+	n -= words * 8;
+	__asm__ volatile("rep stosq" : "+D"(d), "+c"(words) : "a"(word) : "memory");
+	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(word) : "memory");
 	return dst;
 }
 

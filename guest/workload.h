@@ -20,7 +20,8 @@ extern const struct workload workload_hello, workload_fault, workload_spin,
 	workload_triple, workload_badcall, workload_hole;
 
 /* Memory-manager workloads (workload_<name>.c). */
-extern const struct workload workload_smoke;
+extern const struct workload workload_smoke, workload_share, workload_random,
+	workload_pressure, workload_large, workload_all, workload_bench;
 
 /* CPUs other than the boot CPU that have finished their part. */
 void workload_ap_done(void);

@@ -3,12 +3,14 @@
 #include <string.h>
 
 #include "boot_x86_64.h"
+#include "check_core.h"
 #include "cli.h"
 #include "elf_load.h"
 #include "exit_status.h"
 #include "guest_mem.h"
 #include "hatvm/layout.h"
 #include "kvm_run.h"
+#include "monitor.h"
 
 /* Maps RAM, loads the image and writes the boot structures; 0 or an exit status. */
 static int prepare_guest(const struct vmm_options *opt, struct guest_mem *gm,
@@ -34,6 +36,18 @@ static int prepare_guest(const struct vmm_options *opt, struct guest_mem *gm,
 	return 0;
 }
 
+/* Runs the guest with the monitor checking it; returns the exit status. */
+static int run_observed(const struct vmm_options *opt, const struct guest_mem *gm,
+			const struct elf_image *img)
+{
+	struct monitor mon;
+
+	if (monitor_open(&mon, opt, gm))
+		return VMM_EXIT_USAGE;
+	struct vm_hooks hooks = { .check = monitor_check, .ctx = &mon };
+	return monitor_close(&mon, vm_run(opt, gm, img, &hooks));
+}
+
 int main(int argc, char **argv)
 {
 	struct vmm_options opt;
@@ -41,6 +55,8 @@ int main(int argc, char **argv)
 	struct elf_image img;
 	int status;
 
+	if (argc > 1 && strcmp(argv[1], "check-core") == 0)
+		return check_core_main(argc - 1, argv + 1);
 	switch (cli_parse(argc, argv, &opt, stdout, stderr)) {
 	case CLI_DONE:  return VMM_EXIT_OK;
 	case CLI_USAGE: return VMM_EXIT_USAGE;
@@ -48,7 +64,7 @@ int main(int argc, char **argv)
 	}
 	status = prepare_guest(&opt, &gm, &img);
 	if (status == 0)
-		status = vm_run(&opt, &gm, &img, NULL);
+		status = run_observed(&opt, &gm, &img);
 	guest_mem_unmap(&gm);
 	fflush(stdout);
 	return status;

@@ -30,6 +30,7 @@ struct check {
 
 struct report {
 	FILE *text;
+	bool quiet;                     /* text: violations only, no summaries */
 	struct check *open;
 	struct check **checks;          /* closed and stored */
 	size_t nchecks, capacity;
@@ -45,6 +46,11 @@ struct report *report_new(FILE *text)
 	if (r)
 		r->text = text;
 	return r;
+}
+
+void report_set_quiet(struct report *r, bool quiet)
+{
+	r->quiet = quiet;
 }
 
 /* Copy of S cut to MAX bytes; NULL when out of memory. */
@@ -220,7 +226,7 @@ uint64_t report_end_check(struct report *r, const struct check_stats *stats)
 	if (stats)
 		c->stats = *stats;
 	c->ms = elapsed_ms(&c->started);
-	if (r->text) {
+	if (r->text && (!r->quiet || c->total)) {
 		print_summary(r->text, c);
 		fflush(r->text);
 	}

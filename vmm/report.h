@@ -3,6 +3,7 @@
 #define VMM_REPORT_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -40,6 +41,9 @@ struct report *report_new(FILE *text);
  * in text, escaped in JSON) and starts its clock. A check still open is
  * closed first with empty stats.
  */
+/* Quiet: the text output shows violations and the summaries of failed checks only. */
+void report_set_quiet(struct report *r, bool quiet);
+
 void report_begin_check(struct report *r, const char *label);
 
 /*

@@ -52,6 +52,12 @@ uint64_t mm_count_kind(unsigned kind);
 /* The leaf PTE for va in h (NULL when no table). */
 pte_t *mm_test_pte(struct hat *h, uint64_t va);
 
+/* A cheap assertion for hot loops: Check logs every passing ck_assert (a write per call). */
+#define MM_CHECK(cond, ...) do {                                                  \
+		if (!(cond))                                                        \
+			ck_abort_msg(__VA_ARGS__);                                  \
+	} while (0)
+
 /* Asserts fn(arg) panics with a message containing `needle`. */
 #define ck_assert_panics(fn, arg, needle) do {                                   \
 		ck_assert_msg(mm_hosted_expect_panic((fn), (arg)), "no panic");      \

@@ -493,10 +493,35 @@ START_TEST(test_shootdown_to_other_cpus)
 }
 END_TEST
 
-/* Several "CPUs" at once: each maps shared pages into its own space; one keeps unloading pages. */
+/*
+ * Several "CPUs" at once, each on its own address space, all mapping the
+ * same pages: CPU 0 also destroys and recreates its space, CPU 1 puts 2
+ * MiB pages over 4 KiB ones, CPU 3 unloads pages everywhere; the hment
+ * limit makes them steal from each other.
+ */
 enum { NT = 4, NSHARED = 16, ROUNDS = 3000 };
-static page_t *shared[NSHARED];
+static page_t *shared[NSHARED], *shared_big;
 static struct hat *spaces[NT];
+
+static void worker_step(unsigned cpu, unsigned x)
+{
+	struct hat *h = spaces[cpu];
+
+	if (cpu == 0 && x % 97 == 0) {
+		hat_destroy(h);
+		spaces[cpu] = hat_create();
+	} else if (cpu == 1 && x % 13 == 0) {
+		hat_memload(h, 0, shared_big, RW_USER | HAT_LARGE);
+	} else if (cpu == NT - 1 && x % 4 == 0) {
+		hat_pageunload(x % 8 == 0 ? shared_big + x % 512 : shared[x % NSHARED]);
+	} else if (x % 7 == 0) {
+		hat_unload(h, 0, MM_LARGE_SIZE);
+	} else if (x % 11 == 0) {
+		hat_pagesync(shared[x % NSHARED], HAT_SYNC_CLEAR);
+	} else {
+		hat_memload(h, (x % 64) * MM_PAGE_SIZE, shared[(x >> 8) % NSHARED], RW_USER);
+	}
+}
 
 static void *worker(void *arg)
 {
@@ -505,19 +530,8 @@ static void *worker(void *arg)
 
 	mm_hosted_set_cpu(cpu);
 	for (unsigned r = 0; r < ROUNDS; r++) {
-		unsigned x;
-
 		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-		x = (unsigned)(seed >> 33);
-		if (cpu == NT - 1 && x % 4 == 0)
-			hat_pageunload(shared[x % NSHARED]);
-		else if (x % 7 == 0)
-			hat_unload(spaces[cpu], (x % 64) * MM_PAGE_SIZE, 8 * MM_PAGE_SIZE);
-		else if (x % 11 == 0)
-			hat_pagesync(shared[x % NSHARED], HAT_SYNC_CLEAR);
-		else
-			hat_memload(spaces[cpu], (x % 64) * MM_PAGE_SIZE, shared[(x >> 8) % NSHARED],
-				    RW_USER);
+		worker_step(cpu, (unsigned)(seed >> 33));
 	}
 	return NULL;
 }
@@ -531,14 +545,16 @@ START_TEST(test_concurrent_cpus)
 	hment_adjust_reserve();
 	for (unsigned i = 0; i < NSHARED; i++)
 		shared[i] = mm_test_page();
+	shared_big = page_alloc_large(PG_USER);
 	for (unsigned i = 0; i < NT; i++)
 		spaces[i] = hat_create();
-	hment_set_limit(hment_cache_inuse() + 24);   /* steals across CPUs too */
+	hment_set_limit(hment_cache_inuse() + 24);
 	for (unsigned i = 0; i < NT; i++)
 		ck_assert_int_eq(pthread_create(&t[i], NULL, worker, (void *)(uintptr_t)i), 0);
 	for (unsigned i = 0; i < NT; i++)
 		pthread_join(t[i], NULL);
 	mm_check_all();
+	ck_assert_uint_gt(hment_stats.steals, 0);
 	for (unsigned i = 0; i < NT; i++)
 		hat_destroy(spaces[i]);
 	ck_assert_uint_eq(hment_hash.hh_count, 0);

@@ -8,10 +8,10 @@ START_TEST(test_page_init_layout)
 	ck_assert_uint_eq(page_count, MM_TEST_RAM >> MM_PAGE_SHIFT);
 	ck_assert_uint_gt(page_first_managed, MM_TEST_FIRST_FREE >> MM_PAGE_SHIFT);
 	for (uint64_t pfn = 0; pfn < page_count; pfn++) {
-		ck_assert_uint_eq(page_array[pfn].p_pagenum, pfn);
+		MM_CHECK(page_array[pfn].p_pagenum == pfn, "pfn 0x%lx", (unsigned long)pfn);
 		if (pfn < page_first_managed)
-			ck_assert(page_array[pfn].p_kind == PG_RESERVED ||
-				  page_array[pfn].p_kind == PG_PTP);
+			MM_CHECK(page_array[pfn].p_kind == PG_RESERVED ||
+				 page_array[pfn].p_kind == PG_PTP, "pfn 0x%lx kind", (unsigned long)pfn);
 	}
 	ck_assert_uint_eq(page_nfree() + page_ninuse(), page_count - page_first_managed);
 	/* the page_t array itself lives in reserved RAM, reached through pa_to_kva */
@@ -29,7 +29,7 @@ START_TEST(test_page_alloc_free)
 	ck_assert_uint_eq(a->p_kind, PG_USER);
 	ck_assert(page_pfn_managed(a->p_pagenum));
 	for (unsigned i = 0; i < MM_PAGE_SIZE; i++)
-		ck_assert_uint_eq(kva[i], 0);
+		MM_CHECK(kva[i] == 0, "byte %u not zeroed", i);
 	memset(kva, 0xa5, MM_PAGE_SIZE);
 	ck_assert_uint_eq(page_nfree(), nfree - 2);
 	page_free(a);

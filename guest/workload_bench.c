@@ -1,0 +1,143 @@
+/* bench: TSC-timed HAT operations per page (first mapping, shared mapping, unload, pageunload, fork shape, destroy) and metadata per mapping. */
+#include "arch_x86.h"
+#include "cmdline.h"
+#include "cpu.h"
+#include "hat.h"
+#include "kernel.h"
+#include "stats.h"
+#include "workload.h"
+
+#define BENCH_VA        0x0000000040000000ull
+#define BENCH_MAX_PAGES 8192u
+#define BENCH_DEF_PAGES 256u
+#define RW (HAT_READ | HAT_WRITE)
+
+static page_t *bench_pages[BENCH_MAX_PAGES];
+static unsigned npages;
+static uint64_t tsc_khz;
+
+static struct hat *must_create(void)
+{
+	struct hat *h = hat_create();
+
+	if (h == NULL)
+		panic("bench: hat_create failed");
+	stats.spaces++;
+	stats.ops++;
+	return h;
+}
+
+/* Maps every page into h, page i at BENCH_VA + i pages. */
+static void map_all(struct hat *h)
+{
+	for (unsigned i = 0; i < npages; i++)
+		if (hat_memload(h, BENCH_VA + (uint64_t)i * MM_PAGE_SIZE, bench_pages[i], RW) != 0)
+			panic("bench: memload %u failed", i);
+	stats.maps += npages;
+	stats.ops += npages;
+	stats_sample();
+}
+
+/* Prints `bench: key=N.D`, value given in tenths. */
+static void print_tenths(const char *key, uint64_t tenths)
+{
+	kprintf("bench: %s=%llu.%llu\n", key, (unsigned long long)(tenths / 10),
+		(unsigned long long)(tenths % 10));
+}
+
+/* Prints `bench: <what>_ns=` for `cycles` spent on `count` pages (tenths of ns, integer math). */
+static void report(const char *what, uint64_t cycles, uint64_t count)
+{
+	char key[48];
+
+	ksnprintf(key, sizeof(key), "%s_ns", what);
+	print_tenths(key, cycles * 10000000ull / (tsc_khz * count));
+}
+
+static int bench_run(void)
+{
+	uint64_t t0, t1;
+	unsigned removed = 0;
+
+	npages = (unsigned)cmdline_get_u64("pages", BENCH_DEF_PAGES);
+	tsc_khz = cpu_boot_info()->tsc_khz;
+	if (npages < 1 || npages > BENCH_MAX_PAGES)
+		panic("bench: pages=%u: need 1..%u", npages, BENCH_MAX_PAGES);
+	if (tsc_khz == 0)
+		panic("bench: the TSC rate is unknown (boot info tsc_khz is 0)");
+	for (unsigned i = 0; i < npages; i++)
+		if ((bench_pages[i] = page_alloc(PG_USER)) == NULL)
+			panic("bench: out of pages after %u", i);
+	kprintf("bench: pages=%u tsc_khz=%llu\n", npages, (unsigned long long)tsc_khz);
+	struct hat *a = must_create(), *b = must_create();
+	stats_checkpoint("bench", "start");
+
+	/* every page's first mapping: embedded, no hment */
+	t0 = x86_rdtsc();
+	map_all(a);
+	t1 = x86_rdtsc();
+	report("memload_first", t1 - t0, npages);
+	uint64_t tables = a->h_nptp - 1;   /* the user half's tables; the PML4 is the space's own */
+
+	/* the same pages into a second space: each needs hments now */
+	t0 = x86_rdtsc();
+	map_all(b);
+	t1 = x86_rdtsc();
+	report("memload_share", t1 - t0, npages);
+	stats_checkpoint("bench", "shared");
+
+	t0 = x86_rdtsc();
+	hat_unload(b, BENCH_VA, (uint64_t)npages * MM_PAGE_SIZE);
+	t1 = x86_rdtsc();
+	stats.ops++;
+	report("unload", t1 - t0, npages);
+
+	/* pageunload through the mapping lists: two mappings per page */
+	map_all(b);
+	t0 = x86_rdtsc();
+	for (unsigned i = 0; i < npages; i++)
+		removed += hat_pageunload(bench_pages[i]);
+	t1 = x86_rdtsc();
+	stats.ops += npages;
+	if (removed != 2 * npages)
+		panic("bench: pageunload removed %u mappings, expected %u", removed, 2 * npages);
+	report("pageunload", t1 - t0, removed);
+	stats_checkpoint("bench", "pageunloaded");
+
+	/* the fork shape: a new space and a memload of every already-mapped page */
+	map_all(a);
+	t0 = x86_rdtsc();
+	struct hat *c = must_create();
+	map_all(c);
+	t1 = x86_rdtsc();
+	report("fork", t1 - t0, npages);
+	stats_checkpoint("bench", "forked");
+
+	t0 = x86_rdtsc();
+	hat_destroy(c);
+	t1 = x86_rdtsc();
+	stats.ops++;
+	report("destroy", t1 - t0, npages);
+
+	kprintf("bench: hment_bytes=%u\n", (unsigned)sizeof(struct hment));
+	kprintf("bench: first_mapping_bytes=0\n");
+	kprintf("bench: page_t_bytes=%u\n", (unsigned)sizeof(struct page));
+	kprintf("bench: table_pages=%llu\n", (unsigned long long)tables);
+	kprintf("bench: table_pages_per_page=%llu.%04llu\n", (unsigned long long)(tables / npages),
+		(unsigned long long)(tables * 10000 / npages % 10000));
+	print_tenths("table_bytes_per_page", tables * MM_PAGE_SIZE * 10 / npages);
+
+	hat_destroy(a);
+	hat_destroy(b);
+	stats.ops += 2;
+	for (unsigned i = 0; i < npages; i++)
+		page_free(bench_pages[i]);
+	stats_checkpoint("bench", "done");
+	stats_print();
+	return 0;
+}
+
+const struct workload workload_bench = {
+	"bench", "TSC-timed HAT operations per page and metadata per mapping", true, bench_run,
+	NULL,
+};

@@ -1,0 +1,412 @@
+/* random: a seeded mix of every HAT operation over a few address spaces and a pool of pages, checked against a shadow model. */
+#include "cmdline.h"
+#include "hat.h"
+#include "kernel.h"
+#include "rand.h"
+#include "stats.h"
+#include "trap.h"
+#include "workload.h"
+
+#define RND_MAX_SPACES 8u
+#define RND_MAX_PAGES  256u
+#define RND_DEF_SPACES 4u
+#define RND_DEF_PAGES  32u
+#define RND_DEF_OPS    3000u
+#define RND_REGIONS    4u
+#define RND_REGION_SLOTS 16u
+#define RND_SLOTS      (RND_REGIONS * RND_REGION_SLOTS)
+#define RND_CHECK_EVERY 250u   /* ops between full checks (and checkpoints) */
+
+/*
+ * Slot k of every space is the page at region_base[k / 16] + (k % 16)
+ * pages. The regions sit under different table pages at every level:
+ * the first two share a PD, the third has its own PD, the fourth its own
+ * PML4 entry, so tables are made and pruned at each level.
+ */
+static const uint64_t region_base[RND_REGIONS] = {
+	0x0000000040000000ull, 0x0000000040200000ull, 0x0000000080000000ull,
+	0x0000008000000000ull,
+};
+
+/* Protections the workload uses (memload and chgprot). */
+static const unsigned prots[] = {
+	HAT_READ, HAT_READ | HAT_WRITE, HAT_READ | HAT_EXEC, HAT_READ | HAT_USER,
+	HAT_READ | HAT_WRITE | HAT_USER,
+};
+
+/* The run's state; reset at every start. */
+static struct {
+	struct rand rng;
+	unsigned maxspaces, npages, live;
+	struct hat *space[RND_MAX_SPACES];           /* NULL: free slot */
+	page_t *page[RND_MAX_PAGES];
+	uint16_t map[RND_MAX_SPACES][RND_SLOTS];     /* shadow: page index + 1, 0 for none */
+	uint8_t prot[RND_MAX_SPACES][RND_SLOTS];     /* shadow: attr of that mapping */
+} rs;
+
+static uint64_t slot_va(unsigned k)
+{
+	return region_base[k / RND_REGION_SLOTS] + (uint64_t)(k % RND_REGION_SLOTS) * MM_PAGE_SIZE;
+}
+
+/* What every page holds in its first word, written through the direct map at allocation. */
+static uint64_t page_tag(unsigned i)
+{
+	return 0x524e440000000000ull | ((uint64_t)rs.page[i]->p_pagenum << 12) | i;
+}
+
+static unsigned pick(unsigned n)
+{
+	return (unsigned)rand_below(&rs.rng, n);
+}
+
+static unsigned pick_live(void)
+{
+	unsigned k = pick(rs.live);
+
+	for (unsigned s = 0; s < rs.maxspaces; s++)
+		if (rs.space[s] != NULL && k-- == 0)
+			return s;
+	panic("random: no live space (live count %u)", rs.live);
+}
+
+static unsigned shadow_count(unsigned i)
+{
+	unsigned n = 0;
+
+	for (unsigned s = 0; s < rs.maxspaces; s++)
+		if (rs.space[s] != NULL)
+			for (unsigned k = 0; k < RND_SLOTS; k++)
+				n += rs.map[s][k] == i + 1;
+	return n;
+}
+
+static void check_mapcnt(unsigned i, const char *after)
+{
+	unsigned got = hment_mapcnt(rs.page[i]), want = shadow_count(i);
+
+	if (got != want) {
+		for (unsigned s = 0; s < rs.maxspaces; s++)
+			if (rs.space[s] != NULL)
+				for (unsigned k = 0; k < RND_SLOTS; k++)
+					if (rs.map[s][k] == i + 1)
+						kprintf("DBG model: space %u (id %u) slot %u va 0x%llx -> pfn 0x%llx pte 0x%llx\n", s, rs.space[s]->h_id, k, (unsigned long long)slot_va(k), (unsigned long long)hat_getpfnum(rs.space[s], slot_va(k)), (unsigned long long)hat_getpte(rs.space[s], slot_va(k)));
+	}
+	if (got != want)
+		panic("random: after %s page %u (pfn 0x%x) has %u mappings, the model says %u", after,
+		      i, rs.page[i]->p_pagenum, got, want);
+}
+
+/* getpfnum and the PTE's protection bits of slot k of space s against the model. */
+static void check_slot(unsigned s, unsigned k)
+{
+	uint64_t pfn = hat_getpfnum(rs.space[s], slot_va(k));
+	unsigned m = rs.map[s][k];
+
+	stats.ops++;
+	if (m == 0) {
+		if (pfn != HAT_PFN_INVALID)
+			panic("random: space %u maps 0x%llx to pfn 0x%llx, the model says nothing", s,
+			      (unsigned long long)slot_va(k), (unsigned long long)pfn);
+		return;
+	}
+	if (pfn != rs.page[m - 1]->p_pagenum)
+		panic("random: space %u maps 0x%llx to pfn 0x%llx, the model says page %u (pfn 0x%x)",
+		      s, (unsigned long long)slot_va(k), (unsigned long long)pfn, m - 1,
+		      rs.page[m - 1]->p_pagenum);
+	uint64_t pte = hat_getpte(rs.space[s], slot_va(k));
+	unsigned a = rs.prot[s][k];
+	if (((pte & PTE_W) != 0) != ((a & HAT_WRITE) != 0) ||
+	    ((pte & PTE_NX) == 0) != ((a & HAT_EXEC) != 0) ||
+	    ((pte & PTE_U) != 0) != ((a & HAT_USER) != 0))
+		panic("random: space %u pte 0x%llx at 0x%llx does not match attr 0x%x", s,
+		      (unsigned long long)pte, (unsigned long long)slot_va(k), a);
+}
+
+static void full_check(void)
+{
+	for (unsigned s = 0; s < rs.maxspaces; s++)
+		if (rs.space[s] != NULL)
+			for (unsigned k = 0; k < RND_SLOTS; k++)
+				check_slot(s, k);
+	for (unsigned i = 0; i < rs.npages; i++)
+		check_mapcnt(i, "a full check");
+}
+
+/* Forgets destroyed space s's mappings in the model, checking the pages they named. */
+static void forget_space(unsigned s)
+{
+	for (unsigned k = 0; k < RND_SLOTS; k++) {
+		unsigned m = rs.map[s][k];
+
+		rs.map[s][k] = 0;
+		if (m != 0)
+			check_mapcnt(m - 1, "forgetting a space");
+	}
+}
+
+static void op_create(void)
+{
+	for (unsigned s = 0; s < rs.maxspaces; s++) {
+		if (rs.space[s] != NULL)
+			continue;
+		rs.space[s] = hat_create();
+		if (rs.space[s] == NULL)
+			panic("random: hat_create failed");
+		memset(rs.map[s], 0, sizeof(rs.map[s]));
+		rs.live++;
+		stats.spaces++;
+		stats.ops++;
+		return;
+	}
+}
+
+static void op_destroy(void)
+{
+	unsigned s;
+
+	if (rs.live <= 1)
+		return;
+	s = pick_live();
+	hat_switch(&hat_kas);
+	hat_destroy(rs.space[s]);
+	stats.ops++;
+	rs.space[s] = NULL;
+	rs.live--;
+	forget_space(s);
+}
+
+static void op_memload(void)
+{
+	unsigned s = pick_live(), k = pick(RND_SLOTS), i = pick(rs.npages);
+	unsigned a = prots[pick(ARRAY_SIZE(prots))], old = rs.map[s][k];
+
+	if (hat_memload(rs.space[s], slot_va(k), rs.page[i], a) != 0)
+		panic("random: memload of 0x%llx failed", (unsigned long long)slot_va(k));
+	stats.ops++;
+	stats.maps++;
+	stats_sample();
+	rs.map[s][k] = (uint16_t)(i + 1);
+	rs.prot[s][k] = (uint8_t)a;
+	check_mapcnt(i, "hat_memload");
+	if (old != 0 && old != i + 1)
+		check_mapcnt(old - 1, "hat_memload over another page");
+}
+
+/* A run of slots inside one region: *first and the count. */
+static unsigned pick_run(unsigned *first)
+{
+	unsigned r = pick(RND_REGIONS), start = pick(RND_REGION_SLOTS);
+	unsigned n = 1 + pick(RND_REGION_SLOTS - start);
+
+	*first = r * RND_REGION_SLOTS + start;
+	return n;
+}
+
+static void op_unload(void)
+{
+	unsigned s = pick_live(), first, n = pick_run(&first);
+
+	kprintf("DBG unload space %u va 0x%llx n %u\n", s, (unsigned long long)slot_va(first), n);
+	hat_unload(rs.space[s], slot_va(first), (uint64_t)n * MM_PAGE_SIZE);
+	stats.ops++;
+	for (unsigned k = first; k < first + n; k++) {
+		unsigned m = rs.map[s][k];
+
+		rs.map[s][k] = 0;
+		if (m != 0)
+			check_mapcnt(m - 1, "hat_unload");
+	}
+	check_slot(s, first);
+}
+
+static void op_pageunload(void)
+{
+	unsigned i = pick(rs.npages), want = shadow_count(i), got = hat_pageunload(rs.page[i]);
+
+	stats.ops++;
+	if (got != want)
+		panic("random: hat_pageunload of page %u removed %u mappings, the model says %u", i,
+		      got, want);
+	for (unsigned s = 0; s < rs.maxspaces; s++)
+		for (unsigned k = 0; k < RND_SLOTS; k++)
+			if (rs.map[s][k] == i + 1)
+				rs.map[s][k] = 0;
+	check_mapcnt(i, "hat_pageunload");
+}
+
+static void op_chgprot(void)
+{
+	unsigned s = pick_live(), first, n = pick_run(&first), a = prots[pick(ARRAY_SIZE(prots))];
+
+	hat_chgprot(rs.space[s], slot_va(first), (uint64_t)n * MM_PAGE_SIZE, a);
+	stats.ops++;
+	for (unsigned k = first; k < first + n; k++)
+		if (rs.map[s][k] != 0)
+			rs.prot[s][k] = (uint8_t)a;
+	check_slot(s, first + n - 1);
+}
+
+/* Finds a mapping of page i in the model, from a random starting point; false when none. */
+static bool find_mapping(unsigned i, unsigned *sp, unsigned *kp)
+{
+	unsigned start = pick(rs.maxspaces * RND_SLOTS);
+
+	for (unsigned j = 0; j < rs.maxspaces * RND_SLOTS; j++) {
+		unsigned x = (start + j) % (rs.maxspaces * RND_SLOTS);
+		unsigned s = x / RND_SLOTS, k = x % RND_SLOTS;
+
+		if (rs.space[s] != NULL && rs.map[s][k] == i + 1) {
+			*sp = s;
+			*kp = k;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The CPU's accessed/dirty bits through one mapping of a page come back through pagesync. */
+static void op_pagesync(void)
+{
+	unsigned i = pick(rs.npages), s, k, attr;
+	page_t *pp = rs.page[i];
+
+	hat_pagesync(pp, HAT_SYNC_CLEAR);
+	hat_page_clrattr(pp, PG_ATTR_REF | PG_ATTR_MOD);
+	stats.ops += 2;
+	if (!find_mapping(i, &s, &k)) {
+		if ((attr = hat_pagesync(pp, 0)) != 0)
+			panic("random: unmapped page %u syncs to attr 0x%x", i, attr);
+		return;
+	}
+	bool write = (rs.prot[s][k] & HAT_WRITE) != 0 && pick(2) == 0;
+	volatile uint64_t *p = (volatile uint64_t *)slot_va(k);
+
+	hat_switch(rs.space[s]);
+	if (*p != page_tag(i))
+		panic("random: space %u reads 0x%llx at 0x%llx, expected page %u's tag", s,
+		      (unsigned long long)*p, (unsigned long long)slot_va(k), i);
+	if (write)
+		*p = page_tag(i);
+	hat_switch(&hat_kas);
+	attr = hat_pagesync(pp, 0);
+	stats.ops++;
+	if (!(attr & PG_ATTR_REF) || ((attr & PG_ATTR_MOD) != 0) != write)
+		panic("random: page %u after a %s through space %u syncs to attr 0x%x", i,
+		      write ? "write" : "read", s, attr);
+}
+
+static void op_getpfnum(void)
+{
+	check_slot(pick_live(), pick(RND_SLOTS));
+}
+
+/* Loads one space and reads every mapped slot (hardware translation); one unmapped slot must fault. */
+static void op_touch(void)
+{
+	unsigned s = pick_live(), hole = RND_SLOTS;
+
+	hat_switch(rs.space[s]);
+	for (unsigned k = 0; k < RND_SLOTS; k++) {
+		unsigned m = rs.map[s][k];
+
+		if (m == 0) {
+			hole = k;
+			continue;
+		}
+		uint64_t got = *(volatile uint64_t *)slot_va(k);
+		if (got != page_tag(m - 1))
+			panic("random: space %u reads 0x%llx at 0x%llx, expected page %u's tag", s,
+			      (unsigned long long)got, (unsigned long long)slot_va(k), m - 1);
+	}
+	if (hole != RND_SLOTS) {
+		uint64_t v;
+
+		if (probe_read64((volatile uint64_t *)slot_va(hole), &v) == 0)
+			panic("random: space %u reads unmapped 0x%llx", s,
+			      (unsigned long long)slot_va(hole));
+	}
+	hat_switch(&hat_kas);
+}
+
+/* One random operation; weights out of 100. */
+static void random_op(void)
+{
+	unsigned r = pick(100);
+
+	if (r < 30)
+		op_memload();
+	else if (r < 40)
+		op_unload();
+	else if (r < 45)
+		op_pageunload();
+	else if (r < 55)
+		op_chgprot();
+	else if (r < 62)
+		op_pagesync();
+	else if (r < 85)
+		op_getpfnum();
+	else if (r < 90)
+		op_create();
+	else if (r < 93)
+		op_destroy();
+	else
+		op_touch();
+}
+
+static int random_run(void)
+{
+	uint64_t ops;
+
+	memset(&rs, 0, sizeof(rs));
+	rand_seed(&rs.rng, cmdline_get_u64("seed", 1));
+	ops = cmdline_get_u64("ops", RND_DEF_OPS);
+	rs.maxspaces = (unsigned)cmdline_get_u64("spaces", RND_DEF_SPACES);
+	rs.npages = (unsigned)cmdline_get_u64("pages", RND_DEF_PAGES);
+	if (rs.maxspaces < 1 || rs.maxspaces > RND_MAX_SPACES || rs.npages < 1 ||
+	    rs.npages > RND_MAX_PAGES)
+		panic("random: spaces=%u pages=%u: need 1..%u spaces and 1..%u pages", rs.maxspaces,
+		      rs.npages, RND_MAX_SPACES, RND_MAX_PAGES);
+	kprintf("random: %llu ops, up to %u spaces, %u pages, %u slots each\n",
+		(unsigned long long)ops, rs.maxspaces, rs.npages, RND_SLOTS);
+	for (unsigned i = 0; i < rs.npages; i++) {
+		rs.page[i] = page_alloc(PG_USER);
+		if (rs.page[i] == NULL)
+			panic("random: out of pages after %u", i);
+		*(uint64_t *)page_kva(rs.page[i]) = page_tag(i);
+	}
+	op_create();
+	op_create();
+	stats_checkpoint("random", "start");
+
+	for (uint64_t n = 1; n <= ops; n++) {
+		random_op();
+		if (n % RND_CHECK_EVERY == 0 || n == ops) {
+			full_check();
+			stats_checkpoint("random", "ops");
+		}
+	}
+
+	hat_switch(&hat_kas);
+	for (unsigned s = 0; s < rs.maxspaces; s++) {
+		if (rs.space[s] == NULL)
+			continue;
+		hat_destroy(rs.space[s]);
+		stats.ops++;
+		rs.space[s] = NULL;
+		rs.live--;
+		forget_space(s);
+	}
+	for (unsigned i = 0; i < rs.npages; i++) {
+		check_mapcnt(i, "the final teardown");
+		page_free(rs.page[i]);
+	}
+	stats_checkpoint("random", "done");
+	stats_print();
+	return 0;
+}
+
+const struct workload workload_random = {
+	"random", "seeded mix of every HAT operation checked against a shadow model", true,
+	random_run, NULL,
+};

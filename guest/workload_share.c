@@ -1,0 +1,342 @@
+/* share: many address spaces mapping the same pages as after fork; data written through one is read through another; teardown in random order. */
+#include "cmdline.h"
+#include "hat.h"
+#include "kernel.h"
+#include "rand.h"
+#include "stats.h"
+#include "trap.h"
+#include "workload.h"
+
+#define SHARE_VA        0x0000000040000000ull   /* every space maps page i at SHARE_VA + i pages */
+#define SHARE_MAX_SPACES 64u
+#define SHARE_MAX_PAGES  1024u
+#define SHARE_DEF_SPACES 16u
+#define SHARE_DEF_PAGES  64u
+#define SHARE_UNLOAD_MAX 16u   /* pages in one teardown hat_unload */
+#define RW (HAT_READ | HAT_WRITE)
+
+/* The run's state; reset at every start (the `all` workload runs it after others). */
+static struct {
+	struct rand rng;
+	unsigned nspaces, npages, live;
+	struct hat *space[SHARE_MAX_SPACES];                 /* NULL once destroyed */
+	page_t *page[SHARE_MAX_PAGES];
+	bool cow[SHARE_MAX_PAGES];                           /* read-only everywhere after fork */
+	uint64_t word[SHARE_MAX_PAGES];                      /* expected value of the page's data word */
+	uint8_t mapped[SHARE_MAX_SPACES][SHARE_MAX_PAGES];   /* shadow: space s maps page i */
+} sh;
+
+static uint64_t page_va(unsigned i)
+{
+	return SHARE_VA + (uint64_t)i * MM_PAGE_SIZE;
+}
+
+/* The word of page i that the workload writes and reads (a different offset per page). */
+static volatile uint64_t *data_word(unsigned i)
+{
+	return (volatile uint64_t *)(page_va(i) + (i % 512u) * 8u);
+}
+
+static uint64_t tag(unsigned i, uint64_t gen)
+{
+	return 0x5348000000000000ull | (gen << 24) | i;
+}
+
+static void must_load(struct hat *h, uint64_t va, page_t *pp, unsigned attr)
+{
+	if (hat_memload(h, va, pp, attr) != 0)
+		panic("share: memload of 0x%llx in space %u failed", (unsigned long long)va, h->h_id);
+	stats.maps++;
+	stats.ops++;
+}
+
+/* Mappings of page i the shadow model expects (every live space that maps it). */
+static unsigned shadow_count(unsigned i)
+{
+	unsigned n = 0;
+
+	for (unsigned s = 0; s < sh.nspaces; s++)
+		n += sh.space[s] != NULL && sh.mapped[s][i];
+	return n;
+}
+
+static void check_mapcnt(unsigned i, const char *when)
+{
+	unsigned got = hment_mapcnt(sh.page[i]), want = shadow_count(i);
+
+	if (got != want)
+		panic("share: %s: page %u (pfn 0x%x) has %u mappings, the model says %u", when, i,
+		      sh.page[i]->p_pagenum, got, want);
+}
+
+static unsigned random_live_space(void)
+{
+	unsigned k = (unsigned)rand_below(&sh.rng, sh.live);
+
+	for (unsigned s = 0; s < sh.nspaces; s++)
+		if (sh.space[s] != NULL && k-- == 0)
+			return s;
+	panic("share: no live space (live count %u)", sh.live);
+}
+
+/* The parent: every page mapped RW, its data word written through the mapping. */
+static void make_parent(void)
+{
+	struct hat *p = hat_create();
+
+	if (p == NULL)
+		panic("share: hat_create failed");
+	stats.spaces++;
+	sh.space[0] = p;
+	sh.live = 1;
+	for (unsigned i = 0; i < sh.npages; i++) {
+		sh.page[i] = page_alloc(PG_USER);
+		if (sh.page[i] == NULL)
+			panic("share: out of pages after %u", i);
+		sh.cow[i] = rand_below(&sh.rng, 2) == 0;
+		must_load(p, page_va(i), sh.page[i], RW);
+		sh.mapped[0][i] = 1;
+	}
+	stats_sample();
+	hat_switch(p);
+	for (unsigned i = 0; i < sh.npages; i++) {
+		sh.word[i] = tag(i, 0);
+		*data_word(i) = sh.word[i];
+	}
+	hat_switch(&hat_kas);
+}
+
+/*
+ * fork: the child copies what an earlier space maps, PTE by PTE (frame
+ * and write permission); copy-on-write pages first lose write
+ * permission in the parent, as fork does.
+ */
+static void fork_child(unsigned child)
+{
+	unsigned parent = (unsigned)rand_below(&sh.rng, child);
+	struct hat *p = sh.space[parent], *c = hat_create();
+
+	if (c == NULL)
+		panic("share: hat_create failed for child %u", child);
+	stats.spaces++;
+	sh.space[child] = c;
+	sh.live++;
+	for (unsigned i = 0; i < sh.npages; i++) {
+		uint64_t pte;
+
+		if (sh.cow[i] && parent == 0 && child == 1) {
+			hat_chgprot(p, page_va(i), MM_PAGE_SIZE, HAT_READ);
+			stats.ops++;
+		}
+		pte = hat_getpte(p, page_va(i));
+		stats.ops++;
+		if (!(pte & PTE_P) || pte_pfn(pte) != sh.page[i]->p_pagenum)
+			panic("share: space %u maps 0x%llx to pte 0x%llx, expected pfn 0x%x", parent,
+			      (unsigned long long)page_va(i), (unsigned long long)pte,
+			      sh.page[i]->p_pagenum);
+		if (((pte & PTE_W) != 0) == sh.cow[i])
+			panic("share: page %u is %s in space %u", i,
+			      sh.cow[i] ? "writable though copy-on-write" : "read-only though shared",
+			      parent);
+		must_load(c, page_va(i), page_from_pfn(pte_pfn(pte)), (pte & PTE_W) ? RW : HAT_READ);
+		sh.mapped[child][i] = 1;
+	}
+	stats_sample();
+}
+
+/* Every live space reads every page it maps; each must see the latest data word. */
+static void read_everywhere(const char *when)
+{
+	for (unsigned s = 0; s < sh.nspaces; s++) {
+		if (sh.space[s] == NULL)
+			continue;
+		hat_switch(sh.space[s]);
+		for (unsigned i = 0; i < sh.npages; i++) {
+			if (!sh.mapped[s][i])
+				continue;
+			uint64_t got = *data_word(i);
+			if (got != sh.word[i])
+				panic("share: %s: space %u reads 0x%llx from page %u, expected 0x%llx",
+				      when, s, (unsigned long long)got, i,
+				      (unsigned long long)sh.word[i]);
+		}
+	}
+	hat_switch(&hat_kas);
+}
+
+/*
+ * One round: each page is written through a random space (a write to a
+ * copy-on-write page must fault instead) and read back through another.
+ */
+static void write_round(uint64_t gen)
+{
+	for (unsigned i = 0; i < sh.npages; i++) {
+		unsigned w = random_live_space(), r = random_live_space();
+		volatile uint64_t *p = data_word(i);
+
+		hat_switch(sh.space[w]);
+		if (sh.cow[i]) {
+			if (probe_write64(p, ~sh.word[i]) == 0)
+				panic("share: write to copy-on-write page %u through space %u did not fault",
+				      i, w);
+			struct probe_fault f = trap_last_probe_fault();
+			if (f.vector != VEC_PF || f.cr2 != (uint64_t)(uintptr_t)p ||
+			    (f.error_code & (PF_ERR_PRESENT | PF_ERR_WRITE)) !=
+				    (PF_ERR_PRESENT | PF_ERR_WRITE))
+				panic("share: write to read-only page %u: vector %llu cr2 0x%llx error 0x%llx",
+				      i, (unsigned long long)f.vector, (unsigned long long)f.cr2,
+				      (unsigned long long)f.error_code);
+		} else {
+			sh.word[i] = tag(i, gen);
+			*p = sh.word[i];
+		}
+		hat_switch(sh.space[r]);
+		if (*p != sh.word[i])
+			panic("share: page %u written through space %u reads 0x%llx through space %u, "
+			      "expected 0x%llx", i, w, (unsigned long long)*p, r,
+			      (unsigned long long)sh.word[i]);
+	}
+	hat_switch(&hat_kas);
+}
+
+/* Destroys space s (never loaded here: the kernel's space is). */
+static void teardown_destroy(unsigned s)
+{
+	hat_destroy(sh.space[s]);
+	stats.ops++;
+	sh.space[s] = NULL;
+	sh.live--;
+	for (unsigned i = 0; i < sh.npages; i++)
+		if (sh.mapped[s][i]) {
+			sh.mapped[s][i] = 0;
+			check_mapcnt(i, "after hat_destroy");
+		}
+}
+
+/* Unloads a random run of pages from space s; they must be gone from its tables. */
+static void teardown_unload(unsigned s)
+{
+	unsigned first = (unsigned)rand_below(&sh.rng, sh.npages);
+	unsigned max = sh.npages - first < SHARE_UNLOAD_MAX ? sh.npages - first : SHARE_UNLOAD_MAX;
+	unsigned n = 1 + (unsigned)rand_below(&sh.rng, max);
+
+	hat_unload(sh.space[s], page_va(first), (uint64_t)n * MM_PAGE_SIZE);
+	stats.ops++;
+	for (unsigned i = first; i < first + n; i++) {
+		sh.mapped[s][i] = 0;
+		check_mapcnt(i, "after hat_unload");
+	}
+	if (hat_getpfnum(sh.space[s], page_va(first + n - 1)) != HAT_PFN_INVALID)
+		panic("share: space %u still maps 0x%llx after hat_unload", s,
+		      (unsigned long long)page_va(first + n - 1));
+	stats.ops++;
+}
+
+/* Unloads every mapping of a random page: as many as the model says. */
+static void teardown_pageunload(void)
+{
+	unsigned i = (unsigned)rand_below(&sh.rng, sh.npages), want = shadow_count(i);
+	unsigned got = hat_pageunload(sh.page[i]);
+
+	stats.ops++;
+	if (got != want)
+		panic("share: hat_pageunload of page %u removed %u mappings, the model says %u", i,
+		      got, want);
+	for (unsigned s = 0; s < sh.nspaces; s++)
+		sh.mapped[s][i] = 0;
+	check_mapcnt(i, "after hat_pageunload");
+}
+
+/* Every page's count, then each live space's remaining data and unmapped holes. */
+static void teardown_check(void)
+{
+	for (unsigned i = 0; i < sh.npages; i++)
+		check_mapcnt(i, "teardown check");
+	read_everywhere("teardown");
+	if (sh.live == 0)
+		return;
+	/* one unmapped page of one space must fault on access (no stale TLB entry) */
+	unsigned s = random_live_space();
+	for (unsigned i = 0; i < sh.npages; i++) {
+		uint64_t v;
+
+		if (sh.mapped[s][i])
+			continue;
+		hat_switch(sh.space[s]);
+		int faulted = probe_read64(data_word(i), &v);
+		hat_switch(&hat_kas);
+		if (!faulted)
+			panic("share: space %u reads page %u at 0x%llx after it was unmapped", s, i,
+			      (unsigned long long)page_va(i));
+		break;
+	}
+}
+
+/* Random teardown: destroy, hat_unload ranges and pageunload mixed, until no space is left. */
+static void teardown(void)
+{
+	unsigned step = 0;
+
+	while (sh.live > 0) {
+		unsigned op = (unsigned)rand_below(&sh.rng, 10);
+
+		if (op < 3)
+			teardown_destroy(random_live_space());
+		else if (op < 7)
+			teardown_unload(random_live_space());
+		else
+			teardown_pageunload();
+		if (++step % 8 == 0)
+			teardown_check();
+		if (step % 16 == 0)
+			stats_checkpoint("share", "teardown");
+	}
+	for (unsigned i = 0; i < sh.npages; i++) {
+		if (hment_mapcnt(sh.page[i]) != 0)
+			panic("share: page %u still has %u mappings with every space gone", i,
+			      hment_mapcnt(sh.page[i]));
+		page_free(sh.page[i]);
+	}
+}
+
+static int share_run(void)
+{
+	memset(&sh, 0, sizeof(sh));
+	rand_seed(&sh.rng, cmdline_get_u64("seed", 1));
+	sh.nspaces = (unsigned)cmdline_get_u64("spaces", SHARE_DEF_SPACES);
+	sh.npages = (unsigned)cmdline_get_u64("pages", SHARE_DEF_PAGES);
+	if (sh.nspaces < 2 || sh.nspaces > SHARE_MAX_SPACES || sh.npages < 1 ||
+	    sh.npages > SHARE_MAX_PAGES)
+		panic("share: spaces=%u pages=%u: need 2..%u spaces and 1..%u pages", sh.nspaces,
+		      sh.npages, SHARE_MAX_SPACES, SHARE_MAX_PAGES);
+	kprintf("share: %u spaces, %u pages\n", sh.nspaces, sh.npages);
+
+	make_parent();
+	stats_checkpoint("share", "parent");
+	for (unsigned c = 1; c < sh.nspaces; c++) {
+		fork_child(c);
+		if (c % 4 == 0)
+			stats_checkpoint("share", "forking");
+	}
+	for (unsigned i = 0; i < sh.npages; i++)
+		if (hment_mapcnt(sh.page[i]) != sh.nspaces)
+			panic("share: after fork page %u has %u mappings, expected %u", i,
+			      hment_mapcnt(sh.page[i]), sh.nspaces);
+	stats_checkpoint("share", "forked");
+
+	read_everywhere("after fork");
+	write_round(1);
+	write_round(2);
+	read_everywhere("after writes");
+	stats_checkpoint("share", "verified");
+
+	teardown();
+	stats_checkpoint("share", "done");
+	stats_print();
+	return 0;
+}
+
+const struct workload workload_share = {
+	"share", "address spaces sharing pages as after fork; cross-space data; random teardown",
+	true, share_run, NULL,
+};

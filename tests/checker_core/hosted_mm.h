@@ -1,0 +1,31 @@
+/* The real guest MM compiled hosted (HATVM_HOSTED), driven by seeded workloads and exposed to the checker; plain types only, so HATVM_HOST code can use it. */
+#ifndef TESTS_CHECKER_CORE_HOSTED_MM_H
+#define TESTS_CHECKER_CORE_HOSTED_MM_H
+
+#include <stdint.h>
+
+#include "check_mem.h"
+#include "checker.h"
+
+/* Boots the hosted MM on a fresh arena of ram_size bytes. */
+void hmm_boot(uint64_t ram_size);
+
+/* Frees the arena and every address space with it. */
+void hmm_shutdown(void);
+
+/*
+ * Runs `ops` seeded random operations over `nspaces` address spaces:
+ * 4 KiB and 2 MiB memloads of shared pages, unloads, pageunloads,
+ * chgprot, destroy and re-create, reserve and cache changes.
+ */
+void hmm_workload(uint64_t seed, unsigned nspaces, unsigned ops);
+
+/*
+ * Fills *mem and *sym so the checker sees the MM: RAM is the arena; the
+ * MM's variables (process globals) are copied into the arena's unused
+ * image gap and their addresses translated there by mem->virt_to_phys.
+ * Call again after running the MM further.
+ */
+void hmm_view(struct check_mem *mem, struct mm_symbols *sym);
+
+#endif

@@ -1,0 +1,554 @@
+/* Builds synthetic guest memory images: kernel tables, page_t array, address spaces, embedded and listed mappings, hash, reserve, cache. */
+#include "image.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "hatvm/layout.h"
+
+/* Offsets of the MM's variables inside the image page(s) at IMG_GLOBALS_PA. */
+enum {
+	G_PAGE_ARRAY = 0x000, G_PAGE_COUNT = 0x008, G_FIRST_MANAGED = 0x010, G_HAT_LIST = 0x018,
+	G_HASH = 0x020, G_RESERVE = 0x040, G_CACHE = 0x060, G_KAS = 0x080,
+	G_HASH_LOCKS = 0x800, G_MLIST_LOCKS = 0x1000,
+};
+
+#define HMENTS_PER_PAGE ((unsigned)(MM_PAGE_SIZE / sizeof(struct hment)))
+#define HATS_PER_PAGE   ((unsigned)(MM_PAGE_SIZE / sizeof(struct hat)))
+
+static uint64_t canon(uint64_t va)
+{
+	return (uint64_t)((int64_t)(va << 16) >> 16);
+}
+
+static uint64_t dva(const struct image *img, uint64_t pa)
+{
+	return (img->override ? IMG_OVERRIDE_BASE : DIRECT_MAP_BASE) + pa;
+}
+
+static uint64_t kva(const struct image *img, uint64_t pa)
+{
+	return (img->override ? IMG_OVERRIDE_BASE : KERNEL_BASE) + pa;
+}
+
+static uint64_t pa_of(const struct image *img, uint64_t va)
+{
+	if (img->override)
+		return va - IMG_OVERRIDE_BASE;
+	return va >= KERNEL_BASE ? va - KERNEL_BASE : va - DIRECT_MAP_BASE;
+}
+
+void *img_pa(const struct image *img, uint64_t pa)
+{
+	if (pa >= img->ram_size) {
+		fprintf(stderr, "image: PA 0x%llx outside RAM\n", (unsigned long long)pa);
+		abort();
+	}
+	return img->ram + pa;
+}
+
+void *img_va(const struct image *img, uint64_t va)
+{
+	return img_pa(img, pa_of(img, va));
+}
+
+struct page *img_page(const struct image *img, uint64_t pfn)
+{
+	return img_pa(img, img->page_array_pa + pfn * sizeof(struct page));
+}
+
+struct hat *img_hat(const struct image *img, uint64_t hat)
+{
+	return img_va(img, hat);
+}
+
+static uint64_t page_va(const struct image *img, uint64_t pfn)
+{
+	return dva(img, img->page_array_pa + pfn * sizeof(struct page));
+}
+
+static void *global(const struct image *img, unsigned off)
+{
+	return img_pa(img, IMG_GLOBALS_PA + off);
+}
+
+uint64_t img_kas(const struct image *img)
+{
+	return kva(img, IMG_GLOBALS_PA + G_KAS);
+}
+
+/* --- memory access for the checker --------------------------------------- */
+
+static bool arena_read(void *ctx, uint64_t pa, void *dst, size_t len)
+{
+	struct image *img = ctx;
+
+	if (pa > img->ram_size || len > img->ram_size - pa)
+		return false;
+	memcpy(dst, img->ram + pa, len);
+	return true;
+}
+
+static bool arena_write(void *ctx, uint64_t pa, const void *src, size_t len)
+{
+	struct image *img = ctx;
+
+	if (pa > img->ram_size || len > img->ram_size - pa)
+		return false;
+	memcpy(img->ram + pa, src, len);
+	return true;
+}
+
+static bool arena_translate(void *ctx, uint64_t va, uint64_t *pa)
+{
+	struct image *img = ctx;
+
+	if (va < IMG_OVERRIDE_BASE || va - IMG_OVERRIDE_BASE >= img->ram_size)
+		return false;
+	*pa = va - IMG_OVERRIDE_BASE;
+	return true;
+}
+
+/* --- boot: the kernel address space ---------------------------------------- */
+
+static uint64_t boot_next;
+
+static uint64_t boot_alloc(uint64_t npages)
+{
+	uint64_t pa = boot_next;
+
+	boot_next += npages * MM_PAGE_SIZE;
+	return pa;
+}
+
+/* The table at `level` for va under top, made from boot pages as needed. */
+static uint64_t boot_table(struct image *img, uint64_t va, unsigned level)
+{
+	uint64_t pa = img->kas_top_pa;
+
+	for (unsigned l = MM_LEVELS; l > level; l--) {
+		uint64_t *e = (uint64_t *)img_pa(img, pa) + MM_VA_INDEX(va, l);
+
+		if (!(*e & PTE_P))
+			*e = boot_alloc(1) | PTE_P | PTE_W;
+		pa = *e & PTE_FRAME;
+	}
+	return pa;
+}
+
+static void boot_map(struct image *img, uint64_t va, unsigned level, uint64_t leaf)
+{
+	uint64_t *t = img_pa(img, boot_table(img, va, level));
+
+	t[MM_VA_INDEX(va, level)] = leaf;
+}
+
+/* Marks a boot table and those below it as hat_kas's; returns how many. */
+static uint64_t adopt(struct image *img, uint64_t pa, unsigned level, uint64_t ptva)
+{
+	struct page *pg = img_page(img, pa >> MM_PAGE_SHIFT);
+	const uint64_t *t = img_pa(img, pa);
+	uint64_t n = 1;
+
+	*pg = (struct page){ .p_hat = img_kas(img), .p_ptva = ptva, .p_pagenum = (uint32_t)(pa >> 12),
+			     .p_kind = PG_PTP, .p_level = (uint8_t)level };
+	for (unsigned i = 0; i < MM_PTES; i++) {
+		uint64_t child_va = canon(ptva + ((uint64_t)i << MM_LEVEL_SHIFT(level)));
+
+		if (!(t[i] & PTE_P))
+			continue;
+		pg->p_valid++;
+		if (level > 1 && !(t[i] & PTE_PS))
+			n += adopt(img, t[i] & PTE_FRAME, level - 1, child_va);
+	}
+	return n;
+}
+
+/* The page_t array and the hash buckets, carved after the kernel tables. */
+static void boot_carve(struct image *img)
+{
+	uint64_t array_bytes = img->npages * sizeof(struct page);
+
+	img->hash_size = 1024;
+	while (img->hash_size < img->npages / 2 && img->hash_size < 65536)
+		img->hash_size <<= 1;
+	img->buckets_pa = boot_alloc((img->hash_size * 8ull + MM_PAGE_SIZE - 1) >> MM_PAGE_SHIFT);
+	img->page_array_pa = boot_alloc((array_bytes + MM_PAGE_SIZE - 1) >> MM_PAGE_SHIFT);
+	img->first_managed = boot_next >> MM_PAGE_SHIFT;
+	img->next_pfn = img->first_managed;
+}
+
+/* Direct map (2 MiB), KMAP's PDPT, the image (4 KiB leaves). */
+static void boot_kernel_tables(struct image *img)
+{
+	img->kas_top_pa = boot_alloc(1);
+	for (uint64_t pa = 0; pa < img->ram_size; pa += MM_LARGE_SIZE)
+		boot_map(img, DIRECT_MAP_BASE + pa, 2, pa | PTE_P | PTE_W | PTE_PS | PTE_NX);
+	(void)boot_table(img, KMAP_BASE, 3);
+	for (uint64_t pa = IMG_GLOBALS_PA; pa < IMG_BOOT_PA; pa += MM_PAGE_SIZE)
+		boot_map(img, KERNEL_BASE + pa, 1, pa | PTE_P | PTE_W | PTE_NX);
+}
+
+/* Every page_t: reserved below first_managed, free above; then the kernel's tables. */
+static void boot_pages(struct image *img)
+{
+	struct hat *kas = global(img, G_KAS);
+
+	for (uint64_t pfn = 0; pfn < img->npages; pfn++)
+		*img_page(img, pfn) = (struct page){
+			.p_pagenum = (uint32_t)pfn,
+			.p_kind = pfn < img->first_managed ? PG_RESERVED : PG_FREE,
+		};
+	*kas = (struct hat){ .h_top = page_va(img, img->kas_top_pa >> MM_PAGE_SHIFT),
+			     .h_top_pa = img->kas_top_pa, .h_flags = HAT_F_KERNEL };
+	kas->h_nptp = adopt(img, img->kas_top_pa, MM_LEVELS, 0);
+}
+
+/* The MM's variables and the symbols naming them. */
+static void boot_globals(struct image *img)
+{
+	struct mm_symbols *s = &img->sym;
+
+	*(uint64_t *)global(img, G_PAGE_ARRAY) = dva(img, img->page_array_pa);
+	*(uint64_t *)global(img, G_PAGE_COUNT) = img->npages;
+	*(uint64_t *)global(img, G_FIRST_MANAGED) = img->first_managed;
+	*(uint64_t *)global(img, G_HAT_LIST) = img_kas(img);
+	*(struct hment_hash *)global(img, G_HASH) = (struct hment_hash){
+		.hh_buckets = dva(img, img->buckets_pa), .hh_size = img->hash_size };
+	*(struct hment_reserve *)global(img, G_RESERVE) = (struct hment_reserve){ .hr_amount = 64 };
+	*(struct ptp_cache *)global(img, G_CACHE) = (struct ptp_cache){ .pc_max = 32 };
+	*s = (struct mm_symbols){
+		.page_array = kva(img, IMG_GLOBALS_PA + G_PAGE_ARRAY),
+		.page_count = kva(img, IMG_GLOBALS_PA + G_PAGE_COUNT),
+		.page_first_managed = kva(img, IMG_GLOBALS_PA + G_FIRST_MANAGED),
+		.hment_hash = kva(img, IMG_GLOBALS_PA + G_HASH),
+		.hment_hash_locks = kva(img, IMG_GLOBALS_PA + G_HASH_LOCKS),
+		.hment_mlist_locks = kva(img, IMG_GLOBALS_PA + G_MLIST_LOCKS),
+		.hment_reserve = kva(img, IMG_GLOBALS_PA + G_RESERVE),
+		.hat_kas = img_kas(img),
+		.hat_list = kva(img, IMG_GLOBALS_PA + G_HAT_LIST),
+		.segtab_ptp_cache = kva(img, IMG_GLOBALS_PA + G_CACHE),
+	};
+}
+
+struct image *img_new(uint64_t ram_size, bool override)
+{
+	struct image *img = calloc(1, sizeof(*img));
+	void *ram;
+
+	if (img == NULL || ram_size % MM_LARGE_SIZE != 0 || ram_size < (8ull << 20))
+		goto fail;
+	ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		   -1, 0);
+	if (ram == MAP_FAILED)
+		goto fail;
+	img->ram = ram;
+	img->ram_size = ram_size;
+	img->override = override;
+	img->npages = ram_size >> MM_PAGE_SHIFT;
+	img->mem = (struct check_mem){ .read_phys = arena_read, .write_phys = arena_write,
+				       .virt_to_phys = override ? arena_translate : NULL,
+				       .ctx = img, .ram_size = ram_size };
+	boot_next = IMG_BOOT_PA;
+	boot_kernel_tables(img);
+	boot_carve(img);
+	boot_globals(img);
+	boot_pages(img);
+	return img;
+fail:
+	free(img);
+	return NULL;
+}
+
+void img_free(struct image *img)
+{
+	if (img == NULL)
+		return;
+	munmap(img->ram, img->ram_size);
+	free(img->free_hments);
+	free(img);
+}
+
+/* --- managed pages and object caches ------------------------------------------ */
+
+static uint64_t page_take(struct image *img, unsigned kind)
+{
+	uint64_t pfn = img->next_pfn++;
+
+	if (pfn >= img->npages) {
+		fprintf(stderr, "image: out of pages\n");
+		abort();
+	}
+	img_page(img, pfn)->p_kind = (uint8_t)kind;
+	return pfn;
+}
+
+uint64_t img_alloc_user(struct image *img, unsigned n)
+{
+	uint64_t first = page_take(img, PG_USER);
+
+	for (unsigned i = 1; i < n; i++)
+		page_take(img, PG_USER);
+	return first;
+}
+
+uint64_t img_alloc_large(struct image *img)
+{
+	img->next_pfn = (img->next_pfn + MM_LARGE_PAGES - 1) & ~(uint64_t)(MM_LARGE_PAGES - 1);
+	return img_alloc_user(img, MM_LARGE_PAGES);
+}
+
+/* A zeroed hment: a freed one, else a fresh slot of a PG_KERNEL page. */
+static uint64_t hment_new(struct image *img)
+{
+	uint64_t pa;
+
+	if (img->nfree_hments > 0) {
+		pa = img->free_hments[--img->nfree_hments];
+	} else {
+		if (img->hment_slots_left == 0) {
+			img->hment_page_pa = page_take(img, PG_KERNEL) << MM_PAGE_SHIFT;
+			img->hment_slots_left = HMENTS_PER_PAGE;
+		}
+		pa = img->hment_page_pa + (HMENTS_PER_PAGE - img->hment_slots_left--) * sizeof(struct hment);
+	}
+	memset(img_pa(img, pa), 0, sizeof(struct hment));
+	return dva(img, pa);
+}
+
+static void hment_release(struct image *img, uint64_t hm_va)
+{
+	if (img->nfree_hments == img->free_cap) {
+		img->free_cap = img->free_cap ? img->free_cap * 2 : 64;
+		img->free_hments = realloc(img->free_hments, img->free_cap * sizeof(uint64_t));
+		if (img->free_hments == NULL)
+			abort();
+	}
+	memset(img_va(img, hm_va), 0, sizeof(struct hment));
+	img->free_hments[img->nfree_hments++] = pa_of(img, hm_va);
+}
+
+static uint64_t hat_new(struct image *img)
+{
+	uint64_t pa;
+
+	if (img->hat_slots_left == 0) {
+		img->hat_page_pa = page_take(img, PG_KERNEL) << MM_PAGE_SHIFT;
+		img->hat_slots_left = HATS_PER_PAGE;
+	}
+	pa = img->hat_page_pa + (HATS_PER_PAGE - img->hat_slots_left--) * sizeof(struct hat);
+	return dva(img, pa);
+}
+
+void img_reserve_fill(struct image *img, unsigned n)
+{
+	struct hment_reserve *r = global(img, G_RESERVE);
+
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t va = hment_new(img);
+		struct hment *hm = img_va(img, va);
+
+		hm->hm_state = HM_STATE_RESERVE;
+		hm->hm_next = r->hr_pool;
+		r->hr_pool = va;
+		r->hr_count++;
+	}
+}
+
+void img_cache_add(struct image *img, unsigned n)
+{
+	struct ptp_cache *c = global(img, G_CACHE);
+
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t pfn = page_take(img, PG_CACHE);
+
+		img_page(img, pfn)->p_next = c->pc_head;
+		c->pc_head = page_va(img, pfn);
+		c->pc_count++;
+	}
+}
+
+/* --- address spaces and tables ------------------------------------------------ */
+
+uint64_t img_hat_create(struct image *img)
+{
+	uint64_t hat_va = hat_new(img), top = page_take(img, PG_PTP), kas_va = img_kas(img);
+	struct hat *h = img_hat(img, hat_va), *kas = img_hat(img, kas_va);
+	uint64_t *dst = img_pa(img, top << MM_PAGE_SHIFT), *src = img_pa(img, img->kas_top_pa);
+	struct page *pg = img_page(img, top);
+
+	*h = (struct hat){ .h_top = page_va(img, top), .h_top_pa = top << MM_PAGE_SHIFT,
+			   .h_id = ++img->hat_serial, .h_nptp = 1 };
+	pg->p_hat = hat_va;
+	pg->p_level = MM_LEVELS;
+	for (unsigned i = MM_PML4_KERNEL; i < MM_PTES; i++) {
+		dst[i] = src[i];
+		pg->p_valid += (src[i] & PTE_P) != 0;
+	}
+	h->h_prev = kas_va;
+	h->h_next = kas->h_next;
+	if (h->h_next != 0)
+		img_hat(img, h->h_next)->h_prev = hat_va;
+	kas->h_next = hat_va;
+	return hat_va;
+}
+
+/* A new table page of hat for level / va, installed in entry e of the parent (pfn). */
+static uint64_t table_install(struct image *img, uint64_t hat_va, uint64_t parent, uint64_t *e,
+			      unsigned level, uint64_t va)
+{
+	uint64_t pfn = page_take(img, PG_PTP);
+	struct page *pg = img_page(img, pfn);
+
+	pg->p_hat = hat_va;
+	pg->p_level = (uint8_t)level;
+	pg->p_ptva = canon(va & ~((1ull << MM_LEVEL_SHIFT(level + 1)) - 1));
+	*e = (pfn << MM_PAGE_SHIFT) | PTE_P | PTE_W | PTE_U;
+	img_page(img, parent)->p_valid++;
+	img_hat(img, hat_va)->h_nptp++;
+	return pfn;
+}
+
+/* pfn of the table at `level` for va in hat; made when create, else 0 when missing. */
+static uint64_t table_for(struct image *img, uint64_t hat_va, uint64_t va, unsigned level, bool create)
+{
+	uint64_t pfn = img_hat(img, hat_va)->h_top_pa >> MM_PAGE_SHIFT;
+
+	for (unsigned l = MM_LEVELS; l > level; l--) {
+		uint64_t *e = (uint64_t *)img_pa(img, pfn << MM_PAGE_SHIFT) + MM_VA_INDEX(va, l);
+
+		if (!(*e & PTE_P)) {
+			if (!create)
+				return 0;
+			table_install(img, hat_va, pfn, e, l - 1, va);
+		}
+		pfn = (*e & PTE_FRAME) >> MM_PAGE_SHIFT;
+	}
+	return pfn;
+}
+
+uint64_t *img_pte(const struct image *img, uint64_t hat, uint64_t va, unsigned level)
+{
+	uint64_t pfn = table_for((struct image *)img, hat, va, level, false);
+
+	return pfn ? (uint64_t *)img_pa(img, pfn << MM_PAGE_SHIFT) + MM_VA_INDEX(va, level) : NULL;
+}
+
+/* --- mapping lists --------------------------------------------------------------- */
+
+/* Adds (ptp, entry) to pfn's list head and to its hash chain. */
+static void list_insert(struct image *img, uint64_t pfn, uint64_t ptp, unsigned entry)
+{
+	struct page *pg = img_page(img, pfn);
+	struct hment_hash *hh = global(img, G_HASH);
+	uint64_t va = hment_new(img), *bucket;
+	struct hment *hm = img_va(img, va);
+
+	*hm = (struct hment){ .hm_next = pg->p_mapping, .hm_ptp = (uint32_t)ptp, .hm_pfn = (uint32_t)pfn,
+			      .hm_entry = (uint16_t)entry, .hm_state = HM_STATE_LISTED };
+	if (pg->p_mapping != 0)
+		((struct hment *)img_va(img, pg->p_mapping))->hm_prev = va;
+	pg->p_mapping = va;
+	pg->p_share++;
+	bucket = img_pa(img, img->buckets_pa + 8ull * hment_hash_index((uint32_t)ptp, entry, hh->hh_size));
+	hm->hm_hashnext = *bucket;
+	*bucket = va;
+	hh->hh_count++;
+}
+
+/* Records the mapping (ptp, entry) of pfn: embedded first, a list from the second on. */
+static void track(struct image *img, uint64_t pfn, uint64_t ptp, unsigned entry)
+{
+	struct page *pg = img_page(img, pfn);
+
+	if (pg->p_mapping == 0) {
+		pg->p_mapping = page_va(img, ptp);
+		pg->p_mlentry = (uint16_t)entry;
+		pg->p_embed = 1;
+		return;
+	}
+	if (pg->p_embed) {
+		uint64_t eptp = (pa_of(img, pg->p_mapping) - img->page_array_pa) / sizeof(struct page);
+		unsigned eentry = pg->p_mlentry;
+
+		pg->p_mapping = 0;
+		pg->p_mlentry = 0;
+		pg->p_embed = 0;
+		list_insert(img, pfn, eptp, eentry);
+	}
+	list_insert(img, pfn, ptp, entry);
+}
+
+/* Unhooks the hment at va from its hash chain. */
+static void hash_remove(struct image *img, uint64_t va)
+{
+	struct hment_hash *hh = global(img, G_HASH);
+	struct hment *hm = img_va(img, va);
+	uint64_t *link = img_pa(img, img->buckets_pa +
+				8ull * hment_hash_index(hm->hm_ptp, hm->hm_entry, hh->hh_size));
+
+	while (*link != va)
+		link = &((struct hment *)img_va(img, *link))->hm_hashnext;
+	*link = hm->hm_hashnext;
+	hh->hh_count--;
+}
+
+/* Forgets the mapping (ptp, entry) of pfn. */
+static void untrack(struct image *img, uint64_t pfn, uint64_t ptp, unsigned entry)
+{
+	struct page *pg = img_page(img, pfn);
+	uint64_t va = pg->p_mapping;
+	struct hment *hm;
+
+	if (pg->p_embed) {
+		pg->p_mapping = 0;
+		pg->p_mlentry = 0;
+		pg->p_embed = 0;
+		return;
+	}
+	while (hm = img_va(img, va), hm->hm_ptp != ptp || hm->hm_entry != entry)
+		va = hm->hm_next;
+	if (hm->hm_next != 0)
+		((struct hment *)img_va(img, hm->hm_next))->hm_prev = hm->hm_prev;
+	if (hm->hm_prev != 0)
+		((struct hment *)img_va(img, hm->hm_prev))->hm_next = hm->hm_next;
+	else
+		pg->p_mapping = hm->hm_next;
+	pg->p_share--;
+	hash_remove(img, va);
+	hment_release(img, va);
+}
+
+void img_map(struct image *img, uint64_t hat, uint64_t va, uint64_t pfn, bool large)
+{
+	unsigned level = large ? 2 : 1;
+	uint64_t ptp = table_for(img, hat, va, level, true);
+	unsigned e = MM_VA_INDEX(va, level);
+	uint64_t *pte = (uint64_t *)img_pa(img, ptp << MM_PAGE_SHIFT) + e;
+	struct hat *h = img_hat(img, hat);
+
+	*pte = (pfn << MM_PAGE_SHIFT) | PTE_P | PTE_W | PTE_U | PTE_NX | (large ? PTE_PS : 0);
+	img_page(img, ptp)->p_valid++;
+	if (large)
+		h->h_nmap2m++;
+	else
+		h->h_nmap4k++;
+	if (pfn >= img->first_managed && pfn < img->npages)
+		track(img, pfn, ptp, e);
+}
+
+void img_unmap(struct image *img, uint64_t hat, uint64_t va)
+{
+	uint64_t ptp = table_for(img, hat, va, 1, false);
+	unsigned e = MM_VA_INDEX(va, 1);
+	uint64_t *pte = (uint64_t *)img_pa(img, ptp << MM_PAGE_SHIFT) + e;
+	uint64_t pfn = (*pte & PTE_FRAME) >> MM_PAGE_SHIFT;
+
+	*pte = 0;
+	img_page(img, ptp)->p_valid--;
+	img_hat(img, hat)->h_nmap4k--;
+	if (pfn >= img->first_managed && pfn < img->npages)
+		untrack(img, pfn, ptp, e);
+}

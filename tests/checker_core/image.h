@@ -1,0 +1,82 @@
+/* Synthetic guest memory images for the checker tests: an arena laid out as the guest MM lays out RAM, built by hand. */
+#ifndef TESTS_CHECKER_CORE_IMAGE_H
+#define TESTS_CHECKER_CORE_IMAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hatvm/mm_structs.h"
+#include "check_mem.h"
+#include "checker.h"
+
+#define IMG_GLOBALS_PA   0x200000ull   /* the "kernel image": the MM's variables */
+#define IMG_BOOT_PA      0x400000ull   /* boot carving: kernel tables, hash buckets, page_t array */
+#define IMG_OVERRIDE_BASE 0x0000500000000000ull  /* VA of PA 0 when virt_to_phys decides */
+
+/*
+ * An image. With `override`, every VA is IMG_OVERRIDE_BASE + PA and the
+ * check_mem translates by subtraction; otherwise data lives at
+ * DIRECT_MAP_BASE + PA and the MM's variables at KERNEL_BASE + PA, and the
+ * checker translates through the kernel's page tables built here.
+ */
+struct image {
+	uint8_t *ram;
+	uint64_t ram_size;
+	bool override;
+	uint64_t npages, first_managed;
+	uint64_t next_pfn;              /* managed pages are handed out upwards, never reused */
+	uint64_t page_array_pa, buckets_pa, kas_top_pa;
+	uint32_t hash_size;
+	uint64_t hment_page_pa, hat_page_pa;
+	unsigned hment_slots_left, hat_slots_left;
+	uint64_t *free_hments;          /* PAs of freed hments not on the reserve */
+	size_t nfree_hments, free_cap;
+	uint32_t hat_serial;
+	struct mm_symbols sym;
+	struct check_mem mem;
+};
+
+/*
+ * Maps an arena of ram_size bytes (a multiple of 2 MiB, at least 8 MiB)
+ * and builds the kernel address space: direct map, KMAP table, image
+ * tables, page_t array, hash, empty reserve and cache. NULL on failure.
+ */
+struct image *img_new(uint64_t ram_size, bool override);
+void img_free(struct image *img);
+
+/* The VA of the kernel's struct hat. */
+uint64_t img_kas(const struct image *img);
+
+/* A new address space (VA of its struct hat), sharing the kernel half. */
+uint64_t img_hat_create(struct image *img);
+
+/* n contiguous fresh managed pages of kind PG_USER; the first pfn. */
+uint64_t img_alloc_user(struct image *img, unsigned n);
+
+/* 512 fresh, 2 MiB-aligned PG_USER pages; the first pfn. */
+uint64_t img_alloc_large(struct image *img);
+
+/* Maps pfn at va in hat (4 KiB, or 2 MiB when large) and records it on the page's list. */
+void img_map(struct image *img, uint64_t hat, uint64_t va, uint64_t pfn, bool large);
+
+/* Unmaps the 4 KiB mapping at va of hat and drops it from the page's list. */
+void img_unmap(struct image *img, uint64_t hat, uint64_t va);
+
+/* Puts n fresh hments on the reserve pool. */
+void img_reserve_fill(struct image *img, unsigned n);
+
+/* Puts n fresh zeroed table pages on the table-page cache. */
+void img_cache_add(struct image *img, unsigned n);
+
+/* Host pointer to guest PA pa / to the object at guest VA va. */
+void *img_pa(const struct image *img, uint64_t pa);
+void *img_va(const struct image *img, uint64_t va);
+
+/* page_t of pfn, the hat at VA hat. */
+struct page *img_page(const struct image *img, uint64_t pfn);
+struct hat *img_hat(const struct image *img, uint64_t hat);
+
+/* The leaf entry for va in hat (level 1, or 2 for a 2 MiB leaf); NULL when no table. */
+uint64_t *img_pte(const struct image *img, uint64_t hat, uint64_t va, unsigned level);
+
+#endif

@@ -1,0 +1,178 @@
+/* Internals shared by the checker's passes and the injector: the loaded MM view, walk results, the violation sink. */
+#ifndef VMM_CHECK_INTERNAL_H
+#define VMM_CHECK_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hatvm/mm_structs.h"
+#include "check_mem.h"
+#include "checker.h"
+#include "report.h"
+
+#define NONE REPORT_NONE
+
+/* Where violations go: the report (NULL: only counted). */
+struct check_sink {
+	struct report *report;
+	uint64_t count;
+};
+
+/* Records one violation in the sink. */
+__attribute__((format(printf, 6, 7)))
+void sink_violation(struct check_sink *s, enum invariant_id id, uint64_t space, uint64_t va,
+		    uint64_t pfn, const char *fmt, ...);
+
+/*
+ * Brent's cycle detection over a stream of list nodes: feed each node in
+ * order; true means the node was seen before in this stream (a cycle).
+ * Node values must be non-zero (0 ends lists).
+ */
+struct brent {
+	uint64_t saved, power, steps;
+};
+
+static inline void brent_init(struct brent *b)
+{
+	*b = (struct brent){ .saved = 0, .power = 1, .steps = 0 };
+}
+
+static inline bool brent_step(struct brent *b, uint64_t node)
+{
+	if (node == b->saved)
+		return true;
+	if (++b->steps == b->power) {
+		b->saved = node;
+		b->power <<= 1;
+		b->steps = 0;
+	}
+	return false;
+}
+
+/* One address space as read from hat_kas / hat_list. */
+struct hat_rec {
+	uint64_t va;            /* guest VA of its struct hat */
+	struct hat h;           /* contents, read once */
+	uint64_t reached;       /* table pages its walk reached in the part it owns */
+};
+
+/*
+ * The MM's global state, loaded once per check: every count validated
+ * against RAM, the page_t array copied into host memory.
+ */
+struct mm_view {
+	struct mem_reader rd;
+	struct mm_symbols sym;
+	uint64_t ram_pages;
+	uint64_t page_array_va;
+	uint64_t npages;            /* page_count, capped at RAM's pages */
+	uint64_t first_managed;     /* capped at npages */
+	struct page *pages;         /* npages page_t, or NULL when page_array is unreadable */
+	struct hat_rec *hats;       /* hat_kas first (when have_kas), then hat_list's others */
+	size_t nhats;
+	bool have_kas;
+	struct hat_key { uint64_t va; uint32_t idx; } *hat_sorted;  /* by va: p_hat lookups */
+	struct hment_hash hash;
+	struct hment_reserve reserve;
+	struct ptp_cache cache;
+	bool hash_ok, reserve_ok, cache_ok;
+};
+
+/*
+ * Loads the view through mem; problems with the globals go to sink (may
+ * be NULL). Returns false only when host memory ran out (view freed).
+ */
+bool mm_view_load(struct mm_view *v, const struct check_mem *mem, const struct mm_symbols *sym,
+		  struct check_sink *sink);
+void mm_view_free(struct mm_view *v);
+
+/* Guest VA of pfn's page_t. */
+static inline uint64_t view_page_va(const struct mm_view *v, uint64_t pfn)
+{
+	return v->page_array_va + pfn * sizeof(struct page);
+}
+
+/* True and *pfn set when va is exactly the page_t of a pfn below npages. */
+bool view_pfn_of_page_va(const struct mm_view *v, uint64_t va, uint64_t *pfn);
+
+/* The address space whose struct hat is at va, or NULL. */
+struct hat_rec *view_hat_at(const struct mm_view *v, uint64_t va);
+
+/* h_id of the space at hat_va, or NONE. */
+uint64_t view_space_id(const struct mm_view *v, uint64_t hat_va);
+
+/* True for a managed pfn: the pages mapping lists track. */
+static inline bool view_managed(const struct mm_view *v, uint64_t pfn)
+{
+	return pfn >= v->first_managed && pfn < v->npages;
+}
+
+/* Sign-extends bit 47. */
+static inline uint64_t va_canon(uint64_t va)
+{
+	return (uint64_t)((int64_t)(va << 16) >> 16);
+}
+
+/* One table page the walk reached. */
+struct table_info {
+	uint64_t ptva;          /* first VA it maps */
+	uint64_t leaf[8];       /* entries that are present user-half leaves of managed frames */
+	uint64_t tracked[8];    /* entries a mapping list or an embedded mapping named */
+	uint32_t pfn;
+	uint32_t space;         /* h_id of the space whose walk reached it */
+	uint8_t level;
+};
+
+/* The whole check's state. */
+struct checker {
+	struct check_sink sink;
+	struct mm_view view;
+	struct check_stats stats;
+	uint64_t frame_mask;        /* frame bits of entries (below MAXPHYADDR) */
+	uint64_t rsvd_mask;         /* address bits MAXPHYADDR..51: reserved */
+	uint32_t *table_slot;       /* per RAM pfn: 1 + index into tables; 0: no table */
+	struct table_info *tables;
+	size_t ntables, tables_cap;
+	uint64_t *embed_ok;         /* per pfn: the walk found its embedded mapping's PTE */
+	uint64_t kas_pml4[MM_PTES];
+	bool kas_pml4_ok;
+	uint64_t kas_space;         /* h_id of hat_kas */
+};
+
+static inline bool bit_test(const uint64_t *map, uint64_t i)
+{
+	return (map[i >> 6] >> (i & 63)) & 1;
+}
+
+static inline void bit_set(uint64_t *map, uint64_t i)
+{
+	map[i >> 6] |= 1ull << (i & 63);
+}
+
+/* The table_info of a table pfn the walk reached, or NULL. */
+static inline struct table_info *checker_table(const struct checker *c, uint64_t pfn)
+{
+	if (pfn >= c->view.ram_pages || c->table_slot[pfn] == 0)
+		return NULL;
+	return &c->tables[c->table_slot[pfn] - 1];
+}
+
+/* VA that entry e of table t maps. */
+static inline uint64_t table_entry_va(const struct table_info *t, unsigned e)
+{
+	return va_canon(t->ptva + ((uint64_t)e << MM_LEVEL_SHIFT(t->level)));
+}
+
+/* check_pt.c: every address space's tables (PT_*, ST_ACCOUNT). Returns false when out of memory. */
+bool check_page_tables(struct checker *c);
+
+/* check_pt.c: the table-page cache (ST_FREE_ZERO); after check_page_tables. */
+void check_ptp_cache(struct checker *c);
+
+/* check_rmap.c: no mapping-list or hash lock held (LK_QUIESCENT). */
+void check_locks(struct checker *c);
+
+/* check_rmap.c: reserve, mapping lists, hash (RM_*, HS_*, RS_COUNT); after check_page_tables. */
+bool check_mapping_lists(struct checker *c);
+
+#endif

@@ -1,0 +1,388 @@
+/* Page-table invariants: each address space's tables walked from its top (PT_*, ST_ACCOUNT) and the idle table-page cache (ST_FREE_ZERO). */
+#include "check_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define LARGE_ALIGN_BITS_LOW 13    /* bit 12 of a PS entry is PAT; 13 up to the frame must be 0 */
+
+/* One address space's walk. */
+struct walk {
+	struct checker *c;
+	struct hat_rec *space;
+	uint64_t id;            /* its h_id, for reports */
+	bool is_kas;
+};
+
+/* The table page being walked. */
+struct table_walk {
+	uint64_t pfn;
+	uint64_t ptva;
+	unsigned level;
+	unsigned present;
+	uint64_t leaf[8];
+	uint64_t tracked[8];
+};
+
+static const char *kind_name(unsigned kind)
+{
+	static const char *const names[] = { "free", "reserved", "kernel", "user", "table", "cached table" };
+
+	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "garbage-kind";
+}
+
+/* Records a reached table; its index, or SIZE_MAX when out of memory. */
+static size_t table_add(struct checker *c, uint64_t pfn, unsigned level, uint64_t ptva, uint64_t space)
+{
+	if (c->ntables == c->tables_cap) {
+		size_t cap = c->tables_cap ? c->tables_cap * 2 : 64;
+		struct table_info *grown = realloc(c->tables, cap * sizeof(*grown));
+
+		if (grown == NULL)
+			return SIZE_MAX;
+		c->tables = grown;
+		c->tables_cap = cap;
+	}
+	c->tables[c->ntables] = (struct table_info){
+		.ptva = ptva, .pfn = (uint32_t)pfn, .space = (uint32_t)space, .level = (uint8_t)level,
+	};
+	c->table_slot[pfn] = (uint32_t)(c->ntables + 1);
+	return c->ntables++;
+}
+
+/* Space that must own a table mapping ptva: hat_kas for the kernel half. */
+static uint64_t expected_owner(const struct walk *w, uint64_t ptva)
+{
+	return ptva >= KERNEL_HALF_BASE ? w->c->view.sym.hat_kas : w->space->va;
+}
+
+/*
+ * PT_PTP_OWNER for a table about to be entered at `level`, mapping ptva.
+ * Returns false when the page is not a table page of that level: it is
+ * then not entered (its contents would only yield follow-on reports).
+ */
+static bool table_accounted(struct walk *w, uint64_t pfn, unsigned level, uint64_t ptva, uint64_t va)
+{
+	struct checker *c = w->c;
+	const struct page *pg;
+	uint64_t owner;
+
+	if (c->view.pages == NULL)
+		return true;
+	if (pfn >= c->view.npages) {
+		sink_violation(&c->sink, INV_PT_PTP_OWNER, w->id, va, pfn,
+			       "level-%u table pfn 0x%llx has no page_t", level, (unsigned long long)pfn);
+		return false;
+	}
+	pg = &c->view.pages[pfn];
+	if (pg->p_kind != PG_PTP || pg->p_level != level) {
+		sink_violation(&c->sink, INV_PT_PTP_OWNER, w->id, va, pfn,
+			       "entry points at pfn 0x%llx, a %s page (p_level %u), not a level-%u table page",
+			       (unsigned long long)pfn, kind_name(pg->p_kind), pg->p_level, level);
+		return false;
+	}
+	owner = expected_owner(w, ptva);
+	if (pg->p_hat != owner)
+		sink_violation(&c->sink, INV_PT_PTP_OWNER, w->id, va, pfn,
+			       "level-%u table pfn 0x%llx belongs to p_hat 0x%llx (space %lld), not 0x%llx",
+			       level, (unsigned long long)pfn, (unsigned long long)pg->p_hat,
+			       (long long)view_space_id(&c->view, pg->p_hat), (unsigned long long)owner);
+	if (pg->p_ptva != ptva)
+		sink_violation(&c->sink, INV_PT_PTP_OWNER, w->id, va, pfn,
+			       "level-%u table pfn 0x%llx records p_ptva 0x%llx but maps 0x%llx", level,
+			       (unsigned long long)pfn, (unsigned long long)pg->p_ptva,
+			       (unsigned long long)ptva);
+	return true;
+}
+
+/* Reserved bits, and PTE_U in the kernel half, of a present entry. */
+static void check_entry_bits(struct walk *w, const struct table_walk *t, unsigned e, uint64_t v,
+			     uint64_t va)
+{
+	struct checker *c = w->c;
+	uint64_t pfn = (v & c->frame_mask) >> MM_PAGE_SHIFT;
+
+	if (v & c->rsvd_mask)
+		sink_violation(&c->sink, INV_PT_RSVD, w->id, va, pfn,
+			       "level-%u entry %u of pfn 0x%llx sets address bits 0x%llx above MAXPHYADDR",
+			       t->level, e, (unsigned long long)t->pfn, (unsigned long long)(v & c->rsvd_mask));
+	if (t->level == MM_LEVELS && (v & PTE_PS))
+		sink_violation(&c->sink, INV_PT_RSVD, w->id, va, pfn,
+			       "PML4 entry %u of pfn 0x%llx has PS set (reserved in a PML4 entry)", e,
+			       (unsigned long long)t->pfn);
+	if (va >= KERNEL_HALF_BASE && (v & PTE_U))
+		sink_violation(&c->sink, INV_PT_KERNEL_HALF, w->id, va, pfn,
+			       "kernel-half level-%u entry %u of pfn 0x%llx is user-accessible (0x%llx)",
+			       t->level, e, (unsigned long long)t->pfn, (unsigned long long)v);
+}
+
+/* A present leaf: alignment, and whether the mapping lists must track it. */
+static void visit_leaf(struct walk *w, struct table_walk *t, unsigned e, uint64_t v, uint64_t va)
+{
+	struct checker *c = w->c;
+	uint64_t size_mask = (1ull << MM_LEVEL_SHIFT(t->level)) - 1;
+	uint64_t pfn = (v & c->frame_mask & ~size_mask) >> MM_PAGE_SHIFT;
+	uint64_t misaligned = v & size_mask & ~((1ull << LARGE_ALIGN_BITS_LOW) - 1);
+	const struct page *pg;
+
+	if (t->level > 1 && misaligned)
+		sink_violation(&c->sink, INV_PT_LARGE_ALIGN, w->id, va, pfn,
+			       "%s leaf (entry %u of pfn 0x%llx) has frame bits 0x%llx below its alignment",
+			       t->level == 2 ? "2 MiB" : "1 GiB", e, (unsigned long long)t->pfn,
+			       (unsigned long long)misaligned);
+	if (va >= USER_TOP || !view_managed(&c->view, pfn))
+		return;
+	c->stats.mappings++;
+	bit_set(t->leaf, e);
+	pg = &c->view.pages[pfn];
+	if (pg->p_embed == 1 && pg->p_mlentry == e && pg->p_mapping == view_page_va(&c->view, t->pfn)) {
+		bit_set(t->tracked, e);
+		bit_set(c->embed_ok, pfn);
+	}
+}
+
+static bool walk_table(struct walk *w, uint64_t pfn, unsigned level, uint64_t ptva);
+
+/* A present non-leaf entry: range, ownership, then the table below. False when out of memory. */
+static bool visit_child(struct walk *w, const struct table_walk *t, unsigned e, uint64_t v, uint64_t va)
+{
+	struct checker *c = w->c;
+	uint64_t pa = v & c->frame_mask, pfn = pa >> MM_PAGE_SHIFT;
+	const struct table_info *seen;
+
+	if (pa >= c->view.rd.ram_size) {
+		sink_violation(&c->sink, INV_PT_PTP_RANGE, w->id, va, pfn,
+			       "level-%u entry %u of pfn 0x%llx points at 0x%llx, outside RAM (0x%llx bytes)",
+			       t->level, e, (unsigned long long)t->pfn, (unsigned long long)pa,
+			       (unsigned long long)c->view.rd.ram_size);
+		return true;
+	}
+	if (!table_accounted(w, pfn, t->level - 1, va, va))
+		return true;
+	seen = checker_table(c, pfn);
+	if (seen != NULL) {
+		sink_violation(&c->sink, INV_PT_PTP_OWNER, w->id, va, pfn,
+			       "table pfn 0x%llx is reached twice: already the level-%u table of space %u for 0x%llx",
+			       (unsigned long long)pfn, seen->level, seen->space,
+			       (unsigned long long)seen->ptva);
+		return true;
+	}
+	return walk_table(w, pfn, t->level - 1, va);
+}
+
+/* A user space's copy of a kernel-half PML4 entry must equal hat_kas's (the CPU's A bit aside). */
+static void kernel_half_entry(struct walk *w, unsigned e, uint64_t v, uint64_t va)
+{
+	struct checker *c = w->c;
+
+	if (c->kas_pml4_ok && ((v ^ c->kas_pml4[e]) & ~PTE_A))
+		sink_violation(&c->sink, INV_PT_KERNEL_HALF, w->id, va, (v & c->frame_mask) >> MM_PAGE_SHIFT,
+			       "PML4 entry %u is 0x%llx, hat_kas has 0x%llx", e, (unsigned long long)v,
+			       (unsigned long long)c->kas_pml4[e]);
+}
+
+/* Checks the entries of one table and walks below it. False when out of memory. */
+static bool walk_entries(struct walk *w, struct table_walk *t, const uint64_t *ent)
+{
+	for (unsigned e = 0; e < MM_PTES; e++) {
+		uint64_t v = ent[e];
+		uint64_t va = va_canon(t->ptva + ((uint64_t)e << MM_LEVEL_SHIFT(t->level)));
+
+		if (t->level == MM_LEVELS && e >= MM_PML4_KERNEL && !w->is_kas) {
+			kernel_half_entry(w, e, v, va);
+			t->present += (v & PTE_P) != 0;
+			continue;
+		}
+		if (!(v & PTE_P))
+			continue;
+		t->present++;
+		check_entry_bits(w, t, e, v, va);
+		if (t->level == 1 || (t->level < MM_LEVELS && (v & PTE_PS)))
+			visit_leaf(w, t, e, v, va);
+		else if (!visit_child(w, t, e, v, va))
+			return false;
+	}
+	return true;
+}
+
+/* PT_VALID_CNT of a walked table page. */
+static void check_valid_count(struct walk *w, const struct table_walk *t)
+{
+	struct checker *c = w->c;
+	const struct page *pg;
+
+	if (c->view.pages == NULL || t->pfn >= c->view.npages)
+		return;
+	pg = &c->view.pages[t->pfn];
+	if (pg->p_kind == PG_PTP && pg->p_valid != t->present)
+		sink_violation(&c->sink, INV_PT_VALID_CNT, w->id, t->ptva, t->pfn,
+			       "level-%u table pfn 0x%llx records p_valid %u, has %u present entries",
+			       t->level, (unsigned long long)t->pfn, pg->p_valid, t->present);
+}
+
+static bool walk_table(struct walk *w, uint64_t pfn, unsigned level, uint64_t ptva)
+{
+	struct checker *c = w->c;
+	struct table_walk t = { .pfn = pfn, .ptva = ptva, .level = level };
+	uint64_t ent[MM_PTES];
+	size_t idx = table_add(c, pfn, level, ptva, w->id);
+
+	if (idx == SIZE_MAX)
+		return false;
+	w->space->reached++;
+	c->stats.ptes += MM_PTES;
+	if (!reader_read_pa(&c->view.rd, pfn << MM_PAGE_SHIFT, ent, sizeof(ent)))
+		return true;    /* pfn was checked against RAM: only a failing accessor gets here */
+	if (level == MM_LEVELS && w->is_kas) {
+		memcpy(c->kas_pml4, ent, sizeof(ent));
+		c->kas_pml4_ok = true;
+	}
+	if (!walk_entries(w, &t, ent))
+		return false;
+	memcpy(c->tables[idx].leaf, t.leaf, sizeof(t.leaf));
+	memcpy(c->tables[idx].tracked, t.tracked, sizeof(t.tracked));
+	check_valid_count(w, &t);
+	return true;
+}
+
+/* PT_PTP_OWNER of a space's PML4 (walked anyway: it is what CR3 holds). */
+static void top_accounted(struct walk *w, uint64_t pfn)
+{
+	struct checker *c = w->c;
+	uint64_t top_va = view_page_va(&c->view, pfn);
+
+	if (c->view.pages == NULL)
+		return;
+	if (pfn < c->view.npages && w->space->h.h_top != top_va)
+		sink_violation(&c->sink, INV_PT_PTP_OWNER, w->id, NONE, pfn,
+			       "h_top is 0x%llx but h_top_pa names the page_t at 0x%llx",
+			       (unsigned long long)w->space->h.h_top, (unsigned long long)top_va);
+	table_accounted(w, pfn, MM_LEVELS, 0, NONE);
+}
+
+/* Walks one address space from its top; ST_ACCOUNT at the end. False when out of memory. */
+static bool walk_space(struct checker *c, struct hat_rec *hr, bool is_kas)
+{
+	struct walk w = { .c = c, .space = hr, .id = hr->h.h_id, .is_kas = is_kas };
+	uint64_t top = hr->h.h_top_pa, pfn = top >> MM_PAGE_SHIFT;
+	const struct table_info *seen;
+
+	c->stats.spaces++;
+	if ((top & (MM_PAGE_SIZE - 1)) || top >= c->view.rd.ram_size) {
+		sink_violation(&c->sink, INV_PT_PTP_RANGE, w.id, NONE, pfn,
+			       "h_top_pa 0x%llx is not a page of RAM", (unsigned long long)top);
+		return true;
+	}
+	top_accounted(&w, pfn);
+	seen = checker_table(c, pfn);
+	if (seen != NULL) {
+		sink_violation(&c->sink, INV_PT_PTP_OWNER, w.id, NONE, pfn,
+			       "PML4 pfn 0x%llx is already the level-%u table of space %u for 0x%llx",
+			       (unsigned long long)pfn, seen->level, seen->space, (unsigned long long)seen->ptva);
+		return true;
+	}
+	if (!walk_table(&w, pfn, MM_LEVELS, 0))
+		return false;
+	if (hr->reached != hr->h.h_nptp)
+		sink_violation(&c->sink, INV_ST_ACCOUNT, w.id, NONE, NONE,
+			       "h_nptp is %llu but %llu table pages are reachable from its top",
+			       (unsigned long long)hr->h.h_nptp, (unsigned long long)hr->reached);
+	return true;
+}
+
+/* ST_ACCOUNT: every live table page belongs to some walk. */
+static void check_unreached_tables(struct checker *c)
+{
+	const struct mm_view *v = &c->view;
+
+	for (uint64_t pfn = 0; v->pages != NULL && pfn < v->npages; pfn++) {
+		const struct page *pg = &v->pages[pfn];
+
+		if (pg->p_kind == PG_PTP && c->table_slot[pfn] == 0)
+			sink_violation(&c->sink, INV_ST_ACCOUNT, view_space_id(v, pg->p_hat), pg->p_ptva, pfn,
+				       "level-%u table page pfn 0x%llx is reachable from no address space",
+				       pg->p_level, (unsigned long long)pfn);
+	}
+}
+
+bool check_page_tables(struct checker *c)
+{
+	struct mm_view *v = &c->view;
+	size_t first = 0;
+
+	if (v->have_kas) {
+		c->kas_space = v->hats[0].h.h_id;
+		if (!walk_space(c, &v->hats[0], true))
+			return false;
+		first = 1;
+	}
+	for (size_t i = first; i < v->nhats; i++)
+		if (!walk_space(c, &v->hats[i], false))
+			return false;
+	check_unreached_tables(c);
+	return true;
+}
+
+/* ST_FREE_ZERO: a cached table page holds only zeroes. */
+static void check_cached_zero(struct checker *c, uint64_t pfn)
+{
+	uint64_t ent[MM_PTES];
+
+	if (!reader_read_pa(&c->view.rd, pfn << MM_PAGE_SHIFT, ent, sizeof(ent)))
+		return;
+	for (unsigned e = 0; e < MM_PTES; e++) {
+		if (ent[e] != 0) {
+			sink_violation(&c->sink, INV_ST_FREE_ZERO, NONE, NONE, pfn,
+				       "cached table page pfn 0x%llx: entry %u is 0x%llx, not 0",
+				       (unsigned long long)pfn, e, (unsigned long long)ent[e]);
+			return;
+		}
+	}
+}
+
+/* One page on the cache: kind, not in use as a table, all zero. */
+static void check_cached_page(struct checker *c, uint64_t pfn)
+{
+	const struct page *pg = &c->view.pages[pfn];
+	const struct table_info *t = checker_table(c, pfn);
+
+	if (pg->p_kind != PG_CACHE)
+		sink_violation(&c->sink, INV_ST_FREE_ZERO, NONE, NONE, pfn,
+			       "cached table page pfn 0x%llx is a %s page, not a cached table",
+			       (unsigned long long)pfn, kind_name(pg->p_kind));
+	if (t != NULL)
+		sink_violation(&c->sink, INV_ST_FREE_ZERO, t->space, t->ptva, pfn,
+			       "cached table page pfn 0x%llx is in use as the level-%u table for 0x%llx",
+			       (unsigned long long)pfn, t->level, (unsigned long long)t->ptva);
+	check_cached_zero(c, pfn);
+}
+
+void check_ptp_cache(struct checker *c)
+{
+	const struct mm_view *v = &c->view;
+	uint64_t node, n = 0, pfn;
+	struct brent b;
+
+	if (!v->cache_ok || v->pages == NULL)
+		return;
+	brent_init(&b);
+	for (node = v->cache.pc_head; node != 0; node = v->pages[pfn].p_next, n++) {
+		if (brent_step(&b, node) || n >= v->npages) {
+			sink_violation(&c->sink, INV_ST_FREE_ZERO, NONE, NONE, NONE,
+				       "segtab_ptp_cache does not end: it loops back to 0x%llx after %llu pages",
+				       (unsigned long long)node, (unsigned long long)n);
+			return;
+		}
+		if (!view_pfn_of_page_va(v, node, &pfn)) {
+			sink_violation(&c->sink, INV_ST_FREE_ZERO, NONE, NONE, NONE,
+				       "segtab_ptp_cache entry %llu, 0x%llx, is not a page_t",
+				       (unsigned long long)n, (unsigned long long)node);
+			return;
+		}
+		check_cached_page(c, pfn);
+	}
+	if (n != v->cache.pc_count)
+		sink_violation(&c->sink, INV_ST_FREE_ZERO, NONE, NONE, NONE,
+			       "segtab_ptp_cache: pc_count is %llu, the list holds %llu pages",
+			       (unsigned long long)v->cache.pc_count, (unsigned long long)n);
+}

@@ -1,0 +1,540 @@
+/* Mapping-list invariants: embedded mappings, hment lists, the hash and the reserve pool (RM_*, HS_*, RS_COUNT), and lock quiescence (LK_QUIESCENT). */
+#include "check_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Which hments the passes met, as bitmaps over RAM with one bit per
+ * 8-byte slot (hments are 8-byte aligned): keyed by PA, so aliases of one
+ * hment are one, and every hment is visited at most once per pass. The
+ * maps are sparse (hments sit together in object-cache pages), so the
+ * untouched parts cost neither memory nor cache.
+ */
+struct rmap {
+	struct checker *c;
+	uint64_t *listed;       /* on some page's mapping list */
+	uint64_t *reserved;     /* on the reserve pool */
+	uint64_t *hashed;       /* on some hash chain */
+	uint64_t nlisted;       /* hments on all lists together */
+	uint64_t nhashed;       /* hments met on hash chains */
+	uint64_t nlisted_hashed;/* listed ones among those */
+};
+
+static bool rmap_init(struct rmap *m, struct checker *c)
+{
+	size_t words = c->view.rd.ram_size / 8 / 64 + 1;
+
+	*m = (struct rmap){ .c = c };
+	m->listed = calloc(words, sizeof(uint64_t));
+	m->reserved = calloc(words, sizeof(uint64_t));
+	m->hashed = calloc(words, sizeof(uint64_t));
+	return m->listed && m->reserved && m->hashed;
+}
+
+static void rmap_free(struct rmap *m)
+{
+	free(m->listed);
+	free(m->reserved);
+	free(m->hashed);
+}
+
+/* Reads the hment at va; false when it does not translate or is not 8-byte aligned. */
+static bool read_hment(struct checker *c, uint64_t va, uint64_t *pa, struct hment *hm)
+{
+	return (va & 7) == 0 && reader_translate(&c->view.rd, va, pa) &&
+	       reader_read_pa(&c->view.rd, *pa, hm, sizeof(*hm));
+}
+
+/* Where the mapping (table pfn, entry) is, for reports: space and VA, or NONE. */
+static void mapping_where(const struct checker *c, uint64_t ptp, unsigned entry, uint64_t *space,
+			  uint64_t *va)
+{
+	const struct table_info *t = checker_table(c, ptp);
+
+	*space = t && entry < MM_PTES ? t->space : NONE;
+	*va = t && entry < MM_PTES ? table_entry_va(t, entry) : NONE;
+}
+
+/*
+ * RM_STALE: true when (ptp, entry) is a present, tracked leaf that maps
+ * pfn; else why (at least 96 bytes) says what it is instead.
+ */
+static bool names_mapping_of(struct checker *c, uint64_t ptp, unsigned entry, uint64_t pfn,
+			     char *why, size_t whylen)
+{
+	const struct table_info *t = checker_table(c, ptp);
+	uint64_t pte, mapped;
+
+	if (t == NULL || entry >= MM_PTES) {
+		snprintf(why, whylen, "table pfn 0x%llx entry %u is no entry of any walked table",
+			 (unsigned long long)ptp, entry);
+		return false;
+	}
+	if (!bit_test(t->leaf, entry)) {
+		snprintf(why, whylen, "level-%u table pfn 0x%llx entry %u is no present user leaf of a "
+			 "managed page", t->level, (unsigned long long)ptp, entry);
+		return false;
+	}
+	if (!reader_read_u64_pa(&c->view.rd, (ptp << MM_PAGE_SHIFT) + 8ull * entry, &pte))
+		return false;
+	mapped = (pte & c->frame_mask & ~((1ull << MM_LEVEL_SHIFT(t->level)) - 1)) >> MM_PAGE_SHIFT;
+	if (mapped != pfn) {
+		snprintf(why, whylen, "table pfn 0x%llx entry %u maps pfn 0x%llx",
+			 (unsigned long long)ptp, entry, (unsigned long long)mapped);
+		return false;
+	}
+	return true;
+}
+
+/* RM_DUP: marks (ptp, entry) as named; false when something named it before. */
+static bool claim_mapping(struct checker *c, uint64_t ptp, unsigned entry)
+{
+	struct table_info *t = checker_table(c, ptp);
+
+	if (bit_test(t->tracked, entry))
+		return false;
+	bit_set(t->tracked, entry);
+	return true;
+}
+
+/* RM_EMBED / RM_STALE of an embedded mapping the walk did not find. */
+static void check_embedded(struct checker *c, uint64_t pfn, const struct page *pg)
+{
+	uint64_t ptp, space, va;
+	char why[160];
+
+	if (pg->p_share != 0)
+		sink_violation(&c->sink, INV_RM_EMBED, NONE, NONE, pfn,
+			       "pfn 0x%llx is embedded but p_share is %u", (unsigned long long)pfn, pg->p_share);
+	if (bit_test(c->embed_ok, pfn))
+		return;
+	if (!view_pfn_of_page_va(&c->view, pg->p_mapping, &ptp) || pg->p_mlentry >= MM_PTES ||
+	    c->view.pages[ptp].p_kind != PG_PTP) {
+		sink_violation(&c->sink, INV_RM_EMBED, NONE, NONE, pfn,
+			       "pfn 0x%llx is embedded but p_mapping 0x%llx / p_mlentry %u names no "
+			       "table-page entry", (unsigned long long)pfn,
+			       (unsigned long long)pg->p_mapping, pg->p_mlentry);
+		return;
+	}
+	mapping_where(c, ptp, pg->p_mlentry, &space, &va);
+	if (!names_mapping_of(c, ptp, pg->p_mlentry, pfn, why, sizeof(why)))
+		sink_violation(&c->sink, INV_RM_STALE, space, va, pfn,
+			       "embedded mapping of pfn 0x%llx: %s", (unsigned long long)pfn, why);
+	else if (!claim_mapping(c, ptp, pg->p_mlentry))
+		sink_violation(&c->sink, INV_RM_DUP, space, va, pfn,
+			       "embedded mapping of pfn 0x%llx names table pfn 0x%llx entry %u, named before",
+			       (unsigned long long)pfn, (unsigned long long)ptp, pg->p_mlentry);
+}
+
+/* The checks of one listed hment, reporting each failure. */
+static void report_listed_hment(struct rmap *m, uint64_t pfn, uint64_t node, uint64_t prev,
+			       const struct hment *hm)
+{
+	struct checker *c = m->c;
+	uint64_t space, va;
+	char why[160];
+
+	mapping_where(c, hm->hm_ptp, hm->hm_entry, &space, &va);
+	if (hm->hm_prev != prev)
+		sink_violation(&c->sink, INV_RM_LINKS, space, va, pfn,
+			       "hment 0x%llx on pfn 0x%llx's list: hm_prev is 0x%llx, not 0x%llx",
+			       (unsigned long long)node, (unsigned long long)pfn,
+			       (unsigned long long)hm->hm_prev, (unsigned long long)prev);
+	if (hm->hm_state == HM_STATE_RESERVE)
+		sink_violation(&c->sink, INV_RS_COUNT, space, va, pfn,
+			       "hment 0x%llx on pfn 0x%llx's list is in the reserve state",
+			       (unsigned long long)node, (unsigned long long)pfn);
+	else if (hm->hm_state != HM_STATE_LISTED)
+		sink_violation(&c->sink, INV_RM_LINKS, space, va, pfn,
+			       "hment 0x%llx on pfn 0x%llx's list has hm_state 0x%x, not listed",
+			       (unsigned long long)node, (unsigned long long)pfn, hm->hm_state);
+	if (hm->hm_pfn != pfn)
+		sink_violation(&c->sink, INV_RM_PFN, space, va, pfn,
+			       "hment 0x%llx on pfn 0x%llx's list has hm_pfn 0x%x",
+			       (unsigned long long)node, (unsigned long long)pfn, hm->hm_pfn);
+	if (!names_mapping_of(c, hm->hm_ptp, hm->hm_entry, pfn, why, sizeof(why)))
+		sink_violation(&c->sink, INV_RM_STALE, space, va, pfn, "hment 0x%llx of pfn 0x%llx: %s",
+			       (unsigned long long)node, (unsigned long long)pfn, why);
+	else if (!claim_mapping(c, hm->hm_ptp, hm->hm_entry))
+		sink_violation(&c->sink, INV_RM_DUP, space, va, pfn,
+			       "hment 0x%llx of pfn 0x%llx names table pfn 0x%x entry %u, named before",
+			       (unsigned long long)node, (unsigned long long)pfn, hm->hm_ptp, hm->hm_entry);
+}
+
+/*
+ * The common case of check_listed_hment: everything holds. Claims the
+ * mapping and returns true; false (nothing claimed) sends the hment down
+ * the reporting path. Keeps the per-hment cost at one PTE read.
+ */
+static bool listed_hment_fine(struct checker *c, uint64_t pfn, uint64_t prev, const struct hment *hm)
+{
+	struct table_info *t = checker_table(c, hm->hm_ptp);
+	uint64_t pte, frame_mask;
+
+	if (hm->hm_prev != prev || hm->hm_state != HM_STATE_LISTED || hm->hm_pfn != pfn ||
+	    t == NULL || hm->hm_entry >= MM_PTES || !bit_test(t->leaf, hm->hm_entry) ||
+	    bit_test(t->tracked, hm->hm_entry) ||
+	    !reader_read_u64_pa(&c->view.rd, ((uint64_t)hm->hm_ptp << MM_PAGE_SHIFT) + 8ull * hm->hm_entry,
+				&pte))
+		return false;
+	frame_mask = c->frame_mask & ~((1ull << MM_LEVEL_SHIFT(t->level)) - 1);
+	if ((pte & frame_mask) >> MM_PAGE_SHIFT != pfn)
+		return false;
+	bit_set(t->tracked, hm->hm_entry);
+	return true;
+}
+
+/* Everything one listed hment must satisfy (RM_LINKS, RM_PFN, RM_STALE, RM_DUP, RS_COUNT). */
+static void check_listed_hment(struct rmap *m, uint64_t pfn, uint64_t node, uint64_t prev,
+			       const struct hment *hm)
+{
+	if (!listed_hment_fine(m->c, pfn, prev, hm))
+		report_listed_hment(m, pfn, node, prev, hm);
+}
+
+/*
+ * Marks a listed hment. False (the walk stops) when it was met before: a
+ * loop in this list, another page's list, the reserve pool.
+ */
+static bool record_listed(struct rmap *m, uint64_t pfn, uint64_t node, uint64_t pa,
+			  const struct hment *hm)
+{
+	struct checker *c = m->c;
+	uint64_t slot = pa >> 3, space, va;
+
+	if (!bit_test(m->listed, slot) && !bit_test(m->reserved, slot)) {
+		bit_set(m->listed, slot);
+		return true;
+	}
+	mapping_where(c, hm->hm_ptp, hm->hm_entry, &space, &va);
+	if (bit_test(m->reserved, slot))
+		sink_violation(&c->sink, INV_RS_COUNT, space, va, pfn,
+			       "hment 0x%llx on pfn 0x%llx's list is on the reserve pool too",
+			       (unsigned long long)node, (unsigned long long)pfn);
+	else
+		sink_violation(&c->sink, INV_RM_LINKS, space, va, pfn,
+			       "pfn 0x%llx's list reaches hment 0x%llx a second time (a loop, or another "
+			       "page's list)", (unsigned long long)pfn, (unsigned long long)node);
+	return false;
+}
+
+/* Walks one page's hment list (Brent; each hment once); returns its length. */
+static uint64_t walk_list(struct rmap *m, uint64_t pfn, const struct page *pg)
+{
+	struct checker *c = m->c;
+	uint64_t node = pg->p_mapping, prev = 0, pa, len = 0;
+	struct brent b;
+
+	brent_init(&b);
+	while (node != 0) {
+		struct hment hm;
+
+		if (brent_step(&b, node)) {
+			sink_violation(&c->sink, INV_RM_LINKS, NONE, NONE, pfn,
+				       "pfn 0x%llx's list loops back to hment 0x%llx",
+				       (unsigned long long)pfn, (unsigned long long)node);
+			break;
+		}
+		if (!read_hment(c, node, &pa, &hm)) {
+			sink_violation(&c->sink, INV_RM_LINKS, NONE, NONE, pfn,
+				       "pfn 0x%llx's list: hment pointer 0x%llx is misaligned or does not "
+				       "translate", (unsigned long long)pfn, (unsigned long long)node);
+			break;
+		}
+		if (!record_listed(m, pfn, node, pa, &hm))
+			break;
+		check_listed_hment(m, pfn, node, prev, &hm);
+		len++;
+		prev = node;
+		node = hm.hm_next;
+	}
+	return len;
+}
+
+/* RM_PFN of the page_t itself, RM_EMBED, and the list (RM_SHARE and per hment). */
+static void check_page_mappings(struct rmap *m, uint64_t pfn, const struct page *pg)
+{
+	struct checker *c = m->c;
+	uint64_t len;
+
+	if (pg->p_pagenum != pfn)
+		sink_violation(&c->sink, INV_RM_PFN, NONE, NONE, pfn, "page_t of pfn 0x%llx has p_pagenum 0x%x",
+			       (unsigned long long)pfn, pg->p_pagenum);
+	if (pg->p_embed > 1)
+		sink_violation(&c->sink, INV_RM_EMBED, NONE, NONE, pfn, "pfn 0x%llx has p_embed %u",
+			       (unsigned long long)pfn, pg->p_embed);
+	if (pg->p_embed != 0) {
+		check_embedded(c, pfn, pg);
+		return;
+	}
+	if (pg->p_mapping == 0) {
+		if (pg->p_share != 0)
+			sink_violation(&c->sink, INV_RM_EMBED, NONE, NONE, pfn,
+				       "pfn 0x%llx has no mappings but p_share is %u",
+				       (unsigned long long)pfn, pg->p_share);
+		return;
+	}
+	len = walk_list(m, pfn, pg);
+	m->nlisted += len;
+	c->stats.hments += len;
+	if (len != pg->p_share)
+		sink_violation(&c->sink, INV_RM_SHARE, NONE, NONE, pfn,
+			       "pfn 0x%llx has p_share %u, its list holds %llu hments",
+			       (unsigned long long)pfn, pg->p_share, (unsigned long long)len);
+}
+
+/* RS_COUNT: the reserve pool (Brent; each hment once). */
+static void check_reserve(struct rmap *m)
+{
+	struct checker *c = m->c;
+	const struct hment_reserve *r = &c->view.reserve;
+	uint64_t node, n = 0, pa;
+	struct brent b;
+
+	if (!c->view.reserve_ok)
+		return;
+	brent_init(&b);
+	for (node = r->hr_pool; node != 0; n++) {
+		struct hment hm;
+
+		if (brent_step(&b, node) || !read_hment(c, node, &pa, &hm) ||
+		    bit_test(m->reserved, pa >> 3)) {
+			sink_violation(&c->sink, INV_RS_COUNT, NONE, NONE, NONE,
+				       "the reserve pool does not end well: entry %llu, 0x%llx, loops back, "
+				       "is misaligned or does not translate",
+				       (unsigned long long)n, (unsigned long long)node);
+			return;
+		}
+		bit_set(m->reserved, pa >> 3);
+		if (hm.hm_state != HM_STATE_RESERVE)
+			sink_violation(&c->sink, INV_RS_COUNT, NONE, NONE, NONE,
+				       "reserved hment 0x%llx has hm_state 0x%x, not reserved",
+				       (unsigned long long)node, hm.hm_state);
+		node = hm.hm_next;
+	}
+	if (n != r->hr_count)
+		sink_violation(&c->sink, INV_RS_COUNT, NONE, NONE, NONE,
+			       "hr_count is %u, the reserve pool holds %llu hments", r->hr_count,
+			       (unsigned long long)n);
+}
+
+/* One hash-chain node: met once, listed, in the bucket its hash names. False ends the chain. */
+static bool hash_node(struct rmap *m, uint32_t bucket, uint64_t node, uint64_t *next)
+{
+	struct checker *c = m->c;
+	uint64_t pa, slot, space, va;
+	uint32_t home;
+	struct hment hm;
+
+	if (!read_hment(c, node, &pa, &hm) || bit_test(m->hashed, pa >> 3)) {
+		sink_violation(&c->sink, INV_HS_BUCKET, NONE, NONE, NONE,
+			       "hash bucket %u: chain pointer 0x%llx is misaligned, does not translate "
+			       "or was met before in the hash", bucket, (unsigned long long)node);
+		return false;
+	}
+	slot = pa >> 3;
+	bit_set(m->hashed, slot);
+	m->nhashed++;
+	*next = hm.hm_hashnext;
+	if (bit_test(m->listed, slot) &&
+	    hment_hash_index(hm.hm_ptp, hm.hm_entry, c->view.hash.hh_size) == bucket) {
+		m->nlisted_hashed++;
+		return true;
+	}
+	mapping_where(c, hm.hm_ptp, hm.hm_entry, &space, &va);
+	if (bit_test(m->reserved, slot)) {
+		sink_violation(&c->sink, INV_RS_COUNT, space, va, hm.hm_pfn,
+			       "reserved hment 0x%llx is in hash bucket %u", (unsigned long long)node, bucket);
+	} else if (!bit_test(m->listed, slot)) {
+		sink_violation(&c->sink, INV_HS_ORPHAN, space, va, hm.hm_pfn,
+			       "hment 0x%llx (table pfn 0x%x entry %u, pfn 0x%x) in hash bucket %u is on "
+			       "no page's list", (unsigned long long)node, hm.hm_ptp, hm.hm_entry,
+			       hm.hm_pfn, bucket);
+	} else {
+		m->nlisted_hashed++;
+		home = hment_hash_index(hm.hm_ptp, hm.hm_entry, c->view.hash.hh_size);
+		if (home != bucket)
+			sink_violation(&c->sink, INV_HS_BUCKET, space, va, hm.hm_pfn,
+				       "hment 0x%llx (table pfn 0x%x entry %u) is in bucket %u, its hash "
+				       "names %u", (unsigned long long)node, hm.hm_ptp, hm.hm_entry, bucket, home);
+	}
+	return true;
+}
+
+/* Follows one hash chain (Brent; each hment once). */
+static void walk_chain(struct rmap *m, uint32_t bucket, uint64_t node)
+{
+	struct brent b;
+
+	brent_init(&b);
+	while (node != 0) {
+		if (brent_step(&b, node)) {
+			sink_violation(&m->c->sink, INV_HS_BUCKET, NONE, NONE, NONE,
+				       "hash bucket %u loops back to 0x%llx", bucket, (unsigned long long)node);
+			return;
+		}
+		if (!hash_node(m, bucket, node, &node))
+			return;
+	}
+}
+
+/* HS_BUCKET for listed hments no chain reached (a sweep only when some are missing). */
+static void check_listed_hashed(struct rmap *m)
+{
+	struct checker *c = m->c;
+	size_t words = c->view.rd.ram_size / 8 / 64 + 1;
+
+	if (m->nlisted_hashed == m->nlisted)
+		return;
+	for (size_t w = 0; w < words; w++) {
+		uint64_t missing = m->listed[w] & ~m->hashed[w];
+
+		while (missing != 0) {
+			uint64_t pa = (w * 64 + (uint64_t)__builtin_ctzll(missing)) * 8, space, va;
+			struct hment hm = { 0 };
+
+			missing &= missing - 1;
+			reader_read_pa(&c->view.rd, pa, &hm, sizeof(hm));
+			mapping_where(c, hm.hm_ptp, hm.hm_entry, &space, &va);
+			sink_violation(&c->sink, INV_HS_BUCKET, space, va, hm.hm_pfn,
+				       "listed hment at PA 0x%llx (table pfn 0x%x entry %u) is in no hash chain; "
+				       "its bucket is %u", (unsigned long long)pa, hm.hm_ptp, hm.hm_entry,
+				       hment_hash_index(hm.hm_ptp, hm.hm_entry, c->view.hash.hh_size));
+		}
+	}
+}
+
+/* Reads the bucket array; NULL (reported) when hh_size or the array is unusable. */
+static uint64_t *load_buckets(struct checker *c, bool *nomem)
+{
+	const struct hment_hash *h = &c->view.hash;
+	uint64_t *buckets;
+
+	if (h->hh_size == 0 || (h->hh_size & (h->hh_size - 1)) ||
+	    h->hh_size > c->view.rd.ram_size / sizeof(uint64_t)) {
+		sink_violation(&c->sink, INV_HS_BUCKET, NONE, NONE, NONE,
+			       "hh_size %u is not a power of two that fits in RAM", h->hh_size);
+		return NULL;
+	}
+	buckets = malloc((size_t)h->hh_size * sizeof(uint64_t));
+	if (buckets == NULL) {
+		*nomem = true;
+		return NULL;
+	}
+	if (!reader_read_va(&c->view.rd, h->hh_buckets, buckets, (size_t)h->hh_size * sizeof(uint64_t))) {
+		sink_violation(&c->sink, INV_HS_BUCKET, NONE, h->hh_buckets, NONE,
+			       "the %u hash buckets at 0x%llx do not translate", h->hh_size,
+			       (unsigned long long)h->hh_buckets);
+		free(buckets);
+		return NULL;
+	}
+	return buckets;
+}
+
+/* HS_BUCKET / HS_ORPHAN: every chain, then what no chain held, then the totals. False when out of memory. */
+static bool check_hash(struct rmap *m)
+{
+	struct checker *c = m->c;
+	const struct hment_hash *h = &c->view.hash;
+	bool nomem = false;
+	uint64_t *buckets;
+
+	if (!c->view.hash_ok)
+		return true;
+	buckets = load_buckets(c, &nomem);
+	if (buckets == NULL)
+		return !nomem;
+	for (uint32_t b = 0; b < h->hh_size; b++)
+		if (buckets[b] != 0)
+			walk_chain(m, b, buckets[b]);
+	free(buckets);
+	check_listed_hashed(m);
+	if (m->nhashed != h->hh_count)
+		sink_violation(&c->sink, INV_HS_ORPHAN, NONE, NONE, NONE,
+			       "hh_count is %llu, the hash chains hold %llu hments",
+			       (unsigned long long)h->hh_count, (unsigned long long)m->nhashed);
+	if (m->nlisted != h->hh_count)
+		sink_violation(&c->sink, INV_HS_ORPHAN, NONE, NONE, NONE,
+			       "hh_count is %llu, the mapping lists hold %llu hments",
+			       (unsigned long long)h->hh_count, (unsigned long long)m->nlisted);
+	return true;
+}
+
+/* Every page's mapping state; the common empty page costs one compare. */
+static void check_all_pages(struct rmap *m)
+{
+	const struct mm_view *v = &m->c->view;
+
+	for (uint64_t pfn = 0; pfn < v->npages; pfn++) {
+		const struct page *pg = &v->pages[pfn];
+
+		if (pg->p_mapping == 0 && pg->p_embed == 0 && pg->p_share == 0 && pg->p_pagenum == pfn)
+			continue;
+		check_page_mappings(m, pfn, pg);
+	}
+}
+
+/* RM_MISSING: tracked leaves that no embedded mapping or list named. */
+static void check_untracked(struct checker *c)
+{
+	for (size_t i = 0; i < c->ntables; i++) {
+		const struct table_info *t = &c->tables[i];
+
+		for (unsigned w = 0; w < 8; w++) {
+			uint64_t missing = t->leaf[w] & ~t->tracked[w];
+
+			while (missing != 0) {
+				unsigned e = w * 64 + (unsigned)__builtin_ctzll(missing);
+				uint64_t pte = 0, size_mask = (1ull << MM_LEVEL_SHIFT(t->level)) - 1;
+
+				missing &= missing - 1;
+				reader_read_u64_pa(&c->view.rd, ((uint64_t)t->pfn << MM_PAGE_SHIFT) + 8ull * e, &pte);
+				sink_violation(&c->sink, INV_RM_MISSING, t->space, table_entry_va(t, e),
+					       (pte & c->frame_mask & ~size_mask) >> MM_PAGE_SHIFT,
+					       "level-%u table pfn 0x%x entry %u maps pfn 0x%llx, which has no "
+					       "record of it", t->level, t->pfn, e,
+					       (unsigned long long)((pte & c->frame_mask & ~size_mask) >> MM_PAGE_SHIFT));
+			}
+		}
+	}
+}
+
+bool check_mapping_lists(struct checker *c)
+{
+	struct rmap m;
+	bool ok = rmap_init(&m, c);
+
+	if (ok) {
+		check_reserve(&m);
+		if (c->view.pages != NULL) {
+			check_all_pages(&m);
+			ok = check_hash(&m);
+			check_untracked(c);
+		}
+	}
+	rmap_free(&m);
+	return ok;
+}
+
+/* LK_QUIESCENT over one lock array. */
+static void check_lock_array(struct checker *c, uint64_t va, unsigned n, const char *name)
+{
+	struct mm_lock locks[HMENT_MLIST_NLOCK > HMENT_HASH_NLOCK ? HMENT_MLIST_NLOCK : HMENT_HASH_NLOCK];
+
+	if (!reader_read_va(&c->view.rd, va, locks, n * sizeof(struct mm_lock))) {
+		sink_violation(&c->sink, INV_LK_QUIESCENT, NONE, va, NONE, "%s cannot be read", name);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (locks[i].ml_locked != 0 || locks[i].ml_owner != 0)
+			sink_violation(&c->sink, INV_LK_QUIESCENT, NONE, NONE, NONE,
+				       "%s[%u] is held at a checkpoint (ml_locked %u, ml_owner %u)",
+				       name, i, locks[i].ml_locked, locks[i].ml_owner);
+}
+
+void check_locks(struct checker *c)
+{
+	check_lock_array(c, c->view.sym.hment_mlist_locks, HMENT_MLIST_NLOCK, MM_SYM_MLIST_LOCKS);
+	check_lock_array(c, c->view.sym.hment_hash_locks, HMENT_HASH_NLOCK, MM_SYM_HASH_LOCKS);
+}

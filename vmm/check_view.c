@@ -1,0 +1,231 @@
+/* Loads what the checker and the injector look at: the MM's globals by symbol, a copy of the page_t array, the address spaces. */
+#include "check_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Reads the kernel's struct hat and points the reader at its PML4. */
+static void load_kas(struct mm_view *v, const struct check_mem *mem, struct check_sink *s)
+{
+	struct hat_rec *kas = &v->hats[0];
+	uint64_t cr3;
+
+	*kas = (struct hat_rec){ .va = v->sym.hat_kas };
+	v->have_kas = reader_read_va(&v->rd, v->sym.hat_kas, &kas->h, sizeof(kas->h));
+	if (!v->have_kas) {
+		sink_violation(s, INV_ST_ACCOUNT, NONE, v->sym.hat_kas, NONE,
+			       "hat_kas cannot be read: the kernel half is not checked");
+		v->nhats = 0;
+	}
+	cr3 = mem->kernel_cr3 ? mem->kernel_cr3 : (v->have_kas ? kas->h.h_top_pa : 0);
+	reader_set_cr3(&v->rd, cr3);
+}
+
+/* Reads page_count / page_first_managed / page_array and copies the array. */
+static bool load_pages(struct mm_view *v, struct check_sink *s)
+{
+	uint64_t count, first, array;
+
+	if (!reader_read_u64_va(&v->rd, v->sym.page_count, &count) ||
+	    !reader_read_u64_va(&v->rd, v->sym.page_first_managed, &first) ||
+	    !reader_read_u64_va(&v->rd, v->sym.page_array, &array)) {
+		sink_violation(s, INV_RM_MISSING, NONE, NONE, NONE,
+			       "page_count, page_first_managed or page_array cannot be read");
+		return true;
+	}
+	if (count > v->ram_pages) {
+		sink_violation(s, INV_RM_MISSING, NONE, NONE, NONE,
+			       "page_count %llu exceeds the %llu pages of RAM",
+			       (unsigned long long)count, (unsigned long long)v->ram_pages);
+		count = v->ram_pages;
+	}
+	if (first > count) {
+		sink_violation(s, INV_RM_MISSING, NONE, NONE, NONE,
+			       "page_first_managed %llu is above page_count %llu",
+			       (unsigned long long)first, (unsigned long long)count);
+		first = count;
+	}
+	v->page_array_va = array;
+	v->first_managed = first;
+	if (count == 0)
+		return true;
+	v->pages = malloc(count * sizeof(struct page));
+	if (v->pages == NULL)
+		return false;
+	v->npages = count;
+	if (!reader_read_va(&v->rd, array, v->pages, count * sizeof(struct page))) {
+		sink_violation(s, INV_RM_MISSING, NONE, array, NONE,
+			       "page_array (%llu page_t) does not translate: mapping lists and "
+			       "table ownership not checked", (unsigned long long)count);
+		free(v->pages);
+		v->pages = NULL;
+		v->npages = 0;
+		v->first_managed = 0;
+	}
+	return true;
+}
+
+/* Appends one hat record; false when out of memory. */
+static bool push_hat(struct mm_view *v, size_t *cap, uint64_t va, const struct hat *h)
+{
+	if (v->nhats == *cap) {
+		size_t ncap = *cap * 2;
+		struct hat_rec *grown = realloc(v->hats, ncap * sizeof(*grown));
+
+		if (grown == NULL)
+			return false;
+		v->hats = grown;
+		*cap = ncap;
+	}
+	v->hats[v->nhats++] = (struct hat_rec){ .va = va, .h = *h };
+	return true;
+}
+
+/*
+ * Follows hat_list (Brent, capped: every space owns a PML4 page, so RAM
+ * holds at most ram_pages of them) and records every space but hat_kas.
+ */
+static bool load_hat_list(struct mm_view *v, size_t *cap, struct check_sink *s)
+{
+	uint64_t node, prev = 0, n = 0;
+	bool found_kas = false;
+	struct brent b;
+
+	if (!reader_read_u64_va(&v->rd, v->sym.hat_list, &node)) {
+		sink_violation(s, INV_ST_ACCOUNT, NONE, NONE, NONE, "hat_list cannot be read");
+		return true;
+	}
+	brent_init(&b);
+	for (; node != 0; n++) {
+		struct hat h;
+
+		if (brent_step(&b, node) || n > v->ram_pages) {
+			sink_violation(s, INV_ST_ACCOUNT, NONE, node, NONE,
+				       "hat_list does not end: it loops back to 0x%llx after %llu spaces",
+				       (unsigned long long)node, (unsigned long long)n);
+			break;
+		}
+		if (!reader_read_va(&v->rd, node, &h, sizeof(h))) {
+			sink_violation(s, INV_ST_ACCOUNT, NONE, node, NONE,
+				       "hat_list entry 0x%llx does not translate", (unsigned long long)node);
+			break;
+		}
+		if (h.h_prev != prev)
+			sink_violation(s, INV_ST_ACCOUNT, h.h_id, node, NONE,
+				       "hat_list: h_prev of space %u is 0x%llx, not 0x%llx", h.h_id,
+				       (unsigned long long)h.h_prev, (unsigned long long)prev);
+		if (node == v->sym.hat_kas)
+			found_kas = true;
+		else if (!push_hat(v, cap, node, &h))
+			return false;
+		prev = node;
+		node = h.h_next;
+	}
+	if (!found_kas)
+		sink_violation(s, INV_ST_ACCOUNT, NONE, v->sym.hat_kas, NONE, "hat_kas is not on hat_list");
+	return true;
+}
+
+static int cmp_hat_key(const void *a, const void *b)
+{
+	const struct hat_key *x = a, *y = b;
+
+	return x->va < y->va ? -1 : x->va > y->va;
+}
+
+/* Builds hat_sorted for view_hat_at(). */
+static bool sort_hats(struct mm_view *v)
+{
+	v->hat_sorted = malloc((v->nhats ? v->nhats : 1) * sizeof(*v->hat_sorted));
+	if (v->hat_sorted == NULL)
+		return false;
+	for (size_t i = 0; i < v->nhats; i++)
+		v->hat_sorted[i] = (struct hat_key){ .va = v->hats[i].va, .idx = (uint32_t)i };
+	qsort(v->hat_sorted, v->nhats, sizeof(*v->hat_sorted), cmp_hat_key);
+	return true;
+}
+
+/* The hash, reserve and table-page cache descriptors. */
+static void load_descriptors(struct mm_view *v, struct check_sink *s)
+{
+	v->hash_ok = reader_read_va(&v->rd, v->sym.hment_hash, &v->hash, sizeof(v->hash));
+	if (!v->hash_ok)
+		sink_violation(s, INV_HS_BUCKET, NONE, v->sym.hment_hash, NONE, "hment_hash cannot be read");
+	v->reserve_ok = reader_read_va(&v->rd, v->sym.hment_reserve, &v->reserve, sizeof(v->reserve));
+	if (!v->reserve_ok)
+		sink_violation(s, INV_RS_COUNT, NONE, v->sym.hment_reserve, NONE,
+			       "hment_reserve cannot be read");
+	v->cache_ok = reader_read_va(&v->rd, v->sym.segtab_ptp_cache, &v->cache, sizeof(v->cache));
+	if (!v->cache_ok)
+		sink_violation(s, INV_ST_FREE_ZERO, NONE, v->sym.segtab_ptp_cache, NONE,
+			       "segtab_ptp_cache cannot be read");
+}
+
+bool mm_view_load(struct mm_view *v, const struct check_mem *mem, const struct mm_symbols *sym,
+		  struct check_sink *sink)
+{
+	size_t cap = 16;
+
+	memset(v, 0, sizeof(*v));
+	reader_init(&v->rd, mem);
+	v->sym = *sym;
+	v->ram_pages = mem->ram_size >> MM_PAGE_SHIFT;
+	v->hats = malloc(cap * sizeof(*v->hats));
+	if (v->hats == NULL)
+		return false;
+	v->nhats = 1;
+	load_kas(v, mem, sink);
+	if (!load_pages(v, sink) || !load_hat_list(v, &cap, sink) || !sort_hats(v)) {
+		mm_view_free(v);
+		return false;
+	}
+	load_descriptors(v, sink);
+	return true;
+}
+
+void mm_view_free(struct mm_view *v)
+{
+	free(v->pages);
+	free(v->hats);
+	free(v->hat_sorted);
+	v->pages = NULL;
+	v->hats = NULL;
+	v->hat_sorted = NULL;
+	v->npages = v->nhats = 0;
+}
+
+bool view_pfn_of_page_va(const struct mm_view *v, uint64_t va, uint64_t *pfn)
+{
+	uint64_t off = va - v->page_array_va;
+
+	if (va < v->page_array_va || off % sizeof(struct page) != 0 ||
+	    off / sizeof(struct page) >= v->npages)
+		return false;
+	*pfn = off / sizeof(struct page);
+	return true;
+}
+
+struct hat_rec *view_hat_at(const struct mm_view *v, uint64_t va)
+{
+	size_t lo = 0, hi = v->nhats;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct hat_key *k = &v->hat_sorted[mid];
+
+		if (k->va == va)
+			return &v->hats[k->idx];
+		if (k->va < va)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+uint64_t view_space_id(const struct mm_view *v, uint64_t hat_va)
+{
+	const struct hat_rec *h = view_hat_at(v, hat_va);
+
+	return h ? h->h.h_id : NONE;
+}

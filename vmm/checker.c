@@ -1,0 +1,146 @@
+/* The checker's entry points: guest symbols from the ELF, one check run over all invariants, the violation sink. */
+#include "checker.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_internal.h"
+
+void sink_violation(struct check_sink *s, enum invariant_id id, uint64_t space, uint64_t va,
+		    uint64_t pfn, const char *fmt, ...)
+{
+	char detail[REPORT_MAX_DETAIL + 1];
+	va_list ap;
+
+	if (s == NULL)
+		return;
+	s->count++;
+	if (s->report == NULL)
+		return;
+	/* past the report's per-check cap it only counts: skip the formatting */
+	if (s->count > REPORT_MAX_VIOLATIONS) {
+		report_violation(s->report, id, space, va, pfn, "%s", "");
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	report_violation(s->report, id, space, va, pfn, "%s", detail);
+}
+
+static const struct {
+	const char *name;
+	size_t field;
+	uint64_t size;
+} mm_symbol_table[] = {
+	{ MM_SYM_PAGE_ARRAY,    offsetof(struct mm_symbols, page_array),         8 },
+	{ MM_SYM_PAGE_COUNT,    offsetof(struct mm_symbols, page_count),         8 },
+	{ MM_SYM_FIRST_MANAGED, offsetof(struct mm_symbols, page_first_managed), 8 },
+	{ MM_SYM_HMENT_HASH,    offsetof(struct mm_symbols, hment_hash),         sizeof(struct hment_hash) },
+	{ MM_SYM_HASH_LOCKS,    offsetof(struct mm_symbols, hment_hash_locks),
+	  HMENT_HASH_NLOCK * sizeof(struct mm_lock) },
+	{ MM_SYM_MLIST_LOCKS,   offsetof(struct mm_symbols, hment_mlist_locks),
+	  HMENT_MLIST_NLOCK * sizeof(struct mm_lock) },
+	{ MM_SYM_RESERVE,       offsetof(struct mm_symbols, hment_reserve),      sizeof(struct hment_reserve) },
+	{ MM_SYM_HAT_KAS,       offsetof(struct mm_symbols, hat_kas),            sizeof(struct hat) },
+	{ MM_SYM_HAT_LIST,      offsetof(struct mm_symbols, hat_list),           8 },
+	{ MM_SYM_PTP_CACHE,     offsetof(struct mm_symbols, segtab_ptp_cache),   sizeof(struct ptp_cache) },
+};
+
+bool mm_symbols_from_elf(const struct elf_symbols *syms, struct mm_symbols *out,
+			 char *missing, size_t missing_len)
+{
+	for (size_t i = 0; i < sizeof(mm_symbol_table) / sizeof(mm_symbol_table[0]); i++) {
+		uint64_t addr, size, want = mm_symbol_table[i].size;
+
+		if (elf_symbols_lookup(syms, mm_symbol_table[i].name, &addr, &size) != 0) {
+			snprintf(missing, missing_len, "%s", mm_symbol_table[i].name);
+			return false;
+		}
+		/* size 0: the symbol did not say (hand-written assembly); trust the name */
+		if (size != 0 && size != want) {
+			snprintf(missing, missing_len, "%s (%llu bytes, mm_structs.h says %llu)",
+				 mm_symbol_table[i].name, (unsigned long long)size,
+				 (unsigned long long)want);
+			return false;
+		}
+		memcpy((char *)out + mm_symbol_table[i].field, &addr, sizeof(addr));
+	}
+	return true;
+}
+
+/* Address bits MAXPHYADDR..51 of an entry: reserved (Intel SDM 4.5). */
+static uint64_t reserved_address_bits(const struct check_mem *mem)
+{
+	unsigned m = mem->maxphyaddr;
+
+	if (m < 32 || m > 52)
+		m = 52;
+	return ((1ull << 52) - 1) & ~((1ull << m) - 1);
+}
+
+/* Host-side maps sized from validated counts; false when out of memory. */
+static bool checker_alloc(struct checker *c)
+{
+	c->table_slot = calloc(c->view.ram_pages + 1, sizeof(*c->table_slot));
+	c->embed_ok = calloc(c->view.npages / 64 + 1, sizeof(*c->embed_ok));
+	return c->table_slot != NULL && c->embed_ok != NULL;
+}
+
+static void checker_free(struct checker *c)
+{
+	mm_view_free(&c->view);
+	free(c->table_slot);
+	free(c->embed_ok);
+	free(c->tables);
+	free(c);
+}
+
+/* Runs the passes in dependency order; false when host memory ran out. */
+static bool checker_passes(struct checker *c)
+{
+	check_locks(c);
+	if (!check_page_tables(c))
+		return false;
+	check_ptp_cache(c);
+	return check_mapping_lists(c);
+}
+
+unsigned checker_run(const struct check_mem *mem, const struct mm_symbols *sym,
+		     struct report *report, const char *label, struct check_stats *stats_out)
+{
+	struct checker *c = calloc(1, sizeof(*c));
+	struct check_stats stats = { 0 };
+	uint64_t count = 0;
+	bool ok = false;
+
+	if (report)
+		report_begin_check(report, label);
+	if (c != NULL) {
+		c->sink.report = report;
+		c->frame_mask = reader_frame_mask(mem);
+		c->rsvd_mask = reserved_address_bits(mem);
+		if (mm_view_load(&c->view, mem, sym, &c->sink)) {
+			ok = checker_alloc(c) && checker_passes(c);
+		} else {
+			free(c);
+			c = NULL;
+		}
+	}
+	if (!ok)
+		fprintf(stderr, "vmm: checker: out of host memory, check '%s' incomplete\n",
+			label ? label : "");
+	if (c != NULL) {
+		stats = c->stats;
+		count = c->sink.count;
+		checker_free(c);
+	}
+	if (report)
+		report_end_check(report, &stats);
+	if (stats_out)
+		*stats_out = stats;
+	return count > UINT_MAX ? UINT_MAX : (unsigned)count;
+}

@@ -1,0 +1,642 @@
+/* Plants one corruption per invariant ID at deterministic targets, so that the checker reports exactly that ID, and restores the original bytes afterwards. */
+#include "inject.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_internal.h"
+
+#define FIND_TABLE_BUDGET 4096u   /* table pages read while looking for a 2 MiB leaf */
+#define CHAIN_LIMIT       (1u << 20)
+
+/* One injection in progress. */
+struct inj {
+	struct mm_view *v;
+	struct inject_undo *u;
+	char *what;
+	size_t what_len;
+	bool write_failed;
+};
+
+/* A mapping the injector picked: page pfn mapped by (table ptp, entry). */
+struct target {
+	uint64_t pfn, ptp;
+	unsigned entry;
+	uint64_t space, va;
+	uint64_t head_va, second_va;    /* listed pages: the first two hments */
+	struct hment head, second;
+};
+
+/* Writes len bytes at pa, remembering the ones replaced. */
+static bool put_pa(struct inj *j, uint64_t pa, const void *src, uint32_t len)
+{
+	struct inject_write *w = &j->u->w[j->u->n];
+
+	if (j->u->n == INJECT_MAX_WRITES || len > sizeof(w->old) ||
+	    !reader_read_pa(&j->v->rd, pa, w->old, len) || !reader_write_pa(&j->v->rd, pa, src, len)) {
+		j->write_failed = true;
+		return false;
+	}
+	w->pa = pa;
+	w->len = len;
+	j->u->n++;
+	return true;
+}
+
+/* put_pa() at a guest VA (fields of at most 8 aligned bytes never straddle pages). */
+static bool put_va(struct inj *j, uint64_t va, const void *src, uint32_t len)
+{
+	uint64_t pa;
+
+	if (!reader_translate(&j->v->rd, va, &pa)) {
+		j->write_failed = true;
+		return false;
+	}
+	return put_pa(j, pa, src, len);
+}
+
+#define PUT_FIELD(j, base_va, type, field, value) do {                         \
+		__typeof__(((type *)0)->field) put_value_ = (value);              \
+		put_va((j), (base_va) + offsetof(type, field), &put_value_,       \
+		       sizeof(put_value_));                                         \
+	} while (0)
+
+#define PUT_PAGE(j, pfn, field, value) \
+	PUT_FIELD(j, view_page_va((j)->v, (pfn)), struct page, field, value)
+
+/* Sets where the checker must report it, and `what`. */
+__attribute__((format(printf, 5, 6)))
+static void describe(struct inj *j, uint64_t space, uint64_t va, uint64_t pfn, const char *fmt, ...)
+{
+	char detail[256], sp[24], vs[24], pf[24];
+	va_list ap;
+
+	j->u->space = space;
+	j->u->va = va;
+	j->u->pfn = pfn;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	snprintf(sp, sizeof(sp), space == NONE ? "-" : "%llu", (unsigned long long)space);
+	snprintf(vs, sizeof(vs), va == NONE ? "-" : "0x%016llx", (unsigned long long)va);
+	snprintf(pf, sizeof(pf), pfn == NONE ? "-" : "0x%llx", (unsigned long long)pfn);
+	snprintf(j->what, j->what_len, "space=%s va=%s pfn=%s: %s", sp, vs, pf, detail);
+}
+
+/* The first address space after hat_kas; with kas_ok, hat_kas when there is no other. */
+static struct hat_rec *first_space(struct mm_view *v, bool kas_ok)
+{
+	size_t first_user = v->have_kas ? 1 : 0;
+
+	if (v->nhats > first_user)
+		return &v->hats[first_user];
+	return kas_ok && v->have_kas ? &v->hats[0] : NULL;
+}
+
+/* Space and VA of entry `entry` of table page ptp, from its page_t. */
+static bool table_loc(const struct mm_view *v, uint64_t ptp, unsigned entry, uint64_t *space,
+		      uint64_t *va)
+{
+	const struct page *pg = ptp < v->npages ? &v->pages[ptp] : NULL;
+
+	if (pg == NULL || pg->p_kind != PG_PTP || pg->p_level < 1 || pg->p_level > MM_LEVELS ||
+	    entry >= MM_PTES)
+		return false;
+	*space = view_space_id(v, pg->p_hat);
+	*va = va_canon(pg->p_ptva + ((uint64_t)entry << MM_LEVEL_SHIFT(pg->p_level)));
+	return *space != NONE;
+}
+
+/* The first page (lowest pfn) with an embedded mapping. */
+static bool find_embedded(struct inj *j, struct target *t)
+{
+	const struct mm_view *v = j->v;
+
+	for (uint64_t pfn = v->first_managed; pfn < v->npages; pfn++) {
+		const struct page *pg = &v->pages[pfn];
+
+		if (pg->p_embed == 1 && view_pfn_of_page_va(v, pg->p_mapping, &t->ptp) &&
+		    table_loc(v, t->ptp, pg->p_mlentry, &t->space, &t->va)) {
+			t->pfn = pfn;
+			t->entry = pg->p_mlentry;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The first page with a list of at least min_len hments; its head (and second) hment. */
+static bool find_listed(struct inj *j, unsigned min_len, struct target *t)
+{
+	struct mm_view *v = j->v;
+
+	for (uint64_t pfn = v->first_managed; pfn < v->npages; pfn++) {
+		const struct page *pg = &v->pages[pfn];
+
+		if (pg->p_embed != 0 || pg->p_mapping == 0 || pg->p_share < min_len)
+			continue;
+		t->head_va = pg->p_mapping;
+		if (!reader_read_va(&v->rd, t->head_va, &t->head, sizeof(t->head)))
+			continue;
+		t->second_va = t->head.hm_next;
+		if (min_len >= 2 && (t->second_va == 0 ||
+				     !reader_read_va(&v->rd, t->second_va, &t->second, sizeof(t->second))))
+			continue;
+		if (!table_loc(v, t->head.hm_ptp, t->head.hm_entry, &t->space, &t->va))
+			continue;
+		t->pfn = pfn;
+		t->ptp = t->head.hm_ptp;
+		t->entry = t->head.hm_entry;
+		return true;
+	}
+	return false;
+}
+
+/* Clears P of (ptp, entry) and takes one off the table's p_valid, so only list invariants notice. */
+static void unmap_pte(struct inj *j, uint64_t ptp, unsigned entry)
+{
+	uint64_t pa = (ptp << MM_PAGE_SHIFT) + 8ull * entry, pte;
+
+	if (!reader_read_u64_pa(&j->v->rd, pa, &pte)) {
+		j->write_failed = true;
+		return;
+	}
+	pte &= ~PTE_P;
+	put_pa(j, pa, &pte, sizeof(pte));
+	PUT_PAGE(j, ptp, p_valid, (uint16_t)(j->v->pages[ptp].p_valid - 1));
+}
+
+/* Unhooks the hment at hm_va (whose hm_hashnext is next) from bucket b's chain. */
+static bool hash_unlink(struct inj *j, uint32_t b, uint64_t hm_va, uint64_t next)
+{
+	uint64_t link = j->v->hash.hh_buckets + 8ull * b, node;
+
+	for (unsigned n = 0; n < CHAIN_LIMIT; n++) {
+		if (!reader_read_u64_va(&j->v->rd, link, &node) || node == 0)
+			return false;
+		if (node == hm_va)
+			return put_va(j, link, &next, sizeof(next));
+		link = node + offsetof(struct hment, hm_hashnext);
+	}
+	return false;
+}
+
+/* Pushes the hment at hm_va on bucket b's chain. */
+static bool hash_push(struct inj *j, uint32_t b, uint64_t hm_va)
+{
+	uint64_t bucket = j->v->hash.hh_buckets + 8ull * b, head;
+
+	if (!reader_read_u64_va(&j->v->rd, bucket, &head))
+		return false;
+	PUT_FIELD(j, hm_va, struct hment, hm_hashnext, head);
+	return put_va(j, bucket, &hm_va, sizeof(hm_va));
+}
+
+/* Reads a space's PML4. */
+static bool read_pml4(struct inj *j, const struct hat_rec *s, uint64_t *pml4)
+{
+	return (s->h.h_top_pa & (MM_PAGE_SIZE - 1)) == 0 &&
+	       reader_read_pa(&j->v->rd, s->h.h_top_pa, pml4, MM_PTES * sizeof(uint64_t));
+}
+
+/*
+ * Fills a free user-half PML4 slot of the first space with a present
+ * entry to target_pa and counts it in p_valid: only the entry itself is wrong.
+ */
+static int plant_pml4_entry(struct inj *j, uint64_t target_pa, const char *what)
+{
+	struct hat_rec *s = first_space(j->v, true);
+	uint64_t pml4[MM_PTES], top_pfn, entry;
+	unsigned e = 0;
+
+	if (s == NULL || !read_pml4(j, s, pml4))
+		return -1;
+	while (e < MM_PML4_KERNEL && (pml4[e] & PTE_P))
+		e++;
+	top_pfn = s->h.h_top_pa >> MM_PAGE_SHIFT;
+	if (e == MM_PML4_KERNEL || top_pfn >= j->v->npages)
+		return 1;
+	entry = target_pa | PTE_P | PTE_W | PTE_U;
+	put_pa(j, s->h.h_top_pa + 8ull * e, &entry, sizeof(entry));
+	PUT_PAGE(j, top_pfn, p_valid, (uint16_t)(j->v->pages[top_pfn].p_valid + 1));
+	describe(j, s->h.h_id, (uint64_t)e << MM_LEVEL_SHIFT(MM_LEVELS), target_pa >> MM_PAGE_SHIFT,
+		 "PML4 entry %u (pfn 0x%llx) now points at %s 0x%llx; p_valid counts it", e,
+		 (unsigned long long)top_pfn, what, (unsigned long long)target_pa);
+	return 0;
+}
+
+/* PT_PTP_RANGE: a new user-half PML4 entry pointing just past RAM. */
+static int plant_ptp_range(struct inj *j)
+{
+	uint64_t past = (j->v->rd.ram_size + MM_PAGE_SIZE - 1) & ~(MM_PAGE_SIZE - 1);
+
+	return plant_pml4_entry(j, past, "PA past the end of RAM");
+}
+
+/* PT_PTP_OWNER: a new user-half PML4 entry pointing at the lowest PG_USER page. */
+static int plant_ptp_owner(struct inj *j)
+{
+	for (uint64_t pfn = j->v->first_managed; pfn < j->v->npages; pfn++)
+		if (j->v->pages[pfn].p_kind == PG_USER)
+			return plant_pml4_entry(j, pfn << MM_PAGE_SHIFT, "the user page at");
+	return 1;
+}
+
+/* PT_RSVD: PS set in the first present user-half PML4 entry of the first space having one. */
+static int plant_rsvd(struct inj *j)
+{
+	uint64_t pml4[MM_PTES];
+
+	for (size_t i = j->v->have_kas ? 1 : 0; i < j->v->nhats; i++) {
+		const struct hat_rec *s = &j->v->hats[i];
+
+		if (!read_pml4(j, s, pml4))
+			continue;
+		for (unsigned e = 0; e < MM_PML4_KERNEL; e++) {
+			uint64_t v = pml4[e] | PTE_PS;
+
+			if (!(pml4[e] & PTE_P))
+				continue;
+			put_pa(j, s->h.h_top_pa + 8ull * e, &v, sizeof(v));
+			describe(j, s->h.h_id, (uint64_t)e << MM_LEVEL_SHIFT(MM_LEVELS),
+				 (pml4[e] & j->v->rd.frame_mask) >> MM_PAGE_SHIFT,
+				 "PML4 entry %u has PS set", e);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* A present 2 MiB leaf found in a space's tables. */
+struct large_leaf {
+	uint64_t pd_pa, value, va;
+	unsigned entry;
+};
+
+/* The first 2 MiB leaf below PML4 entries [lo, hi) of s, reading at most *budget tables. */
+static bool find_large(struct inj *j, const struct hat_rec *s, unsigned lo, unsigned hi,
+		       struct large_leaf *out)
+{
+	uint64_t pml4[MM_PTES], pdpt[MM_PTES], pd[MM_PTES];
+	unsigned budget = FIND_TABLE_BUDGET;
+	uint64_t mask = j->v->rd.frame_mask;
+
+	if (!read_pml4(j, s, pml4))
+		return false;
+	for (unsigned e4 = lo; e4 < hi; e4++) {
+		if (!(pml4[e4] & PTE_P) || budget-- == 0 ||
+		    !reader_read_pa(&j->v->rd, pml4[e4] & mask, pdpt, sizeof(pdpt)))
+			continue;
+		for (unsigned e3 = 0; e3 < MM_PTES; e3++) {
+			if (!(pdpt[e3] & PTE_P) || (pdpt[e3] & PTE_PS) || budget-- == 0 ||
+			    !reader_read_pa(&j->v->rd, pdpt[e3] & mask, pd, sizeof(pd)))
+				continue;
+			for (unsigned e2 = 0; e2 < MM_PTES; e2++) {
+				if ((pd[e2] & (PTE_P | PTE_PS)) != (PTE_P | PTE_PS))
+					continue;
+				*out = (struct large_leaf){
+					.pd_pa = pdpt[e3] & mask, .value = pd[e2], .entry = e2,
+					.va = va_canon(((uint64_t)e4 << 39) | ((uint64_t)e3 << 30) |
+						       ((uint64_t)e2 << 21)),
+				};
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* PT_LARGE_ALIGN: bit 13 set in the first user 2 MiB leaf, else in hat_kas's first kernel one. */
+static int plant_large_align(struct inj *j)
+{
+	struct large_leaf l;
+	const struct hat_rec *s = NULL;
+	uint64_t v;
+
+	for (size_t i = j->v->have_kas ? 1 : 0; i < j->v->nhats && s == NULL; i++)
+		if (find_large(j, &j->v->hats[i], 0, MM_PML4_KERNEL, &l))
+			s = &j->v->hats[i];
+	if (s == NULL && j->v->have_kas && find_large(j, &j->v->hats[0], MM_PML4_KERNEL, MM_PTES, &l))
+		s = &j->v->hats[0];
+	if (s == NULL)
+		return 1;
+	v = l.value | (1ull << 13);
+	put_pa(j, l.pd_pa + 8ull * l.entry, &v, sizeof(v));
+	describe(j, s->h.h_id, l.va, (l.value & j->v->rd.frame_mask & PTE_LFRAME) >> MM_PAGE_SHIFT,
+		 "2 MiB leaf (entry %u of table pfn 0x%llx) now has frame bit 13 set", l.entry,
+		 (unsigned long long)(l.pd_pa >> MM_PAGE_SHIFT));
+	return 0;
+}
+
+/* PT_VALID_CNT: one more in the p_valid of the first space's PML4. */
+static int plant_valid_cnt(struct inj *j)
+{
+	struct hat_rec *s = first_space(j->v, true);
+	uint64_t pfn;
+
+	if (s == NULL || (pfn = s->h.h_top_pa >> MM_PAGE_SHIFT) >= j->v->npages)
+		return -1;
+	PUT_PAGE(j, pfn, p_valid, (uint16_t)(j->v->pages[pfn].p_valid + 1));
+	describe(j, s->h.h_id, 0, pfn, "PML4 pfn 0x%llx: p_valid %u -> %u", (unsigned long long)pfn,
+		 j->v->pages[pfn].p_valid, j->v->pages[pfn].p_valid + 1u);
+	return 0;
+}
+
+/* PT_KERNEL_HALF: PTE_U on the first present kernel-half PML4 entry of the first space. */
+static int plant_kernel_half(struct inj *j)
+{
+	struct hat_rec *s = first_space(j->v, true);
+	uint64_t pml4[MM_PTES];
+
+	if (s == NULL || !read_pml4(j, s, pml4))
+		return -1;
+	for (unsigned e = MM_PML4_KERNEL; e < MM_PTES; e++) {
+		uint64_t v = pml4[e] | PTE_U;
+
+		if (!(pml4[e] & PTE_P))
+			continue;
+		put_pa(j, s->h.h_top_pa + 8ull * e, &v, sizeof(v));
+		describe(j, s->h.h_id, va_canon((uint64_t)e << 39),
+			 (pml4[e] & j->v->rd.frame_mask) >> MM_PAGE_SHIFT,
+			 "kernel-half PML4 entry %u made user-accessible", e);
+		return 0;
+	}
+	return 1;
+}
+
+/* RM_MISSING: the first embedded mapping forgotten (page_t says: no mappings). */
+static int plant_rm_missing(struct inj *j)
+{
+	struct target t;
+
+	if (!find_embedded(j, &t))
+		return 1;
+	PUT_PAGE(j, t.pfn, p_mapping, 0);
+	PUT_PAGE(j, t.pfn, p_embed, 0);
+	PUT_PAGE(j, t.pfn, p_mlentry, 0);
+	describe(j, t.space, t.va, t.pfn, "embedded mapping (table pfn 0x%llx entry %u) dropped from "
+		 "the page_t", (unsigned long long)t.ptp, t.entry);
+	return 0;
+}
+
+/* RM_STALE: the PTE of the first embedded mapping cleared (p_valid follows). */
+static int plant_rm_stale(struct inj *j)
+{
+	struct target t;
+
+	if (!find_embedded(j, &t))
+		return 1;
+	unmap_pte(j, t.ptp, t.entry);
+	describe(j, t.space, t.va, t.pfn, "PTE of the embedded mapping (table pfn 0x%llx entry %u) "
+		 "made non-present", (unsigned long long)t.ptp, t.entry);
+	return 0;
+}
+
+/* RM_EMBED: p_share 1 on the first embedded page. */
+static int plant_rm_embed(struct inj *j)
+{
+	struct target t;
+
+	if (!find_embedded(j, &t))
+		return 1;
+	PUT_PAGE(j, t.pfn, p_share, 1);
+	describe(j, NONE, NONE, t.pfn, "embedded page given p_share 1");
+	return 0;
+}
+
+/* RM_SHARE: p_share one too high on the first listed page. */
+static int plant_rm_share(struct inj *j)
+{
+	struct target t;
+	uint32_t share;
+
+	if (!find_listed(j, 1, &t))
+		return 1;
+	share = j->v->pages[t.pfn].p_share;
+	PUT_PAGE(j, t.pfn, p_share, share + 1);
+	describe(j, NONE, NONE, t.pfn, "p_share %u -> %u", share, share + 1);
+	return 0;
+}
+
+/* RM_LINKS: the head hment of the first list points back at itself through hm_prev. */
+static int plant_rm_links(struct inj *j)
+{
+	struct target t;
+
+	if (!find_listed(j, 1, &t))
+		return 1;
+	PUT_FIELD(j, t.head_va, struct hment, hm_prev, t.head_va);
+	describe(j, t.space, t.va, t.pfn, "head hment 0x%llx: hm_prev set to itself",
+		 (unsigned long long)t.head_va);
+	return 0;
+}
+
+/* RM_PFN: the head hment of the first list names the next pfn. */
+static int plant_rm_pfn(struct inj *j)
+{
+	struct target t;
+
+	if (!find_listed(j, 1, &t))
+		return 1;
+	PUT_FIELD(j, t.head_va, struct hment, hm_pfn, t.head.hm_pfn + 1);
+	describe(j, t.space, t.va, t.pfn, "head hment 0x%llx: hm_pfn 0x%x -> 0x%x",
+		 (unsigned long long)t.head_va, t.head.hm_pfn, t.head.hm_pfn + 1);
+	return 0;
+}
+
+/*
+ * RM_DUP: the second hment of the first list of two takes the head's
+ * (table, entry); it moves to that hash bucket and its old PTE is cleared,
+ * so nothing but the duplicate is wrong.
+ */
+static int plant_rm_dup(struct inj *j)
+{
+	uint32_t size = j->v->hash.hh_size, from, to;
+	struct target t;
+
+	if (!j->v->hash_ok || size == 0 || !find_listed(j, 2, &t))
+		return 1;
+	from = hment_hash_index(t.second.hm_ptp, t.second.hm_entry, size);
+	to = hment_hash_index(t.head.hm_ptp, t.head.hm_entry, size);
+	if (from != to && (!hash_unlink(j, from, t.second_va, t.second.hm_hashnext) ||
+			   !hash_push(j, to, t.second_va)))
+		return -1;
+	unmap_pte(j, t.second.hm_ptp, t.second.hm_entry);
+	PUT_FIELD(j, t.second_va, struct hment, hm_ptp, t.head.hm_ptp);
+	PUT_FIELD(j, t.second_va, struct hment, hm_entry, t.head.hm_entry);
+	describe(j, t.space, t.va, t.pfn, "hment 0x%llx now names the head's table pfn 0x%x entry %u "
+		 "too", (unsigned long long)t.second_va, t.head.hm_ptp, t.head.hm_entry);
+	return 0;
+}
+
+/* HS_BUCKET: the head hment of the first list moved to the next bucket. */
+static int plant_hs_bucket(struct inj *j)
+{
+	uint32_t size = j->v->hash.hh_size, from;
+	struct target t;
+
+	if (!j->v->hash_ok || size < 2 || !find_listed(j, 1, &t))
+		return 1;
+	from = hment_hash_index(t.head.hm_ptp, t.head.hm_entry, size);
+	if (!hash_unlink(j, from, t.head_va, t.head.hm_hashnext) ||
+	    !hash_push(j, (from + 1) & (size - 1), t.head_va))
+		return -1;
+	describe(j, t.space, t.va, t.pfn, "hment 0x%llx moved from hash bucket %u to %u",
+		 (unsigned long long)t.head_va, from, (from + 1) & (size - 1));
+	return 0;
+}
+
+/* HS_ORPHAN: the head hment of the first list unlinked from it (its PTE cleared) but left in the hash. */
+static int plant_hs_orphan(struct inj *j)
+{
+	struct target t;
+
+	if (!find_listed(j, 1, &t))
+		return 1;
+	PUT_PAGE(j, t.pfn, p_mapping, t.head.hm_next);
+	PUT_PAGE(j, t.pfn, p_share, j->v->pages[t.pfn].p_share - 1);
+	if (t.head.hm_next != 0)
+		PUT_FIELD(j, t.head.hm_next, struct hment, hm_prev, 0);
+	unmap_pte(j, t.ptp, t.entry);
+	describe(j, t.space, t.va, t.pfn, "hment 0x%llx taken off the list, left in the hash",
+		 (unsigned long long)t.head_va);
+	return 0;
+}
+
+/* RS_COUNT: hr_count one too high. */
+static int plant_rs_count(struct inj *j)
+{
+	uint32_t count = j->v->reserve.hr_count;
+
+	if (!j->v->reserve_ok)
+		return -1;
+	PUT_FIELD(j, j->v->sym.hment_reserve, struct hment_reserve, hr_count, count + 1);
+	describe(j, NONE, NONE, NONE, "hr_count %u -> %u", count, count + 1);
+	return 0;
+}
+
+/* ST_FREE_ZERO: a non-zero (non-present) entry written into the first cached table page. */
+static int plant_free_zero(struct inj *j)
+{
+	uint64_t pfn, junk = 0xdead0000ull;
+
+	if (!j->v->cache_ok || !view_pfn_of_page_va(j->v, j->v->cache.pc_head, &pfn))
+		return 1;
+	put_pa(j, (pfn << MM_PAGE_SHIFT) + 8, &junk, sizeof(junk));
+	describe(j, NONE, NONE, pfn, "entry 1 of cached table page pfn 0x%llx set to 0x%llx",
+		 (unsigned long long)pfn, (unsigned long long)junk);
+	return 0;
+}
+
+/* ST_ACCOUNT: h_nptp one too high in the first space. */
+static int plant_st_account(struct inj *j)
+{
+	struct hat_rec *s = first_space(j->v, true);
+
+	if (s == NULL)
+		return -1;
+	PUT_FIELD(j, s->va, struct hat, h_nptp, s->h.h_nptp + 1);
+	describe(j, s->h.h_id, NONE, NONE, "h_nptp %llu -> %llu", (unsigned long long)s->h.h_nptp,
+		 (unsigned long long)s->h.h_nptp + 1);
+	return 0;
+}
+
+/* LK_QUIESCENT: mapping-list lock 0 marked held by CPU 0. */
+static int plant_lk_quiescent(struct inj *j)
+{
+	struct mm_lock held = { .ml_locked = 1, .ml_owner = 1 };
+	uint64_t pa;
+
+	if (!reader_translate(&j->v->rd, j->v->sym.hment_mlist_locks, &pa))
+		return -1;
+	put_pa(j, pa, &held, sizeof(held));
+	describe(j, NONE, NONE, NONE, "hment_mlist_locks[0] marked held by cpu 0");
+	return 0;
+}
+
+static int (*const planters[INV_COUNT])(struct inj *) = {
+	[INV_PT_PTP_RANGE] = plant_ptp_range,
+	[INV_PT_PTP_OWNER] = plant_ptp_owner,
+	[INV_PT_RSVD] = plant_rsvd,
+	[INV_PT_LARGE_ALIGN] = plant_large_align,
+	[INV_PT_VALID_CNT] = plant_valid_cnt,
+	[INV_PT_KERNEL_HALF] = plant_kernel_half,
+	[INV_RM_MISSING] = plant_rm_missing,
+	[INV_RM_STALE] = plant_rm_stale,
+	[INV_RM_EMBED] = plant_rm_embed,
+	[INV_RM_SHARE] = plant_rm_share,
+	[INV_RM_LINKS] = plant_rm_links,
+	[INV_RM_PFN] = plant_rm_pfn,
+	[INV_RM_DUP] = plant_rm_dup,
+	[INV_HS_BUCKET] = plant_hs_bucket,
+	[INV_HS_ORPHAN] = plant_hs_orphan,
+	[INV_RS_COUNT] = plant_rs_count,
+	[INV_ST_FREE_ZERO] = plant_free_zero,
+	[INV_ST_ACCOUNT] = plant_st_account,
+	[INV_LK_QUIESCENT] = plant_lk_quiescent,
+};
+
+/* Runs the planter of id over a loaded view; undoes partial work on failure. */
+static int plant_with_view(struct inj *j, const struct check_mem *mem, enum invariant_id id)
+{
+	int rc;
+
+	if (j->v->pages == NULL) {
+		snprintf(j->what, j->what_len, "page_array cannot be read");
+		return -1;
+	}
+	rc = planters[id](j);
+	if (rc == 0 && j->write_failed)
+		rc = -1;
+	if (rc != 0) {
+		inject_undo(mem, j->u);
+		if (rc < 0)
+			snprintf(j->what, j->what_len, "the MM state cannot be read or written as expected");
+		else
+			snprintf(j->what, j->what_len, "no target for this invariant at this point");
+	}
+	return rc;
+}
+
+int inject_plant(const struct check_mem *mem, const struct mm_symbols *sym, enum invariant_id id,
+		 struct inject_undo *undo, char *what, size_t what_len)
+{
+	struct inj j = { .u = undo, .what = what, .what_len = what_len };
+	int rc;
+
+	*undo = (struct inject_undo){ .id = id, .space = NONE, .va = NONE, .pfn = NONE };
+	if ((unsigned)id >= INV_COUNT || planters[id] == NULL) {
+		snprintf(what, what_len, "no injection for invariant %d", (int)id);
+		return -1;
+	}
+	if (mem->write_phys == NULL) {
+		snprintf(what, what_len, "guest memory is read-only here");
+		return -1;
+	}
+	j.v = malloc(sizeof(*j.v));
+	if (j.v == NULL || !mm_view_load(j.v, mem, sym, NULL)) {
+		free(j.v);
+		snprintf(what, what_len, "out of host memory");
+		return -1;
+	}
+	rc = plant_with_view(&j, mem, id);
+	mm_view_free(j.v);
+	free(j.v);
+	return rc;
+}
+
+bool inject_undo(const struct check_mem *mem, struct inject_undo *undo)
+{
+	bool ok = true;
+
+	while (undo->n > 0) {
+		const struct inject_write *w = &undo->w[--undo->n];
+
+		if (mem->write_phys == NULL || w->pa > mem->ram_size || w->len > mem->ram_size - w->pa ||
+		    !mem->write_phys(mem->ctx, w->pa, w->old, w->len))
+			ok = false;
+	}
+	return ok;
+}

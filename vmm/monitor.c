@@ -1,0 +1,158 @@
+/* Runs the checker at checkpoints and at exit, plants injections, writes reports, ptdumps and cores. */
+#include "monitor.h"
+
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core_dump.h"
+#include "elf_symbols.h"
+#include "exit_status.h"
+#include "hatvm/mm_structs.h"
+#include "inject.h"
+#include "invariant_names.h"
+#include "ptdump.h"
+#include "walker_verify.h"
+
+
+int monitor_open(struct monitor *m, const struct vmm_options *opt, const struct guest_mem *gm)
+{
+	char err[256];
+	struct elf_symbols *syms;
+
+	*m = (struct monitor){ .opt = opt, .gm = gm, .inject_pending = opt->inject_mask };
+	check_mem_from_guest(&m->mem, gm);
+	m->report = report_new(stderr);
+	if (!m->report) {
+		fprintf(stderr, "vmm: out of memory for the report\n");
+		return -1;
+	}
+	report_set_quiet(m->report, opt->quiet);
+	if (opt->check == CHECK_OFF && !opt->ptdump)
+		return 0;
+	syms = elf_symbols_open(opt->image, err, sizeof(err));
+	if (!syms) {
+		fprintf(stderr, "vmm: %s\n", err);
+		return -1;
+	}
+	m->have_syms = mm_symbols_from_elf(syms, &m->syms, err, sizeof(err));
+	elf_symbols_close(syms);
+	if (!m->have_syms)
+		fprintf(stderr, "vmm: checks skipped: %s does not name a hatvm memory manager (%s)\n",
+			opt->image, err);
+	if (!m->have_syms && opt->inject_mask) {
+		fprintf(stderr, "vmm: --inject needs a guest whose memory manager the checker knows\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Plants every pending injection that has a target now; returns how many. */
+static unsigned plant_injections(struct monitor *m, struct inject_undo *undo, const char *label)
+{
+	unsigned planted = 0;
+	char what[256];
+
+	for (unsigned id = 0; id < INV_COUNT; id++) {
+		if (!(m->inject_pending & (1ull << id)))
+			continue;
+		if (inject_plant(&m->mem, &m->syms, (enum invariant_id)id, &undo[planted],
+				 what, sizeof(what)) != 0)
+			continue;   /* no target at this checkpoint: try the next */
+		m->inject_pending &= ~(1ull << id);
+		fprintf(stderr, "vmm: injected %s at '%s': %s\n", invariant_name((enum invariant_id)id),
+			label, what);
+		planted++;
+	}
+	return planted;
+}
+
+static unsigned verify_walker(struct monitor *m, const struct vm_checkpoint *where)
+{
+	struct walker_verdict v;
+
+	walker_verify(where->vcpu_fd, m->gm, &v, stderr);
+	fprintf(stderr, "vmm: walker at '%s': cr3=0x%" PRIx64 " %u addresses compared with "
+		"KVM_TRANSLATE, %u disagree\n", where->label, v.cr3, v.sampled, v.mismatched);
+	m->walker_mismatches += v.mismatched;
+	return v.mismatched;
+}
+
+static void write_core(const struct monitor *m, const struct vcpu_state *vcpus, unsigned ncpus)
+{
+	struct core_vcpu_state states[BOOT_MAX_CPUS];
+	char err[256];
+
+	for (unsigned i = 0; i < ncpus; i++) {
+		if (vcpus[i].valid)
+			core_vcpu_from_kvm(&vcpus[i].regs, &vcpus[i].sregs, i, &states[i]);
+		else
+			states[i] = (struct core_vcpu_state){ .cpu = i };
+	}
+	if (core_dump_write(m->opt->core_path, m->gm, states, ncpus, err, sizeof(err)))
+		fprintf(stderr, "vmm: core dump: %s\n", err);
+	else if (!m->opt->quiet)
+		fprintf(stderr, "vmm: core written to %s\n", m->opt->core_path);
+}
+
+static bool wants_check(const struct monitor *m, const struct vm_checkpoint *where)
+{
+	if (!m->have_syms || m->opt->check == CHECK_OFF)
+		return false;
+	return where->cpu < 0 || m->opt->check == CHECK_CHECKPOINTS;
+}
+
+static bool wants_ptdump(const struct monitor *m, const struct vm_checkpoint *where)
+{
+	if (!m->opt->ptdump || !m->have_syms)
+		return false;
+	if (!m->opt->ptdump_label)
+		return where->cpu < 0;
+	return where->cpu >= 0 && strcmp(m->opt->ptdump_label, where->label) == 0;
+}
+
+unsigned monitor_check(void *monitor, const struct vm_checkpoint *where,
+		       const struct vcpu_state *vcpus, unsigned ncpus)
+{
+	struct monitor *m = monitor;
+	struct inject_undo undo[INV_COUNT];
+	unsigned violations = 0, planted = 0;
+
+	if (m->opt->verify_walker && where->cpu >= 0)
+		violations += verify_walker(m, where);
+	if (wants_check(m, where)) {
+		if (where->cpu >= 0)
+			planted = plant_injections(m, undo, where->label);
+		violations += checker_run(&m->mem, &m->syms, m->report, where->label, NULL);
+		while (planted-- > 0)
+			inject_undo(&m->mem, &undo[planted]);
+	}
+	if (wants_ptdump(m, where))
+		monitor_ptdump(m, stdout);
+	if (where->cpu < 0 && m->opt->core_path)
+		write_core(m, vcpus, ncpus);
+	return violations;
+}
+
+int monitor_close(struct monitor *m, int status)
+{
+	char err[256];
+
+	for (unsigned id = 0; id < INV_COUNT; id++)
+		if (m->inject_pending & (1ull << id))
+			fprintf(stderr, "vmm: --inject %s: no checkpoint had a target for it; nothing planted\n",
+				invariant_name((enum invariant_id)id));
+	if (m->opt->report_path &&
+	    report_write_json(m->report, m->opt->report_path, err, sizeof(err))) {
+		fprintf(stderr, "vmm: report: %s\n", err);
+		if (status == VMM_EXIT_OK)
+			status = VMM_EXIT_USAGE;
+	}
+	if (m->have_syms && !m->opt->quiet && m->opt->check != CHECK_OFF)
+		fprintf(stderr, "vmm: %" PRIu64 " violations in all checks\n",
+			report_violations_total(m->report));
+	report_free(m->report);
+	return status;
+}

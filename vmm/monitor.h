@@ -1,0 +1,43 @@
+/* The host's observer of one run: checks at checkpoints, injections, reports, ptdump, core dump. */
+#ifndef VMM_MONITOR_H
+#define VMM_MONITOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "check_mem.h"
+#include "checker.h"
+#include "cli.h"
+#include "guest_mem.h"
+#include "kvm_run.h"
+#include "report.h"
+
+struct monitor {
+	const struct vmm_options *opt;
+	const struct guest_mem *gm;
+	struct check_mem mem;
+	struct mm_symbols syms;
+	bool have_syms;            /* the image names its memory manager: checks run */
+	struct report *report;
+	uint64_t inject_pending;   /* IDs not planted yet */
+	unsigned walker_mismatches;
+};
+
+/*
+ * Prepares the observer for opt->image over gm: finds the MM's symbols
+ * (without them checks are skipped, said once on stderr). Returns 0, or
+ * -1 with a message printed (vmm exits 2).
+ */
+int monitor_open(struct monitor *m, const struct vmm_options *opt, const struct guest_mem *gm);
+
+/* The vm_check_fn: runs with every vCPU paused; returns the violations found. */
+unsigned monitor_check(void *monitor, const struct vm_checkpoint *where,
+		       const struct vcpu_state *vcpus, unsigned ncpus);
+
+/* Writes the JSON report if asked; returns the final exit status given the run's. */
+int monitor_close(struct monitor *m, int status);
+
+/* Prints every address space's page tables to out (the guest paused). */
+void monitor_ptdump(const struct monitor *m, FILE *out);
+
+#endif
