@@ -85,13 +85,6 @@ static void check_mapcnt(unsigned i, const char *after)
 {
 	unsigned got = hment_mapcnt(rs.page[i]), want = shadow_count(i);
 
-	if (got != want) {
-		for (unsigned s = 0; s < rs.maxspaces; s++)
-			if (rs.space[s] != NULL)
-				for (unsigned k = 0; k < RND_SLOTS; k++)
-					if (rs.map[s][k] == i + 1)
-						kprintf("DBG model: space %u (id %u) slot %u va 0x%llx -> pfn 0x%llx pte 0x%llx\n", s, rs.space[s]->h_id, k, (unsigned long long)slot_va(k), (unsigned long long)hat_getpfnum(rs.space[s], slot_va(k)), (unsigned long long)hat_getpte(rs.space[s], slot_va(k)));
-	}
 	if (got != want)
 		panic("random: after %s page %u (pfn 0x%x) has %u mappings, the model says %u", after,
 		      i, rs.page[i]->p_pagenum, got, want);
@@ -133,16 +126,22 @@ static void full_check(void)
 		check_mapcnt(i, "a full check");
 }
 
-/* Forgets destroyed space s's mappings in the model, checking the pages they named. */
-static void forget_space(unsigned s)
+/*
+ * Forgets the model's mappings in slots [first, first + n) of space s,
+ * then checks the pages they named (all cleared first: one page may sit
+ * in several of the slots).
+ */
+static void forget_slots(unsigned s, unsigned first, unsigned n, const char *after)
 {
-	for (unsigned k = 0; k < RND_SLOTS; k++) {
-		unsigned m = rs.map[s][k];
+	uint16_t named[RND_SLOTS];
 
+	for (unsigned k = first; k < first + n; k++) {
+		named[k] = rs.map[s][k];
 		rs.map[s][k] = 0;
-		if (m != 0)
-			check_mapcnt(m - 1, "forgetting a space");
 	}
+	for (unsigned k = first; k < first + n; k++)
+		if (named[k] != 0)
+			check_mapcnt(named[k] - 1, after);
 }
 
 static void op_create(void)
@@ -173,7 +172,7 @@ static void op_destroy(void)
 	stats.ops++;
 	rs.space[s] = NULL;
 	rs.live--;
-	forget_space(s);
+	forget_slots(s, 0, RND_SLOTS, "hat_destroy");
 }
 
 static void op_memload(void)
@@ -207,16 +206,9 @@ static void op_unload(void)
 {
 	unsigned s = pick_live(), first, n = pick_run(&first);
 
-	kprintf("DBG unload space %u va 0x%llx n %u\n", s, (unsigned long long)slot_va(first), n);
 	hat_unload(rs.space[s], slot_va(first), (uint64_t)n * MM_PAGE_SIZE);
 	stats.ops++;
-	for (unsigned k = first; k < first + n; k++) {
-		unsigned m = rs.map[s][k];
-
-		rs.map[s][k] = 0;
-		if (m != 0)
-			check_mapcnt(m - 1, "hat_unload");
-	}
+	forget_slots(s, first, n, "hat_unload");
 	check_slot(s, first);
 }
 
@@ -395,7 +387,7 @@ static int random_run(void)
 		stats.ops++;
 		rs.space[s] = NULL;
 		rs.live--;
-		forget_space(s);
+		forget_slots(s, 0, RND_SLOTS, "the final teardown");
 	}
 	for (unsigned i = 0; i < rs.npages; i++) {
 		check_mapcnt(i, "the final teardown");

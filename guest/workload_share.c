@@ -209,7 +209,7 @@ static void teardown_destroy(unsigned s)
 	for (unsigned i = 0; i < sh.npages; i++)
 		if (sh.mapped[s][i]) {
 			sh.mapped[s][i] = 0;
-			check_mapcnt(i, "after hat_destroy");
+			check_mapcnt(i, "after hat_destroy");   /* a space maps each page once */
 		}
 }
 

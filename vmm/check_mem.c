@@ -26,6 +26,7 @@ void check_mem_from_guest(struct check_mem *mem, const struct guest_mem *gm)
 		.read_phys = guest_read,
 		.write_phys = guest_write,
 		.ctx = (void *)gm,
+		.direct = gm->base,
 		.ram_size = gm->size,
 	};
 }
@@ -65,13 +66,6 @@ void reader_set_cr3(struct mem_reader *rd, uint64_t cr3)
 static bool in_ram(const struct mem_reader *rd, uint64_t pa, uint64_t len)
 {
 	return pa <= rd->ram_size && len <= rd->ram_size - pa;
-}
-
-bool reader_read_pa(struct mem_reader *rd, uint64_t pa, void *dst, size_t len)
-{
-	if (!in_ram(rd, pa, len))
-		return false;
-	return rd->mem->read_phys(rd->mem->ctx, pa, dst, len);
 }
 
 bool reader_write_pa(struct mem_reader *rd, uint64_t pa, const void *src, size_t len)

@@ -5,13 +5,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "guest_mem.h"
 
 /*
  * Where the checker reads (and the injector writes) guest memory: a live
  * guest, a core file or a test image. Every callback returns false, with
- * nothing copied, when [pa, pa + len) is not all RAM.
+ * nothing copied, when [pa, pa + len) is not all RAM. A virt_to_phys
+ * override must map each 4 KiB page linearly: translations are cached
+ * per page.
  */
 struct check_mem {
 	bool (*read_phys)(void *ctx, uint64_t pa, void *dst, size_t len);
@@ -19,6 +22,7 @@ struct check_mem {
 	/* NULL: translate through the kernel's page tables; else this decides (test images) */
 	bool (*virt_to_phys)(void *ctx, uint64_t va, uint64_t *pa);
 	void *ctx;
+	const uint8_t *direct;  /* optional: RAM in this process (zero-copy reads); NULL: read_phys only */
 	uint64_t ram_size;      /* RAM is [0, ram_size) */
 	uint64_t kernel_cr3;    /* PML4 PA for kernel VAs; 0: hat_kas.h_top_pa */
 	unsigned maxphyaddr;    /* CPU's MAXPHYADDR, 32..52; anything else means 52 */
@@ -63,7 +67,24 @@ uint64_t reader_frame_mask(const struct check_mem *mem);
 bool reader_translate(struct mem_reader *rd, uint64_t va, uint64_t *pa);
 
 /* Copies [pa, pa + len) of RAM; false (dst undefined) when any byte is outside. */
-bool reader_read_pa(struct mem_reader *rd, uint64_t pa, void *dst, size_t len);
+static inline bool reader_read_pa(struct mem_reader *rd, uint64_t pa, void *dst, size_t len)
+{
+	if (pa > rd->ram_size || len > rd->ram_size - pa)
+		return false;
+	if (rd->mem->direct != NULL) {
+		memcpy(dst, rd->mem->direct + pa, len);
+		return true;
+	}
+	return rd->mem->read_phys(rd->mem->ctx, pa, dst, len);
+}
+
+/* Host pointer to [pa, pa + len) when RAM is mapped here (check_mem.direct), else NULL. */
+static inline const void *reader_direct(const struct mem_reader *rd, uint64_t pa, size_t len)
+{
+	if (rd->mem->direct == NULL || pa > rd->ram_size || len > rd->ram_size - pa)
+		return NULL;
+	return rd->mem->direct + pa;
+}
 
 /* Copies len bytes at va (may cross pages); false when any page does not translate. */
 bool reader_read_va(struct mem_reader *rd, uint64_t va, void *dst, size_t len);

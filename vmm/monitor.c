@@ -97,11 +97,34 @@ static void write_core(const struct monitor *m, const struct vcpu_state *vcpus, 
 		fprintf(stderr, "vmm: core written to %s\n", m->opt->core_path);
 }
 
+/*
+ * False while the guest has not built its memory manager (boot-level
+ * workloads never do): page_array, page_count and hat_list still zero.
+ */
+static bool mm_initialized(const struct monitor *m)
+{
+	static struct mem_reader rd;   /* large; checks never run concurrently */
+	uint64_t words[3] = { 0, 0, 0 };
+
+	reader_init(&rd, &m->mem);
+	reader_read_u64_va(&rd, m->syms.page_array, &words[0]);
+	reader_read_u64_va(&rd, m->syms.page_count, &words[1]);
+	reader_read_u64_va(&rd, m->syms.hat_list, &words[2]);
+	return words[0] || words[1] || words[2];
+}
+
 static bool wants_check(const struct monitor *m, const struct vm_checkpoint *where)
 {
 	if (!m->have_syms || m->opt->check == CHECK_OFF)
 		return false;
-	return where->cpu < 0 || m->opt->check == CHECK_CHECKPOINTS;
+	if (where->cpu >= 0 && m->opt->check != CHECK_CHECKPOINTS)
+		return false;
+	if (mm_initialized(m))
+		return true;
+	if (!m->opt->quiet)
+		fprintf(stderr, "vmm: check '%s' skipped: the guest has not set up its memory manager\n",
+			where->label);
+	return false;
 }
 
 static bool wants_ptdump(const struct monitor *m, const struct vm_checkpoint *where)
@@ -126,6 +149,7 @@ unsigned monitor_check(void *monitor, const struct vm_checkpoint *where,
 		if (where->cpu >= 0)
 			planted = plant_injections(m, undo, where->label);
 		violations += checker_run(&m->mem, &m->syms, m->report, where->label, NULL);
+		m->checks_run++;
 		while (planted-- > 0)
 			inject_undo(&m->mem, &undo[planted]);
 	}
@@ -150,8 +174,8 @@ int monitor_close(struct monitor *m, int status)
 		if (status == VMM_EXIT_OK)
 			status = VMM_EXIT_USAGE;
 	}
-	if (m->have_syms && !m->opt->quiet && m->opt->check != CHECK_OFF)
-		fprintf(stderr, "vmm: %" PRIu64 " violations in all checks\n",
+	if (m->checks_run && !m->opt->quiet)
+		fprintf(stderr, "vmm: %u checks, %" PRIu64 " violations\n", m->checks_run,
 			report_violations_total(m->report));
 	report_free(m->report);
 	return status;

@@ -21,6 +21,7 @@ struct monitor {
 	struct report *report;
 	uint64_t inject_pending;   /* IDs not planted yet */
 	unsigned walker_mismatches;
+	unsigned checks_run;
 };
 
 /*
