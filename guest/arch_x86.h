@@ -36,6 +36,27 @@ static inline uint64_t x86_read_cr2(void)
 	return v;
 }
 
+/* Stores count zero quadwords from p up: one string instruction. */
+static inline void x86_zero_qwords(void *p, uint64_t count)
+{
+	__asm__ volatile("rep stosq" : "+D"(p), "+c"(count) : "a"(0ull) : "memory");
+}
+
+/* Index of the first non-zero quadword of p[0..count), or count: one string instruction. */
+static inline uint64_t x86_find_nonzero_qword(const uint64_t *p, uint64_t count)
+{
+	const uint64_t *end = p;
+	uint64_t left = count;
+
+	if (count == 0)
+		return 0;
+	__asm__ volatile("repe scasq" : "+D"(end), "+c"(left) : "a"(0ull), "m"(*(const uint64_t (*)[count])p) : "cc");
+	/* scasq stopped one past the mismatch, or ran out with every quadword zero */
+	if (left == 0 && end[-1] == 0)
+		return count;
+	return (uint64_t)(end - p) - 1;
+}
+
 static inline void x86_pause(void)
 {
 	__asm__ volatile("pause" : : : "memory");

@@ -7,6 +7,9 @@ struct hat hat_kas;
 struct hat *hat_list;
 void (*mm_tlb_shootdown_hook)(uint64_t cpus, uint64_t cr3, uint64_t va, uint64_t npages);
 uint64_t hat_shootdowns_dropped;
+#ifndef HATVM_HOSTED
+bool mm_direct_map_live;
+#endif
 
 static struct mm_lock hat_list_lock;
 static struct objcache hat_cache;

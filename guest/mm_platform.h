@@ -47,6 +47,22 @@ static inline void mm_cpu_relax(void)
 {
 }
 
+/* Zeroes n bytes (a multiple of 8) at p. */
+static inline void mm_zero(void *p, uint64_t n)
+{
+	memset(p, 0, n);
+}
+
+/* Index of the first non-zero quadword of p[0..n), or n. */
+static inline uint64_t mm_find_nonzero(const uint64_t *p, uint64_t n)
+{
+	uint64_t i = 0;
+
+	while (i < n && p[i] == 0)
+		i++;
+	return i;
+}
+
 #else /* the guest */
 
 #include "arch_x86.h"
@@ -65,10 +81,18 @@ static inline uint64_t mm_kva_to_pa(const void *kva)
 	return v >= KERNEL_BASE ? v - KERNEL_BASE : v - DIRECT_MAP_BASE;
 }
 
-/* Before the direct map exists the boot tables identity-map RAM (layout.h). */
+/* True once hat_kernel_init() put the direct map into the boot tables (defined in hat.c). */
+extern bool mm_direct_map_live;
+
+/*
+ * Pointer for writing RAM during boot: the boot tables' identity map
+ * (layout.h) until the direct map is live, then the direct map, so that
+ * RAM touched at boot is reached through the one address it keeps (under
+ * shadow paging each new alias of a page costs a fault).
+ */
 static inline void *mm_boot_ptr(uint64_t pa)
 {
-	return (void *)(uintptr_t)pa;
+	return (void *)(uintptr_t)(mm_direct_map_live ? DIRECT_MAP_BASE + pa : pa);
 }
 
 static inline void mm_tlb_flush_page(uint64_t va)
@@ -104,11 +128,29 @@ static inline void mm_boot_install_pml4e(unsigned index, uint64_t entry)
 
 	pml4[index] = entry;
 	x86_write_cr3(cr3);
+	if (index == MM_VA_INDEX(DIRECT_MAP_BASE, 4))
+		mm_direct_map_live = true;
 }
 
 static inline void mm_cpu_relax(void)
 {
 	x86_pause();
+}
+
+/*
+ * Zeroes n bytes (a multiple of 8) at p. String instructions, not a byte
+ * loop: under slow (emulated or nested) virtualization the guest pays per
+ * instruction, and the MM zeroes and scans whole pages often.
+ */
+static inline void mm_zero(void *p, uint64_t n)
+{
+	x86_zero_qwords(p, n / 8);
+}
+
+/* Index of the first non-zero quadword of p[0..n), or n. */
+static inline uint64_t mm_find_nonzero(const uint64_t *p, uint64_t n)
+{
+	return x86_find_nonzero_qword(p, n);
 }
 
 #endif /* HATVM_HOSTED */

@@ -49,7 +49,7 @@ void *objcache_alloc(struct objcache *oc)
 	}
 	mm_lock_exit(&oc->oc_lock);
 	if (obj != NULL)
-		memset(obj, 0, oc->oc_size);
+		mm_zero(obj, oc->oc_size);
 	return obj;
 }
 

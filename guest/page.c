@@ -51,7 +51,7 @@ uint64_t page_boot_alloc(uint64_t npages)
 		panic("page_boot_alloc: %llu pages do not fit below 0x%llx",
 		      (unsigned long long)npages, (unsigned long long)boot.end);
 	boot.next += npages << MM_PAGE_SHIFT;
-	memset(mm_boot_ptr(pa), 0, npages << MM_PAGE_SHIFT);
+	mm_zero(mm_boot_ptr(pa), npages << MM_PAGE_SHIFT);
 	return pa;
 }
 
@@ -60,27 +60,28 @@ void page_init(void)
 	uint64_t n = boot.end >> MM_PAGE_SHIFT;
 	uint64_t bytes = n * sizeof(page_t);
 	uint64_t pa = page_boot_alloc((bytes + MM_PAGE_SIZE - 1) >> MM_PAGE_SHIFT);
+	page_t *pages = pa_to_kva(pa), *free = NULL;
+	uint64_t first = boot.next >> MM_PAGE_SHIFT;
 
-	page_array = pa_to_kva(pa);
-	page_count = n;
-	page_first_managed = boot.next >> MM_PAGE_SHIFT;
-	boot.active = false;
-	/* push from the top so the lowest pfns are handed out first */
-	for (uint64_t pfn = n; pfn-- > 0;) {
-		page_t *pp = &page_array[pfn];
-
-		pp->p_pagenum = (uint32_t)pfn;
-		if (pfn < page_first_managed) {
-			pp->p_kind = PG_RESERVED;
-			continue;
-		}
-		pp->p_kind = PG_FREE;
-		pp->p_next = pool.free;
-		pool.free = pp;
-		pool.nfree++;
+	/* the array is zeroed: set what differs, in locals (this loop runs once per page of RAM) */
+	for (uint64_t pfn = 0; pfn < first; pfn++) {
+		pages[pfn].p_pagenum = (uint32_t)pfn;
+		pages[pfn].p_kind = PG_RESERVED;
 	}
-	if (pool.nfree == 0)
+	/* push from the top so the lowest pfns are handed out first */
+	for (uint64_t pfn = n; pfn-- > first;) {
+		pages[pfn].p_pagenum = (uint32_t)pfn;
+		pages[pfn].p_next = free;
+		free = &pages[pfn];
+	}
+	if (free == NULL)
 		panic("page_init: no free RAM left after boot carving");
+	page_array = pages;
+	page_count = n;
+	page_first_managed = first;
+	pool.free = free;
+	pool.nfree = n - first;
+	boot.active = false;
 }
 
 /* Checks a page coming off the free list is clean (never mapped, never listed). */
@@ -111,7 +112,7 @@ page_t *page_alloc(unsigned kind)
 		return NULL;
 	pp->p_next = NULL;
 	pp->p_attr = 0;
-	memset(page_kva(pp), 0, MM_PAGE_SIZE);
+	mm_zero(page_kva(pp), MM_PAGE_SIZE);
 	return pp;
 }
 
@@ -171,7 +172,7 @@ page_t *page_alloc_large(unsigned kind)
 		return NULL;
 	for (unsigned i = 0; i < MM_LARGE_PAGES; i++)
 		page_array[base + i].p_attr = 0;
-	memset(pa_to_kva(base << MM_PAGE_SHIFT), 0, MM_LARGE_SIZE);
+	mm_zero(pa_to_kva(base << MM_PAGE_SHIFT), MM_LARGE_SIZE);
 	return &page_array[base];
 }
 

@@ -18,11 +18,11 @@ void segtab_init(void)
 static void segtab_check_zero(const page_t *ptp, const char *who)
 {
 	const pte_t *t = ptp_table(ptp);
+	uint64_t i = mm_find_nonzero(t, MM_PTES);
 
-	for (unsigned i = 0; i < MM_PTES; i++)
-		if (t[i] != 0)
-			MM_PANIC(ST_FREE_ZERO, "%s: table page pfn 0x%x entry %u is 0x%llx, not 0",
-				 who, ptp->p_pagenum, i, (unsigned long long)t[i]);
+	if (i < MM_PTES)
+		MM_PANIC(ST_FREE_ZERO, "%s: table page pfn 0x%x entry %u is 0x%llx, not 0",
+			 who, ptp->p_pagenum, (unsigned)i, (unsigned long long)t[i]);
 }
 
 /* First VA a level-l table holding va maps. */

@@ -1,4 +1,4 @@
-/* large: 2 MiB pages beside 4 KiB pages in the same address spaces, shared across spaces; data, replacement, unload, pageunload, chgprot. */
+/* large: a 2 MiB page beside 4 KiB pages in the same address spaces, shared across spaces; data, replacement, unload, pageunload, chgprot. */
 #include "cmdline.h"
 #include "hat.h"
 #include "kernel.h"
@@ -11,18 +11,18 @@
 #define RW (HAT_READ | HAT_WRITE)
 
 /*
- * Where things go (each base is 2 MiB-aligned; the next 2 MiB holds 4 KiB
- * mappings under the same PD, so 2 MiB leaves and a 4 KiB table sit side
- * by side):
+ * One 2 MiB page L (page_alloc_large walks the whole free list, so one
+ * is plenty) and eight 4 KiB pages small[]. Each base is 2 MiB-aligned;
+ * the next 2 MiB holds 4 KiB mappings under the same PD, so 2 MiB leaves
+ * and a 4 KiB table sit side by side:
  *
- *   A: L0 at A_LARGE (RW), small[0..7] at A_SMALL, L1 at A_LARGE2 (RW)
- *   B: L0 at B_LARGE (read-only), subpage `sub` of L0 as 4 KiB at B_SMALL,
- *      small[0..3] after it, L1 at B_LARGE2 (read-only)
- *   C: L1 at C_LARGE (RW), subpages 0..3 of L0 as 4 KiB at C_SMALL
+ *   A: L at A_LARGE (RW), small[0..7] at A_SMALL
+ *   B: L at B_LARGE (read-only), subpage `sub` of L as 4 KiB at B_SMALL,
+ *      small[0..3] after it
+ *   C: L at C_LARGE (RW), subpages 0..3 of L as 4 KiB at C_SMALL
  */
 #define A_LARGE  0x0000000040000000ull
 #define A_SMALL  0x0000000040200000ull
-#define A_LARGE2 0x0000000040400000ull
 #define B_LARGE  0x0000000080000000ull
 #define B_SMALL  0x0000000080200000ull
 #define B_LARGE2 0x0000000080400000ull
@@ -32,9 +32,9 @@
 static struct {
 	struct rand rng;
 	struct hat *a, *b, *c;
-	page_t *l0, *l1;              /* first pages of the 2 MiB pages */
+	page_t *l;                    /* first page of the 2 MiB page */
 	page_t *small[LG_SMALL];
-	unsigned sub;                 /* the subpage of L0 that B maps on its own */
+	unsigned sub;                 /* the subpage of L that B maps on its own (4..510) */
 	uint64_t salt;                /* seeds the data */
 	unsigned large_maps, small_maps;
 } lg;
@@ -71,6 +71,12 @@ static void expect_mapcnt(page_t *pp, unsigned want, const char *what)
 		      want);
 }
 
+/* Subpage j of L: `large` 2 MiB mappings plus its own 4 KiB ones (B's of `sub`, C's of 0..3 while `c_small`). */
+static void expect_sub(unsigned j, unsigned large, bool b_small, bool c_small, const char *what)
+{
+	expect_mapcnt(lg.l + j, large + (b_small && j == lg.sub) + (c_small && j < 4), what);
+}
+
 static void expect_pfn(struct hat *h, uint64_t va, uint64_t want, const char *what)
 {
 	uint64_t got = hat_getpfnum(h, va);
@@ -81,7 +87,7 @@ static void expect_pfn(struct hat *h, uint64_t va, uint64_t want, const char *wh
 		      (unsigned long long)va, (unsigned long long)got, (unsigned long long)want);
 }
 
-/* The word of subpage j inside a 2 MiB page (a different offset in each). */
+/* Offset of the data word of subpage j inside the 2 MiB page (a different one in each). */
 static uint64_t word_off(unsigned j)
 {
 	return (uint64_t)j * MM_PAGE_SIZE + (j % 512u) * 8u;
@@ -92,6 +98,11 @@ static uint64_t tag(unsigned j)
 	return lg.salt ^ ((uint64_t)j << 32) ^ j;
 }
 
+static volatile uint64_t *at(uint64_t va)
+{
+	return (volatile uint64_t *)va;
+}
+
 static void pass(const char *what)
 {
 	kprintf("large: %s: ok\n", what);
@@ -100,72 +111,64 @@ static void pass(const char *what)
 /* Everything mapped as in the picture above. */
 static void map_all(void)
 {
-	must_load(lg.a, A_LARGE, lg.l0, RW | HAT_LARGE);
+	must_load(lg.a, A_LARGE, lg.l, RW | HAT_LARGE);
 	for (unsigned j = 0; j < LG_SMALL; j++)
 		must_load(lg.a, A_SMALL + j * MM_PAGE_SIZE, lg.small[j], RW);
-	must_load(lg.a, A_LARGE2, lg.l1, RW | HAT_LARGE);
 
-	must_load(lg.b, B_LARGE, lg.l0, HAT_READ | HAT_LARGE);
-	must_load(lg.b, B_SMALL, lg.l0 + lg.sub, RW);
+	must_load(lg.b, B_LARGE, lg.l, HAT_READ | HAT_LARGE);
+	must_load(lg.b, B_SMALL, lg.l + lg.sub, RW);
 	for (unsigned j = 0; j < 4; j++)
 		must_load(lg.b, B_SMALL + (j + 1) * MM_PAGE_SIZE, lg.small[j], RW);
-	must_load(lg.b, B_LARGE2, lg.l1, HAT_READ | HAT_LARGE);
 
-	must_load(lg.c, C_LARGE, lg.l1, RW | HAT_LARGE);
+	must_load(lg.c, C_LARGE, lg.l, RW | HAT_LARGE);
 	for (unsigned j = 0; j < 4; j++)
-		must_load(lg.c, C_SMALL + j * MM_PAGE_SIZE, lg.l0 + j, RW);
+		must_load(lg.c, C_SMALL + j * MM_PAGE_SIZE, lg.l + j, RW);
 
-	/* L0's first page: 2 large + C's 4 KiB one; subpage `sub`: 2 large + B's own */
-	expect_mapcnt(lg.l0, 3, "after mapping");
-	expect_mapcnt(lg.l0 + lg.sub, 3, "after mapping");
-	expect_mapcnt(lg.l0 + 100, 2 + (lg.sub == 100), "after mapping");
-	expect_mapcnt(lg.l1, 3, "after mapping");
-	expect_mapcnt(lg.l1 + 511, 3, "after mapping");
+	for (unsigned j = 0; j < 4; j++)
+		expect_sub(j, 3, true, true, "after mapping");
+	expect_sub(lg.sub, 3, true, true, "after mapping");
+	expect_sub(100, 3, true, true, "after mapping");
+	expect_sub(511, 3, true, true, "after mapping");
 	for (unsigned j = 0; j < LG_SMALL; j++)
 		expect_mapcnt(lg.small[j], j < 4 ? 2 : 1, "after mapping");
 	for (unsigned j = 0; j < MM_LARGE_PAGES; j += 73)
-		expect_pfn(lg.a, A_LARGE + word_off(j), lg.l0->p_pagenum + j, "inside a 2 MiB page");
-	expect_pfn(lg.b, B_SMALL, lg.l0->p_pagenum + lg.sub, "4 KiB mapping of a subpage");
-	expect_pfn(lg.c, C_LARGE + MM_LARGE_SIZE - 1, lg.l1->p_pagenum + 511, "last byte");
+		expect_pfn(lg.a, A_LARGE + word_off(j), lg.l->p_pagenum + j, "inside a 2 MiB page");
+	expect_pfn(lg.b, B_SMALL, lg.l->p_pagenum + lg.sub, "4 KiB mapping of a subpage");
+	expect_pfn(lg.c, C_LARGE + MM_LARGE_SIZE - 1, lg.l->p_pagenum + 511, "last byte");
 	pass("2 MiB and 4 KiB mappings side by side, shared by three spaces");
 }
 
-/* Data written through A's 2 MiB mapping reads back through B's 2 MiB and 4 KiB ones and C's. */
+/* Data written through A's 2 MiB mapping reads back through B's and C's 2 MiB and 4 KiB ones. */
 static void data_through_mappings(void)
 {
 	hat_switch(lg.a);
 	for (unsigned j = 0; j < MM_LARGE_PAGES; j++)
-		*(volatile uint64_t *)(A_LARGE + word_off(j)) = tag(j);
+		*at(A_LARGE + word_off(j)) = tag(j);
 	hat_switch(lg.b);
 	for (unsigned j = 0; j < MM_LARGE_PAGES; j++)
-		if (*(volatile uint64_t *)(B_LARGE + word_off(j)) != tag(j))
+		if (*at(B_LARGE + word_off(j)) != tag(j))
 			panic("large: subpage %u written through A reads differently through B", j);
-	if (*(volatile uint64_t *)(B_SMALL + word_off(lg.sub) % MM_PAGE_SIZE) != tag(lg.sub))
+	if (*at(B_SMALL + word_off(lg.sub) % MM_PAGE_SIZE) != tag(lg.sub))
 		panic("large: B's 4 KiB mapping of subpage %u disagrees with the 2 MiB one", lg.sub);
-	/* and the other way: through the 4 KiB mapping, seen in the 2 MiB one */
-	*(volatile uint64_t *)(B_SMALL + 8 * 7) = ~tag(lg.sub);
+	/* and the other way: through the 4 KiB mapping (the last word: no data word is there) */
+	*at(B_SMALL + MM_PAGE_SIZE - 8) = ~tag(lg.sub);
 	hat_switch(lg.c);
 	for (unsigned j = 0; j < 4; j++)
-		if (*(volatile uint64_t *)(C_SMALL + word_off(j)) != tag(j))
+		if (*at(C_SMALL + word_off(j)) != tag(j))
 			panic("large: C's 4 KiB mapping of subpage %u disagrees", j);
+	if (*at(C_LARGE + word_off(lg.sub)) != tag(lg.sub))
+		panic("large: C's 2 MiB mapping disagrees with A's");
 	hat_switch(lg.a);
-	if (*(volatile uint64_t *)(A_LARGE + lg.sub * MM_PAGE_SIZE + 8 * 7) != ~tag(lg.sub))
+	if (*at(A_LARGE + (lg.sub + 1) * MM_PAGE_SIZE - 8) != ~tag(lg.sub))
 		panic("large: a write through a 4 KiB mapping is not seen through the 2 MiB one");
-	/* L1 through C's RW mapping, read through A's and B's */
-	hat_switch(lg.c);
-	*(volatile uint64_t *)(C_LARGE + MM_LARGE_SIZE - 8) = lg.salt;
-	hat_switch(lg.b);
-	if (*(volatile uint64_t *)(B_LARGE2 + MM_LARGE_SIZE - 8) != lg.salt)
-		panic("large: L1's last word written through C reads differently through B");
 	hat_switch(&hat_kas);
-	stats.ops += 4;
 	pass("write through one 2 MiB mapping, read through 2 MiB and 4 KiB mappings elsewhere");
 }
 
 /* B's read-only 2 MiB mapping faults on a write until chgprot of the whole 2 MiB allows it. */
 static void protection(void)
 {
-	volatile uint64_t *p = (volatile uint64_t *)(B_LARGE + word_off(3));
+	volatile uint64_t *p = at(B_LARGE + word_off(3));
 
 	hat_switch(lg.b);
 	if (probe_write64(p, 1) == 0)
@@ -186,24 +189,24 @@ static void protection(void)
 	pass("write to a read-only 2 MiB mapping faults, chgprot flips it both ways");
 }
 
-/* A/D bits set by the CPU in a 2 MiB leaf come back through pagesync of its first page. */
+/* A/D bits the CPU sets in a 2 MiB leaf come back through pagesync of its first page. */
 static void accessed_dirty(void)
 {
 	unsigned attr;
 
-	hat_pagesync(lg.l1, HAT_SYNC_CLEAR);
-	hat_page_clrattr(lg.l1, PG_ATTR_REF | PG_ATTR_MOD);
+	hat_pagesync(lg.l, HAT_SYNC_CLEAR);
+	hat_page_clrattr(lg.l, PG_ATTR_REF | PG_ATTR_MOD);
 	hat_switch(lg.b);
-	(void)*(volatile uint64_t *)(B_LARGE2 + word_off(9));
+	(void)*at(B_LARGE + word_off(9));
 	hat_switch(&hat_kas);
-	attr = hat_pagesync(lg.l1, HAT_SYNC_CLEAR);
+	attr = hat_pagesync(lg.l, HAT_SYNC_CLEAR);
 	if (attr != PG_ATTR_REF)
 		panic("large: after a read pagesync gave 0x%x, expected REF only", attr);
-	hat_page_clrattr(lg.l1, PG_ATTR_REF | PG_ATTR_MOD);
+	hat_page_clrattr(lg.l, PG_ATTR_REF | PG_ATTR_MOD);
 	hat_switch(lg.c);
-	*(volatile uint64_t *)(C_LARGE + word_off(9)) = tag(9);
+	*at(C_LARGE + word_off(9)) = tag(9);
 	hat_switch(&hat_kas);
-	attr = hat_pagesync(lg.l1, 0);
+	attr = hat_pagesync(lg.l, 0);
 	if (attr != (PG_ATTR_REF | PG_ATTR_MOD))
 		panic("large: after a write pagesync gave 0x%x, expected REF|MOD", attr);
 	stats.ops += 3;
@@ -216,60 +219,68 @@ static void unload_and_replace(void)
 	hat_unload(lg.a, A_LARGE, MM_LARGE_SIZE);
 	stats.ops++;
 	expect_pfn(lg.a, A_LARGE + word_off(7), HAT_PFN_INVALID, "after unload");
-	expect_mapcnt(lg.l0, 2, "after unloading A's 2 MiB mapping");
-	expect_mapcnt(lg.l0 + lg.sub, 2, "after unloading A's 2 MiB mapping");
+	expect_sub(0, 2, true, true, "after unloading A's 2 MiB mapping");
+	expect_sub(lg.sub, 2, true, true, "after unloading A's 2 MiB mapping");
 
 	/* a 4 KiB page into B's 2 MiB mapping replaces all of it */
 	must_load(lg.b, B_LARGE + 3 * MM_PAGE_SIZE, lg.small[7], RW);
 	expect_pfn(lg.b, B_LARGE + 3 * MM_PAGE_SIZE, lg.small[7]->p_pagenum, "4 KiB over 2 MiB");
 	expect_pfn(lg.b, B_LARGE, HAT_PFN_INVALID, "rest of the replaced 2 MiB mapping");
-	expect_mapcnt(lg.l0, 1, "after replacing B's 2 MiB mapping");
-	expect_mapcnt(lg.l0 + lg.sub, 1, "after replacing B's 2 MiB mapping");
+	expect_sub(0, 1, true, true, "after replacing B's 2 MiB mapping");
+	expect_sub(lg.sub, 1, true, true, "after replacing B's 2 MiB mapping");
 	expect_mapcnt(lg.small[7], 2, "after replacing B's 2 MiB mapping");
 
-	/* L0 as 2 MiB where A has a 4 KiB table: the table and its 8 mappings go */
-	must_load(lg.a, A_SMALL, lg.l0, RW | HAT_LARGE);
+	/* L as 2 MiB where A has a 4 KiB table: the table and its 8 mappings go */
+	must_load(lg.a, A_SMALL, lg.l, RW | HAT_LARGE);
 	for (unsigned j = 0; j < LG_SMALL; j++)
-		expect_mapcnt(lg.small[j], j < 4 ? 1 : j == 7 ? 1 : 0, "after 2 MiB over a table");
-	expect_pfn(lg.a, A_SMALL + word_off(5), lg.l0->p_pagenum + 5, "2 MiB over a table");
-	expect_mapcnt(lg.l0 + 300, 1 + (lg.sub == 300), "after 2 MiB over a table");
+		expect_mapcnt(lg.small[j], j < 4 || j == 7 ? 1 : 0, "after 2 MiB over a table");
+	expect_pfn(lg.a, A_SMALL + word_off(5), lg.l->p_pagenum + 5, "2 MiB over a table");
+	expect_sub(300, 2, true, true, "after 2 MiB over a table");
 	hat_switch(lg.a);
-	if (*(volatile uint64_t *)(A_SMALL + word_off(200)) != tag(200))
-		panic("large: L0 mapped again at another address lost its data");
+	if (*at(A_SMALL + word_off(200)) != tag(200))
+		panic("large: L mapped again at another address lost its data");
 	hat_switch(&hat_kas);
 	pass("unload of 2 MiB; 4 KiB over 2 MiB and 2 MiB over a 4 KiB table replace them");
 }
 
-/* pageunload of a 2 MiB page (all its 2 MiB mappings) and of a subpage (which they map too). */
+/*
+ * pageunload of a subpage (its own mapping and every 2 MiB mapping,
+ * which maps it too) and of the 2 MiB page itself (its 2 MiB mappings
+ * and its first page's 4 KiB ones; other subpages' stay).
+ */
 static void pageunloads(void)
 {
-	unsigned n = hat_pageunload(lg.l1);
+	unsigned n = hat_pageunload(lg.l + 2);
 
 	stats.ops++;
 	if (n != 3)
-		panic("large: pageunload of a 2 MiB page removed %u mappings, expected 3", n);
-	expect_mapcnt(lg.l1, 0, "after pageunload of L1");
-	expect_pfn(lg.c, C_LARGE, HAT_PFN_INVALID, "after pageunload of L1");
-	expect_pfn(lg.b, B_LARGE2 + 5 * MM_PAGE_SIZE, HAT_PFN_INVALID, "after pageunload of L1");
-
-	/* subpage 2: C's own 4 KiB mapping of it and A's 2 MiB mapping of L0 */
-	n = hat_pageunload(lg.l0 + 2);
-	stats.ops++;
-	if (n != 2)
-		panic("large: pageunload of subpage 2 removed %u mappings, expected 2", n);
-	expect_mapcnt(lg.l0 + 2, 0, "after pageunload of a subpage");
+		panic("large: pageunload of subpage 2 removed %u mappings, expected 3", n);
+	expect_sub(2, 0, true, false, "after pageunload of a subpage");
+	expect_sub(0, 0, true, true, "after pageunload of a subpage");
+	expect_sub(lg.sub, 0, true, true, "after pageunload of a subpage");
 	expect_pfn(lg.a, A_SMALL, HAT_PFN_INVALID, "after pageunload of a subpage");
-	expect_pfn(lg.c, C_SMALL + MM_PAGE_SIZE, lg.l0->p_pagenum + 1, "a sibling subpage");
-	expect_mapcnt(lg.l0, 1, "after pageunload of a subpage");
+	expect_pfn(lg.c, C_LARGE + word_off(7), HAT_PFN_INVALID, "after pageunload of a subpage");
+	expect_pfn(lg.c, C_SMALL + MM_PAGE_SIZE, lg.l->p_pagenum + 1, "a sibling subpage");
 
-	/* mapped again, RW, in B: the data is still there */
-	must_load(lg.b, B_LARGE2, lg.l1, RW | HAT_LARGE);
+	must_load(lg.a, A_LARGE, lg.l, RW | HAT_LARGE);
+	must_load(lg.b, B_LARGE2, lg.l, RW | HAT_LARGE);
 	hat_switch(lg.b);
-	if (*(volatile uint64_t *)(B_LARGE2 + MM_LARGE_SIZE - 8) != lg.salt)
-		panic("large: L1 lost its data across pageunload");
+	if (*at(B_LARGE2 + word_off(511)) != tag(511))
+		panic("large: L lost its data across pageunload");
 	hat_switch(&hat_kas);
-	expect_mapcnt(lg.l1 + 17, 1, "L1 mapped again");
-	pass("pageunload of a 2 MiB page and of one of its subpages");
+	expect_sub(17, 2, true, false, "L mapped again");
+
+	/* A's and B's 2 MiB mappings and C's 4 KiB one of the first page */
+	n = hat_pageunload(lg.l);
+	stats.ops++;
+	if (n != 3)
+		panic("large: pageunload of a 2 MiB page removed %u mappings, expected 3", n);
+	expect_mapcnt(lg.l, 0, "after pageunload of L");
+	expect_sub(lg.sub, 0, true, false, "after pageunload of L");
+	expect_sub(1, 0, false, true, "after pageunload of L");
+	expect_pfn(lg.b, B_LARGE2 + 5 * MM_PAGE_SIZE, HAT_PFN_INVALID, "after pageunload of L");
+	expect_pfn(lg.b, B_SMALL, lg.l->p_pagenum + lg.sub, "a subpage's own mapping");
+	pass("pageunload of a subpage and of the 2 MiB page");
 }
 
 static int large_run(void)
@@ -277,10 +288,8 @@ static int large_run(void)
 	memset(&lg, 0, sizeof(lg));
 	rand_seed(&lg.rng, cmdline_get_u64("seed", 1));
 	lg.salt = rand_next(&lg.rng);
-	lg.sub = 4 + (unsigned)rand_below(&lg.rng, MM_LARGE_PAGES - 4);
-	lg.l0 = page_alloc_large(PG_USER);
-	lg.l1 = page_alloc_large(PG_USER);
-	if (lg.l0 == NULL || lg.l1 == NULL)
+	lg.sub = 4 + (unsigned)rand_below(&lg.rng, MM_LARGE_PAGES - 5);
+	if ((lg.l = page_alloc_large(PG_USER)) == NULL)
 		panic("large: no free 2 MiB block");
 	for (unsigned j = 0; j < LG_SMALL; j++)
 		if ((lg.small[j] = page_alloc(PG_USER)) == NULL)
@@ -305,12 +314,10 @@ static int large_run(void)
 	hat_destroy(lg.b);
 	hat_destroy(lg.c);
 	stats.ops += 3;
-	for (unsigned j = 0; j < MM_LARGE_PAGES; j += 511) {
-		expect_mapcnt(lg.l0 + j, 0, "after destroy");
-		expect_mapcnt(lg.l1 + j, 0, "after destroy");
-	}
-	page_free_large(lg.l0);
-	page_free_large(lg.l1);
+	for (unsigned j = 0; j < MM_LARGE_PAGES; j += 73)
+		expect_mapcnt(lg.l + j, 0, "after destroy");
+	expect_mapcnt(lg.l + lg.sub, 0, "after destroy");
+	page_free_large(lg.l);
 	for (unsigned j = 0; j < LG_SMALL; j++) {
 		expect_mapcnt(lg.small[j], 0, "after destroy");
 		page_free(lg.small[j]);
@@ -322,5 +329,5 @@ static int large_run(void)
 }
 
 const struct workload workload_large = {
-	"large", "2 MiB pages beside 4 KiB ones, shared across spaces", true, large_run, NULL,
+	"large", "a 2 MiB page beside 4 KiB ones, shared across spaces", true, large_run, NULL,
 };

@@ -8,12 +8,11 @@
 #include "workload.h"
 
 #define PR_MAX_SPACES 8u
-#define PR_MAX_PAGES  256u
-#define PR_DEF_SPACES 4u
-#define PR_DEF_PAGES  32u
-#define PR_DEF_HMENTS 16u       /* hments the cache may hand out beyond those already out */
-#define PR_DEF_OPS    600u
 #define PR_SLOTS      64u       /* two tables of 32 slots per space */
+#define PR_MAX_PAGES  PR_SLOTS  /* a sweep maps page i at slot i */
+#define PR_DEF_SPACES 3u
+#define PR_DEF_PAGES  32u
+#define PR_DEF_OPS    32u       /* random operations after the sweeps */
 #define PR_RECONCILE_EVERY 32u
 #define PR_FAR_REGIONS 8u       /* phase 2: regions each needing a PDPT, a PD and a PT */
 #define PR_FAR_PAGES  3u        /* pages the page cap leaves for tables */
@@ -121,10 +120,8 @@ static void reconcile(const char *when)
 }
 
 /* A memload under the cap: it may steal others' mappings but must itself stick. */
-static void op_memload(void)
+static void memload_checked(unsigned s, unsigned k, unsigned i)
 {
-	unsigned s = pick(pr.nspaces), k = pick(PR_SLOTS), i = pick(pr.npages);
-
 	if (hat_memload(pr.space[s], slot_va(k), pr.page[i], pick(2) ? RW : HAT_READ) != 0)
 		panic("pressure: memload of 0x%llx failed with no page cap",
 		      (unsigned long long)slot_va(k));
@@ -136,6 +133,25 @@ static void op_memload(void)
 		panic("pressure: the mapping just made at 0x%llx in space %u is not there",
 		      (unsigned long long)slot_va(k), s);
 	check_cap("a memload");
+}
+
+static void op_memload(void)
+{
+	unsigned s = pick(pr.nspaces), k = pick(PR_SLOTS);
+
+	memload_checked(s, k, pick(pr.npages));
+}
+
+/*
+ * Maps page i at slot i of space s, for every page in ascending pfn
+ * order. hment_steal() scans page_t's upward from where it last stole,
+ * wrapping around through all of RAM; going the same way keeps its
+ * scans short.
+ */
+static void sweep(unsigned s)
+{
+	for (unsigned i = 0; i < pr.npages; i++)
+		memload_checked(s, i, i);
 }
 
 static void op_unload(void)
@@ -168,7 +184,10 @@ static void op_pageunload(void)
 				pr.map[s][k] = 0;
 }
 
-/* Phase 1: share pages among the spaces with no reserve and a small hment cap. */
+/*
+ * Phase 1: share pages among the spaces with no reserve and a small
+ * hment cap: a sweep per space (as after fork), then random operations.
+ */
 static void hment_phase(uint64_t ops, uint64_t cap)
 {
 
@@ -178,6 +197,10 @@ static void hment_phase(uint64_t ops, uint64_t cap)
 	hment_set_limit(pr.limit);
 	kprintf("pressure: reserve 0, at most %llu hments out\n", (unsigned long long)pr.limit);
 	stats_checkpoint("pressure", "capped");
+	for (unsigned s = 0; s < pr.nspaces; s++)
+		sweep(s);
+	reconcile("sweeps");
+	stats_checkpoint("pressure", "swept");
 	for (uint64_t n = 1; n <= ops; n++) {
 		unsigned r = pick(100);
 
@@ -193,7 +216,7 @@ static void hment_phase(uint64_t ops, uint64_t cap)
 		}
 	}
 	if (hment_stats.steals == pr.steals0)
-		panic("pressure: %llu operations under a cap of %llu hments stole nothing",
+		panic("pressure: sweeps and %llu operations under a cap of %llu hments stole nothing",
 		      (unsigned long long)ops, (unsigned long long)cap);
 	kprintf("pressure: %llu steals, the model saw %llu mappings vanish\n",
 		(unsigned long long)(hment_stats.steals - pr.steals0), (unsigned long long)pr.stolen);
@@ -266,22 +289,30 @@ static int pressure_run(void)
 	pr.steals0 = hment_stats.steals;
 	rand_seed(&pr.rng, cmdline_get_u64("seed", 1));
 	ops = cmdline_get_u64("ops", PR_DEF_OPS);
-	cap = cmdline_get_u64("hments", PR_DEF_HMENTS);
 	pr.nspaces = (unsigned)cmdline_get_u64("spaces", PR_DEF_SPACES);
 	pr.npages = (unsigned)cmdline_get_u64("pages", PR_DEF_PAGES);
+	/* hments out beyond those already out: half of what the sweeps need (one per mapping) */
+	cap = (uint64_t)pr.npages * pr.nspaces / 2;
+	cap = cmdline_get_u64("hments", cap < 2 ? 2 : cap);
 	if (pr.nspaces < 2 || pr.nspaces > PR_MAX_SPACES || pr.npages < 1 ||
-	    pr.npages > PR_MAX_PAGES || cap < 2 || ops < 1)
+	    pr.npages > PR_MAX_PAGES || cap < 2)
 		panic("pressure: spaces=%u pages=%u hments=%llu ops=%llu: need 2..%u spaces, 1..%u "
-		      "pages, hments >= 2, ops >= 1", pr.nspaces, pr.npages,
+		      "pages, hments >= 2", pr.nspaces, pr.npages,
 		      (unsigned long long)cap, (unsigned long long)ops, PR_MAX_SPACES, PR_MAX_PAGES);
 	kprintf("pressure: %u spaces, %u pages, %llu ops\n", pr.nspaces, pr.npages,
 		(unsigned long long)ops);
 	for (unsigned i = 0; i < pr.npages; i++) {
-		pr.page[i] = page_alloc(PG_USER);
-		if (pr.page[i] == NULL)
+		page_t *pp = page_alloc(PG_USER);
+		unsigned j = i;
+
+		if (pp == NULL)
 			panic("pressure: out of pages after %u", i);
-		*(uint64_t *)page_kva(pr.page[i]) = page_tag(i);
+		for (; j > 0 && pr.page[j - 1]->p_pagenum > pp->p_pagenum; j--)
+			pr.page[j] = pr.page[j - 1];   /* keep them in pfn order for sweep() */
+		pr.page[j] = pp;
 	}
+	for (unsigned i = 0; i < pr.npages; i++)
+		*(uint64_t *)page_kva(pr.page[i]) = page_tag(i);
 	for (unsigned s = 0; s < pr.nspaces; s++) {
 		pr.space[s] = hat_create();
 		if (pr.space[s] == NULL)

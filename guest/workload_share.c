@@ -10,7 +10,7 @@
 #define SHARE_VA        0x0000000040000000ull   /* every space maps page i at SHARE_VA + i pages */
 #define SHARE_MAX_SPACES 64u
 #define SHARE_MAX_PAGES  1024u
-#define SHARE_DEF_SPACES 16u
+#define SHARE_DEF_SPACES 8u
 #define SHARE_DEF_PAGES  64u
 #define SHARE_UNLOAD_MAX 16u   /* pages in one teardown hat_unload */
 #define RW (HAT_READ | HAT_WRITE)

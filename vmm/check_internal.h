@@ -10,6 +10,7 @@
 #include "checker.h"
 #include "report.h"
 
+/* A violation's space, VA or PFN that does not apply. */
 #define NONE REPORT_NONE
 
 /* Where violations go: the report (NULL: only counted). */
@@ -24,8 +25,9 @@ void sink_violation(struct check_sink *s, enum invariant_id id, uint64_t space, 
 		    uint64_t pfn, const char *fmt, ...);
 
 /*
- * Brent's cycle detection over a stream of list nodes: feed each node in
- * order; true means the node was seen before in this stream (a cycle).
+ * Brent's cycle detection over a stream of list nodes, in O(1) memory:
+ * feed each node in order; it returns true once the stream is seen to
+ * repeat (at most about twice the cycle's length after entering it).
  * Node values must be non-zero (0 ends lists).
  */
 struct brent {
@@ -58,7 +60,7 @@ struct hat_rec {
 
 /*
  * The MM's global state, loaded once per check: every count validated
- * against RAM, the page_t array copied into host memory.
+ * against RAM, the page_t array read in place (or copied to the host).
  */
 struct mm_view {
 	struct mem_reader rd;
@@ -67,7 +69,8 @@ struct mm_view {
 	uint64_t page_array_va;
 	uint64_t npages;            /* page_count, capped at RAM's pages */
 	uint64_t first_managed;     /* capped at npages */
-	struct page *pages;         /* npages page_t, or NULL when page_array is unreadable */
+	const struct page *pages;   /* npages page_t, or NULL when page_array is unreadable */
+	bool pages_owned;           /* a copy (else guest RAM itself, read in place) */
 	struct hat_rec *hats;       /* hat_kas first (when have_kas), then hat_list's others */
 	size_t nhats;
 	bool have_kas;
@@ -134,6 +137,7 @@ struct checker {
 	struct table_info *tables;
 	size_t ntables, tables_cap;
 	uint64_t *embed_ok;         /* per pfn: the walk found its embedded mapping's PTE */
+	uint64_t *referenced;       /* per RAM pfn: some non-leaf entry points at it */
 	uint64_t kas_pml4[MM_PTES];
 	bool kas_pml4_ok;
 	uint64_t kas_space;         /* h_id of hat_kas */

@@ -157,6 +157,7 @@ static bool visit_child(struct walk *w, const struct table_walk *t, unsigned e, 
 			       (unsigned long long)c->view.rd.ram_size);
 		return true;
 	}
+	bit_set(c->referenced, pfn);
 	if (!table_accounted(w, pfn, t->level - 1, va, va))
 		return true;
 	seen = checker_table(c, pfn);
@@ -224,17 +225,20 @@ static bool walk_table(struct walk *w, uint64_t pfn, unsigned level, uint64_t pt
 {
 	struct checker *c = w->c;
 	struct table_walk t = { .pfn = pfn, .ptva = ptva, .level = level };
-	uint64_t ent[MM_PTES];
+	uint64_t copy[MM_PTES];
+	const uint64_t *ent = reader_direct(&c->view.rd, pfn << MM_PAGE_SHIFT, sizeof(copy));
 	size_t idx = table_add(c, pfn, level, ptva, w->id);
 
 	if (idx == SIZE_MAX)
 		return false;
 	w->space->reached++;
 	c->stats.ptes += MM_PTES;
-	if (!reader_read_pa(&c->view.rd, pfn << MM_PAGE_SHIFT, ent, sizeof(ent)))
+	if (ent == NULL && reader_read_pa(&c->view.rd, pfn << MM_PAGE_SHIFT, copy, sizeof(copy)))
+		ent = copy;
+	if (ent == NULL)
 		return true;    /* pfn was checked against RAM: only a failing accessor gets here */
 	if (level == MM_LEVELS && w->is_kas) {
-		memcpy(c->kas_pml4, ent, sizeof(ent));
+		memcpy(c->kas_pml4, ent, sizeof(c->kas_pml4));
 		c->kas_pml4_ok = true;
 	}
 	if (!walk_entries(w, &t, ent))
@@ -274,6 +278,7 @@ static bool walk_space(struct checker *c, struct hat_rec *hr, bool is_kas)
 		return true;
 	}
 	top_accounted(&w, pfn);
+	bit_set(c->referenced, pfn);
 	seen = checker_table(c, pfn);
 	if (seen != NULL) {
 		sink_violation(&c->sink, INV_PT_PTP_OWNER, w.id, NONE, pfn,
@@ -354,6 +359,10 @@ static void check_cached_page(struct checker *c, uint64_t pfn)
 		sink_violation(&c->sink, INV_ST_FREE_ZERO, t->space, t->ptva, pfn,
 			       "cached table page pfn 0x%llx is in use as the level-%u table for 0x%llx",
 			       (unsigned long long)pfn, t->level, (unsigned long long)t->ptva);
+	else if (bit_test(c->referenced, pfn))
+		sink_violation(&c->sink, INV_ST_FREE_ZERO, NONE, NONE, pfn,
+			       "cached table page pfn 0x%llx is pointed at by a table entry",
+			       (unsigned long long)pfn);
 	check_cached_zero(c, pfn);
 }
 

@@ -1,6 +1,7 @@
 /* Mapping-list invariants: embedded mappings, hment lists, the hash and the reserve pool (RM_*, HS_*, RS_COUNT), and lock quiescence (LK_QUIESCENT). */
 #include "check_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,13 +20,14 @@ struct rmap {
 	uint64_t nlisted;       /* hments on all lists together */
 	uint64_t nhashed;       /* hments met on hash chains */
 	uint64_t nlisted_hashed;/* listed ones among those */
+	uint64_t max_hments;    /* RAM holds no more (40-byte) hments than this */
 };
 
 static bool rmap_init(struct rmap *m, struct checker *c)
 {
 	size_t words = c->view.rd.ram_size / 8 / 64 + 1;
 
-	*m = (struct rmap){ .c = c };
+	*m = (struct rmap){ .c = c, .max_hments = c->view.rd.ram_size / sizeof(struct hment) };
 	m->listed = calloc(words, sizeof(uint64_t));
 	m->reserved = calloc(words, sizeof(uint64_t));
 	m->hashed = calloc(words, sizeof(uint64_t));
@@ -56,10 +58,7 @@ static void mapping_where(const struct checker *c, uint64_t ptp, unsigned entry,
 	*va = t && entry < MM_PTES ? table_entry_va(t, entry) : NONE;
 }
 
-/*
- * RM_STALE: true when (ptp, entry) is a present, tracked leaf that maps
- * pfn; else why (at least 96 bytes) says what it is instead.
- */
+/* RM_STALE: true when (ptp, entry) is a present, tracked leaf that maps pfn; else `why` says what it is. */
 static bool names_mapping_of(struct checker *c, uint64_t ptp, unsigned entry, uint64_t pfn,
 			     char *why, size_t whylen)
 {
@@ -76,8 +75,10 @@ static bool names_mapping_of(struct checker *c, uint64_t ptp, unsigned entry, ui
 			 "managed page", t->level, (unsigned long long)ptp, entry);
 		return false;
 	}
-	if (!reader_read_u64_pa(&c->view.rd, (ptp << MM_PAGE_SHIFT) + 8ull * entry, &pte))
+	if (!reader_read_u64_pa(&c->view.rd, (ptp << MM_PAGE_SHIFT) + 8ull * entry, &pte)) {
+		snprintf(why, whylen, "table pfn 0x%llx cannot be read", (unsigned long long)ptp);
 		return false;
+	}
 	mapped = (pte & c->frame_mask & ~((1ull << MM_LEVEL_SHIFT(t->level)) - 1)) >> MM_PAGE_SHIFT;
 	if (mapped != pfn) {
 		snprintf(why, whylen, "table pfn 0x%llx entry %u maps pfn 0x%llx",
@@ -236,6 +237,12 @@ static uint64_t walk_list(struct rmap *m, uint64_t pfn, const struct page *pg)
 				       (unsigned long long)pfn, (unsigned long long)node);
 			break;
 		}
+		if (m->nlisted + len >= m->max_hments) {
+			sink_violation(&c->sink, INV_RM_LINKS, NONE, NONE, pfn,
+				       "pfn 0x%llx's list: the lists hold more hments than RAM can; stopped",
+				       (unsigned long long)pfn);
+			break;
+		}
 		if (!read_hment(c, node, &pa, &hm)) {
 			sink_violation(&c->sink, INV_RM_LINKS, NONE, NONE, pfn,
 				       "pfn 0x%llx's list: hment pointer 0x%llx is misaligned or does not "
@@ -298,11 +305,11 @@ static void check_reserve(struct rmap *m)
 	for (node = r->hr_pool; node != 0; n++) {
 		struct hment hm;
 
-		if (brent_step(&b, node) || !read_hment(c, node, &pa, &hm) ||
+		if (brent_step(&b, node) || n >= m->max_hments || !read_hment(c, node, &pa, &hm) ||
 		    bit_test(m->reserved, pa >> 3)) {
 			sink_violation(&c->sink, INV_RS_COUNT, NONE, NONE, NONE,
 				       "the reserve pool does not end well: entry %llu, 0x%llx, loops back, "
-				       "is misaligned or does not translate",
+				       "is misaligned, does not translate or exceeds RAM",
 				       (unsigned long long)n, (unsigned long long)node);
 			return;
 		}
@@ -327,6 +334,11 @@ static bool hash_node(struct rmap *m, uint32_t bucket, uint64_t node, uint64_t *
 	uint32_t home;
 	struct hment hm;
 
+	if (m->nhashed >= m->max_hments) {
+		sink_violation(&c->sink, INV_HS_BUCKET, NONE, NONE, NONE,
+			       "hash bucket %u: the chains hold more hments than RAM can; stopped", bucket);
+		return false;
+	}
 	if (!read_hment(c, node, &pa, &hm) || bit_test(m->hashed, pa >> 3)) {
 		sink_violation(&c->sink, INV_HS_BUCKET, NONE, NONE, NONE,
 			       "hash bucket %u: chain pointer 0x%llx is misaligned, does not translate "
@@ -405,50 +417,49 @@ static void check_listed_hashed(struct rmap *m)
 	}
 }
 
-/* Reads the bucket array; NULL (reported) when hh_size or the array is unusable. */
-static uint64_t *load_buckets(struct checker *c, bool *nomem)
+/* True when hh_size is a power of two whose bucket array fits in RAM; reported otherwise. */
+static bool hash_size_sane(struct checker *c)
 {
-	const struct hment_hash *h = &c->view.hash;
-	uint64_t *buckets;
+	uint32_t size = c->view.hash.hh_size;
 
-	if (h->hh_size == 0 || (h->hh_size & (h->hh_size - 1)) ||
-	    h->hh_size > c->view.rd.ram_size / sizeof(uint64_t)) {
-		sink_violation(&c->sink, INV_HS_BUCKET, NONE, NONE, NONE,
-			       "hh_size %u is not a power of two that fits in RAM", h->hh_size);
-		return NULL;
-	}
-	buckets = malloc((size_t)h->hh_size * sizeof(uint64_t));
-	if (buckets == NULL) {
-		*nomem = true;
-		return NULL;
-	}
-	if (!reader_read_va(&c->view.rd, h->hh_buckets, buckets, (size_t)h->hh_size * sizeof(uint64_t))) {
-		sink_violation(&c->sink, INV_HS_BUCKET, NONE, h->hh_buckets, NONE,
-			       "the %u hash buckets at 0x%llx do not translate", h->hh_size,
-			       (unsigned long long)h->hh_buckets);
-		free(buckets);
-		return NULL;
-	}
-	return buckets;
+	if (size != 0 && (size & (size - 1)) == 0 && size <= c->view.rd.ram_size / sizeof(uint64_t))
+		return true;
+	sink_violation(&c->sink, INV_HS_BUCKET, NONE, NONE, NONE,
+		       "hh_size %u is not a power of two whose buckets fit in RAM", size);
+	return false;
 }
 
-/* HS_BUCKET / HS_ORPHAN: every chain, then what no chain held, then the totals. False when out of memory. */
-static bool check_hash(struct rmap *m)
+/* Follows every chain, reading the bucket array a page at a time. */
+static void walk_buckets(struct rmap *m)
 {
 	struct checker *c = m->c;
 	const struct hment_hash *h = &c->view.hash;
-	bool nomem = false;
-	uint64_t *buckets;
+	uint64_t chunk[MM_PAGE_SIZE / sizeof(uint64_t)];
 
-	if (!c->view.hash_ok)
-		return true;
-	buckets = load_buckets(c, &nomem);
-	if (buckets == NULL)
-		return !nomem;
-	for (uint32_t b = 0; b < h->hh_size; b++)
-		if (buckets[b] != 0)
-			walk_chain(m, b, buckets[b]);
-	free(buckets);
+	for (uint64_t first = 0; first < h->hh_size; first += MM_PTES) {
+		uint64_t n = h->hh_size - first < MM_PTES ? h->hh_size - first : MM_PTES;
+
+		if (!reader_read_va(&c->view.rd, h->hh_buckets + first * 8, chunk, n * 8)) {
+			sink_violation(&c->sink, INV_HS_BUCKET, NONE, h->hh_buckets + first * 8, NONE,
+				       "hash buckets %llu.. of %u (array at 0x%llx) do not translate",
+				       (unsigned long long)first, h->hh_size, (unsigned long long)h->hh_buckets);
+			return;
+		}
+		for (uint64_t i = 0; i < n; i++)
+			if (chunk[i] != 0)
+				walk_chain(m, (uint32_t)(first + i), chunk[i]);
+	}
+}
+
+/* HS_BUCKET / HS_ORPHAN: every chain, then what no chain held, then the totals. */
+static void check_hash(struct rmap *m)
+{
+	struct checker *c = m->c;
+	const struct hment_hash *h = &c->view.hash;
+
+	if (!c->view.hash_ok || !hash_size_sane(c))
+		return;
+	walk_buckets(m);
 	check_listed_hashed(m);
 	if (m->nhashed != h->hh_count)
 		sink_violation(&c->sink, INV_HS_ORPHAN, NONE, NONE, NONE,
@@ -458,7 +469,6 @@ static bool check_hash(struct rmap *m)
 		sink_violation(&c->sink, INV_HS_ORPHAN, NONE, NONE, NONE,
 			       "hh_count is %llu, the mapping lists hold %llu hments",
 			       (unsigned long long)h->hh_count, (unsigned long long)m->nlisted);
-	return true;
 }
 
 /* Every page's mapping state; the common empty page costs one compare. */
@@ -509,7 +519,7 @@ bool check_mapping_lists(struct checker *c)
 		check_reserve(&m);
 		if (c->view.pages != NULL) {
 			check_all_pages(&m);
-			ok = check_hash(&m);
+			check_hash(&m);
 			check_untracked(c);
 		}
 	}

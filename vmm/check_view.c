@@ -21,7 +21,45 @@ static void load_kas(struct mm_view *v, const struct check_mem *mem, struct chec
 	reader_set_cr3(&v->rd, cr3);
 }
 
-/* Reads page_count / page_first_managed / page_array and copies the array. */
+/*
+ * The page_t array read in place when RAM is mapped in this process and
+ * the array is physically contiguous and aligned (as boot carving makes
+ * it); NULL otherwise.
+ */
+static const struct page *pages_in_place(struct mm_view *v, uint64_t va, uint64_t bytes)
+{
+	uint64_t pa0, pa;
+
+	if (!reader_translate(&v->rd, va, &pa0) || (pa0 & 7) || !reader_direct(&v->rd, pa0, bytes))
+		return NULL;
+	for (uint64_t off = MM_PAGE_SIZE - (va & (MM_PAGE_SIZE - 1)); off < bytes; off += MM_PAGE_SIZE)
+		if (!reader_translate(&v->rd, va + off, &pa) || pa != pa0 + off)
+			return NULL;
+	return reader_direct(&v->rd, pa0, bytes);
+}
+
+/* The page_t array copied into host memory; false when out of memory. */
+static bool copy_pages(struct mm_view *v, struct check_sink *s, uint64_t array, uint64_t count)
+{
+	struct page *copy = malloc(count * sizeof(struct page));
+
+	if (copy == NULL)
+		return false;
+	if (!reader_read_va(&v->rd, array, copy, count * sizeof(struct page))) {
+		sink_violation(s, INV_RM_MISSING, NONE, array, NONE,
+			       "page_array (%llu page_t) does not translate: mapping lists and "
+			       "table ownership not checked", (unsigned long long)count);
+		free(copy);
+		v->npages = 0;
+		v->first_managed = 0;
+		return true;
+	}
+	v->pages = copy;
+	v->pages_owned = true;
+	return true;
+}
+
+/* Reads page_count / page_first_managed / page_array and the array itself. */
 static bool load_pages(struct mm_view *v, struct check_sink *s)
 {
 	uint64_t count, first, array;
@@ -49,20 +87,11 @@ static bool load_pages(struct mm_view *v, struct check_sink *s)
 	v->first_managed = first;
 	if (count == 0)
 		return true;
-	v->pages = malloc(count * sizeof(struct page));
-	if (v->pages == NULL)
-		return false;
 	v->npages = count;
-	if (!reader_read_va(&v->rd, array, v->pages, count * sizeof(struct page))) {
-		sink_violation(s, INV_RM_MISSING, NONE, array, NONE,
-			       "page_array (%llu page_t) does not translate: mapping lists and "
-			       "table ownership not checked", (unsigned long long)count);
-		free(v->pages);
-		v->pages = NULL;
-		v->npages = 0;
-		v->first_managed = 0;
-	}
-	return true;
+	v->pages = pages_in_place(v, array, count * sizeof(struct page));
+	if (v->pages != NULL)
+		return true;
+	return copy_pages(v, s, array, count);
 }
 
 /* Appends one hat record; false when out of memory. */
@@ -185,7 +214,8 @@ bool mm_view_load(struct mm_view *v, const struct check_mem *mem, const struct m
 
 void mm_view_free(struct mm_view *v)
 {
-	free(v->pages);
+	if (v->pages_owned)
+		free((void *)v->pages);
 	free(v->hats);
 	free(v->hat_sorted);
 	v->pages = NULL;

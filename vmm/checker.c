@@ -87,7 +87,8 @@ static bool checker_alloc(struct checker *c)
 {
 	c->table_slot = calloc(c->view.ram_pages + 1, sizeof(*c->table_slot));
 	c->embed_ok = calloc(c->view.npages / 64 + 1, sizeof(*c->embed_ok));
-	return c->table_slot != NULL && c->embed_ok != NULL;
+	c->referenced = calloc(c->view.ram_pages / 64 + 1, sizeof(*c->referenced));
+	return c->table_slot != NULL && c->embed_ok != NULL && c->referenced != NULL;
 }
 
 static void checker_free(struct checker *c)
@@ -95,6 +96,7 @@ static void checker_free(struct checker *c)
 	mm_view_free(&c->view);
 	free(c->table_slot);
 	free(c->embed_ok);
+	free(c->referenced);
 	free(c->tables);
 	free(c);
 }

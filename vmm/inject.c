@@ -159,7 +159,8 @@ static void unmap_pte(struct inj *j, uint64_t ptp, unsigned entry)
 {
 	uint64_t pa = (ptp << MM_PAGE_SHIFT) + 8ull * entry, pte;
 
-	if (!reader_read_u64_pa(&j->v->rd, pa, &pte)) {
+	if (ptp >= j->v->npages || j->v->pages[ptp].p_kind != PG_PTP || entry >= MM_PTES ||
+	    !reader_read_u64_pa(&j->v->rd, pa, &pte)) {
 		j->write_failed = true;
 		return;
 	}

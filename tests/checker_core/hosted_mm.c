@@ -145,6 +145,17 @@ void hmm_workload(uint64_t seed, unsigned want_spaces, unsigned ops)
 		one_op(&r);
 }
 
+void hmm_churn_tables(void)
+{
+	struct hat *h = hat_create();
+
+	if (h == NULL)
+		return;
+	hat_memload(h, 0x1000, pool[0], RW_USER);
+	hat_memload(h, 0x7f0000000000ull, pool[1], RW_USER);
+	hat_destroy(h);
+}
+
 /* --- the checker's view ------------------------------------------------------ */
 
 /*
@@ -246,5 +257,6 @@ void hmm_view(struct check_mem *mem, struct mm_symbols *sym)
 	sym->hat_list = relocate(&hat_list, sizeof(hat_list));
 	sym->segtab_ptp_cache = relocate(&segtab_ptp_cache, sizeof(segtab_ptp_cache));
 	*mem = (struct check_mem){ .read_phys = arena_read, .write_phys = arena_write,
-				   .virt_to_phys = arena_translate, .ram_size = mm_hosted_ram_size };
+				   .virt_to_phys = arena_translate, .direct = mm_hosted_ram,
+				   .ram_size = mm_hosted_ram_size };
 }

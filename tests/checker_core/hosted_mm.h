@@ -20,6 +20,9 @@ void hmm_shutdown(void);
  */
 void hmm_workload(uint64_t seed, unsigned nspaces, unsigned ops);
 
+/* Creates, uses and destroys one address space, so freed table pages sit on the cache. */
+void hmm_churn_tables(void);
+
 /*
  * Fills *mem and *sym so the checker sees the MM: RAM is the arena; the
  * MM's variables (process globals) are copied into the arena's unused

@@ -250,7 +250,7 @@ struct image *img_new(uint64_t ram_size, bool override)
 	img->npages = ram_size >> MM_PAGE_SHIFT;
 	img->mem = (struct check_mem){ .read_phys = arena_read, .write_phys = arena_write,
 				       .virt_to_phys = override ? arena_translate : NULL,
-				       .ctx = img, .ram_size = ram_size };
+				       .ctx = img, .direct = img->ram, .ram_size = ram_size };
 	boot_next = IMG_BOOT_PA;
 	boot_kernel_tables(img);
 	boot_carve(img);

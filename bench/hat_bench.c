@@ -1,0 +1,179 @@
+/* Benchmark: the guest HAT's ns per page (workload=bench, TSC-timed) beside Linux doing the same shapes, same run. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "bench_util.h"
+#include "linux_shapes.h"
+
+#define RUNS        3      /* guest runs; each figure is the median */
+#define LINUX_RUNS  9
+#define DEF_PAGES   256
+#define MAX_FIGURES 32
+
+/* One `bench: key=value` line. */
+struct figure {
+	char key[48];
+	double value[RUNS];
+};
+
+static struct figure figures[MAX_FIGURES];
+static int nfigures;
+
+static struct figure *figure(const char *key)
+{
+	for (int i = 0; i < nfigures; i++)
+		if (strcmp(figures[i].key, key) == 0)
+			return &figures[i];
+	return NULL;
+}
+
+/* Runs argv, returns its standard output (NUL-terminated); exits unless it succeeds. */
+static char *run_capture(const char *const argv[])
+{
+	int fd[2], status;
+	size_t len = 0, cap = 65536;
+	char *buf = malloc(cap);
+	pid_t pid;
+
+	if (buf == NULL || pipe(fd) < 0) {
+		perror("hat_bench");
+		exit(1);
+	}
+	pid = fork();
+	if (pid == 0) {
+		dup2(fd[1], 1);
+		close(fd[0]);
+		close(fd[1]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(fd[1]);
+	for (;;) {
+		ssize_t n;
+
+		if (cap - len < 4096 && (buf = realloc(buf, cap *= 2)) == NULL) {
+			perror("hat_bench");
+			exit(1);
+		}
+		n = read(fd[0], buf + len, cap - len - 1);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd[0]);
+	buf[len] = '\0';
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		fprintf(stderr, "hat_bench: %s failed; its output:\n%s", argv[0], buf);
+		exit(1);
+	}
+	return buf;
+}
+
+/* Records every `bench: key=value` line of one run. */
+static void parse_run(char *out, int run)
+{
+	for (char *line = strtok(out, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+		char key[48];
+		double value;
+		struct figure *f;
+
+		if (sscanf(line, "bench: %47[a-z_0-9]=%lf", key, &value) != 2)
+			continue;
+		if ((f = figure(key)) == NULL) {
+			if (nfigures == MAX_FIGURES)
+				continue;
+			f = &figures[nfigures++];
+			snprintf(f->key, sizeof(f->key), "%s", key);
+		}
+		f->value[run] = value;
+	}
+}
+
+/* Median over the runs of a figure the guest must have printed. */
+static double median_of(const char *key)
+{
+	struct figure *f = figure(key);
+	double v[RUNS];
+
+	if (f == NULL) {
+		fprintf(stderr, "hat_bench: the guest printed no `bench: %s=` line\n", key);
+		exit(1);
+	}
+	memcpy(v, f->value, sizeof(v));
+	return bench_median(v, RUNS);
+}
+
+/* The host's KVM module, for reading the figures (software-virtualizing ones are slow). */
+static const char *kvm_backend(void)
+{
+	static const char *const mods[] = { "kvm_intel", "kvm_amd", "kvm_pvm" };
+	struct stat st;
+	char path[64];
+
+	for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
+		snprintf(path, sizeof(path), "/sys/module/%s", mods[i]);
+		if (stat(path, &st) == 0)
+			return mods[i];
+	}
+	return "unknown";
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long pages = DEF_PAGES;
+	char pages_arg[32];
+	struct linux_shapes lx;
+
+	if (argc < 3 || argc > 4 || (argc == 4 && (pages = strtoul(argv[3], NULL, 10)) == 0)) {
+		fprintf(stderr, "usage: %s VMM GUEST.ELF [PAGES]\n", argv[0]);
+		return 2;
+	}
+	snprintf(pages_arg, sizeof(pages_arg), "pages=%lu", pages);
+	const char *vmm[] = { argv[1], "--quiet", "--check=off", "--timeout", "300", argv[2], "--",
+			      "workload=bench", pages_arg, NULL };
+
+	for (int r = 0; r < RUNS; r++) {
+		char *out = run_capture(vmm);
+
+		parse_run(out, r);
+		free(out);
+	}
+	linux_shapes_measure(pages, LINUX_RUNS, &lx);
+
+	static const struct {
+		const char *label, *key, *linux_label;
+		int linux_index;
+	} rows[] = {
+		{ "memload, a page's first mapping", "memload_first_ns", "mmap MAP_POPULATE", 0 },
+		{ "memload, a shared page (hment)", "memload_share_ns", "2nd MAP_POPULATE", 1 },
+		{ "unload (one range)", "unload_ns", "munmap", 2 },
+		{ "pageunload, per mapping", "pageunload_ns", "munmap", 2 },
+		{ "share N pages into a new space", "fork_ns", "fork", 3 },
+		{ "destroy, per page", "destroy_ns", "munmap", 2 },
+	};
+	const double lx_ns[] = { lx.populate_ns, lx.share_ns, lx.munmap_ns, lx.fork_ns };
+
+	printf("hat benchmark: %lu pages, median of %d guest runs and %d Linux runs, host KVM: %s\n",
+	       pages, RUNS, LINUX_RUNS, kvm_backend());
+	printf("  %-34s %14s %12s  %-18s %10s\n", "op (per page)", "guest ns", "Linux ns",
+	       "Linux shape", "speed-up");
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		double g = median_of(rows[i].key), l = lx_ns[rows[i].linux_index];
+
+		printf("  %-34s %14.1f %12.1f  %-18s %9.4gx%s\n", rows[i].label, g, l,
+		       rows[i].linux_label, l / g, l / g >= 5.0 ? "" : "  (goal >= 5x)");
+	}
+	printf("  metadata per mapping:\n");
+	printf("    %-44s %8.0f bytes\n", "a page's only mapping (embedded in page_t)",
+	       median_of("first_mapping_bytes"));
+	printf("    %-44s %8.0f bytes\n", "each further mapping (one hment)", median_of("hment_bytes"));
+	printf("    %-44s %8.0f bytes\n", "page_t, per page of RAM", median_of("page_t_bytes"));
+	printf("    %-44s %8.4f (%.1f bytes)\n", "table pages per mapped page",
+	       median_of("table_pages_per_page"), median_of("table_bytes_per_page"));
+	return 0;
+}

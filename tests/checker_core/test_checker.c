@@ -1,0 +1,847 @@
+/* unit suite: the checker on synthetic images and on the real MM run hosted — healthy states, one injection per invariant, hostile memory, symbols. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "elf_builder.h"
+#include "hatvm/layout.h"
+#include "hosted_mm.h"
+#include "image.h"
+#include "inject.h"
+#include "invariant_names.h"
+#include "run_check.h"
+
+#define NONE REPORT_NONE
+#define IMG_RAM (64ull << 20)
+
+static const char *guest_elf_path;
+
+/* ---- images ---------------------------------------------------------------- */
+
+/* Counts of what rich_image() builds. */
+#define RICH_SPACES   4u      /* hat_kas and three more */
+#define RICH_MAPPINGS 143u    /* tracked leaves: 97 + 29 + 17 */
+
+/*
+ * Three address spaces with private (embedded) pages, pages shared three
+ * and four ways (lists), a page mapped twice in one space, a 2 MiB page
+ * in two spaces, holes unloaded out of the middle of lists, an untracked
+ * (unmanaged) frame, reserve hments and cached table pages.
+ */
+static struct image *rich_image(bool override)
+{
+	struct image *img = img_new(IMG_RAM, override);
+	uint64_t a = img_hat_create(img), b = img_hat_create(img), c = img_hat_create(img);
+	uint64_t solo = img_alloc_user(img, 64), shared = img_alloc_user(img, 32);
+	uint64_t big = img_alloc_large(img);
+
+	for (unsigned i = 0; i < 64; i++)
+		img_map(img, a, 0x400000 + i * MM_PAGE_SIZE, solo + i, false);
+	for (unsigned i = 0; i < 32; i++) {
+		img_map(img, a, 0x10000000 + i * MM_PAGE_SIZE, shared + i, false);
+		img_map(img, b, 0x20000000 + i * MM_PAGE_SIZE, shared + i, false);
+		if (i % 2 == 0)
+			img_map(img, c, 0x7f0000000000ull + i * MM_PAGE_SIZE, shared + i, false);
+		if (i < 8)
+			img_map(img, b, 0x30000000 + i * MM_PAGE_SIZE, shared + i, false);
+	}
+	img_map(img, a, 0x40000000, big, true);
+	img_map(img, c, 0x600000000ull, big, true);
+	for (unsigned i = 0; i < 32; i += 3)
+		img_unmap(img, b, 0x20000000 + i * MM_PAGE_SIZE);
+	img_map(img, a, 0x50000000, 0x10, false);
+	img_reserve_fill(img, 10);
+	img_cache_add(img, 3);
+	return img;
+}
+
+/* The hosted MM after a seeded workload, with table pages on the cache. */
+static void hosted_state(uint64_t seed, struct check_mem *mem, struct mm_symbols *sym)
+{
+	hmm_boot(IMG_RAM);
+	hmm_workload(seed, 5, 3000);
+	hmm_churn_tables();
+	hmm_view(mem, sym);
+}
+
+static void expect_clean(const struct check_mem *mem, const struct mm_symbols *sym, const char *what)
+{
+	struct seen s;
+
+	run_check(mem, sym, &s);
+	if (s.returned != 0)
+		seen_dump(&s, what);
+	ck_assert_msg(s.returned == 0, "%s: %u violations", what, s.returned);
+	ck_assert_uint_eq(s.parsed, 0);
+}
+
+/* ---- healthy states ---------------------------------------------------------- */
+
+static void check_rich(bool override, bool direct)
+{
+	struct image *img = rich_image(override);
+	struct seen s;
+
+	if (!direct)
+		img->mem.direct = NULL;
+	run_check(&img->mem, &img->sym, &s);
+	if (s.returned)
+		seen_dump(&s, "rich image");
+	ck_assert_uint_eq(s.returned, 0);
+	ck_assert_uint_eq(s.stats.spaces, RICH_SPACES);
+	ck_assert_uint_eq(s.stats.mappings, RICH_MAPPINGS);
+	ck_assert_uint_gt(s.stats.hments, 0);
+	ck_assert_uint_eq(s.stats.ptes % MM_PTES, 0);
+	img_free(img);
+}
+
+START_TEST(healthy_through_page_tables)
+{
+	check_rich(false, true);
+}
+END_TEST
+
+START_TEST(healthy_with_translation_override)
+{
+	check_rich(true, true);
+}
+END_TEST
+
+START_TEST(healthy_through_read_phys_only)
+{
+	check_rich(false, false);
+}
+END_TEST
+
+START_TEST(healthy_kernel_only)
+{
+	struct image *img = img_new(IMG_RAM, false);
+	struct seen s;
+
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.returned, 0);
+	ck_assert_uint_eq(s.stats.spaces, 1);
+	ck_assert_uint_eq(s.stats.mappings, 0);
+	img_free(img);
+}
+END_TEST
+
+START_TEST(healthy_hosted_mm)
+{
+	struct check_mem mem;
+	struct mm_symbols sym;
+	struct seen s;
+
+	hosted_state((uint64_t)_i + 1, &mem, &sym);
+	run_check(&mem, &sym, &s);
+	if (s.returned)
+		seen_dump(&s, "hosted MM");
+	ck_assert_uint_eq(s.returned, 0);
+	ck_assert_uint_ge(s.stats.spaces, 6);
+	ck_assert_uint_gt(s.stats.mappings, 0);
+	hmm_shutdown();
+}
+END_TEST
+
+START_TEST(stats_reach_the_report)
+{
+	struct image *img = rich_image(false);
+	struct check_stats st;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct report *r = report_new(f);
+
+	ck_assert_uint_eq(checker_run(&img->mem, &img->sym, r, "label-x", &st), 0);
+	ck_assert_uint_eq(report_violations_total(r), 0);
+	report_free(r);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(text, "check \"label-x\": spaces=4 "));
+	ck_assert_ptr_nonnull(strstr(text, "mappings=143 "));
+	ck_assert_uint_eq(checker_run(&img->mem, &img->sym, NULL, "no report", NULL), 0);
+	free(text);
+	img_free(img);
+}
+END_TEST
+
+/* ---- injections ---------------------------------------------------------------- */
+
+/* Plants id, checks that only id is reported and at the planted location, undoes, checks clean. */
+static void inject_and_see(const struct check_mem *mem, const struct mm_symbols *sym,
+			   enum invariant_id id)
+{
+	struct inject_undo undo;
+	char what[256];
+	struct seen s;
+	int rc = inject_plant(mem, sym, id, &undo, what, sizeof(what));
+
+	ck_assert_msg(rc == 0, "%s: inject_plant returned %d: %s", invariant_name(id), rc, what);
+	ck_assert_uint_gt(undo.n, 0);
+	run_check(mem, sym, &s);
+	if (s.per_id[id] == 0 || s.per_id[id] != s.parsed ||
+	    !seen_has(&s, id, undo.space, undo.va, undo.pfn)) {
+		fprintf(stderr, "planted %s: %s\n", invariant_name(id), what);
+		seen_dump(&s, "reported");
+	}
+	ck_assert_msg(s.per_id[id] > 0, "%s not reported", invariant_name(id));
+	ck_assert_msg(s.per_id[id] == s.parsed, "%s: other invariants reported too", invariant_name(id));
+	ck_assert_uint_eq(s.returned, s.parsed);
+	ck_assert_msg(seen_has(&s, id, undo.space, undo.va, undo.pfn),
+		      "%s not reported at the planted location (%s)", invariant_name(id), what);
+	ck_assert(inject_undo(mem, &undo));
+	ck_assert_uint_eq(undo.n, 0);
+	expect_clean(mem, sym, "after inject_undo");
+}
+
+START_TEST(inject_each_synthetic)
+{
+	struct image *img = rich_image(false);
+
+	inject_and_see(&img->mem, &img->sym, (enum invariant_id)_i);
+	img_free(img);
+}
+END_TEST
+
+START_TEST(inject_each_hosted_mm)
+{
+	struct check_mem mem;
+	struct mm_symbols sym;
+
+	hosted_state(7, &mem, &sym);
+	inject_and_see(&mem, &sym, (enum invariant_id)_i);
+	/* the restored MM keeps working and stays consistent */
+	hmm_workload(99, 5, 1000);
+	hmm_view(&mem, &sym);
+	expect_clean(&mem, &sym, "hosted MM after undo and more work");
+	hmm_shutdown();
+}
+END_TEST
+
+START_TEST(inject_undo_restores_every_byte)
+{
+	struct image *img = rich_image(false);
+	uint8_t *before = malloc(IMG_RAM);
+
+	ck_assert_ptr_nonnull(before);
+	memcpy(before, img->ram, IMG_RAM);
+	for (unsigned id = 0; id < INV_COUNT; id++) {
+		struct inject_undo undo;
+		char what[256];
+
+		ck_assert_int_eq(inject_plant(&img->mem, &img->sym, id, &undo, what, sizeof(what)), 0);
+		ck_assert_int_ne(memcmp(before, img->ram, IMG_RAM), 0);
+		ck_assert(inject_undo(&img->mem, &undo));
+		ck_assert_msg(memcmp(before, img->ram, IMG_RAM) == 0, "%s left a trace",
+			      invariant_name(id));
+	}
+	free(before);
+	img_free(img);
+}
+END_TEST
+
+START_TEST(inject_without_target_changes_nothing)
+{
+	static const enum invariant_id need_user_state[] = {
+		INV_PT_RSVD, INV_RM_MISSING, INV_RM_STALE, INV_RM_EMBED, INV_RM_SHARE, INV_RM_LINKS,
+		INV_RM_PFN, INV_RM_DUP, INV_HS_BUCKET, INV_HS_ORPHAN, INV_ST_FREE_ZERO, INV_PT_PTP_OWNER,
+	};
+	struct image *img = img_new(IMG_RAM, false);
+
+	for (size_t i = 0; i < sizeof(need_user_state) / sizeof(need_user_state[0]); i++) {
+		struct inject_undo undo;
+		char what[256];
+		int rc = inject_plant(&img->mem, &img->sym, need_user_state[i], &undo, what, sizeof(what));
+
+		ck_assert_msg(rc == 1, "%s: %d (%s)", invariant_name(need_user_state[i]), rc, what);
+		ck_assert_uint_eq(undo.n, 0);
+		expect_clean(&img->mem, &img->sym, invariant_name(need_user_state[i]));
+	}
+	img_free(img);
+}
+END_TEST
+
+START_TEST(inject_on_kernel_only_state)
+{
+	/* with no other space, these fall back to hat_kas */
+	static const enum invariant_id kas_ok[] = {
+		INV_PT_PTP_RANGE, INV_PT_LARGE_ALIGN, INV_PT_VALID_CNT, INV_PT_KERNEL_HALF,
+		INV_RS_COUNT, INV_ST_ACCOUNT, INV_LK_QUIESCENT,
+	};
+
+	for (size_t i = 0; i < sizeof(kas_ok) / sizeof(kas_ok[0]); i++) {
+		struct image *img = img_new(IMG_RAM, false);
+
+		inject_and_see(&img->mem, &img->sym, kas_ok[i]);
+		img_free(img);
+	}
+}
+END_TEST
+
+START_TEST(inject_refuses_read_only_memory_and_bad_ids)
+{
+	struct image *img = rich_image(false);
+	struct check_mem ro = img->mem;
+	struct inject_undo undo;
+	char what[256];
+
+	ro.write_phys = NULL;
+	ck_assert_int_eq(inject_plant(&ro, &img->sym, INV_RM_MISSING, &undo, what, sizeof(what)), -1);
+	ck_assert_ptr_nonnull(strstr(what, "read-only"));
+	ck_assert_int_eq(inject_plant(&img->mem, &img->sym, INV_COUNT, &undo, what, sizeof(what)), -1);
+	expect_clean(&img->mem, &img->sym, "after refusals");
+	img_free(img);
+}
+END_TEST
+
+/* ---- hostile memory --------------------------------------------------------------- */
+
+static uint64_t rng_state;
+
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Runs the checker on a hostile image: it must end, promptly, with bounded work, having complained. */
+static void expect_survives(struct image *img, bool must_complain, const char *what)
+{
+	double t0 = now_s();
+	struct seen s;
+
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_msg(now_s() - t0 < 60.0, "%s: the check took %.1f s", what, now_s() - t0);
+	ck_assert_uint_le(s.stats.ptes, (IMG_RAM / MM_PAGE_SIZE) * MM_PTES);
+	ck_assert_uint_le(s.stats.hments, IMG_RAM / sizeof(struct hment));
+	if (must_complain)
+		ck_assert_msg(s.returned > 0, "%s: no violation reported", what);
+	if (getenv("CHECKER_TEST_VERBOSE")) {
+		fprintf(stderr, "%s: %u violations in %.1f ms, ptes %llu hments %llu:", what, s.returned,
+			s.ms, (unsigned long long)s.stats.ptes, (unsigned long long)s.stats.hments);
+		for (unsigned id = 0; id < INV_COUNT; id++)
+			if (s.per_id[id])
+				fprintf(stderr, " %s=%u", invariant_name(id), s.per_id[id]);
+		fputc('\n', stderr);
+	}
+}
+
+/* Random bytes over [pa, pa + len) of the image. */
+static void scribble(struct image *img, uint64_t pa, uint64_t len)
+{
+	uint8_t *p = img_pa(img, pa);
+
+	for (uint64_t i = 0; i < len; i += 8) {
+		uint64_t v = rng();
+
+		memcpy(p + i, &v, len - i < 8 ? len - i : 8);
+	}
+}
+
+START_TEST(hostile_random_ram)
+{
+	struct image *img = rich_image(_i % 2);
+
+	rng_state = 0x9e3779b97f4a7c15ull * (uint64_t)(_i + 1);
+	scribble(img, 0, IMG_RAM);
+	expect_survives(img, true, "random RAM");
+	img_free(img);
+}
+END_TEST
+
+/* Where the MM's metadata lives in a rich image, for targeted garbage. */
+static void metadata_range(const struct image *img, unsigned which, uint64_t *pa, uint64_t *len)
+{
+	switch (which % 5) {
+	case 0:   /* the page_t array */
+		*pa = img->page_array_pa;
+		*len = img->npages * sizeof(struct page);
+		break;
+	case 1:   /* hash buckets */
+		*pa = img->buckets_pa;
+		*len = img->hash_size * 8ull;
+		break;
+	case 2:   /* the MM's variables */
+		*pa = IMG_GLOBALS_PA;
+		*len = 0x1800;
+		break;
+	case 3:   /* kernel tables */
+		*pa = img->kas_top_pa;
+		*len = 16 * MM_PAGE_SIZE;
+		break;
+	default:  /* managed pages: user tables, hments, hats */
+		*pa = img->first_managed << MM_PAGE_SHIFT;
+		*len = (img->next_pfn - img->first_managed) << MM_PAGE_SHIFT;
+		break;
+	}
+}
+
+START_TEST(hostile_random_metadata)
+{
+	struct image *img = rich_image(_i % 3 == 0);
+	uint64_t pa, len;
+
+	rng_state = 0xdeadbeefcafef00dull + (uint64_t)_i * 0x1234567ull;
+	metadata_range(img, (unsigned)_i, &pa, &len);
+	scribble(img, pa, len);
+	expect_survives(img, true, "random metadata");
+	img_free(img);
+}
+END_TEST
+
+START_TEST(hostile_sparse_word_flips)
+{
+	struct image *img = rich_image(_i % 2);
+	uint64_t pa, len;
+
+	rng_state = 0x5eed0000ull + (uint64_t)_i;
+	for (unsigned n = 0; n < 200; n++) {
+		metadata_range(img, (unsigned)rng(), &pa, &len);
+		uint64_t *w = img_pa(img, (pa + (rng() % len)) & ~7ull);
+
+		switch (rng() % 4) {
+		case 0: *w = rng(); break;
+		case 1: *w ^= 1ull << (rng() % 64); break;
+		case 2: *w = 0; break;
+		default: *w = *(uint64_t *)img_pa(img, (pa + (rng() % len)) & ~7ull); break;
+		}
+	}
+	expect_survives(img, false, "sparse word flips");
+	img_free(img);
+}
+END_TEST
+
+static struct page *first_listed_page(struct image *img, uint64_t *pfn_out)
+{
+	for (uint64_t pfn = img->first_managed; pfn < img->npages; pfn++) {
+		struct page *pg = img_page(img, pfn);
+
+		if (!pg->p_embed && pg->p_mapping && pg->p_share >= 3) {
+			*pfn_out = pfn;
+			return pg;
+		}
+	}
+	ck_abort_msg("no list of three");
+	return NULL;
+}
+
+START_TEST(hostile_cyclic_structures)
+{
+	struct image *img = rich_image(false);
+	struct hment_reserve *r = img_va(img, img->sym.hment_reserve);
+	struct ptp_cache *pc = img_va(img, img->sym.segtab_ptp_cache);
+	struct hat *kas = img_hat(img, img_kas(img));
+	uint64_t pfn, *buckets = img_pa(img, img->buckets_pa);
+	struct page *pg = first_listed_page(img, &pfn);
+	struct hment *head = img_va(img, pg->p_mapping);
+	struct hment *last = img_va(img, head->hm_next);
+	struct seen s;
+	uint32_t b = 0;
+
+	/* a list whose tail points back at its head */
+	while (last->hm_next)
+		last = img_va(img, last->hm_next);
+	last->hm_next = pg->p_mapping;
+	/* a hash chain that ends in itself, the reserve looping, the cache looping, hat_list looping */
+	while (buckets[b] == 0)
+		b++;
+	((struct hment *)img_va(img, buckets[b]))->hm_hashnext = buckets[b];
+	((struct hment *)img_va(img, r->hr_pool))->hm_next = r->hr_pool;
+	img_page(img, (pc->pc_head - (img->page_array_pa + DIRECT_MAP_BASE)) / sizeof(struct page))->p_next =
+		pc->pc_head;
+	img_hat(img, kas->h_next)->h_next = kas->h_next;
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_gt(s.per_id[INV_RM_LINKS], 0);
+	ck_assert_uint_gt(s.per_id[INV_HS_BUCKET], 0);
+	ck_assert_uint_gt(s.per_id[INV_RS_COUNT], 0);
+	ck_assert_uint_gt(s.per_id[INV_ST_FREE_ZERO], 0);
+	ck_assert_uint_gt(s.per_id[INV_ST_ACCOUNT], 0);
+	img_free(img);
+}
+END_TEST
+
+START_TEST(hostile_counts_at_their_maximum)
+{
+	struct image *img = rich_image(false);
+	struct hment_hash *hh = img_va(img, img->sym.hment_hash);
+	struct seen s;
+
+	*(uint64_t *)img_va(img, img->sym.page_count) = UINT64_MAX;
+	*(uint64_t *)img_va(img, img->sym.page_first_managed) = UINT64_MAX;
+	hh->hh_count = UINT64_MAX;
+	((struct hment_reserve *)img_va(img, img->sym.hment_reserve))->hr_count = UINT32_MAX;
+	((struct ptp_cache *)img_va(img, img->sym.segtab_ptp_cache))->pc_count = UINT64_MAX;
+	img_hat(img, img_kas(img))->h_nptp = UINT64_MAX;
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_gt(s.per_id[INV_RM_MISSING], 0);     /* page_count, page_first_managed */
+	ck_assert_uint_gt(s.per_id[INV_HS_ORPHAN], 0);
+	ck_assert_uint_gt(s.per_id[INV_RS_COUNT], 0);
+	ck_assert_uint_gt(s.per_id[INV_ST_FREE_ZERO], 0);
+	ck_assert_uint_gt(s.per_id[INV_ST_ACCOUNT], 0);
+	/* a hash as big as a 32-bit size says */
+	hh->hh_size = 0x80000000u;
+	expect_survives(img, true, "hh_size 2^31");
+	hh->hh_size = 3;
+	expect_survives(img, true, "hh_size 3");
+	img_free(img);
+}
+END_TEST
+
+START_TEST(hostile_table_loops)
+{
+	struct image *img = rich_image(false);
+	uint64_t a = img_hat(img, img_kas(img))->h_next;
+	uint64_t top = img_hat(img, a)->h_top_pa;
+	uint64_t *pml4 = img_pa(img, top);
+	struct seen s;
+
+	/* every user-half PML4 entry points back at the PML4 itself */
+	for (unsigned i = 0; i < MM_PML4_KERNEL; i++)
+		pml4[i] = top | PTE_P | PTE_W | PTE_U;
+	/* and every entry of another space's first PDPT at one PD */
+	uint64_t b = img_hat(img, a)->h_next;
+	uint64_t *pml4b = img_pa(img, img_hat(img, b)->h_top_pa);
+	uint64_t *pdpt = img_pa(img, pml4b[0] & PTE_FRAME);
+	uint64_t pd = pdpt[0] & PTE_FRAME;
+
+	for (unsigned i = 0; i < MM_PTES; i++)
+		pdpt[i] = pd | PTE_P | PTE_W | PTE_U;
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_gt(s.per_id[INV_PT_PTP_OWNER], 0);
+	ck_assert_uint_le(s.stats.ptes, 4096 * MM_PTES);
+	img_free(img);
+}
+END_TEST
+
+START_TEST(hostile_pointers_outside_ram)
+{
+	struct image *img = rich_image(_i == 1);
+	uint64_t pfn;
+	struct page *pg = first_listed_page(img, &pfn);
+	struct seen s;
+
+	switch (_i) {
+	case 0:
+	case 1:
+		pg->p_mapping = 0xffff8000dead0000ull;               /* a list head past RAM */
+		*(uint64_t *)img_pa(img, img->buckets_pa + 8) = 0x1234567ull;   /* misaligned chain */
+		((struct hment_reserve *)img_va(img, img->sym.hment_reserve))->hr_pool = 8;
+		run_check(&img->mem, &img->sym, &s);
+		ck_assert_uint_gt(s.per_id[INV_RM_LINKS], 0);
+		ck_assert_uint_gt(s.per_id[INV_HS_BUCKET], 0);
+		ck_assert_uint_gt(s.per_id[INV_RS_COUNT], 0);
+		break;
+	case 2:
+		*(uint64_t *)img_va(img, img->sym.page_array) = 0x00007fff00000000ull;
+		*(uint64_t *)img_va(img, img->sym.hat_list) = 0xfffff00000000000ull;
+		run_check(&img->mem, &img->sym, &s);
+		ck_assert_uint_gt(s.per_id[INV_RM_MISSING], 0);
+		ck_assert_uint_gt(s.per_id[INV_ST_ACCOUNT], 0);
+		break;
+	default:
+		img_hat(img, img_kas(img))->h_top_pa = IMG_RAM;      /* CR3 past RAM */
+		run_check(&img->mem, &img->sym, &s);
+		ck_assert_uint_gt(s.per_id[INV_PT_PTP_RANGE], 0);
+		break;
+	}
+	img_free(img);
+}
+END_TEST
+
+START_TEST(hostile_one_list_holds_every_hment)
+{
+	struct image *img = rich_image(false);
+	uint64_t pfn, prev = 0;
+	struct page *pg = first_listed_page(img, &pfn);
+	struct seen s;
+
+	/* chain every 40-byte slot of the hment pages into pfn's list */
+	for (uint64_t p = img->next_pfn; p-- > img->first_managed;) {
+		if (img_page(img, p)->p_kind != PG_KERNEL)
+			continue;
+		for (unsigned k = MM_PAGE_SIZE / sizeof(struct hment); k-- > 0;) {
+			uint64_t va = DIRECT_MAP_BASE + (p << MM_PAGE_SHIFT) + k * sizeof(struct hment);
+
+			((struct hment *)img_va(img, va))->hm_next = prev;
+			prev = va;
+		}
+	}
+	pg->p_mapping = prev;
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_gt(s.per_id[INV_RM_SHARE] + s.per_id[INV_RM_LINKS], 0);
+	img_free(img);
+}
+END_TEST
+
+START_TEST(hostile_cached_page_in_use)
+{
+	struct image *img = rich_image(false);
+	struct ptp_cache *pc = img_va(img, img->sym.segtab_ptp_cache);
+	uint64_t cached = (pc->pc_head - DIRECT_MAP_BASE - img->page_array_pa) / sizeof(struct page);
+	uint64_t a = img_hat(img, img_kas(img))->h_next, top = img_hat(img, a)->h_top_pa;
+	uint64_t *pml4 = img_pa(img, top);
+	struct seen s;
+
+	pml4[200] = (cached << MM_PAGE_SHIFT) | PTE_P | PTE_W | PTE_U;
+	img_page(img, top >> MM_PAGE_SHIFT)->p_valid++;
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_PT_PTP_OWNER], 1);
+	ck_assert(seen_has(&s, INV_ST_FREE_ZERO, NONE, NONE, cached));
+	ck_assert_uint_eq(s.parsed, 2);
+	img_free(img);
+}
+END_TEST
+
+START_TEST(hostile_inject_on_garbage)
+{
+	struct image *img = rich_image(false);
+	uint64_t pa, len;
+
+	rng_state = 0xfeedull + (uint64_t)_i;
+	metadata_range(img, (unsigned)_i, &pa, &len);
+	scribble(img, pa, len / 2);
+	for (unsigned id = 0; id < INV_COUNT; id++) {
+		struct inject_undo undo;
+		char what[256];
+		int rc = inject_plant(&img->mem, &img->sym, id, &undo, what, sizeof(what));
+
+		ck_assert_int_ge(rc, -1);
+		ck_assert_int_le(rc, 1);
+		if (rc == 0)
+			ck_assert(inject_undo(&img->mem, &undo));
+		else
+			ck_assert_uint_eq(undo.n, 0);
+	}
+	expect_survives(img, false, "garbage after injections");
+	img_free(img);
+}
+END_TEST
+
+/* ---- translation and reserved bits ----------------------------------------------------- */
+
+START_TEST(reader_translates_like_the_mmu)
+{
+	struct image *img = rich_image(false);
+	uint64_t a = img_hat(img, img_kas(img))->h_next, pa, word = 0;
+	struct mem_reader *rd = malloc(sizeof(*rd));
+
+	reader_init(rd, &img->mem);
+	ck_assert(reader_translate(rd, KERNEL_BASE + 0x201234, &pa));     /* image: no CR3 needed */
+	ck_assert_uint_eq(pa, 0x201234);
+	ck_assert(!reader_translate(rd, DIRECT_MAP_BASE + 0x5000, &pa));  /* needs the tables */
+	reader_set_cr3(rd, img->kas_top_pa);
+	ck_assert(reader_translate(rd, DIRECT_MAP_BASE + 0x3ff5678, &pa));
+	ck_assert_uint_eq(pa, 0x3ff5678);
+	ck_assert(!reader_translate(rd, DIRECT_MAP_BASE + IMG_RAM, &pa));  /* past the direct map */
+	ck_assert(!reader_translate(rd, 0x400000, &pa));                  /* user half of hat_kas */
+	ck_assert(!reader_translate(rd, 0x0000800000000000ull, &pa));     /* non-canonical */
+	/* a read crossing a 4 KiB boundary */
+	memcpy(img_pa(img, 0x300ffc), &(uint64_t){ 0x1122334455667788ull }, 8);
+	ck_assert(reader_read_u64_va(rd, DIRECT_MAP_BASE + 0x300ffc, &word));
+	ck_assert_uint_eq(word, 0x1122334455667788ull);
+	ck_assert(!reader_read_pa(rd, IMG_RAM - 4, &word, 8));
+	ck_assert(!reader_read_pa(rd, UINT64_MAX - 3, &word, 8));
+	/* a user space's CR3 works too (the newest space, first on hat_list, maps this) */
+	reader_set_cr3(rd, img_hat(img, a)->h_top_pa);
+	ck_assert(reader_translate(rd, 0x7f0000000000ull, &pa));
+	free(rd);
+	img_free(img);
+}
+END_TEST
+
+START_TEST(reserved_bits_follow_maxphyaddr)
+{
+	struct image *img = rich_image(false);
+	uint64_t a = img_hat(img, img_kas(img))->h_next;
+	uint64_t *pte;
+	struct seen s;
+
+	img->mem.maxphyaddr = 36;
+	expect_clean(&img->mem, &img->sym, "MAXPHYADDR 36");
+	pte = img_pte(img, a, 0x7f0000000000ull, 1);   /* the newest space maps a shared page there */
+	ck_assert_ptr_nonnull(pte);
+	*pte |= 1ull << 40;
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_gt(s.per_id[INV_PT_RSVD], 0);
+	img->mem.maxphyaddr = 52;   /* bit 40 is an address bit now: a frame outside RAM, not tracked */
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_PT_RSVD], 0);
+	ck_assert_uint_gt(s.per_id[INV_RM_STALE], 0);
+	img_free(img);
+}
+END_TEST
+
+START_TEST(kernel_half_accessed_bit_is_not_a_difference)
+{
+	struct image *img = rich_image(false);
+	uint64_t a = img_hat(img, img_kas(img))->h_next;
+	uint64_t *pml4 = img_pa(img, img_hat(img, a)->h_top_pa);
+
+	pml4[MM_PML4_KERNEL] |= PTE_A;   /* the CPU walked the direct map through this space */
+	expect_clean(&img->mem, &img->sym, "A bit in a kernel-half copy");
+	img_free(img);
+}
+END_TEST
+
+/* ---- symbols ------------------------------------------------------------------------------ */
+
+START_TEST(symbols_from_the_guest_image)
+{
+	char err[256], missing[128] = "";
+	struct elf_symbols *syms = elf_symbols_open(guest_elf_path, err, sizeof(err));
+	struct mm_symbols sym;
+
+	ck_assert_msg(syms != NULL, "%s", err);
+	ck_assert_msg(mm_symbols_from_elf(syms, &sym, missing, sizeof(missing)), "missing %s", missing);
+	ck_assert_uint_ge(sym.hat_kas, KERNEL_BASE);
+	ck_assert_uint_ge(sym.page_array, KERNEL_BASE);
+	ck_assert_uint_ne(sym.hment_hash, sym.hment_reserve);
+	elf_symbols_close(syms);
+}
+END_TEST
+
+/* An ELF whose symbol table holds the first n MM symbols; size_of_second overrides page_count's size. */
+static struct elf_symbols *partial_symbols(unsigned n, uint64_t size_of_second)
+{
+	static const char *const names[] = {
+		MM_SYM_PAGE_ARRAY, MM_SYM_PAGE_COUNT, MM_SYM_FIRST_MANAGED, MM_SYM_HMENT_HASH,
+		MM_SYM_HASH_LOCKS, MM_SYM_MLIST_LOCKS, MM_SYM_RESERVE, MM_SYM_HAT_KAS,
+	};
+	static const uint64_t sizes[] = { 8, 8, 8, 24, 2048, 2048, 24, 104 };
+	char path[] = "/tmp/checker_syms_XXXXXX", err[256];
+	struct eb_image *img = calloc(1, sizeof(*img));
+	struct elf_symbols *syms;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	eb_init(img);
+	for (unsigned i = 0; i < n && i < EB_MAX_SYMS; i++)
+		eb_add_sym(img, (struct eb_sym){ .name = names[i], .value = KERNEL_BASE + 0x1000 * i,
+						 .size = i == 1 ? size_of_second : sizes[i] });
+	ck_assert_int_eq(eb_write(img, path), 0);
+	syms = elf_symbols_open(path, err, sizeof(err));
+	ck_assert_msg(syms != NULL, "%s", err);
+	unlink(path);
+	free(img);
+	return syms;
+}
+
+START_TEST(symbols_missing_or_misfit_are_named)
+{
+	struct elf_symbols *syms = partial_symbols(8, 8);
+	struct mm_symbols sym;
+	char missing[128];
+
+	ck_assert(!mm_symbols_from_elf(syms, &sym, missing, sizeof(missing)));
+	ck_assert_str_eq(missing, MM_SYM_HAT_LIST);
+	elf_symbols_close(syms);
+	syms = partial_symbols(8, 4);
+	ck_assert(!mm_symbols_from_elf(syms, &sym, missing, sizeof(missing)));
+	ck_assert_ptr_nonnull(strstr(missing, MM_SYM_PAGE_COUNT));
+	ck_assert_ptr_nonnull(strstr(missing, "4 bytes"));
+	elf_symbols_close(syms);
+	syms = partial_symbols(0, 8);
+	ck_assert(!mm_symbols_from_elf(syms, &sym, missing, sizeof(missing)));
+	ck_assert_str_eq(missing, MM_SYM_PAGE_ARRAY);
+	elf_symbols_close(syms);
+}
+END_TEST
+
+/* ---- throughput (printed, not asserted: benchmarks own performance) ------------------------ */
+
+START_TEST(throughput_is_printed)
+{
+	struct image *img = img_new(512ull << 20, false);
+	uint64_t sp[4], priv, shared;
+	struct seen s;
+
+	for (unsigned i = 0; i < 4; i++)
+		sp[i] = img_hat_create(img);
+	priv = img_alloc_user(img, 32768);
+	shared = img_alloc_user(img, 16384);
+	for (unsigned i = 0; i < 32768; i++)
+		img_map(img, sp[i % 4], 0x10000000ull + (uint64_t)(i / 4) * MM_PAGE_SIZE, priv + i, false);
+	for (unsigned k = 0; k < 4; k++)
+		for (unsigned i = 0; i < 16384; i++)
+			img_map(img, sp[k], 0x400000000ull + (uint64_t)i * MM_PAGE_SIZE, shared + i, false);
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.returned, 0);
+	ck_assert_uint_eq(s.stats.mappings, 32768 + 4 * 16384);
+	printf("checker: %llu mappings (%llu listed) in %.2f ms: %.1f M mappings/s\n",
+	       (unsigned long long)s.stats.mappings, (unsigned long long)s.stats.hments, s.ms,
+	       (double)s.stats.mappings / s.ms / 1e3);
+	img_free(img);
+}
+END_TEST
+
+static Suite *checker_suite(void)
+{
+	Suite *s = suite_create("checker_core");
+	TCase *healthy = tcase_create("healthy"), *inject = tcase_create("inject");
+	TCase *hostile = tcase_create("hostile"), *misc = tcase_create("reader_symbols");
+
+	tcase_set_timeout(healthy, 120);
+	tcase_add_test(healthy, healthy_through_page_tables);
+	tcase_add_test(healthy, healthy_with_translation_override);
+	tcase_add_test(healthy, healthy_through_read_phys_only);
+	tcase_add_test(healthy, healthy_kernel_only);
+	tcase_add_loop_test(healthy, healthy_hosted_mm, 0, 4);
+	tcase_add_test(healthy, stats_reach_the_report);
+	tcase_add_test(healthy, throughput_is_printed);
+	suite_add_tcase(s, healthy);
+
+	tcase_set_timeout(inject, 120);
+	tcase_add_loop_test(inject, inject_each_synthetic, 0, INV_COUNT);
+	tcase_add_loop_test(inject, inject_each_hosted_mm, 0, INV_COUNT);
+	tcase_add_test(inject, inject_undo_restores_every_byte);
+	tcase_add_test(inject, inject_without_target_changes_nothing);
+	tcase_add_test(inject, inject_on_kernel_only_state);
+	tcase_add_test(inject, inject_refuses_read_only_memory_and_bad_ids);
+	suite_add_tcase(s, inject);
+
+	tcase_set_timeout(hostile, 300);
+	tcase_add_loop_test(hostile, hostile_random_ram, 0, 4);
+	tcase_add_loop_test(hostile, hostile_random_metadata, 0, 10);
+	tcase_add_loop_test(hostile, hostile_sparse_word_flips, 0, 16);
+	tcase_add_test(hostile, hostile_cyclic_structures);
+	tcase_add_test(hostile, hostile_counts_at_their_maximum);
+	tcase_add_test(hostile, hostile_table_loops);
+	tcase_add_loop_test(hostile, hostile_pointers_outside_ram, 0, 4);
+	tcase_add_test(hostile, hostile_one_list_holds_every_hment);
+	tcase_add_test(hostile, hostile_cached_page_in_use);
+	tcase_add_loop_test(hostile, hostile_inject_on_garbage, 0, 5);
+	suite_add_tcase(s, hostile);
+
+	tcase_add_test(misc, reader_translates_like_the_mmu);
+	tcase_add_test(misc, reserved_bits_follow_maxphyaddr);
+	tcase_add_test(misc, kernel_half_accessed_bit_is_not_a_difference);
+	tcase_add_test(misc, symbols_from_the_guest_image);
+	tcase_add_test(misc, symbols_missing_or_misfit_are_named);
+	suite_add_tcase(s, misc);
+	return s;
+}
+
+int main(int argc, char **argv)
+{
+	SRunner *sr;
+	int failed;
+
+	guest_elf_path = argc > 1 ? argv[1] : "guest.elf";
+	sr = srunner_create(checker_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,265 @@
+/* kvm suite: the host checker on live guests — silence when healthy, every injection caught, walker, cores, ptdump. */
+#include <check.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "elf_builder.h"
+#include "hatvm/invariants.h"
+#include "run_vmm.h"
+
+static const char *vmm_path, *guest_path;
+static char tmpdir[] = "/tmp/hatvm-checker-XXXXXX";
+
+static const char *const invariant_ids[] = {
+#define NAME(id, text) #id,
+	HATVM_INVARIANTS(NAME)
+#undef NAME
+};
+
+#define ASSERT_HAS(text, needle) \
+	ck_assert_msg(strstr((text), (needle)), "expected \"%s\" in:\n%s", (needle), (text))
+
+static char *tmp_path(const char *name)
+{
+	static char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	return path;
+}
+
+static json_t *load_report(const char *path)
+{
+	json_error_t error;
+	json_t *root = json_load_file(path, 0, &error);
+
+	ck_assert_msg(root, "report %s: %s", path, error.text);
+	return root;
+}
+
+static const char *const healthy[][2] = {
+	{ "workload=smoke", "seed=1" }, { "workload=share", "seed=2" },
+	{ "workload=random", "seed=3" }, { "workload=pressure", "seed=4" },
+	{ "workload=large", "seed=5" },
+};
+
+START_TEST(healthy_runs_are_silent)
+{
+	char *report = strdup(tmp_path("healthy.json"));
+	char opt[300];
+
+	snprintf(opt, sizeof(opt), "--report=%s", report);
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, opt, guest_path, "--",
+		healthy[_i][0], healthy[_i][1], NULL });
+	ck_assert_msg(r.status == 0, "status %d:\n%s", r.status, r.err);
+	ck_assert(!strstr(r.err, "violation "));
+	json_t *root = load_report(report);
+	ck_assert_int_eq(json_integer_value(json_object_get(root, "violations_total")), 0);
+	ck_assert_int_ge(json_array_size(json_object_get(root, "checks")), 2);
+	json_decref(root);
+	vmm_result_free(&r);
+	free(report);
+}
+END_TEST
+
+/* "injected ID at 'label': space=S va=V pfn=P: ..." → "space=S va=V pfn=P" */
+static char *injected_location(const char *err, const char *id)
+{
+	char needle[64];
+
+	snprintf(needle, sizeof(needle), "injected %s at '", id);
+	const char *line = strstr(err, needle);
+	ck_assert_msg(line, "no injection of %s reported:\n%s", id, err);
+	const char *start = strstr(line, "': ") + 3;
+	const char *end = strstr(start, ":");
+	return strndup(start, (size_t)(end - start));
+}
+
+START_TEST(every_injection_is_caught)
+{
+	const char *id = invariant_ids[_i];
+	char *report = strdup(tmp_path("inject.json"));
+	char opt[300], violation[400];
+
+	snprintf(opt, sizeof(opt), "--report=%s", report);
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "--quiet", "--inject", id, opt,
+		guest_path, "--", "workload=all", "seed=1", NULL });
+	ck_assert_msg(r.status == 1, "%s: status %d:\n%s", id, r.status, r.err);
+	char *where = injected_location(r.err, id);
+	snprintf(violation, sizeof(violation), "violation %s %s", id, where);
+	ASSERT_HAS(r.err, violation);
+
+	json_t *root = load_report(report);
+	ck_assert_int_ge(json_integer_value(json_object_get(root, "violations_total")), 1);
+	bool found = false;
+	size_t i, j;
+	json_t *check, *v;
+	json_array_foreach(json_object_get(root, "checks"), i, check)
+		json_array_foreach(json_object_get(check, "violations"), j, v)
+			found |= strcmp(json_string_value(json_object_get(v, "id")), id) == 0;
+	ck_assert_msg(found, "%s missing from the JSON report", id);
+	json_decref(root);
+	free(where);
+	free(report);
+	vmm_result_free(&r);
+}
+END_TEST
+
+START_TEST(walker_agrees_with_kvm_translate)
+{
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "--verify-walker", guest_path,
+		"--", "workload=share", "seed=1", NULL });
+	ck_assert_msg(r.status == 0, "status %d:\n%s", r.status, r.err);
+	unsigned lines = 0, distinct = 0;
+	char seen[64][32];
+	for (const char *p = r.err; (p = strstr(p, "vmm: walker at '")); p++) {
+		char cr3[32];
+		unsigned compared, disagree;
+		const char *q = strstr(p, "cr3=");
+		ck_assert(sscanf(q, "cr3=%31s %u addresses compared with KVM_TRANSLATE, %u disagree",
+				 cr3, &compared, &disagree) == 3);
+		ck_assert_uint_gt(compared, 64);
+		ck_assert_uint_eq(disagree, 0);
+		bool known = false;
+		for (unsigned k = 0; k < distinct; k++)
+			known |= strcmp(seen[k], cr3) == 0;
+		if (!known && distinct < 64)
+			strcpy(seen[distinct++], cr3);
+		lines++;
+	}
+	ck_assert_uint_ge(lines, 3);
+	ck_assert_msg(distinct >= 3, "only %u address spaces sampled", distinct);
+	vmm_result_free(&r);
+}
+END_TEST
+
+START_TEST(core_dump_checks_offline_and_opens_in_gdb)
+{
+	char *core = strdup(tmp_path("smoke.core"));
+	char opt[300];
+
+	snprintf(opt, sizeof(opt), "--dump-core=%s", core);
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, opt, guest_path, "--",
+		"workload=smoke", NULL });
+	ck_assert_int_eq(r.status, 0);
+	vmm_result_free(&r);
+
+	r = run_vmm((const char *[]){ vmm_path, "check-core", core, guest_path, NULL });
+	ck_assert_msg(r.status == 0, "check-core: %d\n%s", r.status, r.err);
+	ASSERT_HAS(r.err, "check \"core\": spaces=");
+	vmm_result_free(&r);
+
+	if (access("/usr/bin/gdb", X_OK) == 0) {
+		r = run_vmm((const char *[]){ "/usr/bin/gdb", "-nx", "-batch", "-ex", "info registers rip",
+			guest_path, core, NULL });
+		ck_assert_int_eq(r.status, 0);
+		ASSERT_HAS(r.out, "rip");
+		vmm_result_free(&r);
+	}
+	unlink(core);
+	free(core);
+}
+END_TEST
+
+START_TEST(core_dump_on_crash)
+{
+	char *core = strdup(tmp_path("crash.core"));
+	char opt[300];
+
+	snprintf(opt, sizeof(opt), "--dump-core=%s", core);
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, opt, guest_path, "--",
+		"workload=fault", "fault=ud", NULL });
+	ck_assert_int_eq(r.status, 3);
+	ck_assert_msg(access(core, R_OK) == 0, "no core after a crash:\n%s", r.err);
+	vmm_result_free(&r);
+	unlink(core);
+	free(core);
+}
+END_TEST
+
+START_TEST(ptdump_shows_every_space)
+{
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "--ptdump=smoke:exercised",
+		guest_path, "--", "workload=smoke", NULL });
+	ck_assert_int_eq(r.status, 0);
+	ASSERT_HAS(r.out, "address space 0 (kernel)");
+	ASSERT_HAS(r.out, "address space 1,");
+	ASSERT_HAS(r.out, "---[ upper half ]---");
+	ASSERT_HAS(r.out, " pte ");
+	ASSERT_HAS(r.out, "RW NX PSE");   /* the direct map's 2 MiB pages */
+	vmm_result_free(&r);
+}
+END_TEST
+
+/* A user's own kernel: one segment in the kernel half, a puts hypercall, HLT. */
+START_TEST(foreign_kernel_boots_with_checks_skipped)
+{
+	static uint8_t seg[0x300];
+	const uint8_t code[] = {
+		0xb8, 0x00, 0x01, 0x30, 0x00,   /* mov $0x300100, %eax */
+		0x66, 0xba, 0x00, 0x05,         /* mov $0x500, %dx */
+		0xef,                           /* out %eax, %dx */
+		0xf4,                           /* hlt */
+	};
+	const char msg[] = "hello from a foreign kernel\n";
+	uint64_t args[2] = { 0x300200, sizeof(msg) - 1 };
+	struct eb_image img;
+	char *path = strdup(tmp_path("foreign.elf"));
+
+	memcpy(seg, code, sizeof(code));
+	memcpy(seg + 0x100, args, sizeof(args));
+	memcpy(seg + 0x200, msg, sizeof(msg));
+	eb_init(&img);
+	eb_add_load(&img, 0xffffffff80300000ull, 0x300000, PF_R | PF_X, seg, sizeof(seg), sizeof(seg));
+	img.ehdr.e_entry = 0xffffffff80300000ull;
+	ck_assert_int_eq(eb_write(&img, path), 0);
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, path, NULL });
+	ck_assert_msg(r.status == 0, "status %d:\n%s", r.status, r.err);
+	ck_assert_str_eq(r.out, msg);
+	ASSERT_HAS(r.err, "checks skipped");
+	vmm_result_free(&r);
+	unlink(path);
+	free(path);
+}
+END_TEST
+
+static Suite *checker_suite(void)
+{
+	Suite *s = suite_create("checker");
+	TCase *tc = tcase_create("checker");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, healthy_runs_are_silent, 0, sizeof(healthy) / sizeof(healthy[0]));
+	tcase_add_loop_test(tc, every_injection_is_caught, 0, INV_COUNT);
+	tcase_add_test(tc, walker_agrees_with_kvm_translate);
+	tcase_add_test(tc, core_dump_checks_offline_and_opens_in_gdb);
+	tcase_add_test(tc, core_dump_on_crash);
+	tcase_add_test(tc, ptdump_shows_every_space);
+	tcase_add_test(tc, foreign_kernel_boots_with_checks_skipped);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s VMM GUEST.ELF\n", argv[0]);
+		return 99;
+	}
+	vmm_path = argv[1];
+	guest_path = argv[2];
+	skip_without_kvm();
+	if (!mkdtemp(tmpdir))
+		return 99;
+	SRunner *sr = srunner_create(checker_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmpdir);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
