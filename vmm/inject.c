@@ -1,4 +1,34 @@
 /* Plants one corruption per invariant ID at deterministic targets, so that the checker reports exactly that ID, and restores the original bytes afterwards. */
+/*
+ * What each ID plants ("first" = lowest pfn, or hat_list order; every
+ * other count the corruption would upset is adjusted so that only the
+ * named invariant breaks):
+ *
+ *   PT_PTP_RANGE    a free user-half PML4 slot of the first space points past RAM; p_valid +1
+ *   PT_PTP_OWNER    the same slot points at the lowest PG_USER page;                 p_valid +1
+ *   PT_RSVD         PS set in the first present user-half PML4 entry of any space
+ *   PT_LARGE_ALIGN  bit 13 set in the first user 2 MiB leaf (else hat_kas's direct map)
+ *   PT_VALID_CNT    p_valid +1 on the first space's PML4
+ *   PT_KERNEL_HALF  PTE_U on the first present kernel-half PML4 entry of the first space
+ *   RM_MISSING      the first embedded mapping dropped from its page_t
+ *   RM_STALE        the first embedded mapping's PTE made non-present;               p_valid -1
+ *   RM_EMBED        p_share 1 on the first embedded page
+ *   RM_SHARE        p_share +1 on the first listed page
+ *   RM_LINKS        the first list's head hment: hm_prev points at itself
+ *   RM_PFN          the first list's head hment: hm_pfn +1
+ *   RM_DUP          the first list of two: the second hment names the head's PTE, moved to
+ *                   that hash bucket; its own PTE made non-present;                  p_valid -1
+ *   HS_BUCKET       the first list's head hment moved to the next hash bucket
+ *   HS_ORPHAN       the first list's head hment unlinked from the list (p_share -1), left in
+ *                   the hash; its PTE made non-present;                              p_valid -1
+ *                   (reported twice: the orphan, and hh_count against the lists' total)
+ *   RS_COUNT        hr_count +1
+ *   ST_FREE_ZERO    a non-zero word in the first page on segtab_ptp_cache
+ *   ST_ACCOUNT      h_nptp +1 on the first space
+ *   LK_QUIESCENT    hment_mlist_locks[0] marked held by CPU 0
+ *
+ * "The first space" is the first after hat_kas on hat_list, else hat_kas.
+ */
 #include "inject.h"
 
 #include <stdarg.h>

@@ -25,6 +25,11 @@
 #define CPUID_ENTRIES 256
 #define KICK_SIGNAL   SIGUSR1
 
+#define MSR_MTRR_DEF_TYPE  0x2ff
+#define MTRR_ENABLE        (1u << 11)
+#define MTRR_FIXED_ENABLE  (1u << 10)
+#define MTRR_TYPE_WB       6u
+
 struct vcpu {
 	struct vm *vm;
 	unsigned index;
@@ -191,7 +196,26 @@ static void vcpu_fail(struct vcpu *v, int status, const char *fmt, ...)
 	vm_stop(v->vm, (int)v->index, status);
 }
 
-/* Loads CPUID, long-mode registers and (vCPU 0) the TSC rate; runs on the vCPU's thread. */
+/*
+ * MTRRs reset to "disabled, default uncached": all of RAM would be UC.
+ * Firmware would enable them with write-back as the default type.
+ */
+static int vcpu_enable_mtrrs(struct vcpu *v)
+{
+	struct {
+		struct kvm_msrs header;
+		struct kvm_msr_entry entry;
+	} msrs = {
+		.header.nmsrs = 1,
+		.entry = { .index = MSR_MTRR_DEF_TYPE, .data = MTRR_ENABLE | MTRR_FIXED_ENABLE | MTRR_TYPE_WB },
+	};
+
+	if (ioctl(v->fd, KVM_SET_MSRS, &msrs) != 1)
+		return kvm_fail("KVM_SET_MSRS (MTRR default type)");
+	return 0;
+}
+
+/* Loads CPUID, MTRRs, long-mode registers and (vCPU 0) the TSC rate; runs on the vCPU's thread. */
 static int vcpu_setup(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
@@ -200,6 +224,8 @@ static int vcpu_setup(struct vcpu *v)
 
 	if (ioctl(v->fd, KVM_SET_CPUID2, vm->cpuid) < 0)
 		return kvm_fail("KVM_SET_CPUID2");
+	if (vcpu_enable_mtrrs(v))
+		return -1;
 	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
 		return kvm_fail("KVM_GET_SREGS");
 	boot_sregs(&sregs);
