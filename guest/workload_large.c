@@ -71,7 +71,10 @@ static void expect_mapcnt(page_t *pp, unsigned want, const char *what)
 		      want);
 }
 
-/* Subpage j of L: `large` 2 MiB mappings plus its own 4 KiB ones (B's of `sub`, C's of 0..3 while `c_small`). */
+/*
+ * Subpage j of L must have `large` 2 MiB mappings plus its own 4 KiB ones:
+ * B's of `sub` while b_small, C's of 0..3 while c_small.
+ */
 static void expect_sub(unsigned j, unsigned large, bool b_small, bool c_small, const char *what)
 {
 	expect_mapcnt(lg.l + j, large + (b_small && j == lg.sub) + (c_small && j < 4), what);

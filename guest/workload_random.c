@@ -294,7 +294,7 @@ static void op_getpfnum(void)
 	check_slot(pick_live(), pick(RND_SLOTS));
 }
 
-/* Loads one space and reads every mapped slot (hardware translation); one unmapped slot must fault. */
+/* Loads one space and reads every mapped slot through the hardware; one unmapped slot must fault. */
 static void op_touch(void)
 {
 	unsigned s = pick_live(), hole = RND_SLOTS;

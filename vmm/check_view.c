@@ -1,4 +1,4 @@
-/* Loads what the checker and the injector look at: the MM's globals by symbol, a copy of the page_t array, the address spaces. */
+/* Loads what the checker and the injector look at: the MM's globals by symbol, the page_t array (in place or copied), the address spaces. */
 #include "check_internal.h"
 
 #include <stdlib.h>
