@@ -163,7 +163,8 @@ static bool visit_child(struct walk *w, const struct table_walk *t, unsigned e, 
 	seen = checker_table(c, pfn);
 	if (seen != NULL) {
 		sink_violation(&c->sink, INV_PT_PTP_OWNER, w->id, va, pfn,
-			       "table pfn 0x%llx is reached twice: already the level-%u table of space %u for 0x%llx",
+			       "table pfn 0x%llx is reached twice: already the level-%u table of "
+			       "space %u for 0x%llx",
 			       (unsigned long long)pfn, seen->level, seen->space,
 			       (unsigned long long)seen->ptva);
 		return true;

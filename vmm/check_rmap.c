@@ -485,6 +485,18 @@ static void check_all_pages(struct rmap *m)
 	}
 }
 
+/* RM_MISSING for entry e of table t: a tracked leaf nothing named. */
+static void report_untracked(struct checker *c, const struct table_info *t, unsigned e)
+{
+	uint64_t pte = 0, size_mask = (1ull << MM_LEVEL_SHIFT(t->level)) - 1, pfn;
+
+	reader_read_u64_pa(&c->view.rd, ((uint64_t)t->pfn << MM_PAGE_SHIFT) + 8ull * e, &pte);
+	pfn = (pte & c->frame_mask & ~size_mask) >> MM_PAGE_SHIFT;
+	sink_violation(&c->sink, INV_RM_MISSING, t->space, table_entry_va(t, e), pfn,
+		       "level-%u table pfn 0x%x entry %u maps pfn 0x%llx, which has no record of it",
+		       t->level, t->pfn, e, (unsigned long long)pfn);
+}
+
 /* RM_MISSING: tracked leaves that no embedded mapping or list named. */
 static void check_untracked(struct checker *c)
 {
@@ -494,18 +506,8 @@ static void check_untracked(struct checker *c)
 		for (unsigned w = 0; w < 8; w++) {
 			uint64_t missing = t->leaf[w] & ~t->tracked[w];
 
-			while (missing != 0) {
-				unsigned e = w * 64 + (unsigned)__builtin_ctzll(missing);
-				uint64_t pte = 0, size_mask = (1ull << MM_LEVEL_SHIFT(t->level)) - 1;
-
-				missing &= missing - 1;
-				reader_read_u64_pa(&c->view.rd, ((uint64_t)t->pfn << MM_PAGE_SHIFT) + 8ull * e, &pte);
-				sink_violation(&c->sink, INV_RM_MISSING, t->space, table_entry_va(t, e),
-					       (pte & c->frame_mask & ~size_mask) >> MM_PAGE_SHIFT,
-					       "level-%u table pfn 0x%x entry %u maps pfn 0x%llx, which has no "
-					       "record of it", t->level, t->pfn, e,
-					       (unsigned long long)((pte & c->frame_mask & ~size_mask) >> MM_PAGE_SHIFT));
-			}
+			for (; missing != 0; missing &= missing - 1)
+				report_untracked(c, t, w * 64 + (unsigned)__builtin_ctzll(missing));
 		}
 	}
 }
