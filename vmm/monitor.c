@@ -39,7 +39,7 @@ int monitor_open(struct monitor *m, const struct vmm_options *opt, const struct 
 	}
 	m->have_syms = mm_symbols_from_elf(syms, &m->syms, err, sizeof(err));
 	elf_symbols_close(syms);
-	if (!m->have_syms)
+	if (!m->have_syms && !opt->quiet)
 		fprintf(stderr, "vmm: checks skipped: %s does not name a hatvm memory manager (%s)\n",
 			opt->image, err);
 	if (!m->have_syms && opt->inject_mask) {

@@ -138,9 +138,5 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, cmdline_too_long);
 	tcase_add_test(tc, binary_help_version_usage);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -5,6 +5,7 @@
 
 #include "exit_status.h"
 #include "hypercall.h"
+#include "run_vmm.h"
 
 #define RAM_SIZE (1u << 20)
 
@@ -182,9 +183,5 @@ int main(void)
 	tcase_add_test(tc, checkpoint_label);
 	tcase_add_test(tc, trap_names_vector);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

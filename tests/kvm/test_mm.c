@@ -11,24 +11,9 @@ static const char *vmm_path, *guest_path;
 /* Boots the guest with `opts` (NULL-terminated, may be NULL) and guest words after "--". */
 static struct vmm_result boot(const char *const opts[], const char *const words[])
 {
-	const char *argv[32];
-	int n = 0;
-
-	argv[n++] = vmm_path;
-	for (int i = 0; opts && opts[i]; i++)
-		argv[n++] = opts[i];
-	argv[n++] = guest_path;
-	if (words && words[0]) {
-		argv[n++] = "--";
-		for (int i = 0; words[i]; i++)
-			argv[n++] = words[i];
-	}
-	argv[n] = NULL;
-	return run_vmm(argv);
+	return run_guest(vmm_path, guest_path, opts, words);
 }
 
-#define ASSERT_HAS(text, needle) \
-	ck_assert_msg(strstr((text), (needle)), "expected \"%s\" in:\n%s", (needle), (text))
 
 #define ASSERT_OK(r) \
 	ck_assert_msg((r).status == 0, "vmm exited %d; stdout:\n%s\nstderr:\n%s", (r).status, \
@@ -294,16 +279,5 @@ static Suite *mm_suite(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s VMM GUEST.ELF\n", argv[0]);
-		return 99;
-	}
-	vmm_path = argv[1];
-	guest_path = argv[2];
-	skip_without_kvm();
-	SRunner *sr = srunner_create(mm_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return kvm_test_main(argc, argv, &vmm_path, &guest_path, mm_suite);
 }

@@ -121,3 +121,45 @@ void skip_without_kvm(void)
 	}
 	close(fd);
 }
+
+struct vmm_result run_guest(const char *vmm, const char *guest, const char *const opts[],
+			    const char *const words[])
+{
+	const char *argv[64];
+	int n = 0;
+
+	argv[n++] = vmm;
+	for (int i = 0; opts && opts[i] && n < 30; i++)
+		argv[n++] = opts[i];
+	argv[n++] = guest;
+	if (words && words[0]) {
+		argv[n++] = "--";
+		for (int i = 0; words[i] && n < 62; i++)
+			argv[n++] = words[i];
+	}
+	argv[n] = NULL;
+	return run_vmm(argv);
+}
+
+int run_suite(Suite *suite)
+{
+	SRunner *sr = srunner_create(suite);
+
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+int kvm_test_main(int argc, char **argv, const char **vmm, const char **guest,
+		  Suite *(*make)(void))
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s VMM GUEST.ELF\n", argv[0]);
+		return 99;
+	}
+	*vmm = argv[1];
+	*guest = argv[2];
+	skip_without_kvm();
+	return run_suite(make());
+}

@@ -2,8 +2,10 @@
 #ifndef TESTS_RUN_VMM_H
 #define TESTS_RUN_VMM_H
 
+#include <check.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 struct vmm_result {
 	int status;        /* exit status, or 128 + signal */
@@ -16,7 +18,24 @@ struct vmm_result {
 struct vmm_result run_vmm(const char *const argv[]);
 void vmm_result_free(struct vmm_result *r);
 
+/* Runs `vmm [opts...] guest [-- words...]`; opts and words are NULL-terminated, may be NULL. */
+struct vmm_result run_guest(const char *vmm, const char *guest, const char *const opts[],
+			    const char *const words[]);
+
 /* Exits 77 (meson's "skipped") when /dev/kvm cannot be opened. */
 void skip_without_kvm(void);
+
+/* Runs the suite in Check's usual fork mode; returns main's exit status. */
+int run_suite(Suite *suite);
+
+/*
+ * main() of a kvm test taking VMM and GUEST.ELF: stores them, skips
+ * without /dev/kvm, runs the suite make() builds.
+ */
+int kvm_test_main(int argc, char **argv, const char **vmm, const char **guest,
+		  Suite *(*make)(void));
+
+#define ASSERT_HAS(text, needle) \
+	ck_assert_msg(strstr((text), (needle)), "expected \"%s\" in:\n%s", (needle), (text))
 
 #endif
