@@ -57,14 +57,11 @@ void hc_abort(const char *file, int line, const char *msg)
 	halt_forever();
 }
 
-uint64_t hc_checkpoint(const char *label)
+void hc_checkpoint(const char *label)
 {
-	volatile struct hc_checkpoint a = {
-		.label = kva_to_pa(label), .label_len = strlen(label),
-	};
+	struct hc_checkpoint a = { .label = kva_to_pa(label), .label_len = strlen(label) };
 
-	call(HC_PORT_CHECKPOINT, (const void *)&a);
-	return a.inject;
+	call(HC_PORT_CHECKPOINT, &a);
 }
 
 void hc_trap(const struct hc_trap *trap)

@@ -13,8 +13,8 @@ uint64_t kva_to_pa(const void *va);
 void hc_puts(const char *s, size_t len);
 void hc_exit(uint64_t status) __attribute__((noreturn));
 void hc_abort(const char *file, int line, const char *msg) __attribute__((noreturn));
-/* Returns the host's inject mask (invariants to corrupt now), 0 normally. */
-uint64_t hc_checkpoint(const char *label);
+/* Returns once the host has checked the paused guest. */
+void hc_checkpoint(const char *label);
 void hc_trap(const struct hc_trap *trap) __attribute__((noreturn));
 /* Raw call: hands the host any GPA, valid or not (the badcall workload). */
 void hc_raw(uint16_t port, uint32_t arg_gpa);

@@ -42,7 +42,6 @@ struct hc_abort {
 struct hc_checkpoint {
 	uint64_t label;    /* GPA of a label naming the point */
 	uint64_t label_len;
-	uint64_t inject;   /* host writes: bitmask of invariants to corrupt now */
 };
 
 /* An exception the guest could not handle, reported instead of a triple fault. */
