@@ -6,6 +6,7 @@
 #include "kernel.h"
 #include "stats.h"
 #include "workload.h"
+#include "workload_util.h"
 
 #define BENCH_VA        0x0000000040000000ull
 #define BENCH_MAX_PAGES 8192u
@@ -15,17 +16,6 @@
 static page_t *bench_pages[BENCH_MAX_PAGES];
 static unsigned npages;
 static uint64_t tsc_khz;
-
-static struct hat *must_create(void)
-{
-	struct hat *h = hat_create();
-
-	if (h == NULL)
-		panic("bench: hat_create failed");
-	stats.spaces++;
-	stats.ops++;
-	return h;
-}
 
 /* Maps every page into h, page i at BENCH_VA + i pages. */
 static void map_all(struct hat *h)
@@ -69,7 +59,7 @@ static int bench_run(void)
 		if ((bench_pages[i] = page_alloc(PG_USER)) == NULL)
 			panic("bench: out of pages after %u", i);
 	kprintf("bench: pages=%u tsc_khz=%llu\n", npages, (unsigned long long)tsc_khz);
-	struct hat *a = must_create(), *b = must_create();
+	struct hat *a = wl_hat_create("bench"), *b = wl_hat_create("bench");
 	stats_checkpoint("bench", "start");
 
 	/* every page's first mapping: embedded, no hment */
@@ -107,7 +97,7 @@ static int bench_run(void)
 	/* the fork shape: a new space and a memload of every already-mapped page */
 	map_all(a);
 	t0 = x86_rdtsc();
-	struct hat *c = must_create();
+	struct hat *c = wl_hat_create("bench");
 	map_all(c);
 	t1 = x86_rdtsc();
 	report("fork", t1 - t0, npages);

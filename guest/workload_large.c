@@ -6,6 +6,7 @@
 #include "stats.h"
 #include "trap.h"
 #include "workload.h"
+#include "workload_util.h"
 
 #define LG_SMALL 8u    /* 4 KiB pages */
 #define RW (HAT_READ | HAT_WRITE)
@@ -39,27 +40,13 @@ static struct {
 	unsigned large_maps, small_maps;
 } lg;
 
-static struct hat *must_create(void)
-{
-	struct hat *h = hat_create();
-
-	if (h == NULL)
-		panic("large: hat_create failed");
-	stats.spaces++;
-	return h;
-}
-
 static void must_load(struct hat *h, uint64_t va, page_t *pp, unsigned attr)
 {
-	if (hat_memload(h, va, pp, attr) != 0)
-		panic("large: memload of 0x%llx (attr 0x%x) failed", (unsigned long long)va, attr);
-	stats.maps++;
-	stats.ops++;
+	wl_memload("large", h, va, pp, attr);
 	if (attr & HAT_LARGE)
 		lg.large_maps++;
 	else
 		lg.small_maps++;
-	stats_sample();
 }
 
 static void expect_mapcnt(page_t *pp, unsigned want, const char *what)
@@ -297,9 +284,9 @@ static int large_run(void)
 	for (unsigned j = 0; j < LG_SMALL; j++)
 		if ((lg.small[j] = page_alloc(PG_USER)) == NULL)
 			panic("large: out of pages");
-	lg.a = must_create();
-	lg.b = must_create();
-	lg.c = must_create();
+	lg.a = wl_hat_create("large");
+	lg.b = wl_hat_create("large");
+	lg.c = wl_hat_create("large");
 	stats_checkpoint("large", "allocated");
 
 	map_all();

@@ -6,6 +6,7 @@
 #include "stats.h"
 #include "trap.h"
 #include "workload.h"
+#include "workload_util.h"
 
 #define SHARE_VA        0x0000000040000000ull   /* every space maps page i at SHARE_VA + i pages */
 #define SHARE_MAX_SPACES 64u
@@ -40,14 +41,6 @@ static volatile uint64_t *data_word(unsigned i)
 static uint64_t tag(unsigned i, uint64_t gen)
 {
 	return 0x5348000000000000ull | (gen << 24) | i;
-}
-
-static void must_load(struct hat *h, uint64_t va, page_t *pp, unsigned attr)
-{
-	if (hat_memload(h, va, pp, attr) != 0)
-		panic("share: memload of 0x%llx in space %u failed", (unsigned long long)va, h->h_id);
-	stats.maps++;
-	stats.ops++;
 }
 
 /* Mappings of page i the shadow model expects (every live space that maps it). */
@@ -94,7 +87,7 @@ static void make_parent(void)
 		if (sh.page[i] == NULL)
 			panic("share: out of pages after %u", i);
 		sh.cow[i] = rand_below(&sh.rng, 2) == 0;
-		must_load(p, page_va(i), sh.page[i], RW);
+		wl_memload("share", p, page_va(i), sh.page[i], RW);
 		sh.mapped[0][i] = 1;
 	}
 	stats_sample();
@@ -138,7 +131,7 @@ static void fork_child(unsigned child)
 			panic("share: page %u is %s in space %u", i,
 			      sh.cow[i] ? "writable though copy-on-write" : "read-only though shared",
 			      parent);
-		must_load(c, page_va(i), page_from_pfn(pte_pfn(pte)), (pte & PTE_W) ? RW : HAT_READ);
+		wl_memload("share", c, page_va(i), page_from_pfn(pte_pfn(pte)), (pte & PTE_W) ? RW : HAT_READ);
 		sh.mapped[child][i] = 1;
 	}
 	stats_sample();

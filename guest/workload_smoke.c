@@ -5,40 +5,13 @@
 #include "stats.h"
 #include "trap.h"
 #include "workload.h"
+#include "workload_util.h"
 
 #define VA_A    0x0000000040000000ull   /* where space A maps things */
 #define VA_B    0x0000000050000000ull   /* where space B maps them */
 #define VA_DEMAND 0x0000000060000000ull
 #define DEMAND_PAGES 16
 #define RW      (HAT_READ | HAT_WRITE)
-
-static struct hat *must_create(void)
-{
-	struct hat *h = hat_create();
-
-	if (!h)
-		panic("smoke: hat_create failed");
-	stats.spaces++;
-	return h;
-}
-
-static page_t *must_page(void)
-{
-	page_t *pp = page_alloc(PG_USER);
-
-	if (!pp)
-		panic("smoke: out of pages");
-	return pp;
-}
-
-static void must_load(struct hat *h, uint64_t va, page_t *pp, unsigned attr)
-{
-	if (hat_memload(h, va, pp, attr) != 0)
-		panic("smoke: memload of 0x%llx failed", (unsigned long long)va);
-	stats.maps++;
-	stats.ops++;
-	stats_sample();
-}
 
 static void pass(const char *what)
 {
@@ -48,8 +21,8 @@ static void pass(const char *what)
 /* Bytes written through A's mapping are read back through B's mapping of the same page. */
 static void two_mappings(struct hat *a, struct hat *b, page_t *pp)
 {
-	must_load(a, VA_A, pp, RW);
-	must_load(b, VA_B, pp, HAT_READ);
+	wl_memload("smoke", a, VA_A, pp, RW);
+	wl_memload("smoke", b, VA_B, pp, HAT_READ);
 	hat_switch(a);
 	for (unsigned i = 0; i < 512; i++)
 		((volatile uint64_t *)VA_A)[i] = 0x5a5a000000000000ull | i;
@@ -104,9 +77,9 @@ static void demand_paging(struct hat *a)
 /* The CPU's accessed and dirty bits reach page attributes through pagesync. */
 static void accessed_dirty(struct hat *a)
 {
-	page_t *pp = must_page();
+	page_t *pp = wl_page_alloc("smoke");
 
-	must_load(a, VA_A + MM_PAGE_SIZE, pp, RW);
+	wl_memload("smoke", a, VA_A + MM_PAGE_SIZE, pp, RW);
 	hat_switch(a);
 	hat_pagesync(pp, HAT_SYNC_CLEAR);
 	hat_page_clrattr(pp, PG_ATTR_REF | PG_ATTR_MOD);
@@ -127,9 +100,9 @@ static void accessed_dirty(struct hat *a)
 static void stale_access_faults(struct hat *a)
 {
 	uint64_t va = VA_A + 2 * MM_PAGE_SIZE, value;
-	page_t *pp = must_page();
+	page_t *pp = wl_page_alloc("smoke");
 
-	must_load(a, va, pp, RW);
+	wl_memload("smoke", a, va, pp, RW);
 	hat_switch(a);
 	*(volatile uint64_t *)va = 42;   /* now cached in the TLB */
 	hat_unload(a, va, MM_PAGE_SIZE);
@@ -144,8 +117,8 @@ static void stale_access_faults(struct hat *a)
 
 static int smoke_run(void)
 {
-	struct hat *a = must_create(), *b = must_create();
-	page_t *shared = must_page();
+	struct hat *a = wl_hat_create("smoke"), *b = wl_hat_create("smoke");
+	page_t *shared = wl_page_alloc("smoke");
 
 	stats_checkpoint("smoke", "created");
 	two_mappings(a, b, shared);

@@ -1,0 +1,16 @@
+/* What every MM workload needs: HAT operations that must succeed, counted in stats. */
+#ifndef GUEST_WORKLOAD_UTIL_H
+#define GUEST_WORKLOAD_UTIL_H
+
+#include "hat.h"
+
+/* hat_create(), counted as a space and an op; panics naming `who` when it fails. */
+struct hat *wl_hat_create(const char *who);
+
+/* page_alloc(PG_USER); panics naming `who` when RAM is exhausted. */
+page_t *wl_page_alloc(const char *who);
+
+/* hat_memload(), counted as a map and an op; panics naming `who` when it fails. */
+void wl_memload(const char *who, struct hat *h, uint64_t va, page_t *pp, unsigned attr);
+
+#endif
