@@ -74,8 +74,8 @@ static void demand_paging(struct hat *a)
 	pass("unmapped access faults, handler maps a zeroed page");
 }
 
-/* The CPU's accessed and dirty bits reach page attributes through pagesync. */
-static void accessed_dirty(struct hat *a)
+/* The CPU's accessed and dirty bits reach page attributes through pagesync; returns the page. */
+static page_t *accessed_dirty(struct hat *a)
 {
 	page_t *pp = wl_page_alloc("smoke");
 
@@ -94,6 +94,7 @@ static void accessed_dirty(struct hat *a)
 		panic("smoke: after a write pagesync gave 0x%x, expected REF|MOD", attr);
 	stats.ops += 3;
 	pass("accessed/dirty bits set by the CPU show up through pagesync");
+	return pp;
 }
 
 /* After unload the TLB must not keep the old translation. */
@@ -115,6 +116,20 @@ static void stale_access_faults(struct hat *a)
 	pass("access after unload faults (TLB flushed)");
 }
 
+/* Returns the demand-paged pages to the allocator (the handler allocated them). */
+static void free_demand_pages(struct hat *a)
+{
+	for (unsigned i = 0; i < DEMAND_PAGES; i++) {
+		uint64_t pfn = hat_getpfnum(a, VA_DEMAND + i * MM_PAGE_SIZE);
+		page_t *pp = pfn == HAT_PFN_INVALID ? NULL : page_from_pfn(pfn);
+		if (!pp)
+			panic("smoke: demand-paged page %u is no longer mapped", i);
+		hat_pageunload(pp);
+		page_free(pp);
+	}
+	stats.ops += DEMAND_PAGES;
+}
+
 static int smoke_run(void)
 {
 	struct hat *a = wl_hat_create("smoke"), *b = wl_hat_create("smoke");
@@ -125,13 +140,16 @@ static int smoke_run(void)
 	read_only_then_chgprot(b);
 	stats_checkpoint("smoke", "shared");
 	demand_paging(a);
-	accessed_dirty(a);
+	page_t *sampled = accessed_dirty(a);
 	stale_access_faults(a);
 	stats_checkpoint("smoke", "exercised");
 	if (hat_pageunload(shared) != 2)
 		panic("smoke: pageunload did not remove both mappings");
 	stats.ops++;
 	hat_switch(&hat_kas);
+	free_demand_pages(a);
+	hat_pageunload(sampled);
+	page_free(sampled);
 	hat_destroy(a);
 	hat_destroy(b);
 	stats.ops += 2;
