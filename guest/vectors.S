@@ -1,6 +1,7 @@
 /* 256 interrupt stubs, 16 bytes apart, and the common path into trap_dispatch(). */
 	.text
-	.balign 16
+	/* page-aligned: stub v's address differs from stub 0's only in its low 16 bits */
+	.balign 4096
 	.globl trap_stubs
 trap_stubs:
 	.set vec, 0
