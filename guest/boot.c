@@ -1,4 +1,5 @@
 /* kmain: every CPU's first C code; the boot CPU picks and runs the workload. */
+#include "arch_x86.h"
 #include "cmdline.h"
 #include "cpu.h"
 #include "hypercall.h"
@@ -25,7 +26,7 @@ void workload_ap_done(void)
 void workload_wait_aps(void)
 {
 	while (__atomic_load_n(&aps_done, __ATOMIC_SEQ_CST) + 1 < cpu_count())
-		cpu_relax();
+		x86_pause();
 }
 
 static const struct workload *find_workload(void)
@@ -49,7 +50,7 @@ static const struct workload *find_workload(void)
 static void __attribute__((noreturn)) ap_main(unsigned cpu)
 {
 	while (!chosen)
-		cpu_relax();
+		x86_pause();
 	trap_load_idt();
 	if (chosen->needs_mm)
 		mm_boot_ap();

@@ -14,17 +14,4 @@ void cpu_init(unsigned index, const struct boot_info *bi);
 /* The boot info every CPU was handed (kernel-virtual copy). */
 const struct boot_info *cpu_boot_info(void);
 
-static inline void cpu_relax(void)
-{
-	__asm__ volatile("pause");
-}
-
-static inline uint64_t read_cr2(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("mov %%cr2, %0" : "=r"(v));
-	return v;
-}
-
 #endif

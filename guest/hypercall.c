@@ -1,19 +1,7 @@
 /* Guest side of the hypercalls: one 32-bit OUT of the argument struct's GPA. */
 #include "hypercall.h"
 
-#include "hatvm/layout.h"
 #include "kernel.h"
-
-uint64_t kva_to_pa(const void *va)
-{
-	uint64_t v = (uint64_t)va;
-
-	if (v >= KERNEL_BASE)
-		return v - KERNEL_BASE;
-	if (v >= DIRECT_MAP_BASE)
-		return v - DIRECT_MAP_BASE;
-	return v;
-}
 
 void hc_raw(uint16_t port, uint32_t arg_gpa)
 {

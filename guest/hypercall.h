@@ -7,9 +7,6 @@
 
 #include "hatvm/abi.h"
 
-/* Guest-physical address of a kernel-image, direct-map or identity address. */
-uint64_t kva_to_pa(const void *va);
-
 void hc_puts(const char *s, size_t len);
 void hc_exit(uint64_t status) __attribute__((noreturn));
 void hc_abort(const char *file, int line, const char *msg) __attribute__((noreturn));

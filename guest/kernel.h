@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+#include "hatvm/layout.h"
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -25,6 +27,18 @@ int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
+
+/* Guest-physical address of a kernel-image, direct-map or (boot tables) identity address. */
+static inline uint64_t kva_to_pa(const void *va)
+{
+	uint64_t v = (uint64_t)(uintptr_t)va;
+
+	if (v >= KERNEL_BASE)
+		return v - KERNEL_BASE;
+	if (v >= DIRECT_MAP_BASE)
+		return v - DIRECT_MAP_BASE;
+	return v;
+}
 
 /* This CPU's index (0 = boot CPU) and how many there are. */
 unsigned cpu_id(void);

@@ -76,9 +76,7 @@ static inline void *pa_to_kva(uint64_t pa)
 /* Physical address of a direct-map or kernel-image pointer. */
 static inline uint64_t mm_kva_to_pa(const void *kva)
 {
-	uint64_t v = (uint64_t)(uintptr_t)kva;
-
-	return v >= KERNEL_BASE ? v - KERNEL_BASE : v - DIRECT_MAP_BASE;
+	return kva_to_pa(kva);
 }
 
 /* True once hat_kernel_init() put the direct map into the boot tables (defined in hat.c). */

@@ -1,6 +1,7 @@
 /* The IDT and trap_dispatch(): probe fix-ups, the #PF hook, else a report to the host. */
 #include "trap.h"
 
+#include "arch_x86.h"
 #include "cpu.h"
 #include "hypercall.h"
 #include "kernel.h"
@@ -103,7 +104,7 @@ void trap_dispatch(struct trap_frame *f);
 
 void trap_dispatch(struct trap_frame *f)
 {
-	uint64_t cr2 = f->vector == VEC_PF ? read_cr2() : 0;
+	uint64_t cr2 = f->vector == VEC_PF ? x86_read_cr2() : 0;
 
 	if (f->vector == VEC_PF && page_fault_handler && page_fault_handler(cr2, f->error_code)) {
 		__atomic_fetch_add(&page_faults_handled, 1, __ATOMIC_RELAXED);
