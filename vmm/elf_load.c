@@ -16,6 +16,8 @@
 
 #include <hatvm/layout.h>
 
+#include "elf_file.h"
+
 #define HOST_PAGE_MASK 0xfffull   /* the host maps segments with 4 KiB pages */
 
 struct load_ctx {
@@ -30,85 +32,14 @@ struct load_ctx {
 	size_t phidx[ELF_MAX_SEGMENTS];       /* program header index of img->segs[i] */
 };
 
-static int verrf(char *err, size_t errlen, const char *path, const char *fmt, va_list ap)
-{
-	if (!err || errlen == 0)
-		return -1;
-	int n = snprintf(err, errlen, "%s: ", path);
-	if (n >= 0 && (size_t)n < errlen)
-		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-	return -1;
-}
-
-/* Writes "PATH: <message>" to err; always returns -1. */
-__attribute__((format(printf, 4, 5)))
-static int errf(char *err, size_t errlen, const char *path, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	verrf(err, errlen, path, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 __attribute__((format(printf, 2, 3)))
 static int fail(const struct load_ctx *c, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	verrf(c->err, c->errlen, c->path, fmt, ap);
+	path_verrf(c->err, c->errlen, c->path, fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-static int read_all(int fd, const char *path, size_t size, uint8_t **out, char *err,
-		    size_t errlen)
-{
-	uint8_t *buf = malloc(size);
-	if (!buf)
-		return errf(err, errlen, path, "cannot allocate %zu bytes to read the file", size);
-	size_t got = 0;
-	while (got < size) {
-		ssize_t n = read(fd, buf + got, size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			free(buf);
-			if (n < 0)
-				return errf(err, errlen, path, "read: %s", strerror(errno));
-			return errf(err, errlen, path, "truncated while being read");
-		}
-		got += (size_t)n;
-	}
-	*out = buf;
-	return 0;
-}
-
-int elf_read_file(const char *path, uint8_t **data, size_t *size, char *err, size_t errlen)
-{
-	/* O_NONBLOCK: opening a FIFO must not hang; it is rejected below. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return errf(err, errlen, path, "%s", strerror(errno));
-	struct stat st;
-	int rc = -1;
-	if (fstat(fd, &st) < 0)
-		errf(err, errlen, path, "fstat: %s", strerror(errno));
-	else if (S_ISDIR(st.st_mode))
-		errf(err, errlen, path, "is a directory, not an ELF file");
-	else if (!S_ISREG(st.st_mode))
-		errf(err, errlen, path, "not a regular file");
-	else if (st.st_size == 0)
-		errf(err, errlen, path, "empty file (0 bytes)");
-	else if ((uint64_t)st.st_size > ELF_MAX_FILE_SIZE)
-		errf(err, errlen, path, "file is %jd bytes, larger than the 1 GiB limit",
-		     (intmax_t)st.st_size);
-	else
-		rc = read_all(fd, path, (size_t)st.st_size, data, err, errlen);
-	close(fd);
-	if (rc == 0)
-		*size = (size_t)st.st_size;
-	return rc;
 }
 
 /* Checks e_ident by hand so libelf never byte-swaps or widens anything. */

@@ -7,9 +7,6 @@
 
 #define ELF_MAX_SEGMENTS 32
 
-/* Larger files are rejected before any parsing. */
-#define ELF_MAX_FILE_SIZE (1ull << 30)
-
 struct elf_segment {
 	uint64_t vaddr, paddr, filesz, memsz;
 	uint32_t flags;               /* PF_R | PF_W | PF_X */
@@ -29,12 +26,5 @@ struct elf_image {
  */
 int elf_load(const char *path, uint8_t *ram, uint64_t ram_size, uint64_t load_min,
 	     struct elf_image *img, char *err, size_t errlen);
-
-/*
- * Reads the whole regular file at PATH (at most ELF_MAX_FILE_SIZE bytes,
- * at least one byte) into a malloc'd buffer the caller frees. Shared by
- * the loader and the symbol reader. Returns 0, or -1 with err set.
- */
-int elf_read_file(const char *path, uint8_t **data, size_t *size, char *err, size_t errlen);
 
 #endif

@@ -4,7 +4,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "exit_status.h"
+#include "hatvm/exit_status.h"
 
 static const char *const call_names[HC_PORT_COUNT] = {
 	"puts", "exit", "abort", "checkpoint", "trap",

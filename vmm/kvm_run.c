@@ -16,7 +16,7 @@
 #include <linux/kvm.h>
 
 #include "boot_x86_64.h"
-#include "exit_status.h"
+#include "hatvm/exit_status.h"
 #include "hatvm/layout.h"
 #include "hypercall.h"
 #include "regs_dump.h"

@@ -3,10 +3,10 @@
 #include <string.h>
 
 #include "boot_x86_64.h"
-#include "check_core.h"
+#include "cmd_check_core.h"
 #include "cli.h"
 #include "elf_load.h"
-#include "exit_status.h"
+#include "hatvm/exit_status.h"
 #include "guest_mem.h"
 #include "hatvm/layout.h"
 #include "kvm_run.h"

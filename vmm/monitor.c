@@ -9,7 +9,7 @@
 
 #include "core_dump.h"
 #include "elf_symbols.h"
-#include "exit_status.h"
+#include "hatvm/exit_status.h"
 #include "hatvm/mm_structs.h"
 #include "inject.h"
 #include "invariant_names.h"

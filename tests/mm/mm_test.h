@@ -1,4 +1,4 @@
-/* Shared helpers of the hosted MM unit tests: the hosted platform's controls, a fixture, a consistency checker. */
+/* Shared helpers of the hosted MM unit tests: the fixture and small assertions. */
 #ifndef TESTS_MM_TEST_H
 #define TESTS_MM_TEST_H
 
@@ -7,34 +7,10 @@
 #include <stdint.h>
 
 #include "hat.h"
+#include "hosted_platform.h"
 #include "objcache.h"
 
 #define MM_TEST_RAM        (64ull << 20)
-#define MM_TEST_FIRST_FREE 0x400000ull   /* as if VMM data and a 2 MiB image sat below */
-
-/* What the hosted seam recorded (platform_hosted.c). */
-struct mm_hosted_log {
-	uint64_t flush_page;     /* INVLPGs */
-	uint64_t flush_all;      /* full flushes */
-	uint64_t last_va;        /* last INVLPG address */
-	uint64_t cr3_loads;
-	uint64_t cr3;            /* what mm_read_cr3() returns */
-	unsigned boot_pml4e_index;
-	uint64_t boot_pml4e;     /* what hat_kernel_init installed into the "boot tables" */
-};
-extern struct mm_hosted_log mm_hosted_log;
-extern char mm_hosted_panic_msg[1024];
-extern unsigned mm_hosted_ncpus;
-
-/* This thread's cpu_id(). */
-void mm_hosted_set_cpu(unsigned cpu);
-
-/* Makes a RAM arena of ram_size bytes and runs hat_kernel_init() on it. */
-void mm_hosted_boot(uint64_t ram_size);
-void mm_hosted_shutdown(void);
-
-/* Runs fn(arg); true when it panicked (the message is in mm_hosted_panic_msg). */
-bool mm_hosted_expect_panic(void (*fn)(void *), void *arg);
 
 /* Fixture for every test case: boot 64 MiB; check everything and free it at the end. */
 void mm_setup(void);

@@ -15,13 +15,16 @@ struct workload {
 /* The registry, NULL-terminated; the first entry is the default. */
 extern const struct workload *const workloads[];
 
-/* Boot-level workloads (workload_boot.c). */
+/* Boot-level workloads (boot_level.c). */
 extern const struct workload workload_hello, workload_fault, workload_spin,
 	workload_triple, workload_badcall, workload_hole;
 
-/* Memory-manager workloads (workload_<name>.c). */
+/* Memory-manager workloads (<name>.c). */
 extern const struct workload workload_smoke, workload_share, workload_random,
 	workload_pressure, workload_large, workload_all, workload_bench;
+
+/* The workload the command line names (workload=NAME; a bare fault=KIND means fault), or the default. */
+const struct workload *workload_find(void);
 
 /* CPUs other than the boot CPU that have finished their part. */
 void workload_ap_done(void);

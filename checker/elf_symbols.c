@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "elf_load.h"
+#include "elf_file.h"
 
 struct sym_entry {
 	const char *name;     /* points into names */

@@ -1,5 +1,5 @@
 /* Must-succeed HAT operations shared by the MM workloads, with their stats counting. */
-#include "workload_util.h"
+#include "util.h"
 
 #include "stats.h"
 

@@ -1,5 +1,5 @@
 /* Offline checking: load a core written by --dump-core and run every invariant on it. */
-#include "check_core.h"
+#include "cmd_check_core.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core_dump.h"
-#include "exit_status.h"
+#include "hatvm/exit_status.h"
 #include "monitor.h"
 
 static const char usage_text[] =

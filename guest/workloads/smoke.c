@@ -5,7 +5,7 @@
 #include "stats.h"
 #include "trap.h"
 #include "workload.h"
-#include "workload_util.h"
+#include "util.h"
 
 #define VA_A    0x0000000040000000ull   /* where space A maps things */
 #define VA_B    0x0000000050000000ull   /* where space B maps them */

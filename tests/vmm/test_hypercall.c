@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exit_status.h"
+#include "hatvm/exit_status.h"
 #include "hypercall.h"
 #include "run_vmm.h"
 

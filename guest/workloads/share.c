@@ -6,7 +6,7 @@
 #include "stats.h"
 #include "trap.h"
 #include "workload.h"
-#include "workload_util.h"
+#include "util.h"
 
 #define SHARE_VA        0x0000000040000000ull   /* every space maps page i at SHARE_VA + i pages */
 #define SHARE_MAX_SPACES 64u

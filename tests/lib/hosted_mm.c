@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "hat.h"
-#include "mm_test.h"
+#include "hosted_platform.h"
 #include "rand.h"
 
 #define SPACES_MAX  8u

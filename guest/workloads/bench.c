@@ -6,7 +6,7 @@
 #include "kernel.h"
 #include "stats.h"
 #include "workload.h"
-#include "workload_util.h"
+#include "util.h"
 
 #define BENCH_VA        0x0000000040000000ull
 #define BENCH_MAX_PAGES 8192u

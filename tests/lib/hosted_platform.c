@@ -6,7 +6,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "mm_test.h"
+#include "hosted_platform.h"
+#include "hat.h"
 
 uint8_t *mm_hosted_ram;
 uint64_t mm_hosted_ram_size;

@@ -6,7 +6,7 @@
 #include "stats.h"
 #include "trap.h"
 #include "workload.h"
-#include "workload_util.h"
+#include "util.h"
 
 #define LG_SMALL 8u    /* 4 KiB pages */
 #define RW (HAT_READ | HAT_WRITE)

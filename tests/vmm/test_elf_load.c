@@ -16,6 +16,7 @@
 #include <hatvm/layout.h>
 
 #include "elf_builder.h"
+#include "elf_file.h"
 #include "elf_load.h"
 #include "elf_symbols.h"
 

@@ -1,0 +1,42 @@
+/* The workload registry: every workload by name, the default first; the boot CPU's wait for the others. */
+#include "arch_x86.h"
+#include "cmdline.h"
+#include "kernel.h"
+#include "workload.h"
+
+const struct workload *const workloads[] = {
+	&workload_all, &workload_smoke, &workload_share, &workload_random, &workload_pressure,
+	&workload_large, &workload_bench, &workload_hello, &workload_fault, &workload_spin,
+	&workload_triple, &workload_badcall, &workload_hole, NULL,
+};
+
+static volatile unsigned aps_done;
+
+void workload_ap_done(void)
+{
+	__atomic_fetch_add(&aps_done, 1, __ATOMIC_SEQ_CST);
+}
+
+void workload_wait_aps(void)
+{
+	while (__atomic_load_n(&aps_done, __ATOMIC_SEQ_CST) + 1 < cpu_count())
+		x86_pause();
+}
+
+const struct workload *workload_find(void)
+{
+	const char *name = cmdline_get("workload");
+
+	if (!name && cmdline_get("fault"))
+		name = "fault";
+	if (!name)
+		return workloads[0];
+	for (unsigned i = 0; workloads[i]; i++)
+		if (strcmp(workloads[i]->name, name) == 0)
+			return workloads[i];
+	kprintf("unknown workload '%s'; known:", name);
+	for (unsigned i = 0; workloads[i]; i++)
+		kprintf(" %s", workloads[i]->name);
+	kprintf("\n");
+	panic("unknown workload '%s'", name);
+}

@@ -1,0 +1,34 @@
+/* The MM platform seam compiled hosted: the controls tests use (RAM arena, recorded TLB/CR3 operations, CPU ids, catchable panics). */
+#ifndef TESTS_LIB_HOSTED_PLATFORM_H
+#define TESTS_LIB_HOSTED_PLATFORM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MM_TEST_FIRST_FREE 0x400000ull   /* as if VMM data and a 2 MiB image sat below */
+
+/* What the hosted seam recorded (hosted_platform.c). */
+struct mm_hosted_log {
+	uint64_t flush_page;     /* INVLPGs */
+	uint64_t flush_all;      /* full flushes */
+	uint64_t last_va;        /* last INVLPG address */
+	uint64_t cr3_loads;
+	uint64_t cr3;            /* what mm_read_cr3() returns */
+	unsigned boot_pml4e_index;
+	uint64_t boot_pml4e;     /* what hat_kernel_init installed into the "boot tables" */
+};
+extern struct mm_hosted_log mm_hosted_log;
+extern char mm_hosted_panic_msg[1024];
+extern unsigned mm_hosted_ncpus;
+
+/* This thread's cpu_id(). */
+void mm_hosted_set_cpu(unsigned cpu);
+
+/* Makes a RAM arena of ram_size bytes and runs hat_kernel_init() on it. */
+void mm_hosted_boot(uint64_t ram_size);
+void mm_hosted_shutdown(void);
+
+/* Runs fn(arg); true when it panicked (the message is in mm_hosted_panic_msg). */
+bool mm_hosted_expect_panic(void (*fn)(void *), void *arg);
+
+#endif
