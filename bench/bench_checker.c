@@ -1,4 +1,5 @@
 /* Benchmark: checker throughput in mappings per second on million-mapping images of several shapes. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -66,8 +67,9 @@ static unsigned measure(const struct shape *sh, struct image *img)
 		if (cpu_seconds() - t0 < best)
 			best = cpu_seconds() - t0;
 	}
-	printf("checker %-42s %8llu mappings %8llu hments %7.1f ms  %5.1f M mappings/s\n", sh->name,
-	       (unsigned long long)st.mappings, (unsigned long long)st.hments, best * 1e3,
+	printf("checker %-42s %8" PRIu64 " mappings %8" PRIu64
+	       " hments %7.1f ms  %5.1f M mappings/s\n", sh->name,
+	       st.mappings, st.hments, best * 1e3,
 	       (double)st.mappings / best / 1e6);
 	return violations;
 }

@@ -10,9 +10,6 @@
 #include "checker.h"
 #include "report.h"
 
-/* A violation's space, VA or PFN that does not apply. */
-#define NONE REPORT_NONE
-
 /* Where violations go: the report (NULL: only counted). */
 struct check_sink {
 	struct report *report;
@@ -101,19 +98,13 @@ bool view_pfn_of_page_va(const struct mm_view *v, uint64_t va, uint64_t *pfn);
 /* The address space whose struct hat is at va, or NULL. */
 struct hat_rec *view_hat_at(const struct mm_view *v, uint64_t va);
 
-/* h_id of the space at hat_va, or NONE. */
+/* h_id of the space at hat_va, or REPORT_NONE. */
 uint64_t view_space_id(const struct mm_view *v, uint64_t hat_va);
 
 /* True for a managed pfn: the pages mapping lists track. */
 static inline bool view_managed(const struct mm_view *v, uint64_t pfn)
 {
 	return pfn >= v->first_managed && pfn < v->npages;
-}
-
-/* Sign-extends bit 47. */
-static inline uint64_t va_canon(uint64_t va)
-{
-	return (uint64_t)((int64_t)(va << 16) >> 16);
 }
 
 /* One table page the walk reached. */
@@ -159,12 +150,6 @@ static inline struct table_info *checker_table(const struct checker *c, uint64_t
 	if (pfn >= c->view.ram_pages || c->table_slot[pfn] == 0)
 		return NULL;
 	return &c->tables[c->table_slot[pfn] - 1];
-}
-
-/* VA that entry e of table t maps. */
-static inline uint64_t table_entry_va(const struct table_info *t, unsigned e)
-{
-	return va_canon(t->ptva + ((uint64_t)e << MM_LEVEL_SHIFT(t->level)));
 }
 
 /* check_pt.c: every address space's tables (PT_*, ST_ACCOUNT). Returns false when out of memory. */

@@ -151,7 +151,7 @@ static bool translate_slow(struct mem_reader *rd, uint64_t va, uint64_t *pa, uin
 		*page_mask = PAGE_MASK_4K;
 		return m->virt_to_phys(m->ctx, va, pa);
 	}
-	if ((uint64_t)((int64_t)(va << 16) >> 16) != va)
+	if (!x86_va_canonical(va))
 		return false;   /* non-canonical: the CPU would fault */
 	if (va >= KERNEL_BASE && va - KERNEL_BASE < rd->ram_size) {
 		*page_mask = PAGE_MASK_4K;

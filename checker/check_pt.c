@@ -1,6 +1,7 @@
 /* Page-table invariants: each address space's tables walked from its top (PT_*, ST_ACCOUNT) and the idle table-page cache (ST_FREE_ZERO). */
 #include "check_internal.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,27 +72,29 @@ static bool table_accounted(struct walk *w, uint64_t pfn, unsigned level, uint64
 		return true;
 	if (pfn >= c->view.npages) {
 		sink_violation(&c->sink, INV_PT_PTP_OWNER, w->id, va, pfn,
-			       "level-%u table pfn 0x%llx has no page_t", level, (unsigned long long)pfn);
+			       "level-%u table pfn 0x%" PRIx64 " has no page_t", level, pfn);
 		return false;
 	}
 	pg = &c->view.pages[pfn];
 	if (pg->p_kind != PG_PTP || pg->p_level != level) {
 		sink_violation(&c->sink, INV_PT_PTP_OWNER, w->id, va, pfn,
-			       "entry points at pfn 0x%llx, a %s page (p_level %u), not a level-%u table page",
-			       (unsigned long long)pfn, kind_name(pg->p_kind), pg->p_level, level);
+			       "entry points at pfn 0x%" PRIx64
+			       ", a %s page (p_level %u), not a level-%u table page",
+			       pfn, kind_name(pg->p_kind), pg->p_level, level);
 		return false;
 	}
 	owner = expected_owner(w, ptva);
 	if (pg->p_hat != owner)
 		sink_violation(&c->sink, INV_PT_PTP_OWNER, w->id, va, pfn,
-			       "level-%u table pfn 0x%llx belongs to p_hat 0x%llx (space %lld), not 0x%llx",
-			       level, (unsigned long long)pfn, (unsigned long long)pg->p_hat,
-			       (long long)view_space_id(&c->view, pg->p_hat), (unsigned long long)owner);
+			       "level-%u table pfn 0x%" PRIx64 " belongs to p_hat 0x%" PRIx64
+			       " (space %" PRId64 "), not 0x%" PRIx64, level, pfn, pg->p_hat,
+			       (int64_t)view_space_id(&c->view, pg->p_hat), owner);
 	if (pg->p_ptva != ptva)
 		sink_violation(&c->sink, INV_PT_PTP_OWNER, w->id, va, pfn,
-			       "level-%u table pfn 0x%llx records p_ptva 0x%llx but maps 0x%llx", level,
-			       (unsigned long long)pfn, (unsigned long long)pg->p_ptva,
-			       (unsigned long long)ptva);
+			       "level-%u table pfn 0x%" PRIx64 " records p_ptva 0x%" PRIx64
+			       " but maps 0x%" PRIx64, level,
+			       pfn, pg->p_ptva,
+			       ptva);
 	return true;
 }
 
@@ -104,16 +107,19 @@ static void check_entry_bits(struct walk *w, const struct table_walk *t, unsigne
 
 	if (v & c->rsvd_mask)
 		sink_violation(&c->sink, INV_PT_RSVD, w->id, va, pfn,
-			       "level-%u entry %u of pfn 0x%llx sets address bits 0x%llx above MAXPHYADDR",
-			       t->level, e, (unsigned long long)t->pfn, (unsigned long long)(v & c->rsvd_mask));
+			       "level-%u entry %u of pfn 0x%" PRIx64
+			       " sets address bits 0x%" PRIx64 " above MAXPHYADDR",
+			       t->level, e, t->pfn, (v & c->rsvd_mask));
 	if (t->level == MM_LEVELS && (v & PTE_PS))
 		sink_violation(&c->sink, INV_PT_RSVD, w->id, va, pfn,
-			       "PML4 entry %u of pfn 0x%llx has PS set (reserved in a PML4 entry)", e,
-			       (unsigned long long)t->pfn);
+			       "PML4 entry %u of pfn 0x%" PRIx64
+			       " has PS set (reserved in a PML4 entry)", e,
+			       t->pfn);
 	if (va >= KERNEL_HALF_BASE && (v & PTE_U))
 		sink_violation(&c->sink, INV_PT_KERNEL_HALF, w->id, va, pfn,
-			       "kernel-half level-%u entry %u of pfn 0x%llx is user-accessible (0x%llx)",
-			       t->level, e, (unsigned long long)t->pfn, (unsigned long long)v);
+			       "kernel-half level-%u entry %u of pfn 0x%" PRIx64
+			       " is user-accessible (0x%" PRIx64 ")",
+			       t->level, e, t->pfn, v);
 }
 
 /* A present leaf: alignment, and whether the mapping lists must track it. */
@@ -127,9 +133,10 @@ static void visit_leaf(struct walk *w, struct table_walk *t, unsigned e, uint64_
 
 	if (t->level > 1 && misaligned)
 		sink_violation(&c->sink, INV_PT_LARGE_ALIGN, w->id, va, pfn,
-			       "%s leaf (entry %u of pfn 0x%llx) has frame bits 0x%llx below its alignment",
-			       t->level == 2 ? "2 MiB" : "1 GiB", e, (unsigned long long)t->pfn,
-			       (unsigned long long)misaligned);
+			       "%s leaf (entry %u of pfn 0x%" PRIx64 ") has frame bits 0x%" PRIx64
+			       " below its alignment",
+			       t->level == 2 ? "2 MiB" : "1 GiB", e, t->pfn,
+			       misaligned);
 	if (va >= USER_TOP || !view_managed(&c->view, pfn))
 		return;
 	c->stats.mappings++;
@@ -152,9 +159,10 @@ static bool visit_child(struct walk *w, const struct table_walk *t, unsigned e, 
 
 	if (pa >= c->view.rd.ram_size) {
 		sink_violation(&c->sink, INV_PT_PTP_RANGE, w->id, va, pfn,
-			       "level-%u entry %u of pfn 0x%llx points at 0x%llx, outside RAM (0x%llx bytes)",
-			       t->level, e, (unsigned long long)t->pfn, (unsigned long long)pa,
-			       (unsigned long long)c->view.rd.ram_size);
+			       "level-%u entry %u of pfn 0x%" PRIx64 " points at 0x%" PRIx64
+			       ", outside RAM (0x%" PRIx64 " bytes)",
+			       t->level, e, t->pfn, pa,
+			       c->view.rd.ram_size);
 		return true;
 	}
 	bit_set(c->referenced, pfn);
@@ -163,10 +171,11 @@ static bool visit_child(struct walk *w, const struct table_walk *t, unsigned e, 
 	seen = checker_table(c, pfn);
 	if (seen != NULL) {
 		sink_violation(&c->sink, INV_PT_PTP_OWNER, w->id, va, pfn,
-			       "table pfn 0x%llx is reached twice: already the level-%u table of "
-			       "space %u for 0x%llx",
-			       (unsigned long long)pfn, seen->level, seen->space,
-			       (unsigned long long)seen->ptva);
+			       "table pfn 0x%" PRIx64
+			       " is reached twice: already the level-%u table of "
+			       "space %u for 0x%" PRIx64,
+			       pfn, seen->level, seen->space,
+			       seen->ptva);
 		return true;
 	}
 	return walk_table(w, pfn, t->level - 1, va);
@@ -179,8 +188,8 @@ static void kernel_half_entry(struct walk *w, unsigned e, uint64_t v, uint64_t v
 
 	if (c->kas_pml4_ok && ((v ^ c->kas_pml4[e]) & ~PTE_A))
 		sink_violation(&c->sink, INV_PT_KERNEL_HALF, w->id, va, (v & c->frame_mask) >> MM_PAGE_SHIFT,
-			       "PML4 entry %u is 0x%llx, hat_kas has 0x%llx", e, (unsigned long long)v,
-			       (unsigned long long)c->kas_pml4[e]);
+			       "PML4 entry %u is 0x%" PRIx64 ", hat_kas has 0x%" PRIx64, e, v,
+			       c->kas_pml4[e]);
 }
 
 /* Checks the entries of one table and walks below it. False when out of memory. */
@@ -188,7 +197,7 @@ static bool walk_entries(struct walk *w, struct table_walk *t, const uint64_t *e
 {
 	for (unsigned e = 0; e < MM_PTES; e++) {
 		uint64_t v = ent[e];
-		uint64_t va = va_canon(t->ptva + ((uint64_t)e << MM_LEVEL_SHIFT(t->level)));
+		uint64_t va = x86_table_entry_va(t->ptva, t->level, e);
 
 		if (t->level == MM_LEVELS && e >= MM_PML4_KERNEL && !w->is_kas) {
 			kernel_half_entry(w, e, v, va);
@@ -218,8 +227,9 @@ static void check_valid_count(struct walk *w, const struct table_walk *t)
 	pg = &c->view.pages[t->pfn];
 	if (pg->p_kind == PG_PTP && pg->p_valid != t->present)
 		sink_violation(&c->sink, INV_PT_VALID_CNT, w->id, t->ptva, t->pfn,
-			       "level-%u table pfn 0x%llx records p_valid %u, has %u present entries",
-			       t->level, (unsigned long long)t->pfn, pg->p_valid, t->present);
+			       "level-%u table pfn 0x%" PRIx64
+			       " records p_valid %u, has %u present entries",
+			       t->level, t->pfn, pg->p_valid, t->present);
 }
 
 static bool walk_table(struct walk *w, uint64_t pfn, unsigned level, uint64_t ptva)
@@ -259,10 +269,10 @@ static void top_accounted(struct walk *w, uint64_t pfn)
 	if (c->view.pages == NULL)
 		return;
 	if (pfn < c->view.npages && w->space->h.h_top != top_va)
-		sink_violation(&c->sink, INV_PT_PTP_OWNER, w->id, NONE, pfn,
-			       "h_top is 0x%llx but h_top_pa names the page_t at 0x%llx",
-			       (unsigned long long)w->space->h.h_top, (unsigned long long)top_va);
-	table_accounted(w, pfn, MM_LEVELS, 0, NONE);
+		sink_violation(&c->sink, INV_PT_PTP_OWNER, w->id, REPORT_NONE, pfn,
+			       "h_top is 0x%" PRIx64 " but h_top_pa names the page_t at 0x%" PRIx64,
+			       w->space->h.h_top, top_va);
+	table_accounted(w, pfn, MM_LEVELS, 0, REPORT_NONE);
 }
 
 /* Walks one address space from its top; ST_ACCOUNT at the end. False when out of memory. */
@@ -274,25 +284,27 @@ static bool walk_space(struct checker *c, struct hat_rec *hr, bool is_kas)
 
 	c->stats.spaces++;
 	if ((top & (MM_PAGE_SIZE - 1)) || top >= c->view.rd.ram_size) {
-		sink_violation(&c->sink, INV_PT_PTP_RANGE, w.id, NONE, pfn,
-			       "h_top_pa 0x%llx is not a page of RAM", (unsigned long long)top);
+		sink_violation(&c->sink, INV_PT_PTP_RANGE, w.id, REPORT_NONE, pfn,
+			       "h_top_pa 0x%" PRIx64 " is not a page of RAM", top);
 		return true;
 	}
 	top_accounted(&w, pfn);
 	bit_set(c->referenced, pfn);
 	seen = checker_table(c, pfn);
 	if (seen != NULL) {
-		sink_violation(&c->sink, INV_PT_PTP_OWNER, w.id, NONE, pfn,
-			       "PML4 pfn 0x%llx is already the level-%u table of space %u for 0x%llx",
-			       (unsigned long long)pfn, seen->level, seen->space, (unsigned long long)seen->ptva);
+		sink_violation(&c->sink, INV_PT_PTP_OWNER, w.id, REPORT_NONE, pfn,
+			       "PML4 pfn 0x%" PRIx64
+			       " is already the level-%u table of space %u for 0x%" PRIx64,
+			       pfn, seen->level, seen->space, seen->ptva);
 		return true;
 	}
 	if (!walk_table(&w, pfn, MM_LEVELS, 0))
 		return false;
 	if (hr->reached != hr->h.h_nptp)
-		sink_violation(&c->sink, INV_ST_ACCOUNT, w.id, NONE, NONE,
-			       "h_nptp is %llu but %llu table pages are reachable from its top",
-			       (unsigned long long)hr->h.h_nptp, (unsigned long long)hr->reached);
+		sink_violation(&c->sink, INV_ST_ACCOUNT, w.id, REPORT_NONE, REPORT_NONE,
+			       "h_nptp is %" PRIu64 " but %" PRIu64
+			       " table pages are reachable from its top",
+			       hr->h.h_nptp, hr->reached);
 	return true;
 }
 
@@ -306,8 +318,9 @@ static void check_unreached_tables(struct checker *c)
 
 		if (pg->p_kind == PG_PTP && c->table_slot[pfn] == 0)
 			sink_violation(&c->sink, INV_ST_ACCOUNT, view_space_id(v, pg->p_hat), pg->p_ptva, pfn,
-				       "level-%u table page pfn 0x%llx is reachable from no address space",
-				       pg->p_level, (unsigned long long)pfn);
+				       "level-%u table page pfn 0x%" PRIx64
+				       " is reachable from no address space",
+				       pg->p_level, pfn);
 	}
 }
 
@@ -338,9 +351,10 @@ static void check_cached_zero(struct checker *c, uint64_t pfn)
 		return;
 	for (unsigned e = 0; e < MM_PTES; e++) {
 		if (ent[e] != 0) {
-			sink_violation(&c->sink, INV_ST_FREE_ZERO, NONE, NONE, pfn,
-				       "cached table page pfn 0x%llx: entry %u is 0x%llx, not 0",
-				       (unsigned long long)pfn, e, (unsigned long long)ent[e]);
+			sink_violation(&c->sink, INV_ST_FREE_ZERO, REPORT_NONE, REPORT_NONE, pfn,
+				       "cached table page pfn 0x%" PRIx64
+				       ": entry %u is 0x%" PRIx64 ", not 0",
+				       pfn, e, ent[e]);
 			return;
 		}
 	}
@@ -353,17 +367,19 @@ static void check_cached_page(struct checker *c, uint64_t pfn)
 	const struct table_info *t = checker_table(c, pfn);
 
 	if (pg->p_kind != PG_CACHE)
-		sink_violation(&c->sink, INV_ST_FREE_ZERO, NONE, NONE, pfn,
-			       "cached table page pfn 0x%llx is a %s page, not a cached table",
-			       (unsigned long long)pfn, kind_name(pg->p_kind));
+		sink_violation(&c->sink, INV_ST_FREE_ZERO, REPORT_NONE, REPORT_NONE, pfn,
+			       "cached table page pfn 0x%" PRIx64
+			       " is a %s page, not a cached table",
+			       pfn, kind_name(pg->p_kind));
 	if (t != NULL)
 		sink_violation(&c->sink, INV_ST_FREE_ZERO, t->space, t->ptva, pfn,
-			       "cached table page pfn 0x%llx is in use as the level-%u table for 0x%llx",
-			       (unsigned long long)pfn, t->level, (unsigned long long)t->ptva);
+			       "cached table page pfn 0x%" PRIx64
+			       " is in use as the level-%u table for 0x%" PRIx64,
+			       pfn, t->level, t->ptva);
 	else if (bit_test(c->referenced, pfn))
-		sink_violation(&c->sink, INV_ST_FREE_ZERO, NONE, NONE, pfn,
-			       "cached table page pfn 0x%llx is pointed at by a table entry",
-			       (unsigned long long)pfn);
+		sink_violation(&c->sink, INV_ST_FREE_ZERO, REPORT_NONE, REPORT_NONE, pfn,
+			       "cached table page pfn 0x%" PRIx64 " is pointed at by a table entry",
+			       pfn);
 	check_cached_zero(c, pfn);
 }
 
@@ -378,21 +394,23 @@ void check_ptp_cache(struct checker *c)
 	brent_init(&b);
 	for (node = v->cache.pc_head; node != 0; node = v->pages[pfn].p_next, n++) {
 		if (brent_step(&b, node) || n >= v->npages) {
-			sink_violation(&c->sink, INV_ST_FREE_ZERO, NONE, NONE, NONE,
-				       "segtab_ptp_cache does not end: it loops back to 0x%llx after %llu pages",
-				       (unsigned long long)node, (unsigned long long)n);
+			sink_violation(&c->sink, INV_ST_FREE_ZERO, REPORT_NONE, REPORT_NONE, REPORT_NONE,
+				       "segtab_ptp_cache does not end: it loops back to 0x%" PRIx64
+				       " after %" PRIu64 " pages", node, n);
 			return;
 		}
 		if (!view_pfn_of_page_va(v, node, &pfn)) {
-			sink_violation(&c->sink, INV_ST_FREE_ZERO, NONE, NONE, NONE,
-				       "segtab_ptp_cache entry %llu, 0x%llx, is not a page_t",
-				       (unsigned long long)n, (unsigned long long)node);
+			sink_violation(&c->sink, INV_ST_FREE_ZERO, REPORT_NONE, REPORT_NONE, REPORT_NONE,
+				       "segtab_ptp_cache entry %" PRIu64 ", 0x%" PRIx64
+				       ", is not a page_t",
+				       n, node);
 			return;
 		}
 		check_cached_page(c, pfn);
 	}
 	if (n != v->cache.pc_count)
-		sink_violation(&c->sink, INV_ST_FREE_ZERO, NONE, NONE, NONE,
-			       "segtab_ptp_cache: pc_count is %llu, the list holds %llu pages",
-			       (unsigned long long)v->cache.pc_count, (unsigned long long)n);
+		sink_violation(&c->sink, INV_ST_FREE_ZERO, REPORT_NONE, REPORT_NONE, REPORT_NONE,
+			       "segtab_ptp_cache: pc_count is %" PRIu64
+			       ", the list holds %" PRIu64 " pages",
+			       v->cache.pc_count, n);
 }

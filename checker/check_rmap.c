@@ -1,6 +1,7 @@
 /* Mapping-list invariants: embedded mappings, hment lists, the hash and the reserve pool (RM_*, HS_*, RS_COUNT), and lock quiescence (LK_QUIESCENT). */
 #include "check_internal.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,14 +49,14 @@ static bool read_hment(struct checker *c, uint64_t va, uint64_t *pa, struct hmen
 	       reader_read_pa(&c->view.rd, *pa, hm, sizeof(*hm));
 }
 
-/* Where the mapping (table pfn, entry) is, for reports: space and VA, or NONE. */
+/* Where the mapping (table pfn, entry) is, for reports: space and VA, or REPORT_NONE. */
 static void mapping_where(const struct checker *c, uint64_t ptp, unsigned entry, uint64_t *space,
 			  uint64_t *va)
 {
 	const struct table_info *t = checker_table(c, ptp);
 
-	*space = t && entry < MM_PTES ? t->space : NONE;
-	*va = t && entry < MM_PTES ? table_entry_va(t, entry) : NONE;
+	*space = t && entry < MM_PTES ? t->space : REPORT_NONE;
+	*va = t && entry < MM_PTES ? x86_table_entry_va(t->ptva, t->level, entry) : REPORT_NONE;
 }
 
 /* RM_STALE: true when (ptp, entry) is a present, tracked leaf that maps pfn; else `why` says what it is. */
@@ -66,23 +67,25 @@ static bool names_mapping_of(struct checker *c, uint64_t ptp, unsigned entry, ui
 	uint64_t pte, mapped;
 
 	if (t == NULL || entry >= MM_PTES) {
-		snprintf(why, whylen, "table pfn 0x%llx entry %u is no entry of any walked table",
-			 (unsigned long long)ptp, entry);
+		snprintf(why, whylen, "table pfn 0x%" PRIx64
+		         " entry %u is no entry of any walked table",
+			 ptp, entry);
 		return false;
 	}
 	if (!bit_test(t->leaf, entry)) {
-		snprintf(why, whylen, "level-%u table pfn 0x%llx entry %u is no present user leaf of a "
-			 "managed page", t->level, (unsigned long long)ptp, entry);
+		snprintf(why, whylen, "level-%u table pfn 0x%" PRIx64
+		         " entry %u is no present user leaf of a "
+			 "managed page", t->level, ptp, entry);
 		return false;
 	}
 	if (!reader_read_u64_pa(&c->view.rd, (ptp << MM_PAGE_SHIFT) + 8ull * entry, &pte)) {
-		snprintf(why, whylen, "table pfn 0x%llx cannot be read", (unsigned long long)ptp);
+		snprintf(why, whylen, "table pfn 0x%" PRIx64 " cannot be read", ptp);
 		return false;
 	}
 	mapped = (pte & c->frame_mask & ~((1ull << MM_LEVEL_SHIFT(t->level)) - 1)) >> MM_PAGE_SHIFT;
 	if (mapped != pfn) {
-		snprintf(why, whylen, "table pfn 0x%llx entry %u maps pfn 0x%llx",
-			 (unsigned long long)ptp, entry, (unsigned long long)mapped);
+		snprintf(why, whylen, "table pfn 0x%" PRIx64 " entry %u maps pfn 0x%" PRIx64,
+			 ptp, entry, mapped);
 		return false;
 	}
 	return true;
@@ -106,26 +109,28 @@ static void check_embedded(struct checker *c, uint64_t pfn, const struct page *p
 	char why[160];
 
 	if (pg->p_share != 0)
-		sink_violation(&c->sink, INV_RM_EMBED, NONE, NONE, pfn,
-			       "pfn 0x%llx is embedded but p_share is %u", (unsigned long long)pfn, pg->p_share);
+		sink_violation(&c->sink, INV_RM_EMBED, REPORT_NONE, REPORT_NONE, pfn,
+			       "pfn 0x%" PRIx64 " is embedded but p_share is %u", pfn, pg->p_share);
 	if (bit_test(c->embed_ok, pfn))
 		return;
 	if (!view_pfn_of_page_va(&c->view, pg->p_mapping, &ptp) || pg->p_mlentry >= MM_PTES ||
 	    c->view.pages[ptp].p_kind != PG_PTP) {
-		sink_violation(&c->sink, INV_RM_EMBED, NONE, NONE, pfn,
-			       "pfn 0x%llx is embedded but p_mapping 0x%llx / p_mlentry %u names no "
-			       "table-page entry", (unsigned long long)pfn,
-			       (unsigned long long)pg->p_mapping, pg->p_mlentry);
+		sink_violation(&c->sink, INV_RM_EMBED, REPORT_NONE, REPORT_NONE, pfn,
+			       "pfn 0x%" PRIx64 " is embedded but p_mapping 0x%" PRIx64
+			       " / p_mlentry %u names no "
+			       "table-page entry", pfn,
+			       pg->p_mapping, pg->p_mlentry);
 		return;
 	}
 	mapping_where(c, ptp, pg->p_mlentry, &space, &va);
 	if (!names_mapping_of(c, ptp, pg->p_mlentry, pfn, why, sizeof(why)))
 		sink_violation(&c->sink, INV_RM_STALE, space, va, pfn,
-			       "embedded mapping of pfn 0x%llx: %s", (unsigned long long)pfn, why);
+			       "embedded mapping of pfn 0x%" PRIx64 ": %s", pfn, why);
 	else if (!claim_mapping(c, ptp, pg->p_mlentry))
 		sink_violation(&c->sink, INV_RM_DUP, space, va, pfn,
-			       "embedded mapping of pfn 0x%llx names table pfn 0x%llx entry %u, named before",
-			       (unsigned long long)pfn, (unsigned long long)ptp, pg->p_mlentry);
+			       "embedded mapping of pfn 0x%" PRIx64 " names table pfn 0x%" PRIx64
+			       " entry %u, named before",
+			       pfn, ptp, pg->p_mlentry);
 }
 
 /* The checks of one listed hment, reporting each failure. */
@@ -139,28 +144,33 @@ static void report_listed_hment(struct rmap *m, uint64_t pfn, uint64_t node, uin
 	mapping_where(c, hm->hm_ptp, hm->hm_entry, &space, &va);
 	if (hm->hm_prev != prev)
 		sink_violation(&c->sink, INV_RM_LINKS, space, va, pfn,
-			       "hment 0x%llx on pfn 0x%llx's list: hm_prev is 0x%llx, not 0x%llx",
-			       (unsigned long long)node, (unsigned long long)pfn,
-			       (unsigned long long)hm->hm_prev, (unsigned long long)prev);
+			       "hment 0x%" PRIx64 " on pfn 0x%" PRIx64
+			       "'s list: hm_prev is 0x%" PRIx64 ", not 0x%" PRIx64,
+			       node, pfn,
+			       hm->hm_prev, prev);
 	if (hm->hm_state == HM_STATE_RESERVE)
 		sink_violation(&c->sink, INV_RS_COUNT, space, va, pfn,
-			       "hment 0x%llx on pfn 0x%llx's list is in the reserve state",
-			       (unsigned long long)node, (unsigned long long)pfn);
+			       "hment 0x%" PRIx64 " on pfn 0x%" PRIx64
+			       "'s list is in the reserve state",
+			       node, pfn);
 	else if (hm->hm_state != HM_STATE_LISTED)
 		sink_violation(&c->sink, INV_RM_LINKS, space, va, pfn,
-			       "hment 0x%llx on pfn 0x%llx's list has hm_state 0x%x, not listed",
-			       (unsigned long long)node, (unsigned long long)pfn, hm->hm_state);
+			       "hment 0x%" PRIx64 " on pfn 0x%" PRIx64
+			       "'s list has hm_state 0x%x, not listed",
+			       node, pfn, hm->hm_state);
 	if (hm->hm_pfn != pfn)
 		sink_violation(&c->sink, INV_RM_PFN, space, va, pfn,
-			       "hment 0x%llx on pfn 0x%llx's list has hm_pfn 0x%x",
-			       (unsigned long long)node, (unsigned long long)pfn, hm->hm_pfn);
+			       "hment 0x%" PRIx64 " on pfn 0x%" PRIx64 "'s list has hm_pfn 0x%x",
+			       node, pfn, hm->hm_pfn);
 	if (!names_mapping_of(c, hm->hm_ptp, hm->hm_entry, pfn, why, sizeof(why)))
-		sink_violation(&c->sink, INV_RM_STALE, space, va, pfn, "hment 0x%llx of pfn 0x%llx: %s",
-			       (unsigned long long)node, (unsigned long long)pfn, why);
+		sink_violation(&c->sink, INV_RM_STALE, space, va, pfn, "hment 0x%" PRIx64
+		               " of pfn 0x%" PRIx64 ": %s",
+			       node, pfn, why);
 	else if (!claim_mapping(c, hm->hm_ptp, hm->hm_entry))
 		sink_violation(&c->sink, INV_RM_DUP, space, va, pfn,
-			       "hment 0x%llx of pfn 0x%llx names table pfn 0x%x entry %u, named before",
-			       (unsigned long long)node, (unsigned long long)pfn, hm->hm_ptp, hm->hm_entry);
+			       "hment 0x%" PRIx64 " of pfn 0x%" PRIx64
+			       " names table pfn 0x%x entry %u, named before",
+			       node, pfn, hm->hm_ptp, hm->hm_entry);
 }
 
 /*
@@ -211,12 +221,14 @@ static bool record_listed(struct rmap *m, uint64_t pfn, uint64_t node, uint64_t 
 	mapping_where(c, hm->hm_ptp, hm->hm_entry, &space, &va);
 	if (bit_test(m->reserved, slot))
 		sink_violation(&c->sink, INV_RS_COUNT, space, va, pfn,
-			       "hment 0x%llx on pfn 0x%llx's list is on the reserve pool too",
-			       (unsigned long long)node, (unsigned long long)pfn);
+			       "hment 0x%" PRIx64 " on pfn 0x%" PRIx64
+			       "'s list is on the reserve pool too",
+			       node, pfn);
 	else
 		sink_violation(&c->sink, INV_RM_LINKS, space, va, pfn,
-			       "pfn 0x%llx's list reaches hment 0x%llx a second time (a loop, or another "
-			       "page's list)", (unsigned long long)pfn, (unsigned long long)node);
+			       "pfn 0x%" PRIx64 "'s list reaches hment 0x%" PRIx64
+			       " a second time (a loop, or another "
+			       "page's list)", pfn, node);
 	return false;
 }
 
@@ -232,21 +244,23 @@ static uint64_t walk_list(struct rmap *m, uint64_t pfn, const struct page *pg)
 		struct hment hm;
 
 		if (brent_step(&b, node)) {
-			sink_violation(&c->sink, INV_RM_LINKS, NONE, NONE, pfn,
-				       "pfn 0x%llx's list loops back to hment 0x%llx",
-				       (unsigned long long)pfn, (unsigned long long)node);
+			sink_violation(&c->sink, INV_RM_LINKS, REPORT_NONE, REPORT_NONE, pfn,
+				       "pfn 0x%" PRIx64 "'s list loops back to hment 0x%" PRIx64,
+				       pfn, node);
 			break;
 		}
 		if (m->nlisted + len >= m->max_hments) {
-			sink_violation(&c->sink, INV_RM_LINKS, NONE, NONE, pfn,
-				       "pfn 0x%llx's list: the lists hold more hments than RAM can; stopped",
-				       (unsigned long long)pfn);
+			sink_violation(&c->sink, INV_RM_LINKS, REPORT_NONE, REPORT_NONE, pfn,
+				       "pfn 0x%" PRIx64
+				       "'s list: the lists hold more hments than RAM can; stopped",
+				       pfn);
 			break;
 		}
 		if (!read_hment(c, node, &pa, &hm)) {
-			sink_violation(&c->sink, INV_RM_LINKS, NONE, NONE, pfn,
-				       "pfn 0x%llx's list: hment pointer 0x%llx is misaligned or does not "
-				       "translate", (unsigned long long)pfn, (unsigned long long)node);
+			sink_violation(&c->sink, INV_RM_LINKS, REPORT_NONE, REPORT_NONE, pfn,
+				       "pfn 0x%" PRIx64 "'s list: hment pointer 0x%" PRIx64
+				       " is misaligned or does not "
+				       "translate", pfn, node);
 			break;
 		}
 		if (!record_listed(m, pfn, node, pa, &hm))
@@ -266,29 +280,30 @@ static void check_page_mappings(struct rmap *m, uint64_t pfn, const struct page 
 	uint64_t len;
 
 	if (pg->p_pagenum != pfn)
-		sink_violation(&c->sink, INV_RM_PFN, NONE, NONE, pfn, "page_t of pfn 0x%llx has p_pagenum 0x%x",
-			       (unsigned long long)pfn, pg->p_pagenum);
+		sink_violation(&c->sink, INV_RM_PFN, REPORT_NONE, REPORT_NONE, pfn,
+			       "page_t of pfn 0x%" PRIx64 " has p_pagenum 0x%x", pfn, pg->p_pagenum);
 	if (pg->p_embed > 1)
-		sink_violation(&c->sink, INV_RM_EMBED, NONE, NONE, pfn, "pfn 0x%llx has p_embed %u",
-			       (unsigned long long)pfn, pg->p_embed);
+		sink_violation(&c->sink, INV_RM_EMBED, REPORT_NONE, REPORT_NONE, pfn,
+			       "pfn 0x%" PRIx64 " has p_embed %u", pfn, pg->p_embed);
 	if (pg->p_embed != 0) {
 		check_embedded(c, pfn, pg);
 		return;
 	}
 	if (pg->p_mapping == 0) {
 		if (pg->p_share != 0)
-			sink_violation(&c->sink, INV_RM_EMBED, NONE, NONE, pfn,
-				       "pfn 0x%llx has no mappings but p_share is %u",
-				       (unsigned long long)pfn, pg->p_share);
+			sink_violation(&c->sink, INV_RM_EMBED, REPORT_NONE, REPORT_NONE, pfn,
+				       "pfn 0x%" PRIx64 " has no mappings but p_share is %u",
+				       pfn, pg->p_share);
 		return;
 	}
 	len = walk_list(m, pfn, pg);
 	m->nlisted += len;
 	c->stats.hments += len;
 	if (len != pg->p_share)
-		sink_violation(&c->sink, INV_RM_SHARE, NONE, NONE, pfn,
-			       "pfn 0x%llx has p_share %u, its list holds %llu hments",
-			       (unsigned long long)pfn, pg->p_share, (unsigned long long)len);
+		sink_violation(&c->sink, INV_RM_SHARE, REPORT_NONE, REPORT_NONE, pfn,
+			       "pfn 0x%" PRIx64 " has p_share %u, its list holds %" PRIu64
+			       " hments",
+			       pfn, pg->p_share, len);
 }
 
 /* RS_COUNT: the reserve pool (Brent; each hment once). */
@@ -307,23 +322,26 @@ static void check_reserve(struct rmap *m)
 
 		if (brent_step(&b, node) || n >= m->max_hments || !read_hment(c, node, &pa, &hm) ||
 		    bit_test(m->reserved, pa >> 3)) {
-			sink_violation(&c->sink, INV_RS_COUNT, NONE, NONE, NONE,
-				       "the reserve pool does not end well: entry %llu, 0x%llx, loops back, "
+			sink_violation(&c->sink, INV_RS_COUNT, REPORT_NONE, REPORT_NONE, REPORT_NONE,
+				       "the reserve pool does not end well: entry %" PRIu64
+				       ", 0x%" PRIx64 ", loops back, "
 				       "is misaligned, does not translate or exceeds RAM",
-				       (unsigned long long)n, (unsigned long long)node);
+				       n, node);
 			return;
 		}
 		bit_set(m->reserved, pa >> 3);
 		if (hm.hm_state != HM_STATE_RESERVE)
-			sink_violation(&c->sink, INV_RS_COUNT, NONE, NONE, NONE,
-				       "reserved hment 0x%llx has hm_state 0x%x, not reserved",
-				       (unsigned long long)node, hm.hm_state);
+			sink_violation(&c->sink, INV_RS_COUNT, REPORT_NONE, REPORT_NONE, REPORT_NONE,
+				       "reserved hment 0x%" PRIx64
+				       " has hm_state 0x%x, not reserved",
+				       node, hm.hm_state);
 		node = hm.hm_next;
 	}
 	if (n != r->hr_count)
-		sink_violation(&c->sink, INV_RS_COUNT, NONE, NONE, NONE,
-			       "hr_count is %u, the reserve pool holds %llu hments", r->hr_count,
-			       (unsigned long long)n);
+		sink_violation(&c->sink, INV_RS_COUNT, REPORT_NONE, REPORT_NONE, REPORT_NONE,
+			       "hr_count is %u, the reserve pool holds %" PRIu64
+			       " hments", r->hr_count,
+			       n);
 }
 
 /* One hash-chain node: met once, listed, in the bucket its hash names. False ends the chain. */
@@ -335,14 +353,15 @@ static bool hash_node(struct rmap *m, uint32_t bucket, uint64_t node, uint64_t *
 	struct hment hm;
 
 	if (m->nhashed >= m->max_hments) {
-		sink_violation(&c->sink, INV_HS_BUCKET, NONE, NONE, NONE,
+		sink_violation(&c->sink, INV_HS_BUCKET, REPORT_NONE, REPORT_NONE, REPORT_NONE,
 			       "hash bucket %u: the chains hold more hments than RAM can; stopped", bucket);
 		return false;
 	}
 	if (!read_hment(c, node, &pa, &hm) || bit_test(m->hashed, pa >> 3)) {
-		sink_violation(&c->sink, INV_HS_BUCKET, NONE, NONE, NONE,
-			       "hash bucket %u: chain pointer 0x%llx is misaligned, does not translate "
-			       "or was met before in the hash", bucket, (unsigned long long)node);
+		sink_violation(&c->sink, INV_HS_BUCKET, REPORT_NONE, REPORT_NONE, REPORT_NONE,
+			       "hash bucket %u: chain pointer 0x%" PRIx64
+			       " is misaligned, does not translate "
+			       "or was met before in the hash", bucket, node);
 		return false;
 	}
 	slot = pa >> 3;
@@ -357,19 +376,21 @@ static bool hash_node(struct rmap *m, uint32_t bucket, uint64_t node, uint64_t *
 	mapping_where(c, hm.hm_ptp, hm.hm_entry, &space, &va);
 	if (bit_test(m->reserved, slot)) {
 		sink_violation(&c->sink, INV_RS_COUNT, space, va, hm.hm_pfn,
-			       "reserved hment 0x%llx is in hash bucket %u", (unsigned long long)node, bucket);
+			       "reserved hment 0x%" PRIx64 " is in hash bucket %u", node, bucket);
 	} else if (!bit_test(m->listed, slot)) {
 		sink_violation(&c->sink, INV_HS_ORPHAN, space, va, hm.hm_pfn,
-			       "hment 0x%llx (table pfn 0x%x entry %u, pfn 0x%x) in hash bucket %u is on "
-			       "no page's list", (unsigned long long)node, hm.hm_ptp, hm.hm_entry,
+			       "hment 0x%" PRIx64
+			       " (table pfn 0x%x entry %u, pfn 0x%x) in hash bucket %u is on "
+			       "no page's list", node, hm.hm_ptp, hm.hm_entry,
 			       hm.hm_pfn, bucket);
 	} else {
 		m->nlisted_hashed++;
 		home = hment_hash_index(hm.hm_ptp, hm.hm_entry, c->view.hash.hh_size);
 		if (home != bucket)
 			sink_violation(&c->sink, INV_HS_BUCKET, space, va, hm.hm_pfn,
-				       "hment 0x%llx (table pfn 0x%x entry %u) is in bucket %u, its hash "
-				       "names %u", (unsigned long long)node, hm.hm_ptp, hm.hm_entry, bucket, home);
+				       "hment 0x%" PRIx64
+				       " (table pfn 0x%x entry %u) is in bucket %u, its hash "
+				       "names %u", node, hm.hm_ptp, hm.hm_entry, bucket, home);
 	}
 	return true;
 }
@@ -382,8 +403,8 @@ static void walk_chain(struct rmap *m, uint32_t bucket, uint64_t node)
 	brent_init(&b);
 	while (node != 0) {
 		if (brent_step(&b, node)) {
-			sink_violation(&m->c->sink, INV_HS_BUCKET, NONE, NONE, NONE,
-				       "hash bucket %u loops back to 0x%llx", bucket, (unsigned long long)node);
+			sink_violation(&m->c->sink, INV_HS_BUCKET, REPORT_NONE, REPORT_NONE, REPORT_NONE,
+				       "hash bucket %u loops back to 0x%" PRIx64, bucket, node);
 			return;
 		}
 		if (!hash_node(m, bucket, node, &node))
@@ -410,8 +431,9 @@ static void check_listed_hashed(struct rmap *m)
 			reader_read_pa(&c->view.rd, pa, &hm, sizeof(hm));
 			mapping_where(c, hm.hm_ptp, hm.hm_entry, &space, &va);
 			sink_violation(&c->sink, INV_HS_BUCKET, space, va, hm.hm_pfn,
-				       "listed hment at PA 0x%llx (table pfn 0x%x entry %u) is in no hash chain; "
-				       "its bucket is %u", (unsigned long long)pa, hm.hm_ptp, hm.hm_entry,
+				       "listed hment at PA 0x%" PRIx64
+				       " (table pfn 0x%x entry %u) is in no hash chain; "
+				       "its bucket is %u", pa, hm.hm_ptp, hm.hm_entry,
 				       hment_hash_index(hm.hm_ptp, hm.hm_entry, c->view.hash.hh_size));
 		}
 	}
@@ -424,7 +446,7 @@ static bool hash_size_sane(struct checker *c)
 
 	if (size != 0 && (size & (size - 1)) == 0 && size <= c->view.rd.ram_size / sizeof(uint64_t))
 		return true;
-	sink_violation(&c->sink, INV_HS_BUCKET, NONE, NONE, NONE,
+	sink_violation(&c->sink, INV_HS_BUCKET, REPORT_NONE, REPORT_NONE, REPORT_NONE,
 		       "hh_size %u is not a power of two whose buckets fit in RAM", size);
 	return false;
 }
@@ -440,9 +462,10 @@ static void walk_buckets(struct rmap *m)
 		uint64_t n = h->hh_size - first < MM_PTES ? h->hh_size - first : MM_PTES;
 
 		if (!reader_read_va(&c->view.rd, h->hh_buckets + first * 8, chunk, n * 8)) {
-			sink_violation(&c->sink, INV_HS_BUCKET, NONE, h->hh_buckets + first * 8, NONE,
-				       "hash buckets %llu.. of %u (array at 0x%llx) do not translate",
-				       (unsigned long long)first, h->hh_size, (unsigned long long)h->hh_buckets);
+			sink_violation(&c->sink, INV_HS_BUCKET, REPORT_NONE, h->hh_buckets + first * 8, REPORT_NONE,
+				       "hash buckets %" PRIu64 ".. of %u (array at 0x%" PRIx64
+				       ") do not translate",
+				       first, h->hh_size, h->hh_buckets);
 			return;
 		}
 		for (uint64_t i = 0; i < n; i++)
@@ -462,13 +485,13 @@ static void check_hash(struct rmap *m)
 	walk_buckets(m);
 	check_listed_hashed(m);
 	if (m->nhashed != h->hh_count)
-		sink_violation(&c->sink, INV_HS_ORPHAN, NONE, NONE, NONE,
-			       "hh_count is %llu, the hash chains hold %llu hments",
-			       (unsigned long long)h->hh_count, (unsigned long long)m->nhashed);
+		sink_violation(&c->sink, INV_HS_ORPHAN, REPORT_NONE, REPORT_NONE, REPORT_NONE,
+			       "hh_count is %" PRIu64 ", the hash chains hold %" PRIu64 " hments",
+			       h->hh_count, m->nhashed);
 	if (m->nlisted != h->hh_count)
-		sink_violation(&c->sink, INV_HS_ORPHAN, NONE, NONE, NONE,
-			       "hh_count is %llu, the mapping lists hold %llu hments",
-			       (unsigned long long)h->hh_count, (unsigned long long)m->nlisted);
+		sink_violation(&c->sink, INV_HS_ORPHAN, REPORT_NONE, REPORT_NONE, REPORT_NONE,
+			       "hh_count is %" PRIu64 ", the mapping lists hold %" PRIu64 " hments",
+			       h->hh_count, m->nlisted);
 }
 
 /* Every page's mapping state; the common empty page costs one compare. */
@@ -492,9 +515,11 @@ static void report_untracked(struct checker *c, const struct table_info *t, unsi
 
 	reader_read_u64_pa(&c->view.rd, ((uint64_t)t->pfn << MM_PAGE_SHIFT) + 8ull * e, &pte);
 	pfn = (pte & c->frame_mask & ~size_mask) >> MM_PAGE_SHIFT;
-	sink_violation(&c->sink, INV_RM_MISSING, t->space, table_entry_va(t, e), pfn,
-		       "level-%u table pfn 0x%x entry %u maps pfn 0x%llx, which has no record of it",
-		       t->level, t->pfn, e, (unsigned long long)pfn);
+	sink_violation(&c->sink, INV_RM_MISSING, t->space,
+		       x86_table_entry_va(t->ptva, t->level, e), pfn,
+		       "level-%u table pfn 0x%x entry %u maps pfn 0x%" PRIx64
+		       ", which has no record of it",
+		       t->level, t->pfn, e, pfn);
 }
 
 /* RM_MISSING: tracked leaves that no embedded mapping or list named. */
@@ -535,12 +560,12 @@ static void check_lock_array(struct checker *c, uint64_t va, unsigned n, const c
 	struct mm_lock locks[HMENT_MLIST_NLOCK > HMENT_HASH_NLOCK ? HMENT_MLIST_NLOCK : HMENT_HASH_NLOCK];
 
 	if (!reader_read_va(&c->view.rd, va, locks, n * sizeof(struct mm_lock))) {
-		sink_violation(&c->sink, INV_LK_QUIESCENT, NONE, va, NONE, "%s cannot be read", name);
+		sink_violation(&c->sink, INV_LK_QUIESCENT, REPORT_NONE, va, REPORT_NONE, "%s cannot be read", name);
 		return;
 	}
 	for (unsigned i = 0; i < n; i++)
 		if (locks[i].ml_locked != 0 || locks[i].ml_owner != 0)
-			sink_violation(&c->sink, INV_LK_QUIESCENT, NONE, NONE, NONE,
+			sink_violation(&c->sink, INV_LK_QUIESCENT, REPORT_NONE, REPORT_NONE, REPORT_NONE,
 				       "%s[%u] is held at a checkpoint (ml_locked %u, ml_owner %u)",
 				       name, i, locks[i].ml_locked, locks[i].ml_owner);
 }

@@ -1,6 +1,7 @@
 /* Loads what the checker and the injector look at: the MM's globals by symbol, the page_t array (in place or copied), the address spaces. */
 #include "check_internal.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +14,7 @@ static void load_kas(struct mm_view *v, const struct check_mem *mem, struct chec
 	*kas = (struct hat_rec){ .va = v->sym.hat_kas };
 	v->have_kas = reader_read_va(&v->rd, v->sym.hat_kas, &kas->h, sizeof(kas->h));
 	if (!v->have_kas) {
-		sink_violation(s, INV_ST_ACCOUNT, NONE, v->sym.hat_kas, NONE,
+		sink_violation(s, INV_ST_ACCOUNT, REPORT_NONE, v->sym.hat_kas, REPORT_NONE,
 			       "hat_kas cannot be read: the kernel half is not checked");
 		v->nhats = 0;
 	}
@@ -46,9 +47,10 @@ static bool copy_pages(struct mm_view *v, struct check_sink *s, uint64_t array, 
 	if (copy == NULL)
 		return false;
 	if (!reader_read_va(&v->rd, array, copy, count * sizeof(struct page))) {
-		sink_violation(s, INV_RM_MISSING, NONE, array, NONE,
-			       "page_array (%llu page_t) does not translate: mapping lists and "
-			       "table ownership not checked", (unsigned long long)count);
+		sink_violation(s, INV_RM_MISSING, REPORT_NONE, array, REPORT_NONE,
+			       "page_array (%" PRIu64
+			       " page_t) does not translate: mapping lists and "
+			       "table ownership not checked", count);
 		free(copy);
 		v->npages = 0;
 		v->first_managed = 0;
@@ -67,20 +69,20 @@ static bool load_pages(struct mm_view *v, struct check_sink *s)
 	if (!reader_read_u64_va(&v->rd, v->sym.page_count, &count) ||
 	    !reader_read_u64_va(&v->rd, v->sym.page_first_managed, &first) ||
 	    !reader_read_u64_va(&v->rd, v->sym.page_array, &array)) {
-		sink_violation(s, INV_RM_MISSING, NONE, NONE, NONE,
+		sink_violation(s, INV_RM_MISSING, REPORT_NONE, REPORT_NONE, REPORT_NONE,
 			       "page_count, page_first_managed or page_array cannot be read");
 		return true;
 	}
 	if (count > v->ram_pages) {
-		sink_violation(s, INV_RM_MISSING, NONE, NONE, NONE,
-			       "page_count %llu exceeds the %llu pages of RAM",
-			       (unsigned long long)count, (unsigned long long)v->ram_pages);
+		sink_violation(s, INV_RM_MISSING, REPORT_NONE, REPORT_NONE, REPORT_NONE,
+			       "page_count %" PRIu64 " exceeds the %" PRIu64 " pages of RAM",
+			       count, v->ram_pages);
 		count = v->ram_pages;
 	}
 	if (first > count) {
-		sink_violation(s, INV_RM_MISSING, NONE, NONE, NONE,
-			       "page_first_managed %llu is above page_count %llu",
-			       (unsigned long long)first, (unsigned long long)count);
+		sink_violation(s, INV_RM_MISSING, REPORT_NONE, REPORT_NONE, REPORT_NONE,
+			       "page_first_managed %" PRIu64 " is above page_count %" PRIu64,
+			       first, count);
 		first = count;
 	}
 	v->page_array_va = array;
@@ -121,7 +123,7 @@ static bool load_hat_list(struct mm_view *v, size_t *cap, struct check_sink *s)
 	struct brent b;
 
 	if (!reader_read_u64_va(&v->rd, v->sym.hat_list, &node)) {
-		sink_violation(s, INV_ST_ACCOUNT, NONE, NONE, NONE, "hat_list cannot be read");
+		sink_violation(s, INV_ST_ACCOUNT, REPORT_NONE, REPORT_NONE, REPORT_NONE, "hat_list cannot be read");
 		return true;
 	}
 	brent_init(&b);
@@ -129,20 +131,22 @@ static bool load_hat_list(struct mm_view *v, size_t *cap, struct check_sink *s)
 		struct hat h;
 
 		if (brent_step(&b, node) || n > v->ram_pages) {
-			sink_violation(s, INV_ST_ACCOUNT, NONE, node, NONE,
-				       "hat_list does not end: it loops back to 0x%llx after %llu spaces",
-				       (unsigned long long)node, (unsigned long long)n);
+			sink_violation(s, INV_ST_ACCOUNT, REPORT_NONE, node, REPORT_NONE,
+				       "hat_list does not end: it loops back to 0x%" PRIx64
+				       " after %" PRIu64 " spaces",
+				       node, n);
 			break;
 		}
 		if (!reader_read_va(&v->rd, node, &h, sizeof(h))) {
-			sink_violation(s, INV_ST_ACCOUNT, NONE, node, NONE,
-				       "hat_list entry 0x%llx does not translate", (unsigned long long)node);
+			sink_violation(s, INV_ST_ACCOUNT, REPORT_NONE, node, REPORT_NONE,
+				       "hat_list entry 0x%" PRIx64 " does not translate", node);
 			break;
 		}
 		if (h.h_prev != prev)
-			sink_violation(s, INV_ST_ACCOUNT, h.h_id, node, NONE,
-				       "hat_list: h_prev of space %u is 0x%llx, not 0x%llx", h.h_id,
-				       (unsigned long long)h.h_prev, (unsigned long long)prev);
+			sink_violation(s, INV_ST_ACCOUNT, h.h_id, node, REPORT_NONE,
+				       "hat_list: h_prev of space %u is 0x%" PRIx64
+				       ", not 0x%" PRIx64, h.h_id,
+				       h.h_prev, prev);
 		if (node == v->sym.hat_kas)
 			found_kas = true;
 		else if (!push_hat(v, cap, node, &h))
@@ -151,7 +155,7 @@ static bool load_hat_list(struct mm_view *v, size_t *cap, struct check_sink *s)
 		node = h.h_next;
 	}
 	if (!found_kas)
-		sink_violation(s, INV_ST_ACCOUNT, NONE, v->sym.hat_kas, NONE, "hat_kas is not on hat_list");
+		sink_violation(s, INV_ST_ACCOUNT, REPORT_NONE, v->sym.hat_kas, REPORT_NONE, "hat_kas is not on hat_list");
 	return true;
 }
 
@@ -179,14 +183,14 @@ static void load_descriptors(struct mm_view *v, struct check_sink *s)
 {
 	v->hash_ok = reader_read_va(&v->rd, v->sym.hment_hash, &v->hash, sizeof(v->hash));
 	if (!v->hash_ok)
-		sink_violation(s, INV_HS_BUCKET, NONE, v->sym.hment_hash, NONE, "hment_hash cannot be read");
+		sink_violation(s, INV_HS_BUCKET, REPORT_NONE, v->sym.hment_hash, REPORT_NONE, "hment_hash cannot be read");
 	v->reserve_ok = reader_read_va(&v->rd, v->sym.hment_reserve, &v->reserve, sizeof(v->reserve));
 	if (!v->reserve_ok)
-		sink_violation(s, INV_RS_COUNT, NONE, v->sym.hment_reserve, NONE,
+		sink_violation(s, INV_RS_COUNT, REPORT_NONE, v->sym.hment_reserve, REPORT_NONE,
 			       "hment_reserve cannot be read");
 	v->cache_ok = reader_read_va(&v->rd, v->sym.segtab_ptp_cache, &v->cache, sizeof(v->cache));
 	if (!v->cache_ok)
-		sink_violation(s, INV_ST_FREE_ZERO, NONE, v->sym.segtab_ptp_cache, NONE,
+		sink_violation(s, INV_ST_FREE_ZERO, REPORT_NONE, v->sym.segtab_ptp_cache, REPORT_NONE,
 			       "segtab_ptp_cache cannot be read");
 }
 
@@ -257,5 +261,5 @@ uint64_t view_space_id(const struct mm_view *v, uint64_t hat_va)
 {
 	const struct hat_rec *h = view_hat_at(v, hat_va);
 
-	return h ? h->h.h_id : NONE;
+	return h ? h->h.h_id : REPORT_NONE;
 }

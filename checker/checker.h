@@ -43,4 +43,20 @@ bool mm_symbols_from_elf(const struct elf_symbols *syms, struct mm_symbols *out,
 unsigned checker_run(const struct check_mem *mem, const struct mm_symbols *sym,
 		     struct report *report, const char *label, struct check_stats *stats_out);
 
+/*
+ * checker_run() into the check the caller opened in REPORT, left open so
+ * the caller can add findings of its own (vmm's walker comparison) and
+ * close it with *stats_out.
+ */
+unsigned checker_run_into(const struct check_mem *mem, const struct mm_symbols *sym,
+			  struct report *report, struct check_stats *stats_out);
+
+/*
+ * TEST ONLY: violations of every ID whose bit (1 << id) is set in MASK
+ * are dropped as if that invariant were never checked, so tests can show
+ * that --inject notices a checker that misses its corruption. Process-wide;
+ * 0 (the default) checks everything.
+ */
+void checker_set_disabled(uint64_t mask);
+
 #endif

@@ -4,9 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <inttypes.h>
 #include <libelf.h>
 #include <linux/kvm.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <sys/user.h>
 #include <unistd.h>
+
+#include "elf_file.h"
 
 #define CORE_NOTE_NAME     "CORE"
 #define NOTE_ALIGN         4u
@@ -30,22 +32,6 @@ static const char shstrtab[] = "\0note0\0load0\0.shstrtab";
 #define SHNAME_NOTE     1
 #define SHNAME_LOAD     7
 #define SHNAME_SHSTRTAB 13
-
-__attribute__((format(printf, 4, 5)))
-static int fail(char *err, size_t errlen, const char *path, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (!err || errlen == 0)
-		return -1;
-	n = snprintf(err, errlen, "%s: ", path);
-	va_start(ap, fmt);
-	if (n >= 0 && (size_t)n < errlen)
-		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 void core_vcpu_from_kvm(const struct kvm_regs *r, const struct kvm_sregs *s, unsigned cpu,
 			struct core_vcpu_state *out)
@@ -263,13 +249,14 @@ static int check_dump_args(const char *path, const struct guest_mem *gm,
 	uint64_t seen = 0;
 
 	if (ncpus < 1 || ncpus > CORE_MAX_CPUS)
-		return fail(err, errlen, path, "%u vCPUs: expected 1 to %u", ncpus, CORE_MAX_CPUS);
+		return path_errf(err, errlen, path, "%u vCPUs: expected 1 to %u", ncpus, CORE_MAX_CPUS);
 	if (!gm->base || gm->size == 0 || gm->size > CORE_MAX_RAM || gm->size % 4096)
-		return fail(err, errlen, path, "guest RAM of %llu bytes cannot be dumped",
-			    (unsigned long long)gm->size);
+		return path_errf(err, errlen, path, "guest RAM of %" PRIu64
+		                 " bytes cannot be dumped",
+			    gm->size);
 	for (unsigned i = 0; i < ncpus; i++) {
 		if (vcpus[i].cpu >= ncpus || !mark_seen(&seen, vcpus[i].cpu))
-			return fail(err, errlen, path, "vCPU index %u out of range or repeated", vcpus[i].cpu);
+			return path_errf(err, errlen, path, "vCPU index %u out of range or repeated", vcpus[i].cpu);
 	}
 	return 0;
 }
@@ -283,20 +270,20 @@ int core_dump_write(const char *path, const struct guest_mem *gm,
 
 	if (check_dump_args(path, gm, vcpus, ncpus, err, errlen))
 		return -1;
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return fail(err, errlen, path, "libelf: %s", elf_errmsg(-1));
+	if (elf_file_libelf_init(path, err, errlen))
+		return -1;
 	build_notes(&notes, gm->size, vcpus, ncpus);
 	if (notes.failed) {
 		free(notes.data);
-		return fail(err, errlen, path, "out of memory");
+		return path_errf(err, errlen, path, "out of memory");
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
-		rc = fail(err, errlen, path, "%s", strerror(errno));
+		rc = path_errf(err, errlen, path, "%s", strerror(errno));
 	else if (!write_elf(fd, gm, &notes, &why))
-		rc = fail(err, errlen, path, "libelf: %s", why);
+		rc = path_errf(err, errlen, path, "libelf: %s", why);
 	if (fd >= 0 && close(fd) != 0 && rc == 0)
-		rc = fail(err, errlen, path, "%s", strerror(errno));
+		rc = path_errf(err, errlen, path, "%s", strerror(errno));
 	if (fd >= 0 && rc != 0)
 		unlink(path);
 	free(notes.data);
@@ -321,7 +308,7 @@ struct core_reader {
 	uint64_t seen_prstatus, seen_vcpu;      /* bit i: cpu i's note was read */
 };
 
-#define rfail(rd, ...) fail((rd)->err, (rd)->errlen, (rd)->path, __VA_ARGS__)
+#define rfail(rd, ...) path_errf((rd)->err, (rd)->errlen, (rd)->path, __VA_ARGS__)
 
 /* True when [off, off+len) lies inside the file, without overflow. */
 static bool in_file(const struct core_reader *rd, uint64_t off, uint64_t len)
@@ -344,10 +331,10 @@ static int open_core(struct core_reader *rd)
 		return rfail(rd, "not a regular file");
 	rd->file_size = (uint64_t)st.st_size;
 	if (rd->file_size < EHDR_SIZE)
-		return rfail(rd, "truncated: %llu bytes is shorter than an ELF header",
-			     (unsigned long long)rd->file_size);
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return rfail(rd, "libelf: %s", elf_errmsg(-1));
+		return rfail(rd, "truncated: %" PRIu64 " bytes is shorter than an ELF header",
+			     rd->file_size);
+	if (elf_file_libelf_init(rd->path, rd->err, rd->errlen))
+		return -1;
 	rd->elf = elf_begin(rd->fd, ELF_C_READ, NULL);
 	if (!rd->elf || elf_kind(rd->elf) != ELF_K_ELF)
 		return rfail(rd, "not an ELF file (libelf: %s)", elf_errmsg(-1));
@@ -391,8 +378,8 @@ static int find_notes(struct core_reader *rd)
 		if (rd->have_note)
 			return rfail(rd, "more than one PT_NOTE");
 		if (ph.p_filesz > CORE_MAX_NOTES)
-			return rfail(rd, "PT_NOTE of %llu bytes, at most %u accepted",
-				     (unsigned long long)ph.p_filesz, CORE_MAX_NOTES);
+			return rfail(rd, "PT_NOTE of %" PRIu64 " bytes, at most %u accepted",
+				     ph.p_filesz, CORE_MAX_NOTES);
 		if (!in_file(rd, ph.p_offset, ph.p_filesz))
 			return rfail(rd, "PT_NOTE past the end of the file");
 		rd->note = ph;
@@ -457,7 +444,7 @@ static int read_hatvm_note(struct core_reader *rd, uint32_t type, const void *de
 		return rfail(rd, "HATVM vCPU note of %zu bytes, expected %zu", descsz, sizeof(hv));
 	memcpy(&hv, desc, sizeof(hv));
 	if (!mark_seen(&rd->seen_vcpu, hv.cpu))
-		return rfail(rd, "HATVM vCPU note with bad or repeated cpu %llu", (unsigned long long)hv.cpu);
+		return rfail(rd, "HATVM vCPU note with bad or repeated cpu %" PRIu64, hv.cpu);
 	take_vcpu_note(&rd->vcpus[hv.cpu], &hv);
 	return 0;
 }
@@ -506,18 +493,18 @@ static int check_machine(struct core_reader *rd)
 	if (!rd->have_machine)
 		return rfail(rd, "no HATVM machine note");
 	if (m->version != HATVM_CORE_VERSION)
-		return rfail(rd, "HATVM core version %llu, expected %u",
-			     (unsigned long long)m->version, HATVM_CORE_VERSION);
+		return rfail(rd, "HATVM core version %" PRIu64 ", expected %u",
+			     m->version, HATVM_CORE_VERSION);
 	if (m->ram_size == 0 || m->ram_size > CORE_MAX_RAM || m->ram_size % 4096)
-		return rfail(rd, "RAM size %llu: expected a multiple of 4096 up to %llu",
-			     (unsigned long long)m->ram_size, (unsigned long long)CORE_MAX_RAM);
+		return rfail(rd, "RAM size %" PRIu64 ": expected a multiple of 4096 up to %" PRIu64,
+			     m->ram_size, (uint64_t)CORE_MAX_RAM);
 	if (m->cpu_count < 1 || m->cpu_count > CORE_MAX_CPUS)
-		return rfail(rd, "vCPU count %llu: expected 1 to %u",
-			     (unsigned long long)m->cpu_count, CORE_MAX_CPUS);
+		return rfail(rd, "vCPU count %" PRIu64 ": expected 1 to %u",
+			     m->cpu_count, CORE_MAX_CPUS);
 	all = m->cpu_count == 64 ? ~0ull : (1ull << m->cpu_count) - 1;
 	if (rd->seen_prstatus != all || rd->seen_vcpu != all)
-		return rfail(rd, "register notes do not match %llu vCPUs",
-			     (unsigned long long)m->cpu_count);
+		return rfail(rd, "register notes do not match %" PRIu64 " vCPUs",
+			     m->cpu_count);
 	return 0;
 }
 
@@ -534,8 +521,8 @@ static int check_load(struct core_reader *rd, size_t i, const GElf_Phdr *ph)
 	if (ph->p_filesz > ph->p_memsz)
 		return rfail(rd, "PT_LOAD %zu: p_filesz > p_memsz", i);
 	if (__builtin_add_overflow(ph->p_paddr, ph->p_memsz, &end) || end > rd->machine.ram_size)
-		return rfail(rd, "PT_LOAD %zu: GPA range outside the %llu bytes of RAM", i,
-			     (unsigned long long)rd->machine.ram_size);
+		return rfail(rd, "PT_LOAD %zu: GPA range outside the %" PRIu64 " bytes of RAM", i,
+			     rd->machine.ram_size);
 	if (!in_file(rd, ph->p_offset, ph->p_filesz))
 		return rfail(rd, "PT_LOAD %zu: data past the end of the file", i);
 	for (size_t j = 0; j < i; j++) {
@@ -604,7 +591,7 @@ static int deliver(struct core_reader *rd, struct guest_mem *gm_out, struct core
 		free(out);
 		if (rc == 0)
 			guest_mem_unmap(&gm);
-		return rfail(rd, "cannot allocate %llu bytes of RAM", (unsigned long long)rd->machine.ram_size);
+		return rfail(rd, "cannot allocate %" PRIu64 " bytes of RAM", rd->machine.ram_size);
 	}
 	if (load_ram(rd, &gm)) {
 		free(out);
@@ -628,7 +615,7 @@ int core_dump_read(const char *path, struct guest_mem *gm_out, struct core_vcpu_
 	int rc;
 
 	if (!rd)
-		return fail(err, errlen, path, "out of memory");
+		return path_errf(err, errlen, path, "out of memory");
 	*rd = (struct core_reader){ .path = path, .err = err, .errlen = errlen, .fd = -1 };
 	rc = open_core(rd);
 	if (rc == 0)

@@ -1,4 +1,4 @@
-/* Reading untrusted input files: the "PATH: message" error helper and whole-file reads that never block. */
+/* Reading untrusted input files: the "PATH: message" error helper, whole-file reads that never block, libelf set-up. */
 #include "elf_file.h"
 
 #include <errno.h>
@@ -81,3 +81,27 @@ int elf_read_file(const char *path, uint8_t **data, size_t *size, char *err, siz
 	return rc;
 }
 
+
+int elf_file_libelf_init(const char *path, char *err, size_t errlen)
+{
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return path_errf(err, errlen, path, "libelf: %s", elf_errmsg(-1));
+	return 0;
+}
+
+Elf *elf_file_memory(const char *path, uint8_t *data, size_t size, char *err, size_t errlen)
+{
+	if (elf_file_libelf_init(path, err, errlen))
+		return NULL;
+	Elf *e = elf_memory((char *)data, size);
+	if (!e) {
+		path_errf(err, errlen, path, "libelf cannot parse the file: %s", elf_errmsg(-1));
+		return NULL;
+	}
+	if (elf_kind(e) != ELF_K_ELF) {
+		elf_end(e);
+		path_errf(err, errlen, path, "libelf does not recognise the file as ELF");
+		return NULL;
+	}
+	return e;
+}

@@ -1,10 +1,12 @@
-/* Reading untrusted input files: the "PATH: message" error helper and whole-file reads that never block. */
+/* Reading untrusted input files: the "PATH: message" error helper, whole-file reads that never block, libelf set-up. */
 #ifndef HATVM_ELF_FILE_H
 #define HATVM_ELF_FILE_H
 
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <libelf.h>
 
 /* Larger files are rejected before any parsing. */
 #define ELF_MAX_FILE_SIZE (1ull << 30)
@@ -20,5 +22,15 @@ int path_errf(char *err, size_t errlen, const char *path, const char *fmt, ...);
  * the loader and the symbol reader. Returns 0, or -1 with err set.
  */
 int elf_read_file(const char *path, uint8_t **data, size_t *size, char *err, size_t errlen);
+
+/* Sets libelf to EV_CURRENT before any other libelf call. Returns 0, or -1 with err set. */
+int elf_file_libelf_init(const char *path, char *err, size_t errlen);
+
+/*
+ * Opens the file's bytes (what elf_read_file read from PATH) with libelf,
+ * without a copy: data must outlive the handle, which the caller ends
+ * with elf_end(). Returns NULL with err set unless libelf takes it as ELF.
+ */
+Elf *elf_file_memory(const char *path, uint8_t *data, size_t size, char *err, size_t errlen);
 
 #endif

@@ -36,15 +36,10 @@ struct sym_ctx {
 __attribute__((format(printf, 2, 3)))
 static int fail(const struct sym_ctx *c, const char *fmt, ...)
 {
-	if (!c->err || c->errlen == 0)
-		return -1;
-	int n = snprintf(c->err, c->errlen, "%s: ", c->path);
-	if (n >= 0 && (size_t)n < c->errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
+	va_list ap;
+	va_start(ap, fmt);
+	path_verrf(c->err, c->errlen, c->path, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -219,15 +214,9 @@ static int read_symbols(const struct sym_ctx *c, struct elf_symbols *syms)
 {
 	if (check_ident(c))
 		return -1;
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return fail(c, "libelf: %s", elf_errmsg(-1));
-	Elf *e = elf_memory((char *)c->data, c->size);
+	Elf *e = elf_file_memory(c->path, c->data, c->size, c->err, c->errlen);
 	if (!e)
-		return fail(c, "libelf cannot parse the file: %s", elf_errmsg(-1));
-	if (elf_kind(e) != ELF_K_ELF) {
-		elf_end(e);
-		return fail(c, "libelf does not recognise the file as ELF");
-	}
+		return -1;
 	size_t shnum = 0;
 	Elf_Scn *scn = NULL;
 	int rc = check_shdr_table(c, e, &shnum);

@@ -26,11 +26,14 @@
  *   ST_FREE_ZERO    a non-zero word in the first page on segtab_ptp_cache
  *   ST_ACCOUNT      h_nptp +1 on the first space
  *   LK_QUIESCENT    hment_mlist_locks[0] marked held by CPU 0
+ *   PT_WALK_AGREE   not injectable: a walker mismatch is between the host and the CPU,
+ *                   nothing in guest memory can plant one (inject_supported() says so)
  *
  * "The first space" is the first after hat_kas on hat_list, else hat_kas.
  */
 #include "inject.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,9 +112,9 @@ static void describe(struct inj *j, uint64_t space, uint64_t va, uint64_t pfn, c
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	snprintf(sp, sizeof(sp), space == NONE ? "-" : "%llu", (unsigned long long)space);
-	snprintf(vs, sizeof(vs), va == NONE ? "-" : "0x%016llx", (unsigned long long)va);
-	snprintf(pf, sizeof(pf), pfn == NONE ? "-" : "0x%llx", (unsigned long long)pfn);
+	snprintf(sp, sizeof(sp), space == REPORT_NONE ? "-" : "%" PRIu64, space);
+	snprintf(vs, sizeof(vs), va == REPORT_NONE ? "-" : "0x%016" PRIx64, va);
+	snprintf(pf, sizeof(pf), pfn == REPORT_NONE ? "-" : "0x%" PRIx64, pfn);
 	snprintf(j->what, j->what_len, "space=%s va=%s pfn=%s: %s", sp, vs, pf, detail);
 }
 
@@ -135,8 +138,8 @@ static bool table_loc(const struct mm_view *v, uint64_t ptp, unsigned entry, uin
 	    entry >= MM_PTES)
 		return false;
 	*space = view_space_id(v, pg->p_hat);
-	*va = va_canon(pg->p_ptva + ((uint64_t)entry << MM_LEVEL_SHIFT(pg->p_level)));
-	return *space != NONE;
+	*va = x86_table_entry_va(pg->p_ptva, pg->p_level, entry);
+	return *space != REPORT_NONE;
 }
 
 /* The first page (lowest pfn) with an embedded mapping. */
@@ -253,8 +256,8 @@ static int plant_pml4_entry(struct inj *j, uint64_t target_pa, const char *what)
 	put_pa(j, s->h.h_top_pa + 8ull * e, &entry, sizeof(entry));
 	PUT_PAGE(j, top_pfn, p_valid, (uint16_t)(j->v->pages[top_pfn].p_valid + 1));
 	describe(j, s->h.h_id, (uint64_t)e << MM_LEVEL_SHIFT(MM_LEVELS), target_pa >> MM_PAGE_SHIFT,
-		 "PML4 entry %u (pfn 0x%llx) now points at %s 0x%llx; p_valid counts it", e,
-		 (unsigned long long)top_pfn, what, (unsigned long long)target_pa);
+		 "PML4 entry %u (pfn 0x%" PRIx64 ") now points at %s 0x%" PRIx64 "; p_valid counts it", e,
+		 top_pfn, what, target_pa);
 	return 0;
 }
 
@@ -329,7 +332,7 @@ static bool find_large(struct inj *j, const struct hat_rec *s, unsigned lo, unsi
 					continue;
 				*out = (struct large_leaf){
 					.pd_pa = pdpt[e3] & mask, .value = pd[e2], .entry = e2,
-					.va = va_canon(((uint64_t)e4 << 39) | ((uint64_t)e3 << 30) |
+					.va = x86_va_sign_extend(((uint64_t)e4 << 39) | ((uint64_t)e3 << 30) |
 						       ((uint64_t)e2 << 21)),
 				};
 				return true;
@@ -356,8 +359,8 @@ static int plant_large_align(struct inj *j)
 	v = l.value | (1ull << 13);
 	put_pa(j, l.pd_pa + 8ull * l.entry, &v, sizeof(v));
 	describe(j, s->h.h_id, l.va, (l.value & j->v->rd.frame_mask & PTE_LFRAME) >> MM_PAGE_SHIFT,
-		 "2 MiB leaf (entry %u of table pfn 0x%llx) now has frame bit 13 set", l.entry,
-		 (unsigned long long)(l.pd_pa >> MM_PAGE_SHIFT));
+		 "2 MiB leaf (entry %u of table pfn 0x%" PRIx64 ") now has frame bit 13 set", l.entry,
+		 (l.pd_pa >> MM_PAGE_SHIFT));
 	return 0;
 }
 
@@ -370,7 +373,7 @@ static int plant_valid_cnt(struct inj *j)
 	if (s == NULL || (pfn = s->h.h_top_pa >> MM_PAGE_SHIFT) >= j->v->npages)
 		return -1;
 	PUT_PAGE(j, pfn, p_valid, (uint16_t)(j->v->pages[pfn].p_valid + 1));
-	describe(j, s->h.h_id, 0, pfn, "PML4 pfn 0x%llx: p_valid %u -> %u", (unsigned long long)pfn,
+	describe(j, s->h.h_id, 0, pfn, "PML4 pfn 0x%" PRIx64 ": p_valid %u -> %u", pfn,
 		 j->v->pages[pfn].p_valid, j->v->pages[pfn].p_valid + 1u);
 	return 0;
 }
@@ -389,7 +392,7 @@ static int plant_kernel_half(struct inj *j)
 		if (!(pml4[e] & PTE_P))
 			continue;
 		put_pa(j, s->h.h_top_pa + 8ull * e, &v, sizeof(v));
-		describe(j, s->h.h_id, va_canon((uint64_t)e << 39),
+		describe(j, s->h.h_id, x86_va_sign_extend((uint64_t)e << 39),
 			 (pml4[e] & j->v->rd.frame_mask) >> MM_PAGE_SHIFT,
 			 "kernel-half PML4 entry %u made user-accessible", e);
 		return 0;
@@ -407,8 +410,9 @@ static int plant_rm_missing(struct inj *j)
 	PUT_PAGE(j, t.pfn, p_mapping, 0);
 	PUT_PAGE(j, t.pfn, p_embed, 0);
 	PUT_PAGE(j, t.pfn, p_mlentry, 0);
-	describe(j, t.space, t.va, t.pfn, "embedded mapping (table pfn 0x%llx entry %u) dropped from "
-		 "the page_t", (unsigned long long)t.ptp, t.entry);
+	describe(j, t.space, t.va, t.pfn,
+		 "embedded mapping (table pfn 0x%" PRIx64 " entry %u) dropped from the page_t",
+		 t.ptp, t.entry);
 	return 0;
 }
 
@@ -420,8 +424,8 @@ static int plant_rm_stale(struct inj *j)
 	if (!find_embedded(j, &t))
 		return 1;
 	unmap_pte(j, t.ptp, t.entry);
-	describe(j, t.space, t.va, t.pfn, "PTE of the embedded mapping (table pfn 0x%llx entry %u) "
-		 "made non-present", (unsigned long long)t.ptp, t.entry);
+	describe(j, t.space, t.va, t.pfn, "PTE of the embedded mapping (table pfn 0x%" PRIx64 " entry %u) "
+		 "made non-present", t.ptp, t.entry);
 	return 0;
 }
 
@@ -433,7 +437,7 @@ static int plant_rm_embed(struct inj *j)
 	if (!find_embedded(j, &t))
 		return 1;
 	PUT_PAGE(j, t.pfn, p_share, 1);
-	describe(j, NONE, NONE, t.pfn, "embedded page given p_share 1");
+	describe(j, REPORT_NONE, REPORT_NONE, t.pfn, "embedded page given p_share 1");
 	return 0;
 }
 
@@ -447,7 +451,7 @@ static int plant_rm_share(struct inj *j)
 		return 1;
 	share = j->v->pages[t.pfn].p_share;
 	PUT_PAGE(j, t.pfn, p_share, share + 1);
-	describe(j, NONE, NONE, t.pfn, "p_share %u -> %u", share, share + 1);
+	describe(j, REPORT_NONE, REPORT_NONE, t.pfn, "p_share %u -> %u", share, share + 1);
 	return 0;
 }
 
@@ -459,8 +463,8 @@ static int plant_rm_links(struct inj *j)
 	if (!find_listed(j, 1, &t))
 		return 1;
 	PUT_FIELD(j, t.head_va, struct hment, hm_prev, t.head_va);
-	describe(j, t.space, t.va, t.pfn, "head hment 0x%llx: hm_prev set to itself",
-		 (unsigned long long)t.head_va);
+	describe(j, t.space, t.va, t.pfn, "head hment 0x%" PRIx64 ": hm_prev set to itself",
+		 t.head_va);
 	return 0;
 }
 
@@ -472,8 +476,8 @@ static int plant_rm_pfn(struct inj *j)
 	if (!find_listed(j, 1, &t))
 		return 1;
 	PUT_FIELD(j, t.head_va, struct hment, hm_pfn, t.head.hm_pfn + 1);
-	describe(j, t.space, t.va, t.pfn, "head hment 0x%llx: hm_pfn 0x%x -> 0x%x",
-		 (unsigned long long)t.head_va, t.head.hm_pfn, t.head.hm_pfn + 1);
+	describe(j, t.space, t.va, t.pfn, "head hment 0x%" PRIx64 ": hm_pfn 0x%x -> 0x%x",
+		 t.head_va, t.head.hm_pfn, t.head.hm_pfn + 1);
 	return 0;
 }
 
@@ -497,8 +501,8 @@ static int plant_rm_dup(struct inj *j)
 	unmap_pte(j, t.second.hm_ptp, t.second.hm_entry);
 	PUT_FIELD(j, t.second_va, struct hment, hm_ptp, t.head.hm_ptp);
 	PUT_FIELD(j, t.second_va, struct hment, hm_entry, t.head.hm_entry);
-	describe(j, t.space, t.va, t.pfn, "hment 0x%llx now names the head's table pfn 0x%x entry %u "
-		 "too", (unsigned long long)t.second_va, t.head.hm_ptp, t.head.hm_entry);
+	describe(j, t.space, t.va, t.pfn, "hment 0x%" PRIx64 " now names the head's table pfn 0x%x entry %u "
+		 "too", t.second_va, t.head.hm_ptp, t.head.hm_entry);
 	return 0;
 }
 
@@ -514,8 +518,8 @@ static int plant_hs_bucket(struct inj *j)
 	if (!hash_unlink(j, from, t.head_va, t.head.hm_hashnext) ||
 	    !hash_push(j, (from + 1) & (size - 1), t.head_va))
 		return -1;
-	describe(j, t.space, t.va, t.pfn, "hment 0x%llx moved from hash bucket %u to %u",
-		 (unsigned long long)t.head_va, from, (from + 1) & (size - 1));
+	describe(j, t.space, t.va, t.pfn, "hment 0x%" PRIx64 " moved from hash bucket %u to %u",
+		 t.head_va, from, (from + 1) & (size - 1));
 	return 0;
 }
 
@@ -531,8 +535,8 @@ static int plant_hs_orphan(struct inj *j)
 	if (t.head.hm_next != 0)
 		PUT_FIELD(j, t.head.hm_next, struct hment, hm_prev, 0);
 	unmap_pte(j, t.ptp, t.entry);
-	describe(j, t.space, t.va, t.pfn, "hment 0x%llx taken off the list, left in the hash",
-		 (unsigned long long)t.head_va);
+	describe(j, t.space, t.va, t.pfn, "hment 0x%" PRIx64 " taken off the list, left in the hash",
+		 t.head_va);
 	return 0;
 }
 
@@ -544,7 +548,7 @@ static int plant_rs_count(struct inj *j)
 	if (!j->v->reserve_ok)
 		return -1;
 	PUT_FIELD(j, j->v->sym.hment_reserve, struct hment_reserve, hr_count, count + 1);
-	describe(j, NONE, NONE, NONE, "hr_count %u -> %u", count, count + 1);
+	describe(j, REPORT_NONE, REPORT_NONE, REPORT_NONE, "hr_count %u -> %u", count, count + 1);
 	return 0;
 }
 
@@ -556,8 +560,8 @@ static int plant_free_zero(struct inj *j)
 	if (!j->v->cache_ok || !view_pfn_of_page_va(j->v, j->v->cache.pc_head, &pfn))
 		return 1;
 	put_pa(j, (pfn << MM_PAGE_SHIFT) + 8, &junk, sizeof(junk));
-	describe(j, NONE, NONE, pfn, "entry 1 of cached table page pfn 0x%llx set to 0x%llx",
-		 (unsigned long long)pfn, (unsigned long long)junk);
+	describe(j, REPORT_NONE, REPORT_NONE, pfn,
+		 "entry 1 of cached table page pfn 0x%" PRIx64 " set to 0x%" PRIx64, pfn, junk);
 	return 0;
 }
 
@@ -569,8 +573,8 @@ static int plant_st_account(struct inj *j)
 	if (s == NULL)
 		return -1;
 	PUT_FIELD(j, s->va, struct hat, h_nptp, s->h.h_nptp + 1);
-	describe(j, s->h.h_id, NONE, NONE, "h_nptp %llu -> %llu", (unsigned long long)s->h.h_nptp,
-		 (unsigned long long)s->h.h_nptp + 1);
+	describe(j, s->h.h_id, REPORT_NONE, REPORT_NONE, "h_nptp %" PRIu64 " -> %" PRIu64, s->h.h_nptp,
+		 s->h.h_nptp + 1);
 	return 0;
 }
 
@@ -583,7 +587,7 @@ static int plant_lk_quiescent(struct inj *j)
 	if (!reader_translate(&j->v->rd, j->v->sym.hment_mlist_locks, &pa))
 		return -1;
 	put_pa(j, pa, &held, sizeof(held));
-	describe(j, NONE, NONE, NONE, "hment_mlist_locks[0] marked held by cpu 0");
+	describe(j, REPORT_NONE, REPORT_NONE, REPORT_NONE, "hment_mlist_locks[0] marked held by cpu 0");
 	return 0;
 }
 
@@ -631,14 +635,19 @@ static int plant_with_view(struct inj *j, const struct check_mem *mem, enum inva
 	return rc;
 }
 
+bool inject_supported(enum invariant_id id)
+{
+	return (unsigned)id < INV_COUNT && planters[id] != NULL;
+}
+
 int inject_plant(const struct check_mem *mem, const struct mm_symbols *sym, enum invariant_id id,
 		 struct inject_undo *undo, char *what, size_t what_len)
 {
 	struct inj j = { .u = undo, .what = what, .what_len = what_len };
 	int rc;
 
-	*undo = (struct inject_undo){ .id = id, .space = NONE, .va = NONE, .pfn = NONE };
-	if ((unsigned)id >= INV_COUNT || planters[id] == NULL) {
+	*undo = (struct inject_undo){ .id = id, .space = REPORT_NONE, .va = REPORT_NONE, .pfn = REPORT_NONE };
+	if (!inject_supported(id)) {
 		snprintf(what, what_len, "no injection for invariant %d", (int)id);
 		return -1;
 	}
@@ -670,4 +679,9 @@ bool inject_undo(const struct check_mem *mem, struct inject_undo *undo)
 			ok = false;
 	}
 	return ok;
+}
+
+bool inject_verify(const struct inject_undo *undo, const struct report *report)
+{
+	return report_last_check_has(report, undo->id, undo->space, undo->va, undo->pfn);
 }

@@ -31,6 +31,9 @@ struct inject_undo {
 	uint64_t space, va, pfn;
 };
 
+/* True when inject_plant() can plant ID (PT_WALK_AGREE, for one, cannot be planted in memory). */
+bool inject_supported(enum invariant_id id);
+
 /*
  * Plants the corruption of invariant ID into the paused guest's memory
  * through mem->write_phys, choosing the first suitable target
@@ -50,5 +53,13 @@ int inject_plant(const struct check_mem *mem, const struct mm_symbols *sym, enum
  * Called after the check that was to see the corruption.
  */
 bool inject_undo(const struct check_mem *mem, struct inject_undo *undo);
+
+/*
+ * True when the last check in REPORT (the open one, else the last closed)
+ * reported undo->id at the planted space, VA and PFN; a part the
+ * injection left REPORT_NONE is not compared. Called after the check
+ * that was to see the corruption, before or after inject_undo().
+ */
+bool inject_verify(const struct inject_undo *undo, const struct report *report);
 
 #endif

@@ -3,9 +3,8 @@
 
 #include <string.h>
 
-#define VA_BITS          48
-#define LINEAR_MASK      ((1ull << VA_BITS) - 1)
-#define HIGH_HALF_LINEAR (1ull << (VA_BITS - 1))     /* first linear address of the upper half */
+#define LINEAR_MASK      ((1ull << X86_VA_BITS) - 1)
+#define HIGH_HALF_LINEAR (1ull << (X86_VA_BITS - 1))     /* first linear address of the upper half */
 #define ENTRY_ADDR_LOW   12
 #define BITS(lo, hi)     ((((hi) >= 63 ? 0 : 1ull << ((hi) + 1)) - 1) & ~((1ull << (lo)) - 1))
 
@@ -33,16 +32,6 @@ static void cpu_mode_init(struct cpu_mode *m, const struct pt_config *cfg)
 	m->max_entries = cfg && cfg->max_entries ? cfg->max_entries : PT_DEFAULT_MAX_ENTRIES;
 }
 
-bool pt_va_canonical(uint64_t va)
-{
-	return pt_va_sign_extend(va) == va;
-}
-
-uint64_t pt_va_sign_extend(uint64_t va)
-{
-	return (va & HIGH_HALF_LINEAR) ? va | ~LINEAR_MASK : va & LINEAR_MASK;
-}
-
 const char *pt_error_string(enum pt_error err)
 {
 	switch (err) {
@@ -61,17 +50,6 @@ const char *pt_level_name(unsigned level)
 	static const char *const names[] = { "?", "pte", "pmd", "pud", "pgd", "cr3" };
 
 	return level <= PT_LEVEL_CR3 ? names[level] : "?";
-}
-
-/* Bytes one entry of a table at LEVEL covers. */
-static uint64_t level_span(unsigned level)
-{
-	return PT_SIZE_4K << (9 * (level - 1));
-}
-
-static unsigned level_index(uint64_t va, unsigned level)
-{
-	return (unsigned)(va >> (12 + 9 * (level - 1))) & (PT_ENTRIES - 1);
 }
 
 static bool is_leaf(unsigned level, uint64_t e)
@@ -109,9 +87,9 @@ static enum entry_kind classify(const struct cpu_mode *m, unsigned level, uint64
 /* Effective flags after passing through entry E: RW and US AND together, NX ORs. */
 static uint32_t accumulate(const struct cpu_mode *m, uint32_t flags, uint64_t e)
 {
-	if (!(e & PTE_RW))
+	if (!(e & PTE_W))
 		flags &= ~PT_F_WRITABLE;
-	if (!(e & PTE_US))
+	if (!(e & PTE_U))
 		flags &= ~PT_F_USER;
 	if (m->nxe && (e & PTE_NX))
 		flags |= PT_F_NX;
@@ -122,7 +100,7 @@ static void make_leaf(const struct cpu_mode *m, const struct pt_entry_ref *ref, 
 		      struct pt_leaf *leaf)
 {
 	leaf->entry = *ref;
-	leaf->size = level_span(ref->level);
+	leaf->size = mm_level_size(ref->level);
 	leaf->pa = ref->value & m->addr_mask & ~(leaf->size - 1);
 	flags |= PT_F_PRESENT;
 	if (ref->level > 1)
@@ -186,7 +164,7 @@ enum pt_error pt_translate(const struct guest_mem *gm, const struct pt_config *c
 
 	memset(out, 0, sizeof(*out));
 	cpu_mode_init(&m, cfg);
-	if (!pt_va_canonical(va)) {
+	if (!x86_va_canonical(va)) {
 		out->fault.entry = (struct pt_entry_ref){ .level = PT_LEVEL_CR3, .value = cr3, .va = va };
 		out->fault.error = PT_ERR_NONCANONICAL;
 		return PT_ERR_NONCANONICAL;
@@ -194,10 +172,10 @@ enum pt_error pt_translate(const struct guest_mem *gm, const struct pt_config *c
 	table = map_root(gm, &m, cr3, va, &out->fault);
 	for (unsigned level = PT_LEVELS; table; level--) {
 		uint64_t table_gpa = (uint64_t)(table - gm->base);
-		unsigned index = level_index(va, level);
+		unsigned index = MM_VA_INDEX(va, level);
 		struct pt_entry_ref ref = {
 			.level = level, .gpa = table_gpa + 8u * index,
-			.value = load_entry(table, index), .va = va & ~(level_span(level) - 1),
+			.value = load_entry(table, index), .va = va & ~(mm_level_size(level) - 1),
 		};
 		enum pt_error error = PT_OK;
 		uint64_t bad = 0;
@@ -282,7 +260,7 @@ static void walk_entry(struct walker *w, unsigned level, const uint8_t *table, u
 {
 	struct pt_entry_ref ref = {
 		.level = level, .gpa = (uint64_t)(table - w->gm->base) + 8u * index,
-		.value = load_entry(table, index), .va = pt_va_sign_extend(base),
+		.value = load_entry(table, index), .va = x86_va_sign_extend(base),
 	};
 	enum pt_error error = PT_OK;
 	uint64_t bad = 0, next_gpa;
@@ -312,7 +290,7 @@ static void walk_entry(struct walker *w, unsigned level, const uint8_t *table, u
 static void walk_table(struct walker *w, unsigned level, const uint8_t *table, uint64_t base,
 		       uint32_t flags)
 {
-	uint64_t span = level_span(level);
+	uint64_t span = mm_level_size(level);
 	unsigned first = w->first > base ? (unsigned)((w->first - base) / span) : 0;
 	uint64_t last_off = (w->last - base) / span;
 	unsigned last = last_off < PT_ENTRIES ? (unsigned)last_off : PT_ENTRIES - 1;
@@ -330,7 +308,7 @@ static void walk_table(struct walker *w, unsigned level, const uint8_t *table, u
 /* Linear form of a canonical VA; a VA in the hole moves to the nearer edge in direction UP. */
 static uint64_t to_linear(uint64_t va, bool up)
 {
-	if (pt_va_canonical(va))
+	if (x86_va_canonical(va))
 		return va & LINEAR_MASK;
 	return up ? HIGH_HALF_LINEAR : HIGH_HALF_LINEAR - 1;
 }
@@ -349,7 +327,7 @@ enum pt_walk_result pt_walk(const struct guest_mem *gm, const struct pt_config *
 	w.first = to_linear(va_start, true);
 	w.last = to_linear(va_last, false);
 	if (va_start <= va_last && w.first <= w.last) {
-		root = map_root(gm, &w.mode, cr3, pt_va_sign_extend(w.first), &fault);
+		root = map_root(gm, &w.mode, cr3, x86_va_sign_extend(w.first), &fault);
 		if (!root)
 			report_fault(&w, &fault.entry, fault.error, fault.bad_bits);
 		else if (announce_table(&w, PT_LEVELS, cr3 & w.mode.addr_mask, &via))

@@ -5,18 +5,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hatvm/x86.h"
 #include "guest_mem.h"
 
 /*
- * A canonical virtual address, 4-level paging:
- *
- *   63      48 47    39 38    30 29    21 20    12 11         0
- *   | sign   | PML4   | PDPT   | PD     | PT     | page offset |
- *     copies   level 4  level 3  level 2  level 1
- *     of bit 47
- *
- * A level-3 entry with PS maps 1 GiB, a level-2 entry with PS 2 MiB,
- * a level-1 entry 4 KiB. Levels are named as Linux does: pud, pmd, pte.
+ * The VA layout and entry bits are hatvm/x86.h's. A level-3 entry with
+ * PS maps 1 GiB, a level-2 entry with PS 2 MiB, a level-1 entry 4 KiB.
+ * Levels are named as Linux does: pud, pmd, pte.
  */
 #define PT_LEVELS        4
 #define PT_LEVEL_CR3     5          /* pseudo-level: the fault is in CR3 itself */
@@ -24,18 +19,6 @@
 #define PT_SIZE_4K       0x1000ull
 #define PT_SIZE_2M       0x200000ull
 #define PT_SIZE_1G       0x40000000ull
-
-/* Entry bits (architectural) */
-#define PTE_P            (1ull << 0)
-#define PTE_RW           (1ull << 1)
-#define PTE_US           (1ull << 2)
-#define PTE_PWT          (1ull << 3)
-#define PTE_PCD          (1ull << 4)
-#define PTE_A            (1ull << 5)
-#define PTE_D            (1ull << 6)
-#define PTE_PS           (1ull << 7)
-#define PTE_G            (1ull << 8)
-#define PTE_NX           (1ull << 63)
 
 /* Effective flags of a translation (struct pt_leaf.flags) */
 #define PT_F_PRESENT     (1u << 0)
@@ -115,12 +98,6 @@ struct pt_walk_stats {
 	uint64_t leaves;        /* present leaves reported */
 	uint64_t faults;        /* bad entries reported */
 };
-
-/* True when bits 63..48 of VA copy bit 47. Any thread. */
-bool pt_va_canonical(uint64_t va);
-
-/* VA with bits 63..48 set to copies of bit 47. Any thread. */
-uint64_t pt_va_sign_extend(uint64_t va);
 
 /* Short name of an error ("reserved bit set"). Any thread. */
 const char *pt_error_string(enum pt_error err);

@@ -1,6 +1,7 @@
 /* Merges the leaves of one address space into runs and prints them like Linux's ptdump. */
 #include "ptdump.h"
 
+#include <inttypes.h>
 #include <stdbool.h>
 
 #define UPPER_HALF   0xffff800000000000ull
@@ -35,7 +36,7 @@ static void print_size(FILE *out, uint64_t size)
 		size >>= 10;
 		unit++;
 	}
-	fprintf(out, "%9llu%c", (unsigned long long)size, units[unit]);
+	fprintf(out, "%9" PRIu64 "%c", size, units[unit]);
 }
 
 static void mark_upper_half(struct dumper *d)
@@ -52,13 +53,13 @@ static void flush_run(struct dumper *d)
 
 	if (!r->open)
 		return;
-	fprintf(d->out, "0x%016llx-0x%016llx ", (unsigned long long)r->start, (unsigned long long)r->end);
+	fprintf(d->out, "0x%016" PRIx64 "-0x%016" PRIx64 " ", r->start, r->end);
 	print_size(d->out, r->end - r->start);
 	fprintf(d->out, "  %s %s %s %s %s  ", f & PT_F_USER ? "USR" : "   ",
 		f & PT_F_WRITABLE ? "RW" : "ro", f & PT_F_NX ? "NX" : "x ",
 		f & PT_F_LARGE ? "PSE" : "   ", f & PT_F_GLOBAL ? "GLB" : "   ");
 	if (d->mapcount)
-		fprintf(d->out, "%-5s%9llu\n", pt_level_name(r->level), (unsigned long long)r->shared);
+		fprintf(d->out, "%-5s%9" PRIu64 "\n", pt_level_name(r->level), r->shared);
 	else
 		fprintf(d->out, "%s\n", pt_level_name(r->level));
 	d->run.open = false;
@@ -97,19 +98,19 @@ static int on_fault(void *ctx, const struct pt_fault *f)
 	flush_run(d);
 	if (f->entry.va >= UPPER_HALF)
 		mark_upper_half(d);
-	fprintf(d->out, "0x%016llx bad %s entry 0x%016llx at GPA 0x%llx: %s",
-		(unsigned long long)f->entry.va, pt_level_name(f->entry.level),
-		(unsigned long long)f->entry.value, (unsigned long long)f->entry.gpa,
+	fprintf(d->out, "0x%016" PRIx64 " bad %s entry 0x%016" PRIx64 " at GPA 0x%" PRIx64 ": %s",
+		f->entry.va, pt_level_name(f->entry.level),
+		f->entry.value, f->entry.gpa,
 		pt_error_string(f->error));
 	if (f->bad_bits)
-		fprintf(d->out, " (bits 0x%llx)", (unsigned long long)f->bad_bits);
+		fprintf(d->out, " (bits 0x%" PRIx64 ")", f->bad_bits);
 	fputc('\n', d->out);
 	return 0;
 }
 
 static void print_header(struct dumper *d, uint64_t cr3)
 {
-	fprintf(d->out, "address space cr3=0x%llx\n", (unsigned long long)cr3);
+	fprintf(d->out, "address space cr3=0x%" PRIx64 "\n", cr3);
 	fprintf(d->out, "%-18s %-18s %10s  %-18s %-5s%s\n", "start", "end", "size", "flags", "level",
 		d->mapcount ? "   shared" : "");
 	fprintf(d->out, "---[ lower half ]---\n");
@@ -128,9 +129,9 @@ enum pt_walk_result ptdump_write(FILE *out, const struct guest_mem *gm, const st
 	flush_run(&d);
 	mark_upper_half(&d);
 	if (result == PT_WALK_TRUNCATED)
-		fprintf(out, "---[ truncated after %llu entries ]---\n", (unsigned long long)stats.entries);
-	fprintf(out, "---[ %llu leaves, %llu bad entries, %llu tables ]---\n",
-		(unsigned long long)stats.leaves, (unsigned long long)stats.faults,
-		(unsigned long long)stats.tables);
+		fprintf(out, "---[ truncated after %" PRIu64 " entries ]---\n", stats.entries);
+	fprintf(out, "---[ %" PRIu64 " leaves, %" PRIu64 " bad entries, %" PRIu64 " tables ]---\n",
+		stats.leaves, stats.faults,
+		stats.tables);
 	return result;
 }

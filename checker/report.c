@@ -2,6 +2,7 @@
 #include "report.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@ struct violation {
 
 struct check {
 	char *label;
+	enum report_phase phase;
 	struct check_stats stats;
 	struct timespec started;
 	double ms;
@@ -31,6 +33,7 @@ struct check {
 struct report {
 	FILE *text;
 	bool quiet;                     /* text: violations only, no summaries */
+	enum report_phase phase;        /* of the checks opened next */
 	struct check *open;
 	struct check **checks;          /* closed and stored */
 	size_t nchecks, capacity;
@@ -51,6 +54,11 @@ struct report *report_new(FILE *text)
 void report_set_quiet(struct report *r, bool quiet)
 {
 	r->quiet = quiet;
+}
+
+void report_set_phase(struct report *r, enum report_phase phase)
+{
+	r->phase = phase <= REPORT_PHASE_OFFLINE ? phase : REPORT_PHASE_CHECKPOINT;
 }
 
 /* Copy of S cut to MAX bytes; NULL when out of memory. */
@@ -106,6 +114,7 @@ void report_begin_check(struct report *r, const char *label)
 		free(c);
 		return;
 	}
+	c->phase = r->phase;
 	clock_gettime(CLOCK_MONOTONIC, &c->started);
 	r->open = c;
 }
@@ -134,7 +143,7 @@ static void print_hex_or_none(FILE *out, const char *key, uint64_t value, int wi
 	if (value == REPORT_NONE)
 		fprintf(out, " %s=-", key);
 	else
-		fprintf(out, " %s=0x%0*llx", key, width, (unsigned long long)value);
+		fprintf(out, " %s=0x%0*" PRIx64, key, width, value);
 }
 
 static void print_violation(FILE *out, const struct violation *v)
@@ -143,7 +152,7 @@ static void print_violation(FILE *out, const struct violation *v)
 	if (v->space == REPORT_NONE)
 		fputs(" space=-", out);
 	else
-		fprintf(out, " space=%llu", (unsigned long long)v->space);
+		fprintf(out, " space=%" PRIu64, v->space);
 	print_hex_or_none(out, "va", v->va, 16);
 	print_hex_or_none(out, "pfn", v->pfn, 1);
 	fputs(": ", out);
@@ -186,12 +195,11 @@ static void print_summary(FILE *out, const struct check *c)
 {
 	fputs("check \"", out);
 	put_printable(out, c->label);
-	fprintf(out, "\": spaces=%llu ptes=%llu mappings=%llu hments=%llu violations=%llu ms=%.3f",
-		(unsigned long long)c->stats.spaces, (unsigned long long)c->stats.ptes,
-		(unsigned long long)c->stats.mappings, (unsigned long long)c->stats.hments,
-		(unsigned long long)c->total, c->ms);
+	fprintf(out, "\": spaces=%" PRIu64 " ptes=%" PRIu64 " mappings=%" PRIu64 " hments=%" PRIu64
+		" violations=%" PRIu64 " ms=%.3f", c->stats.spaces, c->stats.ptes, c->stats.mappings,
+		c->stats.hments, c->total, c->ms);
 	if (c->total > c->stored)
-		fprintf(out, " (%llu not stored)", (unsigned long long)(c->total - c->stored));
+		fprintf(out, " (%" PRIu64 " not stored)", c->total - (uint64_t)c->stored);
 	fputc('\n', out);
 }
 
@@ -240,6 +248,26 @@ uint64_t report_violations_total(const struct report *r)
 	return r->violations_total;
 }
 
+static bool field_matches(uint64_t want, uint64_t have)
+{
+	return want == REPORT_NONE || want == have;
+}
+
+bool report_last_check_has(const struct report *r, enum invariant_id id, uint64_t space,
+			   uint64_t va, uint64_t pfn)
+{
+	const struct check *c = r->open ? r->open : r->nchecks ? r->checks[r->nchecks - 1] : NULL;
+
+	for (size_t i = 0; c && i < c->stored; i++) {
+		const struct violation *v = &c->violations[i];
+
+		if (v->id == id && field_matches(space, v->space) && field_matches(va, v->va) &&
+		    field_matches(pfn, v->pfn))
+			return true;
+	}
+	return false;
+}
+
 /*
  * A JSON string of S. jansson refuses invalid UTF-8 (guest bytes may be
  * anything), so then every byte above 0x7f becomes '?'.
@@ -274,7 +302,7 @@ static json_t *json_hex(uint64_t value, int width)
 
 	if (value == REPORT_NONE)
 		return json_null();
-	snprintf(buf, sizeof(buf), "0x%0*llx", width, (unsigned long long)value);
+	snprintf(buf, sizeof(buf), "0x%0*" PRIx64, width, value);
 	return json_string(buf);
 }
 
@@ -288,6 +316,12 @@ static json_t *violation_json(const struct violation *v)
 			 "detail", json_text(v->detail));
 }
 
+static const char *const phase_names[] = {
+	[REPORT_PHASE_CHECKPOINT] = "checkpoint",
+	[REPORT_PHASE_EXIT] = "exit",
+	[REPORT_PHASE_OFFLINE] = "offline",
+};
+
 static json_t *check_json(const struct check *c)
 {
 	json_t *violations = json_array();
@@ -299,8 +333,9 @@ static json_t *check_json(const struct check *c)
 			violations = NULL;
 		}
 	}
-	j = json_pack("{s:o, s:o, s:o, s:o, s:o, s:f, s:o, s:o, s:o}",
+	j = json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:f, s:o, s:o, s:o}",
 		      "label", json_text(c->label),
+		      "phase", phase_names[c->phase],
 		      "spaces", json_count(c->stats.spaces),
 		      "ptes", json_count(c->stats.ptes),
 		      "mappings", json_count(c->stats.mappings),

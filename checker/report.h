@@ -27,6 +27,13 @@ struct check_stats {
 	uint64_t hments;        /* mapping-list entries seen */
 };
 
+/* When a check ran; the JSON's "phase": "checkpoint", "exit" or "offline". */
+enum report_phase {
+	REPORT_PHASE_CHECKPOINT,   /* the guest paused at a checkpoint (the default) */
+	REPORT_PHASE_EXIT,         /* after the guest stopped */
+	REPORT_PHASE_OFFLINE,      /* over a core file (check-core) */
+};
+
 struct report;
 
 /*
@@ -36,14 +43,17 @@ struct report;
  */
 struct report *report_new(FILE *text);
 
+/* Quiet: the text output shows violations and the summaries of failed checks only. */
+void report_set_quiet(struct report *r, bool quiet);
+
+/* The phase recorded for every check opened from now on. */
+void report_set_phase(struct report *r, enum report_phase phase);
+
 /*
  * Opens a check named LABEL (any bytes; unprintable ones are shown as '?'
  * in text, escaped in JSON) and starts its clock. A check still open is
  * closed first with empty stats.
  */
-/* Quiet: the text output shows violations and the summaries of failed checks only. */
-void report_set_quiet(struct report *r, bool quiet);
-
 void report_begin_check(struct report *r, const char *label);
 
 /*
@@ -64,6 +74,14 @@ uint64_t report_end_check(struct report *r, const struct check_stats *stats);
 
 /* Violations over every check so far, stored or only counted. */
 uint64_t report_violations_total(const struct report *r);
+
+/*
+ * True when the open check, or else the last closed one, stored a
+ * violation of ID at SPACE, VA and PFN; REPORT_NONE in an argument
+ * matches anything there. (Only stored violations are searched.)
+ */
+bool report_last_check_has(const struct report *r, enum invariant_id id, uint64_t space,
+			   uint64_t va, uint64_t pfn);
 
 /*
  * Writes the report as JSON to PATH (replaced). Returns 0, or -1 with err

@@ -209,8 +209,9 @@ static void check_large_cover(const char *who, uint64_t va, uint64_t eva)
 	uint64_t base = va & ~(MM_LARGE_SIZE - 1);
 
 	if (va != base || eva != base + MM_LARGE_SIZE)
-		panic("%s: range [0x%llx, 0x%llx) splits the 2 MiB mapping at 0x%llx", who,
-		      (unsigned long long)va, (unsigned long long)eva, (unsigned long long)base);
+		panic("%s: range [0x%" PRIx64 ", 0x%" PRIx64
+		      ") splits the 2 MiB mapping at 0x%" PRIx64, who,
+		      va, eva, base);
 }
 
 static void unload_cb(struct hat *h, page_t *ptp, unsigned level, uint64_t va, uint64_t eva,
@@ -280,9 +281,10 @@ static void hat_check_range(const struct hat *h, uint64_t va, uint64_t len, cons
 
 	if (len == 0 || ((va | len) & (MM_PAGE_SIZE - 1)) != 0 || va < lo || va >= hi ||
 	    len > hi - va)
-		panic("%s: range [0x%llx, +0x%llx) is not page-aligned inside [0x%llx, 0x%llx)",
-		      who, (unsigned long long)va, (unsigned long long)len,
-		      (unsigned long long)lo, (unsigned long long)hi);
+		panic("%s: range [0x%" PRIx64 ", +0x%" PRIx64
+		      ") is not page-aligned inside [0x%" PRIx64 ", 0x%" PRIx64 ")",
+		      who, va, len,
+		      lo, hi);
 }
 
 /*
@@ -429,12 +431,11 @@ static unsigned pageunload_at(page_t *pp, unsigned level)
 
 unsigned hat_pageunload(page_t *pp)
 {
-	uint64_t lead = pp->p_pagenum & ~(uint64_t)(MM_LARGE_PAGES - 1);
+	page_t *lead = hment_large_leader(pp);
 	unsigned n = pageunload_at(pp, 0);
 
-	/* 2 MiB mappings of the group leader map pp too */
-	if (lead != pp->p_pagenum && page_pfn_managed(lead))
-		n += pageunload_at(&page_array[lead], 2);
+	if (lead != NULL)
+		n += pageunload_at(lead, 2);
 	return n;
 }
 
@@ -497,7 +498,7 @@ static pte_t hat_leaf(struct hat *h, uint64_t va, unsigned *levelp)
 	page_t *ptp;
 	pte_t *pte, v = 0;
 
-	MM_REQUIRE(va == va_canonical(va));
+	MM_REQUIRE(x86_va_canonical(va));
 	mm_lock_enter(&h->h_lock);
 	pte = segtab_walk(h, va, &level, &ptp);
 	if (pte != NULL)
@@ -618,8 +619,8 @@ void hat_destroy(struct hat *h)
 {
 	MM_REQUIRE(h != NULL && !hat_is_kernel(h));
 	if (__atomic_load_n(&h->h_cpus, __ATOMIC_SEQ_CST) != 0)
-		panic("hat_destroy: address space %u is still loaded (CPU mask 0x%llx)",
-		      h->h_id, (unsigned long long)h->h_cpus);
+		panic("hat_destroy: address space %u is still loaded (CPU mask 0x%" PRIx64 ")",
+		      h->h_id, h->h_cpus);
 	mm_lock_enter(&h->h_lock);
 	hat_unload_locked(h, 0, USER_TOP, false);
 	/* wait out pageunloads and steals that cleared one of h's leaves but are not done with it */
@@ -657,8 +658,9 @@ static void kas_map_image(uint64_t top, uint64_t ram_size, const struct hat_kseg
 	pte_t bits = hat_attr_pte(true, seg->attr, 1);
 
 	if (start >= end || end > ram_size || end > ~KERNEL_BASE + 1)
-		panic("hat_kernel_init: image piece [0x%llx, 0x%llx) is not inside RAM",
-		      (unsigned long long)seg->pa_start, (unsigned long long)seg->pa_end);
+		panic("hat_kernel_init: image piece [0x%" PRIx64 ", 0x%" PRIx64
+		      ") is not inside RAM",
+		      seg->pa_start, seg->pa_end);
 	for (uint64_t pa = start; pa < end; pa += MM_PAGE_SIZE)
 		segtab_boot_map(top, KERNEL_BASE + pa, 1, pa | bits);
 }

@@ -144,8 +144,9 @@ static hment_t *hment_alloc(page_t *pp)
 	if (hm == NULL && (hm = steal_from(pp)) != NULL)
 		stat_inc(&hment_stats.steals);
 	if (hm == NULL)
-		panic("hment_alloc: no reserve, couldn't steal (reserve target %u, %llu hments out)",
-		      reserve_amount(), (unsigned long long)hment_cache_inuse());
+		panic("hment_alloc: no reserve, couldn't steal (reserve target %u, %" PRIu64
+		      " hments out)",
+		      reserve_amount(), hment_cache_inuse());
 	*hm = (hment_t){ .hm_pfn = HMENT_PFN_NONE, .hm_state = HM_STATE_ALLOC };
 	return hm;
 }
@@ -372,12 +373,11 @@ static unsigned mapcnt_at(page_t *pp, unsigned level)
 
 unsigned hment_mapcnt(page_t *pp)
 {
-	uint64_t lead = pp->p_pagenum & ~(uint64_t)(MM_LARGE_PAGES - 1);
+	page_t *lead = hment_large_leader(pp);
 	unsigned cnt = mapcnt_at(pp, 0);
 
-	/* a 2 MiB mapping of the group leader maps pp too */
-	if (lead != pp->p_pagenum && page_pfn_managed(lead))
-		cnt += mapcnt_at(&page_array[lead], 2);
+	if (lead != NULL)
+		cnt += mapcnt_at(lead, 2);
 	return cnt;
 }
 

@@ -69,6 +69,18 @@ void hment_free(hment_t *hm);
 /* Returns how many mappings pp has, a covering 2 MiB mapping included. Takes the locks itself. */
 unsigned hment_mapcnt(page_t *pp);
 
+/*
+ * The first page of pp's 2 MiB group when that is another managed page,
+ * else NULL. A 2 MiB leaf is on its first page's list only, yet maps pp
+ * too: whoever counts or removes pp's mappings looks there as well.
+ */
+static inline page_t *hment_large_leader(const page_t *pp)
+{
+	uint64_t lead = pp->p_pagenum & ~(uint64_t)(MM_LARGE_PAGES - 1);
+
+	return lead != pp->p_pagenum && page_pfn_managed(lead) ? &page_array[lead] : NULL;
+}
+
 /* Sets the reserve target (0 in the pressure workload: every shortage steals). */
 void hment_set_reserve_amount(uint32_t amount);
 

@@ -28,8 +28,9 @@ void page_boot_begin(uint64_t ram_size, uint64_t first_free_pa)
 	uint64_t next = (first_free_pa + MM_PAGE_SIZE - 1) & ~(MM_PAGE_SIZE - 1);
 
 	if (next >= end || (end >> MM_PAGE_SHIFT) > UINT32_MAX)
-		panic("page_boot_begin: RAM 0x%llx, first free 0x%llx: nothing to manage",
-		      (unsigned long long)ram_size, (unsigned long long)first_free_pa);
+		panic("page_boot_begin: RAM 0x%" PRIx64 ", first free 0x%" PRIx64
+		      ": nothing to manage",
+		      ram_size, first_free_pa);
 	boot.next = next;
 	boot.end = end;
 	boot.active = true;
@@ -48,8 +49,8 @@ uint64_t page_boot_alloc(uint64_t npages)
 
 	MM_REQUIRE(boot.active);
 	if (npages > (boot.end - boot.next) >> MM_PAGE_SHIFT)
-		panic("page_boot_alloc: %llu pages do not fit below 0x%llx",
-		      (unsigned long long)npages, (unsigned long long)boot.end);
+		panic("page_boot_alloc: %" PRIu64 " pages do not fit below 0x%" PRIx64,
+		      npages, boot.end);
 	boot.next += npages << MM_PAGE_SHIFT;
 	mm_zero(mm_boot_ptr(pa), npages << MM_PAGE_SHIFT);
 	return pa;

@@ -21,8 +21,8 @@ static void segtab_check_zero(const page_t *ptp, const char *who)
 	uint64_t i = mm_find_nonzero(t, MM_PTES);
 
 	if (i < MM_PTES)
-		MM_PANIC(ST_FREE_ZERO, "%s: table page pfn 0x%x entry %u is 0x%llx, not 0",
-			 who, ptp->p_pagenum, (unsigned)i, (unsigned long long)t[i]);
+		MM_PANIC(ST_FREE_ZERO, "%s: table page pfn 0x%x entry %u is 0x%" PRIx64 ", not 0",
+			 who, ptp->p_pagenum, (unsigned)i, t[i]);
 }
 
 /* First VA a level-l table holding va maps. */
@@ -30,7 +30,7 @@ static uint64_t table_base(uint64_t va, unsigned l)
 {
 	if (l == MM_LEVELS)
 		return 0;
-	return va_canonical(va & ~(mm_level_size(l + 1) - 1));
+	return x86_va_sign_extend(va & ~(mm_level_size(l + 1) - 1));
 }
 
 /* Pops the cache; NULL when empty. */
@@ -167,8 +167,9 @@ static pte_t segtab_install(struct hat *h, page_t *ptp, pte_t *e, unsigned l, ui
 	page_t *np;
 
 	if (l == MM_LEVELS && !va_in_user(va))
-		MM_PANIC(PT_KERNEL_HALF, "PML4 entry %u for va 0x%llx is missing: kernel-half "
-			 "tables are made at boot only", MM_VA_INDEX(va, l), (unsigned long long)va);
+		MM_PANIC(PT_KERNEL_HALF, "PML4 entry %u for va 0x%" PRIx64
+		         " is missing: kernel-half "
+			 "tables are made at boot only", MM_VA_INDEX(va, l), va);
 	np = segtab_ptp_alloc(h, l - 1, va);
 	if (np == NULL)
 		return 0;
@@ -198,8 +199,8 @@ pte_t *segtab_reserve(struct hat *h, uint64_t va, unsigned level, page_t **ptpp)
 		if ((v & PTE_P) == 0 && (v = segtab_install(h, ptp, e, l, va)) == 0)
 			return NULL;
 		if (v & PTE_PS)
-			panic("segtab_reserve: va 0x%llx level %u lies inside a 2 MiB leaf",
-			      (unsigned long long)va, level);
+			panic("segtab_reserve: va 0x%" PRIx64 " level %u lies inside a 2 MiB leaf",
+			      va, level);
 		ptp = segtab_child(h, v, l, va);
 	}
 	*ptpp = ptp;
@@ -302,7 +303,7 @@ void segtab_destroy(struct hat *h)
 	for (unsigned i = 0; i < MM_PML4_KERNEL; i++)
 		if (t[i] != 0)
 			MM_PANIC(ST_ACCOUNT, "segtab_destroy: address space %u PML4 entry %u "
-				 "still in use (0x%llx)", h->h_id, i, (unsigned long long)t[i]);
+				 "still in use (0x%" PRIx64 ")", h->h_id, i, t[i]);
 	for (unsigned i = MM_PML4_KERNEL; i < MM_PTES; i++) {
 		if (t[i] & PTE_P) {
 			pte_store(&t[i], 0);
@@ -359,8 +360,7 @@ static uint64_t adopt_table(struct hat *h, page_t *ptp, unsigned l, uint64_t ptv
 			page_t *c = page_from_pa(v & PTE_FRAME);
 
 			MM_ASSERT(PT_PTP_RANGE, c != NULL);
-			n += adopt_table(h, c, l - 1,
-					 va_canonical(ptva + ((uint64_t)i << MM_LEVEL_SHIFT(l))));
+			n += adopt_table(h, c, l - 1, x86_table_entry_va(ptva, l, i));
 		}
 	}
 	ptp->p_valid = (uint16_t)valid;

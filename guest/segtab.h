@@ -29,18 +29,6 @@ static inline pte_t *ptp_table(const page_t *ptp)
 	return page_kva(ptp);
 }
 
-/* Sign-extends bit 47. */
-static inline uint64_t va_canonical(uint64_t va)
-{
-	return (uint64_t)((int64_t)(va << 16) >> 16);
-}
-
-/* Bytes one entry at level l maps. */
-static inline uint64_t mm_level_size(unsigned l)
-{
-	return 1ull << MM_LEVEL_SHIFT(l);
-}
-
 static inline bool va_in_user(uint64_t va)
 {
 	return va < USER_TOP;
@@ -49,7 +37,7 @@ static inline bool va_in_user(uint64_t va)
 /* First VA that entry idx of table page ptp maps. */
 static inline uint64_t ptp_entry_va(const page_t *ptp, unsigned idx)
 {
-	return va_canonical(ptp->p_ptva + ((uint64_t)idx << MM_LEVEL_SHIFT(ptp->p_level)));
+	return x86_table_entry_va(ptp->p_ptva, ptp->p_level, idx);
 }
 
 /* Index of entry pte inside its table page. */

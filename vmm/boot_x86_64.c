@@ -2,27 +2,13 @@
 #include "boot_x86_64.h"
 
 #include <elf.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "hatvm/abi.h"
 #include "hatvm/layout.h"
-
-#define PAGE_SIZE 4096ull
-#define PTE_P     (1ull << 0)
-#define PTE_W     (1ull << 1)
-#define PTE_PS    (1ull << 7)
-#define PTE_NX    (1ull << 63)
-#define PTE_ADDR  0x000ffffffffff000ull
-
-#define CR0_PE (1ull << 0)
-#define CR0_NE (1ull << 5)
-#define CR0_WP (1ull << 16)
-#define CR0_PG (1ull << 31)
-#define CR4_PAE (1ull << 5)
-#define EFER_LME (1ull << 8)
-#define EFER_LMA (1ull << 10)
-#define EFER_NXE (1ull << 11)
+#include "hatvm/x86.h"
 
 /* Hands out zeroed page-table pages from [BOOT_PT_GPA, BOOT_PT_END). */
 struct pt_alloc {
@@ -32,7 +18,7 @@ struct pt_alloc {
 
 static uint64_t *pt_page(const struct guest_mem *gm, uint64_t gpa)
 {
-	return guest_mem_ptr(gm, gpa, PAGE_SIZE);
+	return guest_mem_ptr(gm, gpa, MM_PAGE_SIZE);
 }
 
 static uint64_t pt_new(struct pt_alloc *pa)
@@ -40,8 +26,8 @@ static uint64_t pt_new(struct pt_alloc *pa)
 	if (pa->next >= BOOT_PT_END)
 		return 0;
 	uint64_t gpa = pa->next;
-	pa->next += PAGE_SIZE;
-	memset(pt_page(pa->gm, gpa), 0, PAGE_SIZE);
+	pa->next += MM_PAGE_SIZE;
+	memset(pt_page(pa->gm, gpa), 0, MM_PAGE_SIZE);
 	return gpa;
 }
 
@@ -51,7 +37,7 @@ static uint64_t pt_descend(struct pt_alloc *pa, uint64_t table, unsigned index)
 	uint64_t *entries = pt_page(pa->gm, table);
 
 	if (entries[index] & PTE_P)
-		return entries[index] & PTE_ADDR;
+		return entries[index] & PTE_FRAME;
 	uint64_t child = pt_new(pa);
 	if (child)
 		entries[index] = child | PTE_P | PTE_W;
@@ -75,17 +61,17 @@ static int map_page(struct pt_alloc *pa, uint64_t pml4, uint64_t va, uint64_t gp
 {
 	uint64_t table = pml4;
 
-	for (int shift = 39; shift > 12; shift -= 9) {
-		table = pt_descend(pa, table, (va >> shift) & 511);
+	for (unsigned level = MM_LEVELS; level > 1; level--) {
+		table = pt_descend(pa, table, MM_VA_INDEX(va, level));
 		if (!table)
 			return -1;
 	}
-	uint64_t *pte = &pt_page(pa->gm, table)[(va >> 12) & 511];
+	uint64_t *pte = &pt_page(pa->gm, table)[MM_VA_INDEX(va, 1)];
 	if (!(*pte & PTE_P)) {
 		*pte = gpa | flags;
 		return 0;
 	}
-	if ((*pte & PTE_ADDR) != gpa)
+	if ((*pte & PTE_FRAME) != gpa)
 		return -2;
 	*pte = (*pte | (flags & PTE_W)) & ~(~flags & PTE_NX);
 	return 0;
@@ -96,21 +82,22 @@ static int map_segment(struct pt_alloc *pa, uint64_t pml4, const struct elf_segm
 {
 	uint64_t flags = PTE_P | ((seg->flags & PF_W) ? PTE_W : 0) |
 			 ((seg->flags & PF_X) ? 0 : PTE_NX);
-	uint64_t first = seg->vaddr & ~(PAGE_SIZE - 1);
+	uint64_t first = seg->vaddr & ~(MM_PAGE_SIZE - 1);
 	uint64_t delta = seg->paddr - seg->vaddr;   /* wraps harmlessly */
 
 	if (seg->vaddr == seg->paddr || seg->memsz == 0)
 		return 0;   /* the identity map already covers it */
-	for (uint64_t va = first; va - first < seg->vaddr + seg->memsz - first; va += PAGE_SIZE) {
+	for (uint64_t va = first; va - first < seg->vaddr + seg->memsz - first; va += MM_PAGE_SIZE) {
 		int rc = map_page(pa, pml4, va, va + delta, flags);
 		if (rc == -1) {
-			snprintf(err, errlen, "segment %u: boot page tables need more than %llu KiB",
-				 index, (BOOT_PT_END - BOOT_PT_GPA) >> 10);
+			snprintf(err, errlen, "segment %u: boot page tables need more than %" PRIu64
+				 " KiB", index, (uint64_t)((BOOT_PT_END - BOOT_PT_GPA) >> 10));
 			return -1;
 		}
 		if (rc == -2) {
-			snprintf(err, errlen, "segment %u maps virtual page 0x%llx onto a frame another segment maps there",
-				 index, (unsigned long long)va);
+			snprintf(err, errlen, "segment %u maps virtual page 0x%" PRIx64
+			         " onto a frame another segment maps there",
+				 index, va);
 			return -1;
 		}
 	}

@@ -1,11 +1,14 @@
 /* Command-line parsing for vmm: options, sizes, the guest command line. */
 #include "cli.h"
 
+#include "default_guest.h"
+#include "hatvm/exit_status.h"
 #include "invariant_names.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,55 +16,68 @@
 #define DEFAULT_TIMEOUT 60u
 #define MAX_TIMEOUT     86400u
 
-static const char usage_text[] =
-"Usage: vmm [OPTIONS] GUEST.ELF [-- GUEST COMMAND LINE...]\n"
-"\n"
-"Boot GUEST.ELF, an ELF64 x86-64 executable, in a KVM virtual machine that\n"
-"starts directly in 64-bit long mode, and serve its hypercalls.\n"
-"\n"
-"Options:\n"
-"  -m, --mem SIZE        guest RAM; K, M or G suffix (default 256M,\n"
-"                        4M to 3G)\n"
-"  -c, --cpus N          number of vCPUs, 1 to 64 (default 1)\n"
-"  -t, --timeout SECONDS stop the guest after SECONDS, exit status 4\n"
-"                        (default 60; 0 disables the watchdog)\n"
-"  -q, --quiet           print only guest output, errors and violations\n"
-"  -h, --help            print this help and exit\n"
-"  -V, --version         print the version and exit\n"
-"\n"
-"Checking (needs a guest whose symbols name its memory manager):\n"
-"      --check=WHEN      off, exit (once, after the guest stopped) or\n"
-"                        checkpoints (default: at every checkpoint and at exit)\n"
-"      --report=FILE     also write every check and violation as JSON to FILE\n"
-"      --inject=ID[,ID]  plant exactly that corruption at the first checkpoint\n"
-"                        where it is possible, check, then repair it; IDs are\n"
-"                        the invariant catalogue's (see README), e.g. RM_MISSING\n"
-"      --ptdump[=LABEL]  print every address space's page tables at the\n"
-"                        checkpoint LABEL (default: after the guest stopped)\n"
-"      --dump-core=FILE  write guest RAM and every vCPU's registers as an ELF\n"
-"                        core file when the run ends (crash, violation or exit)\n"
-"      --verify-walker   at each checkpoint, compare the host's page-table\n"
-"                        walker with KVM_TRANSLATE on sampled addresses\n"
-"\n"
-"Also: vmm check-core CORE GUEST.ELF [--report=FILE] [--ptdump]\n"
-"  re-runs the checker on a core file written by --dump-core (no KVM needed).\n"
-"\n"
-"Words after `--' are joined by spaces and handed to the guest as its\n"
-"command line, e.g. `vmm guest.elf -- workload=random seed=7'. The bundled\n"
-"guest takes workload=all (default), smoke, share, random, pressure, large,\n"
-"bench, hello, fault, spin, triple, badcall or hole; see README.md.\n"
-"\n"
-"Exit status:\n"
-"  0  the guest finished cleanly\n"
-"  1  an invariant was violated\n"
-"  2  usage error, unusable guest image, or KVM cannot be set up\n"
-"  3  the guest crashed (exception, triple fault, abort, bad hypercall,\n"
-"     access to a memory hole)\n"
-"  4  the watchdog timeout expired\n";
+/*
+ * printf format of --help; the arguments are those of print_help. A macro,
+ * so the compiler checks the format against them.
+ */
+#define HELP_FORMAT \
+"Usage: vmm [OPTIONS] [GUEST.ELF] [-- GUEST COMMAND LINE...]\n" \
+"\n" \
+"Boot GUEST.ELF, an ELF64 x86-64 executable, in a KVM virtual machine that\n" \
+"starts directly in 64-bit long mode, and serve its hypercalls. Without\n" \
+"GUEST.ELF, boot the bundled guest: the build tree's when vmm runs from its\n" \
+"build tree, else the installed one (--print-guest shows which).\n" \
+"\n" \
+"Options:\n" \
+"  -m, --mem SIZE        guest RAM; K, M or G suffix (default %s,\n" \
+"                        %s to %s)\n" \
+"  -c, --cpus N          number of vCPUs, 1 to %d (default 1)\n" \
+"  -t, --timeout SECONDS stop the guest after SECONDS, exit status %d\n" \
+"                        (default %u, at most %u; 0 disables the watchdog)\n" \
+"  -q, --quiet           print only guest output, errors and violations\n" \
+"  -h, --help            print this help and exit\n" \
+"  -V, --version         print the version and exit\n" \
+"      --print-guest     print the path of the default guest image and exit\n" \
+"      --list-invariants print each invariant ID of the catalogue and what it\n" \
+"                        requires, and exit\n" \
+"\n" \
+"Checking (needs a guest whose symbols name its memory manager):\n" \
+"      --check=WHEN      off, exit (once, after the guest stopped) or\n" \
+"                        checkpoints (default: at every checkpoint and at exit)\n" \
+"      --report=FILE     also write every check and violation as JSON to FILE\n" \
+"      --inject=ID[,ID]  plant exactly that corruption at the first checkpoint\n" \
+"                        where it is possible, check, then repair it; IDs are\n" \
+"                        those of --list-invariants, e.g. RM_MISSING\n" \
+"      --ptdump[=LABEL]  print every address space's page tables at the\n" \
+"                        checkpoint LABEL (default: after the guest stopped)\n" \
+"      --dump-core=FILE  write guest RAM and every vCPU's registers as an ELF\n" \
+"                        core file when the run ends (crash, violation or exit)\n" \
+"      --verify-walker   at each checkpoint, compare the host's page-table\n" \
+"                        walker with KVM_TRANSLATE on sampled addresses\n" \
+"\n" \
+"Also: vmm check-core [--report=FILE] [--ptdump] [--quiet] CORE GUEST.ELF\n" \
+"  re-runs the checker on a core file written by --dump-core (no KVM needed).\n" \
+"\n" \
+"Words after `--' are joined by spaces (at most %" PRIu64 " bytes) and handed\n" \
+"to the guest as its command line, e.g. `vmm -- workload=random seed=7'.\n" \
+"The bundled guest takes workload=all (default), smoke, share, random,\n" \
+"pressure, large, bench, hello, fault, spin, triple, badcall or hole; see\n" \
+"README.md.\n" \
+"\n" \
+"Exit status:\n" \
+"  %d  the guest finished cleanly and every check passed\n" \
+"  %d  the checker reported a violated invariant (even if the guest crashed\n" \
+"     or hung later)\n" \
+"  %d  usage error, bad guest command line, unusable guest image, or KVM\n" \
+"     cannot be set up\n" \
+"  %d  the guest crashed (exception, triple fault, abort, bad hypercall,\n" \
+"     access to a memory hole)\n" \
+"  %d  the watchdog timeout expired\n" \
+"  %d  an --inject corruption was planted but the checker did not report it\n"
 
 enum {
 	OPT_CHECK = 0x100, OPT_REPORT, OPT_INJECT, OPT_PTDUMP, OPT_DUMP_CORE,
-	OPT_VERIFY_WALKER,
+	OPT_VERIFY_WALKER, OPT_PRINT_GUEST, OPT_LIST_INVARIANTS,
 };
 
 static const struct option long_options[] = {
@@ -77,6 +93,8 @@ static const struct option long_options[] = {
 	{ "ptdump",  optional_argument, NULL, OPT_PTDUMP },
 	{ "dump-core", required_argument, NULL, OPT_DUMP_CORE },
 	{ "verify-walker", no_argument, NULL, OPT_VERIFY_WALKER },
+	{ "print-guest", no_argument,   NULL, OPT_PRINT_GUEST },
+	{ "list-invariants", no_argument, NULL, OPT_LIST_INVARIANTS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -136,15 +154,72 @@ static bool join_cmdline(int argc, char **argv, int first, char *dst, size_t siz
 	return true;
 }
 
-static enum cli_result usage_error(FILE *err, const char *fmt, const char *arg)
+__attribute__((format(printf, 2, 3)))
+static enum cli_result usage_error(FILE *err, const char *fmt, ...)
 {
+	va_list ap;
+
 	fprintf(err, "vmm: ");
-	fprintf(err, fmt, arg);
+	va_start(ap, fmt);
+	vfprintf(err, fmt, ap);
+	va_end(ap);
 	fprintf(err, "\nTry 'vmm --help' for more information.\n");
 	return CLI_USAGE;
 }
 
-static enum cli_result parse_check_option(int c, struct vmm_options *opt, FILE *err)
+/* "3G", "4M", "64K" or bytes: the largest suffix that --mem reads back exactly. */
+static const char *format_size(uint64_t bytes, char buf[24])
+{
+	static const char suffix[] = "GMK";
+
+	for (unsigned i = 0; i < 3; i++) {
+		unsigned shift = 30 - 10 * i;
+		if (bytes && bytes % (1ull << shift) == 0) {
+			snprintf(buf, 24, "%" PRIu64 "%c", bytes >> shift, suffix[i]);
+			return buf;
+		}
+	}
+	snprintf(buf, 24, "%" PRIu64, bytes);
+	return buf;
+}
+
+static void print_help(FILE *out)
+{
+	char def[24], min[24], max[24];
+
+	fprintf(out, HELP_FORMAT, format_size(DEFAULT_MEM, def), format_size(GUEST_RAM_MIN, min),
+		format_size(GUEST_RAM_MAX, max), BOOT_MAX_CPUS, VMM_EXIT_TIMEOUT, DEFAULT_TIMEOUT,
+		MAX_TIMEOUT, (uint64_t)BOOT_CMDLINE_MAX, VMM_EXIT_OK, VMM_EXIT_VIOLATION,
+		VMM_EXIT_USAGE, VMM_EXIT_CRASH, VMM_EXIT_TIMEOUT, VMM_EXIT_INJECT_MISSED);
+}
+
+/* One line per catalogue entry: the ID, padded to the longest, and its description. */
+static void list_invariants(FILE *out)
+{
+	int width = 0;
+
+	for (unsigned i = 0; i < INV_COUNT; i++) {
+		int len = (int)strlen(invariant_name((enum invariant_id)i));
+		width = len > width ? len : width;
+	}
+	for (unsigned i = 0; i < INV_COUNT; i++)
+		fprintf(out, "%-*s  %s\n", width, invariant_name((enum invariant_id)i),
+			invariant_description((enum invariant_id)i));
+}
+
+/* --print-guest: the default guest's path, or a usage error when there is none. */
+static enum cli_result print_guest(FILE *out, FILE *err)
+{
+	char path[PATH_MAX];
+
+	if (!default_guest(path, sizeof(path)))
+		return usage_error(err, "no default guest: %s is missing and vmm does not run "
+				   "from a build tree", HATVM_INSTALLED_GUEST);
+	fprintf(out, "%s\n", path);
+	return CLI_DONE;
+}
+
+static enum cli_result parse_check_option(int c, struct vmm_options *opt, FILE *out, FILE *err)
 {
 	char why[128];
 
@@ -173,36 +248,51 @@ static enum cli_result parse_check_option(int c, struct vmm_options *opt, FILE *
 	case OPT_DUMP_CORE:
 		opt->core_path = optarg;
 		return CLI_RUN;
-	default:
+	case OPT_PRINT_GUEST:
+		return print_guest(out, err);
+	case OPT_LIST_INVARIANTS:
+		list_invariants(out);
+		return CLI_DONE;
+	default:   /* OPT_VERIFY_WALKER */
 		opt->verify_walker = true;
 		return CLI_RUN;
 	}
 }
 
+static enum cli_result mem_error(FILE *err, const char *arg)
+{
+	char min[24], max[24];
+
+	return usage_error(err, "--mem '%s': expected a multiple of 4K from %s to %s", arg,
+			   format_size(GUEST_RAM_MIN, min), format_size(GUEST_RAM_MAX, max));
+}
+
 static enum cli_result parse_option(int c, struct vmm_options *opt, FILE *out, FILE *err)
 {
 	if (c >= OPT_CHECK)
-		return parse_check_option(c, opt, err);
+		return parse_check_option(c, opt, out, err);
 	switch (c) {
 	case 'm':
 		if (!cli_parse_size(optarg, &opt->mem_size) ||
 		    opt->mem_size < GUEST_RAM_MIN || opt->mem_size > GUEST_RAM_MAX ||
 		    opt->mem_size % 4096)
-			return usage_error(err, "--mem '%s': expected a multiple of 4K from 4M to 3G", optarg);
+			return mem_error(err, optarg);
 		return CLI_RUN;
 	case 'c':
 		if (!parse_uint(optarg, 1, BOOT_MAX_CPUS, &opt->cpus))
-			return usage_error(err, "--cpus '%s': expected a number from 1 to 64", optarg);
+			return usage_error(err, "--cpus '%s': expected a number from 1 to %d", optarg,
+					   BOOT_MAX_CPUS);
 		return CLI_RUN;
 	case 't':
 		if (!parse_uint(optarg, 0, MAX_TIMEOUT, &opt->timeout_s))
-			return usage_error(err, "--timeout '%s': expected seconds from 0 to 86400", optarg);
+			return usage_error(err, "--timeout '%s': expected seconds from 0 to %u", optarg,
+					   MAX_TIMEOUT);
 		return CLI_RUN;
 	case 'q':
 		opt->quiet = true;
 		return CLI_RUN;
 	case 'h':
-		fputs(usage_text, out);
+		print_help(out);
 		return CLI_DONE;
 	case 'V':
 		fprintf(out, "vmm (hatvm) %s\n", HATVM_VERSION);
@@ -214,31 +304,60 @@ static enum cli_result parse_option(int c, struct vmm_options *opt, FILE *out, F
 	}
 }
 
+/* No GUEST.ELF given: boot the default guest, saying which unless --quiet. */
+static enum cli_result choose_default_guest(struct vmm_options *opt, FILE *err)
+{
+	if (!default_guest(opt->default_image, sizeof(opt->default_image)))
+		return usage_error(err, "missing GUEST.ELF (no default guest: %s is missing and "
+				   "vmm does not run from a build tree)", HATVM_INSTALLED_GUEST);
+	opt->image = opt->default_image;
+	if (!opt->quiet)
+		fprintf(err, "vmm: no GUEST.ELF given, booting %s\n", opt->image);
+	return CLI_RUN;
+}
+
+/*
+ * GUEST.ELF and the guest's words after the options (argv[first..argc)).
+ * DASHES: getopt already skipped a `--', so everything left is the guest's.
+ */
+static enum cli_result parse_operands(int argc, char **argv, int first, bool dashes,
+				      struct vmm_options *opt, FILE *err)
+{
+	if (!dashes && first < argc)
+		opt->image = argv[first++];
+	else if (choose_default_guest(opt, err) != CLI_RUN)
+		return CLI_USAGE;
+	if (!dashes && first < argc) {
+		if (strcmp(argv[first], "--") != 0)
+			return usage_error(err, "unexpected argument '%s' (guest arguments go after --)",
+					   argv[first]);
+		first++;
+	}
+	if (!join_cmdline(argc, argv, first, opt->cmdline, sizeof(opt->cmdline)))
+		return usage_error(err, "guest command line longer than %" PRIu64 " bytes",
+				   (uint64_t)BOOT_CMDLINE_MAX);
+	return CLI_RUN;
+}
+
 enum cli_result cli_parse(int argc, char **argv, struct vmm_options *opt,
 			  FILE *out, FILE *err)
 {
-	int c;
+	int c, before;
 
 	*opt = (struct vmm_options){
 		.mem_size = DEFAULT_MEM, .cpus = 1, .timeout_s = DEFAULT_TIMEOUT,
 		.check = CHECK_CHECKPOINTS,
 	};
 	optind = 1;
+	before = optind;
 	while ((c = getopt_long(argc, argv, "+m:c:t:qhV", long_options, NULL)) != -1) {
 		enum cli_result r = parse_option(c, opt, out, err);
 		if (r != CLI_RUN)
 			return r;
+		before = optind;
 	}
-	if (optind >= argc)
-		return usage_error(err, "%s", "missing GUEST.ELF");
 	if (opt->inject_mask && opt->check != CHECK_CHECKPOINTS)
 		return usage_error(err, "%s", "--inject needs --check=checkpoints");
-	opt->image = argv[optind++];
-	if (optind < argc && strcmp(argv[optind], "--") == 0)
-		optind++;
-	else if (optind < argc)
-		return usage_error(err, "unexpected argument '%s' (guest arguments go after --)", argv[optind]);
-	if (!join_cmdline(argc, argv, optind, opt->cmdline, sizeof(opt->cmdline)))
-		return usage_error(err, "%s", "guest command line longer than 4095 bytes");
-	return CLI_RUN;
+	/* getopt ends at the first operand without moving, or skips a `--' */
+	return parse_operands(argc, argv, optind, optind == before + 1, opt, err);
 }

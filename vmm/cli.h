@@ -2,6 +2,7 @@
 #ifndef VMM_CLI_H
 #define VMM_CLI_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,7 +16,8 @@ enum check_mode {
 };
 
 struct vmm_options {
-	const char *image;
+	const char *image;           /* argv's GUEST.ELF, or default_image */
+	char default_image[PATH_MAX];
 	uint64_t mem_size;
 	unsigned cpus;
 	unsigned timeout_s;          /* 0: no watchdog */
@@ -32,7 +34,7 @@ struct vmm_options {
 
 enum cli_result {
 	CLI_RUN,        /* options valid: boot the guest */
-	CLI_DONE,       /* --help or --version printed: exit 0 */
+	CLI_DONE,       /* --help, --version, --print-guest or --list-invariants printed: exit 0 */
 	CLI_USAGE,      /* a usage error was printed: exit 2 */
 };
 

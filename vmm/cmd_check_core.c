@@ -15,7 +15,8 @@ static const char usage_text[] =
 "\n"
 "Run the checker over CORE, an ELF core file written by `vmm --dump-core',\n"
 "using GUEST.ELF's symbols to find the memory manager. No KVM is needed.\n"
-"Exit status: 0 no violation, 1 violations found, 2 usage or file error.\n";
+"Exit status: 0 no violation, 1 violations found, 2 usage or file error\n"
+"(a report that cannot be written included).\n";
 
 static const struct option options[] = {
 	{ "report", required_argument, NULL, 'r' },
@@ -62,19 +63,21 @@ int check_core_main(int argc, char **argv)
 	int rc = parse(argc, argv, &opt, &core);
 
 	if (rc)
-		return rc > 0 ? VMM_EXIT_OK : VMM_EXIT_USAGE;
+		return rc > 0 ? VMM_EXIT_OK : exit_status_decide(RUN_USAGE, NULL);
 	if (core_dump_read(core, &gm, &vcpus, &ncpus, err, sizeof(err))) {
 		fprintf(stderr, "vmm check-core: %s\n", err);
-		return VMM_EXIT_USAGE;
+		return exit_status_decide(RUN_USAGE, NULL);
 	}
 	free(vcpus);
-	int status = VMM_EXIT_USAGE;
+	int status = exit_status_decide(RUN_USAGE, NULL);
 	if (monitor_open(&mon, &opt, &gm) == 0) {
-		struct vm_checkpoint where = { "core", -1, -1, 0 };
-		unsigned violations = monitor_check(&mon, &where, NULL, 0);
-		status = monitor_close(&mon, violations ? VMM_EXIT_VIOLATION : VMM_EXIT_OK);
-		if (!mon.have_syms)
-			status = VMM_EXIT_USAGE;
+		struct vm_checkpoint where = { .label = "core", .phase = VM_PHASE_OFFLINE, .cpu = -1,
+					       .vcpu_fd = -1 };
+		struct run_findings findings;
+		monitor_check(&mon, &where, NULL, 0);
+		monitor_close(&mon, &findings);
+		/* without the MM's symbols nothing was checked: a file error, not a pass */
+		status = exit_status_decide(mon.have_syms ? RUN_CLEAN : RUN_USAGE, &findings);
 	}
 	guest_mem_unmap(&gm);
 	return status;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <hatvm/layout.h>
+#include <hatvm/x86.h>
 
 #include "elf_file.h"
 
@@ -149,18 +150,13 @@ static int check_seg_flags(const struct load_ctx *c, size_t i, const GElf_Phdr *
 	return 0;
 }
 
-static bool canonical(uint64_t va)
-{
-	uint64_t top = va >> 47;
-	return top == 0 || top == 0x1ffff;
-}
-
 /* [start, end) must not reach into or across the non-canonical hole. */
 static bool canonical_range(uint64_t start, uint64_t end)
 {
 	if (end == start)
-		return canonical(start);
-	return canonical(start) && canonical(end - 1) && (start >> 47) == ((end - 1) >> 47);
+		return x86_va_canonical(start);
+	return x86_va_canonical(start) && x86_va_canonical(end - 1) &&
+	       (start >> (X86_VA_BITS - 1)) == ((end - 1) >> (X86_VA_BITS - 1));
 }
 
 static int check_seg_addrs(const struct load_ctx *c, size_t i, const GElf_Phdr *ph)
@@ -184,8 +180,8 @@ static int check_seg_addrs(const struct load_ctx *c, size_t i, const GElf_Phdr *
 			    " differ in page offset (4 KiB pages)", i, ph->p_vaddr, ph->p_paddr);
 	if (ph->p_vaddr != ph->p_paddr && ph->p_vaddr < BOOT_IDENTITY_END)
 		return fail(c, "segment %zu: p_vaddr 0x%" PRIx64 " != p_paddr 0x%" PRIx64
-			    " inside the host's identity-mapped range [0, 0x%llx)", i,
-			    ph->p_vaddr, ph->p_paddr, BOOT_IDENTITY_END);
+			    " inside the host's identity-mapped range [0, 0x%" PRIx64 ")", i,
+			    ph->p_vaddr, ph->p_paddr, (uint64_t)BOOT_IDENTITY_END);
 	return 0;
 }
 
@@ -281,11 +277,9 @@ static int validate(struct load_ctx *c)
 {
 	if (check_ident(c))
 		return -1;
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return fail(c, "libelf: %s", elf_errmsg(-1));
-	Elf *e = elf_memory((char *)c->data, c->size);
+	Elf *e = elf_file_memory(c->path, c->data, c->size, c->err, c->errlen);
 	if (!e)
-		return fail(c, "libelf cannot parse the file: %s", elf_errmsg(-1));
+		return -1;
 	int rc = validate_elf(c, e);
 	elf_end(e);
 	if (rc || check_overlaps(c) || check_entry(c))

@@ -1,4 +1,4 @@
-/* Hypercall handlers: console, exit, abort, checkpoint and trap reports. */
+/* Hypercall handlers: console, exit, abort, checkpoint, trap reports and command-line refusals. */
 #include "hypercall.h"
 
 #include <inttypes.h>
@@ -7,7 +7,7 @@
 #include "hatvm/exit_status.h"
 
 static const char *const call_names[HC_PORT_COUNT] = {
-	"puts", "exit", "abort", "checkpoint", "trap",
+	"puts", "exit", "abort", "checkpoint", "trap", "usage",
 };
 
 static const char *const vector_names[32] = {
@@ -29,10 +29,11 @@ const char *hypercall_name(uint16_t port)
 	return call_names[port - HC_PORT_BASE];
 }
 
-static void stop(struct hc_result *res, int status)
+static void stop(struct hc_result *res, enum run_outcome outcome, bool dump_regs)
 {
 	res->verdict = HC_STOP;
-	res->status = status;
+	res->outcome = outcome;
+	res->dump_regs = dump_regs;
 }
 
 static void bad_call(const struct hc_sink *sink, struct hc_result *res, unsigned cpu,
@@ -40,7 +41,7 @@ static void bad_call(const struct hc_sink *sink, struct hc_result *res, unsigned
 {
 	fprintf(sink->diag, "vmm: vCPU %u: bad hypercall %s: %s 0x%" PRIx64 "\n",
 		cpu, call, what, value);
-	stop(res, VMM_EXIT_CRASH);
+	stop(res, RUN_CRASHED, true);
 }
 
 /* Copies a guest string into dst (NUL-terminated), replacing unprintable bytes. */
@@ -71,10 +72,10 @@ static void do_exit(unsigned cpu, const struct hc_exit *a, const struct hc_sink 
 		    struct hc_result *res)
 {
 	if (a->status == 0)
-		return stop(res, VMM_EXIT_OK);
+		return stop(res, RUN_CLEAN, false);
 	fprintf(sink->diag, "vmm: vCPU %u: guest exited with failure status %" PRIu64 "\n",
 		cpu, a->status);
-	stop(res, VMM_EXIT_CRASH);
+	stop(res, RUN_CRASHED, false);   /* the guest said why itself */
 }
 
 static void do_abort(const struct guest_mem *gm, unsigned cpu, const struct hc_abort *a,
@@ -88,7 +89,7 @@ static void do_abort(const struct guest_mem *gm, unsigned cpu, const struct hc_a
 		return bad_call(sink, res, cpu, "abort", "message outside RAM or too long at", a->msg);
 	fprintf(sink->diag, "vmm: vCPU %u: guest abort at %s:%" PRIu64 ": %s\n",
 		cpu, file, a->line, msg);
-	stop(res, VMM_EXIT_CRASH);
+	stop(res, RUN_CRASHED, true);
 }
 
 static void do_checkpoint(const struct guest_mem *gm, unsigned cpu, const struct hc_checkpoint *a,
@@ -108,12 +109,24 @@ static void do_trap(unsigned cpu, const struct hc_trap *a, const struct hc_sink 
 		"vmm: vCPU %u: guest exception vector %" PRIu64 " (%s), error code 0x%" PRIx64
 		", RIP 0x%016" PRIx64 ", RSP 0x%016" PRIx64 ", CR2 0x%016" PRIx64 "\n",
 		cpu, a->vector, name, a->error_code, a->rip, a->rsp, a->cr2);
-	stop(res, VMM_EXIT_CRASH);
+	stop(res, RUN_CRASHED, true);
+}
+
+/* A usage error, not a crash: one line, no register dump. */
+static void do_usage(const struct guest_mem *gm, unsigned cpu, const struct hc_usage *a,
+		     const struct hc_sink *sink, struct hc_result *res)
+{
+	char msg[HC_MAX_STRING + 1];
+
+	if (!copy_string(gm, a->msg, a->msg_len, msg))
+		return bad_call(sink, res, cpu, "usage", "message outside RAM or too long at", a->msg);
+	fprintf(sink->diag, "vmm: guest command line: %s\n", msg);
+	stop(res, RUN_USAGE, false);
 }
 
 static const size_t arg_sizes[HC_PORT_COUNT] = {
 	sizeof(struct hc_puts), sizeof(struct hc_exit), sizeof(struct hc_abort),
-	sizeof(struct hc_checkpoint), sizeof(struct hc_trap),
+	sizeof(struct hc_checkpoint), sizeof(struct hc_trap), sizeof(struct hc_usage),
 };
 
 void hypercall_handle(const struct guest_mem *gm, unsigned cpu, const struct hc_call *call,
@@ -122,7 +135,7 @@ void hypercall_handle(const struct guest_mem *gm, unsigned cpu, const struct hc_
 	const char *name = hypercall_name(call->port);
 	union {
 		struct hc_puts puts; struct hc_exit exit; struct hc_abort abort;
-		struct hc_checkpoint checkpoint; struct hc_trap trap;
+		struct hc_checkpoint checkpoint; struct hc_trap trap; struct hc_usage usage;
 	} arg;
 
 	memset(res, 0, sizeof(*res));
@@ -131,7 +144,6 @@ void hypercall_handle(const struct guest_mem *gm, unsigned cpu, const struct hc_
 	if (!call->out || call->size != 4 || call->count != 1)
 		return bad_call(sink, res, cpu, name, "not a single 32-bit OUT; access size", call->size);
 	unsigned n = call->port - HC_PORT_BASE;
-	res->arg_gpa = call->value;
 	if (!guest_mem_read(gm, call->value, &arg, arg_sizes[n]))
 		return bad_call(sink, res, cpu, name, "argument struct outside RAM at", call->value);
 	switch (call->port) {
@@ -139,6 +151,7 @@ void hypercall_handle(const struct guest_mem *gm, unsigned cpu, const struct hc_
 	case HC_PORT_EXIT:       return do_exit(cpu, &arg.exit, sink, res);
 	case HC_PORT_ABORT:      return do_abort(gm, cpu, &arg.abort, sink, res);
 	case HC_PORT_CHECKPOINT: return do_checkpoint(gm, cpu, &arg.checkpoint, sink, res);
-	default:                 return do_trap(cpu, &arg.trap, sink, res);
+	case HC_PORT_TRAP:       return do_trap(cpu, &arg.trap, sink, res);
+	default:                 return do_usage(gm, cpu, &arg.usage, sink, res);
 	}
 }

@@ -8,6 +8,7 @@
 
 #include "guest_mem.h"
 #include "hatvm/abi.h"
+#include "hatvm/exit_status.h"
 
 /* One port access as KVM_EXIT_IO describes it. */
 struct hc_call {
@@ -21,13 +22,13 @@ struct hc_call {
 enum hc_verdict {
 	HC_RESUME,         /* done: run the guest on */
 	HC_CHECKPOINT,     /* pause every vCPU and check; then resume */
-	HC_STOP,           /* stop the VM with `status` */
+	HC_STOP,           /* stop the VM: the run ended with `outcome` */
 };
 
 struct hc_result {
 	enum hc_verdict verdict;
-	int status;                      /* vmm exit status for HC_STOP */
-	uint64_t arg_gpa;                /* where the argument struct is */
+	enum run_outcome outcome;        /* HC_STOP: how the run ended */
+	bool dump_regs;                  /* HC_STOP: a failure worth the vCPU's registers */
 	char label[HC_MAX_STRING + 1];   /* HC_CHECKPOINT: the label, printable */
 };
 

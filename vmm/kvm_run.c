@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -54,11 +55,10 @@ struct vm {
 	pthread_mutex_t lock;          /* everything below */
 	pthread_cond_t cond;
 	bool stopping;
-	int status;
+	enum run_outcome outcome;      /* valid once stopping */
 	unsigned finished;             /* vCPU threads that have returned */
 	unsigned parked;               /* vCPUs waiting out someone's checkpoint */
 	int pause_owner;               /* vCPU running a checkpoint, or -1 */
-	unsigned violations;
 	struct vcpu_state final[BOOT_MAX_CPUS];   /* each vCPU's registers as it left */
 };
 
@@ -164,24 +164,24 @@ static void kick_others(struct vm *vm, int self)
 	}
 }
 
-/* Ends the run with `status` unless an earlier stop already decided it. */
-static void vm_stop(struct vm *vm, int self, int status)
+/* Ends the run with `outcome` unless an earlier stop already decided it. */
+static void vm_stop(struct vm *vm, int self, enum run_outcome outcome)
 {
 	pthread_mutex_lock(&vm->lock);
 	if (!vm->stopping) {
 		vm->stopping = true;
-		vm->status = status;
+		vm->outcome = outcome;
 		kick_others(vm, self);
 	}
 	pthread_cond_broadcast(&vm->cond);
 	pthread_mutex_unlock(&vm->lock);
 }
 
-static void vcpu_fail(struct vcpu *v, int status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void vcpu_fail(struct vcpu *v, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
-/* Reports why this vCPU failed, dumps its registers and stops the VM. */
-static void vcpu_fail(struct vcpu *v, int status, const char *fmt, ...)
+/* Reports why this vCPU failed, dumps its registers and stops the VM as crashed. */
+static void vcpu_fail(struct vcpu *v, const char *fmt, ...)
 {
 	char reason[256];
 	va_list ap;
@@ -193,7 +193,7 @@ static void vcpu_fail(struct vcpu *v, int status, const char *fmt, ...)
 	fprintf(stderr, "vmm: vCPU %u: %s\n", v->index, reason);
 	regs_dump(v->fd, v->index, reason, stderr);
 	pthread_mutex_unlock(&v->vm->output_lock);
-	vm_stop(v->vm, (int)v->index, status);
+	vm_stop(v->vm, (int)v->index, RUN_CRASHED);
 }
 
 /*
@@ -242,21 +242,28 @@ static int vcpu_setup(struct vcpu *v)
 }
 
 /*
- * Waits while another vCPU runs a checkpoint. Returns true when the VM is
- * stopping and this vCPU should leave its loop.
+ * Waits, counted as parked, while another vCPU runs a checkpoint or until
+ * the VM stops. Caller holds vm->lock; the owner of a checkpoint waits for
+ * parked + finished to reach every other vCPU before it checks.
  */
-static bool vcpu_park(struct vcpu *v)
+static void park_locked(struct vm *vm, struct vcpu *v)
 {
-	struct vm *vm = v->vm;
-	bool stop;
-
-	pthread_mutex_lock(&vm->lock);
 	while (!vm->stopping && vm->pause_owner >= 0 && vm->pause_owner != (int)v->index) {
 		vm->parked++;
 		pthread_cond_broadcast(&vm->cond);
 		pthread_cond_wait(&vm->cond, &vm->lock);
 		vm->parked--;
 	}
+}
+
+/* Waits out another vCPU's checkpoint. Returns true when this vCPU should leave its loop. */
+static bool vcpu_park(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	bool stop;
+
+	pthread_mutex_lock(&vm->lock);
+	park_locked(vm, v);
 	stop = vm->stopping;
 	pthread_mutex_unlock(&vm->lock);
 	return stop;
@@ -265,27 +272,21 @@ static bool vcpu_park(struct vcpu *v)
 static void run_check(struct vm *vm, const struct vm_checkpoint *where)
 {
 	if (!vm->hooks || !vm->hooks->check) {
-		if (!vm->opt->quiet && where->cpu >= 0)
+		if (!vm->opt->quiet && where->phase == VM_PHASE_CHECKPOINT)
 			fprintf(stderr, "vmm: checkpoint '%s' (vCPU %d)\n", where->label, where->cpu);
 		return;
 	}
-	vm->violations += vm->hooks->check(vm->hooks->ctx, where,
-					   where->cpu < 0 ? vm->final : NULL, vm->ncpus);
+	vm->hooks->check(vm->hooks->ctx, where,
+			 where->phase == VM_PHASE_EXIT ? vm->final : NULL, vm->ncpus);
 }
 
 /* Pauses every other vCPU, runs the checker, resumes them. */
-static void vcpu_checkpoint(struct vcpu *v, const char *label, uint64_t arg_gpa)
+static void vcpu_checkpoint(struct vcpu *v, const char *label)
 {
 	struct vm *vm = v->vm;
 
 	pthread_mutex_lock(&vm->lock);
-	while (!vm->stopping && vm->pause_owner >= 0) {
-		/* someone else's checkpoint first: count as paused meanwhile */
-		vm->parked++;
-		pthread_cond_broadcast(&vm->cond);
-		pthread_cond_wait(&vm->cond, &vm->lock);
-		vm->parked--;
-	}
+	park_locked(vm, v);   /* someone else's checkpoint first */
 	if (vm->stopping) {
 		pthread_mutex_unlock(&vm->lock);
 		return;
@@ -296,7 +297,8 @@ static void vcpu_checkpoint(struct vcpu *v, const char *label, uint64_t arg_gpa)
 		pthread_cond_wait(&vm->cond, &vm->lock);
 	pthread_mutex_lock(&vm->output_lock);
 	if (!vm->stopping) {
-		struct vm_checkpoint where = { label, (int)v->index, v->fd, arg_gpa };
+		struct vm_checkpoint where = { .label = label, .phase = VM_PHASE_CHECKPOINT,
+					       .cpu = (int)v->index, .vcpu_fd = v->fd };
 		run_check(vm, &where);
 	}
 	pthread_mutex_unlock(&vm->output_lock);
@@ -322,14 +324,14 @@ static void handle_hypercall(struct vcpu *v, bool *done)
 	hypercall_handle(vm->gm, v->index, &call, &sink, &res);
 	pthread_mutex_unlock(&vm->output_lock);
 	if (res.verdict == HC_CHECKPOINT) {
-		vcpu_checkpoint(v, res.label, res.arg_gpa);
+		vcpu_checkpoint(v, res.label);
 	} else if (res.verdict == HC_STOP) {
-		if (res.status == VMM_EXIT_CRASH && call.port != HC_PORT_EXIT)
-			vcpu_fail(v, res.status, "stopped by the %s hypercall (port 0x%x)",
+		if (res.dump_regs)
+			vcpu_fail(v, "stopped by the %s hypercall (port 0x%x)",
 				  hypercall_name(call.port) ? hypercall_name(call.port) : "unknown",
 				  call.port);
 		else
-			vm_stop(vm, (int)v->index, res.status);
+			vm_stop(vm, (int)v->index, res.outcome);
 		*done = true;
 	}
 }
@@ -348,23 +350,23 @@ static void handle_exit(struct vcpu *v, bool *done)
 	case KVM_EXIT_INTR:
 		return;
 	case KVM_EXIT_MMIO:
-		vcpu_fail(v, VMM_EXIT_CRASH, "guest %s %u bytes at GPA 0x%llx: a hole, no RAM there",
+		vcpu_fail(v, "guest %s %u bytes at GPA 0x%" PRIx64 ": a hole, no RAM there",
 			  run->mmio.is_write ? "wrote" : "read", run->mmio.len,
-			  (unsigned long long)run->mmio.phys_addr);
+			  (uint64_t)run->mmio.phys_addr);
 		break;
 	case KVM_EXIT_SHUTDOWN:
-		vcpu_fail(v, VMM_EXIT_CRASH, "triple fault (KVM_EXIT_SHUTDOWN)");
+		vcpu_fail(v, "triple fault (KVM_EXIT_SHUTDOWN)");
 		break;
 	case KVM_EXIT_FAIL_ENTRY:
-		vcpu_fail(v, VMM_EXIT_CRASH, "VM entry failed (KVM_EXIT_FAIL_ENTRY), hardware reason 0x%llx",
-			  (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		vcpu_fail(v, "VM entry failed (KVM_EXIT_FAIL_ENTRY), hardware reason 0x%" PRIx64,
+			  (uint64_t)run->fail_entry.hardware_entry_failure_reason);
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:
-		vcpu_fail(v, VMM_EXIT_CRASH, "KVM internal error (KVM_EXIT_INTERNAL_ERROR), suberror %u",
+		vcpu_fail(v, "KVM internal error (KVM_EXIT_INTERNAL_ERROR), suberror %u",
 			  run->internal.suberror);
 		break;
 	default:
-		vcpu_fail(v, VMM_EXIT_CRASH, "unhandled exit reason %u", run->exit_reason);
+		vcpu_fail(v, "unhandled exit reason %u", run->exit_reason);
 		break;
 	}
 	*done = true;
@@ -381,7 +383,7 @@ static void vcpu_loop(struct vcpu *v)
 		if (rc < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (rc < 0) {
-			vcpu_fail(v, VMM_EXIT_CRASH, "KVM_RUN failed: %s", strerror(errno));
+			vcpu_fail(v, "KVM_RUN failed: %s", strerror(errno));
 			return;
 		}
 		handle_exit(v, &done);
@@ -396,11 +398,11 @@ static void *vcpu_thread(void *arg)
 
 	pthread_barrier_wait(&vm->start);
 	if (setup)
-		vm_stop(vm, (int)v->index, VMM_EXIT_CRASH);
+		vm_stop(vm, (int)v->index, RUN_SETUP_FAILED);
 	else
 		vcpu_loop(v);
 	pthread_mutex_lock(&vm->lock);
-	bool timed_out = vm->stopping && vm->status == VMM_EXIT_TIMEOUT;
+	bool timed_out = vm->stopping && vm->outcome == RUN_TIMEOUT;
 	pthread_mutex_unlock(&vm->lock);
 	struct vcpu_state *final = &vm->final[v->index];
 	final->valid = ioctl(v->fd, KVM_GET_REGS, &final->regs) == 0 &&
@@ -443,7 +445,7 @@ static void wait_for_vcpus(struct vm *vm)
 			fprintf(stderr, "vmm: timeout: the guest ran for more than %u s\n",
 				vm->opt->timeout_s);
 			vm->stopping = true;
-			vm->status = VMM_EXIT_TIMEOUT;
+			vm->outcome = RUN_TIMEOUT;
 			kick_others(vm, -1);
 		}
 	}
@@ -457,7 +459,7 @@ static void start_vcpus(struct vm *vm, unsigned *started)
 		if (pthread_create(&v->thread, NULL, vcpu_thread, v) != 0) {
 			/* the threads already started wait at the barrier forever */
 			fprintf(stderr, "vmm: cannot start vCPU %u thread\n", *started);
-			_exit(VMM_EXIT_CRASH);
+			_exit(exit_status_decide(RUN_SETUP_FAILED, NULL));
 		}
 	}
 }
@@ -481,22 +483,22 @@ static void vm_destroy(struct vm *vm)
 	pthread_cond_destroy(&vm->cond);
 }
 
-/* The final status: a clean finish becomes 1 when the checker found violations. */
-static int final_status(struct vm *vm)
+/* Runs the exit check (every vCPU thread has finished) and returns how the run ended. */
+static enum run_outcome final_outcome(struct vm *vm)
 {
-	int status = vm->stopping ? vm->status : VMM_EXIT_OK;
-	struct vm_checkpoint where = { "exit", -1, -1, 0 };
+	struct vm_checkpoint where = { .label = "exit", .phase = VM_PHASE_EXIT, .cpu = -1,
+				       .vcpu_fd = -1 };
 
 	run_check(vm, &where);
-	return vm->violations && status == VMM_EXIT_OK ? VMM_EXIT_VIOLATION : status;
+	return vm->stopping ? vm->outcome : RUN_CLEAN;
 }
 
-int vm_run(const struct vmm_options *opt, const struct guest_mem *gm,
-	   const struct elf_image *img, const struct vm_hooks *hooks)
+enum run_outcome vm_run(const struct vmm_options *opt, const struct guest_mem *gm,
+			const struct elf_image *img, const struct vm_hooks *hooks)
 {
 	static struct vm vm;   /* large (64 vCPUs); one VM per process */
 	unsigned started = 0;
-	int status = VMM_EXIT_USAGE;   /* until KVM is set up: cannot run at all */
+	enum run_outcome outcome = RUN_SETUP_FAILED;   /* until the vCPUs run */
 
 	vm = (struct vm){ .opt = opt, .gm = gm, .hooks = hooks, .entry = img->entry,
 			  .ncpus = opt->cpus, .pause_owner = -1, .kvm_fd = -1, .fd = -1 };
@@ -514,11 +516,11 @@ int vm_run(const struct vmm_options *opt, const struct guest_mem *gm,
 		if (i == vm.ncpus) {
 			start_vcpus(&vm, &started);
 			wait_for_vcpus(&vm);
-			status = final_status(&vm);
+			outcome = final_outcome(&vm);
 		}
 	}
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(vm.vcpus[i].thread, NULL);
 	vm_destroy(&vm);
-	return status;
+	return outcome;
 }

@@ -7,15 +7,23 @@
 #include "cli.h"
 #include "elf_load.h"
 #include "guest_mem.h"
+#include "hatvm/exit_status.h"
 
 #include <linux/kvm.h>
 
-/* Where a check runs: a checkpoint (cpu >= 0) or after the guest stopped (cpu < 0). */
+/* When a check runs. */
+enum vm_phase {
+	VM_PHASE_CHECKPOINT,   /* every vCPU paused at a checkpoint hypercall */
+	VM_PHASE_EXIT,         /* once, after every vCPU stopped */
+	VM_PHASE_OFFLINE,      /* over a core file, no VM at all (check-core) */
+};
+
+/* Where a check runs. */
 struct vm_checkpoint {
-	const char *label;    /* the guest's label, or "exit" */
-	int cpu;              /* the vCPU that called the checkpoint, -1 at exit */
-	int vcpu_fd;          /* its fd (usable: the hook runs on its thread), -1 at exit */
-	uint64_t arg_gpa;     /* GPA of its struct hc_checkpoint, 0 at exit */
+	const char *label;    /* the guest's label, or "exit" / "core" */
+	enum vm_phase phase;
+	int cpu;              /* VM_PHASE_CHECKPOINT: the vCPU that called it; else -1 */
+	int vcpu_fd;          /* its fd (usable: the hook runs on its thread); else -1 */
 };
 
 /* A vCPU's registers when it stopped. */
@@ -28,10 +36,11 @@ struct vcpu_state {
 /*
  * Called with every vCPU paused at each checkpoint and once after the
  * guest stopped (then `vcpus` holds each vCPU's final registers, else
- * NULL). May read and write guest memory. Returns the violations found.
+ * NULL). May read and write guest memory. Keeps its findings itself:
+ * the VM's outcome does not depend on them.
  */
-typedef unsigned (*vm_check_fn)(void *ctx, const struct vm_checkpoint *where,
-				const struct vcpu_state *vcpus, unsigned ncpus);
+typedef void (*vm_check_fn)(void *ctx, const struct vm_checkpoint *where,
+			    const struct vcpu_state *vcpus, unsigned ncpus);
 
 struct vm_hooks {
 	vm_check_fn check;
@@ -39,10 +48,10 @@ struct vm_hooks {
 };
 
 /*
- * Boots the loaded image on KVM and runs it to the end: returns the
- * vmm exit status (see exit_status.h). Messages go to stderr.
+ * Boots the loaded image on KVM and runs it to the end, the exit check
+ * included: returns how the run ended. Messages go to stderr.
  */
-int vm_run(const struct vmm_options *opt, const struct guest_mem *gm,
+enum run_outcome vm_run(const struct vmm_options *opt, const struct guest_mem *gm,
 	   const struct elf_image *img, const struct vm_hooks *hooks);
 
 #endif

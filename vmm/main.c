@@ -1,4 +1,5 @@
 /* vmm: boot an ELF64 guest on KVM and serve it until it stops. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,40 +13,43 @@
 #include "kvm_run.h"
 #include "monitor.h"
 
-/* Maps RAM, loads the image and writes the boot structures; 0 or an exit status. */
-static int prepare_guest(const struct vmm_options *opt, struct guest_mem *gm,
-			 struct elf_image *img)
+/* Maps RAM, loads the image and writes the boot structures; false after a message. */
+static bool prepare_guest(const struct vmm_options *opt, struct guest_mem *gm,
+			  struct elf_image *img)
 {
 	char err[512];
 	struct boot_params params = { .cpus = opt->cpus, .cmdline = opt->cmdline };
 	int rc = guest_mem_map(gm, opt->mem_size);
 
 	if (rc) {
-		fprintf(stderr, "vmm: cannot map %llu bytes of guest RAM: %s\n",
-			(unsigned long long)opt->mem_size, strerror(-rc));
-		return VMM_EXIT_USAGE;
+		fprintf(stderr, "vmm: cannot map %" PRIu64 " bytes of guest RAM: %s\n",
+			(uint64_t)opt->mem_size, strerror(-rc));
+		return false;
 	}
 	if (elf_load(opt->image, gm->base, gm->size, BOOT_RESERVED_END, img, err, sizeof(err))) {
 		fprintf(stderr, "vmm: %s\n", err);
-		return VMM_EXIT_USAGE;
+		return false;
 	}
 	if (boot_build(gm, img, &params, err, sizeof(err))) {
 		fprintf(stderr, "vmm: %s: %s\n", opt->image, err);
-		return VMM_EXIT_USAGE;
+		return false;
 	}
-	return 0;
+	return true;
 }
 
-/* Runs the guest with the monitor checking it; returns the exit status. */
+/* Runs the guest with the monitor checking it; the outcome and the findings decide the status. */
 static int run_observed(const struct vmm_options *opt, const struct guest_mem *gm,
 			const struct elf_image *img)
 {
 	struct monitor mon;
+	struct run_findings findings;
 
 	if (monitor_open(&mon, opt, gm))
-		return VMM_EXIT_USAGE;
+		return exit_status_decide(RUN_USAGE, NULL);
 	struct vm_hooks hooks = { .check = monitor_check, .ctx = &mon };
-	return monitor_close(&mon, vm_run(opt, gm, img, &hooks));
+	enum run_outcome outcome = vm_run(opt, gm, img, &hooks);
+	monitor_close(&mon, &findings);
+	return exit_status_decide(outcome, &findings);
 }
 
 int main(int argc, char **argv)
@@ -59,12 +63,13 @@ int main(int argc, char **argv)
 		return check_core_main(argc - 1, argv + 1);
 	switch (cli_parse(argc, argv, &opt, stdout, stderr)) {
 	case CLI_DONE:  return VMM_EXIT_OK;
-	case CLI_USAGE: return VMM_EXIT_USAGE;
+	case CLI_USAGE: return exit_status_decide(RUN_USAGE, NULL);
 	case CLI_RUN:   break;
 	}
-	status = prepare_guest(&opt, &gm, &img);
-	if (status == 0)
+	if (prepare_guest(&opt, &gm, &img))
 		status = run_observed(&opt, &gm, &img);
+	else
+		status = exit_status_decide(RUN_USAGE, NULL);
 	guest_mem_unmap(&gm);
 	fflush(stdout);
 	return status;

@@ -16,6 +16,38 @@
 #include "ptdump.h"
 #include "walker_verify.h"
 
+#define DISABLE_CHECK_ENV "HATVM_TEST_DISABLE_CHECK"   /* test only: see monitor_open() */
+
+/* False, after saying why, when --inject names an ID nothing in guest memory can plant. */
+static bool injections_supported(uint64_t mask)
+{
+	for (unsigned id = 0; id < INV_COUNT; id++) {
+		if ((mask >> id & 1) && !inject_supported((enum invariant_id)id)) {
+			fprintf(stderr, "vmm: --inject %s: this invariant cannot be injected (nothing in "
+				"guest memory can plant it)\n", invariant_name((enum invariant_id)id));
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Test only: HATVM_TEST_DISABLE_CHECK=ID makes the checker drop ID's violations. */
+static bool apply_disabled_check(void)
+{
+	const char *name = getenv(DISABLE_CHECK_ENV);
+	enum invariant_id id;
+
+	if (!name || !*name)
+		return true;
+	if (!invariant_parse(name, &id)) {
+		fprintf(stderr, "vmm: %s=%s: not an invariant ID\n", DISABLE_CHECK_ENV, name);
+		return false;
+	}
+	fprintf(stderr, "vmm: test hook %s: %s violations are not reported\n", DISABLE_CHECK_ENV,
+		invariant_name(id));
+	checker_set_disabled(1ull << id);
+	return true;
+}
 
 int monitor_open(struct monitor *m, const struct vmm_options *opt, const struct guest_mem *gm)
 {
@@ -23,6 +55,8 @@ int monitor_open(struct monitor *m, const struct vmm_options *opt, const struct 
 	struct elf_symbols *syms;
 
 	*m = (struct monitor){ .opt = opt, .gm = gm, .inject_pending = opt->inject_mask };
+	if (!injections_supported(opt->inject_mask) || !apply_disabled_check())
+		return -1;
 	check_mem_from_guest(&m->mem, gm);
 	m->report = report_new(stderr);
 	if (!m->report) {
@@ -69,18 +103,30 @@ static unsigned plant_injections(struct monitor *m, struct inject_undo *undo, co
 	return planted;
 }
 
-static unsigned verify_walker(struct monitor *m, const struct vm_checkpoint *where)
+/* Each planted injection must be in the open check at its place; says which are not. */
+static void verify_injections(struct monitor *m, const struct inject_undo *undo, unsigned planted,
+			      const char *label)
+{
+	for (unsigned i = 0; i < planted; i++) {
+		if (inject_verify(&undo[i], m->report))
+			continue;
+		fprintf(stderr, "vmm: injected %s was not detected at '%s'\n",
+			invariant_name(undo[i].id), label);
+		m->inject_missed++;
+	}
+}
+
+/* Walker mismatches go into the open check as PT_WALK_AGREE violations. */
+static void verify_walker(struct monitor *m, const struct vm_checkpoint *where)
 {
 	struct walker_verdict v;
 
-	walker_verify(where->vcpu_fd, m->gm, &v, stderr);
+	walker_verify(where->vcpu_fd, m->gm, m->report, &v);
 	fprintf(stderr, "vmm: walker at '%s': cr3=0x%" PRIx64 " %u addresses compared with "
 		"KVM_TRANSLATE, %u disagree\n", where->label, v.cr3, v.sampled, v.mismatched);
-	m->walker_mismatches += v.mismatched;
-	return v.mismatched;
 }
 
-static void write_core(const struct monitor *m, const struct vcpu_state *vcpus, unsigned ncpus)
+static void write_core(struct monitor *m, const struct vcpu_state *vcpus, unsigned ncpus)
 {
 	struct core_vcpu_state states[BOOT_MAX_CPUS];
 	char err[256];
@@ -91,9 +137,10 @@ static void write_core(const struct monitor *m, const struct vcpu_state *vcpus, 
 		else
 			states[i] = (struct core_vcpu_state){ .cpu = i };
 	}
-	if (core_dump_write(m->opt->core_path, m->gm, states, ncpus, err, sizeof(err)))
+	if (core_dump_write(m->opt->core_path, m->gm, states, ncpus, err, sizeof(err))) {
 		fprintf(stderr, "vmm: core dump: %s\n", err);
-	else if (!m->opt->quiet)
+		m->output_failed = true;
+	} else if (!m->opt->quiet)
 		fprintf(stderr, "vmm: core written to %s\n", m->opt->core_path);
 }
 
@@ -117,7 +164,7 @@ static bool wants_check(const struct monitor *m, const struct vm_checkpoint *whe
 {
 	if (!m->have_syms || m->opt->check == CHECK_OFF)
 		return false;
-	if (where->cpu >= 0 && m->opt->check != CHECK_CHECKPOINTS)
+	if (where->phase == VM_PHASE_CHECKPOINT && m->opt->check != CHECK_CHECKPOINTS)
 		return false;
 	if (mm_initialized(m))
 		return true;
@@ -132,38 +179,69 @@ static bool wants_ptdump(const struct monitor *m, const struct vm_checkpoint *wh
 	if (!m->opt->ptdump || !m->have_syms)
 		return false;
 	if (!m->opt->ptdump_label)
-		return where->cpu < 0;
-	return where->cpu >= 0 && strcmp(m->opt->ptdump_label, where->label) == 0;
+		return where->phase != VM_PHASE_CHECKPOINT;
+	return where->phase == VM_PHASE_CHECKPOINT && strcmp(m->opt->ptdump_label, where->label) == 0;
 }
 
-unsigned monitor_check(void *monitor, const struct vm_checkpoint *where,
-		       const struct vcpu_state *vcpus, unsigned ncpus)
+static enum report_phase report_phase(enum vm_phase phase)
+{
+	switch (phase) {
+	case VM_PHASE_EXIT:    return REPORT_PHASE_EXIT;
+	case VM_PHASE_OFFLINE: return REPORT_PHASE_OFFLINE;
+	default:               return REPORT_PHASE_CHECKPOINT;
+	}
+}
+
+/*
+ * One check in the report: the walker comparison (before anything is
+ * planted: it compares the guest's own tables), then the invariants over
+ * memory with this checkpoint's injections planted; each injection is
+ * verified while the check is still open, then repaired.
+ */
+static void run_one_check(struct monitor *m, const struct vm_checkpoint *where, bool walker,
+			  bool invariants)
+{
+	struct inject_undo undo[INV_COUNT];
+	struct check_stats stats = { 0 };
+	unsigned planted = 0;
+
+	report_set_phase(m->report, report_phase(where->phase));
+	report_begin_check(m->report, where->label);
+	if (walker)
+		verify_walker(m, where);
+	if (invariants) {
+		if (where->phase == VM_PHASE_CHECKPOINT)
+			planted = plant_injections(m, undo, where->label);
+		checker_run_into(&m->mem, &m->syms, m->report, &stats);
+		verify_injections(m, undo, planted, where->label);
+	}
+	report_end_check(m->report, &stats);
+	m->checks_run++;
+	while (planted-- > 0)
+		inject_undo(&m->mem, &undo[planted]);
+}
+
+void monitor_check(void *monitor, const struct vm_checkpoint *where,
+		   const struct vcpu_state *vcpus, unsigned ncpus)
 {
 	struct monitor *m = monitor;
-	struct inject_undo undo[INV_COUNT];
-	unsigned violations = 0, planted = 0;
+	bool walker = m->opt->verify_walker && where->phase == VM_PHASE_CHECKPOINT;
+	bool invariants = wants_check(m, where);
 
-	if (m->opt->verify_walker && where->cpu >= 0)
-		violations += verify_walker(m, where);
-	if (wants_check(m, where)) {
-		if (where->cpu >= 0)
-			planted = plant_injections(m, undo, where->label);
-		violations += checker_run(&m->mem, &m->syms, m->report, where->label, NULL);
-		m->checks_run++;
-		while (planted-- > 0)
-			inject_undo(&m->mem, &undo[planted]);
-	}
+	if (walker || invariants)
+		run_one_check(m, where, walker, invariants);
 	if (wants_ptdump(m, where))
 		monitor_ptdump(m, stdout);
-	if (where->cpu < 0 && m->opt->core_path)
+	if (where->phase == VM_PHASE_EXIT && m->opt->core_path)
 		write_core(m, vcpus, ncpus);
-	return violations;
 }
 
-int monitor_close(struct monitor *m, int status)
+void monitor_close(struct monitor *m, struct run_findings *findings)
 {
 	char err[256];
 
+	*findings = (struct run_findings){ .inject_missed = m->inject_missed,
+					   .output_failed = m->output_failed };
 	for (unsigned id = 0; id < INV_COUNT; id++)
 		if (m->inject_pending & (1ull << id))
 			fprintf(stderr, "vmm: --inject %s: no checkpoint had a target for it; nothing planted\n",
@@ -171,12 +249,12 @@ int monitor_close(struct monitor *m, int status)
 	if (m->opt->report_path &&
 	    report_write_json(m->report, m->opt->report_path, err, sizeof(err))) {
 		fprintf(stderr, "vmm: report: %s\n", err);
-		if (status == VMM_EXIT_OK)
-			status = VMM_EXIT_USAGE;
+		findings->output_failed = true;
 	}
+	findings->violations = report_violations_total(m->report);
 	if (m->checks_run && !m->opt->quiet)
 		fprintf(stderr, "vmm: %u checks, %" PRIu64 " violations\n", m->checks_run,
-			report_violations_total(m->report));
+			findings->violations);
 	report_free(m->report);
-	return status;
+	m->report = NULL;
 }

@@ -9,6 +9,7 @@
 #include "checker.h"
 #include "cli.h"
 #include "guest_mem.h"
+#include "hatvm/exit_status.h"
 #include "kvm_run.h"
 #include "report.h"
 
@@ -20,23 +21,31 @@ struct monitor {
 	bool have_syms;            /* the image names its memory manager: checks run */
 	struct report *report;
 	uint64_t inject_pending;   /* IDs not planted yet */
-	unsigned walker_mismatches;
+	unsigned inject_missed;    /* planted but not reported where planted */
+	bool output_failed;        /* the core file could not be written */
 	unsigned checks_run;
 };
 
 /*
  * Prepares the observer for opt->image over gm: finds the MM's symbols
- * (without them checks are skipped, said once on stderr). Returns 0, or
- * -1 with a message printed (vmm exits 2).
+ * (without them checks are skipped, said once on stderr), refuses IDs
+ * --inject cannot plant, and reads the test-only HATVM_TEST_DISABLE_CHECK
+ * (an ID whose violations the checker then drops, to show that --inject
+ * notices a blind checker). Returns 0, or -1 with a message printed
+ * (vmm exits 2).
  */
 int monitor_open(struct monitor *m, const struct vmm_options *opt, const struct guest_mem *gm);
 
-/* The vm_check_fn: runs with every vCPU paused; returns the violations found. */
-unsigned monitor_check(void *monitor, const struct vm_checkpoint *where,
-		       const struct vcpu_state *vcpus, unsigned ncpus);
+/*
+ * The vm_check_fn: with every vCPU paused, one check in the report (the
+ * walker comparison, injections planted, verified and repaired, every
+ * invariant), then ptdump and, at exit, the core file.
+ */
+void monitor_check(void *monitor, const struct vm_checkpoint *where,
+		   const struct vcpu_state *vcpus, unsigned ncpus);
 
-/* Writes the JSON report if asked; returns the final exit status given the run's. */
-int monitor_close(struct monitor *m, int status);
+/* Writes the JSON report if asked, prints the summary and fills *findings for exit_status_decide(). */
+void monitor_close(struct monitor *m, struct run_findings *findings);
 
 /* Prints every address space's page tables to out (the guest paused). */
 void monitor_ptdump(const struct monitor *m, FILE *out);

@@ -30,7 +30,7 @@ static int sample_leaf(void *ctx, const struct pt_leaf *leaf)
 }
 
 static void compare_one(int vcpu_fd, const struct guest_mem *gm, uint64_t va,
-			struct walker_verdict *v, FILE *out)
+			struct walker_verdict *v, struct report *report)
 {
 	struct kvm_translation tr = { .linear_address = va };
 	struct pt_translation mine;
@@ -42,13 +42,14 @@ static void compare_one(int vcpu_fd, const struct guest_mem *gm, uint64_t va,
 	if (ours_valid == (tr.valid != 0) && (!ours_valid || mine.pa == tr.physical_address))
 		return;
 	v->mismatched++;
-	fprintf(out, "vmm: walker mismatch cr3=0x%" PRIx64 " va=0x%016" PRIx64
-		": ours %s 0x%" PRIx64 ", KVM %s 0x%llx\n", v->cr3, va,
-		ours_valid ? "maps to" : "faults", ours_valid ? mine.pa : 0,
-		tr.valid ? "maps to" : "faults", (unsigned long long)tr.physical_address);
+	report_violation(report, INV_PT_WALK_AGREE, REPORT_NONE, va, REPORT_NONE,
+			 "cr3 0x%" PRIx64 ": host walker %s 0x%" PRIx64 ", KVM_TRANSLATE %s 0x%" PRIx64,
+			 v->cr3, ours_valid ? "maps to" : "faults", ours_valid ? mine.pa : 0,
+			 tr.valid ? "maps to" : "faults", (uint64_t)tr.physical_address);
 }
 
-void walker_verify(int vcpu_fd, const struct guest_mem *gm, struct walker_verdict *v, FILE *out)
+void walker_verify(int vcpu_fd, const struct guest_mem *gm, struct report *report,
+		   struct walker_verdict *v)
 {
 	struct kvm_sregs sregs;
 	struct sampler s = { .n = 0 };
@@ -60,8 +61,9 @@ void walker_verify(int vcpu_fd, const struct guest_mem *gm, struct walker_verdic
 	v->cr3 = sregs.cr3 & ~0xfffull;
 	pt_walk(gm, NULL, v->cr3, 0, UINT64_MAX, &ops, &s, NULL);
 	for (unsigned i = 0; i < s.n; i++)
-		compare_one(vcpu_fd, gm, s.va[i], v, out);
+		compare_one(vcpu_fd, gm, s.va[i], v, report);
 	/* unmapped or odd addresses: both must fault alike */
 	for (unsigned i = 0; i < UNMAPPED_SAMPLES; i++)
-		compare_one(vcpu_fd, gm, pt_va_sign_extend((uint64_t)i * 0x0000020000345000ull), v, out);
+		compare_one(vcpu_fd, gm, x86_va_sign_extend((uint64_t)i * 0x0000020000345000ull), v,
+			    report);
 }

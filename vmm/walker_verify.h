@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "guest_mem.h"
+#include "report.h"
 
 struct walker_verdict {
 	uint64_t cr3;
@@ -15,9 +16,11 @@ struct walker_verdict {
 
 /*
  * Samples mapped and unmapped VAs of the address space loaded on the vCPU
- * and compares both translations; prints each disagreement to `out`.
- * Must run on the vCPU's own thread with every vCPU paused.
+ * and compares both translations; reports each disagreement as a
+ * PT_WALK_AGREE violation in REPORT's open check. Must run on the vCPU's
+ * own thread with every vCPU paused.
  */
-void walker_verify(int vcpu_fd, const struct guest_mem *gm, struct walker_verdict *v, FILE *out);
+void walker_verify(int vcpu_fd, const struct guest_mem *gm, struct report *report,
+		   struct walker_verdict *v);
 
 #endif

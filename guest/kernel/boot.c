@@ -37,7 +37,7 @@ void kmain(const struct boot_info *bi, unsigned cpu)
 	trap_init();
 	trap_load_idt();
 	if (!cmdline_parse((const char *)bi->cmdline, bi->cmdline_len))
-		panic("guest command line has too many words");
+		cmdline_usage("too many words (at most %u)", CMDLINE_MAX_WORDS);
 	const struct workload *w = workload_find();
 	if (w->needs_mm) {
 		mm_boot(bi);   /* bi (identity-mapped) is unreachable after this */

@@ -1,10 +1,13 @@
 /* Splits the boot command line into key=value words the workloads can query. */
 #include "cmdline.h"
 
+#include <stdarg.h>
+
+#include "hypercall.h"
 #include "kernel.h"
 
 #define CMDLINE_MAX 4096
-#define MAX_WORDS   64
+#define MAX_WORDS   CMDLINE_MAX_WORDS
 
 static char text_copy[CMDLINE_MAX];
 static struct { const char *key, *value; } words[MAX_WORDS];
@@ -55,11 +58,22 @@ uint64_t cmdline_get_u64(const char *key, uint64_t fallback)
 	if (!v)
 		return fallback;
 	if (!*v)
-		panic("option %s= needs a number", key);
+		cmdline_usage("option %s= needs a number", key);
 	for (const char *p = v; *p; p++) {
 		if (*p < '0' || *p > '9' || n > (UINT64_MAX - 9) / 10)
-			panic("option %s=%s: not a decimal number", key, v);
+			cmdline_usage("option %s=%s: not a decimal number", key, v);
 		n = n * 10 + (uint64_t)(*p - '0');
 	}
 	return n;
+}
+
+void cmdline_usage(const char *fmt, ...)
+{
+	static char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	kvsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	hc_usage(msg);
 }

@@ -57,3 +57,11 @@ void hc_trap(const struct hc_trap *trap)
 	call(HC_PORT_TRAP, trap);
 	halt_forever();
 }
+
+void hc_usage(const char *msg)
+{
+	struct hc_usage a = { .msg = kva_to_pa(msg), .msg_len = strlen(msg) };
+
+	call(HC_PORT_USAGE, &a);
+	halt_forever();
+}

@@ -13,6 +13,8 @@ void hc_abort(const char *file, int line, const char *msg) __attribute__((noretu
 /* Returns once the host has checked the paused guest. */
 void hc_checkpoint(const char *label);
 void hc_trap(const struct hc_trap *trap) __attribute__((noreturn));
+/* Refuses the command line: the host prints msg as one line and exits with the usage status. */
+void hc_usage(const char *msg) __attribute__((noreturn));
 /* Raw call: hands the host any GPA, valid or not (the badcall workload). */
 void hc_raw(uint16_t port, uint32_t arg_gpa);
 

@@ -11,6 +11,21 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * printf conversions of 64-bit values. kprintf reads them with `l`
+ * (uint64_t is unsigned long on x86-64); hosted builds take <inttypes.h>.
+ */
+#if __STDC_HOSTED__
+#include <inttypes.h>
+#else
+#ifndef PRIx64
+#define PRId64 "ld"
+#define PRIu64 "lu"
+#define PRIx64 "lx"
+#define PRIX64 "lX"
+#endif
+#endif
+
 int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int ksnprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

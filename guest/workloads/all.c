@@ -28,8 +28,8 @@ static void check_clean(const char *after)
 		panic("all: %s left address space %u behind", after,
 		      hat_kas.h_next ? hat_kas.h_next->h_id : 0);
 	if (hment_hash.hh_count != 0)
-		panic("all: %s left %llu hments in the hash", after,
-		      (unsigned long long)hment_hash.hh_count);
+		panic("all: %s left %" PRIu64 " hments in the hash", after,
+		      hment_hash.hh_count);
 }
 
 static int all_run(void)

@@ -31,8 +31,8 @@ static void map_all(struct hat *h)
 /* Prints `bench: key=N.D`, value given in tenths. */
 static void print_tenths(const char *key, uint64_t tenths)
 {
-	kprintf("bench: %s=%llu.%llu\n", key, (unsigned long long)(tenths / 10),
-		(unsigned long long)(tenths % 10));
+	kprintf("bench: %s=%" PRIu64 ".%" PRIu64 "\n", key, (tenths / 10),
+		(tenths % 10));
 }
 
 /* Prints `bench: <what>_ns=` for `cycles` spent on `count` pages (tenths of ns, integer math). */
@@ -56,9 +56,8 @@ static int bench_run(void)
 	if (tsc_khz == 0)
 		panic("bench: the TSC rate is unknown (boot info tsc_khz is 0)");
 	for (unsigned i = 0; i < npages; i++)
-		if ((bench_pages[i] = page_alloc(PG_USER)) == NULL)
-			panic("bench: out of pages after %u", i);
-	kprintf("bench: pages=%u tsc_khz=%llu\n", npages, (unsigned long long)tsc_khz);
+		bench_pages[i] = wl_page_alloc("bench");
+	kprintf("bench: pages=%u tsc_khz=%" PRIu64 "\n", npages, tsc_khz);
 	struct hat *a = wl_hat_create("bench"), *b = wl_hat_create("bench");
 	stats_checkpoint("bench", "start");
 
@@ -112,9 +111,9 @@ static int bench_run(void)
 	kprintf("bench: hment_bytes=%u\n", (unsigned)sizeof(struct hment));
 	kprintf("bench: first_mapping_bytes=0\n");
 	kprintf("bench: page_t_bytes=%u\n", (unsigned)sizeof(struct page));
-	kprintf("bench: table_pages=%llu\n", (unsigned long long)tables);
-	kprintf("bench: table_pages_per_page=%llu.%04llu\n", (unsigned long long)(tables / npages),
-		(unsigned long long)(tables * 10000 / npages % 10000));
+	kprintf("bench: table_pages=%" PRIu64 "\n", tables);
+	kprintf("bench: table_pages_per_page=%" PRIu64 ".%04" PRIu64 "\n", (tables / npages),
+		(tables * 10000 / npages % 10000));
 	print_tenths("table_bytes_per_page", tables * MM_PAGE_SIZE * 10 / npages);
 
 	hat_destroy(a);

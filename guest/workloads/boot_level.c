@@ -40,7 +40,7 @@ static int fault_run(void)
 	else if (strcmp(kind, "de") == 0)
 		__asm__ volatile("xorl %%ecx, %%ecx; divl %%ecx" : : : "eax", "ecx", "edx");
 	else
-		panic("fault=%s: expected ud, gp, pf or de", kind);
+		cmdline_usage("option fault=%s: expected ud, gp, pf or de", kind);
 	kprintf("fault: %s did not fault\n", kind);
 	return 1;
 }

@@ -73,8 +73,9 @@ static void expect_pfn(struct hat *h, uint64_t va, uint64_t want, const char *wh
 
 	stats.ops++;
 	if (got != want)
-		panic("large: %s: space %u maps 0x%llx to pfn 0x%llx, expected 0x%llx", what, h->h_id,
-		      (unsigned long long)va, (unsigned long long)got, (unsigned long long)want);
+		panic("large: %s: space %u maps 0x%" PRIx64 " to pfn 0x%" PRIx64
+		      ", expected 0x%" PRIx64, what, h->h_id,
+		      va, got, want);
 }
 
 /* Offset of the data word of subpage j inside the 2 MiB page (a different one in each). */
@@ -165,9 +166,10 @@ static void protection(void)
 		panic("large: a write through a read-only 2 MiB mapping did not fault");
 	struct probe_fault f = trap_last_probe_fault();
 	if (f.vector != VEC_PF || f.cr2 != (uint64_t)(uintptr_t)p || !(f.error_code & PF_ERR_WRITE))
-		panic("large: expected a write #PF at 0x%llx, got vector %llu cr2 0x%llx",
-		      (unsigned long long)(uintptr_t)p, (unsigned long long)f.vector,
-		      (unsigned long long)f.cr2);
+		panic("large: expected a write #PF at 0x%" PRIx64 ", got vector %" PRIu64
+		      " cr2 0x%" PRIx64,
+		      (uintptr_t)p, f.vector,
+		      f.cr2);
 	hat_chgprot(lg.b, B_LARGE, MM_LARGE_SIZE, RW);
 	if (probe_write64(p, tag(3)) != 0)
 		panic("large: the 2 MiB mapping still faults after chgprot");
@@ -282,8 +284,7 @@ static int large_run(void)
 	if ((lg.l = page_alloc_large(PG_USER)) == NULL)
 		panic("large: no free 2 MiB block");
 	for (unsigned j = 0; j < LG_SMALL; j++)
-		if ((lg.small[j] = page_alloc(PG_USER)) == NULL)
-			panic("large: out of pages");
+		lg.small[j] = wl_page_alloc("large");
 	lg.a = wl_hat_create("large");
 	lg.b = wl_hat_create("large");
 	lg.c = wl_hat_create("large");

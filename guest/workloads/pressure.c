@@ -5,6 +5,7 @@
 #include "objcache.h"
 #include "rand.h"
 #include "stats.h"
+#include "util.h"
 #include "workload.h"
 
 #define PR_MAX_SPACES 8u
@@ -65,8 +66,8 @@ static unsigned shadow_count(unsigned i)
 static void check_cap(const char *after)
 {
 	if (hment_cache_inuse() > pr.limit)
-		panic("pressure: after %s %llu hments are out, the cap is %llu", after,
-		      (unsigned long long)hment_cache_inuse(), (unsigned long long)pr.limit);
+		panic("pressure: after %s %" PRIu64 " hments are out, the cap is %" PRIu64, after,
+		      hment_cache_inuse(), pr.limit);
 }
 
 /*
@@ -86,9 +87,10 @@ static void reconcile(const char *when)
 			if (m != 0 && pfn == pr.page[m - 1]->p_pagenum)
 				continue;
 			if (pfn != HAT_PFN_INVALID)
-				panic("pressure: %s: space %u maps 0x%llx to pfn 0x%llx, the model says %s%u",
-				      when, s, (unsigned long long)slot_va(k),
-				      (unsigned long long)pfn, m ? "page " : "nothing ", m ? m - 1 : 0);
+				panic("pressure: %s: space %u maps 0x%" PRIx64
+				      " to pfn 0x%" PRIx64 ", the model says %s%u",
+				      when, s, slot_va(k),
+				      pfn, m ? "page " : "nothing ", m ? m - 1 : 0);
 			if (m != 0) {
 				pr.map[s][k] = 0;
 				pr.stolen++;
@@ -108,30 +110,26 @@ static void reconcile(const char *when)
 			unsigned m = pr.map[s][k];
 
 			if (m != 0 && *(volatile uint64_t *)slot_va(k) != page_tag(m - 1))
-				panic("pressure: %s: space %u reads the wrong data at 0x%llx", when, s,
-				      (unsigned long long)slot_va(k));
+				panic("pressure: %s: space %u reads the wrong data at 0x%" PRIx64,
+				      when, s, slot_va(k));
 		}
 	}
 	hat_switch(&hat_kas);
 	if (pr.stolen > hment_stats.steals - pr.steals0)
-		panic("pressure: the model lost %llu mappings but only %llu were stolen",
-		      (unsigned long long)pr.stolen,
-		      (unsigned long long)(hment_stats.steals - pr.steals0));
+		panic("pressure: the model lost %" PRIu64 " mappings but only %" PRIu64
+		      " were stolen",
+		      pr.stolen,
+		      (hment_stats.steals - pr.steals0));
 }
 
 /* A memload under the cap: it may steal others' mappings but must itself stick. */
 static void memload_checked(unsigned s, unsigned k, unsigned i)
 {
-	if (hat_memload(pr.space[s], slot_va(k), pr.page[i], pick(2) ? RW : HAT_READ) != 0)
-		panic("pressure: memload of 0x%llx failed with no page cap",
-		      (unsigned long long)slot_va(k));
-	stats.ops++;
-	stats.maps++;
-	stats_sample();
+	wl_memload("pressure", pr.space[s], slot_va(k), pr.page[i], pick(2) ? RW : HAT_READ);
 	pr.map[s][k] = (uint16_t)(i + 1);
 	if (hat_getpfnum(pr.space[s], slot_va(k)) != pr.page[i]->p_pagenum)
-		panic("pressure: the mapping just made at 0x%llx in space %u is not there",
-		      (unsigned long long)slot_va(k), s);
+		panic("pressure: the mapping just made at 0x%" PRIx64 " in space %u is not there",
+		      slot_va(k), s);
 	check_cap("a memload");
 }
 
@@ -195,7 +193,7 @@ static void hment_phase(uint64_t ops, uint64_t cap)
 	hment_adjust_reserve();
 	pr.limit = hment_cache_inuse() + cap;
 	hment_set_limit(pr.limit);
-	kprintf("pressure: reserve 0, at most %llu hments out\n", (unsigned long long)pr.limit);
+	kprintf("pressure: reserve 0, at most %" PRIu64 " hments out\n", pr.limit);
 	stats_checkpoint("pressure", "capped");
 	for (unsigned s = 0; s < pr.nspaces; s++)
 		sweep(s);
@@ -216,10 +214,11 @@ static void hment_phase(uint64_t ops, uint64_t cap)
 		}
 	}
 	if (hment_stats.steals == pr.steals0)
-		panic("pressure: sweeps and %llu operations under a cap of %llu hments stole nothing",
-		      (unsigned long long)ops, (unsigned long long)cap);
-	kprintf("pressure: %llu steals, the model saw %llu mappings vanish\n",
-		(unsigned long long)(hment_stats.steals - pr.steals0), (unsigned long long)pr.stolen);
+		panic("pressure: sweeps and %" PRIu64 " operations under a cap of %" PRIu64
+		      " hments stole nothing",
+		      ops, cap);
+	kprintf("pressure: %" PRIu64 " steals, the model saw %" PRIu64 " mappings vanish\n",
+		(hment_stats.steals - pr.steals0), pr.stolen);
 }
 
 /*
@@ -246,8 +245,8 @@ static void page_phase(void)
 		}
 		failed++;
 		if (hat_getpfnum(h, far_va(r)) != HAT_PFN_INVALID)
-			panic("pressure: failed memload left 0x%llx mapped",
-			      (unsigned long long)far_va(r));
+			panic("pressure: failed memload left 0x%" PRIx64 " mapped",
+			      far_va(r));
 	}
 	struct hat *extra = hat_create();   /* may fail under the cap; must not break anything */
 	stats_checkpoint("pressure", "page-capped");
@@ -264,14 +263,15 @@ static void page_phase(void)
 		stats.ops++;
 	}
 	if (h->h_nptp != nptp0)
-		panic("pressure: space 0 owns %llu table pages after unloading the far regions, "
-		      "%llu before", (unsigned long long)h->h_nptp, (unsigned long long)nptp0);
+		panic("pressure: space 0 owns %" PRIu64
+		      " table pages after unloading the far regions, "
+		      "%" PRIu64 " before", h->h_nptp, nptp0);
 	kprintf("pressure: page cap: %u memloads succeeded, %u failed cleanly\n", ok, failed);
 	/* with the cap lifted the same memloads work */
 	for (unsigned r = 0; r < PR_FAR_REGIONS; r++) {
 		if (hat_memload(h, far_va(r), pp, RW) != 0)
-			panic("pressure: memload of 0x%llx fails with the cap lifted",
-			      (unsigned long long)far_va(r));
+			panic("pressure: memload of 0x%" PRIx64 " fails with the cap lifted",
+			      far_va(r));
 		stats.ops++;
 		stats.maps++;
 	}
@@ -296,29 +296,24 @@ static int pressure_run(void)
 	cap = cmdline_get_u64("hments", cap < 2 ? 2 : cap);
 	if (pr.nspaces < 2 || pr.nspaces > PR_MAX_SPACES || pr.npages < 1 ||
 	    pr.npages > PR_MAX_PAGES || cap < 2)
-		panic("pressure: spaces=%u pages=%u hments=%llu ops=%llu: need 2..%u spaces, 1..%u "
+		panic("pressure: spaces=%u pages=%u hments=%" PRIu64 " ops=%" PRIu64
+		      ": need 2..%u spaces, 1..%u "
 		      "pages, hments >= 2", pr.nspaces, pr.npages,
-		      (unsigned long long)cap, (unsigned long long)ops, PR_MAX_SPACES, PR_MAX_PAGES);
-	kprintf("pressure: %u spaces, %u pages, %llu ops\n", pr.nspaces, pr.npages,
-		(unsigned long long)ops);
+		      cap, ops, PR_MAX_SPACES, PR_MAX_PAGES);
+	kprintf("pressure: %u spaces, %u pages, %" PRIu64 " ops\n", pr.nspaces, pr.npages,
+		ops);
 	for (unsigned i = 0; i < pr.npages; i++) {
-		page_t *pp = page_alloc(PG_USER);
+		page_t *pp = wl_page_alloc("pressure");
 		unsigned j = i;
 
-		if (pp == NULL)
-			panic("pressure: out of pages after %u", i);
 		for (; j > 0 && pr.page[j - 1]->p_pagenum > pp->p_pagenum; j--)
 			pr.page[j] = pr.page[j - 1];   /* keep them in pfn order for sweep() */
 		pr.page[j] = pp;
 	}
 	for (unsigned i = 0; i < pr.npages; i++)
 		*(uint64_t *)page_kva(pr.page[i]) = page_tag(i);
-	for (unsigned s = 0; s < pr.nspaces; s++) {
-		pr.space[s] = hat_create();
-		if (pr.space[s] == NULL)
-			panic("pressure: hat_create failed");
-		stats.spaces++;
-	}
+	for (unsigned s = 0; s < pr.nspaces; s++)
+		pr.space[s] = wl_hat_create("pressure");
 
 	hment_phase(ops, cap);
 	hment_set_limit(OBJCACHE_LIMIT_NONE);

@@ -5,6 +5,7 @@
 #include "rand.h"
 #include "stats.h"
 #include "trap.h"
+#include "util.h"
 #include "workload.h"
 
 #define RND_MAX_SPACES 8u
@@ -99,21 +100,24 @@ static void check_slot(unsigned s, unsigned k)
 	stats.ops++;
 	if (m == 0) {
 		if (pfn != HAT_PFN_INVALID)
-			panic("random: space %u maps 0x%llx to pfn 0x%llx, the model says nothing", s,
-			      (unsigned long long)slot_va(k), (unsigned long long)pfn);
+			panic("random: space %u maps 0x%" PRIx64 " to pfn 0x%" PRIx64
+			      ", the model says nothing", s,
+			      slot_va(k), pfn);
 		return;
 	}
 	if (pfn != rs.page[m - 1]->p_pagenum)
-		panic("random: space %u maps 0x%llx to pfn 0x%llx, the model says page %u (pfn 0x%x)",
-		      s, (unsigned long long)slot_va(k), (unsigned long long)pfn, m - 1,
+		panic("random: space %u maps 0x%" PRIx64 " to pfn 0x%" PRIx64
+		      ", the model says page %u (pfn 0x%x)",
+		      s, slot_va(k), pfn, m - 1,
 		      rs.page[m - 1]->p_pagenum);
 	uint64_t pte = hat_getpte(rs.space[s], slot_va(k));
 	unsigned a = rs.prot[s][k];
 	if (((pte & PTE_W) != 0) != ((a & HAT_WRITE) != 0) ||
 	    ((pte & PTE_NX) == 0) != ((a & HAT_EXEC) != 0) ||
 	    ((pte & PTE_U) != 0) != ((a & HAT_USER) != 0))
-		panic("random: space %u pte 0x%llx at 0x%llx does not match attr 0x%x", s,
-		      (unsigned long long)pte, (unsigned long long)slot_va(k), a);
+		panic("random: space %u pte 0x%" PRIx64 " at 0x%" PRIx64
+		      " does not match attr 0x%x", s,
+		      pte, slot_va(k), a);
 }
 
 static void full_check(void)
@@ -149,12 +153,8 @@ static void op_create(void)
 	for (unsigned s = 0; s < rs.maxspaces; s++) {
 		if (rs.space[s] != NULL)
 			continue;
-		rs.space[s] = hat_create();
-		if (rs.space[s] == NULL)
-			panic("random: hat_create failed");
+		rs.space[s] = wl_hat_create("random");
 		rs.live++;
-		stats.spaces++;
-		stats.ops++;
 		return;
 	}
 }
@@ -179,11 +179,7 @@ static void op_memload(void)
 	unsigned s = pick_live(), k = pick(RND_SLOTS), i = pick(rs.npages);
 	unsigned a = prots[pick(ARRAY_SIZE(prots))], old = rs.map[s][k];
 
-	if (hat_memload(rs.space[s], slot_va(k), rs.page[i], a) != 0)
-		panic("random: memload of 0x%llx failed", (unsigned long long)slot_va(k));
-	stats.ops++;
-	stats.maps++;
-	stats_sample();
+	wl_memload("random", rs.space[s], slot_va(k), rs.page[i], a);
 	set_slot(s, k, i + 1);
 	rs.prot[s][k] = (uint8_t)a;
 	check_mapcnt(i, "hat_memload");
@@ -277,8 +273,9 @@ static void op_pagesync(void)
 
 	hat_switch(rs.space[s]);
 	if (*p != page_tag(i))
-		panic("random: space %u reads 0x%llx at 0x%llx, expected page %u's tag", s,
-		      (unsigned long long)*p, (unsigned long long)slot_va(k), i);
+		panic("random: space %u reads 0x%" PRIx64 " at 0x%" PRIx64
+		      ", expected page %u's tag", s,
+		      *p, slot_va(k), i);
 	if (write)
 		*p = page_tag(i);
 	hat_switch(&hat_kas);
@@ -309,15 +306,16 @@ static void op_touch(void)
 		}
 		uint64_t got = *(volatile uint64_t *)slot_va(k);
 		if (got != page_tag(m - 1))
-			panic("random: space %u reads 0x%llx at 0x%llx, expected page %u's tag", s,
-			      (unsigned long long)got, (unsigned long long)slot_va(k), m - 1);
+			panic("random: space %u reads 0x%" PRIx64 " at 0x%" PRIx64
+			      ", expected page %u's tag", s,
+			      got, slot_va(k), m - 1);
 	}
 	if (hole != RND_SLOTS) {
 		uint64_t v;
 
 		if (probe_read64((volatile uint64_t *)slot_va(hole), &v) == 0)
-			panic("random: space %u reads unmapped 0x%llx", s,
-			      (unsigned long long)slot_va(hole));
+			panic("random: space %u reads unmapped 0x%" PRIx64, s,
+			      slot_va(hole));
 	}
 	hat_switch(&hat_kas);
 }
@@ -363,12 +361,10 @@ static int random_run(void)
 	    rs.npages > RND_MAX_PAGES)
 		panic("random: spaces=%u pages=%u: need 1..%u spaces and 1..%u pages", rs.maxspaces,
 		      rs.npages, RND_MAX_SPACES, RND_MAX_PAGES);
-	kprintf("random: %llu ops, up to %u spaces, %u pages, %u slots each\n",
-		(unsigned long long)ops, rs.maxspaces, rs.npages, RND_SLOTS);
+	kprintf("random: %" PRIu64 " ops, up to %u spaces, %u pages, %u slots each\n",
+		ops, rs.maxspaces, rs.npages, RND_SLOTS);
 	for (unsigned i = 0; i < rs.npages; i++) {
-		rs.page[i] = page_alloc(PG_USER);
-		if (rs.page[i] == NULL)
-			panic("random: out of pages after %u", i);
+		rs.page[i] = wl_page_alloc("random");
 		*(uint64_t *)page_kva(rs.page[i]) = page_tag(i);
 	}
 	op_create();

@@ -12,6 +12,17 @@ const struct workload *const workloads[] = {
 
 static volatile unsigned aps_done;
 
+/* One line: the bad name and every known one. */
+static void __attribute__((noreturn)) usage_unknown_workload(const char *name)
+{
+	static char known[512];
+	size_t len = 0;
+
+	for (unsigned i = 0; workloads[i] && len < sizeof(known); i++)
+		len += (size_t)ksnprintf(known + len, sizeof(known) - len, " %s", workloads[i]->name);
+	cmdline_usage("option workload=%s: unknown workload; known:%s", name, known);
+}
+
 void workload_ap_done(void)
 {
 	__atomic_fetch_add(&aps_done, 1, __ATOMIC_SEQ_CST);
@@ -34,9 +45,5 @@ const struct workload *workload_find(void)
 	for (unsigned i = 0; workloads[i]; i++)
 		if (strcmp(workloads[i]->name, name) == 0)
 			return workloads[i];
-	kprintf("unknown workload '%s'; known:", name);
-	for (unsigned i = 0; workloads[i]; i++)
-		kprintf(" %s", workloads[i]->name);
-	kprintf("\n");
-	panic("unknown workload '%s'", name);
+	usage_unknown_workload(name);
 }

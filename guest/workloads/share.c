@@ -75,17 +75,12 @@ static unsigned random_live_space(void)
 /* The parent: every page mapped RW, its data word written through the mapping. */
 static void make_parent(void)
 {
-	struct hat *p = hat_create();
+	struct hat *p = wl_hat_create("share");
 
-	if (p == NULL)
-		panic("share: hat_create failed");
-	stats.spaces++;
 	sh.space[0] = p;
 	sh.live = 1;
 	for (unsigned i = 0; i < sh.npages; i++) {
-		sh.page[i] = page_alloc(PG_USER);
-		if (sh.page[i] == NULL)
-			panic("share: out of pages after %u", i);
+		sh.page[i] = wl_page_alloc("share");
 		sh.cow[i] = rand_below(&sh.rng, 2) == 0;
 		wl_memload("share", p, page_va(i), sh.page[i], RW);
 		sh.mapped[0][i] = 1;
@@ -107,11 +102,8 @@ static void make_parent(void)
 static void fork_child(unsigned child)
 {
 	unsigned parent = (unsigned)rand_below(&sh.rng, child);
-	struct hat *p = sh.space[parent], *c = hat_create();
+	struct hat *p = sh.space[parent], *c = wl_hat_create("share");
 
-	if (c == NULL)
-		panic("share: hat_create failed for child %u", child);
-	stats.spaces++;
 	sh.space[child] = c;
 	sh.live++;
 	for (unsigned i = 0; i < sh.npages; i++) {
@@ -124,8 +116,9 @@ static void fork_child(unsigned child)
 		pte = hat_getpte(p, page_va(i));
 		stats.ops++;
 		if (!(pte & PTE_P) || pte_pfn(pte) != sh.page[i]->p_pagenum)
-			panic("share: space %u maps 0x%llx to pte 0x%llx, expected pfn 0x%x", parent,
-			      (unsigned long long)page_va(i), (unsigned long long)pte,
+			panic("share: space %u maps 0x%" PRIx64 " to pte 0x%" PRIx64
+			      ", expected pfn 0x%x", parent,
+			      page_va(i), pte,
 			      sh.page[i]->p_pagenum);
 		if (((pte & PTE_W) != 0) == sh.cow[i])
 			panic("share: page %u is %s in space %u", i,
@@ -149,9 +142,10 @@ static void read_everywhere(const char *when)
 				continue;
 			uint64_t got = *data_word(i);
 			if (got != sh.word[i])
-				panic("share: %s: space %u reads 0x%llx from page %u, expected 0x%llx",
-				      when, s, (unsigned long long)got, i,
-				      (unsigned long long)sh.word[i]);
+				panic("share: %s: space %u reads 0x%" PRIx64
+				      " from page %u, expected 0x%" PRIx64,
+				      when, s, got, i,
+				      sh.word[i]);
 		}
 	}
 	hat_switch(&hat_kas);
@@ -176,18 +170,20 @@ static void write_round(uint64_t gen)
 			if (f.vector != VEC_PF || f.cr2 != (uint64_t)(uintptr_t)p ||
 			    (f.error_code & (PF_ERR_PRESENT | PF_ERR_WRITE)) !=
 				    (PF_ERR_PRESENT | PF_ERR_WRITE))
-				panic("share: write to read-only page %u: vector %llu cr2 0x%llx error 0x%llx",
-				      i, (unsigned long long)f.vector, (unsigned long long)f.cr2,
-				      (unsigned long long)f.error_code);
+				panic("share: write to read-only page %u: vector %" PRIu64
+				      " cr2 0x%" PRIx64 " error 0x%" PRIx64,
+				      i, f.vector, f.cr2,
+				      f.error_code);
 		} else {
 			sh.word[i] = tag(i, gen);
 			*p = sh.word[i];
 		}
 		hat_switch(sh.space[r]);
 		if (*p != sh.word[i])
-			panic("share: page %u written through space %u reads 0x%llx through space %u, "
-			      "expected 0x%llx", i, w, (unsigned long long)*p, r,
-			      (unsigned long long)sh.word[i]);
+			panic("share: page %u written through space %u reads 0x%" PRIx64
+			      " through space %u, "
+			      "expected 0x%" PRIx64, i, w, *p, r,
+			      sh.word[i]);
 	}
 	hat_switch(&hat_kas);
 }
@@ -220,8 +216,8 @@ static void teardown_unload(unsigned s)
 		check_mapcnt(i, "after hat_unload");
 	}
 	if (hat_getpfnum(sh.space[s], page_va(first + n - 1)) != HAT_PFN_INVALID)
-		panic("share: space %u still maps 0x%llx after hat_unload", s,
-		      (unsigned long long)page_va(first + n - 1));
+		panic("share: space %u still maps 0x%" PRIx64 " after hat_unload", s,
+		      page_va(first + n - 1));
 	stats.ops++;
 }
 
@@ -259,8 +255,9 @@ static void teardown_check(void)
 		int faulted = probe_read64(data_word(i), &v);
 		hat_switch(&hat_kas);
 		if (!faulted)
-			panic("share: space %u reads page %u at 0x%llx after it was unmapped", s, i,
-			      (unsigned long long)page_va(i));
+			panic("share: space %u reads page %u at 0x%" PRIx64
+			      " after it was unmapped", s, i,
+			      page_va(i));
 		break;
 	}
 }

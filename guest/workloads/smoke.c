@@ -43,9 +43,8 @@ static void read_only_then_chgprot(struct hat *b)
 	struct probe_fault f = trap_last_probe_fault();
 	if (f.vector != VEC_PF || f.cr2 != VA_B || !(f.error_code & PF_ERR_WRITE) ||
 	    !(f.error_code & PF_ERR_PRESENT))
-		panic("smoke: expected a write #PF on 0x%llx, got vector %llu cr2 0x%llx error 0x%llx",
-		      (unsigned long long)VA_B, (unsigned long long)f.vector,
-		      (unsigned long long)f.cr2, (unsigned long long)f.error_code);
+		panic("smoke: expected a write #PF on 0x%" PRIx64 ", got vector %" PRIu64 " cr2 0x%"
+		      PRIx64 " error 0x%" PRIx64, (uint64_t)VA_B, f.vector, f.cr2, f.error_code);
 	hat_chgprot(b, VA_B, MM_PAGE_SIZE, RW);
 	stats.ops++;
 	if (probe_write64((volatile uint64_t *)VA_B, 7) != 0)
@@ -68,8 +67,8 @@ static void demand_paging(struct hat *a)
 	}
 	demand_region(NULL, 0, 0, 0);
 	if (demand_pages_mapped() - before != DEMAND_PAGES)
-		panic("smoke: %llu demand faults, expected %u",
-		      (unsigned long long)(demand_pages_mapped() - before), DEMAND_PAGES);
+		panic("smoke: %" PRIu64 " demand faults, expected %u",
+		      (demand_pages_mapped() - before), DEMAND_PAGES);
 	stats.maps += DEMAND_PAGES;
 	pass("unmapped access faults, handler maps a zeroed page");
 }

@@ -28,10 +28,11 @@ void stats_checkpoint(const char *workload, const char *what)
 
 void stats_print(void)
 {
-	kprintf("stats: ops=%llu maps=%llu hments_peak=%llu steals=%llu faults=%llu spaces=%llu "
-		"checkpoints=%llu pages_free=%llu\n",
-		(unsigned long long)stats.ops, (unsigned long long)stats.maps,
-		(unsigned long long)stats.hments_peak, (unsigned long long)hment_stats.steals,
-		(unsigned long long)trap_page_faults_handled(), (unsigned long long)stats.spaces,
-		(unsigned long long)stats.checkpoints, (unsigned long long)page_nfree());
+	kprintf("stats: ops=%" PRIu64 " maps=%" PRIu64 " hments_peak=%" PRIu64 " steals=%" PRIu64
+	        " faults=%" PRIu64 " spaces=%" PRIu64 " "
+		"checkpoints=%" PRIu64 " pages_free=%" PRIu64 "\n",
+		stats.ops, stats.maps,
+		stats.hments_peak, hment_stats.steals,
+		trap_page_faults_handled(), stats.spaces,
+		stats.checkpoints, page_nfree());
 }

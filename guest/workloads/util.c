@@ -26,8 +26,8 @@ page_t *wl_page_alloc(const char *who)
 void wl_memload(const char *who, struct hat *h, uint64_t va, page_t *pp, unsigned attr)
 {
 	if (hat_memload(h, va, pp, attr) != 0)
-		panic("%s: memload of 0x%llx (attr 0x%x) in space %u failed", who,
-		      (unsigned long long)va, attr, h->h_id);
+		panic("%s: memload of 0x%" PRIx64 " (attr 0x%x) in space %u failed", who,
+		      va, attr, h->h_id);
 	stats.maps++;
 	stats.ops++;
 	stats_sample();

@@ -17,7 +17,8 @@
 #define HC_PORT_ABORT      (HC_PORT_BASE + 2)  /* struct hc_abort */
 #define HC_PORT_CHECKPOINT (HC_PORT_BASE + 3)  /* struct hc_checkpoint */
 #define HC_PORT_TRAP       (HC_PORT_BASE + 4)  /* struct hc_trap */
-#define HC_PORT_COUNT      5
+#define HC_PORT_USAGE      (HC_PORT_BASE + 5)  /* struct hc_usage */
+#define HC_PORT_COUNT      6
 
 #define HC_MAX_STRING      4096u     /* labels, file names, messages */
 #define HC_MAX_PUTS        65536u    /* one console write */
@@ -52,6 +53,12 @@ struct hc_trap {
 	uint64_t rsp;
 	uint64_t cr2;
 	uint64_t cpu;
+};
+
+/* The guest refuses its command line: the run ends as a usage error (no register dump). */
+struct hc_usage {
+	uint64_t msg;      /* GPA of one line naming the bad option */
+	uint64_t msg_len;  /* <= HC_MAX_STRING */
 };
 
 /*

@@ -22,7 +22,8 @@
 	X(RS_COUNT,       "the reserve count equals the reserve list's length; no reserved hment is in use") \
 	X(ST_FREE_ZERO,   "table pages on free lists are all zero and referenced by no table") \
 	X(ST_ACCOUNT,     "table pages owned by an address space equal those reachable from its top") \
-	X(LK_QUIESCENT,   "no mapping-list or hash lock is held at a checkpoint")
+	X(LK_QUIESCENT,   "no mapping-list or hash lock is held at a checkpoint") \
+	X(PT_WALK_AGREE,  "the host's page-table walker and the CPU (KVM_TRANSLATE) translate every sampled address alike")
 
 enum invariant_id {
 #define HATVM_INV_ENUM(id, text) INV_##id,

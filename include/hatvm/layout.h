@@ -30,8 +30,6 @@
 #define BOOT_SEL_DATA       0x10
 #define BOOT_SEL_TSS        0x18
 
-#endif
-
 /*
  * The guest kernel's virtual layout (our guest; other images may differ):
  * its image is linked at KERNEL_BASE + its GPA, and once its own tables are
@@ -39,3 +37,5 @@
  */
 #define KERNEL_BASE         0xffffffff80000000ull
 #define DIRECT_MAP_BASE     0xffff800000000000ull
+
+#endif

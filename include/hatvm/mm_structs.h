@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "hatvm/layout.h"
+#include "hatvm/x86.h"
 
 /*
  * A guest pointer. The guest (and the hosted unit tests) see a real
@@ -19,17 +20,7 @@
 #endif
 
 /*
- * Virtual address layout (x86-64, 4-level paging, 4 KiB base pages):
- *
- *   63       48 47      39 38      30 29      21 20      12 11         0
- *  +-----------+----------+----------+----------+----------+------------+
- *  | sign ext. |  PML4    |  PDPT    |   PD     |   PT     |  offset    |
- *  | of bit 47 | level 4  | level 3  | level 2  | level 1  |            |
- *  +-----------+----------+----------+----------+----------+------------+
- *
- * A table page at level L holds 512 entries; one entry at level L maps
- * 1 << MM_LEVEL_SHIFT(L) bytes (4 KiB, 2 MiB, 1 GiB, 512 GiB). A level-2
- * entry with PTE_PS is a 2 MiB leaf; we never make 1 GiB leaves.
+ * How the MM uses the 4-level layout of hatvm/x86.h:
  *
  *   0x0000000000000000 .. USER_TOP           user half: per address space
  *   DIRECT_MAP_BASE  (PML4 256)              all RAM at DIRECT_MAP_BASE + PA,
@@ -37,39 +28,15 @@
  *   KMAP_BASE .. KMAP_END (PML4 510)         kernel hat_memload window
  *   KERNEL_BASE      (PML4 511, PDPT 510)    kernel image at KERNEL_BASE + PA
  *
- * PML4 entries 256..511 (the kernel half) are filled at boot and never
- * change afterwards; every address space copies them (PT_KERNEL_HALF).
- * Only the tables below them are shared and may change.
+ * We never make 1 GiB leaves. PML4 entries 256..511 (the kernel half) are
+ * filled at boot and never change afterwards; every address space copies
+ * them (PT_KERNEL_HALF). Only the tables below them are shared and may change.
  */
-#define MM_PAGE_SHIFT      12
-#define MM_PAGE_SIZE       (1ull << MM_PAGE_SHIFT)
-#define MM_LARGE_SHIFT     21
-#define MM_LARGE_SIZE      (1ull << MM_LARGE_SHIFT)
-#define MM_LARGE_PAGES     512u          /* 4 KiB pages in one 2 MiB page */
-#define MM_PTES            512u          /* entries per table page */
-#define MM_LEVELS          4u
-#define MM_LEVEL_SHIFT(l)  (12u + 9u * ((l) - 1u))
-#define MM_VA_INDEX(va, l) ((unsigned)(((va) >> MM_LEVEL_SHIFT(l)) & (MM_PTES - 1)))
-
 #define USER_TOP           0x0000800000000000ull  /* first VA above the user half */
 #define KERNEL_HALF_BASE   0xffff800000000000ull  /* first kernel-half VA */
 #define MM_PML4_KERNEL     256u                   /* first kernel-half PML4 index */
 #define KMAP_BASE          0xffffff0000000000ull
 #define KMAP_END           0xffffff8000000000ull
-
-/* Page-table entry bits (all levels; PTE_PS only in level 2 here). */
-#define PTE_P        (1ull << 0)    /* present */
-#define PTE_W        (1ull << 1)    /* writable */
-#define PTE_U        (1ull << 2)    /* user-accessible */
-#define PTE_PWT      (1ull << 3)    /* write-through */
-#define PTE_PCD      (1ull << 4)    /* cache disable */
-#define PTE_A        (1ull << 5)    /* accessed (set by the CPU) */
-#define PTE_D        (1ull << 6)    /* dirty (leaves, set by the CPU) */
-#define PTE_PS       (1ull << 7)    /* large leaf (level 2) */
-#define PTE_G        (1ull << 8)    /* global: never used by the guest */
-#define PTE_NX       (1ull << 63)   /* no execute (EFER.NXE is on) */
-#define PTE_FRAME    0x000ffffffffff000ull   /* frame address of 4 KiB leaves and tables */
-#define PTE_LFRAME   0x000fffffffe00000ull   /* frame address of 2 MiB leaves */
 
 /* page_t kinds (p_kind). */
 enum page_kind {

@@ -14,7 +14,6 @@
 #include "invariant_names.h"
 #include "run_check.h"
 
-#define NONE REPORT_NONE
 #define IMG_RAM (64ull << 20)
 
 static const char *guest_elf_path;
@@ -178,6 +177,11 @@ static void inject_and_see(const struct check_mem *mem, const struct mm_symbols 
 	struct seen s;
 	int rc = inject_plant(mem, sym, id, &undo, what, sizeof(what));
 
+	if (!inject_supported(id)) {   /* e.g. PT_WALK_AGREE: refused, nothing written */
+		ck_assert_int_eq(rc, -1);
+		ck_assert_uint_eq(undo.n, 0);
+		return;
+	}
 	ck_assert_msg(rc == 0, "%s: inject_plant returned %d: %s", invariant_name(id), rc, what);
 	ck_assert_uint_gt(undo.n, 0);
 	run_check(mem, sym, &s);
@@ -231,6 +235,8 @@ START_TEST(inject_undo_restores_every_byte)
 		struct inject_undo undo;
 		char what[256];
 
+		if (!inject_supported(id))
+			continue;
 		ck_assert_int_eq(inject_plant(&img->mem, &img->sym, id, &undo, what, sizeof(what)), 0);
 		ck_assert_int_ne(memcmp(before, img->ram, IMG_RAM), 0);
 		ck_assert(inject_undo(&img->mem, &undo));
@@ -242,12 +248,36 @@ START_TEST(inject_undo_restores_every_byte)
 }
 END_TEST
 
+/*
+ * The injectable IDs split by what a kernel-only image offers: no target
+ * without user state, or one in hat_kas. inject_partitions_cover_the_catalogue
+ * holds them to every injectable ID exactly once.
+ */
+static const enum invariant_id need_user_state[] = {
+	INV_PT_RSVD, INV_RM_MISSING, INV_RM_STALE, INV_RM_EMBED, INV_RM_SHARE, INV_RM_LINKS,
+	INV_RM_PFN, INV_RM_DUP, INV_HS_BUCKET, INV_HS_ORPHAN, INV_ST_FREE_ZERO, INV_PT_PTP_OWNER,
+};
+static const enum invariant_id kas_ok[] = {
+	INV_PT_PTP_RANGE, INV_PT_LARGE_ALIGN, INV_PT_VALID_CNT, INV_PT_KERNEL_HALF,
+	INV_RS_COUNT, INV_ST_ACCOUNT, INV_LK_QUIESCENT,
+};
+
+START_TEST(inject_partitions_cover_the_catalogue)
+{
+	unsigned seen[INV_COUNT] = { 0 };
+
+	for (size_t i = 0; i < sizeof(need_user_state) / sizeof(need_user_state[0]); i++)
+		seen[need_user_state[i]]++;
+	for (size_t i = 0; i < sizeof(kas_ok) / sizeof(kas_ok[0]); i++)
+		seen[kas_ok[i]]++;
+	for (unsigned id = 0; id < INV_COUNT; id++)
+		ck_assert_msg(seen[id] == (inject_supported(id) ? 1u : 0u),
+			      "%s is in %u of the partitions", invariant_name(id), seen[id]);
+}
+END_TEST
+
 START_TEST(inject_without_target_changes_nothing)
 {
-	static const enum invariant_id need_user_state[] = {
-		INV_PT_RSVD, INV_RM_MISSING, INV_RM_STALE, INV_RM_EMBED, INV_RM_SHARE, INV_RM_LINKS,
-		INV_RM_PFN, INV_RM_DUP, INV_HS_BUCKET, INV_HS_ORPHAN, INV_ST_FREE_ZERO, INV_PT_PTP_OWNER,
-	};
 	struct image *img = img_new(IMG_RAM, false);
 
 	for (size_t i = 0; i < sizeof(need_user_state) / sizeof(need_user_state[0]); i++) {
@@ -266,11 +296,6 @@ END_TEST
 START_TEST(inject_on_kernel_only_state)
 {
 	/* with no other space, these fall back to hat_kas */
-	static const enum invariant_id kas_ok[] = {
-		INV_PT_PTP_RANGE, INV_PT_LARGE_ALIGN, INV_PT_VALID_CNT, INV_PT_KERNEL_HALF,
-		INV_RS_COUNT, INV_ST_ACCOUNT, INV_LK_QUIESCENT,
-	};
-
 	for (size_t i = 0; i < sizeof(kas_ok) / sizeof(kas_ok[0]); i++) {
 		struct image *img = img_new(IMG_RAM, false);
 
@@ -293,6 +318,73 @@ START_TEST(inject_refuses_read_only_memory_and_bad_ids)
 	ck_assert_int_eq(inject_plant(&img->mem, &img->sym, INV_COUNT, &undo, what, sizeof(what)), -1);
 	expect_clean(&img->mem, &img->sym, "after refusals");
 	img_free(img);
+}
+END_TEST
+
+/*
+ * inject_verify: a planted ID is found at its place only while the checker
+ * detects it; with that ID's detection disabled (the test-only hook vmm's
+ * HATVM_TEST_DISABLE_CHECK uses), or at another place, it is not.
+ */
+START_TEST(inject_verify_each)
+{
+	enum invariant_id id = (enum invariant_id)_i;
+	struct image *img = rich_image(false);
+	struct report *rep = report_new(NULL);
+	struct inject_undo undo, elsewhere;
+	char what[256];
+
+	ck_assert_ptr_nonnull(rep);
+	if (inject_supported(id)) {
+		ck_assert_int_eq(inject_plant(&img->mem, &img->sym, id, &undo, what, sizeof(what)), 0);
+		checker_set_disabled(1ull << id);
+		checker_run(&img->mem, &img->sym, rep, "blind", NULL);
+		checker_set_disabled(0);
+		ck_assert_msg(!inject_verify(&undo, rep), "%s verified with its check disabled",
+			      invariant_name(id));
+		checker_run(&img->mem, &img->sym, rep, "seeing", NULL);
+		ck_assert_msg(inject_verify(&undo, rep), "%s not verified (%s)", invariant_name(id), what);
+		elsewhere = undo;
+		elsewhere.id = (enum invariant_id)((id + 1) % INV_COUNT);
+		ck_assert(!inject_verify(&elsewhere, rep));
+		ck_assert(inject_undo(&img->mem, &undo));
+		checker_run(&img->mem, &img->sym, rep, "repaired", NULL);
+		ck_assert(!inject_verify(&undo, rep));
+	}
+	report_free(rep);
+	img_free(img);
+}
+END_TEST
+
+/* A verdict compares each place the injection names, and only those. */
+START_TEST(inject_verify_compares_the_planted_place)
+{
+	struct report *rep = report_new(NULL);
+	struct inject_undo undo = { .id = INV_RM_LINKS, .space = 2, .va = 0x50000000, .pfn = 0x70a };
+
+	ck_assert_ptr_nonnull(rep);
+	report_begin_check(rep, "one");
+	report_violation(rep, INV_RM_LINKS, 2, 0x50000000, 0x70b, "another page");
+	report_violation(rep, INV_RM_LINKS, 3, 0x50000000, 0x70a, "another space");
+	report_violation(rep, INV_RM_LINKS, 2, 0x50001000, 0x70a, "another address");
+	report_end_check(rep, NULL);
+	ck_assert(!inject_verify(&undo, rep));
+	report_begin_check(rep, "two");
+	report_violation(rep, INV_RM_LINKS, 2, 0x50000000, 0x70a, "there");
+	ck_assert(inject_verify(&undo, rep));      /* the open check counts */
+	report_end_check(rep, NULL);
+	ck_assert(inject_verify(&undo, rep));
+	undo = (struct inject_undo){ .id = INV_RS_COUNT, .space = REPORT_NONE, .va = REPORT_NONE,
+					    .pfn = REPORT_NONE };
+	ck_assert(!inject_verify(&undo, rep));
+	report_begin_check(rep, "three");
+	report_violation(rep, INV_RS_COUNT, REPORT_NONE, REPORT_NONE, REPORT_NONE, "reserve");
+	report_end_check(rep, NULL);
+	ck_assert(inject_verify(&undo, rep));
+	report_begin_check(rep, "four");          /* only the last check counts */
+	report_end_check(rep, NULL);
+	ck_assert(!inject_verify(&undo, rep));
+	report_free(rep);
 }
 END_TEST
 
@@ -598,7 +690,7 @@ START_TEST(hostile_cached_page_in_use)
 	img_page(img, top >> MM_PAGE_SHIFT)->p_valid++;
 	run_check(&img->mem, &img->sym, &s);
 	ck_assert_uint_eq(s.per_id[INV_PT_PTP_OWNER], 1);
-	ck_assert(seen_has(&s, INV_ST_FREE_ZERO, NONE, NONE, cached));
+	ck_assert(seen_has(&s, INV_ST_FREE_ZERO, REPORT_NONE, REPORT_NONE, cached));
 	ck_assert_uint_eq(s.parsed, 2);
 	img_free(img);
 }
@@ -806,6 +898,9 @@ static Suite *checker_suite(void)
 	tcase_add_loop_test(inject, inject_each_synthetic, 0, INV_COUNT);
 	tcase_add_loop_test(inject, inject_each_hosted_mm, 0, INV_COUNT);
 	tcase_add_test(inject, inject_undo_restores_every_byte);
+	tcase_add_loop_test(inject, inject_verify_each, 0, INV_COUNT);
+	tcase_add_test(inject, inject_verify_compares_the_planted_place);
+	tcase_add_test(inject, inject_partitions_cover_the_catalogue);
 	tcase_add_test(inject, inject_without_target_changes_nothing);
 	tcase_add_test(inject, inject_on_kernel_only_state);
 	tcase_add_test(inject, inject_refuses_read_only_memory_and_bad_ids);

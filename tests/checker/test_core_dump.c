@@ -3,6 +3,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <inttypes.h>
 #include <libelf.h>
 #include <linux/kvm.h>
 #include <stddef.h>
@@ -83,8 +84,8 @@ static void make_vcpu(struct core_vcpu_state *v, unsigned cpu)
 
 static void assert_vcpu_eq(const struct core_vcpu_state *a, const struct core_vcpu_state *b)
 {
-#define SAME(f) ck_assert_msg(a->f == b->f, "cpu %u: " #f " %llx != %llx", a->cpu, \
-			      (unsigned long long)a->f, (unsigned long long)b->f);
+#define SAME(f) ck_assert_msg(a->f == b->f, "cpu %u: " #f " %" PRIx64 " != %" PRIx64, a->cpu, \
+			      (uint64_t)a->f, (uint64_t)b->f);
 	FIELDS(SAME)
 #undef SAME
 }

@@ -9,7 +9,7 @@
 
 #define RAM_SIZE     (64ull << 20)
 #define TABLES_GPA   0x100000ull         /* hand-built tables from here */
-#define TABLE_FLAGS  (PTE_P | PTE_RW | PTE_US)
+#define TABLE_FLAGS  (PTE_P | PTE_W | PTE_U)
 
 static struct guest_mem gm;
 static uint64_t next_table;
@@ -98,7 +98,7 @@ START_TEST(translate_4k_leaf)
 {
 	struct pt_translation t;
 
-	map_at(0x40001000, 0x300000, 1, PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D);
+	map_at(0x40001000, 0x300000, 1, PTE_P | PTE_W | PTE_U | PTE_A | PTE_D);
 	ck_assert_int_eq(translate(0x40001123, &t), PT_OK);
 	ck_assert_uint_eq(t.pa, 0x300123);
 	ck_assert_uint_eq(t.leaf.pa, 0x300000);
@@ -113,7 +113,7 @@ START_TEST(translate_2m_leaf)
 {
 	struct pt_translation t;
 
-	map_at(0x40200000, 0x800000, 2, PTE_P | PTE_RW);
+	map_at(0x40200000, 0x800000, 2, PTE_P | PTE_W);
 	ck_assert_int_eq(translate(0x40212345, &t), PT_OK);
 	ck_assert_uint_eq(t.pa, 0x812345);
 	ck_assert_uint_eq(t.leaf.size, PT_SIZE_2M);
@@ -155,14 +155,14 @@ struct flag_case {
 
 static const struct flag_case flag_cases[] = {
 	{ 4, 0, 0,           PT_F_WRITABLE | PT_F_USER },
-	{ 4, 0, PTE_RW,      PT_F_USER },
-	{ 3, 0, PTE_RW,      PT_F_USER },
-	{ 2, 0, PTE_US,      PT_F_WRITABLE },
-	{ 1, 0, PTE_US,      PT_F_WRITABLE },
+	{ 4, 0, PTE_W,      PT_F_USER },
+	{ 3, 0, PTE_W,      PT_F_USER },
+	{ 2, 0, PTE_U,      PT_F_WRITABLE },
+	{ 1, 0, PTE_U,      PT_F_WRITABLE },
 	{ 4, PTE_NX, 0,      PT_F_WRITABLE | PT_F_USER | PT_F_NX },
 	{ 2, PTE_NX, 0,      PT_F_WRITABLE | PT_F_USER | PT_F_NX },
-	{ 1, PTE_NX, PTE_RW, PT_F_USER | PT_F_NX },
-	{ 1, PTE_G, PTE_US,  PT_F_WRITABLE | PT_F_GLOBAL },
+	{ 1, PTE_NX, PTE_W, PT_F_USER | PT_F_NX },
+	{ 1, PTE_G, PTE_U,  PT_F_WRITABLE | PT_F_GLOBAL },
 };
 
 START_TEST(effective_flags_combine_levels)
@@ -170,7 +170,7 @@ START_TEST(effective_flags_combine_levels)
 	const struct flag_case *c = &flag_cases[_i];
 	struct pt_translation t;
 
-	map_at(0x7000000000, 0x5000, 1, PTE_P | PTE_RW | PTE_US);
+	map_at(0x7000000000, 0x5000, 1, PTE_P | PTE_W | PTE_U);
 	modify_path_entry(0x7000000000, c->level, c->set, c->clear);
 	ck_assert_int_eq(translate(0x7000000000, &t), PT_OK);
 	ck_assert_uint_eq(t.leaf.flags, c->want | PT_F_PRESENT);
@@ -262,8 +262,8 @@ START_TEST(noncanonical_and_high_half)
 
 	ck_assert_int_eq(translate(0x0000800000000000ull, &t), PT_ERR_NONCANONICAL);
 	ck_assert_int_eq(translate(0xfff0000000000000ull, &t), PT_ERR_NONCANONICAL);
-	ck_assert(pt_va_canonical(0xffff800000000000ull));
-	ck_assert_uint_eq(pt_va_sign_extend(0x0000800000001000ull), 0xffff800000001000ull);
+	ck_assert(x86_va_canonical(0xffff800000000000ull));
+	ck_assert_uint_eq(x86_va_sign_extend(0x0000800000001000ull), 0xffff800000001000ull);
 	map_at(0xffff800000001000ull, 0x6000, 1, PTE_P | PTE_G);
 	ck_assert_int_eq(translate(0xffff800000001008ull, &t), PT_OK);
 	ck_assert_uint_eq(t.pa, 0x6008);
@@ -323,7 +323,7 @@ static const struct { uint64_t va; unsigned level; } walk_map[] = {
 static void map_walk_fixture(void)
 {
 	for (unsigned i = 0; i < WALK_LEAVES; i++)
-		map_at(walk_map[i].va, (i + 1) * PT_SIZE_2M, walk_map[i].level, PTE_P | PTE_RW);
+		map_at(walk_map[i].va, (i + 1) * PT_SIZE_2M, walk_map[i].level, PTE_P | PTE_W);
 }
 
 START_TEST(walk_visits_leaves_in_va_order)
@@ -497,15 +497,15 @@ static unsigned shared_at_0x9000(void *ctx, uint64_t pa)
 static void map_dump_fixture(void)
 {
 	/* four user RW pages, physically scattered: one run */
-	map_at(0x400000, 0x9000, 1, PTE_P | PTE_RW | PTE_US);
-	map_at(0x401000, 0x3000, 1, PTE_P | PTE_RW | PTE_US);
-	map_at(0x402000, 0x7000, 1, PTE_P | PTE_RW | PTE_US);
-	map_at(0x403000, 0x1000, 1, PTE_P | PTE_RW | PTE_US);
+	map_at(0x400000, 0x9000, 1, PTE_P | PTE_W | PTE_U);
+	map_at(0x401000, 0x3000, 1, PTE_P | PTE_W | PTE_U);
+	map_at(0x402000, 0x7000, 1, PTE_P | PTE_W | PTE_U);
+	map_at(0x403000, 0x1000, 1, PTE_P | PTE_W | PTE_U);
 	/* a read-only page right after: a new run */
-	map_at(0x404000, 0x2000, 1, PTE_P | PTE_US);
+	map_at(0x404000, 0x2000, 1, PTE_P | PTE_U);
 	/* two 2M kernel pages */
-	map_at(0xffffffff80000000ull, 0x200000, 2, PTE_P | PTE_RW | PTE_G | PTE_NX);
-	map_at(0xffffffff80200000ull, 0x400000, 2, PTE_P | PTE_RW | PTE_G | PTE_NX);
+	map_at(0xffffffff80000000ull, 0x200000, 2, PTE_P | PTE_W | PTE_G | PTE_NX);
+	map_at(0xffffffff80200000ull, 0x400000, 2, PTE_P | PTE_W | PTE_G | PTE_NX);
 }
 
 START_TEST(ptdump_merges_like_runs)

@@ -7,17 +7,25 @@
 #include <unistd.h>
 
 #include "elf_builder.h"
-#include "hatvm/invariants.h"
+#include "hatvm/exit_status.h"
+#include "inject.h"
+#include "invariant_names.h"
 #include "run_vmm.h"
 
 static const char *vmm_path, *guest_path;
 static char tmpdir[] = "/tmp/hatvm-checker-XXXXXX";
 
-static const char *const invariant_ids[] = {
-#define NAME(id, text) #id,
-	HATVM_INVARIANTS(NAME)
-#undef NAME
-};
+/* The catalogue's IDs that --inject can plant, in catalogue order (filled by checker_suite). */
+static enum invariant_id injectable[INV_COUNT];
+static unsigned injectable_count;
+
+static void list_injectable(void)
+{
+	injectable_count = 0;
+	for (unsigned id = 0; id < INV_COUNT; id++)
+		if (inject_supported((enum invariant_id)id))
+			injectable[injectable_count++] = (enum invariant_id)id;
+}
 
 static char *tmp_path(const char *name)
 {
@@ -50,7 +58,7 @@ START_TEST(healthy_runs_are_silent)
 	snprintf(opt, sizeof(opt), "--report=%s", report);
 	struct vmm_result r = run_vmm((const char *[]){ vmm_path, opt, guest_path, "--",
 		healthy[_i][0], healthy[_i][1], NULL });
-	ck_assert_msg(r.status == 0, "status %d:\n%s", r.status, r.err);
+	ck_assert_msg(r.status == VMM_EXIT_OK, "status %d:\n%s", r.status, r.err);
 	ck_assert(!strstr(r.err, "violation "));
 	json_t *root = load_report(report);
 	ck_assert_int_eq(json_integer_value(json_object_get(root, "violations_total")), 0);
@@ -76,14 +84,14 @@ static char *injected_location(const char *err, const char *id)
 
 START_TEST(every_injection_is_caught)
 {
-	const char *id = invariant_ids[_i];
+	const char *id = invariant_name(injectable[_i]);
 	char *report = strdup(tmp_path("inject.json"));
 	char opt[300], violation[400];
 
 	snprintf(opt, sizeof(opt), "--report=%s", report);
 	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "--quiet", "--inject", id, opt,
 		guest_path, "--", "workload=all", "seed=1", NULL });
-	ck_assert_msg(r.status == 1, "%s: status %d:\n%s", id, r.status, r.err);
+	ck_assert_msg(r.status == VMM_EXIT_VIOLATION, "%s: status %d:\n%s", id, r.status, r.err);
 	char *where = injected_location(r.err, id);
 	snprintf(violation, sizeof(violation), "violation %s %s", id, where);
 	ASSERT_HAS(r.err, violation);
@@ -104,12 +112,86 @@ START_TEST(every_injection_is_caught)
 }
 END_TEST
 
+/* With RM_LINKS' detection disabled by the test-only hook, --inject RM_LINKS must say it was missed. */
+START_TEST(undetected_injection_fails_the_run)
+{
+	ck_assert_int_eq(setenv("HATVM_TEST_DISABLE_CHECK", "RM_LINKS", 1), 0);
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "--quiet", "--inject", "RM_LINKS",
+		guest_path, "--", "workload=smoke", NULL });
+	unsetenv("HATVM_TEST_DISABLE_CHECK");
+	ck_assert_msg(r.status == VMM_EXIT_INJECT_MISSED, "status %d:\n%s", r.status, r.err);
+	ASSERT_HAS(r.err, "vmm: injected RM_LINKS at '");
+	ASSERT_HAS(r.err, "vmm: injected RM_LINKS was not detected");
+	vmm_result_free(&r);
+}
+END_TEST
+
+/* Nothing in guest memory can plant a walker disagreement: a usage error, before the guest runs. */
+START_TEST(walker_agreement_is_not_injectable)
+{
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "--inject", "PT_WALK_AGREE",
+		guest_path, "--", "workload=smoke", NULL });
+	ck_assert_msg(r.status == VMM_EXIT_USAGE, "status %d:\n%s", r.status, r.err);
+	ASSERT_HAS(r.err, "--inject PT_WALK_AGREE: this invariant cannot be injected");
+	ck_assert_str_eq(r.out, "");
+	vmm_result_free(&r);
+}
+END_TEST
+
+/* The "phase" of each check in a JSON report, in order, joined by spaces. */
+static char *report_phases(const char *path)
+{
+	json_t *root = load_report(path), *check;
+	char *phases = calloc(1, 4096);
+	size_t i;
+
+	ck_assert_ptr_nonnull(phases);
+	json_array_foreach(json_object_get(root, "checks"), i, check) {
+		const char *phase = json_string_value(json_object_get(check, "phase"));
+		ck_assert_msg(phase, "check %zu has no phase", i);
+		if (strlen(phases) + strlen(phase) + 2 < 4096)
+			strcat(strcat(phases, *phases ? " " : ""), phase);
+	}
+	json_decref(root);
+	return phases;
+}
+
+START_TEST(report_records_each_phase)
+{
+	char *report = strdup(tmp_path("phase.json")), *core = strdup(tmp_path("phase.core"));
+	char report_opt[300], core_opt[300];
+
+	snprintf(report_opt, sizeof(report_opt), "--report=%s", report);
+	snprintf(core_opt, sizeof(core_opt), "--dump-core=%s", core);
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, report_opt, core_opt, guest_path,
+		"--", "workload=smoke", NULL });
+	ck_assert_msg(r.status == VMM_EXIT_OK, "status %d:\n%s", r.status, r.err);
+	vmm_result_free(&r);
+	char *phases = report_phases(report);
+	/* smoke's checkpoints, then the one check after the guest stopped */
+	ck_assert_msg(strncmp(phases, "checkpoint ", 11) == 0 && strstr(phases, " exit") &&
+		      strcmp(strstr(phases, " exit"), " exit") == 0 && !strstr(phases, "offline"),
+		      "phases: %s", phases);
+	free(phases);
+
+	r = run_vmm((const char *[]){ vmm_path, "check-core", report_opt, core, guest_path, NULL });
+	ck_assert_msg(r.status == VMM_EXIT_OK, "check-core: status %d:\n%s", r.status, r.err);
+	vmm_result_free(&r);
+	phases = report_phases(report);
+	ck_assert_str_eq(phases, "offline");
+	free(phases);
+	unlink(core);
+	free(core);
+	free(report);
+}
+END_TEST
+
 START_TEST(walker_agrees_with_kvm_translate)
 {
 	/* smoke checkpoints with the kernel's and two user address spaces loaded */
 	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "--verify-walker", guest_path,
 		"--", "workload=smoke", NULL });
-	ck_assert_msg(r.status == 0, "status %d:\n%s", r.status, r.err);
+	ck_assert_msg(r.status == VMM_EXIT_OK, "status %d:\n%s", r.status, r.err);
 	unsigned lines = 0, distinct = 0;
 	char seen[64][32];
 	for (const char *p = r.err; (p = strstr(p, "vmm: walker at '")); p++) {
@@ -141,18 +223,18 @@ START_TEST(core_dump_checks_offline_and_opens_in_gdb)
 	snprintf(opt, sizeof(opt), "--dump-core=%s", core);
 	struct vmm_result r = run_vmm((const char *[]){ vmm_path, opt, guest_path, "--",
 		"workload=smoke", NULL });
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_int_eq(r.status, VMM_EXIT_OK);
 	vmm_result_free(&r);
 
 	r = run_vmm((const char *[]){ vmm_path, "check-core", core, guest_path, NULL });
-	ck_assert_msg(r.status == 0, "check-core: %d\n%s", r.status, r.err);
+	ck_assert_msg(r.status == VMM_EXIT_OK, "check-core: %d\n%s", r.status, r.err);
 	ASSERT_HAS(r.err, "check \"core\": spaces=");
 	vmm_result_free(&r);
 
 	if (access("/usr/bin/gdb", X_OK) == 0) {
 		r = run_vmm((const char *[]){ "/usr/bin/gdb", "-nx", "-batch", "-ex", "info registers rip",
 			guest_path, core, NULL });
-		ck_assert_int_eq(r.status, 0);
+		ck_assert_int_eq(r.status, EXIT_SUCCESS);   /* gdb's */
 		ASSERT_HAS(r.out, "rip");
 		vmm_result_free(&r);
 	}
@@ -169,7 +251,7 @@ START_TEST(core_dump_on_crash)
 	snprintf(opt, sizeof(opt), "--dump-core=%s", core);
 	struct vmm_result r = run_vmm((const char *[]){ vmm_path, opt, guest_path, "--",
 		"workload=fault", "fault=ud", NULL });
-	ck_assert_int_eq(r.status, 3);
+	ck_assert_int_eq(r.status, VMM_EXIT_CRASH);
 	ck_assert_msg(access(core, R_OK) == 0, "no core after a crash:\n%s", r.err);
 	vmm_result_free(&r);
 	unlink(core);
@@ -181,7 +263,7 @@ START_TEST(ptdump_shows_every_space)
 {
 	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "--ptdump=smoke:exercised",
 		guest_path, "--", "workload=smoke", NULL });
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_int_eq(r.status, VMM_EXIT_OK);
 	ASSERT_HAS(r.out, "address space 0 (kernel)");
 	ASSERT_HAS(r.out, "address space 1,");
 	ASSERT_HAS(r.out, "---[ upper half ]---");
@@ -214,7 +296,7 @@ START_TEST(foreign_kernel_boots_with_checks_skipped)
 	img.ehdr.e_entry = 0xffffffff80300000ull;
 	ck_assert_int_eq(eb_write(&img, path), 0);
 	struct vmm_result r = run_vmm((const char *[]){ vmm_path, path, NULL });
-	ck_assert_msg(r.status == 0, "status %d:\n%s", r.status, r.err);
+	ck_assert_msg(r.status == VMM_EXIT_OK, "status %d:\n%s", r.status, r.err);
 	ck_assert_str_eq(r.out, msg);
 	ASSERT_HAS(r.err, "checks skipped");
 	vmm_result_free(&r);
@@ -230,7 +312,11 @@ static Suite *checker_suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, healthy_runs_are_silent, 0, sizeof(healthy) / sizeof(healthy[0]));
-	tcase_add_loop_test(tc, every_injection_is_caught, 0, INV_COUNT);
+	list_injectable();
+	tcase_add_loop_test(tc, every_injection_is_caught, 0, injectable_count);
+	tcase_add_test(tc, undetected_injection_fails_the_run);
+	tcase_add_test(tc, walker_agreement_is_not_injectable);
+	tcase_add_test(tc, report_records_each_phase);
 	tcase_add_test(tc, walker_agrees_with_kvm_translate);
 	tcase_add_test(tc, core_dump_checks_offline_and_opens_in_gdb);
 	tcase_add_test(tc, core_dump_on_crash);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hatvm/exit_status.h"
 #include "run_vmm.h"
 
 static const char *vmm_path, *guest_path;
@@ -16,7 +17,7 @@ static struct vmm_result boot(const char *const opts[], const char *const words[
 
 
 #define ASSERT_OK(r) \
-	ck_assert_msg((r).status == 0, "vmm exited %d; stdout:\n%s\nstderr:\n%s", (r).status, \
+	ck_assert_msg((r).status == VMM_EXIT_OK, "vmm exited %d; stdout:\n%s\nstderr:\n%s", (r).status, \
 		      (r).out, (r).err)
 
 /* The key=value pairs of one `stats:` line. */
@@ -250,7 +251,7 @@ START_TEST(bad_option_is_reported)
 {
 	struct vmm_result r = boot(NULL, (const char *[]){ "workload=share", "spaces=1", NULL });
 
-	ck_assert_int_eq(r.status, 3);
+	ck_assert_int_eq(r.status, VMM_EXIT_CRASH);
 	ASSERT_HAS(r.err, "share: spaces=1 pages=64: need 2..64 spaces");
 	vmm_result_free(&r);
 }

@@ -14,7 +14,6 @@
 #define LARGE_BASE  0x40000000ull
 #define LARGE_SLOTS 4u
 #define SMALL_SLOTS 1024u
-#define GLOBALS_PA  0x200000ull   /* the hosted boot's image gap: mapped, never written */
 #define RW_USER     (HAT_READ | HAT_WRITE | HAT_USER)
 
 static struct hat *spaces[SPACES_MAX];
@@ -218,7 +217,7 @@ static uint64_t gap_page(uint64_t addr)
 	for (unsigned i = 0; i < nrelocs; i++)
 		if (relocs[i].host_page == page)
 			return relocs[i].pa_page;
-	if (nrelocs == sizeof(relocs) / sizeof(relocs[0]))
+	if (nrelocs == sizeof(relocs) / sizeof(relocs[0]) || next_gap_pa >= MM_TEST_FIRST_FREE)
 		abort();
 	r = &relocs[nrelocs++];
 	*r = (struct reloc){ .host_page = page, .pa_page = next_gap_pa };
@@ -245,7 +244,7 @@ static uint64_t relocate(const void *var, uint64_t size)
 void hmm_view(struct check_mem *mem, struct mm_symbols *sym)
 {
 	nrelocs = 0;
-	next_gap_pa = GLOBALS_PA;
+	next_gap_pa = MM_HOSTED_IMAGE_BASE;   /* mm_hosted_boot's image: mapped, never written */
 	sym->page_array = relocate(&page_array, sizeof(page_array));
 	sym->page_count = relocate(&page_count, sizeof(page_count));
 	sym->page_first_managed = relocate(&page_first_managed, sizeof(page_first_managed));

@@ -1,6 +1,6 @@
 /* The real guest MM compiled hosted (HATVM_HOSTED), driven by seeded workloads and exposed to the checker; plain types only, so HATVM_HOST code can use it. */
-#ifndef TESTS_CHECKER_CORE_HOSTED_MM_H
-#define TESTS_CHECKER_CORE_HOSTED_MM_H
+#ifndef TESTS_LIB_HOSTED_MM_H
+#define TESTS_LIB_HOSTED_MM_H
 
 #include <stdint.h>
 
@@ -24,7 +24,8 @@ void hmm_workload(uint64_t seed, unsigned nspaces, unsigned ops);
 void hmm_churn_tables(void);
 
 /*
- * Fills *mem and *sym so the checker sees the MM: RAM is the arena; the
+ * Fills *mem and *sym so the checker sees the MM, however it was booted
+ * (hmm_boot, or mm_hosted_boot as the MM unit tests do): RAM is the arena; the
  * MM's variables (process globals) are copied into the arena's unused
  * image gap and their addresses translated there by mem->virt_to_phys.
  * Call again after running the MM further.

@@ -121,7 +121,7 @@ void mm_hosted_boot(uint64_t ram_size)
 {
 	/* a fake image: text 2..2.5 MiB, data up to 4 MiB */
 	static const struct hat_kseg segs[] = {
-		{ 0x200000, 0x280000, HAT_READ | HAT_EXEC },
+		{ MM_HOSTED_IMAGE_BASE, 0x280000, HAT_READ | HAT_EXEC },
 		{ 0x280000, MM_TEST_FIRST_FREE, HAT_READ | HAT_WRITE },
 	};
 	void *ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,

@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 #define MM_TEST_FIRST_FREE 0x400000ull   /* as if VMM data and a 2 MiB image sat below */
+/* The fake image [MM_HOSTED_IMAGE_BASE, MM_TEST_FIRST_FREE): mapped, never written by the MM. */
+#define MM_HOSTED_IMAGE_BASE 0x200000ull
 
 /* What the hosted seam recorded (hosted_platform.c). */
 struct mm_hosted_log {

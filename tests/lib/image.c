@@ -1,6 +1,7 @@
 /* Builds synthetic guest memory images: kernel tables, page_t array, address spaces, embedded and listed mappings, hash, reserve, cache. */
 #include "image.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +18,6 @@ enum {
 
 #define HMENTS_PER_PAGE ((unsigned)(MM_PAGE_SIZE / sizeof(struct hment)))
 #define HATS_PER_PAGE   ((unsigned)(MM_PAGE_SIZE / sizeof(struct hat)))
-
-static uint64_t canon(uint64_t va)
-{
-	return (uint64_t)((int64_t)(va << 16) >> 16);
-}
 
 static uint64_t dva(const struct image *img, uint64_t pa)
 {
@@ -43,7 +39,7 @@ static uint64_t pa_of(const struct image *img, uint64_t va)
 void *img_pa(const struct image *img, uint64_t pa)
 {
 	if (pa >= img->ram_size) {
-		fprintf(stderr, "image: PA 0x%llx outside RAM\n", (unsigned long long)pa);
+		fprintf(stderr, "image: PA 0x%" PRIx64 " outside RAM\n", pa);
 		abort();
 	}
 	return img->ram + pa;
@@ -155,7 +151,7 @@ static uint64_t adopt(struct image *img, uint64_t pa, unsigned level, uint64_t p
 	*pg = (struct page){ .p_hat = img_kas(img), .p_ptva = ptva, .p_pagenum = (uint32_t)(pa >> 12),
 			     .p_kind = PG_PTP, .p_level = (uint8_t)level };
 	for (unsigned i = 0; i < MM_PTES; i++) {
-		uint64_t child_va = canon(ptva + ((uint64_t)i << MM_LEVEL_SHIFT(level)));
+		uint64_t child_va = x86_table_entry_va(ptva, level, i);
 
 		if (!(t[i] & PTE_P))
 			continue;
@@ -404,7 +400,7 @@ static uint64_t table_install(struct image *img, uint64_t hat_va, uint64_t paren
 
 	pg->p_hat = hat_va;
 	pg->p_level = (uint8_t)level;
-	pg->p_ptva = canon(va & ~((1ull << MM_LEVEL_SHIFT(level + 1)) - 1));
+	pg->p_ptva = x86_va_sign_extend(va & ~(mm_level_size(level + 1) - 1));
 	*e = (pfn << MM_PAGE_SHIFT) | PTE_P | PTE_W | PTE_U;
 	img_page(img, parent)->p_valid++;
 	img_hat(img, hat_va)->h_nptp++;

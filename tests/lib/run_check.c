@@ -1,6 +1,7 @@
 /* Test helper: runs the checker with a text report in memory and parses each violation line back. */
 #include "run_check.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,11 +80,49 @@ bool seen_has(const struct seen *s, enum invariant_id id, uint64_t space, uint64
 	return false;
 }
 
+/* "0x..." or "-" for REPORT_NONE; returns out. */
+static const char *hex_or_none(uint64_t value, char out[20])
+{
+	if (value == REPORT_NONE)
+		return "-";
+	snprintf(out, 20, "0x%" PRIx64, value);
+	return out;
+}
+
+/* One kept violation as "ID space=S va=V pfn=P: detail". */
+static void violation_line(const struct seen_violation *v, char *buf, size_t len)
+{
+	char space[24] = "-", va[20], pfn[20];
+
+	if (v->space != REPORT_NONE)
+		snprintf(space, sizeof(space), "%" PRIu64, v->space);
+	snprintf(buf, len, "%s space=%s va=%s pfn=%s: %s", invariant_name(v->id), space,
+		 hex_or_none(v->va, va), hex_or_none(v->pfn, pfn), v->detail);
+}
+
 void seen_dump(const struct seen *s, const char *title)
 {
+	char line[256];
+
 	fprintf(stderr, "%s: %u violations (%u parsed)\n", title, s->returned, s->parsed);
-	for (unsigned i = 0; i < s->kept; i++)
-		fprintf(stderr, "  %s space=%lld va=0x%llx pfn=0x%llx: %s\n", invariant_name(s->v[i].id),
-			(long long)s->v[i].space, (unsigned long long)s->v[i].va,
-			(unsigned long long)s->v[i].pfn, s->v[i].detail);
+	for (unsigned i = 0; i < s->kept; i++) {
+		violation_line(&s->v[i], line, sizeof(line));
+		fprintf(stderr, "  %s\n", line);
+	}
+}
+
+void seen_format(const struct seen *s, char *buf, size_t len)
+{
+	size_t used = 0;
+	char line[256];
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < s->kept && used < len; i++) {
+		violation_line(&s->v[i], line, sizeof(line));
+		used += (size_t)snprintf(buf + used, len - used, "\n  %s", line);
+	}
+	if (s->parsed > s->kept && used < len)
+		snprintf(buf + used, len - used, "\n  ... and %u more", s->parsed - s->kept);
 }

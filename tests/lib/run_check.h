@@ -1,8 +1,9 @@
 /* Test helper: runs the checker into a text report and parses the violations back. */
-#ifndef TESTS_CHECKER_CORE_RUN_CHECK_H
-#define TESTS_CHECKER_CORE_RUN_CHECK_H
+#ifndef TESTS_LIB_RUN_CHECK_H
+#define TESTS_LIB_RUN_CHECK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <hatvm/invariants.h>
@@ -38,5 +39,12 @@ bool seen_has(const struct seen *s, enum invariant_id id, uint64_t space, uint64
 
 /* Prints the kept violations (for failing tests). */
 void seen_dump(const struct seen *s, const char *title);
+
+/*
+ * Writes the kept violations into buf (always terminated), one
+ * "ID space=S va=V pfn=P: detail" line each, '-' for REPORT_NONE, and a
+ * last line counting those not kept. For failure messages.
+ */
+void seen_format(const struct seen *s, char *buf, size_t len);
 
 #endif

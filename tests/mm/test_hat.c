@@ -118,6 +118,8 @@ START_TEST(test_unload_range_prunes)
 	hat_unload(h, base + 100 * MM_PAGE_SIZE, 50 * MM_PAGE_SIZE);
 	ck_assert_uint_eq(h->h_nmap4k, 1050);
 	ck_assert_uint_eq(hat_getpfnum(h, base + 120 * MM_PAGE_SIZE), HAT_PFN_INVALID);
+	/* the MM's convention, beyond the catalogue: an unloaded entry is all zero, not just !P */
+	ck_assert_uint_eq(pte_of(h, base + 120 * MM_PAGE_SIZE), 0);
 	ck_assert_uint_eq(hat_getpfnum(h, base + 150 * MM_PAGE_SIZE), pp->p_pagenum);
 	mm_check_all();
 	hat_unload(h, base + 512 * MM_PAGE_SIZE, 512 * MM_PAGE_SIZE);   /* the middle PT empties */
@@ -553,6 +555,8 @@ START_TEST(test_concurrent_cpus)
 	for (unsigned i = 0; i < NT; i++)
 		pthread_join(t[i], NULL);
 	mm_check_all();
+	/* LK_QUIESCENT covers the list and hash locks only; these two must be free as well */
+	ck_assert(hment_reserve.hr_lock.ml_locked == 0 && segtab_ptp_cache.pc_lock.ml_locked == 0);
 	ck_assert_uint_gt(hment_stats.steals, 0);
 	for (unsigned i = 0; i < NT; i++)
 		hat_destroy(spaces[i]);

@@ -1,4 +1,5 @@
 /* Unit tests: page_t array, page allocator and its limit, 2 MiB blocks, object caches, spinlocks. */
+#include <inttypes.h>
 #include <string.h>
 
 #include "mm_test.h"
@@ -8,10 +9,10 @@ START_TEST(test_page_init_layout)
 	ck_assert_uint_eq(page_count, MM_TEST_RAM >> MM_PAGE_SHIFT);
 	ck_assert_uint_gt(page_first_managed, MM_TEST_FIRST_FREE >> MM_PAGE_SHIFT);
 	for (uint64_t pfn = 0; pfn < page_count; pfn++) {
-		MM_CHECK(page_array[pfn].p_pagenum == pfn, "pfn 0x%lx", (unsigned long)pfn);
+		MM_CHECK(page_array[pfn].p_pagenum == pfn, "pfn 0x%" PRIx64, pfn);
 		if (pfn < page_first_managed)
 			MM_CHECK(page_array[pfn].p_kind == PG_RESERVED ||
-				 page_array[pfn].p_kind == PG_PTP, "pfn 0x%lx kind", (unsigned long)pfn);
+				 page_array[pfn].p_kind == PG_PTP, "pfn 0x%" PRIx64 " kind", pfn);
 	}
 	ck_assert_uint_eq(page_nfree() + page_ninuse(), page_count - page_first_managed);
 	/* the page_t array itself lives in reserved RAM, reached through pa_to_kva */

@@ -1,13 +1,21 @@
 /* unit suite: vmm's option parsing, in-process and through the binary. */
 #include <check.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "default_guest.h"
+#include "hatvm/exit_status.h"
+#include "hatvm/layout.h"
+#include "invariant_names.h"
 #include "run_vmm.h"
 
-static const char *vmm_path;
+static char vmm_path[PATH_MAX], guest_path[PATH_MAX];
 
 static enum cli_result parse(struct vmm_options *opt, const char *const words[])
 {
@@ -68,7 +76,6 @@ START_TEST(sizes)
 END_TEST
 
 static const char *const bad_usages[][6] = {
-	{ NULL },                                    /* no image */
 	{ "--mem", "1M", "g.elf", NULL },            /* below 4M */
 	{ "--mem", "4G", "g.elf", NULL },            /* above 3G */
 	{ "--mem", "5000000", "g.elf", NULL },       /* not a page multiple */
@@ -98,37 +105,221 @@ START_TEST(cmdline_too_long)
 }
 END_TEST
 
-/* Through the binary: exit statuses and what is printed where. */
+START_TEST(dashes_without_image_mean_the_default_guest)
+{
+	struct vmm_options o;
+
+	/* whether a default guest exists depends on the install: either way no word is the image */
+	enum cli_result r = parse(&o, (const char *[]){ "-q", "--", "workload=smoke", "seed=2", NULL });
+	if (r == CLI_RUN) {
+		ck_assert_str_eq(o.image, o.default_image);
+		ck_assert_str_eq(o.cmdline, "workload=smoke seed=2");
+	} else {
+		ck_assert_int_eq(r, CLI_USAGE);
+	}
+}
+END_TEST
+
+/* ---- the default guest ------------------------------------------------------------ */
+
+static char tree[] = "/tmp/hatvm-cli-XXXXXX";
+
+static char *tree_path(const char *name)
+{
+	static char path[4][PATH_MAX];
+	static unsigned next;
+	char *p = path[next++ % 4];
+
+	snprintf(p, PATH_MAX, "%s/%s", tree, name);
+	return p;
+}
+
+static void remove_tree(void)
+{
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tree);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static void touch(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_msg(f, "cannot create %s", path);
+	fclose(f);
+}
+
+/* TREE/build/{vmm/,guest/guest.elf} as a build tree; TREE/share/guest.elf as an install. */
+static void make_tree(bool build_guest, bool installed_guest)
+{
+	ck_assert_ptr_nonnull(mkdtemp(tree));
+	ck_assert_int_eq(mkdir(tree_path("build"), 0755), 0);
+	ck_assert_int_eq(mkdir(tree_path("build/vmm"), 0755), 0);
+	ck_assert_int_eq(mkdir(tree_path("build/guest"), 0755), 0);
+	ck_assert_int_eq(mkdir(tree_path("share"), 0755), 0);
+	if (build_guest)
+		touch(tree_path("build/guest/guest.elf"));
+	if (installed_guest)
+		touch(tree_path("share/guest.elf"));
+}
+
+START_TEST(default_guest_prefers_the_build_tree)
+{
+	char found[PATH_MAX];
+
+	make_tree(true, true);
+	ck_assert(default_guest_find(tree_path("build/vmm/vmm"), tree_path("share/guest.elf"),
+				     found, sizeof(found)));
+	ck_assert_str_eq(found, tree_path("build/guest/guest.elf"));
+	remove_tree();
+}
+END_TEST
+
+START_TEST(default_guest_falls_back_to_the_installed_one)
+{
+	char found[PATH_MAX];
+
+	make_tree(false, true);
+	ck_assert(default_guest_find(tree_path("build/vmm/vmm"), tree_path("share/guest.elf"),
+				     found, sizeof(found)));
+	ck_assert_str_eq(found, tree_path("share/guest.elf"));
+	ck_assert(default_guest_find(NULL, tree_path("share/guest.elf"), found, sizeof(found)));
+	ck_assert_str_eq(found, tree_path("share/guest.elf"));
+	remove_tree();
+}
+END_TEST
+
+START_TEST(default_guest_missing_or_not_a_file)
+{
+	char found[PATH_MAX] = "";
+
+	make_tree(false, false);
+	ck_assert_int_eq(mkdir(tree_path("share/guest.elf"), 0755), 0);   /* a folder */
+	ck_assert(!default_guest_find(tree_path("build/vmm/vmm"), tree_path("share/guest.elf"),
+				      found, sizeof(found)));
+	ck_assert(!default_guest_find(tree_path("build/vmm/vmm"), tree_path("share/nothing"),
+				      found, 4));   /* and too small a buffer is no crash */
+	ck_assert_str_eq(found, "");
+	remove_tree();
+}
+END_TEST
+
+/* ---- through the binary: exit statuses and what is printed where ------------------ */
+
 START_TEST(binary_help_version_usage)
 {
+	char cpus[64];
 	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "--help", NULL });
-	ck_assert_int_eq(r.status, 0);
-	ck_assert(strstr(r.out, "Usage: vmm"));
-	ck_assert(strstr(r.out, "Exit status"));
+
+	ck_assert_int_eq(r.status, VMM_EXIT_OK);
+	ASSERT_HAS(r.out, "Usage: vmm");
+	ASSERT_HAS(r.out, "Exit status");
+	ASSERT_HAS(r.out, "--list-invariants");
+	ASSERT_HAS(r.out, "--print-guest");
+	snprintf(cpus, sizeof(cpus), "1 to %d (default 1)", BOOT_MAX_CPUS);
+	ASSERT_HAS(r.out, cpus);
 	vmm_result_free(&r);
 
 	r = run_vmm((const char *[]){ vmm_path, "--version", NULL });
-	ck_assert_int_eq(r.status, 0);
-	ck_assert(strstr(r.out, "vmm (hatvm)"));
+	ck_assert_int_eq(r.status, VMM_EXIT_OK);
+	ASSERT_HAS(r.out, "vmm (hatvm)");
 	vmm_result_free(&r);
 
 	r = run_vmm((const char *[]){ vmm_path, "--cpus", "0", "x.elf", NULL });
-	ck_assert_int_eq(r.status, 2);
-	ck_assert(strstr(r.err, "--cpus '0'"));
+	ck_assert_int_eq(r.status, VMM_EXIT_USAGE);
+	ASSERT_HAS(r.err, "--cpus '0'");
+	vmm_result_free(&r);
+}
+END_TEST
+
+/* The limits in messages are the layout's constants, however they are spelt. */
+START_TEST(binary_limits_come_from_the_layout)
+{
+	char want[128];
+	static char word[BOOT_CMDLINE_MAX + 2];
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "--cpus", "1000", "x.elf", NULL });
+
+	snprintf(want, sizeof(want), "from 1 to %d", BOOT_MAX_CPUS);
+	ASSERT_HAS(r.err, want);
 	vmm_result_free(&r);
 
-	r = run_vmm((const char *[]){ vmm_path, NULL });
-	ck_assert_int_eq(r.status, 2);
-	ck_assert(strstr(r.err, "missing GUEST.ELF"));
+	r = run_vmm((const char *[]){ vmm_path, "--mem", "1K", "x.elf", NULL });
+	snprintf(want, sizeof(want), "from %" PRIu64 "M to %" PRIu64 "G",
+		 (uint64_t)GUEST_RAM_MIN >> 20, (uint64_t)GUEST_RAM_MAX >> 30);
+	ASSERT_HAS(r.err, want);
+	vmm_result_free(&r);
+
+	memset(word, 'x', BOOT_CMDLINE_MAX + 1);
+	r = run_vmm((const char *[]){ vmm_path, "x.elf", "--", word, NULL });
+	ck_assert_int_eq(r.status, VMM_EXIT_USAGE);
+	snprintf(want, sizeof(want), "longer than %" PRIu64 " bytes", (uint64_t)BOOT_CMDLINE_MAX);
+	ASSERT_HAS(r.err, want);
+	vmm_result_free(&r);
+}
+END_TEST
+
+START_TEST(binary_lists_the_catalogue)
+{
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "--list-invariants", NULL });
+	const char *line = r.out;
+
+	ck_assert_int_eq(r.status, VMM_EXIT_OK);
+	for (unsigned i = 0; i < INV_COUNT; i++) {
+		const char *name = invariant_name((enum invariant_id)i);
+		const char *desc = invariant_description((enum invariant_id)i);
+		size_t n = strlen(name), pad = strspn(line + n, " ");
+
+		ck_assert_msg(strncmp(line, name, n) == 0 && pad >= 2, "line %u: %s", i, line);
+		ck_assert_msg(strncmp(line + n + pad, desc, strlen(desc)) == 0 &&
+			      line[n + pad + strlen(desc)] == '\n', "line %u: %s", i, line);
+		line += n + pad + strlen(desc) + 1;
+	}
+	ck_assert_str_eq(line, "");
+	vmm_result_free(&r);
+}
+END_TEST
+
+/* From any folder, the build tree's vmm finds the build tree's guest. */
+START_TEST(binary_finds_the_default_guest)
+{
+	char want[PATH_MAX + 1];
+
+	ck_assert_int_eq(chdir("/"), 0);
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "--print-guest", NULL });
+	ck_assert_int_eq(r.status, VMM_EXIT_OK);
+	snprintf(want, sizeof(want), "%s\n", guest_path);
+	ck_assert_str_eq(r.out, want);
+	vmm_result_free(&r);
+}
+END_TEST
+
+/*
+ * `vmm -- WORDS` boots the default guest and says so unless --quiet. Without
+ * /dev/kvm the run then fails at KVM set-up (status 2); with it, hello exits 0.
+ */
+START_TEST(binary_boots_the_default_guest)
+{
+	char said[PATH_MAX + 64];
+	const char *quiet = _i ? "--quiet" : "--timeout=30";
+
+	ck_assert_int_eq(chdir("/"), 0);
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, quiet, "--", "workload=hello",
+		NULL });
+	ck_assert_msg(r.status == VMM_EXIT_OK || r.status == VMM_EXIT_USAGE, "status %d:\n%s",
+		      r.status, r.err);
+	snprintf(said, sizeof(said), "vmm: no GUEST.ELF given, booting %s\n", guest_path);
+	bool said_it = strstr(r.err, said) != NULL;
+	ck_assert_msg(said_it == !_i, "%s:\n%s", quiet, r.err);
 	vmm_result_free(&r);
 }
 END_TEST
 
 int main(int argc, char **argv)
 {
-	if (argc != 2)
+	/* absolute, so tests may change folder; guest.elf as vmm should find it */
+	if (argc != 3 || !realpath(argv[1], vmm_path) || !realpath(argv[2], guest_path))
 		return 99;
-	vmm_path = argv[1];
 	Suite *s = suite_create("cli");
 	TCase *tc = tcase_create("cli");
 	tcase_add_test(tc, defaults);
@@ -136,7 +327,15 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, sizes);
 	tcase_add_loop_test(tc, usage_errors, 0, sizeof(bad_usages) / sizeof(bad_usages[0]));
 	tcase_add_test(tc, cmdline_too_long);
+	tcase_add_test(tc, dashes_without_image_mean_the_default_guest);
+	tcase_add_test(tc, default_guest_prefers_the_build_tree);
+	tcase_add_test(tc, default_guest_falls_back_to_the_installed_one);
+	tcase_add_test(tc, default_guest_missing_or_not_a_file);
 	tcase_add_test(tc, binary_help_version_usage);
+	tcase_add_test(tc, binary_limits_come_from_the_layout);
+	tcase_add_test(tc, binary_lists_the_catalogue);
+	tcase_add_test(tc, binary_finds_the_default_guest);
+	tcase_add_loop_test(tc, binary_boots_the_default_guest, 0, 2);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

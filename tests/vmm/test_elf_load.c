@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <hatvm/exit_status.h>
 #include <hatvm/layout.h>
 
 #include "elf_builder.h"
@@ -353,8 +354,8 @@ static void expect_vmm_rejects(const char *path)
 	int status;
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	read_text(errpath, out, sizeof(out));
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 2,
-		      "vmm %s: wait status 0x%x (want exit 2); stderr: %s", path, status, out);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == VMM_EXIT_USAGE,
+		      "vmm %s: wait status 0x%x (want VMM_EXIT_USAGE); stderr: %s", path, status, out);
 	ck_assert_msg(strstr(out, path), "vmm stderr does not name %s: %s", path, out);
 }
 

@@ -66,7 +66,8 @@ START_TEST(puts_rejects_bad_buffer)
 {
 	struct hc_result r = call(HC_PORT_PUTS, &bad_puts[_i], sizeof(bad_puts[0]));
 	ck_assert_int_eq(r.verdict, HC_STOP);
-	ck_assert_int_eq(r.status, VMM_EXIT_CRASH);
+	ck_assert_int_eq(r.outcome, RUN_CRASHED);
+	ck_assert(r.dump_regs);
 	ck_assert(strstr(diag_buf, "bad hypercall puts"));
 	ck_assert_str_eq(console_buf, "");
 }
@@ -100,7 +101,7 @@ START_TEST(wrong_access_shape)
 	for (unsigned i = 0; i < 4; i++) {
 		hypercall_handle(&gm, 0, &shapes[i], &sink, &res);
 		ck_assert_int_eq(res.verdict, HC_STOP);
-		ck_assert_int_eq(res.status, VMM_EXIT_CRASH);
+		ck_assert_int_eq(res.outcome, RUN_CRASHED);
 	}
 	fflush(diag);
 	ck_assert(strstr(diag_buf, "unknown I/O port 0x80"));
@@ -113,9 +114,11 @@ START_TEST(exit_statuses)
 
 	struct hc_result r = call(HC_PORT_EXIT, &ok, sizeof(ok));
 	ck_assert_int_eq(r.verdict, HC_STOP);
-	ck_assert_int_eq(r.status, VMM_EXIT_OK);
+	ck_assert_int_eq(r.outcome, RUN_CLEAN);
+	ck_assert(!r.dump_regs);
 	r = call(HC_PORT_EXIT, &bad, sizeof(bad));
-	ck_assert_int_eq(r.status, VMM_EXIT_CRASH);
+	ck_assert_int_eq(r.outcome, RUN_CRASHED);
+	ck_assert(!r.dump_regs);   /* the guest said why itself */
 	ck_assert(strstr(diag_buf, "failure status 5"));
 }
 END_TEST
@@ -127,7 +130,8 @@ START_TEST(abort_sanitizes_and_bounds_strings)
 	guest_mem_write(&gm, 0x2000, "boot.c", 6);
 	guest_mem_write(&gm, 0x3000, "a\033[b", 4);
 	struct hc_result r = call(HC_PORT_ABORT, &a, sizeof(a));
-	ck_assert_int_eq(r.status, VMM_EXIT_CRASH);
+	ck_assert_int_eq(r.outcome, RUN_CRASHED);
+	ck_assert(r.dump_regs);
 	ck_assert(strstr(diag_buf, "guest abort at boot.c:42: a?[b"));
 
 	a.msg_len = HC_MAX_STRING + 1;
@@ -148,7 +152,6 @@ START_TEST(checkpoint_label)
 	struct hc_result r = call(HC_PORT_CHECKPOINT, &a, sizeof(a));
 	ck_assert_int_eq(r.verdict, HC_CHECKPOINT);
 	ck_assert_str_eq(r.label, "start");
-	ck_assert_uint_eq(r.arg_gpa, 0x1000);
 	a.label_len = UINT64_MAX;
 	r = call(HC_PORT_CHECKPOINT, &a, sizeof(a));
 	ck_assert_int_eq(r.verdict, HC_STOP);
@@ -160,12 +163,62 @@ START_TEST(trap_names_vector)
 	struct hc_trap t = { .vector = 14, .error_code = 2, .rip = 0x1234, .cr2 = 0xdead000 };
 	struct hc_result r = call(HC_PORT_TRAP, &t, sizeof(t));
 
-	ck_assert_int_eq(r.status, VMM_EXIT_CRASH);
+	ck_assert_int_eq(r.outcome, RUN_CRASHED);
 	ck_assert(strstr(diag_buf, "vector 14 (#PF page fault)"));
 	ck_assert(strstr(diag_buf, "CR2 0x000000000dead000"));
 	t.vector = 1000;   /* out of the table: must not index past it */
 	call(HC_PORT_TRAP, &t, sizeof(t));
 	ck_assert(strstr(diag_buf, "vector 1000 (external interrupt)"));
+}
+END_TEST
+
+START_TEST(usage_stops_as_usage_error)
+{
+	struct hc_usage a = { .msg = 0x2000, .msg_len = 24 };
+
+	guest_mem_write(&gm, 0x2000, "option seed=abc: bad\033num", 24);
+	struct hc_result r = call(HC_PORT_USAGE, &a, sizeof(a));
+	ck_assert_int_eq(r.verdict, HC_STOP);
+	ck_assert_int_eq(r.outcome, RUN_USAGE);
+	ck_assert(!r.dump_regs);
+	ck_assert_str_eq(diag_buf, "vmm: guest command line: option seed=abc: bad?num\n");
+	ck_assert_int_eq(exit_status_decide(r.outcome, NULL), VMM_EXIT_USAGE);
+	ck_assert_str_eq(hypercall_name(HC_PORT_USAGE), "usage");
+}
+END_TEST
+
+static const struct hc_usage bad_usage[] = {
+	{ .msg = RAM_SIZE, .msg_len = 1 },                 /* just past RAM */
+	{ .msg = RAM_SIZE - 2, .msg_len = 3 },             /* straddles the end */
+	{ .msg = UINT64_MAX - 1, .msg_len = 4 },           /* wraps around */
+	{ .msg = 0x2000, .msg_len = HC_MAX_STRING + 1 },   /* too long */
+	{ .msg = 0x2000, .msg_len = UINT64_MAX },
+};
+
+START_TEST(usage_rejects_bad_message)
+{
+	struct hc_result r = call(HC_PORT_USAGE, &bad_usage[_i], sizeof(bad_usage[0]));
+
+	ck_assert_int_eq(r.verdict, HC_STOP);
+	ck_assert_int_eq(r.outcome, RUN_CRASHED);
+	ck_assert(r.dump_regs);
+	ck_assert(strstr(diag_buf, "bad hypercall usage: message outside RAM or too long"));
+	ck_assert(!strstr(diag_buf, "guest command line"));
+}
+END_TEST
+
+START_TEST(usage_longest_message_passes)
+{
+	struct hc_usage a = { .msg = 0x2000, .msg_len = HC_MAX_STRING };
+	char *msg = malloc(HC_MAX_STRING);
+
+	ck_assert_ptr_nonnull(msg);
+	memset(msg, 'x', HC_MAX_STRING);
+	guest_mem_write(&gm, 0x2000, msg, HC_MAX_STRING);
+	struct hc_result r = call(HC_PORT_USAGE, &a, sizeof(a));
+	ck_assert_int_eq(r.outcome, RUN_USAGE);
+	ck_assert_uint_eq(strlen(diag_buf), strlen("vmm: guest command line: \n") + HC_MAX_STRING);
+	free(msg);
 }
 END_TEST
 
@@ -182,6 +235,9 @@ int main(void)
 	tcase_add_test(tc, abort_sanitizes_and_bounds_strings);
 	tcase_add_test(tc, checkpoint_label);
 	tcase_add_test(tc, trap_names_vector);
+	tcase_add_test(tc, usage_stops_as_usage_error);
+	tcase_add_loop_test(tc, usage_rejects_bad_message, 0, sizeof(bad_usage) / sizeof(bad_usage[0]));
+	tcase_add_test(tc, usage_longest_message_passes);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

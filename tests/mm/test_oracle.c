@@ -1,0 +1,150 @@
+/* Unit tests: the MM tests' oracle (the checker library over the hosted MM) is live — quiet on a healthy MM, exact on each planted corruption. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "hosted_check.h"
+#include "invariant_names.h"
+#include "mm_test.h"
+
+#define RW_USER (HAT_READ | HAT_WRITE | HAT_USER)
+#define SHARED_VA 0x1000ull
+
+static struct hat *spaces[3];
+static page_t *shared;
+
+/* A page mapped once in each of three spaces: a list of three hments, none embedded. */
+static void share_one_page(void)
+{
+	shared = mm_test_page();
+	for (unsigned i = 0; i < 3; i++) {
+		spaces[i] = hat_create();
+		ck_assert_ptr_nonnull(spaces[i]);
+		hat_memload(spaces[i], SHARED_VA, shared, RW_USER);
+	}
+	ck_assert_uint_eq(shared->p_share, 3);
+	ck_assert_uint_eq(shared->p_embed, 0);
+}
+
+/* Asserts the oracle reports `id`, at (space, va, pfn), and nothing else. */
+static void expect_only(enum invariant_id id, uint64_t space, uint64_t va, uint64_t pfn)
+{
+	struct seen s;
+	char text[4096];
+
+	hmm_check(&s);
+	seen_format(&s, text, sizeof(text));
+	ck_assert_msg(s.returned >= 1 && s.returned == s.parsed && s.per_id[id] == s.parsed,
+		      "want only %s, the checker returned %u:%s", invariant_name(id), s.returned, text);
+	ck_assert_msg(seen_has(&s, id, space, va, pfn), "want %s space=%" PRIu64 " va=0x%" PRIx64
+		      " pfn=0x%" PRIx64 ":%s", invariant_name(id), space, va, pfn, text);
+}
+
+/* Asserts the oracle reports nothing and did walk the MM it was shown. */
+static void expect_quiet(uint64_t min_mappings, uint64_t min_hments)
+{
+	struct seen s;
+	char text[4096];
+
+	hmm_check(&s);
+	seen_format(&s, text, sizeof(text));
+	ck_assert_msg(s.returned == 0 && s.parsed == 0, "%u violations:%s", s.returned, text);
+	ck_assert_uint_ge(s.stats.spaces, 4);   /* hat_kas and the three of share_one_page */
+	ck_assert_uint_ge(s.stats.mappings, min_mappings);
+	ck_assert_uint_ge(s.stats.hments, min_hments);
+}
+
+START_TEST(test_healthy_is_quiet)
+{
+	page_t *big = page_alloc_large(PG_USER);
+
+	share_one_page();
+	ck_assert_ptr_nonnull(big);
+	hat_memload(spaces[0], 0x40000000, big, RW_USER | HAT_LARGE);
+	hat_memload(spaces[1], 0x7f0000000000ull, mm_test_page(), RW_USER);
+	hat_unload(spaces[2], SHARED_VA, MM_PAGE_SIZE);
+	expect_quiet(4, 2);   /* two shared, one 2 MiB, one far page; hat_kas leaves untracked */
+}
+END_TEST
+
+/* The catalogue's PT_RSVD: G is no reserved bit in a leaf (the old hand-written rules said it was). */
+START_TEST(test_global_bit_is_legal)
+{
+	pte_t *pte;
+
+	share_one_page();
+	pte = mm_test_pte(spaces[0], SHARED_VA);
+	ck_assert_ptr_nonnull(pte);
+	*pte |= PTE_G;
+	expect_quiet(3, 3);
+	*pte &= ~PTE_G;
+}
+END_TEST
+
+START_TEST(test_back_link_cleared)
+{
+	hment_t *second, *saved;
+	page_t *ptp;
+
+	share_one_page();
+	second = ((hment_t *)shared->p_mapping)->hm_next;
+	ptp = page_from_pfn(second->hm_ptp);
+	saved = second->hm_prev;
+	second->hm_prev = NULL;
+	expect_only(INV_RM_LINKS, ptp->p_hat->h_id, ptp_entry_va(ptp, second->hm_entry),
+		    shared->p_pagenum);
+	second->hm_prev = saved;
+}
+END_TEST
+
+START_TEST(test_share_count_bumped)
+{
+	share_one_page();
+	shared->p_share++;
+	expect_only(INV_RM_SHARE, REPORT_NONE, REPORT_NONE, shared->p_pagenum);
+	shared->p_share--;
+}
+END_TEST
+
+START_TEST(test_valid_count_bumped)
+{
+	page_t *ptp;
+	unsigned level = 1;
+
+	share_one_page();
+	ck_assert_ptr_nonnull(segtab_walk(spaces[1], SHARED_VA, &level, &ptp));
+	ptp->p_valid++;
+	expect_only(INV_PT_VALID_CNT, spaces[1]->h_id, ptp->p_ptva, ptp->p_pagenum);
+	ptp->p_valid--;
+}
+END_TEST
+
+/* A lock left held, written directly: taking it through the MM would assert on the owner. */
+START_TEST(test_mlist_lock_held)
+{
+	struct mm_lock *l;
+
+	share_one_page();
+	l = &hment_mlist_locks[hment_mlist_lock_index(shared->p_pagenum)];
+	l->ml_locked = 1;
+	l->ml_owner = 1;
+	expect_only(INV_LK_QUIESCENT, REPORT_NONE, REPORT_NONE, REPORT_NONE);
+	*l = (struct mm_lock){ 0 };
+}
+END_TEST
+
+Suite *oracle_suite(void)
+{
+	Suite *s = suite_create("oracle");
+	TCase *tc = tcase_create("checker");
+
+	/* mm_teardown checks again: each test's repair must leave the MM clean */
+	tcase_add_checked_fixture(tc, mm_setup, mm_teardown);
+	tcase_add_test(tc, test_healthy_is_quiet);
+	tcase_add_test(tc, test_global_bit_is_legal);
+	tcase_add_test(tc, test_back_link_cleared);
+	tcase_add_test(tc, test_share_count_bumped);
+	tcase_add_test(tc, test_valid_count_bumped);
+	tcase_add_test(tc, test_mlist_lock_held);
+	suite_add_tcase(s, tc);
+	return s;
+}
