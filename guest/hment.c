@@ -115,21 +115,21 @@ static uint32_t reserve_amount(void)
 	return __atomic_load_n(&hment_reserve.hr_amount, __ATOMIC_RELAXED);
 }
 
+#define HMENT_ALLOC_ATTEMPTS 8
+
 static hment_t *hment_steal(page_t *avoid);
 static hment_t *steal_from(page_t *pp);
 
 /*
- * Returns a clean hment for a mapping of pp (unlocked). Fresh ones are
- * donated to the reserve while it is below target. When the cache
- * refuses: steal another page's mapping, then tap the reserve, then
- * steal one of pp's own mappings; with none of these the system is out
- * of options.
+ * One attempt at a clean hment for a mapping of pp. Fresh ones are donated
+ * to the reserve while it is below target. When the cache refuses: steal
+ * another page's mapping, then tap the reserve, then steal one of pp's
+ * own mappings. NULL when none of these worked.
  */
-static hment_t *hment_alloc(page_t *pp)
+static hment_t *hment_alloc_once(page_t *pp)
 {
 	hment_t *hm;
 
-	stat_inc(&hment_stats.alloc);
 	for (;;) {
 		hm = objcache_alloc(&hment_cache);
 		if (hm == NULL || reserve_count() >= reserve_amount())
@@ -143,6 +143,25 @@ static hment_t *hment_alloc(page_t *pp)
 		hm = reserve_get();
 	if (hm == NULL && (hm = steal_from(pp)) != NULL)
 		stat_inc(&hment_stats.steals);
+	return hm;
+}
+
+/*
+ * Returns a clean hment for a mapping of pp (unlocked). An attempt can
+ * fail only because other CPUs hold every hment, and they may free theirs
+ * between our cache miss and our steal scan (the cache then has room, but
+ * no list is left to steal from): try again a few times before giving up.
+ */
+static hment_t *hment_alloc(page_t *pp)
+{
+	hment_t *hm = NULL;
+
+	stat_inc(&hment_stats.alloc);
+	for (unsigned attempt = 0; hm == NULL && attempt < HMENT_ALLOC_ATTEMPTS; attempt++) {
+		if (attempt > 0)
+			mm_cpu_relax();
+		hm = hment_alloc_once(pp);
+	}
 	if (hm == NULL)
 		panic("hment_alloc: no reserve, couldn't steal (reserve target %u, %" PRIu64
 		      " hments out)",
