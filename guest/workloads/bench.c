@@ -52,7 +52,7 @@ static int bench_run(void)
 	npages = (unsigned)cmdline_get_u64("pages", BENCH_DEF_PAGES);
 	tsc_khz = cpu_boot_info()->tsc_khz;
 	if (npages < 1 || npages > BENCH_MAX_PAGES)
-		panic("bench: pages=%u: need 1..%u", npages, BENCH_MAX_PAGES);
+		cmdline_usage("bench: pages=%u: need 1..%u", npages, BENCH_MAX_PAGES);
 	if (tsc_khz == 0)
 		panic("bench: the TSC rate is unknown (boot info tsc_khz is 0)");
 	for (unsigned i = 0; i < npages; i++)

@@ -296,7 +296,7 @@ static int pressure_run(void)
 	cap = cmdline_get_u64("hments", cap < 2 ? 2 : cap);
 	if (pr.nspaces < 2 || pr.nspaces > PR_MAX_SPACES || pr.npages < 1 ||
 	    pr.npages > PR_MAX_PAGES || cap < 2)
-		panic("pressure: spaces=%u pages=%u hments=%" PRIu64 " ops=%" PRIu64
+		cmdline_usage("pressure: spaces=%u pages=%u hments=%" PRIu64 " ops=%" PRIu64
 		      ": need 2..%u spaces, 1..%u "
 		      "pages, hments >= 2", pr.nspaces, pr.npages,
 		      cap, ops, PR_MAX_SPACES, PR_MAX_PAGES);

@@ -359,7 +359,7 @@ static int random_run(void)
 	rs.npages = (unsigned)cmdline_get_u64("pages", RND_DEF_PAGES);
 	if (rs.maxspaces < 1 || rs.maxspaces > RND_MAX_SPACES || rs.npages < 1 ||
 	    rs.npages > RND_MAX_PAGES)
-		panic("random: spaces=%u pages=%u: need 1..%u spaces and 1..%u pages", rs.maxspaces,
+		cmdline_usage("random: spaces=%u pages=%u: need 1..%u spaces and 1..%u pages", rs.maxspaces,
 		      rs.npages, RND_MAX_SPACES, RND_MAX_PAGES);
 	kprintf("random: %" PRIu64 " ops, up to %u spaces, %u pages, %u slots each\n",
 		ops, rs.maxspaces, rs.npages, RND_SLOTS);

@@ -297,7 +297,7 @@ static int share_run(void)
 	sh.npages = (unsigned)cmdline_get_u64("pages", SHARE_DEF_PAGES);
 	if (sh.nspaces < 2 || sh.nspaces > SHARE_MAX_SPACES || sh.npages < 1 ||
 	    sh.npages > SHARE_MAX_PAGES)
-		panic("share: spaces=%u pages=%u: need 2..%u spaces and 1..%u pages", sh.nspaces,
+		cmdline_usage("share: spaces=%u pages=%u: need 2..%u spaces and 1..%u pages", sh.nspaces,
 		      sh.npages, SHARE_MAX_SPACES, SHARE_MAX_PAGES);
 	kprintf("share: %u spaces, %u pages\n", sh.nspaces, sh.npages);
 
