@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Benchmark: checker throughput in mappings per second on million-mapping images of several shapes. */
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Timing helpers: run a command and time it, medians. */
 #include "bench_util.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Timing helpers shared by the benchmarks. */
 #ifndef BENCH_UTIL_H
 #define BENCH_UTIL_H

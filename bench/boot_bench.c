@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Benchmark: vmm start->exit for the hello guest beside the bare KVM floor, same run. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Benchmark: the guest HAT's ns per page (workload=bench, TSC-timed) beside Linux doing the same shapes, same run. */
 #define _GNU_SOURCE
 #include <stdio.h>

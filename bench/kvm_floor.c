@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The floor for boot benchmarks: the least a KVM VMM can do (VM, RAM, vCPU, one HLT). */
 #include <fcntl.h>
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Times Linux mapping a shared memfd (populate, second mapping, munmap, fork) per page. */
 #define _GNU_SOURCE
 #include "linux_shapes.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The host Linux kernel doing the HAT benchmark's shapes, as a same-run baseline. */
 #ifndef BENCH_LINUX_SHAPES_H
 #define BENCH_LINUX_SHAPES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Internals shared by the checker's passes and the injector: the loaded MM view, walk results, the violation sink. */
 #ifndef VMM_CHECK_INTERNAL_H
 #define VMM_CHECK_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Checked reads of guest memory by PA and by VA (4-level walk from the kernel's CR3, cached per page) for the checker and the injector. */
 #include "check_mem.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The checker's view of guest memory: checked physical reads and writes, and virtual reads through the guest's page tables with a small translation cache. */
 #ifndef VMM_CHECK_MEM_H
 #define VMM_CHECK_MEM_H

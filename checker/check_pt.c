@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Page-table invariants: each address space's tables walked from its top (PT_*, ST_ACCOUNT) and the idle table-page cache (ST_FREE_ZERO). */
 #include "check_internal.h"
 

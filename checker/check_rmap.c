@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Mapping-list invariants: embedded mappings, hment lists, the hash and the reserve pool (RM_*, HS_*, RS_COUNT), and lock quiescence (LK_QUIESCENT). */
 #include "check_internal.h"
 

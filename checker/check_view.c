@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Loads what the checker and the injector look at: the MM's globals by symbol, the page_t array (in place or copied), the address spaces. */
 #include "check_internal.h"
 

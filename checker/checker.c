@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The checker's entry points: guest symbols from the ELF, one check run over all invariants, the violation sink. */
 #include "checker.h"
 

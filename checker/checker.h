@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The invariant checker: validates the guest's page tables and mapping lists against include/hatvm/invariants.h. */
 #ifndef VMM_CHECKER_H
 #define VMM_CHECKER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Writes guest RAM and vCPU registers as an ELF core (libelf), and reads such a core back, untrusted. */
 #include "core_dump.h"
 

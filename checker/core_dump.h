@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ELF core files of a guest: all RAM plus every vCPU's registers; writer and hardened reader. */
 #ifndef VMM_CORE_DUMP_H
 #define VMM_CORE_DUMP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Reading untrusted input files: the "PATH: message" error helper, whole-file reads that never block, libelf set-up. */
 #include "elf_file.h"
 

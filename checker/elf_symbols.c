@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Reads an untrusted ELF file's .symtab into host memory and looks symbols up by name. */
 #include "elf_symbols.h"
 

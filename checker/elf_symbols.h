@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Guest symbol lookup (name -> address, size) from an ELF file's .symtab. */
 #ifndef HATVM_ELF_SYMBOLS_H
 #define HATVM_ELF_SYMBOLS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Checked access to guest RAM: every GPA range is validated before use. */
 #include "guest_mem.h"
 

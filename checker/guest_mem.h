@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The only way host code touches guest RAM: checked (GPA, length) access. */
 #ifndef VMM_GUEST_MEM_H
 #define VMM_GUEST_MEM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Plants one corruption per invariant ID at deterministic targets, so that the checker reports exactly that ID, and restores the original bytes afterwards. */
 /*
  * What each ID plants ("first" = lowest pfn, or hat_list order; every

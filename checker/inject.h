@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Fault injection: plants exactly one corruption per invariant ID into guest memory, and takes it back. */
 #ifndef VMM_INJECT_H
 #define VMM_INJECT_H

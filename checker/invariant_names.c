@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The invariant catalogue as strings: ID names, descriptions, parsing of --inject lists. */
 #include "invariant_names.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Names and descriptions of the invariant catalogue, drawn from include/hatvm/invariants.h. */
 #ifndef VMM_INVARIANT_NAMES_H
 #define VMM_INVARIANT_NAMES_H

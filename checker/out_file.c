@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Output files that lose nothing: a temporary file beside the target, renamed into place only when complete. */
 #define _GNU_SOURCE
 #include "out_file.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Output files that lose nothing: written beside the target and renamed into place only when complete. */
 #ifndef HATVM_OUT_FILE_H
 #define HATVM_OUT_FILE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Walks x86-64 4-level page tables in guest RAM; every table is range-checked, every walk bounded. */
 #include "pt_walk.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* x86-64 4-level page-table walker over guest RAM: translate one VA, or visit every leaf of a range. */
 #ifndef VMM_PT_WALK_H
 #define VMM_PT_WALK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Merges the leaves of one address space into runs and prints them like Linux's ptdump. */
 #include "ptdump.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* A Linux-ptdump-like listing of one address space: runs of like leaf entries, one line each. */
 #ifndef VMM_PTDUMP_H
 #define VMM_PTDUMP_H

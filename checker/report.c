@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Collects checker results and writes them as text lines and as JSON (jansson). */
 #include "report.h"
 

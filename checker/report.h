@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The checker's report: a summary per check, one record per violation; text for people, JSON for tools. */
 #ifndef VMM_REPORT_H
 #define VMM_REPORT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Address spaces on x86-64 page tables: building the kernel's, loading, unloading, protection, A/D sync and TLB invalidation. */
 #include "hat.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Address spaces (the HAT): create/destroy, memload/unload/pageunload/chgprot/getpfnum/pagesync/switch, TLB invalidation. */
 #ifndef GUEST_HAT_H
 #define GUEST_HAT_H

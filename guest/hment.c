@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Mapping lists (ideas from illumos hment.c): embedded first mapping, doubly linked hment lists, a hashed index, reserves, stealing. */
 #include "hment.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Mapping lists (after illumos hment.c): which PTEs map each page — embedded first mapping, hment lists, hash, reserve, stealing. */
 #ifndef GUEST_HMENT_H
 #define GUEST_HMENT_H

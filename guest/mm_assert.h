@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* MM_ASSERT(ID, cond): invariant checks named by the catalogue in hatvm/invariants.h; on in every build. */
 #ifndef GUEST_MM_ASSERT_H
 #define GUEST_MM_ASSERT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The MM core's platform seam: physical memory access, TLB, CR3, spinlocks; guest or hosted (HATVM_HOSTED). */
 #ifndef GUEST_MM_PLATFORM_H
 #define GUEST_MM_PLATFORM_H

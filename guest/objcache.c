@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Object caches: carve PG_KERNEL pages into fixed-size objects kept on a free list. */
 #include "objcache.h"
 

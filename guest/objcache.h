@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* A small object cache: pages carved into fixed-size objects (hments, address spaces), with a failure knob. */
 #ifndef GUEST_OBJCACHE_H
 #define GUEST_OBJCACHE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Physical pages: one page_t per page of RAM, a boot bump allocator, and the free-list page allocator. */
 #include "page.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Physical pages: the page_t array, boot-time carving, the page allocator and its pressure knob. */
 #ifndef GUEST_PAGE_H
 #define GUEST_PAGE_H

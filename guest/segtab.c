@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Table-page tree of each address space (after NetBSD pmap_segtab.c): lookup, reserve with CAS, process, prune, the zero-checked cache. */
 #include "segtab.h"
 

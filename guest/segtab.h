@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Page-table pages of an address space, after NetBSD's pmap_segtab: the x86-64 4-level tables are the tree. */
 #ifndef GUEST_SEGTAB_H
 #define GUEST_SEGTAB_H

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Installs what hatvm needs (Debian 12 packages), configures and builds.
 # Usage: scripts/setup.sh [BUILDDIR [MESON OPTIONS...]]   (default: build)
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Sets up and builds hatvm, then runs every test suite (unit and kvm),
 # once on a normal build and once with AddressSanitizer and UBSan.
 set -euo pipefail

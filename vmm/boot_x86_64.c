@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Builds the long-mode entry state: page tables, GDT, TSS and boot info in guest RAM. */
 #include "boot_x86_64.h"
 

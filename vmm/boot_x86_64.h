@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The boot contract on x86-64: boot page tables, GDT, boot info, entry registers. */
 #ifndef VMM_BOOT_X86_64_H
 #define VMM_BOOT_X86_64_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Command-line parsing for vmm: options, sizes, the guest command line. */
 #include "cli.h"
 

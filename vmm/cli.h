@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Command-line options of vmm and their parser. */
 #ifndef VMM_CLI_H
 #define VMM_CLI_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Offline checking: load a core written by --dump-core and run every invariant on it. */
 #include "cmd_check_core.h"
 

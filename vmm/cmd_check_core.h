@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* `vmm check-core CORE GUEST.ELF`: the checker run offline over a core file. */
 #ifndef VMM_CHECK_CORE_H
 #define VMM_CHECK_CORE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Finding the default guest image beside the build tree's vmm or where meson installed it. */
 #include "default_guest.h"
 

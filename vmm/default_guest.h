@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The guest image vmm boots when no GUEST.ELF is given: the build tree's, else the installed one. */
 #ifndef VMM_DEFAULT_GUEST_H
 #define VMM_DEFAULT_GUEST_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Validates an untrusted ELF executable and copies its PT_LOAD segments into guest RAM. */
 #include "elf_load.h"
 

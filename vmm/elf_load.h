@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Loads an untrusted x86-64 ELF executable into guest RAM after validating it. */
 #ifndef HATVM_ELF_LOAD_H
 #define HATVM_ELF_LOAD_H

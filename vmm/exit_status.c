@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The one place that turns a run's outcome and the checker's findings into vmm's exit status. */
 #include "hatvm/exit_status.h"
 

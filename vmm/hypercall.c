@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Hypercall handlers: console, exit, abort, checkpoint, trap reports and command-line refusals. */
 #include "hypercall.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Hypercall dispatch: copy the guest's argument struct once, validate, act. */
 #ifndef VMM_HYPERCALL_H
 #define VMM_HYPERCALL_H

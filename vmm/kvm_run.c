@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* VM and vCPU set-up on the KVM API, the per-vCPU run loop, exits, pausing and the watchdog. */
 #include "kvm_run.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The VM: KVM set-up, one thread per vCPU, exits, pausing at checkpoints, the watchdog. */
 #ifndef VMM_KVM_RUN_H
 #define VMM_KVM_RUN_H

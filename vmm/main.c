@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* vmm: boot an ELF64 guest on KVM and serve it until it stops. */
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Runs the checker at checkpoints and at exit, plants injections, writes reports, ptdumps and cores. */
 #include "monitor.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The host's observer of one run: checks at checkpoints, injections, reports, ptdump, core dump. */
 #ifndef VMM_MONITOR_H
 #define VMM_MONITOR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ptdump of every address space on the guest's hat_list, with sharing counts from page_t. */
 #include <inttypes.h>
 #include <stdlib.h>

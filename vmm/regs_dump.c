@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Formats a vCPU's registers for failure reports. */
 #include "regs_dump.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Register dump of a vCPU, printed on every failure. */
 #ifndef VMM_REGS_DUMP_H
 #define VMM_REGS_DUMP_H

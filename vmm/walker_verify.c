@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Compares pt_translate() with KVM_TRANSLATE on sampled addresses of the current address space. */
 #include "walker_verify.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Cross-checks the host page-table walker against KVM's own translation (KVM_TRANSLATE). */
 #ifndef VMM_WALKER_VERIFY_H
 #define VMM_WALKER_VERIFY_H

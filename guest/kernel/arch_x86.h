@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* x86-64 instructions the MM needs: INVLPG, CR2/CR3, PAUSE, RDTSC. Guest only. */
 #ifndef GUEST_ARCH_X86_H
 #define GUEST_ARCH_X86_H

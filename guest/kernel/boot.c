@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* kmain: every CPU's first C code; the boot CPU picks and runs the workload. */
 #include "arch_x86.h"
 #include "cmdline.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Splits the boot command line into key=value words the workloads can query. */
 #include "cmdline.h"
 

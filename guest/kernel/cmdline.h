@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The guest command line as key=value options. */
 #ifndef GUEST_CMDLINE_H
 #define GUEST_CMDLINE_H

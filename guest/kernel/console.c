@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* kprintf and panic over the console and abort hypercalls. */
 #include "kernel.h"
 #include "hypercall.h"

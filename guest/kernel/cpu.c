@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Per-CPU descriptor tables and identity: GDT, TSS (IST stacks for #DF/NMI/#MC), GS base. */
 #include "cpu.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Per-CPU state: GDT, TSS with emergency stacks, identity through GS. */
 #ifndef GUEST_CPU_H
 #define GUEST_CPU_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The #PF handler behind demand paging: maps a zeroed page at the faulting VA. */
 #include "demand.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Demand paging: a user VA range of an address space whose pages appear on first touch. */
 #ifndef GUEST_DEMAND_H
 #define GUEST_DEMAND_H

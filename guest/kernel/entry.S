@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Entry of every vCPU: RDI = boot info GPA, RSI = CPU index; switch to our own stack. */
 #define STACK_SIZE 16384
 

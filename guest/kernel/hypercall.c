@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Guest side of the hypercalls: one 32-bit OUT of the argument struct's GPA. */
 #include "hypercall.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Guest side of the hypercall ABI (include/hatvm/abi.h). */
 #ifndef GUEST_HYPERCALL_H
 #define GUEST_HYPERCALL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* What every guest file may use: console output, panic, string helpers, CPU identity. */
 #ifndef GUEST_KERNEL_H
 #define GUEST_KERNEL_H

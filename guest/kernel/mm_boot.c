@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* mm_boot: hand the image's pieces to hat_kernel_init, then leave the host's boot tables. */
 #include "mm_boot.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Moving from the host's boot tables onto the kernel's own address space. */
 #ifndef GUEST_MM_BOOT_H
 #define GUEST_MM_BOOT_H

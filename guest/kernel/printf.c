@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* A small vsnprintf: %d %i %u %x %X %p %s %c %%, with l/ll/z, width, '0' and '-'. */
 #include "kernel.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Memory probes that survive a fault: they return 1 instead of crashing (see trap.c). */
 	.text
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The freestanding string and memory functions the compiler and the kernel need. */
 #include "kernel.h"
 

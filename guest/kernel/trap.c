@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The IDT and trap_dispatch(): probe fix-ups, the #PF hook, else a report to the host. */
 #include "trap.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Exceptions: the IDT, probes that survive faults, and the page-fault hook. */
 #ifndef GUEST_TRAP_H
 #define GUEST_TRAP_H

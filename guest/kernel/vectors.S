@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* 256 interrupt stubs, 16 bytes apart, and the common path into trap_dispatch(). */
 	.text
 	/* page-aligned: stub v's address differs from stub 0's only in its low 16 bits */

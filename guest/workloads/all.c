@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* all (the default): smoke, share, random, pressure and large in a row, the MM put back to its defaults between them. */
 #include "demand.h"
 #include "hat.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* bench: TSC-timed HAT operations per page (first mapping, shared mapping, unload, pageunload, fork shape, destroy) and metadata per mapping. */
 #include "arch_x86.h"
 #include "cmdline.h"

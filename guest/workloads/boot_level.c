@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Boot-level workloads: hello, deliberate faults, a spin, a triple fault, bad hypercalls, a hole. */
 #include "cmdline.h"
 #include "cpu.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* large: a 2 MiB page beside 4 KiB pages in the same address spaces, shared across spaces; data, replacement, unload, pageunload, chgprot. */
 #include "cmdline.h"
 #include "hat.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pressure: no hment reserve and an hment cap, so sharing steals mappings; then a page cap, so memload fails; the HAT must stay consistent. */
 #include "cmdline.h"
 #include "hat.h"

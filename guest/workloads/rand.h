@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* A seeded, deterministic pseudo-random generator for workloads (xorshift64*). */
 #ifndef GUEST_RAND_H
 #define GUEST_RAND_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* random: a seeded mix of every HAT operation over a few address spaces and a pool of pages, checked against a shadow model. */
 #include "cmdline.h"
 #include "hat.h"

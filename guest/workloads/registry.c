@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The workload registry: every workload by name, the default first; the boot CPU's wait for the others. */
 #include "arch_x86.h"
 #include "cmdline.h"

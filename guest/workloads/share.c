@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* share: many address spaces mapping the same pages as after fork; data written through one is read through another; teardown in random order. */
 #include "cmdline.h"
 #include "hat.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* smoke: the HAT on real hardware — two mappings of one page, #PF on read-only, demand paging, A/D bits, TLB flush. */
 #include "demand.h"
 #include "hat.h"

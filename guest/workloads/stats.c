@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Counters shared by the MM workloads, checkpoints, and the closing stats line. */
 #include "stats.h"
 

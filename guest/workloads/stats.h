@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Workload statistics and the one `stats:` line every MM workload ends with. */
 #ifndef GUEST_STATS_H
 #define GUEST_STATS_H

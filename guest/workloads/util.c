@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Must-succeed HAT operations shared by the MM workloads, with their stats counting. */
 #include "util.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* What every MM workload needs: HAT operations that must succeed, counted in stats. */
 #ifndef GUEST_WORKLOAD_UTIL_H
 #define GUEST_WORKLOAD_UTIL_H

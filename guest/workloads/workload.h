@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Workloads: what the guest does after boot, chosen by workload=NAME. */
 #ifndef GUEST_WORKLOAD_H
 #define GUEST_WORKLOAD_H

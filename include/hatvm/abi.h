@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The host<->guest ABI: hypercall ports, their argument structs, boot info. */
 #ifndef HATVM_ABI_H
 #define HATVM_ABI_H

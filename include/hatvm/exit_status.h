@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* vmm's exit statuses, as documented in --help and the README, and the one function that picks one. */
 #ifndef VMM_EXIT_STATUS_H
 #define VMM_EXIT_STATUS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The invariant catalogue: one table for guest ASSERTs, checker, injector, docs and tests. */
 #ifndef HATVM_INVARIANTS_H
 #define HATVM_INVARIANTS_H

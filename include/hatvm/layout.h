@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Guest-physical layout the VMM sets up before entry (the boot contract). */
 #ifndef HATVM_LAYOUT_H
 #define HATVM_LAYOUT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* MM data structures shared by the guest kernel and the host checker: fixed layouts, guest pointers opaque on the host. */
 #ifndef HATVM_MM_STRUCTS_H
 #define HATVM_MM_STRUCTS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* x86-64 paging for guest, host and tests: PTE, CR0/CR4/EFER bits, the 4-level VA layout, canonical and table-entry VAs. */
 #ifndef HATVM_X86_H
 #define HATVM_X86_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* unit suite: the checker on synthetic images and on the real MM run hosted — healthy states, one injection per invariant, hostile memory, symbols. */
 #include <check.h>
 #include <stdio.h>

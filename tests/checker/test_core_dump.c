@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* unit suite: ELF core files: write -> read round trip, gdb opens them, hostile cores are rejected. */
 #include <check.h>
 #include <elf.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* unit suite: output files are complete or absent, never block, and never remove what vmm did not create. */
 #include <check.h>
 #include <dirent.h>

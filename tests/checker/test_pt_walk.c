@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* unit suite: page-table walker and ptdump on hand-built tables in hosted guest memory, garbage included. */
 #include <check.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* unit suite: invariant names, the check report's text lines and its JSON (parsed back with jansson). */
 #include <check.h>
 #include <jansson.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* kvm suite: boot guest.elf and check each boot-level behaviour end to end. */
 #include <check.h>
 #include <stdio.h>

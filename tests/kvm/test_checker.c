@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* kvm suite: the host checker on live guests — silence when healthy, every injection caught, walker, cores, ptdump. */
 #include <check.h>
 #include <jansson.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* kvm suite: every memory-manager workload boots, passes its own and the host's checks, and prints a sane stats line. */
 #include <check.h>
 #include <stdio.h>

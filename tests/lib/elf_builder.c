@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Test helper: lays out and writes ELF64 images byte by byte from <elf.h> structs. */
 #include "elf_builder.h"
 

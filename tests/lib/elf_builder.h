@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Test helper: writes ELF64 images field by field, so tests can plant any defect. */
 #ifndef HATVM_TESTS_ELF_BUILDER_H
 #define HATVM_TESTS_ELF_BUILDER_H

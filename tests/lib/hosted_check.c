@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The hosted MM checked by the checker library (compiled HATVM_HOST: it meets the MM only through hosted_mm.h). */
 #include "hosted_check.h"
 

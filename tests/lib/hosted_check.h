@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The one invariant oracle of the hosted MM tests: the checker library run over the live hosted MM; plain types only, so HATVM_HOSTED code can call it. */
 #ifndef TESTS_LIB_HOSTED_CHECK_H
 #define TESTS_LIB_HOSTED_CHECK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Drives the real guest MM compiled hosted and lays its state out for the checker: the arena as RAM, the MM's globals relocated into it. */
 #include "hosted_mm.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The real guest MM compiled hosted (HATVM_HOSTED), driven by seeded workloads and exposed to the checker; plain types only, so HATVM_HOST code can use it. */
 #ifndef TESTS_LIB_HOSTED_MM_H
 #define TESTS_LIB_HOSTED_MM_H

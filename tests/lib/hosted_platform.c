@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The MM platform seam for hosted unit tests: RAM from an arena, TLB/CR3 recorders, per-thread CPU ids, catchable panics. */
 #include <setjmp.h>
 #include <stdarg.h>

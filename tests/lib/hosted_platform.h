@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The MM platform seam compiled hosted: the controls tests use (RAM arena, recorded TLB/CR3 operations, CPU ids, catchable panics). */
 #ifndef TESTS_LIB_HOSTED_PLATFORM_H
 #define TESTS_LIB_HOSTED_PLATFORM_H

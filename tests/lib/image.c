@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Builds synthetic guest memory images: kernel tables, page_t array, address spaces, embedded and listed mappings, hash, reserve, cache. */
 #include "image.h"
 

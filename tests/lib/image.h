@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Synthetic guest memory images for the checker tests: an arena laid out as the guest MM lays out RAM, built by hand. */
 #ifndef TESTS_CHECKER_CORE_IMAGE_H
 #define TESTS_CHECKER_CORE_IMAGE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Test helper: runs the checker with a text report in memory and parses each violation line back. */
 #include "run_check.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Test helper: runs the checker into a text report and parses the violations back. */
 #ifndef TESTS_LIB_RUN_CHECK_H
 #define TESTS_LIB_RUN_CHECK_H

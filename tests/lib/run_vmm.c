@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Child-process runner for tests that drive the vmm binary end to end. */
 #define _GNU_SOURCE
 #include "run_vmm.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Runs the vmm binary as a child process and captures what it says. */
 #ifndef TESTS_RUN_VMM_H
 #define TESTS_RUN_VMM_H

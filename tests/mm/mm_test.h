@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Shared helpers of the hosted MM unit tests: the fixture and small assertions. */
 #ifndef TESTS_MM_TEST_H
 #define TESTS_MM_TEST_H

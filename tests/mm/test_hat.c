@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: address spaces — kernel layout, memload variants, unload, pageunload, 2 MiB pages, chgprot, pagesync, TLB, teardown. */
 #include <pthread.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: mapping lists — embedding, promotion, removal anywhere, the hash, reserve donation, stealing. */
 #include <string.h>
 

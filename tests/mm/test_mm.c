@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Hosted MM unit tests: main, the fixture, and the check of every invariant by the checker library. */
 #include <stdlib.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: the MM tests' oracle (the checker library over the hosted MM) is live — quiet on a healthy MM, exact on each planted corruption. */
 #include <inttypes.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: page_t array, page allocator and its limit, 2 MiB blocks, object caches, spinlocks. */
 #include <inttypes.h>
 #include <string.h>

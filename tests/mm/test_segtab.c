@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: segtab reserve / walk / process / prune / destroy, the zero-checked table cache, the CAS-loser path. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* unit suite: vmm's option parsing, in-process and through the binary. */
 #include <check.h>
 #include <inttypes.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* unit suite: README.md kept in step with the code — the invariant table and the option block. */
 #include <check.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Check tests: the ELF loader and symbol reader on valid images and on one image per defect. */
 #define _GNU_SOURCE   /* nftw, FTW_DEPTH */
 #include <check.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* unit suite: the one mapping from a run's outcome and the checker's findings to vmm's exit status. */
 #include <check.h>
 

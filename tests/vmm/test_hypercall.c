@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* unit suite: hypercall validation against hostile arguments, on hosted guest memory. */
 #include <check.h>
 #include <stdlib.h>
