@@ -14,6 +14,7 @@
 #include "inject.h"
 #include "invariant_names.h"
 #include "run_check.h"
+#include "run_vmm.h"
 
 #define IMG_RAM (64ull << 20)
 
@@ -931,13 +932,6 @@ static Suite *checker_suite(void)
 
 int main(int argc, char **argv)
 {
-	SRunner *sr;
-	int failed;
-
 	guest_elf_path = argc > 1 ? argv[1] : "guest.elf";
-	sr = srunner_create(checker_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suite(checker_suite());
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core_dump.h"
+#include "run_vmm.h"
 
 static const char *guest_elf;   /* argv[1], optional: gdb opens the core against it */
 static char core_path[64], bad_path[64];
@@ -523,13 +524,6 @@ static Suite *core_suite(void)
 
 int main(int argc, char **argv)
 {
-	SRunner *sr;
-	int failed;
-
 	guest_elf = argc > 1 ? argv[1] : NULL;
-	sr = srunner_create(core_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(core_suite());
 }

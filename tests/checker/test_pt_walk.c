@@ -7,6 +7,7 @@
 
 #include "pt_walk.h"
 #include "ptdump.h"
+#include "run_vmm.h"
 
 #define RAM_SIZE     (64ull << 20)
 #define TABLES_GPA   0x100000ull         /* hand-built tables from here */
@@ -588,11 +589,5 @@ static Suite *pt_walk_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(pt_walk_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(pt_walk_suite());
 }

@@ -9,6 +9,7 @@
 
 #include "invariant_names.h"
 #include "report.h"
+#include "run_vmm.h"
 
 /* ---- invariant names ---- */
 
@@ -355,11 +356,5 @@ static Suite *report_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(report_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(report_suite());
 }

@@ -142,14 +142,21 @@ struct vmm_result run_guest(const char *vmm, const char *guest, const char *cons
 	return run_vmm(argv);
 }
 
-int run_suite(Suite *suite)
+int run_suites(Suite *const suites[])
 {
-	SRunner *sr = srunner_create(suite);
+	SRunner *sr = srunner_create(suites[0]);
 
+	for (unsigned i = 1; suites[i]; i++)
+		srunner_add_suite(sr, suites[i]);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+int run_suite(Suite *suite)
+{
+	return run_suites((Suite *const[]){ suite, NULL });
 }
 
 int kvm_test_main(int argc, char **argv, const char **vmm, const char **guest,

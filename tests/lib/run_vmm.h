@@ -26,7 +26,10 @@ struct vmm_result run_guest(const char *vmm, const char *guest, const char *cons
 /* Exits 77 (meson's "skipped") when /dev/kvm cannot be opened. */
 void skip_without_kvm(void);
 
-/* Runs the suite in Check's usual fork mode; returns main's exit status. */
+/* Runs the NULL-terminated suites in Check's usual fork mode; returns main's exit status. */
+int run_suites(Suite *const suites[]);
+
+/* run_suites() of one suite: every test's main() ends here. */
 int run_suite(Suite *suite);
 
 /*

@@ -4,6 +4,7 @@
 
 #include "hosted_check.h"
 #include "mm_test.h"
+#include "run_vmm.h"
 
 void mm_setup(void)
 {
@@ -55,15 +56,6 @@ void mm_check_all(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(page_suite());
-	int failed;
-
-	srunner_add_suite(sr, segtab_suite());
-	srunner_add_suite(sr, hment_suite());
-	srunner_add_suite(sr, hat_suite());
-	srunner_add_suite(sr, oracle_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suites((Suite *const[]){ page_suite(), segtab_suite(), hment_suite(),
+					    hat_suite(), oracle_suite(), NULL });
 }

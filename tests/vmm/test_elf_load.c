@@ -21,6 +21,7 @@
 #include "elf_file.h"
 #include "elf_load.h"
 #include "elf_symbols.h"
+#include "run_vmm.h"
 
 #define RAM_SIZE GUEST_RAM_MIN
 #define LOAD_MIN BOOT_RESERVED_END
@@ -649,10 +650,7 @@ int main(int argc, char **argv)
 		perror("mkdtemp");
 		return 1;
 	}
-	SRunner *sr = srunner_create(elf_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	int status = run_suite(elf_suite());
 	nftw(tmp_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	return failed ? 1 : 0;
+	return status;
 }
