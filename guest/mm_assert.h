@@ -9,7 +9,7 @@
 /*
  * Reports a failed check and never returns. In the guest panic_at ends
  * the VM through the abort hypercall (exit status 3); in the hosted unit
- * tests it is platform_hosted.c's, which can hand control back to a test
+ * tests it is tests/lib/hosted_platform.c's, which can hand control back to a test
  * that expects the panic.
  */
 static inline __attribute__((noreturn)) void

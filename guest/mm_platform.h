@@ -15,7 +15,7 @@
 /*
  * Hosted (unit tests): RAM is an arena in the test process; a PA is an
  * offset into it. TLB and CR3 operations only count and record
- * (tests/mm/platform_hosted.c).
+ * (tests/lib/hosted_platform.c).
  */
 extern uint8_t *mm_hosted_ram;
 extern uint64_t mm_hosted_ram_size;

@@ -4,7 +4,7 @@
 #define GUEST_ARCH_X86_H
 
 #ifdef HATVM_HOSTED
-#error "arch_x86.h is guest-only; the hosted seam stubs these in platform_hosted.c"
+#error "arch_x86.h is guest-only; the hosted seam stubs these in tests/lib/hosted_platform.c"
 #endif
 
 #include <stdint.h>

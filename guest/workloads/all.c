@@ -5,6 +5,7 @@
 #include "kernel.h"
 #include "objcache.h"
 #include "stats.h"
+#include "util.h"
 #include "workload.h"
 
 static const struct workload *const sequence[] = {
@@ -47,8 +48,7 @@ static int all_run(void)
 		check_clean(w->name);
 	}
 	kprintf("all: %u workloads passed\n", (unsigned)ARRAY_SIZE(sequence));
-	stats_checkpoint("all", "done");
-	stats_print();
+	wl_finish("all", "done");
 	return 0;
 }
 

@@ -60,7 +60,7 @@ static int bench_run(void)
 		bench_pages[i] = wl_page_alloc("bench");
 	kprintf("bench: pages=%u tsc_khz=%" PRIu64 "\n", npages, tsc_khz);
 	struct hat *a = wl_hat_create("bench"), *b = wl_hat_create("bench");
-	stats_checkpoint("bench", "start");
+	wl_checkpoint("bench", "start");
 
 	/* every page's first mapping: embedded, no hment */
 	t0 = x86_rdtsc();
@@ -74,7 +74,7 @@ static int bench_run(void)
 	map_all(b);
 	t1 = x86_rdtsc();
 	report("memload_share", t1 - t0, npages);
-	stats_checkpoint("bench", "shared");
+	wl_checkpoint("bench", "shared");
 
 	t0 = x86_rdtsc();
 	hat_unload(b, BENCH_VA, (uint64_t)npages * MM_PAGE_SIZE);
@@ -92,7 +92,7 @@ static int bench_run(void)
 	if (removed != 2 * npages)
 		panic("bench: pageunload removed %u mappings, expected %u", removed, 2 * npages);
 	report("pageunload", t1 - t0, removed);
-	stats_checkpoint("bench", "pageunloaded");
+	wl_checkpoint("bench", "pageunloaded");
 
 	/* the fork shape: a new space and a memload of every already-mapped page */
 	map_all(a);
@@ -101,7 +101,7 @@ static int bench_run(void)
 	map_all(c);
 	t1 = x86_rdtsc();
 	report("fork", t1 - t0, npages);
-	stats_checkpoint("bench", "forked");
+	wl_checkpoint("bench", "forked");
 
 	t0 = x86_rdtsc();
 	hat_destroy(c);
@@ -122,8 +122,7 @@ static int bench_run(void)
 	stats.ops += 2;
 	for (unsigned i = 0; i < npages; i++)
 		page_free(bench_pages[i]);
-	stats_checkpoint("bench", "done");
-	stats_print();
+	wl_finish("bench", "done");
 	return 0;
 }
 

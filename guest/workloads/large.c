@@ -289,18 +289,18 @@ static int large_run(void)
 	lg.a = wl_hat_create("large");
 	lg.b = wl_hat_create("large");
 	lg.c = wl_hat_create("large");
-	stats_checkpoint("large", "allocated");
+	wl_checkpoint("large", "allocated");
 
 	map_all();
-	stats_checkpoint("large", "mapped");
+	wl_checkpoint("large", "mapped");
 	data_through_mappings();
 	protection();
 	accessed_dirty();
-	stats_checkpoint("large", "exercised");
+	wl_checkpoint("large", "exercised");
 	unload_and_replace();
-	stats_checkpoint("large", "replaced");
+	wl_checkpoint("large", "replaced");
 	pageunloads();
-	stats_checkpoint("large", "pageunloaded");
+	wl_checkpoint("large", "pageunloaded");
 
 	hat_destroy(lg.a);
 	hat_destroy(lg.b);
@@ -315,8 +315,7 @@ static int large_run(void)
 		page_free(lg.small[j]);
 	}
 	kprintf("large: %u 2 MiB and %u 4 KiB mappings made\n", lg.large_maps, lg.small_maps);
-	stats_checkpoint("large", "destroyed");
-	stats_print();
+	wl_finish("large", "destroyed");
 	return 0;
 }
 

@@ -195,11 +195,11 @@ static void hment_phase(uint64_t ops, uint64_t cap)
 	pr.limit = hment_cache_inuse() + cap;
 	hment_set_limit(pr.limit);
 	kprintf("pressure: reserve 0, at most %" PRIu64 " hments out\n", pr.limit);
-	stats_checkpoint("pressure", "capped");
+	wl_checkpoint("pressure", "capped");
 	for (unsigned s = 0; s < pr.nspaces; s++)
 		sweep(s);
 	reconcile("sweeps");
-	stats_checkpoint("pressure", "swept");
+	wl_checkpoint("pressure", "swept");
 	for (uint64_t n = 1; n <= ops; n++) {
 		unsigned r = pick(100);
 
@@ -211,7 +211,7 @@ static void hment_phase(uint64_t ops, uint64_t cap)
 			op_pageunload();
 		if (n % PR_RECONCILE_EVERY == 0 || n == ops) {
 			reconcile("stealing");
-			stats_checkpoint("pressure", "stealing");
+			wl_checkpoint("pressure", "stealing");
 		}
 	}
 	if (hment_stats.steals == pr.steals0)
@@ -250,7 +250,7 @@ static void page_phase(void)
 			      far_va(r));
 	}
 	struct hat *extra = hat_create();   /* may fail under the cap; must not break anything */
-	stats_checkpoint("pressure", "page-capped");
+	wl_checkpoint("pressure", "page-capped");
 	if (extra != NULL) {
 		stats.spaces++;
 		hat_destroy(extra);
@@ -321,7 +321,7 @@ static int pressure_run(void)
 	hment_set_reserve_amount(saved_amount);
 	hment_reserve_fill(0);
 	reconcile("cap lifted");
-	stats_checkpoint("pressure", "uncapped");
+	wl_checkpoint("pressure", "uncapped");
 
 	page_phase();
 	reconcile("page cap lifted");
@@ -338,8 +338,7 @@ static int pressure_run(void)
 			panic("pressure: page %u still mapped with every space gone", i);
 		page_free(pr.page[i]);
 	}
-	stats_checkpoint("pressure", "done");
-	stats_print();
+	wl_finish("pressure", "done");
 	return 0;
 }
 

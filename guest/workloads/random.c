@@ -370,13 +370,13 @@ static int random_run(void)
 	}
 	op_create();
 	op_create();
-	stats_checkpoint("random", "start");
+	wl_checkpoint("random", "start");
 
 	for (uint64_t n = 1; n <= ops; n++) {
 		random_op();
 		if (n % RND_CHECK_EVERY == 0 || n == ops) {
 			full_check();
-			stats_checkpoint("random", "ops");
+			wl_checkpoint("random", "ops");
 		}
 	}
 
@@ -394,8 +394,7 @@ static int random_run(void)
 		check_mapcnt(i, "the final teardown");
 		page_free(rs.page[i]);
 	}
-	stats_checkpoint("random", "done");
-	stats_print();
+	wl_finish("random", "done");
 	return 0;
 }
 

@@ -280,7 +280,7 @@ static void teardown(void)
 		if (++step % 8 == 0)
 			teardown_check();
 		if (step % 16 == 0)
-			stats_checkpoint("share", "teardown");
+			wl_checkpoint("share", "teardown");
 	}
 	for (unsigned i = 0; i < sh.npages; i++) {
 		if (hment_mapcnt(sh.page[i]) != 0)
@@ -303,27 +303,26 @@ static int share_run(void)
 	kprintf("share: %u spaces, %u pages\n", sh.nspaces, sh.npages);
 
 	make_parent();
-	stats_checkpoint("share", "parent");
+	wl_checkpoint("share", "parent");
 	for (unsigned c = 1; c < sh.nspaces; c++) {
 		fork_child(c);
 		if (c % 4 == 0)
-			stats_checkpoint("share", "forking");
+			wl_checkpoint("share", "forking");
 	}
 	for (unsigned i = 0; i < sh.npages; i++)
 		if (hment_mapcnt(sh.page[i]) != sh.nspaces)
 			panic("share: after fork page %u has %u mappings, expected %u", i,
 			      hment_mapcnt(sh.page[i]), sh.nspaces);
-	stats_checkpoint("share", "forked");
+	wl_checkpoint("share", "forked");
 
 	read_everywhere("after fork");
 	write_round(1);
 	write_round(2);
 	read_everywhere("after writes");
-	stats_checkpoint("share", "verified");
+	wl_checkpoint("share", "verified");
 
 	teardown();
-	stats_checkpoint("share", "done");
-	stats_print();
+	wl_finish("share", "done");
 	return 0;
 }
 

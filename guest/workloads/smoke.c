@@ -135,14 +135,14 @@ static int smoke_run(void)
 	struct hat *a = wl_hat_create("smoke"), *b = wl_hat_create("smoke");
 	page_t *shared = wl_page_alloc("smoke");
 
-	stats_checkpoint("smoke", "created");
+	wl_checkpoint("smoke", "created");
 	two_mappings(a, b, shared);
 	read_only_then_chgprot(b);
-	stats_checkpoint("smoke", "shared");
+	wl_checkpoint("smoke", "shared");
 	demand_paging(a);
 	page_t *sampled = accessed_dirty(a);
 	stale_access_faults(a);
-	stats_checkpoint("smoke", "exercised");
+	wl_checkpoint("smoke", "exercised");
 	if (hat_pageunload(shared) != 2)
 		panic("smoke: pageunload did not remove both mappings");
 	stats.ops++;
@@ -154,8 +154,7 @@ static int smoke_run(void)
 	hat_destroy(b);
 	stats.ops += 2;
 	page_free(shared);
-	stats_checkpoint("smoke", "destroyed");
-	stats_print();
+	wl_finish("smoke", "destroyed");
 	return 0;
 }
 

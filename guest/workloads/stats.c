@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Counters shared by the MM workloads, checkpoints, and the closing stats line. */
+/* Counters shared by the MM workloads and the closing stats line. */
 #include "stats.h"
 
 #include "hment.h"
-#include "hypercall.h"
 #include "kernel.h"
 #include "page.h"
 #include "trap.h"
@@ -16,15 +15,6 @@ void stats_sample(void)
 
 	if (in_use > stats.hments_peak)
 		stats.hments_peak = in_use;
-}
-
-void stats_checkpoint(const char *workload, const char *what)
-{
-	char label[96];
-
-	ksnprintf(label, sizeof(label), "%s:%s", workload, what);
-	stats.checkpoints++;
-	hc_checkpoint(label);
 }
 
 void stats_print(void)

@@ -18,9 +18,6 @@ extern struct mm_stats stats;
 /* Notes the current hment use in hments_peak; call after mapping. */
 void stats_sample(void);
 
-/* A checkpoint with label "<workload>:<what>" and counting. */
-void stats_checkpoint(const char *workload, const char *what);
-
 /* Prints `stats: ops=... maps=... hments_peak=... steals=... faults=... spaces=...`. */
 void stats_print(void);
 

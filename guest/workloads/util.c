@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Must-succeed HAT operations shared by the MM workloads, with their stats counting. */
+/* What every MM workload shares: must-succeed HAT operations, checkpoints, the closing stats line. */
 #include "util.h"
 
+#include "hypercall.h"
+#include "kernel.h"
 #include "stats.h"
 
 struct hat *wl_hat_create(const char *who)
@@ -32,4 +34,19 @@ void wl_memload(const char *who, struct hat *h, uint64_t va, page_t *pp, unsigne
 	stats.maps++;
 	stats.ops++;
 	stats_sample();
+}
+
+void wl_checkpoint(const char *workload, const char *what)
+{
+	char label[96];
+
+	ksnprintf(label, sizeof(label), "%s:%s", workload, what);
+	stats.checkpoints++;
+	hc_checkpoint(label);
+}
+
+void wl_finish(const char *workload, const char *what)
+{
+	wl_checkpoint(workload, what);
+	stats_print();
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* What every MM workload needs: HAT operations that must succeed, counted in stats. */
+/* What every MM workload needs: HAT operations that must succeed, checkpoints, the closing stats line. */
 #ifndef GUEST_WORKLOAD_UTIL_H
 #define GUEST_WORKLOAD_UTIL_H
 
@@ -13,5 +13,11 @@ page_t *wl_page_alloc(const char *who);
 
 /* hat_memload(), counted as a map and an op; panics naming `who` when it fails. */
 void wl_memload(const char *who, struct hat *h, uint64_t va, page_t *pp, unsigned attr);
+
+/* A checkpoint labelled "<workload>:<what>", counted in stats. */
+void wl_checkpoint(const char *workload, const char *what);
+
+/* The workload's last checkpoint, then its `stats:` line. */
+void wl_finish(const char *workload, const char *what);
 
 #endif

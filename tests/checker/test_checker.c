@@ -882,7 +882,7 @@ END_TEST
 
 static Suite *checker_suite(void)
 {
-	Suite *s = suite_create("checker_core");
+	Suite *s = suite_create("checker");
 	TCase *healthy = tcase_create("healthy"), *inject = tcase_create("inject");
 	TCase *hostile = tcase_create("hostile"), *misc = tcase_create("reader_symbols");
 
