@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* unit suite: the checker on synthetic images and on the real MM run hosted — healthy states, one injection per invariant, hostile memory, symbols. */
 #include <check.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -423,8 +424,8 @@ static void expect_survives(struct image *img, bool must_complain, const char *w
 	if (must_complain)
 		ck_assert_msg(s.returned > 0, "%s: no violation reported", what);
 	if (getenv("CHECKER_TEST_VERBOSE")) {
-		fprintf(stderr, "%s: %u violations in %.1f ms, ptes %llu hments %llu:", what, s.returned,
-			s.ms, (unsigned long long)s.stats.ptes, (unsigned long long)s.stats.hments);
+		fprintf(stderr, "%s: %u violations in %.1f ms, ptes %" PRIu64 " hments %" PRIu64 ":",
+			what, s.returned, s.ms, s.stats.ptes, s.stats.hments);
 		for (unsigned id = 0; id < INV_COUNT; id++)
 			if (s.per_id[id])
 				fprintf(stderr, " %s=%u", invariant_name(id), s.per_id[id]);
@@ -873,8 +874,8 @@ START_TEST(throughput_is_printed)
 	run_check(&img->mem, &img->sym, &s);
 	ck_assert_uint_eq(s.returned, 0);
 	ck_assert_uint_eq(s.stats.mappings, 32768 + 4 * 16384);
-	printf("checker: %llu mappings (%llu listed) in %.2f ms: %.1f M mappings/s\n",
-	       (unsigned long long)s.stats.mappings, (unsigned long long)s.stats.hments, s.ms,
+	printf("checker: %" PRIu64 " mappings (%" PRIu64 " listed) in %.2f ms: %.1f M mappings/s\n",
+	       s.stats.mappings, s.stats.hments, s.ms,
 	       (double)s.stats.mappings / s.ms / 1e3);
 	img_free(img);
 }
