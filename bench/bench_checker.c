@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Benchmark: checker throughput in mappings per second on million-mapping images of several shapes. */
+/* Benchmark: checker throughput in mappings per second on million-mapping images of several shapes; adversarial images against a healthy one of the same RAM (time ratio, host memory). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "image.h"
 
@@ -75,10 +78,131 @@ static unsigned measure(const struct shape *sh, struct image *img)
 	return violations;
 }
 
+/* --- adversarial images ----------------------------------------------------------- */
+
+enum adv { ADV_HEALTHY, ADV_HASH, ADV_SPACES, ADV_LIST, ADV_CYCLE, ADV_ALL_PTP, ADV_COUNT };
+
+static const char *const adv_names[ADV_COUNT] = {
+	"(a) healthy", "(b) hash buckets over all RAM", "(c) fake spaces (1 per 4 pages)",
+	"(d) list of 1 hment per 2 pages", "(d) cyclic list + chain", "(e) every page_t a table",
+};
+
+/* The healthy shape of tests/checker/test_bounds.c: 4 spaces, 8192 private and 4096 shared pages. */
+static struct image *adv_build(uint64_t ram, enum adv a)
+{
+	struct image *img = img_new(ram, false);
+	uint64_t sp[4], priv, shared, pages = ram / MM_PAGE_SIZE;
+
+	if (img == NULL)
+		return NULL;
+	for (unsigned s = 0; s < 4; s++)
+		sp[s] = img_hat_create(img);
+	priv = img_alloc_user(img, 8192);
+	shared = img_alloc_user(img, 4096);
+	for (unsigned i = 0; i < 8192; i++)
+		img_map(img, sp[i % 4], 0x10000000ull + (uint64_t)(i / 4) * MM_PAGE_SIZE, priv + i, false);
+	for (unsigned s = 0; s < 4; s++)
+		for (unsigned i = 0; i < 4096; i++)
+			img_map(img, sp[s], 0x400000000ull + (uint64_t)i * MM_PAGE_SIZE, shared + i, false);
+	img_reserve_fill(img, 64);
+	switch (a) {
+	case ADV_HASH:    img_adv_hash_all_ram(img); break;
+	case ADV_SPACES:  img_adv_fake_spaces(img, pages / 4); break;
+	case ADV_LIST:    img_adv_long_list(img, pages / 2, false); break;
+	case ADV_CYCLE:   img_adv_long_list(img, pages / 2, true); break;
+	case ADV_ALL_PTP: img_adv_all_ptp(img); break;
+	default:          break;
+	}
+	return img;
+}
+
+/* Best of RUNS checks in ms; *st from the last. */
+static double adv_measure(struct image *img, struct check_stats *st, unsigned *violations)
+{
+	double best = 1e9;
+
+	for (int r = 0; r < RUNS; r++) {
+		double t0 = cpu_seconds(), t;
+
+		*violations = checker_run(&img->mem, &img->sym, NULL, "bench", st);
+		t = cpu_seconds() - t0;
+		if (t < best)
+			best = t;
+	}
+	return best * 1e3;
+}
+
+/*
+ * One case in a child process, so that ru_maxrss is this case's high-water
+ * mark (image included); the ms go back through a pipe. Returns ms, < 0 on failure.
+ */
+static double adv_case(uint64_t ram, enum adv a, double healthy_ms)
+{
+	int fd[2];
+	double ms = -1;
+	pid_t pid;
+
+	if (pipe(fd) != 0 || (pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		struct image *img = adv_build(ram, a);
+		struct check_stats st = { 0 };
+		struct rusage ru;
+		unsigned v = 0;
+
+		close(fd[0]);
+		if (img != NULL)
+			ms = adv_measure(img, &st, &v);
+		getrusage(RUSAGE_SELF, &ru);
+		printf("bounds %4" PRIu64 " MiB %-34s %8.2f ms  x%5.2f healthy  work %9" PRIu64
+		       "  %7u violations%s  maxrss %6ld MiB\n", ram >> 20, adv_names[a], ms,
+		       healthy_ms > 0 ? ms / healthy_ms : 1.0, st.work, v, st.stopped ? " (stopped)" : "",
+		       ru.ru_maxrss / 1024);
+		fflush(stdout);
+		if (write(fd[1], &ms, sizeof(ms)) != sizeof(ms))
+			_exit(1);
+		_exit(img == NULL);
+	}
+	close(fd[1]);
+	if (read(fd[0], &ms, sizeof(ms)) != sizeof(ms))
+		ms = -1;
+	close(fd[0]);
+	waitpid(pid, NULL, 0);
+	return ms;
+}
+
+/* Every adversarial case at 256 MiB and 3 GiB; the worst ratio to the healthy check. */
+static int adv_all(void)
+{
+	static const uint64_t rams[] = { 256ull << 20, 3ull << 30 };
+	double worst = 0;
+
+	for (size_t r = 0; r < sizeof(rams) / sizeof(rams[0]); r++) {
+		double healthy = adv_case(rams[r], ADV_HEALTHY, 0);
+
+		if (healthy <= 0)
+			return 1;
+		for (enum adv a = ADV_HASH; a < ADV_COUNT; a++) {
+			double ms = adv_case(rams[r], a, healthy);
+
+			if (ms < 0)
+				return 1;
+			if (ms / healthy > worst)
+				worst = ms / healthy;
+		}
+	}
+	printf("bounds worst ratio to a healthy check of the same RAM: x%.2f (target x4)\n", worst);
+	return 0;
+}
+
 int main(void)
 {
 	int status = 0;
 
+	if (adv_all() != 0) {
+		fprintf(stderr, "bench_checker: adversarial cases failed\n");
+		status = 1;
+	}
 	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
 		struct image *img = build(&shapes[i]);
 

@@ -11,10 +11,19 @@
 #include "checker.h"
 #include "report.h"
 
-/* Where violations go: the report (NULL: only counted). */
+/*
+ * Where violations go: the report (NULL: only counted). Past max_count
+ * (0: no cap; a check sets the report's stored cap + one per page of
+ * RAM) nothing more is counted and `full` is set: the check then stops,
+ * since what it would still find could not be stored, and counting it
+ * could cost more than the check itself (256 kernel-half entries per
+ * fake address space, 512 leaves per fake table page).
+ */
 struct check_sink {
 	struct report *report;
 	uint64_t count;
+	uint64_t max_count;
+	bool full;
 };
 
 /* Records one violation in the sink. */
@@ -57,6 +66,25 @@ struct hat_rec {
 };
 
 /*
+ * What a legitimate MM of this RAM can hold, computed once per check
+ * (view_limits(), from RAM's pages and page_count). The checker walks a
+ * structure only up to its bound; what exceeds it is reported as a
+ * violation and not walked, so no guest-controlled size sets the work.
+ */
+struct check_limits {
+	uint64_t hash_buckets;  /* hh_size: a bucket per page at most (hment.c sizes it to pages / 2) */
+	uint64_t spaces;        /* hat_list: each space owns a PML4 page, so managed pages + hat_kas */
+	uint64_t hments;        /* reserve, lists, chains: one hment takes 40 bytes of RAM */
+	uint64_t slack;         /* nodes walked past an exact legitimate count, to report them one by one */
+};
+
+/*
+ * Work units between two polls of checker_stop_requested(): a unit is a
+ * table entry, a page_t, a list or chain node, a bucket or a hat.
+ */
+#define CHECK_POLL_UNITS 4096u
+
+/*
  * The MM's global state, loaded once per check: every count validated
  * against RAM, the page_t array read in place (or copied to the host).
  */
@@ -77,6 +105,8 @@ struct mm_view {
 	struct hment_reserve reserve;
 	struct ptp_cache cache;
 	bool hash_ok, reserve_ok, cache_ok;
+	struct check_limits limits;
+	bool stopped;               /* a stop request ended the load early: the view is partial */
 };
 
 /*
@@ -143,6 +173,24 @@ static inline bool bit_test(const uint64_t *map, uint64_t i)
 static inline void bit_set(uint64_t *map, uint64_t i)
 {
 	map[i >> 6] |= 1ull << (i & 63);
+}
+
+/*
+ * Counts n units of work. True when the check must end now: a stop
+ * request (polled every CHECK_POLL_UNITS units) or the violation cap.
+ * Once true it stays true; the passes then skip what depends on the
+ * unfinished part, and the record says "complete": false.
+ */
+static inline bool check_work(struct checker *c, uint64_t n)
+{
+	uint64_t before = c->stats.work;
+
+	c->stats.work += n;
+	if (!c->stats.stopped &&
+	    (c->sink.full ||
+	     (before / CHECK_POLL_UNITS != c->stats.work / CHECK_POLL_UNITS && checker_stop_requested())))
+		c->stats.stopped = true;
+	return c->stats.stopped;
 }
 
 /* The table_info of a table pfn the walk reached, or NULL. */

@@ -213,6 +213,8 @@ static bool walk_entries(struct walk *w, struct table_walk *t, const uint64_t *e
 			visit_leaf(w, t, e, v, va);
 		else if (!visit_child(w, t, e, v, va))
 			return false;
+		else if (w->c->stats.stopped)
+			return true;
 	}
 	return true;
 }
@@ -245,6 +247,8 @@ static bool walk_table(struct walk *w, uint64_t pfn, unsigned level, uint64_t pt
 		return false;
 	w->space->reached++;
 	c->stats.ptes += MM_PTES;
+	if (check_work(c, MM_PTES))
+		return true;
 	if (ent == NULL && reader_read_pa(&c->view.rd, pfn << MM_PAGE_SHIFT, copy, sizeof(copy)))
 		ent = copy;
 	if (ent == NULL)
@@ -301,6 +305,8 @@ static bool walk_space(struct checker *c, struct hat_rec *hr, bool is_kas)
 	}
 	if (!walk_table(&w, pfn, MM_LEVELS, 0))
 		return false;
+	if (c->stats.stopped)
+		return true;
 	if (hr->reached != hr->h.h_nptp)
 		sink_violation(&c->sink, INV_ST_ACCOUNT, w.id, REPORT_NONE, REPORT_NONE,
 			       "h_nptp is %" PRIu64 " but %" PRIu64
@@ -317,6 +323,8 @@ static void check_unreached_tables(struct checker *c)
 	for (uint64_t pfn = 0; v->pages != NULL && pfn < v->npages; pfn++) {
 		const struct page *pg = &v->pages[pfn];
 
+		if (check_work(c, 1))
+			return;
 		if (pg->p_kind == PG_PTP && c->table_slot[pfn] == 0)
 			sink_violation(&c->sink, INV_ST_ACCOUNT, view_space_id(v, pg->p_hat), pg->p_ptva, pfn,
 				       "level-%u table page pfn 0x%" PRIx64
@@ -336,10 +344,11 @@ bool check_page_tables(struct checker *c)
 			return false;
 		first = 1;
 	}
-	for (size_t i = first; i < v->nhats; i++)
+	for (size_t i = first; i < v->nhats && !c->stats.stopped; i++)
 		if (!walk_space(c, &v->hats[i], false))
 			return false;
-	check_unreached_tables(c);
+	if (!c->stats.stopped)
+		check_unreached_tables(c);
 	return true;
 }
 
@@ -394,6 +403,8 @@ void check_ptp_cache(struct checker *c)
 		return;
 	brent_init(&b);
 	for (node = v->cache.pc_head; node != 0; node = v->pages[pfn].p_next, n++) {
+		if (check_work(c, MM_PTES))   /* its page is read in full when zero */
+			return;
 		if (brent_step(&b, node) || n >= v->npages) {
 			sink_violation(&c->sink, INV_ST_FREE_ZERO, REPORT_NONE, REPORT_NONE, REPORT_NONE,
 				       "segtab_ptp_cache does not end: it loops back to 0x%" PRIx64

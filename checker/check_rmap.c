@@ -23,13 +23,28 @@ struct rmap {
 	uint64_t nhashed;       /* hments met on hash chains */
 	uint64_t nlisted_hashed;/* listed ones among those */
 	uint64_t max_hments;    /* RAM holds no more (40-byte) hments than this */
+	uint64_t max_listed;    /* bound on nlisted (see rmap_init) */
+	bool hash_cut;          /* the chains were not all followed: what they miss is unknown */
 };
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
 
 static bool rmap_init(struct rmap *m, struct checker *c)
 {
 	size_t words = c->view.rd.ram_size / 8 / 64 + 1;
+	const struct check_limits *l = &c->view.limits;
 
-	*m = (struct rmap){ .c = c, .max_hments = c->view.rd.ram_size / sizeof(struct hment) };
+	/*
+	 * Every listed hment must name its own present tracked leaf (RM_DUP,
+	 * RM_STALE), so a legitimate MM lists at most as many hments as the
+	 * walk found such leaves; the slack still reports the first excess
+	 * ones singly before the walk stops (RM_STALE).
+	 */
+	*m = (struct rmap){ .c = c, .max_hments = l->hments,
+			    .max_listed = min_u64(l->hments, c->stats.mappings + l->slack) };
 	m->listed = calloc(words, sizeof(uint64_t));
 	m->reserved = calloc(words, sizeof(uint64_t));
 	m->hashed = calloc(words, sizeof(uint64_t));
@@ -250,13 +265,15 @@ static uint64_t walk_list(struct rmap *m, uint64_t pfn, const struct page *pg)
 				       pfn, node);
 			break;
 		}
-		if (m->nlisted + len >= m->max_hments) {
-			sink_violation(&c->sink, INV_RM_LINKS, REPORT_NONE, REPORT_NONE, pfn,
-				       "pfn 0x%" PRIx64
-				       "'s list: the lists hold more hments than RAM can; stopped",
-				       pfn);
+		if (m->nlisted + len >= m->max_listed) {
+			sink_violation(&c->sink, INV_RM_STALE, REPORT_NONE, REPORT_NONE, pfn,
+				       "pfn 0x%" PRIx64 "'s list: the lists hold more than %" PRIu64
+				       " hments, more than the %" PRIu64 " mappings they can name; stopped",
+				       pfn, m->max_listed, c->stats.mappings);
 			break;
 		}
+		if (check_work(c, 1))
+			break;
 		if (!read_hment(c, node, &pa, &hm)) {
 			sink_violation(&c->sink, INV_RM_LINKS, REPORT_NONE, REPORT_NONE, pfn,
 				       "pfn 0x%" PRIx64 "'s list: hment pointer 0x%" PRIx64
@@ -321,6 +338,8 @@ static void check_reserve(struct rmap *m)
 	for (node = r->hr_pool; node != 0; n++) {
 		struct hment hm;
 
+		if (check_work(c, 1))
+			return;
 		if (brent_step(&b, node) || n >= m->max_hments || !read_hment(c, node, &pa, &hm) ||
 		    bit_test(m->reserved, pa >> 3)) {
 			sink_violation(&c->sink, INV_RS_COUNT, REPORT_NONE, REPORT_NONE, REPORT_NONE,
@@ -353,11 +372,16 @@ static bool hash_node(struct rmap *m, uint32_t bucket, uint64_t node, uint64_t *
 	uint32_t home;
 	struct hment hm;
 
-	if (m->nhashed >= m->max_hments) {
-		sink_violation(&c->sink, INV_HS_BUCKET, REPORT_NONE, REPORT_NONE, REPORT_NONE,
-			       "hash bucket %u: the chains hold more hments than RAM can; stopped", bucket);
+	/* a legitimate hash holds exactly the listed hments: the excess is HS_ORPHAN */
+	if (m->nhashed >= min_u64(m->max_hments, m->nlisted + c->view.limits.slack)) {
+		sink_violation(&c->sink, INV_HS_ORPHAN, REPORT_NONE, REPORT_NONE, REPORT_NONE,
+			       "hash bucket %u: the chains hold more than the %" PRIu64
+			       " listed hments; stopped", bucket, m->nlisted);
+		m->hash_cut = true;
 		return false;
 	}
+	if (check_work(c, 1))
+		return false;
 	if (!read_hment(c, node, &pa, &hm) || bit_test(m->hashed, pa >> 3)) {
 		sink_violation(&c->sink, INV_HS_BUCKET, REPORT_NONE, REPORT_NONE, REPORT_NONE,
 			       "hash bucket %u: chain pointer 0x%" PRIx64
@@ -424,6 +448,9 @@ static void check_listed_hashed(struct rmap *m)
 	for (size_t w = 0; w < words; w++) {
 		uint64_t missing = m->listed[w] & ~m->hashed[w];
 
+		/* a unit here is a cache line of both maps (8 words), about one page_t's cost */
+		if (w % (8 * CHECK_POLL_UNITS) == 0 && check_work(c, CHECK_POLL_UNITS))
+			return;
 		while (missing != 0) {
 			uint64_t pa = (w * 64 + (uint64_t)__builtin_ctzll(missing)) * 8, space, va;
 			struct hment hm = { 0 };
@@ -440,15 +467,20 @@ static void check_listed_hashed(struct rmap *m)
 	}
 }
 
-/* True when hh_size is a power of two whose bucket array fits in RAM; reported otherwise. */
+/*
+ * True when hh_size is a power of two no larger than limits.hash_buckets
+ * (a bucket per page: hment.c makes pages / 2); reported otherwise
+ * (HS_BUCKET: the buckets themselves are wrong) and the hash not walked.
+ */
 static bool hash_size_sane(struct checker *c)
 {
 	uint32_t size = c->view.hash.hh_size;
 
-	if (size != 0 && (size & (size - 1)) == 0 && size <= c->view.rd.ram_size / sizeof(uint64_t))
+	if (size != 0 && (size & (size - 1)) == 0 && size <= c->view.limits.hash_buckets)
 		return true;
 	sink_violation(&c->sink, INV_HS_BUCKET, REPORT_NONE, REPORT_NONE, REPORT_NONE,
-		       "hh_size %u is not a power of two whose buckets fit in RAM", size);
+		       "hh_size %u is not a power of two of at most %" PRIu64
+		       " buckets (one per page of RAM)", size, c->view.limits.hash_buckets);
 	return false;
 }
 
@@ -462,6 +494,8 @@ static void walk_buckets(struct rmap *m)
 	for (uint64_t first = 0; first < h->hh_size; first += MM_PTES) {
 		uint64_t n = h->hh_size - first < MM_PTES ? h->hh_size - first : MM_PTES;
 
+		if (check_work(c, n) || m->hash_cut)
+			return;
 		if (!reader_read_va(&c->view.rd, h->hh_buckets + first * 8, chunk, n * 8)) {
 			sink_violation(&c->sink, INV_HS_BUCKET, REPORT_NONE, h->hh_buckets + first * 8, REPORT_NONE,
 				       "hash buckets %" PRIu64 ".. of %u (array at 0x%" PRIx64
@@ -484,6 +518,8 @@ static void check_hash(struct rmap *m)
 	if (!c->view.hash_ok || !hash_size_sane(c))
 		return;
 	walk_buckets(m);
+	if (c->stats.stopped || m->hash_cut)
+		return;
 	check_listed_hashed(m);
 	if (m->nhashed != h->hh_count)
 		sink_violation(&c->sink, INV_HS_ORPHAN, REPORT_NONE, REPORT_NONE, REPORT_NONE,
@@ -503,6 +539,8 @@ static void check_all_pages(struct rmap *m)
 	for (uint64_t pfn = 0; pfn < v->npages; pfn++) {
 		const struct page *pg = &v->pages[pfn];
 
+		if (pfn % CHECK_POLL_UNITS == 0 && check_work(m->c, CHECK_POLL_UNITS))
+			return;
 		if (pg->p_mapping == 0 && pg->p_embed == 0 && pg->p_share == 0 && pg->p_pagenum == pfn)
 			continue;
 		check_page_mappings(m, pfn, pg);
@@ -529,6 +567,8 @@ static void check_untracked(struct checker *c)
 	for (size_t i = 0; i < c->ntables; i++) {
 		const struct table_info *t = &c->tables[i];
 
+		if (i % CHECK_POLL_UNITS == 0 && check_work(c, CHECK_POLL_UNITS))
+			return;
 		for (unsigned w = 0; w < 8; w++) {
 			uint64_t missing = t->leaf[w] & ~t->tracked[w];
 
@@ -545,11 +585,12 @@ bool check_mapping_lists(struct checker *c)
 
 	if (ok) {
 		check_reserve(&m);
-		if (c->view.pages != NULL) {
+		if (c->view.pages != NULL && !c->stats.stopped)
 			check_all_pages(&m);
+		if (c->view.pages != NULL && !c->stats.stopped)
 			check_hash(&m);
+		if (c->view.pages != NULL && !c->stats.stopped)
 			check_untracked(c);
-		}
 	}
 	rmap_free(&m);
 	return ok;

@@ -113,9 +113,61 @@ static bool push_hat(struct mm_view *v, size_t *cap, uint64_t va, const struct h
 	return true;
 }
 
+/* The smallest hash the guest MM makes (hment.c's HMENT_HASH_MIN); a bound below it would be too tight. */
+#define LIMIT_HASH_MIN 1024u
+
+/* Nodes walked past an exact legitimate count so that the first excess ones are reported singly. */
+#define LIMIT_SLACK 1024u
+
+/* The bounds of one check, from RAM's pages and page_count (once load_pages has run). */
+static void view_limits(struct mm_view *v)
+{
+	uint64_t pages = v->npages ? v->npages : v->ram_pages;
+	uint64_t managed = v->npages ? v->npages - v->first_managed : v->ram_pages;
+
+	v->limits = (struct check_limits){
+		.hash_buckets = pages > LIMIT_HASH_MIN ? pages : LIMIT_HASH_MIN,
+		.spaces = managed + 1,
+		.hments = v->ram_pages * MM_PAGE_SIZE / sizeof(struct hment),
+		.slack = LIMIT_SLACK,
+	};
+}
+
+/* Spaces on hat_list before the bound is tightened to the level-4 table pages page_t accounts for. */
+#define LIMIT_SPACES_CHEAP 64u
+
 /*
- * Follows hat_list (Brent, capped: every space owns a PML4 page, so RAM
- * holds at most ram_pages of them) and records every space but hat_kas.
+ * Every space's PML4 is a distinct page_t-accounted level-4 table page:
+ * once hat_list is long enough to matter, the spaces are bounded by how
+ * many there are (plus the slack of a few misaccounted tops, which are
+ * still walked and reported PT_PTP_OWNER). One pass over page_t.
+ */
+static void tighten_space_limit(struct mm_view *v)
+{
+	uint64_t l4 = 0;
+
+	if (v->pages == NULL)
+		return;
+	for (uint64_t pfn = 0; pfn < v->npages; pfn++)
+		l4 += v->pages[pfn].p_kind == PG_PTP && v->pages[pfn].p_level == MM_LEVELS;
+	if (l4 + LIMIT_SPACES_CHEAP < v->limits.spaces)
+		v->limits.spaces = l4 + LIMIT_SPACES_CHEAP;
+}
+
+/* True (and v->stopped set) when a stop request is seen; polled every CHECK_POLL_UNITS nodes. */
+static bool view_poll_stop(struct mm_view *v, uint64_t n)
+{
+	if (n % CHECK_POLL_UNITS == CHECK_POLL_UNITS - 1 && checker_stop_requested())
+		v->stopped = true;
+	return v->stopped;
+}
+
+/*
+ * Follows hat_list (Brent) and records every space but hat_kas. Capped
+ * at limits.spaces: every space owns a PML4 page, a managed page, so a
+ * longer list cannot be legitimate (ST_ACCOUNT: hat_list accounts for
+ * more spaces than there are), and walking it would let the guest set
+ * the check's time and the host memory it takes.
  */
 static bool load_hat_list(struct mm_view *v, size_t *cap, struct check_sink *s)
 {
@@ -131,13 +183,24 @@ static bool load_hat_list(struct mm_view *v, size_t *cap, struct check_sink *s)
 	for (; node != 0; n++) {
 		struct hat h;
 
-		if (brent_step(&b, node) || n > v->ram_pages) {
+		if (brent_step(&b, node)) {
 			sink_violation(s, INV_ST_ACCOUNT, REPORT_NONE, node, REPORT_NONE,
 				       "hat_list does not end: it loops back to 0x%" PRIx64
 				       " after %" PRIu64 " spaces",
 				       node, n);
 			break;
 		}
+		if (n == LIMIT_SPACES_CHEAP)
+			tighten_space_limit(v);
+		if (n >= v->limits.spaces) {
+			sink_violation(s, INV_ST_ACCOUNT, REPORT_NONE, node, REPORT_NONE,
+				       "hat_list holds more than %" PRIu64
+				       " spaces, more than there are PML4 pages for; the rest is not checked",
+				       v->limits.spaces);
+			break;
+		}
+		if (view_poll_stop(v, n))
+			break;
 		if (!reader_read_va(&v->rd, node, &h, sizeof(h))) {
 			sink_violation(s, INV_ST_ACCOUNT, REPORT_NONE, node, REPORT_NONE,
 				       "hat_list entry 0x%" PRIx64 " does not translate", node);
@@ -155,7 +218,7 @@ static bool load_hat_list(struct mm_view *v, size_t *cap, struct check_sink *s)
 		prev = node;
 		node = h.h_next;
 	}
-	if (!found_kas)
+	if (!found_kas && !v->stopped)
 		sink_violation(s, INV_ST_ACCOUNT, REPORT_NONE, v->sym.hat_kas, REPORT_NONE, "hat_kas is not on hat_list");
 	return true;
 }
@@ -209,7 +272,12 @@ bool mm_view_load(struct mm_view *v, const struct check_mem *mem, const struct m
 		return false;
 	v->nhats = 1;
 	load_kas(v, mem, sink);
-	if (!load_pages(v, sink) || !load_hat_list(v, &cap, sink) || !sort_hats(v)) {
+	if (!load_pages(v, sink)) {
+		mm_view_free(v);
+		return false;
+	}
+	view_limits(v);
+	if (!load_hat_list(v, &cap, sink) || !sort_hats(v)) {
 		mm_view_free(v);
 		return false;
 	}

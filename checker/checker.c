@@ -26,6 +26,10 @@ void sink_violation(struct check_sink *s, enum invariant_id id, uint64_t space, 
 
 	if (s == NULL || ((unsigned)id < 64 && (disabled_ids >> id & 1)))
 		return;
+	if (s->max_count != 0 && s->count >= s->max_count) {
+		s->full = true;
+		return;
+	}
 	s->count++;
 	if (s->report == NULL)
 		return;
@@ -109,13 +113,24 @@ static void checker_free(struct checker *c)
 	free(c);
 }
 
-/* Runs the passes in dependency order; false when host memory ran out. */
+/*
+ * Runs the passes in dependency order; false when host memory ran out.
+ * A stopped pass leaves its results partial: the passes that build on
+ * them are skipped rather than run into false reports.
+ */
 static bool checker_passes(struct checker *c)
 {
+	c->stats.stopped = c->view.stopped;
+	if (check_work(c, 0))
+		return true;
 	check_locks(c);
 	if (!check_page_tables(c))
 		return false;
+	if (c->stats.stopped)
+		return true;
 	check_ptp_cache(c);
+	if (c->stats.stopped)
+		return true;
 	return check_mapping_lists(c);
 }
 
@@ -147,6 +162,7 @@ unsigned checker_run_into(const struct check_mem *mem, const struct mm_symbols *
 		c->sink.report = report;
 		c->frame_mask = reader_frame_mask(mem);
 		c->rsvd_mask = reserved_address_bits(mem);
+		c->sink.max_count = REPORT_MAX_VIOLATIONS + (mem->ram_size >> MM_PAGE_SHIFT);
 		if (mm_view_load(&c->view, mem, sym, &c->sink)) {
 			ok = checker_alloc(c) && checker_passes(c);
 		} else {

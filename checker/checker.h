@@ -60,4 +60,16 @@ unsigned checker_run_into(const struct check_mem *mem, const struct mm_symbols *
  */
 void checker_set_disabled(uint64_t mask);
 
+/*
+ * The stop request (check_stop.c): a process-wide flag. A check in
+ * progress polls it every few thousand units of work and, once it is
+ * set, ends early with its record marked incomplete (stats.stopped,
+ * JSON "complete": false). checker_request_stop() is async-signal-safe:
+ * vmm's watchdog and signal handlers call it. The flag stays set (every
+ * later check stops at once) until checker_clear_stop().
+ */
+void checker_request_stop(void);
+void checker_clear_stop(void);
+bool checker_stop_requested(void);
+
 #endif

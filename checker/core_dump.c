@@ -3,7 +3,6 @@
 #include "core_dump.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <inttypes.h>
 #include <libelf.h>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 
 #include "elf_file.h"
+#include "out_file.h"
 
 #define CORE_NOTE_NAME     "CORE"
 #define NOTE_ALIGN         4u
@@ -262,12 +262,31 @@ static int check_dump_args(const char *path, const struct guest_mem *gm,
 	return 0;
 }
 
+/* Writes the core into OUT's temporary file and renames it into place; nothing is left on failure. */
+static int write_out(struct out_file *out, const char *path, const struct guest_mem *gm,
+		     const struct note_buf *notes, char *err, size_t errlen)
+{
+	const char *why = "unknown error";
+
+	errno = 0;
+	if (!write_elf(out->fd, gm, notes, &why)) {
+		int e = errno;   /* libelf keeps the failed write's errno: EFBIG, ENOSPC... */
+
+		out_file_abort(out, NULL);
+		if (e)
+			return path_errf(err, errlen, path, "cannot write the core: %s (libelf: %s)",
+					 strerror(e), why);
+		return path_errf(err, errlen, path, "cannot write the core: libelf: %s", why);
+	}
+	return out_file_commit(out, NULL, err, errlen);
+}
+
 int core_dump_write(const char *path, const struct guest_mem *gm,
 		    const struct core_vcpu_state *vcpus, unsigned ncpus, char *err, size_t errlen)
 {
 	struct note_buf notes = { 0 };
-	const char *why = "unknown error";
-	int fd, rc = 0;
+	struct out_file out;
+	int rc;
 
 	if (check_dump_args(path, gm, vcpus, ncpus, err, errlen))
 		return -1;
@@ -278,15 +297,9 @@ int core_dump_write(const char *path, const struct guest_mem *gm,
 		free(notes.data);
 		return path_errf(err, errlen, path, "out of memory");
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		rc = path_errf(err, errlen, path, "%s", strerror(errno));
-	else if (!write_elf(fd, gm, &notes, &why))
-		rc = path_errf(err, errlen, path, "libelf: %s", why);
-	if (fd >= 0 && close(fd) != 0 && rc == 0)
-		rc = path_errf(err, errlen, path, "%s", strerror(errno));
-	if (fd >= 0 && rc != 0)
-		unlink(path);
+	rc = out_file_open(&out, path, err, errlen);
+	if (rc == 0)
+		rc = write_out(&out, path, gm, &notes, err, errlen);
 	free(notes.data);
 	return rc;
 }
@@ -323,13 +336,9 @@ static int open_core(struct core_reader *rd)
 {
 	struct stat st;
 
-	rd->fd = open(rd->path, O_RDONLY | O_CLOEXEC);
+	rd->fd = input_file_open(rd->path, &st, rd->err, rd->errlen);
 	if (rd->fd < 0)
-		return rfail(rd, "%s", strerror(errno));
-	if (fstat(rd->fd, &st) != 0)
-		return rfail(rd, "%s", strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return rfail(rd, "not a regular file");
+		return -1;
 	rd->file_size = (uint64_t)st.st_size;
 	if (rd->file_size < EHDR_SIZE)
 		return rfail(rd, "truncated: %" PRIu64 " bytes is shorter than an ELF header",

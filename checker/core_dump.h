@@ -67,16 +67,20 @@ void core_vcpu_from_kvm(const struct kvm_regs *regs, const struct kvm_sregs *sre
 			struct core_vcpu_state *out);
 
 /*
- * Writes a core file of GM and NCPUS vCPUs to PATH (replaced), through
- * libelf. The guest must stay paused while it runs. Returns 0, or -1 with
- * err set to "PATH: reason" (and no file left behind).
+ * Writes a core file of GM and NCPUS vCPUs to PATH, through libelf and
+ * out_file: the core appears at PATH (a symlink's file is replaced) only
+ * when complete. PATH must be absent or a regular file: a FIFO, device or
+ * directory is refused, never opened. The guest must stay paused while it
+ * runs. Returns 0, or -1 with err set to "PATH: reason", any previous file
+ * untouched and nothing left behind.
  */
 int core_dump_write(const char *path, const struct guest_mem *gm,
 		    const struct core_vcpu_state *vcpus, unsigned ncpus, char *err, size_t errlen);
 
 /*
  * Reads a core file written by core_dump_write, treating it as hostile:
- * every offset and size is checked, RAM is capped at CORE_MAX_RAM. On
+ * PATH is opened without blocking and must be a regular file, every
+ * offset and size is checked, RAM is capped at CORE_MAX_RAM. On
  * success returns 0, maps RAM into *gm_out (free with guest_mem_unmap) and
  * sets *vcpus (free()) to *ncpus states indexed by cpu. On failure returns
  * -1 with err set to "PATH: reason" and nothing allocated.

@@ -55,21 +55,33 @@ static int read_all(int fd, const char *path, size_t size, uint8_t **out, char *
 	return 0;
 }
 
-int elf_read_file(const char *path, uint8_t **data, size_t *size, char *err, size_t errlen)
+int input_file_open(const char *path, struct stat *st, char *err, size_t errlen)
 {
-	/* O_NONBLOCK: opening a FIFO must not hang; it is rejected below. */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
 	if (fd < 0)
 		return path_errf(err, errlen, path, "%s", strerror(errno));
+	if (fstat(fd, st) < 0)
+		path_errf(err, errlen, path, "fstat: %s", strerror(errno));
+	else if (S_ISDIR(st->st_mode))
+		path_errf(err, errlen, path, "is a directory, not a file");
+	else if (!S_ISREG(st->st_mode))
+		path_errf(err, errlen, path, "not a regular file");
+	else
+		return fd;
+	close(fd);
+	return -1;
+}
+
+int elf_read_file(const char *path, uint8_t **data, size_t *size, char *err, size_t errlen)
+{
 	struct stat st;
 	int rc = -1;
-	if (fstat(fd, &st) < 0)
-		path_errf(err, errlen, path, "fstat: %s", strerror(errno));
-	else if (S_ISDIR(st.st_mode))
-		path_errf(err, errlen, path, "is a directory, not an ELF file");
-	else if (!S_ISREG(st.st_mode))
-		path_errf(err, errlen, path, "not a regular file");
-	else if (st.st_size == 0)
+	int fd = input_file_open(path, &st, err, errlen);
+
+	if (fd < 0)
+		return -1;
+	if (st.st_size == 0)
 		path_errf(err, errlen, path, "empty file (0 bytes)");
 	else if ((uint64_t)st.st_size > ELF_MAX_FILE_SIZE)
 		path_errf(err, errlen, path, "file is %jd bytes, larger than the 1 GiB limit",
@@ -81,7 +93,6 @@ int elf_read_file(const char *path, uint8_t **data, size_t *size, char *err, siz
 		*size = (size_t)st.st_size;
 	return rc;
 }
-
 
 int elf_file_libelf_init(const char *path, char *err, size_t errlen)
 {

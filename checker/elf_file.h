@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <libelf.h>
+#include <sys/stat.h>
 
 /* Larger files are rejected before any parsing. */
 #define ELF_MAX_FILE_SIZE (1ull << 30)
@@ -16,6 +17,14 @@
 int path_verrf(char *err, size_t errlen, const char *path, const char *fmt, va_list ap);
 __attribute__((format(printf, 4, 5)))
 int path_errf(char *err, size_t errlen, const char *path, const char *fmt, ...);
+
+/*
+ * Opens PATH for reading without ever blocking (O_NONBLOCK: a FIFO's
+ * open would wait for a writer) and checks with fstat that it is a
+ * regular file. Every input path goes through here. Returns the fd
+ * (O_CLOEXEC) with *st filled, or -1 with err = "PATH: reason".
+ */
+int input_file_open(const char *path, struct stat *st, char *err, size_t errlen);
 
 /*
  * Reads the whole regular file at PATH (at most ELF_MAX_FILE_SIZE bytes,

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "invariant_names.h"
+#include "out_file.h"
 
 struct violation {
 	enum invariant_id id;
@@ -41,6 +42,7 @@ struct report {
 	uint64_t checks_dropped;
 	uint64_t violations_total;
 	uint64_t violations_stored;
+	bool interrupted;               /* a signal cut the run short */
 };
 
 struct report *report_new(FILE *text)
@@ -55,6 +57,11 @@ struct report *report_new(FILE *text)
 void report_set_quiet(struct report *r, bool quiet)
 {
 	r->quiet = quiet;
+}
+
+void report_set_interrupted(struct report *r)
+{
+	r->interrupted = true;
 }
 
 void report_set_phase(struct report *r, enum report_phase phase)
@@ -201,6 +208,8 @@ static void print_summary(FILE *out, const struct check *c)
 		c->stats.hments, c->total, c->ms);
 	if (c->total > c->stored)
 		fprintf(out, " (%" PRIu64 " not stored)", c->total - (uint64_t)c->stored);
+	if (c->stats.stopped)
+		fputs(" INCOMPLETE (stopped early)", out);
 	fputc('\n', out);
 }
 
@@ -334,9 +343,10 @@ static json_t *check_json(const struct check *c)
 			violations = NULL;
 		}
 	}
-	j = json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:f, s:o, s:o, s:o}",
+	j = json_pack("{s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:f, s:o, s:o, s:o}",
 		      "label", json_text(c->label),
 		      "phase", phase_names[c->phase],
+		      "complete", !c->stats.stopped,
 		      "spaces", json_count(c->stats.spaces),
 		      "ptes", json_count(c->stats.ptes),
 		      "mappings", json_count(c->stats.mappings),
@@ -362,24 +372,45 @@ static json_t *report_json(const struct report *r)
 		json_decref(checks);
 		checks = NULL;
 	}
-	return json_pack("{s:o, s:o, s:o}",
+	return json_pack("{s:b, s:o, s:o, s:o}",
+			 "interrupted", r->interrupted,
 			 "violations_total", json_count(r->violations_total),
 			 "checks_dropped", json_count(r->checks_dropped),
 			 "checks", checks);
 }
 
+/* DOC into OUT's temporary file, then renamed into place; nothing is left on failure. */
+static int write_json_out(json_t *doc, struct out_file *out, const char *path, char *err,
+			  size_t errlen)
+{
+	FILE *s = out_file_stream(out, err, errlen);
+
+	if (!s) {
+		out_file_abort(out, NULL);
+		return -1;
+	}
+	errno = 0;
+	if (json_dumpf(doc, s, JSON_INDENT(2) | JSON_ENSURE_ASCII) != 0) {
+		int e = errno;
+
+		out_file_abort(out, s);
+		snprintf(err, errlen, "%s: cannot write the report: %s", path,
+			 e ? strerror(e) : "write error");
+		return -1;
+	}
+	return out_file_commit(out, s, err, errlen);
+}
+
 int report_write_json(const struct report *r, const char *path, char *err, size_t errlen)
 {
+	struct out_file out;
 	json_t *doc = report_json(r);
 	int rc = -1;
 
 	if (!doc)
 		snprintf(err, errlen, "%s: out of memory building the report", path);
-	else if (errno = 0, json_dump_file(doc, path, JSON_INDENT(2) | JSON_ENSURE_ASCII) != 0)
-		snprintf(err, errlen, "%s: cannot write the report: %s", path,
-			 errno ? strerror(errno) : "write error");
-	else
-		rc = 0;
+	else if (out_file_open(&out, path, err, errlen) == 0)
+		rc = write_json_out(doc, &out, path, err, errlen);
 	json_decref(doc);
 	return rc;
 }

@@ -26,6 +26,8 @@ struct check_stats {
 	uint64_t ptes;          /* page-table entries walked */
 	uint64_t mappings;      /* present leaf mappings seen */
 	uint64_t hments;        /* mapping-list entries seen */
+	uint64_t work;          /* units of work done (entries, nodes, page_t, buckets); not reported */
+	bool stopped;           /* ended early (stop request or a work bound): JSON "complete": false */
 };
 
 /* When a check ran; the JSON's "phase": "checkpoint", "exit" or "offline". */
@@ -46,6 +48,9 @@ struct report *report_new(FILE *text);
 
 /* Quiet: the text output shows violations and the summaries of failed checks only. */
 void report_set_quiet(struct report *r, bool quiet);
+
+/* Marks the whole report as cut short by a signal: JSON "interrupted": true (else false). */
+void report_set_interrupted(struct report *r);
 
 /* The phase recorded for every check opened from now on. */
 void report_set_phase(struct report *r, enum report_phase phase);
@@ -85,7 +90,9 @@ bool report_last_check_has(const struct report *r, enum invariant_id id, uint64_
 			   uint64_t va, uint64_t pfn);
 
 /*
- * Writes the report as JSON to PATH (replaced). Returns 0, or -1 with err
+ * Writes the report as JSON to PATH through out_file: PATH (absent or a
+ * regular file; a FIFO, device or directory is refused) gets the whole
+ * report or, on any failure, keeps what it had. Returns 0, or -1 with err
  * set to "PATH: reason". An open check is written as it stands.
  */
 int report_write_json(const struct report *r, const char *path, char *err, size_t errlen);

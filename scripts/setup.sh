@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
-# Installs what hatvm needs (Debian 12 packages), configures and builds.
+# Installs what hatvm needs (Debian 12 packages: the build, the tests, the fuzzers),
+# configures and builds.
 # Usage: scripts/setup.sh [BUILDDIR [MESON OPTIONS...]]   (default: build)
 set -euo pipefail
 
@@ -8,7 +9,8 @@ cd "$(dirname "$0")/.."
 builddir=${1:-build}
 shift || true
 
-packages=(gcc meson ninja-build pkg-config libelf-dev check libjansson-dev)
+packages=(gcc meson ninja-build pkg-config libelf-dev check libjansson-dev
+	  clang libclang-rt-14-dev)   # scripts/fuzz.sh: clang and its libFuzzer/sanitizer runtimes
 
 missing=()
 for p in "${packages[@]}"; do

@@ -5,6 +5,7 @@
 #include "default_guest.h"
 #include "hatvm/exit_status.h"
 #include "invariant_names.h"
+#include "out_file.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -70,11 +71,14 @@
 "  %d  the checker reported a violated invariant (even if the guest crashed\n" \
 "     or hung later)\n" \
 "  %d  usage error, bad guest command line, unusable guest image, or KVM\n" \
-"     cannot be set up\n" \
+"     cannot be set up; on an otherwise clean run, also a --report or\n" \
+"     --dump-core file that could not be written\n" \
 "  %d  the guest crashed (exception, triple fault, abort, bad hypercall,\n" \
 "     access to a memory hole)\n" \
 "  %d  the watchdog timeout expired\n" \
-"  %d  an --inject corruption was planted but the checker did not report it\n"
+"  %d  an --inject corruption was planted but the checker did not report it\n" \
+"  130  interrupted by Ctrl-C (SIGINT); 143 by SIGTERM, 129 by SIGHUP\n" \
+"       (128 + the signal); a second signal exits at once\n"
 
 enum {
 	OPT_CHECK = 0x100, OPT_REPORT, OPT_INJECT, OPT_PTDUMP, OPT_DUMP_CORE,
@@ -340,6 +344,22 @@ static enum cli_result parse_operands(int argc, char **argv, int first, bool das
 	return CLI_RUN;
 }
 
+/*
+ * --report and --dump-core must name files that can be created or
+ * replaced: refused now, before the guest runs, rather than found to block
+ * (a FIFO) or to destroy something (a device) when the run ends.
+ */
+static enum cli_result check_outputs(const struct vmm_options *opt, FILE *err)
+{
+	char why[PATH_MAX + 160];
+
+	if (opt->report_path && out_file_check(opt->report_path, why, sizeof(why)))
+		return usage_error(err, "--report: %s", why);
+	if (opt->core_path && out_file_check(opt->core_path, why, sizeof(why)))
+		return usage_error(err, "--dump-core: %s", why);
+	return CLI_RUN;
+}
+
 enum cli_result cli_parse(int argc, char **argv, struct vmm_options *opt,
 			  FILE *out, FILE *err)
 {
@@ -359,6 +379,8 @@ enum cli_result cli_parse(int argc, char **argv, struct vmm_options *opt,
 	}
 	if (opt->inject_mask && opt->check != CHECK_CHECKPOINTS)
 		return usage_error(err, "%s", "--inject needs --check=checkpoints");
+	if (check_outputs(opt, err) != CLI_RUN)
+		return CLI_USAGE;
 	/* getopt ends at the first operand without moving, or skips a `--' */
 	return parse_operands(argc, argv, optind, optind == before + 1, opt, err);
 }

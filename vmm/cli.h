@@ -39,6 +39,12 @@ enum cli_result {
 	CLI_USAGE,      /* a usage error was printed: exit 2 */
 };
 
+/*
+ * Parses argv into *opt. Also refuses, as usage errors, --report and
+ * --dump-core paths that could not be written safely (a FIFO, device,
+ * socket or directory, or a missing directory), so a run never starts
+ * only to fail or block at its end.
+ */
 enum cli_result cli_parse(int argc, char **argv, struct vmm_options *opt,
 			  FILE *out, FILE *err);
 

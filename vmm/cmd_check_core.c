@@ -3,6 +3,7 @@
 #include "cmd_check_core.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "core_dump.h"
 #include "hatvm/exit_status.h"
 #include "monitor.h"
+#include "out_file.h"
 
 static const char usage_text[] =
 "Usage: vmm check-core [--report=FILE] [--ptdump] [--quiet] CORE GUEST.ELF\n"
@@ -27,9 +29,10 @@ static const struct option options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* Fills opt from argv; returns -1 after printing a usage error, 1 after --help. */
+/* Fills opt from argv and checks --report; returns -1 after printing a usage error, 1 after --help. */
 static int parse(int argc, char **argv, struct vmm_options *opt, const char **core)
 {
+	char why[PATH_MAX + 160];
 	int c;
 
 	*opt = (struct vmm_options){ .check = CHECK_EXIT };
@@ -49,6 +52,11 @@ static int parse(int argc, char **argv, struct vmm_options *opt, const char **co
 	}
 	*core = argv[optind];
 	opt->image = argv[optind + 1];
+	/* before the core is read: a FIFO would block at the end, a device would be written */
+	if (opt->report_path && out_file_check(opt->report_path, why, sizeof(why))) {
+		fprintf(stderr, "vmm check-core: --report: %s\n", why);
+		return -1;
+	}
 	return 0;
 }
 

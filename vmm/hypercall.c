@@ -142,6 +142,9 @@ void hypercall_handle(const struct guest_mem *gm, unsigned cpu, const struct hc_
 	memset(res, 0, sizeof(*res));
 	if (!name)
 		return bad_call(sink, res, cpu, "(none)", "unknown I/O port", call->port);
+	if (call->string)
+		return bad_call(sink, res, cpu, name, "string I/O (INS/OUTS), not a single 32-bit OUT; count",
+				call->count);
 	if (!call->out || call->size != 4 || call->count != 1)
 		return bad_call(sink, res, cpu, name, "not a single 32-bit OUT; access size", call->size);
 	unsigned n = call->port - HC_PORT_BASE;

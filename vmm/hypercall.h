@@ -16,8 +16,9 @@ struct hc_call {
 	uint16_t port;
 	bool out;          /* guest wrote to the port */
 	uint8_t size;      /* bytes per access */
-	uint32_t count;    /* accesses (string I/O) */
+	uint32_t count;    /* accesses in this exit */
 	uint32_t value;    /* the first access's data */
+	bool string;       /* INS/OUTS: KVM makes each iteration its own exit with count 1 */
 };
 
 enum hc_verdict {

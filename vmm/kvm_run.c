@@ -18,10 +18,13 @@
 #include <linux/kvm.h>
 
 #include "boot_x86_64.h"
+#include "checker.h"
 #include "hatvm/exit_status.h"
 #include "hatvm/layout.h"
 #include "hypercall.h"
+#include "insn_decode.h"
 #include "regs_dump.h"
+#include "run_signals.h"
 
 #define KVM_TSS_GPA   0xfffbd000ull   /* 3 pages in the 32-bit hole, never RAM */
 #define CPUID_ENTRIES 256
@@ -153,11 +156,16 @@ static int vcpu_create(struct vm *vm, unsigned index)
 	return 0;
 }
 
-/* Makes every vCPU but `self` leave KVM_RUN soon; caller holds vm->lock. */
+/*
+ * Makes every vCPU but `self` leave KVM_RUN soon; caller holds vm->lock.
+ * A checkpoint's owner is skipped: it is not in KVM_RUN and re-reads
+ * `stopping` before it enters again, and a kick would only interrupt the
+ * check's output.
+ */
 static void kick_others(struct vm *vm, int self)
 {
 	for (unsigned i = 0; i < vm->ncpus; i++) {
-		if ((int)i == self)
+		if ((int)i == self || (int)i == vm->pause_owner)
 			continue;
 		/* immediate_exit covers a vCPU that is about to enter KVM_RUN */
 		__atomic_store_n(&vm->vcpus[i].run->immediate_exit, 1, __ATOMIC_SEQ_CST);
@@ -281,10 +289,22 @@ static void run_check(struct vm *vm, const struct vm_checkpoint *where)
 			 where->phase == VM_PHASE_EXIT ? vm->final : NULL, vm->ncpus);
 }
 
-/* Pauses every other vCPU, runs the checker, resumes them. */
+/*
+ * Pauses every other vCPU, runs the checker, resumes them. The check
+ * runs without vm->lock, so the watchdog and the signal thread can stop
+ * the VM (and ask the checker to stop) meanwhile. No other vCPU can run
+ * guest code during it: while pause_owner names this vCPU, a parked one
+ * leaves park_locked() only when the VM stops, and then leaves its run
+ * loop without entering KVM_RUN again; nor can one start a check, since
+ * vcpu_checkpoint() parks first and returns when stopping. The exit
+ * check waits for every vCPU thread, this one included, to finish.
+ */
 static void vcpu_checkpoint(struct vcpu *v, const char *label)
 {
 	struct vm *vm = v->vm;
+	struct vm_checkpoint where = { .label = label, .phase = VM_PHASE_CHECKPOINT,
+				       .cpu = (int)v->index, .vcpu_fd = v->fd };
+	bool check;
 
 	pthread_mutex_lock(&vm->lock);
 	park_locked(vm, v);   /* someone else's checkpoint first */
@@ -296,16 +316,33 @@ static void vcpu_checkpoint(struct vcpu *v, const char *label)
 	kick_others(vm, (int)v->index);
 	while (!vm->stopping && vm->parked + vm->finished < vm->ncpus - 1)
 		pthread_cond_wait(&vm->cond, &vm->lock);
-	pthread_mutex_lock(&vm->output_lock);
-	if (!vm->stopping) {
-		struct vm_checkpoint where = { .label = label, .phase = VM_PHASE_CHECKPOINT,
-					       .cpu = (int)v->index, .vcpu_fd = v->fd };
+	check = !vm->stopping;
+	pthread_mutex_unlock(&vm->lock);
+	if (check) {
+		pthread_mutex_lock(&vm->output_lock);   /* the check's lines stay whole */
 		run_check(vm, &where);
+		pthread_mutex_unlock(&vm->output_lock);
 	}
-	pthread_mutex_unlock(&vm->output_lock);
+	pthread_mutex_lock(&vm->lock);
 	vm->pause_owner = -1;
 	pthread_cond_broadcast(&vm->cond);
 	pthread_mutex_unlock(&vm->lock);
+}
+
+/*
+ * True when this hypercall exit came from INS/OUTS, which KVM splits
+ * into one exit per iteration, each looking like a single OUT. Costs
+ * KVM_GET_REGS and KVM_GET_SREGS per hypercall exit: hypercalls are rare.
+ * False when the registers cannot be read (the access is checked as usual).
+ */
+static bool exit_was_string_io(struct vcpu *v)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+
+	if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0 || ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
+		return false;
+	return insn_exit_was_string_io(v->vm->gm, sregs.cr3, regs.rip);
 }
 
 static void handle_hypercall(struct vcpu *v, bool *done)
@@ -321,6 +358,8 @@ static void handle_hypercall(struct vcpu *v, bool *done)
 
 	if (run->io.size <= sizeof(call.value) && run->io.data_offset <= vm->run_size - 4)
 		memcpy(&call.value, (uint8_t *)run + run->io.data_offset, run->io.size);
+	if (hypercall_name(call.port))
+		call.string = exit_was_string_io(v);
 	pthread_mutex_lock(&vm->output_lock);
 	hypercall_handle(vm->gm, v->index, &call, &sink, &res);
 	pthread_mutex_unlock(&vm->output_lock);
@@ -448,6 +487,8 @@ static void wait_for_vcpus(struct vm *vm)
 			vm->stopping = true;
 			vm->outcome = RUN_TIMEOUT;
 			kick_others(vm, -1);
+			pthread_cond_broadcast(&vm->cond);   /* parked vCPUs leave now */
+			checker_request_stop();   /* a checkpoint's check may be what runs on */
 		}
 	}
 	pthread_mutex_unlock(&vm->lock);
@@ -484,14 +525,55 @@ static void vm_destroy(struct vm *vm)
 	pthread_cond_destroy(&vm->cond);
 }
 
-/* Runs the exit check (every vCPU thread has finished) and returns how the run ended. */
+/* How the run ended so far; the signal thread may still decide it. */
+static enum run_outcome current_outcome(struct vm *vm)
+{
+	enum run_outcome outcome;
+
+	pthread_mutex_lock(&vm->lock);
+	outcome = vm->stopping ? vm->outcome : RUN_CLEAN;
+	pthread_mutex_unlock(&vm->lock);
+	return outcome;
+}
+
+/*
+ * Runs the exit check (every vCPU thread has finished) and returns how
+ * the run ended. After the watchdog the exit check still runs in full
+ * (it is what finds a hung guest's corruption); after a signal it is
+ * abandoned at once, and a signal during it turns a clean end into an
+ * interrupted one (its check is incomplete).
+ */
 static enum run_outcome final_outcome(struct vm *vm)
 {
 	struct vm_checkpoint where = { .label = "exit", .phase = VM_PHASE_EXIT, .cpu = -1,
 				       .vcpu_fd = -1 };
+	enum run_outcome outcome = current_outcome(vm);
 
+	if (outcome == RUN_TIMEOUT) {
+		checker_clear_stop();
+		if (run_signals_first())   /* a signal that came meanwhile still counts */
+			checker_request_stop();
+	}
 	run_check(vm, &where);
-	return vm->stopping ? vm->outcome : RUN_CLEAN;
+	outcome = current_outcome(vm);
+	if (outcome == RUN_CLEAN && run_signals_first())
+		outcome = RUN_INTERRUPTED;
+	return outcome;
+}
+
+/* The signal thread's first signal: stop every vCPU and any check, like the watchdog. */
+static void interrupt_run(void *ctx, int sig)
+{
+	struct vm *vm = ctx;
+
+	checker_request_stop();
+	vm_stop(vm, -1, RUN_INTERRUPTED);
+	fprintf(stderr, "vmm: interrupted by %s; stopping the guest\n", run_signal_name(sig));
+}
+
+int vm_interrupt_signal(void)
+{
+	return run_signals_first();
 }
 
 enum run_outcome vm_run(const struct vmm_options *opt, const struct guest_mem *gm,
@@ -514,10 +596,12 @@ enum run_outcome vm_run(const struct vmm_options *opt, const struct guest_mem *g
 		unsigned i;
 		for (i = 0; i < vm.ncpus && vcpu_create(&vm, i) == 0; i++)
 			;
-		if (i == vm.ncpus) {
+		if (i == vm.ncpus && run_signals_start() == 0) {
 			start_vcpus(&vm, &started);
+			run_signals_arm(interrupt_run, &vm);   /* kicks need the threads */
 			wait_for_vcpus(&vm);
 			outcome = final_outcome(&vm);
+			run_signals_disarm();
 		}
 	}
 	for (unsigned i = 0; i < started; i++)

@@ -55,4 +55,13 @@ struct vm_hooks {
 enum run_outcome vm_run(const struct vmm_options *opt, const struct guest_mem *gm,
 	   const struct elf_image *img, const struct vm_hooks *hooks);
 
+/*
+ * The signal (SIGINT, SIGTERM, SIGHUP) that interrupted vm_run(), or 0.
+ * From the moment the vCPUs start, the first such signal stops every
+ * vCPU and any check in progress (vm_run() then returns RUN_INTERRUPTED
+ * unless the run had already ended otherwise) and a second one exits
+ * the process at once with status 128 + its number.
+ */
+int vm_interrupt_signal(void);
+
 #endif

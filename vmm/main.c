@@ -49,7 +49,12 @@ static int run_observed(const struct vmm_options *opt, const struct guest_mem *g
 		return exit_status_decide(RUN_USAGE, NULL);
 	struct vm_hooks hooks = { .check = monitor_check, .ctx = &mon };
 	enum run_outcome outcome = vm_run(opt, gm, img, &hooks);
+	int sig = vm_interrupt_signal();
+
+	if (sig)
+		report_set_interrupted(mon.report);   /* before monitor_close() writes it */
 	monitor_close(&mon, &findings);
+	findings.interrupt_signal = sig;
 	return exit_status_decide(outcome, &findings);
 }
 

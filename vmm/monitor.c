@@ -50,11 +50,33 @@ static bool apply_disabled_check(void)
 	return true;
 }
 
-int monitor_open(struct monitor *m, const struct vmm_options *opt, const struct guest_mem *gm)
+/* Finds the MM's symbols in opt->image when checks or ptdump need them; false after a message. */
+static bool find_symbols(struct monitor *m, const struct vmm_options *opt)
 {
 	char err[256];
 	struct elf_symbols *syms;
 
+	if (opt->check == CHECK_OFF && !opt->ptdump)
+		return true;
+	syms = elf_symbols_open(opt->image, err, sizeof(err));
+	if (!syms) {
+		fprintf(stderr, "vmm: %s\n", err);
+		return false;
+	}
+	m->have_syms = mm_symbols_from_elf(syms, &m->syms, err, sizeof(err));
+	elf_symbols_close(syms);
+	if (!m->have_syms && !opt->quiet)
+		fprintf(stderr, "vmm: checks skipped: %s does not name a hatvm memory manager (%s)\n",
+			opt->image, err);
+	if (!m->have_syms && opt->inject_mask) {
+		fprintf(stderr, "vmm: --inject needs a guest whose memory manager the checker knows\n");
+		return false;
+	}
+	return true;
+}
+
+int monitor_open(struct monitor *m, const struct vmm_options *opt, const struct guest_mem *gm)
+{
 	*m = (struct monitor){ .opt = opt, .gm = gm, .inject_pending = opt->inject_mask };
 	if (!injections_supported(opt->inject_mask) || !apply_disabled_check())
 		return -1;
@@ -65,20 +87,10 @@ int monitor_open(struct monitor *m, const struct vmm_options *opt, const struct 
 		return -1;
 	}
 	report_set_quiet(m->report, opt->quiet);
-	if (opt->check == CHECK_OFF && !opt->ptdump)
-		return 0;
-	syms = elf_symbols_open(opt->image, err, sizeof(err));
-	if (!syms) {
-		fprintf(stderr, "vmm: %s\n", err);
-		return -1;
-	}
-	m->have_syms = mm_symbols_from_elf(syms, &m->syms, err, sizeof(err));
-	elf_symbols_close(syms);
-	if (!m->have_syms && !opt->quiet)
-		fprintf(stderr, "vmm: checks skipped: %s does not name a hatvm memory manager (%s)\n",
-			opt->image, err);
-	if (!m->have_syms && opt->inject_mask) {
-		fprintf(stderr, "vmm: --inject needs a guest whose memory manager the checker knows\n");
+	if (!find_symbols(m, opt)) {
+		/* a failed open owns nothing: callers call monitor_close only after a success */
+		report_free(m->report);
+		m->report = NULL;
 		return -1;
 	}
 	return 0;
@@ -214,7 +226,8 @@ static void run_one_check(struct monitor *m, const struct vm_checkpoint *where, 
 		if (where->phase == VM_PHASE_CHECKPOINT)
 			planted = plant_injections(m, undo, where->label);
 		checker_run_into(&m->mem, &m->syms, m->report, &stats);
-		verify_injections(m, undo, planted, where->label);
+		if (!checker_stop_requested())   /* a check the watchdog or a signal cut short proves nothing */
+			verify_injections(m, undo, planted, where->label);
 	}
 	report_end_check(m->report, &stats);
 	m->checks_run++;

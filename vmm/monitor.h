@@ -23,7 +23,7 @@ struct monitor {
 	struct report *report;
 	uint64_t inject_pending;   /* IDs not planted yet */
 	unsigned inject_missed;    /* planted but not reported where planted */
-	bool output_failed;        /* the core file could not be written */
+	bool output_failed;        /* the core file could not be written (the report: monitor_close) */
 	unsigned checks_run;
 };
 
@@ -32,8 +32,8 @@ struct monitor {
  * (without them checks are skipped, said once on stderr), refuses IDs
  * --inject cannot plant, and reads the test-only HATVM_TEST_DISABLE_CHECK
  * (an ID whose violations the checker then drops, to show that --inject
- * notices a blind checker). Returns 0, or -1 with a message printed
- * (vmm exits 2).
+ * notices a blind checker). Returns 0 (then monitor_close must follow),
+ * or -1 with a message printed, everything it allocated freed (vmm exits 2).
  */
 int monitor_open(struct monitor *m, const struct vmm_options *opt, const struct guest_mem *gm);
 

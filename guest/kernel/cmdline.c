@@ -61,9 +61,11 @@ uint64_t cmdline_get_u64(const char *key, uint64_t fallback)
 	if (!*v)
 		cmdline_usage("option %s= needs a number", key);
 	for (const char *p = v; *p; p++) {
-		if (*p < '0' || *p > '9' || n > (UINT64_MAX - 9) / 10)
+		uint64_t digit = (uint64_t)(*p - '0');
+		/* n * 10 + digit must fit: up to UINT64_MAX itself */
+		if (*p < '0' || *p > '9' || n > (UINT64_MAX - digit) / 10)
 			cmdline_usage("option %s=%s: not a decimal number", key, v);
-		n = n * 10 + (uint64_t)(*p - '0');
+		n = n * 10 + digit;
 	}
 	return n;
 }

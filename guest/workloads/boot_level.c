@@ -73,7 +73,28 @@ const struct workload workload_triple = {
 	"triple", "force a triple fault (exit status 3)", false, triple_run, NULL,
 };
 
-/* call=puts (default) hands a buffer past RAM; call=arg an argument struct past RAM. */
+/*
+ * `rep outsl` of two valid puts arguments to the puts port: KVM turns each
+ * iteration into an exit that looks like a single OUT; the host must refuse
+ * it as string I/O all the same.
+ */
+static void badcall_outs(void)
+{
+	static const char text[] = "badcall: string I/O was accepted\n";
+	static struct hc_puts arg;
+	static uint32_t args[2];
+	const uint32_t *src = args;
+	uint64_t n = 2;
+
+	arg = (struct hc_puts){ .buf = kva_to_pa(text), .len = sizeof(text) - 1 };
+	args[0] = args[1] = (uint32_t)kva_to_pa(&arg);
+	__asm__ volatile("cld; rep outsl" : "+S"(src), "+c"(n) : "d"((uint16_t)HC_PORT_PUTS) : "memory");
+}
+
+/*
+ * call=puts (default) hands a buffer past RAM; call=arg an argument struct
+ * past RAM; call=port an unknown port; call=outs string I/O to a port.
+ */
 static int badcall_run(void)
 {
 	const char *call = cmdline_get("call");
@@ -85,6 +106,8 @@ static int badcall_run(void)
 		hc_raw(HC_PORT_PUTS, (uint32_t)past_ram);
 	} else if (call && strcmp(call, "port") == 0) {
 		hc_raw(HC_PORT_BASE + HC_PORT_COUNT, 0);
+	} else if (call && strcmp(call, "outs") == 0) {
+		badcall_outs();
 	} else {
 		bad = (struct hc_puts){ .buf = past_ram, .len = 16 };
 		hc_raw(HC_PORT_PUTS, (uint32_t)kva_to_pa(&bad));
@@ -94,7 +117,7 @@ static int badcall_run(void)
 }
 
 const struct workload workload_badcall = {
-	"badcall", "hypercall with a pointer outside RAM (exit status 3)", false, badcall_run, NULL,
+	"badcall", "bad hypercall: call=puts|arg|port|outs (exit status 3)", false, badcall_run, NULL,
 };
 
 static int hole_run(void)

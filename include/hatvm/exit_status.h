@@ -13,6 +13,7 @@ enum vmm_exit_status {
 	VMM_EXIT_CRASH = 3,         /* exception, triple fault, abort, bad hypercall, hole */
 	VMM_EXIT_TIMEOUT = 4,       /* the watchdog fired */
 	VMM_EXIT_INJECT_MISSED = 5, /* an --inject corruption was planted but not reported */
+	VMM_EXIT_SIGNAL_BASE = 128, /* + the signal that interrupted the run (130: SIGINT), as shells do */
 };
 
 /* How a run ended, as the VM (or check-core) saw it; nothing about the checker. */
@@ -22,6 +23,7 @@ enum run_outcome {
 	RUN_TIMEOUT,        /* the watchdog stopped it */
 	RUN_SETUP_FAILED,   /* KVM could not be set up: the guest never ran */
 	RUN_USAGE,          /* usage or image error, or the guest refused its command line */
+	RUN_INTERRUPTED,    /* SIGINT, SIGTERM or SIGHUP stopped it (run_findings.interrupt_signal) */
 };
 
 /* What the host's observer found over the whole run. */
@@ -29,6 +31,7 @@ struct run_findings {
 	uint64_t violations;     /* every violation reported, in any check */
 	unsigned inject_missed;  /* injections planted but not reported where planted */
 	bool output_failed;      /* a report or core file could not be written */
+	int interrupt_signal;    /* RUN_INTERRUPTED: the signal's number (0: taken as SIGINT) */
 };
 
 /*

@@ -1,21 +1,26 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* unit suite: ELF core files: write -> read round trip, gdb opens them, hostile cores are rejected. */
 #include <check.h>
+#include <dirent.h>
 #include <elf.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <inttypes.h>
 #include <libelf.h>
 #include <linux/kvm.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/procfs.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core_dump.h"
+#include "fifo_guard.h"
 #include "run_vmm.h"
 
 static const char *guest_elf;   /* argv[1], optional: gdb opens the core against it */
@@ -250,6 +255,170 @@ START_TEST(write_rejects_bad_arguments)
 }
 END_TEST
 
+/* ---- targets that must not be written, and writes that fail: nothing lost ---- */
+
+static char out_dir[64], out_path[128];
+
+static void out_dir_setup(void)
+{
+	strcpy(out_dir, "/tmp/hatvm-core-out-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(out_dir));
+	snprintf(out_path, sizeof(out_path), "%s/core", out_dir);
+}
+
+/* Entries in out_dir besides . and ..; unlinks them when REMOVE. */
+static unsigned out_dir_entries(bool remove)
+{
+	DIR *d = opendir(out_dir);
+	struct dirent *e;
+	unsigned n = 0;
+	char path[512];
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		n++;
+		snprintf(path, sizeof(path), "%s/%s", out_dir, e->d_name);
+		if (remove)
+			unlink(path);
+	}
+	closedir(d);
+	return n;
+}
+
+static void out_dir_teardown(void)
+{
+	out_dir_entries(true);
+	rmdir(out_dir);
+}
+
+/* core_dump_write of 4 KiB of RAM and one vCPU to out_path. */
+static int write_small_core(char *err, size_t errlen)
+{
+	struct core_vcpu_state v;
+	struct guest_mem gm;
+
+	make_ram(&gm, 4096, 7);
+	make_vcpu(&v, 0);
+	int rc = core_dump_write(out_path, &gm, &v, 1, err, errlen);
+	guest_mem_unmap(&gm);
+	return rc;
+}
+
+/* The write was refused, naming the path; out_path is still of TYPE; nothing else appeared. */
+static void assert_refused_and_kept(int rc, const char *err, mode_t type)
+{
+	struct stat st;
+
+	ck_assert_int_eq(rc, -1);
+	ck_assert_msg(strncmp(err, out_path, strlen(out_path)) == 0, "error without the path: %s", err);
+	ck_assert_msg(lstat(out_path, &st) == 0, "%s was removed", out_path);
+	ck_assert_msg((st.st_mode & S_IFMT) == type, "%s changed type", out_path);
+	ck_assert_uint_eq(out_dir_entries(false), 1);
+}
+
+START_TEST(write_keeps_a_symlink_to_a_device)
+{
+	char err[256] = "";
+
+	ck_assert_int_eq(symlink("/dev/full", out_path), 0);
+	assert_refused_and_kept(write_small_core(err, sizeof(err)), err, S_IFLNK);
+	ASSERT_HAS(err, "not a regular file");
+}
+END_TEST
+
+START_TEST(write_refuses_a_fifo_without_blocking)
+{
+	char err[256] = "";
+
+	ck_assert_int_eq(mkfifo(out_path, 0600), 0);
+	fifo_guard_arm(out_path, 10);
+	int rc = write_small_core(err, sizeof(err));
+	ck_assert_msg(!fifo_guard_disarm(), "core_dump_write blocked on a FIFO");
+	assert_refused_and_kept(rc, err, S_IFIFO);
+}
+END_TEST
+
+/* A copy of /dev/null's node (needs root to create; the case is skipped otherwise). */
+START_TEST(write_keeps_a_device_node)
+{
+	struct stat null;
+	char err[256] = "";
+
+	ck_assert_int_eq(stat("/dev/null", &null), 0);
+	if (mknod(out_path, S_IFCHR | 0666, null.st_rdev) != 0) {
+		fprintf(stderr, "write_keeps_a_device_node: mknod: %s, case skipped\n", strerror(errno));
+		return;
+	}
+	assert_refused_and_kept(write_small_core(err, sizeof(err)), err, S_IFCHR);
+}
+END_TEST
+
+/* RLIMIT_FSIZE (SIGXFSZ ignored) makes the write fail with EFBIG as a full disk would. */
+START_TEST(failed_write_keeps_the_previous_file)
+{
+	static const char previous[] = "the previous core\n";
+	struct rlimit saved, small;
+	char err[256] = "", back[64] = "";
+	FILE *f = fopen(out_path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(previous, f);
+	fclose(f);
+	signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &saved), 0);
+	small = (struct rlimit){ .rlim_cur = 1024, .rlim_max = saved.rlim_max };
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+	int rc = write_small_core(err, sizeof(err));
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &saved), 0);
+	assert_refused_and_kept(rc, err, S_IFREG);
+	ASSERT_HAS(err, strerror(EFBIG));
+	f = fopen(out_path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(back, sizeof(back), f));
+	fclose(f);
+	ck_assert_str_eq(back, previous);
+}
+END_TEST
+
+/* A symlink to a regular file: the file gets the core, the link stays a link. */
+START_TEST(write_through_a_symlink_replaces_its_file)
+{
+	char real[160], err[256] = "";
+	struct stat st;
+
+	snprintf(real, sizeof(real), "%s/real", out_dir);
+	fclose(fopen(real, "w"));
+	ck_assert_int_eq(symlink(real, out_path), 0);
+	ck_assert_msg(write_small_core(err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(lstat(out_path, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	ck_assert_int_eq(stat(real, &st), 0);
+	ck_assert_int_gt(st.st_size, 4096);
+	ck_assert_uint_eq(out_dir_entries(false), 2);
+}
+END_TEST
+
+START_TEST(read_refuses_a_fifo_without_blocking)
+{
+	struct guest_mem gm = { 0 };
+	struct core_vcpu_state *v = NULL;
+	unsigned n = 0;
+	char err[256] = "";
+
+	ck_assert_int_eq(mkfifo(out_path, 0600), 0);
+	fifo_guard_arm(out_path, 10);
+	int rc = core_dump_read(out_path, &gm, &v, &n, err, sizeof(err));
+	ck_assert_msg(!fifo_guard_disarm(), "core_dump_read blocked on a FIFO");
+	ck_assert_int_eq(rc, -1);
+	ASSERT_HAS(err, out_path);
+	ASSERT_HAS(err, "not a regular file");
+	ck_assert_ptr_null(gm.base);
+	ck_assert_ptr_null(v);
+}
+END_TEST
+
 /* ---- hostile cores ---- */
 
 #define SMALL_RAM (1u << 16)
@@ -462,7 +631,7 @@ START_TEST(not_a_file)
 	char err[256];
 
 	ck_assert_int_eq(core_dump_read("/tmp", &gm, &v, &n, err, sizeof(err)), -1);
-	ck_assert_str_eq(err, "/tmp: not a regular file");
+	ck_assert_str_eq(err, "/tmp: is a directory, not a file");
 	ck_assert_int_eq(core_dump_read("/nonexistent-core", &gm, &v, &n, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "No such file"));
 }
@@ -502,6 +671,7 @@ static Suite *core_suite(void)
 {
 	Suite *s = suite_create("core_dump");
 	TCase *tw = tcase_create("write"), *th = tcase_create("hostile");
+	TCase *to = tcase_create("unsafe_paths");
 
 	tcase_add_checked_fixture(tw, setup, teardown);
 	tcase_set_timeout(tw, 60);
@@ -511,6 +681,16 @@ static Suite *core_suite(void)
 	tcase_add_test(tw, from_kvm_registers);
 	tcase_add_test(tw, write_rejects_bad_arguments);
 	suite_add_tcase(s, tw);
+
+	tcase_add_checked_fixture(to, out_dir_setup, out_dir_teardown);
+	tcase_set_timeout(to, 60);
+	tcase_add_test(to, write_keeps_a_symlink_to_a_device);
+	tcase_add_test(to, write_refuses_a_fifo_without_blocking);
+	tcase_add_test(to, write_keeps_a_device_node);
+	tcase_add_test(to, failed_write_keeps_the_previous_file);
+	tcase_add_test(to, write_through_a_symlink_replaces_its_file);
+	tcase_add_test(to, read_refuses_a_fifo_without_blocking);
+	suite_add_tcase(s, to);
 
 	tcase_add_checked_fixture(th, load_good_core, free_good_core);
 	tcase_set_timeout(th, 60);

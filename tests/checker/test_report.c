@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* unit suite: invariant names, the check report's text lines and its JSON (parsed back with jansson). */
 #include <check.h>
+#include <errno.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "fifo_guard.h"
 #include "invariant_names.h"
 #include "report.h"
 #include "run_vmm.h"
@@ -323,6 +328,54 @@ START_TEST(json_write_error_names_path)
 }
 END_TEST
 
+START_TEST(json_refuses_a_fifo_without_blocking)
+{
+	char fifo[96], err[256] = "";
+	struct stat st;
+
+	snprintf(fifo, sizeof(fifo), "%s.fifo", json_path);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	fifo_guard_arm(fifo, 10);
+	int rc = report_write_json(rep, fifo, err, sizeof(err));
+	bool blocked = fifo_guard_disarm();
+	ck_assert_int_eq(stat(fifo, &st), 0);
+	unlink(fifo);
+	ck_assert_msg(!blocked, "report_write_json blocked on a FIFO");
+	ck_assert_int_eq(rc, -1);
+	ASSERT_HAS(err, fifo);
+	ck_assert(S_ISFIFO(st.st_mode));
+}
+END_TEST
+
+/* EFBIG (RLIMIT_FSIZE, SIGXFSZ ignored) as a full disk: the previous file stays whole. */
+START_TEST(json_failed_write_keeps_the_previous_file)
+{
+	struct rlimit saved, small;
+	char err[256] = "", back[64] = "";
+	FILE *f = fopen(json_path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs("previous\n", f);
+	fclose(f);
+	report_begin_check(rep, "a check");
+	report_violation(rep, INV_LK_QUIESCENT, REPORT_NONE, REPORT_NONE, REPORT_NONE, "lock held");
+	signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &saved), 0);
+	small = (struct rlimit){ .rlim_cur = 32, .rlim_max = saved.rlim_max };
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+	int rc = report_write_json(rep, json_path, err, sizeof(err));
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &saved), 0);
+	ck_assert_int_eq(rc, -1);
+	ASSERT_HAS(err, json_path);
+	ASSERT_HAS(err, strerror(EFBIG));
+	f = fopen(json_path, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(back, sizeof(back), f));
+	fclose(f);
+	ck_assert_str_eq(back, "previous\n");
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
 	Suite *s = suite_create("report");
@@ -350,6 +403,8 @@ static Suite *report_suite(void)
 	tcase_add_test(tj, long_strings_are_cut);
 	tcase_add_test(tj, open_check_is_written);
 	tcase_add_test(tj, json_write_error_names_path);
+	tcase_add_test(tj, json_refuses_a_fifo_without_blocking);
+	tcase_add_test(tj, json_failed_write_keeps_the_previous_file);
 	suite_add_tcase(s, tj);
 	return s;
 }

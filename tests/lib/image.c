@@ -549,3 +549,74 @@ void img_unmap(struct image *img, uint64_t hat, uint64_t va)
 	if (pfn >= img->first_managed && pfn < img->npages)
 		untrack(img, pfn, ptp, e);
 }
+
+/* --- adversarial images ---------------------------------------------------------- */
+
+void img_adv_hash_all_ram(struct image *img)
+{
+	struct hment_hash *hh = global(img, G_HASH);
+	uint64_t size = 1;
+
+	while (size * 2 <= img->ram_size / 8 && size * 2 <= UINT32_MAX)
+		size *= 2;
+	hh->hh_buckets = dva(img, 0);
+	hh->hh_size = (uint32_t)size;
+}
+
+void img_adv_fake_spaces(struct image *img, uint64_t n)
+{
+	uint64_t prev = img_kas(img);
+
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t va = hat_new(img), pfn = img->first_managed + i % (img->npages - img->first_managed);
+
+		*img_hat(img, va) = (struct hat){ .h_top_pa = pfn << MM_PAGE_SHIFT, .h_top = page_va(img, pfn),
+						  .h_prev = prev, .h_id = ++img->hat_serial, .h_nptp = 1 };
+		img_hat(img, prev)->h_next = va;
+		prev = va;
+	}
+}
+
+void img_adv_long_list(struct image *img, uint64_t n, bool cyclic)
+{
+	uint64_t pfn = page_take(img, PG_USER), first = 0, prev = 0;
+	uint64_t *bucket0 = img_pa(img, img->buckets_pa);
+	struct hment_hash *hh = global(img, G_HASH);
+	struct page *pg = img_page(img, pfn);
+
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t va = hment_new(img);
+		struct hment *hm = img_va(img, va);
+
+		*hm = (struct hment){ .hm_prev = prev, .hm_ptp = (uint32_t)pfn, .hm_pfn = (uint32_t)pfn,
+				      .hm_entry = (uint16_t)(i % MM_PTES), .hm_state = HM_STATE_LISTED };
+		if (prev != 0) {
+			((struct hment *)img_va(img, prev))->hm_next = va;
+			((struct hment *)img_va(img, prev))->hm_hashnext = va;
+		} else {
+			first = va;
+		}
+		prev = va;
+	}
+	if (cyclic && prev != 0) {
+		((struct hment *)img_va(img, prev))->hm_next = first;
+		((struct hment *)img_va(img, prev))->hm_hashnext = first;
+	} else if (prev != 0) {
+		((struct hment *)img_va(img, prev))->hm_hashnext = *bucket0;
+	}
+	*bucket0 = first;
+	hh->hh_count += n;
+	pg->p_mapping = first;
+	pg->p_share = (uint32_t)n;
+}
+
+void img_adv_all_ptp(struct image *img)
+{
+	for (uint64_t pfn = 0; pfn < img->npages; pfn++) {
+		struct page *pg = img_page(img, pfn);
+
+		pg->p_kind = PG_PTP;
+		pg->p_level = 1;
+		pg->p_hat = img_kas(img);
+	}
+}

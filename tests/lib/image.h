@@ -69,6 +69,26 @@ void img_reserve_fill(struct image *img, unsigned n);
 /* Puts n fresh zeroed table pages on the table-page cache. */
 void img_cache_add(struct image *img, unsigned n);
 
+/*
+ * Adversarial images (tests/checker/test_bounds.c, bench/bench_checker.c):
+ * each makes one guest-controlled size as large as RAM allows.
+ */
+/* hh_size the largest power of two whose buckets fit in RAM, the array at PA 0. */
+void img_adv_hash_all_ram(struct image *img);
+
+/* n fake address spaces on hat_list, each with h_top_pa at a different page of RAM. */
+void img_adv_fake_spaces(struct image *img, uint64_t n);
+
+/*
+ * A list of n fresh hments on a fresh page that nothing maps (p_share n),
+ * each also chained into hash bucket 0; cyclic: the last links back to
+ * the first on both the list and the chain.
+ */
+void img_adv_long_list(struct image *img, uint64_t n, bool cyclic);
+
+/* Every page_t claims to be a level-1 table page of hat_kas. */
+void img_adv_all_ptp(struct image *img);
+
 /* Host pointer to guest PA pa / to the object at guest VA va. */
 void *img_pa(const struct image *img, uint64_t pa);
 void *img_va(const struct image *img, uint64_t va);

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "default_guest.h"
+#include "fifo_guard.h"
 #include "hatvm/exit_status.h"
 #include "hatvm/layout.h"
 #include "invariant_names.h"
@@ -316,6 +317,69 @@ START_TEST(binary_boots_the_default_guest)
 }
 END_TEST
 
+/* ---- outputs refused up front: --report and --dump-core ------------------------- */
+
+static char out_dir[] = "/tmp/hatvm-cli-out-XXXXXX";
+static char fifo[64], missing[96];
+
+static void outputs_setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(out_dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", out_dir);
+	snprintf(missing, sizeof(missing), "%s/no-such-dir/out", out_dir);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+}
+
+static void outputs_teardown(void)
+{
+	unlink(fifo);
+	rmdir(out_dir);
+}
+
+/* Each unusable output, for --report=X and for --dump-core=X. */
+START_TEST(unusable_outputs_are_usage_errors)
+{
+	const char *const bad[] = { fifo, "/dev/null", out_dir, missing };
+	const char *const opts[] = { "--report=", "--dump-core=" };
+	char arg[160];
+	struct vmm_options o;
+
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		for (unsigned k = 0; k < 2; k++) {
+			snprintf(arg, sizeof(arg), "%s%s", opts[k], bad[i]);
+			ck_assert_msg(parse(&o, (const char *[]){ arg, "g.elf", NULL }) == CLI_USAGE,
+				      "%s accepted", arg);
+		}
+	}
+	snprintf(arg, sizeof(arg), "--report=%s/new.json", out_dir);
+	ck_assert_int_eq(parse(&o, (const char *[]){ arg, "g.elf", NULL }), CLI_RUN);
+}
+END_TEST
+
+/*
+ * `vmm --report=FIFO guest.elf` and `--dump-core=FIFO`: status 2 at once,
+ * naming the FIFO, before /dev/kvm is opened (so the same without KVM).
+ */
+START_TEST(binary_refuses_a_fifo_output_before_the_run)
+{
+	const char *const opts[] = { "--report=", "--dump-core=" };
+	char arg[96];
+	struct stat st;
+
+	snprintf(arg, sizeof(arg), "%s%s", opts[_i], fifo);
+	fifo_guard_arm(fifo, 10);
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, arg, guest_path, NULL });
+	ck_assert_msg(!fifo_guard_disarm(), "vmm %s blocked on the FIFO", arg);
+	ck_assert_msg(r.status == VMM_EXIT_USAGE, "status %d:\n%s", r.status, r.err);
+	ASSERT_HAS(r.err, fifo);
+	ASSERT_HAS(r.err, "not a regular file");
+	ck_assert_msg(!strstr(r.err, "kvm"), "checked after KVM set-up:\n%s", r.err);
+	ck_assert_int_eq(lstat(fifo, &st), 0);
+	ck_assert(S_ISFIFO(st.st_mode));
+	vmm_result_free(&r);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	/* absolute, so tests may change folder; guest.elf as vmm should find it */
@@ -338,5 +402,11 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, binary_finds_the_default_guest);
 	tcase_add_loop_test(tc, binary_boots_the_default_guest, 0, 2);
 	suite_add_tcase(s, tc);
+	TCase *to = tcase_create("outputs");
+	tcase_add_checked_fixture(to, outputs_setup, outputs_teardown);
+	tcase_set_timeout(to, 60);
+	tcase_add_test(to, unusable_outputs_are_usage_errors);
+	tcase_add_loop_test(to, binary_refuses_a_fifo_output_before_the_run, 0, 2);
+	suite_add_tcase(s, to);
 	return run_suite(s);
 }

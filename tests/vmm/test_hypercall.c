@@ -109,6 +109,25 @@ START_TEST(wrong_access_shape)
 }
 END_TEST
 
+/* Each iteration of `rep outsl` exits with count 1 and a valid argument struct: still refused. */
+START_TEST(string_io_is_refused)
+{
+	struct hc_sink sink = { console, diag };
+	struct hc_exit ok = { 0 };
+	struct hc_call c = { .port = HC_PORT_EXIT, .out = true, .size = 4, .count = 1,
+			     .value = 0x1000, .string = true };
+	struct hc_result res;
+
+	ck_assert(guest_mem_write(&gm, 0x1000, &ok, sizeof(ok)));
+	hypercall_handle(&gm, 0, &c, &sink, &res);
+	fflush(diag);
+	ck_assert_int_eq(res.verdict, HC_STOP);
+	ck_assert_int_eq(res.outcome, RUN_CRASHED);
+	ck_assert(res.dump_regs);
+	ck_assert(strstr(diag_buf, "bad hypercall exit: string I/O (INS/OUTS)"));
+}
+END_TEST
+
 START_TEST(exit_statuses)
 {
 	struct hc_exit ok = { 0 }, bad = { 5 };
@@ -232,6 +251,7 @@ int main(void)
 	tcase_add_loop_test(tc, puts_rejects_bad_buffer, 0, sizeof(bad_puts) / sizeof(bad_puts[0]));
 	tcase_add_test(tc, argument_struct_outside_ram);
 	tcase_add_test(tc, wrong_access_shape);
+	tcase_add_test(tc, string_io_is_refused);
 	tcase_add_test(tc, exit_statuses);
 	tcase_add_test(tc, abort_sanitizes_and_bounds_strings);
 	tcase_add_test(tc, checkpoint_label);
