@@ -69,6 +69,8 @@ bool insn_exit_was_string_io(const struct guest_mem *gm, uint64_t cr3, uint64_t 
 	uint8_t code[INSN_MAX_LEN], last;
 	size_t n = insn_fetch(gm, cr3, rip, code, sizeof(code));
 
+	if (n == 0)
+		return false;   /* unreadable code: the byte before RIP would be a guess */
 	if (insn_is_string_io(code, n))
 		return true;
 	if (insn_is_port_io(code, n))

@@ -145,6 +145,9 @@ START_TEST(instruction_across_pages)
 	ck_assert_uint_eq(insn_fetch(&gm, CR3, CODE_VA + 0x2000, buf, sizeof(buf)), 0);
 	ck_assert(!insn_exit_was_string_io(&gm, CR3, CODE_VA + 0x2000 + 0x10));
 	ck_assert(!insn_exit_was_string_io(&gm, RAM_SIZE, CODE_VA));   /* CR3 outside RAM */
+	/* RIP on the unmapped page right after a 0x6f byte: unreadable code is no evidence */
+	static const uint8_t ends_in_6f[] = { 0x6f };
+	ck_assert(!exit_at(CODE_VA + 0x1fff, ends_in_6f, 1, 1));
 }
 END_TEST
 
