@@ -87,24 +87,15 @@ static const char *const adv_names[ADV_COUNT] = {
 	"(d) list of 1 hment per 2 pages", "(d) cyclic list + chain", "(e) every page_t a table",
 };
 
-/* The healthy shape of tests/checker/test_bounds.c: 4 spaces, 8192 private and 4096 shared pages. */
+/* The healthy shape (img_populate_healthy), then adversarial case A on top. */
 static struct image *adv_build(uint64_t ram, enum adv a)
 {
 	struct image *img = img_new(ram, false);
-	uint64_t sp[4], priv, shared, pages = ram / MM_PAGE_SIZE;
+	uint64_t pages = ram / MM_PAGE_SIZE;
 
 	if (img == NULL)
 		return NULL;
-	for (unsigned s = 0; s < 4; s++)
-		sp[s] = img_hat_create(img);
-	priv = img_alloc_user(img, 8192);
-	shared = img_alloc_user(img, 4096);
-	for (unsigned i = 0; i < 8192; i++)
-		img_map(img, sp[i % 4], 0x10000000ull + (uint64_t)(i / 4) * MM_PAGE_SIZE, priv + i, false);
-	for (unsigned s = 0; s < 4; s++)
-		for (unsigned i = 0; i < 4096; i++)
-			img_map(img, sp[s], 0x400000000ull + (uint64_t)i * MM_PAGE_SIZE, shared + i, false);
-	img_reserve_fill(img, 64);
+	img_populate_healthy(img);
 	switch (a) {
 	case ADV_HASH:    img_adv_hash_all_ram(img); break;
 	case ADV_SPACES:  img_adv_fake_spaces(img, pages / 4); break;

@@ -20,19 +20,9 @@
 static struct image *healthy_image(void)
 {
 	struct image *img = img_new(RAM, false);
-	uint64_t sp[4], priv, shared;
 
 	ck_assert_ptr_nonnull(img);
-	for (unsigned s = 0; s < 4; s++)
-		sp[s] = img_hat_create(img);
-	priv = img_alloc_user(img, 8192);
-	shared = img_alloc_user(img, 4096);
-	for (unsigned i = 0; i < 8192; i++)
-		img_map(img, sp[i % 4], 0x10000000ull + (uint64_t)(i / 4) * MM_PAGE_SIZE, priv + i, false);
-	for (unsigned s = 0; s < 4; s++)
-		for (unsigned i = 0; i < 4096; i++)
-			img_map(img, sp[s], 0x400000000ull + (uint64_t)i * MM_PAGE_SIZE, shared + i, false);
-	img_reserve_fill(img, 64);
+	img_populate_healthy(img);
 	img_cache_add(img, 8);
 	return img;
 }

@@ -620,3 +620,19 @@ void img_adv_all_ptp(struct image *img)
 		pg->p_hat = img_kas(img);
 	}
 }
+
+void img_populate_healthy(struct image *img)
+{
+	uint64_t sp[4], priv, shared;
+
+	for (unsigned s = 0; s < 4; s++)
+		sp[s] = img_hat_create(img);
+	priv = img_alloc_user(img, 8192);
+	shared = img_alloc_user(img, 4096);
+	for (unsigned i = 0; i < 8192; i++)
+		img_map(img, sp[i % 4], 0x10000000ull + (uint64_t)(i / 4) * MM_PAGE_SIZE, priv + i, false);
+	for (unsigned s = 0; s < 4; s++)
+		for (unsigned i = 0; i < 4096; i++)
+			img_map(img, sp[s], 0x400000000ull + (uint64_t)i * MM_PAGE_SIZE, shared + i, false);
+	img_reserve_fill(img, 64);
+}

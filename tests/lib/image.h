@@ -63,6 +63,13 @@ void img_map(struct image *img, uint64_t hat, uint64_t va, uint64_t pfn, bool la
 /* Unmaps the 4 KiB mapping at va of hat and drops it from the page's list. */
 void img_unmap(struct image *img, uint64_t hat, uint64_t va);
 
+/*
+ * The healthy shape the bounds tests and benchmark start from: 4 spaces,
+ * 8192 private pages spread over them, 4096 pages shared by all four, 64
+ * reserved hments.
+ */
+void img_populate_healthy(struct image *img);
+
 /* Puts n fresh hments on the reserve pool. */
 void img_reserve_fill(struct image *img, unsigned n);
 
