@@ -6,8 +6,8 @@
 
 /*
  * Precedence, first match wins:
- *   2  the run could not start or the guest refused its command line
- *      (nothing was checked, so nothing below can be trusted)
+ *   2  the run could not start (nothing was checked, so nothing below
+ *      can be trusted)
  *   5  an --inject corruption was planted but not reported: the checker
  *      itself failed, which matters more than anything it did report
  *      (a check the watchdog or a signal cut short is not held against it)
@@ -15,6 +15,8 @@
  *      afterwards (the crash is still reported on stderr): the checker's
  *      catch comes first, since the corruption likely caused the crash
  *      or the interruption (a violation already found stands)
+ *   2  the guest refused its command line (checks may have run before:
+ *      workload=all validates each workload's options as it starts it)
  * 128+sig  SIGINT, SIGTERM or SIGHUP interrupted the run: the checks are
  *      incomplete, so neither 0 nor an unwritten report's 2 would be
  *      true (the outcome excludes 3 and 4: the first stop wins)
@@ -28,12 +30,14 @@ int exit_status_decide(enum run_outcome outcome, const struct run_findings *find
 	struct run_findings none = { 0 };
 	const struct run_findings *f = findings ? findings : &none;
 
-	if (outcome == RUN_SETUP_FAILED || outcome == RUN_USAGE)
+	if (outcome == RUN_SETUP_FAILED)
 		return VMM_EXIT_USAGE;
 	if (f->inject_missed)
 		return VMM_EXIT_INJECT_MISSED;
 	if (f->violations)
 		return VMM_EXIT_VIOLATION;
+	if (outcome == RUN_USAGE)
+		return VMM_EXIT_USAGE;
 	if (outcome == RUN_INTERRUPTED)
 		return VMM_EXIT_SIGNAL_BASE + (f->interrupt_signal > 0 ? f->interrupt_signal : SIGINT);
 	if (outcome == RUN_CRASHED)

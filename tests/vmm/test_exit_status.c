@@ -32,7 +32,18 @@ START_TEST(a_missed_injection_beats_violations)
 
 	ck_assert_int_eq(exit_status_decide(RUN_CLEAN, &f), VMM_EXIT_INJECT_MISSED);
 	ck_assert_int_eq(exit_status_decide(RUN_CRASHED, &f), VMM_EXIT_INJECT_MISSED);
-	ck_assert_int_eq(exit_status_decide(RUN_USAGE, &f), VMM_EXIT_USAGE);
+	ck_assert_int_eq(exit_status_decide(RUN_USAGE, &f), VMM_EXIT_INJECT_MISSED);
+	ck_assert_int_eq(exit_status_decide(RUN_SETUP_FAILED, &f), VMM_EXIT_USAGE);
+}
+END_TEST
+
+/* workload=all checks earlier workloads before a later one refuses its options. */
+START_TEST(violations_found_before_a_refused_command_line_stand)
+{
+	struct run_findings f = { .violations = 2 };
+
+	ck_assert_int_eq(exit_status_decide(RUN_USAGE, &f), VMM_EXIT_VIOLATION);
+	ck_assert_int_eq(exit_status_decide(RUN_USAGE, NULL), VMM_EXIT_USAGE);
 }
 END_TEST
 
@@ -76,6 +87,7 @@ int main(void)
 	tcase_add_test(tc, outcome_alone);
 	tcase_add_test(tc, a_violation_beats_a_later_crash_or_hang);
 	tcase_add_test(tc, a_missed_injection_beats_violations);
+	tcase_add_test(tc, violations_found_before_a_refused_command_line_stand);
 	tcase_add_test(tc, an_unwritten_report_fails_only_a_clean_run);
 	tcase_add_test(tc, an_interrupt_exits_128_plus_the_signal);
 	suite_add_tcase(s, tc);
