@@ -215,32 +215,45 @@ static void check_large_cover(const char *who, uint64_t va, uint64_t eva)
 		      va, eva, base);
 }
 
+/* Scan of the present leaves of the 4 KiB table ptp in [va, eva). */
+static void leaf_scan_init(struct ptp_scan *s, const page_t *ptp, uint64_t va, uint64_t eva)
+{
+	ptp_scan_init(s, ptp, MM_VA_INDEX(va, 1), MM_VA_INDEX(eva - 1, 1) + 1);
+}
+
 static void unload_cb(struct hat *h, page_t *ptp, unsigned level, uint64_t va, uint64_t eva,
 		      void *arg)
 {
+	struct ptp_scan s;
+	pte_t v;
+	int i;
+
 	if (level == 2) {
 		check_large_cover("hat_unload", va, eva);
 		leaf_unload(h, ptp, MM_VA_INDEX(va, 2), arg);
 		return;
 	}
-	for (; va < eva; va += MM_PAGE_SIZE)
-		leaf_unload(h, ptp, MM_VA_INDEX(va, 1), arg);
+	leaf_scan_init(&s, ptp, va, eva);
+	while ((i = ptp_scan_next(&s, &v)) >= 0)
+		leaf_unload(h, ptp, (unsigned)i, arg);
 }
 
 /*
  * Unloads [sva, eva) of h; with prune, frees the tables left empty
- * (after flushing: paging-structure caches may still hold them). h's
- * lock held.
+ * (after flushing: paging-structure caches may still hold them), in the
+ * same walk; with drain as well, waits for other CPUs' clears in h to
+ * finish (segtab_process_prune). h's lock held.
  */
-static void hat_unload_locked(struct hat *h, uint64_t sva, uint64_t eva, bool prune)
+static void hat_unload_locked(struct hat *h, uint64_t sva, uint64_t eva, bool prune, bool drain)
 {
 	struct tlb_batch b;
 	page_t *freed = NULL;
 
 	batch_init(&b, h);
-	segtab_process(h, sva, eva, unload_cb, &b);
 	if (prune)
-		freed = segtab_prune(h, sva, eva);
+		freed = segtab_process_prune(h, sva, eva, unload_cb, &b, drain);
+	else
+		segtab_process(h, sva, eva, unload_cb, &b);
 	if (freed != NULL)
 		b.all = true;
 	batch_flush(&b);
@@ -328,11 +341,10 @@ static bool hat_make_room(struct hat *h, uint64_t va, unsigned level, pte_t bits
 	    hat_refresh(h, pte, va & ~(mm_level_size(l) - 1), bits))
 		return true;
 	base = va & ~(mm_level_size(l) - 1);
-	hat_unload_locked(h, base, base + mm_level_size(l), false);
+	hat_unload_locked(h, base, base + mm_level_size(l), false, false);
 	if (level == 2 && !(cur & PTE_PS)) {
 		/* a 4 KiB table where the 2 MiB leaf goes: let other CPUs' unloads in it finish, free it */
-		hment_barrier();
-		hat_unload_locked(h, base, base + MM_LARGE_SIZE, true);
+		hat_unload_locked(h, base, base + MM_LARGE_SIZE, true, true);
 	}
 	return false;
 }
@@ -401,7 +413,7 @@ void hat_unload(struct hat *h, uint64_t va, uint64_t len)
 {
 	hat_check_range(h, va, len, "hat_unload");
 	mm_lock_enter(&h->h_lock);
-	hat_unload_locked(h, va, va + len, true);
+	hat_unload_locked(h, va, va + len, true, false);
 	mm_lock_exit(&h->h_lock);
 }
 
@@ -467,6 +479,9 @@ static void chgprot_cb(struct hat *h, page_t *ptp, unsigned level, uint64_t va, 
 		       void *arg)
 {
 	pte_t *t = ptp_table(ptp);
+	struct ptp_scan s;
+	pte_t v;
+	int i;
 
 	(void)h;
 	if (level == 2) {
@@ -474,8 +489,9 @@ static void chgprot_cb(struct hat *h, page_t *ptp, unsigned level, uint64_t va, 
 		chgprot_leaf(&t[MM_VA_INDEX(va, 2)], va, arg);
 		return;
 	}
-	for (; va < eva; va += MM_PAGE_SIZE)
-		chgprot_leaf(&t[MM_VA_INDEX(va, 1)], va, arg);
+	leaf_scan_init(&s, ptp, va, eva);
+	while ((i = ptp_scan_next(&s, &v)) >= 0)
+		chgprot_leaf(&t[i], ptp_entry_va(ptp, (unsigned)i), arg);
 }
 
 void hat_chgprot(struct hat *h, uint64_t va, uint64_t len, unsigned attr)
@@ -586,7 +602,6 @@ struct hat *hat_current(void)
 struct hat *hat_create(void)
 {
 	struct hat *h = objcache_alloc(&hat_cache);
-	pte_t *dst, *src = ptp_table(hat_kas.h_top);
 	page_t *top;
 
 	if (h == NULL)
@@ -600,12 +615,7 @@ struct hat *hat_create(void)
 	h->h_top_pa = page_pa(top);
 	h->h_id = __atomic_add_fetch(&hat_serial, 1, __ATOMIC_RELAXED);
 	/* the kernel half: entries fixed since boot, so a copy stays identical */
-	dst = ptp_table(top);
-	for (unsigned i = MM_PML4_KERNEL; i < MM_PTES; i++) {
-		dst[i] = src[i];
-		if (src[i] & PTE_P)
-			ptp_valid_inc(top);
-	}
+	segtab_top_init(top, hat_kas.h_top);
 	mm_lock_enter(&hat_list_lock);
 	h->h_prev = &hat_kas;
 	h->h_next = hat_kas.h_next;
@@ -623,9 +633,13 @@ void hat_destroy(struct hat *h)
 		panic("hat_destroy: address space %u is still loaded (CPU mask 0x%" PRIx64 ")",
 		      h->h_id, h->h_cpus);
 	mm_lock_enter(&h->h_lock);
-	hat_unload_locked(h, 0, USER_TOP, false);
-	/* wait out pageunloads and steals that cleared one of h's leaves but are not done with it */
-	hment_barrier();
+	/*
+	 * Drain: pageunloads and steals that cleared one of h's leaves may
+	 * not be done with it; their valid-count decrement is their last
+	 * access, so waiting for each table to empty replaces taking every
+	 * mapping-list lock.
+	 */
+	hat_unload_locked(h, 0, USER_TOP, true, true);
 	MM_REQUIRE(h->h_nmap4k == 0 && h->h_nmap2m == 0);
 	segtab_destroy(h);
 	mm_lock_exit(&h->h_lock);

@@ -18,9 +18,30 @@ struct hment_stats hment_stats;
 static struct objcache hment_cache;
 static uint64_t steal_cursor;   /* pfn where the last steal succeeded: spread the pain */
 
+/*
+ * Pages with a list (not embedded), counted per 512-page block and per
+ * 512 blocks, so a steal skips empty stretches of RAM instead of peeking
+ * at every page_t. Atomic: pages under different list locks share a count.
+ */
+#define LISTED_BLK_SHIFT 9
+#define LISTED_SUP_SHIFT 18
+static struct {
+	uint32_t *blk;
+	uint32_t *sup;
+	uint64_t npages;
+} listed;
+
 static void stat_inc(uint64_t *counter)
 {
 	__atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+}
+
+/* Zeroed counters for RAM cut into pieces (plus a partial one at the top). */
+static uint32_t *boot_counts(uint64_t pieces)
+{
+	uint64_t bytes = (pieces + 1) * sizeof(uint32_t);
+
+	return pa_to_kva(page_boot_alloc((bytes + MM_PAGE_SIZE - 1) >> MM_PAGE_SHIFT));
 }
 
 void hment_init(uint64_t npages)
@@ -41,20 +62,51 @@ void hment_init(uint64_t npages)
 	hment_stats = (struct hment_stats){ 0 };
 	objcache_init(&hment_cache, "hment", sizeof(hment_t));
 	steal_cursor = 0;
+	listed.npages = npages;
+	listed.blk = boot_counts(npages >> LISTED_BLK_SHIFT);
+	listed.sup = boot_counts(npages >> LISTED_SUP_SHIFT);
 }
 
 /*
  * p_mapping and p_embed change under pp's list lock, but hment_steal()
  * peeks at them without it: store them atomically.
  */
+static bool has_list(const page_t *pp)
+{
+	return pp->p_mapping != NULL && !pp->p_embed;
+}
+
+/* Keeps the listed counts right after a change to pp that had a list or not (`had`). */
+static void listed_note(const page_t *pp, bool had)
+{
+	bool has = has_list(pp);
+	uint32_t pfn = pp->p_pagenum;
+
+	if (has == had || pfn >= listed.npages)
+		return;
+	if (has) {
+		__atomic_fetch_add(&listed.blk[pfn >> LISTED_BLK_SHIFT], 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&listed.sup[pfn >> LISTED_SUP_SHIFT], 1, __ATOMIC_RELAXED);
+	} else {
+		__atomic_fetch_sub(&listed.blk[pfn >> LISTED_BLK_SHIFT], 1, __ATOMIC_RELAXED);
+		__atomic_fetch_sub(&listed.sup[pfn >> LISTED_SUP_SHIFT], 1, __ATOMIC_RELAXED);
+	}
+}
+
 static void set_mapping(page_t *pp, void *mapping)
 {
+	bool had = has_list(pp);
+
 	__atomic_store_n(&pp->p_mapping, mapping, __ATOMIC_RELAXED);
+	listed_note(pp, had);
 }
 
 static void set_embed(page_t *pp, uint8_t embed)
 {
+	bool had = has_list(pp);
+
 	__atomic_store_n(&pp->p_embed, embed, __ATOMIC_RELAXED);
+	listed_note(pp, had);
 }
 
 static struct mm_lock *mlist_lock(const page_t *pp)
@@ -422,16 +474,53 @@ static hment_t *steal_from(page_t *pp)
 }
 
 /*
- * Steals an hment: scans pages (from where the last steal stopped, to
- * spread the pain) for one with a list and unloads its head mapping
- * through the hat. Every listed mapping is a user mapping: the kernel's
- * are never tracked. Skips `avoid`, the page being mapped: taking one of
- * its own mappings to add another gains nothing. NULL when no other page
- * has a list.
+ * Steals from the first page in [lo, hi) with a list, skipping blocks
+ * whose listed count is 0. The counts and the page are peeked at unlocked;
+ * steal_from() decides under the page's lock.
+ */
+static hment_t *steal_range(uint64_t lo, uint64_t hi, page_t *avoid)
+{
+	for (uint64_t pfn = lo; pfn < hi;) {
+		page_t *pp;
+		hment_t *hm;
+
+		stat_inc(&hment_stats.steal_exam);
+		if (__atomic_load_n(&listed.sup[pfn >> LISTED_SUP_SHIFT], __ATOMIC_RELAXED) == 0) {
+			pfn = (pfn | ((1ull << LISTED_SUP_SHIFT) - 1)) + 1;
+			continue;
+		}
+		if (__atomic_load_n(&listed.blk[pfn >> LISTED_BLK_SHIFT], __ATOMIC_RELAXED) == 0) {
+			pfn = (pfn | ((1ull << LISTED_BLK_SHIFT) - 1)) + 1;
+			continue;
+		}
+		pp = &page_array[pfn];
+		if (pp == avoid || __atomic_load_n(&pp->p_mapping, __ATOMIC_RELAXED) == NULL ||
+		    __atomic_load_n(&pp->p_embed, __ATOMIC_RELAXED)) {
+			pfn++;
+			continue;
+		}
+		if ((hm = steal_from(pp)) != NULL) {
+			__atomic_store_n(&steal_cursor, pfn, __ATOMIC_RELAXED);
+			return hm;
+		}
+		pfn++;
+	}
+	return NULL;
+}
+
+/*
+ * Steals an hment: looks for a page with a list, from just after where
+ * the last steal stopped (to spread the pain) round to it, and unloads its
+ * head mapping through the hat. Every listed mapping is a user mapping:
+ * the kernel's are never tracked. Skips `avoid`, the page being mapped:
+ * taking one of its own mappings to add another gains nothing. NULL when
+ * no other page has a list.
  */
 static hment_t *hment_steal(page_t *avoid)
 {
-	uint64_t first = page_first_managed, n = page_count, start, pfn;
+	uint64_t first = page_first_managed;
+	uint64_t n = page_count < listed.npages ? page_count : listed.npages;
+	uint64_t start;
 	hment_t *hm;
 
 	stat_inc(&hment_stats.steal_tries);
@@ -440,25 +529,12 @@ static hment_t *hment_steal(page_t *avoid)
 	start = __atomic_load_n(&steal_cursor, __ATOMIC_RELAXED);
 	if (start < first || start >= n)
 		start = first;
-	pfn = start;
-	do {
-		page_t *pp;
-
-		if (++pfn >= n)
-			pfn = first;
-		pp = &page_array[pfn];
-		stat_inc(&hment_stats.steal_exam);
-		/* unlocked peek: only lock pages that have a list */
-		if (pp == avoid || __atomic_load_n(&pp->p_mapping, __ATOMIC_RELAXED) == NULL ||
-		    __atomic_load_n(&pp->p_embed, __ATOMIC_RELAXED))
-			continue;
-		if ((hm = steal_from(pp)) != NULL) {
-			__atomic_store_n(&steal_cursor, pfn, __ATOMIC_RELAXED);
-			stat_inc(&hment_stats.steals);
-			return hm;
-		}
-	} while (pfn != start);
-	return NULL;
+	hm = steal_range(start + 1, n, avoid);
+	if (hm == NULL)
+		hm = steal_range(first, start + 1, avoid);
+	if (hm != NULL)
+		stat_inc(&hment_stats.steals);
+	return hm;
 }
 
 void hment_set_reserve_amount(uint32_t amount)

@@ -25,7 +25,7 @@ struct hment_stats {
 	uint64_t reserve_put;  /* hments put on the reserve */
 	uint64_t steals;       /* successful steals */
 	uint64_t steal_tries;  /* steal attempts */
-	uint64_t steal_exam;   /* pages examined while stealing */
+	uint64_t steal_exam;   /* pages and listed-page counts examined while stealing */
 	uint64_t promotions;   /* embedded mappings moved to a list */
 };
 extern struct hment_stats hment_stats;

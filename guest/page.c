@@ -1,19 +1,39 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Physical pages: one page_t per page of RAM, a boot bump allocator, and the free-list page allocator. */
+/* Physical pages: one page_t per page of RAM, a boot bump allocator, and the per-2-MiB-block page allocator. */
 #include "page.h"
 
 page_t *page_array;
 uint64_t page_count;
 uint64_t page_first_managed;
 
-/* The allocator: a LIFO free list under one lock. p_kind changes under it too. */
+/*
+ * The allocator: one LIFO free list per 2 MiB block (512 pages), and the
+ * blocks with free pages on two lists: partial ones and fully free ones.
+ * Small pages come from partial blocks first, so fully free blocks last
+ * for page_alloc_large(), which takes one in O(1) and its pages in O(512).
+ * Everything under one lock; p_kind changes under it too.
+ */
+#define BLK_NIL UINT32_MAX
+
+enum { BL_NONE, BL_PARTIAL, BL_FULL, BL_NLISTS };
+
+struct page_block {
+	page_t *free;        /* this block's free pages, linked by p_next */
+	uint32_t next;       /* neighbours on the block list, or BLK_NIL */
+	uint32_t prev;
+	uint16_t nfree;      /* pages on free */
+	uint8_t list;        /* BL_* the block is on */
+};
+
 static struct {
 	struct mm_lock lock;
-	page_t *free;
+	struct page_block *blocks;   /* block of pfn: blocks[pfn / MM_LARGE_PAGES] */
+	uint32_t head[BL_NLISTS];    /* first block of each list (BL_NONE unused) */
 	uint64_t nfree;
 	uint64_t ninuse;
 	uint64_t limit;
 	uint64_t nfail;
+	uint64_t large_exam;
 } pool;
 
 /* Boot carving: [next, end) is still unused RAM. */
@@ -38,8 +58,9 @@ void page_boot_begin(uint64_t ram_size, uint64_t first_free_pa)
 	page_array = NULL;
 	page_count = 0;
 	page_first_managed = 0;
-	pool.free = NULL;
-	pool.nfree = pool.ninuse = pool.nfail = 0;
+	pool.blocks = NULL;
+	pool.head[BL_PARTIAL] = pool.head[BL_FULL] = BLK_NIL;
+	pool.nfree = pool.ninuse = pool.nfail = pool.large_exam = 0;
 	pool.limit = PAGE_LIMIT_NONE;
 	pool.lock = (struct mm_lock){ 0, 0 };
 }
@@ -57,15 +78,55 @@ uint64_t page_boot_alloc(uint64_t npages)
 	return pa;
 }
 
+/* Moves block b to the head of the list its free count calls for. Pool lock held. */
+static void block_relist(uint32_t b)
+{
+	struct page_block *blk = &pool.blocks[b];
+	uint8_t list = blk->nfree == 0 ? BL_NONE : blk->nfree == MM_LARGE_PAGES ? BL_FULL : BL_PARTIAL;
+
+	if (blk->list != BL_NONE) {
+		if (blk->prev != BLK_NIL)
+			pool.blocks[blk->prev].next = blk->next;
+		else
+			pool.head[blk->list] = blk->next;
+		if (blk->next != BLK_NIL)
+			pool.blocks[blk->next].prev = blk->prev;
+	}
+	blk->list = list;
+	blk->prev = blk->next = BLK_NIL;
+	if (list == BL_NONE)
+		return;
+	blk->next = pool.head[list];
+	if (blk->next != BLK_NIL)
+		pool.blocks[blk->next].prev = b;
+	pool.head[list] = b;
+}
+
+/* Puts a free page on its block's list. Pool lock held (or boot). */
+static void block_push(page_t *pp)
+{
+	struct page_block *blk = &pool.blocks[pp->p_pagenum / MM_LARGE_PAGES];
+
+	pp->p_next = blk->free;
+	blk->free = pp;
+	blk->nfree++;
+}
+
 void page_init(void)
 {
 	uint64_t n = boot.end >> MM_PAGE_SHIFT;
+	uint64_t nblocks = (n + MM_LARGE_PAGES - 1) / MM_LARGE_PAGES;
+	uint64_t bbytes = nblocks * sizeof(struct page_block);
+	uint64_t bpa = page_boot_alloc((bbytes + MM_PAGE_SIZE - 1) >> MM_PAGE_SHIFT);
 	uint64_t bytes = n * sizeof(page_t);
 	uint64_t pa = page_boot_alloc((bytes + MM_PAGE_SIZE - 1) >> MM_PAGE_SHIFT);
-	page_t *pages = pa_to_kva(pa), *free = NULL;
+	page_t *pages = pa_to_kva(pa);
 	uint64_t first = boot.next >> MM_PAGE_SHIFT;
 
-	/* the array is zeroed: set what differs, in locals (this loop runs once per page of RAM) */
+	if (first >= n)
+		panic("page_init: no free RAM left after boot carving");
+	pool.blocks = pa_to_kva(bpa);
+	/* the arrays are zeroed: set what differs, in locals (this loop runs once per page of RAM) */
 	for (uint64_t pfn = 0; pfn < first; pfn++) {
 		pages[pfn].p_pagenum = (uint32_t)pfn;
 		pages[pfn].p_kind = PG_RESERVED;
@@ -73,15 +134,15 @@ void page_init(void)
 	/* push from the top so the lowest pfns are handed out first */
 	for (uint64_t pfn = n; pfn-- > first;) {
 		pages[pfn].p_pagenum = (uint32_t)pfn;
-		pages[pfn].p_next = free;
-		free = &pages[pfn];
+		block_push(&pages[pfn]);
 	}
-	if (free == NULL)
-		panic("page_init: no free RAM left after boot carving");
+	for (uint64_t b = nblocks; b-- > 0;) {
+		pool.blocks[b].prev = pool.blocks[b].next = BLK_NIL;
+		block_relist((uint32_t)b);
+	}
 	page_array = pages;
 	page_count = n;
 	page_first_managed = first;
-	pool.free = free;
 	pool.nfree = n - first;
 	boot.active = false;
 }
@@ -93,22 +154,37 @@ static void page_check_free(const page_t *pp)
 	MM_REQUIRE(pp->p_kind == PG_FREE);
 }
 
+/* Takes one free page, from a partial block when there is one. Pool lock held. */
+static page_t *pool_take(unsigned kind)
+{
+	uint32_t b = pool.head[BL_PARTIAL] != BLK_NIL ? pool.head[BL_PARTIAL] : pool.head[BL_FULL];
+	struct page_block *blk;
+	page_t *pp;
+
+	if (b == BLK_NIL)
+		return NULL;
+	blk = &pool.blocks[b];
+	pp = blk->free;
+	page_check_free(pp);
+	blk->free = pp->p_next;
+	blk->nfree--;
+	block_relist(b);
+	pp->p_kind = (uint8_t)kind;
+	pool.nfree--;
+	pool.ninuse++;
+	return pp;
+}
+
 page_t *page_alloc(unsigned kind)
 {
 	page_t *pp = NULL;
 
 	MM_REQUIRE(kind != PG_FREE && kind != PG_RESERVED && kind != PG_CACHE);
 	mm_lock_enter(&pool.lock);
-	if (pool.free != NULL && pool.ninuse < pool.limit) {
-		pp = pool.free;
-		page_check_free(pp);
-		pool.free = pp->p_next;
-		pool.nfree--;
-		pool.ninuse++;
-		pp->p_kind = (uint8_t)kind;
-	} else {
+	if (pool.ninuse < pool.limit)
+		pp = pool_take(kind);
+	if (pp == NULL)
 		pool.nfail++;
-	}
 	mm_lock_exit(&pool.lock);
 	if (pp == NULL)
 		return NULL;
@@ -118,40 +194,28 @@ page_t *page_alloc(unsigned kind)
 	return pp;
 }
 
-/* First pfn of 512 aligned free pages, or 0 when there is none. Pool lock held. */
-static uint64_t page_find_large(void)
+/* Takes a fully free block whole; its first pfn, or 0 when there is none. Pool lock held. */
+static uint64_t pool_take_large(unsigned kind)
 {
-	uint64_t first = (page_first_managed + MM_LARGE_PAGES - 1) & ~(uint64_t)(MM_LARGE_PAGES - 1);
+	uint32_t b = pool.head[BL_FULL];
+	struct page_block *blk;
 
-	for (uint64_t base = first; base + MM_LARGE_PAGES <= page_count; base += MM_LARGE_PAGES) {
-		unsigned i = 0;
-
-		while (i < MM_LARGE_PAGES && page_array[base + i].p_kind == PG_FREE)
-			i++;
-		if (i == MM_LARGE_PAGES)
-			return base;
+	if (b == BLK_NIL)
+		return 0;
+	blk = &pool.blocks[b];
+	for (page_t *pp = blk->free, *next; pp != NULL; pp = next) {
+		next = pp->p_next;
+		page_check_free(pp);
+		pp->p_next = NULL;
+		pp->p_kind = (uint8_t)kind;
+		pool.large_exam++;
 	}
-	return 0;
-}
-
-/* Unlinks the 512 pages from base up from the free list in one pass. Pool lock held. */
-static void page_unlink_range(uint64_t base, unsigned kind)
-{
-	unsigned found = 0;
-
-	for (page_t **link = &pool.free; *link != NULL;) {
-		page_t *pp = *link;
-
-		if (pp->p_pagenum >= base && pp->p_pagenum < base + MM_LARGE_PAGES) {
-			*link = pp->p_next;
-			pp->p_next = NULL;
-			pp->p_kind = (uint8_t)kind;
-			found++;
-		} else {
-			link = &pp->p_next;
-		}
-	}
-	MM_REQUIRE(found == MM_LARGE_PAGES);
+	blk->free = NULL;
+	blk->nfree = 0;
+	block_relist(b);
+	pool.nfree -= MM_LARGE_PAGES;
+	pool.ninuse += MM_LARGE_PAGES;
+	return (uint64_t)b * MM_LARGE_PAGES;
 }
 
 page_t *page_alloc_large(unsigned kind)
@@ -161,14 +225,9 @@ page_t *page_alloc_large(unsigned kind)
 	MM_REQUIRE(kind != PG_FREE && kind != PG_RESERVED && kind != PG_CACHE);
 	mm_lock_enter(&pool.lock);
 	if (pool.limit >= pool.ninuse && pool.limit - pool.ninuse >= MM_LARGE_PAGES)
-		base = page_find_large();
-	if (base != 0) {
-		page_unlink_range(base, kind);
-		pool.nfree -= MM_LARGE_PAGES;
-		pool.ninuse += MM_LARGE_PAGES;
-	} else {
+		base = pool_take_large(kind);
+	if (base == 0)
 		pool.nfail++;
-	}
 	mm_lock_exit(&pool.lock);
 	if (base == 0)
 		return NULL;
@@ -192,8 +251,8 @@ void page_free(page_t *pp)
 	pp->p_attr = 0;
 	mm_lock_enter(&pool.lock);
 	pp->p_kind = PG_FREE;
-	pp->p_next = pool.free;
-	pool.free = pp;
+	block_push(pp);
+	block_relist(pp->p_pagenum / MM_LARGE_PAGES);
 	pool.nfree++;
 	pool.ninuse--;
 	mm_lock_exit(&pool.lock);
@@ -226,4 +285,9 @@ uint64_t page_ninuse(void)
 uint64_t page_nfail(void)
 {
 	return __atomic_load_n(&pool.nfail, __ATOMIC_RELAXED);
+}
+
+uint64_t page_large_exam(void)
+{
+	return __atomic_load_n(&pool.large_exam, __ATOMIC_RELAXED);
 }

@@ -20,7 +20,7 @@ void page_boot_begin(uint64_t ram_size, uint64_t first_free_pa);
 uint64_t page_boot_alloc(uint64_t npages);
 
 /*
- * Ends boot carving: carves the page_t array, marks every page below the
+ * Ends boot carving: carves the block index and the page_t array, marks every page below the
  * carving point PG_RESERVED and frees the rest. Needs pa_to_kva() to work.
  */
 void page_init(void);
@@ -40,9 +40,10 @@ void page_free_large(page_t *pp);
 /* The pressure knob: at most max_in_use pages allocated at once (PAGE_LIMIT_NONE: no limit). */
 void page_set_limit(uint64_t max_in_use);
 
-uint64_t page_nfree(void);    /* pages on the free list */
+uint64_t page_nfree(void);    /* free pages */
 uint64_t page_ninuse(void);   /* pages allocated */
 uint64_t page_nfail(void);    /* allocations refused so far */
+uint64_t page_large_exam(void); /* page_t examined by page_alloc_large() so far (512 per block taken) */
 
 static inline uint64_t page_pa(const page_t *pp)
 {

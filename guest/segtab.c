@@ -216,72 +216,149 @@ static uint64_t entry_end(uint64_t va, unsigned l, uint64_t eva)
 	return (next == 0 || next > eva) ? eva : next;
 }
 
-/* segtab_process() below one table page. */
-static void process_table(struct hat *h, page_t *ptp, uint64_t va, uint64_t eva,
-			  segtab_fn fn, void *arg)
+/* Present kernel-half entries of every user PML4 (fixed since boot; set by segtab_top_init). */
+static unsigned segtab_kernel_valid;
+
+void ptp_scan_init(struct ptp_scan *s, const page_t *ptp, unsigned from, unsigned to)
+{
+	unsigned valid = __atomic_load_n(&ptp->p_valid, __ATOMIC_ACQUIRE);
+	bool user_top = ptp->p_level == MM_LEVELS && ptp->p_hat != NULL &&
+			!(ptp->p_hat->h_flags & HAT_F_KERNEL);
+
+	if (user_top && to <= MM_PML4_KERNEL && valid >= segtab_kernel_valid)
+		valid -= segtab_kernel_valid;
+	s->t = ptp_table(ptp);
+	s->i = from;
+	s->end = to;
+	s->left = valid;
+	s->seen = 0;
+}
+
+int ptp_scan_next(struct ptp_scan *s, pte_t *vp)
+{
+	while (s->left > 0 && s->i < s->end) {
+		pte_t v = pte_load(&s->t[s->i]);
+
+		if (v == 0) {
+			/* a run of empty entries goes by in one block compare (repe scasq in the guest) */
+			s->i += (unsigned)mm_find_nonzero(&s->t[s->i], s->end - s->i);
+			continue;
+		}
+		s->seen++;
+		s->i++;
+		if (v & PTE_P) {
+			s->left--;
+			*vp = v;
+			return (int)s->i - 1;
+		}
+	}
+	/* one shared-counter update per scan, not per entry */
+	__atomic_fetch_add(&segtab_stats.examined, s->seen, __ATOMIC_RELAXED);
+	s->seen = 0;
+	return -1;
+}
+
+void segtab_top_init(page_t *top, const page_t *src)
+{
+	const pte_t *s = ptp_table(src);
+	pte_t *d = ptp_table(top);
+	unsigned n = 0;
+
+	for (unsigned i = MM_PML4_KERNEL; i < MM_PTES; i++) {
+		d[i] = s[i];
+		if (s[i] & PTE_P) {
+			ptp_valid_inc(top);
+			n++;
+		}
+	}
+	segtab_kernel_valid = n;
+}
+
+/* One range walk: process, optionally prune (freed != NULL), optionally drain. */
+struct segtab_walker {
+	struct hat *h;
+	segtab_fn fn;
+	void *arg;
+	page_t **freed;
+	bool drain;
+};
+
+/*
+ * After the walk below child c (entry e of ptp, for va): detaches c if it
+ * is empty. Drains only a table the range covers whole: one with entries
+ * outside the range may never empty.
+ */
+static void walk_detach(struct segtab_walker *w, page_t *ptp, pte_t *e, page_t *c, uint64_t va,
+			bool covered)
+{
+	if (ptp->p_level == MM_LEVELS && !va_in_user(va))
+		return;   /* kernel-half tables are permanent */
+	if (w->drain && covered)
+		while (__atomic_load_n(&c->p_valid, __ATOMIC_ACQUIRE) != 0)
+			mm_cpu_relax();
+	if (__atomic_load_n(&c->p_valid, __ATOMIC_ACQUIRE) != 0)
+		return;
+	pte_store(e, 0);
+	ptp_valid_dec(ptp);
+	c->p_next = *w->freed;
+	*w->freed = c;
+}
+
+/* The walk below one table page; [va, eva) lies inside what ptp maps. */
+static void walk_table(struct segtab_walker *w, page_t *ptp, uint64_t va, uint64_t eva)
 {
 	unsigned l = ptp->p_level;
-	pte_t *t = ptp_table(ptp);
+	struct ptp_scan s;
+	pte_t v;
+	int i;
 
 	if (l == 1) {
-		fn(h, ptp, 1, va, eva, arg);
+		if (w->fn != NULL)
+			w->fn(w->h, ptp, 1, va, eva, w->arg);
 		return;
 	}
-	while (va < eva) {
-		uint64_t end = entry_end(va, l, eva);
-		pte_t v = pte_load(&t[MM_VA_INDEX(va, l)]);
+	ptp_scan_init(&s, ptp, MM_VA_INDEX(va, l), MM_VA_INDEX(eva - 1, l) + 1);
+	while ((i = ptp_scan_next(&s, &v)) >= 0) {
+		uint64_t first = ptp_entry_va(ptp, (unsigned)i), lo, hi;
+		page_t *c;
 
-		if (v & PTE_P) {
-			if (l == 2 && (v & PTE_PS))
-				fn(h, ptp, 2, va, end, arg);
-			else
-				process_table(h, segtab_child(h, v, l, va), va, end, fn, arg);
+		lo = first < va ? va : first;
+		hi = entry_end(lo, l, eva);
+		if (l == 2 && (v & PTE_PS)) {
+			if (w->fn != NULL)
+				w->fn(w->h, ptp, 2, lo, hi, w->arg);
+			continue;
 		}
-		va = end;
+		c = segtab_child(w->h, v, l, lo);
+		walk_table(w, c, lo, hi);
+		if (w->freed != NULL)
+			walk_detach(w, ptp, &ptp_table(ptp)[i], c, lo,
+				    lo == first && hi - lo == mm_level_size(l));
 	}
 }
 
 void segtab_process(struct hat *h, uint64_t sva, uint64_t eva, segtab_fn fn, void *arg)
 {
+	struct segtab_walker w = { .h = h, .fn = fn, .arg = arg };
+
 	MM_REQUIRE(sva < eva);
-	process_table(h, h->h_top, sva, eva, fn, arg);
+	walk_table(&w, h->h_top, sva, eva);
 }
 
-/* segtab_prune() below one table page (level >= 2). */
-static void prune_table(struct hat *h, page_t *ptp, uint64_t va, uint64_t eva, page_t **freed)
+page_t *segtab_process_prune(struct hat *h, uint64_t sva, uint64_t eva, segtab_fn fn, void *arg,
+			     bool drain)
 {
-	unsigned l = ptp->p_level;
-	pte_t *t = ptp_table(ptp);
+	page_t *freed = NULL;
+	struct segtab_walker w = { .h = h, .fn = fn, .arg = arg, .freed = &freed, .drain = drain };
 
-	while (va < eva) {
-		uint64_t end = entry_end(va, l, eva);
-		pte_t *e = &t[MM_VA_INDEX(va, l)];
-		pte_t v = pte_load(e);
-
-		if ((v & PTE_P) && !(v & PTE_PS)) {
-			page_t *c = segtab_child(h, v, l, va);
-			bool permanent = l == MM_LEVELS && !va_in_user(va);
-
-			if (l > 2)
-				prune_table(h, c, va, end, freed);
-			if (!permanent && __atomic_load_n(&c->p_valid, __ATOMIC_ACQUIRE) == 0) {
-				pte_store(e, 0);
-				ptp_valid_dec(ptp);
-				c->p_next = *freed;
-				*freed = c;
-			}
-		}
-		va = end;
-	}
+	MM_REQUIRE(sva < eva);
+	walk_table(&w, h->h_top, sva, eva);
+	return freed;
 }
 
 page_t *segtab_prune(struct hat *h, uint64_t sva, uint64_t eva)
 {
-	page_t *freed = NULL;
-
-	MM_REQUIRE(sva < eva);
-	prune_table(h, h->h_top, sva, eva, &freed);
-	return freed;
+	return segtab_process_prune(h, sva, eva, NULL, NULL, false);
 }
 
 void segtab_free_list(page_t *list)
@@ -300,11 +377,12 @@ void segtab_destroy(struct hat *h)
 	page_t *top = h->h_top;
 	pte_t *t = ptp_table(top);
 
-	segtab_free_list(segtab_prune(h, 0, USER_TOP));
-	for (unsigned i = 0; i < MM_PML4_KERNEL; i++)
-		if (t[i] != 0)
-			MM_PANIC(ST_ACCOUNT, "segtab_destroy: address space %u PML4 entry %u "
-				 "still in use (0x%" PRIx64 ")", h->h_id, i, t[i]);
+	/* the user half is empty when only the kernel half is counted; look closer only if not */
+	if (top->p_valid != segtab_kernel_valid)
+		for (unsigned i = 0; i < MM_PML4_KERNEL; i++)
+			if (t[i] != 0)
+				MM_PANIC(ST_ACCOUNT, "segtab_destroy: address space %u PML4 entry %u "
+					 "still in use (0x%" PRIx64 ")", h->h_id, i, t[i]);
 	for (unsigned i = MM_PML4_KERNEL; i < MM_PTES; i++) {
 		if (t[i] & PTE_P) {
 			pte_store(&t[i], 0);

@@ -21,6 +21,7 @@ struct segtab_stats {
 	uint64_t ptp_cached;   /* table pages taken from the cache */
 	uint64_t ptp_freed;    /* table pages freed (to the cache or allocator) */
 	uint64_t cas_lost;     /* reserves that lost the install race */
+	uint64_t examined;     /* non-empty table entries a range walk looked at one by one (ptp_scan) */
 };
 extern struct segtab_stats segtab_stats;
 
@@ -79,6 +80,24 @@ static inline void ptp_valid_dec(page_t *ptp)
 	MM_ASSERT(PT_VALID_CNT, old > 0);
 }
 
+/*
+ * The present entries [from, to) of one table page, in order. Empty
+ * entries are skipped a block at a time (mm_find_nonzero); it stops
+ * once it has seen as many as the valid count said at the start: under
+ * h's lock entries only disappear, so none is missed, and an empty table
+ * costs nothing. For a user address space's PML4 the kernel-half entries
+ * are not counted when the range is in the user half.
+ */
+struct ptp_scan {
+	const pte_t *t;
+	unsigned i, end, left;
+	uint64_t seen;      /* entries looked at, added to segtab_stats.examined at the end */
+};
+void ptp_scan_init(struct ptp_scan *s, const page_t *ptp, unsigned from, unsigned to);
+
+/* Next present entry's index (its value in *vp), or -1 when none is left (call until then). */
+int ptp_scan_next(struct ptp_scan *s, pte_t *vp);
+
 /* Empties the table-page cache and the stats; boot only. */
 void segtab_init(void);
 
@@ -108,8 +127,22 @@ pte_t *segtab_reserve(struct hat *h, uint64_t va, unsigned level, page_t **ptpp)
 typedef void (*segtab_fn)(struct hat *h, page_t *ptp, unsigned level,
 			  uint64_t va, uint64_t eva, void *arg);
 
-/* Calls fn over [sva, eva), skipping the parts with no tables. Caller holds h's lock. */
+/* Calls fn over [sva, eva), visiting only present entries. Caller holds h's lock. */
 void segtab_process(struct hat *h, uint64_t sva, uint64_t eva, segtab_fn fn, void *arg);
+
+/*
+ * segtab_process() that also detaches, in the same walk and bottom up,
+ * each table page under [sva, eva) left with valid count 0, returning
+ * them as segtab_prune() does. With drain, it first waits for the count
+ * of each table the range covers whole to reach 0: another CPU's
+ * pageunload or steal may have cleared a leaf and not yet decremented
+ * (its last access to the table). Only for ranges fn empties entirely.
+ */
+page_t *segtab_process_prune(struct hat *h, uint64_t sva, uint64_t eva, segtab_fn fn, void *arg,
+			     bool drain);
+
+/* Copies the kernel half of the PML4 src into top, a new user address space's PML4. */
+void segtab_top_init(page_t *top, const page_t *src);
 
 /*
  * Detaches every table page under [sva, eva) whose valid count is 0
@@ -137,7 +170,8 @@ void segtab_set_cache_max(uint64_t max);
 
 /*
  * Frees every user-half table page of h and then its PML4. Every user
- * mapping must be unloaded already and h loaded on no CPU.
+ * mapping must be unloaded and every user table pruned already (see
+ * segtab_process_prune) and h loaded on no CPU.
  */
 void segtab_destroy(struct hat *h);
 

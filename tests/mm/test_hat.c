@@ -387,6 +387,87 @@ START_TEST(test_destroy_returns_everything)
 }
 END_TEST
 
+/* 16 pages over 512 GiB, each in its own PD and PT: va_i = i * 32 GiB + i * 2 MiB + i * 4 KiB. */
+#define SPARSE_N 16u
+static uint64_t sparse_va(unsigned i)
+{
+	return ((uint64_t)i << 35) | ((uint64_t)i << 21) | ((uint64_t)i << 12);
+}
+
+static struct hat *sparse_space(page_t *pp)
+{
+	struct hat *h = hat_create();
+
+	for (unsigned i = 0; i < SPARSE_N; i++)
+		ck_assert_int_eq(hat_memload(h, sparse_va(i), pp, RW_USER), 0);
+	/* top + 1 PDPT + 16 PDs + 16 PTs */
+	ck_assert_uint_eq(h->h_nptp, 2 + 2 * SPARSE_N);
+	return h;
+}
+
+/* Present entries under the user half: PML4 1, PDPT 16, PD 16, PT 16. */
+#define SPARSE_PRESENT (1 + 3 * SPARSE_N)
+
+START_TEST(test_destroy_sparse_visits_present_only)
+{
+	page_t *pp = mm_test_page();
+	struct hat *h = sparse_space(pp);
+	uint64_t seen, freed = segtab_stats.ptp_freed;
+
+	mm_check_all();
+	seen = segtab_stats.examined;
+	hat_destroy(h);
+	/* each present entry once: no empty entry, no second (prune) walk */
+	ck_assert_uint_le(segtab_stats.examined - seen, SPARSE_PRESENT);
+	ck_assert_uint_eq(segtab_stats.ptp_freed - freed, 2 + 2 * SPARSE_N);
+	ck_assert_uint_eq(hment_mapcnt(pp), 0);
+	mm_check_all();
+}
+END_TEST
+
+START_TEST(test_unload_sparse_visits_present_only)
+{
+	page_t *pp = mm_test_page();
+	struct hat *h = sparse_space(pp);
+	uint64_t seen = segtab_stats.examined;
+
+	/* half of them: PDPT entries 0..7 of 16, scanning stops with the range */
+	hat_unload(h, 0, (uint64_t)(SPARSE_N / 2) << 35);
+	ck_assert_uint_le(segtab_stats.examined - seen, 1 + 3 * (SPARSE_N / 2));
+	ck_assert_uint_eq(h->h_nptp, 2 + 2 * (SPARSE_N / 2));
+	ck_assert_uint_eq(hment_mapcnt(pp), SPARSE_N / 2);
+	mm_check_all();
+	/* the rest, through a range of 512 GiB */
+	seen = segtab_stats.examined;
+	hat_unload(h, 0, 1ull << 39);
+	ck_assert_uint_le(segtab_stats.examined - seen, 1 + 3 * (SPARSE_N / 2) + 1);
+	ck_assert_uint_eq(h->h_nptp, 1);
+	ck_assert_uint_eq(hment_mapcnt(pp), 0);
+	mm_check_all();
+	/* nothing left: a whole-half unload looks at no user entry */
+	seen = segtab_stats.examined;
+	hat_unload(h, 0, USER_TOP);
+	ck_assert_uint_eq(segtab_stats.examined - seen, 0);
+	hat_destroy(h);
+	mm_check_all();
+}
+END_TEST
+
+START_TEST(test_chgprot_sparse_visits_present_only)
+{
+	page_t *pp = mm_test_page();
+	struct hat *h = sparse_space(pp);
+	uint64_t seen = segtab_stats.examined;
+
+	hat_chgprot(h, 0, 1ull << 39, R_USER);
+	ck_assert_uint_le(segtab_stats.examined - seen, SPARSE_PRESENT);
+	for (unsigned i = 0; i < SPARSE_N; i++)
+		ck_assert(!(pte_of(h, sparse_va(i)) & PTE_W));
+	mm_check_all();
+	hat_destroy(h);
+}
+END_TEST
+
 START_TEST(test_kernel_kmap)
 {
 	page_t *pp = mm_test_page();
@@ -635,6 +716,9 @@ Suite *hat_suite(void)
 	tcase_add_test(tc, test_pagesync);
 	tcase_add_test(tc, test_switch);
 	tcase_add_test(tc, test_destroy_returns_everything);
+	tcase_add_test(tc, test_destroy_sparse_visits_present_only);
+	tcase_add_test(tc, test_unload_sparse_visits_present_only);
+	tcase_add_test(tc, test_chgprot_sparse_visits_present_only);
 	tcase_add_test(tc, test_kernel_kmap);
 	tcase_add_test(tc, test_devload_untracked);
 	tcase_add_test(tc, test_memload_fails_without_table_pages);

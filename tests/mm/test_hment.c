@@ -307,6 +307,71 @@ START_TEST(test_pressure_random)
 }
 END_TEST
 
+/*
+ * Pages examined per steal, in ram bytes of RAM, when one page has a list:
+ * the second steal goes round all RAM back to it.
+ */
+static uint64_t steal_exam_at(uint64_t ram)
+{
+	struct hat *a, *b, *c, *d;
+	page_t *v, *y;
+	uint64_t exam;
+
+	mm_hosted_shutdown();
+	mm_hosted_boot(ram);
+	a = hat_create(), b = hat_create(), c = hat_create(), d = hat_create();
+	v = mm_test_page();
+	y = mm_test_page();
+	hment_set_reserve_amount(0);
+	hment_adjust_reserve();
+	hat_memload(a, 0x1000, v, RW_USER);
+	hat_memload(b, 0x1000, v, RW_USER);     /* v: the only list in RAM */
+	hat_memload(c, 0x1000, y, RW_USER);
+	hment_set_limit(hment_cache_inuse());
+	exam = hment_stats.steal_exam;
+	hat_memload(d, 0x1000, y, RW_USER);     /* two hments, both stolen from v */
+	ck_assert_uint_eq(hment_stats.steals, 2);
+	ck_assert_uint_eq(hment_mapcnt(v), 0);
+	return (hment_stats.steal_exam - exam) / 2;
+}
+
+START_TEST(test_steal_finds_lone_list)
+{
+	/* skipping empty blocks: about a block of counts and a block of pages per steal */
+	uint64_t small = steal_exam_at(8ull << 20), large = steal_exam_at(1ull << 30);
+
+	ck_assert_uint_le(small, 2 * MM_LARGE_PAGES + 4);
+	ck_assert_uint_le(large, 2 * MM_LARGE_PAGES + 4);
+}
+END_TEST
+
+START_TEST(test_steal_spreads_victims)
+{
+	struct hat *a = hat_create(), *b = hat_create(), *c = hat_create();
+	struct hat *d = hat_create(), *e = hat_create(), *f = hat_create();
+	page_t *v[4], *y;
+
+	for (unsigned i = 0; i < 4; i++)
+		v[i] = mm_test_page();
+	y = mm_test_page();
+	hment_set_reserve_amount(0);
+	hment_adjust_reserve();
+	for (unsigned i = 0; i < 4; i++) {
+		hat_memload(a, (i + 1) * MM_PAGE_SIZE, v[i], RW_USER);
+		hat_memload(b, (i + 1) * MM_PAGE_SIZE, v[i], RW_USER);
+	}
+	hat_memload(c, 0x1000, y, RW_USER);
+	hment_set_limit(hment_cache_inuse());
+	hat_memload(d, 0x1000, y, RW_USER);     /* promotion: two steals */
+	hat_memload(e, 0x1000, y, RW_USER);
+	hat_memload(f, 0x1000, y, RW_USER);
+	ck_assert_uint_eq(hment_stats.steals, 4);
+	for (unsigned i = 0; i < 4; i++)
+		ck_assert_uint_eq(hment_mapcnt(v[i]), 1);   /* one each, not all from one page */
+	ck_assert_uint_eq(hment_mapcnt(y), 4);
+}
+END_TEST
+
 static void map_without_hments(void *arg)
 {
 	struct hat **h = arg;
@@ -342,6 +407,8 @@ Suite *hment_suite(void)
 	tcase_add_test(tc, test_reserve_used_when_nothing_to_steal);
 	tcase_add_test(tc, test_steal_with_reserve_zero);
 	tcase_add_test(tc, test_pressure_random);
+	tcase_add_test(tc, test_steal_finds_lone_list);
+	tcase_add_test(tc, test_steal_spreads_victims);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(tp, mm_setup, mm_hosted_shutdown);
 	tcase_add_test(tp, test_no_reserve_no_victim_panics);

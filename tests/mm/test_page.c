@@ -92,6 +92,120 @@ START_TEST(test_page_large)
 }
 END_TEST
 
+/* Takes every free 2 MiB block; returns how many (their first pages in big[]). */
+static unsigned take_all_large(page_t **big, unsigned max)
+{
+	unsigned n = 0;
+	uint64_t fails = page_nfail();
+
+	while (n < max && (big[n] = page_alloc_large(PG_USER)) != NULL)
+		n++;
+	ck_assert_uint_lt(n, max);
+	ck_assert_uint_eq(page_nfail(), fails + 1);   /* none left: a clean refusal */
+	return n;
+}
+
+START_TEST(test_page_large_low_high_none)
+{
+	enum { MAX = MM_TEST_RAM / MM_LARGE_SIZE + 1 };
+	uint64_t nfree = page_nfree();
+	uint64_t low = (page_first_managed + MM_LARGE_PAGES - 1) & ~(uint64_t)(MM_LARGE_PAGES - 1);
+	page_t *big[MAX];
+	unsigned n = take_all_large(big, MAX);
+
+	ck_assert_uint_gt(n, 2);
+	ck_assert_uint_eq(big[0]->p_pagenum, low);          /* lowest fully free block first */
+	ck_assert_uint_eq(big[n - 1]->p_pagenum, page_count - MM_LARGE_PAGES);   /* the top one too */
+	for (unsigned i = 0; i < n; i++)
+		ck_assert_uint_eq(big[i]->p_pagenum % MM_LARGE_PAGES, 0);
+	ck_assert_ptr_null(page_alloc_large(PG_USER));
+	for (unsigned i = 0; i < n; i++)
+		page_free_large(big[i]);
+	ck_assert_uint_eq(page_nfree(), nfree);
+	ck_assert_uint_eq(mm_count_kind(PG_FREE), nfree);
+}
+END_TEST
+
+START_TEST(test_page_large_fragmented)
+{
+	enum { MAX = MM_TEST_RAM / MM_LARGE_SIZE + 1 };
+	page_t *big[MAX], *held, *pp;
+	unsigned n = take_all_large(big, MAX), k = n / 2, j = n - 1;
+
+	/* block k: all free but one page; then block j wholly free */
+	for (unsigned i = 0; i < MM_LARGE_PAGES; i++)
+		if (i != 7)
+			page_free(big[k] + i);
+	held = big[k] + 7;
+	page_free_large(big[j]);
+	/* a small page comes from the partial block, not from the free one */
+	pp = mm_test_page();
+	ck_assert(pp >= big[k] && pp < big[k] + MM_LARGE_PAGES);
+	page_free(pp);
+	ck_assert_ptr_eq(page_alloc_large(PG_USER), big[j]);
+	ck_assert_ptr_null(page_alloc_large(PG_USER));       /* block k is one page short */
+	page_free(held);
+	ck_assert_ptr_eq(page_alloc_large(PG_USER), big[k]);
+	for (unsigned i = 0; i < n; i++)
+		page_free_large(big[i]);
+	ck_assert_uint_eq(mm_count_kind(PG_FREE), page_nfree());
+}
+END_TEST
+
+START_TEST(test_page_accounting_cycles)
+{
+	uint64_t managed = page_count - page_first_managed;
+	page_t *small[64];
+
+	for (unsigned c = 0; c < 20; c++) {
+		page_t *big = page_alloc_large(PG_USER);
+
+		ck_assert_ptr_nonnull(big);
+		for (unsigned i = 0; i < 64; i++)
+			small[i] = mm_test_page();
+		ck_assert_uint_eq(page_nfree() + page_ninuse(), managed);
+		if (c % 2)
+			page_free_large(big);
+		for (unsigned i = 0; i < 64; i += 1 + c % 3)
+			page_free(small[i]);
+		for (unsigned i = 0; i < 64; i += 1 + c % 3)
+			small[i] = NULL;
+		for (unsigned i = 0; i < 64; i++)
+			if (small[i] != NULL)
+				page_free(small[i]);
+		if (c % 2 == 0)
+			page_free_large(big);
+		ck_assert_uint_eq(page_nfree() + page_ninuse(), managed);
+		ck_assert_uint_eq(mm_count_kind(PG_FREE), page_nfree());
+	}
+}
+END_TEST
+
+/* page_t examined by one 2 MiB allocation with RAM/8 in use as small pages. */
+static uint64_t large_exam_at(uint64_t ram)
+{
+	uint64_t before;
+	page_t *big;
+
+	mm_hosted_shutdown();
+	mm_hosted_boot(ram);
+	for (uint64_t i = 0; i < page_count / 8; i++)
+		mm_test_page();
+	before = page_large_exam();
+	big = page_alloc_large(PG_USER);
+	ck_assert_ptr_nonnull(big);
+	page_free_large(big);
+	return page_large_exam() - before;
+}
+
+START_TEST(test_page_large_work_flat)
+{
+	/* the work follows the block, not RAM: 2 Ki pages and 256 Ki pages */
+	ck_assert_uint_eq(large_exam_at(8ull << 20), MM_LARGE_PAGES);
+	ck_assert_uint_eq(large_exam_at(1ull << 30), MM_LARGE_PAGES);
+}
+END_TEST
+
 static void free_mapped(void *arg)
 {
 	page_free(arg);
@@ -193,6 +307,10 @@ Suite *page_suite(void)
 	tcase_add_test(tc, test_page_alloc_free);
 	tcase_add_test(tc, test_page_limit);
 	tcase_add_test(tc, test_page_large);
+	tcase_add_test(tc, test_page_large_low_high_none);
+	tcase_add_test(tc, test_page_large_fragmented);
+	tcase_add_test(tc, test_page_accounting_cycles);
+	tcase_add_test(tc, test_page_large_work_flat);
 	tcase_add_test(tc, test_objcache_basic);
 	tcase_add_test(tc, test_objcache_grows_and_fails_without_pages);
 	tcase_add_test(tc, test_lock_basics);

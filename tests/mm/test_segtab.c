@@ -264,6 +264,59 @@ START_TEST(test_kernel_half_is_never_extended)
 }
 END_TEST
 
+/* Entries a scan of [from, to) of ptp yields; examined entries added to *examined. */
+static unsigned scan_count(const page_t *ptp, unsigned from, unsigned to, uint64_t *examined)
+{
+	struct ptp_scan s;
+	uint64_t before = segtab_stats.examined;
+	unsigned n = 0;
+	pte_t v;
+
+	ptp_scan_init(&s, ptp, from, to);
+	while (ptp_scan_next(&s, &v) >= 0)
+		n++;
+	*examined = segtab_stats.examined - before;
+	return n;
+}
+
+START_TEST(test_scan_sees_only_present_entries)
+{
+	struct hat *h = hat_create();
+	page_t *pt, *pdpt;
+	uint64_t ex;
+
+	/* a user PML4 with no user entry: nothing looked at, kernel half not counted */
+	ck_assert_uint_eq(scan_count(h->h_top, 0, MM_PML4_KERNEL, &ex), 0);
+	ck_assert_uint_eq(ex, 0);
+	ck_assert_ptr_nonnull(segtab_reserve(h, 0x1000, 1, &pt));
+	ck_assert_ptr_nonnull(segtab_reserve(h, 0x1ff000, 1, &pt));
+	*mm_test_pte(h, 0x1000) = PTE_P;
+	ptp_valid_inc(pt);
+	*mm_test_pte(h, 0x1ff000) = PTE_P;
+	ptp_valid_inc(pt);
+	ck_assert_uint_eq(scan_count(h->h_top, 0, MM_PML4_KERNEL, &ex), 1);
+	ck_assert_uint_eq(ex, 1);
+	/* entries 1 and 511: the gap is skipped, both seen */
+	ck_assert_uint_eq(scan_count(pt, 0, MM_PTES, &ex), 2);
+	ck_assert_uint_eq(ex, 2);
+	ck_assert_uint_eq(scan_count(pt, 2, MM_PTES, &ex), 1);
+	ck_assert_uint_eq(ex, 1);
+	pdpt = page_from_pa(ptp_table(h->h_top)[0] & PTE_FRAME);
+	ck_assert_uint_eq(scan_count(pdpt, 1, MM_PTES, &ex), 0);
+	ck_assert_uint_eq(ex, 0);
+	*mm_test_pte(h, 0x1000) = 0;
+	ptp_valid_dec(pt);
+	*mm_test_pte(h, 0x1ff000) = 0;
+	ptp_valid_dec(pt);
+	/* an empty table: nothing looked at */
+	ck_assert_uint_eq(scan_count(pt, 0, MM_PTES, &ex), 0);
+	ck_assert_uint_eq(ex, 0);
+	segtab_free_list(segtab_prune(h, 0, USER_TOP));
+	ck_assert_uint_eq(h->h_nptp, 1);
+	hat_destroy(h);
+}
+END_TEST
+
 START_TEST(test_boot_tables)
 {
 	const pte_t *top = ptp_table(hat_kas.h_top);
@@ -296,6 +349,7 @@ Suite *segtab_suite(void)
 	tcase_add_test(tc, test_cache_max);
 	tcase_add_test(tc, test_cas_loser_returns_its_page);
 	tcase_add_test(tc, test_boot_tables);
+	tcase_add_test(tc, test_scan_sees_only_present_entries);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(tp, mm_setup, mm_hosted_shutdown);
 	tcase_add_test(tp, test_dirty_table_free_panics);
