@@ -576,11 +576,3 @@ uint64_t hment_cache_inuse(void)
 {
 	return __atomic_load_n(&hment_cache.oc_inuse, __ATOMIC_RELAXED);
 }
-
-void hment_barrier(void)
-{
-	for (unsigned i = 0; i < HMENT_MLIST_NLOCK; i++) {
-		mm_lock_enter(&hment_mlist_locks[i]);
-		mm_lock_exit(&hment_mlist_locks[i]);
-	}
-}

@@ -97,10 +97,5 @@ void hment_set_limit(uint64_t max_in_use);
 /* hments currently handed out by the cache (listed, reserved or in flight). */
 uint64_t hment_cache_inuse(void);
 
-/*
- * Takes and drops every mapping-list lock: afterwards no unload another
- * CPU started through a list (pageunload, steal) is still in flight.
- */
-void hment_barrier(void);
 
 #endif
