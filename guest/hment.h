@@ -97,5 +97,4 @@ void hment_set_limit(uint64_t max_in_use);
 /* hments currently handed out by the cache (listed, reserved or in flight). */
 uint64_t hment_cache_inuse(void);
 
-
 #endif
