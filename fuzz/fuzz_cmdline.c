@@ -3,7 +3,8 @@
  * libFuzzer harness: the guest command-line parser (guest/kernel/cmdline.c,
  * compiled hosted) against a model written here: every parsed key's value
  * round-trips through cmdline_get, and cmdline_get_u64 either returns a number
- * that prints back to the same digits or refuses the line through usage.
+ * that prints back to the same digits or refuses the line through usage
+ * (and cmdline_get_u32 agrees, refusing what does not fit 32 bits).
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -82,6 +83,25 @@ static bool get_u64_refused(const char *key, uint64_t *out)
 	return false;
 }
 
+/* cmdline_get_u32, with its usage refusal caught; true when it refused. */
+static bool get_u32_refused(const char *key, uint32_t *out)
+{
+	if (setjmp(cmdline_usage_jump))
+		return true;
+	*out = cmdline_get_u32(key, 0);
+	return false;
+}
+
+/* The 32-bit getter agrees with the 64-bit one, refusing instead of wrapping. */
+static void check_u32(const char *key, bool valid, uint64_t n)
+{
+	uint32_t m = 0;
+	bool refused = get_u32_refused(key, &m);
+
+	require(refused == (!valid || n > UINT32_MAX));
+	require(refused || m == n);
+}
+
 static void check_number(const char *key, const char *value)
 {
 	const char *digits = NULL;
@@ -91,6 +111,7 @@ static void check_number(const char *key, const char *value)
 	cmdline_usage_message = NULL;
 	if (get_u64_refused(key, &n)) {
 		require(!valid);
+		check_u32(key, false, 0);
 		require(cmdline_usage_message && strncmp(cmdline_usage_message, "option ", 7) == 0);
 		return;
 	}
@@ -98,6 +119,7 @@ static void check_number(const char *key, const char *value)
 	snprintf(printed, sizeof(printed), "%" PRIu64, n);
 	require(valid);
 	require(strcmp(printed, digits) == 0);
+	check_u32(key, true, n);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

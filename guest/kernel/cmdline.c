@@ -70,6 +70,16 @@ uint64_t cmdline_get_u64(const char *key, uint64_t fallback)
 	return n;
 }
 
+uint32_t cmdline_get_u32(const char *key, uint32_t fallback)
+{
+	uint64_t n = cmdline_get_u64(key, fallback);
+
+	/* a cast would wrap: spaces=4294967298 must not pass a range check as 2 */
+	if (n > UINT32_MAX)
+		cmdline_usage("option %s=%" PRIu64 ": larger than %u", key, n, UINT32_MAX);
+	return (uint32_t)n;
+}
+
 void cmdline_usage(const char *fmt, ...)
 {
 	static char msg[512];

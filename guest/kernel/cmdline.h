@@ -16,6 +16,9 @@ const char *cmdline_get(const char *key);
 /* The decimal value of `key`, `fallback` when absent; a malformed number is a usage error. */
 uint64_t cmdline_get_u64(const char *key, uint64_t fallback);
 
+/* cmdline_get_u64() for options that must fit 32 bits; a usage error when larger. */
+uint32_t cmdline_get_u32(const char *key, uint32_t fallback);
+
 /*
  * Refuses the command line: one line (printf FMT) naming the bad option
  * goes to the host, which ends the run with the usage status (2), not

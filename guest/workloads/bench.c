@@ -50,7 +50,7 @@ static int bench_run(void)
 	uint64_t t0, t1;
 	unsigned removed = 0;
 
-	npages = (unsigned)cmdline_get_u64("pages", BENCH_DEF_PAGES);
+	npages = cmdline_get_u32("pages", BENCH_DEF_PAGES);
 	tsc_khz = cpu_boot_info()->tsc_khz;
 	if (npages < 1 || npages > BENCH_MAX_PAGES)
 		cmdline_usage("bench: pages=%u: need 1..%u", npages, BENCH_MAX_PAGES);

@@ -290,8 +290,8 @@ static int pressure_run(void)
 	pr.steals0 = hment_stats.steals;
 	rand_seed(&pr.rng, cmdline_get_u64("seed", 1));
 	ops = cmdline_get_u64("ops", PR_DEF_OPS);
-	pr.nspaces = (unsigned)cmdline_get_u64("spaces", PR_DEF_SPACES);
-	pr.npages = (unsigned)cmdline_get_u64("pages", PR_DEF_PAGES);
+	pr.nspaces = cmdline_get_u32("spaces", PR_DEF_SPACES);
+	pr.npages = cmdline_get_u32("pages", PR_DEF_PAGES);
 	/* hments out beyond those already out: half of what the sweeps need (one per mapping) */
 	cap = (uint64_t)pr.npages * pr.nspaces / 2;
 	cap = cmdline_get_u64("hments", cap < 2 ? 2 : cap);

@@ -356,8 +356,8 @@ static int random_run(void)
 	memset(&rs, 0, sizeof(rs));
 	rand_seed(&rs.rng, cmdline_get_u64("seed", 1));
 	ops = cmdline_get_u64("ops", RND_DEF_OPS);
-	rs.maxspaces = (unsigned)cmdline_get_u64("spaces", RND_DEF_SPACES);
-	rs.npages = (unsigned)cmdline_get_u64("pages", RND_DEF_PAGES);
+	rs.maxspaces = cmdline_get_u32("spaces", RND_DEF_SPACES);
+	rs.npages = cmdline_get_u32("pages", RND_DEF_PAGES);
 	if (rs.maxspaces < 1 || rs.maxspaces > RND_MAX_SPACES || rs.npages < 1 ||
 	    rs.npages > RND_MAX_PAGES)
 		cmdline_usage("random: spaces=%u pages=%u: need 1..%u spaces and 1..%u pages", rs.maxspaces,

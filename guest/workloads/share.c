@@ -294,8 +294,8 @@ static int share_run(void)
 {
 	memset(&sh, 0, sizeof(sh));
 	rand_seed(&sh.rng, cmdline_get_u64("seed", 1));
-	sh.nspaces = (unsigned)cmdline_get_u64("spaces", SHARE_DEF_SPACES);
-	sh.npages = (unsigned)cmdline_get_u64("pages", SHARE_DEF_PAGES);
+	sh.nspaces = cmdline_get_u32("spaces", SHARE_DEF_SPACES);
+	sh.npages = cmdline_get_u32("pages", SHARE_DEF_PAGES);
 	if (sh.nspaces < 2 || sh.nspaces > SHARE_MAX_SPACES || sh.npages < 1 ||
 	    sh.npages > SHARE_MAX_PAGES)
 		cmdline_usage("share: spaces=%u pages=%u: need 2..%u spaces and 1..%u pages", sh.nspaces,

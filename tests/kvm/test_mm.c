@@ -259,6 +259,17 @@ START_TEST(bad_option_is_reported)
 }
 END_TEST
 
+/* A count that does not fit 32 bits is refused, not wrapped into range (4294967298 is 2 mod 2^32). */
+START_TEST(oversized_count_is_refused)
+{
+	struct vmm_result r = boot(NULL, (const char *[]){ "workload=share", "spaces=4294967298", NULL });
+
+	ck_assert_int_eq(r.status, VMM_EXIT_USAGE);
+	ASSERT_HAS(r.err, "vmm: guest command line: option spaces=4294967298: larger than 4294967295");
+	vmm_result_free(&r);
+}
+END_TEST
+
 static Suite *mm_suite(void)
 {
 	Suite *s = suite_create("mm");
@@ -276,6 +287,7 @@ static Suite *mm_suite(void)
 	tcase_add_loop_test(tc, same_seed_same_output, 0, 2);
 	tcase_add_test(tc, bench_prints_figures);
 	tcase_add_test(tc, bad_option_is_reported);
+	tcase_add_test(tc, oversized_count_is_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
