@@ -72,15 +72,16 @@ struct hat_rec {
  * violation and not walked, so no guest-controlled size sets the work.
  */
 struct check_limits {
-	uint64_t hash_buckets;  /* hh_size: a bucket per page at most (hment.c sizes it to pages / 2) */
+	uint64_t hash_dir;      /* hh_dir_size: hment_hash_dir_size() of the pages, as the MM sizes it */
 	uint64_t spaces;        /* hat_list: each space owns a PML4 page, so managed pages + hat_kas */
-	uint64_t hments;        /* reserve, lists, chains: one hment takes 40 bytes of RAM */
+	uint64_t hments;        /* reserve, lists, chains: RAM holds no more than RAM / sizeof(struct hment) */
 	uint64_t slack;         /* nodes walked past an exact legitimate count, to report them one by one */
 };
 
 /*
  * Work units between two polls of checker_stop_requested(): a unit is a
- * table entry, a page_t, a list or chain node, a bucket or a hat.
+ * table entry, a page_t, a list or chain node, 16 hash buckets (a cache
+ * line of chain heads) or a hat.
  */
 #define CHECK_POLL_UNITS 4096u
 

@@ -143,7 +143,7 @@ static void visit_leaf(struct walk *w, struct table_walk *t, unsigned e, uint64_
 	c->stats.mappings++;
 	bit_set(t->leaf, e);
 	pg = &c->view.pages[pfn];
-	if (pg->p_embed == 1 && pg->p_mlentry == e && pg->p_mapping == view_page_va(&c->view, t->pfn)) {
+	if (pg->p_embed == 1 && pg->p_mlentry == e && pg->p_mapping == t->pfn) {
 		bit_set(t->tracked, e);
 		bit_set(c->embed_ok, pfn);
 	}

@@ -22,7 +22,7 @@ struct rmap {
 	uint64_t nlisted;       /* hments on all lists together */
 	uint64_t nhashed;       /* hments met on hash chains */
 	uint64_t nlisted_hashed;/* listed ones among those */
-	uint64_t max_hments;    /* RAM holds no more (40-byte) hments than this */
+	uint64_t max_hments;    /* RAM holds no more hments than this */
 	uint64_t max_listed;    /* bound on nlisted (see rmap_init) */
 	bool hash_cut;          /* the chains were not all followed: what they miss is unknown */
 };
@@ -58,11 +58,11 @@ static void rmap_free(struct rmap *m)
 	free(m->hashed);
 }
 
-/* Reads the hment at va; false when it does not translate or is not 8-byte aligned. */
-static bool read_hment(struct checker *c, uint64_t va, uint64_t *pa, struct hment *hm)
+/* Reads the hment ref names (by PA: no translation); false when it lies outside RAM. */
+static bool read_hment(struct checker *c, hment_ref_t ref, uint64_t *pa, struct hment *hm)
 {
-	return (va & 7) == 0 && reader_translate(&c->view.rd, va, pa) &&
-	       reader_read_pa(&c->view.rd, *pa, hm, sizeof(*hm));
+	*pa = hment_ref_pa(ref);
+	return reader_read_pa(&c->view.rd, *pa, hm, sizeof(*hm));
 }
 
 /* Where the mapping (table pfn, entry) is, for reports: space and VA, or REPORT_NONE. */
@@ -129,13 +129,12 @@ static void check_embedded(struct checker *c, uint64_t pfn, const struct page *p
 			       "pfn 0x%" PRIx64 " is embedded but p_share is %u", pfn, pg->p_share);
 	if (bit_test(c->embed_ok, pfn))
 		return;
-	if (!view_pfn_of_page_va(&c->view, pg->p_mapping, &ptp) || pg->p_mlentry >= MM_PTES ||
-	    c->view.pages[ptp].p_kind != PG_PTP) {
+	ptp = pg->p_mapping;
+	if (ptp >= c->view.npages || pg->p_mlentry >= MM_PTES || c->view.pages[ptp].p_kind != PG_PTP) {
 		sink_violation(&c->sink, INV_RM_EMBED, REPORT_NONE, REPORT_NONE, pfn,
-			       "pfn 0x%" PRIx64 " is embedded but p_mapping 0x%" PRIx64
-			       " / p_mlentry %u names no "
-			       "table-page entry", pfn,
-			       pg->p_mapping, pg->p_mlentry);
+			       "pfn 0x%" PRIx64 " is embedded but p_mapping (table pfn) 0x%" PRIx64
+			       " / p_mlentry %u names no table-page entry",
+			       pfn, ptp, pg->p_mlentry);
 		return;
 	}
 	mapping_where(c, ptp, pg->p_mlentry, &space, &va);
@@ -150,7 +149,7 @@ static void check_embedded(struct checker *c, uint64_t pfn, const struct page *p
 }
 
 /* The checks of one listed hment, reporting each failure. */
-static void report_listed_hment(struct rmap *m, uint64_t pfn, uint64_t node, uint64_t prev,
+static void report_listed_hment(struct rmap *m, uint64_t pfn, uint64_t node, hment_ref_t prev,
 			       const struct hment *hm)
 {
 	struct checker *c = m->c;
@@ -162,8 +161,7 @@ static void report_listed_hment(struct rmap *m, uint64_t pfn, uint64_t node, uin
 		sink_violation(&c->sink, INV_RM_LINKS, space, va, pfn,
 			       "hment 0x%" PRIx64 " on pfn 0x%" PRIx64
 			       "'s list: hm_prev is 0x%" PRIx64 ", not 0x%" PRIx64,
-			       node, pfn,
-			       hm->hm_prev, prev);
+			       node, pfn, hment_ref_pa(hm->hm_prev), hment_ref_pa(prev));
 	if (hm->hm_state == HM_STATE_RESERVE)
 		sink_violation(&c->sink, INV_RS_COUNT, space, va, pfn,
 			       "hment 0x%" PRIx64 " on pfn 0x%" PRIx64
@@ -194,7 +192,7 @@ static void report_listed_hment(struct rmap *m, uint64_t pfn, uint64_t node, uin
  * mapping and returns true; false (nothing claimed) sends the hment down
  * the reporting path. Keeps the per-hment cost at one PTE read.
  */
-static bool listed_hment_fine(struct checker *c, uint64_t pfn, uint64_t prev, const struct hment *hm)
+static bool listed_hment_fine(struct checker *c, uint64_t pfn, hment_ref_t prev, const struct hment *hm)
 {
 	struct table_info *t = checker_table(c, hm->hm_ptp);
 	uint64_t pte, frame_mask;
@@ -213,7 +211,7 @@ static bool listed_hment_fine(struct checker *c, uint64_t pfn, uint64_t prev, co
 }
 
 /* Everything one listed hment must satisfy (RM_LINKS, RM_PFN, RM_STALE, RM_DUP, RS_COUNT). */
-static void check_listed_hment(struct rmap *m, uint64_t pfn, uint64_t node, uint64_t prev,
+static void check_listed_hment(struct rmap *m, uint64_t pfn, uint64_t node, hment_ref_t prev,
 			       const struct hment *hm)
 {
 	if (!listed_hment_fine(m->c, pfn, prev, hm))
@@ -221,14 +219,13 @@ static void check_listed_hment(struct rmap *m, uint64_t pfn, uint64_t node, uint
 }
 
 /*
- * Marks a listed hment. False (the walk stops) when it was met before: a
- * loop in this list, another page's list, the reserve pool.
+ * Marks a listed hment (at PA node). False (the walk stops) when it was
+ * met before: a loop in this list, another page's list, the reserve pool.
  */
-static bool record_listed(struct rmap *m, uint64_t pfn, uint64_t node, uint64_t pa,
-			  const struct hment *hm)
+static bool record_listed(struct rmap *m, uint64_t pfn, uint64_t node, const struct hment *hm)
 {
 	struct checker *c = m->c;
-	uint64_t slot = pa >> 3, space, va;
+	uint64_t slot = node >> HMENT_REF_SHIFT, space, va;
 
 	if (!bit_test(m->listed, slot) && !bit_test(m->reserved, slot)) {
 		bit_set(m->listed, slot);
@@ -248,21 +245,22 @@ static bool record_listed(struct rmap *m, uint64_t pfn, uint64_t node, uint64_t 
 	return false;
 }
 
-/* Walks one page's hment list (Brent; each hment once); returns its length. */
+/* Walks one page's hment list (Brent; each hment once); returns its length. Reports name hments by PA. */
 static uint64_t walk_list(struct rmap *m, uint64_t pfn, const struct page *pg)
 {
 	struct checker *c = m->c;
-	uint64_t node = pg->p_mapping, prev = 0, pa, len = 0;
+	hment_ref_t node = pg->p_mapping, prev = HMENT_REF_NONE;
+	uint64_t pa, len = 0;
 	struct brent b;
 
 	brent_init(&b);
-	while (node != 0) {
+	while (node != HMENT_REF_NONE) {
 		struct hment hm;
 
 		if (brent_step(&b, node)) {
 			sink_violation(&c->sink, INV_RM_LINKS, REPORT_NONE, REPORT_NONE, pfn,
 				       "pfn 0x%" PRIx64 "'s list loops back to hment 0x%" PRIx64,
-				       pfn, node);
+				       pfn, hment_ref_pa(node));
 			break;
 		}
 		if (m->nlisted + len >= m->max_listed) {
@@ -276,14 +274,13 @@ static uint64_t walk_list(struct rmap *m, uint64_t pfn, const struct page *pg)
 			break;
 		if (!read_hment(c, node, &pa, &hm)) {
 			sink_violation(&c->sink, INV_RM_LINKS, REPORT_NONE, REPORT_NONE, pfn,
-				       "pfn 0x%" PRIx64 "'s list: hment pointer 0x%" PRIx64
-				       " is misaligned or does not "
-				       "translate", pfn, node);
+				       "pfn 0x%" PRIx64 "'s list: hment reference 0x%x (PA 0x%" PRIx64
+				       ") is outside RAM", pfn, node, pa);
 			break;
 		}
-		if (!record_listed(m, pfn, node, pa, &hm))
+		if (!record_listed(m, pfn, pa, &hm))
 			break;
-		check_listed_hment(m, pfn, node, prev, &hm);
+		check_listed_hment(m, pfn, pa, prev, &hm);
 		len++;
 		prev = node;
 		node = hm.hm_next;
@@ -329,32 +326,32 @@ static void check_reserve(struct rmap *m)
 {
 	struct checker *c = m->c;
 	const struct hment_reserve *r = &c->view.reserve;
-	uint64_t node, n = 0, pa;
+	uint64_t n = 0, pa;
+	hment_ref_t node;
 	struct brent b;
 
 	if (!c->view.reserve_ok)
 		return;
 	brent_init(&b);
-	for (node = r->hr_pool; node != 0; n++) {
+	for (node = r->hr_pool; node != HMENT_REF_NONE; n++) {
 		struct hment hm;
 
 		if (check_work(c, 1))
 			return;
 		if (brent_step(&b, node) || n >= m->max_hments || !read_hment(c, node, &pa, &hm) ||
-		    bit_test(m->reserved, pa >> 3)) {
+		    bit_test(m->reserved, node)) {
 			sink_violation(&c->sink, INV_RS_COUNT, REPORT_NONE, REPORT_NONE, REPORT_NONE,
 				       "the reserve pool does not end well: entry %" PRIu64
-				       ", 0x%" PRIx64 ", loops back, "
-				       "is misaligned, does not translate or exceeds RAM",
-				       n, node);
+				       ", hment 0x%" PRIx64 ", loops back, lies outside RAM or exceeds it",
+				       n, hment_ref_pa(node));
 			return;
 		}
-		bit_set(m->reserved, pa >> 3);
+		bit_set(m->reserved, node);
 		if (hm.hm_state != HM_STATE_RESERVE)
 			sink_violation(&c->sink, INV_RS_COUNT, REPORT_NONE, REPORT_NONE, REPORT_NONE,
 				       "reserved hment 0x%" PRIx64
 				       " has hm_state 0x%x, not reserved",
-				       node, hm.hm_state);
+				       pa, hm.hm_state);
 		node = hm.hm_next;
 	}
 	if (n != r->hr_count)
@@ -364,11 +361,17 @@ static void check_reserve(struct rmap *m)
 			       n);
 }
 
+/* The bucket the MM files the hment of (table pfn, entry) in. */
+static uint32_t home_bucket(const struct checker *c, uint32_t ptp, uint32_t entry)
+{
+	return hment_hash_bucket(hment_hash_key(ptp, entry), c->view.hash.hh_nbuckets);
+}
+
 /* One hash-chain node: met once, listed, in the bucket its hash names. False ends the chain. */
-static bool hash_node(struct rmap *m, uint32_t bucket, uint64_t node, uint64_t *next)
+static bool hash_node(struct rmap *m, uint32_t bucket, hment_ref_t node, hment_ref_t *next)
 {
 	struct checker *c = m->c;
-	uint64_t pa, slot, space, va;
+	uint64_t pa, space, va;
 	uint32_t home;
 	struct hment hm;
 
@@ -382,54 +385,51 @@ static bool hash_node(struct rmap *m, uint32_t bucket, uint64_t node, uint64_t *
 	}
 	if (check_work(c, 1))
 		return false;
-	if (!read_hment(c, node, &pa, &hm) || bit_test(m->hashed, pa >> 3)) {
+	if (!read_hment(c, node, &pa, &hm) || bit_test(m->hashed, node)) {
 		sink_violation(&c->sink, INV_HS_BUCKET, REPORT_NONE, REPORT_NONE, REPORT_NONE,
-			       "hash bucket %u: chain pointer 0x%" PRIx64
-			       " is misaligned, does not translate "
-			       "or was met before in the hash", bucket, node);
+			       "hash bucket %u: chain reference 0x%x (PA 0x%" PRIx64
+			       ") lies outside RAM or was met before in the hash", bucket, node, pa);
 		return false;
 	}
-	slot = pa >> 3;
-	bit_set(m->hashed, slot);
+	bit_set(m->hashed, node);
 	m->nhashed++;
 	*next = hm.hm_hashnext;
-	if (bit_test(m->listed, slot) &&
-	    hment_hash_index(hm.hm_ptp, hm.hm_entry, c->view.hash.hh_size) == bucket) {
+	home = home_bucket(c, hm.hm_ptp, hm.hm_entry);
+	if (bit_test(m->listed, node) && home == bucket) {
 		m->nlisted_hashed++;
 		return true;
 	}
 	mapping_where(c, hm.hm_ptp, hm.hm_entry, &space, &va);
-	if (bit_test(m->reserved, slot)) {
+	if (bit_test(m->reserved, node)) {
 		sink_violation(&c->sink, INV_RS_COUNT, space, va, hm.hm_pfn,
-			       "reserved hment 0x%" PRIx64 " is in hash bucket %u", node, bucket);
-	} else if (!bit_test(m->listed, slot)) {
+			       "reserved hment 0x%" PRIx64 " is in hash bucket %u", pa, bucket);
+	} else if (!bit_test(m->listed, node)) {
 		sink_violation(&c->sink, INV_HS_ORPHAN, space, va, hm.hm_pfn,
 			       "hment 0x%" PRIx64
 			       " (table pfn 0x%x entry %u, pfn 0x%x) in hash bucket %u is on "
-			       "no page's list", node, hm.hm_ptp, hm.hm_entry,
+			       "no page's list", pa, hm.hm_ptp, hm.hm_entry,
 			       hm.hm_pfn, bucket);
 	} else {
 		m->nlisted_hashed++;
-		home = hment_hash_index(hm.hm_ptp, hm.hm_entry, c->view.hash.hh_size);
-		if (home != bucket)
-			sink_violation(&c->sink, INV_HS_BUCKET, space, va, hm.hm_pfn,
-				       "hment 0x%" PRIx64
-				       " (table pfn 0x%x entry %u) is in bucket %u, its hash "
-				       "names %u", node, hm.hm_ptp, hm.hm_entry, bucket, home);
+		sink_violation(&c->sink, INV_HS_BUCKET, space, va, hm.hm_pfn,
+			       "hment 0x%" PRIx64
+			       " (table pfn 0x%x entry %u) is in bucket %u, its hash "
+			       "names %u", pa, hm.hm_ptp, hm.hm_entry, bucket, home);
 	}
 	return true;
 }
 
 /* Follows one hash chain (Brent; each hment once). */
-static void walk_chain(struct rmap *m, uint32_t bucket, uint64_t node)
+static void walk_chain(struct rmap *m, uint32_t bucket, hment_ref_t node)
 {
 	struct brent b;
 
 	brent_init(&b);
-	while (node != 0) {
+	while (node != HMENT_REF_NONE) {
 		if (brent_step(&b, node)) {
 			sink_violation(&m->c->sink, INV_HS_BUCKET, REPORT_NONE, REPORT_NONE, REPORT_NONE,
-				       "hash bucket %u loops back to 0x%" PRIx64, bucket, node);
+				       "hash bucket %u loops back to hment 0x%" PRIx64, bucket,
+				       hment_ref_pa(node));
 			return;
 		}
 		if (!hash_node(m, bucket, node, &node))
@@ -452,7 +452,8 @@ static void check_listed_hashed(struct rmap *m)
 		if (w % (8 * CHECK_POLL_UNITS) == 0 && check_work(c, CHECK_POLL_UNITS))
 			return;
 		while (missing != 0) {
-			uint64_t pa = (w * 64 + (uint64_t)__builtin_ctzll(missing)) * 8, space, va;
+			uint64_t pa = hment_ref_pa((hment_ref_t)(w * 64 + (uint64_t)__builtin_ctzll(missing)));
+			uint64_t space, va;
 			struct hment hm = { 0 };
 
 			missing &= missing - 1;
@@ -462,50 +463,74 @@ static void check_listed_hashed(struct rmap *m)
 				       "listed hment at PA 0x%" PRIx64
 				       " (table pfn 0x%x entry %u) is in no hash chain; "
 				       "its bucket is %u", pa, hm.hm_ptp, hm.hm_entry,
-				       hment_hash_index(hm.hm_ptp, hm.hm_entry, c->view.hash.hh_size));
+				       home_bucket(c, hm.hm_ptp, hm.hm_entry));
 		}
 	}
 }
 
 /*
- * True when hh_size is a power of two no larger than limits.hash_buckets
- * (a bucket per page: hment.c makes pages / 2); reported otherwise
- * (HS_BUCKET: the buckets themselves are wrong) and the hash not walked.
+ * True when the directory is no larger than the MM makes it for this RAM
+ * and hh_nbuckets fits in it; reported otherwise (HS_BUCKET: the buckets
+ * themselves are wrong) and the hash not walked.
  */
-static bool hash_size_sane(struct checker *c)
+static bool hash_shape_sane(struct checker *c)
 {
-	uint32_t size = c->view.hash.hh_size;
+	const struct hment_hash *h = &c->view.hash;
 
-	if (size != 0 && (size & (size - 1)) == 0 && size <= c->view.limits.hash_buckets)
+	if (h->hh_dir_size <= c->view.limits.hash_dir && h->hh_nbuckets >= HMENT_HASH_MIN &&
+	    h->hh_nbuckets <= (uint64_t)h->hh_dir_size * HMENT_HASH_PAGE_BUCKETS)
 		return true;
 	sink_violation(&c->sink, INV_HS_BUCKET, REPORT_NONE, REPORT_NONE, REPORT_NONE,
-		       "hh_size %u is not a power of two of at most %" PRIu64
-		       " buckets (one per page of RAM)", size, c->view.limits.hash_buckets);
+		       "hh_nbuckets %u does not fit a directory of %u bucket pages, or the directory "
+		       "exceeds the %" PRIu64 " pages this RAM calls for",
+		       h->hh_nbuckets, h->hh_dir_size, c->view.limits.hash_dir);
 	return false;
 }
 
-/* Follows every chain, reading the bucket array a page at a time. */
+/* Reads bucket page k (HS_BUCKET when the directory names no kernel page); false to skip it. */
+static bool read_bucket_page(struct checker *c, uint32_t k, uint32_t pfn, hment_ref_t *heads)
+{
+	struct mm_view *v = &c->view;
+	uint8_t kind = pfn < v->npages ? v->pages[pfn].p_kind : PG_FREE;
+
+	if ((kind == PG_KERNEL || kind == PG_RESERVED) &&
+	    reader_read_pa(&v->rd, (uint64_t)pfn << MM_PAGE_SHIFT, heads, MM_PAGE_SIZE))
+		return true;
+	sink_violation(&c->sink, INV_HS_BUCKET, REPORT_NONE, REPORT_NONE, pfn,
+		       "hash directory entry %u names pfn 0x%x, no kernel page of RAM", k, pfn);
+	return false;
+}
+
+/* Follows every chain: the directory a chunk at a time, then each bucket page in use. */
 static void walk_buckets(struct rmap *m)
 {
 	struct checker *c = m->c;
 	const struct hment_hash *h = &c->view.hash;
-	uint64_t chunk[MM_PAGE_SIZE / sizeof(uint64_t)];
+	uint32_t npages = (h->hh_nbuckets + HMENT_HASH_PAGE_BUCKETS - 1) / HMENT_HASH_PAGE_BUCKETS;
+	uint32_t dir[1024];
+	hment_ref_t heads[HMENT_HASH_PAGE_BUCKETS];
 
-	for (uint64_t first = 0; first < h->hh_size; first += MM_PTES) {
-		uint64_t n = h->hh_size - first < MM_PTES ? h->hh_size - first : MM_PTES;
+	for (uint32_t k = 0; k < npages; k++) {
+		uint32_t first = k * HMENT_HASH_PAGE_BUCKETS;
+		uint32_t n = h->hh_nbuckets - first < HMENT_HASH_PAGE_BUCKETS ?
+			     h->hh_nbuckets - first : HMENT_HASH_PAGE_BUCKETS;
 
-		if (check_work(c, n) || m->hash_cut)
+		/* a unit here is a cache line of chain heads: scanning empty buckets is a memory sweep */
+		if (check_work(c, n / 16 + 1) || m->hash_cut)
 			return;
-		if (!reader_read_va(&c->view.rd, h->hh_buckets + first * 8, chunk, n * 8)) {
-			sink_violation(&c->sink, INV_HS_BUCKET, REPORT_NONE, h->hh_buckets + first * 8, REPORT_NONE,
-				       "hash buckets %" PRIu64 ".. of %u (array at 0x%" PRIx64
-				       ") do not translate",
-				       first, h->hh_size, h->hh_buckets);
+		if (k % 1024 == 0 &&
+		    !reader_read_va(&c->view.rd, h->hh_dir + 4ull * k, dir,
+				    4 * (npages - k < 1024 ? npages - k : 1024))) {
+			sink_violation(&c->sink, INV_HS_BUCKET, REPORT_NONE, h->hh_dir + 4ull * k, REPORT_NONE,
+				       "hash directory entries %u.. (array at 0x%" PRIx64
+				       ") do not translate", k, h->hh_dir);
 			return;
 		}
-		for (uint64_t i = 0; i < n; i++)
-			if (chunk[i] != 0)
-				walk_chain(m, (uint32_t)(first + i), chunk[i]);
+		if (!read_bucket_page(c, k, dir[k % 1024], heads))
+			continue;
+		for (uint32_t i = 0; i < n; i++)
+			if (heads[i] != HMENT_REF_NONE)
+				walk_chain(m, first + i, heads[i]);
 	}
 }
 
@@ -515,7 +540,7 @@ static void check_hash(struct rmap *m)
 	struct checker *c = m->c;
 	const struct hment_hash *h = &c->view.hash;
 
-	if (!c->view.hash_ok || !hash_size_sane(c))
+	if (!c->view.hash_ok || !hash_shape_sane(c))
 		return;
 	walk_buckets(m);
 	if (c->stats.stopped || m->hash_cut)

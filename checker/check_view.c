@@ -113,9 +113,6 @@ static bool push_hat(struct mm_view *v, size_t *cap, uint64_t va, const struct h
 	return true;
 }
 
-/* The smallest hash the guest MM makes (hment.c's HMENT_HASH_MIN); a bound below it would be too tight. */
-#define LIMIT_HASH_MIN 1024u
-
 /* Nodes walked past an exact legitimate count so that the first excess ones are reported singly. */
 #define LIMIT_SLACK 1024u
 
@@ -126,7 +123,7 @@ static void view_limits(struct mm_view *v)
 	uint64_t managed = v->npages ? v->npages - v->first_managed : v->ram_pages;
 
 	v->limits = (struct check_limits){
-		.hash_buckets = pages > LIMIT_HASH_MIN ? pages : LIMIT_HASH_MIN,
+		.hash_dir = hment_hash_dir_size(pages),
 		.spaces = managed + 1,
 		.hments = v->ram_pages * MM_PAGE_SIZE / sizeof(struct hment),
 		.slack = LIMIT_SLACK,

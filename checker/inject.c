@@ -59,7 +59,7 @@ struct target {
 	uint64_t pfn, ptp;
 	unsigned entry;
 	uint64_t space, va;
-	uint64_t head_va, second_va;    /* listed pages: the first two hments */
+	hment_ref_t head_ref, second_ref;   /* listed pages: the first two hments */
 	struct hment head, second;
 };
 
@@ -99,6 +99,13 @@ static bool put_va(struct inj *j, uint64_t va, const void *src, uint32_t len)
 
 #define PUT_PAGE(j, pfn, field, value) \
 	PUT_FIELD(j, view_page_va((j)->v, (pfn)), struct page, field, value)
+
+/* Sets a field of the hment ref names (hments are reached by PA). */
+#define PUT_HMENT(j, ref, field, value) do {                                   \
+		__typeof__(((struct hment *)0)->field) put_value_ = (value);      \
+		put_pa((j), hment_ref_pa(ref) + offsetof(struct hment, field),    \
+		       &put_value_, sizeof(put_value_));                            \
+	} while (0)
 
 /* Sets where the checker must report it, and `what`. */
 __attribute__((format(printf, 5, 6)))
@@ -151,8 +158,8 @@ static bool find_embedded(struct inj *j, struct target *t)
 	for (uint64_t pfn = v->first_managed; pfn < v->npages; pfn++) {
 		const struct page *pg = &v->pages[pfn];
 
-		if (pg->p_embed == 1 && view_pfn_of_page_va(v, pg->p_mapping, &t->ptp) &&
-		    table_loc(v, t->ptp, pg->p_mlentry, &t->space, &t->va)) {
+		t->ptp = pg->p_mapping;
+		if (pg->p_embed == 1 && table_loc(v, t->ptp, pg->p_mlentry, &t->space, &t->va)) {
 			t->pfn = pfn;
 			t->entry = pg->p_mlentry;
 			return true;
@@ -171,12 +178,13 @@ static bool find_listed(struct inj *j, unsigned min_len, struct target *t)
 
 		if (pg->p_embed != 0 || pg->p_mapping == 0 || pg->p_share < min_len)
 			continue;
-		t->head_va = pg->p_mapping;
-		if (!reader_read_va(&v->rd, t->head_va, &t->head, sizeof(t->head)))
+		t->head_ref = pg->p_mapping;
+		if (!reader_read_pa(&v->rd, hment_ref_pa(t->head_ref), &t->head, sizeof(t->head)))
 			continue;
-		t->second_va = t->head.hm_next;
-		if (min_len >= 2 && (t->second_va == 0 ||
-				     !reader_read_va(&v->rd, t->second_va, &t->second, sizeof(t->second))))
+		t->second_ref = t->head.hm_next;
+		if (min_len >= 2 && (t->second_ref == HMENT_REF_NONE ||
+				     !reader_read_pa(&v->rd, hment_ref_pa(t->second_ref), &t->second,
+						     sizeof(t->second))))
 			continue;
 		if (!table_loc(v, t->head.hm_ptp, t->head.hm_entry, &t->space, &t->va))
 			continue;
@@ -203,30 +211,52 @@ static void unmap_pte(struct inj *j, uint64_t ptp, unsigned entry)
 	PUT_PAGE(j, ptp, p_valid, (uint16_t)(j->v->pages[ptp].p_valid - 1));
 }
 
-/* Unhooks the hment at hm_va (whose hm_hashnext is next) from bucket b's chain. */
-static bool hash_unlink(struct inj *j, uint32_t b, uint64_t hm_va, uint64_t next)
+/* PA of bucket b's chain head, through the hash directory. */
+static bool bucket_pa(struct inj *j, uint32_t b, uint64_t *pa)
 {
-	uint64_t link = j->v->hash.hh_buckets + 8ull * b, node;
+	uint32_t pfn;
 
+	if (!reader_read_va(&j->v->rd, j->v->hash.hh_dir + 4ull * (b / HMENT_HASH_PAGE_BUCKETS), &pfn,
+			    sizeof(pfn)))
+		return false;
+	*pa = ((uint64_t)pfn << MM_PAGE_SHIFT) + 4ull * (b % HMENT_HASH_PAGE_BUCKETS);
+	return true;
+}
+
+/* Unhooks the hment ref (whose hm_hashnext is next) from bucket b's chain. */
+static bool hash_unlink(struct inj *j, uint32_t b, hment_ref_t ref, hment_ref_t next)
+{
+	uint64_t link;
+	hment_ref_t node;
+
+	if (!bucket_pa(j, b, &link))
+		return false;
 	for (unsigned n = 0; n < CHAIN_LIMIT; n++) {
-		if (!reader_read_u64_va(&j->v->rd, link, &node) || node == 0)
+		if (!reader_read_pa(&j->v->rd, link, &node, sizeof(node)) || node == HMENT_REF_NONE)
 			return false;
-		if (node == hm_va)
-			return put_va(j, link, &next, sizeof(next));
-		link = node + offsetof(struct hment, hm_hashnext);
+		if (node == ref)
+			return put_pa(j, link, &next, sizeof(next));
+		link = hment_ref_pa(node) + offsetof(struct hment, hm_hashnext);
 	}
 	return false;
 }
 
-/* Pushes the hment at hm_va on bucket b's chain. */
-static bool hash_push(struct inj *j, uint32_t b, uint64_t hm_va)
+/* Pushes the hment ref on bucket b's chain. */
+static bool hash_push(struct inj *j, uint32_t b, hment_ref_t ref)
 {
-	uint64_t bucket = j->v->hash.hh_buckets + 8ull * b, head;
+	uint64_t bucket;
+	hment_ref_t head;
 
-	if (!reader_read_u64_va(&j->v->rd, bucket, &head))
+	if (!bucket_pa(j, b, &bucket) || !reader_read_pa(&j->v->rd, bucket, &head, sizeof(head)))
 		return false;
-	PUT_FIELD(j, hm_va, struct hment, hm_hashnext, head);
-	return put_va(j, bucket, &hm_va, sizeof(hm_va));
+	PUT_HMENT(j, ref, hm_hashnext, head);
+	return put_pa(j, bucket, &ref, sizeof(ref));
+}
+
+/* The bucket the MM files the hment of (table pfn, entry) in. */
+static uint32_t home_bucket(const struct inj *j, uint32_t ptp, uint32_t entry)
+{
+	return hment_hash_bucket(hment_hash_key(ptp, entry), j->v->hash.hh_nbuckets);
 }
 
 /* Reads a space's PML4. */
@@ -463,9 +493,9 @@ static int plant_rm_links(struct inj *j)
 
 	if (!find_listed(j, 1, &t))
 		return 1;
-	PUT_FIELD(j, t.head_va, struct hment, hm_prev, t.head_va);
+	PUT_HMENT(j, t.head_ref, hm_prev, t.head_ref);
 	describe(j, t.space, t.va, t.pfn, "head hment 0x%" PRIx64 ": hm_prev set to itself",
-		 t.head_va);
+		 hment_ref_pa(t.head_ref));
 	return 0;
 }
 
@@ -476,9 +506,9 @@ static int plant_rm_pfn(struct inj *j)
 
 	if (!find_listed(j, 1, &t))
 		return 1;
-	PUT_FIELD(j, t.head_va, struct hment, hm_pfn, t.head.hm_pfn + 1);
+	PUT_HMENT(j, t.head_ref, hm_pfn, t.head.hm_pfn + 1);
 	describe(j, t.space, t.va, t.pfn, "head hment 0x%" PRIx64 ": hm_pfn 0x%x -> 0x%x",
-		 t.head_va, t.head.hm_pfn, t.head.hm_pfn + 1);
+		 hment_ref_pa(t.head_ref), t.head.hm_pfn, t.head.hm_pfn + 1);
 	return 0;
 }
 
@@ -489,38 +519,38 @@ static int plant_rm_pfn(struct inj *j)
  */
 static int plant_rm_dup(struct inj *j)
 {
-	uint32_t size = j->v->hash.hh_size, from, to;
+	uint32_t from, to;
 	struct target t;
 
-	if (!j->v->hash_ok || size == 0 || !find_listed(j, 2, &t))
+	if (!j->v->hash_ok || !find_listed(j, 2, &t))
 		return 1;
-	from = hment_hash_index(t.second.hm_ptp, t.second.hm_entry, size);
-	to = hment_hash_index(t.head.hm_ptp, t.head.hm_entry, size);
-	if (from != to && (!hash_unlink(j, from, t.second_va, t.second.hm_hashnext) ||
-			   !hash_push(j, to, t.second_va)))
+	from = home_bucket(j, t.second.hm_ptp, t.second.hm_entry);
+	to = home_bucket(j, t.head.hm_ptp, t.head.hm_entry);
+	if (from != to && (!hash_unlink(j, from, t.second_ref, t.second.hm_hashnext) ||
+			   !hash_push(j, to, t.second_ref)))
 		return -1;
 	unmap_pte(j, t.second.hm_ptp, t.second.hm_entry);
-	PUT_FIELD(j, t.second_va, struct hment, hm_ptp, t.head.hm_ptp);
-	PUT_FIELD(j, t.second_va, struct hment, hm_entry, t.head.hm_entry);
+	PUT_HMENT(j, t.second_ref, hm_ptp, t.head.hm_ptp);
+	PUT_HMENT(j, t.second_ref, hm_entry, t.head.hm_entry);
 	describe(j, t.space, t.va, t.pfn, "hment 0x%" PRIx64 " now names the head's table pfn 0x%x entry %u "
-		 "too", t.second_va, t.head.hm_ptp, t.head.hm_entry);
+		 "too", hment_ref_pa(t.second_ref), t.head.hm_ptp, t.head.hm_entry);
 	return 0;
 }
 
 /* HS_BUCKET: the head hment of the first list moved to the next bucket. */
 static int plant_hs_bucket(struct inj *j)
 {
-	uint32_t size = j->v->hash.hh_size, from;
+	uint32_t n = j->v->hash.hh_nbuckets, from, to;
 	struct target t;
 
-	if (!j->v->hash_ok || size < 2 || !find_listed(j, 1, &t))
+	if (!j->v->hash_ok || n < 2 || !find_listed(j, 1, &t))
 		return 1;
-	from = hment_hash_index(t.head.hm_ptp, t.head.hm_entry, size);
-	if (!hash_unlink(j, from, t.head_va, t.head.hm_hashnext) ||
-	    !hash_push(j, (from + 1) & (size - 1), t.head_va))
+	from = home_bucket(j, t.head.hm_ptp, t.head.hm_entry);
+	to = (from + 1) % n;
+	if (!hash_unlink(j, from, t.head_ref, t.head.hm_hashnext) || !hash_push(j, to, t.head_ref))
 		return -1;
 	describe(j, t.space, t.va, t.pfn, "hment 0x%" PRIx64 " moved from hash bucket %u to %u",
-		 t.head_va, from, (from + 1) & (size - 1));
+		 hment_ref_pa(t.head_ref), from, to);
 	return 0;
 }
 
@@ -533,11 +563,11 @@ static int plant_hs_orphan(struct inj *j)
 		return 1;
 	PUT_PAGE(j, t.pfn, p_mapping, t.head.hm_next);
 	PUT_PAGE(j, t.pfn, p_share, j->v->pages[t.pfn].p_share - 1);
-	if (t.head.hm_next != 0)
-		PUT_FIELD(j, t.head.hm_next, struct hment, hm_prev, 0);
+	if (t.head.hm_next != HMENT_REF_NONE)
+		PUT_HMENT(j, t.head.hm_next, hm_prev, HMENT_REF_NONE);
 	unmap_pte(j, t.ptp, t.entry);
 	describe(j, t.space, t.va, t.pfn, "hment 0x%" PRIx64 " taken off the list, left in the hash",
-		 t.head_va);
+		 hment_ref_pa(t.head_ref));
 	return 0;
 }
 

@@ -52,7 +52,7 @@ static uint64_t patch_target(const struct image *img, uint8_t region, uint32_t o
 	case 0:  return img->page_array_pa + offset % (img->npages * sizeof(struct page));
 	case 1:  return img->hment_page_pa + offset % MM_PAGE_SIZE;
 	case 2:  return img->hat_page_pa + offset % MM_PAGE_SIZE;
-	case 3:  return img->buckets_pa + offset % (img->hash_size * 8ull);
+	case 3:  return img->buckets_pa + offset % (img->hash_size * 4ull);
 	case 4:  return img->kas_top_pa + offset % (16 * MM_PAGE_SIZE);
 	default: return offset % img->ram_size;
 	}

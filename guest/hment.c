@@ -5,8 +5,6 @@
 #include "hat.h"
 #include "objcache.h"
 
-#define HMENT_HASH_MIN 1024u
-#define HMENT_HASH_MAX 65536u
 #define HMENT_PFN_NONE UINT32_MAX
 
 struct hment_hash hment_hash;
@@ -46,15 +44,15 @@ static uint32_t *boot_counts(uint64_t pieces)
 
 void hment_init(uint64_t npages)
 {
-	uint32_t size = HMENT_HASH_MIN;
-	uint64_t bytes;
+	uint32_t dir_size = hment_hash_dir_size(npages);
+	uint32_t *dir = pa_to_kva(page_boot_alloc(((uint64_t)dir_size * sizeof(uint32_t) +
+						   MM_PAGE_SIZE - 1) >> MM_PAGE_SHIFT));
 
-	while (size < npages / 2 && size < HMENT_HASH_MAX)
-		size <<= 1;
-	bytes = (uint64_t)size * sizeof(hment_t *);
+	dir[0] = (uint32_t)(page_boot_alloc(1) >> MM_PAGE_SHIFT);
 	hment_hash = (struct hment_hash){
-		.hh_buckets = pa_to_kva(page_boot_alloc((bytes + MM_PAGE_SIZE - 1) >> MM_PAGE_SHIFT)),
-		.hh_size = size,
+		.hh_dir = dir,
+		.hh_dir_size = dir_size,
+		.hh_nbuckets = HMENT_HASH_MIN,
 	};
 	memset(hment_hash_locks, 0, sizeof(hment_hash_locks));
 	memset(hment_mlist_locks, 0, sizeof(hment_mlist_locks));
@@ -73,7 +71,7 @@ void hment_init(uint64_t npages)
  */
 static bool has_list(const page_t *pp)
 {
-	return pp->p_mapping != NULL && !pp->p_embed;
+	return pp->p_mapping != 0 && !pp->p_embed;
 }
 
 /* Keeps the listed counts right after a change to pp that had a list or not (`had`). */
@@ -93,7 +91,7 @@ static void listed_note(const page_t *pp, bool had)
 	}
 }
 
-static void set_mapping(page_t *pp, void *mapping)
+static void set_mapping(page_t *pp, uint32_t mapping)
 {
 	bool had = has_list(pp);
 
@@ -136,7 +134,7 @@ static void reserve_put(hment_t *hm)
 	mm_lock_enter(&hment_reserve.hr_lock);
 	hm->hm_state = HM_STATE_RESERVE;
 	hm->hm_next = hment_reserve.hr_pool;
-	hment_reserve.hr_pool = hm;
+	hment_reserve.hr_pool = hment_ref(hm);
 	hment_reserve.hr_count++;
 	mm_lock_exit(&hment_reserve.hr_lock);
 }
@@ -148,7 +146,7 @@ static hment_t *reserve_get(void)
 
 	mm_lock_enter(&hment_reserve.hr_lock);
 	if (hment_reserve.hr_count != 0) {
-		hm = hment_reserve.hr_pool;
+		hm = hment_at(hment_reserve.hr_pool);
 		MM_ASSERT(RS_COUNT, hm != NULL && hm->hm_state == HM_STATE_RESERVE);
 		hment_reserve.hr_pool = hm->hm_next;
 		hment_reserve.hr_count--;
@@ -234,41 +232,141 @@ void hment_free(hment_t *hm)
 		objcache_free(&hment_cache, hm);
 }
 
+/* Bucket b's chain head. */
+static hment_ref_t *bucket_slot(uint32_t b)
+{
+	uint32_t pfn = __atomic_load_n(&hment_hash.hh_dir[b / HMENT_HASH_PAGE_BUCKETS], __ATOMIC_ACQUIRE);
+	hment_ref_t *page = pa_to_kva((uint64_t)pfn << MM_PAGE_SHIFT);
+
+	return &page[b % HMENT_HASH_PAGE_BUCKETS];
+}
+
+static uint32_t nbuckets(void)
+{
+	return __atomic_load_n(&hment_hash.hh_nbuckets, __ATOMIC_ACQUIRE);
+}
+
+static struct mm_lock *hash_lock(uint32_t h)
+{
+	return &hment_hash_locks[hment_hash_lock_index(h)];
+}
+
+/*
+ * Makes sure bucket b has its bucket page: the first bucket of a page
+ * allocates it. Another CPU may race us to the directory slot; the loser
+ * frees its page. False when no page is left.
+ */
+static bool bucket_page_ready(uint32_t b)
+{
+	uint32_t *slot = &hment_hash.hh_dir[b / HMENT_HASH_PAGE_BUCKETS], none = 0;
+	page_t *pp;
+
+	if (__atomic_load_n(slot, __ATOMIC_ACQUIRE) != 0)
+		return true;
+	if ((pp = page_alloc(PG_KERNEL)) == NULL)
+		return false;
+	if (!__atomic_compare_exchange_n(slot, &none, pp->p_pagenum, false, __ATOMIC_RELEASE,
+					 __ATOMIC_ACQUIRE))
+		page_free(pp);
+	return true;
+}
+
+/*
+ * Moves the hments of bucket `from` whose hash names `to` to that (empty)
+ * new bucket. The two share a lock: they differ only above the lock bits.
+ */
+static void split_chain(uint32_t from, uint32_t to, uint32_t mask)
+{
+	hment_ref_t *link = bucket_slot(from), *dest = bucket_slot(to), ref;
+
+	while ((ref = *link) != HMENT_REF_NONE) {
+		hment_t *hm = hment_at(ref);
+
+		if ((hment_hash_key(hm->hm_ptp, hm->hm_entry) & mask) != to) {
+			link = &hm->hm_hashnext;
+			continue;
+		}
+		*link = hm->hm_hashnext;
+		hm->hm_hashnext = *dest;
+		*dest = ref;
+	}
+}
+
+/*
+ * Grows the hash by one bucket (linear hashing): splits the next bucket
+ * in line, so the cost of growing is spread over the inserts and no chain
+ * is ever rehashed twice at once. Gives up quietly when another CPU split
+ * first or no page is left for a bucket page: a longer chain, not an error.
+ */
+static void hash_split(void)
+{
+	uint32_t n = nbuckets(), half, from;
+	struct mm_lock *lk;
+
+	if (n / HMENT_HASH_PAGE_BUCKETS >= hment_hash.hh_dir_size)
+		return;
+	if (!bucket_page_ready(n)) {
+		stat_inc(&hment_stats.split_fails);
+		return;
+	}
+	half = 1u << (31 - __builtin_clz(n));   /* the largest power of two <= n */
+	from = n - half;
+	lk = hash_lock(from);
+	mm_lock_enter(lk);
+	if (nbuckets() == n) {
+		split_chain(from, n, 2 * half - 1);
+		__atomic_store_n(&hment_hash.hh_nbuckets, n + 1, __ATOMIC_RELEASE);
+		stat_inc(&hment_stats.splits);
+	}
+	mm_lock_exit(lk);
+}
+
+/* Puts hm on its hash chain; grows the hash when the chains got too long. */
+static void hash_insert(hment_t *hm)
+{
+	uint32_t h = hment_hash_key(hm->hm_ptp, hm->hm_entry);
+	struct mm_lock *lk = hash_lock(h);
+	hment_ref_t *slot;
+	uint64_t count;
+
+	mm_lock_enter(lk);
+	slot = bucket_slot(hment_hash_bucket(h, nbuckets()));
+	hm->hm_hashnext = *slot;
+	*slot = hment_ref(hm);
+	mm_lock_exit(lk);
+	count = __atomic_add_fetch(&hment_hash.hh_count, 1, __ATOMIC_RELAXED);
+	if (count > (uint64_t)nbuckets() * HMENT_HASH_LOAD)
+		hash_split();
+}
+
 /* Adds a filled-in hment to pp's list (at the head) and to the hash. pp's lock held. */
 static void hment_insert(hment_t *hm, page_t *pp)
 {
-	hment_t *head = pp->p_mapping;
-	uint32_t idx = hment_hash_index(hm->hm_ptp, hm->hm_entry, hment_hash.hh_size);
-	struct mm_lock *lk = &hment_hash_locks[hment_hash_lock_index(idx)];
+	hment_t *head = hment_at(pp->p_mapping);
 
 	MM_ASSERT(RM_EMBED, pp->p_embed == 0);
 	pp->p_share++;
-	hm->hm_prev = NULL;
-	hm->hm_next = head;
+	hm->hm_prev = HMENT_REF_NONE;
+	hm->hm_next = pp->p_mapping;
 	if (head != NULL) {
-		MM_ASSERT(RM_LINKS, head->hm_prev == NULL);
-		head->hm_prev = hm;
+		MM_ASSERT(RM_LINKS, head->hm_prev == HMENT_REF_NONE);
+		head->hm_prev = hment_ref(hm);
 	}
-	set_mapping(pp, hm);
+	set_mapping(pp, hment_ref(hm));
 	hm->hm_state = HM_STATE_LISTED;
-
-	mm_lock_enter(lk);
-	hm->hm_hashnext = hment_hash.hh_buckets[idx];
-	hment_hash.hh_buckets[idx] = hm;
-	mm_lock_exit(lk);
-	__atomic_fetch_add(&hment_hash.hh_count, 1, __ATOMIC_RELAXED);
+	hash_insert(hm);
 }
 
 /* Moves pp's embedded mapping into hm, making pp's list. pp's lock held. */
 static void hment_promote(page_t *pp, hment_t *hm)
 {
-	page_t *eptp = pp->p_mapping;
+	page_t *eptp = page_from_pfn(pp->p_mapping);
 
 	MM_ASSERT(RM_EMBED, pp->p_share == 0 && eptp != NULL && eptp->p_kind == PG_PTP);
 	hm->hm_ptp = eptp->p_pagenum;
 	hm->hm_entry = pp->p_mlentry;
 	hm->hm_pfn = pp->p_pagenum;
-	set_mapping(pp, NULL);
+	set_mapping(pp, 0);
 	pp->p_mlentry = 0;
 	set_embed(pp, 0);
 	hment_insert(hm, pp);
@@ -290,10 +388,10 @@ hment_t *hment_prepare(page_t *ptp, unsigned entry, page_t *pp)
 	for (;;) {
 		bool need;
 
-		if (pp->p_mapping == NULL) {
+		if (pp->p_mapping == 0) {
 			MM_ASSERT(RM_EMBED, pp->p_embed == 0 && pp->p_share == 0);
 			need = false;
-		} else if (pp->p_embed && pp->p_mapping == ptp && pp->p_mlentry == entry) {
+		} else if (pp->p_embed && pp->p_mapping == ptp->p_pagenum && pp->p_mlentry == entry) {
 			need = false;
 		} else if (pp->p_embed) {
 			if (hm != NULL) {
@@ -322,11 +420,11 @@ void hment_assign(page_t *ptp, unsigned entry, page_t *pp, hment_t *hm)
 {
 	MM_REQUIRE(hment_held(pp));
 	MM_REQUIRE(ptp->p_kind == PG_PTP && entry < MM_PTES);
-	if (pp->p_mapping == NULL) {
+	if (pp->p_mapping == 0) {
 		MM_REQUIRE(hm == NULL);
 		MM_ASSERT(RM_EMBED, pp->p_embed == 0 && pp->p_share == 0);
 		set_embed(pp, 1);
-		set_mapping(pp, ptp);
+		set_mapping(pp, ptp->p_pagenum);
 		pp->p_mlentry = (uint16_t)entry;
 		return;
 	}
@@ -348,12 +446,12 @@ hment_t *hment_walk(page_t *pp, page_t **ptpp, unsigned *entryp, hment_t *prev)
 			MM_REQUIRE(prev == HMENT_EMBEDDED);
 			return NULL;
 		}
-		*ptpp = pp->p_mapping;
+		*ptpp = page_from_pfn(pp->p_mapping);
 		*entryp = pp->p_mlentry;
 		return HMENT_EMBEDDED;
 	}
 	MM_REQUIRE(prev != HMENT_EMBEDDED);
-	hm = prev == NULL ? pp->p_mapping : prev->hm_next;
+	hm = hment_at(prev == NULL ? pp->p_mapping : prev->hm_next);
 	if (hm != NULL) {
 		MM_ASSERT(RM_PFN, hm->hm_pfn == pp->p_pagenum);
 		*ptpp = page_from_pfn(hm->hm_ptp);
@@ -366,13 +464,14 @@ hment_t *hment_walk(page_t *pp, page_t **ptpp, unsigned *entryp, hment_t *prev)
 /* Unhooks the hment of (ptp pfn, entry, pfn) from its hash chain; NULL when absent. */
 static hment_t *hash_unlink(uint32_t ptp_pfn, unsigned entry, uint32_t pfn, uint32_t *bucket)
 {
-	uint32_t idx = hment_hash_index(ptp_pfn, entry, hment_hash.hh_size);
-	struct mm_lock *lk = &hment_hash_locks[hment_hash_lock_index(idx)];
-	hment_t **link, *hm;
+	uint32_t h = hment_hash_key(ptp_pfn, entry);
+	struct mm_lock *lk = hash_lock(h);
+	hment_ref_t *link;
+	hment_t *hm;
 
-	*bucket = idx;
 	mm_lock_enter(lk);
-	for (link = &hment_hash.hh_buckets[idx]; (hm = *link) != NULL; link = &hm->hm_hashnext)
+	*bucket = hment_hash_bucket(h, nbuckets());
+	for (link = bucket_slot(*bucket); (hm = hment_at(*link)) != NULL; link = &hm->hm_hashnext)
 		if (hm->hm_ptp == ptp_pfn && hm->hm_entry == entry && hm->hm_pfn == pfn)
 			break;
 	if (hm != NULL)
@@ -390,11 +489,11 @@ hment_t *hment_remove(page_t *pp, page_t *ptp, unsigned entry)
 
 	MM_REQUIRE(hment_held(pp));
 	if (pp->p_embed) {
-		if (pp->p_mapping != ptp || pp->p_mlentry != entry)
+		if (pp->p_mapping != ptp->p_pagenum || pp->p_mlentry != entry)
 			MM_PANIC(RM_STALE, "hment_remove: pfn 0x%x's embedded mapping is not table "
 				 "pfn 0x%x entry %u", pp->p_pagenum, ptp->p_pagenum, entry);
 		MM_ASSERT(RM_EMBED, pp->p_share == 0);
-		set_mapping(pp, NULL);
+		set_mapping(pp, 0);
 		pp->p_mlentry = 0;
 		set_embed(pp, 0);
 		return NULL;
@@ -407,21 +506,21 @@ hment_t *hment_remove(page_t *pp, page_t *ptp, unsigned entry)
 	MM_ASSERT(RM_LINKS, hm->hm_state == HM_STATE_LISTED);
 
 	/* O(1) unlink from the page's doubly linked list */
-	if (hm->hm_next != NULL) {
-		MM_ASSERT(RM_LINKS, hm->hm_next->hm_prev == hm);
-		hm->hm_next->hm_prev = hm->hm_prev;
+	if (hm->hm_next != HMENT_REF_NONE) {
+		MM_ASSERT(RM_LINKS, hment_at(hm->hm_next)->hm_prev == hment_ref(hm));
+		hment_at(hm->hm_next)->hm_prev = hm->hm_prev;
 	}
-	if (hm->hm_prev != NULL) {
-		MM_ASSERT(RM_LINKS, hm->hm_prev->hm_next == hm);
-		hm->hm_prev->hm_next = hm->hm_next;
+	if (hm->hm_prev != HMENT_REF_NONE) {
+		MM_ASSERT(RM_LINKS, hment_at(hm->hm_prev)->hm_next == hment_ref(hm));
+		hment_at(hm->hm_prev)->hm_next = hm->hm_next;
 	} else {
-		MM_ASSERT(RM_LINKS, pp->p_mapping == hm);
+		MM_ASSERT(RM_LINKS, pp->p_mapping == hment_ref(hm));
 		set_mapping(pp, hm->hm_next);
 	}
 	pp->p_share--;
-	hm->hm_hashnext = NULL;
-	hm->hm_next = NULL;
-	hm->hm_prev = NULL;
+	hm->hm_hashnext = HMENT_REF_NONE;
+	hm->hm_next = HMENT_REF_NONE;
+	hm->hm_prev = HMENT_REF_NONE;
 	hm->hm_state = HM_STATE_ALLOC;
 	return hm;
 }
@@ -435,7 +534,7 @@ static unsigned mapcnt_at(page_t *pp, unsigned level)
 
 	hment_enter(pp);
 	if (level == 0)
-		cnt = pp->p_mapping == NULL ? 0 : pp->p_embed ? 1 : pp->p_share;
+		cnt = pp->p_mapping == 0 ? 0 : pp->p_embed ? 1 : pp->p_share;
 	else
 		while ((hm = hment_walk(pp, &ptp, &entry, hm)) != NULL)
 			cnt += ptp->p_level == level;
@@ -459,11 +558,11 @@ static hment_t *steal_from(page_t *pp)
 	hment_t *hm = NULL;
 
 	hment_enter(pp);
-	if (pp->p_mapping != NULL && !pp->p_embed) {
+	if (pp->p_mapping != 0 && !pp->p_embed) {
 		page_t *ptp;
 		hment_t *got;
 
-		hm = pp->p_mapping;
+		hm = hment_at(pp->p_mapping);
 		ptp = page_from_pfn(hm->hm_ptp);
 		MM_ASSERT(RM_STALE, ptp != NULL && ptp->p_kind == PG_PTP);
 		got = hat_mapping_unload(pp, ptp, hm->hm_entry);
@@ -494,7 +593,7 @@ static hment_t *steal_range(uint64_t lo, uint64_t hi, page_t *avoid)
 			continue;
 		}
 		pp = &page_array[pfn];
-		if (pp == avoid || __atomic_load_n(&pp->p_mapping, __ATOMIC_RELAXED) == NULL ||
+		if (pp == avoid || __atomic_load_n(&pp->p_mapping, __ATOMIC_RELAXED) == 0 ||
 		    __atomic_load_n(&pp->p_embed, __ATOMIC_RELAXED)) {
 			pfn++;
 			continue;

@@ -7,6 +7,18 @@
 
 typedef struct hment hment_t;
 
+/* The hment a reference names, NULL for HMENT_REF_NONE (the direct map: hments live in RAM). */
+static inline hment_t *hment_at(hment_ref_t ref)
+{
+	return ref == HMENT_REF_NONE ? NULL : (hment_t *)pa_to_kva(hment_ref_pa(ref));
+}
+
+/* The reference of hm (NULL: HMENT_REF_NONE). */
+static inline hment_ref_t hment_ref(const hment_t *hm)
+{
+	return hm == NULL ? HMENT_REF_NONE : (hment_ref_t)(mm_kva_to_pa(hm) >> HMENT_REF_SHIFT);
+}
+
 /* hment_walk() returns this for a page's embedded (only) mapping. */
 #define HMENT_EMBEDDED ((hment_t *)(uintptr_t)1)
 
@@ -27,10 +39,12 @@ struct hment_stats {
 	uint64_t steal_tries;  /* steal attempts */
 	uint64_t steal_exam;   /* pages and listed-page counts examined while stealing */
 	uint64_t promotions;   /* embedded mappings moved to a list */
+	uint64_t splits;       /* hash buckets split (the hash grew by one) */
+	uint64_t split_fails;  /* splits given up: no page for a bucket page */
 };
 extern struct hment_stats hment_stats;
 
-/* Sets up the hash for npages of RAM (with page_boot_alloc), locks, reserve, cache. Boot, before page_init(). */
+/* Sets up the hash directory for npages of RAM and its first bucket page (page_boot_alloc), locks, reserve, cache. Boot, before page_init(). */
 void hment_init(uint64_t npages);
 
 /* The mapping-list lock of pp (hashed; several pages share one). Any CPU. */

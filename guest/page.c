@@ -150,7 +150,7 @@ void page_init(void)
 /* Checks a page coming off the free list is clean (never mapped, never listed). */
 static void page_check_free(const page_t *pp)
 {
-	MM_ASSERT(RM_EMBED, pp->p_mapping == NULL && pp->p_embed == 0 && pp->p_share == 0);
+	MM_ASSERT(RM_EMBED, pp->p_mapping == 0 && pp->p_embed == 0 && pp->p_share == 0);
 	MM_REQUIRE(pp->p_kind == PG_FREE);
 }
 
@@ -241,7 +241,7 @@ void page_free(page_t *pp)
 {
 	MM_REQUIRE(pp >= page_array && pp < page_array + page_count);
 	MM_REQUIRE(pp->p_kind != PG_FREE && pp->p_kind != PG_RESERVED);
-	if (pp->p_mapping != NULL || pp->p_embed != 0 || pp->p_share != 0)
+	if (pp->p_mapping != 0 || pp->p_embed != 0 || pp->p_share != 0)
 		panic("page_free: pfn 0x%x is still mapped (embed %u, share %u)",
 		      pp->p_pagenum, pp->p_embed, pp->p_share);
 	pp->p_hat = NULL;

@@ -72,20 +72,35 @@ struct mm_lock {
 };
 
 /*
+ * hment references: 32 bits where a pointer would take 64. An hment is
+ * 8-byte aligned in RAM and RAM ends below GUEST_RAM_MAX, so its PA / 8
+ * fits; 0 means none (PA 0 is never managed). The guest reaches the hment
+ * through the direct map, the host checker by PA: no translation.
+ */
+typedef uint32_t hment_ref_t;
+#define HMENT_REF_NONE  0u
+#define HMENT_REF_SHIFT 3
+
+static inline uint64_t hment_ref_pa(hment_ref_t ref)
+{
+	return (uint64_t)ref << HMENT_REF_SHIFT;
+}
+
+/*
  * A mapping-list entry: one PTE (table page, entry) that maps a page,
  * for the second and later mappings of that page (the first may be
  * embedded in the page_t). Linked on the page's list (hm_next/hm_prev)
- * and on one chain of the system-wide hash (hm_hashnext).
+ * and on one chain of the system-wide hash (hm_hashnext). 24 bytes:
+ * illumos's is 48, a FreeBSD pv entry 24.
  */
 struct hment {
-	GPTR(struct hment) hm_hashnext;  /* next hment on the same hash chain */
-	GPTR(struct hment) hm_next;      /* next mapping of the same page; reserve-pool link */
-	GPTR(struct hment) hm_prev;      /* previous mapping of the same page; NULL at the head */
+	hment_ref_t hm_hashnext;         /* next hment on the same hash chain */
+	hment_ref_t hm_next;             /* next mapping of the same page; reserve-pool link */
+	hment_ref_t hm_prev;             /* previous mapping of the same page; NONE at the head */
 	uint32_t hm_ptp;                 /* pfn of the table page holding the PTE */
 	uint32_t hm_pfn;                 /* pfn of the mapped page (its page_t's p_pagenum) */
 	uint16_t hm_entry;               /* index of the PTE in that table page, 0..511 */
 	uint16_t hm_state;               /* HM_STATE_* */
-	uint32_t hm_pad;                 /* explicit padding, 0 */
 };
 
 /*
@@ -93,17 +108,17 @@ struct hment {
  * Mapping-list fields follow the illumos seed; table-page fields are
  * meaningful only while p_kind == PG_PTP.
  *
- * Mapping lists: p_mapping == NULL: no tracked mapping (p_embed 0,
- * p_share 0). p_embed == 1: exactly one mapping, embedded: p_mapping
- * points at the page_t of the table page and p_mlentry is the entry,
- * p_share is 0. Otherwise p_mapping is the head hment of a list of
+ * Mapping lists: p_mapping == 0: no tracked mapping (p_embed 0,
+ * p_share 0). p_embed == 1: exactly one mapping, embedded: p_mapping is
+ * the pfn of the table page and p_mlentry the entry, p_share is 0.
+ * Otherwise p_mapping is the hment_ref_t of the head of a list of
  * p_share hments.
  */
 struct page {
-	GPTR(void) p_mapping;         /* list head (struct hment), or embedded: table page's page_t */
 	GPTR(struct page) p_next;     /* free list / table-page cache link */
 	GPTR(struct hat) p_hat;       /* PG_PTP: owning address space */
 	uint64_t p_ptva;              /* PG_PTP: first VA this table maps (canonical) */
+	uint32_t p_mapping;           /* list head (hment_ref_t), or embedded: the table page's pfn */
 	uint32_t p_pagenum;           /* this page's pfn */
 	uint32_t p_share;             /* number of hments on the list (0 when embedded) */
 	uint16_t p_mlentry;           /* embedded mapping: entry index in the table page */
@@ -112,6 +127,7 @@ struct page {
 	uint16_t p_valid;             /* PG_PTP: present entries in the table (PT_VALID_CNT) */
 	uint8_t p_level;              /* PG_PTP: 4 PML4, 3 PDPT, 2 PD, 1 PT */
 	uint8_t p_attr;               /* PG_ATTR_REF / PG_ATTR_MOD */
+	uint32_t p_pad;               /* explicit padding, 0 */
 };
 
 /* Flags of struct hat. */
@@ -139,19 +155,31 @@ struct hat {
 	uint64_t h_tlb_remote;        /* shootdowns requested from other CPUs */
 };
 
-/* The system-wide hash of hments, keyed by (table pfn, entry). */
+/*
+ * The system-wide hash of hments, keyed by (table pfn, entry): linear
+ * hashing, so it grows one bucket at a time as hments are added and
+ * removal stays O(1) however many there are. Buckets are hment_ref_t
+ * chain heads, HMENT_HASH_PAGE_BUCKETS to a 4 KiB bucket page; hh_dir
+ * names the bucket pages by pfn (0 where none yet). hment_hash_bucket()
+ * maps a key's hash to one of the hh_nbuckets buckets.
+ */
+#define HMENT_HASH_PAGE_BUCKETS 1024u
+#define HMENT_HASH_MIN          1024u   /* buckets at boot: one bucket page */
+#define HMENT_HASH_LOAD         2u      /* a split follows when hments exceed buckets × this */
+
 struct hment_hash {
-	GPTR(GPTR(struct hment)) hh_buckets;  /* hh_size chain heads */
-	uint32_t hh_size;                     /* number of buckets, a power of two */
-	uint32_t hh_pad;                      /* 0 */
-	uint64_t hh_count;                    /* hments in the hash: Σ p_share (HS_ORPHAN) */
+	GPTR(uint32_t) hh_dir;        /* hh_dir_size pfns of bucket pages */
+	uint32_t hh_dir_size;         /* bucket pages the directory can name: hment_hash_dir_size() */
+	uint32_t hh_nbuckets;         /* buckets in use, HMENT_HASH_MIN .. hh_dir_size × 1024 */
+	uint64_t hh_count;            /* hments in the hash: Σ p_share (HS_ORPHAN) */
 };
 
 /* The hment reserve pool: singly linked through hm_next. */
 struct hment_reserve {
-	GPTR(struct hment) hr_pool;   /* first reserved hment */
+	hment_ref_t hr_pool;          /* first reserved hment */
 	uint32_t hr_count;            /* hments on the pool (RS_COUNT) */
 	uint32_t hr_amount;           /* target size; frees refill the pool up to it */
+	uint32_t hr_pad;              /* 0 */
 	struct mm_lock hr_lock;       /* protects the pool */
 };
 
@@ -200,13 +228,37 @@ struct ptp_cache {
 #define MM_SYM_PTP_CACHE     "segtab_ptp_cache"
 
 /*
- * Hash bucket of the PTE (table pfn, entry). Highly shared pages have the
- * same entry in many tables, so the table pfn is mixed into the low bits
- * as well as shifted above the 9 entry bits.
+ * Hash of the PTE (table pfn, entry): the high half of a multiplicative
+ * hash of the 41-bit key, whose low bits are well mixed (linear hashing
+ * uses a growing number of them).
  */
-static inline uint32_t hment_hash_index(uint32_t ptp_pfn, uint32_t entry, uint32_t size)
+static inline uint32_t hment_hash_key(uint32_t ptp_pfn, uint32_t entry)
 {
-	return (uint32_t)((((uint64_t)ptp_pfn << 9) + ptp_pfn + entry) & (size - 1));
+	return (uint32_t)(((((uint64_t)ptp_pfn << 9) | entry) * 0x9e3779b97f4a7c15ull) >> 32);
+}
+
+/*
+ * The bucket of hash h among nbuckets (>= HMENT_HASH_MIN): with span the
+ * smallest power of two >= nbuckets, buckets [nbuckets - span/2, span/2)
+ * are not split yet and hold the keys of their images too.
+ */
+static inline uint32_t hment_hash_bucket(uint32_t h, uint32_t nbuckets)
+{
+	uint32_t span = nbuckets <= 1 ? 1 : 1u << (32 - __builtin_clz(nbuckets - 1));
+	uint32_t b = h & (span - 1);
+
+	return b < nbuckets ? b : b & (span / 2 - 1);
+}
+
+/*
+ * Bucket pages the directory can name for npages of RAM: room for every
+ * hment RAM could hold (170 to a page) at HMENT_HASH_LOAD per bucket.
+ */
+static inline uint32_t hment_hash_dir_size(uint64_t npages)
+{
+	uint64_t max_hments = npages * (4096 / 24);
+
+	return (uint32_t)(max_hments / HMENT_HASH_LOAD / HMENT_HASH_PAGE_BUCKETS + 1);
 }
 
 /* Mapping-list lock of a page; >> 9 keeps 2 MiB-aligned pages apart. */
@@ -215,22 +267,28 @@ static inline uint32_t hment_mlist_lock_index(uint32_t pfn)
 	return (pfn + (pfn >> 9)) & (HMENT_MLIST_NLOCK - 1);
 }
 
-/* Lock of a hash bucket. */
-static inline uint32_t hment_hash_lock_index(uint32_t bucket)
+/*
+ * Lock of a hash key: h's low bits, which every bucket h can live in
+ * shares (there are at least HMENT_HASH_NLOCK buckets), so a key's lock
+ * never changes as the hash grows.
+ */
+static inline uint32_t hment_hash_lock_index(uint32_t h)
 {
-	return bucket & (HMENT_HASH_NLOCK - 1);
+	return h & (HMENT_HASH_NLOCK - 1);
 }
 
 _Static_assert(sizeof(struct mm_lock) == 8, "mm_lock layout");
-_Static_assert(sizeof(struct hment) == 40, "hment must stay 40 bytes");
-_Static_assert(offsetof(struct hment, hm_ptp) == 24, "hment layout");
-_Static_assert(offsetof(struct hment, hm_entry) == 32, "hment layout");
+_Static_assert(sizeof(struct hment) == 24, "hment must stay 24 bytes");
+_Static_assert(offsetof(struct hment, hm_ptp) == 12, "hment layout");
+_Static_assert(offsetof(struct hment, hm_entry) == 20, "hment layout");
+_Static_assert((GUEST_RAM_MAX >> HMENT_REF_SHIFT) <= UINT32_MAX, "hment_ref_t covers RAM");
+_Static_assert(HMENT_HASH_MIN >= HMENT_HASH_NLOCK, "a key's lock must not depend on the size");
 _Static_assert(sizeof(struct page) == 48, "page_t layout");
-_Static_assert(offsetof(struct page, p_ptva) == 24, "page_t layout");
-_Static_assert(offsetof(struct page, p_pagenum) == 32, "page_t layout");
-_Static_assert(offsetof(struct page, p_mlentry) == 40, "page_t layout");
-_Static_assert(offsetof(struct page, p_valid) == 44, "page_t layout");
-_Static_assert(offsetof(struct page, p_attr) == 47, "page_t layout");
+_Static_assert(offsetof(struct page, p_ptva) == 16, "page_t layout");
+_Static_assert(offsetof(struct page, p_mapping) == 24, "page_t layout");
+_Static_assert(offsetof(struct page, p_mlentry) == 36, "page_t layout");
+_Static_assert(offsetof(struct page, p_valid) == 40, "page_t layout");
+_Static_assert(offsetof(struct page, p_attr) == 43, "page_t layout");
 _Static_assert(sizeof(struct hat) == 104, "hat layout");
 _Static_assert(offsetof(struct hat, h_top_pa) == 24, "hat layout");
 _Static_assert(offsetof(struct hat, h_lock) == 32, "hat layout");

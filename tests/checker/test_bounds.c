@@ -119,8 +119,7 @@ END_TEST
 START_TEST(long_hash_chain)
 {
 	struct image *img = healthy_image();
-	struct hment_hash *hh = img_va(img, img->sym.hment_hash);
-	uint64_t *bucket0 = img_va(img, hh->hh_buckets);
+	hment_ref_t *bucket0 = img_bucket(img, 0);
 	struct page *pg;
 
 	/* orphans on one chain: cut past the listed count (HS_ORPHAN); cyclic: met twice (HS_BUCKET) */

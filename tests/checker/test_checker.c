@@ -466,7 +466,7 @@ static void metadata_range(const struct image *img, unsigned which, uint64_t *pa
 		break;
 	case 1:   /* hash buckets */
 		*pa = img->buckets_pa;
-		*len = img->hash_size * 8ull;
+		*len = img->hash_size * 4ull;
 		break;
 	case 2:   /* the MM's variables */
 		*pa = IMG_GLOBALS_PA;
@@ -538,22 +538,23 @@ START_TEST(hostile_cyclic_structures)
 	struct hment_reserve *r = img_va(img, img->sym.hment_reserve);
 	struct ptp_cache *pc = img_va(img, img->sym.segtab_ptp_cache);
 	struct hat *kas = img_hat(img, img_kas(img));
-	uint64_t pfn, *buckets = img_pa(img, img->buckets_pa);
+	hment_ref_t *buckets = img_bucket(img, 0);
+	uint64_t pfn;
 	struct page *pg = first_listed_page(img, &pfn);
-	struct hment *head = img_va(img, pg->p_mapping);
-	struct hment *last = img_va(img, head->hm_next);
+	struct hment *head = img_hment(img, pg->p_mapping);
+	struct hment *last = img_hment(img, head->hm_next);
 	struct seen s;
 	uint32_t b = 0;
 
 	/* a list whose tail points back at its head */
 	while (last->hm_next)
-		last = img_va(img, last->hm_next);
+		last = img_hment(img, last->hm_next);
 	last->hm_next = pg->p_mapping;
 	/* a hash chain that ends in itself, the reserve looping, the cache looping, hat_list looping */
 	while (buckets[b] == 0)
 		b++;
-	((struct hment *)img_va(img, buckets[b]))->hm_hashnext = buckets[b];
-	((struct hment *)img_va(img, r->hr_pool))->hm_next = r->hr_pool;
+	img_hment(img, buckets[b])->hm_hashnext = buckets[b];
+	img_hment(img, r->hr_pool)->hm_next = r->hr_pool;
 	img_page(img, (pc->pc_head - (img->page_array_pa + DIRECT_MAP_BASE)) / sizeof(struct page))->p_next =
 		pc->pc_head;
 	img_hat(img, kas->h_next)->h_next = kas->h_next;
@@ -585,11 +586,15 @@ START_TEST(hostile_counts_at_their_maximum)
 	ck_assert_uint_gt(s.per_id[INV_RS_COUNT], 0);
 	ck_assert_uint_gt(s.per_id[INV_ST_FREE_ZERO], 0);
 	ck_assert_uint_gt(s.per_id[INV_ST_ACCOUNT], 0);
-	/* a hash as big as a 32-bit size says */
-	hh->hh_size = 0x80000000u;
-	expect_survives(img, true, "hh_size 2^31");
-	hh->hh_size = 3;
-	expect_survives(img, true, "hh_size 3");
+	/* a hash as big as its 32-bit sizes say, and one below the MM's minimum */
+	hh->hh_nbuckets = 0x80000000u;
+	expect_survives(img, true, "hh_nbuckets 2^31");
+	hh->hh_dir_size = UINT32_MAX;
+	hh->hh_nbuckets = UINT32_MAX;
+	expect_survives(img, true, "hh_dir_size and hh_nbuckets 2^32-1");
+	hh->hh_dir_size = 1;
+	hh->hh_nbuckets = 3;
+	expect_survives(img, true, "hh_nbuckets 3");
 	img_free(img);
 }
 END_TEST
@@ -630,9 +635,9 @@ START_TEST(hostile_pointers_outside_ram)
 	switch (_i) {
 	case 0:
 	case 1:
-		pg->p_mapping = 0xffff8000dead0000ull;               /* a list head past RAM */
-		*(uint64_t *)img_pa(img, img->buckets_pa + 8) = 0x1234567ull;   /* misaligned chain */
-		((struct hment_reserve *)img_va(img, img->sym.hment_reserve))->hr_pool = 8;
+		pg->p_mapping = 0xdead0000u;                         /* a list head past RAM */
+		*img_bucket(img, 1) = 0xfffffff0u;                   /* a chain past RAM */
+		((struct hment_reserve *)img_va(img, img->sym.hment_reserve))->hr_pool = 8;   /* zeroes */
 		run_check(&img->mem, &img->sym, &s);
 		ck_assert_uint_gt(s.per_id[INV_RM_LINKS], 0);
 		ck_assert_uint_gt(s.per_id[INV_HS_BUCKET], 0);
@@ -662,15 +667,16 @@ START_TEST(hostile_one_list_holds_every_hment)
 	struct page *pg = first_listed_page(img, &pfn);
 	struct seen s;
 
-	/* chain every 40-byte slot of the hment pages into pfn's list */
+	/* chain every hment slot of the hment pages into pfn's list */
 	for (uint64_t p = img->next_pfn; p-- > img->first_managed;) {
 		if (img_page(img, p)->p_kind != PG_KERNEL)
 			continue;
 		for (unsigned k = MM_PAGE_SIZE / sizeof(struct hment); k-- > 0;) {
-			uint64_t va = DIRECT_MAP_BASE + (p << MM_PAGE_SHIFT) + k * sizeof(struct hment);
+			hment_ref_t ref = (hment_ref_t)(((p << MM_PAGE_SHIFT) + k * sizeof(struct hment)) >>
+							 HMENT_REF_SHIFT);
 
-			((struct hment *)img_va(img, va))->hm_next = prev;
-			prev = va;
+			img_hment(img, ref)->hm_next = (hment_ref_t)prev;
+			prev = ref;
 		}
 	}
 	pg->p_mapping = prev;

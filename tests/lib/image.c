@@ -163,15 +163,23 @@ static uint64_t adopt(struct image *img, uint64_t pa, unsigned level, uint64_t p
 	return n;
 }
 
-/* The page_t array and the hash buckets, carved after the kernel tables. */
+/*
+ * The page_t array, the hash directory and its bucket pages (contiguous
+ * here, a page per 1024 buckets; the count is seldom a power of two, as
+ * after the MM's linear-hashing splits), carved after the kernel tables.
+ */
 static void boot_carve(struct image *img)
 {
 	uint64_t array_bytes = img->npages * sizeof(struct page);
+	uint32_t dir_size = hment_hash_dir_size(img->npages), bucket_pages, *dir;
 
-	img->hash_size = 1024;
-	while (img->hash_size < img->npages / 2 && img->hash_size < 65536)
-		img->hash_size <<= 1;
-	img->buckets_pa = boot_alloc((img->hash_size * 8ull + MM_PAGE_SIZE - 1) >> MM_PAGE_SHIFT);
+	img->hash_size = HMENT_HASH_PAGE_BUCKETS * (uint32_t)(img->npages / 2048 + 1);
+	bucket_pages = img->hash_size / HMENT_HASH_PAGE_BUCKETS;
+	img->dir_pa = boot_alloc((dir_size * 4ull + MM_PAGE_SIZE - 1) >> MM_PAGE_SHIFT);
+	img->buckets_pa = boot_alloc(bucket_pages);
+	dir = img_pa(img, img->dir_pa);
+	for (uint32_t k = 0; k < bucket_pages; k++)
+		dir[k] = (uint32_t)((img->buckets_pa >> MM_PAGE_SHIFT) + k);
 	img->page_array_pa = boot_alloc((array_bytes + MM_PAGE_SIZE - 1) >> MM_PAGE_SHIFT);
 	img->first_managed = boot_next >> MM_PAGE_SHIFT;
 	img->next_pfn = img->first_managed;
@@ -213,7 +221,8 @@ static void boot_globals(struct image *img)
 	*(uint64_t *)global(img, G_FIRST_MANAGED) = img->first_managed;
 	*(uint64_t *)global(img, G_HAT_LIST) = img_kas(img);
 	*(struct hment_hash *)global(img, G_HASH) = (struct hment_hash){
-		.hh_buckets = dva(img, img->buckets_pa), .hh_size = img->hash_size };
+		.hh_dir = dva(img, img->dir_pa), .hh_dir_size = hment_hash_dir_size(img->npages),
+		.hh_nbuckets = img->hash_size };
 	*(struct hment_reserve *)global(img, G_RESERVE) = (struct hment_reserve){ .hr_amount = 64 };
 	*(struct ptp_cache *)global(img, G_CACHE) = (struct ptp_cache){ .pc_max = 32 };
 	*s = (struct mm_symbols){
@@ -297,8 +306,24 @@ uint64_t img_alloc_large(struct image *img)
 	return img_alloc_user(img, MM_LARGE_PAGES);
 }
 
+struct hment *img_hment(const struct image *img, hment_ref_t ref)
+{
+	return img_pa(img, hment_ref_pa(ref));
+}
+
+hment_ref_t *img_bucket(const struct image *img, uint32_t b)
+{
+	return img_pa(img, img->buckets_pa + 4ull * b);
+}
+
+/* The bucket the MM files the hment of (table pfn, entry) in. */
+static hment_ref_t *home_bucket(const struct image *img, uint64_t ptp, unsigned entry)
+{
+	return img_bucket(img, hment_hash_bucket(hment_hash_key((uint32_t)ptp, entry), img->hash_size));
+}
+
 /* A zeroed hment: a freed one, else a fresh slot of a PG_KERNEL page. */
-static uint64_t hment_new(struct image *img)
+static hment_ref_t hment_new(struct image *img)
 {
 	uint64_t pa;
 
@@ -312,10 +337,10 @@ static uint64_t hment_new(struct image *img)
 		pa = img->hment_page_pa + (HMENTS_PER_PAGE - img->hment_slots_left--) * sizeof(struct hment);
 	}
 	memset(img_pa(img, pa), 0, sizeof(struct hment));
-	return dva(img, pa);
+	return (hment_ref_t)(pa >> HMENT_REF_SHIFT);
 }
 
-static void hment_release(struct image *img, uint64_t hm_va)
+static void hment_release(struct image *img, hment_ref_t ref)
 {
 	if (img->nfree_hments == img->free_cap) {
 		img->free_cap = img->free_cap ? img->free_cap * 2 : 64;
@@ -323,8 +348,8 @@ static void hment_release(struct image *img, uint64_t hm_va)
 		if (img->free_hments == NULL)
 			abort();
 	}
-	memset(img_va(img, hm_va), 0, sizeof(struct hment));
-	img->free_hments[img->nfree_hments++] = pa_of(img, hm_va);
+	memset(img_hment(img, ref), 0, sizeof(struct hment));
+	img->free_hments[img->nfree_hments++] = hment_ref_pa(ref);
 }
 
 static uint64_t hat_new(struct image *img)
@@ -344,12 +369,12 @@ void img_reserve_fill(struct image *img, unsigned n)
 	struct hment_reserve *r = global(img, G_RESERVE);
 
 	for (unsigned i = 0; i < n; i++) {
-		uint64_t va = hment_new(img);
-		struct hment *hm = img_va(img, va);
+		hment_ref_t ref = hment_new(img);
+		struct hment *hm = img_hment(img, ref);
 
 		hm->hm_state = HM_STATE_RESERVE;
 		hm->hm_next = r->hr_pool;
-		r->hr_pool = va;
+		r->hr_pool = ref;
 		r->hr_count++;
 	}
 }
@@ -440,18 +465,17 @@ static void list_insert(struct image *img, uint64_t pfn, uint64_t ptp, unsigned 
 {
 	struct page *pg = img_page(img, pfn);
 	struct hment_hash *hh = global(img, G_HASH);
-	uint64_t va = hment_new(img), *bucket;
-	struct hment *hm = img_va(img, va);
+	hment_ref_t ref = hment_new(img), *bucket = home_bucket(img, ptp, entry);
+	struct hment *hm = img_hment(img, ref);
 
 	*hm = (struct hment){ .hm_next = pg->p_mapping, .hm_ptp = (uint32_t)ptp, .hm_pfn = (uint32_t)pfn,
 			      .hm_entry = (uint16_t)entry, .hm_state = HM_STATE_LISTED };
-	if (pg->p_mapping != 0)
-		((struct hment *)img_va(img, pg->p_mapping))->hm_prev = va;
-	pg->p_mapping = va;
+	if (pg->p_mapping != HMENT_REF_NONE)
+		img_hment(img, pg->p_mapping)->hm_prev = ref;
+	pg->p_mapping = ref;
 	pg->p_share++;
-	bucket = img_pa(img, img->buckets_pa + 8ull * hment_hash_index((uint32_t)ptp, entry, hh->hh_size));
 	hm->hm_hashnext = *bucket;
-	*bucket = va;
+	*bucket = ref;
 	hh->hh_count++;
 }
 
@@ -461,13 +485,13 @@ static void track(struct image *img, uint64_t pfn, uint64_t ptp, unsigned entry)
 	struct page *pg = img_page(img, pfn);
 
 	if (pg->p_mapping == 0) {
-		pg->p_mapping = page_va(img, ptp);
+		pg->p_mapping = (uint32_t)ptp;
 		pg->p_mlentry = (uint16_t)entry;
 		pg->p_embed = 1;
 		return;
 	}
 	if (pg->p_embed) {
-		uint64_t eptp = (pa_of(img, pg->p_mapping) - img->page_array_pa) / sizeof(struct page);
+		uint64_t eptp = pg->p_mapping;
 		unsigned eentry = pg->p_mlentry;
 
 		pg->p_mapping = 0;
@@ -478,16 +502,15 @@ static void track(struct image *img, uint64_t pfn, uint64_t ptp, unsigned entry)
 	list_insert(img, pfn, ptp, entry);
 }
 
-/* Unhooks the hment at va from its hash chain. */
-static void hash_remove(struct image *img, uint64_t va)
+/* Unhooks the hment ref from its hash chain. */
+static void hash_remove(struct image *img, hment_ref_t ref)
 {
 	struct hment_hash *hh = global(img, G_HASH);
-	struct hment *hm = img_va(img, va);
-	uint64_t *link = img_pa(img, img->buckets_pa +
-				8ull * hment_hash_index(hm->hm_ptp, hm->hm_entry, hh->hh_size));
+	struct hment *hm = img_hment(img, ref);
+	hment_ref_t *link = home_bucket(img, hm->hm_ptp, hm->hm_entry);
 
-	while (*link != va)
-		link = &((struct hment *)img_va(img, *link))->hm_hashnext;
+	while (*link != ref)
+		link = &img_hment(img, *link)->hm_hashnext;
 	*link = hm->hm_hashnext;
 	hh->hh_count--;
 }
@@ -496,7 +519,7 @@ static void hash_remove(struct image *img, uint64_t va)
 static void untrack(struct image *img, uint64_t pfn, uint64_t ptp, unsigned entry)
 {
 	struct page *pg = img_page(img, pfn);
-	uint64_t va = pg->p_mapping;
+	hment_ref_t ref = pg->p_mapping;
 	struct hment *hm;
 
 	if (pg->p_embed) {
@@ -505,17 +528,17 @@ static void untrack(struct image *img, uint64_t pfn, uint64_t ptp, unsigned entr
 		pg->p_embed = 0;
 		return;
 	}
-	while (hm = img_va(img, va), hm->hm_ptp != ptp || hm->hm_entry != entry)
-		va = hm->hm_next;
-	if (hm->hm_next != 0)
-		((struct hment *)img_va(img, hm->hm_next))->hm_prev = hm->hm_prev;
-	if (hm->hm_prev != 0)
-		((struct hment *)img_va(img, hm->hm_prev))->hm_next = hm->hm_next;
+	while (hm = img_hment(img, ref), hm->hm_ptp != ptp || hm->hm_entry != entry)
+		ref = hm->hm_next;
+	if (hm->hm_next != HMENT_REF_NONE)
+		img_hment(img, hm->hm_next)->hm_prev = hm->hm_prev;
+	if (hm->hm_prev != HMENT_REF_NONE)
+		img_hment(img, hm->hm_prev)->hm_next = hm->hm_next;
 	else
 		pg->p_mapping = hm->hm_next;
 	pg->p_share--;
-	hash_remove(img, va);
-	hment_release(img, va);
+	hash_remove(img, ref);
+	hment_release(img, ref);
 }
 
 void img_map(struct image *img, uint64_t hat, uint64_t va, uint64_t pfn, bool large)
@@ -555,12 +578,12 @@ void img_unmap(struct image *img, uint64_t hat, uint64_t va)
 void img_adv_hash_all_ram(struct image *img)
 {
 	struct hment_hash *hh = global(img, G_HASH);
-	uint64_t size = 1;
+	uint32_t *dir = img_pa(img, img->dir_pa);
 
-	while (size * 2 <= img->ram_size / 8 && size * 2 <= UINT32_MAX)
-		size *= 2;
-	hh->hh_buckets = dva(img, 0);
-	hh->hh_size = (uint32_t)size;
+	hh->hh_dir_size = hment_hash_dir_size(img->npages);
+	hh->hh_nbuckets = hh->hh_dir_size * HMENT_HASH_PAGE_BUCKETS;
+	for (uint32_t k = 0; k < hh->hh_dir_size; k++)
+		dir[k] = (uint32_t)(k % img->first_managed);
 }
 
 void img_adv_fake_spaces(struct image *img, uint64_t n)
@@ -579,30 +602,30 @@ void img_adv_fake_spaces(struct image *img, uint64_t n)
 
 void img_adv_long_list(struct image *img, uint64_t n, bool cyclic)
 {
-	uint64_t pfn = page_take(img, PG_USER), first = 0, prev = 0;
-	uint64_t *bucket0 = img_pa(img, img->buckets_pa);
+	uint64_t pfn = page_take(img, PG_USER);
+	hment_ref_t first = 0, prev = 0, *bucket0 = img_bucket(img, 0);
 	struct hment_hash *hh = global(img, G_HASH);
 	struct page *pg = img_page(img, pfn);
 
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t va = hment_new(img);
-		struct hment *hm = img_va(img, va);
+		hment_ref_t ref = hment_new(img);
 
-		*hm = (struct hment){ .hm_prev = prev, .hm_ptp = (uint32_t)pfn, .hm_pfn = (uint32_t)pfn,
-				      .hm_entry = (uint16_t)(i % MM_PTES), .hm_state = HM_STATE_LISTED };
+		*img_hment(img, ref) = (struct hment){ .hm_prev = prev, .hm_ptp = (uint32_t)pfn,
+						   .hm_pfn = (uint32_t)pfn, .hm_entry = (uint16_t)(i % MM_PTES),
+						   .hm_state = HM_STATE_LISTED };
 		if (prev != 0) {
-			((struct hment *)img_va(img, prev))->hm_next = va;
-			((struct hment *)img_va(img, prev))->hm_hashnext = va;
+			img_hment(img, prev)->hm_next = ref;
+			img_hment(img, prev)->hm_hashnext = ref;
 		} else {
-			first = va;
+			first = ref;
 		}
-		prev = va;
+		prev = ref;
 	}
 	if (cyclic && prev != 0) {
-		((struct hment *)img_va(img, prev))->hm_next = first;
-		((struct hment *)img_va(img, prev))->hm_hashnext = first;
+		img_hment(img, prev)->hm_next = first;
+		img_hment(img, prev)->hm_hashnext = first;
 	} else if (prev != 0) {
-		((struct hment *)img_va(img, prev))->hm_hashnext = *bucket0;
+		img_hment(img, prev)->hm_hashnext = *bucket0;
 	}
 	*bucket0 = first;
 	hh->hh_count += n;

@@ -26,8 +26,8 @@ struct image {
 	bool override;
 	uint64_t npages, first_managed;
 	uint64_t next_pfn;              /* managed pages are handed out upwards, never reused */
-	uint64_t page_array_pa, buckets_pa, kas_top_pa;
-	uint32_t hash_size;
+	uint64_t page_array_pa, dir_pa, buckets_pa, kas_top_pa;
+	uint32_t hash_size;             /* hh_nbuckets; the bucket pages are contiguous at buckets_pa */
 	uint64_t hment_page_pa, hat_page_pa;
 	unsigned hment_slots_left, hat_slots_left;
 	uint64_t *free_hments;          /* PAs of freed hments not on the reserve */
@@ -70,6 +70,12 @@ void img_unmap(struct image *img, uint64_t hat, uint64_t va);
  */
 void img_populate_healthy(struct image *img);
 
+/* The hment ref names. */
+struct hment *img_hment(const struct image *img, hment_ref_t ref);
+
+/* Bucket b's chain head. */
+hment_ref_t *img_bucket(const struct image *img, uint32_t b);
+
 /* Puts n fresh hments on the reserve pool. */
 void img_reserve_fill(struct image *img, unsigned n);
 
@@ -80,7 +86,7 @@ void img_cache_add(struct image *img, unsigned n);
  * Adversarial images (tests/checker/test_bounds.c, bench/bench_checker.c):
  * each makes one guest-controlled size as large as RAM allows.
  */
-/* hh_size the largest power of two whose buckets fit in RAM, the array at PA 0. */
+/* The largest hash directory the checker accepts, every bucket in use, its pages the reserved ones (garbage chains). */
 void img_adv_hash_all_ram(struct image *img);
 
 /* n fake address spaces on hat_list, each with h_top_pa at a different page of RAM. */

@@ -147,7 +147,7 @@ START_TEST(test_pageunload_hundreds)
 	ck_assert_uint_eq(hment_mapcnt(pp), NH * PER);
 	mm_check_all();
 	ck_assert_uint_eq(hat_pageunload(pp), NH * PER);
-	ck_assert_ptr_null(pp->p_mapping);
+	ck_assert_uint_eq(pp->p_mapping, 0);
 	ck_assert_uint_eq(pp->p_share, 0);
 	ck_assert_uint_eq(hment_mapcnt(other), NH);
 	ck_assert_uint_eq(hment_hash.hh_count, NH);
@@ -182,7 +182,7 @@ START_TEST(test_large_pages)
 			  big->p_pagenum + 511);
 	/* tracked on the first page, by the level-2 table */
 	ck_assert_uint_eq(big->p_share, 2);
-	ck_assert_uint_eq(page_from_pfn(((hment_t *)big->p_mapping)->hm_ptp)->p_level, 2);
+	ck_assert_uint_eq(page_from_pfn(hment_at(big->p_mapping)->hm_ptp)->p_level, 2);
 	ck_assert_uint_eq(hment_mapcnt(big), 2);
 	ck_assert_uint_eq(hment_mapcnt(big + 7), 2);   /* covered by both */
 	mm_check_all();
@@ -517,7 +517,7 @@ START_TEST(test_devload_untracked)
 
 	ck_assert_int_eq(hat_devload(h, 0x1000, pfn, RW_USER | HAT_NOCACHE), 0);
 	ck_assert_uint_eq(hat_getpfnum(h, 0x1000), pfn);
-	ck_assert_ptr_null(page_array[pfn].p_mapping);
+	ck_assert_uint_eq(page_array[pfn].p_mapping, 0);
 	ck_assert_int_eq(hat_devload(h, 0x2000, (MM_TEST_RAM >> MM_PAGE_SHIFT) + 10, R_USER), 0);
 	mm_check_all();
 	hat_unload(h, 0, 0x3000);
@@ -533,7 +533,7 @@ START_TEST(test_memload_fails_without_table_pages)
 	segtab_cache_drain();
 	page_set_limit(page_ninuse() + 2);   /* PDPT and PD, but no PT */
 	ck_assert_int_eq(hat_memload(h, 0x1000, pp, RW_USER), -1);
-	ck_assert_ptr_null(pp->p_mapping);
+	ck_assert_uint_eq(pp->p_mapping, 0);
 	page_set_limit(PAGE_LIMIT_NONE);
 	ck_assert_int_eq(hat_memload(h, 0x1000, pp, RW_USER), 0);
 }

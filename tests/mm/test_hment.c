@@ -22,7 +22,7 @@ static unsigned list_len(page_t *pp)
 {
 	unsigned n = 0;
 
-	for (hment_t *hm = pp->p_embed ? NULL : pp->p_mapping; hm != NULL; hm = hm->hm_next)
+	for (hment_t *hm = pp->p_embed ? NULL : hment_at(pp->p_mapping); hm != NULL; hm = hment_at(hm->hm_next))
 		n++;
 	return n;
 }
@@ -33,7 +33,7 @@ static bool listed(page_t *pp, struct hat *h, uint64_t va)
 	unsigned entry;
 	page_t *ptp = ptp_of(h, va, &entry);
 
-	for (hment_t *hm = pp->p_embed ? NULL : pp->p_mapping; hm != NULL; hm = hm->hm_next)
+	for (hment_t *hm = pp->p_embed ? NULL : hment_at(pp->p_mapping); hm != NULL; hm = hment_at(hm->hm_next))
 		if (hm->hm_ptp == ptp->p_pagenum && hm->hm_entry == entry)
 			return true;
 	return false;
@@ -49,7 +49,7 @@ START_TEST(test_first_mapping_is_embedded)
 	ck_assert_int_eq(hat_memload(a, 0x7000, pp, RW_USER), 0);
 	ptp = ptp_of(a, 0x7000, &entry);
 	ck_assert_uint_eq(pp->p_embed, 1);
-	ck_assert_ptr_eq(pp->p_mapping, ptp);
+	ck_assert_uint_eq(pp->p_mapping, ptp->p_pagenum);
 	ck_assert_uint_eq(pp->p_mlentry, entry);
 	ck_assert_uint_eq(pp->p_share, 0);
 	ck_assert_uint_eq(hment_hash.hh_count, 0);
@@ -73,16 +73,17 @@ START_TEST(test_second_mapping_promotes)
 	ck_assert_uint_eq(pp->p_embed, 0);
 	ck_assert_uint_eq(pp->p_share, 2);
 	ck_assert_uint_eq(hment_stats.promotions, 1);
-	head = pp->p_mapping;
-	tail = head->hm_next;
+	head = hment_at(pp->p_mapping);
+	tail = hment_at(head->hm_next);
 	/* the newest mapping is at the head; the promoted one behind it */
 	ck_assert_uint_eq(head->hm_ptp, pb->p_pagenum);
 	ck_assert_uint_eq(head->hm_entry, eb);
 	ck_assert_uint_eq(tail->hm_ptp, pa->p_pagenum);
 	ck_assert_uint_eq(tail->hm_entry, ea);
-	ck_assert_ptr_null(head->hm_prev);
-	ck_assert_ptr_eq(tail->hm_prev, head);
-	ck_assert_ptr_null(tail->hm_next);
+	ck_assert_uint_eq(head->hm_prev, HMENT_REF_NONE);
+	ck_assert_uint_eq(tail->hm_prev, hment_ref(head));
+	ck_assert_uint_eq(tail->hm_next, HMENT_REF_NONE);
+	ck_assert_ptr_eq(hment_at(hment_ref(tail)), tail);
 	ck_assert_uint_eq(head->hm_pfn, pp->p_pagenum);
 	ck_assert_uint_eq(head->hm_state, HM_STATE_LISTED);
 	ck_assert_uint_eq(hment_hash.hh_count, 2);
@@ -133,7 +134,7 @@ START_TEST(test_remove_head_middle_tail_embedded)
 
 	hat_unload(h, 0x5000, 0x1000);   /* head */
 	ck_assert_uint_eq(pp->p_share, 3);
-	ck_assert_ptr_null(((hment_t *)pp->p_mapping)->hm_prev);
+	ck_assert_uint_eq(hment_at(pp->p_mapping)->hm_prev, HMENT_REF_NONE);
 	mm_check_all();
 
 	hat_unload(h, 0x1000, 0x1000);   /* tail */
@@ -145,18 +146,30 @@ START_TEST(test_remove_head_middle_tail_embedded)
 	ck_assert_uint_eq(pp->p_embed, 0);
 	ck_assert_uint_eq(list_len(pp), 1);
 	hat_unload(h, 0x2000, 0x1000);
-	ck_assert_ptr_null(pp->p_mapping);
+	ck_assert_uint_eq(pp->p_mapping, 0);
 	ck_assert_uint_eq(pp->p_share, 0);
 	ck_assert_uint_eq(hment_hash.hh_count, 0);
 
 	hat_memload(h, 0x8000, pp, RW_USER);   /* embedded removal */
 	ck_assert_uint_eq(pp->p_embed, 1);
 	hat_unload(h, 0x8000, 0x1000);
-	ck_assert_ptr_null(pp->p_mapping);
+	ck_assert_uint_eq(pp->p_mapping, 0);
 	ck_assert_uint_eq(pp->p_embed, 0);
 	ck_assert_uint_eq(hment_mapcnt(pp), 0);
 }
 END_TEST
+
+/* True when hm is on the chain of the bucket its key hashes to. */
+static bool in_home_bucket(const hment_t *hm)
+{
+	uint32_t b = hment_hash_bucket(hment_hash_key(hm->hm_ptp, hm->hm_entry), hment_hash.hh_nbuckets);
+	hment_ref_t *page = pa_to_kva((uint64_t)hment_hash.hh_dir[b / HMENT_HASH_PAGE_BUCKETS] << MM_PAGE_SHIFT);
+
+	for (hment_t *c = hment_at(page[b % HMENT_HASH_PAGE_BUCKETS]); c != NULL; c = hment_at(c->hm_hashnext))
+		if (c == hm)
+			return true;
+	return false;
+}
 
 START_TEST(test_hash_bucket_placement)
 {
@@ -173,24 +186,90 @@ START_TEST(test_hash_bucket_placement)
 				hat_memload(h[k], 0x10000 + (i * 4 + j) * 0x1000, pp[i], RW_USER);
 	}
 	for (unsigned i = 0; i < 3; i++) {
-		for (hment_t *hm = pp[i]->p_mapping; hm != NULL; hm = hm->hm_next) {
-			uint32_t b = hment_hash_index(hm->hm_ptp, hm->hm_entry, hment_hash.hh_size);
-			bool found = false;
-
-			for (hment_t *c = hment_hash.hh_buckets[b]; c != NULL; c = c->hm_hashnext)
-				found |= c == hm;
-			ck_assert(found);
-		}
+		for (hment_t *hm = hment_at(pp[i]->p_mapping); hm != NULL; hm = hment_at(hm->hm_next))
+			ck_assert(in_home_bucket(hm));
 		sum += pp[i]->p_share;
 	}
 	ck_assert_uint_eq(sum, 48);
 	ck_assert_uint_eq(hment_hash.hh_count, 48);
-	/* the hash function itself: table pfn in the high and the low bits */
-	ck_assert_uint_eq(hment_hash_index(1, 0, 1024), 513);
-	ck_assert_uint_eq(hment_hash_index(2, 3, 1024), 5);
-	ck_assert_uint_eq(hment_hash_index(0, 511, 1024), 511);
-	ck_assert_uint_ge(hment_hash.hh_size, 1024);
-	ck_assert_uint_eq(hment_hash.hh_size & (hment_hash.hh_size - 1), 0);
+	ck_assert_uint_eq(hment_hash.hh_nbuckets, HMENT_HASH_MIN);   /* 48 hments: no split yet */
+	ck_assert_uint_eq(sizeof(hment_t), 24);
+}
+END_TEST
+
+/*
+ * Linear hashing's bucket function: every bucket in range, a key keeps its
+ * bucket or moves to exactly the new one when a bucket is added, and its
+ * lock (low bits) never changes.
+ */
+START_TEST(test_hash_bucket_function)
+{
+	unsigned bad_range = 0, bad_move = 0, bad_lock = 0;
+
+	for (uint32_t key = 0; key < 2000; key++) {
+		uint32_t h = hment_hash_key(key * 7919u, key % MM_PTES);
+
+		for (uint32_t n = HMENT_HASH_MIN; n < 9000; n += 13) {
+			uint32_t b = hment_hash_bucket(h, n), b1 = hment_hash_bucket(h, n + 1);
+
+			bad_range += b >= n;
+			bad_move += b1 != b && b1 != n;
+			bad_lock += b % HMENT_HASH_NLOCK != h % HMENT_HASH_NLOCK;
+		}
+	}
+	ck_assert_uint_eq(bad_range, 0);
+	ck_assert_uint_eq(bad_move, 0);
+	ck_assert_uint_eq(bad_lock, 0);
+	/* keys spread: 8192 consecutive PTEs of 16 tables over 1024 buckets, no chain over 4× the mean */
+	unsigned count[HMENT_HASH_MIN] = { 0 }, worst = 0;
+
+	for (uint32_t t = 0; t < 16; t++)
+		for (uint32_t e = 0; e < MM_PTES; e++)
+			count[hment_hash_bucket(hment_hash_key(0x1000 + t, e), HMENT_HASH_MIN)]++;
+	for (unsigned b = 0; b < HMENT_HASH_MIN; b++)
+		worst = count[b] > worst ? count[b] : worst;
+	ck_assert_uint_le(worst, 4 * 8);
+}
+END_TEST
+
+/* The hash grows with the hments (one split per insert past the load), chains stay short, the checker agrees. */
+START_TEST(test_hash_grows)
+{
+	enum { SPACES = 12, PAGES = 512 };
+	struct hat *h[SPACES];
+	page_t *pp[PAGES];
+	uint64_t longest = 0;
+
+	for (unsigned i = 0; i < PAGES; i++)
+		pp[i] = mm_test_page();
+	for (unsigned k = 0; k < SPACES; k++) {
+		h[k] = hat_create();
+		for (unsigned i = 0; i < PAGES; i++)
+			ck_assert_int_eq(hat_memload(h[k], 0x400000 + i * 0x1000ull, pp[i], RW_USER), 0);
+	}
+	/* 512 × 12 mappings = 6144 hments: the hash must have passed 1024 buckets and a bucket page */
+	ck_assert_uint_eq(hment_hash.hh_count, PAGES * SPACES);
+	ck_assert_uint_ge(hment_hash.hh_nbuckets, PAGES * SPACES / HMENT_HASH_LOAD);
+	ck_assert_uint_gt(hment_stats.splits, 0);
+	ck_assert_uint_ne(hment_hash.hh_dir[1], 0);
+	for (uint32_t b = 0; b < hment_hash.hh_nbuckets; b++) {
+		hment_ref_t *page = pa_to_kva((uint64_t)hment_hash.hh_dir[b / HMENT_HASH_PAGE_BUCKETS]
+					      << MM_PAGE_SHIFT);
+		uint64_t len = 0;
+
+		for (hment_t *c = hment_at(page[b % HMENT_HASH_PAGE_BUCKETS]); c != NULL;
+		     c = hment_at(c->hm_hashnext)) {
+			ck_assert(in_home_bucket(c));
+			len++;
+		}
+		longest = len > longest ? len : longest;
+	}
+	ck_assert_uint_le(longest, 16);
+	mm_check_all();
+	for (unsigned k = 0; k < SPACES; k++)
+		hat_destroy(h[k]);
+	ck_assert_uint_eq(hment_hash.hh_count, 0);
+	mm_check_all();
 }
 END_TEST
 
@@ -403,6 +482,8 @@ Suite *hment_suite(void)
 	tcase_add_test(tc, test_walk);
 	tcase_add_test(tc, test_remove_head_middle_tail_embedded);
 	tcase_add_test(tc, test_hash_bucket_placement);
+	tcase_add_test(tc, test_hash_bucket_function);
+	tcase_add_test(tc, test_hash_grows);
 	tcase_add_test(tc, test_reserve_donation);
 	tcase_add_test(tc, test_reserve_used_when_nothing_to_steal);
 	tcase_add_test(tc, test_steal_with_reserve_zero);

@@ -83,14 +83,15 @@ END_TEST
 
 START_TEST(test_back_link_cleared)
 {
-	hment_t *second, *saved;
+	hment_ref_t saved;
+	hment_t *second;
 	page_t *ptp;
 
 	share_one_page();
-	second = ((hment_t *)shared->p_mapping)->hm_next;
+	second = hment_at(hment_at(shared->p_mapping)->hm_next);
 	ptp = page_from_pfn(second->hm_ptp);
 	saved = second->hm_prev;
-	second->hm_prev = NULL;
+	second->hm_prev = HMENT_REF_NONE;
 	expect_only(INV_RM_LINKS, ptp->p_hat->h_id, ptp_entry_va(ptp, second->hm_entry),
 		    shared->p_pagenum);
 	second->hm_prev = saved;

@@ -290,7 +290,7 @@ END_TEST
 
 START_TEST(test_struct_sizes)
 {
-	ck_assert_uint_eq(sizeof(hment_t), 40);
+	ck_assert_uint_eq(sizeof(hment_t), 24);
 	ck_assert_uint_eq(sizeof(page_t), 48);
 	ck_assert_uint_eq(sizeof(struct hat), 104);
 }
