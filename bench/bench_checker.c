@@ -8,10 +8,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_table.h"
 #include "image.h"
 
 #define MAPPINGS (1u << 20)
 #define RUNS     5
+
+static struct bench_table table;   /* the rows scripts/bench.sh joins into one table */
 
 struct shape {
 	const char *name;
@@ -72,9 +75,10 @@ static unsigned measure(const struct shape *sh, struct image *img)
 			best = cpu_seconds() - t0;
 	}
 	printf("checker %-42s %8" PRIu64 " mappings %8" PRIu64
-	       " hments %7.1f ms  %5.1f M mappings/s\n", sh->name,
+	       " hments %7.1f ms  %5.1f M mappings/s  %5.1f M items/s\n", sh->name,
 	       st.mappings, st.hments, best * 1e3,
-	       (double)st.mappings / best / 1e6);
+	       (double)st.mappings / best / 1e6, (double)check_stats_items(&st) / best / 1e6);
+	bench_add(&table, (double)st.mappings / best / 1e6, "M/s", "checker, %s: mappings/s", sh->name);
 	return violations;
 }
 
@@ -183,15 +187,53 @@ static int adv_all(void)
 		}
 	}
 	printf("bounds worst ratio to a healthy check of the same RAM: x%.2f (target x4)\n", worst);
+	bench_set_target(bench_add(&table, worst, "x", "checker, worst adversarial / healthy check"),
+			 "<=", 4);
 	return 0;
 }
 
-int main(void)
+/* --- throughput of a live-like check: items (page_t + PTEs + hments) per second ---- */
+
+#define TARGET_M_ITEMS_PER_S 20.0   /* issue 9: a check at memory speed */
+#define TARGET_MS_3G         50.0   /* so a 3 GiB guest checks in under this */
+
+/* The healthy image (img_populate_healthy) of ram bytes, checked RUNS times: rows for items/s and, at 3 GiB, ms. */
+static int throughput_rows(uint64_t ram)
 {
+	struct image *img = img_new(ram, false);
+	struct check_stats st = { 0 };
+	unsigned violations = 0;
+	double ms, rate;
+
+	if (img == NULL)
+		return 1;
+	img_populate_healthy(img);
+	ms = adv_measure(img, &st, &violations);
+	img_free(img);
+	rate = (double)check_stats_items(&st) / ms / 1e3;
+	printf("throughput %4" PRIu64 " MiB healthy: %" PRIu64 " items (page_t %" PRIu64 " + ptes %" PRIu64
+	       " + hments %" PRIu64 ") in %.2f ms: %.1f M items/s (target >= %.0f)\n", ram >> 20,
+	       check_stats_items(&st), st.pages, st.ptes, st.hments, ms, rate, TARGET_M_ITEMS_PER_S);
+	bench_set_target(bench_add(&table, rate, "M/s", "checker, healthy %" PRIu64 " MiB: items/s", ram >> 20),
+			 ">=", TARGET_M_ITEMS_PER_S);
+	if (ram == 3ull << 30)
+		bench_set_target(bench_add(&table, ms, "ms", "checker, healthy 3 GiB: check time"), "<=",
+				 TARGET_MS_3G);
+	return violations != 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *json = bench_json_option(&argc, argv);
 	int status = 0;
 
+	bench_table_init(&table, "checker");
 	if (adv_all() != 0) {
 		fprintf(stderr, "bench_checker: adversarial cases failed\n");
+		status = 1;
+	}
+	if (throughput_rows(256ull << 20) != 0 || throughput_rows(3ull << 30) != 0) {
+		fprintf(stderr, "bench_checker: the healthy throughput images failed\n");
 		status = 1;
 	}
 	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
@@ -207,5 +249,7 @@ int main(void)
 		}
 		img_free(img);
 	}
+	if (bench_table_finish(&table, json) != 0)
+		status = 1;
 	return status;
 }

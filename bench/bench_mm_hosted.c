@@ -1,194 +1,211 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Hosted MM scaling: ns per operation at three RAM sizes (working set RAM/8), natively timed, beside Linux's same shapes. */
+/* Hosted MM scaling: ns per operation at 256 to 1 M pages of working set and at 1 to 256 address spaces, natively timed, beside Linux's same shapes. */
+#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
 
+#include "bench_table.h"
 #include "bench_util.h"
-#include "hat.h"
-#include "hosted_platform.h"
 #include "linux_shapes.h"
+#include "mm_runs.h"
 
-#define RUNS      5
-#define NSIZES    3
-#define VA_A      0x0000100000000000ull
-#define VA_LARGE  0x0000200000000000ull
-#define SPARSE_N  16u
-#define RW_USER   (HAT_READ | HAT_WRITE | HAT_USER)
+#define NSIZES       4
+#define NSPACES      3
+#define SPACES_PAGES 4096ul
+#define LINUX_AT     2          /* sizes[] index the Linux shapes are measured at */
+#define LINUX_RUNS   5
+#define MAX_RUNS     61
+#define FLAT         1.3        /* target: largest / smallest */
+#define BELOW_LINUX  3.0        /* target: Linux / ours */
 
-enum op {
-	OP_LOAD_FIRST, OP_LOAD_THIRD, OP_CHGPROT, OP_UNLOAD, OP_PAGEUNLOAD, OP_DESTROY, OP_LARGE,
-	NOPS
-};
+/* 1 M pages (4 GiB) would not fit the MM's 3 GiB RAM limit: the largest is what fits */
+static const unsigned long sizes[NSIZES] = { 256, 4096, 65536, MM_RUNS_MAX_PAGES };
+static const char *const size_label[NSIZES] = { "256", "4K", "64K", "640K" };
+/* more runs where one is short and noisy, fewer where it is long */
+static const int size_runs[NSIZES] = { 61, 21, 5, 3 };
+static const unsigned spaces[NSPACES] = { 1, 16, 256 };
+static const int spaces_runs[NSPACES] = { 9, 7, 5 };
 
-static const char *const op_name[NOPS] = {
-	"memload, first mapping (per page)",
-	"memload, 3rd mapping (per page)",
-	"chgprot (per page)",
-	"unload of a range (per page)",
-	"pageunload (per mapping, 2 each)",
-	"destroy, 16 pages over 512 GiB",
-	"2 MiB alloc + memload",
-};
-
-static const unsigned long sizes[NSIZES] = { 1024, 16384, 262144 };
-
-static void die(const char *what)
-{
-	fprintf(stderr, "bench_mm_hosted: %s failed\n", what);
-	exit(1);
-}
-
-static void load_all(struct hat *h, page_t **pp, unsigned long n)
-{
-	for (unsigned long i = 0; i < n; i++)
-		if (hat_memload(h, VA_A + i * MM_PAGE_SIZE, pp[i], RW_USER) != 0)
-			die("hat_memload");
-}
-
-/* ns per destroy of a space holding 16 pages, one per 32 GiB. */
-static double time_sparse_destroy(page_t *pp)
-{
-	double total = 0;
-	unsigned reps = 200;
-
-	for (unsigned r = 0; r < reps; r++) {
-		struct hat *h = hat_create();
-		double t0;
-
-		if (h == NULL)
-			die("hat_create");
-		for (unsigned i = 0; i < SPARSE_N; i++)
-			if (hat_memload(h, ((uint64_t)i << 35) | ((uint64_t)i << 21), pp, RW_USER) != 0)
-				die("hat_memload");
-		t0 = bench_now();
-		hat_destroy(h);
-		total += bench_now() - t0;
-	}
-	return total * 1e9 / reps;
-}
-
-/* ns per page_alloc_large + 2 MiB memload (unload and free untimed); 0 when RAM has no free 2 MiB block. */
-static double time_large(struct hat *h)
-{
-	double total = 0;
-	unsigned reps = 64, done = 0;
-
-	for (unsigned r = 0; r < reps; r++) {
-		double t0 = bench_now();
-		page_t *big = page_alloc_large(PG_USER);
-
-		if (big == NULL)
-			break;
-		if (hat_memload(h, VA_LARGE, big, RW_USER | HAT_LARGE) != 0)
-			die("hat_memload (2 MiB)");
-		total += bench_now() - t0;
-		done++;
-		hat_unload(h, VA_LARGE, MM_LARGE_SIZE);
-		page_free_large(big);
-	}
-	return done == 0 ? 0 : total * 1e9 / done;
-}
-
-/* One run at `pages` of free RAM: ns/op for every op into t. */
-static void one_run(unsigned long pages, double t[NOPS])
-{
-	unsigned long w = pages / 8;
-	page_t **pp = calloc(w, sizeof(*pp));
-	struct hat *a, *b, *c;
-	double t0;
-
-	mm_hosted_boot(MM_TEST_FIRST_FREE + pages * MM_PAGE_SIZE);
-	a = hat_create();
-	b = hat_create();
-	c = hat_create();
-	if (pp == NULL || a == NULL || b == NULL || c == NULL)
-		die("set-up");
-	for (unsigned long i = 0; i < w; i++)
-		if ((pp[i] = page_alloc(PG_USER)) == NULL)
-			die("page_alloc");
-	t0 = bench_now();
-	load_all(a, pp, w);
-	t[OP_LOAD_FIRST] = (bench_now() - t0) * 1e9 / w;
-	load_all(b, pp, w);
-	t0 = bench_now();
-	load_all(c, pp, w);
-	t[OP_LOAD_THIRD] = (bench_now() - t0) * 1e9 / w;
-	t0 = bench_now();
-	hat_chgprot(a, VA_A, w * MM_PAGE_SIZE, HAT_READ | HAT_USER);
-	t[OP_CHGPROT] = (bench_now() - t0) * 1e9 / w;
-	t0 = bench_now();
-	hat_unload(b, VA_A, w * MM_PAGE_SIZE);
-	t[OP_UNLOAD] = (bench_now() - t0) * 1e9 / w;
-	t0 = bench_now();
-	for (unsigned long i = 0; i < w; i++)
-		hat_pageunload(pp[i]);
-	t[OP_PAGEUNLOAD] = (bench_now() - t0) * 1e9 / (2.0 * w);
-	hat_destroy(a);
-	hat_destroy(b);
-	t[OP_DESTROY] = time_sparse_destroy(pp[0]);
-	t[OP_LARGE] = time_large(c);
-	hat_destroy(c);
-	for (unsigned long i = 0; i < w; i++)
-		page_free(pp[i]);
-	free(pp);
-	mm_hosted_shutdown();
-}
-
-static void print_row(const char *name, const double v[NSIZES], double linux_ns)
-{
-	double lo = v[0], hi = v[0];
-
-	printf("%-36s", name);
-	for (int s = 0; s < NSIZES; s++) {
-		if (v[s] == 0)
-			printf(" %10s", "n/a");
-		else
-			printf(" %10.1f", v[s]);
-		if (v[s] != 0 && (lo == 0 || v[s] < lo))
-			lo = v[s];
-		if (v[s] > hi)
-			hi = v[s];
-	}
-	printf(" %8.2f", lo > 0 ? hi / lo : 0.0);
-	if (linux_ns > 0)
-		printf(" %10.1f\n", linux_ns);
-	else
-		printf(" %10s\n", "-");
-}
-
-int main(void)
-{
-	double res[NOPS][NSIZES], runs[NOPS][RUNS], t[NOPS];
+struct results {
+	double size_ns[SZ_NOPS][NSIZES];
+	unsigned long steals[NSIZES];
+	double spaces_ns[SP_NOPS][NSPACES];
+	struct spaces_extra extra[NSPACES];
 	struct linux_shapes lx;
+};
 
+static void measure_sizes(struct results *res)
+{
+	double warm[SZ_NOPS];
+
+	/* untimed: caches and predictors warm, as in a running kernel */
+	mm_size_run(sizes[0], warm, &res->steals[0]);
 	for (int s = 0; s < NSIZES; s++) {
-		for (int r = 0; r < RUNS; r++) {
-			one_run(sizes[s], t);
-			for (int o = 0; o < NOPS; o++)
-				runs[o][r] = t[o];
+		double runs[SZ_NOPS][MAX_RUNS], ns[SZ_NOPS];
+
+		for (int r = 0; r < size_runs[s]; r++) {
+			mm_size_run(sizes[s], ns, &res->steals[s]);
+			for (int o = 0; o < SZ_NOPS; o++)
+				runs[o][r] = ns[o];
 		}
-		for (int o = 0; o < NOPS; o++)
-			res[o][s] = bench_median(runs[o], RUNS);
+		for (int o = 0; o < SZ_NOPS; o++)
+			res->size_ns[o][s] = bench_median(runs[o], (size_t)size_runs[s]);
 	}
-	/* Linux per page for the largest working set */
-	linux_shapes_measure(sizes[NSIZES - 1] / 8, RUNS, &lx);
-	printf("hosted MM, ns/op (median of %d), working set RAM/8; Linux per page at %lu pages\n",
-	       RUNS, sizes[NSIZES - 1] / 8);
-	printf("%-36s", "op \\ pages of RAM");
+}
+
+static void measure_spaces(struct results *res)
+{
+	for (int n = 0; n < NSPACES; n++) {
+		double runs[SP_NOPS][MAX_RUNS], ns[SP_NOPS];
+
+		for (int r = 0; r < spaces_runs[n]; r++) {
+			mm_spaces_run(SPACES_PAGES, spaces[n], ns, &res->extra[n]);
+			for (int o = 0; o < SP_NOPS; o++)
+				runs[o][r] = ns[o];
+		}
+		for (int o = 0; o < SP_NOPS; o++)
+			res->spaces_ns[o][n] = bench_median(runs[o], (size_t)spaces_runs[n]);
+	}
+}
+
+/* One line of the detail matrix; 0 prints as n/a (nothing could be measured). */
+static void print_line(const char *name, const char *unit, const double *v, int n)
+{
+	char label[64];
+
+	snprintf(label, sizeof(label), "%s (per %s)", name, unit);
+	printf("  %-44s", label);
+	for (int i = 0; i < n; i++)
+		if (v[i] > 0)
+			printf(" %10.1f", v[i]);
+		else
+			printf(" %10s", "n/a");
+	printf(" %8.2f\n", v[0] > 0 && v[n - 1] > 0 ? v[n - 1] / v[0] : NAN);
+}
+
+static void print_details(const struct results *res)
+{
+	printf("hosted MM, ns per op (median), RAM = working set x 1.25 + 32 MiB (at most 3 GiB), prefaulted\n");
+	printf("  %-44s", "op \\ pages of working set");
 	for (int s = 0; s < NSIZES; s++)
 		printf(" %10lu", sizes[s]);
-	printf(" %8s %10s\n", "max/min", "Linux");
-	{
-		const double linux_of[NOPS] = {
-			[OP_LOAD_FIRST] = lx.populate_ns, [OP_LOAD_THIRD] = lx.share_ns,
-			[OP_UNLOAD] = lx.munmap_ns,
-		};
+	printf(" %8s\n", "last/1st");
+	for (int o = 0; o < SZ_NOPS; o++)
+		print_line(size_op_name[o], size_op_unit[o], res->size_ns[o], NSIZES);
+	printf("  steals per run:");
+	for (int s = 0; s < NSIZES; s++)
+		printf(" %lu", res->steals[s]);
+	printf("\n\nhosted MM, %lu pages shared by N address spaces, ns per op (median)\n",
+	       SPACES_PAGES);
+	printf("  %-44s", "op \\ N spaces");
+	for (int n = 0; n < NSPACES; n++)
+		printf(" %10u", spaces[n]);
+	printf(" %8s\n", "last/1st");
+	for (int o = 0; o < SP_NOPS; o++)
+		print_line(spaces_op_name[o], spaces_op_unit[o], res->spaces_ns[o], NSPACES);
+	printf("\nLinux at %lu pages, ns per page: mmap MAP_POPULATE of a new memfd %.1f, of its"
+	       " existing pages %.1f, mprotect %.1f, munmap %.1f, fork %.1f\n\n", sizes[LINUX_AT],
+	       res->lx.populate_ns, res->lx.share_ns, res->lx.mprotect_ns, res->lx.munmap_ns,
+	       res->lx.fork_ns);
+}
 
-		for (int o = 0; o < NOPS; o++)
-			print_row(op_name[o], res[o], linux_of[o]);
+/* "256: 80.1, 4K: 82.0, ..." into buf. */
+static void series_note(char *buf, size_t len, const char *const *labels, const double *v, int n)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < n && at < len; i++)
+		at += (size_t)snprintf(buf + at, len - at, v[i] >= 100 ? "%s%s: %.0f" : "%s%s: %.3g",
+				       i ? ", " : "", labels[i], v[i]);
+}
+
+/* A flatness row: the op at the last point against the first, target <= FLAT. */
+static void flat_row(struct bench_table *t, const char *name, const char *unit,
+		     const double *v, int n, const char *const *labels, const char *what)
+{
+	char first[48], note[96], ratio_of[16];
+	struct bench_row *r;
+
+	if (!(v[0] > 0 && v[n - 1] > 0)) {
+		char figure[72];
+
+		snprintf(figure, sizeof(figure), "%s, %s", name, what);
+		bench_not_measured(t, figure, "the run could not do it");
+		return;
 	}
-	printf("Linux fork of populated private pages: %.1f ns/page (no hosted counterpart here)\n",
-	       lx.fork_ns);
-	return 0;
+	r = bench_add(t, v[n - 1], "ns", "%s /%s, %s", name, unit, what);
+	snprintf(first, sizeof(first), "same op, %s", labels[0]);
+	bench_set_baseline(r, v[0], first);
+	snprintf(ratio_of, sizeof(ratio_of), "%s/%s", labels[n - 1], labels[0]);
+	bench_set_ratio(r, v[n - 1] / v[0], ratio_of);
+	bench_set_target(r, "<=", FLAT);
+	series_note(note, sizeof(note), labels, v, n);
+	bench_set_note(r, "%s", note);
+}
+
+/* Ours against Linux per page at sizes[LINUX_AT], target Linux/ours >= BELOW_LINUX. */
+static void linux_row(struct bench_table *t, const char *name, double ours, double lx,
+		      const char *lx_name)
+{
+	struct bench_row *r = bench_add(t, ours, "ns", "%s, vs Linux at %s pages", name,
+					size_label[LINUX_AT]);
+
+	bench_set_baseline(r, lx, lx_name);
+	bench_set_ratio(r, lx / ours, "Linux/ours");
+	bench_set_target(r, ">=", BELOW_LINUX);
+}
+
+static void add_rows(struct bench_table *t, const struct results *res)
+{
+	static const char *const space_labels[NSPACES] = { "1 sp", "16 sp", "256 sp" };
+	const struct linux_shapes *lx = &res->lx;
+	const double (*ns)[NSIZES] = res->size_ns;
+	const int at = LINUX_AT;
+	struct bench_row *r;
+
+	for (int o = 0; o < SZ_NOPS; o++)
+		flat_row(t, size_op_name[o], size_op_unit[o], ns[o], NSIZES, size_label,
+			 "640K vs 256 pages");
+	for (int o = 0; o < SP_NOPS; o++)
+		flat_row(t, spaces_op_name[o], spaces_op_unit[o], res->spaces_ns[o], NSPACES,
+			 space_labels, "256 vs 1 spaces");
+	linux_row(t, "memload, first mapping /page", ns[SZ_LOAD_FIRST][at], lx->share_ns,
+		  "mmap POPULATE /page, pages exist");
+	linux_row(t, "memload, 3rd mapping /page", ns[SZ_LOAD_THIRD][at], lx->share_ns,
+		  "mmap POPULATE /page, pages exist");
+	linux_row(t, "chgprot /page", ns[SZ_CHGPROT][at], lx->mprotect_ns, "mprotect /page");
+	linux_row(t, "unload of a range /page", ns[SZ_UNLOAD][at], lx->munmap_ns, "munmap /page");
+	linux_row(t, "pageunload /mapping", ns[SZ_PAGEUNLOAD][at], lx->munmap_ns, "munmap /page");
+	linux_row(t, "destroy, populated /page", ns[SZ_DESTROY_FULL][at], lx->munmap_ns,
+		  "munmap /page");
+	linux_row(t, "fork-like: chgprot + share /page", ns[SZ_CHGPROT][at] + ns[SZ_SHARE][at],
+		  lx->fork_ns, "fork /page, private populated");
+	r = bench_add(t, (double)mm_hment_size(), "B", "hment, per mapping after a page's first");
+	bench_set_target(r, "<=", 32);
+	bench_set_note(r, "sizeof(struct hment); aim 24 B; the first mapping: 0 B (in page_t)");
+	r = bench_add(t, (double)mm_page_t_size(), "B", "page_t, per page of RAM");
+	bench_set_target(r, "<=", 48);
+	r = bench_add(t, res->extra[1].hment_bytes_per_mapping + res->extra[1].page_t_bytes_per_mapping,
+		      "B", "metadata per mapping, 17 spaces share %lu pages", SPACES_PAGES);
+	bench_set_note(r, "hments in use %.1f B + page_t %.1f B per mapping",
+		       res->extra[1].hment_bytes_per_mapping, res->extra[1].page_t_bytes_per_mapping);
+}
+
+int main(int argc, char **argv)
+{
+	const char *json = bench_json_option(&argc, argv);
+	static struct results res;
+	struct bench_table t;
+
+	if (argc != 1) {
+		fprintf(stderr, "usage: %s [--json FILE]\n", argv[0]);
+		return 2;
+	}
+	measure_sizes(&res);
+	measure_spaces(&res);
+	linux_shapes_measure(sizes[LINUX_AT], LINUX_RUNS, &res.lx);
+	print_details(&res);
+	bench_table_init(&t, "mm_hosted");
+	add_rows(&t, &res);
+	return bench_table_finish(&t, json);
 }

@@ -10,5 +10,7 @@ double bench_time_command(const char *const argv[]);
 /* Median of n values (sorts them in place). */
 double bench_median(double *v, size_t n);
 double bench_now(void);
+/* CPU seconds of this thread: time the other processes of a busy machine take is not counted. */
+double bench_cpu_now(void);
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Times Linux mapping a shared memfd (populate, second mapping, munmap, fork) per page. */
+/* Times Linux mapping a shared memfd (populate, second mapping, mprotect, munmap, fork) per page. */
 #define _GNU_SOURCE
 #include "linux_shapes.h"
 
@@ -48,46 +48,59 @@ static double time_fork(unsigned long pages)
 	return forked - start;
 }
 
-static void one_run(int fd, unsigned long pages, double t[4])
+enum shape { SH_POPULATE, SH_SHARE, SH_MPROTECT, SH_MUNMAP, SH_FORK, NSHAPES };
+
+static void one_run(int fd, unsigned long pages, double t[NSHAPES])
 {
 	double start = bench_now();
 	void *a = map_populated(fd, pages);
-	t[0] = bench_now() - start;
+	t[SH_POPULATE] = bench_now() - start;
 
 	start = bench_now();
 	void *b = map_populated(fd, pages);   /* the file's pages exist now: the share shape */
-	t[1] = bench_now() - start;
+	t[SH_SHARE] = bench_now() - start;
+
+	start = bench_now();
+	if (mprotect(b, pages * PAGE, PROT_READ) != 0) {
+		perror("bench: mprotect");
+		exit(1);
+	}
+	t[SH_MPROTECT] = bench_now() - start;
 
 	start = bench_now();
 	munmap(b, pages * PAGE);
-	t[2] = bench_now() - start;
+	t[SH_MUNMAP] = bench_now() - start;
 	munmap(a, pages * PAGE);
-	t[3] = time_fork(pages);
+	t[SH_FORK] = time_fork(pages);
 }
 
 void linux_shapes_measure(unsigned long pages, int runs, struct linux_shapes *out)
 {
-	double *t[4];
+	double *t[NSHAPES];
 	int fd = memfd_create("hatvm-bench", 0);
 
 	if (fd < 0 || ftruncate(fd, (off_t)(pages * PAGE)) < 0) {
 		perror("bench: memfd");
 		exit(1);
 	}
-	for (int k = 0; k < 4; k++)
-		t[k] = calloc((size_t)runs, sizeof(double));
+	for (int k = 0; k < NSHAPES; k++)
+		if ((t[k] = calloc((size_t)runs, sizeof(double))) == NULL) {
+			perror("bench");
+			exit(1);
+		}
 	for (int r = 0; r < runs; r++) {
-		double one[4];
+		double one[NSHAPES];
 		one_run(fd, pages, one);
-		for (int k = 0; k < 4; k++)
+		for (int k = 0; k < NSHAPES; k++)
 			t[k][r] = one[k];
 	}
 	double per_page = 1e9 / (double)pages;
-	out->populate_ns = bench_median(t[0], (size_t)runs) * per_page;
-	out->share_ns = bench_median(t[1], (size_t)runs) * per_page;
-	out->munmap_ns = bench_median(t[2], (size_t)runs) * per_page;
-	out->fork_ns = bench_median(t[3], (size_t)runs) * per_page;
-	for (int k = 0; k < 4; k++)
+	out->populate_ns = bench_median(t[SH_POPULATE], (size_t)runs) * per_page;
+	out->share_ns = bench_median(t[SH_SHARE], (size_t)runs) * per_page;
+	out->mprotect_ns = bench_median(t[SH_MPROTECT], (size_t)runs) * per_page;
+	out->munmap_ns = bench_median(t[SH_MUNMAP], (size_t)runs) * per_page;
+	out->fork_ns = bench_median(t[SH_FORK], (size_t)runs) * per_page;
+	for (int k = 0; k < NSHAPES; k++)
 		free(t[k]);
 	close(fd);
 }

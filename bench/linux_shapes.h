@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* The host Linux kernel doing the HAT benchmark's shapes, as a same-run baseline. */
+/* The host Linux kernel doing the HAT benchmarks' shapes, as a same-run baseline. */
 #ifndef BENCH_LINUX_SHAPES_H
 #define BENCH_LINUX_SHAPES_H
 
 struct linux_shapes {
 	double populate_ns;   /* per page: mmap(MAP_SHARED|MAP_POPULATE) of a memfd */
 	double share_ns;      /* per page: the same pages mapped again at a second address */
+	double mprotect_ns;   /* per page: mprotect read-only of a populated shared mapping */
 	double munmap_ns;     /* per page: munmap of a populated mapping */
 	double fork_ns;       /* per page: fork of a process holding populated private pages */
 };

@@ -9,6 +9,7 @@
 #include "hatvm/mm_structs.h"
 #include "check_mem.h"
 #include "checker.h"
+#include "hat_model.h"
 #include "report.h"
 
 /*
@@ -108,7 +109,18 @@ struct mm_view {
 	bool hash_ok, reserve_ok, cache_ok;
 	struct check_limits limits;
 	bool stopped;               /* a stop request ended the load early: the view is partial */
+	/* one pass over page_t at load (NULL maps when pages is NULL) */
+	uint64_t *ptp_map;          /* per pfn below npages: p_kind is PG_PTP */
+	uint64_t *busy_map;         /* per pfn below npages: !page_plain() */
+	uint64_t ptp_top;           /* level-4 table pages among them */
+	uint64_t pages_read;        /* page_t the pass read (the check's page_t examined) */
 };
+
+/* A page_t with no mapping state to check: the mapping-list pass may skip it. */
+static inline bool page_plain(const struct page *pg, uint64_t pfn)
+{
+	return pg->p_mapping == 0 && pg->p_embed == 0 && pg->p_share == 0 && pg->p_pagenum == pfn;
+}
 
 /*
  * Loads the view through mem; problems with the globals go to sink (may
@@ -161,9 +173,12 @@ struct checker {
 	size_t ntables, tables_cap;
 	uint64_t *embed_ok;         /* per pfn: the walk found its embedded mapping's PTE */
 	uint64_t *referenced;       /* per RAM pfn: some non-leaf entry points at it */
+	uint64_t *entered;          /* per RAM pfn: walked as a table (table_slot set); a bitmap to sweep */
 	uint64_t kas_pml4[MM_PTES];
 	bool kas_pml4_ok;
 	uint64_t kas_space;         /* h_id of hat_kas */
+	enum { MODEL_OFF, MODEL_COMPARE, MODEL_REBUILD } model_mode;   /* check_model.c */
+	uint64_t model_next, model_lost;   /* the log's ol_next and ol_lost at this check */
 };
 
 static inline bool bit_test(const uint64_t *map, uint64_t i)
@@ -202,6 +217,15 @@ static inline struct table_info *checker_table(const struct checker *c, uint64_t
 	return &c->tables[c->table_slot[pfn] - 1];
 }
 
+/*
+ * A zeroed host-side map of `bytes` (checker.c). The maps are sized by
+ * RAM but touched only where tables, pages or hments lie, so a large one
+ * is fresh anonymous memory, zero without being written: calloc would
+ * clear, and fault in, all of it on every check. NULL when out of memory.
+ */
+void *check_map_zalloc(size_t bytes);
+void check_map_free(void *map, size_t bytes);
+
 /* check_pt.c: every address space's tables (PT_*, ST_ACCOUNT). Returns false when out of memory. */
 bool check_page_tables(struct checker *c);
 
@@ -213,5 +237,13 @@ void check_locks(struct checker *c);
 
 /* check_rmap.c: reserve, mapping lists, hash (RM_*, HS_*, RS_COUNT); after check_page_tables. */
 bool check_mapping_lists(struct checker *c);
+
+/* The model of what should be mapped (check_model.c): drain the log, a hook per user leaf, the missing ones. */
+void check_model_begin(struct checker *c);
+void check_model_leaf(struct checker *c, uint32_t space, uint64_t va, uint64_t pte, unsigned level);
+void check_model_end(struct checker *c);
+
+/* True when a model is attached and in step with the log (the MD_* injectors need one). */
+bool checker_model_following(void);
 
 #endif

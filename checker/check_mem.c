@@ -76,11 +76,6 @@ bool reader_write_pa(struct mem_reader *rd, uint64_t pa, const void *src, size_t
 	return rd->mem->write_phys(rd->mem->ctx, pa, src, len);
 }
 
-bool reader_read_u64_pa(struct mem_reader *rd, uint64_t pa, uint64_t *out)
-{
-	return reader_read_pa(rd, pa, out, sizeof(*out));
-}
-
 /*
  * Walks the tables at rd->cr3 for va. Returns true with *pa and *page_mask
  * (the leaf's size - 1) set for a present leaf in RAM. Reserved bits are
@@ -105,24 +100,6 @@ static bool walk_va(struct mem_reader *rd, uint64_t va, uint64_t *pa, uint64_t *
 			return true;
 		}
 		table = e & rd->frame_mask;
-	}
-	return false;
-}
-
-/* Cache lookup; true with *pa set on a hit. */
-static bool tlb_lookup(const struct mem_reader *rd, uint64_t va, uint64_t *pa)
-{
-	uint64_t vpn = va >> MM_PAGE_SHIFT, vln = va >> MM_LARGE_SHIFT;
-	unsigned i4 = (unsigned)(vpn & (READER_TLB_4K - 1));
-	unsigned i2 = (unsigned)(vln & (READER_TLB_2M - 1));
-
-	if (rd->tlb2m_tag[i2] == vln + 1) {
-		*pa = rd->tlb2m_pa[i2] | (va & PAGE_MASK_2M);
-		return true;
-	}
-	if (rd->tlb4k_tag[i4] == vpn + 1) {
-		*pa = rd->tlb4k_pa[i4] | (va & PAGE_MASK_4K);
-		return true;
 	}
 	return false;
 }
@@ -162,12 +139,10 @@ static bool translate_slow(struct mem_reader *rd, uint64_t va, uint64_t *pa, uin
 	return walk_va(rd, va, pa, page_mask);
 }
 
-bool reader_translate(struct mem_reader *rd, uint64_t va, uint64_t *pa)
+bool reader_translate_miss(struct mem_reader *rd, uint64_t va, uint64_t *pa)
 {
 	uint64_t mask;
 
-	if (tlb_lookup(rd, va, pa))
-		return true;
 	rd->misses++;
 	if (!translate_slow(rd, va, pa, &mask) || *pa >= rd->ram_size)
 		return false;

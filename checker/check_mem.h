@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "guest_mem.h"
+#include "hatvm/x86.h"
 
 /*
  * Where the checker reads (and the injector writes) guest memory: a live
@@ -64,8 +65,35 @@ void reader_flush(struct mem_reader *rd);
 /* Frame bits of a table entry (PTE_FRAME cut at MAXPHYADDR). */
 uint64_t reader_frame_mask(const struct check_mem *mem);
 
-/* True and *pa set when va translates to a PA inside RAM. */
-bool reader_translate(struct mem_reader *rd, uint64_t va, uint64_t *pa);
+/* The cache's answer for va: true with *pa set on a hit. */
+static inline bool reader_cached(const struct mem_reader *rd, uint64_t va, uint64_t *pa)
+{
+	uint64_t vpn = va >> MM_PAGE_SHIFT, vln = va >> MM_LARGE_SHIFT;
+	unsigned i4 = (unsigned)(vpn & (READER_TLB_4K - 1));
+	unsigned i2 = (unsigned)(vln & (READER_TLB_2M - 1));
+
+	if (rd->tlb2m_tag[i2] == vln + 1) {
+		*pa = rd->tlb2m_pa[i2] | (va & (MM_LARGE_SIZE - 1));
+		return true;
+	}
+	if (rd->tlb4k_tag[i4] == vpn + 1) {
+		*pa = rd->tlb4k_pa[i4] | (va & (MM_PAGE_SIZE - 1));
+		return true;
+	}
+	return false;
+}
+
+/* reader_translate() past a cache miss: walks, and fills the cache. */
+bool reader_translate_miss(struct mem_reader *rd, uint64_t va, uint64_t *pa);
+
+/*
+ * True and *pa set when va translates to a PA inside RAM. Inline: the
+ * checker translates per list node, and nearly every one hits.
+ */
+static inline bool reader_translate(struct mem_reader *rd, uint64_t va, uint64_t *pa)
+{
+	return reader_cached(rd, va, pa) || reader_translate_miss(rd, va, pa);
+}
 
 /* Copies [pa, pa + len) of RAM; false (dst undefined) when any byte is outside. */
 static inline bool reader_read_pa(struct mem_reader *rd, uint64_t pa, void *dst, size_t len)
@@ -93,8 +121,13 @@ bool reader_read_va(struct mem_reader *rd, uint64_t va, void *dst, size_t len);
 /* Writes [pa, pa + len) of RAM; false when outside RAM or the memory is read-only. */
 bool reader_write_pa(struct mem_reader *rd, uint64_t pa, const void *src, size_t len);
 
-/* Reads one 64-bit word at va / pa. */
+/* Reads one 64-bit word at va. */
 bool reader_read_u64_va(struct mem_reader *rd, uint64_t va, uint64_t *out);
-bool reader_read_u64_pa(struct mem_reader *rd, uint64_t pa, uint64_t *out);
+
+/* Reads one 64-bit word at pa: a bounds check and, over RAM in this process, one load. */
+static inline bool reader_read_u64_pa(struct mem_reader *rd, uint64_t pa, uint64_t *out)
+{
+	return reader_read_pa(rd, pa, out, sizeof(*out));
+}
 
 #endif

@@ -49,6 +49,7 @@ static size_t table_add(struct checker *c, uint64_t pfn, unsigned level, uint64_
 		.ptva = ptva, .pfn = (uint32_t)pfn, .space = (uint32_t)space, .level = (uint8_t)level,
 	};
 	c->table_slot[pfn] = (uint32_t)(c->ntables + 1);
+	bit_set(c->entered, pfn);
 	return c->ntables++;
 }
 
@@ -138,6 +139,8 @@ static void visit_leaf(struct walk *w, struct table_walk *t, unsigned e, uint64_
 			       " below its alignment",
 			       t->level == 2 ? "2 MiB" : "1 GiB", e, t->pfn,
 			       misaligned);
+	if (va < USER_TOP && !w->is_kas)
+		check_model_leaf(c, (uint32_t)w->id, va, v, t->level);
 	if (va >= USER_TOP || !view_managed(&c->view, pfn))
 		return;
 	c->stats.mappings++;
@@ -315,21 +318,25 @@ static bool walk_space(struct checker *c, struct hat_rec *hr, bool is_kas)
 	return true;
 }
 
-/* ST_ACCOUNT: every live table page belongs to some walk. */
+/* ST_ACCOUNT: every live table page belongs to some walk (the table pages index_pages() found). */
 static void check_unreached_tables(struct checker *c)
 {
 	const struct mm_view *v = &c->view;
 
-	for (uint64_t pfn = 0; v->pages != NULL && pfn < v->npages; pfn++) {
-		const struct page *pg = &v->pages[pfn];
+	for (uint64_t w = 0; v->ptp_map != NULL && w <= v->npages / 64; w++) {
+		uint64_t unreached = v->ptp_map[w] & ~c->entered[w];
 
-		if (check_work(c, 1))
+		/* a unit is a page_t: the table pages of this word of the map */
+		if (check_work(c, (uint64_t)__builtin_popcountll(v->ptp_map[w])))
 			return;
-		if (pg->p_kind == PG_PTP && c->table_slot[pfn] == 0)
+		for (; unreached != 0; unreached &= unreached - 1) {
+			uint64_t pfn = w * 64 + (uint64_t)__builtin_ctzll(unreached);
+			const struct page *pg = &v->pages[pfn];
+
 			sink_violation(&c->sink, INV_ST_ACCOUNT, view_space_id(v, pg->p_hat), pg->p_ptva, pfn,
-				       "level-%u table page pfn 0x%" PRIx64
-				       " is reachable from no address space",
+				       "level-%u table page pfn 0x%" PRIx64 " is reachable from no address space",
 				       pg->p_level, pfn);
+		}
 	}
 }
 
@@ -355,9 +362,12 @@ bool check_page_tables(struct checker *c)
 /* ST_FREE_ZERO: a cached table page holds only zeroes. */
 static void check_cached_zero(struct checker *c, uint64_t pfn)
 {
-	uint64_t ent[MM_PTES];
+	uint64_t copy[MM_PTES];
+	const uint64_t *ent = reader_direct(&c->view.rd, pfn << MM_PAGE_SHIFT, sizeof(copy));
 
-	if (!reader_read_pa(&c->view.rd, pfn << MM_PAGE_SHIFT, ent, sizeof(ent)))
+	if (ent == NULL && reader_read_pa(&c->view.rd, pfn << MM_PAGE_SHIFT, copy, sizeof(copy)))
+		ent = copy;
+	if (ent == NULL)
 		return;
 	for (unsigned e = 0; e < MM_PTES; e++) {
 		if (ent[e] != 0) {

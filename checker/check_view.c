@@ -62,6 +62,57 @@ static bool copy_pages(struct mm_view *v, struct check_sink *s, uint64_t array, 
 	return true;
 }
 
+/* Words of a map with one bit per page_t. */
+static uint64_t page_map_words(const struct mm_view *v)
+{
+	return v->npages / 64 + 1;
+}
+
+/* Bits of one map word: pages [w * 64, w * 64 + 64) below npages. */
+static void index_word(struct mm_view *v, uint64_t w)
+{
+	uint64_t ptp = 0, busy = 0, end = w * 64 + 64 < v->npages ? w * 64 + 64 : v->npages;
+
+	for (uint64_t pfn = w * 64; pfn < end; pfn++) {
+		const struct page *pg = &v->pages[pfn];
+		uint64_t bit = 1ull << (pfn & 63);
+
+		if (pg->p_kind == PG_PTP) {
+			ptp |= bit;
+			v->ptp_top += pg->p_level == MM_LEVELS;
+		}
+		if (!page_plain(pg, pfn))
+			busy |= bit;
+	}
+	v->ptp_map[w] = ptp;
+	v->busy_map[w] = busy;
+	v->pages_read = end;
+}
+
+/*
+ * The one pass over page_t that the check makes for every page: table
+ * pages (ST_ACCOUNT), pages with mapping state (the mapping-list pass),
+ * level-4 table pages (the hat_list bound). Later passes visit only the
+ * pages these maps name. False when out of memory.
+ */
+static bool index_pages(struct mm_view *v)
+{
+	uint64_t words = page_map_words(v);
+
+	v->ptp_map = calloc(words, sizeof(uint64_t));
+	v->busy_map = calloc(words, sizeof(uint64_t));
+	if (v->ptp_map == NULL || v->busy_map == NULL)
+		return false;
+	for (uint64_t w = 0; w < words; w++) {
+		if (w % (CHECK_POLL_UNITS / 64) == 0 && checker_stop_requested()) {
+			v->stopped = true;
+			return true;
+		}
+		index_word(v, w);
+	}
+	return true;
+}
+
 /* Reads page_count / page_first_managed / page_array and the array itself. */
 static bool load_pages(struct mm_view *v, struct check_sink *s)
 {
@@ -92,9 +143,9 @@ static bool load_pages(struct mm_view *v, struct check_sink *s)
 		return true;
 	v->npages = count;
 	v->pages = pages_in_place(v, array, count * sizeof(struct page));
-	if (v->pages != NULL)
-		return true;
-	return copy_pages(v, s, array, count);
+	if (v->pages == NULL && !copy_pages(v, s, array, count))
+		return false;
+	return v->pages == NULL || index_pages(v);
 }
 
 /* Appends one hat record; false when out of memory. */
@@ -137,18 +188,12 @@ static void view_limits(struct mm_view *v)
  * Every space's PML4 is a distinct page_t-accounted level-4 table page:
  * once hat_list is long enough to matter, the spaces are bounded by how
  * many there are (plus the slack of a few misaccounted tops, which are
- * still walked and reported PT_PTP_OWNER). One pass over page_t.
+ * still walked and reported PT_PTP_OWNER). index_pages() counted them.
  */
 static void tighten_space_limit(struct mm_view *v)
 {
-	uint64_t l4 = 0;
-
-	if (v->pages == NULL)
-		return;
-	for (uint64_t pfn = 0; pfn < v->npages; pfn++)
-		l4 += v->pages[pfn].p_kind == PG_PTP && v->pages[pfn].p_level == MM_LEVELS;
-	if (l4 + LIMIT_SPACES_CHEAP < v->limits.spaces)
-		v->limits.spaces = l4 + LIMIT_SPACES_CHEAP;
+	if (v->pages != NULL && !v->stopped && v->ptp_top + LIMIT_SPACES_CHEAP < v->limits.spaces)
+		v->limits.spaces = v->ptp_top + LIMIT_SPACES_CHEAP;
 }
 
 /* True (and v->stopped set) when a stop request is seen; polled every CHECK_POLL_UNITS nodes. */
@@ -286,6 +331,9 @@ void mm_view_free(struct mm_view *v)
 {
 	if (v->pages_owned)
 		free((void *)v->pages);
+	free(v->ptp_map);
+	free(v->busy_map);
+	v->ptp_map = v->busy_map = NULL;
 	free(v->hats);
 	free(v->hat_sorted);
 	v->pages = NULL;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "check_internal.h"
 
@@ -63,6 +64,28 @@ static const struct {
 	{ MM_SYM_PTP_CACHE,     offsetof(struct mm_symbols, segtab_ptp_cache),   sizeof(struct ptp_cache) },
 };
 
+/* Symbols a guest may lack: the checks that need them are skipped (0). */
+static const struct {
+	const char *name;
+	size_t field;
+	uint64_t size;
+} mm_optional_symbol_table[] = {
+	{ MM_SYM_OPLOG,         offsetof(struct mm_symbols, hat_oplog),          sizeof(struct hat_oplog) },
+};
+
+/* The optional symbols found with the size mm_structs.h says (else 0). */
+static void optional_symbols(const struct elf_symbols *syms, struct mm_symbols *out)
+{
+	for (size_t i = 0; i < sizeof(mm_optional_symbol_table) / sizeof(mm_optional_symbol_table[0]); i++) {
+		uint64_t addr = 0, size;
+
+		if (elf_symbols_lookup(syms, mm_optional_symbol_table[i].name, &addr, &size) != 0 ||
+		    (size != 0 && size != mm_optional_symbol_table[i].size))
+			addr = 0;
+		memcpy((char *)out + mm_optional_symbol_table[i].field, &addr, sizeof(addr));
+	}
+}
+
 bool mm_symbols_from_elf(const struct elf_symbols *syms, struct mm_symbols *out,
 			 char *missing, size_t missing_len)
 {
@@ -81,6 +104,7 @@ bool mm_symbols_from_elf(const struct elf_symbols *syms, struct mm_symbols *out,
 		}
 		memcpy((char *)out + mm_symbol_table[i].field, &addr, sizeof(addr));
 	}
+	optional_symbols(syms, out);
 	return true;
 }
 
@@ -94,21 +118,79 @@ static uint64_t reserved_address_bits(const struct check_mem *mem)
 	return ((1ull << 52) - 1) & ~((1ull << m) - 1);
 }
 
+/*
+ * Maps from this size up are anonymous mappings of their own. Under
+ * AddressSanitizer every map stays a heap block, which it guards.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define MAP_MMAP_MIN SIZE_MAX
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MAP_MMAP_MIN SIZE_MAX
+#endif
+#endif
+#ifndef MAP_MMAP_MIN
+#define MAP_MMAP_MIN (128u << 10)
+#endif
+
+void *check_map_zalloc(size_t bytes)
+{
+	void *map;
+
+	if (bytes < MAP_MMAP_MIN)
+		return calloc(1, bytes ? bytes : 1);
+	map = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (map == MAP_FAILED)
+		return NULL;
+	/* touched sparsely: a huge page would be cleared whole for a few bits */
+	madvise(map, bytes, MADV_NOHUGEPAGE);
+	return map;
+}
+
+void check_map_free(void *map, size_t bytes)
+{
+	if (map == NULL)
+		return;
+	if (bytes < MAP_MMAP_MIN)
+		free(map);
+	else
+		munmap(map, bytes);
+}
+
+/* Bytes of the per-check maps. */
+static size_t table_slot_bytes(const struct checker *c)
+{
+	return (c->view.ram_pages + 1) * sizeof(*c->table_slot);
+}
+
+static size_t embed_ok_bytes(const struct checker *c)
+{
+	return (c->view.npages / 64 + 1) * sizeof(*c->embed_ok);
+}
+
+/* referenced and entered: a bit per page of RAM */
+static size_t ram_bitmap_bytes(const struct checker *c)
+{
+	return (c->view.ram_pages / 64 + 1) * sizeof(uint64_t);
+}
+
 /* Host-side maps sized from validated counts; false when out of memory. */
 static bool checker_alloc(struct checker *c)
 {
-	c->table_slot = calloc(c->view.ram_pages + 1, sizeof(*c->table_slot));
-	c->embed_ok = calloc(c->view.npages / 64 + 1, sizeof(*c->embed_ok));
-	c->referenced = calloc(c->view.ram_pages / 64 + 1, sizeof(*c->referenced));
-	return c->table_slot != NULL && c->embed_ok != NULL && c->referenced != NULL;
+	c->table_slot = check_map_zalloc(table_slot_bytes(c));
+	c->embed_ok = check_map_zalloc(embed_ok_bytes(c));
+	c->referenced = check_map_zalloc(ram_bitmap_bytes(c));
+	c->entered = check_map_zalloc(ram_bitmap_bytes(c));
+	return c->table_slot != NULL && c->embed_ok != NULL && c->referenced != NULL && c->entered != NULL;
 }
 
 static void checker_free(struct checker *c)
 {
+	check_map_free(c->table_slot, table_slot_bytes(c));
+	check_map_free(c->embed_ok, embed_ok_bytes(c));
+	check_map_free(c->referenced, ram_bitmap_bytes(c));
+	check_map_free(c->entered, ram_bitmap_bytes(c));
 	mm_view_free(&c->view);
-	free(c->table_slot);
-	free(c->embed_ok);
-	free(c->referenced);
 	free(c->tables);
 	free(c);
 }
@@ -121,11 +203,14 @@ static void checker_free(struct checker *c)
 static bool checker_passes(struct checker *c)
 {
 	c->stats.stopped = c->view.stopped;
-	if (check_work(c, 0))
+	c->stats.pages = c->view.pages_read;
+	if (check_work(c, c->view.pages_read))
 		return true;
 	check_locks(c);
+	check_model_begin(c);
 	if (!check_page_tables(c))
 		return false;
+	check_model_end(c);
 	if (c->stats.stopped)
 		return true;
 	check_ptp_cache(c);

@@ -23,6 +23,7 @@ struct mm_symbols {
 	uint64_t hat_kas;             /* struct hat */
 	uint64_t hat_list;            /* GPTR(struct hat) */
 	uint64_t segtab_ptp_cache;    /* struct ptp_cache */
+	uint64_t hat_oplog;           /* struct hat_oplog; 0: the guest has none (no model) */
 };
 
 /*
@@ -51,6 +52,17 @@ unsigned checker_run(const struct check_mem *mem, const struct mm_symbols *sym,
  */
 unsigned checker_run_into(const struct check_mem *mem, const struct mm_symbols *sym,
 			  struct report *report, struct check_stats *stats_out);
+
+/*
+ * Attaches the host's model of what should be mapped (hat_model.h) to
+ * this process's checks (NULL: none, the default): each check drains the
+ * guest's HAT operation log into it and compares it with the page tables
+ * (MD_*). It must see every check of one guest run from its start: a
+ * check that finds records it missed rebuilds the model from the tables
+ * and compares nothing that time.
+ */
+struct hat_model;
+void checker_use_model(struct hat_model *m);
 
 /*
  * TEST ONLY: violations of every ID whose bit (1 << id) is set in MASK

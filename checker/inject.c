@@ -27,6 +27,12 @@
  *   ST_FREE_ZERO    a non-zero word in the first page on segtab_ptp_cache
  *   ST_ACCOUNT      h_nptp +1 on the first space
  *   LK_QUIESCENT    hment_mlist_locks[0] marked held by CPU 0
+ *   MD_LOG          the HAT operation log's ol_drained set past ol_next
+ *   MD_EXTRA        pfn 1 mapped in a free entry of the first embedded mapping's table; p_valid +1
+ *   MD_MISSING      the first embedded mapping removed with its PTE, p_valid, page_t record
+ *                   and the space's leaf count: consistent, but not what was asked
+ *   MD_ATTR         W flipped in the first embedded mapping's leaf
+ *                   (the MD_* need a model following the log: vmm --check=checkpoints)
  *   PT_WALK_AGREE   not injectable: a walker mismatch is between the host and the CPU,
  *                   nothing in guest memory can plant one (inject_supported() says so)
  *
@@ -622,6 +628,118 @@ static int plant_lk_quiescent(struct inj *j)
 	return 0;
 }
 
+/* The model's IDs need a model following the log (vmm --check=checkpoints); none yet: try later. */
+static int model_ready(struct inj *j)
+{
+	if (j->v->sym.hat_oplog == 0)
+		return -1;
+	return checker_model_following() ? 0 : 1;
+}
+
+/* The PTE of the first embedded mapping, read. */
+static bool embedded_pte(struct inj *j, struct target *t, uint64_t *pa, uint64_t *pte)
+{
+	if (!find_embedded(j, t))
+		return false;
+	*pa = (t->ptp << MM_PAGE_SHIFT) + 8ull * t->entry;
+	return reader_read_u64_pa(&j->v->rd, *pa, pte);
+}
+
+/* MD_ATTR: the first embedded mapping's leaf loses W (or gains it): every structure stays consistent. */
+static int plant_md_attr(struct inj *j)
+{
+	struct target t;
+	uint64_t pa, pte;
+	int rc = model_ready(j);
+
+	if (rc != 0)
+		return rc;
+	if (!embedded_pte(j, &t, &pa, &pte))
+		return 1;
+	pte ^= PTE_W;
+	put_pa(j, pa, &pte, sizeof(pte));
+	describe(j, t.space, t.va, t.pfn, "W flipped in the leaf (table pfn 0x%" PRIx64 " entry %u)",
+		 t.ptp, t.entry);
+	return 0;
+}
+
+/*
+ * MD_EXTRA: a leaf nobody asked for, next to the first embedded 4 KiB
+ * mapping: it maps pfn 1 (never managed, so no list expects it), p_valid +1.
+ */
+static int plant_md_extra(struct inj *j)
+{
+	struct target t;
+	uint64_t pa, pte = 0, leaf = (1ull << MM_PAGE_SHIFT) | PTE_P | PTE_NX;
+	unsigned e;
+	int rc = model_ready(j);
+
+	if (rc != 0)
+		return rc;
+	if (!embedded_pte(j, &t, &pa, &pte) || j->v->pages[t.ptp].p_level != 1)
+		return 1;
+	for (e = 0; e < MM_PTES; e++)
+		if (reader_read_u64_pa(&j->v->rd, (t.ptp << MM_PAGE_SHIFT) + 8ull * e, &pte) && pte == 0)
+			break;
+	if (e == MM_PTES)
+		return 1;
+	put_pa(j, (t.ptp << MM_PAGE_SHIFT) + 8ull * e, &leaf, sizeof(leaf));
+	PUT_PAGE(j, t.ptp, p_valid, (uint16_t)(j->v->pages[t.ptp].p_valid + 1));
+	describe(j, t.space, x86_table_entry_va(t.va & ~(MM_LARGE_SIZE - 1), 1, e), 1,
+		 "entry %u of table pfn 0x%" PRIx64 " made to map pfn 1", e, t.ptp);
+	return 0;
+}
+
+/*
+ * MD_MISSING: the first embedded mapping taken away with every structure
+ * kept consistent (PTE, p_valid, the page_t's embedded record, the space's
+ * leaf count): only what the HAT was asked for says it should be there.
+ */
+static int plant_md_missing(struct inj *j)
+{
+	struct target t;
+	uint64_t pa, pte;
+	const struct hat_rec *s = NULL;
+	int rc = model_ready(j);
+
+	if (rc != 0)
+		return rc;
+	if (!embedded_pte(j, &t, &pa, &pte))
+		return 1;
+	for (size_t i = 0; i < j->v->nhats && s == NULL; i++)
+		if (j->v->hats[i].h.h_id == t.space)
+			s = &j->v->hats[i];
+	if (s == NULL)
+		return 1;
+	unmap_pte(j, t.ptp, t.entry);
+	PUT_PAGE(j, t.pfn, p_mapping, 0);
+	PUT_PAGE(j, t.pfn, p_embed, 0);
+	PUT_PAGE(j, t.pfn, p_mlentry, 0);
+	if (j->v->pages[t.ptp].p_level == 2)
+		PUT_FIELD(j, s->va, struct hat, h_nmap2m, s->h.h_nmap2m - 1);
+	else
+		PUT_FIELD(j, s->va, struct hat, h_nmap4k, s->h.h_nmap4k - 1);
+	describe(j, t.space, t.va, t.pfn, "the mapping (table pfn 0x%" PRIx64 " entry %u) removed, "
+		 "every record of it too", t.ptp, t.entry);
+	return 0;
+}
+
+/* MD_LOG: the operation log's ol_drained set past ol_next. */
+static int plant_md_log(struct inj *j)
+{
+	struct hat_oplog log;
+	int rc = model_ready(j);
+
+	if (rc != 0)
+		return rc;
+	if (!reader_read_va(&j->v->rd, j->v->sym.hat_oplog, &log, sizeof(log)))
+		return -1;
+	PUT_FIELD(j, j->v->sym.hat_oplog, struct hat_oplog, ol_drained, log.ol_next + 1);
+	describe(j, REPORT_NONE, j->v->sym.hat_oplog, REPORT_NONE, "ol_drained %" PRIu64 " -> %" PRIu64,
+		 log.ol_drained, log.ol_next + 1);
+	return 0;
+}
+
 static int (*const planters[INV_COUNT])(struct inj *) = {
 	[INV_PT_PTP_RANGE] = plant_ptp_range,
 	[INV_PT_PTP_OWNER] = plant_ptp_owner,
@@ -642,6 +760,10 @@ static int (*const planters[INV_COUNT])(struct inj *) = {
 	[INV_ST_FREE_ZERO] = plant_free_zero,
 	[INV_ST_ACCOUNT] = plant_st_account,
 	[INV_LK_QUIESCENT] = plant_lk_quiescent,
+	[INV_MD_LOG] = plant_md_log,
+	[INV_MD_EXTRA] = plant_md_extra,
+	[INV_MD_MISSING] = plant_md_missing,
+	[INV_MD_ATTR] = plant_md_attr,
 };
 
 /* Runs the planter of id over a loaded view; undoes partial work on failure. */

@@ -199,13 +199,20 @@ void report_violation(struct report *r, enum invariant_id id, uint64_t space, ui
 		print_violation(r->text, v);
 }
 
+/* The check's throughput: items examined per second of its wall time (0 when none elapsed). */
+static double items_per_s(const struct check *c)
+{
+	return c->ms > 0 ? (double)check_stats_items(&c->stats) / (c->ms / 1e3) : 0;
+}
+
 static void print_summary(FILE *out, const struct check *c)
 {
 	fputs("check \"", out);
 	put_printable(out, c->label);
 	fprintf(out, "\": spaces=%" PRIu64 " ptes=%" PRIu64 " mappings=%" PRIu64 " hments=%" PRIu64
-		" violations=%" PRIu64 " ms=%.3f", c->stats.spaces, c->stats.ptes, c->stats.mappings,
-		c->stats.hments, c->total, c->ms);
+		" violations=%" PRIu64 " ms=%.3f pages=%" PRIu64 " items/s=%.1fM", c->stats.spaces,
+		c->stats.ptes, c->stats.mappings, c->stats.hments, c->total, c->ms, c->stats.pages,
+		items_per_s(c) / 1e6);
 	if (c->total > c->stored)
 		fprintf(out, " (%" PRIu64 " not stored)", c->total - (uint64_t)c->stored);
 	if (c->stats.stopped)
@@ -343,7 +350,7 @@ static json_t *check_json(const struct check *c)
 			violations = NULL;
 		}
 	}
-	j = json_pack("{s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:f, s:o, s:o, s:o}",
+	j = json_pack("{s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:f, s:f, s:o, s:o, s:o}",
 		      "label", json_text(c->label),
 		      "phase", phase_names[c->phase],
 		      "complete", !c->stats.stopped,
@@ -351,7 +358,9 @@ static json_t *check_json(const struct check *c)
 		      "ptes", json_count(c->stats.ptes),
 		      "mappings", json_count(c->stats.mappings),
 		      "hments", json_count(c->stats.hments),
+		      "pages", json_count(c->stats.pages),
 		      "ms", c->ms,
+		      "items_per_s", items_per_s(c),
 		      "violations_total", json_count(c->total),
 		      "violations_dropped", json_count(c->total - c->stored),
 		      "violations", violations);

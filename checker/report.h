@@ -22,6 +22,7 @@
 
 /* What one check looked at; the report measures its time itself. */
 struct check_stats {
+	uint64_t pages;         /* page_t examined */
 	uint64_t spaces;        /* address spaces checked */
 	uint64_t ptes;          /* page-table entries walked */
 	uint64_t mappings;      /* present leaf mappings seen */
@@ -29,6 +30,12 @@ struct check_stats {
 	uint64_t work;          /* units of work done (entries, nodes, page_t, buckets); not reported */
 	bool stopped;           /* ended early (stop request or a work bound): JSON "complete": false */
 };
+
+/* Items a check examined, the unit of its throughput (items/s): page_t, table entries, hments. */
+static inline uint64_t check_stats_items(const struct check_stats *s)
+{
+	return s->pages + s->ptes + s->hments;
+}
 
 /* When a check ran; the JSON's "phase": "checkpoint", "exit" or "offline". */
 enum report_phase {

@@ -2,6 +2,7 @@
 /* Address spaces on x86-64 page tables: building the kernel's, loading, unloading, protection, A/D sync and TLB invalidation. */
 #include "hat.h"
 
+#include "hat_oplog.h"
 #include "objcache.h"
 
 struct hat hat_kas;
@@ -173,6 +174,8 @@ static hment_t *leaf_clear(page_t *pp, page_t *ptp, unsigned idx, struct tlb_bat
 hment_t *hat_mapping_unload(page_t *pp, page_t *ptp, unsigned entry)
 {
 	MM_REQUIRE(hment_held(pp));
+	hat_oplog_append((struct hat_op){ .o_kind = HOP_STEAL, .o_space = ptp->p_hat->h_id,
+					  .o_va = ptp_entry_va(ptp, entry), .o_pfn = pp->p_pagenum });
 	return leaf_clear(pp, ptp, entry, NULL);
 }
 
@@ -386,6 +389,7 @@ static int hat_load(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr)
 	MM_REQUIRE(pte_pfn(bits) == pfn);
 	/* a 2 MiB frame is tracked by its first page: all of it must be managed, or none */
 	MM_REQUIRE(page_pfn_managed(pfn) == page_pfn_managed(pfn + pages - 1));
+	hat_oplog_make_room();
 	mm_lock_enter(&h->h_lock);
 	if (!hat_make_room(h, va, level, bits)) {
 		pte = segtab_reserve(h, va, level, &ptp);
@@ -395,6 +399,8 @@ static int hat_load(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr)
 			rc = -1;
 	}
 	mm_lock_exit(&h->h_lock);
+	hat_oplog_append((struct hat_op){ .o_kind = HOP_LOAD, .o_space = h->h_id, .o_va = va,
+					  .o_pfn = (uint32_t)pfn, .o_attr = (uint16_t)attr, .o_result = rc });
 	return rc;
 }
 
@@ -412,9 +418,12 @@ int hat_devload(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr)
 void hat_unload(struct hat *h, uint64_t va, uint64_t len)
 {
 	hat_check_range(h, va, len, "hat_unload");
+	hat_oplog_make_room();
 	mm_lock_enter(&h->h_lock);
 	hat_unload_locked(h, va, va + len, true, false);
 	mm_lock_exit(&h->h_lock);
+	hat_oplog_append((struct hat_op){ .o_kind = HOP_UNLOAD, .o_space = h->h_id, .o_va = va,
+					  .o_len = len });
 }
 
 /* Unloads pp's mappings made at table level `level` (0: all); returns how many. */
@@ -445,10 +454,14 @@ static unsigned pageunload_at(page_t *pp, unsigned level)
 unsigned hat_pageunload(page_t *pp)
 {
 	page_t *lead = hment_large_leader(pp);
-	unsigned n = pageunload_at(pp, 0);
+	unsigned n;
 
+	hat_oplog_make_room();
+	n = pageunload_at(pp, 0);
 	if (lead != NULL)
 		n += pageunload_at(lead, 2);
+	hat_oplog_append((struct hat_op){ .o_kind = HOP_PAGEUNLOAD, .o_pfn = pp->p_pagenum,
+					  .o_result = (int32_t)n });
 	return n;
 }
 
@@ -502,10 +515,13 @@ void hat_chgprot(struct hat *h, uint64_t va, uint64_t len, unsigned attr)
 	MM_REQUIRE((attr & ~HAT_PROT_MASK) == 0);
 	a.set = hat_attr_pte(hat_is_kernel(h), attr, 1) & (PTE_W | PTE_U | PTE_NX);
 	batch_init(&a.b, h);
+	hat_oplog_make_room();
 	mm_lock_enter(&h->h_lock);
 	segtab_process(h, va, va + len, chgprot_cb, &a);
 	batch_flush(&a.b);
 	mm_lock_exit(&h->h_lock);
+	hat_oplog_append((struct hat_op){ .o_kind = HOP_CHGPROT, .o_space = h->h_id, .o_va = va,
+					  .o_len = len, .o_attr = (uint16_t)attr });
 }
 
 /* The leaf mapping va in h and its level (0 when none). */
@@ -623,6 +639,7 @@ struct hat *hat_create(void)
 		h->h_next->h_prev = h;
 	hat_kas.h_next = h;
 	mm_lock_exit(&hat_list_lock);
+	hat_oplog_append((struct hat_op){ .o_kind = HOP_CREATE, .o_space = h->h_id });
 	return h;
 }
 
@@ -632,6 +649,7 @@ void hat_destroy(struct hat *h)
 	if (__atomic_load_n(&h->h_cpus, __ATOMIC_SEQ_CST) != 0)
 		panic("hat_destroy: address space %u is still loaded (CPU mask 0x%" PRIx64 ")",
 		      h->h_id, h->h_cpus);
+	hat_oplog_make_room();
 	mm_lock_enter(&h->h_lock);
 	/*
 	 * Drain: pageunloads and steals that cleared one of h's leaves may
@@ -649,6 +667,7 @@ void hat_destroy(struct hat *h)
 	if (h->h_next != NULL)
 		h->h_next->h_prev = h->h_prev;
 	mm_lock_exit(&hat_list_lock);
+	hat_oplog_append((struct hat_op){ .o_kind = HOP_DESTROY, .o_space = h->h_id });
 	objcache_free(&hat_cache, h);
 }
 
@@ -697,6 +716,7 @@ void hat_kernel_init(uint64_t ram_size, uint64_t first_free_pa,
 
 	/* pa_to_kva() works from here on */
 	hment_init(ram_size >> MM_PAGE_SHIFT);
+	hat_oplog_init();
 	page_init();
 	segtab_init();
 	hat_kas = (struct hat){

@@ -7,15 +7,7 @@
 #include "page.h"
 #include "segtab.h"
 
-/* hat_memload / hat_devload / hat_chgprot attributes. */
-#define HAT_READ       0x01u   /* x86 cannot refuse reads: implied by any of R/W/X */
-#define HAT_WRITE      0x02u
-#define HAT_EXEC       0x04u   /* without it the leaf gets NX */
-#define HAT_USER       0x08u   /* user-accessible (user half only) */
-#define HAT_NOCACHE    0x10u   /* uncached (PCD|PWT) */
-#define HAT_WRITETHRU  0x20u   /* write-through (PWT) */
-#define HAT_LARGE      0x40u   /* a 2 MiB page (va and frame 2 MiB-aligned) */
-#define HAT_PROT_MASK  (HAT_READ | HAT_WRITE | HAT_EXEC | HAT_USER)
+/* hat_memload / hat_devload / hat_chgprot attributes: HAT_* in hatvm/mm_structs.h. */
 
 /* hat_pagesync flags. */
 #define HAT_SYNC_CLEAR 0x1u    /* clear A/D in the PTEs after collecting them */

@@ -56,6 +56,11 @@
 "                        core file when the run ends (crash, violation or exit)\n" \
 "      --verify-walker   at each checkpoint, compare the host's page-table\n" \
 "                        walker with KVM_TRANSLATE on sampled addresses\n" \
+"      --stop-on-violation\n" \
+"                        freeze the guest at the first checkpoint whose check\n" \
+"                        reports a violation (and plants no --inject): no\n" \
+"                        vCPU runs again; the exit check, --report and\n" \
+"                        --dump-core follow; needs --check=checkpoints\n" \
 "\n" \
 "Also: vmm check-core [--report=FILE] [--ptdump] [--quiet] CORE GUEST.ELF\n" \
 "  re-runs the checker on a core file written by --dump-core (no KVM needed).\n" \
@@ -63,13 +68,14 @@
 "Words after `--' are joined by spaces (at most %" PRIu64 " bytes) and handed\n" \
 "to the guest as its command line, e.g. `vmm -- workload=random seed=7'.\n" \
 "The bundled guest takes workload=all (default), smoke, share, random,\n" \
-"pressure, large, bench, hello, fault, spin, triple, badcall or hole; see\n" \
+"pressure, large, bench, corrupt, hello, fault, spin, triple, badcall or\n" \
+"hole, and check_every=N (a checkpoint after every N HAT operations); see\n" \
 "README.md.\n" \
 "\n" \
 "Exit status:\n" \
 "  %d  the guest finished cleanly and every check passed\n" \
 "  %d  the checker reported a violated invariant (even if the guest crashed\n" \
-"     or hung later)\n" \
+"     or hung later, or --stop-on-violation froze it)\n" \
 "  %d  usage error, bad guest command line, unusable guest image, or KVM\n" \
 "     cannot be set up; on an otherwise clean run, also a --report or\n" \
 "     --dump-core file that could not be written\n" \
@@ -82,7 +88,7 @@
 
 enum {
 	OPT_CHECK = 0x100, OPT_REPORT, OPT_INJECT, OPT_PTDUMP, OPT_DUMP_CORE,
-	OPT_VERIFY_WALKER, OPT_PRINT_GUEST, OPT_LIST_INVARIANTS,
+	OPT_VERIFY_WALKER, OPT_PRINT_GUEST, OPT_LIST_INVARIANTS, OPT_STOP_ON_VIOLATION,
 };
 
 static const struct option long_options[] = {
@@ -98,6 +104,7 @@ static const struct option long_options[] = {
 	{ "ptdump",  optional_argument, NULL, OPT_PTDUMP },
 	{ "dump-core", required_argument, NULL, OPT_DUMP_CORE },
 	{ "verify-walker", no_argument, NULL, OPT_VERIFY_WALKER },
+	{ "stop-on-violation", no_argument, NULL, OPT_STOP_ON_VIOLATION },
 	{ "print-guest", no_argument,   NULL, OPT_PRINT_GUEST },
 	{ "list-invariants", no_argument, NULL, OPT_LIST_INVARIANTS },
 	{ NULL, 0, NULL, 0 },
@@ -258,6 +265,9 @@ static enum cli_result parse_check_option(int c, struct vmm_options *opt, FILE *
 	case OPT_LIST_INVARIANTS:
 		list_invariants(out);
 		return CLI_DONE;
+	case OPT_STOP_ON_VIOLATION:
+		opt->stop_on_violation = true;
+		return CLI_RUN;
 	default:   /* OPT_VERIFY_WALKER */
 		opt->verify_walker = true;
 		return CLI_RUN;
@@ -379,6 +389,8 @@ enum cli_result cli_parse(int argc, char **argv, struct vmm_options *opt,
 	}
 	if (opt->inject_mask && opt->check != CHECK_CHECKPOINTS)
 		return usage_error(err, "%s", "--inject needs --check=checkpoints");
+	if (opt->stop_on_violation && opt->check != CHECK_CHECKPOINTS)
+		return usage_error(err, "%s", "--stop-on-violation needs --check=checkpoints");
 	if (check_outputs(opt, err) != CLI_RUN)
 		return CLI_USAGE;
 	/* getopt ends at the first operand without moving, or skips a `--' */

@@ -30,6 +30,7 @@ struct vmm_options {
 	const char *ptdump_label;    /* ... at this checkpoint; NULL: at exit */
 	const char *core_path;       /* --dump-core: ELF core written at the end */
 	bool verify_walker;          /* --verify-walker: compare with KVM_TRANSLATE */
+	bool stop_on_violation;      /* --stop-on-violation: freeze at the first violating checkpoint */
 	char cmdline[BOOT_CMDLINE_MAX + 1];
 };
 

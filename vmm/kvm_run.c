@@ -278,6 +278,12 @@ static bool vcpu_park(struct vcpu *v)
 	return stop;
 }
 
+/* Whether the hooks want the guest frozen after this checkpoint's check. */
+static bool check_freezes(struct vm *vm, const struct vm_checkpoint *where)
+{
+	return vm->hooks && vm->hooks->freeze && vm->hooks->freeze(vm->hooks->ctx, where);
+}
+
 static void run_check(struct vm *vm, const struct vm_checkpoint *where)
 {
 	if (!vm->hooks || !vm->hooks->check) {
@@ -297,14 +303,16 @@ static void run_check(struct vm *vm, const struct vm_checkpoint *where)
  * leaves park_locked() only when the VM stops, and then leaves its run
  * loop without entering KVM_RUN again; nor can one start a check, since
  * vcpu_checkpoint() parks first and returns when stopping. The exit
- * check waits for every vCPU thread, this one included, to finish.
+ * check waits for every vCPU thread, this one included, to finish. A
+ * freeze stops the VM before pause_owner is released, so no vCPU runs
+ * guest code after the check that asked for it.
  */
 static void vcpu_checkpoint(struct vcpu *v, const char *label)
 {
 	struct vm *vm = v->vm;
 	struct vm_checkpoint where = { .label = label, .phase = VM_PHASE_CHECKPOINT,
 				       .cpu = (int)v->index, .vcpu_fd = v->fd };
-	bool check;
+	bool check, freeze = false;
 
 	pthread_mutex_lock(&vm->lock);
 	park_locked(vm, v);   /* someone else's checkpoint first */
@@ -321,8 +329,11 @@ static void vcpu_checkpoint(struct vcpu *v, const char *label)
 	if (check) {
 		pthread_mutex_lock(&vm->output_lock);   /* the check's lines stay whole */
 		run_check(vm, &where);
+		freeze = check_freezes(vm, &where);
 		pthread_mutex_unlock(&vm->output_lock);
 	}
+	if (freeze)   /* not a crash: the violation the check reported decides the status */
+		vm_stop(vm, (int)v->index, RUN_CLEAN);
 	pthread_mutex_lock(&vm->lock);
 	vm->pause_owner = -1;
 	pthread_cond_broadcast(&vm->cond);

@@ -43,8 +43,17 @@ struct vcpu_state {
 typedef void (*vm_check_fn)(void *ctx, const struct vm_checkpoint *where,
 			    const struct vcpu_state *vcpus, unsigned ncpus);
 
+/*
+ * Called right after each checkpoint's check, every vCPU still paused:
+ * true freezes the guest there. No vCPU runs guest code again; the run
+ * then ends as after any stop, with the exit check (the findings, a
+ * violation, decide the exit status).
+ */
+typedef bool (*vm_freeze_fn)(void *ctx, const struct vm_checkpoint *where);
+
 struct vm_hooks {
 	vm_check_fn check;
+	vm_freeze_fn freeze;   /* may be NULL: never freeze */
 	void *ctx;
 };
 

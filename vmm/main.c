@@ -11,8 +11,10 @@
 #include "hatvm/exit_status.h"
 #include "guest_mem.h"
 #include "hatvm/layout.h"
+#include "invariant_names.h"
 #include "kvm_run.h"
 #include "monitor.h"
+#include "report.h"
 
 /* Maps RAM, loads the image and writes the boot structures; false after a message. */
 static bool prepare_guest(const struct vmm_options *opt, struct guest_mem *gm,
@@ -38,22 +40,66 @@ static bool prepare_guest(const struct vmm_options *opt, struct guest_mem *gm,
 	return true;
 }
 
+/* The monitor, and what --stop-on-violation needs to judge its latest check. */
+struct observer {
+	struct monitor mon;
+	bool freeze;   /* the latest check reported a violation it did not plant */
+};
+
+/*
+ * True when the check that just ended reported a violation and planted
+ * no --inject corruption. A planted one is expected and repaired, and it
+ * may truthfully bring others (a removed leaf is also MD_MISSING to the
+ * model); a real violation in that check shows again in the next one,
+ * which plants nothing of it.
+ */
+static bool found_unplanted(uint64_t found, uint64_t planted)
+{
+	return found != 0 && planted == 0;
+}
+
+/* The vm_check_fn: the monitor's check, judged for --stop-on-violation. */
+static void observe_check(void *ctx, const struct vm_checkpoint *where,
+			  const struct vcpu_state *vcpus, unsigned ncpus)
+{
+	struct observer *o = ctx;
+	uint64_t before = report_violations_total(o->mon.report);
+	uint64_t pending = o->mon.inject_pending;
+
+	monitor_check(&o->mon, where, vcpus, ncpus);
+	o->freeze = o->mon.opt->stop_on_violation &&
+		    found_unplanted(report_violations_total(o->mon.report) - before,
+				    pending & ~o->mon.inject_pending);
+}
+
+/* The vm_freeze_fn of --stop-on-violation. */
+static bool freeze_on_violation(void *ctx, const struct vm_checkpoint *where)
+{
+	struct observer *o = ctx;
+
+	if (o->freeze)
+		fprintf(stderr, "vmm: --stop-on-violation: guest frozen at '%s' (vCPU %d)\n",
+			where->label, where->cpu);
+	return o->freeze;
+}
+
 /* Runs the guest with the monitor checking it; the outcome and the findings decide the status. */
 static int run_observed(const struct vmm_options *opt, const struct guest_mem *gm,
 			const struct elf_image *img)
 {
-	struct monitor mon;
+	struct observer obs = { .freeze = false };
 	struct run_findings findings;
 
-	if (monitor_open(&mon, opt, gm))
+	if (monitor_open(&obs.mon, opt, gm))
 		return exit_status_decide(RUN_USAGE, NULL);
-	struct vm_hooks hooks = { .check = monitor_check, .ctx = &mon };
+	struct vm_hooks hooks = { .check = observe_check, .freeze = freeze_on_violation,
+				  .ctx = &obs };
 	enum run_outcome outcome = vm_run(opt, gm, img, &hooks);
 	int sig = vm_interrupt_signal();
 
 	if (sig)
-		report_set_interrupted(mon.report);   /* before monitor_close() writes it */
-	monitor_close(&mon, &findings);
+		report_set_interrupted(obs.mon.report);   /* before monitor_close() writes it */
+	monitor_close(&obs.mon, &findings);
 	findings.interrupt_signal = sig;
 	return exit_status_decide(outcome, &findings);
 }

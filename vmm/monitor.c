@@ -10,6 +10,7 @@
 
 #include "core_dump.h"
 #include "elf_symbols.h"
+#include "hat_model.h"
 #include "hatvm/exit_status.h"
 #include "hatvm/mm_structs.h"
 #include "inject.h"
@@ -75,6 +76,21 @@ static bool find_symbols(struct monitor *m, const struct vmm_options *opt)
 	return true;
 }
 
+/*
+ * The model of what should be mapped follows the guest's operation log
+ * only when every checkpoint is checked: exit-only checks would miss
+ * records. Without host memory for it, checks go on without the model.
+ */
+static void attach_model(struct monitor *m)
+{
+	if (!m->have_syms || m->syms.hat_oplog == 0 || m->opt->check != CHECK_CHECKPOINTS)
+		return;
+	m->model = hat_model_new();
+	if (m->model == NULL)
+		fprintf(stderr, "vmm: out of memory for the mapping model; checks go on without it\n");
+	checker_use_model(m->model);
+}
+
 int monitor_open(struct monitor *m, const struct vmm_options *opt, const struct guest_mem *gm)
 {
 	*m = (struct monitor){ .opt = opt, .gm = gm, .inject_pending = opt->inject_mask };
@@ -93,6 +109,7 @@ int monitor_open(struct monitor *m, const struct vmm_options *opt, const struct 
 		m->report = NULL;
 		return -1;
 	}
+	attach_model(m);
 	return 0;
 }
 
@@ -271,4 +288,7 @@ void monitor_close(struct monitor *m, struct run_findings *findings)
 			findings->violations);
 	report_free(m->report);
 	m->report = NULL;
+	checker_use_model(NULL);
+	hat_model_free(m->model);
+	m->model = NULL;
 }

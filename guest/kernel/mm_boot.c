@@ -3,7 +3,9 @@
 #include "mm_boot.h"
 
 #include "hat.h"
+#include "hat_oplog.h"
 #include "hatvm/layout.h"
+#include "hypercall.h"
 #include "kernel.h"
 
 /* Linker-script symbols: the image's pieces, page-aligned. */
@@ -25,6 +27,15 @@ void mm_boot(const struct boot_info *bi)
 
 	hat_kernel_init(bi->ram_size, image_pa(__image_end), segs, ARRAY_SIZE(segs));
 	hat_switch(&hat_kas);
+}
+
+/* The HAT operation log is nearly full: a checkpoint shows the host every record. */
+void mm_oplog_full(void)
+{
+	uint64_t upto = __atomic_load_n(&hat_oplog.ol_next, __ATOMIC_RELAXED);
+
+	hc_checkpoint("oplog");
+	hat_oplog_drained(upto);
 }
 
 void mm_boot_ap(void)

@@ -5,7 +5,6 @@
 #include "cpu.h"
 #include "hat.h"
 #include "kernel.h"
-#include "stats.h"
 #include "workload.h"
 #include "util.h"
 
@@ -22,11 +21,7 @@ static uint64_t tsc_khz;
 static void map_all(struct hat *h)
 {
 	for (unsigned i = 0; i < npages; i++)
-		if (hat_memload(h, BENCH_VA + (uint64_t)i * MM_PAGE_SIZE, bench_pages[i], RW) != 0)
-			panic("bench: memload %u failed", i);
-	stats.maps += npages;
-	stats.ops += npages;
-	stats_sample();
+		wl_memload("bench", h, BENCH_VA + (uint64_t)i * MM_PAGE_SIZE, bench_pages[i], RW);
 }
 
 /* Prints `bench: key=N.D`, value given in tenths. */
@@ -77,18 +72,16 @@ static int bench_run(void)
 	wl_checkpoint("bench", "shared");
 
 	t0 = x86_rdtsc();
-	hat_unload(b, BENCH_VA, (uint64_t)npages * MM_PAGE_SIZE);
+	wl_unload("bench", b, BENCH_VA, (uint64_t)npages * MM_PAGE_SIZE);
 	t1 = x86_rdtsc();
-	stats.ops++;
 	report("unload", t1 - t0, npages);
 
 	/* pageunload through the mapping lists: two mappings per page */
 	map_all(b);
 	t0 = x86_rdtsc();
 	for (unsigned i = 0; i < npages; i++)
-		removed += hat_pageunload(bench_pages[i]);
+		removed += wl_pageunload("bench", bench_pages[i]);
 	t1 = x86_rdtsc();
-	stats.ops += npages;
 	if (removed != 2 * npages)
 		panic("bench: pageunload removed %u mappings, expected %u", removed, 2 * npages);
 	report("pageunload", t1 - t0, removed);
@@ -104,9 +97,8 @@ static int bench_run(void)
 	wl_checkpoint("bench", "forked");
 
 	t0 = x86_rdtsc();
-	hat_destroy(c);
+	wl_hat_destroy("bench", c);
 	t1 = x86_rdtsc();
-	stats.ops++;
 	report("destroy", t1 - t0, npages);
 
 	kprintf("bench: hment_bytes=%u\n", (unsigned)sizeof(struct hment));
@@ -117,9 +109,8 @@ static int bench_run(void)
 		(tables * 10000 / npages % 10000));
 	print_tenths("table_bytes_per_page", tables * MM_PAGE_SIZE * 10 / npages);
 
-	hat_destroy(a);
-	hat_destroy(b);
-	stats.ops += 2;
+	wl_hat_destroy("bench", a);
+	wl_hat_destroy("bench", b);
 	for (unsigned i = 0; i < npages; i++)
 		page_free(bench_pages[i]);
 	wl_finish("bench", "done");

@@ -4,7 +4,6 @@
 #include "hat.h"
 #include "kernel.h"
 #include "rand.h"
-#include "stats.h"
 #include "trap.h"
 #include "workload.h"
 #include "util.h"
@@ -70,9 +69,8 @@ static void expect_sub(unsigned j, unsigned large, bool b_small, bool c_small, c
 
 static void expect_pfn(struct hat *h, uint64_t va, uint64_t want, const char *what)
 {
-	uint64_t got = hat_getpfnum(h, va);
+	uint64_t got = wl_getpfnum("large", h, va);
 
-	stats.ops++;
 	if (got != want)
 		panic("large: %s: space %u maps 0x%" PRIx64 " to pfn 0x%" PRIx64
 		      ", expected 0x%" PRIx64, what, h->h_id,
@@ -171,14 +169,13 @@ static void protection(void)
 		      " cr2 0x%" PRIx64,
 		      (uintptr_t)p, f.vector,
 		      f.cr2);
-	hat_chgprot(lg.b, B_LARGE, MM_LARGE_SIZE, RW);
+	wl_chgprot("large", lg.b, B_LARGE, MM_LARGE_SIZE, RW);
 	if (probe_write64(p, tag(3)) != 0)
 		panic("large: the 2 MiB mapping still faults after chgprot");
-	hat_chgprot(lg.b, B_LARGE, MM_LARGE_SIZE, HAT_READ);
+	wl_chgprot("large", lg.b, B_LARGE, MM_LARGE_SIZE, HAT_READ);
 	if (probe_write64(p, tag(3)) == 0)
 		panic("large: the 2 MiB mapping is writable after chgprot back to read-only");
 	hat_switch(&hat_kas);
-	stats.ops += 2;
 	pass("write to a read-only 2 MiB mapping faults, chgprot flips it both ways");
 }
 
@@ -187,30 +184,28 @@ static void accessed_dirty(void)
 {
 	unsigned attr;
 
-	hat_pagesync(lg.l, HAT_SYNC_CLEAR);
-	hat_page_clrattr(lg.l, PG_ATTR_REF | PG_ATTR_MOD);
+	wl_pagesync("large", lg.l, HAT_SYNC_CLEAR);
+	wl_page_clrattr("large", lg.l, PG_ATTR_REF | PG_ATTR_MOD);
 	hat_switch(lg.b);
 	(void)*at(B_LARGE + word_off(9));
 	hat_switch(&hat_kas);
-	attr = hat_pagesync(lg.l, HAT_SYNC_CLEAR);
+	attr = wl_pagesync("large", lg.l, HAT_SYNC_CLEAR);
 	if (attr != PG_ATTR_REF)
 		panic("large: after a read pagesync gave 0x%x, expected REF only", attr);
-	hat_page_clrattr(lg.l, PG_ATTR_REF | PG_ATTR_MOD);
+	wl_page_clrattr("large", lg.l, PG_ATTR_REF | PG_ATTR_MOD);
 	hat_switch(lg.c);
 	*at(C_LARGE + word_off(9)) = tag(9);
 	hat_switch(&hat_kas);
-	attr = hat_pagesync(lg.l, 0);
+	attr = wl_pagesync("large", lg.l, 0);
 	if (attr != (PG_ATTR_REF | PG_ATTR_MOD))
 		panic("large: after a write pagesync gave 0x%x, expected REF|MOD", attr);
-	stats.ops += 3;
 	pass("accessed/dirty bits of a 2 MiB leaf show up through pagesync");
 }
 
 /* Unload of a 2 MiB range, and memloads that replace a 2 MiB leaf / a 4 KiB table. */
 static void unload_and_replace(void)
 {
-	hat_unload(lg.a, A_LARGE, MM_LARGE_SIZE);
-	stats.ops++;
+	wl_unload("large", lg.a, A_LARGE, MM_LARGE_SIZE);
 	expect_pfn(lg.a, A_LARGE + word_off(7), HAT_PFN_INVALID, "after unload");
 	expect_sub(0, 2, true, true, "after unloading A's 2 MiB mapping");
 	expect_sub(lg.sub, 2, true, true, "after unloading A's 2 MiB mapping");
@@ -243,9 +238,8 @@ static void unload_and_replace(void)
  */
 static void pageunloads(void)
 {
-	unsigned n = hat_pageunload(lg.l + 2);
+	unsigned n = wl_pageunload("large", lg.l + 2);
 
-	stats.ops++;
 	if (n != 3)
 		panic("large: pageunload of subpage 2 removed %u mappings, expected 3", n);
 	expect_sub(2, 0, true, false, "after pageunload of a subpage");
@@ -264,8 +258,7 @@ static void pageunloads(void)
 	expect_sub(17, 2, true, false, "L mapped again");
 
 	/* A's and B's 2 MiB mappings and C's 4 KiB one of the first page */
-	n = hat_pageunload(lg.l);
-	stats.ops++;
+	n = wl_pageunload("large", lg.l);
 	if (n != 3)
 		panic("large: pageunload of a 2 MiB page removed %u mappings, expected 3", n);
 	expect_mapcnt(lg.l, 0, "after pageunload of L");
@@ -302,10 +295,9 @@ static int large_run(void)
 	pageunloads();
 	wl_checkpoint("large", "pageunloaded");
 
-	hat_destroy(lg.a);
-	hat_destroy(lg.b);
-	hat_destroy(lg.c);
-	stats.ops += 3;
+	wl_hat_destroy("large", lg.a);
+	wl_hat_destroy("large", lg.b);
+	wl_hat_destroy("large", lg.c);
 	for (unsigned j = 0; j < MM_LARGE_PAGES; j += 73)
 		expect_mapcnt(lg.l + j, 0, "after destroy");
 	expect_mapcnt(lg.l + lg.sub, 0, "after destroy");

@@ -81,10 +81,9 @@ static void reconcile(const char *when)
 {
 	for (unsigned s = 0; s < pr.nspaces; s++) {
 		for (unsigned k = 0; k < PR_SLOTS; k++) {
-			uint64_t pfn = hat_getpfnum(pr.space[s], slot_va(k));
+			uint64_t pfn = wl_getpfnum("pressure", pr.space[s], slot_va(k));
 			unsigned m = pr.map[s][k];
 
-			stats.ops++;
 			if (m != 0 && pfn == pr.page[m - 1]->p_pagenum)
 				continue;
 			if (pfn != HAT_PFN_INVALID)
@@ -128,7 +127,7 @@ static void memload_checked(unsigned s, unsigned k, unsigned i)
 {
 	wl_memload("pressure", pr.space[s], slot_va(k), pr.page[i], pick(2) ? RW : HAT_READ);
 	pr.map[s][k] = (uint16_t)(i + 1);
-	if (hat_getpfnum(pr.space[s], slot_va(k)) != pr.page[i]->p_pagenum)
+	if (wl_getpfnum("pressure", pr.space[s], slot_va(k)) != pr.page[i]->p_pagenum)
 		panic("pressure: the mapping just made at 0x%" PRIx64 " in space %u is not there",
 		      slot_va(k), s);
 	check_cap("a memload");
@@ -161,18 +160,17 @@ static void op_unload(void)
 		n = PR_SLOTS - first;
 	/* slots 31 and 32 lie in different tables 2 MiB apart: unload per slot */
 	for (unsigned k = first; k < first + n; k++) {
-		hat_unload(pr.space[s], slot_va(k), MM_PAGE_SIZE);
+		wl_unload("pressure", pr.space[s], slot_va(k), MM_PAGE_SIZE);
 		pr.map[s][k] = 0;
-		stats.ops++;
 	}
 }
 
 /* pageunload removes what the model has, minus what was stolen: never more. */
 static void op_pageunload(void)
 {
-	unsigned i = pick(pr.npages), most = shadow_count(i), got = hat_pageunload(pr.page[i]);
+	unsigned i = pick(pr.npages), most = shadow_count(i);
+	unsigned got = wl_pageunload("pressure", pr.page[i]);
 
-	stats.ops++;
 	if (got > most)
 		panic("pressure: hat_pageunload of page %u removed %u mappings, the model has %u", i,
 		      got, most);
@@ -236,49 +234,40 @@ static void page_phase(void)
 
 	page_set_limit(page_ninuse() + PR_FAR_PAGES);
 	for (unsigned r = 0; r < PR_FAR_REGIONS; r++) {
-		int rc = hat_memload(h, far_va(r), pp, RW);
+		int rc = wl_memload_try("pressure", h, far_va(r), pp, RW);
 
-		stats.ops++;
 		if (rc == 0) {
 			ok++;
-			stats.maps++;
 			continue;
 		}
 		failed++;
-		if (hat_getpfnum(h, far_va(r)) != HAT_PFN_INVALID)
+		if (wl_getpfnum("pressure", h, far_va(r)) != HAT_PFN_INVALID)
 			panic("pressure: failed memload left 0x%" PRIx64 " mapped",
 			      far_va(r));
 	}
-	struct hat *extra = hat_create();   /* may fail under the cap; must not break anything */
+	/* may fail under the cap; must not break anything */
+	struct hat *extra = wl_hat_try_create("pressure");
 	wl_checkpoint("pressure", "page-capped");
-	if (extra != NULL) {
-		stats.spaces++;
-		hat_destroy(extra);
-	}
+	if (extra != NULL)
+		wl_hat_destroy("pressure", extra);
 	page_set_limit(PAGE_LIMIT_NONE);
 	if (failed == 0)
 		panic("pressure: %u memloads with room for %u table pages never failed",
 		      PR_FAR_REGIONS, PR_FAR_PAGES);
-	for (unsigned r = 0; r < PR_FAR_REGIONS; r++) {
-		hat_unload(h, far_va(r), MM_PAGE_SIZE);
-		stats.ops++;
-	}
+	for (unsigned r = 0; r < PR_FAR_REGIONS; r++)
+		wl_unload("pressure", h, far_va(r), MM_PAGE_SIZE);
 	if (h->h_nptp != nptp0)
 		panic("pressure: space 0 owns %" PRIu64
 		      " table pages after unloading the far regions, "
 		      "%" PRIu64 " before", h->h_nptp, nptp0);
 	kprintf("pressure: page cap: %u memloads succeeded, %u failed cleanly\n", ok, failed);
 	/* with the cap lifted the same memloads work */
-	for (unsigned r = 0; r < PR_FAR_REGIONS; r++) {
-		if (hat_memload(h, far_va(r), pp, RW) != 0)
+	for (unsigned r = 0; r < PR_FAR_REGIONS; r++)
+		if (wl_memload_try("pressure", h, far_va(r), pp, RW) != 0)
 			panic("pressure: memload of 0x%" PRIx64 " fails with the cap lifted",
 			      far_va(r));
-		stats.ops++;
-		stats.maps++;
-	}
 	for (unsigned r = 0; r < PR_FAR_REGIONS; r++)
-		hat_unload(h, far_va(r), MM_PAGE_SIZE);
-	stats.ops += PR_FAR_REGIONS;
+		wl_unload("pressure", h, far_va(r), MM_PAGE_SIZE);
 }
 
 static int pressure_run(void)
@@ -328,8 +317,7 @@ static int pressure_run(void)
 
 	hat_switch(&hat_kas);
 	for (unsigned s = 0; s < pr.nspaces; s++) {
-		hat_destroy(pr.space[s]);
-		stats.ops++;
+		wl_hat_destroy("pressure", pr.space[s]);
 		pr.space[s] = NULL;
 	}
 	memset(pr.map, 0, sizeof(pr.map));

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* random: a seeded mix of every HAT operation over a few address spaces and a pool of pages, checked against a shadow model. */
+/* random: a seeded mix of every HAT operation over a few address spaces and a pool of pages, cache modes and write-protection included, checked against a shadow model. */
+#include "check_every.h"
 #include "cmdline.h"
 #include "hat.h"
 #include "kernel.h"
+#include "pte_walk.h"
 #include "rand.h"
-#include "stats.h"
 #include "trap.h"
 #include "util.h"
 #include "workload.h"
@@ -36,6 +37,18 @@ static const unsigned prots[] = {
 	HAT_READ | HAT_WRITE | HAT_USER,
 };
 
+/* The read-only ones, for write-protecting. */
+static const unsigned read_only_prots[] = {
+	HAT_READ, HAT_READ | HAT_EXEC, HAT_READ | HAT_USER,
+};
+
+/*
+ * Cache modes a page may get, write-back twice as likely. A page keeps
+ * its mode in every mapping: x86 forbids aliasing one page with
+ * different memory types.
+ */
+static const unsigned cache_modes[] = { 0, 0, HAT_NOCACHE, HAT_WRITETHRU };
+
 /* The run's state; reset at every start. */
 static struct {
 	struct rand rng;
@@ -43,8 +56,10 @@ static struct {
 	struct hat *space[RND_MAX_SPACES];           /* NULL: free slot */
 	page_t *page[RND_MAX_PAGES];
 	uint16_t map[RND_MAX_SPACES][RND_SLOTS];     /* shadow: page index + 1, 0 for none */
-	uint8_t prot[RND_MAX_SPACES][RND_SLOTS];     /* shadow: attr of that mapping */
+	uint8_t prot[RND_MAX_SPACES][RND_SLOTS];     /* shadow: protection (HAT_PROT_MASK) of that mapping */
 	uint16_t cnt[RND_MAX_PAGES];                 /* shadow: mappings of each page */
+	uint8_t cache[RND_MAX_PAGES];                /* every mapping's cache mode: 0, NOCACHE, WRITETHRU */
+	unsigned write_faults;                       /* writes to write-protected mappings that faulted */
 } rs;
 
 static uint64_t slot_va(unsigned k)
@@ -92,13 +107,20 @@ static void check_mapcnt(unsigned i, const char *after)
 		      i, rs.page[i]->p_pagenum, got, want);
 }
 
-/* getpfnum and the PTE's protection bits of slot k of space s against the model. */
+/* The PTE's cache bits for cache mode `mode`: NOCACHE is PCD|PWT, WRITETHRU is PWT alone. */
+static uint64_t cache_bits(unsigned mode)
+{
+	if (mode & HAT_NOCACHE)
+		return PTE_PCD | PTE_PWT;
+	return (mode & HAT_WRITETHRU) ? PTE_PWT : 0;
+}
+
+/* getpfnum, the PTE's protection and cache bits of slot k of space s against the model. */
 static void check_slot(unsigned s, unsigned k)
 {
-	uint64_t pfn = hat_getpfnum(rs.space[s], slot_va(k));
+	uint64_t pfn = wl_getpfnum("random", rs.space[s], slot_va(k));
 	unsigned m = rs.map[s][k];
 
-	stats.ops++;
 	if (m == 0) {
 		if (pfn != HAT_PFN_INVALID)
 			panic("random: space %u maps 0x%" PRIx64 " to pfn 0x%" PRIx64
@@ -111,7 +133,7 @@ static void check_slot(unsigned s, unsigned k)
 		      ", the model says page %u (pfn 0x%x)",
 		      s, slot_va(k), pfn, m - 1,
 		      rs.page[m - 1]->p_pagenum);
-	uint64_t pte = hat_getpte(rs.space[s], slot_va(k));
+	uint64_t pte = wl_getpte("random", rs.space[s], slot_va(k));
 	unsigned a = rs.prot[s][k];
 	if (((pte & PTE_W) != 0) != ((a & HAT_WRITE) != 0) ||
 	    ((pte & PTE_NX) == 0) != ((a & HAT_EXEC) != 0) ||
@@ -119,6 +141,10 @@ static void check_slot(unsigned s, unsigned k)
 		panic("random: space %u pte 0x%" PRIx64 " at 0x%" PRIx64
 		      " does not match attr 0x%x", s,
 		      pte, slot_va(k), a);
+	if ((pte & (PTE_PCD | PTE_PWT)) != cache_bits(rs.cache[m - 1]))
+		panic("random: space %u pte 0x%" PRIx64 " at 0x%" PRIx64
+		      " has the wrong cache bits for cache mode 0x%x", s, pte, slot_va(k),
+		      rs.cache[m - 1]);
 }
 
 static void full_check(void)
@@ -168,8 +194,7 @@ static void op_destroy(void)
 		return;
 	s = pick_live();
 	hat_switch(&hat_kas);
-	hat_destroy(rs.space[s]);
-	stats.ops++;
+	wl_hat_destroy("random", rs.space[s]);
 	rs.space[s] = NULL;
 	rs.live--;
 	forget_slots(s, 0, RND_SLOTS, "hat_destroy");
@@ -180,7 +205,7 @@ static void op_memload(void)
 	unsigned s = pick_live(), k = pick(RND_SLOTS), i = pick(rs.npages);
 	unsigned a = prots[pick(ARRAY_SIZE(prots))], old = rs.map[s][k];
 
-	wl_memload("random", rs.space[s], slot_va(k), rs.page[i], a);
+	wl_memload("random", rs.space[s], slot_va(k), rs.page[i], a | rs.cache[i]);
 	set_slot(s, k, i + 1);
 	rs.prot[s][k] = (uint8_t)a;
 	check_mapcnt(i, "hat_memload");
@@ -202,17 +227,16 @@ static void op_unload(void)
 {
 	unsigned s = pick_live(), first, n = pick_run(&first);
 
-	hat_unload(rs.space[s], slot_va(first), (uint64_t)n * MM_PAGE_SIZE);
-	stats.ops++;
+	wl_unload("random", rs.space[s], slot_va(first), (uint64_t)n * MM_PAGE_SIZE);
 	forget_slots(s, first, n, "hat_unload");
 	check_slot(s, first);
 }
 
 static void op_pageunload(void)
 {
-	unsigned i = pick(rs.npages), want = rs.cnt[i], got = hat_pageunload(rs.page[i]);
+	unsigned i = pick(rs.npages), want = rs.cnt[i];
+	unsigned got = wl_pageunload("random", rs.page[i]);
 
-	stats.ops++;
 	if (got != want)
 		panic("random: hat_pageunload of page %u removed %u mappings, the model says %u", i,
 		      got, want);
@@ -227,8 +251,7 @@ static void op_chgprot(void)
 {
 	unsigned s = pick_live(), first, n = pick_run(&first), a = prots[pick(ARRAY_SIZE(prots))];
 
-	hat_chgprot(rs.space[s], slot_va(first), (uint64_t)n * MM_PAGE_SIZE, a);
-	stats.ops++;
+	wl_chgprot("random", rs.space[s], slot_va(first), (uint64_t)n * MM_PAGE_SIZE, a);
 	for (unsigned k = first; k < first + n; k++)
 		if (rs.map[s][k] != 0)
 			rs.prot[s][k] = (uint8_t)a;
@@ -261,11 +284,10 @@ static void op_pagesync(void)
 	unsigned i = pick(rs.npages), s, k, attr;
 	page_t *pp = rs.page[i];
 
-	hat_pagesync(pp, HAT_SYNC_CLEAR);
-	hat_page_clrattr(pp, PG_ATTR_REF | PG_ATTR_MOD);
-	stats.ops += 2;
+	wl_pagesync("random", pp, HAT_SYNC_CLEAR);
+	wl_page_clrattr("random", pp, PG_ATTR_REF | PG_ATTR_MOD);
 	if (!find_mapping(i, &s, &k)) {
-		if ((attr = hat_pagesync(pp, 0)) != 0)
+		if ((attr = wl_pagesync("random", pp, 0)) != 0)
 			panic("random: unmapped page %u syncs to attr 0x%x", i, attr);
 		return;
 	}
@@ -280,8 +302,7 @@ static void op_pagesync(void)
 	if (write)
 		*p = page_tag(i);
 	hat_switch(&hat_kas);
-	attr = hat_pagesync(pp, 0);
-	stats.ops++;
+	attr = wl_pagesync("random", pp, 0);
 	if (!(attr & PG_ATTR_REF) || ((attr & PG_ATTR_MOD) != 0) != write)
 		panic("random: page %u after a %s through space %u syncs to attr 0x%x", i,
 		      write ? "write" : "read", s, attr);
@@ -290,6 +311,81 @@ static void op_pagesync(void)
 static void op_getpfnum(void)
 {
 	check_slot(pick_live(), pick(RND_SLOTS));
+}
+
+/* A write through slot k of space s (loaded) after it became read-only must fault there. */
+static void expect_write_fault(unsigned s, unsigned k, int faulted, const char *cause)
+{
+	uint64_t va = slot_va(k);
+
+	if (!faulted)
+		panic("random: space %u: a write to 0x%" PRIx64 " after chgprot to attr 0x%x went "
+		      "through: %s", s, va, rs.prot[s][k], cause);
+	struct probe_fault f = trap_last_probe_fault();
+	if (f.vector != VEC_PF || f.cr2 != va ||
+	    (f.error_code & (PF_ERR_PRESENT | PF_ERR_WRITE)) != (PF_ERR_PRESENT | PF_ERR_WRITE))
+		panic("random: space %u: write to read-only 0x%" PRIx64 ": vector %" PRIu64
+		      " cr2 0x%" PRIx64 " error 0x%" PRIx64, s, va, f.vector, f.cr2, f.error_code);
+	rs.write_faults++;
+}
+
+/* Pages of the pool whose cache mode is `mode`. */
+static unsigned pages_in_mode(unsigned mode)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < rs.npages; i++)
+		n += rs.cache[i] == mode;
+	return n;
+}
+
+/*
+ * Read-write to read-only: every writable mapping in a run is written
+ * through (its writable translation now in the TLB), the run made
+ * read-only, and a write to each must fault while reads still work. No
+ * checkpoint in between: its VM exit could flush the TLB and hide a
+ * missing invalidation.
+ */
+static void op_write_protect(void)
+{
+	unsigned s = pick_live(), first, n = pick_run(&first);
+	unsigned ro = read_only_prots[pick(ARRAY_SIZE(read_only_prots))];
+	bool written[RND_REGION_SLOTS] = { false };
+	int faulted[RND_REGION_SLOTS] = { 0 };
+	const char *cause[RND_REGION_SLOTS] = { NULL };
+
+	hat_switch(rs.space[s]);
+	wl_hold_checkpoints();
+	for (unsigned j = 0; j < n; j++) {
+		unsigned k = first + j, m = rs.map[s][k];
+
+		if (m != 0 && (rs.prot[s][k] & HAT_WRITE)) {
+			*(volatile uint64_t *)slot_va(k) = page_tag(m - 1);
+			written[j] = true;
+		}
+	}
+	wl_chgprot("random", rs.space[s], slot_va(first), (uint64_t)n * MM_PAGE_SIZE, ro);
+	for (unsigned j = 0; j < n; j++) {
+		unsigned k = first + j, m = rs.map[s][k];
+
+		if (!written[j])
+			continue;
+		faulted[j] = probe_write64((volatile uint64_t *)slot_va(k), page_tag(m - 1));
+		cause[j] = faulted[j] ? "" : wl_access_cause(slot_va(k), PTE_P | PTE_W);
+		if (*(volatile uint64_t *)slot_va(k) != page_tag(m - 1))
+			panic("random: space %u reads the wrong data at 0x%" PRIx64
+			      " after write-protecting it", s, slot_va(k));
+	}
+	wl_release_checkpoints("random");
+	hat_switch(&hat_kas);
+	for (unsigned j = 0; j < n; j++) {
+		if (rs.map[s][first + j] == 0)
+			continue;
+		rs.prot[s][first + j] = (uint8_t)ro;
+		if (written[j])
+			expect_write_fault(s, first + j, faulted[j], cause[j]);
+		check_slot(s, first + j);
+	}
 }
 
 /* Loads one space and reads every mapped slot through the hardware; one unmapped slot must fault. */
@@ -315,8 +411,8 @@ static void op_touch(void)
 		uint64_t v;
 
 		if (probe_read64((volatile uint64_t *)slot_va(hole), &v) == 0)
-			panic("random: space %u reads unmapped 0x%" PRIx64, s,
-			      slot_va(hole));
+			panic("random: space %u reads unmapped 0x%" PRIx64 ": %s", s,
+			      slot_va(hole), wl_access_cause(slot_va(hole), PTE_P));
 	}
 	hat_switch(&hat_kas);
 }
@@ -339,8 +435,10 @@ static void random_op(void)
 		op_chgprot();
 	else if (r < 640)
 		op_pagesync();
-	else if (r < 885)
+	else if (r < 835)
 		op_getpfnum();
+	else if (r < 885)
+		op_write_protect();
 	else if (r < 895)
 		op_create();
 	else if (r < 900)
@@ -366,7 +464,10 @@ static int random_run(void)
 		ops, rs.maxspaces, rs.npages, RND_SLOTS);
 	for (unsigned i = 0; i < rs.npages; i++) {
 		rs.page[i] = wl_page_alloc("random");
+		rs.cache[i] = (uint8_t)cache_modes[pick(ARRAY_SIZE(cache_modes))];
 		*(uint64_t *)page_kva(rs.page[i]) = page_tag(i);
+		/* written through the write-back direct map: out to memory for uncached reads */
+		__asm__ volatile("clflush %0" : "+m"(*(volatile uint64_t *)page_kva(rs.page[i])));
 	}
 	op_create();
 	op_create();
@@ -380,12 +481,14 @@ static int random_run(void)
 		}
 	}
 
+	kprintf("random: %u uncached and %u write-through pages; %u writes to write-protected "
+		"mappings faulted\n", pages_in_mode(HAT_NOCACHE), pages_in_mode(HAT_WRITETHRU),
+		rs.write_faults);
 	hat_switch(&hat_kas);
 	for (unsigned s = 0; s < rs.maxspaces; s++) {
 		if (rs.space[s] == NULL)
 			continue;
-		hat_destroy(rs.space[s]);
-		stats.ops++;
+		wl_hat_destroy("random", rs.space[s]);
 		rs.space[s] = NULL;
 		rs.live--;
 		forget_slots(s, 0, RND_SLOTS, "the final teardown");

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* The workload registry: every workload by name, the default first; the boot CPU's wait for the others. */
+/* The workload registry: every workload by name, the default first; the options they all share; the boot CPU's wait for the others. */
 #include "arch_x86.h"
+#include "check_every.h"
 #include "cmdline.h"
 #include "kernel.h"
 #include "workload.h"
 
 const struct workload *const workloads[] = {
 	&workload_all, &workload_smoke, &workload_share, &workload_random, &workload_pressure,
-	&workload_large, &workload_bench, &workload_hello, &workload_fault, &workload_spin,
+	&workload_large, &workload_bench, &workload_corrupt, &workload_hello, &workload_fault, &workload_spin,
 	&workload_triple, &workload_badcall, &workload_hole, NULL,
 };
 
@@ -38,6 +39,8 @@ void workload_wait_aps(void)
 const struct workload *workload_find(void)
 {
 	const char *name = cmdline_get("workload");
+
+	check_every_load();   /* refused here, before any workload starts, when malformed */
 
 	if (!name && cmdline_get("fault"))
 		name = "fault";

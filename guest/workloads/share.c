@@ -3,6 +3,7 @@
 #include "cmdline.h"
 #include "hat.h"
 #include "kernel.h"
+#include "pte_walk.h"
 #include "rand.h"
 #include "stats.h"
 #include "trap.h"
@@ -111,11 +112,9 @@ static void fork_child(unsigned child)
 		uint64_t pte;
 
 		if (sh.cow[i] && parent == 0 && child == 1) {
-			hat_chgprot(p, page_va(i), MM_PAGE_SIZE, HAT_READ);
-			stats.ops++;
+			wl_chgprot("share", p, page_va(i), MM_PAGE_SIZE, HAT_READ);
 		}
-		pte = hat_getpte(p, page_va(i));
-		stats.ops++;
+		pte = wl_getpte("share", p, page_va(i));
 		if (!(pte & PTE_P) || pte_pfn(pte) != sh.page[i]->p_pagenum)
 			panic("share: space %u maps 0x%" PRIx64 " to pte 0x%" PRIx64
 			      ", expected pfn 0x%x", parent,
@@ -192,8 +191,7 @@ static void write_round(uint64_t gen)
 /* Destroys space s (never loaded here: the kernel's space is). */
 static void teardown_destroy(unsigned s)
 {
-	hat_destroy(sh.space[s]);
-	stats.ops++;
+	wl_hat_destroy("share", sh.space[s]);
 	sh.space[s] = NULL;
 	sh.live--;
 	for (unsigned i = 0; i < sh.npages; i++)
@@ -210,25 +208,22 @@ static void teardown_unload(unsigned s)
 	unsigned max = sh.npages - first < SHARE_UNLOAD_MAX ? sh.npages - first : SHARE_UNLOAD_MAX;
 	unsigned n = 1 + (unsigned)rand_below(&sh.rng, max);
 
-	hat_unload(sh.space[s], page_va(first), (uint64_t)n * MM_PAGE_SIZE);
-	stats.ops++;
+	wl_unload("share", sh.space[s], page_va(first), (uint64_t)n * MM_PAGE_SIZE);
 	for (unsigned i = first; i < first + n; i++) {
 		sh.mapped[s][i] = 0;
 		check_mapcnt(i, "after hat_unload");
 	}
-	if (hat_getpfnum(sh.space[s], page_va(first + n - 1)) != HAT_PFN_INVALID)
+	if (wl_getpfnum("share", sh.space[s], page_va(first + n - 1)) != HAT_PFN_INVALID)
 		panic("share: space %u still maps 0x%" PRIx64 " after hat_unload", s,
 		      page_va(first + n - 1));
-	stats.ops++;
 }
 
 /* Unloads every mapping of a random page: as many as the model says. */
 static void teardown_pageunload(void)
 {
 	unsigned i = (unsigned)rand_below(&sh.rng, sh.npages), want = shadow_count(i);
-	unsigned got = hat_pageunload(sh.page[i]);
+	unsigned got = wl_pageunload("share", sh.page[i]);
 
-	stats.ops++;
 	if (got != want)
 		panic("share: hat_pageunload of page %u removed %u mappings, the model says %u", i,
 		      got, want);
@@ -254,11 +249,11 @@ static void teardown_check(void)
 			continue;
 		hat_switch(sh.space[s]);
 		int faulted = probe_read64(data_word(i), &v);
+		const char *cause = faulted ? "" : wl_access_cause(page_va(i), PTE_P);
 		hat_switch(&hat_kas);
 		if (!faulted)
 			panic("share: space %u reads page %u at 0x%" PRIx64
-			      " after it was unmapped", s, i,
-			      page_va(i));
+			      " after it was unmapped: %s", s, i, page_va(i), cause);
 		break;
 	}
 }

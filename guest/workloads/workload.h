@@ -22,9 +22,13 @@ extern const struct workload workload_hello, workload_fault, workload_spin,
 
 /* Memory-manager workloads (<name>.c). */
 extern const struct workload workload_smoke, workload_share, workload_random,
-	workload_pressure, workload_large, workload_all, workload_bench;
+	workload_pressure, workload_large, workload_all, workload_bench, workload_corrupt;
 
-/* The workload the command line names (workload=NAME; a bare fault=KIND means fault), or the default. */
+/*
+ * The workload the command line names (workload=NAME; a bare fault=KIND
+ * means fault), or the default; also reads the options every workload
+ * shares (check_every=N).
+ */
 const struct workload *workload_find(void);
 
 /* CPUs other than the boot CPU that have finished their part. */

@@ -130,6 +130,71 @@ struct page {
 	uint32_t p_pad;               /* explicit padding, 0 */
 };
 
+/*
+ * HAT attributes (hat_memload, hat_devload, hat_chgprot), shared with the
+ * host's model of what should be mapped. Leaf bits they ask for: P; W
+ * with HAT_WRITE; NX without HAT_EXEC; U with HAT_USER; PCD|PWT with
+ * HAT_NOCACHE, else PWT with HAT_WRITETHRU; PS and a 2 MiB leaf with
+ * HAT_LARGE. hat_chgprot changes W, U and NX only.
+ */
+#define HAT_READ       0x01u   /* x86 cannot refuse reads: implied by any of R/W/X */
+#define HAT_WRITE      0x02u
+#define HAT_EXEC       0x04u   /* without it the leaf gets NX */
+#define HAT_USER       0x08u   /* user-accessible (user half only) */
+#define HAT_NOCACHE    0x10u   /* uncached (PCD|PWT) */
+#define HAT_WRITETHRU  0x20u   /* write-through (PWT) */
+#define HAT_LARGE      0x40u   /* a 2 MiB page (va and frame 2 MiB-aligned) */
+#define HAT_PROT_MASK  (HAT_READ | HAT_WRITE | HAT_EXEC | HAT_USER)
+
+/*
+ * The HAT operation log: every operation that changes what an address
+ * space maps appends one record, so the host can keep its own model of
+ * what should be mapped and compare it with the page tables. Read-only
+ * operations (getpfnum, pagesync, switch) are not logged.
+ */
+enum hat_op_kind {
+	HOP_CREATE = 1,      /* o_space: the new space's h_id */
+	HOP_DESTROY = 2,     /* o_space: every mapping of it gone */
+	HOP_LOAD = 3,        /* o_space, o_va, o_pfn, o_attr; o_result 0, or -1: nothing mapped there now */
+	HOP_UNLOAD = 4,      /* o_space, [o_va, o_va + o_len) */
+	HOP_PAGEUNLOAD = 5,  /* o_pfn: its user mappings gone (and 2 MiB ones of its group's first page) */
+	HOP_CHGPROT = 6,     /* o_space, [o_va, o_va + o_len), o_attr (HAT_PROT_MASK) */
+	HOP_STEAL = 7,       /* o_space, o_va, o_pfn: that user mapping taken to reuse its hment */
+	HOP_KIND_MAX = HOP_STEAL,
+};
+
+struct hat_op {
+	uint64_t o_va;        /* first VA */
+	uint64_t o_len;       /* bytes (UNLOAD, CHGPROT) */
+	uint32_t o_space;     /* h_id */
+	uint32_t o_pfn;       /* frame (LOAD), page (PAGEUNLOAD, STEAL) */
+	uint32_t o_seq;       /* record number: 1, 2, 3, ... (mod 2^32) */
+	uint16_t o_kind;      /* enum hat_op_kind */
+	uint16_t o_attr;      /* HAT_* bits */
+	int32_t o_result;     /* LOAD: 0 or -1; PAGEUNLOAD: mappings removed */
+	uint32_t o_pad;       /* 0 */
+};
+
+/*
+ * A ring of ol_size records: record seq s is at ol_ring[(s - 1) % ol_size].
+ * Records ol_drained .. ol_next - 1 are the ones the host has not seen
+ * yet; the guest advances ol_drained after a checkpoint returns (the host
+ * has read them). Before an operation, with fewer than HAT_OPLOG_HEADROOM
+ * free slots, the guest asks for a checkpoint (mm_oplog_full), so no
+ * record is ever dropped; ol_lost counts those that were anyway.
+ */
+#define HAT_OPLOG_HEADROOM 64u
+
+struct hat_oplog {
+	GPTR(struct hat_op) ol_ring;
+	uint32_t ol_size;
+	uint32_t ol_pad;
+	uint64_t ol_next;      /* seq of the next record */
+	uint64_t ol_drained;   /* first seq the host has not been shown */
+	uint64_t ol_lost;      /* records dropped: the host's model must start again */
+	struct mm_lock ol_lock;
+};
+
 /* Flags of struct hat. */
 #define HAT_F_KERNEL 0x1u
 
@@ -204,6 +269,7 @@ struct ptp_cache {
  *   hat_kas             struct hat           the kernel address space
  *   hat_list            GPTR(struct hat)     head of all address spaces (hat_kas first)
  *   segtab_ptp_cache    struct ptp_cache
+ *   hat_oplog           struct hat_oplog     (optional: without it no model)
  *
  * What the mapping lists track: a page is managed when
  * page_first_managed <= pfn < page_count (the allocatable pages; all
@@ -226,6 +292,7 @@ struct ptp_cache {
 #define MM_SYM_HAT_KAS       "hat_kas"
 #define MM_SYM_HAT_LIST      "hat_list"
 #define MM_SYM_PTP_CACHE     "segtab_ptp_cache"
+#define MM_SYM_OPLOG         "hat_oplog"
 
 /*
  * Hash of the PTE (table pfn, entry): the high half of a multiplicative
@@ -296,5 +363,7 @@ _Static_assert(offsetof(struct hat, h_nptp) == 56, "hat layout");
 _Static_assert(sizeof(struct hment_hash) == 24, "hment_hash layout");
 _Static_assert(sizeof(struct hment_reserve) == 24, "hment_reserve layout");
 _Static_assert(sizeof(struct ptp_cache) == 32, "ptp_cache layout");
+_Static_assert(sizeof(struct hat_op) == 40, "hat_op layout");
+_Static_assert(sizeof(struct hat_oplog) == 48, "hat_oplog layout");
 
 #endif

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "elf_builder.h"
+#include "hat_model.h"
 #include "hatvm/layout.h"
 #include "hosted_mm.h"
 #include "image.h"
@@ -171,6 +172,28 @@ END_TEST
 
 /* ---- injections ---------------------------------------------------------------- */
 
+static bool is_model_id(enum invariant_id id)
+{
+	return id == INV_MD_LOG || id == INV_MD_EXTRA || id == INV_MD_MISSING || id == INV_MD_ATTR;
+}
+
+/*
+ * For the model's IDs (MD_*): a model attached and started by one check
+ * (it rebuilds from the tables), as vmm --check=checkpoints has it.
+ */
+static void model_start(const struct check_mem *mem, const struct mm_symbols *sym,
+			enum invariant_id id)
+{
+	static struct hat_model *model;
+
+	if (model == NULL)
+		model = hat_model_new();
+	ck_assert_ptr_nonnull(model);
+	checker_use_model(is_model_id(id) ? model : NULL);
+	if (is_model_id(id))
+		expect_clean(mem, sym, "the model's first check");
+}
+
 /* Plants id, checks that only id is reported and at the planted location, undoes, checks clean. */
 static void inject_and_see(const struct check_mem *mem, const struct mm_symbols *sym,
 			   enum invariant_id id)
@@ -178,7 +201,10 @@ static void inject_and_see(const struct check_mem *mem, const struct mm_symbols 
 	struct inject_undo undo;
 	char what[256];
 	struct seen s;
-	int rc = inject_plant(mem, sym, id, &undo, what, sizeof(what));
+	int rc;
+
+	model_start(mem, sym, id);
+	rc = inject_plant(mem, sym, id, &undo, what, sizeof(what));
 
 	if (!inject_supported(id)) {   /* e.g. PT_WALK_AGREE: refused, nothing written */
 		ck_assert_int_eq(rc, -1);
@@ -200,7 +226,10 @@ static void inject_and_see(const struct check_mem *mem, const struct mm_symbols 
 		      "%s not reported at the planted location (%s)", invariant_name(id), what);
 	ck_assert(inject_undo(mem, &undo));
 	ck_assert_uint_eq(undo.n, 0);
+	if (id == INV_MD_LOG)
+		expect_clean(mem, sym, "the model's new start after a bad log");
 	expect_clean(mem, sym, "after inject_undo");
+	checker_use_model(NULL);
 }
 
 START_TEST(inject_each_synthetic)
@@ -240,6 +269,7 @@ START_TEST(inject_undo_restores_every_byte)
 
 		if (!inject_supported(id))
 			continue;
+		model_start(&img->mem, &img->sym, id);
 		ck_assert_int_eq(inject_plant(&img->mem, &img->sym, id, &undo, what, sizeof(what)), 0);
 		ck_assert_int_ne(memcmp(before, img->ram, IMG_RAM), 0);
 		ck_assert(inject_undo(&img->mem, &undo));
@@ -259,10 +289,11 @@ END_TEST
 static const enum invariant_id need_user_state[] = {
 	INV_PT_RSVD, INV_RM_MISSING, INV_RM_STALE, INV_RM_EMBED, INV_RM_SHARE, INV_RM_LINKS,
 	INV_RM_PFN, INV_RM_DUP, INV_HS_BUCKET, INV_HS_ORPHAN, INV_ST_FREE_ZERO, INV_PT_PTP_OWNER,
+	INV_MD_EXTRA, INV_MD_MISSING, INV_MD_ATTR,
 };
 static const enum invariant_id kas_ok[] = {
 	INV_PT_PTP_RANGE, INV_PT_LARGE_ALIGN, INV_PT_VALID_CNT, INV_PT_KERNEL_HALF,
-	INV_RS_COUNT, INV_ST_ACCOUNT, INV_LK_QUIESCENT,
+	INV_RS_COUNT, INV_ST_ACCOUNT, INV_LK_QUIESCENT, INV_MD_LOG,
 };
 
 START_TEST(inject_partitions_cover_the_catalogue)
@@ -339,6 +370,7 @@ START_TEST(inject_verify_each)
 
 	ck_assert_ptr_nonnull(rep);
 	if (inject_supported(id)) {
+		model_start(&img->mem, &img->sym, id);
 		ck_assert_int_eq(inject_plant(&img->mem, &img->sym, id, &undo, what, sizeof(what)), 0);
 		checker_set_disabled(1ull << id);
 		checker_run(&img->mem, &img->sym, rep, "blind", NULL);

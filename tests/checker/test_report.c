@@ -103,7 +103,8 @@ static const char *text_out(void)
 
 START_TEST(text_lines)
 {
-	struct check_stats st = { .spaces = 3, .ptes = 100, .mappings = 50, .hments = 40 };
+	struct check_stats st = { .spaces = 3, .ptes = 100, .mappings = 50, .hments = 40, .pages = 1000 };
+	const char *rate;
 
 	report_begin_check(rep, "after fork");
 	report_violation(rep, INV_RM_MISSING, 2, 0x40001000, 0x1234,
@@ -115,6 +116,10 @@ START_TEST(text_lines)
 		"PTE maps a managed page that is not on its mapping list\n"
 		"violation HS_ORPHAN space=- va=- pfn=-: 3 orphans\n"
 		"check \"after fork\": spaces=3 ptes=100 mappings=50 hments=40 violations=2 ms="));
+	/* then page_t examined and the throughput, in millions of items per second */
+	rate = strstr(text_out(), " pages=1000 items/s=");
+	ck_assert_ptr_nonnull(rate);
+	ck_assert_ptr_nonnull(strstr(rate, "M\n"));
 	ck_assert_uint_eq(report_violations_total(rep), 2);
 }
 END_TEST
@@ -207,6 +212,34 @@ START_TEST(json_shape)
 	ck_assert(json_is_null(json_object_get(v, "space")));
 	ck_assert(json_is_null(json_object_get(v, "va")));
 	ck_assert(json_is_null(json_object_get(v, "pfn")));
+	json_decref(doc);
+}
+END_TEST
+
+/* items_per_s is (pages + ptes + hments) over the check's own ms; no timing is asserted. */
+START_TEST(json_throughput)
+{
+	struct check_stats st = { .spaces = 1, .ptes = 512, .mappings = 3, .hments = 7, .pages = 65536 };
+	json_t *doc, *check;
+	double ms, rate, off;
+
+	ck_assert_uint_eq(check_stats_items(&st), 65536 + 512 + 7);
+	report_begin_check(rep, "empty");
+	report_end_check(rep, NULL);
+	report_begin_check(rep, "live");
+	report_end_check(rep, &st);
+	doc = load_json();
+	check = json_array_get(json_object_get(doc, "checks"), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(check, "pages")), 0);
+	ck_assert(json_is_real(json_object_get(check, "items_per_s")));
+	ck_assert(json_real_value(json_object_get(check, "items_per_s")) == 0);
+	check = json_array_get(json_object_get(doc, "checks"), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(check, "pages")), 65536);
+	ms = json_real_value(json_object_get(check, "ms"));
+	rate = json_real_value(json_object_get(check, "items_per_s"));
+	ck_assert(json_is_real(json_object_get(check, "items_per_s")));
+	off = ms > 0 ? rate - (65536 + 512 + 7) / (ms / 1e3) : rate;
+	ck_assert_msg(off <= 1e-9 * rate && -off <= 1e-9 * rate, "items_per_s %g for %g ms", rate, ms);
 	json_decref(doc);
 }
 END_TEST
@@ -396,6 +429,7 @@ static Suite *report_suite(void)
 	tcase_add_checked_fixture(tj, setup, teardown);
 	tcase_set_timeout(tj, 60);
 	tcase_add_test(tj, json_shape);
+	tcase_add_test(tj, json_throughput);
 	tcase_add_test(tj, json_escapes_strings);
 	tcase_add_test(tj, json_survives_invalid_utf8);
 	tcase_add_test(tj, valid_utf8_is_kept);

@@ -83,6 +83,11 @@ static char *injected_location(const char *err, const char *id)
 	return strndup(start, (size_t)(end - start));
 }
 
+/*
+ * Each injection is reported with its ID where it was planted, and, being
+ * expected and repaired, does not freeze a --stop-on-violation run: the
+ * guest runs to its end.
+ */
 START_TEST(every_injection_is_caught)
 {
 	const char *id = invariant_name(injectable[_i]);
@@ -90,9 +95,11 @@ START_TEST(every_injection_is_caught)
 	char opt[300], violation[400];
 
 	snprintf(opt, sizeof(opt), "--report=%s", report);
-	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "--quiet", "--inject", id, opt,
-		guest_path, "--", "workload=all", "seed=1", NULL });
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "--quiet", "--stop-on-violation",
+		"--inject", id, opt, guest_path, "--", "workload=all", "seed=1", NULL });
 	ck_assert_msg(r.status == VMM_EXIT_VIOLATION, "%s: status %d:\n%s", id, r.status, r.err);
+	ck_assert_msg(!strstr(r.err, "frozen"), "%s froze the run:\n%s", id, r.err);
+	ASSERT_HAS(r.out, "all: 5 workloads passed\n");
 	char *where = injected_location(r.err, id);
 	snprintf(violation, sizeof(violation), "violation %s %s", id, where);
 	ASSERT_HAS(r.err, violation);
@@ -110,6 +117,94 @@ START_TEST(every_injection_is_caught)
 	free(where);
 	free(report);
 	vmm_result_free(&r);
+}
+END_TEST
+
+/* The labels of a JSON report's checks, in order, each with its violation count: "label=N ...". */
+static char *report_checks(const char *path)
+{
+	json_t *root = load_report(path), *check;
+	char *all = calloc(1, 8192);
+	size_t i;
+
+	ck_assert_ptr_nonnull(all);
+	json_array_foreach(json_object_get(root, "checks"), i, check) {
+		char one[300];
+		snprintf(one, sizeof(one), "%s%s=%lld", *all ? " " : "",
+			 json_string_value(json_object_get(check, "label")),
+			 (long long)json_integer_value(json_object_get(check, "violations_total")));
+		if (strlen(all) + strlen(one) < 8192)
+			strcat(all, one);
+	}
+	json_decref(root);
+	return all;
+}
+
+/* workload=corrupt breaks an invariant for real; without --stop-on-violation the guest runs on. */
+START_TEST(corrupt_is_caught_and_runs_on)
+{
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, guest_path, "--",
+		"workload=corrupt", NULL });
+
+	ck_assert_msg(r.status == VMM_EXIT_VIOLATION, "status %d:\n%s", r.status, r.err);
+	ASSERT_HAS(r.err, "violation RM_STALE ");
+	ASSERT_HAS(r.err, "violation PT_VALID_CNT ");
+	ASSERT_HAS(r.out, "corrupt: the guest ran on after the violation");
+	ASSERT_HAS(r.out, "stats: ");
+	ck_assert_ptr_null(strstr(r.err, "frozen"));
+	vmm_result_free(&r);
+}
+END_TEST
+
+/*
+ * --stop-on-violation: the first violating checkpoint freezes the guest
+ * (nothing it would print afterwards appears), the exit check sees the
+ * frozen state, report and core are written, and vmm exits 1; on 1 and 2
+ * vCPUs, and with an --inject planted earlier in the run (RS_COUNT at the
+ * first checkpoint, "corrupt:mapped"), which must not freeze it.
+ */
+START_TEST(stop_on_violation_freezes_the_guest)
+{
+	char *report = strdup(tmp_path("frozen.json")), *core = strdup(tmp_path("frozen.core"));
+	char report_opt[300], core_opt[300];
+	const char *cpus = _i == 1 ? "2" : "1", *inject = _i == 2 ? "RS_COUNT" : NULL;
+
+	snprintf(report_opt, sizeof(report_opt), "--report=%s", report);
+	snprintf(core_opt, sizeof(core_opt), "--dump-core=%s", core);
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "--stop-on-violation", "--cpus", cpus,
+		report_opt, core_opt, inject ? "--inject" : "--quiet", inject ? inject : "--quiet",
+		guest_path, "--", "workload=corrupt", NULL });
+	ck_assert_msg(r.status == VMM_EXIT_VIOLATION, "status %d:\n%s", r.status, r.err);
+	ASSERT_HAS(r.err, "vmm: --stop-on-violation: guest frozen at 'corrupt:broken' (vCPU 0)\n");
+	ASSERT_HAS(r.out, "corrupt: cleared the PTE");
+	ck_assert_msg(!strstr(r.out, "ran on") && !strstr(r.out, "stats: "),
+		      "the guest ran after the freeze:\n%s", r.out);
+	if (inject)
+		ASSERT_HAS(r.err, "vmm: injected RS_COUNT at 'corrupt:mapped'");
+	vmm_result_free(&r);
+
+	/* corrupt:mapped has the planted RS_COUNT only; the freeze's check is the last before exit */
+	char *checks = report_checks(report);
+	const char *mapped_at = strstr(checks, "corrupt:mapped=");
+	const char *broken_at = strstr(checks, "corrupt:broken=");
+	unsigned long long mapped = 99, broken = 0, at_exit = 0;
+	int end = 0;
+	ck_assert_msg(mapped_at && broken_at && sscanf(mapped_at, "corrupt:mapped=%llu", &mapped) == 1 &&
+		      sscanf(broken_at, "corrupt:broken=%llu exit=%llu%n", &broken, &at_exit, &end) == 2 &&
+		      broken_at[end] == '\0', "checks: %s", checks);
+	ck_assert_msg((inject ? mapped >= 1 : mapped == 0) && broken >= 2 && at_exit >= 2,
+		      "checks: %s", checks);
+	free(checks);
+
+	/* the core holds the frozen state: the PTE still cleared */
+	r = run_vmm((const char *[]){ vmm_path, "check-core", core, guest_path, NULL });
+	ck_assert_msg(r.status == VMM_EXIT_VIOLATION, "check-core: status %d:\n%s", r.status, r.err);
+	ASSERT_HAS(r.err, "violation RM_STALE ");
+	vmm_result_free(&r);
+	unlink(core);
+	unlink(report);
+	free(core);
+	free(report);
 }
 END_TEST
 
@@ -316,6 +411,8 @@ static Suite *checker_suite(void)
 	list_injectable();
 	tcase_add_loop_test(tc, every_injection_is_caught, 0, injectable_count);
 	tcase_add_test(tc, undetected_injection_fails_the_run);
+	tcase_add_test(tc, corrupt_is_caught_and_runs_on);
+	tcase_add_loop_test(tc, stop_on_violation_freezes_the_guest, 0, 3);
 	tcase_add_test(tc, walker_agreement_is_not_injectable);
 	tcase_add_test(tc, report_records_each_phase);
 	tcase_add_test(tc, walker_agrees_with_kvm_translate);

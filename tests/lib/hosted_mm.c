@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hat.h"
+#include "hat_oplog.h"
 #include "hosted_platform.h"
 #include "rand.h"
 
@@ -256,6 +257,7 @@ void hmm_view(struct check_mem *mem, struct mm_symbols *sym)
 	sym->hat_kas = relocate(&hat_kas, sizeof(hat_kas));
 	sym->hat_list = relocate(&hat_list, sizeof(hat_list));
 	sym->segtab_ptp_cache = relocate(&segtab_ptp_cache, sizeof(segtab_ptp_cache));
+	sym->hat_oplog = relocate(&hat_oplog, sizeof(hat_oplog));
 	*mem = (struct check_mem){ .read_phys = arena_read, .write_phys = arena_write,
 				   .virt_to_phys = arena_translate, .direct = mm_hosted_ram,
 				   .ram_size = mm_hosted_ram_size };

@@ -9,6 +9,7 @@
 
 #include "hosted_platform.h"
 #include "hat.h"
+#include "hat_oplog.h"
 
 uint8_t *mm_hosted_ram;
 uint64_t mm_hosted_ram_size;
@@ -116,6 +117,17 @@ bool mm_hosted_expect_panic(void (*fn)(void *), void *arg)
 	}
 	panic_jump = saved;
 	return true;
+}
+
+void (*mm_hosted_oplog_hook)(void);
+
+void mm_oplog_full(void)
+{
+	uint64_t upto = hat_oplog.ol_next;
+
+	if (mm_hosted_oplog_hook != NULL)
+		mm_hosted_oplog_hook();
+	hat_oplog_drained(upto);
 }
 
 void mm_hosted_boot(uint64_t ram_size)

@@ -31,6 +31,13 @@ void mm_hosted_set_cpu(unsigned cpu);
 void mm_hosted_boot(uint64_t ram_size);
 void mm_hosted_shutdown(void);
 
+/*
+ * Called when the HAT operation log is nearly full (mm_oplog_full), to
+ * show its records to a host model (a check); NULL: they are dropped
+ * unseen, and a model attached later starts again.
+ */
+extern void (*mm_hosted_oplog_hook)(void);
+
 /* Runs fn(arg); true when it panicked (the message is in mm_hosted_panic_msg). */
 bool mm_hosted_expect_panic(void (*fn)(void *), void *arg);
 

@@ -13,7 +13,7 @@
 /* Offsets of the MM's variables inside the image page(s) at IMG_GLOBALS_PA. */
 enum {
 	G_PAGE_ARRAY = 0x000, G_PAGE_COUNT = 0x008, G_FIRST_MANAGED = 0x010, G_HAT_LIST = 0x018,
-	G_HASH = 0x020, G_RESERVE = 0x040, G_CACHE = 0x060, G_KAS = 0x080,
+	G_HASH = 0x020, G_RESERVE = 0x040, G_CACHE = 0x060, G_KAS = 0x080, G_OPLOG = 0x100,
 	G_HASH_LOCKS = 0x800, G_MLIST_LOCKS = 0x1000,
 };
 
@@ -177,6 +177,7 @@ static void boot_carve(struct image *img)
 	bucket_pages = img->hash_size / HMENT_HASH_PAGE_BUCKETS;
 	img->dir_pa = boot_alloc((dir_size * 4ull + MM_PAGE_SIZE - 1) >> MM_PAGE_SHIFT);
 	img->buckets_pa = boot_alloc(bucket_pages);
+	img->oplog_pa = boot_alloc(1);
 	dir = img_pa(img, img->dir_pa);
 	for (uint32_t k = 0; k < bucket_pages; k++)
 		dir[k] = (uint32_t)((img->buckets_pa >> MM_PAGE_SHIFT) + k);
@@ -225,6 +226,10 @@ static void boot_globals(struct image *img)
 		.hh_nbuckets = img->hash_size };
 	*(struct hment_reserve *)global(img, G_RESERVE) = (struct hment_reserve){ .hr_amount = 64 };
 	*(struct ptp_cache *)global(img, G_CACHE) = (struct ptp_cache){ .pc_max = 32 };
+	/* an empty HAT operation log: an image is built by hand, so a model starts from its tables */
+	*(struct hat_oplog *)global(img, G_OPLOG) = (struct hat_oplog){
+		.ol_ring = dva(img, img->oplog_pa), .ol_size = MM_PAGE_SIZE / sizeof(struct hat_op),
+		.ol_next = 1, .ol_drained = 1 };
 	*s = (struct mm_symbols){
 		.page_array = kva(img, IMG_GLOBALS_PA + G_PAGE_ARRAY),
 		.page_count = kva(img, IMG_GLOBALS_PA + G_PAGE_COUNT),
@@ -236,6 +241,7 @@ static void boot_globals(struct image *img)
 		.hat_kas = img_kas(img),
 		.hat_list = kva(img, IMG_GLOBALS_PA + G_HAT_LIST),
 		.segtab_ptp_cache = kva(img, IMG_GLOBALS_PA + G_CACHE),
+		.hat_oplog = kva(img, IMG_GLOBALS_PA + G_OPLOG),
 	};
 }
 

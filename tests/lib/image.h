@@ -26,7 +26,7 @@ struct image {
 	bool override;
 	uint64_t npages, first_managed;
 	uint64_t next_pfn;              /* managed pages are handed out upwards, never reused */
-	uint64_t page_array_pa, dir_pa, buckets_pa, kas_top_pa;
+	uint64_t page_array_pa, dir_pa, buckets_pa, oplog_pa, kas_top_pa;
 	uint32_t hash_size;             /* hh_nbuckets; the bucket pages are contiguous at buckets_pa */
 	uint64_t hment_page_pa, hat_page_pa;
 	unsigned hment_slots_left, hat_slots_left;

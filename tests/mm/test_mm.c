@@ -2,13 +2,29 @@
 /* Hosted MM unit tests: main, the fixture, and the check of every invariant by the checker library. */
 #include <stdlib.h>
 
+#include "hat_model.h"
 #include "hosted_check.h"
 #include "mm_test.h"
 #include "run_vmm.h"
 
+static struct hat_model *model;
+
+/* A full operation log is drained by a check, as vmm's checkpoint would. */
+static void drain_by_check(void)
+{
+	mm_check_all();
+}
+
+/* Every test's MM runs under the host model too (MD_*), from its boot on. */
 void mm_setup(void)
 {
+	if (model == NULL)
+		model = hat_model_new();
+	ck_assert_ptr_nonnull(model);
+	checker_use_model(model);
+	mm_hosted_oplog_hook = drain_by_check;
 	mm_hosted_boot(MM_TEST_RAM);
+	mm_check_all();   /* the model's start: the boot state */
 }
 
 void mm_teardown(void)

@@ -5,6 +5,7 @@
 
 #include "hosted_check.h"
 #include "invariant_names.h"
+#include "hat_oplog.h"
 #include "mm_test.h"
 
 #define RW_USER (HAT_READ | HAT_WRITE | HAT_USER)
@@ -134,6 +135,93 @@ START_TEST(test_mlist_lock_held)
 }
 END_TEST
 
+/* The model (MD_*): a leaf whose bits differ from what was asked (W dropped; PCD where PWT was asked). */
+START_TEST(test_model_wrong_bits)
+{
+	pte_t *pte, saved;
+
+	share_one_page();
+	hat_memload(spaces[1], 0x9000, shared, RW_USER | HAT_WRITETHRU);
+	mm_check_all();
+	pte = mm_test_pte(spaces[0], SHARED_VA);
+	saved = *pte;
+	*pte &= ~PTE_W;
+	expect_only(INV_MD_ATTR, spaces[0]->h_id, SHARED_VA, shared->p_pagenum);
+	*pte = saved;
+	pte = mm_test_pte(spaces[1], 0x9000);
+	saved = *pte;
+	*pte = (*pte & ~PTE_PWT) | PTE_PCD;
+	expect_only(INV_MD_ATTR, spaces[1]->h_id, 0x9000, shared->p_pagenum);
+	*pte = saved;
+}
+END_TEST
+
+/* A leaf no operation asked for (an unmanaged frame, so no list expects it). */
+START_TEST(test_model_extra_leaf)
+{
+	pte_t *pte;
+	page_t *ptp;
+	unsigned level = 1;
+
+	share_one_page();
+	ck_assert_ptr_nonnull(segtab_walk(spaces[0], SHARED_VA, &level, &ptp));
+	pte = mm_test_pte(spaces[0], SHARED_VA + MM_PAGE_SIZE);
+	ck_assert_uint_eq(*pte, 0);
+	*pte = (0x10ull << MM_PAGE_SHIFT) | PTE_P | PTE_W | PTE_U | PTE_NX;
+	ptp->p_valid++;
+	expect_only(INV_MD_EXTRA, spaces[0]->h_id, SHARED_VA + MM_PAGE_SIZE, 0x10);
+	*pte = 0;
+	ptp->p_valid--;
+}
+END_TEST
+
+/*
+ * A mapping that vanished with every structure kept consistent (PTE,
+ * valid count, embedded record, space count): only the model knows it
+ * was asked for.
+ */
+START_TEST(test_model_missing_mapping)
+{
+	page_t *pp, *ptp;
+	unsigned level = 1;
+	pte_t *pte, saved;
+
+	share_one_page();
+	pp = mm_test_page();
+	hat_memload(spaces[2], 0x5000, pp, RW_USER);
+	mm_check_all();
+	ck_assert_ptr_nonnull(pte = segtab_walk(spaces[2], 0x5000, &level, &ptp));
+	ck_assert_uint_eq(pp->p_embed, 1);
+	saved = *pte;
+	*pte = 0;
+	ptp->p_valid--;
+	pp->p_embed = 0;
+	pp->p_mapping = 0;
+	pp->p_mlentry = 0;
+	spaces[2]->h_nmap4k--;
+	expect_only(INV_MD_MISSING, spaces[2]->h_id, 0x5000, pp->p_pagenum);
+	*pte = saved;
+	ptp->p_valid++;
+	pp->p_embed = 1;
+	pp->p_mapping = ptp->p_pagenum;
+	pp->p_mlentry = (uint16_t)pte_index(pte);
+	spaces[2]->h_nmap4k++;
+}
+END_TEST
+
+/* A log whose counters cannot be the MM's: reported, and the next check starts the model again. */
+START_TEST(test_model_log_counters)
+{
+	uint64_t saved;
+
+	share_one_page();
+	saved = hat_oplog.ol_drained;
+	hat_oplog.ol_drained = hat_oplog.ol_next + 1;
+	expect_only(INV_MD_LOG, REPORT_NONE, (uintptr_t)&hat_oplog, REPORT_NONE);
+	hat_oplog.ol_drained = saved;
+}
+END_TEST
+
 Suite *oracle_suite(void)
 {
 	Suite *s = suite_create("oracle");
@@ -147,6 +235,10 @@ Suite *oracle_suite(void)
 	tcase_add_test(tc, test_share_count_bumped);
 	tcase_add_test(tc, test_valid_count_bumped);
 	tcase_add_test(tc, test_mlist_lock_held);
+	tcase_add_test(tc, test_model_wrong_bits);
+	tcase_add_test(tc, test_model_extra_leaf);
+	tcase_add_test(tc, test_model_missing_mapping);
+	tcase_add_test(tc, test_model_log_counters);
 	suite_add_tcase(s, tc);
 	return s;
 }

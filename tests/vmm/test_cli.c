@@ -44,7 +44,24 @@ START_TEST(defaults)
 	ck_assert_uint_eq(o.cpus, 1);
 	ck_assert_uint_eq(o.timeout_s, 60);
 	ck_assert(!o.quiet);
+	ck_assert(!o.stop_on_violation);
 	ck_assert_str_eq(o.cmdline, "");
+}
+END_TEST
+
+/* --stop-on-violation needs checks at checkpoints, and composes with --inject. */
+START_TEST(stop_on_violation)
+{
+	struct vmm_options o;
+
+	ck_assert_int_eq(parse(&o, (const char *[]){ "--stop-on-violation", "g.elf", NULL }), CLI_RUN);
+	ck_assert(o.stop_on_violation);
+	ck_assert_int_eq(o.check, CHECK_CHECKPOINTS);
+	ck_assert_int_eq(parse(&o, (const char *[]){ "--check=checkpoints", "--inject", "RM_LINKS",
+				"--stop-on-violation", "g.elf", "--", "check_every=1", NULL }), CLI_RUN);
+	ck_assert(o.stop_on_violation);
+	ck_assert(o.inject_mask != 0);
+	ck_assert_str_eq(o.cmdline, "check_every=1");
 }
 END_TEST
 
@@ -87,6 +104,9 @@ static const char *const bad_usages[][6] = {
 	{ "--timeout", "-1", "g.elf", NULL },
 	{ "--frobnicate", "g.elf", NULL },
 	{ "g.elf", "stray", NULL },                  /* guest words need -- */
+	{ "--stop-on-violation", "--check=exit", "g.elf", NULL },   /* no checkpoint checks */
+	{ "--check=off", "--stop-on-violation", "g.elf", NULL },
+	{ "--stop-on-violation=yes", "g.elf", NULL },                /* takes no argument */
 };
 
 START_TEST(usage_errors)
@@ -231,6 +251,25 @@ START_TEST(binary_help_version_usage)
 	r = run_vmm((const char *[]){ vmm_path, "--cpus", "0", "x.elf", NULL });
 	ck_assert_int_eq(r.status, VMM_EXIT_USAGE);
 	ASSERT_HAS(r.err, "--cpus '0'");
+	vmm_result_free(&r);
+}
+END_TEST
+
+/* --stop-on-violation is documented, and refused (status 2, before any guest runs) without checkpoint checks. */
+START_TEST(binary_stop_on_violation)
+{
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "--help", NULL });
+
+	ck_assert_int_eq(r.status, VMM_EXIT_OK);
+	ASSERT_HAS(r.out, "--stop-on-violation");
+	ASSERT_HAS(r.out, "check_every=N");
+	vmm_result_free(&r);
+
+	r = run_vmm((const char *[]){ vmm_path, "--check=exit", "--stop-on-violation", guest_path,
+		NULL });
+	ck_assert_int_eq(r.status, VMM_EXIT_USAGE);
+	ASSERT_HAS(r.err, "vmm: --stop-on-violation needs --check=checkpoints\n");
+	ck_assert_str_eq(r.out, "");
 	vmm_result_free(&r);
 }
 END_TEST
@@ -389,6 +428,7 @@ int main(int argc, char **argv)
 	TCase *tc = tcase_create("cli");
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, options_and_guest_words);
+	tcase_add_test(tc, stop_on_violation);
 	tcase_add_test(tc, sizes);
 	tcase_add_loop_test(tc, usage_errors, 0, sizeof(bad_usages) / sizeof(bad_usages[0]));
 	tcase_add_test(tc, cmdline_too_long);
@@ -397,6 +437,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, default_guest_falls_back_to_the_installed_one);
 	tcase_add_test(tc, default_guest_missing_or_not_a_file);
 	tcase_add_test(tc, binary_help_version_usage);
+	tcase_add_test(tc, binary_stop_on_violation);
 	tcase_add_test(tc, binary_limits_come_from_the_layout);
 	tcase_add_test(tc, binary_lists_the_catalogue);
 	tcase_add_test(tc, binary_finds_the_default_guest);

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* What should be mapped against what is (MD_*): the guest's HAT operation log drained into the host's model, compared during the table walk. */
+#include "check_internal.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+
+#define MODEL_RING_MAX  (1u << 20)   /* a larger ring is not the MM's: MD_LOG */
+#define MODEL_MAPS_PER_PAGE 64u      /* model size cap: RAM pages × this (sharing included) */
+
+/*
+ * The model attached to this process's checks and how far it has followed
+ * the log. Out of step (first check, records dropped, a bad log), the next
+ * check rebuilds it from the page tables and compares nothing.
+ */
+static struct {
+	struct hat_model *model;
+	uint64_t next_seq;       /* the first record not applied yet */
+	uint64_t lost;           /* ol_lost when last in step */
+	bool in_step;
+} follow;
+
+void checker_use_model(struct hat_model *m)
+{
+	follow.model = m;
+	follow.in_step = false;
+}
+
+bool checker_model_following(void)
+{
+	return follow.model != NULL && follow.in_step;
+}
+
+/* Ends following: this check compares nothing, the next rebuilds. */
+static void lose_step(struct checker *c)
+{
+	c->model_mode = MODEL_OFF;
+	follow.in_step = false;
+}
+
+static bool model_managed(void *ctx, uint64_t pfn)
+{
+	return view_managed(ctx, pfn);
+}
+
+/* A record's fields against what the HAT can log; NULL when fine, else what is wrong. */
+static const char *record_fault(const struct hat_op *op, uint64_t seq)
+{
+	uint64_t size = (op->o_attr & HAT_LARGE) ? 1ull << MM_LEVEL_SHIFT(2) : MM_PAGE_SIZE;
+
+	if (op->o_seq != (uint32_t)seq)
+		return "its number is out of sequence";
+	if (op->o_kind < HOP_CREATE || op->o_kind > HOP_KIND_MAX || op->o_pad != 0)
+		return "its kind is unknown";
+	if (op->o_attr & ~(HAT_PROT_MASK | HAT_NOCACHE | HAT_WRITETHRU | HAT_LARGE))
+		return "its attributes have unknown bits";
+	if (op->o_kind == HOP_LOAD && ((op->o_va & (size - 1)) || (op->o_pfn & ((size >> MM_PAGE_SHIFT) - 1)) ||
+				       !x86_va_canonical(op->o_va) || (op->o_result != 0 && op->o_result != -1)))
+		return "the mapping it logs is misaligned, not canonical or has an impossible result";
+	if ((op->o_kind == HOP_UNLOAD || op->o_kind == HOP_CHGPROT) &&
+	    (op->o_len == 0 || ((op->o_va | op->o_len) & (MM_PAGE_SIZE - 1)) || op->o_va + op->o_len < op->o_va))
+		return "its range is empty, misaligned or wraps";
+	return NULL;
+}
+
+/* Applies records follow.next_seq .. next - 1 from the ring; false (reported) when one is bad. */
+static bool apply_records(struct checker *c, const struct hat_oplog *log, uint64_t next)
+{
+	uint64_t max_maps = c->view.ram_pages * MODEL_MAPS_PER_PAGE;
+
+	for (uint64_t seq = follow.next_seq; seq < next; seq++) {
+		uint64_t va = log->ol_ring + ((seq - 1) % log->ol_size) * sizeof(struct hat_op);
+		const char *fault = NULL;
+		struct hat_op op;
+
+		if (check_work(c, 1))
+			return false;
+		if (!reader_read_va(&c->view.rd, va, &op, sizeof(op)))
+			fault = "it cannot be read";
+		else
+			fault = record_fault(&op, seq);
+		if (fault == NULL && !hat_model_apply(follow.model, &op, model_managed, &c->view, max_maps))
+			fault = "it asks for more mappings than RAM can hold (or the host ran out of memory)";
+		if (fault != NULL) {
+			sink_violation(&c->sink, INV_MD_LOG, REPORT_NONE, va, REPORT_NONE,
+				       "HAT operation log record %" PRIu64 ": %s", seq, fault);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Reads the log's counters; false (reported) when they cannot be the MM's. */
+static bool read_log(struct checker *c, struct hat_oplog *log)
+{
+	const char *fault = NULL;
+
+	if (!reader_read_va(&c->view.rd, c->view.sym.hat_oplog, log, sizeof(*log)))
+		fault = "cannot be read";
+	else if (log->ol_size == 0 || log->ol_size > MODEL_RING_MAX)
+		fault = "has a ring size of 0 or past the MM's largest";
+	else if (log->ol_next == 0 || log->ol_drained > log->ol_next ||
+		 log->ol_next - log->ol_drained > log->ol_size)
+		fault = "has counters out of order (drained past next, or more undrained records than the ring holds)";
+	else if (follow.in_step && follow.next_seq > log->ol_next)
+		fault = "went backwards: fewer records than the host has already seen";
+	if (fault == NULL)
+		return true;
+	sink_violation(&c->sink, INV_MD_LOG, REPORT_NONE, c->view.sym.hat_oplog, REPORT_NONE,
+		       "the HAT operation log %s (size %u, next %" PRIu64 ", drained %" PRIu64 ")",
+		       fault, log->ol_size, log->ol_next, log->ol_drained);
+	return false;
+}
+
+void check_model_begin(struct checker *c)
+{
+	struct hat_oplog log;
+
+	c->model_mode = MODEL_OFF;
+	if (follow.model == NULL || c->view.sym.hat_oplog == 0)
+		return;
+	if (!read_log(c, &log)) {
+		lose_step(c);
+		return;
+	}
+	c->model_next = log.ol_next;
+	c->model_lost = log.ol_lost;
+	if (!follow.in_step || log.ol_lost != follow.lost || follow.next_seq < log.ol_drained) {
+		/* out of step: what the tables map now is the new start */
+		hat_model_clear(follow.model);
+		c->model_mode = MODEL_REBUILD;
+		return;
+	}
+	if (!apply_records(c, &log, log.ol_next)) {
+		lose_step(c);
+		return;
+	}
+	follow.next_seq = log.ol_next;
+	hat_model_round(follow.model);
+	c->model_mode = MODEL_COMPARE;
+}
+
+/* The leaf (pte at level) against the model's mapping at space:va. */
+static void compare_leaf(struct checker *c, uint32_t space, uint64_t va, uint64_t pte, unsigned level)
+{
+	uint64_t size_mask = (1ull << MM_LEVEL_SHIFT(level)) - 1;
+	uint64_t pfn = (pte & c->frame_mask & ~size_mask) >> MM_PAGE_SHIFT, want;
+	const struct model_map *map = hat_model_find(follow.model, space, va);
+
+	if (map == NULL) {
+		sink_violation(&c->sink, INV_MD_EXTRA, space, va, pfn,
+			       "a level-%u leaf maps pfn 0x%" PRIx64 " (0x%" PRIx64
+			       "); no HAT operation asked for it", level, pfn, pte);
+		return;
+	}
+	if (((map->attr & HAT_LARGE) != 0) != (level == 2) || map->pfn != pfn) {
+		sink_violation(&c->sink, INV_MD_MISSING, space, va, map->pfn,
+			       "asked for a %s mapping of pfn 0x%x; a level-%u leaf of pfn 0x%" PRIx64
+			       " is there", (map->attr & HAT_LARGE) ? "2 MiB" : "4 KiB", map->pfn, level, pfn);
+		return;
+	}
+	want = hat_model_pte_bits(map->attr);
+	if ((pte & MODEL_PTE_MASK) != want)
+		sink_violation(&c->sink, INV_MD_ATTR, space, va, pfn,
+			       "asked for attributes 0x%x (leaf bits 0x%" PRIx64 "); the leaf has 0x%" PRIx64,
+			       map->attr, want, (uint64_t)(pte & MODEL_PTE_MASK));
+}
+
+void check_model_leaf(struct checker *c, uint32_t space, uint64_t va, uint64_t pte, unsigned level)
+{
+	uint64_t size_mask = (1ull << MM_LEVEL_SHIFT(level)) - 1;
+
+	if (c->model_mode == MODEL_COMPARE) {
+		compare_leaf(c, space, va, pte, level);
+	} else if (c->model_mode == MODEL_REBUILD) {
+		struct model_map map = {
+			.va = va, .space = space,
+			.pfn = (uint32_t)((pte & c->frame_mask & ~size_mask) >> MM_PAGE_SHIFT),
+			.attr = (uint16_t)hat_model_attr_of_pte(pte, level),
+		};
+
+		if (!hat_model_add(follow.model, &map))
+			lose_step(c);
+	}
+}
+
+/* True when the walk covered space id (it is on hat_list). */
+static bool space_walked(const struct checker *c, uint32_t id)
+{
+	for (size_t i = 0; i < c->view.nhats; i++)
+		if (c->view.hats[i].h.h_id == id)
+			return true;
+	return false;
+}
+
+static void report_unseen(void *ctx, const struct model_map *map)
+{
+	struct checker *c = ctx;
+
+	if (space_walked(c, map->space))
+		sink_violation(&c->sink, INV_MD_MISSING, map->space, map->va, map->pfn,
+			       "asked for a %s mapping of pfn 0x%x (attributes 0x%x); nothing maps it",
+			       (map->attr & HAT_LARGE) ? "2 MiB" : "4 KiB", map->pfn, map->attr);
+}
+
+void check_model_end(struct checker *c)
+{
+	if (c->model_mode == MODEL_REBUILD) {
+		follow.in_step = !c->stats.stopped;
+		follow.next_seq = c->model_next;
+		follow.lost = c->model_lost;
+	} else if (c->model_mode == MODEL_COMPARE && !c->stats.stopped &&
+		   hat_model_seen(follow.model) < hat_model_count(follow.model)) {
+		check_work(c, hat_model_count(follow.model));
+		hat_model_each_unseen(follow.model, report_unseen, c);
+	}
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The host's model of what should be mapped: per address space, VA -> (page, attributes, size), from the HAT's documented semantics. */
+#ifndef CHECKER_HAT_MODEL_H
+#define CHECKER_HAT_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hatvm/mm_structs.h"
+
+/*
+ * One mapping the HAT was asked for: `space` maps [va, va + size) to the
+ * frames from pfn, size 2 MiB when attr has HAT_LARGE, else 4 KiB.
+ */
+struct model_map {
+	uint64_t va;
+	uint32_t space;
+	uint32_t pfn;
+	uint16_t attr;
+};
+
+struct hat_model;
+
+/* An empty model; NULL when out of memory. */
+struct hat_model *hat_model_new(void);
+void hat_model_free(struct hat_model *m);
+
+/* Forgets every mapping (a new start: the log could not be followed). */
+void hat_model_clear(struct hat_model *m);
+
+/*
+ * Applies one logged operation (enum hat_op_kind) as the HAT documents
+ * it; mappings of the kernel space (id 0) and of kernel-half VAs are not
+ * modelled. A page-unload only reaches pages the MM tracks: `managed`
+ * says which. False when out of memory or past max_maps (the model is
+ * then incomplete: clear it).
+ */
+bool hat_model_apply(struct hat_model *m, const struct hat_op *op,
+		     bool (*managed)(void *ctx, uint64_t pfn), void *ctx, uint64_t max_maps);
+
+/* Adds the mapping (resync from the page tables); false when out of memory. */
+bool hat_model_add(struct hat_model *m, const struct model_map *map);
+
+/*
+ * The mapping of `space` whose first VA is va, or NULL. Marks it seen in
+ * the current round (see hat_model_round).
+ */
+struct model_map *hat_model_find(struct hat_model *m, uint32_t space, uint64_t va);
+
+/* Starts a round of hat_model_find() marks; returns how many mappings the model holds. */
+uint64_t hat_model_round(struct hat_model *m);
+
+/* Calls fn for every mapping not found in this round. */
+void hat_model_each_unseen(struct hat_model *m, void (*fn)(void *ctx, const struct model_map *map),
+			   void *ctx);
+
+/* Mappings held; mappings found in this round. */
+uint64_t hat_model_count(const struct hat_model *m);
+uint64_t hat_model_seen(const struct hat_model *m);
+
+/* The leaf bits (W, U, NX, PCD, PWT, PS) that attr asks for. */
+uint64_t hat_model_pte_bits(unsigned attr);
+
+/* Bits of a leaf the model compares. */
+#define MODEL_PTE_MASK (PTE_W | PTE_U | PTE_NX | PTE_PCD | PTE_PWT | PTE_PS)
+
+/* HAT_* attributes a present leaf's bits stand for (resync). */
+unsigned hat_model_attr_of_pte(uint64_t pte, unsigned level);
+
+#endif

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The HAT operation log: one record per operation that changes a mapping, for the host's model of what should be mapped. */
+#ifndef GUEST_HAT_OPLOG_H
+#define GUEST_HAT_OPLOG_H
+
+#include "page.h"
+
+/* Records in the ring: 40 bytes each, 160 KiB in all; a forced checkpoint every ~4000 operations at most. */
+#define HAT_OPLOG_SIZE 4096u
+
+extern struct hat_oplog hat_oplog;
+
+/* Boot: carves the ring (page_boot_alloc). */
+void hat_oplog_init(void);
+
+/*
+ * Before an operation, with no MM lock held: when the ring is nearly
+ * full, asks the platform for a checkpoint (mm_oplog_full), which shows
+ * the host every record and then calls hat_oplog_drained().
+ */
+void hat_oplog_make_room(void);
+
+/* Appends one record (o_seq is filled in). Any CPU, any lock. */
+void hat_oplog_append(struct hat_op op);
+
+/* The host has been shown every record before seq `upto` (the ol_next read before the checkpoint). */
+void hat_oplog_drained(uint64_t upto);
+
+/* The platform's half of hat_oplog_make_room(): a checkpoint, then hat_oplog_drained(). */
+void mm_oplog_full(void);
+
+#endif
