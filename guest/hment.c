@@ -17,14 +17,19 @@ static struct objcache hment_cache;
 static uint64_t steal_cursor;   /* pfn where the last steal succeeded: spread the pain */
 
 /*
- * Pages with a list (not embedded), counted per 512-page block and per
- * 512 blocks, so a steal skips empty stretches of RAM instead of peeking
- * at every page_t. Atomic: pages under different list locks share a count.
+ * Pages with a list (not embedded): a bit per page, and counts per
+ * 512-page block, per 64 blocks and per 512 blocks, so a steal finds the
+ * next victim after a bounded number of loads however sparse the lists
+ * are, instead of peeking at every page_t. Atomic: pages under different
+ * list locks share a word and the counts.
  */
 #define LISTED_BLK_SHIFT 9
+#define LISTED_MID_SHIFT 15
 #define LISTED_SUP_SHIFT 18
 static struct {
+	uint64_t *bits;
 	uint32_t *blk;
+	uint32_t *mid;
 	uint32_t *sup;
 	uint64_t npages;
 } listed;
@@ -61,7 +66,9 @@ void hment_init(uint64_t npages)
 	objcache_init(&hment_cache, "hment", sizeof(hment_t));
 	steal_cursor = 0;
 	listed.npages = npages;
+	listed.bits = (uint64_t *)boot_counts((npages >> 6) * 2 + 1);
 	listed.blk = boot_counts(npages >> LISTED_BLK_SHIFT);
+	listed.mid = boot_counts(npages >> LISTED_MID_SHIFT);
 	listed.sup = boot_counts(npages >> LISTED_SUP_SHIFT);
 }
 
@@ -83,10 +90,14 @@ static void listed_note(const page_t *pp, bool had)
 	if (has == had || pfn >= listed.npages)
 		return;
 	if (has) {
+		__atomic_fetch_or(&listed.bits[pfn >> 6], 1ull << (pfn & 63), __ATOMIC_RELAXED);
 		__atomic_fetch_add(&listed.blk[pfn >> LISTED_BLK_SHIFT], 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&listed.mid[pfn >> LISTED_MID_SHIFT], 1, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&listed.sup[pfn >> LISTED_SUP_SHIFT], 1, __ATOMIC_RELAXED);
 	} else {
+		__atomic_fetch_and(&listed.bits[pfn >> 6], ~(1ull << (pfn & 63)), __ATOMIC_RELAXED);
 		__atomic_fetch_sub(&listed.blk[pfn >> LISTED_BLK_SHIFT], 1, __ATOMIC_RELAXED);
+		__atomic_fetch_sub(&listed.mid[pfn >> LISTED_MID_SHIFT], 1, __ATOMIC_RELAXED);
 		__atomic_fetch_sub(&listed.sup[pfn >> LISTED_SUP_SHIFT], 1, __ATOMIC_RELAXED);
 	}
 }
@@ -572,37 +583,57 @@ static hment_t *steal_from(page_t *pp)
 	return hm;
 }
 
+/* True when the count covering pfn at this shift is 0; then *pfn moves past what it covers. */
+static bool skip_empty(const uint32_t *counts, unsigned shift, uint64_t *pfn)
+{
+	if (__atomic_load_n(&counts[*pfn >> shift], __ATOMIC_RELAXED) != 0)
+		return false;
+	*pfn = (*pfn | ((1ull << shift) - 1)) + 1;
+	return true;
+}
+
 /*
- * Steals from the first page in [lo, hi) with a list, skipping blocks
- * whose listed count is 0. The counts and the page are peeked at unlocked;
- * steal_from() decides under the page's lock.
+ * The first page at or after pfn, before hi, whose list bit is set (hi
+ * when none): empty regions are skipped by their counts, a block's pages
+ * by its bit words, so the cost is bounded whatever the distance.
+ */
+static uint64_t next_listed(uint64_t pfn, uint64_t hi)
+{
+	while (pfn < hi) {
+		uint64_t word;
+
+		stat_inc(&hment_stats.steal_exam);
+		if (skip_empty(listed.sup, LISTED_SUP_SHIFT, &pfn) ||
+		    skip_empty(listed.mid, LISTED_MID_SHIFT, &pfn) ||
+		    skip_empty(listed.blk, LISTED_BLK_SHIFT, &pfn))
+			continue;
+		word = __atomic_load_n(&listed.bits[pfn >> 6], __ATOMIC_RELAXED) & (~0ull << (pfn & 63));
+		if (word == 0) {
+			pfn = (pfn | 63) + 1;
+			continue;
+		}
+		pfn = (pfn & ~63ull) + (uint64_t)__builtin_ctzll(word);
+		return pfn < hi ? pfn : hi;
+	}
+	return hi;
+}
+
+/*
+ * Steals from the first page in [lo, hi) with a list. The bits and the
+ * page are peeked at unlocked; steal_from() decides under the page's lock.
  */
 static hment_t *steal_range(uint64_t lo, uint64_t hi, page_t *avoid)
 {
-	for (uint64_t pfn = lo; pfn < hi;) {
-		page_t *pp;
+	for (uint64_t pfn = next_listed(lo, hi); pfn < hi; pfn = next_listed(pfn + 1, hi)) {
+		page_t *pp = &page_array[pfn];
 		hment_t *hm;
 
-		stat_inc(&hment_stats.steal_exam);
-		if (__atomic_load_n(&listed.sup[pfn >> LISTED_SUP_SHIFT], __ATOMIC_RELAXED) == 0) {
-			pfn = (pfn | ((1ull << LISTED_SUP_SHIFT) - 1)) + 1;
+		if (pp == avoid)
 			continue;
-		}
-		if (__atomic_load_n(&listed.blk[pfn >> LISTED_BLK_SHIFT], __ATOMIC_RELAXED) == 0) {
-			pfn = (pfn | ((1ull << LISTED_BLK_SHIFT) - 1)) + 1;
-			continue;
-		}
-		pp = &page_array[pfn];
-		if (pp == avoid || __atomic_load_n(&pp->p_mapping, __ATOMIC_RELAXED) == 0 ||
-		    __atomic_load_n(&pp->p_embed, __ATOMIC_RELAXED)) {
-			pfn++;
-			continue;
-		}
 		if ((hm = steal_from(pp)) != NULL) {
 			__atomic_store_n(&steal_cursor, pfn, __ATOMIC_RELAXED);
 			return hm;
 		}
-		pfn++;
 	}
 	return NULL;
 }
