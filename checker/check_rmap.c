@@ -45,17 +45,19 @@ static bool rmap_init(struct rmap *m, struct checker *c)
 	 */
 	*m = (struct rmap){ .c = c, .max_hments = l->hments,
 			    .max_listed = min_u64(l->hments, c->stats.mappings + l->slack) };
-	m->listed = calloc(words, sizeof(uint64_t));
-	m->reserved = calloc(words, sizeof(uint64_t));
-	m->hashed = calloc(words, sizeof(uint64_t));
+	m->listed = check_map_zalloc(words * sizeof(uint64_t));
+	m->reserved = check_map_zalloc(words * sizeof(uint64_t));
+	m->hashed = check_map_zalloc(words * sizeof(uint64_t));
 	return m->listed && m->reserved && m->hashed;
 }
 
 static void rmap_free(struct rmap *m)
 {
-	free(m->listed);
-	free(m->reserved);
-	free(m->hashed);
+	size_t bytes = (m->c->view.rd.ram_size / 8 / 64 + 1) * sizeof(uint64_t);
+
+	check_map_free(m->listed, bytes);
+	check_map_free(m->reserved, bytes);
+	check_map_free(m->hashed, bytes);
 }
 
 /* Reads the hment ref names (by PA: no translation); false when it lies outside RAM. */
@@ -561,14 +563,16 @@ static void check_all_pages(struct rmap *m)
 {
 	const struct mm_view *v = &m->c->view;
 
-	for (uint64_t pfn = 0; pfn < v->npages; pfn++) {
-		const struct page *pg = &v->pages[pfn];
+	for (uint64_t w = 0; w <= v->npages / 64; w++) {
+		uint64_t busy = v->busy_map[w];
 
-		if (pfn % CHECK_POLL_UNITS == 0 && check_work(m->c, CHECK_POLL_UNITS))
+		if (check_work(m->c, (uint64_t)__builtin_popcountll(busy)))
 			return;
-		if (pg->p_mapping == 0 && pg->p_embed == 0 && pg->p_share == 0 && pg->p_pagenum == pfn)
-			continue;
-		check_page_mappings(m, pfn, pg);
+		for (; busy != 0; busy &= busy - 1) {
+			uint64_t pfn = w * 64 + (uint64_t)__builtin_ctzll(busy);
+
+			check_page_mappings(m, pfn, &v->pages[pfn]);
+		}
 	}
 }
 

@@ -123,21 +123,21 @@ static uint64_t reserved_address_bits(const struct check_mem *mem)
  * AddressSanitizer every map stays a heap block, which it guards.
  */
 #if defined(__SANITIZE_ADDRESS__)
-#define MAP_MMAP_MIN SIZE_MAX
+#define ZALLOC_MMAP_MIN SIZE_MAX
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-#define MAP_MMAP_MIN SIZE_MAX
+#define ZALLOC_MMAP_MIN SIZE_MAX
 #endif
 #endif
-#ifndef MAP_MMAP_MIN
-#define MAP_MMAP_MIN (128u << 10)
+#ifndef ZALLOC_MMAP_MIN
+#define ZALLOC_MMAP_MIN (128u << 10)
 #endif
 
 void *check_map_zalloc(size_t bytes)
 {
 	void *map;
 
-	if (bytes < MAP_MMAP_MIN)
+	if (bytes < ZALLOC_MMAP_MIN)
 		return calloc(1, bytes ? bytes : 1);
 	map = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (map == MAP_FAILED)
@@ -151,7 +151,7 @@ void check_map_free(void *map, size_t bytes)
 {
 	if (map == NULL)
 		return;
-	if (bytes < MAP_MMAP_MIN)
+	if (bytes < ZALLOC_MMAP_MIN)
 		free(map);
 	else
 		munmap(map, bytes);
