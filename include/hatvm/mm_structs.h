@@ -257,6 +257,39 @@ struct ptp_cache {
 };
 
 /*
+ * The page allocator (page.c): one LIFO free list per 2 MiB block of 512
+ * pages, linked through p_next, and the blocks with free pages on two
+ * lists, partial and fully free (so page_alloc_large takes a whole block
+ * in O(1)). pl_blocks has one entry per block of page_count pages.
+ * Everything, p_kind changes included, under pl_lock. Free pages are not
+ * kept zero: page_alloc zeroes what it hands out.
+ */
+#define PAGE_BLOCK_NIL UINT32_MAX
+
+enum page_block_list { PB_NONE = 0, PB_PARTIAL = 1, PB_FULL = 2, PB_NLISTS = 3 };
+
+struct page_block {
+	GPTR(struct page) pb_free;    /* this block's free pages, linked by p_next */
+	uint32_t pb_next;             /* neighbours on the block list, or PAGE_BLOCK_NIL */
+	uint32_t pb_prev;
+	uint16_t pb_nfree;            /* pages on pb_free */
+	uint8_t pb_list;              /* enum page_block_list: PB_FULL iff all 512 free, PB_NONE iff none */
+	uint8_t pb_pad[5];
+};
+
+struct page_pool {
+	struct mm_lock pl_lock;
+	GPTR(struct page_block) pl_blocks;   /* block of pfn: pl_blocks[pfn / 512] */
+	uint32_t pl_head[PB_NLISTS];  /* first block of each list (PB_NONE's unused: PAGE_BLOCK_NIL) */
+	uint32_t pl_pad;
+	uint64_t pl_nfree;            /* pages on the free lists (PG_FREE_COUNT) */
+	uint64_t pl_ninuse;           /* pages allocated: pl_nfree + pl_ninuse = managed (PG_INUSE) */
+	uint64_t pl_limit;            /* the cap: pl_ninuse <= pl_limit (UINT64_MAX: none) */
+	uint64_t pl_nfail;            /* allocations refused */
+	uint64_t pl_large_exam;       /* page_t examined by page_alloc_large */
+};
+
+/*
  * Guest symbols the checker finds by name (all non-static in guest.elf):
  *
  *   page_array          GPTR(struct page)    page_t of pfn i at page_array[i]
@@ -270,6 +303,8 @@ struct ptp_cache {
  *   hat_list            GPTR(struct hat)     head of all address spaces (hat_kas first)
  *   segtab_ptp_cache    struct ptp_cache
  *   hat_oplog           struct hat_oplog     (optional: without it no model)
+ *   page_pool           struct page_pool     (optional: without it no PG_* checks)
+ *   hat_list_lock       struct mm_lock       (optional: LK_QUIESCENT over it)
  *
  * What the mapping lists track: a page is managed when
  * page_first_managed <= pfn < page_count (the allocatable pages; all
@@ -293,15 +328,20 @@ struct ptp_cache {
 #define MM_SYM_HAT_LIST      "hat_list"
 #define MM_SYM_PTP_CACHE     "segtab_ptp_cache"
 #define MM_SYM_OPLOG         "hat_oplog"
+#define MM_SYM_PAGE_POOL     "page_pool"
+#define MM_SYM_HAT_LIST_LOCK "hat_list_lock"
 
 /*
- * Hash of the PTE (table pfn, entry): the high half of a multiplicative
- * hash of the 41-bit key, whose low bits are well mixed (linear hashing
- * uses a growing number of them).
+ * Hash of the PTE (table pfn, entry). Consecutive entries of a table land
+ * in consecutive buckets, so walking or filling a table's worth of
+ * mappings touches the buckets (and, allocated in order, the hments) in
+ * order; highly shared pages have the same entry in many tables, so the
+ * table pfn is mixed into the low bits as well as shifted above the 9
+ * entry bits. Linear hashing takes more of the low bits as it grows.
  */
 static inline uint32_t hment_hash_key(uint32_t ptp_pfn, uint32_t entry)
 {
-	return (uint32_t)(((((uint64_t)ptp_pfn << 9) | entry) * 0x9e3779b97f4a7c15ull) >> 32);
+	return (uint32_t)(((uint64_t)ptp_pfn << 9) + ptp_pfn + entry);
 }
 
 /*
@@ -365,5 +405,7 @@ _Static_assert(sizeof(struct hment_reserve) == 24, "hment_reserve layout");
 _Static_assert(sizeof(struct ptp_cache) == 32, "ptp_cache layout");
 _Static_assert(sizeof(struct hat_op) == 40, "hat_op layout");
 _Static_assert(sizeof(struct hat_oplog) == 48, "hat_oplog layout");
+_Static_assert(sizeof(struct page_block) == 24, "page_block layout");
+_Static_assert(sizeof(struct page_pool) == 72, "page_pool layout");
 
 #endif
