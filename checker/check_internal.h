@@ -106,13 +106,15 @@ struct mm_view {
 	struct hment_hash hash;
 	struct hment_reserve reserve;
 	struct ptp_cache cache;
-	bool hash_ok, reserve_ok, cache_ok;
+	struct page_pool pool;      /* the page allocator (pool_ok: the guest exports page_pool) */
+	bool hash_ok, reserve_ok, cache_ok, pool_ok;
 	struct check_limits limits;
 	bool stopped;               /* a stop request ended the load early: the view is partial */
 	/* one pass over page_t at load (NULL maps when pages is NULL) */
 	uint64_t *ptp_map;          /* per pfn below npages: p_kind is PG_PTP */
 	uint64_t *busy_map;         /* per pfn below npages: !page_plain() */
 	uint64_t ptp_top;           /* level-4 table pages among them */
+	uint64_t free_kind;         /* pages whose p_kind is PG_FREE (PG_FREE_COUNT) */
 	uint64_t pages_read;        /* page_t the pass read (the check's page_t examined) */
 };
 
@@ -174,6 +176,7 @@ struct checker {
 	uint64_t *embed_ok;         /* per pfn: the walk found its embedded mapping's PTE */
 	uint64_t *referenced;       /* per RAM pfn: some non-leaf entry points at it */
 	uint64_t *entered;          /* per RAM pfn: walked as a table (table_slot set); a bitmap to sweep */
+	uint8_t *memtype;           /* a nibble per managed pfn: 1 + memory type of its first user leaf (PT_MEMTYPE) */
 	uint64_t kas_pml4[MM_PTES];
 	bool kas_pml4_ok;
 	uint64_t kas_space;         /* h_id of hat_kas */
@@ -226,14 +229,17 @@ static inline struct table_info *checker_table(const struct checker *c, uint64_t
 void *check_map_zalloc(size_t bytes);
 void check_map_free(void *map, size_t bytes);
 
-/* check_pt.c: every address space's tables (PT_*, ST_ACCOUNT). Returns false when out of memory. */
+/* check_pt.c: every address space's tables (PT_*, ST_ACCOUNT, ST_NMAP). Returns false when out of memory. */
 bool check_page_tables(struct checker *c);
 
 /* check_pt.c: the table-page cache (ST_FREE_ZERO); after check_page_tables. */
 void check_ptp_cache(struct checker *c);
 
-/* check_rmap.c: no mapping-list or hash lock held (LK_QUIESCENT). */
+/* check_locks.c: no MM lock held (LK_QUIESCENT). */
 void check_locks(struct checker *c);
+
+/* check_alloc.c: the page allocator's free lists and counts (PG_FREE_COUNT, PG_INUSE). */
+void check_page_pool(struct checker *c);
 
 /* check_rmap.c: reserve, mapping lists, hash (RM_*, HS_*, RS_COUNT); after check_page_tables. */
 bool check_mapping_lists(struct checker *c);

@@ -1,6 +1,22 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Lock quiescence (LK_QUIESCENT): no mapping-list or hash lock is held while the guest is paused. */
+/* Lock quiescence (LK_QUIESCENT): no MM lock is held while the guest is paused at a checkpoint. */
 #include "check_internal.h"
+
+#include <inttypes.h>
+
+static bool lock_held(const struct mm_lock *l)
+{
+	return l->ml_locked != 0 || l->ml_owner != 0;
+}
+
+/* LK_QUIESCENT of one lock already read; space is REPORT_NONE unless it is a space's. */
+static void check_one_lock(struct checker *c, const struct mm_lock *l, uint64_t space, const char *name)
+{
+	if (lock_held(l))
+		sink_violation(&c->sink, INV_LK_QUIESCENT, space, REPORT_NONE, REPORT_NONE,
+			       "%s is held at a checkpoint (ml_locked %u, ml_owner %u)", name, l->ml_locked,
+			       l->ml_owner);
+}
 
 /* LK_QUIESCENT over one lock array. */
 static void check_lock_array(struct checker *c, uint64_t va, unsigned n, const char *name)
@@ -12,14 +28,46 @@ static void check_lock_array(struct checker *c, uint64_t va, unsigned n, const c
 		return;
 	}
 	for (unsigned i = 0; i < n; i++)
-		if (locks[i].ml_locked != 0 || locks[i].ml_owner != 0)
+		if (lock_held(&locks[i]))
 			sink_violation(&c->sink, INV_LK_QUIESCENT, REPORT_NONE, REPORT_NONE, REPORT_NONE,
 				       "%s[%u] is held at a checkpoint (ml_locked %u, ml_owner %u)",
 				       name, i, locks[i].ml_locked, locks[i].ml_owner);
 }
 
+/* A lock that is a variable of its own (optional: va 0 when the guest does not export it). */
+static void check_lock_at(struct checker *c, uint64_t va, const char *name)
+{
+	struct mm_lock l;
+
+	if (va == 0)
+		return;
+	if (!reader_read_va(&c->view.rd, va, &l, sizeof(l)))
+		sink_violation(&c->sink, INV_LK_QUIESCENT, REPORT_NONE, va, REPORT_NONE, "%s cannot be read", name);
+	else
+		check_one_lock(c, &l, REPORT_NONE, name);
+}
+
+/* Each address space's h_lock, from the records the view read (bounded by its space limit). */
+static void check_space_locks(struct checker *c)
+{
+	for (size_t i = 0; i < c->view.nhats; i++)
+		check_one_lock(c, &c->view.hats[i].h.h_lock, c->view.hats[i].h.h_id, "the space's h_lock");
+}
+
 void check_locks(struct checker *c)
 {
-	check_lock_array(c, c->view.sym.hment_mlist_locks, HMENT_MLIST_NLOCK, MM_SYM_MLIST_LOCKS);
-	check_lock_array(c, c->view.sym.hment_hash_locks, HMENT_HASH_NLOCK, MM_SYM_HASH_LOCKS);
+	const struct mm_view *v = &c->view;
+
+	check_lock_array(c, v->sym.hment_mlist_locks, HMENT_MLIST_NLOCK, MM_SYM_MLIST_LOCKS);
+	check_lock_array(c, v->sym.hment_hash_locks, HMENT_HASH_NLOCK, MM_SYM_HASH_LOCKS);
+	check_space_locks(c);
+	if (v->reserve_ok)
+		check_one_lock(c, &v->reserve.hr_lock, REPORT_NONE, "hment_reserve.hr_lock");
+	if (v->cache_ok)
+		check_one_lock(c, &v->cache.pc_lock, REPORT_NONE, "segtab_ptp_cache.pc_lock");
+	if (v->pool_ok)
+		check_one_lock(c, &v->pool.lock, REPORT_NONE, "page_pool.lock");
+	check_lock_at(c, v->sym.hat_list_lock, MM_SYM_HAT_LIST_LOCK);
+	if (v->sym.hat_oplog != 0)
+		check_lock_at(c, v->sym.hat_oplog + offsetof(struct hat_oplog, ol_lock), "hat_oplog.ol_lock");
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Page-table invariants: each address space's tables walked from its top (PT_*, ST_ACCOUNT) and the idle table-page cache (ST_FREE_ZERO). */
+/* Page-table invariants: each address space's tables walked from its top (PT_*, ST_ACCOUNT, ST_NMAP) and the idle table-page cache (ST_FREE_ZERO). */
 #include "check_internal.h"
 
 #include <inttypes.h>
@@ -14,6 +14,7 @@ struct walk {
 	struct hat_rec *space;
 	uint64_t id;            /* its h_id, for reports */
 	bool is_kas;
+	uint64_t n4k, n2m;      /* present leaves h_nmap4k / h_nmap2m count (ST_NMAP) */
 };
 
 /* The table page being walked. */
@@ -124,6 +125,38 @@ static void check_entry_bits(struct walk *w, const struct table_walk *t, unsigne
 			       t->level, e, t->pfn, v);
 }
 
+/* True for a leaf the space's h_nmap4k / h_nmap2m count: memloads, so the user half, or hat_kas's KMAP window. */
+static bool leaf_counted(const struct walk *w, uint64_t va)
+{
+	return w->is_kas ? va >= KMAP_BASE && va < KMAP_END : va < USER_TOP;
+}
+
+/* The memory type a leaf selects: its PAT, PCD and PWT bits as the PAT index (0..7). */
+static unsigned leaf_memtype(uint64_t v, unsigned level)
+{
+	uint64_t pat = level == 1 ? PTE_PS : (1ull << 12);   /* PAT is bit 7 in a PTE, bit 12 in a large leaf */
+
+	return ((v & PTE_PWT) ? 1u : 0u) | ((v & PTE_PCD) ? 2u : 0u) | ((v & pat) ? 4u : 0u);
+}
+
+/*
+ * PT_MEMTYPE: the first user leaf of a managed page fixes its memory type
+ * (a 2 MiB leaf is a mapping of its first page, as on the mapping lists);
+ * every later one must agree. A nibble per page: 0, or 1 + the type.
+ */
+static void check_memtype(struct walk *w, uint64_t v, unsigned level, uint64_t va, uint64_t pfn)
+{
+	uint8_t *cell = &w->c->memtype[pfn / 2];
+	unsigned shift = (pfn & 1) * 4, seen = (*cell >> shift) & 0xf, type = leaf_memtype(v, level);
+
+	if (seen == 0)
+		*cell |= (uint8_t)((type + 1) << shift);
+	else if (seen != type + 1)
+		sink_violation(&w->c->sink, INV_PT_MEMTYPE, w->id, va, pfn,
+			       "leaf selects memory type %u (PAT/PCD/PWT), an earlier mapping of pfn 0x%" PRIx64
+			       " selects %u", type, pfn, seen - 1);
+}
+
 /* A present leaf: alignment, and whether the mapping lists must track it. */
 static void visit_leaf(struct walk *w, struct table_walk *t, unsigned e, uint64_t v, uint64_t va)
 {
@@ -141,8 +174,13 @@ static void visit_leaf(struct walk *w, struct table_walk *t, unsigned e, uint64_
 			       misaligned);
 	if (va < USER_TOP && !w->is_kas)
 		check_model_leaf(c, (uint32_t)w->id, va, v, t->level);
+	if (leaf_counted(w, va)) {
+		w->n4k += t->level == 1;
+		w->n2m += t->level == 2;
+	}
 	if (va >= USER_TOP || !view_managed(&c->view, pfn))
 		return;
+	check_memtype(w, v, t->level, va, pfn);
 	c->stats.mappings++;
 	bit_set(t->leaf, e);
 	pg = &c->view.pages[pfn];
@@ -154,12 +192,32 @@ static void visit_leaf(struct walk *w, struct table_walk *t, unsigned e, uint64_
 
 static bool walk_table(struct walk *w, uint64_t pfn, unsigned level, uint64_t ptva);
 
+/*
+ * PT_NONLEAF: P|W, U in the user half only, no NX, PCD or PWT (the CPU's
+ * A bit aside). U in the kernel half is PT_KERNEL_HALF's to report.
+ */
+static void check_nonleaf_bits(struct walk *w, const struct table_walk *t, unsigned e, uint64_t v,
+			       uint64_t va, uint64_t pfn)
+{
+	bool user = va < USER_TOP;
+	uint64_t mask = PTE_W | PTE_NX | PTE_PCD | PTE_PWT | (user ? PTE_U : 0);
+	uint64_t want = PTE_W | (user ? PTE_U : 0);
+
+	if ((v & mask) != want)
+		sink_violation(&w->c->sink, INV_PT_NONLEAF, w->id, va, pfn,
+			       "level-%u non-leaf entry %u of pfn 0x%" PRIx64 " is 0x%" PRIx64
+			       ": W%s must be set, NX, PCD and PWT clear",
+			       t->level, e, t->pfn, v, user ? " and U" : "");
+}
+
 /* A present non-leaf entry: range, ownership, then the table below. False when out of memory. */
 static bool visit_child(struct walk *w, const struct table_walk *t, unsigned e, uint64_t v, uint64_t va)
 {
 	struct checker *c = w->c;
 	uint64_t pa = v & c->frame_mask, pfn = pa >> MM_PAGE_SHIFT;
 	const struct table_info *seen;
+
+	check_nonleaf_bits(w, t, e, v, va, pfn);
 
 	if (pa >= c->view.rd.ram_size) {
 		sink_violation(&c->sink, INV_PT_PTP_RANGE, w->id, va, pfn,
@@ -315,6 +373,11 @@ static bool walk_space(struct checker *c, struct hat_rec *hr, bool is_kas)
 			       "h_nptp is %" PRIu64 " but %" PRIu64
 			       " table pages are reachable from its top",
 			       hr->h.h_nptp, hr->reached);
+	if (w.n4k != hr->h.h_nmap4k || w.n2m != hr->h.h_nmap2m)
+		sink_violation(&c->sink, INV_ST_NMAP, w.id, REPORT_NONE, REPORT_NONE,
+			       "h_nmap4k %" PRIu64 " / h_nmap2m %" PRIu64 " but the tables hold %" PRIu64
+			       " / %" PRIu64 " %s leaves", hr->h.h_nmap4k, hr->h.h_nmap2m, w.n4k, w.n2m,
+			       is_kas ? "KMAP-window" : "user-half");
 	return true;
 }
 
@@ -340,7 +403,8 @@ static void check_unreached_tables(struct checker *c)
 	}
 }
 
-bool check_page_tables(struct checker *c)
+/* Walks hat_kas, then every other space; the unreached tables at the end. False when out of memory. */
+static bool walk_spaces(struct checker *c)
 {
 	struct mm_view *v = &c->view;
 	size_t first = 0;
@@ -357,6 +421,20 @@ bool check_page_tables(struct checker *c)
 	if (!c->stats.stopped)
 		check_unreached_tables(c);
 	return true;
+}
+
+bool check_page_tables(struct checker *c)
+{
+	size_t bytes = c->view.npages / 2 + 1;
+	bool ok;
+
+	c->memtype = check_map_zalloc(bytes);
+	if (c->memtype == NULL)
+		return false;
+	ok = walk_spaces(c);
+	check_map_free(c->memtype, bytes);
+	c->memtype = NULL;
+	return ok;
 }
 
 /* ST_FREE_ZERO: a cached table page holds only zeroes. */

@@ -77,6 +77,8 @@ static void index_word(struct mm_view *v, uint64_t w)
 		const struct page *pg = &v->pages[pfn];
 		uint64_t bit = 1ull << (pfn & 63);
 
+		v->free_kind += pg->p_kind == PG_FREE;
+
 		if (pg->p_kind == PG_PTP) {
 			ptp |= bit;
 			v->ptp_top += pg->p_level == MM_LEVELS;
@@ -284,7 +286,7 @@ static bool sort_hats(struct mm_view *v)
 	return true;
 }
 
-/* The hash, reserve and table-page cache descriptors. */
+/* The hash, reserve, table-page cache and (when exported) page allocator descriptors. */
 static void load_descriptors(struct mm_view *v, struct check_sink *s)
 {
 	v->hash_ok = reader_read_va(&v->rd, v->sym.hment_hash, &v->hash, sizeof(v->hash));
@@ -298,6 +300,12 @@ static void load_descriptors(struct mm_view *v, struct check_sink *s)
 	if (!v->cache_ok)
 		sink_violation(s, INV_ST_FREE_ZERO, REPORT_NONE, v->sym.segtab_ptp_cache, REPORT_NONE,
 			       "segtab_ptp_cache cannot be read");
+	if (v->sym.page_pool == 0)
+		return;
+	v->pool_ok = reader_read_va(&v->rd, v->sym.page_pool, &v->pool, sizeof(v->pool));
+	if (!v->pool_ok)
+		sink_violation(s, INV_PG_FREE_COUNT, REPORT_NONE, v->sym.page_pool, REPORT_NONE,
+			       "page_pool cannot be read");
 }
 
 bool mm_view_load(struct mm_view *v, const struct check_mem *mem, const struct mm_symbols *sym,

@@ -71,6 +71,8 @@ static const struct {
 	uint64_t size;
 } mm_optional_symbol_table[] = {
 	{ MM_SYM_OPLOG,         offsetof(struct mm_symbols, hat_oplog),          sizeof(struct hat_oplog) },
+	{ MM_SYM_PAGE_POOL,     offsetof(struct mm_symbols, page_pool),          sizeof(struct page_pool) },
+	{ MM_SYM_HAT_LIST_LOCK, offsetof(struct mm_symbols, hat_list_lock),      sizeof(struct mm_lock) },
 };
 
 /* The optional symbols found with the size mm_structs.h says (else 0). */
@@ -214,6 +216,9 @@ static bool checker_passes(struct checker *c)
 	if (c->stats.stopped)
 		return true;
 	check_ptp_cache(c);
+	if (c->stats.stopped)
+		return true;
+	check_page_pool(c);
 	if (c->stats.stopped)
 		return true;
 	return check_mapping_lists(c);

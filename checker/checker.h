@@ -24,6 +24,8 @@ struct mm_symbols {
 	uint64_t hat_list;            /* GPTR(struct hat) */
 	uint64_t segtab_ptp_cache;    /* struct ptp_cache */
 	uint64_t hat_oplog;           /* struct hat_oplog; 0: the guest has none (no model) */
+	uint64_t page_pool;           /* struct page_pool; 0: none (no PG_* checks) */
+	uint64_t hat_list_lock;       /* struct mm_lock; 0: none */
 };
 
 /*

@@ -12,27 +12,36 @@
  *   PT_VALID_CNT    p_valid +1 on the first space's PML4
  *   PT_KERNEL_HALF  PTE_U on the first present kernel-half PML4 entry of the first space
  *   RM_MISSING      the first embedded mapping dropped from its page_t
- *   RM_STALE        the first embedded mapping's PTE made non-present;               p_valid -1
+ *   RM_STALE        the first embedded mapping's PTE made non-present;  p_valid -1, h_nmap4k -1
  *   RM_EMBED        p_share 1 on the first embedded page
  *   RM_SHARE        p_share +1 on the first listed page
  *   RM_LINKS        the first list's head hment: hm_prev points at itself
  *   RM_PFN          the first list's head hment: hm_pfn +1
  *   RM_DUP          the first list of two: the second hment names the head's PTE, moved to
- *                   that hash bucket; its own PTE made non-present;                  p_valid -1
+ *                   that hash bucket; its own PTE made non-present;     p_valid -1, h_nmap -1
  *   HS_BUCKET       the first list's head hment moved to the next hash bucket
  *   HS_ORPHAN       the first list's head hment unlinked from the list (p_share -1), left in
- *                   the hash; its PTE made non-present;                              p_valid -1
+ *                   the hash; its PTE made non-present;                 p_valid -1, h_nmap -1
  *                   (reported twice: the orphan, and hh_count against the lists' total)
  *   RS_COUNT        hr_count +1
  *   ST_FREE_ZERO    a non-zero word in the first page on segtab_ptp_cache
  *   ST_ACCOUNT      h_nptp +1 on the first space
  *   LK_QUIESCENT    hment_mlist_locks[0] marked held by CPU 0
  *   MD_LOG          the HAT operation log's ol_drained set past ol_next
- *   MD_EXTRA        pfn 1 mapped in a free entry of the first embedded mapping's table; p_valid +1
+ *   MD_EXTRA        pfn 1 mapped in a free entry of the first embedded mapping's table;
+ *                   p_valid +1, h_nmap4k +1
  *   MD_MISSING      the first embedded mapping removed with its PTE, p_valid, page_t record
  *                   and the space's leaf count: consistent, but not what was asked
  *   MD_ATTR         W flipped in the first embedded mapping's leaf
  *                   (the MD_* need a model following the log: vmm --check=checkpoints)
+ *   PT_NONLEAF      W cleared in the first present user-half PML4 entry of the first space
+ *                   having one; else NX set in the first non-leaf entry of hat_kas's first
+ *                   kernel-half PDPT
+ *   PT_MEMTYPE      PWT flipped in the mapping of the first list of two that the walk meets last
+ *   ST_NMAP         h_nmap4k +1 on the first space
+ *   PG_FREE_COUNT   page_pool's nfree -1 and ninuse +1 (their sum, the managed pages, kept)
+ *   PG_INUSE        page_pool's ninuse +1
+ *                   (the PG_* need a guest exporting page_pool)
  *   PT_WALK_AGREE   not injectable: a walker mismatch is between the host and the CPU,
  *                   nothing in guest memory can plant one (inject_supported() says so)
  *
@@ -202,7 +211,27 @@ static bool find_listed(struct inj *j, unsigned min_len, struct target *t)
 	return false;
 }
 
-/* Clears P of (ptp, entry) and takes one off the table's p_valid, so only list invariants notice. */
+/* Adds delta to the h_nmap4k / h_nmap2m that counts a user leaf of table page ptp (ST_NMAP). */
+static void count_leaf(struct inj *j, uint64_t ptp, int delta)
+{
+	const struct page *pg = &j->v->pages[ptp];
+	const struct hat_rec *h = view_hat_at(j->v, pg->p_hat);
+
+	if (h == NULL || h->va == j->v->sym.hat_kas) {
+		j->write_failed = true;
+		return;
+	}
+	if (pg->p_level == 2)
+		PUT_FIELD(j, h->va, struct hat, h_nmap2m, h->h.h_nmap2m + (uint64_t)(int64_t)delta);
+	else
+		PUT_FIELD(j, h->va, struct hat, h_nmap4k, h->h.h_nmap4k + (uint64_t)(int64_t)delta);
+}
+
+/*
+ * Clears P of (ptp, entry) and takes one off the table's p_valid and its
+ * space's leaf count, so only list invariants notice. Each planter calls
+ * it once at most: the counts it writes are the view's plus one change.
+ */
 static void unmap_pte(struct inj *j, uint64_t ptp, unsigned entry)
 {
 	uint64_t pa = (ptp << MM_PAGE_SHIFT) + 8ull * entry, pte;
@@ -215,6 +244,7 @@ static void unmap_pte(struct inj *j, uint64_t ptp, unsigned entry)
 	pte &= ~PTE_P;
 	put_pa(j, pa, &pte, sizeof(pte));
 	PUT_PAGE(j, ptp, p_valid, (uint16_t)(j->v->pages[ptp].p_valid - 1));
+	count_leaf(j, ptp, -1);
 }
 
 /* PA of bucket b's chain head, through the hash directory. */
@@ -685,6 +715,7 @@ static int plant_md_extra(struct inj *j)
 		return 1;
 	put_pa(j, (t.ptp << MM_PAGE_SHIFT) + 8ull * e, &leaf, sizeof(leaf));
 	PUT_PAGE(j, t.ptp, p_valid, (uint16_t)(j->v->pages[t.ptp].p_valid + 1));
+	count_leaf(j, t.ptp, 1);
 	describe(j, t.space, x86_table_entry_va(t.va & ~(MM_LARGE_SIZE - 1), 1, e), 1,
 		 "entry %u of table pfn 0x%" PRIx64 " made to map pfn 1", e, t.ptp);
 	return 0;
@@ -699,26 +730,16 @@ static int plant_md_missing(struct inj *j)
 {
 	struct target t;
 	uint64_t pa, pte;
-	const struct hat_rec *s = NULL;
 	int rc = model_ready(j);
 
 	if (rc != 0)
 		return rc;
 	if (!embedded_pte(j, &t, &pa, &pte))
 		return 1;
-	for (size_t i = 0; i < j->v->nhats && s == NULL; i++)
-		if (j->v->hats[i].h.h_id == t.space)
-			s = &j->v->hats[i];
-	if (s == NULL)
-		return 1;
-	unmap_pte(j, t.ptp, t.entry);
+	unmap_pte(j, t.ptp, t.entry);   /* the space's leaf count too */
 	PUT_PAGE(j, t.pfn, p_mapping, 0);
 	PUT_PAGE(j, t.pfn, p_embed, 0);
 	PUT_PAGE(j, t.pfn, p_mlentry, 0);
-	if (j->v->pages[t.ptp].p_level == 2)
-		PUT_FIELD(j, s->va, struct hat, h_nmap2m, s->h.h_nmap2m - 1);
-	else
-		PUT_FIELD(j, s->va, struct hat, h_nmap4k, s->h.h_nmap4k - 1);
 	describe(j, t.space, t.va, t.pfn, "the mapping (table pfn 0x%" PRIx64 " entry %u) removed, "
 		 "every record of it too", t.ptp, t.entry);
 	return 0;
@@ -737,6 +758,164 @@ static int plant_md_log(struct inj *j)
 	PUT_FIELD(j, j->v->sym.hat_oplog, struct hat_oplog, ol_drained, log.ol_next + 1);
 	describe(j, REPORT_NONE, j->v->sym.hat_oplog, REPORT_NONE, "ol_drained %" PRIu64 " -> %" PRIu64,
 		 log.ol_drained, log.ol_next + 1);
+	return 0;
+}
+
+/* PT_NONLEAF in the kernel half: NX set in the first non-leaf entry of hat_kas's first kernel-half PDPT. */
+static int plant_nonleaf_kernel(struct inj *j)
+{
+	const struct hat_rec *kas = j->v->have_kas ? &j->v->hats[0] : NULL;
+	uint64_t pml4[MM_PTES], pdpt[MM_PTES], mask = j->v->rd.frame_mask;
+
+	if (kas == NULL || !read_pml4(j, kas, pml4))
+		return -1;
+	for (unsigned e4 = MM_PML4_KERNEL; e4 < MM_PTES; e4++) {
+		if (!(pml4[e4] & PTE_P) || !reader_read_pa(&j->v->rd, pml4[e4] & mask, pdpt, sizeof(pdpt)))
+			continue;
+		for (unsigned e3 = 0; e3 < MM_PTES; e3++) {
+			uint64_t v = pdpt[e3] | PTE_NX;
+
+			if ((pdpt[e3] & (PTE_P | PTE_PS)) != PTE_P)
+				continue;
+			put_pa(j, (pml4[e4] & mask) + 8ull * e3, &v, sizeof(v));
+			describe(j, kas->h.h_id,
+				 x86_va_sign_extend(((uint64_t)e4 << 39) | ((uint64_t)e3 << 30)),
+				 (pdpt[e3] & mask) >> MM_PAGE_SHIFT,
+				 "NX set in kernel-half PDPT entry %u (under PML4 entry %u)", e3, e4);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* PT_NONLEAF: W cleared in the first present user-half PML4 entry of the first space having one. */
+static int plant_pt_nonleaf(struct inj *j)
+{
+	uint64_t pml4[MM_PTES];
+
+	for (size_t i = j->v->have_kas ? 1 : 0; i < j->v->nhats; i++) {
+		const struct hat_rec *s = &j->v->hats[i];
+
+		if (!read_pml4(j, s, pml4))
+			continue;
+		for (unsigned e = 0; e < MM_PML4_KERNEL; e++) {
+			uint64_t v = pml4[e] & ~PTE_W;
+
+			if (!(pml4[e] & PTE_P))
+				continue;
+			put_pa(j, s->h.h_top_pa + 8ull * e, &v, sizeof(v));
+			describe(j, s->h.h_id, (uint64_t)e << MM_LEVEL_SHIFT(MM_LEVELS),
+				 (pml4[e] & j->v->rd.frame_mask) >> MM_PAGE_SHIFT,
+				 "W cleared in user-half PML4 entry %u", e);
+			return 0;
+		}
+	}
+	return plant_nonleaf_kernel(j);
+}
+
+/* A mapping (ptp, entry) and where the walk meets it: its space's place on the view's list, its VA. */
+struct walk_pos {
+	uint64_t ptp, space, va;
+	unsigned entry;
+	size_t order;
+};
+
+static bool walk_pos_of(const struct mm_view *v, uint64_t ptp, unsigned entry, struct walk_pos *p)
+{
+	const struct hat_rec *h;
+
+	if (!table_loc(v, ptp, entry, &p->space, &p->va) || (h = view_hat_at(v, v->pages[ptp].p_hat)) == NULL)
+		return false;
+	p->ptp = ptp;
+	p->entry = entry;
+	p->order = (size_t)(h - v->hats);
+	return true;
+}
+
+/* The mapping of the listed page t that the table walk meets last (spaces in order, VAs ascending). */
+static bool last_walked_mapping(struct inj *j, const struct target *t, struct walk_pos *last)
+{
+	hment_ref_t ref = t->head_ref;
+	bool found = false;
+
+	for (unsigned n = 0; ref != HMENT_REF_NONE && n < CHAIN_LIMIT; n++) {
+		struct hment hm;
+		struct walk_pos p;
+
+		if (!reader_read_pa(&j->v->rd, hment_ref_pa(ref), &hm, sizeof(hm)))
+			return false;
+		if (walk_pos_of(j->v, hm.hm_ptp, hm.hm_entry, &p) &&
+		    (!found || p.order > last->order || (p.order == last->order && p.va > last->va))) {
+			*last = p;
+			found = true;
+		}
+		ref = hm.hm_next;
+	}
+	return found;
+}
+
+/* PT_MEMTYPE: PWT flipped in the mapping of the first list of two that the walk meets last. */
+static int plant_pt_memtype(struct inj *j)
+{
+	struct target t;
+	struct walk_pos last = { 0 };
+	uint64_t pa, pte;
+
+	if (!find_listed(j, 2, &t))
+		return 1;
+	if (!last_walked_mapping(j, &t, &last))
+		return -1;
+	pa = (last.ptp << MM_PAGE_SHIFT) + 8ull * last.entry;
+	if (!reader_read_u64_pa(&j->v->rd, pa, &pte))
+		return -1;
+	pte ^= PTE_PWT;
+	put_pa(j, pa, &pte, sizeof(pte));
+	describe(j, last.space, last.va, t.pfn, "PWT flipped in one of the page's %u mappings (table pfn 0x%"
+		 PRIx64 " entry %u)", j->v->pages[t.pfn].p_share, last.ptp, last.entry);
+	return 0;
+}
+
+/* ST_NMAP: h_nmap4k one too high in the first space. */
+static int plant_st_nmap(struct inj *j)
+{
+	struct hat_rec *s = first_space(j->v, true);
+
+	if (s == NULL)
+		return -1;
+	PUT_FIELD(j, s->va, struct hat, h_nmap4k, s->h.h_nmap4k + 1);
+	describe(j, s->h.h_id, REPORT_NONE, REPORT_NONE, "h_nmap4k %" PRIu64 " -> %" PRIu64, s->h.h_nmap4k,
+		 s->h.h_nmap4k + 1);
+	return 0;
+}
+
+/* PG_FREE_COUNT: one free page fewer counted, one more in use (their sum still the managed pages). */
+static int plant_pg_free_count(struct inj *j)
+{
+	const struct page_pool *p = &j->v->pool;
+
+	if (!j->v->pool_ok)
+		return -1;
+	if (p->nfree == 0 || p->ninuse >= p->limit)
+		return 1;
+	PUT_FIELD(j, j->v->sym.page_pool, struct page_pool, nfree, p->nfree - 1);
+	PUT_FIELD(j, j->v->sym.page_pool, struct page_pool, ninuse, p->ninuse + 1);
+	describe(j, REPORT_NONE, REPORT_NONE, REPORT_NONE, "page_pool nfree %" PRIu64 " -> %" PRIu64
+		 ", ninuse +1", p->nfree, p->nfree - 1);
+	return 0;
+}
+
+/* PG_INUSE: one more page counted in use than there is. */
+static int plant_pg_inuse(struct inj *j)
+{
+	const struct page_pool *p = &j->v->pool;
+
+	if (!j->v->pool_ok)
+		return -1;
+	if (p->ninuse >= p->limit)
+		return 1;
+	PUT_FIELD(j, j->v->sym.page_pool, struct page_pool, ninuse, p->ninuse + 1);
+	describe(j, REPORT_NONE, REPORT_NONE, REPORT_NONE, "page_pool ninuse %" PRIu64 " -> %" PRIu64,
+		 p->ninuse, p->ninuse + 1);
 	return 0;
 }
 
@@ -764,6 +943,11 @@ static int (*const planters[INV_COUNT])(struct inj *) = {
 	[INV_MD_EXTRA] = plant_md_extra,
 	[INV_MD_MISSING] = plant_md_missing,
 	[INV_MD_ATTR] = plant_md_attr,
+	[INV_PT_NONLEAF] = plant_pt_nonleaf,
+	[INV_PT_MEMTYPE] = plant_pt_memtype,
+	[INV_ST_NMAP] = plant_st_nmap,
+	[INV_PG_FREE_COUNT] = plant_pg_free_count,
+	[INV_PG_INUSE] = plant_pg_inuse,
 };
 
 /* Runs the planter of id over a loaded view; undoes partial work on failure. */

@@ -13,7 +13,7 @@ uint64_t hat_shootdowns_dropped;
 bool mm_direct_map_live;
 #endif
 
-static struct mm_lock hat_list_lock;
+struct mm_lock hat_list_lock;   /* exported: the checker's LK_QUIESCENT reads it */
 static struct objcache hat_cache;
 static uint32_t hat_serial;
 static struct hat *hat_cpu[HAT_MAX_CPUS];   /* loaded on each CPU */
@@ -21,6 +21,12 @@ static struct hat *hat_cpu[HAT_MAX_CPUS];   /* loaded on each CPU */
 static void count(uint64_t *counter, int64_t delta)
 {
 	__atomic_fetch_add(counter, (uint64_t)delta, __ATOMIC_RELAXED);
+}
+
+/* A leaf count about to lose a leaf must have counted it (ST_NMAP). */
+static bool counted(uint64_t *counter)
+{
+	return __atomic_load_n(counter, __ATOMIC_RELAXED) > 0;
 }
 
 /* --- TLB invalidation ---------------------------------------------------- */
@@ -160,6 +166,7 @@ static hment_t *leaf_clear(page_t *pp, page_t *ptp, unsigned idx, struct tlb_bat
 		page_attr_merge(pp, old);
 		hm = hment_remove(pp, ptp, idx);
 	}
+	MM_ASSERT(ST_NMAP, counted(level == 2 ? &h->h_nmap2m : &h->h_nmap4k));
 	count(level == 2 ? &h->h_nmap2m : &h->h_nmap4k, -1);
 	if (b != NULL) {
 		MM_REQUIRE(b->h == h);
@@ -658,7 +665,7 @@ void hat_destroy(struct hat *h)
 	 * mapping-list lock.
 	 */
 	hat_unload_locked(h, 0, USER_TOP, true, true);
-	MM_REQUIRE(h->h_nmap4k == 0 && h->h_nmap2m == 0);
+	MM_ASSERT(ST_NMAP, h->h_nmap4k == 0 && h->h_nmap2m == 0);
 	segtab_destroy(h);
 	mm_lock_exit(&h->h_lock);
 

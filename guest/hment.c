@@ -158,7 +158,7 @@ static hment_t *reserve_get(void)
 	mm_lock_enter(&hment_reserve.hr_lock);
 	if (hment_reserve.hr_count != 0) {
 		hm = hment_at(hment_reserve.hr_pool);
-		MM_ASSERT(RS_COUNT, hm != NULL && hm->hm_state == HM_STATE_RESERVE);
+		MM_GUARD(RS_COUNT, hm != NULL && hm->hm_state == HM_STATE_RESERVE);
 		hment_reserve.hr_pool = hm->hm_next;
 		hment_reserve.hr_count--;
 		stat_inc(&hment_stats.reserve_get);
@@ -373,7 +373,7 @@ static void hment_promote(page_t *pp, hment_t *hm)
 {
 	page_t *eptp = page_from_pfn(pp->p_mapping);
 
-	MM_ASSERT(RM_EMBED, pp->p_share == 0 && eptp != NULL && eptp->p_kind == PG_PTP);
+	MM_GUARD(RM_EMBED, pp->p_share == 0 && eptp != NULL && eptp->p_kind == PG_PTP);
 	hm->hm_ptp = eptp->p_pagenum;
 	hm->hm_entry = pp->p_mlentry;
 	hm->hm_pfn = pp->p_pagenum;
@@ -467,7 +467,7 @@ hment_t *hment_walk(page_t *pp, page_t **ptpp, unsigned *entryp, hment_t *prev)
 		MM_ASSERT(RM_PFN, hm->hm_pfn == pp->p_pagenum);
 		*ptpp = page_from_pfn(hm->hm_ptp);
 		*entryp = hm->hm_entry;
-		MM_ASSERT(RM_STALE, *ptpp != NULL && (*ptpp)->p_kind == PG_PTP);
+		MM_GUARD(RM_STALE, *ptpp != NULL && (*ptpp)->p_kind == PG_PTP);
 	}
 	return hm;
 }
@@ -511,9 +511,9 @@ hment_t *hment_remove(page_t *pp, page_t *ptp, unsigned entry)
 	}
 	MM_ASSERT(RM_SHARE, pp->p_share != 0);
 	hm = hash_unlink(ptp->p_pagenum, entry, pp->p_pagenum, &bucket);
-	if (hm == NULL)
-		MM_PANIC(HS_BUCKET, "hment_remove: no hment for pfn 0x%x, table pfn 0x%x entry %u "
-			 "in hash bucket %u", pp->p_pagenum, ptp->p_pagenum, entry, bucket);
+	if (hm == NULL)   /* panics even without MM asserts: the unlink below needs the hment */
+		panic("ASSERT HS_BUCKET failed: hment_remove: no hment for pfn 0x%x, table pfn 0x%x "
+		      "entry %u in hash bucket %u", pp->p_pagenum, ptp->p_pagenum, entry, bucket);
 	MM_ASSERT(RM_LINKS, hm->hm_state == HM_STATE_LISTED);
 
 	/* O(1) unlink from the page's doubly linked list */
@@ -575,7 +575,7 @@ static hment_t *steal_from(page_t *pp)
 
 		hm = hment_at(pp->p_mapping);
 		ptp = page_from_pfn(hm->hm_ptp);
-		MM_ASSERT(RM_STALE, ptp != NULL && ptp->p_kind == PG_PTP);
+		MM_GUARD(RM_STALE, ptp != NULL && ptp->p_kind == PG_PTP);
 		got = hat_mapping_unload(pp, ptp, hm->hm_entry);
 		MM_ASSERT(RM_LINKS, got == hm);
 	}

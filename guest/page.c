@@ -7,34 +7,15 @@ uint64_t page_count;
 uint64_t page_first_managed;
 
 /*
- * The allocator: one LIFO free list per 2 MiB block (512 pages), and the
- * blocks with free pages on two lists: partial ones and fully free ones.
- * Small pages come from partial blocks first, so fully free blocks last
- * for page_alloc_large(), which takes one in O(1) and its pages in O(512).
- * Everything under one lock; p_kind changes under it too.
+ * The allocator (struct page_pool, mm_structs.h): one LIFO free list per
+ * 2 MiB block (512 pages), and the blocks with free pages on two lists:
+ * partial ones and fully free ones. Small pages come from partial blocks
+ * first, so fully free blocks last for page_alloc_large(), which takes
+ * one in O(1) and its pages in O(512). Everything under one lock; p_kind
+ * changes under it too. Exported as page_pool for the host checker (PG_*).
  */
-#define BLK_NIL UINT32_MAX
-
-enum { BL_NONE, BL_PARTIAL, BL_FULL, BL_NLISTS };
-
-struct page_block {
-	page_t *free;        /* this block's free pages, linked by p_next */
-	uint32_t next;       /* neighbours on the block list, or BLK_NIL */
-	uint32_t prev;
-	uint16_t nfree;      /* pages on free */
-	uint8_t list;        /* BL_* the block is on */
-};
-
-static struct {
-	struct mm_lock lock;
-	struct page_block *blocks;   /* block of pfn: blocks[pfn / MM_LARGE_PAGES] */
-	uint32_t head[BL_NLISTS];    /* first block of each list (BL_NONE unused) */
-	uint64_t nfree;
-	uint64_t ninuse;
-	uint64_t limit;
-	uint64_t nfail;
-	uint64_t large_exam;
-} pool;
+struct page_pool page_pool;
+#define pool page_pool   /* the short name the mutation table (mutants/mutants.tsv) quotes */
 
 /* Boot carving: [next, end) is still unused RAM. */
 static struct {
@@ -59,7 +40,7 @@ void page_boot_begin(uint64_t ram_size, uint64_t first_free_pa)
 	page_count = 0;
 	page_first_managed = 0;
 	pool.blocks = NULL;
-	pool.head[BL_PARTIAL] = pool.head[BL_FULL] = BLK_NIL;
+	pool.head[BL_NONE] = pool.head[BL_PARTIAL] = pool.head[BL_FULL] = BLK_NIL;
 	pool.nfree = pool.ninuse = pool.nfail = pool.large_exam = 0;
 	pool.limit = PAGE_LIMIT_NONE;
 	pool.lock = (struct mm_lock){ 0, 0 };
@@ -147,11 +128,17 @@ void page_init(void)
 	boot.active = false;
 }
 
+/* PG_INUSE: every managed page is free or in use. Pool lock held. */
+static void pool_check_balance(void)
+{
+	MM_ASSERT(PG_INUSE, pool.nfree + pool.ninuse == page_count - page_first_managed);
+}
+
 /* Checks a page coming off the free list is clean (never mapped, never listed). */
 static void page_check_free(const page_t *pp)
 {
 	MM_ASSERT(RM_EMBED, pp->p_mapping == 0 && pp->p_embed == 0 && pp->p_share == 0);
-	MM_REQUIRE(pp->p_kind == PG_FREE);
+	MM_ASSERT(PG_FREE_COUNT, pp->p_kind == PG_FREE);
 }
 
 /* Takes one free page, from a partial block when there is one. Pool lock held. */
@@ -165,6 +152,7 @@ static page_t *pool_take(unsigned kind)
 		return NULL;
 	blk = &pool.blocks[b];
 	pp = blk->free;
+	MM_ASSERT(PG_FREE_COUNT, pp != NULL && blk->nfree > 0 && pool.nfree > 0);
 	page_check_free(pp);
 	blk->free = pp->p_next;
 	blk->nfree--;
@@ -172,6 +160,7 @@ static page_t *pool_take(unsigned kind)
 	pp->p_kind = (uint8_t)kind;
 	pool.nfree--;
 	pool.ninuse++;
+	pool_check_balance();
 	return pp;
 }
 
@@ -183,6 +172,7 @@ page_t *page_alloc(unsigned kind)
 	mm_lock_enter(&pool.lock);
 	if (pool.ninuse < pool.limit)
 		pp = pool_take(kind);
+	MM_ASSERT(PG_INUSE, pool.ninuse <= pool.limit);
 	if (pp == NULL)
 		pool.nfail++;
 	mm_lock_exit(&pool.lock);
@@ -199,6 +189,7 @@ static uint64_t pool_take_large(unsigned kind)
 {
 	uint32_t b = pool.head[BL_FULL];
 	struct page_block *blk;
+	unsigned taken = 0;
 
 	if (b == BLK_NIL)
 		return 0;
@@ -209,12 +200,15 @@ static uint64_t pool_take_large(unsigned kind)
 		pp->p_next = NULL;
 		pp->p_kind = (uint8_t)kind;
 		pool.large_exam++;
+		taken++;
 	}
+	MM_ASSERT(PG_FREE_COUNT, taken == MM_LARGE_PAGES);
 	blk->free = NULL;
 	blk->nfree = 0;
 	block_relist(b);
 	pool.nfree -= MM_LARGE_PAGES;
 	pool.ninuse += MM_LARGE_PAGES;
+	pool_check_balance();
 	return (uint64_t)b * MM_LARGE_PAGES;
 }
 
@@ -226,6 +220,7 @@ page_t *page_alloc_large(unsigned kind)
 	mm_lock_enter(&pool.lock);
 	if (pool.limit >= pool.ninuse && pool.limit - pool.ninuse >= MM_LARGE_PAGES)
 		base = pool_take_large(kind);
+	MM_ASSERT(PG_INUSE, pool.ninuse <= pool.limit);
 	if (base == 0)
 		pool.nfail++;
 	mm_lock_exit(&pool.lock);
@@ -255,6 +250,7 @@ void page_free(page_t *pp)
 	block_relist(pp->p_pagenum / MM_LARGE_PAGES);
 	pool.nfree++;
 	pool.ninuse--;
+	pool_check_balance();
 	mm_lock_exit(&pool.lock);
 }
 
@@ -268,6 +264,8 @@ void page_free_large(page_t *pp)
 void page_set_limit(uint64_t max_in_use)
 {
 	mm_lock_enter(&pool.lock);
+	/* a cap below what is in use could not be respected (PG_INUSE) */
+	MM_REQUIRE(max_in_use >= pool.ninuse);
 	pool.limit = max_in_use;
 	mm_lock_exit(&pool.lock);
 }

@@ -10,6 +10,7 @@ typedef struct page page_t;
 extern page_t *page_array;           /* page_t of pfn i at page_array[i] */
 extern uint64_t page_count;          /* pages of RAM */
 extern uint64_t page_first_managed;  /* pfns below are never allocatable */
+extern struct page_pool page_pool;   /* the allocator's state, read by the host checker (PG_*) */
 
 #define PAGE_LIMIT_NONE UINT64_MAX
 
@@ -37,7 +38,7 @@ void page_free(page_t *pp);
 /* Frees a page_alloc_large() block given its first page. */
 void page_free_large(page_t *pp);
 
-/* The pressure knob: at most max_in_use pages allocated at once (PAGE_LIMIT_NONE: no limit). */
+/* The pressure knob: at most max_in_use pages allocated at once (PAGE_LIMIT_NONE: no limit); never below those in use now. */
 void page_set_limit(uint64_t max_in_use);
 
 uint64_t page_nfree(void);    /* free pages */

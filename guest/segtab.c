@@ -125,7 +125,9 @@ static page_t *segtab_child(const struct hat *h, pte_t v, unsigned l, uint64_t v
 	page_t *c = page_from_pa(v & PTE_FRAME);
 
 	MM_ASSERT(PT_RSVD, (v & PTE_PS) == 0);
-	MM_ASSERT(PT_PTP_RANGE, c != NULL);
+	MM_ASSERT(PT_NONLEAF, (v & (PTE_W | PTE_U | PTE_NX | PTE_PCD | PTE_PWT)) ==
+			      (PTE_W | (va_in_user(va) ? PTE_U : 0)));
+	MM_GUARD(PT_PTP_RANGE, c != NULL);
 	MM_ASSERT(PT_PTP_OWNER, c->p_kind == PG_PTP && c->p_level == l - 1);
 	if (va_in_user(va))
 		MM_ASSERT(PT_PTP_OWNER, c->p_hat == h);
@@ -438,7 +440,7 @@ static uint64_t adopt_table(struct hat *h, page_t *ptp, unsigned l, uint64_t ptv
 		if (l > 1 && !(v & PTE_PS)) {
 			page_t *c = page_from_pa(v & PTE_FRAME);
 
-			MM_ASSERT(PT_PTP_RANGE, c != NULL);
+			MM_GUARD(PT_PTP_RANGE, c != NULL);
 			n += adopt_table(h, c, l - 1, x86_table_entry_va(ptva, l, i));
 		}
 	}

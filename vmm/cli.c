@@ -42,6 +42,9 @@
 "      --print-guest     print the path of the default guest image and exit\n" \
 "      --list-invariants print each invariant ID of the catalogue and what it\n" \
 "                        requires, and exit\n" \
+"      --gdb=PORT        serve gdb on 127.0.0.1:PORT and wait for it before the\n" \
+"                        first instruction (no watchdog); with\n" \
+"                        --stop-on-violation, a violation stops for gdb\n" \
 "\n" \
 "Checking (needs a guest whose symbols name its memory manager):\n" \
 "      --check=WHEN      off, exit (once, after the guest stopped) or\n" \
@@ -56,6 +59,8 @@
 "                        core file when the run ends (crash, violation or exit)\n" \
 "      --verify-walker   at each checkpoint, compare the host's page-table\n" \
 "                        walker with KVM_TRANSLATE on sampled addresses\n" \
+"      --replay=TRACE    stream the recorded TRACE (vmm record) to the guest's\n" \
+"                        workload=replay, the default workload then\n" \
 "      --stop-on-violation\n" \
 "                        freeze the guest at the first checkpoint whose check\n" \
 "                        reports a violation (and plants no --inject): no\n" \
@@ -64,6 +69,11 @@
 "\n" \
 "Also: vmm check-core [--report=FILE] [--ptdump] [--quiet] CORE GUEST.ELF\n" \
 "  re-runs the checker on a core file written by --dump-core (no KVM needed).\n" \
+"      vmm record -o TRACE -- COMMAND [ARGS...]\n" \
+"  runs COMMAND under perf and writes the memory events of its process tree\n" \
+"  to TRACE (needs perf and root or CAP_PERFMON; see README.md).\n" \
+"      vmm trace-info TRACE\n" \
+"  prints what a recorded trace holds: processes, events, peak resident pages.\n" \
 "\n" \
 "Words after `--' are joined by spaces (at most %" PRIu64 " bytes) and handed\n" \
 "to the guest as its command line, e.g. `vmm -- workload=random seed=7'.\n" \
@@ -89,6 +99,7 @@
 enum {
 	OPT_CHECK = 0x100, OPT_REPORT, OPT_INJECT, OPT_PTDUMP, OPT_DUMP_CORE,
 	OPT_VERIFY_WALKER, OPT_PRINT_GUEST, OPT_LIST_INVARIANTS, OPT_STOP_ON_VIOLATION,
+	OPT_GDB, OPT_REPLAY,
 };
 
 static const struct option long_options[] = {
@@ -107,6 +118,8 @@ static const struct option long_options[] = {
 	{ "stop-on-violation", no_argument, NULL, OPT_STOP_ON_VIOLATION },
 	{ "print-guest", no_argument,   NULL, OPT_PRINT_GUEST },
 	{ "list-invariants", no_argument, NULL, OPT_LIST_INVARIANTS },
+	{ "gdb",     required_argument, NULL, OPT_GDB },
+	{ "replay",  required_argument, NULL, OPT_REPLAY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -268,6 +281,13 @@ static enum cli_result parse_check_option(int c, struct vmm_options *opt, FILE *
 	case OPT_STOP_ON_VIOLATION:
 		opt->stop_on_violation = true;
 		return CLI_RUN;
+	case OPT_GDB:   /* a TCP port; the stub listens on 127.0.0.1 only */
+		if (!parse_uint(optarg, 1, 65535, &opt->gdb_port))
+			return usage_error(err, "--gdb '%s': expected a TCP port from 1 to 65535", optarg);
+		return CLI_RUN;
+	case OPT_REPLAY:
+		opt->replay_path = optarg;
+		return CLI_RUN;
 	default:   /* OPT_VERIFY_WALKER */
 		opt->verify_walker = true;
 		return CLI_RUN;
@@ -370,6 +390,24 @@ static enum cli_result check_outputs(const struct vmm_options *opt, FILE *err)
 	return CLI_RUN;
 }
 
+/* --replay without a workload= word: the guest runs workload=replay. */
+static enum cli_result default_replay_workload(struct vmm_options *opt, FILE *err)
+{
+	static const char word[] = "workload=replay";
+	size_t len = strlen(opt->cmdline);
+
+	if (!opt->replay_path || strstr(opt->cmdline, "workload=") != NULL)
+		return CLI_RUN;
+	if (len + sizeof(word) + 1 > sizeof(opt->cmdline))
+		return usage_error(err, "guest command line longer than %" PRIu64 " bytes",
+				   (uint64_t)BOOT_CMDLINE_MAX);
+	memmove(opt->cmdline + sizeof(word) - (len ? 0 : 1), opt->cmdline, len + 1);
+	memcpy(opt->cmdline, word, sizeof(word) - 1);
+	if (len)
+		opt->cmdline[sizeof(word) - 1] = ' ';
+	return CLI_RUN;
+}
+
 enum cli_result cli_parse(int argc, char **argv, struct vmm_options *opt,
 			  FILE *out, FILE *err)
 {
@@ -394,5 +432,7 @@ enum cli_result cli_parse(int argc, char **argv, struct vmm_options *opt,
 	if (check_outputs(opt, err) != CLI_RUN)
 		return CLI_USAGE;
 	/* getopt ends at the first operand without moving, or skips a `--' */
-	return parse_operands(argc, argv, optind, optind == before + 1, opt, err);
+	if (parse_operands(argc, argv, optind, optind == before + 1, opt, err) != CLI_RUN)
+		return CLI_USAGE;
+	return default_replay_workload(opt, err);
 }

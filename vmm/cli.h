@@ -31,6 +31,8 @@ struct vmm_options {
 	const char *core_path;       /* --dump-core: ELF core written at the end */
 	bool verify_walker;          /* --verify-walker: compare with KVM_TRANSLATE */
 	bool stop_on_violation;      /* --stop-on-violation: freeze at the first violating checkpoint */
+	unsigned gdb_port;           /* --gdb: serve gdb on 127.0.0.1:PORT; 0: off */
+	const char *replay_path;     /* --replay: the trace workload=replay plays; NULL: none */
 	char cmdline[BOOT_CMDLINE_MAX + 1];
 };
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Finding the default guest image beside the build tree's vmm or where meson installed it. */
+/* Finding the default guest image beside the build tree's vmm or where meson installed it (also staged or moved). */
 #include "default_guest.h"
 
 #include <limits.h>
@@ -24,19 +24,29 @@ static bool take_if_readable(const char *candidate, char *path, size_t size)
 	return true;
 }
 
-bool default_guest_find(const char *exe, const char *installed, char *path, size_t size)
+/* EXE's folder + REL, when that is a readable file. */
+static bool beside_exe(const char *exe, const char *rel, char *path, size_t size)
 {
 	char candidate[PATH_MAX];
 	const char *slash = exe ? strrchr(exe, '/') : NULL;
+	int n;
 
-	/* a build tree keeps vmm in BUILD/vmm/ and guest.elf in BUILD/guest/ */
-	if (slash) {
-		int n = snprintf(candidate, sizeof(candidate), "%.*s/../guest/guest.elf",
-				 (int)(slash - exe), exe);
-		if (n > 0 && (size_t)n < sizeof(candidate) && take_if_readable(candidate, path, size))
-			return true;
-	}
-	return take_if_readable(installed, path, size);
+	if (slash == NULL)
+		return false;
+	n = snprintf(candidate, sizeof(candidate), "%.*s/%s", (int)(slash - exe), exe, rel);
+	return n > 0 && (size_t)n < sizeof(candidate) && take_if_readable(candidate, path, size);
+}
+
+bool default_guest_find(const char *exe, const char *installed, char *path, size_t size)
+{
+	/*
+	 * A build tree keeps vmm in BUILD/vmm/ and guest.elf in BUILD/guest/;
+	 * an install PREFIX/bin/vmm and PREFIX/share/hatvm/guest.elf, found so
+	 * even when staged with --destdir or moved after installing.
+	 */
+	return beside_exe(exe, "../guest/guest.elf", path, size) ||
+	       beside_exe(exe, "../share/hatvm/guest.elf", path, size) ||
+	       take_if_readable(installed, path, size);
 }
 
 bool default_guest(char *path, size_t size)

@@ -14,7 +14,8 @@
 /*
  * Picks the default guest for the vmm executable at EXE: EXE's folder
  * /../guest/guest.elf when it exists (vmm run from its build tree), else
- * INSTALLED when it exists. Returns true with the canonical path in
+ * EXE's folder /../share/hatvm/guest.elf (an install, staged or moved),
+ * else INSTALLED when it exists. Returns true with the canonical path in
  * path[size]; false when neither is readable. Any thread.
  */
 bool default_guest_find(const char *exe, const char *installed, char *path, size_t size);

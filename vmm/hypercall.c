@@ -3,13 +3,20 @@
 #include "hypercall.h"
 
 #include <inttypes.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "hatvm/exit_status.h"
+#include "hatvm/trace.h"
 
 static const char *const call_names[HC_PORT_COUNT] = {
-	"puts", "exit", "abort", "checkpoint", "trap", "usage",
+	"puts", "exit", "abort", "checkpoint", "trap", "usage", "trace",
 };
+
+/* One trace for the whole run; vCPU threads take turns reading it. */
+static pthread_mutex_t trace_lock = PTHREAD_MUTEX_INITIALIZER;
+static const struct hc_trace_source *trace_source;
 
 static const char *const vector_names[32] = {
 	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
@@ -125,9 +132,55 @@ static void do_usage(const struct guest_mem *gm, unsigned cpu, const struct hc_u
 	stop(res, RUN_USAGE, false);
 }
 
+void hypercall_set_trace_source(const struct hc_trace_source *src)
+{
+	pthread_mutex_lock(&trace_lock);
+	trace_source = src;
+	pthread_mutex_unlock(&trace_lock);
+}
+
+/* Writes the call's results back into the guest's struct (at its GPA: checked when it was read). */
+static void trace_reply(const struct guest_mem *gm, uint64_t arg_gpa, uint64_t count,
+			uint64_t status, uint64_t files)
+{
+	uint64_t out[3] = { count, status, files };
+	void *dst = guest_mem_ptr(gm, arg_gpa + offsetof(struct hc_trace, count), sizeof(out));
+
+	if (dst)
+		memcpy(dst, out, sizeof(out));
+}
+
+/* Fills up to a->max events from the trace source; an unreadable trace ends the run as a usage error. */
+static void do_trace(const struct guest_mem *gm, unsigned cpu, uint64_t arg_gpa,
+		     const struct hc_trace *a, const struct hc_sink *sink, struct hc_result *res)
+{
+	char err[512] = "";
+	uint64_t n = 0;
+	int rc = 1;
+
+	if (a->max == 0 || a->max > HC_TRACE_MAX_EVENTS)
+		return bad_call(sink, res, cpu, "trace", "event count", a->max);
+	struct trace_event *buf = guest_mem_ptr(gm, a->buf, a->max * sizeof(struct trace_event));
+	if (!buf)
+		return bad_call(sink, res, cpu, "trace", "buffer outside RAM at", a->buf);
+	pthread_mutex_lock(&trace_lock);
+	const struct hc_trace_source *src = trace_source;
+	while (src && n < a->max && (rc = src->next_event(src->ctx, &buf[n], err, sizeof(err))) == 1)
+		n++;
+	pthread_mutex_unlock(&trace_lock);
+	if (!src)
+		return trace_reply(gm, arg_gpa, 0, HC_TRACE_NONE, 0);
+	if (rc < 0) {
+		fprintf(sink->diag, "vmm: --replay: %s\n", err);
+		return stop(res, RUN_USAGE, false);
+	}
+	trace_reply(gm, arg_gpa, n, n ? HC_TRACE_OK : HC_TRACE_END, src->files);
+}
+
 static const size_t arg_sizes[HC_PORT_COUNT] = {
 	sizeof(struct hc_puts), sizeof(struct hc_exit), sizeof(struct hc_abort),
 	sizeof(struct hc_checkpoint), sizeof(struct hc_trap), sizeof(struct hc_usage),
+	sizeof(struct hc_trace),
 };
 
 void hypercall_handle(const struct guest_mem *gm, unsigned cpu, const struct hc_call *call,
@@ -137,6 +190,7 @@ void hypercall_handle(const struct guest_mem *gm, unsigned cpu, const struct hc_
 	union {
 		struct hc_puts puts; struct hc_exit exit; struct hc_abort abort;
 		struct hc_checkpoint checkpoint; struct hc_trap trap; struct hc_usage usage;
+		struct hc_trace trace;
 	} arg;
 
 	memset(res, 0, sizeof(*res));
@@ -156,6 +210,7 @@ void hypercall_handle(const struct guest_mem *gm, unsigned cpu, const struct hc_
 	case HC_PORT_ABORT:      return do_abort(gm, cpu, &arg.abort, sink, res);
 	case HC_PORT_CHECKPOINT: return do_checkpoint(gm, cpu, &arg.checkpoint, sink, res);
 	case HC_PORT_TRAP:       return do_trap(cpu, &arg.trap, sink, res);
+	case HC_PORT_TRACE:      return do_trace(gm, cpu, call->value, &arg.trace, sink, res);
 	default:                 return do_usage(gm, cpu, &arg.usage, sink, res);
 	}
 }

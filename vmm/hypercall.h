@@ -40,6 +40,21 @@ struct hc_sink {
 	FILE *diag;
 };
 
+/*
+ * Where the trace call's events come from (vmm --replay): next_event
+ * returns 1 with *ev filled, 0 at the end of the trace, -1 when the trace
+ * is unreadable (err says why, naming the record).
+ */
+struct trace_event;
+struct hc_trace_source {
+	int (*next_event)(void *ctx, struct trace_event *ev, char *err, size_t err_size);
+	void *ctx;
+	uint64_t files;    /* entries in the trace's file table */
+};
+
+/* Serves the trace call from src from now on (NULL: no trace; the call says HC_TRACE_NONE). */
+void hypercall_set_trace_source(const struct hc_trace_source *src);
+
 /* Handles one port access by `cpu`; diagnostics name the call and the bad value. */
 void hypercall_handle(const struct guest_mem *gm, unsigned cpu, const struct hc_call *call,
 		      const struct hc_sink *sink, struct hc_result *res);

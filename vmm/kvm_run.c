@@ -19,6 +19,7 @@
 
 #include "boot_x86_64.h"
 #include "checker.h"
+#include "gdbstub_kvm.h"
 #include "hatvm/exit_status.h"
 #include "hatvm/layout.h"
 #include "hypercall.h"
@@ -64,6 +65,10 @@ struct vm {
 	unsigned parked;               /* vCPUs waiting out someone's checkpoint */
 	int pause_owner;               /* vCPU running a checkpoint, or -1 */
 	struct vcpu_state final[BOOT_MAX_CPUS];   /* each vCPU's registers as it left */
+
+	struct gdb_kvm *gdb;           /* --gdb, or NULL */
+	int vcpu_fds[BOOT_MAX_CPUS];   /* for the gdb stub, which serves with every vCPU paused */
+	int gdb_interrupt;             /* Ctrl-C from gdb: the next vCPU out of KVM_RUN stops for it */
 };
 
 static void kick_handler(int sig)
@@ -91,8 +96,15 @@ static int ioctl_retry(int fd, unsigned long req, void *arg)
 static int kvm_open(struct vm *vm)
 {
 	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0 && (errno == EACCES || errno == EPERM)) {
+		fprintf(stderr, "vmm: /dev/kvm: %s: this user may not use KVM; add it to the group "
+			"that owns /dev/kvm (usually kvm: sudo usermod -aG kvm $USER, then log in "
+			"again), or give it access with a udev rule (README: Running hatvm in your CI)\n",
+			strerror(errno));
+		return -1;
+	}
 	if (vm->kvm_fd < 0)
-		return kvm_fail("/dev/kvm (is KVM available and accessible?)");
+		return kvm_fail("/dev/kvm (is KVM available? load kvm_intel or kvm_amd)");
 	int version = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
 	if (version != KVM_API_VERSION) {
 		fprintf(stderr, "vmm: KVM API version %d, need %d\n", version, KVM_API_VERSION);
@@ -148,6 +160,7 @@ static int vcpu_create(struct vm *vm, unsigned index)
 	v->fd = ioctl(vm->fd, KVM_CREATE_VCPU, (unsigned long)index);
 	if (v->fd < 0)
 		return kvm_fail("KVM_CREATE_VCPU");
+	vm->vcpu_fds[index] = v->fd;
 	v->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
 	if (v->run == MAP_FAILED) {
 		v->run = NULL;
@@ -296,6 +309,78 @@ static void run_check(struct vm *vm, const struct vm_checkpoint *where)
 }
 
 /*
+ * --gdb: hands the guest to gdb while this vCPU owns the pause (every
+ * other vCPU parked or finished) until gdb resumes, detaches or kills it.
+ * The stub reads and sets the parked vCPUs' state from this thread: KVM
+ * allows that for every ioctl but KVM_RUN (at some cost, but here gdb
+ * waits for a human).
+ */
+static enum run_outcome current_outcome(struct vm *vm);
+
+static void gdb_serve_paused(struct vcpu *v, const struct gdb_stop *stop)
+{
+	struct vm *vm = v->vm;
+	enum gdb_action action;
+	bool interrupted;
+
+	do
+		action = gdb_kvm_stop(vm->gdb, vm->vcpu_fds, stop, &interrupted);
+	while (interrupted && current_outcome(vm) == RUN_CLEAN && !run_signals_first());
+	if (action == GDB_ACT_KILL) {
+		fprintf(stderr, "vmm: killed from gdb\n");
+		vm_stop(vm, (int)v->index, RUN_INTERRUPTED);
+	}
+}
+
+/* Pauses every other vCPU, as a checkpoint does, and hands the guest to gdb. */
+static void vcpu_gdb_stop(struct vcpu *v, const struct gdb_stop *stop)
+{
+	struct vm *vm = v->vm;
+	bool serve;
+
+	pthread_mutex_lock(&vm->lock);
+	park_locked(vm, v);
+	if (vm->stopping) {
+		pthread_mutex_unlock(&vm->lock);
+		return;
+	}
+	vm->pause_owner = (int)v->index;
+	kick_others(vm, (int)v->index);
+	while (!vm->stopping && vm->parked + vm->finished < vm->ncpus - 1)
+		pthread_cond_wait(&vm->cond, &vm->lock);
+	serve = !vm->stopping;
+	pthread_mutex_unlock(&vm->lock);
+	if (serve)
+		gdb_serve_paused(v, stop);
+	pthread_mutex_lock(&vm->lock);
+	vm->pause_owner = -1;
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+/* The gdb stub's Ctrl-C (its watcher thread): the next vCPU out of KVM_RUN stops for gdb. */
+static void gdb_interrupt(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	__atomic_store_n(&vm->gdb_interrupt, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&vm->lock);
+	kick_others(vm, -1);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+/* --gdb with --stop-on-violation: the frozen guest is gdb's until it lets go. */
+static void gdb_on_violation(struct vcpu *v, const char *label)
+{
+	char message[160];
+
+	snprintf(message, sizeof(message), "vmm: violation at checkpoint '%.64s' (vCPU %u): the "
+		 "guest is frozen there", label, v->index);
+	gdb_serve_paused(v, &(struct gdb_stop){ .kind = GDB_STOP_VIOLATION, .cpu = v->index,
+						.message = message });
+}
+
+/*
  * Pauses every other vCPU, runs the checker, resumes them. The check
  * runs without vm->lock, so the watchdog and the signal thread can stop
  * the VM (and ask the checker to stop) meanwhile. No other vCPU can run
@@ -332,6 +417,8 @@ static void vcpu_checkpoint(struct vcpu *v, const char *label)
 		freeze = check_freezes(vm, &where);
 		pthread_mutex_unlock(&vm->output_lock);
 	}
+	if (freeze && vm->gdb)
+		gdb_on_violation(v, label);
 	if (freeze)   /* not a crash: the violation the check reported decides the status */
 		vm_stop(vm, (int)v->index, RUN_CLEAN);
 	pthread_mutex_lock(&vm->lock);
@@ -400,6 +487,17 @@ static void handle_exit(struct vcpu *v, bool *done)
 		return;
 	case KVM_EXIT_INTR:
 		return;
+	case KVM_EXIT_DEBUG:   /* only with --gdb's KVM_SET_GUEST_DEBUG */
+		if (v->vm->gdb) {
+			struct gdb_stop stop = {
+				.kind = run->debug.arch.exception == 3 ? GDB_STOP_SW_BREAK : GDB_STOP_DEBUG,
+				.cpu = v->index, .dr6 = run->debug.arch.dr6,
+			};
+			vcpu_gdb_stop(v, &stop);
+			return;
+		}
+		vcpu_fail(v, "unexpected debug exit (KVM_EXIT_DEBUG) without --gdb");
+		break;
 	case KVM_EXIT_MMIO:
 		vcpu_fail(v, "guest %s %u bytes at GPA 0x%" PRIx64 ": a hole, no RAM there",
 			  run->mmio.is_write ? "wrote" : "read", run->mmio.len,
@@ -428,6 +526,10 @@ static void vcpu_loop(struct vcpu *v)
 	bool done = false;
 
 	while (!done && !vcpu_park(v)) {
+		if (v->vm->gdb && __atomic_exchange_n(&v->vm->gdb_interrupt, 0, __ATOMIC_SEQ_CST)) {
+			vcpu_gdb_stop(v, &(struct gdb_stop){ .kind = GDB_STOP_INTERRUPT, .cpu = v->index });
+			continue;
+		}
 		int rc = ioctl(v->fd, KVM_RUN, 0);
 		/* clear before the next vcpu_park(), which re-reads the flags it guards */
 		__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
@@ -441,6 +543,22 @@ static void vcpu_loop(struct vcpu *v)
 	}
 }
 
+/*
+ * --gdb: vCPU 0 owns the pause from the start (vm_run set it), so no
+ * vCPU has run an instruction when gdb attaches.
+ */
+static void gdb_first_stop(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	if (current_outcome(vm) == RUN_CLEAN)
+		gdb_serve_paused(v, &(struct gdb_stop){ .kind = GDB_STOP_ATTACH, .cpu = 0 });
+	pthread_mutex_lock(&vm->lock);
+	vm->pause_owner = -1;
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -450,7 +568,9 @@ static void *vcpu_thread(void *arg)
 	pthread_barrier_wait(&vm->start);
 	if (setup)
 		vm_stop(vm, (int)v->index, RUN_SETUP_FAILED);
-	else
+	else if (v->index == 0 && vm->gdb)
+		gdb_first_stop(v);
+	if (!setup)
 		vcpu_loop(v);
 	pthread_mutex_lock(&vm->lock);
 	bool timed_out = vm->stopping && vm->outcome == RUN_TIMEOUT;
@@ -487,7 +607,7 @@ static void wait_for_vcpus(struct vm *vm)
 	deadline.tv_sec += vm->opt->timeout_s;
 	pthread_mutex_lock(&vm->lock);
 	while (vm->finished < vm->ncpus) {
-		if (vm->opt->timeout_s == 0 || vm->stopping) {
+		if (vm->opt->timeout_s == 0 || vm->stopping || vm->gdb) {   /* gdb: a human waits */
 			pthread_cond_wait(&vm->cond, &vm->lock);
 			continue;
 		}
@@ -607,7 +727,11 @@ enum run_outcome vm_run(const struct vmm_options *opt, const struct guest_mem *g
 		unsigned i;
 		for (i = 0; i < vm.ncpus && vcpu_create(&vm, i) == 0; i++)
 			;
-		if (i == vm.ncpus && run_signals_start() == 0) {
+		if (i == vm.ncpus && opt->gdb_port) {
+			vm.gdb = gdb_kvm_open(opt->gdb_port, opt->image, gm, vm.ncpus, gdb_interrupt, &vm);
+			vm.pause_owner = 0;   /* see gdb_first_stop() */
+		}
+		if (i == vm.ncpus && (vm.gdb || !opt->gdb_port) && run_signals_start() == 0) {
 			start_vcpus(&vm, &started);
 			run_signals_arm(interrupt_run, &vm);   /* kicks need the threads */
 			wait_for_vcpus(&vm);
@@ -617,6 +741,7 @@ enum run_outcome vm_run(const struct vmm_options *opt, const struct guest_mem *g
 	}
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(vm.vcpus[i].thread, NULL);
+	gdb_kvm_close(vm.gdb, exit_status_decide(outcome, NULL));   /* the checker's findings may still raise it */
 	vm_destroy(&vm);
 	return outcome;
 }

@@ -14,7 +14,10 @@
 #include "invariant_names.h"
 #include "kvm_run.h"
 #include "monitor.h"
+#include "replay_source.h"
 #include "report.h"
+#include "trace_info.h"
+#include "trace_record.h"
 
 /* Maps RAM, loads the image and writes the boot structures; false after a message. */
 static bool prepare_guest(const struct vmm_options *opt, struct guest_mem *gm,
@@ -113,15 +116,22 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "check-core") == 0)
 		return check_core_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "record") == 0)
+		return record_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "trace-info") == 0)
+		return trace_info_main(argc - 1, argv + 1);
 	switch (cli_parse(argc, argv, &opt, stdout, stderr)) {
 	case CLI_DONE:  return VMM_EXIT_OK;
 	case CLI_USAGE: return exit_status_decide(RUN_USAGE, NULL);
 	case CLI_RUN:   break;
 	}
-	if (prepare_guest(&opt, &gm, &img))
+	if (opt.replay_path && !replay_source_open(opt.replay_path, stderr))
+		status = exit_status_decide(RUN_USAGE, NULL);
+	else if (prepare_guest(&opt, &gm, &img))
 		status = run_observed(&opt, &gm, &img);
 	else
 		status = exit_status_decide(RUN_USAGE, NULL);
+	replay_source_close();
 	guest_mem_unmap(&gm);
 	fflush(stdout);
 	return status;

@@ -53,6 +53,12 @@ void hc_checkpoint(const char *label)
 	call(HC_PORT_CHECKPOINT, &a);
 }
 
+void hc_trace(struct trace_event *buf, uint64_t max, struct hc_trace *out)
+{
+	*out = (struct hc_trace){ .buf = kva_to_pa(buf), .max = max };
+	call(HC_PORT_TRACE, out);
+}
+
 void hc_trap(const struct hc_trap *trap)
 {
 	call(HC_PORT_TRAP, trap);

@@ -22,7 +22,8 @@ extern const struct workload workload_hello, workload_fault, workload_spin,
 
 /* Memory-manager workloads (<name>.c). */
 extern const struct workload workload_smoke, workload_share, workload_random,
-	workload_pressure, workload_large, workload_all, workload_bench, workload_corrupt;
+	workload_pressure, workload_large, workload_all, workload_bench, workload_corrupt,
+	workload_replay;
 
 /*
  * The workload the command line names (workload=NAME; a bare fault=KIND

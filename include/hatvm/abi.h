@@ -19,7 +19,8 @@
 #define HC_PORT_CHECKPOINT (HC_PORT_BASE + 3)  /* struct hc_checkpoint */
 #define HC_PORT_TRAP       (HC_PORT_BASE + 4)  /* struct hc_trap */
 #define HC_PORT_USAGE      (HC_PORT_BASE + 5)  /* struct hc_usage */
-#define HC_PORT_COUNT      6
+#define HC_PORT_TRACE      (HC_PORT_BASE + 6)  /* struct hc_trace */
+#define HC_PORT_COUNT      7
 
 #define HC_MAX_STRING      4096u     /* labels, file names, messages */
 #define HC_MAX_PUTS        65536u    /* one console write */
@@ -60,6 +61,28 @@ struct hc_trap {
 struct hc_usage {
 	uint64_t msg;      /* GPA of one line naming the bad option */
 	uint64_t msg_len;  /* <= HC_MAX_STRING */
+};
+
+/*
+ * The next events of the trace `vmm --replay` streams (struct trace_event,
+ * hatvm/trace.h): the host writes at most `max` of them at `buf`, then
+ * `count`, `status` and `files` back into this struct. The guest checks
+ * every one of them again: it trusts no length and no field.
+ */
+#define HC_TRACE_MAX_EVENTS 256u
+
+enum hc_trace_status {
+	HC_TRACE_OK = 0,     /* count (>= 1) events written */
+	HC_TRACE_END = 1,    /* the trace is over: count 0 */
+	HC_TRACE_NONE = 2,   /* vmm was given no --replay TRACE */
+};
+
+struct hc_trace {
+	uint64_t buf;      /* GPA of room for max events */
+	uint64_t max;      /* 1 .. HC_TRACE_MAX_EVENTS */
+	uint64_t count;    /* out: events written */
+	uint64_t status;   /* out: enum hc_trace_status */
+	uint64_t files;    /* out: entries in the trace's file table (te_file < files) */
 };
 
 /*

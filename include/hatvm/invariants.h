@@ -23,11 +23,16 @@
 	X(RS_COUNT,       "the reserve count equals the reserve list's length; no reserved hment is in use") \
 	X(ST_FREE_ZERO,   "table pages on free lists are all zero and referenced by no table") \
 	X(ST_ACCOUNT,     "table pages owned by an address space equal those reachable from its top") \
-	X(LK_QUIESCENT,   "no mapping-list or hash lock is held at a checkpoint") \
+	X(LK_QUIESCENT,   "no MM lock is held at a checkpoint: mapping-list, hash, space, reserve, table-cache, page-pool, hat_list and log locks") \
 	X(MD_LOG,         "the HAT operation log is well formed: counters in order, records numbered consecutively, fields in range") \
 	X(MD_EXTRA,       "every present user leaf is a mapping the HAT was asked for (by the operation log)") \
 	X(MD_MISSING,     "every mapping the HAT was asked for and not asked to remove is present, with its page and size") \
 	X(MD_ATTR,        "every mapping has the protection and cache bits it was asked for") \
+	X(PT_NONLEAF,     "a non-leaf entry has P and W, U in the user half only, no NX, PCD or PWT: the leaf alone decides protection and memory type") \
+	X(PT_MEMTYPE,     "every user mapping of one managed page has the same memory type (PAT, PCD, PWT bits)") \
+	X(ST_NMAP,        "h_nmap4k / h_nmap2m equal the space's present 4 KiB / 2 MiB leaves (user half; hat_kas: its KMAP window)") \
+	X(PG_FREE_COUNT,  "the allocator's free count equals the pages on its per-block free lists and the pages marked free; each block is on the list its count calls for") \
+	X(PG_INUSE,       "free + in use pages equal the managed pages; in use never exceeds the cap (page_set_limit)") \
 	X(PT_WALK_AGREE,  "the host's page-table walker and the CPU (KVM_TRANSLATE) translate every sampled address alike")
 
 enum invariant_id {

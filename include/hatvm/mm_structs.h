@@ -257,36 +257,37 @@ struct ptp_cache {
 };
 
 /*
- * The page allocator (page.c): one LIFO free list per 2 MiB block of 512
- * pages, linked through p_next, and the blocks with free pages on two
- * lists, partial and fully free (so page_alloc_large takes a whole block
- * in O(1)). pl_blocks has one entry per block of page_count pages.
- * Everything, p_kind changes included, under pl_lock. Free pages are not
- * kept zero: page_alloc zeroes what it hands out.
+ * The page allocator (page.c, symbol page_pool): one LIFO free list per
+ * 2 MiB block of 512 pages, linked through p_next, and the blocks with
+ * free pages on two lists, partial and fully free (page_alloc_large
+ * takes a whole block in O(1)). `blocks` has one entry per 512 pages of
+ * page_count. Everything, p_kind changes included, under `lock`. Free
+ * pages are not kept zero: page_alloc zeroes what it hands out. (Field
+ * names without a prefix: the mutation table names page.c's lines.)
  */
-#define PAGE_BLOCK_NIL UINT32_MAX
+#define BLK_NIL UINT32_MAX
 
-enum page_block_list { PB_NONE = 0, PB_PARTIAL = 1, PB_FULL = 2, PB_NLISTS = 3 };
+enum page_block_list { BL_NONE = 0, BL_PARTIAL = 1, BL_FULL = 2, BL_NLISTS = 3 };
 
 struct page_block {
-	GPTR(struct page) pb_free;    /* this block's free pages, linked by p_next */
-	uint32_t pb_next;             /* neighbours on the block list, or PAGE_BLOCK_NIL */
-	uint32_t pb_prev;
-	uint16_t pb_nfree;            /* pages on pb_free */
-	uint8_t pb_list;              /* enum page_block_list: PB_FULL iff all 512 free, PB_NONE iff none */
-	uint8_t pb_pad[5];
+	GPTR(struct page) free;       /* this block's free pages, linked by p_next */
+	uint32_t next;                /* neighbours on the block list, or BLK_NIL */
+	uint32_t prev;
+	uint16_t nfree;               /* pages on free */
+	uint8_t list;                 /* BL_*: BL_FULL iff all 512 free, BL_NONE iff none */
+	uint8_t pad[5];
 };
 
 struct page_pool {
-	struct mm_lock pl_lock;
-	GPTR(struct page_block) pl_blocks;   /* block of pfn: pl_blocks[pfn / 512] */
-	uint32_t pl_head[PB_NLISTS];  /* first block of each list (PB_NONE's unused: PAGE_BLOCK_NIL) */
-	uint32_t pl_pad;
-	uint64_t pl_nfree;            /* pages on the free lists (PG_FREE_COUNT) */
-	uint64_t pl_ninuse;           /* pages allocated: pl_nfree + pl_ninuse = managed (PG_INUSE) */
-	uint64_t pl_limit;            /* the cap: pl_ninuse <= pl_limit (UINT64_MAX: none) */
-	uint64_t pl_nfail;            /* allocations refused */
-	uint64_t pl_large_exam;       /* page_t examined by page_alloc_large */
+	struct mm_lock lock;
+	GPTR(struct page_block) blocks;   /* block of pfn: blocks[pfn / 512] */
+	uint32_t head[BL_NLISTS];     /* first block of each list (BL_NONE's unused) */
+	uint32_t pad;
+	uint64_t nfree;               /* pages on the free lists (PG_FREE_COUNT) */
+	uint64_t ninuse;              /* pages allocated: nfree + ninuse = managed (PG_INUSE) */
+	uint64_t limit;               /* the cap: ninuse <= limit (UINT64_MAX: none) */
+	uint64_t nfail;               /* allocations refused */
+	uint64_t large_exam;          /* page_t examined by page_alloc_large */
 };
 
 /*

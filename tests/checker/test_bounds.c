@@ -135,6 +135,17 @@ START_TEST(long_hash_chain)
 }
 END_TEST
 
+/* Free lists and block lists that loop: each free list cut at a block's 512 pages, each block met once. */
+START_TEST(looping_free_lists)
+{
+	struct image *img = healthy_image();
+
+	img_adv_free_lists_loop(img);
+	expect_bounded(img, INV_PG_FREE_COUNT, "looping free and block lists");
+	img_free(img);
+}
+END_TEST
+
 /*
  * Every page_t a table page: one ST_ACCOUNT per unreachable page runs
  * into the violation cap (the stored cap + one per page), and the check
@@ -212,6 +223,7 @@ int main(void)
 	tcase_add_test(tc, fake_spaces);
 	tcase_add_loop_test(tc, long_mapping_list, 0, 2);
 	tcase_add_loop_test(tc, long_hash_chain, 0, 2);
+	tcase_add_test(tc, looping_free_lists);
 	tcase_add_test(tc, every_page_a_table);
 	tcase_add_test(tc, stop_request);
 	suite_add_tcase(s, tc);

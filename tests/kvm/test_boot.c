@@ -106,7 +106,7 @@ END_TEST
 static const struct { const char *word, *message; } badcalls[] = {
 	{ "call=puts", "bad hypercall puts: buffer outside RAM" },
 	{ "call=arg",  "bad hypercall puts: argument struct outside RAM" },
-	{ "call=port", "bad hypercall (none): unknown I/O port 0x506" },   /* HC_PORT_BASE + HC_PORT_COUNT */
+	{ "call=port", "bad hypercall (none): unknown I/O port 0x507" },   /* HC_PORT_BASE + HC_PORT_COUNT */
 	{ "call=outs", "bad hypercall puts: string I/O (INS/OUTS)" },     /* rep outsl, count 1 per exit */
 };
 

@@ -18,6 +18,8 @@
 #define SMALL_SLOTS 1024u
 #define RW_USER     (HAT_READ | HAT_WRITE | HAT_USER)
 
+extern struct mm_lock hat_list_lock;   /* hat.c's, exported for the checker (mm_structs.h) */
+
 static struct hat *spaces[SPACES_MAX];
 static unsigned nspaces;
 static page_t *pool[POOL_PAGES];
@@ -258,6 +260,8 @@ void hmm_view(struct check_mem *mem, struct mm_symbols *sym)
 	sym->hat_list = relocate(&hat_list, sizeof(hat_list));
 	sym->segtab_ptp_cache = relocate(&segtab_ptp_cache, sizeof(segtab_ptp_cache));
 	sym->hat_oplog = relocate(&hat_oplog, sizeof(hat_oplog));
+	sym->page_pool = relocate(&page_pool, sizeof(page_pool));
+	sym->hat_list_lock = relocate(&hat_list_lock, sizeof(hat_list_lock));
 	*mem = (struct check_mem){ .read_phys = arena_read, .write_phys = arena_write,
 				   .virt_to_phys = arena_translate, .direct = mm_hosted_ram,
 				   .ram_size = mm_hosted_ram_size };

@@ -14,7 +14,7 @@
 enum {
 	G_PAGE_ARRAY = 0x000, G_PAGE_COUNT = 0x008, G_FIRST_MANAGED = 0x010, G_HAT_LIST = 0x018,
 	G_HASH = 0x020, G_RESERVE = 0x040, G_CACHE = 0x060, G_KAS = 0x080, G_OPLOG = 0x100,
-	G_HASH_LOCKS = 0x800, G_MLIST_LOCKS = 0x1000,
+	G_POOL = 0x180, G_HAT_LIST_LOCK = 0x1d0, G_HASH_LOCKS = 0x800, G_MLIST_LOCKS = 0x1000,
 };
 
 #define HMENTS_PER_PAGE ((unsigned)(MM_PAGE_SIZE / sizeof(struct hment)))
@@ -163,6 +163,86 @@ static uint64_t adopt(struct image *img, uint64_t pa, unsigned level, uint64_t p
 	return n;
 }
 
+/* --- the page allocator: a free list per 2 MiB block, as page.c keeps it ---- */
+
+static uint64_t img_nblocks(const struct image *img)
+{
+	return (img->npages + MM_LARGE_PAGES - 1) / MM_LARGE_PAGES;
+}
+
+static struct page_pool *img_pool(const struct image *img)
+{
+	return img_pa(img, IMG_GLOBALS_PA + G_POOL);
+}
+
+static struct page_block *img_block(const struct image *img, uint64_t b)
+{
+	return img_pa(img, img->blocks_pa + b * sizeof(struct page_block));
+}
+
+/* Moves block b to the head of the list its free count calls for. */
+static void block_relist(struct image *img, uint64_t b)
+{
+	struct page_pool *pool = img_pool(img);
+	struct page_block *blk = img_block(img, b);
+	uint8_t list = blk->nfree == 0 ? BL_NONE : blk->nfree == MM_LARGE_PAGES ? BL_FULL : BL_PARTIAL;
+
+	if (blk->list != BL_NONE) {
+		if (blk->prev != BLK_NIL)
+			img_block(img, blk->prev)->next = blk->next;
+		else
+			pool->head[blk->list] = blk->next;
+		if (blk->next != BLK_NIL)
+			img_block(img, blk->next)->prev = blk->prev;
+	}
+	blk->list = list;
+	blk->prev = blk->next = BLK_NIL;
+	if (list == BL_NONE)
+		return;
+	blk->next = pool->head[list];
+	if (blk->next != BLK_NIL)
+		img_block(img, blk->next)->prev = (uint32_t)b;
+	pool->head[list] = (uint32_t)b;
+}
+
+/* Every managed page free, the lowest pfn of each block first on its list. */
+static void boot_pool(struct image *img)
+{
+	struct page_pool *pool = img_pool(img);
+
+	*pool = (struct page_pool){ .blocks = dva(img, img->blocks_pa), .limit = UINT64_MAX,
+				    .head = { BLK_NIL, BLK_NIL, BLK_NIL } };
+	for (uint64_t b = 0; b < img_nblocks(img); b++)
+		*img_block(img, b) = (struct page_block){ .next = BLK_NIL, .prev = BLK_NIL };
+	for (uint64_t pfn = img->npages; pfn-- > img->first_managed;) {
+		struct page_block *blk = img_block(img, pfn / MM_LARGE_PAGES);
+
+		img_page(img, pfn)->p_next = blk->free;
+		blk->free = page_va(img, pfn);
+		blk->nfree++;
+		pool->nfree++;
+	}
+	for (uint64_t b = img_nblocks(img); b-- > 0;)
+		block_relist(img, b);
+}
+
+/* Takes the free page pfn off its block's list (a walk of at most 512 pages) and counts it in use. */
+static void pool_take(struct image *img, uint64_t pfn)
+{
+	struct page_pool *pool = img_pool(img);
+	struct page_block *blk = img_block(img, pfn / MM_LARGE_PAGES);
+	uint64_t *link = &blk->free, va = page_va(img, pfn);
+
+	while (*link != va)
+		link = &img_page(img, (pa_of(img, *link) - img->page_array_pa) / sizeof(struct page))->p_next;
+	*link = img_page(img, pfn)->p_next;
+	img_page(img, pfn)->p_next = 0;
+	blk->nfree--;
+	pool->nfree--;
+	pool->ninuse++;
+	block_relist(img, pfn / MM_LARGE_PAGES);
+}
+
 /*
  * The page_t array, the hash directory and its bucket pages (contiguous
  * here, a page per 1024 buckets; the count is seldom a power of two, as
@@ -181,6 +261,8 @@ static void boot_carve(struct image *img)
 	dir = img_pa(img, img->dir_pa);
 	for (uint32_t k = 0; k < bucket_pages; k++)
 		dir[k] = (uint32_t)((img->buckets_pa >> MM_PAGE_SHIFT) + k);
+	img->blocks_pa = boot_alloc((img_nblocks(img) * sizeof(struct page_block) + MM_PAGE_SIZE - 1) >>
+				    MM_PAGE_SHIFT);
 	img->page_array_pa = boot_alloc((array_bytes + MM_PAGE_SIZE - 1) >> MM_PAGE_SHIFT);
 	img->first_managed = boot_next >> MM_PAGE_SHIFT;
 	img->next_pfn = img->first_managed;
@@ -207,6 +289,7 @@ static void boot_pages(struct image *img)
 			.p_pagenum = (uint32_t)pfn,
 			.p_kind = pfn < img->first_managed ? PG_RESERVED : PG_FREE,
 		};
+	boot_pool(img);
 	*kas = (struct hat){ .h_top = page_va(img, img->kas_top_pa >> MM_PAGE_SHIFT),
 			     .h_top_pa = img->kas_top_pa, .h_flags = HAT_F_KERNEL };
 	kas->h_nptp = adopt(img, img->kas_top_pa, MM_LEVELS, 0);
@@ -242,6 +325,8 @@ static void boot_globals(struct image *img)
 		.hat_list = kva(img, IMG_GLOBALS_PA + G_HAT_LIST),
 		.segtab_ptp_cache = kva(img, IMG_GLOBALS_PA + G_CACHE),
 		.hat_oplog = kva(img, IMG_GLOBALS_PA + G_OPLOG),
+		.page_pool = kva(img, IMG_GLOBALS_PA + G_POOL),
+		.hat_list_lock = kva(img, IMG_GLOBALS_PA + G_HAT_LIST_LOCK),
 	};
 }
 
@@ -293,6 +378,7 @@ static uint64_t page_take(struct image *img, unsigned kind)
 		fprintf(stderr, "image: out of pages\n");
 		abort();
 	}
+	pool_take(img, pfn);
 	img_page(img, pfn)->p_kind = (uint8_t)kind;
 	return pfn;
 }
@@ -637,6 +723,19 @@ void img_adv_long_list(struct image *img, uint64_t n, bool cyclic)
 	hh->hh_count += n;
 	pg->p_mapping = first;
 	pg->p_share = (uint32_t)n;
+}
+
+void img_adv_free_lists_loop(struct image *img)
+{
+	struct page_pool *pool = img_pool(img);
+
+	for (uint64_t pfn = 0; pfn < img->npages; pfn++)
+		img_page(img, pfn)->p_next = page_va(img, pfn & ~(uint64_t)(MM_LARGE_PAGES - 1));
+	for (uint64_t b = 0; b < img_nblocks(img); b++)
+		*img_block(img, b) = (struct page_block){
+			.free = page_va(img, b * MM_LARGE_PAGES), .nfree = MM_LARGE_PAGES, .list = BL_PARTIAL,
+			.next = (uint32_t)((b + 1) % img_nblocks(img)), .prev = BLK_NIL };
+	pool->head[BL_PARTIAL] = pool->head[BL_FULL] = 0;
 }
 
 void img_adv_all_ptp(struct image *img)

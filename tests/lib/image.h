@@ -27,6 +27,7 @@ struct image {
 	uint64_t npages, first_managed;
 	uint64_t next_pfn;              /* managed pages are handed out upwards, never reused */
 	uint64_t page_array_pa, dir_pa, buckets_pa, oplog_pa, kas_top_pa;
+	uint64_t blocks_pa;             /* the page allocator's blocks (page_pool.blocks) */
 	uint32_t hash_size;             /* hh_nbuckets; the bucket pages are contiguous at buckets_pa */
 	uint64_t hment_page_pa, hat_page_pa;
 	unsigned hment_slots_left, hat_slots_left;
@@ -40,7 +41,9 @@ struct image {
 /*
  * Maps an arena of ram_size bytes (a multiple of 2 MiB, at least 8 MiB)
  * and builds the kernel address space: direct map, KMAP table, image
- * tables, page_t array, hash, empty reserve and cache. NULL on failure.
+ * tables, page_t array, hash, empty reserve and cache, and the page
+ * allocator (every managed page free; pages the image takes leave its
+ * free lists). NULL on failure.
  */
 struct image *img_new(uint64_t ram_size, bool override);
 void img_free(struct image *img);
@@ -98,6 +101,9 @@ void img_adv_fake_spaces(struct image *img, uint64_t n);
  * the first on both the list and the chain.
  */
 void img_adv_long_list(struct image *img, uint64_t n, bool cyclic);
+
+/* Every block's free list loops (all its pages lead back to its first), as do the block lists. */
+void img_adv_free_lists_loop(struct image *img);
 
 /* Every page_t claims to be a level-1 table page of hat_kas. */
 void img_adv_all_ptp(struct image *img);

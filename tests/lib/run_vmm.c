@@ -116,9 +116,16 @@ void skip_without_kvm(void)
 {
 	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 
-	if (fd < 0) {
-		fprintf(stderr, "SKIP: /dev/kvm cannot be opened: %s\n", strerror(errno));
+	/* absent (no node, no module): skip; present but unusable: a failure to fix */
+	if (fd < 0 && (errno == ENOENT || errno == ENXIO || errno == ENODEV)) {
+		fprintf(stderr, "SKIP: /dev/kvm is absent: %s\n", strerror(errno));
 		exit(77);
+	}
+	if (fd < 0) {
+		fprintf(stderr, "FAIL: /dev/kvm exists but cannot be opened: %s; add this user to the "
+			"group that owns it (usually kvm) or give it access with a udev rule "
+			"(README: Running hatvm in your CI)\n", strerror(errno));
+		exit(1);
 	}
 	close(fd);
 }

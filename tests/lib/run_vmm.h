@@ -23,7 +23,7 @@ void vmm_result_free(struct vmm_result *r);
 struct vmm_result run_guest(const char *vmm, const char *guest, const char *const opts[],
 			    const char *const words[]);
 
-/* Exits 77 (meson's "skipped") when /dev/kvm cannot be opened. */
+/* Exits 77 (meson's "skipped") when /dev/kvm is absent; 1, naming the fix, when it cannot be opened. */
 void skip_without_kvm(void);
 
 /* Runs the NULL-terminated suites in Check's usual fork mode; returns main's exit status. */

@@ -43,6 +43,13 @@ pte_t *mm_test_pte(struct hat *h, uint64_t va);
 			      (needle));                                              \
 	} while (0)
 
+/* 0 in a -Dguest_asserts=false build: the MM's own MM_ASSERT/MM_PANIC do nothing, so tests of their panics do not run. */
+#ifdef MM_NO_ASSERTS
+#define MM_ASSERTS_ON 0
+#else
+#define MM_ASSERTS_ON 1
+#endif
+
 Suite *page_suite(void);
 Suite *segtab_suite(void);
 Suite *hment_suite(void);

@@ -135,13 +135,114 @@ START_TEST(test_mlist_lock_held)
 }
 END_TEST
 
+extern struct mm_lock hat_list_lock;   /* hat.c's, exported for the checker (mm_structs.h) */
+
+/* Every MM lock, not only the hashed ones: each left held alone is reported (LK_QUIESCENT). */
+START_TEST(test_every_lock_held)
+{
+	struct mm_lock *locks[6];
+
+	share_one_page();
+	locks[0] = &spaces[1]->h_lock;
+	locks[1] = &hment_reserve.hr_lock;
+	locks[2] = &segtab_ptp_cache.pc_lock;
+	locks[3] = &page_pool.lock;
+	locks[4] = &hat_list_lock;
+	locks[5] = &hat_oplog.ol_lock;
+	for (size_t i = 0; i < sizeof(locks) / sizeof(locks[0]); i++) {
+		*locks[i] = (struct mm_lock){ .ml_locked = 1, .ml_owner = 1 };
+		expect_only(INV_LK_QUIESCENT, i == 0 ? spaces[1]->h_id : REPORT_NONE, REPORT_NONE, REPORT_NONE);
+		*locks[i] = (struct mm_lock){ 0 };
+	}
+}
+END_TEST
+
+/* A user-half non-leaf entry without W (or with NX): the leaf no longer decides (PT_NONLEAF). */
+START_TEST(test_nonleaf_bits)
+{
+	pte_t *e;
+
+	share_one_page();
+	e = &ptp_table(spaces[0]->h_top)[MM_VA_INDEX(SHARED_VA, 4)];
+	*e &= ~PTE_W;
+	expect_only(INV_PT_NONLEAF, spaces[0]->h_id, 0, pte_pfn(*e));
+	*e |= PTE_W | PTE_NX;
+	expect_only(INV_PT_NONLEAF, spaces[0]->h_id, 0, pte_pfn(*e));
+	*e &= ~PTE_NX;
+}
+END_TEST
+
+/*
+ * A caller asks for one mapping of the shared page write-through, the
+ * others write-back: the HAT did what it was asked (the model agrees),
+ * but the page now has two memory types (PT_MEMTYPE). Reported at the
+ * mapping the walk meets last: hat_list holds the newest space first.
+ */
+START_TEST(test_memtype_disagrees)
+{
+	share_one_page();
+	hat_memload(spaces[0], SHARED_VA, shared, RW_USER | HAT_WRITETHRU);
+	expect_only(INV_PT_MEMTYPE, spaces[0]->h_id, SHARED_VA, shared->p_pagenum);
+	hat_memload(spaces[0], SHARED_VA, shared, RW_USER);
+}
+END_TEST
+
+/* A space's leaf count off by one either way (ST_NMAP). */
+START_TEST(test_leaf_count_off)
+{
+	share_one_page();
+	spaces[1]->h_nmap4k++;
+	expect_only(INV_ST_NMAP, spaces[1]->h_id, REPORT_NONE, REPORT_NONE);
+	spaces[1]->h_nmap4k -= 2;
+	expect_only(INV_ST_NMAP, spaces[1]->h_id, REPORT_NONE, REPORT_NONE);
+	spaces[1]->h_nmap4k++;
+	spaces[1]->h_nmap2m++;
+	expect_only(INV_ST_NMAP, spaces[1]->h_id, REPORT_NONE, REPORT_NONE);
+	spaces[1]->h_nmap2m--;
+}
+END_TEST
+
+/* A page on a free list not marked free, and a free count that is not the lists' (PG_FREE_COUNT). */
+START_TEST(test_free_list_books)
+{
+	struct page_block *blk;
+	page_t *pp;
+
+	share_one_page();
+	blk = &page_pool.blocks[page_pool.head[BL_PARTIAL] != BLK_NIL ? page_pool.head[BL_PARTIAL] :
+									  page_pool.head[BL_FULL]];
+	pp = blk->free;
+	ck_assert_ptr_nonnull(pp);
+	pp->p_kind = PG_KERNEL;
+	expect_only(INV_PG_FREE_COUNT, REPORT_NONE, REPORT_NONE, pp->p_pagenum);
+	pp->p_kind = PG_FREE;
+	blk->nfree--;
+	expect_only(INV_PG_FREE_COUNT, REPORT_NONE, REPORT_NONE, REPORT_NONE);
+	blk->nfree++;
+}
+END_TEST
+
+/* Pages in use miscounted, and a cap exceeded (PG_INUSE). */
+START_TEST(test_inuse_books)
+{
+	share_one_page();
+	page_pool.ninuse--;
+	expect_only(INV_PG_INUSE, REPORT_NONE, REPORT_NONE, REPORT_NONE);
+	page_pool.ninuse++;
+	page_pool.limit = page_pool.ninuse - 1;
+	expect_only(INV_PG_INUSE, REPORT_NONE, REPORT_NONE, REPORT_NONE);
+	page_pool.limit = PAGE_LIMIT_NONE;
+}
+END_TEST
+
 /* The model (MD_*): a leaf whose bits differ from what was asked (W dropped; PCD where PWT was asked). */
 START_TEST(test_model_wrong_bits)
 {
+	page_t *wt = mm_test_page();
 	pte_t *pte, saved;
 
 	share_one_page();
-	hat_memload(spaces[1], 0x9000, shared, RW_USER | HAT_WRITETHRU);
+	hat_memload(spaces[1], 0x9000, wt, RW_USER | HAT_WRITETHRU);
 	mm_check_all();
 	pte = mm_test_pte(spaces[0], SHARED_VA);
 	saved = *pte;
@@ -151,7 +252,7 @@ START_TEST(test_model_wrong_bits)
 	pte = mm_test_pte(spaces[1], 0x9000);
 	saved = *pte;
 	*pte = (*pte & ~PTE_PWT) | PTE_PCD;
-	expect_only(INV_MD_ATTR, spaces[1]->h_id, 0x9000, shared->p_pagenum);
+	expect_only(INV_MD_ATTR, spaces[1]->h_id, 0x9000, wt->p_pagenum);
 	*pte = saved;
 }
 END_TEST
@@ -169,9 +270,11 @@ START_TEST(test_model_extra_leaf)
 	ck_assert_uint_eq(*pte, 0);
 	*pte = (0x10ull << MM_PAGE_SHIFT) | PTE_P | PTE_W | PTE_U | PTE_NX;
 	ptp->p_valid++;
+	spaces[0]->h_nmap4k++;
 	expect_only(INV_MD_EXTRA, spaces[0]->h_id, SHARED_VA + MM_PAGE_SIZE, 0x10);
 	*pte = 0;
 	ptp->p_valid--;
+	spaces[0]->h_nmap4k--;
 }
 END_TEST
 
@@ -239,6 +342,12 @@ Suite *oracle_suite(void)
 	tcase_add_test(tc, test_model_extra_leaf);
 	tcase_add_test(tc, test_model_missing_mapping);
 	tcase_add_test(tc, test_model_log_counters);
+	tcase_add_test(tc, test_every_lock_held);
+	tcase_add_test(tc, test_nonleaf_bits);
+	tcase_add_test(tc, test_memtype_disagrees);
+	tcase_add_test(tc, test_leaf_count_off);
+	tcase_add_test(tc, test_free_list_books);
+	tcase_add_test(tc, test_inuse_books);
 	suite_add_tcase(s, tc);
 	return s;
 }

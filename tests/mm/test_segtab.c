@@ -352,10 +352,12 @@ Suite *segtab_suite(void)
 	tcase_add_test(tc, test_scan_sees_only_present_entries);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(tp, mm_setup, mm_hosted_shutdown);
-	tcase_add_test(tp, test_dirty_table_free_panics);
-	tcase_add_test(tp, test_destroy_with_stray_entry_panics);
-	tcase_add_test(tp, test_dirty_cached_page_panics_on_reuse);
-	tcase_add_test(tp, test_kernel_half_is_never_extended);
+	if (MM_ASSERTS_ON) {   /* the MM's own ASSERTs' panics */
+		tcase_add_test(tp, test_dirty_table_free_panics);
+		tcase_add_test(tp, test_destroy_with_stray_entry_panics);
+		tcase_add_test(tp, test_dirty_cached_page_panics_on_reuse);
+		tcase_add_test(tp, test_kernel_half_is_never_extended);
+	}
 	suite_add_tcase(s, tp);
 	return s;
 }

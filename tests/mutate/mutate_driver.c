@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
+/* mutate_driver: the hosted engine of scripts/mutate.sh — the fixed matrix over the MM it was linked with, and a verdict. */
+
 /*
  * mutate_driver: the hosted engine of scripts/mutate.sh. Runs the fixed
  * matrix (every shape × seeds 1..N, checker every K operations) over the

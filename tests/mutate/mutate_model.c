@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
+/* The mutation driver's workload model, written from the HAT's contract (hat.h), not from its code. */
+
 /*
  * The mutation driver's workload model, written from the HAT's contract
  * (hat.h), not from its code: what each space should map and with which
@@ -630,6 +632,21 @@ void md_reserve(struct model *m, unsigned amount, unsigned fill, bool adjust)
 	}
 }
 
+/*
+ * Every mapping of a page must select the same memory type (PT_MEMTYPE),
+ * so the cache attribute is the frame's: write-back, uncached or
+ * write-through by pfn, a 2 MiB block's by its first page.
+ */
+unsigned md_frame_cache(const struct model *m, uint64_t pfn)
+{
+	static const unsigned types[] = { 0, HAT_NOCACHE, 0, HAT_WRITETHRU };
+
+	for (unsigned b = 0; b < m->nblocks; b++)
+		if (pfn - m->block[b]->p_pagenum < MM_LARGE_PAGES)
+			pfn = m->block[b]->p_pagenum >> 9;
+	return types[pfn % 4];
+}
+
 /* Maps (or unmaps) the whole bulk region of s, pool pages round-robin: hundreds of hments. */
 void md_bulk(struct model *m, unsigned s, bool load)
 {
@@ -643,9 +660,11 @@ void md_bulk(struct model *m, unsigned s, bool load)
 			md_drop(m, &sp->small[k]);
 		return;
 	}
-	for (unsigned k = MD_REGULAR; k < MD_SMALL; k++)
-		md_load_small(m, s, k, m->pool[(k - MD_REGULAR) % m->npool]->p_pagenum,
-			      HAT_READ | HAT_WRITE | HAT_USER);
+	for (unsigned k = MD_REGULAR; k < MD_SMALL; k++) {
+		uint64_t pfn = m->pool[(k - MD_REGULAR) % m->npool]->p_pagenum;
+
+		md_load_small(m, s, k, pfn, HAT_READ | HAT_WRITE | HAT_USER | md_frame_cache(m, pfn));
+	}
 }
 
 /* True when [pfn, pfn + n) overlaps a page the driver already holds. */
@@ -693,12 +712,17 @@ void md_scratch(struct model *m, unsigned i, bool large)
 
 	if (pp != NULL) {
 		/* its user wrote to it: the next one to get it must find it zeroed again */
-		memset(page_kva(pp), 0xa5, m->scratch_large[i] ? MM_LARGE_SIZE : MM_PAGE_SIZE);
+		uint64_t n = m->scratch_large[i] ? MM_LARGE_PAGES : 1, before = page_ninuse();
+
+		memset(page_kva(pp), 0xa5, n * MM_PAGE_SIZE);
 		if (m->scratch_large[i])
 			page_free_large(pp);
 		else
 			page_free(pp);
 		m->scratch[i] = NULL;
+		if (page_ninuse() != before - n)
+			md_finding(m, "allocator", "allocator: %" PRIu64 " pages in use after freeing %"
+				   PRIu64 " of %" PRIu64, page_ninuse(), n, before);
 		return;
 	}
 	pp = large ? page_alloc_large(PG_USER) : page_alloc(PG_USER);

@@ -109,6 +109,9 @@ void md_bulk(struct model *m, unsigned s, bool load);
 void md_scratch(struct model *m, unsigned i, bool large);
 void md_page_cap(struct model *m, uint64_t extra);
 
+/* The cache attribute (0, HAT_NOCACHE, HAT_WRITETHRU) every mapping of pfn uses: one memory type per page. */
+unsigned md_frame_cache(const struct model *m, uint64_t pfn);
+
 /* True when a large mapping of s covers small slot k. */
 bool md_small_covered(const struct model *m, unsigned s, unsigned k);
 

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
+/* One run of the mutation matrix: checkpoints, and the guest stopping (panic, crash, hang) caught and checked once more. */
+
 /*
  * One run of the mutation matrix. The checker reads the MM at every
  * checkpoint; the first violation stops the run (as --stop-on-violation
@@ -13,13 +15,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include "checker.h"
+#include "hat_model.h"
 #include "hosted_check.h"
 #include "hosted_platform.h"
 #include "invariant_names.h"
 
-#define RUN_TIMEOUT_S 20u   /* a run takes well under a second; past this it hangs */
+/*
+ * A run takes well under a second of CPU (a few under ASan). Past
+ * RUN_CPU_S of CPU time it spins (a drain or a lock that never comes
+ * free): a hang, whatever the machine's load. RUN_WALL_S backs it up.
+ */
+#define RUN_CPU_S  4
+#define RUN_WALL_S 60u
 
 static const char *const column_names[COL_N] = {
 	"checkpoint", "after-stop", "guest", "crash", "model", "survived",
@@ -63,14 +74,17 @@ static unsigned seen_ids(const struct seen *s, char *buf, size_t len, bool skip_
 	return n;
 }
 
-/* The first kept violation, for the log. */
-static void first_violation(const struct seen *s, const char *when, char *buf, size_t len)
+/* The first kept violation (not LK_QUIESCENT with skip_lk), for the log. */
+static void first_violation(const struct seen *s, const char *when, bool skip_lk, char *buf,
+			    size_t len)
 {
-	if (s->kept == 0) {
-		snprintf(buf, len, "%s: %u violations", when, s->returned);
+	for (unsigned i = 0; i < s->kept; i++) {
+		if (skip_lk && s->v[i].id == INV_LK_QUIESCENT)
+			continue;
+		snprintf(buf, len, "%s: %s: %s", when, invariant_name(s->v[i].id), s->v[i].detail);
 		return;
 	}
-	snprintf(buf, len, "%s: %s: %s", when, invariant_name(s->v[0].id), s->v[0].detail);
+	snprintf(buf, len, "%s: %u violations", when, s->returned);
 }
 
 static void checkpoint(void *arg, const char *label)
@@ -84,17 +98,35 @@ static void checkpoint(void *arg, const char *label)
 		return;
 	R.out->col = COL_CHECKPOINT;
 	seen_ids(&s, R.out->ids, sizeof(R.out->ids), false);
-	first_violation(&s, label, R.out->detail, sizeof(R.out->detail));
+	first_violation(&s, label, false, R.out->detail, sizeof(R.out->detail));
 	longjmp(R.stop, 1);
 }
 
-/* Inside mm_hosted_expect_panic: boot and the shape; a violation jumps back here. */
+/* A full HAT operation log: a checkpoint shows it to the host, as vmm's would. */
+static void oplog_full(void)
+{
+	checkpoint(NULL, "oplog");
+}
+
+/*
+ * Inside mm_hosted_expect_panic: boot and the shape; a violation jumps
+ * back here. The checker follows the guest's operation log with its own
+ * model of what should be mapped (MD_*) from the boot check on, as vmm
+ * --check=checkpoints does.
+ */
 static void workload(void *arg)
 {
+	static struct hat_model *model;
+
 	(void)arg;
 	if (setjmp(R.stop) != 0)
 		return;
+	if (model == NULL && (model = hat_model_new()) == NULL)
+		abort();
+	checker_use_model(model);
+	mm_hosted_oplog_hook = oplog_full;
 	mm_hosted_boot(MD_RAM);
+	checkpoint(NULL, "boot");
 	R.m.checkpoint = checkpoint;
 	R.m.every = R.every;
 	shape_run(R.sh, &R.m, R.seed);
@@ -116,7 +148,7 @@ static void on_signal(int sig)
 static void catch_signals(void)
 {
 	static char altstack[1 << 16];
-	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGALRM };
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGALRM, SIGPROF };
 	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
 	struct sigaction sa;
 
@@ -126,6 +158,31 @@ static void catch_signals(void)
 	sa.sa_flags = SA_ONSTACK | SA_NODEFER;
 	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
+}
+
+/* A signal's name without spaces, for the kill table. */
+static const char *signal_name(int sig)
+{
+	static char buf[16];
+
+	switch (sig) {
+	case SIGSEGV: return "SIGSEGV";
+	case SIGBUS: return "SIGBUS";
+	case SIGILL: return "SIGILL";
+	case SIGFPE: return "SIGFPE";
+	case SIGABRT: return "SIGABRT";
+	}
+	snprintf(buf, sizeof(buf), "SIG%d", sig);
+	return buf;
+}
+
+/* Arms (or disarms) the CPU-time and wall-clock limits of a run. */
+static void limit_time(bool on)
+{
+	struct itimerval cpu = { .it_value = { .tv_sec = on ? RUN_CPU_S : 0 } };
+
+	setitimer(ITIMER_PROF, &cpu, NULL);
+	alarm(on ? RUN_WALL_S : 0);
 }
 
 /* "ASSERT <ID> failed: ..." names its ID ("API" for MM_REQUIRE); any other panic is "panic". */
@@ -142,16 +199,16 @@ static void check_after_stop(void)
 	char ids[sizeof(R.out->ids)], why[sizeof(R.out->detail)];
 
 	R.in_after = 1;
-	alarm(RUN_TIMEOUT_S);
+	limit_time(true);
 	hmm_check(&s);
-	alarm(0);
+	limit_time(false);
 	R.out->checks++;
 	if (seen_ids(&s, ids, sizeof(ids), true) == 0)
 		return;
 	snprintf(why, sizeof(why), "%s", R.out->detail);
 	R.out->col = COL_AFTER;
 	snprintf(R.out->ids, sizeof(R.out->ids), "%s", ids);
-	first_violation(&s, "after the stop", R.out->detail, sizeof(R.out->detail));
+	first_violation(&s, "after the stop", true, R.out->detail, sizeof(R.out->detail));
 	snprintf(R.out->detail + strlen(R.out->detail), sizeof(R.out->detail) - strlen(R.out->detail),
 		 " [stopped by %.120s]", why);
 }
@@ -184,9 +241,9 @@ void run_one(const struct shape *sh, uint64_t seed, unsigned every, struct run_r
 	R.every = every;
 	catch_signals();
 	if (sigsetjmp(R.crash, 1) == 0) {
-		alarm(RUN_TIMEOUT_S);
+		limit_time(true);
 		panicked = mm_hosted_expect_panic(workload, NULL);
-		alarm(0);
+		limit_time(false);
 		if (panicked) {
 			out->col = COL_GUEST;
 			panic_id(mm_hosted_panic_msg, out->ids, sizeof(out->ids));
@@ -197,11 +254,13 @@ void run_one(const struct shape *sh, uint64_t seed, unsigned every, struct run_r
 			model_verdict();
 		}
 	} else {
+		bool hang = R.signal == SIGALRM || R.signal == SIGPROF;
+
+		limit_time(false);
 		out->col = COL_CRASH;
-		snprintf(out->ids, sizeof(out->ids), "%s", R.signal == SIGALRM ? "hang" :
-			 strsignal(R.signal));
+		snprintf(out->ids, sizeof(out->ids), "%s", hang ? "hang" : signal_name(R.signal));
 		snprintf(out->detail, sizeof(out->detail), "op%" PRIu64 ": %s", R.m.ops,
-			 R.signal == SIGALRM ? "no progress for 20 s" : strsignal(R.signal));
+			 hang ? "spinning: out of CPU time" : strsignal(R.signal));
 		check_after_stop();
 	}
 	out->done = true;

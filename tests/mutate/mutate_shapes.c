@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
+/* The shapes of the mutation matrix: one operation mix each, together covering every HAT path the mutants touch. */
+
 /*
  * The shapes of the mutation matrix: one operation mix each, so every HAT
  * operation, the hment list/hash/reserve/steal paths, table install and
@@ -24,12 +26,11 @@ struct shape {
 	unsigned char weight[OP_N];
 };
 
-/* Protections and cache attributes memload picks from. */
+/* Protections memload picks from; the memory type comes with the frame (frame_cache). */
 static const unsigned load_attrs[] = {
 	HAT_READ, HAT_READ | HAT_WRITE, HAT_READ | HAT_EXEC, HAT_READ | HAT_USER,
-	HAT_READ | HAT_WRITE | HAT_USER, HAT_READ | HAT_WRITE | HAT_USER | HAT_NOCACHE,
-	HAT_READ | HAT_USER | HAT_WRITETHRU, HAT_READ | HAT_WRITE | HAT_EXEC | HAT_USER,
-	HAT_READ | HAT_WRITE | HAT_USER,
+	HAT_READ | HAT_WRITE | HAT_USER, HAT_READ | HAT_WRITE | HAT_USER,
+	HAT_READ | HAT_WRITE | HAT_EXEC | HAT_USER,
 };
 static const unsigned prots[] = {
 	HAT_READ, HAT_READ | HAT_WRITE, HAT_READ | HAT_EXEC, HAT_READ | HAT_USER,
@@ -79,9 +80,9 @@ static uint64_t some_frame(struct model *m)
 	return m->pool[pick(m, m->npool)]->p_pagenum;
 }
 
-static unsigned load_attr(struct model *m)
+static unsigned load_attr(struct model *m, uint64_t pfn)
 {
-	return load_attrs[pick(m, sizeof(load_attrs) / sizeof(load_attrs[0]))];
+	return load_attrs[pick(m, sizeof(load_attrs) / sizeof(load_attrs[0]))] | md_frame_cache(m, pfn);
 }
 
 static unsigned prot(struct model *m)
@@ -129,18 +130,26 @@ static void op_respace(struct model *m)
 
 static void one_op(struct model *m, const struct shape *sh, enum op op)
 {
-	unsigned s = live_space(m), first, n;
+	unsigned s = live_space(m), first, n, k, b;
+	uint64_t pfn;
 
 	switch (op) {
 	case OP_LOAD:
-		md_load_small(m, s, small_slot(m, sh), some_frame(m), load_attr(m));
+		k = small_slot(m, sh);
+		pfn = some_frame(m);
+		md_load_small(m, s, k, pfn, load_attr(m, pfn));
 		break;
 	case OP_LOAD_LARGE:
-		if (m->nblocks > 0)
-			md_load_large(m, s, pick(m, MD_LARGE), pick(m, m->nblocks), load_attr(m));
+		if (m->nblocks > 0) {
+			b = pick(m, m->nblocks);
+			md_load_large(m, s, pick(m, MD_LARGE), b,
+				      load_attr(m, m->block[b]->p_pagenum));
+		}
 		break;
 	case OP_DEVLOAD:   /* an unmanaged frame: mapped, never tracked */
-		md_load_small(m, s, small_slot(m, sh), 0x10 + pick(m, 16), load_attr(m));
+		k = small_slot(m, sh);
+		pfn = 0x10 + pick(m, 16);
+		md_load_small(m, s, k, pfn, load_attr(m, pfn));
 		break;
 	case OP_UNLOAD:
 		n = small_run(m, &first);
@@ -298,10 +307,17 @@ void shape_run(const struct shape *sh, struct model *m, uint64_t seed)
 	m->checkpoint = cp;
 	m->arg = arg;
 	m->every = every;
-	if (sh->setup != NULL)
+	if (sh->setup != NULL) {
 		sh->setup(m);
+		md_end_op(m);   /* the set-up is an operation of its own: compared, and checked */
+		if (m->checkpoint != NULL)
+			m->checkpoint(m->arg, "setup");
+	}
 	for (unsigned i = 0; i < sh->ops; i++) {
 		one_op(m, sh, pick_op(m, sh));
+		/* the CPUs keep using the spaces: accessed/dirty bits, translations cached */
+		for (unsigned t = 0; t < 3; t++)
+			md_touch(m, live_space(m), touch_va(m, sh), pick(m, 2));
 		md_end_op(m);
 	}
 	if (m->page_cap != PAGE_LIMIT_NONE)

@@ -212,6 +212,21 @@ START_TEST(default_guest_falls_back_to_the_installed_one)
 }
 END_TEST
 
+/* An install staged with --destdir or moved: PREFIX/bin/vmm finds PREFIX/share/hatvm/guest.elf. */
+START_TEST(default_guest_beside_a_moved_install)
+{
+	char found[PATH_MAX];
+
+	make_tree(false, false);
+	ck_assert_int_eq(mkdir(tree_path("bin"), 0755), 0);
+	ck_assert_int_eq(mkdir(tree_path("share/hatvm"), 0755), 0);
+	touch(tree_path("share/hatvm/guest.elf"));
+	ck_assert(default_guest_find(tree_path("bin/vmm"), tree_path("share/nothing"), found, sizeof(found)));
+	ck_assert_str_eq(found, tree_path("share/hatvm/guest.elf"));
+	remove_tree();
+}
+END_TEST
+
 START_TEST(default_guest_missing_or_not_a_file)
 {
 	char found[PATH_MAX] = "";
@@ -435,6 +450,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, dashes_without_image_mean_the_default_guest);
 	tcase_add_test(tc, default_guest_prefers_the_build_tree);
 	tcase_add_test(tc, default_guest_falls_back_to_the_installed_one);
+	tcase_add_test(tc, default_guest_beside_a_moved_install);
 	tcase_add_test(tc, default_guest_missing_or_not_a_file);
 	tcase_add_test(tc, binary_help_version_usage);
 	tcase_add_test(tc, binary_stop_on_violation);

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Sparse three-level arrays of words over PG_KERNEL pages (the replay's tables: processes, hash buckets, page owners). */
+#include "parray.h"
+
+#include "page.h"
+
+#define PARRAY_MASK ((1ull << PARRAY_BITS) - 1)
+
+static uint64_t *new_table(struct parray *a)
+{
+	page_t *pp = page_alloc(PG_KERNEL);
+
+	if (pp == NULL)
+		return NULL;
+	a->pages++;
+	return page_kva(pp);
+}
+
+/* The next level's table named by *slot, made when create allows. */
+static uint64_t *descend(struct parray *a, uint64_t *slot, bool create)
+{
+	if (*slot == 0 && create) {
+		uint64_t *t = new_table(a);
+		*slot = (uint64_t)(uintptr_t)t;
+	}
+	return (uint64_t *)(uintptr_t)*slot;
+}
+
+uint64_t *parray_at(struct parray *a, uint64_t index, bool create)
+{
+	if (index >= PARRAY_MAX)
+		return NULL;
+	if (a->root == NULL) {
+		if (!create)
+			return NULL;
+		a->root = new_table(a);
+		if (a->root == NULL)
+			return NULL;
+	}
+	uint64_t *mid = descend(a, &a->root[index >> (2 * PARRAY_BITS)], create);
+	if (mid == NULL)
+		return NULL;
+	uint64_t *leaf = descend(a, &mid[(index >> PARRAY_BITS) & PARRAY_MASK], create);
+	if (leaf == NULL)
+		return NULL;
+	return &leaf[index & PARRAY_MASK];
+}
+
+uint64_t parray_get(const struct parray *a, uint64_t index)
+{
+	uint64_t *w = parray_at((struct parray *)a, index, false);
+
+	return w ? *w : 0;
+}

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The replay's memory: allocations that reclaim when RAM runs short, page owners, and the clock that picks victims. */
+#include "replay_int.h"
+
+#define RECLAIM_BATCH 16u
+#define ALLOC_TRIES   4u
+
+void rp_pin(struct replay *r, uint64_t pfn)
+{
+	for (unsigned i = 0; i < REPLAY_PINS; i++)
+		if (r->pins[i] == 0) {
+			r->pins[i] = pfn;
+			return;
+		}
+	panic("replay: more than %u pinned pages", REPLAY_PINS);
+}
+
+void rp_unpin(struct replay *r, uint64_t pfn)
+{
+	for (unsigned i = 0; i < REPLAY_PINS; i++)
+		if (r->pins[i] == pfn) {
+			r->pins[i] = 0;
+			return;
+		}
+}
+
+static bool pinned(const struct replay *r, uint64_t pfn)
+{
+	for (unsigned i = 0; i < REPLAY_PINS; i++)
+		if (r->pins[i] == pfn)
+			return true;
+	return false;
+}
+
+void rp_set_owner(struct replay *r, uint64_t pfn, uint64_t owner)
+{
+	uint64_t *w = parray_at(&r->owners, pfn, owner != 0);
+
+	/* an owner word's page is made before the page is handed out (rp_page) */
+	if (w != NULL)
+		*w = owner;
+}
+
+/* Gives one victim back: its mappings, its owner's record, the page. */
+static void evict(struct replay *r, page_t *pp, uint64_t owner, unsigned attr)
+{
+	hat_pageunload(pp);
+	if ((owner & ROWN_KIND) == ROWN_ANON) {
+		((struct ranon *)(uintptr_t)(owner & ~ROWN_KIND))->pfn = 0;
+		r->st.swapped_out++;
+	} else {
+		struct rcache *c = (struct rcache *)(uintptr_t)(owner & ~ROWN_KIND);
+		if (c->obj & ROBJ_SHM)
+			r->st.swapped_out++;
+		else if (attr & PG_ATTR_MOD)
+			r->st.written_back++;
+		else
+			r->st.dropped_clean++;
+		pcache_remove(r, c);
+	}
+	rp_page_free(r, pp);
+	r->st.reclaimed++;
+}
+
+/*
+ * The clock: a hand over every managed pfn; a page whose mappings were
+ * referenced since the last pass (accessed bits, through pagesync) gets a
+ * second chance, the others go. At most two turns per call.
+ */
+unsigned replay_reclaim(struct replay *r, unsigned want)
+{
+	uint64_t span = page_count - page_first_managed, freed = 0;
+
+	for (uint64_t seen = 0; seen < 2 * span + 1 && freed < want; seen++) {
+		uint64_t pfn = page_first_managed + r->hand;
+		r->hand = (r->hand + 1) % span;
+		uint64_t owner = parray_get(&r->owners, pfn);
+		if (owner == 0 || pinned(r, pfn))
+			continue;
+		page_t *pp = page_from_pfn(pfn);
+		unsigned attr = hat_pagesync(pp, HAT_SYNC_CLEAR);
+		if (attr & PG_ATTR_REF) {
+			hat_page_clrattr(pp, PG_ATTR_REF);
+			continue;
+		}
+		evict(r, pp, owner, attr);
+		freed++;
+	}
+	return (unsigned)freed;
+}
+
+page_t *rp_page(struct replay *r, uint64_t owner)
+{
+	for (unsigned i = 0; i < ALLOC_TRIES; i++) {
+		page_t *pp = page_alloc(PG_USER);
+		if (pp != NULL) {
+			/* the owner word needs its table page first, and it must not take pp's place */
+			rp_pin(r, pp->p_pagenum);
+			uint64_t *w = rp_word(r, &r->owners, pp->p_pagenum);
+			rp_unpin(r, pp->p_pagenum);
+			if (w == NULL) {
+				page_free(pp);
+				break;
+			}
+			*w = owner;
+			return pp;
+		}
+		if (replay_reclaim(r, RECLAIM_BATCH) == 0)
+			break;
+	}
+	r->st.oom++;
+	return NULL;
+}
+
+void rp_page_free(struct replay *r, page_t *pp)
+{
+	if (hment_mapcnt(pp) != 0) {
+		r->st.internal_errors++;
+		hat_pageunload(pp);
+	}
+	rp_set_owner(r, pp->p_pagenum, 0);
+	hat_page_clrattr(pp, PG_ATTR_REF | PG_ATTR_MOD);
+	page_free(pp);
+}
+
+void *rp_obj(struct replay *r, struct objcache *oc)
+{
+	for (unsigned i = 0; i < ALLOC_TRIES; i++) {
+		void *o = objcache_alloc(oc);
+		if (o != NULL)
+			return o;
+		if (replay_reclaim(r, RECLAIM_BATCH) == 0)
+			break;
+	}
+	r->st.oom++;
+	return NULL;
+}
+
+uint64_t *rp_word(struct replay *r, struct parray *a, uint64_t index)
+{
+	for (unsigned i = 0; i < ALLOC_TRIES; i++) {
+		uint64_t *w = parray_at(a, index, true);
+		if (w != NULL)
+			return w;
+		if (index >= PARRAY_MAX || replay_reclaim(r, RECLAIM_BATCH) == 0)
+			break;
+	}
+	r->st.oom++;
+	return NULL;
+}
+
+int rp_map(struct replay *r, struct rproc *p, uint64_t va, page_t *pp, unsigned attr)
+{
+	int rc = -1;
+
+	rp_pin(r, pp->p_pagenum);
+	for (unsigned i = 0; i < ALLOC_TRIES; i++) {
+		rc = hat_memload(p->hat, va, pp, attr);
+		if (rc == 0 || replay_reclaim(r, RECLAIM_BATCH) == 0)
+			break;
+	}
+	rp_unpin(r, pp->p_pagenum);
+	if (rc != 0) {
+		/* whatever va mapped before no longer matches the books */
+		hat_unload(p->hat, va, RPAGE);
+		r->st.oom++;
+		return -1;
+	}
+	replay_note_hments(r);
+	return 0;
+}
+
+struct hat *rp_hat_create(struct replay *r)
+{
+	for (unsigned i = 0; i < ALLOC_TRIES; i++) {
+		struct hat *h = hat_create();
+		if (h != NULL)
+			return h;
+		if (replay_reclaim(r, RECLAIM_BATCH) == 0)
+			break;
+	}
+	r->st.oom++;
+	return NULL;
+}

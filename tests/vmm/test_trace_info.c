@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* unit suite: `vmm trace-info` on the shipped traces, on a damaged copy, and its usage errors. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hatvm/exit_status.h"
+#include "run_vmm.h"
+
+static const char *vmm_path, *traces_dir;
+
+static char *shipped(const char *name)
+{
+	static char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s.trace", traces_dir, name);
+	return path;
+}
+
+START_TEST(every_shipped_trace)
+{
+	const char *names[] = { "sh-pipeline", "make-j2", "gcc-O2", "python3" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct vmm_result r = run_vmm((const char *[]){ vmm_path, "trace-info", shipped(names[i]),
+								NULL });
+		ck_assert_msg(r.status == VMM_EXIT_OK, "%s: %s", names[i], r.err);
+		ASSERT_HAS(r.out, "  format: version 1, ");
+		ASSERT_HAS(r.out, "\nevents: ");
+		ASSERT_HAS(r.out, " fault ");
+		ASSERT_HAS(r.out, "\nprocesses: ");
+		ASSERT_HAS(r.out, "\npeak resident pages: ");
+		ASSERT_HAS(r.out, "/libc.so.6\n");
+		vmm_result_free(&r);
+	}
+}
+END_TEST
+
+/* The pipeline: sh, then ls, sort and head, each from its own program. */
+START_TEST(the_pipeline_in_detail)
+{
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "trace-info", shipped("sh-pipeline"),
+							NULL });
+
+	ck_assert_int_eq(r.status, VMM_EXIT_OK);
+	ASSERT_HAS(r.out, "  command: sh -c 'ls /usr/bin | sort | head'\n");
+	ASSERT_HAS(r.out, "processes: 4\n");
+	ASSERT_HAS(r.out, "  fork 3, exec 4, exit 4, ");
+	ASSERT_HAS(r.out, "/usr/bin/sort\n");
+	ASSERT_HAS(r.out, "/usr/bin/head\n");
+	vmm_result_free(&r);
+}
+END_TEST
+
+START_TEST(a_damaged_trace_is_refused_with_its_event)
+{
+	char path[] = "/tmp/hatvm-info-XXXXXX";
+	FILE *in = fopen(shipped("gcc-O2"), "rb");
+	int fd = mkstemp(path);
+	FILE *out = fdopen(fd, "wb");
+	char buf[4096];
+
+	ck_assert(in && out);
+	size_t n = fread(buf, 1, sizeof(buf), in);
+	ck_assert_uint_gt(n, 2000);
+	fwrite(buf, 1, n, out);   /* the first 4 KiB only: cut in the middle of the events */
+	fclose(out);
+	fclose(in);
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "trace-info", path, NULL });
+	ck_assert_int_eq(r.status, VMM_EXIT_USAGE);
+	ASSERT_HAS(r.err, ": event ");
+	ASSERT_HAS(r.err, "truncated");
+	ck_assert_str_eq(r.out, "");
+	vmm_result_free(&r);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(usage_errors)
+{
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "trace-info", NULL });
+
+	ck_assert_int_eq(r.status, VMM_EXIT_USAGE);
+	ASSERT_HAS(r.err, "Usage: vmm trace-info TRACE");
+	vmm_result_free(&r);
+	r = run_vmm((const char *[]){ vmm_path, "trace-info", "/nonexistent.trace", NULL });
+	ck_assert_int_eq(r.status, VMM_EXIT_USAGE);
+	ASSERT_HAS(r.err, "/nonexistent.trace: No such file");
+	vmm_result_free(&r);
+	r = run_vmm((const char *[]){ vmm_path, "trace-info", "--help", NULL });
+	ck_assert_int_eq(r.status, VMM_EXIT_OK);
+	ASSERT_HAS(r.out, "peak resident pages");
+	vmm_result_free(&r);
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s VMM TRACES-DIR\n", argv[0]);
+		return 99;
+	}
+	vmm_path = argv[1];
+	traces_dir = argv[2];
+	Suite *s = suite_create("trace_info");
+	TCase *tc = tcase_create("info");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, every_shipped_trace);
+	tcase_add_test(tc, the_pipeline_in_detail);
+	tcase_add_test(tc, a_damaged_trace_is_refused_with_its_event);
+	tcase_add_test(tc, usage_errors);
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* unit suite: `vmm record` — its refusals always; with "perf" as mode, a real recording (77 without perf). */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hatvm/exit_status.h"
+#include "run_vmm.h"
+#include "trace_read.h"
+
+static const char *vmm_path;
+static char dir[] = "/tmp/hatvm-record-XXXXXX";
+
+/* DIR/NAME, in one of four buffers: a call may take several. */
+static char *out_path(const char *name)
+{
+	static char path[4][256];
+	static int next;
+	char *p = path[next++ % 4];
+
+	snprintf(p, 256, "%s/%s", dir, name);
+	return p;
+}
+
+START_TEST(refusals)
+{
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "record", "--", "true", NULL });
+
+	ck_assert_int_eq(r.status, VMM_EXIT_USAGE);
+	ASSERT_HAS(r.err, "missing -o TRACE");
+	vmm_result_free(&r);
+	r = run_vmm((const char *[]){ vmm_path, "record", "-o", out_path("t"), NULL });
+	ck_assert_int_eq(r.status, VMM_EXIT_USAGE);
+	ASSERT_HAS(r.err, "missing COMMAND");
+	vmm_result_free(&r);
+	r = run_vmm((const char *[]){ vmm_path, "record", "-o", out_path("t"), "--",
+				      "/nonexistent/program", NULL });
+	ck_assert_int_eq(r.status, VMM_EXIT_USAGE);
+	ASSERT_HAS(r.err, "/nonexistent/program: command not found");
+	vmm_result_free(&r);
+	r = run_vmm((const char *[]){ vmm_path, "record", "-o", "/nonexistent/dir/t", "--", "true",
+				      NULL });
+	ck_assert_int_eq(r.status, VMM_EXIT_USAGE);
+	ASSERT_HAS(r.err, "/nonexistent/dir/t");
+	vmm_result_free(&r);
+	ck_assert_int_ne(access(out_path("t"), F_OK), 0);
+}
+END_TEST
+
+/* perf missing: status 2, the cause and the fix, no trace, no temporary files left. */
+START_TEST(perf_missing)
+{
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "record", "--perf=/nonexistent/perf",
+							"-o", out_path("t"), "--", "true", NULL });
+
+	ck_assert_int_eq(r.status, VMM_EXIT_USAGE);
+	ASSERT_HAS(r.err, "cannot run /nonexistent/perf: No such file");
+	ASSERT_HAS(r.err, "apt-get install linux-perf");
+	ck_assert_int_ne(access(out_path("t"), F_OK), 0);
+	vmm_result_free(&r);
+}
+END_TEST
+
+/* perf runs but refuses (here: a perf that only prints perf's words and fails). */
+START_TEST(perf_refused)
+{
+	char *fake = out_path("perf");
+	FILE *f = fopen(fake, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs("#!/bin/sh\necho 'Error: No permission to enable exceptions:page_fault_user; "
+	      "consider tweaking /proc/sys/kernel/perf_event_paranoid' >&2\nexit 255\n", f);
+	fclose(f);
+	chmod(fake, 0755);
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "record", "--perf", fake, "-o",
+							out_path("t"), "--", "true", NULL });
+	ck_assert_int_eq(r.status, VMM_EXIT_USAGE);
+	ASSERT_HAS(r.err, "perf record failed (status 255)");
+	ASSERT_HAS(r.err, "CAP_PERFMON");
+	ck_assert_int_ne(access(out_path("t"), F_OK), 0);
+	vmm_result_free(&r);
+	unlink(fake);
+}
+END_TEST
+
+/* ---- with a working perf ---- */
+
+/* A recording of a pipeline: forks, execs, exits; the trace reads back clean. */
+START_TEST(records_a_pipeline)
+{
+	char *path = out_path("pipe.trace");
+	char err[1024];
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "record", "-o", path, "--", "sh", "-c",
+							"echo hello | cat | wc -c", NULL });
+
+	ck_assert_msg(r.status == VMM_EXIT_OK, "%s", r.err);
+	ck_assert_str_eq(r.out, "6\n");   /* the command's own output passes through */
+	ASSERT_HAS(r.err, "vmm record: ");
+	struct trace *t = trace_open(path, err, sizeof(err));
+	ck_assert_msg(t, "%s", err);
+	const struct trace_header *h = trace_header(t);
+	ck_assert_uint_ge(h->processes, 3);
+	ck_assert_uint_ge(h->count[TR_EXEC], 3);
+	ck_assert_uint_eq(h->count[TR_EXIT], h->processes);
+	ck_assert_uint_gt(h->count[TR_FAULT], 100);
+	ck_assert_str_eq(h->command, "sh -c 'echo hello | cat | wc -c'");
+	trace_close(t);
+	vmm_result_free(&r);
+	/* perf's data went to a temporary folder that is gone again */
+	r = run_vmm((const char *[]){ "/bin/sh", "-c", "ls -d /tmp/vmm-record-* 2>/dev/null | wc -l",
+				      NULL });
+	ck_assert_str_eq(r.out, "0\n");
+	vmm_result_free(&r);
+}
+END_TEST
+
+/* A failing command keeps its trace: status 1 and the command's status said. */
+START_TEST(a_failing_command_keeps_its_trace)
+{
+	char *path = out_path("fail.trace");
+	char err[1024];
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "record", "-q", "-o", path, "--",
+							"sh", "-c", "exit 3", NULL });
+
+	ck_assert_msg(r.status == 1, "status %d: %s", r.status, r.err);
+	ASSERT_HAS(r.err, "exited with status 3 (the trace is kept)");
+	struct trace *t = trace_open(path, err, sizeof(err));
+	ck_assert_msg(t, "%s", err);
+	trace_close(t);
+	vmm_result_free(&r);
+}
+END_TEST
+
+/* 77 unless `vmm record` can record here: perf present, and allowed. */
+static void skip_without_perf(void)
+{
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "record", "-q", "-o",
+							out_path("probe.trace"), "--", "true", NULL });
+	bool absent = strstr(r.err, "cannot run perf") || strstr(r.err, "perf was refused") ||
+		      strstr(r.err, "does not match the running kernel") ||
+		      strstr(r.err, "does not offer a tracepoint");
+
+	if (r.status != VMM_EXIT_OK && absent) {
+		fprintf(stderr, "perf cannot record here, skipping:\n%s", r.err);
+		vmm_result_free(&r);
+		exit(77);
+	}
+	vmm_result_free(&r);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3 || (strcmp(argv[2], "plain") && strcmp(argv[2], "perf"))) {
+		fprintf(stderr, "usage: %s VMM plain|perf\n", argv[0]);
+		return 99;
+	}
+	vmm_path = argv[1];
+	if (!mkdtemp(dir)) {
+		perror(dir);
+		return 99;
+	}
+	Suite *s = suite_create("trace_record");
+	TCase *tc = tcase_create(argv[2]);
+	tcase_set_timeout(tc, 120);
+	if (strcmp(argv[2], "plain") == 0) {
+		tcase_add_test(tc, refusals);
+		tcase_add_test(tc, perf_missing);
+		tcase_add_test(tc, perf_refused);
+	} else {
+		skip_without_perf();
+		tcase_add_test(tc, records_a_pipeline);
+		tcase_add_test(tc, a_failing_command_keeps_its_trace);
+	}
+	suite_add_tcase(s, tc);
+	int status = run_suite(s);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	return status;
+}

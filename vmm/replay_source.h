@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* vmm --replay: the trace reader behind the guest's trace hypercall. */
+#ifndef VMM_REPLAY_SOURCE_H
+#define VMM_REPLAY_SOURCE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/*
+ * Opens PATH (validated whole by the reader) and serves the trace
+ * hypercall from it until replay_source_close(). false after one line
+ * on err naming the file and what is wrong with it.
+ */
+bool replay_source_open(const char *path, FILE *err);
+void replay_source_close(void);
+
+#endif
