@@ -262,12 +262,14 @@ static void node_remove(struct hat_model *m, uint32_t i)
 		m->nodes[nd->frame_next - 1].frame_prev = nd->frame_prev;
 	if (nd->space_prev != NONE)
 		m->nodes[nd->space_prev - 1].space_next = nd->space_next;
-	else
+	else if (s != NULL)   /* every node's space has a record: s is never NULL */
 		s->head = nd->space_next;
 	if (nd->space_next != NONE)
 		m->nodes[nd->space_next - 1].space_prev = nd->space_prev;
-	s->count--;
-	space_put(m, s);
+	if (s != NULL) {
+		s->count--;
+		space_put(m, s);
+	}
 	if (nd->round == m->round && m->seen > 0)
 		m->seen--;
 	nd->used = false;

@@ -92,7 +92,9 @@ END_TEST
 START_TEST(records_a_pipeline)
 {
 	char *path = out_path("pipe.trace");
-	char err[1024];
+	char err[1024], ls[512];
+
+	setenv("TMPDIR", dir, 1);   /* where perf's data goes: this test's own folder */
 	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "record", "-o", path, "--", "sh", "-c",
 							"echo hello | cat | wc -c", NULL });
 
@@ -104,14 +106,15 @@ START_TEST(records_a_pipeline)
 	const struct trace_header *h = trace_header(t);
 	ck_assert_uint_ge(h->processes, 3);
 	ck_assert_uint_ge(h->count[TR_EXEC], 3);
-	ck_assert_uint_eq(h->count[TR_EXIT], h->processes);
+	if (h->lost == 0)   /* a loaded machine may make perf lose events */
+		ck_assert_uint_eq(h->count[TR_EXIT], h->processes);
 	ck_assert_uint_gt(h->count[TR_FAULT], 100);
 	ck_assert_str_eq(h->command, "sh -c 'echo hello | cat | wc -c'");
 	trace_close(t);
 	vmm_result_free(&r);
 	/* perf's data went to a temporary folder that is gone again */
-	r = run_vmm((const char *[]){ "/bin/sh", "-c", "ls -d /tmp/vmm-record-* 2>/dev/null | wc -l",
-				      NULL });
+	snprintf(ls, sizeof(ls), "ls -d %s/vmm-record-* 2>/dev/null | wc -l", dir);
+	r = run_vmm((const char *[]){ "/bin/sh", "-c", ls, NULL });
 	ck_assert_str_eq(r.out, "0\n");
 	vmm_result_free(&r);
 }
