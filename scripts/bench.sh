@@ -42,8 +42,9 @@ run() {
 
 run mm_hosted "$b/bench_mm_hosted"
 run checker "$b/bench_checker"
+run replay "$b/bench_replay" tests/data/traces
 run boot "$b/boot_bench" "$builddir/vmm/vmm" "$builddir/guest/guest.elf" "$b/kvm_floor"
 run hat "$b/hat_bench" "$builddir/vmm/vmm" "$builddir/guest/guest.elf"
 
 echo
-"$b/bench_report" ${json:+--json "$json"} "$parts"/{mm_hosted,checker,boot,hat}.json
+"$b/bench_report" ${json:+--json "$json"} "$parts"/{mm_hosted,checker,replay,boot,hat}.json
