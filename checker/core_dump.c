@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "elf_file.h"
+#include "hatvm/layout.h"
 #include "out_file.h"
 
 #define CORE_NOTE_NAME     "CORE"
@@ -24,7 +25,8 @@
 #define RAM_FILE_ALIGN     4096u
 #define EHDR_SIZE          sizeof(Elf64_Ehdr)
 #define PHDR_SIZE          sizeof(Elf64_Phdr)
-#define CORE_PHDRS         2u      /* PT_NOTE, one PT_LOAD */
+#define CORE_PHDRS         4u      /* PT_NOTE, RAM by GPA, and its two aliases (below) */
+#define KERNEL_ALIAS_MAX   (1ull << 30)   /* the image sits low; KERNEL_BASE + 2 GiB would wrap */
 
 _Static_assert(sizeof(struct user_regs_struct) == sizeof(elf_gregset_t), "pr_reg is user_regs_struct");
 
@@ -204,6 +206,18 @@ static bool set_headers(Elf *e, const struct core_layout *l)
 		.p_vaddr = 0, .p_paddr = 0, .p_filesz = l->ram_len, .p_memsz = l->ram_len,
 		.p_align = RAM_FILE_ALIGN,
 	};
+	/*
+	 * The same bytes again where the guest's own pointers point, so gdb
+	 * reads variables (KERNEL_BASE + pa) and what they point at (the
+	 * direct map) from the core, not from the image file's sections:
+	 * aliases, told apart from RAM by p_vaddr != p_paddr.
+	 */
+	uint64_t klen = l->ram_len < KERNEL_ALIAS_MAX ? l->ram_len : KERNEL_ALIAS_MAX;
+	GElf_Phdr direct = load, kernel = load;
+
+	direct.p_vaddr = DIRECT_MAP_BASE;
+	kernel.p_vaddr = KERNEL_BASE;
+	kernel.p_filesz = kernel.p_memsz = klen;
 
 	if (!gelf_getehdr(e, &eh))
 		return false;
@@ -215,7 +229,8 @@ static bool set_headers(Elf *e, const struct core_layout *l)
 	eh.e_phoff = EHDR_SIZE;
 	eh.e_shoff = l->shoff;
 	eh.e_shstrndx = 3;
-	return gelf_update_ehdr(e, &eh) && gelf_update_phdr(e, 0, &note) && gelf_update_phdr(e, 1, &load);
+	return gelf_update_ehdr(e, &eh) && gelf_update_phdr(e, 0, &note) && gelf_update_phdr(e, 1, &load) &&
+	       gelf_update_phdr(e, 2, &direct) && gelf_update_phdr(e, 3, &kernel);
 }
 
 /* Describes the whole file to libelf and writes it; false with *why set on any libelf error. */
@@ -523,13 +538,28 @@ static bool ranges_overlap(const GElf_Phdr *a, const GElf_Phdr *b)
 	return a->p_paddr < b->p_paddr + b->p_memsz && b->p_paddr < a->p_paddr + a->p_memsz;
 }
 
-/* Checks PT_LOAD I against RAM, the file and every earlier PT_LOAD. */
+/*
+ * A PT_LOAD that shows RAM at the guest's virtual addresses for gdb, not
+ * RAM itself: its p_vaddr lies in the kernel half (RAM's own PT_LOADs have
+ * p_vaddr == p_paddr, below RAM's size). Such a segment only has to lie
+ * inside the file: what it shows is read from RAM's segments.
+ */
+static bool is_alias(const GElf_Phdr *ph)
+{
+	return ph->p_type == PT_LOAD && ph->p_vaddr >= DIRECT_MAP_BASE;
+}
+
+/* Checks PT_LOAD I against RAM, the file and every earlier PT_LOAD (an alias: only the file). */
 static int check_load(struct core_reader *rd, size_t i, const GElf_Phdr *ph)
 {
 	uint64_t end;
 
 	if (ph->p_filesz > ph->p_memsz)
 		return rfail(rd, "PT_LOAD %zu: p_filesz > p_memsz", i);
+	if (is_alias(ph))
+		return in_file(rd, ph->p_offset, ph->p_filesz) ? 0 :
+		       rfail(rd, "PT_LOAD %zu (an alias at 0x%" PRIx64 "): data past the end of the file",
+			     i, ph->p_vaddr);
 	if (__builtin_add_overflow(ph->p_paddr, ph->p_memsz, &end) || end > rd->machine.ram_size)
 		return rfail(rd, "PT_LOAD %zu: GPA range outside the %" PRIu64 " bytes of RAM", i,
 			     rd->machine.ram_size);
@@ -537,7 +567,7 @@ static int check_load(struct core_reader *rd, size_t i, const GElf_Phdr *ph)
 		return rfail(rd, "PT_LOAD %zu: data past the end of the file", i);
 	for (size_t j = 0; j < i; j++) {
 		GElf_Phdr other;
-		if (gelf_getphdr(rd->elf, (int)j, &other) && other.p_type == PT_LOAD &&
+		if (gelf_getphdr(rd->elf, (int)j, &other) && other.p_type == PT_LOAD && !is_alias(&other) &&
 		    ranges_overlap(ph, &other))
 			return rfail(rd, "PT_LOAD %zu overlaps PT_LOAD %zu", i, j);
 	}
@@ -579,7 +609,7 @@ static int load_ram(struct core_reader *rd, struct guest_mem *gm)
 		GElf_Phdr ph;
 		uint8_t *dst;
 
-		if (!gelf_getphdr(rd->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+		if (!gelf_getphdr(rd->elf, (int)i, &ph) || ph.p_type != PT_LOAD || is_alias(&ph))
 			continue;
 		dst = guest_mem_ptr(gm, ph.p_paddr, ph.p_filesz);
 		if (!dst || !read_fully(rd->fd, dst, ph.p_filesz, ph.p_offset))

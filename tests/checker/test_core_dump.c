@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core_dump.h"
+#include "hatvm/layout.h"
 #include "fifo_guard.h"
 #include "run_vmm.h"
 
@@ -133,7 +134,7 @@ START_TEST(file_layout)
 	struct core_vcpu_state v[2];
 	struct guest_mem gm;
 	GElf_Ehdr eh;
-	GElf_Phdr note, load;
+	GElf_Phdr note, load, direct, kernel;
 	size_t phnum;
 	int fd;
 	Elf *e;
@@ -146,9 +147,18 @@ START_TEST(file_layout)
 	ck_assert_uint_eq(eh.e_type, ET_CORE);
 	ck_assert_uint_eq(eh.e_machine, EM_X86_64);
 	ck_assert_int_eq(elf_getphdrnum(e, &phnum), 0);
-	ck_assert_uint_eq(phnum, 2);
+	ck_assert_uint_eq(phnum, 4);
 	gelf_getphdr(e, 0, &note);
 	gelf_getphdr(e, 1, &load);
+	gelf_getphdr(e, 2, &direct);
+	gelf_getphdr(e, 3, &kernel);
+	/* RAM again where the guest's pointers point: the direct map and the kernel image */
+	ck_assert_uint_eq(direct.p_vaddr, DIRECT_MAP_BASE);
+	ck_assert_uint_eq(kernel.p_vaddr, KERNEL_BASE);
+	ck_assert_uint_eq(direct.p_offset, load.p_offset);
+	ck_assert_uint_eq(kernel.p_offset, load.p_offset);
+	ck_assert_uint_eq(direct.p_filesz, 1u << 20);
+	ck_assert_uint_eq(kernel.p_filesz, 1u << 20);
 	ck_assert_uint_eq(note.p_type, PT_NOTE);
 	ck_assert_uint_eq(load.p_type, PT_LOAD);
 	ck_assert_uint_eq(load.p_paddr, 0);
@@ -195,6 +205,18 @@ START_TEST(gdb_opens_the_core)
 	ck_assert_msg(strstr(out, "LWP 2"), "gdb said:\n%s", out);        /* the second vCPU */
 	ck_assert_msg(!strstr(out, "format") && !strstr(out, "not a core") && !strstr(out, "arning"),
 		      "gdb said:\n%s", out);
+	/* the guest's virtual addresses read the core's RAM, not the image file's sections */
+	uint64_t at_pa = *(uint64_t *)guest_mem_ptr(&gm, 0x1000, 8), at_kpa = *(uint64_t *)guest_mem_ptr(&gm, 0x2000, 8);
+	char want[64];
+
+	snprintf(cmd, sizeof(cmd), "gdb -nx -batch -ex 'x/gx 0x%llx' -ex 'x/gx 0x%llx' %s%s %s '%s' 2>&1",
+		 (unsigned long long)(DIRECT_MAP_BASE + 0x1000), (unsigned long long)(KERNEL_BASE + 0x2000),
+		 with_image ? "'" : "", with_image ? guest_elf : "", with_image ? "'" : "-c", core_path);
+	run_capture(cmd, out, sizeof(out));
+	snprintf(want, sizeof(want), "0x%016llx", (unsigned long long)at_pa);
+	ck_assert_msg(strstr(out, want), "want %s at the direct map; gdb said:\n%s", want, out);
+	snprintf(want, sizeof(want), "0x%016llx", (unsigned long long)at_kpa);
+	ck_assert_msg(strstr(out, want), "want %s at KERNEL_BASE; gdb said:\n%s", want, out);
 	guest_mem_unmap(&gm);
 }
 END_TEST
@@ -521,6 +543,7 @@ static const struct hostile hostile[] = {
 	{ "vCPU note cpu huge",        "cpu 18446744073709551615" },
 	{ "vCPU note cpu repeated",    "repeated cpu 0" },
 	{ "machine note missing",      "no HATVM machine note" },
+	{ "alias past the file",       "an alias at 0xffff800000000000" },
 };
 
 /* Applies hostile case I to BUF; returns the new length. */
@@ -572,6 +595,7 @@ static size_t mutate(unsigned i, uint8_t *buf, size_t len)
 	case 36: put64(buf, vcpu, UINT64_MAX); break;
 	case 37: put64(buf, vcpu, 0); break;
 	case 38: put32(buf, machine_hdr + 8, 0x1234); break;
+	case 39: put64(buf, PH(2, p_offset), len - 8); break;
 	}
 	return len;
 }
