@@ -252,4 +252,7 @@ void check_model_end(struct checker *c);
 /* True when a model is attached and in step with the log (the MD_* injectors need one). */
 bool checker_model_following(void);
 
+/* The first log record the model has not applied yet (MD_FLUSH's injector plants in those). */
+uint64_t checker_model_next_seq(void);
+
 #endif

@@ -31,6 +31,11 @@ bool checker_model_following(void)
 	return follow.model != NULL && follow.in_step;
 }
 
+uint64_t checker_model_next_seq(void)
+{
+	return follow.next_seq;
+}
+
 /* Ends following: this check compares nothing, the next rebuilds. */
 static void lose_step(struct checker *c)
 {
@@ -50,8 +55,8 @@ static const char *record_fault(const struct hat_op *op, uint64_t seq)
 
 	if (op->o_seq != (uint32_t)seq)
 		return "its number is out of sequence";
-	if (op->o_kind < HOP_CREATE || op->o_kind > HOP_KIND_MAX || op->o_pad != 0)
-		return "its kind is unknown";
+	if (op->o_kind < HOP_CREATE || op->o_kind > HOP_KIND_MAX || op->o_loaded > 1)
+		return "its kind is unknown, or its loaded flag is neither 0 nor 1";
 	if (op->o_attr & ~(HAT_PROT_MASK | HAT_NOCACHE | HAT_WRITETHRU | HAT_LARGE))
 		return "its attributes have unknown bits";
 	if (op->o_kind == HOP_LOAD && ((op->o_va & (size - 1)) || (op->o_pfn & ((size >> MM_PAGE_SHIFT) - 1)) ||
@@ -63,6 +68,32 @@ static const char *record_fault(const struct hat_op *op, uint64_t seq)
 	return NULL;
 }
 
+static const char *kind_name(unsigned kind)
+{
+	static const char *const names[] = { "?", "create", "destroy", "load", "unload", "pageunload",
+					     "chgprot", "steal" };
+
+	return kind <= HOP_KIND_MAX ? names[kind] : "?";
+}
+
+/*
+ * MD_FLUSH: an operation on one space (load, unload, chgprot, steal) that
+ * removed or changed translations of it while it was loaded on some CPU
+ * made no TLB flush (no INVLPG, full flush or shootdown request).
+ */
+static void check_flush(struct checker *c, const struct hat_op *op, uint64_t seq, uint64_t changed)
+{
+	bool one_space = op->o_kind == HOP_LOAD || op->o_kind == HOP_UNLOAD ||
+			 op->o_kind == HOP_CHGPROT || op->o_kind == HOP_STEAL;
+
+	if (!one_space || !op->o_loaded || changed == 0 || op->o_flushes != 0 || op->o_space == 0)
+		return;
+	sink_violation(&c->sink, INV_MD_FLUSH, op->o_space, op->o_va, REPORT_NONE,
+		       "operation %" PRIu64 " (%s of 0x%" PRIx64 " bytes) removed or changed %" PRIu64
+		       " translations of a space loaded on a CPU and flushed no TLB",
+		       seq, kind_name(op->o_kind), op->o_len ? op->o_len : (uint64_t)MM_PAGE_SIZE, changed);
+}
+
 /* Applies records follow.next_seq .. next - 1 from the ring; false (reported) when one is bad. */
 static bool apply_records(struct checker *c, const struct hat_oplog *log, uint64_t next)
 {
@@ -71,6 +102,7 @@ static bool apply_records(struct checker *c, const struct hat_oplog *log, uint64
 	for (uint64_t seq = follow.next_seq; seq < next; seq++) {
 		uint64_t va = log->ol_ring + ((seq - 1) % log->ol_size) * sizeof(struct hat_op);
 		const char *fault = NULL;
+		uint64_t changed = 0;
 		struct hat_op op;
 
 		if (check_work(c, 1))
@@ -79,8 +111,11 @@ static bool apply_records(struct checker *c, const struct hat_oplog *log, uint64
 			fault = "it cannot be read";
 		else
 			fault = record_fault(&op, seq);
-		if (fault == NULL && !hat_model_apply(follow.model, &op, model_managed, &c->view, max_maps))
+		if (fault == NULL &&
+		    !hat_model_apply(follow.model, &op, model_managed, &c->view, max_maps, &changed))
 			fault = "it asks for more mappings than RAM can hold (or the host ran out of memory)";
+		if (fault == NULL)
+			check_flush(c, &op, seq, changed);
 		if (fault != NULL) {
 			sink_violation(&c->sink, INV_MD_LOG, REPORT_NONE, va, REPORT_NONE,
 				       "HAT operation log record %" PRIu64 ": %s", seq, fault);

@@ -38,6 +38,7 @@ struct hat_model {
 	uint32_t nspace_buckets;
 	uint64_t count, seen;
 	uint32_t round;
+	uint64_t changed;                /* the operation being applied: translations it removed or changed */
 };
 
 static uint32_t mix(uint64_t x)
@@ -340,14 +341,27 @@ static void each_in_range(struct hat_model *m, uint32_t space, uint64_t va, uint
 static void remove_cb(struct hat_model *m, uint32_t i, unsigned attr)
 {
 	(void)attr;
+	m->changed++;
 	node_remove(m, i);
 }
 
 static void chgprot_cb(struct hat_model *m, uint32_t i, unsigned attr)
 {
 	struct model_map *map = &m->nodes[i - 1].map;
+	uint16_t now = (uint16_t)((map->attr & ~HAT_PROT_MASK) | (attr & HAT_PROT_MASK));
 
-	map->attr = (uint16_t)((map->attr & ~HAT_PROT_MASK) | (attr & HAT_PROT_MASK));
+	m->changed += hat_model_pte_bits(now) != hat_model_pte_bits(map->attr);
+	map->attr = now;
+}
+
+/* A load over the very mapping it asks for (same page, size and bits): the HAT changes nothing. */
+static bool load_is_noop(const struct hat_model *m, const struct hat_op *op)
+{
+	uint32_t i = find_index(m, op->o_space, op->o_va);
+	const struct model_map *map = i == NONE ? NULL : &m->nodes[i - 1].map;
+
+	return op->o_result == 0 && map != NULL && map->pfn == op->o_pfn &&
+	       hat_model_pte_bits(map->attr) == hat_model_pte_bits(op->o_attr);
 }
 
 /* Removes pfn's mappings: 4 KiB ones of pfn, 2 MiB ones whose first page is `first` (when large_only, only those). */
@@ -357,8 +371,10 @@ static void unload_frame(struct hat_model *m, uint32_t pfn, bool large_only)
 		const struct model_map *map = &m->nodes[i - 1].map;
 
 		next = m->nodes[i - 1].frame_next;
-		if (map->pfn == pfn && (!large_only || (map->attr & HAT_LARGE)))
+		if (map->pfn == pfn && (!large_only || (map->attr & HAT_LARGE))) {
+			m->changed++;
 			node_remove(m, i);
+		}
 	}
 }
 
@@ -370,8 +386,25 @@ static void destroy_space(struct hat_model *m, uint32_t space)
 		node_remove(m, s->head);
 }
 
+static bool apply(struct hat_model *m, const struct hat_op *op,
+		  bool (*managed)(void *ctx, uint64_t pfn), void *ctx, uint64_t max_maps);
+
 bool hat_model_apply(struct hat_model *m, const struct hat_op *op,
-		     bool (*managed)(void *ctx, uint64_t pfn), void *ctx, uint64_t max_maps)
+		     bool (*managed)(void *ctx, uint64_t pfn), void *ctx, uint64_t max_maps,
+		     uint64_t *changed)
+{
+	bool noop = op->o_kind == HOP_LOAD && load_is_noop(m, op), ok;
+
+	m->changed = 0;
+	ok = apply(m, op, managed, ctx, max_maps);
+	if (changed != NULL)
+		*changed = noop ? 0 : m->changed;
+	return ok;
+}
+
+/* hat_model_apply() without the count's bookkeeping. */
+static bool apply(struct hat_model *m, const struct hat_op *op,
+		  bool (*managed)(void *ctx, uint64_t pfn), void *ctx, uint64_t max_maps)
 {
 	uint64_t size = (op->o_attr & HAT_LARGE) ? LARGE : SMALL;
 	uint32_t first = op->o_pfn & ~(uint32_t)(LARGE / SMALL - 1);
@@ -408,7 +441,7 @@ bool hat_model_apply(struct hat_model *m, const struct hat_op *op,
 		uint32_t i = find_index(m, op->o_space, op->o_va);
 
 		if (i != NONE)
-			node_remove(m, i);
+			remove_cb(m, i, 0);
 		return true;
 	}
 	default:

@@ -32,11 +32,14 @@ void hat_model_clear(struct hat_model *m);
  * Applies one logged operation (enum hat_op_kind) as the HAT documents
  * it; mappings of the kernel space (id 0) and of kernel-half VAs are not
  * modelled. A page-unload only reaches pages the MM tracks: `managed`
- * says which. False when out of memory or past max_maps (the model is
- * then incomplete: clear it).
+ * says which. *changed (when not NULL) counts the mappings it removed or
+ * whose leaf bits it changed: translations a TLB may hold stale. False
+ * when out of memory or past max_maps (the model is then incomplete:
+ * clear it).
  */
 bool hat_model_apply(struct hat_model *m, const struct hat_op *op,
-		     bool (*managed)(void *ctx, uint64_t pfn), void *ctx, uint64_t max_maps);
+		     bool (*managed)(void *ctx, uint64_t pfn), void *ctx, uint64_t max_maps,
+		     uint64_t *changed);
 
 /* Adds the mapping (resync from the page tables); false when out of memory. */
 bool hat_model_add(struct hat_model *m, const struct model_map *map);

@@ -33,6 +33,8 @@
  *   MD_MISSING      the first embedded mapping removed with its PTE, p_valid, page_t record
  *                   and the space's leaf count: consistent, but not what was asked
  *   MD_ATTR         W flipped in the first embedded mapping's leaf
+ *   MD_FLUSH        the newest unload/chgprot record the model has not applied, of a loaded
+ *                   space that flushed, says it flushed nothing (needs such a fresh record)
  *                   (the MD_* need a model following the log: vmm --check=checkpoints)
  *   PT_NONLEAF      W cleared in the first present user-half PML4 entry of the first space
  *                   having one; else NX set in the first non-leaf entry of hat_kas's first
@@ -745,6 +747,38 @@ static int plant_md_missing(struct inj *j)
 	return 0;
 }
 
+/*
+ * MD_FLUSH: the newest operation the model has not seen yet that changed
+ * a loaded space and flushed (o_loaded, o_flushes > 0) now says it
+ * flushed nothing. No such fresh record: no target at this checkpoint.
+ */
+static int plant_md_flush(struct inj *j)
+{
+	struct hat_oplog log;
+	uint64_t first = checker_model_next_seq();
+	int rc = model_ready(j);
+
+	if (rc != 0)
+		return rc;
+	if (!reader_read_va(&j->v->rd, j->v->sym.hat_oplog, &log, sizeof(log)) || log.ol_size == 0)
+		return -1;
+	for (uint64_t seq = log.ol_next; seq-- > first && seq >= log.ol_drained && seq > 0;) {
+		uint64_t va = log.ol_ring + ((seq - 1) % log.ol_size) * sizeof(struct hat_op);
+		struct hat_op op;
+
+		if (!reader_read_va(&j->v->rd, va, &op, sizeof(op)) || op.o_seq != (uint32_t)seq)
+			return -1;
+		if ((op.o_kind != HOP_UNLOAD && op.o_kind != HOP_CHGPROT) || !op.o_loaded ||
+		    op.o_flushes == 0 || op.o_space == 0)
+			continue;
+		PUT_FIELD(j, va, struct hat_op, o_flushes, 0);
+		describe(j, op.o_space, op.o_va, REPORT_NONE, "operation %" PRIu64 "'s %u flushes set to 0",
+			 seq, op.o_flushes);
+		return 0;
+	}
+	return 1;
+}
+
 /* MD_LOG: the operation log's ol_drained set past ol_next. */
 static int plant_md_log(struct inj *j)
 {
@@ -948,6 +982,7 @@ static int (*const planters[INV_COUNT])(struct inj *) = {
 	[INV_ST_NMAP] = plant_st_nmap,
 	[INV_PG_FREE_COUNT] = plant_pg_free_count,
 	[INV_PG_INUSE] = plant_pg_inuse,
+	[INV_MD_FLUSH] = plant_md_flush,
 };
 
 /* Runs the planter of id over a loaded view; undoes partial work on failure. */

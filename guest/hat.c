@@ -75,6 +75,36 @@ static void tlb_flush_all(struct hat *h)
 	tlb_remote(h, mask & ~self, 0, 0);
 }
 
+/* Where an operation on h starts, for its log record: loaded on a CPU, and h's TLB work so far. */
+struct tlb_mark {
+	bool loaded;
+	uint64_t work;
+};
+
+static uint64_t tlb_work(const struct hat *h)
+{
+	return __atomic_load_n(&h->h_tlb_page, __ATOMIC_RELAXED) +
+	       __atomic_load_n(&h->h_tlb_all, __ATOMIC_RELAXED) +
+	       __atomic_load_n(&h->h_tlb_remote, __ATOMIC_RELAXED);
+}
+
+/* Loaded: by h's own CPU set, not the mask the flushes use, so a wrong mask cannot hide itself. */
+static struct tlb_mark tlb_mark(const struct hat *h)
+{
+	return (struct tlb_mark){ .loaded = __atomic_load_n(&h->h_cpus, __ATOMIC_SEQ_CST) != 0,
+				  .work = tlb_work(h) };
+}
+
+/* Appends op with what the TLB saw of it since m (MD_FLUSH). */
+static void log_op(struct hat_op op, const struct hat *h, struct tlb_mark m)
+{
+	uint64_t flushes = tlb_work(h) - m.work;
+
+	op.o_loaded = m.loaded;
+	op.o_flushes = (uint16_t)(flushes > UINT16_MAX ? UINT16_MAX : flushes);
+	hat_oplog_append(op);
+}
+
 /* Pages one operation invalidated: INVLPG each, or one full flush past HAT_TLB_BATCH. */
 struct tlb_batch {
 	struct hat *h;
@@ -180,10 +210,15 @@ static hment_t *leaf_clear(page_t *pp, page_t *ptp, unsigned idx, struct tlb_bat
 
 hment_t *hat_mapping_unload(page_t *pp, page_t *ptp, unsigned entry)
 {
+	struct hat *h = ptp->p_hat;
+	struct tlb_mark m = tlb_mark(h);
+	hment_t *hm;
+
 	MM_REQUIRE(hment_held(pp));
-	hat_oplog_append((struct hat_op){ .o_kind = HOP_STEAL, .o_space = ptp->p_hat->h_id,
-					  .o_va = ptp_entry_va(ptp, entry), .o_pfn = pp->p_pagenum });
-	return leaf_clear(pp, ptp, entry, NULL);
+	hm = leaf_clear(pp, ptp, entry, NULL);
+	log_op((struct hat_op){ .o_kind = HOP_STEAL, .o_space = h->h_id,
+				.o_va = ptp_entry_va(ptp, entry), .o_pfn = pp->p_pagenum }, h, m);
+	return hm;
 }
 
 /*
@@ -389,6 +424,7 @@ static int hat_load(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr)
 	pte_t bits = hat_attr_pte(hat_is_kernel(h), attr, level) | (pfn << MM_PAGE_SHIFT);
 	page_t *ptp;
 	pte_t *pte;
+	struct tlb_mark m;
 	int rc = 0;
 
 	hat_check_range(h, va, mm_level_size(level), "hat_memload");
@@ -398,6 +434,7 @@ static int hat_load(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr)
 	MM_REQUIRE(page_pfn_managed(pfn) == page_pfn_managed(pfn + pages - 1));
 	hat_oplog_make_room();
 	mm_lock_enter(&h->h_lock);
+	m = tlb_mark(h);
 	if (!hat_make_room(h, va, level, bits)) {
 		pte = segtab_reserve(h, va, level, &ptp);
 		if (pte != NULL)
@@ -406,8 +443,8 @@ static int hat_load(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr)
 			rc = -1;
 	}
 	mm_lock_exit(&h->h_lock);
-	hat_oplog_append((struct hat_op){ .o_kind = HOP_LOAD, .o_space = h->h_id, .o_va = va,
-					  .o_pfn = (uint32_t)pfn, .o_attr = (uint16_t)attr, .o_result = rc });
+	log_op((struct hat_op){ .o_kind = HOP_LOAD, .o_space = h->h_id, .o_va = va,
+				.o_pfn = (uint32_t)pfn, .o_attr = (uint16_t)attr, .o_result = rc }, h, m);
 	return rc;
 }
 
@@ -424,13 +461,16 @@ int hat_devload(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr)
 
 void hat_unload(struct hat *h, uint64_t va, uint64_t len)
 {
+	struct tlb_mark m;
+
 	hat_check_range(h, va, len, "hat_unload");
 	hat_oplog_make_room();
 	mm_lock_enter(&h->h_lock);
+	m = tlb_mark(h);
 	hat_unload_locked(h, va, va + len, true, false);
 	mm_lock_exit(&h->h_lock);
-	hat_oplog_append((struct hat_op){ .o_kind = HOP_UNLOAD, .o_space = h->h_id, .o_va = va,
-					  .o_len = len });
+	log_op((struct hat_op){ .o_kind = HOP_UNLOAD, .o_space = h->h_id, .o_va = va, .o_len = len },
+	       h, m);
 }
 
 /* Unloads pp's mappings made at table level `level` (0: all); returns how many. */
@@ -517,6 +557,7 @@ static void chgprot_cb(struct hat *h, page_t *ptp, unsigned level, uint64_t va, 
 void hat_chgprot(struct hat *h, uint64_t va, uint64_t len, unsigned attr)
 {
 	struct chgprot_arg a;
+	struct tlb_mark m;
 
 	hat_check_range(h, va, len, "hat_chgprot");
 	MM_REQUIRE((attr & ~HAT_PROT_MASK) == 0);
@@ -524,11 +565,12 @@ void hat_chgprot(struct hat *h, uint64_t va, uint64_t len, unsigned attr)
 	batch_init(&a.b, h);
 	hat_oplog_make_room();
 	mm_lock_enter(&h->h_lock);
+	m = tlb_mark(h);
 	segtab_process(h, va, va + len, chgprot_cb, &a);
 	batch_flush(&a.b);
 	mm_lock_exit(&h->h_lock);
-	hat_oplog_append((struct hat_op){ .o_kind = HOP_CHGPROT, .o_space = h->h_id, .o_va = va,
-					  .o_len = len, .o_attr = (uint16_t)attr });
+	log_op((struct hat_op){ .o_kind = HOP_CHGPROT, .o_space = h->h_id, .o_va = va, .o_len = len,
+				.o_attr = (uint16_t)attr }, h, m);
 }
 
 /* The leaf mapping va in h and its level (0 when none). */

@@ -28,6 +28,7 @@
 	X(MD_EXTRA,       "every present user leaf is a mapping the HAT was asked for (by the operation log)") \
 	X(MD_MISSING,     "every mapping the HAT was asked for and not asked to remove is present, with its page and size") \
 	X(MD_ATTR,        "every mapping has the protection and cache bits it was asked for") \
+	X(MD_FLUSH,       "an operation that removed or changed a mapping of a space loaded on a CPU flushed the TLB") \
 	X(PT_NONLEAF,     "a non-leaf entry has P and W, U in the user half only, no NX, PCD or PWT: the leaf alone decides protection and memory type") \
 	X(PT_MEMTYPE,     "every user mapping of one managed page has the same memory type (PAT, PCD, PWT bits)") \
 	X(ST_NMAP,        "h_nmap4k / h_nmap2m equal the space's present 4 KiB / 2 MiB leaves (user half; hat_kas: its KMAP window)") \

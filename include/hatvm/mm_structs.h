@@ -172,10 +172,15 @@ struct hat_op {
 	uint16_t o_kind;      /* enum hat_op_kind */
 	uint16_t o_attr;      /* HAT_* bits */
 	int32_t o_result;     /* LOAD: 0 or -1; PAGEUNLOAD: mappings removed */
-	uint32_t o_pad;       /* 0 */
+	uint16_t o_loaded;    /* LOAD, UNLOAD, CHGPROT, STEAL: 1 when the space was loaded on a CPU */
+	uint16_t o_flushes;   /* and the TLB flushes the operation made for it (saturating) */
 };
 
 /*
+ * The TLB contract the log lets the host check (MD_FLUSH): an operation
+ * that removes or changes a translation of a space loaded on some CPU
+ * flushes it there (INVLPG, a full flush, or a shootdown request).
+ *
  * A ring of ol_size records: record seq s is at ol_ring[(s - 1) % ol_size].
  * Records ol_drained .. ol_next - 1 are the ones the host has not seen
  * yet; the guest advances ol_drained after a checkpoint returns (the host

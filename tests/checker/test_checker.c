@@ -174,7 +174,72 @@ END_TEST
 
 static bool is_model_id(enum invariant_id id)
 {
-	return id == INV_MD_LOG || id == INV_MD_EXTRA || id == INV_MD_MISSING || id == INV_MD_ATTR;
+	return id == INV_MD_LOG || id == INV_MD_EXTRA || id == INV_MD_MISSING || id == INV_MD_ATTR ||
+	       id == INV_MD_FLUSH;
+}
+
+/*
+ * MD_FLUSH plants in a log record the model has not applied yet: `before`
+ * runs ahead of the model's first check, `after` behind it, and between
+ * them they leave such a record (a loaded space's unload). Set by each
+ * test for its kind of memory.
+ */
+static struct {
+	void (*before)(void *ctx);
+	void (*after)(void *ctx);
+	void *ctx;
+} fresh;
+
+/*
+ * A synthetic image: the first of rich_image's 64 private pages at
+ * 0x400000 still mapped goes, logged as a loaded space's flushed unload.
+ */
+static void image_fresh_after(void *ctx)
+{
+	struct image *img = ctx;
+
+	for (uint64_t h = img_hat(img, img_kas(img))->h_next; h != 0; h = img_hat(img, h)->h_next) {
+		for (uint64_t va = 0x400000; va < 0x400000 + 64 * MM_PAGE_SIZE; va += MM_PAGE_SIZE) {
+			uint64_t *pte = img_pte(img, h, va, 1);
+
+			if (pte == NULL || !(*pte & PTE_P))
+				continue;
+			img_unmap(img, h, va);
+			img_log_op(img, (struct hat_op){ .o_kind = HOP_UNLOAD, .o_space = img_hat(img, h)->h_id,
+							 .o_va = va, .o_len = MM_PAGE_SIZE, .o_loaded = 1,
+							 .o_flushes = 1 });
+			return;
+		}
+	}
+}
+
+static void use_image_fresh(struct image *img)
+{
+	fresh.before = NULL;
+	fresh.after = image_fresh_after;
+	fresh.ctx = img;
+}
+
+/* The hosted MM: a real unload of a loaded space, then a new view of the MM (its globals are copied). */
+struct hosted_view {
+	struct check_mem *mem;
+	struct mm_symbols *sym;
+};
+
+static void hosted_fresh_before(void *ctx)
+{
+	struct hosted_view *v = ctx;
+
+	hmm_flush_target_map();
+	hmm_view(v->mem, v->sym);
+}
+
+static void hosted_fresh_after(void *ctx)
+{
+	struct hosted_view *v = ctx;
+
+	hmm_flush_target_unload();
+	hmm_view(v->mem, v->sym);
 }
 
 /*
@@ -190,8 +255,12 @@ static void model_start(const struct check_mem *mem, const struct mm_symbols *sy
 		model = hat_model_new();
 	ck_assert_ptr_nonnull(model);
 	checker_use_model(is_model_id(id) ? model : NULL);
+	if (id == INV_MD_FLUSH && fresh.before)
+		fresh.before(fresh.ctx);
 	if (is_model_id(id))
 		expect_clean(mem, sym, "the model's first check");
+	if (id == INV_MD_FLUSH && fresh.after)
+		fresh.after(fresh.ctx);
 }
 
 /* Plants id, checks that only id is reported and at the planted location, undoes, checks clean. */
@@ -236,6 +305,7 @@ START_TEST(inject_each_synthetic)
 {
 	struct image *img = rich_image(false);
 
+	use_image_fresh(img);
 	inject_and_see(&img->mem, &img->sym, (enum invariant_id)_i);
 	img_free(img);
 }
@@ -245,8 +315,12 @@ START_TEST(inject_each_hosted_mm)
 {
 	struct check_mem mem;
 	struct mm_symbols sym;
+	struct hosted_view view = { &mem, &sym };
 
 	hosted_state(7, &mem, &sym);
+	fresh.before = hosted_fresh_before;
+	fresh.after = hosted_fresh_after;
+	fresh.ctx = &view;
 	inject_and_see(&mem, &sym, (enum invariant_id)_i);
 	/* the restored MM keeps working and stays consistent */
 	hmm_workload(99, 5, 1000);
@@ -262,14 +336,15 @@ START_TEST(inject_undo_restores_every_byte)
 	uint8_t *before = malloc(IMG_RAM);
 
 	ck_assert_ptr_nonnull(before);
-	memcpy(before, img->ram, IMG_RAM);
+	use_image_fresh(img);
 	for (unsigned id = 0; id < INV_COUNT; id++) {
 		struct inject_undo undo;
 		char what[256];
 
 		if (!inject_supported(id))
 			continue;
-		model_start(&img->mem, &img->sym, id);
+		model_start(&img->mem, &img->sym, id);   /* MD_FLUSH's changes memory: compare after it */
+		memcpy(before, img->ram, IMG_RAM);
 		ck_assert_int_eq(inject_plant(&img->mem, &img->sym, id, &undo, what, sizeof(what)), 0);
 		ck_assert_int_ne(memcmp(before, img->ram, IMG_RAM), 0);
 		ck_assert(inject_undo(&img->mem, &undo));
@@ -289,7 +364,7 @@ END_TEST
 static const enum invariant_id need_user_state[] = {
 	INV_PT_RSVD, INV_RM_MISSING, INV_RM_STALE, INV_RM_EMBED, INV_RM_SHARE, INV_RM_LINKS,
 	INV_RM_PFN, INV_RM_DUP, INV_HS_BUCKET, INV_HS_ORPHAN, INV_ST_FREE_ZERO, INV_PT_PTP_OWNER,
-	INV_MD_EXTRA, INV_MD_MISSING, INV_MD_ATTR, INV_PT_MEMTYPE,
+	INV_MD_EXTRA, INV_MD_MISSING, INV_MD_ATTR, INV_PT_MEMTYPE, INV_MD_FLUSH,
 };
 static const enum invariant_id kas_ok[] = {
 	INV_PT_PTP_RANGE, INV_PT_LARGE_ALIGN, INV_PT_VALID_CNT, INV_PT_KERNEL_HALF,
@@ -370,6 +445,7 @@ START_TEST(inject_verify_each)
 	char what[256];
 
 	ck_assert_ptr_nonnull(rep);
+	use_image_fresh(img);
 	if (inject_supported(id)) {
 		model_start(&img->mem, &img->sym, id);
 		ck_assert_int_eq(inject_plant(&img->mem, &img->sym, id, &undo, what, sizeof(what)), 0);
@@ -378,6 +454,11 @@ START_TEST(inject_verify_each)
 		checker_set_disabled(0);
 		ck_assert_msg(!inject_verify(&undo, rep), "%s verified with its check disabled",
 			      invariant_name(id));
+		if (id == INV_MD_FLUSH) {   /* the blind check consumed the record: plant in a new one */
+			ck_assert(inject_undo(&img->mem, &undo));
+			image_fresh_after(img);
+			ck_assert_int_eq(inject_plant(&img->mem, &img->sym, id, &undo, what, sizeof(what)), 0);
+		}
 		checker_run(&img->mem, &img->sym, rep, "seeing", NULL);
 		ck_assert_msg(inject_verify(&undo, rep), "%s not verified (%s)", invariant_name(id), what);
 		elsewhere = undo;

@@ -21,7 +21,7 @@ static bool managed(void *ctx, uint64_t pfn)
 
 static void apply(struct hat_op op)
 {
-	ck_assert(hat_model_apply(m, &op, managed, NULL, 1u << 24));
+	ck_assert(hat_model_apply(m, &op, managed, NULL, 1u << 24, NULL));
 }
 
 static void load(uint32_t space, uint64_t va, uint32_t pfn, unsigned attr)
@@ -144,9 +144,9 @@ START_TEST(test_cap)
 {
 	struct hat_op op = { .o_kind = HOP_LOAD, .o_space = 1, .o_pfn = 0x100, .o_attr = RW_USER };
 
-	ck_assert(hat_model_apply(m, &op, managed, NULL, 1));
+	ck_assert(hat_model_apply(m, &op, managed, NULL, 1, NULL));
 	op.o_va = K4;
-	ck_assert(!hat_model_apply(m, &op, managed, NULL, 1));
+	ck_assert(!hat_model_apply(m, &op, managed, NULL, 1, NULL));
 }
 END_TEST
 

@@ -159,6 +159,21 @@ void hmm_churn_tables(void)
 	hat_destroy(h);
 }
 
+#define FLUSH_TARGET_VA 0x600000000000ull   /* away from every workload's VAs */
+
+void hmm_flush_target_map(void)
+{
+	if (nspaces == 0 || hat_memload(spaces[0], FLUSH_TARGET_VA, pool[0], RW_USER) != 0)
+		abort();
+}
+
+void hmm_flush_target_unload(void)
+{
+	hat_switch(spaces[0]);
+	hat_unload(spaces[0], FLUSH_TARGET_VA, MM_PAGE_SIZE);
+	hat_switch(&hat_kas);
+}
+
 /* --- the checker's view ------------------------------------------------------ */
 
 /*

@@ -25,6 +25,14 @@ void hmm_workload(uint64_t seed, unsigned nspaces, unsigned ops);
 void hmm_churn_tables(void);
 
 /*
+ * A fresh operation of a loaded space, for MD_FLUSH's injector: _map maps
+ * a page in the first space; _unload loads that space on this CPU, unloads
+ * the page (the HAT flushes and logs it) and loads the kernel's again.
+ */
+void hmm_flush_target_map(void);
+void hmm_flush_target_unload(void);
+
+/*
  * Fills *mem and *sym so the checker sees the MM, however it was booted
  * (hmm_boot, or mm_hosted_boot as the MM unit tests do): RAM is the arena; the
  * MM's variables (process globals) are copied into the arena's unused

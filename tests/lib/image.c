@@ -651,6 +651,16 @@ void img_map(struct image *img, uint64_t hat, uint64_t va, uint64_t pfn, bool la
 		track(img, pfn, ptp, e);
 }
 
+void img_log_op(struct image *img, struct hat_op op)
+{
+	struct hat_oplog *log = global(img, G_OPLOG);
+	struct hat_op *ring = img_va(img, log->ol_ring);
+
+	op.o_seq = (uint32_t)log->ol_next;
+	ring[(log->ol_next - 1) % log->ol_size] = op;
+	log->ol_next++;
+}
+
 void img_unmap(struct image *img, uint64_t hat, uint64_t va)
 {
 	uint64_t ptp = table_for(img, hat, va, 1, false);

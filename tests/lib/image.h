@@ -79,6 +79,9 @@ struct hment *img_hment(const struct image *img, hment_ref_t ref);
 /* Bucket b's chain head. */
 hment_ref_t *img_bucket(const struct image *img, uint32_t b);
 
+/* Appends op to the image's HAT operation log (o_seq filled in), as the MM's hat_oplog_append. */
+void img_log_op(struct image *img, struct hat_op op);
+
 /* Puts n fresh hments on the reserve pool. */
 void img_reserve_fill(struct image *img, unsigned n);
 
