@@ -5,7 +5,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
-#define MODEL_RING_MAX  (1u << 20)   /* a larger ring is not the MM's: MD_LOG */
+#define MODEL_RING_MAX  (1u << 16)   /* a larger ring is not the MM's (it has 4096): MD_LOG */
 #define MODEL_MAPS_PER_PAGE 64u      /* model size cap: RAM pages × this (sharing included) */
 
 /*
@@ -116,6 +116,8 @@ static bool apply_records(struct checker *c, const struct hat_oplog *log, uint64
 			fault = "it asks for more mappings than RAM can hold (or the host ran out of memory)";
 		if (fault == NULL)
 			check_flush(c, &op, seq, changed);
+		if (fault == NULL && check_work(c, hat_model_cost(follow.model)))
+			return false;
 		if (fault != NULL) {
 			sink_violation(&c->sink, INV_MD_LOG, REPORT_NONE, va, REPORT_NONE,
 				       "HAT operation log record %" PRIu64 ": %s", seq, fault);

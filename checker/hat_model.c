@@ -39,6 +39,7 @@ struct hat_model {
 	uint64_t count, seen;
 	uint32_t round;
 	uint64_t changed;                /* the operation being applied: translations it removed or changed */
+	uint64_t cost;                   /* and the lookups and nodes it took */
 };
 
 static uint32_t mix(uint64_t x)
@@ -318,6 +319,7 @@ static void each_in_range(struct hat_model *m, uint32_t space, uint64_t va, uint
 	if (len / SMALL > s->count) {
 		/* fewer mappings than pages in the range: walk the space's list */
 		for (uint32_t i = s->head, next; i != NONE; i = next) {
+			m->cost++;
 			next = m->nodes[i - 1].space_next;
 			if (overlaps(&m->nodes[i - 1].map, va, len))
 				fn(m, i, attr);
@@ -327,12 +329,14 @@ static void each_in_range(struct hat_model *m, uint32_t space, uint64_t va, uint
 	for (uint64_t base = va & ~(LARGE - 1); base < va + len; base += LARGE) {
 		uint32_t i = find_index(m, space, base);
 
+		m->cost++;
 		if (i != NONE && (m->nodes[i - 1].map.attr & HAT_LARGE))
 			fn(m, i, attr);
 	}
 	for (uint64_t p = va; p < va + len; p += SMALL) {
 		uint32_t i = find_index(m, space, p);
 
+		m->cost++;
 		if (i != NONE && !(m->nodes[i - 1].map.attr & HAT_LARGE))
 			fn(m, i, attr);
 	}
@@ -371,6 +375,7 @@ static void unload_frame(struct hat_model *m, uint32_t pfn, bool large_only)
 		const struct model_map *map = &m->nodes[i - 1].map;
 
 		next = m->nodes[i - 1].frame_next;
+		m->cost++;
 		if (map->pfn == pfn && (!large_only || (map->attr & HAT_LARGE))) {
 			m->changed++;
 			node_remove(m, i);
@@ -396,6 +401,7 @@ bool hat_model_apply(struct hat_model *m, const struct hat_op *op,
 	bool noop = op->o_kind == HOP_LOAD && load_is_noop(m, op), ok;
 
 	m->changed = 0;
+	m->cost = 1;
 	ok = apply(m, op, managed, ctx, max_maps);
 	if (changed != NULL)
 		*changed = noop ? 0 : m->changed;
@@ -469,6 +475,11 @@ void hat_model_each_unseen(struct hat_model *m, void (*fn)(void *ctx, const stru
 	for (uint32_t i = 0; i < m->nnodes; i++)
 		if (m->nodes[i].used && m->nodes[i].round != m->round)
 			fn(ctx, &m->nodes[i].map);
+}
+
+uint64_t hat_model_cost(const struct hat_model *m)
+{
+	return m->cost;
 }
 
 uint64_t hat_model_count(const struct hat_model *m)

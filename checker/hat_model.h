@@ -41,6 +41,13 @@ bool hat_model_apply(struct hat_model *m, const struct hat_op *op,
 		     bool (*managed)(void *ctx, uint64_t pfn), void *ctx, uint64_t max_maps,
 		     uint64_t *changed);
 
+/*
+ * What the last hat_model_apply() cost: lookups and nodes visited. Never
+ * more than the model holds or the operation's range covers, whichever is
+ * less, per operation; the checker counts it as work.
+ */
+uint64_t hat_model_cost(const struct hat_model *m);
+
 /* Adds the mapping (resync from the page tables); false when out of memory. */
 bool hat_model_add(struct hat_model *m, const struct model_map *map);
 
