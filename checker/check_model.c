@@ -3,6 +3,7 @@
 #include "check_internal.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #define MODEL_RING_MAX  (1u << 16)   /* a larger ring is not the MM's (it has 4096): MD_LOG */
@@ -177,12 +178,12 @@ void check_model_begin(struct checker *c)
 	c->model_mode = MODEL_COMPARE;
 }
 
-/* The leaf (pte at level) against the model's mapping at space:va. */
-static void compare_leaf(struct checker *c, uint32_t space, uint64_t va, uint64_t pte, unsigned level)
+/* The leaf (pte at level, mapping pfn) against the model's mapping at space:va. */
+static void compare_leaf(struct checker *c, uint32_t space, uint64_t va, uint64_t pte, unsigned level,
+			 uint64_t pfn)
 {
-	uint64_t size_mask = (1ull << MM_LEVEL_SHIFT(level)) - 1;
-	uint64_t pfn = (pte & c->frame_mask & ~size_mask) >> MM_PAGE_SHIFT, want;
 	const struct model_map *map = hat_model_find(follow.model, space, va);
+	uint64_t want;
 
 	if (map == NULL) {
 		sink_violation(&c->sink, INV_MD_EXTRA, space, va, pfn,
@@ -206,13 +207,13 @@ static void compare_leaf(struct checker *c, uint32_t space, uint64_t va, uint64_
 void check_model_leaf(struct checker *c, uint32_t space, uint64_t va, uint64_t pte, unsigned level)
 {
 	uint64_t size_mask = (1ull << MM_LEVEL_SHIFT(level)) - 1;
+	uint64_t pfn = (pte & c->frame_mask & ~size_mask) >> MM_PAGE_SHIFT;
 
 	if (c->model_mode == MODEL_COMPARE) {
-		compare_leaf(c, space, va, pte, level);
+		compare_leaf(c, space, va, pte, level, pfn);
 	} else if (c->model_mode == MODEL_REBUILD) {
 		struct model_map map = {
-			.va = va, .space = space,
-			.pfn = (uint32_t)((pte & c->frame_mask & ~size_mask) >> MM_PAGE_SHIFT),
+			.va = va, .space = space, .pfn = (uint32_t)pfn,
 			.attr = (uint16_t)hat_model_attr_of_pte(pte, level),
 		};
 
@@ -221,23 +222,46 @@ void check_model_leaf(struct checker *c, uint32_t space, uint64_t va, uint64_t p
 	}
 }
 
-/* True when the walk covered space id (it is on hat_list). */
-static bool space_walked(const struct checker *c, uint32_t id)
+/* The ids of the spaces the walk covered (on hat_list), sorted: asked-for mappings elsewhere are not judged. */
+struct walked {
+	struct checker *c;
+	uint32_t *ids;
+	size_t n;
+};
+
+static int by_id(const void *a, const void *b)
 {
-	for (size_t i = 0; i < c->view.nhats; i++)
-		if (c->view.hats[i].h.h_id == id)
-			return true;
-	return false;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
 }
 
 static void report_unseen(void *ctx, const struct model_map *map)
 {
-	struct checker *c = ctx;
+	struct walked *w = ctx;
 
-	if (space_walked(c, map->space))
-		sink_violation(&c->sink, INV_MD_MISSING, map->space, map->va, map->pfn,
-			       "asked for a %s mapping of pfn 0x%x (attributes 0x%x); nothing maps it",
-			       (map->attr & HAT_LARGE) ? "2 MiB" : "4 KiB", map->pfn, map->attr);
+	if (w->c->sink.full || !bsearch(&map->space, w->ids, w->n, sizeof(*w->ids), by_id))
+		return;
+	sink_violation(&w->c->sink, INV_MD_MISSING, map->space, map->va, map->pfn,
+		       "asked for a %s mapping of pfn 0x%x (attributes 0x%x); nothing maps it",
+		       (map->attr & HAT_LARGE) ? "2 MiB" : "4 KiB", map->pfn, map->attr);
+}
+
+/* MD_MISSING for every asked-for mapping of a walked space that the walk did not meet. */
+static void report_missing(struct checker *c)
+{
+	struct walked w = { .c = c, .ids = malloc((c->view.nhats + 1) * sizeof(uint32_t)) };
+
+	if (w.ids == NULL) {
+		fprintf(stderr, "vmm: checker: out of host memory for the mapping model's last pass\n");
+		return;
+	}
+	for (size_t i = 0; i < c->view.nhats; i++)
+		w.ids[w.n++] = c->view.hats[i].h.h_id;
+	qsort(w.ids, w.n, sizeof(*w.ids), by_id);
+	check_work(c, hat_model_count(follow.model));
+	hat_model_each_unseen(follow.model, report_unseen, &w);
+	free(w.ids);
 }
 
 void check_model_end(struct checker *c)
@@ -248,7 +272,6 @@ void check_model_end(struct checker *c)
 		follow.lost = c->model_lost;
 	} else if (c->model_mode == MODEL_COMPARE && !c->stats.stopped &&
 		   hat_model_seen(follow.model) < hat_model_count(follow.model)) {
-		check_work(c, hat_model_count(follow.model));
-		hat_model_each_unseen(follow.model, report_unseen, c);
+		report_missing(c);
 	}
 }

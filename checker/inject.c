@@ -634,17 +634,25 @@ static int plant_free_zero(struct inj *j)
 	return 0;
 }
 
-/* ST_ACCOUNT: h_nptp one too high in the first space. */
-static int plant_st_account(struct inj *j)
+/* One of the first space's uint64_t counts (at `field` of struct hat, named `name`) one too high. */
+static int bump_space_count(struct inj *j, size_t field, const char *name)
 {
 	struct hat_rec *s = first_space(j->v, true);
+	uint64_t was, now;
 
 	if (s == NULL)
 		return -1;
-	PUT_FIELD(j, s->va, struct hat, h_nptp, s->h.h_nptp + 1);
-	describe(j, s->h.h_id, REPORT_NONE, REPORT_NONE, "h_nptp %" PRIu64 " -> %" PRIu64, s->h.h_nptp,
-		 s->h.h_nptp + 1);
+	memcpy(&was, (const char *)&s->h + field, sizeof(was));
+	now = was + 1;
+	put_va(j, s->va + field, &now, sizeof(now));
+	describe(j, s->h.h_id, REPORT_NONE, REPORT_NONE, "%s %" PRIu64 " -> %" PRIu64, name, was, now);
 	return 0;
+}
+
+/* ST_ACCOUNT: h_nptp one too high in the first space. */
+static int plant_st_account(struct inj *j)
+{
+	return bump_space_count(j, offsetof(struct hat, h_nptp), "h_nptp");
 }
 
 /* LK_QUIESCENT: mapping-list lock 0 marked held by CPU 0. */
@@ -912,14 +920,7 @@ static int plant_pt_memtype(struct inj *j)
 /* ST_NMAP: h_nmap4k one too high in the first space. */
 static int plant_st_nmap(struct inj *j)
 {
-	struct hat_rec *s = first_space(j->v, true);
-
-	if (s == NULL)
-		return -1;
-	PUT_FIELD(j, s->va, struct hat, h_nmap4k, s->h.h_nmap4k + 1);
-	describe(j, s->h.h_id, REPORT_NONE, REPORT_NONE, "h_nmap4k %" PRIu64 " -> %" PRIu64, s->h.h_nmap4k,
-		 s->h.h_nmap4k + 1);
-	return 0;
+	return bump_space_count(j, offsetof(struct hat, h_nmap4k), "h_nmap4k");
 }
 
 /* PG_FREE_COUNT: one free page fewer counted, one more in use (their sum still the managed pages). */
