@@ -314,14 +314,14 @@ static void op_getpfnum(void)
 }
 
 /* A write through slot k of space s (loaded) after it became read-only must fault there. */
-static void expect_write_fault(unsigned s, unsigned k, int faulted, const char *cause)
+static void expect_write_fault(unsigned s, unsigned k, int faulted, struct probe_fault f,
+			       const char *cause)
 {
 	uint64_t va = slot_va(k);
 
 	if (!faulted)
 		panic("random: space %u: a write to 0x%" PRIx64 " after chgprot to attr 0x%x went "
 		      "through: %s", s, va, rs.prot[s][k], cause);
-	struct probe_fault f = trap_last_probe_fault();
 	if (f.vector != VEC_PF || f.cr2 != va ||
 	    (f.error_code & (PF_ERR_PRESENT | PF_ERR_WRITE)) != (PF_ERR_PRESENT | PF_ERR_WRITE))
 		panic("random: space %u: write to read-only 0x%" PRIx64 ": vector %" PRIu64
@@ -352,6 +352,7 @@ static void op_write_protect(void)
 	unsigned ro = read_only_prots[pick(ARRAY_SIZE(read_only_prots))];
 	bool written[RND_REGION_SLOTS] = { false };
 	int faulted[RND_REGION_SLOTS] = { 0 };
+	struct probe_fault fault[RND_REGION_SLOTS] = { 0 };
 	const char *cause[RND_REGION_SLOTS] = { NULL };
 
 	hat_switch(rs.space[s]);
@@ -371,6 +372,7 @@ static void op_write_protect(void)
 		if (!written[j])
 			continue;
 		faulted[j] = probe_write64((volatile uint64_t *)slot_va(k), page_tag(m - 1));
+		fault[j] = trap_last_probe_fault();
 		cause[j] = faulted[j] ? "" : wl_access_cause(slot_va(k), PTE_P | PTE_W);
 		if (*(volatile uint64_t *)slot_va(k) != page_tag(m - 1))
 			panic("random: space %u reads the wrong data at 0x%" PRIx64
@@ -383,7 +385,7 @@ static void op_write_protect(void)
 			continue;
 		rs.prot[s][first + j] = (uint8_t)ro;
 		if (written[j])
-			expect_write_fault(s, first + j, faulted[j], cause[j]);
+			expect_write_fault(s, first + j, faulted[j], fault[j], cause[j]);
 		check_slot(s, first + j);
 	}
 }

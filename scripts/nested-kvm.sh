@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Runs a command where /dev/kvm works, on a machine that has none: inside a QEMU
+# virtual machine (software emulation, TCG) whose CPU offers AMD SVM, so that
+# Debian's own Linux kernel loads kvm-amd and gives the command a real /dev/kvm.
+#
+# Usage: scripts/nested-kvm.sh [--mem SIZE] [--cpus N] [--timeout SECONDS] -- COMMAND [ARGS...]
+#
+# The VM sees the host's whole file system through 9p (read-write, as the user
+# who runs this script) and runs COMMAND there, in the current directory, with
+# the current environment, as root of the VM. COMMAND's output is streamed here
+# and its exit status becomes this script's. 125 means the VM itself failed (its
+# console log is printed). Everything a KVM guest does is emulated twice over
+# (QEMU emulates the CPU that runs KVM's guest): timings are not hardware's.
+#
+# Needs (Debian 12; scripts/setup.sh installs them when /dev/kvm is absent):
+# qemu-system-x86, busybox-static, cpio, kmod, and Debian's package archive to
+# download the kernel package once into $HATVM_NESTED_CACHE
+# (default ~/.cache/hatvm/nested-kvm; nothing is installed into /boot).
+set -euo pipefail
+
+mem=${HATVM_NESTED_MEM:-8G}
+cpus=${HATVM_NESTED_CPUS:-$(nproc)}
+timeout=${HATVM_NESTED_TIMEOUT:-5400}
+cache=${HATVM_NESTED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hatvm/nested-kvm}
+modules=(kvm-amd 9p 9pnet_virtio virtio_pci)
+
+usage() { sed -n '/^# Usage:/,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit "${1:-2}"; }
+die() { echo "nested-kvm: $*" >&2; exit 125; }
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--mem) mem=$2; shift 2 ;;
+	--cpus) cpus=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	-h | --help) usage 0 ;;
+	--) shift; break ;;
+	*) echo "nested-kvm: unknown option '$1'" >&2; usage ;;
+	esac
+done
+[ $# -gt 0 ] || { echo "nested-kvm: no command given" >&2; usage; }
+for tool in qemu-system-x86_64 busybox cpio modprobe depmod dpkg-deb apt-get; do
+	command -v "$tool" >/dev/null || die "'$tool' is missing: run scripts/setup.sh (it installs it when /dev/kvm is absent)"
+done
+
+# Debian's kernel, unpacked once: the newest package linux-image-amd64 depends on.
+kernel_tree() {
+	local pkg
+	pkg=$(apt-cache depends --important linux-image-amd64 2>/dev/null |
+		awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+	[ -n "$pkg" ] || die "no kernel package behind linux-image-amd64 (is this Debian? run 'apt-get update')"
+	if [ ! -f "$cache/$pkg/.unpacked" ]; then
+		echo "nested-kvm: downloading $pkg into $cache (once)" >&2
+		rm -rf "${cache:?}/$pkg" && mkdir -p "$cache/$pkg"
+		# (apt warns that _apt cannot write here when run as root; the download is the same)
+		(cd "$cache/$pkg" && apt-get download -qq "$pkg" >download.log 2>&1) ||
+			{ cat "$cache/$pkg/download.log" >&2; die "apt-get download $pkg failed"; }
+		dpkg-deb -x "$cache/$pkg"/*.deb "$cache/$pkg/root" && rm -f "$cache/$pkg"/*.deb
+		depmod -b "$cache/$pkg/root" "$(basename "$(ls -d "$cache/$pkg/root"/lib/modules/*)")"
+		touch "$cache/$pkg/.unpacked"
+	fi
+	echo "$cache/$pkg/root"
+}
+
+# The modules' insmod order, as modprobe resolves it against the unpacked tree.
+module_files() {
+	local root=$1 version=$2
+	for m in "${modules[@]}"; do
+		modprobe -d "$root" -S "$version" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
+	done | awk '!seen[$0]++'
+}
+
+# A busybox initramfs: load the modules, mount the host at /host, run the job there.
+build_initramfs() {
+	local root=$1 version=$2 out=$3 dir files
+	files=$(module_files "$root" "$version") || die "cannot resolve the modules ${modules[*]} in $root"
+	dir=$(mktemp -d)
+	mkdir -p "$dir"/{bin,mods,proc,sys,dev,host}
+	cp "$(command -v busybox)" "$dir/bin/busybox"
+	: >"$dir/mods/order"
+	while read -r f; do
+		local name
+		name=$(basename "${f%.ko*}").ko
+		case "$f" in
+		*.xz) xz -dc "$f" >"$dir/mods/$name" ;;
+		*.zst) zstd -qdc "$f" >"$dir/mods/$name" ;;
+		*) cp "$f" "$dir/mods/$name" ;;
+		esac
+		echo "$name" >>"$dir/mods/order"
+	done <<<"$files"
+	cat >"$dir/init" <<-'EOF'
+	#!/bin/busybox sh
+	/bin/busybox --install -s /bin
+	mount -t proc proc /proc && mount -t sysfs sys /sys && mount -t devtmpfs dev /dev
+	for m in $(cat /mods/order); do insmod "/mods/$m" || echo "nested-kvm: insmod $m failed"; done
+	ifconfig lo 127.0.0.1 up
+	job=$(sed -n 's/.*hatvm_job=\([^ ]*\).*/\1/p' /proc/cmdline)
+	mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=loose host /host || echo "nested-kvm: 9p mount failed"
+	for fs in proc sys dev; do mount --bind "/$fs" "/host/$fs"; done
+	mount -t tmpfs shm /host/dev/shm && mount -t devpts pts /host/dev/pts
+	chroot /host /bin/bash "$job/run" >"/host$job/out" 2>&1
+	echo $? >"/host$job/rc"
+	sync
+	poweroff -f
+	EOF
+	chmod +x "$dir/init"
+	(cd "$dir" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
+	rm -rf "$dir"
+}
+
+root=$(kernel_tree)
+version=$(basename "$(ls -d "$root"/lib/modules/*)")
+initrd="$cache/initrd-$version.gz"
+[ "$initrd" -nt "$0" ] || build_initramfs "$root" "$version" "$initrd"
+
+job=$(mktemp -d /tmp/nested-kvm.XXXXXX)
+trap 'rm -rf "$job"' EXIT
+{
+	export -p
+	printf 'cd %q || exit 125\n' "$PWD"
+	printf 'exec'; printf ' %q' "$@"; printf '\n'
+} >"$job/run"
+: >"$job/out"
+
+# TCG emulates SVM (not VMX), so the VM's CPU is an AMD one whatever the host's is.
+timeout "$timeout" qemu-system-x86_64 -machine q35 -accel tcg,thread=multi -cpu max,+svm \
+	-smp "$cpus" -m "$mem" -display none -no-reboot -serial "file:$job/console" \
+	-kernel "$root/boot/vmlinuz-$version" -initrd "$initrd" \
+	-append "console=ttyS0 quiet panic=-1 hatvm_job=$job" \
+	-virtfs "local,path=/,mount_tag=host,security_model=none,multidevs=remap" &
+qemu=$!
+tail -n +1 -f --pid="$qemu" "$job/out"
+wait "$qemu" || true
+if [ ! -s "$job/rc" ]; then
+	echo "nested-kvm: the VM stopped before the command finished; its console:" >&2
+	tail -n 40 "$job/console" >&2 || true
+	exit 125
+fi
+exit "$(cat "$job/rc")"
