@@ -95,16 +95,18 @@ build_initramfs() {
 	for m in $(cat /mods/order); do insmod "/mods/$m" || echo "nested-kvm: insmod $m failed"; done
 	ifconfig lo 127.0.0.1 up
 	job=$(sed -n 's/.*hatvm_job=\([^ ]*\).*/\1/p' /proc/cmdline)
-	mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=loose host /host || echo "nested-kvm: 9p mount failed"
+	mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 host /host || echo "nested-kvm: 9p mount failed"
 	for fs in proc sys dev; do mount --bind "/$fs" "/host/$fs"; done
-	mount -t tmpfs shm /host/dev/shm && mount -t devpts pts /host/dev/pts
+	mkdir -p /host/dev/shm /host/dev/pts && mount -t tmpfs shm /host/dev/shm && mount -t devpts pts /host/dev/pts
 	chroot /host /bin/bash "$job/run" >"/host$job/out" 2>&1
 	echo $? >"/host$job/rc"
 	sync
 	poweroff -f
 	EOF
 	chmod +x "$dir/init"
-	(cd "$dir" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
+	# written aside and renamed: another run may be booting the previous one
+	(cd "$dir" && find . | cpio -o -H newc --quiet | gzip -1) >"$out.$$"
+	mv -f "$out.$$" "$out"
 	rm -rf "$dir"
 }
 

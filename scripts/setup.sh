@@ -34,6 +34,8 @@ packages=(
 	yamllint                        # the CI definitions, linted by the unit suite
 	clang "$(clang_runtime)"        # scripts/fuzz.sh: clang and its libFuzzer/sanitizer runtimes
 )
+# Without /dev/kvm the kvm suite runs in scripts/nested-kvm.sh's QEMU VM.
+[ -e /dev/kvm ] || packages+=(qemu-system-x86 busybox-static cpio kmod)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -154,7 +154,7 @@ START_TEST(random_seeds)
 	ck_assert_uint_ge(s.ops, 500);
 	ck_assert_uint_ge(s.spaces, 2);
 	const char *line = strstr(r.out, "random: ");
-	while (line && sscanf(line, "random: %u uncached and %u write-through pages; %u writes",
+	while (line && sscanf(line, " random: %u uncached and %u write-through pages; %u writes",
 			      &uc, &wt, &faulted) != 3)
 		line = strstr(line + 1, "\nrandom: ");
 	ck_assert_msg(line, "no cache/write-protect summary in:\n%s", r.out);
@@ -171,9 +171,9 @@ START_TEST(pressure_seeds)
 	struct vmm_result r = run_one("pressure", seeds[_i], &s);
 
 	ck_assert_msg(s.steals > 0, "no steals under pressure:\n%s", r.out);
+	/* the workload itself panics when more hments than the cap are out */
 	ASSERT_HAS(r.out, "pressure: reserve 0, at most ");
 	ASSERT_HAS(r.out, "failed cleanly\n");
-	ck_assert_uint_le(s.hments_peak, 48);   /* the default cap held */
 	vmm_result_free(&r);
 }
 END_TEST
