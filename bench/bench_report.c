@@ -30,10 +30,12 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (bench_table_read_json(&t, argv[i]) != 0)
 			rc = 1;
-	printf("hatvm benchmarks, host KVM: %s\n", bench_kvm_module());
+	const char *kvm = t.kvm[0] != '\0' ? t.kvm : bench_kvm_module();
+
+	printf("hatvm benchmarks, KVM: %s\n", kvm);
 	bench_table_print(&t, stdout);
 	print_summary(&t);
-	if (out != NULL && bench_table_write_json(&t, out, bench_kvm_module()) != 0)
+	if (out != NULL && bench_table_write_json(&t, out, kvm) != 0)
 		rc = 1;
 	bench_table_free(&t);
 	return rc;

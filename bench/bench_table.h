@@ -34,6 +34,7 @@ struct bench_row {
 
 struct bench_table {
 	char benchmark[16];       /* stamped on every row added */
+	char kvm[48];             /* the KVM the rows were measured on (read back from JSON inputs) */
 	struct bench_row *rows;
 	size_t n, cap;
 };

@@ -18,6 +18,21 @@ bool bench_kvm_usable(void)
 	return true;
 }
 
+/* Whether this machine's CPU is QEMU's software emulation (scripts/nested-kvm.sh's VM). */
+static bool cpu_is_qemu_tcg(void)
+{
+	char buf[4096];
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	size_t n;
+
+	if (f == NULL)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, "QEMU TCG") != NULL;
+}
+
 const char *bench_kvm_module(void)
 {
 	static const char *const mods[] = { "kvm_intel", "kvm_amd", "kvm_pvm" };
@@ -28,6 +43,8 @@ const char *bench_kvm_module(void)
 		return "absent";
 	for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++) {
 		snprintf(path, sizeof(path), "/sys/module/%s", mods[i]);
+		if (stat(path, &st) == 0 && strcmp(mods[i], "kvm_amd") == 0 && cpu_is_qemu_tcg())
+			return "kvm_amd nested in QEMU TCG";
 		if (stat(path, &st) == 0)
 			return mods[i];
 	}
@@ -36,5 +53,7 @@ const char *bench_kvm_module(void)
 
 bool bench_kvm_emulated(void)
 {
-	return strcmp(bench_kvm_module(), "kvm_pvm") == 0;
+	const char *kvm = bench_kvm_module();
+
+	return strcmp(kvm, "kvm_pvm") == 0 || strstr(kvm, "QEMU TCG") != NULL;
 }

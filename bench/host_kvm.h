@@ -8,10 +8,10 @@
 /* Whether /dev/kvm opens read-write: the KVM benchmarks' precondition. */
 bool bench_kvm_usable(void);
 
-/* "kvm_intel", "kvm_amd", "kvm_pvm" or "unknown"; "absent" when /dev/kvm is not usable. */
+/* "kvm_intel", "kvm_amd", "kvm_pvm", "kvm_amd nested in QEMU TCG" or "unknown"; "absent" when /dev/kvm is not usable. */
 const char *bench_kvm_module(void);
 
-/* Whether guest code here is emulated (kvm_pvm), so guest-side timings are not the guest code's cost. */
+/* Whether guest code here is emulated (kvm_pvm, or KVM inside QEMU TCG), so guest-side timings are not the guest code's cost. */
 bool bench_kvm_emulated(void);
 
 #endif
