@@ -58,11 +58,17 @@ static const char *record_fault(const struct hat_op *op, uint64_t seq)
 		return "its number is out of sequence";
 	if (op->o_kind < HOP_CREATE || op->o_kind > HOP_KIND_MAX || op->o_loaded > 1)
 		return "its kind is unknown, or its loaded flag is neither 0 nor 1";
-	if (op->o_attr & ~(HAT_PROT_MASK | HAT_NOCACHE | HAT_WRITETHRU | HAT_LARGE))
+	if (op->o_attr & ~(HAT_PROT_MASK | HAT_NOCACHE | HAT_WRITETHRU | HAT_LARGE | HAT_LOCK))
 		return "its attributes have unknown bits";
 	if (op->o_kind == HOP_LOAD && ((op->o_va & (size - 1)) || (op->o_pfn & ((size >> MM_PAGE_SHIFT) - 1)) ||
 				       !x86_va_canonical(op->o_va) || (op->o_result != 0 && op->o_result != -1)))
 		return "the mapping it logs is misaligned, not canonical or has an impossible result";
+	if (op->o_kind == HOP_GETPFNUM &&
+	    (!x86_va_canonical(op->o_va) || (op->o_result != 0 && op->o_result != -1) ||
+	     (op->o_result == -1 && op->o_pfn != UINT32_MAX)))
+		return "its query is not canonical or its answer is impossible";
+	if (op->o_kind == HOP_PAGESYNC && (op->o_result < 0 || op->o_attr > 1))
+		return "it clears a negative number of leaves or has flags pagesync does not take";
 	if ((op->o_kind == HOP_UNLOAD || op->o_kind == HOP_CHGPROT) &&
 	    (op->o_len == 0 || ((op->o_va | op->o_len) & (MM_PAGE_SIZE - 1)) || op->o_va + op->o_len < op->o_va))
 		return "its range is empty, misaligned or wraps";
@@ -72,7 +78,7 @@ static const char *record_fault(const struct hat_op *op, uint64_t seq)
 static const char *kind_name(unsigned kind)
 {
 	static const char *const names[] = { "?", "create", "destroy", "load", "unload", "pageunload",
-					     "chgprot", "steal" };
+					     "chgprot", "steal", "getpfnum", "pagesync" };
 
 	return kind <= HOP_KIND_MAX ? names[kind] : "?";
 }
@@ -80,19 +86,49 @@ static const char *kind_name(unsigned kind)
 /*
  * MD_FLUSH: an operation on one space (load, unload, chgprot, steal) that
  * removed or changed translations of it while it was loaded on some CPU
- * made no TLB flush (no INVLPG, full flush or shootdown request).
+ * made no TLB flush (no INVLPG, full flush or shootdown request); a
+ * pagesync that cleared A/D in leaves of loaded spaces (the count it logs:
+ * the host cannot see the bits as they were) and flushed nothing.
  */
 static void check_flush(struct checker *c, const struct hat_op *op, uint64_t seq, uint64_t changed)
 {
 	bool one_space = op->o_kind == HOP_LOAD || op->o_kind == HOP_UNLOAD ||
 			 op->o_kind == HOP_CHGPROT || op->o_kind == HOP_STEAL;
 
+	if (op->o_kind == HOP_PAGESYNC) {
+		if (op->o_loaded && op->o_result > 0 && op->o_flushes == 0)
+			sink_violation(&c->sink, INV_MD_FLUSH, REPORT_NONE, REPORT_NONE, op->o_pfn,
+				       "operation %" PRIu64 " (pagesync of pfn 0x%x) cleared A/D in %d"
+				       " leaves, some of a space loaded on a CPU, and flushed no TLB",
+				       seq, op->o_pfn, op->o_result);
+		return;
+	}
 	if (!one_space || !op->o_loaded || changed == 0 || op->o_flushes != 0 || op->o_space == 0)
 		return;
 	sink_violation(&c->sink, INV_MD_FLUSH, op->o_space, op->o_va, REPORT_NONE,
 		       "operation %" PRIu64 " (%s of 0x%" PRIx64 " bytes) removed or changed %" PRIu64
 		       " translations of a space loaded on a CPU and flushed no TLB",
 		       seq, kind_name(op->o_kind), op->o_len ? op->o_len : (uint64_t)MM_PAGE_SIZE, changed);
+}
+
+/*
+ * MD_RESULT: hat_getpfnum's logged answer for a user VA against the frame
+ * the model maps there (at that point of the log).
+ */
+static void check_result(struct checker *c, const struct hat_op *op, uint64_t seq)
+{
+	uint64_t want, got;
+
+	if (op->o_kind != HOP_GETPFNUM || op->o_space == 0 || op->o_va >= USER_TOP)
+		return;
+	want = hat_model_pfn_at(follow.model, op->o_space, op->o_va);
+	got = op->o_result != 0 ? MODEL_PFN_NONE : op->o_pfn;
+	if (want == got)
+		return;
+	sink_violation(&c->sink, INV_MD_RESULT, op->o_space, op->o_va, got == MODEL_PFN_NONE ? REPORT_NONE : got,
+		       "operation %" PRIu64 ": getpfnum answered %s0x%" PRIx64 "; the model maps %s0x%" PRIx64,
+		       seq, got == MODEL_PFN_NONE ? "nothing " : "pfn ", got == MODEL_PFN_NONE ? 0 : got,
+		       want == MODEL_PFN_NONE ? "nothing " : "pfn ", want == MODEL_PFN_NONE ? 0 : want);
 }
 
 /* Applies records follow.next_seq .. next - 1 from the ring; false (reported) when one is bad. */
@@ -115,8 +151,10 @@ static bool apply_records(struct checker *c, const struct hat_oplog *log, uint64
 		if (fault == NULL &&
 		    !hat_model_apply(follow.model, &op, model_managed, &c->view, max_maps, &changed))
 			fault = "it asks for more mappings than RAM can hold (or the host ran out of memory)";
-		if (fault == NULL)
+		if (fault == NULL) {
+			check_result(c, &op, seq);
 			check_flush(c, &op, seq, changed);
+		}
 		if (fault == NULL && check_work(c, hat_model_cost(follow.model)))
 			return false;
 		if (fault != NULL) {

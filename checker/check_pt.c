@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Page-table invariants: each address space's tables walked from its top (PT_*, ST_ACCOUNT, ST_NMAP) and the idle table-page cache (ST_FREE_ZERO). */
+/* Page-table invariants: each address space's tables walked from its top (PT_*, ST_ACCOUNT, ST_NMAP, ST_LOCKED) and the idle table-page cache (ST_FREE_ZERO). */
 #include "check_internal.h"
 
 #include <inttypes.h>
@@ -15,6 +15,7 @@ struct walk {
 	uint64_t id;            /* its h_id, for reports */
 	bool is_kas;
 	uint64_t n4k, n2m;      /* present leaves h_nmap4k / h_nmap2m count (ST_NMAP) */
+	uint64_t nlocked;       /* present locked leaves h_nlocked counts (ST_LOCKED) */
 };
 
 /* The table page being walked. */
@@ -23,6 +24,7 @@ struct table_walk {
 	uint64_t ptva;
 	unsigned level;
 	unsigned present;
+	unsigned locked;        /* locked leaves: p_lockcnt (ST_LOCKED) */
 	uint64_t leaf[8];
 	uint64_t tracked[8];
 };
@@ -157,6 +159,14 @@ static void check_memtype(struct walk *w, uint64_t v, unsigned level, uint64_t v
 			       " selects %u", type, pfn, seen - 1);
 }
 
+/* True when a leaf of this level at frame pfn covers a managed page. */
+static bool leaf_maps_managed(const struct checker *c, uint64_t pfn, unsigned level)
+{
+	uint64_t last = pfn + (1ull << (MM_LEVEL_SHIFT(level) - MM_PAGE_SHIFT)) - 1;
+
+	return last >= c->view.first_managed && pfn < c->view.npages;
+}
+
 /* A present leaf: alignment, and whether the mapping lists must track it. */
 static void visit_leaf(struct walk *w, struct table_walk *t, unsigned e, uint64_t v, uint64_t va)
 {
@@ -177,7 +187,13 @@ static void visit_leaf(struct walk *w, struct table_walk *t, unsigned e, uint64_
 	if (leaf_counted(w, va)) {
 		w->n4k += t->level == 1;
 		w->n2m += t->level == 2;
+		w->nlocked += (v & PTE_LOCKED) != 0;
+		t->locked += (v & PTE_LOCKED) != 0;
 	}
+	if (w->is_kas && leaf_counted(w, va) && leaf_maps_managed(c, pfn, t->level))
+		sink_violation(&c->sink, INV_RM_MISSING, w->id, va, pfn,
+			       "KMAP-window leaf (entry %u of pfn 0x%" PRIx64 ") maps managed pfn 0x%" PRIx64
+			       ": kernel mappings are on no mapping list", e, t->pfn, pfn);
 	if (va >= USER_TOP || !view_managed(&c->view, pfn))
 		return;
 	check_memtype(w, v, t->level, va, pfn);
@@ -294,6 +310,11 @@ static void check_valid_count(struct walk *w, const struct table_walk *t)
 			       "level-%u table pfn 0x%" PRIx64
 			       " records p_valid %u, has %u present entries",
 			       t->level, t->pfn, pg->p_valid, t->present);
+	if (pg->p_kind == PG_PTP && pg->p_lockcnt != t->locked)
+		sink_violation(&c->sink, INV_ST_LOCKED, w->id, t->ptva, t->pfn,
+			       "level-%u table pfn 0x%" PRIx64
+			       " records p_lockcnt %u, has %u locked leaves",
+			       t->level, t->pfn, pg->p_lockcnt, t->locked);
 }
 
 static bool walk_table(struct walk *w, uint64_t pfn, unsigned level, uint64_t ptva)
@@ -378,6 +399,10 @@ static bool walk_space(struct checker *c, struct hat_rec *hr, bool is_kas)
 			       "h_nmap4k %" PRIu64 " / h_nmap2m %" PRIu64 " but the tables hold %" PRIu64
 			       " / %" PRIu64 " %s leaves", hr->h.h_nmap4k, hr->h.h_nmap2m, w.n4k, w.n2m,
 			       is_kas ? "KMAP-window" : "user-half");
+	if (w.nlocked != hr->h.h_nlocked)
+		sink_violation(&c->sink, INV_ST_LOCKED, w.id, REPORT_NONE, REPORT_NONE,
+			       "h_nlocked is %" PRIu64 " but the tables hold %" PRIu64 " locked leaves",
+			       hr->h.h_nlocked, w.nlocked);
 	return true;
 }
 

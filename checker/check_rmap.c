@@ -323,8 +323,8 @@ static void check_page_mappings(struct rmap *m, uint64_t pfn, const struct page 
 			       pfn, pg->p_share, len);
 }
 
-/* RS_COUNT: the reserve pool (Brent; each hment once). */
-static void check_reserve(struct rmap *m)
+/* RS_COUNT: the reserve pool (Brent; each hment once). Its length, or -1 when it does not end well. */
+static int64_t check_reserve(struct rmap *m)
 {
 	struct checker *c = m->c;
 	const struct hment_reserve *r = &c->view.reserve;
@@ -333,20 +333,20 @@ static void check_reserve(struct rmap *m)
 	struct brent b;
 
 	if (!c->view.reserve_ok)
-		return;
+		return -1;
 	brent_init(&b);
 	for (node = r->hr_pool; node != HMENT_REF_NONE; n++) {
 		struct hment hm;
 
 		if (check_work(c, 1))
-			return;
+			return -1;
 		if (brent_step(&b, node) || n >= m->max_hments || !read_hment(c, node, &pa, &hm) ||
 		    bit_test(m->reserved, node)) {
 			sink_violation(&c->sink, INV_RS_COUNT, REPORT_NONE, REPORT_NONE, REPORT_NONE,
 				       "the reserve pool does not end well: entry %" PRIu64
 				       ", hment 0x%" PRIx64 ", loops back, lies outside RAM or exceeds it",
 				       n, hment_ref_pa(node));
-			return;
+			return -1;
 		}
 		bit_set(m->reserved, node);
 		if (hm.hm_state != HM_STATE_RESERVE)
@@ -361,6 +361,33 @@ static void check_reserve(struct rmap *m)
 			       "hr_count is %u, the reserve pool holds %" PRIu64
 			       " hments", r->hr_count,
 			       n);
+	return (int64_t)n;
+}
+
+/*
+ * RS_TARGET: settled (hr_slack not HR_UNSETTLED), the reserve pool (its
+ * length n, which RS_COUNT compares with hr_count) is at most its target
+ * plus the slack the last fill left, and below its target only when the
+ * hment cache can give no more: hments out (on lists, Σ p_share =
+ * hh_count, plus the pool's) at the cap. At a checkpoint no hment is in
+ * flight, so frees have refilled the pool and allocations donated to it.
+ */
+static void check_target(struct checker *c, int64_t n)
+{
+	const struct hment_reserve *r = &c->view.reserve;
+	uint64_t out;
+
+	if (n < 0 || !c->view.hash_ok || r->hr_slack == HR_UNSETTLED)
+		return;
+	out = c->view.hash.hh_count + (uint64_t)n;
+	if ((uint64_t)n > (uint64_t)r->hr_amount + r->hr_slack)
+		sink_violation(&c->sink, INV_RS_TARGET, REPORT_NONE, c->view.sym.hment_reserve, REPORT_NONE,
+			       "the reserve pool holds %" PRId64 " hments, above its target %u plus the slack"
+			       " of the last fill %u", n, r->hr_amount, r->hr_slack);
+	else if ((uint64_t)n < r->hr_amount && out < r->hr_cap)
+		sink_violation(&c->sink, INV_RS_TARGET, REPORT_NONE, c->view.sym.hment_reserve, REPORT_NONE,
+			       "the reserve pool holds %" PRId64 " hments, below its target %u, while the hment"
+			       " cache has room (%" PRIu64 " out, cap %u)", n, r->hr_amount, out, r->hr_cap);
 }
 
 /* The bucket the MM files the hment of (table pfn, entry) in. */
@@ -613,7 +640,7 @@ bool check_mapping_lists(struct checker *c)
 	bool ok = rmap_init(&m, c);
 
 	if (ok) {
-		check_reserve(&m);
+		check_target(c, check_reserve(&m));
 		if (c->view.pages != NULL && !c->stats.stopped)
 			check_all_pages(&m);
 		if (c->view.pages != NULL && !c->stats.stopped)

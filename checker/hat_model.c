@@ -301,6 +301,18 @@ struct model_map *hat_model_find(struct hat_model *m, uint32_t space, uint64_t v
 	return &nd->map;
 }
 
+uint64_t hat_model_pfn_at(const struct hat_model *m, uint32_t space, uint64_t va)
+{
+	const struct node *nd = node_at(m, find_index(m, space, va & ~(SMALL - 1)));
+
+	if (nd != NULL && !(nd->map.attr & HAT_LARGE))
+		return nd->map.pfn;
+	nd = node_at(m, find_index(m, space, va & ~(LARGE - 1)));
+	if (nd != NULL && (nd->map.attr & HAT_LARGE))
+		return nd->map.pfn + ((va & (LARGE - 1)) >> MM_PAGE_SHIFT);
+	return MODEL_PFN_NONE;
+}
+
 /* --- the operations ------------------------------------------------------------ */
 
 static bool overlaps(const struct model_map *map, uint64_t va, uint64_t len)

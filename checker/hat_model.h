@@ -57,6 +57,13 @@ bool hat_model_add(struct hat_model *m, const struct model_map *map);
  */
 struct model_map *hat_model_find(struct hat_model *m, uint32_t space, uint64_t va);
 
+/*
+ * The frame `space` maps at va (inside a 4 KiB or 2 MiB mapping), or
+ * MODEL_PFN_NONE; marks nothing.
+ */
+uint64_t hat_model_pfn_at(const struct hat_model *m, uint32_t space, uint64_t va);
+#define MODEL_PFN_NONE UINT64_MAX
+
 /* Starts a round of hat_model_find() marks; returns how many mappings the model holds. */
 uint64_t hat_model_round(struct hat_model *m);
 

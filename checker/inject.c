@@ -41,6 +41,9 @@
  *                   kernel-half PDPT
  *   PT_MEMTYPE      PWT flipped in the mapping of the first list of two that the walk meets last
  *   ST_NMAP         h_nmap4k +1 on the first space
+ *   ST_LOCKED       h_nlocked +1 on the first space
+ *   MD_RESULT       the newest unapplied getpfnum answer of a user VA: its pfn's low bit flipped
+ *   RS_TARGET       the reserve's target set to its count + 1, settled, no cap
  *   PG_FREE_COUNT   page_pool's nfree -1 and ninuse +1 (their sum, the managed pages, kept)
  *   PG_INUSE        page_pool's ninuse +1
  *                   (the PG_* need a guest exporting page_pool)
@@ -760,7 +763,13 @@ static int plant_md_missing(struct inj *j)
  * a loaded space and flushed (o_loaded, o_flushes > 0) now says it
  * flushed nothing. No such fresh record: no target at this checkpoint.
  */
-static int plant_md_flush(struct inj *j)
+/*
+ * The newest log record the model has not applied yet that `want`
+ * accepts: its number, address and copy. 0; 1 when there is none; -1
+ * when the log cannot be read (or no model follows it).
+ */
+static int newest_record(struct inj *j, bool (*want)(const struct hat_op *op), uint64_t *seqp,
+			 uint64_t *vap, struct hat_op *opp)
 {
 	struct hat_oplog log;
 	uint64_t first = checker_model_next_seq();
@@ -772,19 +781,77 @@ static int plant_md_flush(struct inj *j)
 		return -1;
 	for (uint64_t seq = log.ol_next; seq-- > first && seq >= log.ol_drained && seq > 0;) {
 		uint64_t va = log.ol_ring + ((seq - 1) % log.ol_size) * sizeof(struct hat_op);
-		struct hat_op op;
 
-		if (!reader_read_va(&j->v->rd, va, &op, sizeof(op)) || op.o_seq != (uint32_t)seq)
+		if (!reader_read_va(&j->v->rd, va, opp, sizeof(*opp)) || opp->o_seq != (uint32_t)seq)
 			return -1;
-		if ((op.o_kind != HOP_UNLOAD && op.o_kind != HOP_CHGPROT) || !op.o_loaded ||
-		    op.o_flushes == 0 || op.o_space == 0)
-			continue;
-		PUT_FIELD(j, va, struct hat_op, o_flushes, 0);
-		describe(j, op.o_space, op.o_va, REPORT_NONE, "operation %" PRIu64 "'s %u flushes set to 0",
-			 seq, op.o_flushes);
-		return 0;
+		if (want(opp)) {
+			*seqp = seq;
+			*vap = va;
+			return 0;
+		}
 	}
 	return 1;
+}
+
+static bool flushed_change(const struct hat_op *op)
+{
+	return (op->o_kind == HOP_UNLOAD || op->o_kind == HOP_CHGPROT) && op->o_loaded &&
+	       op->o_flushes != 0 && op->o_space != 0;
+}
+
+static int plant_md_flush(struct inj *j)
+{
+	uint64_t seq, va;
+	struct hat_op op;
+	int rc = newest_record(j, flushed_change, &seq, &va, &op);
+
+	if (rc != 0)
+		return rc;
+	PUT_FIELD(j, va, struct hat_op, o_flushes, 0);
+	describe(j, op.o_space, op.o_va, REPORT_NONE, "operation %" PRIu64 "'s %u flushes set to 0",
+		 seq, op.o_flushes);
+	return 0;
+}
+
+static bool user_answer(const struct hat_op *op)
+{
+	return op->o_kind == HOP_GETPFNUM && op->o_space != 0 && op->o_va < USER_TOP;
+}
+
+/*
+ * MD_RESULT: the newest unapplied getpfnum answer of a user VA one frame
+ * off (as a 2 MiB page's first frame would be), or pfn 0 for "nothing".
+ */
+static int plant_md_result(struct inj *j)
+{
+	uint64_t seq, va;
+	struct hat_op op;
+	int rc = newest_record(j, user_answer, &seq, &va, &op);
+	uint32_t pfn = op.o_result == 0 ? op.o_pfn ^ 1u : 0;
+
+	if (rc != 0)
+		return rc;
+	PUT_FIELD(j, va, struct hat_op, o_pfn, pfn);
+	PUT_FIELD(j, va, struct hat_op, o_result, 0);
+	describe(j, op.o_space, op.o_va, pfn, "operation %" PRIu64 "'s answer %s0x%x -> pfn 0x%x", seq,
+		 op.o_result == 0 ? "pfn " : "nothing ", op.o_result == 0 ? op.o_pfn : 0, pfn);
+	return 0;
+}
+
+/* RS_TARGET: the reserve's target one above its count, settled, with no cap: a free that did not refill it. */
+static int plant_rs_target(struct inj *j)
+{
+	const struct hment_reserve *r = &j->v->reserve;
+	uint64_t at = j->v->sym.hment_reserve;
+
+	if (!j->v->reserve_ok)
+		return -1;
+	PUT_FIELD(j, at, struct hment_reserve, hr_amount, r->hr_count + 1);
+	PUT_FIELD(j, at, struct hment_reserve, hr_slack, 0);
+	PUT_FIELD(j, at, struct hment_reserve, hr_cap, UINT32_MAX);
+	describe(j, REPORT_NONE, at, REPORT_NONE, "hr_amount %u -> %u, settled, no cap", r->hr_amount,
+		 r->hr_count + 1);
+	return 0;
 }
 
 /* MD_LOG: the operation log's ol_drained set past ol_next. */
@@ -917,6 +984,12 @@ static int plant_pt_memtype(struct inj *j)
 	return 0;
 }
 
+/* ST_LOCKED: h_nlocked one too high in the first space (as if a locked leaf went by a steal). */
+static int plant_st_locked(struct inj *j)
+{
+	return bump_space_count(j, offsetof(struct hat, h_nlocked), "h_nlocked");
+}
+
 /* ST_NMAP: h_nmap4k one too high in the first space. */
 static int plant_st_nmap(struct inj *j)
 {
@@ -981,9 +1054,12 @@ static int (*const planters[INV_COUNT])(struct inj *) = {
 	[INV_PT_NONLEAF] = plant_pt_nonleaf,
 	[INV_PT_MEMTYPE] = plant_pt_memtype,
 	[INV_ST_NMAP] = plant_st_nmap,
+	[INV_ST_LOCKED] = plant_st_locked,
 	[INV_PG_FREE_COUNT] = plant_pg_free_count,
 	[INV_PG_INUSE] = plant_pg_inuse,
 	[INV_MD_FLUSH] = plant_md_flush,
+	[INV_MD_RESULT] = plant_md_result,
+	[INV_RS_TARGET] = plant_rs_target,
 };
 
 /* Runs the planter of id over a loaded view; undoes partial work on failure. */

@@ -14,6 +14,7 @@
 
 #include "invariant_names.h"
 #include "out_file.h"
+#include "report_replay.h"
 
 struct violation {
 	enum invariant_id id;
@@ -43,6 +44,8 @@ struct report {
 	uint64_t violations_total;
 	uint64_t violations_stored;
 	bool interrupted;               /* a signal cut the run short */
+	struct replay_result *replay;   /* a --replay run's figures (or NULL): JSON "replay" */
+	char *replay_path;              /* the file of its longest mapping list (or NULL) */
 };
 
 struct report *report_new(FILE *text)
@@ -62,6 +65,24 @@ void report_set_quiet(struct report *r, bool quiet)
 void report_set_interrupted(struct report *r)
 {
 	r->interrupted = true;
+}
+
+int report_set_replay(struct report *r, const struct replay_result *res, const char *path)
+{
+	struct replay_result *copy = malloc(sizeof(*copy));
+	char *path_copy = path ? strdup(path) : NULL;
+
+	if (!copy || (path && !path_copy)) {
+		free(copy);
+		free(path_copy);
+		return -1;
+	}
+	*copy = *res;
+	free(r->replay);
+	free(r->replay_path);
+	r->replay = copy;
+	r->replay_path = path_copy;
+	return 0;
 }
 
 void report_set_phase(struct report *r, enum report_phase phase)
@@ -370,6 +391,7 @@ static json_t *check_json(const struct check *c)
 static json_t *report_json(const struct report *r)
 {
 	json_t *checks = json_array();
+	json_t *doc;
 
 	for (size_t i = 0; checks && i < r->nchecks; i++) {
 		if (json_array_append_new(checks, check_json(r->checks[i]))) {
@@ -381,11 +403,17 @@ static json_t *report_json(const struct report *r)
 		json_decref(checks);
 		checks = NULL;
 	}
-	return json_pack("{s:b, s:o, s:o, s:o}",
-			 "interrupted", r->interrupted,
-			 "violations_total", json_count(r->violations_total),
-			 "checks_dropped", json_count(r->checks_dropped),
-			 "checks", checks);
+	doc = json_pack("{s:b, s:o, s:o, s:o}",
+			"interrupted", r->interrupted,
+			"violations_total", json_count(r->violations_total),
+			"checks_dropped", json_count(r->checks_dropped),
+			"checks", checks);
+	if (doc && r->replay &&
+	    json_object_set_new(doc, "replay", report_replay_json(r->replay, r->replay_path))) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	return doc;
 }
 
 /* DOC into OUT's temporary file, then renamed into place; nothing is left on failure. */
@@ -432,5 +460,7 @@ void report_free(struct report *r)
 	for (size_t i = 0; i < r->nchecks; i++)
 		check_free(r->checks[i]);
 	free(r->checks);
+	free(r->replay);
+	free(r->replay_path);
 	free(r);
 }

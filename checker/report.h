@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include <hatvm/invariants.h>
+#include <hatvm/replay_stats.h>
 
 /* For space, va or pfn of a violation that has none: text "-", JSON null. */
 #define REPORT_NONE                UINT64_MAX
@@ -58,6 +59,14 @@ void report_set_quiet(struct report *r, bool quiet);
 
 /* Marks the whole report as cut short by a signal: JSON "interrupted": true (else false). */
 void report_set_interrupted(struct report *r);
+
+/*
+ * A --replay run's figures, read from the guest at its end: the JSON
+ * report carries them as "replay" (checker/report_replay.c); PATH, the
+ * file of the longest mapping list, may be NULL. Copied; a second call
+ * replaces the first. -1 when out of memory (the report goes on without).
+ */
+int report_set_replay(struct report *r, const struct replay_result *res, const char *path);
 
 /* The phase recorded for every check opened from now on. */
 void report_set_phase(struct report *r, enum report_phase phase);

@@ -8,7 +8,7 @@
 struct hat hat_kas;
 struct hat *hat_list;
 void (*mm_tlb_shootdown_hook)(uint64_t cpus, uint64_t cr3, uint64_t va, uint64_t npages);
-uint64_t hat_shootdowns_dropped;
+struct hat_tlb_counts hat_tlb_counts;
 #ifndef HATVM_HOSTED
 bool mm_direct_map_live;
 #endif
@@ -41,16 +41,18 @@ static uint64_t hat_cpu_mask(const struct hat *h)
 	return __atomic_load_n(&h->h_cpus, __ATOMIC_SEQ_CST);
 }
 
-/* Asks other CPUs to flush (npages 0: everything). */
+/*
+ * Asks other CPUs to flush (npages 0: everything) and returns once they
+ * have. Without a hook the platform has one CPU: nobody else to tell.
+ */
 static void tlb_remote(struct hat *h, uint64_t cpus, uint64_t va, uint64_t npages)
 {
 	if (cpus == 0)
 		return;
 	count(&h->h_tlb_remote, 1);
+	count(&hat_tlb_counts.shootdowns, 1);
 	if (mm_tlb_shootdown_hook != NULL)
 		mm_tlb_shootdown_hook(cpus, h->h_top_pa, va, npages);
-	else
-		count(&hat_shootdowns_dropped, 1);
 }
 
 static void tlb_flush_page(struct hat *h, uint64_t va)
@@ -60,6 +62,7 @@ static void tlb_flush_page(struct hat *h, uint64_t va)
 	if (mask & self) {
 		mm_tlb_flush_page(va);
 		count(&h->h_tlb_page, 1);
+		count(&hat_tlb_counts.invlpg, 1);
 	}
 	tlb_remote(h, mask & ~self, va, 1);
 }
@@ -71,6 +74,7 @@ static void tlb_flush_all(struct hat *h)
 	if (mask & self) {
 		mm_tlb_flush_all();
 		count(&h->h_tlb_all, 1);
+		count(&hat_tlb_counts.full, 1);
 	}
 	tlb_remote(h, mask & ~self, 0, 0);
 }
@@ -130,6 +134,26 @@ static void batch_add(struct tlb_batch *b, uint64_t va)
 		b->va[b->n++] = va;
 }
 
+/*
+ * Other CPUs get one request: the pages from the batch's lowest to its
+ * highest when that span is within HAT_TLB_BATCH pages (INVLPG of a page
+ * that was not in the batch only costs time), else everything.
+ */
+static void batch_remote(struct tlb_batch *b, uint64_t cpus)
+{
+	uint64_t lo = b->va[0], hi = b->va[0], span;
+
+	for (unsigned i = 1; i < b->n; i++) {
+		lo = b->va[i] < lo ? b->va[i] : lo;
+		hi = b->va[i] > hi ? b->va[i] : hi;
+	}
+	span = ((hi - lo) >> MM_PAGE_SHIFT) + 1;
+	if (span <= HAT_TLB_BATCH)
+		tlb_remote(b->h, cpus, lo, span);
+	else
+		tlb_remote(b->h, cpus, 0, 0);
+}
+
 static void batch_flush(struct tlb_batch *b)
 {
 	uint64_t mask = hat_cpu_mask(b->h), self = 1ull << cpu_id();
@@ -141,9 +165,9 @@ static void batch_flush(struct tlb_batch *b)
 			for (unsigned i = 0; i < b->n; i++)
 				mm_tlb_flush_page(b->va[i]);
 			count(&b->h->h_tlb_page, b->n);
+			count(&hat_tlb_counts.invlpg, b->n);
 		}
-		/* other CPUs get one request: the page, or everything */
-		tlb_remote(b->h, mask & ~self, b->n == 1 ? b->va[0] : 0, b->n == 1 ? 1 : 0);
+		batch_remote(b, mask & ~self);
 	}
 	b->n = 0;
 	b->all = false;
@@ -175,14 +199,25 @@ static void page_attr_merge(page_t *pp, pte_t v)
 		__atomic_fetch_or(&pp->p_attr, bits, __ATOMIC_RELAXED);
 }
 
+/* One locked leaf more (delta 1) or fewer (-1) in table ptp of h (ST_LOCKED). */
+static void locked_count(struct hat *h, page_t *ptp, int delta)
+{
+	if (delta < 0)
+		MM_ASSERT(ST_LOCKED, ptp->p_lockcnt > 0 && counted(&h->h_nlocked));
+	__atomic_fetch_add(&ptp->p_lockcnt, (uint16_t)delta, __ATOMIC_ACQ_REL);
+	count(&h->h_nlocked, delta);
+}
+
 /*
  * Clears the present leaf (ptp, idx): A/D bits go to pp, pp's mapping
  * list loses the entry, the TLB entry is flushed now or through b. pp is
- * the tracked page, its list lock held, or NULL. Returns the hment to
- * free (NULL when embedded or untracked). The valid-count decrement is
- * the last access to ptp and its hat: a pruner may free them right after.
+ * the tracked page, its list lock held, or NULL. An unload may take a
+ * locked leaf (its counts go down); a steal (unload false) never may.
+ * Returns the hment to free (NULL when embedded or untracked). The
+ * valid-count decrement is the last access to ptp and its hat: a pruner
+ * may free them right after.
  */
-static hment_t *leaf_clear(page_t *pp, page_t *ptp, unsigned idx, struct tlb_batch *b)
+static hment_t *leaf_clear(page_t *pp, page_t *ptp, unsigned idx, struct tlb_batch *b, bool unload)
 {
 	struct hat *h = ptp->p_hat;
 	uint64_t va = ptp_entry_va(ptp, idx);
@@ -196,6 +231,11 @@ static hment_t *leaf_clear(page_t *pp, page_t *ptp, unsigned idx, struct tlb_bat
 		page_attr_merge(pp, old);
 		hm = hment_remove(pp, ptp, idx);
 	}
+	if ((old & PTE_LOCKED) && unload)
+		locked_count(h, ptp, -1);
+	else if (old & PTE_LOCKED)
+		MM_PANIC(ST_LOCKED, "a steal took the locked mapping at 0x%" PRIx64 " of space %u",
+			 va, h->h_id);
 	MM_ASSERT(ST_NMAP, counted(level == 2 ? &h->h_nmap2m : &h->h_nmap4k));
 	count(level == 2 ? &h->h_nmap2m : &h->h_nmap4k, -1);
 	if (b != NULL) {
@@ -215,7 +255,7 @@ hment_t *hat_mapping_unload(page_t *pp, page_t *ptp, unsigned entry)
 	hment_t *hm;
 
 	MM_REQUIRE(hment_held(pp));
-	hm = leaf_clear(pp, ptp, entry, NULL);
+	hm = leaf_clear(pp, ptp, entry, NULL, false);
 	log_op((struct hat_op){ .o_kind = HOP_STEAL, .o_space = h->h_id,
 				.o_va = ptp_entry_va(ptp, entry), .o_pfn = pp->p_pagenum }, h, m);
 	return hm;
@@ -237,13 +277,13 @@ static void leaf_unload(struct hat *h, page_t *ptp, unsigned idx, struct tlb_bat
 		return;
 	pp = hat_tracked_page(h, v);
 	if (pp == NULL) {
-		leaf_clear(NULL, ptp, idx, b);
+		leaf_clear(NULL, ptp, idx, b, true);
 		return;
 	}
 	hment_enter(pp);
 	v = pte_load(pte);
 	if ((v & PTE_P) && pte_pfn(v) == pp->p_pagenum)
-		hm = leaf_clear(pp, ptp, idx, b);
+		hm = leaf_clear(pp, ptp, idx, b, true);
 	hment_exit(pp);
 	if (hm != NULL)
 		hment_free(hm);
@@ -313,7 +353,7 @@ static pte_t hat_attr_pte(bool kernel, unsigned attr, unsigned level)
 	pte_t v = PTE_P;
 
 	MM_REQUIRE((attr & (HAT_READ | HAT_WRITE | HAT_EXEC)) != 0);
-	MM_REQUIRE((attr & ~(HAT_PROT_MASK | HAT_NOCACHE | HAT_WRITETHRU | HAT_LARGE)) == 0);
+	MM_REQUIRE((attr & ~(HAT_PROT_MASK | HAT_NOCACHE | HAT_WRITETHRU | HAT_LARGE | HAT_LOCK)) == 0);
 	if (attr & HAT_WRITE)
 		v |= PTE_W;
 	if (!(attr & HAT_EXEC))
@@ -329,6 +369,8 @@ static pte_t hat_attr_pte(bool kernel, unsigned attr, unsigned level)
 		v |= PTE_PWT;
 	if (level == 2)
 		v |= PTE_PS;
+	if (attr & HAT_LOCK)
+		v |= PTE_LOCKED;
 	return v;
 }
 
@@ -382,8 +424,9 @@ static bool hat_make_room(struct hat *h, uint64_t va, unsigned level, pte_t bits
 
 	if (pte == NULL || ((cur = pte_load(pte)) & PTE_P) == 0)
 		return false;
+	/* a change of lock is a new mapping: its counts move with the unload and the install */
 	if (l == level && (cur & PTE_PS) == (bits & PTE_PS) && pte_pfn(cur) == pte_pfn(bits) &&
-	    hat_refresh(h, pte, va & ~(mm_level_size(l) - 1), bits))
+	    ((cur ^ bits) & PTE_LOCKED) == 0 && hat_refresh(h, pte, va & ~(mm_level_size(l) - 1), bits))
 		return true;
 	base = va & ~(mm_level_size(l) - 1);
 	hat_unload_locked(h, base, base + mm_level_size(l), false, false);
@@ -394,8 +437,12 @@ static bool hat_make_room(struct hat *h, uint64_t va, unsigned level, pte_t bits
 	return false;
 }
 
-/* Writes leaf `bits` into the empty entry idx of ptp and records it on the page's list. */
-static void hat_install(struct hat *h, page_t *ptp, unsigned idx, pte_t bits)
+/*
+ * Writes leaf `bits` into the empty entry idx of ptp and records it on
+ * the page's list. Returns 0, or -1 when no hment could be had (nothing
+ * written). ptp is busy: a steal for this very mapping leaves it alone.
+ */
+static int hat_install(struct hat *h, page_t *ptp, unsigned idx, pte_t bits)
 {
 	pte_t *pte = &ptp_table(ptp)[idx];
 	page_t *pp = hat_tracked_page(h, bits);
@@ -405,16 +452,43 @@ static void hat_install(struct hat *h, page_t *ptp, unsigned idx, pte_t bits)
 		hment_t *hm;
 
 		hment_enter(pp);
-		hm = hment_prepare(ptp, idx, pp);
+		if (hment_prepare(ptp, idx, pp, &hm) != 0) {
+			hment_exit(pp);
+			return HAT_ERR_NOMEM;
+		}
+		if (bits & PTE_LOCKED)
+			locked_count(h, ptp, 1);
 		pte_store(pte, bits);
 		hment_assign(ptp, idx, pp, hm);
 		ptp_valid_inc(ptp);
 		hment_exit(pp);
 	} else {
+		if (bits & PTE_LOCKED)
+			locked_count(h, ptp, 1);
 		pte_store(pte, bits);
 		ptp_valid_inc(ptp);
 	}
 	count(ptp->p_level == 2 ? &h->h_nmap2m : &h->h_nmap4k, 1);
+	return 0;
+}
+
+/*
+ * Installs the leaf for va in the table segtab_reserve() gave (h's lock
+ * held), holding the table busy meanwhile. When that fails, the tables
+ * the reserve made and left empty go again: a failed memload leaves
+ * nothing behind.
+ */
+static int hat_fill(struct hat *h, uint64_t va, page_t *ptp, unsigned idx, pte_t bits)
+{
+	uint64_t size = mm_level_size(ptp->p_level);
+	int rc;
+
+	ptp_busy_hold(ptp);
+	rc = hat_install(h, ptp, idx, bits);
+	ptp_busy_release(ptp);
+	if (rc != 0)
+		hat_unload_locked(h, va, va + size, true, false);
+	return rc;
 }
 
 static int hat_load(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr)
@@ -432,13 +506,16 @@ static int hat_load(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr)
 	MM_REQUIRE(pte_pfn(bits) == pfn);
 	/* a 2 MiB frame is tracked by its first page: all of it must be managed, or none */
 	MM_REQUIRE(page_pfn_managed(pfn) == page_pfn_managed(pfn + pages - 1));
+	/* the kernel reaches managed pages through the direct map; KMAP mappings are on no list */
+	if (hat_is_kernel(h) && page_pfn_managed(pfn))
+		return HAT_ERR_KERNEL_MANAGED;
 	hat_oplog_make_room();
 	mm_lock_enter(&h->h_lock);
 	m = tlb_mark(h);
 	if (!hat_make_room(h, va, level, bits)) {
 		pte = segtab_reserve(h, va, level, &ptp);
 		if (pte != NULL)
-			hat_install(h, ptp, pte_index(pte), bits);
+			rc = hat_fill(h, va, ptp, pte_index(pte), bits);
 		else
 			rc = -1;
 	}
@@ -488,7 +565,7 @@ static unsigned pageunload_at(page_t *pp, unsigned level)
 			prev = hm;
 			continue;
 		}
-		got = leaf_clear(pp, ptp, entry, NULL);
+		got = leaf_clear(pp, ptp, entry, NULL, true);
 		MM_ASSERT(RM_LINKS, got == (hm == HMENT_EMBEDDED ? NULL : hm));
 		if (got != NULL)
 			hment_free(got);
@@ -573,6 +650,47 @@ void hat_chgprot(struct hat *h, uint64_t va, uint64_t len, unsigned attr)
 				.o_attr = (uint16_t)attr }, h, m);
 }
 
+/* Clears the lock of one leaf (another CPU may unload it meanwhile: then nothing is left to count). */
+static void unlock_leaf(struct hat *h, page_t *ptp, unsigned idx)
+{
+	pte_t *pte = &ptp_table(ptp)[idx];
+	pte_t cur = pte_load(pte);
+
+	do {
+		if ((cur & (PTE_P | PTE_LOCKED)) != (PTE_P | PTE_LOCKED))
+			return;
+	} while (!__atomic_compare_exchange_n(pte, &cur, cur & ~PTE_LOCKED, false, __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
+	locked_count(h, ptp, -1);
+}
+
+static void unlock_cb(struct hat *h, page_t *ptp, unsigned level, uint64_t va, uint64_t eva,
+		      void *arg)
+{
+	struct ptp_scan s;
+	pte_t v;
+	int i;
+
+	(void)arg;
+	if (level == 2) {
+		check_large_cover("hat_memunlock", va, eva);
+		unlock_leaf(h, ptp, MM_VA_INDEX(va, 2));
+		return;
+	}
+	leaf_scan_init(&s, ptp, va, eva);
+	while ((i = ptp_scan_next(&s, &v)) >= 0)
+		unlock_leaf(h, ptp, (unsigned)i);
+}
+
+/* The lock bit is the MM's alone (the CPU ignores it): no TLB work, no log record. */
+void hat_memunlock(struct hat *h, uint64_t va, uint64_t len)
+{
+	hat_check_range(h, va, len, "hat_memunlock");
+	mm_lock_enter(&h->h_lock);
+	segtab_process(h, va, va + len, unlock_cb, NULL);
+	mm_lock_exit(&h->h_lock);
+}
+
 /* The leaf mapping va in h and its level (0 when none). */
 static pte_t hat_leaf(struct hat *h, uint64_t va, unsigned *levelp)
 {
@@ -590,7 +708,8 @@ static pte_t hat_leaf(struct hat *h, uint64_t va, unsigned *levelp)
 	return (v & PTE_P) ? v : 0;
 }
 
-uint64_t hat_getpfnum(struct hat *h, uint64_t va)
+/* hat_getpfnum() without its log record. */
+static uint64_t leaf_pfnum(struct hat *h, uint64_t va)
 {
 	unsigned level;
 	pte_t v = hat_leaf(h, va, &level);
@@ -600,6 +719,19 @@ uint64_t hat_getpfnum(struct hat *h, uint64_t va)
 	if (level == 2)
 		return ((v & PTE_LFRAME) >> MM_PAGE_SHIFT) + MM_VA_INDEX(va, 1);
 	return pte_pfn(v);
+}
+
+uint64_t hat_getpfnum(struct hat *h, uint64_t va)
+{
+	uint64_t pfn;
+
+	hat_oplog_make_room();
+	pfn = leaf_pfnum(h, va);
+	/* the host judges the answer against its model (MD_RESULT) */
+	hat_oplog_append((struct hat_op){ .o_kind = HOP_GETPFNUM, .o_space = h->h_id, .o_va = va,
+					  .o_pfn = (uint32_t)pfn,
+					  .o_result = pfn == HAT_PFN_INVALID ? -1 : 0 });
+	return pfn;
 }
 
 uint64_t hat_getpte(struct hat *h, uint64_t va)
@@ -615,11 +747,16 @@ unsigned hat_pagesync(page_t *pp, unsigned flags)
 	page_t *ptp;
 	unsigned entry;
 
+	struct hat_op op = { .o_kind = HOP_PAGESYNC, .o_pfn = pp->p_pagenum, .o_attr = (uint16_t)flags };
+	uint64_t flushes = 0;
+
 	MM_REQUIRE((flags & ~HAT_SYNC_CLEAR) == 0);
+	hat_oplog_make_room();
 	hment_enter(pp);
 	while ((hm = hment_walk(pp, &ptp, &entry, hm)) != NULL) {
 		pte_t *pte = &ptp_table(ptp)[entry];
 		pte_t cur = pte_load(pte);
+		uint64_t work = tlb_work(ptp->p_hat);
 
 		MM_ASSERT(RM_STALE, (cur & PTE_P) && pte_pfn(cur) == pp->p_pagenum);
 		if ((flags & HAT_SYNC_CLEAR) && (cur & (PTE_A | PTE_D))) {
@@ -627,10 +764,16 @@ unsigned hat_pagesync(page_t *pp, unsigned flags)
 							    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 				;
 			tlb_flush_page(ptp->p_hat, ptp_entry_va(ptp, entry));
+			/* MD_FLUSH: leaves changed, in spaces loaded on a CPU, against the flushes made */
+			op.o_result++;
+			op.o_loaded |= __atomic_load_n(&ptp->p_hat->h_cpus, __ATOMIC_SEQ_CST) != 0;
+			flushes += tlb_work(ptp->p_hat) - work;
 		}
 		page_attr_merge(pp, cur);
 	}
 	hment_exit(pp);
+	op.o_flushes = (uint16_t)(flushes > UINT16_MAX ? UINT16_MAX : flushes);
+	hat_oplog_append(op);
 	return __atomic_load_n(&pp->p_attr, __ATOMIC_RELAXED);
 }
 
@@ -708,6 +851,7 @@ void hat_destroy(struct hat *h)
 	 */
 	hat_unload_locked(h, 0, USER_TOP, true, true);
 	MM_ASSERT(ST_NMAP, h->h_nmap4k == 0 && h->h_nmap2m == 0);
+	MM_ASSERT(ST_LOCKED, h->h_nlocked == 0);
 	segtab_destroy(h);
 	mm_lock_exit(&h->h_lock);
 
@@ -775,7 +919,7 @@ void hat_kernel_init(uint64_t ram_size, uint64_t first_free_pa,
 	hat_list = &hat_kas;
 	hat_list_lock = (struct mm_lock){ 0, 0 };
 	hat_serial = 0;
-	hat_shootdowns_dropped = 0;
+	hat_tlb_counts = (struct hat_tlb_counts){ 0 };
 	memset(hat_cpu, 0, sizeof(hat_cpu));
 	objcache_init(&hat_cache, "hat", sizeof(struct hat));
 }

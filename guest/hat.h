@@ -28,13 +28,23 @@ extern struct hat *hat_list;    /* every address space, hat_kas first */
 
 /*
  * TLB shootdown: asks the CPUs in the bit mask `cpus` (never this one)
- * to flush va .. va + npages pages of the address space whose CR3 is cr3,
- * or everything when npages is 0, and returns once they have. Set by the
- * platform (IPIs); while NULL, requests are only counted in
- * hat_shootdowns_dropped.
+ * to flush va .. va + npages pages (npages <= HAT_TLB_BATCH) of the
+ * address space whose CR3 is cr3, or everything when npages is 0, and
+ * returns once they have. Set by the platform (IPIs) when it has more
+ * than one CPU; NULL means there is nobody else to tell. The HAT calls
+ * it after changing the tables and before a freed page or table page can
+ * be reused: the CPUs are those the space is loaded on (hat_switch keeps
+ * that set), every CPU for the kernel space.
  */
 extern void (*mm_tlb_shootdown_hook)(uint64_t cpus, uint64_t cr3, uint64_t va, uint64_t npages);
-extern uint64_t hat_shootdowns_dropped;
+
+/* TLB work of this CPU's HAT calls, all CPUs (the receivers of shootdowns count theirs). */
+struct hat_tlb_counts {
+	uint64_t invlpg;       /* pages invalidated here by INVLPG */
+	uint64_t full;         /* full flushes here */
+	uint64_t shootdowns;   /* requests to other CPUs */
+};
+extern struct hat_tlb_counts hat_tlb_counts;
 
 /*
  * Builds the memory manager and the kernel address space; boot CPU,
@@ -54,16 +64,29 @@ struct hat *hat_create(void);
 /* Unloads everything of h, frees its tables and h itself. h must be loaded on no CPU. */
 void hat_destroy(struct hat *h);
 
+/* hat_memload / hat_devload failures. */
+#define HAT_ERR_NOMEM          (-1)  /* no page for a table or no hment: nothing is mapped at va now */
+#define HAT_ERR_KERNEL_MANAGED (-2)  /* refused: a managed page in the kernel's KMAP window (nothing changed) */
+
 /*
  * Maps pp at va in h (4 KiB, or 2 MiB with HAT_LARGE and pp the first of
  * 512 aligned pages) with attr; replaces whatever was mapped there (a
- * whole 2 MiB mapping if va lies inside one). Returns 0, or -1 when no
- * page was left for a table. Any CPU.
+ * whole 2 MiB mapping if va lies inside one). With HAT_LOCK the mapping
+ * is locked: no steal takes it (nor any mapping in its table) until
+ * hat_memunlock or an unload. Returns 0 or a HAT_ERR_*: HAT_ERR_NOMEM
+ * when no page was left for a table or no hment could be had (every
+ * mapping left locked or busy), HAT_ERR_KERNEL_MANAGED for a managed
+ * page in the kernel space (the direct map already reaches it; a KMAP
+ * mapping would be on no mapping list, invisible to hat_pageunload and
+ * page_free). Any CPU.
  */
 int hat_memload(struct hat *h, uint64_t va, page_t *pp, unsigned attr);
 
 /* hat_memload() for a frame number (RAM or not); only managed frames are tracked. */
 int hat_devload(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr);
+
+/* Unlocks the locked mappings in [va, va + len) of h (a 2 MiB mapping must be covered whole). */
+void hat_memunlock(struct hat *h, uint64_t va, uint64_t len);
 
 /* Unmaps [va, va + len) of h; a 2 MiB mapping must be covered whole. Frees emptied tables. */
 void hat_unload(struct hat *h, uint64_t va, uint64_t len);

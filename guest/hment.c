@@ -61,7 +61,8 @@ void hment_init(uint64_t npages)
 	};
 	memset(hment_hash_locks, 0, sizeof(hment_hash_locks));
 	memset(hment_mlist_locks, 0, sizeof(hment_mlist_locks));
-	hment_reserve = (struct hment_reserve){ .hr_amount = HMENT_RESERVE_DEFAULT };
+	hment_reserve = (struct hment_reserve){ .hr_amount = HMENT_RESERVE_DEFAULT, .hr_slack = HR_UNSETTLED,
+						.hr_cap = UINT32_MAX };
 	hment_stats = (struct hment_stats){ 0 };
 	objcache_init(&hment_cache, "hment", sizeof(hment_t));
 	steal_cursor = 0;
@@ -209,10 +210,13 @@ static hment_t *hment_alloc_once(page_t *pp)
 }
 
 /*
- * Returns a clean hment for a mapping of pp (unlocked). An attempt can
- * fail only because other CPUs hold every hment, and they may free theirs
- * between our cache miss and our steal scan (the cache then has room, but
- * no list is left to steal from): try again a few times before giving up.
+ * Returns a clean hment for a mapping of pp (unlocked), or NULL. An
+ * attempt can fail because other CPUs hold every hment, and they may free
+ * theirs between our cache miss and our steal scan (the cache then has
+ * room, but no list is left to steal from): try again a few times. It
+ * also fails for good when every mapping left is one a steal may not
+ * take (locked, in a busy table, the kernel's): then the caller's
+ * memload fails cleanly, as it does when no page is left for a table.
  */
 static hment_t *hment_alloc(page_t *pp)
 {
@@ -224,10 +228,10 @@ static hment_t *hment_alloc(page_t *pp)
 			mm_cpu_relax();
 		hm = hment_alloc_once(pp);
 	}
-	if (hm == NULL)
-		panic("hment_alloc: no reserve, couldn't steal (reserve target %u, %" PRIu64
-		      " hments out)",
-		      reserve_amount(), hment_cache_inuse());
+	if (hm == NULL) {
+		stat_inc(&hment_stats.alloc_fails);
+		return NULL;
+	}
 	*hm = (hment_t){ .hm_pfn = HMENT_PFN_NONE, .hm_state = HM_STATE_ALLOC };
 	return hm;
 }
@@ -391,7 +395,7 @@ static void hment_promote(page_t *pp, hment_t *hm)
  * allocating drops pp's lock, the state is re-examined after every
  * allocation or free until the hment in hand matches what is needed.
  */
-hment_t *hment_prepare(page_t *ptp, unsigned entry, page_t *pp)
+int hment_prepare(page_t *ptp, unsigned entry, page_t *pp, hment_t **hmp)
 {
 	hment_t *hm = NULL;
 
@@ -419,12 +423,14 @@ hment_t *hment_prepare(page_t *ptp, unsigned entry, page_t *pp)
 		if (hm != NULL) {
 			hment_free(hm);
 			hm = NULL;
-		} else {
-			hm = hment_alloc(pp);
+		} else if ((hm = hment_alloc(pp)) == NULL) {
+			hment_enter(pp);
+			return -1;
 		}
 		hment_enter(pp);
 	}
-	return hm;
+	*hmp = hm;
+	return 0;
 }
 
 void hment_assign(page_t *ptp, unsigned entry, page_t *pp, hment_t *hm)
@@ -563,7 +569,21 @@ unsigned hment_mapcnt(page_t *pp)
 	return cnt;
 }
 
-/* Unloads the head mapping of pp's list and returns its hment; NULL when pp has no list. */
+/*
+ * A mapping a steal may take (the seed's test): not the kernel's, not in
+ * a busy table (an operation holds it), not in a table holding locked
+ * leaves, and not locked itself. pp's lock held: the leaf cannot go.
+ */
+static bool steal_eligible(const page_t *ptp, unsigned entry)
+{
+	return !(ptp->p_hat->h_flags & HAT_F_KERNEL) && !ptp_busy(ptp) && !ptp_locked(ptp) &&
+	       !(pte_load(&ptp_table(ptp)[entry]) & PTE_LOCKED);
+}
+
+/*
+ * Unloads the first mapping on pp's list that a steal may take and
+ * returns its hment; NULL when pp has no list or none of it may go.
+ */
 static hment_t *steal_from(page_t *pp)
 {
 	hment_t *hm = NULL;
@@ -571,13 +591,15 @@ static hment_t *steal_from(page_t *pp)
 	hment_enter(pp);
 	if (pp->p_mapping != 0 && !pp->p_embed) {
 		page_t *ptp;
+		unsigned entry = 0;
 		hment_t *got;
 
-		hm = hment_at(pp->p_mapping);
-		ptp = page_from_pfn(hm->hm_ptp);
-		MM_GUARD(RM_STALE, ptp != NULL && ptp->p_kind == PG_PTP);
-		got = hat_mapping_unload(pp, ptp, hm->hm_entry);
-		MM_ASSERT(RM_LINKS, got == hm);
+		while ((hm = hment_walk(pp, &ptp, &entry, hm)) != NULL && !steal_eligible(ptp, entry))
+			stat_inc(&hment_stats.steal_skipped);
+		if (hm != NULL) {
+			got = hat_mapping_unload(pp, ptp, entry);
+			MM_ASSERT(RM_LINKS, got == hm);
+		}
 	}
 	hment_exit(pp);
 	return hm;
@@ -641,8 +663,7 @@ static hment_t *steal_range(uint64_t lo, uint64_t hi, page_t *avoid)
 /*
  * Steals an hment: looks for a page with a list, from just after where
  * the last steal stopped (to spread the pain) round to it, and unloads its
- * head mapping through the hat. Every listed mapping is a user mapping:
- * the kernel's are never tracked. Skips `avoid`, the page being mapped:
+ * first mapping a steal may take through the hat (steal_eligible). Skips `avoid`, the page being mapped:
  * taking one of its own mappings to add another gains nothing. NULL when
  * no other page has a list.
  */
@@ -670,19 +691,23 @@ static hment_t *hment_steal(page_t *avoid)
 void hment_set_reserve_amount(uint32_t amount)
 {
 	__atomic_store_n(&hment_reserve.hr_amount, amount, __ATOMIC_RELAXED);
+	__atomic_store_n(&hment_reserve.hr_slack, HR_UNSETTLED, __ATOMIC_RELAXED);   /* RS_TARGET */
 }
 
 void hment_reserve_fill(uint32_t extra)
 {
 	uint64_t target = (uint64_t)reserve_amount() + extra;
+	uint32_t above = reserve_count() > reserve_amount() ? reserve_count() - reserve_amount() : 0;
 
 	while (reserve_count() < target) {
 		hment_t *hm = objcache_alloc(&hment_cache);
 
 		if (hm == NULL)
-			return;
+			break;
 		reserve_put(hm);
 	}
+	/* RS_TARGET: from here frees and donations never take it past its target (plus extra) */
+	__atomic_store_n(&hment_reserve.hr_slack, above > extra ? above : extra, __ATOMIC_RELAXED);
 }
 
 void hment_adjust_reserve(void)
@@ -695,11 +720,18 @@ void hment_adjust_reserve(void)
 		memset(hm, 0, sizeof(*hm));
 		objcache_free(&hment_cache, hm);
 	}
+	/* RS_TARGET: a trim ends a fill's extra; after a new target only a fill settles */
+	if (__atomic_load_n(&hment_reserve.hr_slack, __ATOMIC_RELAXED) != HR_UNSETTLED)
+		__atomic_store_n(&hment_reserve.hr_slack, 0, __ATOMIC_RELAXED);
 }
 
 void hment_set_limit(uint64_t max_in_use)
 {
 	objcache_set_limit(&hment_cache, max_in_use);
+	/* RS_TARGET: a new cap settles only at the next fill or trim */
+	__atomic_store_n(&hment_reserve.hr_cap, max_in_use > UINT32_MAX ? UINT32_MAX : (uint32_t)max_in_use,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&hment_reserve.hr_slack, HR_UNSETTLED, __ATOMIC_RELAXED);
 }
 
 uint64_t hment_cache_inuse(void)

@@ -41,6 +41,8 @@ struct hment_stats {
 	uint64_t promotions;   /* embedded mappings moved to a list */
 	uint64_t splits;       /* hash buckets split (the hash grew by one) */
 	uint64_t split_fails;  /* splits given up: no page for a bucket page */
+	uint64_t steal_skipped; /* mappings a steal passed over: locked, busy table, the kernel's */
+	uint64_t alloc_fails;  /* hment_alloc() calls that found nothing: a memload failed */
 };
 extern struct hment_stats hment_stats;
 
@@ -53,13 +55,17 @@ void hment_exit(page_t *pp);
 bool hment_held(page_t *pp);
 
 /*
- * Gets ready to add the mapping (ptp, entry) to pp: returns the hment
- * hment_assign() will need (NULL when the mapping can be embedded or is
- * already the embedded one). May drop and retake pp's mapping-list lock
- * to allocate, so the caller re-reads nothing it saw before. Caller holds
- * pp's lock and no other mapping-list lock.
+ * Gets ready to add the mapping (ptp, entry) to pp: sets *hmp to the
+ * hment hment_assign() will need (NULL when the mapping can be embedded
+ * or is already the embedded one) and returns 0; returns -1 when no
+ * hment can be had (none free, nothing a steal may take), with pp's
+ * mappings as they were (an embedded one may have moved to a list). May
+ * drop and retake pp's mapping-list lock to allocate, so the caller
+ * re-reads nothing it saw before. Caller holds pp's lock and no other
+ * mapping-list lock; ptp should be busy (ptp_busy_hold), so a steal
+ * leaves the table being filled alone.
  */
-hment_t *hment_prepare(page_t *ptp, unsigned entry, page_t *pp);
+int hment_prepare(page_t *ptp, unsigned entry, page_t *pp, hment_t **hmp);
 
 /* Records the mapping (ptp, entry) of pp with what hment_prepare() returned. pp's lock held. */
 void hment_assign(page_t *ptp, unsigned entry, page_t *pp, hment_t *hm);

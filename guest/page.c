@@ -43,6 +43,8 @@ void page_boot_begin(uint64_t ram_size, uint64_t first_free_pa)
 	pool.head[BL_NONE] = pool.head[BL_PARTIAL] = pool.head[BL_FULL] = BLK_NIL;
 	pool.nfree = pool.ninuse = pool.nfail = pool.large_exam = 0;
 	pool.limit = PAGE_LIMIT_NONE;
+	pool.reserve = PAGE_RESERVE_DEFAULT;
+	pool.nreserve = 0;
 	pool.lock = (struct mm_lock){ 0, 0 };
 }
 
@@ -164,14 +166,31 @@ static page_t *pool_take(unsigned kind)
 	return pp;
 }
 
-page_t *page_alloc(unsigned kind)
+/*
+ * True when taking `pages` more, already known to fit under the cap,
+ * leaves the emergency reserve's last pages (under the cap and on the
+ * free lists) untouched. Pool lock held.
+ */
+static bool reserve_spared(uint64_t pages)
+{
+	return pool.limit - pool.ninuse >= pages + pool.reserve && pool.nfree >= pages + pool.reserve;
+}
+
+/* page_alloc(), and with use_reserve the emergency reserve too. */
+static page_t *page_alloc_from(unsigned kind, bool use_reserve)
 {
 	page_t *pp = NULL;
 
 	MM_REQUIRE(kind != PG_FREE && kind != PG_RESERVED && kind != PG_CACHE);
 	mm_lock_enter(&pool.lock);
-	if (pool.ninuse < pool.limit)
-		pp = pool_take(kind);
+	if (pool.ninuse < pool.limit) {
+		bool spared = reserve_spared(1);
+
+		if (spared || use_reserve)
+			pp = pool_take(kind);
+		if (pp != NULL && !spared)
+			pool.nreserve++;
+	}
 	MM_ASSERT(PG_INUSE, pool.ninuse <= pool.limit);
 	if (pp == NULL)
 		pool.nfail++;
@@ -182,6 +201,16 @@ page_t *page_alloc(unsigned kind)
 	pp->p_attr = 0;
 	mm_zero(page_kva(pp), MM_PAGE_SIZE);
 	return pp;
+}
+
+page_t *page_alloc(unsigned kind)
+{
+	return page_alloc_from(kind, false);
+}
+
+page_t *page_alloc_reserve(unsigned kind)
+{
+	return page_alloc_from(kind, true);
 }
 
 /* Takes a fully free block whole; its first pfn, or 0 when there is none. Pool lock held. */
@@ -219,7 +248,7 @@ page_t *page_alloc_large(unsigned kind)
 	MM_REQUIRE(kind != PG_FREE && kind != PG_RESERVED && kind != PG_CACHE);
 	mm_lock_enter(&pool.lock);
 	if (pool.limit >= pool.ninuse && pool.limit - pool.ninuse >= MM_LARGE_PAGES)
-		base = pool_take_large(kind);
+		base = reserve_spared(MM_LARGE_PAGES) ? pool_take_large(kind) : 0;
 	MM_ASSERT(PG_INUSE, pool.ninuse <= pool.limit);
 	if (base == 0)
 		pool.nfail++;
@@ -261,13 +290,38 @@ void page_free_large(page_t *pp)
 		page_free(pp + i);
 }
 
+/* The hard cap for a cap on ordinary allocations: the reserve lies beyond it. */
+static uint64_t hard_limit(uint64_t max_in_use)
+{
+	if (max_in_use == PAGE_LIMIT_NONE || max_in_use > PAGE_LIMIT_NONE - pool.reserve)
+		return PAGE_LIMIT_NONE;
+	return max_in_use + pool.reserve;
+}
+
 void page_set_limit(uint64_t max_in_use)
 {
 	mm_lock_enter(&pool.lock);
 	/* a cap below what is in use could not be respected (PG_INUSE) */
 	MM_REQUIRE(max_in_use >= pool.ninuse);
-	pool.limit = max_in_use;
+	pool.limit = hard_limit(max_in_use);
 	mm_lock_exit(&pool.lock);
+}
+
+void page_set_reserve(uint64_t pages)
+{
+	mm_lock_enter(&pool.lock);
+	if (pool.limit != PAGE_LIMIT_NONE) {
+		/* the ordinary cap stays where it was */
+		MM_REQUIRE(pool.limit >= pool.reserve && pool.limit - pool.reserve + pages >= pool.ninuse);
+		pool.limit = pool.limit - pool.reserve + pages;
+	}
+	pool.reserve = pages;
+	mm_lock_exit(&pool.lock);
+}
+
+uint64_t page_nreserve(void)
+{
+	return __atomic_load_n(&pool.nreserve, __ATOMIC_RELAXED);
 }
 
 uint64_t page_nfree(void)

@@ -14,6 +14,15 @@ extern struct page_pool page_pool;   /* the allocator's state, read by the host 
 
 #define PAGE_LIMIT_NONE UINT64_MAX
 
+/*
+ * The emergency reserve (NetBSD's UVM_PGA_USERESERVE): the last free
+ * pages of RAM, and as many beyond the pressure cap, go only to
+ * page_alloc_reserve(), which the kernel's table pages use, so mapping
+ * into the kernel window never fails before ordinary allocations have.
+ * Enough for one KMAP mapping's tables (PD, PT) several times over.
+ */
+#define PAGE_RESERVE_DEFAULT 8u
+
 /* Starts boot carving: pages from first_free_pa up are handed out in order. */
 void page_boot_begin(uint64_t ram_size, uint64_t first_free_pa);
 
@@ -29,6 +38,9 @@ void page_init(void);
 /* Returns a zeroed page of the given kind, or NULL (RAM exhausted or the limit hit). Any CPU. */
 page_t *page_alloc(unsigned kind);
 
+/* page_alloc() that may also take the emergency reserve's pages: the kernel's table pages only. */
+page_t *page_alloc_reserve(unsigned kind);
+
 /* Returns the first of 512 zeroed, contiguous, 2 MiB-aligned pages, or NULL. Any CPU. */
 page_t *page_alloc_large(unsigned kind);
 
@@ -38,9 +50,18 @@ void page_free(page_t *pp);
 /* Frees a page_alloc_large() block given its first page. */
 void page_free_large(page_t *pp);
 
-/* The pressure knob: at most max_in_use pages allocated at once (PAGE_LIMIT_NONE: no limit); never below those in use now. */
+/*
+ * The pressure knob: at most max_in_use pages allocated at once by
+ * ordinary allocations (PAGE_LIMIT_NONE: no limit); never below those in
+ * use now. The emergency reserve's pages lie beyond it: page_pool.limit,
+ * the hard cap (PG_INUSE), is max_in_use + the reserve.
+ */
 void page_set_limit(uint64_t max_in_use);
 
+/* Sets how many pages the emergency reserve keeps back (0: none). */
+void page_set_reserve(uint64_t pages);
+
+uint64_t page_nreserve(void); /* allocations served from the reserve so far */
 uint64_t page_nfree(void);    /* free pages */
 uint64_t page_ninuse(void);   /* pages allocated */
 uint64_t page_nfail(void);    /* allocations refused so far */

@@ -61,7 +61,8 @@ page_t *segtab_ptp_alloc(struct hat *h, unsigned level, uint64_t va)
 		segtab_check_zero(ptp, "segtab_ptp_alloc (cached page)");
 		__atomic_fetch_add(&segtab_stats.ptp_cached, 1, __ATOMIC_RELAXED);
 	} else {
-		ptp = page_alloc(PG_PTP);
+		/* the kernel's tables may take the emergency reserve: kernel mapping fails last */
+		ptp = (h->h_flags & HAT_F_KERNEL) ? page_alloc_reserve(PG_PTP) : page_alloc(PG_PTP);
 		if (ptp == NULL)
 			return NULL;
 		__atomic_fetch_add(&segtab_stats.ptp_new, 1, __ATOMIC_RELAXED);
@@ -82,6 +83,8 @@ void segtab_ptp_free(page_t *ptp)
 	MM_REQUIRE(ptp->p_kind == PG_PTP && page_pfn_managed(ptp->p_pagenum));
 	segtab_check_zero(ptp, "segtab_ptp_free");
 	MM_ASSERT(PT_VALID_CNT, ptp->p_valid == 0);
+	MM_ASSERT(ST_LOCKED, ptp->p_lockcnt == 0);
+	MM_REQUIRE(ptp->p_busy == 0);
 	if (owner != NULL)
 		__atomic_fetch_sub(&owner->h_nptp, 1, __ATOMIC_RELAXED);
 	ptp->p_hat = NULL;
@@ -298,6 +301,8 @@ static void walk_detach(struct segtab_walker *w, page_t *ptp, pte_t *e, page_t *
 	if (w->drain && covered)
 		while (__atomic_load_n(&c->p_valid, __ATOMIC_ACQUIRE) != 0)
 			mm_cpu_relax();
+	if (ptp_busy(c))
+		return;   /* a memload is filling it */
 	if (__atomic_load_n(&c->p_valid, __ATOMIC_ACQUIRE) != 0)
 		return;
 	pte_store(e, 0);

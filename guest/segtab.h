@@ -81,6 +81,36 @@ static inline void ptp_valid_dec(page_t *ptp)
 }
 
 /*
+ * Busy tables (illumos's ht_busy): an operation that holds on to a table
+ * page across a point where it may be stolen from (hat_memload between
+ * reserving the table and recording the new leaf, which may allocate
+ * and steal) marks it busy. Steals skip its mappings and pruning leaves
+ * it in place even when it is empty.
+ */
+static inline void ptp_busy_hold(page_t *ptp)
+{
+	__atomic_fetch_add(&ptp->p_busy, 1, __ATOMIC_ACQ_REL);
+}
+
+static inline void ptp_busy_release(page_t *ptp)
+{
+	uint16_t old = __atomic_fetch_sub(&ptp->p_busy, 1, __ATOMIC_ACQ_REL);
+
+	MM_REQUIRE(old > 0);
+}
+
+static inline bool ptp_busy(const page_t *ptp)
+{
+	return __atomic_load_n(&ptp->p_busy, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* Locked leaves in ptp (ST_LOCKED): a steal takes nothing from a table that has any. */
+static inline bool ptp_locked(const page_t *ptp)
+{
+	return __atomic_load_n(&ptp->p_lockcnt, __ATOMIC_ACQUIRE) != 0;
+}
+
+/*
  * The present entries [from, to) of one table page, in order. Empty
  * entries are skipped a block at a time (mm_find_nonzero); it stops
  * once it has seen as many as the valid count said at the start: under

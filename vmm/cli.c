@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include "default_guest.h"
+#include "gdbstub_kvm.h"
 #include "hatvm/exit_status.h"
 #include "invariant_names.h"
 #include "out_file.h"
@@ -45,6 +46,11 @@
 "      --gdb=PORT        serve gdb on 127.0.0.1:PORT and wait for it before the\n" \
 "                        first instruction (no watchdog); with\n" \
 "                        --stop-on-violation, a violation stops for gdb\n" \
+"      --gdb-on-violation[=PORT]\n" \
+"                        run without gdb; at the first violation freeze the\n" \
+"                        guest there (--stop-on-violation), print the gdb\n" \
+"                        command to attach and serve gdb on 127.0.0.1:PORT\n" \
+"                        (default: any free port; no watchdog)\n" \
 "\n" \
 "Checking (needs a guest whose symbols name its memory manager):\n" \
 "      --check=WHEN      off, exit (once, after the guest stopped) or\n" \
@@ -99,7 +105,7 @@
 enum {
 	OPT_CHECK = 0x100, OPT_REPORT, OPT_INJECT, OPT_PTDUMP, OPT_DUMP_CORE,
 	OPT_VERIFY_WALKER, OPT_PRINT_GUEST, OPT_LIST_INVARIANTS, OPT_STOP_ON_VIOLATION,
-	OPT_GDB, OPT_REPLAY,
+	OPT_GDB, OPT_REPLAY, OPT_GDB_ON_VIOLATION,
 };
 
 static const struct option long_options[] = {
@@ -119,6 +125,7 @@ static const struct option long_options[] = {
 	{ "print-guest", no_argument,   NULL, OPT_PRINT_GUEST },
 	{ "list-invariants", no_argument, NULL, OPT_LIST_INVARIANTS },
 	{ "gdb",     required_argument, NULL, OPT_GDB },
+	{ "gdb-on-violation", optional_argument, NULL, OPT_GDB_ON_VIOLATION },
 	{ "replay",  required_argument, NULL, OPT_REPLAY },
 	{ NULL, 0, NULL, 0 },
 };
@@ -244,6 +251,9 @@ static enum cli_result print_guest(FILE *out, FILE *err)
 	return CLI_DONE;
 }
 
+#define GDB_BOTH "--gdb and --gdb-on-violation: choose one (--gdb with --stop-on-violation " \
+		 "also stops for gdb at a violation)"
+
 static enum cli_result parse_check_option(int c, struct vmm_options *opt, FILE *out, FILE *err)
 {
 	char why[128];
@@ -282,8 +292,19 @@ static enum cli_result parse_check_option(int c, struct vmm_options *opt, FILE *
 		opt->stop_on_violation = true;
 		return CLI_RUN;
 	case OPT_GDB:   /* a TCP port; the stub listens on 127.0.0.1 only */
+		if (opt->gdb_on_violation)
+			return usage_error(err, "%s", GDB_BOTH);
 		if (!parse_uint(optarg, 1, 65535, &opt->gdb_port))
 			return usage_error(err, "--gdb '%s': expected a TCP port from 1 to 65535", optarg);
+		return CLI_RUN;
+	case OPT_GDB_ON_VIOLATION:
+		if (opt->gdb_port && !opt->gdb_on_violation)
+			return usage_error(err, "%s", GDB_BOTH);
+		opt->gdb_on_violation = opt->stop_on_violation = true;
+		opt->gdb_port = GDB_KVM_ANY_PORT;
+		if (optarg && !parse_uint(optarg, 1, 65535, &opt->gdb_port))
+			return usage_error(err, "--gdb-on-violation '%s': expected a TCP port from 1 to 65535",
+					   optarg);
 		return CLI_RUN;
 	case OPT_REPLAY:
 		opt->replay_path = optarg;
@@ -428,7 +449,9 @@ enum cli_result cli_parse(int argc, char **argv, struct vmm_options *opt,
 	if (opt->inject_mask && opt->check != CHECK_CHECKPOINTS)
 		return usage_error(err, "%s", "--inject needs --check=checkpoints");
 	if (opt->stop_on_violation && opt->check != CHECK_CHECKPOINTS)
-		return usage_error(err, "%s", "--stop-on-violation needs --check=checkpoints");
+		return usage_error(err, "%s", opt->gdb_on_violation ?
+				   "--gdb-on-violation needs --check=checkpoints" :
+				   "--stop-on-violation needs --check=checkpoints");
 	if (check_outputs(opt, err) != CLI_RUN)
 		return CLI_USAGE;
 	/* getopt ends at the first operand without moving, or skips a `--' */

@@ -32,6 +32,7 @@ struct vmm_options {
 	bool verify_walker;          /* --verify-walker: compare with KVM_TRANSLATE */
 	bool stop_on_violation;      /* --stop-on-violation: freeze at the first violating checkpoint */
 	unsigned gdb_port;           /* --gdb: serve gdb on 127.0.0.1:PORT; 0: off */
+	bool gdb_on_violation;       /* --gdb-on-violation: serve gdb only once a violation froze the guest */
 	const char *replay_path;     /* --replay: the trace workload=replay plays; NULL: none */
 	char cmdline[BOOT_CMDLINE_MAX + 1];
 };

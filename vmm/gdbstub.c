@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "gdbstub_mem.h"
+#include "hatvm/layout.h"
+#include "pt_walk.h"
 
 #define SIGTRAP_NO 5
 #define SIGINT_NO  2
@@ -20,7 +22,7 @@ enum cmd_result { CMD_STAY, CMD_CONTINUE, CMD_STEP, CMD_DETACH, CMD_KILL };
 
 void gdbstub_init(struct gdbstub *s, int fd, const struct gdb_target *target)
 {
-	*s = (struct gdbstub){ .fd = fd, .target = *target };
+	*s = (struct gdbstub){ .fd = fd, .target = *target, .step_tid = -1 };
 	snprintf(s->stop_reply, sizeof(s->stop_reply), "T%02xthread:01;", SIGTRAP_NO);
 	snprintf(s->why, sizeof(s->why), "stopped before the first instruction");
 }
@@ -305,7 +307,57 @@ static void monitor_reply(struct gdbstub *s, const char *text)
 	send_str(s, hex);
 }
 
-/* qRcmd: `monitor phys on|off`, `monitor why`, `monitor help`. */
+/* A number of a monitor command: hex, with or without 0x, after spaces. */
+static bool monitor_number(const char **p, uint64_t *value)
+{
+	while (**p == ' ')
+		(*p)++;
+	if ((*p)[0] == '0' && ((*p)[1] == 'x' || (*p)[1] == 'X'))
+		*p += 2;
+	return gdb_parse_hex(p, value) && (**p == ' ' || **p == '\0');
+}
+
+/*
+ * `monitor pte VA [CR3]`: the entry that maps VA through the current
+ * vCPU's CR3 (or CR3), or the one where the walk stops, with its address
+ * in the direct map, the address a `watch` on it takes.
+ */
+static void describe_pte(struct gdbstub *s, const char *args, char *line, size_t size)
+{
+	struct gdb_regs regs;
+	struct pt_translation t;
+	uint64_t va, cr3;
+
+	if (!monitor_number(&args, &va)) {
+		snprintf(line, size, "usage: monitor pte VA [CR3] (hex)\n");
+		return;
+	}
+	if (current_regs(s, &regs)) {
+		snprintf(line, size, "cannot read vCPU %u's registers\n", s->cur_cpu);
+		return;
+	}
+	cr3 = regs.cr3;
+	while (*args == ' ')
+		args++;
+	if (*args && (!monitor_number(&args, &cr3) || args[strspn(args, " ")])) {
+		snprintf(line, size, "usage: monitor pte VA [CR3] (hex)\n");
+		return;
+	}
+	struct pt_config cfg = { .nxe_off = !(regs.efer & EFER_NXE) };
+	enum pt_error err = pt_translate(s->target.gm, &cfg, cr3, va, &t);
+	const struct pt_entry_ref *e = err == PT_OK ? &t.leaf.entry : &t.fault.entry;
+	int n = snprintf(line, size, "%s of 0x%" PRIx64 " (cr3 0x%" PRIx64 "): ", pt_level_name(e->level), va, cr3);
+	if (e->level == PT_LEVEL_CR3)
+		snprintf(line + n, size - (size_t)n, "%s\n", pt_error_string(err));
+	else if (err == PT_OK)
+		snprintf(line + n, size - (size_t)n, "GPA 0x%" PRIx64 ", VA 0x%" PRIx64 " = 0x%016" PRIx64
+			 " (maps PA 0x%" PRIx64 ")\n", e->gpa, (uint64_t)DIRECT_MAP_BASE + e->gpa, e->value, t.leaf.pa);
+	else
+		snprintf(line + n, size - (size_t)n, "GPA 0x%" PRIx64 ", VA 0x%" PRIx64 " = 0x%016" PRIx64
+			 " (%s)\n", e->gpa, (uint64_t)DIRECT_MAP_BASE + e->gpa, e->value, pt_error_string(err));
+}
+
+/* qRcmd: `monitor phys on|off`, `monitor why`, `monitor pte VA [CR3]`, `monitor help`. */
 static enum cmd_result cmd_monitor(struct gdbstub *s, const char *hex)
 {
 	char cmd[128], line[320];
@@ -319,10 +371,13 @@ static enum cmd_result cmd_monitor(struct gdbstub *s, const char *hex)
 		snprintf(line, sizeof(line), "addresses are now guest-%s\n", s->phys ? "physical" : "virtual");
 	} else if (strcmp(cmd, "why") == 0) {
 		snprintf(line, sizeof(line), "%s\n", s->why);
+	} else if (strncmp(cmd, "pte ", 4) == 0) {
+		describe_pte(s, cmd + 4, line, sizeof(line));
 	} else {
 		snprintf(line, sizeof(line), "hatvm monitor commands:\n"
 			 "  phys on|off  memory and breakpoints by guest-physical / virtual address\n"
-			 "  why          why the guest stopped\n");
+			 "  why          why the guest stopped\n"
+			 "  pte VA [CR3] the page-table entry that maps VA, and its address\n");
 	}
 	monitor_reply(s, line);
 	return CMD_STAY;
@@ -372,6 +427,8 @@ static enum cmd_result cmd_set_thread(struct gdbstub *s, const char *p)
 		return send_error(s, EINVAL), CMD_STAY;
 	if (p[0] == 'g')
 		s->cur_cpu = cpu;
+	else   /* "any" and "all" leave the choice to the stop: the vCPU that stopped steps */
+		s->step_tid = strcmp(p + 1, "0") == 0 || strcmp(p + 1, "-1") == 0 ? -1 : (int)cpu;
 	send_str(s, "OK");
 	return CMD_STAY;
 }
@@ -393,8 +450,73 @@ static enum cmd_result cmd_resume(struct gdbstub *s, const char *p, bool step)
 	if (*p)
 		return send_error(s, EINVAL), CMD_STAY;
 	s->stepping = step;
+	s->step_cpu = s->step_tid < 0 ? s->stop_cpu : (unsigned)s->step_tid;
 	s->resumed = true;
 	return step ? CMD_STEP : CMD_CONTINUE;
+}
+
+/*
+ * One vCont action's thread (":TID" up to the next ';'), or the stopped
+ * vCPU without one; advances *p past it.
+ */
+static bool vcont_thread(struct gdbstub *s, const char **p, unsigned *cpu)
+{
+	char tid[20];
+	size_t n;
+
+	if (**p != ':') {
+		*cpu = s->stop_cpu;
+		return true;
+	}
+	n = strcspn(++*p, ";");
+	if (n == 0 || n >= sizeof(tid))
+		return false;
+	memcpy(tid, *p, n);
+	tid[n] = '\0';
+	*p += n;
+	return parse_thread(s, tid, cpu);
+}
+
+/*
+ * vCont;ACTION[:TID]...: c and C continue, s and S step (a signal to
+ * deliver is ignored: the guest has no signals). The first step action
+ * names the vCPU that steps; every other vCPU continues meanwhile.
+ */
+static enum cmd_result cmd_vcont(struct gdbstub *s, const char *p)
+{
+	bool step = false;
+	unsigned cpu, step_cpu = s->stop_cpu;
+	uint64_t sig;
+
+	while (*p == ';') {
+		char action = p[1];
+		if (action == '\0' || !strchr("cCsS", action))
+			return send_error(s, EINVAL), CMD_STAY;
+		p += 2;
+		if ((action == 'C' || action == 'S') && !gdb_parse_hex(&p, &sig))
+			return send_error(s, EINVAL), CMD_STAY;
+		if (!vcont_thread(s, &p, &cpu))
+			return send_error(s, EINVAL), CMD_STAY;
+		if ((action == 's' || action == 'S') && !step) {
+			step = true;
+			step_cpu = cpu;
+		}
+	}
+	if (*p)
+		return send_error(s, EINVAL), CMD_STAY;
+	s->stepping = step;
+	s->step_cpu = step_cpu;
+	s->resumed = true;
+	return step ? CMD_STEP : CMD_CONTINUE;
+}
+
+static enum cmd_result cmd_v(struct gdbstub *s, const char *body)
+{
+	if (strcmp(body, "vCont?") == 0)
+		return send_str(s, "vCont;c;C;s;S"), CMD_STAY;
+	if (strncmp(body, "vCont;", 6) == 0)
+		return cmd_vcont(s, body + 5);
+	return send_str(s, ""), CMD_STAY;   /* vMustReplyEmpty and the rest */
 }
 
 static enum cmd_result cmd_detach(struct gdbstub *s)
@@ -434,6 +556,7 @@ static enum cmd_result dispatch(struct gdbstub *s, char *body, size_t len)
 	case 'T': return cmd_thread_alive(s, body + 1);
 	case 'c': return cmd_resume(s, body + 1, false);
 	case 's': return cmd_resume(s, body + 1, true);
+	case 'v': return cmd_v(s, body);
 	case 'D': return cmd_detach(s);
 	case 'k': return CMD_KILL;
 	default:  send_str(s, ""); return CMD_STAY;
@@ -518,7 +641,7 @@ enum gdb_action gdbstub_serve(struct gdbstub *s, const struct gdb_stop *stop)
 void gdbstub_debug_state(const struct gdbstub *s, unsigned cpu, struct gdb_debug_state *d)
 {
 	*d = (struct gdb_debug_state){
-		.single_step = s->stepping && cpu == s->stop_cpu,
+		.single_step = s->stepping && cpu == s->step_cpu,
 		.sw_breakpoints = gdb_sw_any(&s->bp),
 	};
 	gdb_hw_debugregs(&s->bp, d->dr, &d->dr7);

@@ -38,7 +38,7 @@ struct gdb_stop {
 /* What gdb asked for; the guest stays stopped until the caller acts on it. */
 enum gdb_action {
 	GDB_ACT_CONTINUE,
-	GDB_ACT_STEP,         /* one instruction on gdbstub_step_cpu() */
+	GDB_ACT_STEP,         /* one instruction on vCPU step_cpu; the others run on */
 	GDB_ACT_DETACH,       /* every breakpoint removed: run on without gdb */
 	GDB_ACT_KILL,
 	GDB_ACT_GONE,         /* the connection closed or failed */
@@ -64,6 +64,8 @@ struct gdbstub {
 	bool resumed;         /* gdb waits for a stop reply */
 	bool phys;            /* `monitor phys on`: m/M/X/Z0 take guest-physical addresses */
 	bool stepping;
+	int step_tid;         /* Hc: the vCPU `s` steps; -1: the one that stopped */
+	unsigned step_cpu;    /* the vCPU stepping now (vCont's s:TID, else step_tid) */
 	unsigned cur_cpu;     /* Hg: whose registers and address space */
 	unsigned stop_cpu;
 	char stop_reply[96];

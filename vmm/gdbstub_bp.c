@@ -11,6 +11,7 @@
 #define DR7_RW(i, v) ((uint64_t)(v) << (16 + 4 * (i)))
 #define DR7_LEN(i, v) ((uint64_t)(v) << (18 + 4 * (i)))
 #define DR7_GE_BIT   (1ull << 9)    /* "exact" global breakpoints, as recommended */
+#define DR7_FIXED_1  (1ull << 10)   /* reserved, reads as 1 */
 
 static struct gdb_sw_bp *sw_find(struct gdb_breakpoints *b, uint64_t va)
 {
@@ -148,7 +149,7 @@ void gdb_hw_debugregs(const struct gdb_breakpoints *b, uint64_t dr[4], uint64_t 
 			*dr7 |= DR7_GE(i) | DR7_RW(i, dr7_rw(s->type)) | DR7_LEN(i, dr7_len(s->len));
 	}
 	if (*dr7)
-		*dr7 |= DR7_GE_BIT;
+		*dr7 |= DR7_GE_BIT | DR7_FIXED_1;
 }
 
 struct gdb_hw_hit gdb_hw_decode(const struct gdb_breakpoints *b, uint64_t dr6)

@@ -10,6 +10,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,14 @@ struct gdb_kvm {
 	pthread_cond_t cond;
 	bool watching, polling, quit;
 };
+
+/* --gdb waits for gdb before the first instruction; --gdb-on-violation only at a violation. */
+static bool wait_at_start = true;
+
+void gdb_kvm_wait_at_start(bool wait)
+{
+	wait_at_start = wait;
+}
 
 static int kvm_get_regs(void *ctx, unsigned cpu, struct gdb_regs *r)
 {
@@ -169,8 +178,10 @@ static void watch_resume(struct gdb_kvm *g)
 struct gdb_kvm *gdb_kvm_open(unsigned port, const char *image, const struct guest_mem *gm,
 			     unsigned ncpus, gdb_interrupt_fn interrupt, void *ctx)
 {
-	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+	struct sockaddr_in addr = { .sin_family = AF_INET,
+				    .sin_port = htons(port == GDB_KVM_ANY_PORT ? 0 : (uint16_t)port),
 				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t addr_len = sizeof(addr);
 	struct gdb_kvm *g = calloc(1, sizeof(*g));
 	int one = 1;
 
@@ -182,13 +193,19 @@ struct gdb_kvm *gdb_kvm_open(unsigned port, const char *image, const struct gues
 	if (g->listen_fd < 0 ||
 	    setsockopt(g->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(g->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-	    listen(g->listen_fd, 1) < 0 || pipe2(g->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
-		fprintf(stderr, "vmm: --gdb: cannot listen on 127.0.0.1:%u: %s\n", port, strerror(errno));
+	    listen(g->listen_fd, 1) < 0 ||
+	    getsockname(g->listen_fd, (struct sockaddr *)&addr, &addr_len) < 0 ||
+	    pipe2(g->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+		if (port == GDB_KVM_ANY_PORT)
+			fprintf(stderr, "vmm: gdb: cannot listen on 127.0.0.1: %s\n", strerror(errno));
+		else
+			fprintf(stderr, "vmm: gdb: cannot listen on 127.0.0.1:%u: %s\n", port, strerror(errno));
 		if (g->listen_fd >= 0)
 			close(g->listen_fd);
 		free(g);
 		return NULL;
 	}
+	g->port = ntohs(addr.sin_port);   /* the one the kernel chose for GDB_KVM_ANY_PORT */
 	pthread_mutex_init(&g->lock, NULL);
 	pthread_cond_init(&g->cond, NULL);
 	if (pthread_create(&g->watcher, NULL, watch_thread, g) != 0) {
@@ -205,10 +222,14 @@ static bool wait_for_gdb(struct gdb_kvm *g)
 {
 	struct gdb_target t = { .gm = g->gm, .ncpus = g->ncpus, .get_regs = kvm_get_regs,
 				.set_regs = kvm_set_regs, .ctx = g };
+	char image[PATH_MAX];
 	int one = 1, fd;
 
+	/* an absolute path, so the command works from any directory */
+	if (!realpath(g->image, image))
+		snprintf(image, sizeof(image), "%s", g->image);
 	fprintf(stderr, "vmm: waiting for gdb on 127.0.0.1:%u; attach with:\n"
-		"  gdb -ex 'target remote 127.0.0.1:%u' %s\n", g->port, g->port, g->image);
+		"  gdb -ex 'target remote 127.0.0.1:%u' %s\n", g->port, g->port, image);
 	do
 		fd = accept4(g->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	while (fd < 0 && errno == ECONNABORTED);
@@ -241,6 +262,8 @@ enum gdb_action gdb_kvm_stop(struct gdb_kvm *g, const int fds[], const struct gd
 	*interrupted = false;
 	watch_pause(g);
 	g->fds = fds;
+	if (g->conn_fd < 0 && !wait_at_start && stop->kind != GDB_STOP_VIOLATION)
+		return GDB_ACT_CONTINUE;   /* nothing to resume: no debug state was ever set */
 	if (g->conn_fd < 0) {
 		if (!wait_for_gdb(g)) {
 			*interrupted = true;

@@ -12,6 +12,16 @@ struct gdb_kvm;
 typedef void (*gdb_interrupt_fn)(void *ctx);
 
 /*
+ * --gdb-on-violation: false makes gdb_kvm_stop() let the guest run on
+ * until a violation when gdb has not attached (process-wide, set before
+ * vm_run(); the default, true, waits before the first instruction).
+ */
+void gdb_kvm_wait_at_start(bool wait);
+
+/* A PORT that means any free port (the one taken is printed with the attach command). */
+#define GDB_KVM_ANY_PORT 65536u
+
+/*
  * Listens on 127.0.0.1:PORT (only there: the stub gives full control of
  * the guest). NULL after a message on stderr.
  */
@@ -20,7 +30,8 @@ struct gdb_kvm *gdb_kvm_open(unsigned port, const char *image, const struct gues
 
 /*
  * Every vCPU is stopped (fds[i] is vCPU i's): waits for gdb if none is
- * connected, printing how to attach; tells it STOP and serves it; then
+ * connected, printing how to attach (unless gdb_kvm_wait_at_start(false)
+ * and STOP is no violation: then GDB_ACT_CONTINUE at once); tells it STOP and serves it; then
  * gives every vCPU the debug state gdb asked for. Returns gdb's action
  * (GDB_ACT_GONE: it went away; the guest runs on without breakpoints).
  * *interrupted: a signal ended the wait for gdb (GDB_ACT_GONE).

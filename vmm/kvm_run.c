@@ -53,6 +53,7 @@ struct vm {
 	size_t run_size;
 	struct kvm_cpuid2 *cpuid;
 	unsigned ncpus;
+	bool irqchip;                  /* in-kernel LAPICs: several vCPUs, IPIs */
 	struct vcpu vcpus[BOOT_MAX_CPUS];
 
 	pthread_barrier_t start;
@@ -132,6 +133,25 @@ static int cpuid_fetch(struct vm *vm)
 	return 0;
 }
 
+/*
+ * Several vCPUs get in-kernel LAPICs (before any vCPU exists), so the
+ * guest can send IPIs. One vCPU keeps the plain model, where HLT exits
+ * to the host: a foreign image that halts is then finished.
+ */
+static int vm_create_irqchip(struct vm *vm)
+{
+	if (vm->ncpus < 2)
+		return 0;
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP) <= 0) {
+		fprintf(stderr, "vmm: KVM lacks KVM_CAP_IRQCHIP, needed for more than one vCPU\n");
+		return -1;
+	}
+	if (ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return kvm_fail("KVM_CREATE_IRQCHIP");
+	vm->irqchip = true;
+	return 0;
+}
+
 static int vm_create(struct vm *vm)
 {
 	struct kvm_userspace_memory_region region = {
@@ -148,7 +168,7 @@ static int vm_create(struct vm *vm)
 		return kvm_fail("KVM_SET_TSS_ADDR");
 	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		return kvm_fail("KVM_SET_USER_MEMORY_REGION");
-	return 0;
+	return vm_create_irqchip(vm);
 }
 
 static int vcpu_create(struct vm *vm, unsigned index)
@@ -237,6 +257,42 @@ static int vcpu_enable_mtrrs(struct vcpu *v)
 	return 0;
 }
 
+/* The VM's CPUID with this vCPU's APIC ID in leaf 1 EBX[31:24] and leaves 0xB/0x1F EDX. */
+static int vcpu_set_cpuid(struct vcpu *v)
+{
+	const struct kvm_cpuid2 *all = v->vm->cpuid;
+	size_t size = sizeof(*all) + all->nent * sizeof(all->entries[0]);
+	struct kvm_cpuid2 *mine = malloc(size);
+	int rc;
+
+	if (!mine)
+		return kvm_fail("cpuid buffer");
+	memcpy(mine, all, size);
+	for (unsigned i = 0; i < mine->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &mine->entries[i];
+
+		if (e->function == 1)
+			e->ebx = (e->ebx & 0x00ffffffu) | (v->index << 24);
+		else if (e->function == 0xb || e->function == 0x1f)
+			e->edx = v->index;
+	}
+	rc = ioctl(v->fd, KVM_SET_CPUID2, mine);
+	free(mine);
+	return rc < 0 ? kvm_fail("KVM_SET_CPUID2") : 0;
+}
+
+/* With an in-kernel irqchip every vCPU but the first starts UNINITIALIZED (waiting for INIT/SIPI). */
+static int vcpu_make_runnable(struct vcpu *v)
+{
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+
+	if (!v->vm->irqchip || v->index == 0)
+		return 0;
+	if (ioctl(v->fd, KVM_SET_MP_STATE, &mp) < 0)
+		return kvm_fail("KVM_SET_MP_STATE (runnable)");
+	return 0;
+}
+
 /* Loads CPUID, MTRRs, long-mode registers and (vCPU 0) the TSC rate; runs on the vCPU's thread. */
 static int vcpu_setup(struct vcpu *v)
 {
@@ -244,8 +300,8 @@ static int vcpu_setup(struct vcpu *v)
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
 
-	if (ioctl(v->fd, KVM_SET_CPUID2, vm->cpuid) < 0)
-		return kvm_fail("KVM_SET_CPUID2");
+	if (vcpu_set_cpuid(v) || vcpu_make_runnable(v))
+		return -1;
 	if (vcpu_enable_mtrrs(v))
 		return -1;
 	if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
@@ -454,6 +510,10 @@ static void handle_hypercall(struct vcpu *v, bool *done)
 	struct hc_sink sink = { .console = stdout, .diag = stderr };
 	struct hc_result res;
 
+	if (call.port == HC_PORT_DONE && call.out) {
+		*done = true;   /* this vCPU only; the VM runs on */
+		return;
+	}
 	if (run->io.size <= sizeof(call.value) && run->io.data_offset <= vm->run_size - 4)
 		memcpy(&call.value, (uint8_t *)run + run->io.data_offset, run->io.size);
 	if (hypercall_name(call.port))
@@ -483,7 +543,7 @@ static void handle_exit(struct vcpu *v, bool *done)
 	case KVM_EXIT_IO:
 		return handle_hypercall(v, done);
 	case KVM_EXIT_HLT:
-		*done = true;   /* no interrupts ever arrive: a halted vCPU is finished */
+		*done = true;   /* only without an irqchip: no interrupt can ever wake it */
 		return;
 	case KVM_EXIT_INTR:
 		return;

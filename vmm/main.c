@@ -1,19 +1,25 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* vmm: boot an ELF64 guest on KVM and serve it until it stops. */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "boot_x86_64.h"
 #include "cmd_check_core.h"
 #include "cli.h"
 #include "elf_load.h"
+#include "gdbstub_kvm.h"
 #include "hatvm/exit_status.h"
 #include "guest_mem.h"
 #include "hatvm/layout.h"
+#include "hatvm/mm_structs.h"
 #include "invariant_names.h"
 #include "kvm_run.h"
 #include "monitor.h"
+#include "progress.h"
 #include "replay_source.h"
 #include "report.h"
 #include "trace_info.h"
@@ -43,11 +49,38 @@ static bool prepare_guest(const struct vmm_options *opt, struct guest_mem *gm,
 	return true;
 }
 
-/* The monitor, and what --stop-on-violation needs to judge its latest check. */
+/* The monitor, what --stop-on-violation needs to judge its latest check, the progress line. */
 struct observer {
 	struct monitor mon;
 	bool freeze;   /* the latest check reported a violation it did not plant */
+	struct progress progress;
 };
+
+/* Test hook: the progress line from the first checkpoint on, however short the run. */
+#define PROGRESS_NOW_ENV "HATVM_TEST_PROGRESS_NOW"
+
+/* HAT operations the guest has logged so far (its oplog's next sequence number - 1). */
+static uint64_t guest_ops(const struct monitor *m)
+{
+	uint64_t next;
+
+	if (!m->have_syms || m->syms.hat_oplog < KERNEL_BASE ||
+	    !guest_mem_read(m->gm, m->syms.hat_oplog - KERNEL_BASE + offsetof(struct hat_oplog, ol_next),
+			    &next, sizeof(next)) || next == 0)
+		return PROGRESS_NO_OPS;
+	return next - 1;
+}
+
+/* The progress line after a checkpoint's check (the guest paused: its oplog holds still). */
+static void show_progress(struct observer *o)
+{
+	struct progress_counts c = {
+		.ops = guest_ops(&o->mon), .checks = o->mon.checks_run,
+		.violations = o->mon.report ? report_violations_total(o->mon.report) : 0,
+	};
+
+	progress_update(&o->progress, &c, progress_now_ns());
+}
 
 /*
  * True when the check that just ended reported a violation and planted
@@ -69,7 +102,13 @@ static void observe_check(void *ctx, const struct vm_checkpoint *where,
 	uint64_t before = report_violations_total(o->mon.report);
 	uint64_t pending = o->mon.inject_pending;
 
+	if (where->phase == VM_PHASE_EXIT)
+		progress_end(&o->progress);   /* the run's last lines follow */
+	else
+		progress_hide(&o->progress);   /* the check's lines start at the left margin */
 	monitor_check(&o->mon, where, vcpus, ncpus);
+	if (where->phase != VM_PHASE_EXIT)
+		show_progress(o);
 	o->freeze = o->mon.opt->stop_on_violation &&
 		    found_unplanted(report_violations_total(o->mon.report) - before,
 				    pending & ~o->mon.inject_pending);
@@ -80,9 +119,12 @@ static bool freeze_on_violation(void *ctx, const struct vm_checkpoint *where)
 {
 	struct observer *o = ctx;
 
-	if (o->freeze)
-		fprintf(stderr, "vmm: --stop-on-violation: guest frozen at '%s' (vCPU %d)\n",
+	if (o->freeze) {
+		progress_end(&o->progress);
+		fprintf(stderr, "vmm: %s: guest frozen at '%s' (vCPU %d)\n",
+			o->mon.opt->gdb_on_violation ? "--gdb-on-violation" : "--stop-on-violation",
 			where->label, where->cpu);
+	}
 	return o->freeze;
 }
 
@@ -95,11 +137,15 @@ static int run_observed(const struct vmm_options *opt, const struct guest_mem *g
 
 	if (monitor_open(&obs.mon, opt, gm))
 		return exit_status_decide(RUN_USAGE, NULL);
+	progress_init(&obs.progress, stderr, progress_wanted(STDERR_FILENO, opt->quiet), progress_now_ns(),
+		      getenv(PROGRESS_NOW_ENV) ? 0 : PROGRESS_DELAY_NS);
+	gdb_kvm_wait_at_start(!opt->gdb_on_violation);
 	struct vm_hooks hooks = { .check = observe_check, .freeze = freeze_on_violation,
 				  .ctx = &obs };
 	enum run_outcome outcome = vm_run(opt, gm, img, &hooks);
 	int sig = vm_interrupt_signal();
 
+	progress_end(&obs.progress);
 	if (sig)
 		report_set_interrupted(obs.mon.report);   /* before monitor_close() writes it */
 	monitor_close(&obs.mon, &findings);

@@ -16,6 +16,7 @@
 #include "inject.h"
 #include "invariant_names.h"
 #include "ptdump.h"
+#include "replay_report.h"
 #include "walker_verify.h"
 
 #define DISABLE_CHECK_ENV "HATVM_TEST_DISABLE_CHECK"   /* test only: see monitor_open() */
@@ -263,6 +264,8 @@ void monitor_check(void *monitor, const struct vm_checkpoint *where,
 		run_one_check(m, where, walker, invariants);
 	if (wants_ptdump(m, where))
 		monitor_ptdump(m, stdout);
+	if (where->phase == VM_PHASE_EXIT && m->opt->replay_path)
+		replay_report_collect(m->opt->image, &m->mem, m->report, stderr);
 	if (where->phase == VM_PHASE_EXIT && m->opt->core_path)
 		write_core(m, vcpus, ncpus);
 }

@@ -41,3 +41,13 @@ void replay_source_close(void)
 		trace_close(trace);
 	trace = NULL;
 }
+
+const char *replay_source_file_path(uint64_t index)
+{
+	const struct trace_file *f;
+
+	if (trace == NULL || index >= trace_header(trace)->files)
+		return NULL;
+	f = trace_file(trace, (uint32_t)index);
+	return f ? f->path : NULL;
+}

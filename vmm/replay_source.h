@@ -4,6 +4,7 @@
 #define VMM_REPLAY_SOURCE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /*
@@ -13,5 +14,8 @@
  */
 bool replay_source_open(const char *path, FILE *err);
 void replay_source_close(void);
+
+/* The path of the open trace's file INDEX, or NULL (no trace, or no such file). */
+const char *replay_source_file_path(uint64_t index);
 
 #endif

@@ -7,6 +7,7 @@
 #error "arch_x86.h is guest-only; the hosted seam stubs these in tests/lib/hosted_platform.c"
 #endif
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Drops this CPU's TLB entry for va (and, on Intel, all paging-structure caches). */
@@ -61,6 +62,15 @@ static inline uint64_t x86_find_nonzero_qword(const uint64_t *p, uint64_t count)
 static inline void x86_pause(void)
 {
 	__asm__ volatile("pause" : : : "memory");
+}
+
+/* CPUID leaf 1 ECX bit 21: the LAPIC can run in x2APIC mode. */
+static inline bool x86_cpuid_x2apic(void)
+{
+	uint32_t a = 1, b, c = 0, d;
+
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	return (c >> 21) & 1;
 }
 
 static inline uint64_t x86_rdtsc(void)

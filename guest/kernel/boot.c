@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* kmain: every CPU's first C code; the boot CPU picks and runs the workload. */
+/* kmain: every CPU's first C code; the boot CPU picks and runs the workload, the others join it. */
 #include "arch_x86.h"
 #include "cmdline.h"
 #include "cpu.h"
@@ -7,6 +7,7 @@
 #include "demand.h"
 #include "kernel.h"
 #include "mm_boot.h"
+#include "smp.h"
 #include "trap.h"
 #include "workload.h"
 
@@ -16,14 +17,16 @@ static void __attribute__((noreturn)) ap_main(unsigned cpu)
 {
 	while (!chosen)
 		x86_pause();
+	smp_ap_stage(cpu, "released");
 	trap_load_idt();
 	if (chosen->needs_mm)
 		mm_boot_ap();
+	smp_ap_stage(cpu, "on the kernel space");
+	smp_ap_online();
 	if (chosen->ap)
 		chosen->ap(cpu);
 	workload_ap_done();
-	for (;;)
-		__asm__ volatile("cli; hlt");
+	smp_ap_finish(chosen->needs_mm);
 }
 
 void kmain(const struct boot_info *bi, unsigned cpu);
@@ -44,6 +47,8 @@ void kmain(const struct boot_info *bi, unsigned cpu)
 		mm_boot(bi);   /* bi (identity-mapped) is unreachable after this */
 		demand_init();
 	}
+	smp_boot(w->needs_mm);
 	chosen = w;
+	smp_wait_ready();
 	hc_exit((uint64_t)w->run());
 }

@@ -35,6 +35,12 @@ void hc_exit(uint64_t status)
 	halt_forever();
 }
 
+void hc_done(void)
+{
+	hc_raw(HC_PORT_DONE, 0);
+	halt_forever();
+}
+
 void hc_abort(const char *file, int line, const char *msg)
 {
 	struct hc_abort a = {

@@ -10,6 +10,8 @@
 
 void hc_puts(const char *s, size_t len);
 void hc_exit(uint64_t status) __attribute__((noreturn));
+/* This vCPU is finished (the others run on): the host ends its thread. */
+void hc_done(void) __attribute__((noreturn));
 void hc_abort(const char *file, int line, const char *msg) __attribute__((noreturn));
 /* Returns once the host has checked the paused guest. */
 void hc_checkpoint(const char *label);

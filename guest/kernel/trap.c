@@ -26,6 +26,7 @@ extern const struct probe_entry __probe_table_start[], __probe_table_end[];
 
 static struct idt_gate idt[256];
 static page_fault_fn page_fault_handler;
+static irq_fn irq_handlers[256];
 static struct probe_fault last_probe_fault[MAX_CPUS];
 static uint64_t page_faults_handled;
 
@@ -51,6 +52,19 @@ void trap_init(void)
 		idt[v] = g;
 	/* fresh stacks where the current one may be the problem */
 	idt[2].ist = idt[VEC_DF].ist = idt[18].ist = 1;
+	/*
+	 * #PF keeps IF as it was (trap gate): a demand fault may take MM locks,
+	 * and a CPU spinning on one must still take the shootdown IPI of the
+	 * holder, who waits for it.
+	 */
+	idt[VEC_PF].type = 0x8f;
+}
+
+void trap_set_irq_handler(unsigned vector, irq_fn fn)
+{
+	if (vector < 32 || vector > 255)
+		panic("trap_set_irq_handler: vector %u is not an interrupt vector", vector);
+	irq_handlers[vector] = fn;
 }
 
 static void load_idt(uint16_t limit)
@@ -107,6 +121,10 @@ void trap_dispatch(struct trap_frame *f)
 {
 	uint64_t cr2 = f->vector == VEC_PF ? x86_read_cr2() : 0;
 
+	if (f->vector >= 32 && f->vector < 256 && irq_handlers[f->vector]) {
+		irq_handlers[f->vector]();
+		return;
+	}
 	if (f->vector == VEC_PF && page_fault_handler && page_fault_handler(cr2, f->error_code)) {
 		__atomic_fetch_add(&page_faults_handled, 1, __ATOMIC_RELAXED);
 		return;

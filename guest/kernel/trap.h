@@ -34,6 +34,10 @@ struct trap_frame {
 typedef bool (*page_fault_fn)(uint64_t cr2, uint64_t error_code);
 void trap_set_page_fault_handler(page_fault_fn fn);
 
+/* An interrupt handler (vector >= 32); runs with interrupts off and sends its own EOI. */
+typedef void (*irq_fn)(void);
+void trap_set_irq_handler(unsigned vector, irq_fn fn);
+
 /* Fills the shared IDT; each CPU then calls trap_load_idt(). */
 void trap_init(void);
 void trap_load_idt(void);

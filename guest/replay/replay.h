@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hatvm/replay_stats.h"
 #include "hatvm/trace.h"
 
 struct hat;
@@ -43,38 +44,6 @@ struct replay_seam {
 	void (*checkpoint)(void *ctx, const char *what);
 	/* h is about to be destroyed: make sure no CPU has it loaded. */
 	void (*space_gone)(void *ctx, struct hat *h);
-};
-
-struct replay_stats {
-	uint64_t events;
-	uint64_t by_kind[TR_KIND_MAX + 1];
-	uint64_t processes;        /* address spaces of processes seen (fork, first event) */
-	uint64_t execs;
-	uint64_t faults_read, faults_write, faults_exec;   /* recorded faults replayed, by access */
-	/* what the replay's faults did */
-	uint64_t zero_fill;        /* anonymous page on first touch */
-	uint64_t file_hit;         /* a page-cache page mapped */
-	uint64_t file_miss;        /* a page read into the page cache */
-	uint64_t cow_copies;       /* a write to a page shared after fork copied it */
-	uint64_t cow_file;         /* a write to a private file page copied it */
-	uint64_t swap_in;          /* an anonymous page "swapped" out came back */
-	uint64_t upgrades;         /* a write to a sole-owner page made it writable */
-	uint64_t no_fault;         /* the access found its page mapped: no fault */
-	uint64_t trace_errors;     /* malformed events and faults no region allows */
-	uint64_t err_noregion, err_prot, err_event;
-	uint64_t reclaimed;        /* pages taken back by the clock */
-	uint64_t swapped_out, dropped_clean, written_back;
-	uint64_t steals;           /* hments stolen while replaying */
-	uint64_t hments_peak;
-	uint64_t shared_pages;     /* most pages with two or more mappings at a sample */
-	uint64_t longest_list;     /* most mappings of one page at a sample */
-	uint64_t longest_obj, longest_pgoff;   /* that page: file index (or shared anon) and page offset */
-	bool longest_anon;         /* ... or an anonymous page */
-	uint64_t mappings_peak;    /* most tracked mappings at a sample */
-	uint64_t bytes_per_mapping_x100;   /* hment bytes per mapping at that sample, x100 */
-	uint64_t checkpoints;
-	uint64_t oom;              /* accesses given up: nothing left to reclaim */
-	uint64_t internal_errors;  /* the engine found its own books wrong (must stay 0) */
 };
 
 /* Options: checkpoint every check_every events (0: only at exits and the end). */

@@ -8,7 +8,7 @@
 
 /* A page-cache object: a trace file index, or a MAP_SHARED anonymous region (shared memory). */
 #define ROBJ_NONE UINT64_MAX
-#define ROBJ_SHM  (1ull << 32)   /* | serial: shared anonymous memory, never a trace file */
+#define ROBJ_SHM  REPLAY_OBJ_SHM   /* | serial: shared anonymous memory, never a trace file */
 
 /* A region (VMA): [start, end) of one process, page-aligned. */
 struct rvma {

@@ -2,10 +2,13 @@
 /* Counters shared by the MM workloads and the closing stats line. */
 #include "stats.h"
 
+#include "hat.h"
 #include "hment.h"
 #include "kernel.h"
 #include "page.h"
+#include "tlb_shootdown.h"
 #include "trap.h"
+#include "xcall.h"
 
 struct mm_stats stats;
 
@@ -19,11 +22,17 @@ void stats_sample(void)
 
 void stats_print(void)
 {
+	struct tlb_remote_counts remote = tlb_shootdown_counts();
+
 	kprintf("stats: ops=%" PRIu64 " maps=%" PRIu64 " hments_peak=%" PRIu64 " steals=%" PRIu64
 	        " faults=%" PRIu64 " spaces=%" PRIu64 " "
-		"checkpoints=%" PRIu64 " pages_free=%" PRIu64 "\n",
+		"checkpoints=%" PRIu64 " pages_free=%" PRIu64 " shootdowns=%" PRIu64 " ipis=%" PRIu64
+		" invlpg=%" PRIu64 " full_flushes=%" PRIu64 " shootdowns_skipped=%" PRIu64 "\n",
 		stats.ops, stats.maps,
 		stats.hments_peak, hment_stats.steals,
 		trap_page_faults_handled(), stats.spaces,
-		stats.checkpoints, page_nfree());
+		stats.checkpoints, page_nfree(),
+		/* TLB work, all CPUs: shootdown requests, IPIs, pages by INVLPG, full flushes */
+		hat_tlb_counts.shootdowns, xcall_ipis_sent(), hat_tlb_counts.invlpg + remote.invlpg,
+		hat_tlb_counts.full + remote.full, remote.skipped);
 }

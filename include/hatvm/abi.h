@@ -22,6 +22,15 @@
 #define HC_PORT_TRACE      (HC_PORT_BASE + 6)  /* struct hc_trace */
 #define HC_PORT_COUNT      7
 
+/*
+ * A vCPU is finished: the host ends that vCPU's thread (the others run
+ * on). No argument (EAX is ignored). With several vCPUs the VM has an
+ * in-kernel LAPIC, so HLT no longer exits to the host and cannot say
+ * "finished". Handled by the run loop itself, apart from the table of
+ * HC_PORT_COUNT calls (the port right after them stays unknown).
+ */
+#define HC_PORT_DONE       (HC_PORT_BASE + 0x10)
+
 #define HC_MAX_STRING      4096u     /* labels, file names, messages */
 #define HC_MAX_PUTS        65536u    /* one console write */
 

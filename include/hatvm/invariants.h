@@ -33,8 +33,11 @@
 	X(PT_MEMTYPE,     "every user mapping of one managed page has the same memory type (PAT, PCD, PWT bits)") \
 	X(ST_NMAP,        "h_nmap4k / h_nmap2m equal the space's present 4 KiB / 2 MiB leaves (user half; hat_kas: its KMAP window)") \
 	X(PG_FREE_COUNT,  "the allocator's free count equals the pages on its per-block free lists and the pages marked free; each block is on the list its count calls for") \
-	X(PG_INUSE,       "free + in use pages equal the managed pages; in use never exceeds the cap (page_set_limit)") \
-	X(PT_WALK_AGREE,  "the host's page-table walker and the CPU (KVM_TRANSLATE) translate every sampled address alike")
+	X(PG_INUSE,       "free + in use pages equal the managed pages; in use never exceeds the cap (page_set_limit's, plus the kernel tables' emergency reserve)") \
+	X(PT_WALK_AGREE,  "the host's page-table walker and the CPU (KVM_TRANSLATE) translate every sampled address alike") \
+	X(ST_LOCKED,      "h_nlocked and each table page's p_lockcnt equal their present locked leaves: a locked mapping leaves only by an unload, never by a steal") \
+	X(MD_RESULT,      "hat_getpfnum answers with the frame the model maps at that VA (inside a 2 MiB mapping: its subpage), or none") \
+	X(RS_TARGET,      "once settled (hment_reserve_fill / hment_adjust_reserve), the reserve holds at most its target plus the fill's extra, and less than its target only while the hment cache is at its cap")
 
 enum invariant_id {
 #define HATVM_INV_ENUM(id, text) INV_##id,

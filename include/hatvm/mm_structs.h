@@ -127,7 +127,8 @@ struct page {
 	uint16_t p_valid;             /* PG_PTP: present entries in the table (PT_VALID_CNT) */
 	uint8_t p_level;              /* PG_PTP: 4 PML4, 3 PDPT, 2 PD, 1 PT */
 	uint8_t p_attr;               /* PG_ATTR_REF / PG_ATTR_MOD */
-	uint32_t p_pad;               /* explicit padding, 0 */
+	uint16_t p_lockcnt;           /* PG_PTP: locked (PTE_LOCKED) leaves in the table (ST_LOCKED) */
+	uint16_t p_busy;              /* PG_PTP: operations holding the table (hat_memload): never stolen from, never pruned */
 };
 
 /*
@@ -144,13 +145,21 @@ struct page {
 #define HAT_NOCACHE    0x10u   /* uncached (PCD|PWT) */
 #define HAT_WRITETHRU  0x20u   /* write-through (PWT) */
 #define HAT_LARGE      0x40u   /* a 2 MiB page (va and frame 2 MiB-aligned) */
+#define HAT_LOCK       0x80u   /* hat_memload: a locked (pinned) mapping, never stolen; hat_memunlock ends it */
+
+/*
+ * A leaf bit the CPU ignores (AVL bit 9), set by the HAT on locked
+ * leaves: h_nlocked and each table's p_lockcnt count them (ST_LOCKED).
+ */
+#define PTE_LOCKED     (1ull << 9)
 #define HAT_PROT_MASK  (HAT_READ | HAT_WRITE | HAT_EXEC | HAT_USER)
 
 /*
  * The HAT operation log: every operation that changes what an address
  * space maps appends one record, so the host can keep its own model of
- * what should be mapped and compare it with the page tables. Read-only
- * operations (getpfnum, pagesync, switch) are not logged.
+ * what should be mapped and compare it with the page tables. Of the
+ * queries, getpfnum and pagesync are logged too, so the host can judge
+ * their answers and flushes; switch is not.
  */
 enum hat_op_kind {
 	HOP_CREATE = 1,      /* o_space: the new space's h_id */
@@ -160,7 +169,9 @@ enum hat_op_kind {
 	HOP_PAGEUNLOAD = 5,  /* o_pfn: its user mappings gone (and 2 MiB ones of its group's first page) */
 	HOP_CHGPROT = 6,     /* o_space, [o_va, o_va + o_len), o_attr (HAT_PROT_MASK) */
 	HOP_STEAL = 7,       /* o_space, o_va, o_pfn: that user mapping taken to reuse its hment */
-	HOP_KIND_MAX = HOP_STEAL,
+	HOP_GETPFNUM = 8,    /* o_space, o_va: hat_getpfnum's answer o_pfn, o_result 0; -1: nothing mapped (MD_RESULT) */
+	HOP_PAGESYNC = 9,    /* o_pfn, o_attr flags; o_result leaves whose A/D it cleared (MD_FLUSH) */
+	HOP_KIND_MAX = HOP_PAGESYNC,
 };
 
 struct hat_op {
@@ -172,7 +183,7 @@ struct hat_op {
 	uint16_t o_kind;      /* enum hat_op_kind */
 	uint16_t o_attr;      /* HAT_* bits */
 	int32_t o_result;     /* LOAD: 0 or -1; PAGEUNLOAD: mappings removed */
-	uint16_t o_loaded;    /* LOAD, UNLOAD, CHGPROT, STEAL: 1 when the space was loaded on a CPU */
+	uint16_t o_loaded;    /* LOAD, UNLOAD, CHGPROT, STEAL: 1 when the space was loaded on a CPU; PAGESYNC: any */
 	uint16_t o_flushes;   /* and the TLB flushes the operation made for it (saturating) */
 };
 
@@ -223,6 +234,7 @@ struct hat {
 	uint64_t h_tlb_page;          /* INVLPGs done on this CPU for it */
 	uint64_t h_tlb_all;           /* full flushes done on this CPU for it */
 	uint64_t h_tlb_remote;        /* shootdowns requested from other CPUs */
+	uint64_t h_nlocked;           /* present locked (PTE_LOCKED) leaves (ST_LOCKED) */
 };
 
 /*
@@ -249,9 +261,13 @@ struct hment_reserve {
 	hment_ref_t hr_pool;          /* first reserved hment */
 	uint32_t hr_count;            /* hments on the pool (RS_COUNT) */
 	uint32_t hr_amount;           /* target size; frees refill the pool up to it */
+	uint32_t hr_slack;            /* RS_TARGET: how far above target the last fill may leave it; */
+				      /* HR_UNSETTLED from a new target or cap until a fill or trim */
+	uint32_t hr_cap;              /* the hment cap (hment_set_limit), UINT32_MAX: none or larger */
 	uint32_t hr_pad;              /* 0 */
 	struct mm_lock hr_lock;       /* protects the pool */
 };
+#define HR_UNSETTLED UINT32_MAX
 
 /* The cache of idle, all-zero table pages: linked through p_next. */
 struct ptp_cache {
@@ -293,6 +309,8 @@ struct page_pool {
 	uint64_t limit;               /* the cap: ninuse <= limit (UINT64_MAX: none) */
 	uint64_t nfail;               /* allocations refused */
 	uint64_t large_exam;          /* page_t examined by page_alloc_large */
+	uint64_t reserve;             /* the emergency reserve: the last pages, for the kernel's table pages only */
+	uint64_t nreserve;            /* allocations served from the reserve */
 };
 
 /*
@@ -318,7 +336,11 @@ struct page_pool {
  * present leaves in the user half (VA < USER_TOP) of an address space
  * whose frame is a managed page are on mapping lists. A 2 MiB leaf is
  * tracked on the list of its first page (the frame's pfn) with hm_ptp
- * naming the level-2 table. Kernel-half mappings are never tracked.
+ * naming the level-2 table. Kernel-half mappings are never tracked, so
+ * no managed page may be mapped in hat_kas's KMAP window (hat_memload
+ * refuses it: the direct map reaches every page): one that is would be
+ * invisible to pageunload, pagesync, mapcnt and page_free, and the
+ * checker reports it as RM_MISSING.
  *
  * Kernel-half table pages below PML4 256..511 are owned by hat_kas even
  * when reached from another address space's PML4.
@@ -402,16 +424,16 @@ _Static_assert(offsetof(struct page, p_mapping) == 24, "page_t layout");
 _Static_assert(offsetof(struct page, p_mlentry) == 36, "page_t layout");
 _Static_assert(offsetof(struct page, p_valid) == 40, "page_t layout");
 _Static_assert(offsetof(struct page, p_attr) == 43, "page_t layout");
-_Static_assert(sizeof(struct hat) == 104, "hat layout");
+_Static_assert(sizeof(struct hat) == 112, "hat layout");
 _Static_assert(offsetof(struct hat, h_top_pa) == 24, "hat layout");
 _Static_assert(offsetof(struct hat, h_lock) == 32, "hat layout");
 _Static_assert(offsetof(struct hat, h_nptp) == 56, "hat layout");
 _Static_assert(sizeof(struct hment_hash) == 24, "hment_hash layout");
-_Static_assert(sizeof(struct hment_reserve) == 24, "hment_reserve layout");
+_Static_assert(sizeof(struct hment_reserve) == 32, "hment_reserve layout");
 _Static_assert(sizeof(struct ptp_cache) == 32, "ptp_cache layout");
 _Static_assert(sizeof(struct hat_op) == 40, "hat_op layout");
 _Static_assert(sizeof(struct hat_oplog) == 48, "hat_oplog layout");
 _Static_assert(sizeof(struct page_block) == 24, "page_block layout");
-_Static_assert(sizeof(struct page_pool) == 72, "page_pool layout");
+_Static_assert(sizeof(struct page_pool) == 88, "page_pool layout");
 
 #endif

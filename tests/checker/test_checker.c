@@ -175,7 +175,7 @@ END_TEST
 static bool is_model_id(enum invariant_id id)
 {
 	return id == INV_MD_LOG || id == INV_MD_EXTRA || id == INV_MD_MISSING || id == INV_MD_ATTR ||
-	       id == INV_MD_FLUSH;
+	       id == INV_MD_FLUSH || id == INV_MD_RESULT;
 }
 
 /*
@@ -187,6 +187,7 @@ static bool is_model_id(enum invariant_id id)
 static struct {
 	void (*before)(void *ctx);
 	void (*after)(void *ctx);
+	void (*query)(void *ctx);   /* MD_RESULT: a getpfnum the model has not seen */
 	void *ctx;
 } fresh;
 
@@ -213,10 +214,21 @@ static void image_fresh_after(void *ctx)
 	}
 }
 
+/* A synthetic image: a logged getpfnum of an unmapped user VA of the first space, answered "nothing". */
+static void image_fresh_query(void *ctx)
+{
+	struct image *img = ctx;
+	uint64_t h = img_hat(img, img_kas(img))->h_next;
+
+	img_log_op(img, (struct hat_op){ .o_kind = HOP_GETPFNUM, .o_space = img_hat(img, h)->h_id,
+					 .o_va = 0x7f0000000000ull, .o_pfn = UINT32_MAX, .o_result = -1 });
+}
+
 static void use_image_fresh(struct image *img)
 {
 	fresh.before = NULL;
 	fresh.after = image_fresh_after;
+	fresh.query = image_fresh_query;
 	fresh.ctx = img;
 }
 
@@ -242,6 +254,21 @@ static void hosted_fresh_after(void *ctx)
 	hmm_view(v->mem, v->sym);
 }
 
+/* The hosted MM's query and space list (guest/hat.h; this test is built HATVM_HOST: GPTRs are integers). */
+extern struct hat *hat_list;
+uint64_t hat_getpfnum(struct hat *h, uint64_t va);
+
+/* The hosted MM: a real getpfnum of a user VA in the first space after hat_kas. */
+static void hosted_fresh_query(void *ctx)
+{
+	struct hosted_view *v = ctx;
+	struct hat *h = (struct hat *)(uintptr_t)hat_list->h_next;
+
+	ck_assert_ptr_nonnull(h);
+	(void)hat_getpfnum(h, 0x400000);
+	hmm_view(v->mem, v->sym);
+}
+
 /*
  * For the model's IDs (MD_*): a model attached and started by one check
  * (it rebuilds from the tables), as vmm --check=checkpoints has it.
@@ -261,6 +288,8 @@ static void model_start(const struct check_mem *mem, const struct mm_symbols *sy
 		expect_clean(mem, sym, "the model's first check");
 	if (id == INV_MD_FLUSH && fresh.after)
 		fresh.after(fresh.ctx);
+	if (id == INV_MD_RESULT && fresh.query)
+		fresh.query(fresh.ctx);
 }
 
 /* Plants id, checks that only id is reported and at the planted location, undoes, checks clean. */
@@ -320,6 +349,7 @@ START_TEST(inject_each_hosted_mm)
 	hosted_state(7, &mem, &sym);
 	fresh.before = hosted_fresh_before;
 	fresh.after = hosted_fresh_after;
+	fresh.query = hosted_fresh_query;
 	fresh.ctx = &view;
 	inject_and_see(&mem, &sym, (enum invariant_id)_i);
 	/* the restored MM keeps working and stays consistent */
@@ -364,12 +394,12 @@ END_TEST
 static const enum invariant_id need_user_state[] = {
 	INV_PT_RSVD, INV_RM_MISSING, INV_RM_STALE, INV_RM_EMBED, INV_RM_SHARE, INV_RM_LINKS,
 	INV_RM_PFN, INV_RM_DUP, INV_HS_BUCKET, INV_HS_ORPHAN, INV_ST_FREE_ZERO, INV_PT_PTP_OWNER,
-	INV_MD_EXTRA, INV_MD_MISSING, INV_MD_ATTR, INV_PT_MEMTYPE, INV_MD_FLUSH,
+	INV_MD_EXTRA, INV_MD_MISSING, INV_MD_ATTR, INV_PT_MEMTYPE, INV_MD_FLUSH, INV_MD_RESULT,
 };
 static const enum invariant_id kas_ok[] = {
 	INV_PT_PTP_RANGE, INV_PT_LARGE_ALIGN, INV_PT_VALID_CNT, INV_PT_KERNEL_HALF,
 	INV_RS_COUNT, INV_ST_ACCOUNT, INV_LK_QUIESCENT, INV_MD_LOG,
-	INV_PT_NONLEAF, INV_ST_NMAP, INV_PG_FREE_COUNT, INV_PG_INUSE,
+	INV_PT_NONLEAF, INV_ST_NMAP, INV_PG_FREE_COUNT, INV_PG_INUSE, INV_ST_LOCKED, INV_RS_TARGET,
 };
 
 START_TEST(inject_partitions_cover_the_catalogue)
@@ -454,9 +484,12 @@ START_TEST(inject_verify_each)
 		checker_set_disabled(0);
 		ck_assert_msg(!inject_verify(&undo, rep), "%s verified with its check disabled",
 			      invariant_name(id));
-		if (id == INV_MD_FLUSH) {   /* the blind check consumed the record: plant in a new one */
+		if (id == INV_MD_FLUSH || id == INV_MD_RESULT) {   /* the blind check consumed the record: plant in a new one */
 			ck_assert(inject_undo(&img->mem, &undo));
-			image_fresh_after(img);
+			if (id == INV_MD_FLUSH)
+				image_fresh_after(img);
+			else
+				image_fresh_query(img);
 			ck_assert_int_eq(inject_plant(&img->mem, &img->sym, id, &undo, what, sizeof(what)), 0);
 		}
 		checker_run(&img->mem, &img->sym, rep, "seeing", NULL);
@@ -934,7 +967,7 @@ static struct elf_symbols *partial_symbols(unsigned n, uint64_t size_of_second)
 		MM_SYM_PAGE_ARRAY, MM_SYM_PAGE_COUNT, MM_SYM_FIRST_MANAGED, MM_SYM_HMENT_HASH,
 		MM_SYM_HASH_LOCKS, MM_SYM_MLIST_LOCKS, MM_SYM_RESERVE, MM_SYM_HAT_KAS,
 	};
-	static const uint64_t sizes[] = { 8, 8, 8, 24, 2048, 2048, 24, 104 };
+	static const uint64_t sizes[] = { 8, 8, 8, 24, 2048, 2048, sizeof(struct hment_reserve), sizeof(struct hat) };
 	char path[] = "/tmp/checker_syms_XXXXXX", err[256];
 	struct eb_image *img = calloc(1, sizeof(*img));
 	struct elf_symbols *syms;

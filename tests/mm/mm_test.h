@@ -55,5 +55,6 @@ Suite *segtab_suite(void);
 Suite *hment_suite(void);
 Suite *hat_suite(void);
 Suite *oracle_suite(void);
+Suite *hat_limits_suite(void);
 
 #endif

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "default_guest.h"
 #include "fifo_guard.h"
+#include "gdbstub_kvm.h"
 #include "hatvm/exit_status.h"
 #include "hatvm/layout.h"
 #include "invariant_names.h"
@@ -65,6 +66,25 @@ START_TEST(stop_on_violation)
 }
 END_TEST
 
+/* --gdb-on-violation[=PORT] freezes at a violation for gdb: any free port without PORT. */
+START_TEST(gdb_on_violation)
+{
+	struct vmm_options o;
+
+	ck_assert_int_eq(parse(&o, (const char *[]){ "g.elf", NULL }), CLI_RUN);
+	ck_assert(!o.gdb_on_violation && o.gdb_port == 0);
+	ck_assert_int_eq(parse(&o, (const char *[]){ "--gdb-on-violation", "g.elf", NULL }), CLI_RUN);
+	ck_assert(o.gdb_on_violation && o.stop_on_violation);
+	ck_assert_uint_eq(o.gdb_port, GDB_KVM_ANY_PORT);
+	ck_assert_int_eq(parse(&o, (const char *[]){ "--gdb-on-violation=4321", "g.elf", NULL }), CLI_RUN);
+	ck_assert(o.gdb_on_violation && o.stop_on_violation);
+	ck_assert_uint_eq(o.gdb_port, 4321);
+	ck_assert_int_eq(parse(&o, (const char *[]){ "--gdb=4321", "--stop-on-violation", "g.elf", NULL }),
+			 CLI_RUN);
+	ck_assert(!o.gdb_on_violation && o.stop_on_violation);
+}
+END_TEST
+
 START_TEST(options_and_guest_words)
 {
 	struct vmm_options o;
@@ -107,6 +127,11 @@ static const char *const bad_usages[][6] = {
 	{ "--stop-on-violation", "--check=exit", "g.elf", NULL },   /* no checkpoint checks */
 	{ "--check=off", "--stop-on-violation", "g.elf", NULL },
 	{ "--stop-on-violation=yes", "g.elf", NULL },                /* takes no argument */
+	{ "--gdb-on-violation=0", "g.elf", NULL },
+	{ "--gdb-on-violation=65536", "g.elf", NULL },
+	{ "--gdb-on-violation", "--check=exit", "g.elf", NULL },
+	{ "--gdb=1234", "--gdb-on-violation", "g.elf", NULL },       /* one or the other */
+	{ "--gdb-on-violation", "--gdb=1234", "g.elf", NULL },
 };
 
 START_TEST(usage_errors)
@@ -444,6 +469,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, options_and_guest_words);
 	tcase_add_test(tc, stop_on_violation);
+	tcase_add_test(tc, gdb_on_violation);
 	tcase_add_test(tc, sizes);
 	tcase_add_loop_test(tc, usage_errors, 0, sizeof(bad_usages) / sizeof(bad_usages[0]));
 	tcase_add_test(tc, cmdline_too_long);

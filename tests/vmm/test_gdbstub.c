@@ -488,6 +488,71 @@ START_TEST(session_violation_stop)
 }
 END_TEST
 
+/* vCont names the vCPU that steps; so does Hc before `s`; "any" means the one that stopped. */
+START_TEST(session_step_names_the_vcpu)
+{
+	static char r[4][4200];
+	const char *cmds[] = { "vCont?", "vCont;x", "vCont;s:3", "vCont;", NULL };
+	struct gdb_stop stop = { .kind = GDB_STOP_DEBUG, .cpu = 0, .dr6 = 0 };
+	struct gdb_debug_state d0, d1;
+
+	serve_all(cmds, r);
+	ck_assert_str_eq(r[0], "vCont;c;C;s;S");
+	ck_assert_str_eq(r[1], "E16");
+	ck_assert_str_eq(r[2], "E16");   /* there is no thread 3 */
+	ck_assert_str_eq(r[3], "E16");
+	const char *const steps[][2] = { { "vCont;s:2;c", NULL }, { "Hc2", "s" }, { "Hc0", "s" },
+					 { "Hc-1", "vCont;S05:1;c" } };
+	const bool second_steps[] = { true, true, false, false };
+	for (unsigned i = 0; i < 4; i++) {
+		for (unsigned j = 0; j < 2 && steps[i][j]; j++)
+			send_cmd(steps[i][j]);
+		ck_assert_int_eq(gdbstub_serve(&stub, &stop), GDB_ACT_STEP);
+		gdbstub_debug_state(&stub, 0, &d0);
+		gdbstub_debug_state(&stub, 1, &d1);
+		ck_assert_msg(d1.single_step == second_steps[i] && d0.single_step != second_steps[i],
+			      "%s: vCPU 0 %d, vCPU 1 %d", steps[i][0], d0.single_step, d1.single_step);
+	}
+	send_cmd("vCont;c");
+	ck_assert_int_eq(gdbstub_serve(&stub, &stop), GDB_ACT_CONTINUE);
+	gdbstub_debug_state(&stub, 0, &d0);
+	gdbstub_debug_state(&stub, 1, &d1);
+	ck_assert(!d0.single_step && !d1.single_step);
+}
+END_TEST
+
+/* `monitor CMD`'s output, decoded. */
+static const char *monitor_cmd(const char *cmd, char *out, size_t size)
+{
+	char pkt[300] = "qRcmd,", hex[4200];
+
+	gdb_hex_encode(cmd, strlen(cmd), pkt + 6);
+	send_cmd(pkt);
+	send_cmd("c");
+	ck_assert_int_eq(gdbstub_serve(&stub, NULL), GDB_ACT_CONTINUE);
+	reply(drain(), 0, hex, sizeof(hex));
+	ck_assert_uint_lt(strlen(hex) / 2, size);
+	ck_assert(gdb_hex_decode(hex, out, strlen(hex) / 2));
+	out[strlen(hex) / 2] = '\0';
+	return out;
+}
+
+START_TEST(session_monitor_pte)
+{
+	char out[400];
+
+	ck_assert_str_eq(monitor_cmd("pte 0x400000", out, sizeof(out)),
+			 "pte of 0x400000 (cr3 0x1000): GPA 0x4000, VA 0xffff800000004000 = "
+			 "0x0000000000005001 (maps PA 0x5000)\n");
+	ASSERT_HAS(monitor_cmd("pte 401abc", out, sizeof(out)), "GPA 0x4008, VA 0xffff800000004008 = "
+		   "0x8000000000006003 (maps PA 0x6000)");
+	ASSERT_HAS(monitor_cmd("pte 402000", out, sizeof(out)), "pte of 0x402000 (cr3 0x1000): GPA 0x4010,");
+	ASSERT_HAS(monitor_cmd("pte 400000 0x7000", out, sizeof(out)), "pgd of 0x400000 (cr3 0x7000): GPA 0x7000,");
+	ASSERT_HAS(monitor_cmd("pte zz", out, sizeof(out)), "usage: monitor pte");
+	ASSERT_HAS(monitor_cmd("pte 1 2 3", out, sizeof(out)), "usage: monitor pte");
+}
+END_TEST
+
 START_TEST(session_acks_and_resend)
 {
 	char buf[64];
@@ -584,6 +649,8 @@ int main(void)
 	tcase_add_test(session, session_software_breakpoints);
 	tcase_add_test(session, session_watchpoints_and_step);
 	tcase_add_test(session, session_violation_stop);
+	tcase_add_test(session, session_step_names_the_vcpu);
+	tcase_add_test(session, session_monitor_pte);
 	tcase_add_test(session, session_acks_and_resend);
 	tcase_add_test(session, interrupt_while_running);
 	tcase_add_test(session, exit_reply_and_release);

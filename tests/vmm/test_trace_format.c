@@ -8,22 +8,11 @@
 #include <unistd.h>
 
 #include "run_vmm.h"
+#include "temp_dir.h"
 #include "trace_crc.h"
 #include "trace_format.h"
 #include "trace_read.h"
 #include "trace_write.h"
-
-static char dir[] = "/tmp/hatvm-trace-XXXXXX";
-
-static char *tmp_path(const char *name)
-{
-	static char path[4][256];
-	static int next;
-	char *p = path[next++ % 4];
-
-	snprintf(p, 256, "%s/%s", dir, name);
-	return p;
-}
 
 /* ---- a seeded stream of well-formed events ---- */
 
@@ -174,7 +163,7 @@ START_TEST(round_trip)
 {
 	enum { N = 20000 };
 	struct trace_event *want = calloc(N, sizeof(*want)), ev;
-	const char *path = tmp_path("round.trace");
+	const char *path = temp_path("round.trace");
 	char err[1024];
 
 	make_trace(path, 0x1234567 + (uint64_t)_i, N, want);
@@ -260,7 +249,7 @@ END_TEST
 /* Every prefix of a trace is refused with a message naming where, never a crash. */
 START_TEST(every_truncation_is_refused)
 {
-	const char *path = tmp_path("whole.trace"), *cut = tmp_path("cut.trace");
+	const char *path = temp_path("whole.trace"), *cut = temp_path("cut.trace");
 	size_t len;
 	char err[1024];
 
@@ -285,7 +274,7 @@ END_TEST
  */
 START_TEST(mutations_are_refused_or_well_formed)
 {
-	const char *path = tmp_path("base.trace"), *mut = tmp_path("mut.trace");
+	const char *path = temp_path("base.trace"), *mut = temp_path("mut.trace");
 	size_t len;
 	char err[1024];
 	unsigned accepted = 0, refused = 0;
@@ -397,7 +386,7 @@ static void raw_end(struct raw *r)
 /* Opens R's bytes; the open must fail with a message holding SAYS. */
 static void expect_refused(const struct raw *r, const char *says)
 {
-	const char *path = tmp_path("hostile.trace");
+	const char *path = temp_path("hostile.trace");
 	char err[1024];
 
 	spit(path, r->b, r->n);
@@ -430,7 +419,7 @@ START_TEST(hostile_files_are_refused_with_the_place)
 	raw_header(&r, 3, three_faults, 1, 0);
 	raw_faults(&r, TR_FAULT | TRACE_TAG_SAME_PID);
 	raw_end(&r);
-	const char *path = tmp_path("ok.trace");
+	const char *path = temp_path("ok.trace");
 	char err[1024];
 	spit(path, r.b, r.n);
 	struct trace *t = trace_open(path, err, sizeof(err));
@@ -557,19 +546,16 @@ START_TEST(not_a_regular_file)
 {
 	char err[1024];
 
-	ck_assert_ptr_null(trace_open(dir, err, sizeof(err)));
+	ck_assert_ptr_null(trace_open(temp_dir(), err, sizeof(err)));
 	ck_assert_msg(strstr(err, "directory"), "%s", err);
-	ck_assert_ptr_null(trace_open(tmp_path("absent.trace"), err, sizeof(err)));
+	ck_assert_ptr_null(trace_open(temp_path("absent.trace"), err, sizeof(err)));
 	ck_assert_msg(strstr(err, "No such file"), "%s", err);
 }
 END_TEST
 
 int main(void)
 {
-	if (!mkdtemp(dir)) {
-		perror(dir);
-		return 99;
-	}
+	temp_dir_make("hatvm-trace");
 	Suite *s = suite_create("trace_format");
 	TCase *tc = tcase_create("format");
 	tcase_set_timeout(tc, 240);
@@ -581,9 +567,6 @@ int main(void)
 	tcase_add_test(tc, not_a_regular_file);
 	suite_add_tcase(s, tc);
 	int status = run_suite(s);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
+	temp_dir_remove();
 	return status;
 }

@@ -8,6 +8,7 @@
 
 #include "hatvm/exit_status.h"
 #include "run_vmm.h"
+#include "temp_dir.h"
 
 static const char *vmm_path, *traces_dir;
 
@@ -56,10 +57,9 @@ END_TEST
 
 START_TEST(a_damaged_trace_is_refused_with_its_event)
 {
-	char path[] = "/tmp/hatvm-info-XXXXXX";
+	const char *path = temp_path("cut.trace");
 	FILE *in = fopen(shipped("gcc-O2"), "rb");
-	int fd = mkstemp(path);
-	FILE *out = fdopen(fd, "wb");
+	FILE *out = fopen(path, "wb");
 	char buf[4096];
 
 	ck_assert(in && out);
@@ -112,5 +112,8 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, a_damaged_trace_is_refused_with_its_event);
 	tcase_add_test(tc, usage_errors);
 	suite_add_tcase(s, tc);
-	return run_suite(s);
+	temp_dir_make("hatvm-info");
+	int status = run_suite(s);
+	temp_dir_remove();
+	return status;
 }

@@ -7,12 +7,12 @@
 #include <unistd.h>
 
 #include "run_vmm.h"
+#include "temp_dir.h"
 #include "trace_perf.h"
 #include "trace_read.h"
 #include "trace_write.h"
 
 static const char *sample_path;
-static char dir[] = "/tmp/hatvm-perf-XXXXXX";
 
 /* What a parse produced, read back through the trace reader. */
 struct parsed {
@@ -26,14 +26,14 @@ static void parse_lines(char **lines, size_t nlines, struct parsed *out)
 {
 	struct trace_writer *w = trace_writer_new();
 	struct perf_conv *c = perf_conv_new(w, 8u << 20);
-	char path[128], err[1024];
+	const char *path = temp_path("parsed.trace");
+	char err[1024];
 	struct trace_meta meta = { .command = "test", .machine = "m", .date = "d" };
 
 	for (size_t i = 0; i < nlines; i++)
 		perf_conv_line(c, lines[i]);
 	perf_conv_finish(c);
 	out->st = *perf_conv_stats(c);
-	snprintf(path, sizeof(path), "%s/parsed.trace", dir);
 	ck_assert_msg(trace_writer_save(w, path, &meta, err, sizeof(err)) == 0, "%s", err);
 	perf_conv_free(c);
 	trace_writer_free(w);
@@ -251,10 +251,7 @@ int main(int argc, char **argv)
 		return 99;
 	}
 	sample_path = argv[1];
-	if (!mkdtemp(dir)) {
-		perror(dir);
-		return 99;
-	}
+	temp_dir_make("hatvm-perf");
 	Suite *s = suite_create("trace_perf");
 	TCase *tc = tcase_create("parser");
 	tcase_set_timeout(tc, 120);
@@ -263,9 +260,6 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, prefixes_and_noise);
 	suite_add_tcase(s, tc);
 	int status = run_suite(s);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
+	temp_dir_remove();
 	return status;
 }

@@ -8,22 +8,12 @@
 #include <unistd.h>
 
 #include "hatvm/exit_status.h"
+#include "perf_probe.h"
 #include "run_vmm.h"
+#include "temp_dir.h"
 #include "trace_read.h"
 
 static const char *vmm_path;
-static char dir[] = "/tmp/hatvm-record-XXXXXX";
-
-/* DIR/NAME, in one of four buffers: a call may take several. */
-static char *out_path(const char *name)
-{
-	static char path[4][256];
-	static int next;
-	char *p = path[next++ % 4];
-
-	snprintf(p, 256, "%s/%s", dir, name);
-	return p;
-}
 
 START_TEST(refusals)
 {
@@ -32,11 +22,11 @@ START_TEST(refusals)
 	ck_assert_int_eq(r.status, VMM_EXIT_USAGE);
 	ASSERT_HAS(r.err, "missing -o TRACE");
 	vmm_result_free(&r);
-	r = run_vmm((const char *[]){ vmm_path, "record", "-o", out_path("t"), NULL });
+	r = run_vmm((const char *[]){ vmm_path, "record", "-o", temp_path("t"), NULL });
 	ck_assert_int_eq(r.status, VMM_EXIT_USAGE);
 	ASSERT_HAS(r.err, "missing COMMAND");
 	vmm_result_free(&r);
-	r = run_vmm((const char *[]){ vmm_path, "record", "-o", out_path("t"), "--",
+	r = run_vmm((const char *[]){ vmm_path, "record", "-o", temp_path("t"), "--",
 				      "/nonexistent/program", NULL });
 	ck_assert_int_eq(r.status, VMM_EXIT_USAGE);
 	ASSERT_HAS(r.err, "/nonexistent/program: command not found");
@@ -46,7 +36,7 @@ START_TEST(refusals)
 	ck_assert_int_eq(r.status, VMM_EXIT_USAGE);
 	ASSERT_HAS(r.err, "/nonexistent/dir/t");
 	vmm_result_free(&r);
-	ck_assert_int_ne(access(out_path("t"), F_OK), 0);
+	ck_assert_int_ne(access(temp_path("t"), F_OK), 0);
 }
 END_TEST
 
@@ -54,12 +44,12 @@ END_TEST
 START_TEST(perf_missing)
 {
 	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "record", "--perf=/nonexistent/perf",
-							"-o", out_path("t"), "--", "true", NULL });
+							"-o", temp_path("t"), "--", "true", NULL });
 
 	ck_assert_int_eq(r.status, VMM_EXIT_USAGE);
 	ASSERT_HAS(r.err, "cannot run /nonexistent/perf: No such file");
 	ASSERT_HAS(r.err, "apt-get install linux-perf");
-	ck_assert_int_ne(access(out_path("t"), F_OK), 0);
+	ck_assert_int_ne(access(temp_path("t"), F_OK), 0);
 	vmm_result_free(&r);
 }
 END_TEST
@@ -67,7 +57,7 @@ END_TEST
 /* perf runs but refuses (here: a perf that only prints perf's words and fails). */
 START_TEST(perf_refused)
 {
-	char *fake = out_path("perf");
+	const char *fake = temp_path("perf");
 	FILE *f = fopen(fake, "w");
 
 	ck_assert_ptr_nonnull(f);
@@ -76,11 +66,11 @@ START_TEST(perf_refused)
 	fclose(f);
 	chmod(fake, 0755);
 	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "record", "--perf", fake, "-o",
-							out_path("t"), "--", "true", NULL });
+							temp_path("t"), "--", "true", NULL });
 	ck_assert_int_eq(r.status, VMM_EXIT_USAGE);
 	ASSERT_HAS(r.err, "perf record failed (status 255)");
 	ASSERT_HAS(r.err, "CAP_PERFMON");
-	ck_assert_int_ne(access(out_path("t"), F_OK), 0);
+	ck_assert_int_ne(access(temp_path("t"), F_OK), 0);
 	vmm_result_free(&r);
 	unlink(fake);
 }
@@ -91,10 +81,10 @@ END_TEST
 /* A recording of a pipeline: forks, execs, exits; the trace reads back clean. */
 START_TEST(records_a_pipeline)
 {
-	char *path = out_path("pipe.trace");
+	const char *path = temp_path("pipe.trace");
 	char err[1024], ls[512];
 
-	setenv("TMPDIR", dir, 1);   /* where perf's data goes: this test's own folder */
+	setenv("TMPDIR", temp_dir(), 1);   /* where perf's data goes: this test's own folder */
 	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "record", "-o", path, "--", "sh", "-c",
 							"echo hello | cat | wc -c", NULL });
 
@@ -113,7 +103,7 @@ START_TEST(records_a_pipeline)
 	trace_close(t);
 	vmm_result_free(&r);
 	/* perf's data went to a temporary folder that is gone again */
-	snprintf(ls, sizeof(ls), "ls -d %s/vmm-record-* 2>/dev/null | wc -l", dir);
+	snprintf(ls, sizeof(ls), "ls -d %s/vmm-record-* 2>/dev/null | wc -l", temp_dir());
 	r = run_vmm((const char *[]){ "/bin/sh", "-c", ls, NULL });
 	ck_assert_str_eq(r.out, "0\n");
 	vmm_result_free(&r);
@@ -123,7 +113,7 @@ END_TEST
 /* A failing command keeps its trace: status 1 and the command's status said. */
 START_TEST(a_failing_command_keeps_its_trace)
 {
-	char *path = out_path("fail.trace");
+	const char *path = temp_path("fail.trace");
 	char err[1024];
 	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "record", "-q", "-o", path, "--",
 							"sh", "-c", "exit 3", NULL });
@@ -140,18 +130,14 @@ END_TEST
 /* 77 unless `vmm record` can record here: perf present, and allowed. */
 static void skip_without_perf(void)
 {
-	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "record", "-q", "-o",
-							out_path("probe.trace"), "--", "true", NULL });
-	bool absent = strstr(r.err, "cannot run perf") || strstr(r.err, "perf was refused") ||
-		      strstr(r.err, "does not match the running kernel") ||
-		      strstr(r.err, "does not offer a tracepoint");
+	char *why;
 
-	if (r.status != VMM_EXIT_OK && absent) {
-		fprintf(stderr, "perf cannot record here, skipping:\n%s", r.err);
-		vmm_result_free(&r);
+	if (!perf_can_record(vmm_path, temp_path("probe.trace"), &why)) {
+		fprintf(stderr, "perf cannot record here, skipping:\n%s", why);
+		free(why);
+		temp_dir_remove();
 		exit(77);
 	}
-	vmm_result_free(&r);
 }
 
 int main(int argc, char **argv)
@@ -161,10 +147,7 @@ int main(int argc, char **argv)
 		return 99;
 	}
 	vmm_path = argv[1];
-	if (!mkdtemp(dir)) {
-		perror(dir);
-		return 99;
-	}
+	temp_dir_make("hatvm-record");
 	Suite *s = suite_create("trace_record");
 	TCase *tc = tcase_create(argv[2]);
 	tcase_set_timeout(tc, 120);
@@ -179,9 +162,6 @@ int main(int argc, char **argv)
 	}
 	suite_add_tcase(s, tc);
 	int status = run_suite(s);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
+	temp_dir_remove();
 	return status;
 }

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* kvm suite: several vCPUs — LAPIC IPIs, cross-calls and TLB shootdowns seen by the tlb workload, and a skipped shootdown caught. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hatvm/exit_status.h"
+#include "run_vmm.h"
+
+static const char *vmm_path, *guest_path;
+
+#define ASSERT_STATUS(r, want) \
+	ck_assert_msg((r).status == (want), "vmm exited %d, expected %d; stdout:\n%s\nstderr:\n%s", \
+		      (r).status, (want), (r).out, (r).err)
+
+/* The value of `key=` in the last stats line of out; fails the test when absent. */
+static unsigned long long stat_of(const char *out, const char *key)
+{
+	const char *line = NULL, *p;
+	char needle[64];
+
+	for (p = strstr(out, "stats: "); p; p = strstr(p + 1, "stats: "))
+		line = p;
+	ck_assert_msg(line != NULL, "no stats line in:\n%s", out);
+	snprintf(needle, sizeof(needle), " %s=", key);
+	p = strstr(line, needle);
+	ck_assert_msg(p != NULL && (!strchr(line, '\n') || p < strchr(line, '\n')),
+		      "no %s in the stats line of:\n%s", key, out);
+	return strtoull(p + strlen(needle), NULL, 10);
+}
+
+static struct vmm_result tlb_run(const char *cpus, const char *const words[])
+{
+	const char *opts[] = { "--cpus", cpus, "--mem", "128M", "--timeout", "600", NULL };
+
+	return run_guest(vmm_path, guest_path, opts, words);
+}
+
+/* Every change CPU 0 makes is seen at once by the CPU running the space: shootdowns by IPI. */
+START_TEST(tlb_shootdowns_reach_other_cpus)
+{
+	char seed[32];
+
+	snprintf(seed, sizeof(seed), "seed=%d", _i + 1);
+	struct vmm_result r = tlb_run("2", (const char *[]){ "workload=tlb", seed, "rounds=24", NULL });
+
+	ASSERT_STATUS(r, VMM_EXIT_OK);
+	ASSERT_HAS(r.out, "every change seen at once");
+	ASSERT_HAS(r.out, "IPI round trip");
+	ck_assert_uint_ge(stat_of(r.out, "shootdowns"), 24);
+	ck_assert_uint_ge(stat_of(r.out, "ipis"), 48);   /* a request and an acknowledgement each */
+	ck_assert_uint_gt(stat_of(r.out, "invlpg"), 0);
+	ck_assert_uint_eq(stat_of(r.out, "shootdowns_skipped"), 0);
+	vmm_result_free(&r);
+}
+END_TEST
+
+/* Three vCPUs on a two-core machine: targets sets of more than one CPU. */
+START_TEST(tlb_three_cpus)
+{
+	struct vmm_result r = tlb_run("3", (const char *[]){ "workload=tlb", "rounds=12", NULL });
+
+	ASSERT_STATUS(r, VMM_EXIT_OK);
+	ASSERT_HAS(r.out, "12 rounds on 3 CPUs");
+	ck_assert_uint_ge(stat_of(r.out, "shootdowns"), 24);
+	vmm_result_free(&r);
+}
+END_TEST
+
+/* The same through the xAPIC's MMIO page instead of x2APIC MSRs. */
+START_TEST(tlb_xapic)
+{
+	struct vmm_result r = tlb_run("2", (const char *[]){ "workload=tlb", "apic=xapic", "rounds=8",
+							   NULL });
+
+	ASSERT_STATUS(r, VMM_EXIT_OK);
+	ck_assert_uint_ge(stat_of(r.out, "shootdowns"), 8);
+	vmm_result_free(&r);
+}
+END_TEST
+
+/*
+ * The planted bug: shootdowns counted but never sent. The other CPU
+ * keeps its stale translation and the workload must say so. Nested
+ * virtualization flushes TLBs now and then (a VM exit may), so it gets
+ * many rounds; on hardware the first one fails.
+ */
+START_TEST(tlb_skipped_shootdown_is_caught)
+{
+	struct vmm_result r = tlb_run("2", (const char *[]){ "workload=tlb", "no_shootdown=1",
+							   "rounds=400", NULL });
+
+	ASSERT_STATUS(r, VMM_EXIT_CRASH);
+	ASSERT_HAS(r.err, "TLB_STALE: CPU 1");
+	ASSERT_HAS(r.err, "a stale translation");
+	vmm_result_free(&r);
+}
+END_TEST
+
+/* A lost IPI (test switch: requests never sent) is reported, bounded, instead of a hang. */
+START_TEST(lost_ipi_is_reported)
+{
+	struct vmm_result r = tlb_run("2", (const char *[]){ "workload=tlb", "xcall_lose=1",
+							   "xcall_timeout_ms=200", NULL });
+
+	ASSERT_STATUS(r, VMM_EXIT_CRASH);
+	ASSERT_HAS(r.err, "xcall: CPU 0's request");
+	ASSERT_HAS(r.err, "CPUs 0x2 never ran it");
+	vmm_result_free(&r);
+}
+END_TEST
+
+START_TEST(tlb_needs_two_cpus)
+{
+	struct vmm_result r = tlb_run("1", (const char *[]){ "workload=tlb", NULL });
+
+	ASSERT_STATUS(r, VMM_EXIT_USAGE);
+	ASSERT_HAS(r.err, "needs at least 2 vCPUs");
+	vmm_result_free(&r);
+}
+END_TEST
+
+/* A single-CPU workload on several vCPUs: the others come online, then say they are done. */
+START_TEST(smoke_on_four_cpus)
+{
+	struct vmm_result r = tlb_run("4", (const char *[]){ "workload=smoke", NULL });
+
+	ASSERT_STATUS(r, VMM_EXIT_OK);
+	ck_assert_uint_eq(stat_of(r.out, "shootdowns_skipped"), 0);
+	vmm_result_free(&r);
+}
+END_TEST
+
+static Suite *smp_suite(void)
+{
+	Suite *s = suite_create("smp");
+	TCase *tc = tcase_create("tlb");
+
+	tcase_set_timeout(tc, 900);
+	tcase_add_loop_test(tc, tlb_shootdowns_reach_other_cpus, 0, 2);
+	tcase_add_test(tc, tlb_three_cpus);
+	tcase_add_test(tc, tlb_xapic);
+	tcase_add_test(tc, tlb_skipped_shootdown_is_caught);
+	tcase_add_test(tc, lost_ipi_is_reported);
+	tcase_add_test(tc, tlb_needs_two_cpus);
+	tcase_add_test(tc, smoke_on_four_cpus);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(int argc, char **argv)
+{
+	return kvm_test_main(argc, argv, &vmm_path, &guest_path, smp_suite);
+}
