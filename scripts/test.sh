@@ -9,24 +9,14 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-# Runs meson's kvm suite of one build dir on this machine's KVM, or nested.
-kvm_suite() {
-	if [ -e /dev/kvm ]; then
-		meson test -C "$1" --suite kvm --print-errorlogs
-	else
-		echo "test: /dev/kvm is absent; the kvm suite of $1 runs in a nested-KVM VM (scripts/nested-kvm.sh)"
-		scripts/nested-kvm.sh -- meson test -C "$1" --suite kvm --print-errorlogs
-	fi
-}
-
 scripts/setup.sh build
 meson test -C build --suite unit --print-errorlogs
-kvm_suite build
+scripts/kvm-suite.sh build
 
 scripts/setup.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 meson test -C build-asan --suite unit --print-errorlogs
-kvm_suite build-asan
+scripts/kvm-suite.sh build-asan
 
 scripts/analyze.sh
 scripts/fuzz.sh 20
