@@ -25,8 +25,9 @@ for t in tests:
     cmd = " ".join(shlex.quote(c) for c in t["cmd"])
     wd = shlex.quote(t["workdir"] or sys.argv[1])
     log = shlex.quote(sys.argv[1] + "/meson-logs/kvm-" + t["name"] + ".log")
-    print(f"s=$(date +%s); (cd {wd} && env {env} timeout {t[\"timeout\"]} {cmd}) >{log} 2>&1; rc=$?")
-    print(f"echo \"kvm {t[\"name\"]}: $([ $rc = 0 ] && echo OK || echo FAIL rc=$rc) $(( $(date +%s) - s ))s\"")
+    name, limit = t["name"], t["timeout"]
+    print(f"s=$(date +%s); (cd {wd} && env {env} timeout {limit} {cmd}) >{log} 2>&1; rc=$?")
+    print(f"echo \"kvm {name}: $([ $rc = 0 ] && echo OK || echo FAIL rc=$rc) $(( $(date +%s) - s ))s\"")
     print(f"[ $rc = 0 ] || {{ fail=1; tail -n 60 {log}; }}")
 print("exit $fail")
 ' "$(realpath "$builddir")" >"$job"
