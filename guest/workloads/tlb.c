@@ -111,7 +111,7 @@ static void touch_all(unsigned cpu, unsigned round)
 
 	for (unsigned p = 0; p < NPAGES; p++) {
 		volatile uint64_t *q = (volatile uint64_t *)(uintptr_t)page_va(p);
-		uint64_t v = pattern(cpu, round, p), got;
+		uint64_t v = pattern(cpu, round, p), got = 0;
 
 		if (probe_write64(q, v) || probe_read64(q, &got) || got != v)
 			panic("tlb: CPU %u round %u: page %u at 0x%" PRIx64 " of space %u is not "
