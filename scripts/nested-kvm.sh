@@ -17,6 +17,10 @@
 # qemu-system-x86, busybox-static, cpio, kmod, and Debian's package archive to
 # download the kernel package once into $HATVM_NESTED_CACHE
 # (default ~/.cache/hatvm/nested-kvm; nothing is installed into /boot).
+# The emulated kernel has now and then soft-locked up (both emulated CPUs stuck,
+# in its own code, while a KVM guest ran). A lockup panics that kernel, which ends
+# the VM with status 125 and its console's last lines instead of a hang until
+# --timeout.
 set -euo pipefail
 
 mem=${HATVM_NESTED_MEM:-8G}
@@ -128,7 +132,7 @@ trap 'rm -rf "$job"' EXIT
 timeout "$timeout" qemu-system-x86_64 -machine q35 -accel tcg,thread=multi -cpu max,+svm \
 	-smp "$cpus" -m "$mem" -display none -no-reboot -serial "file:$job/console" \
 	-kernel "$root/boot/vmlinuz-$version" -initrd "$initrd" \
-	-append "console=ttyS0 quiet panic=-1 hatvm_job=$job" \
+	-append "console=ttyS0 quiet panic=-1 softlockup_panic=1 sysctl.kernel.panic_on_rcu_stall=1 hatvm_job=$job" \
 	-virtfs "local,path=/,mount_tag=host,security_model=none,multidevs=remap" &
 qemu=$!
 tail -n +1 -f --pid="$qemu" "$job/out"

@@ -178,3 +178,10 @@ int kvm_test_main(int argc, char **argv, const char **vmm, const char **guest,
 	skip_without_kvm();
 	return run_suite(make());
 }
+
+const char *text_tail(const char *text, size_t max)
+{
+	size_t len = strlen(text);
+
+	return len > max ? text + (len - max) : text;
+}

@@ -39,7 +39,11 @@ int run_suite(Suite *suite);
 int kvm_test_main(int argc, char **argv, const char **vmm, const char **guest,
 		  Suite *(*make)(void));
 
+/* The last MAX bytes of TEXT: Check refuses a failure message over 8 KiB. */
+const char *text_tail(const char *text, size_t max);
+
 #define ASSERT_HAS(text, needle) \
-	ck_assert_msg(strstr((text), (needle)), "expected \"%s\" in:\n%s", (needle), (text))
+	ck_assert_msg(strstr((text), (needle)), "expected \"%s\" in (its last 4000 bytes):\n%s", \
+		      (needle), text_tail((text), 4000))
 
 #endif
