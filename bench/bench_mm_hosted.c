@@ -12,7 +12,7 @@
 #define NSPACES      3
 #define SPACES_PAGES 4096ul
 #define LINUX_AT     2          /* sizes[] index the Linux shapes are measured at */
-#define LINUX_RUNS   5
+#define LINUX_RUNS   9
 #define MAX_RUNS     61
 #define FLAT         1.3        /* target: largest / smallest */
 #define BELOW_LINUX  3.0        /* target: Linux / ours */

@@ -23,7 +23,7 @@ static struct bench_row *vmm_row(struct bench_table *t, const char *what, double
 	bench_set_ratio(r, vmm_ms / floor_ms, "vmm/floor");
 	bench_set_target(r, "<=", GOAL);
 	if (bench_kvm_emulated())
-		bench_set_note(r, "emulated (kvm_pvm)");
+		bench_set_note(r, "emulated (%s)", bench_kvm_module());
 	return r;
 }
 

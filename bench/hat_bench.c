@@ -136,7 +136,7 @@ static struct bench_row *op_row(struct bench_table *t, size_t i, double guest, d
 	bench_set_target(r, ">=", GOAL);
 	if (bench_kvm_emulated()) {
 		r->met = BENCH_MET_NA;
-		bench_set_note(r, "emulated (kvm_pvm): not the HAT's own cost");
+		bench_set_note(r, "emulated (%s): not the HAT's own cost", bench_kvm_module());
 	}
 	return r;
 }

@@ -175,11 +175,14 @@ static double time_sparse_destroy(page_t *pp)
  * ns per steal: STEAL_PAGES pages spread over the working set are mapped
  * twice (so each has an hment), the hment cache is capped at what is out
  * and the reserve emptied, then STEAL_LOADS more mappings of them each
- * take another page's hment. *steals: how many steals that made.
+ * take another page's hment. The new mappings alternate between two
+ * spaces: a steal may not take a mapping in the table being loaded
+ * (busy), so with one space the loads would run out of victims once the
+ * first two spaces' mappings are gone. *steals: how many steals that made.
  */
 static double time_steal(page_t **pp, unsigned long n, unsigned long *steals)
 {
-	struct hat *e = create(), *f = create(), *g = create();
+	struct hat *e = create(), *f = create(), *g[2] = { create(), create() };
 	unsigned long stride = n / STEAL_PAGES, before;
 	double t0, t;
 
@@ -193,7 +196,8 @@ static double time_steal(page_t **pp, unsigned long n, unsigned long *steals)
 	before = hment_stats.steals;
 	t0 = bench_cpu_now();
 	for (unsigned i = 0; i < STEAL_LOADS; i++)
-		if (hat_memload(g, VA_A + i * MM_PAGE_SIZE, pp[(i % STEAL_PAGES) * stride], RW_USER) != 0)
+		if (hat_memload(g[i & 1], VA_A + i * MM_PAGE_SIZE, pp[(i % STEAL_PAGES) * stride],
+				RW_USER) != 0)
 			die("hat_memload (stealing)");
 	t = bench_cpu_now() - t0;
 	*steals = hment_stats.steals - before;
@@ -201,7 +205,8 @@ static double time_steal(page_t **pp, unsigned long n, unsigned long *steals)
 	hment_set_reserve_amount(HMENT_RESERVE_DEFAULT);
 	hat_destroy(e);
 	hat_destroy(f);
-	hat_destroy(g);
+	hat_destroy(g[0]);
+	hat_destroy(g[1]);
 	return *steals == 0 ? 0 : t * 1e9 / (double)*steals;
 }
 

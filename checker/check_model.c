@@ -56,8 +56,9 @@ static const char *record_fault(const struct hat_op *op, uint64_t seq)
 
 	if (op->o_seq != (uint32_t)seq)
 		return "its number is out of sequence";
-	if (op->o_kind < HOP_CREATE || op->o_kind > HOP_KIND_MAX || op->o_loaded > 1)
-		return "its kind is unknown, or its loaded flag is neither 0 nor 1";
+	if (op->o_kind < HOP_CREATE || op->o_kind > HOP_KIND_MAX ||
+	    (op->o_loaded & ~(HOP_LOADED_HERE | HOP_LOADED_ELSEWHERE)) != 0)
+		return "its kind is unknown, or its loaded flags have unknown bits";
 	if (op->o_attr & ~(HAT_PROT_MASK | HAT_NOCACHE | HAT_WRITETHRU | HAT_LARGE | HAT_LOCK))
 		return "its attributes have unknown bits";
 	if (op->o_kind == HOP_LOAD && ((op->o_va & (size - 1)) || (op->o_pfn & ((size >> MM_PAGE_SHIFT) - 1)) ||
@@ -67,8 +68,9 @@ static const char *record_fault(const struct hat_op *op, uint64_t seq)
 	    (!x86_va_canonical(op->o_va) || (op->o_result != 0 && op->o_result != -1) ||
 	     (op->o_result == -1 && op->o_pfn != UINT32_MAX)))
 		return "its query is not canonical or its answer is impossible";
-	if (op->o_kind == HOP_PAGESYNC && (op->o_result < 0 || op->o_attr > 1))
-		return "it clears a negative number of leaves or has flags pagesync does not take";
+	if (op->o_kind == HOP_PAGESYNC &&
+	    (op->o_result < 0 || op->o_attr > 1 || op->o_len > (PG_ATTR_REF | PG_ATTR_MOD)))
+		return "it clears a negative number of leaves, has flags pagesync does not take or returns bits it cannot";
 	if ((op->o_kind == HOP_UNLOAD || op->o_kind == HOP_CHGPROT) &&
 	    (op->o_len == 0 || ((op->o_va | op->o_len) & (MM_PAGE_SIZE - 1)) || op->o_va + op->o_len < op->o_va))
 		return "its range is empty, misaligned or wraps";
@@ -86,14 +88,18 @@ static const char *kind_name(unsigned kind)
 /*
  * MD_FLUSH: an operation on one space (load, unload, chgprot, steal) that
  * removed or changed translations of it while it was loaded on some CPU
- * made no TLB flush (no INVLPG, full flush or shootdown request); a
- * pagesync that cleared A/D in leaves of loaded spaces (the count it logs:
- * the host cannot see the bits as they were) and flushed nothing.
+ * made no TLB flush (no INVLPG, full flush or shootdown request), or left
+ * out some of those CPUs: loaded on this one and no local flush, loaded
+ * on others and no shootdown. A pagesync that cleared A/D in leaves of
+ * loaded spaces (the count it logs: the host cannot see the bits as they
+ * were) and flushed nothing.
  */
 static void check_flush(struct checker *c, const struct hat_op *op, uint64_t seq, uint64_t changed)
 {
 	bool one_space = op->o_kind == HOP_LOAD || op->o_kind == HOP_UNLOAD ||
 			 op->o_kind == HOP_CHGPROT || op->o_kind == HOP_STEAL;
+	unsigned local = HOP_FLUSH_LOCAL(op->o_flushes), remote = HOP_FLUSH_REMOTE(op->o_flushes);
+	const char *missed = NULL;
 
 	if (op->o_kind == HOP_PAGESYNC) {
 		if (op->o_loaded && op->o_result > 0 && op->o_flushes == 0)
@@ -103,12 +109,20 @@ static void check_flush(struct checker *c, const struct hat_op *op, uint64_t seq
 				       seq, op->o_pfn, op->o_result);
 		return;
 	}
-	if (!one_space || !op->o_loaded || changed == 0 || op->o_flushes != 0 || op->o_space == 0)
+	if (!one_space || !op->o_loaded || changed == 0 || op->o_space == 0)
+		return;
+	if (op->o_flushes == 0)
+		missed = "flushed no TLB";
+	else if ((op->o_loaded & HOP_LOADED_ELSEWHERE) && remote == 0)
+		missed = "sent the other CPUs it is loaded on no shootdown";
+	else if ((op->o_loaded & HOP_LOADED_HERE) && local == 0)
+		missed = "left the TLB of the CPU doing it, where it is loaded, unflushed";
+	if (missed == NULL)
 		return;
 	sink_violation(&c->sink, INV_MD_FLUSH, op->o_space, op->o_va, REPORT_NONE,
 		       "operation %" PRIu64 " (%s of 0x%" PRIx64 " bytes) removed or changed %" PRIu64
-		       " translations of a space loaded on a CPU and flushed no TLB",
-		       seq, kind_name(op->o_kind), op->o_len ? op->o_len : (uint64_t)MM_PAGE_SIZE, changed);
+		       " translations of a space loaded on a CPU and %s", seq, kind_name(op->o_kind),
+		       op->o_len ? op->o_len : (uint64_t)MM_PAGE_SIZE, changed, missed);
 }
 
 /*
@@ -131,6 +145,28 @@ static void check_result(struct checker *c, const struct hat_op *op, uint64_t se
 		       want == MODEL_PFN_NONE ? "nothing " : "pfn ", want == MODEL_PFN_NONE ? 0 : want);
 }
 
+/*
+ * MD_AD, pagesync's answer (o_len: the PG_ATTR_* it returned): at least
+ * the A/D bits its page's leaves held at the last check (`had`, which
+ * only a pagesync that clears them takes away), and REF or MOD when it
+ * cleared A/D in some leaf.
+ */
+static void check_sync(struct checker *c, const struct hat_op *op, uint64_t seq, unsigned had)
+{
+	unsigned got = (unsigned)op->o_len;
+
+	if (op->o_kind != HOP_PAGESYNC)
+		return;
+	if ((had & ~got) != 0)
+		sink_violation(&c->sink, INV_MD_AD, REPORT_NONE, REPORT_NONE, op->o_pfn,
+			       "operation %" PRIu64 ": pagesync of pfn 0x%x returned 0x%x; its leaves held"
+			       " 0x%x (REF 1, MOD 2) at the last check", seq, op->o_pfn, got, had);
+	else if (op->o_result > 0 && got == 0)
+		sink_violation(&c->sink, INV_MD_AD, REPORT_NONE, REPORT_NONE, op->o_pfn,
+			       "operation %" PRIu64 ": pagesync of pfn 0x%x cleared A/D in %d leaves and"
+			       " returned neither REF nor MOD", seq, op->o_pfn, op->o_result);
+}
+
 /* Applies records follow.next_seq .. next - 1 from the ring; false (reported) when one is bad. */
 static bool apply_records(struct checker *c, const struct hat_oplog *log, uint64_t next)
 {
@@ -140,6 +176,7 @@ static bool apply_records(struct checker *c, const struct hat_oplog *log, uint64
 		uint64_t va = log->ol_ring + ((seq - 1) % log->ol_size) * sizeof(struct hat_op);
 		const char *fault = NULL;
 		uint64_t changed = 0;
+		unsigned had = 0;
 		struct hat_op op;
 
 		if (check_work(c, 1))
@@ -148,11 +185,14 @@ static bool apply_records(struct checker *c, const struct hat_oplog *log, uint64
 			fault = "it cannot be read";
 		else
 			fault = record_fault(&op, seq);
+		if (fault == NULL && op.o_kind == HOP_PAGESYNC)
+			had = hat_model_frame_ad(follow.model, op.o_pfn);
 		if (fault == NULL &&
 		    !hat_model_apply(follow.model, &op, model_managed, &c->view, max_maps, &changed))
 			fault = "it asks for more mappings than RAM can hold (or the host ran out of memory)";
 		if (fault == NULL) {
 			check_result(c, &op, seq);
+			check_sync(c, &op, seq, had);
 			check_flush(c, &op, seq, changed);
 		}
 		if (fault == NULL && check_work(c, hat_model_cost(follow.model)))
@@ -216,11 +256,33 @@ void check_model_begin(struct checker *c)
 	c->model_mode = MODEL_COMPARE;
 }
 
+/*
+ * MD_AD: a managed page's leaf keeps the A/D bits it had at the last check
+ * unless a logged pagesync cleared them; a HAT that moves them into the
+ * page's p_attr keeps them too. Then the leaf's bits are the new mark
+ * (kept as they were after a violation, so it is not forgotten).
+ */
+static void compare_ad(struct checker *c, struct model_map *map, uint64_t va, uint64_t pte, uint64_t pfn)
+{
+	unsigned now = hat_model_ad_of_pte(pte), have = now;
+
+	if (!view_managed(&c->view, pfn) || c->view.pages == NULL)
+		return;
+	have |= c->view.pages[pfn].p_attr;
+	if ((map->ad & ~have) == 0) {
+		map->ad = (uint8_t)now;
+		return;
+	}
+	sink_violation(&c->sink, INV_MD_AD, map->space, va, pfn,
+		       "the leaf held A/D 0x%x (REF 1, MOD 2) at the last check and no pagesync cleared"
+		       " them; leaf and page now hold 0x%x", map->ad, have);
+}
+
 /* The leaf (pte at level, mapping pfn) against the model's mapping at space:va. */
 static void compare_leaf(struct checker *c, uint32_t space, uint64_t va, uint64_t pte, unsigned level,
 			 uint64_t pfn)
 {
-	const struct model_map *map = hat_model_find(follow.model, space, va);
+	struct model_map *map = hat_model_find(follow.model, space, va);
 	uint64_t want;
 
 	if (map == NULL) {
@@ -235,6 +297,7 @@ static void compare_leaf(struct checker *c, uint32_t space, uint64_t va, uint64_
 			       " is there", (map->attr & HAT_LARGE) ? "2 MiB" : "4 KiB", map->pfn, level, pfn);
 		return;
 	}
+	compare_ad(c, map, va, pte, pfn);
 	want = hat_model_pte_bits(map->attr);
 	if ((pte & MODEL_PTE_MASK) != want)
 		sink_violation(&c->sink, INV_MD_ATTR, space, va, pfn,
@@ -253,6 +316,7 @@ void check_model_leaf(struct checker *c, uint32_t space, uint64_t va, uint64_t p
 		struct model_map map = {
 			.va = va, .space = space, .pfn = (uint32_t)pfn,
 			.attr = (uint16_t)hat_model_attr_of_pte(pte, level),
+			.ad = (uint8_t)hat_model_ad_of_pte(pte),
 		};
 
 		if (!hat_model_add(follow.model, &map))

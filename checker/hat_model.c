@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SYNC_CLEAR 0x1u              /* HAT_SYNC_CLEAR (guest/hat.h), as a pagesync record's o_attr */
 #define NONE 0u                      /* "no node": indices are stored + 1 */
 #define SMALL (1ull << MM_PAGE_SHIFT)
 #define LARGE (1ull << MM_LEVEL_SHIFT(2))
@@ -380,6 +381,55 @@ static bool load_is_noop(const struct hat_model *m, const struct hat_op *op)
 	       hat_model_pte_bits(map->attr) == hat_model_pte_bits(op->o_attr);
 }
 
+/*
+ * A load of the page op's mapping already maps, with the same size and
+ * lock: the leaf stays (hat.h: only its protection and cache bits may
+ * change), so the A/D bits it held are still the page's. NONE otherwise.
+ */
+static uint8_t reload_keeps_ad(const struct hat_model *m, const struct hat_op *op)
+{
+	uint32_t i = find_index(m, op->o_space, op->o_va);
+	const struct model_map *map = i == NONE ? NULL : &m->nodes[i - 1].map;
+
+	if (op->o_result != 0 || map == NULL || map->pfn != op->o_pfn ||
+	    ((map->attr ^ op->o_attr) & (HAT_LARGE | HAT_LOCK)) != 0)
+		return 0;
+	return map->ad;
+}
+
+/* Calls fn on the mappings of pfn a pagesync reaches: 4 KiB ones of pfn, 2 MiB ones starting at it. */
+static void each_of_frame(const struct hat_model *m, uint32_t pfn,
+			  void (*fn)(struct model_map *map, void *ctx), void *ctx)
+{
+	for (uint32_t i = m->frame_heads[frame_bucket(m, pfn)]; i != NONE; i = m->nodes[i - 1].frame_next)
+		if (m->nodes[i - 1].map.pfn == pfn)
+			fn(&m->nodes[i - 1].map, ctx);
+}
+
+static void gather_ad(struct model_map *map, void *ctx)
+{
+	*(unsigned *)ctx |= map->ad;
+}
+
+static void clear_ad(struct model_map *map, void *ctx)
+{
+	(void)ctx;
+	map->ad = 0;
+}
+
+unsigned hat_model_frame_ad(const struct hat_model *m, uint32_t pfn)
+{
+	unsigned ad = 0;
+
+	each_of_frame(m, pfn, gather_ad, &ad);
+	return ad;
+}
+
+unsigned hat_model_ad_of_pte(uint64_t pte)
+{
+	return ((pte & PTE_A) ? PG_ATTR_REF : 0) | ((pte & PTE_D) ? PG_ATTR_MOD : 0);
+}
+
 /* Removes pfn's mappings: 4 KiB ones of pfn, 2 MiB ones whose first page is `first` (when large_only, only those). */
 static void unload_frame(struct hat_model *m, uint32_t pfn, bool large_only)
 {
@@ -427,6 +477,11 @@ static bool apply(struct hat_model *m, const struct hat_op *op,
 	uint64_t size = (op->o_attr & HAT_LARGE) ? LARGE : SMALL;
 	uint32_t first = op->o_pfn & ~(uint32_t)(LARGE / SMALL - 1);
 
+	if (op->o_kind == HOP_PAGESYNC) {
+		if (op->o_attr & SYNC_CLEAR)
+			each_of_frame(m, op->o_pfn, clear_ad, NULL);
+		return true;
+	}
 	if (op->o_kind == HOP_PAGEUNLOAD) {
 		if (managed(ctx, op->o_pfn))
 			unload_frame(m, op->o_pfn, false);
@@ -441,14 +496,17 @@ static bool apply(struct hat_model *m, const struct hat_op *op,
 	case HOP_DESTROY:
 		destroy_space(m, op->o_space);
 		return true;
-	case HOP_LOAD:
+	case HOP_LOAD: {
+		uint8_t ad = reload_keeps_ad(m, op);
+
 		each_in_range(m, op->o_space, op->o_va, size, remove_cb, 0);
 		if (op->o_result != 0)
 			return true;
 		if (m->count >= max_maps)
 			return false;
 		return hat_model_add(m, &(struct model_map){ .va = op->o_va, .space = op->o_space,
-							    .pfn = op->o_pfn, .attr = op->o_attr });
+							    .pfn = op->o_pfn, .attr = op->o_attr, .ad = ad });
+	}
 	case HOP_UNLOAD:
 		each_in_range(m, op->o_space, op->o_va, op->o_len, remove_cb, 0);
 		return true;

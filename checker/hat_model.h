@@ -17,6 +17,7 @@ struct model_map {
 	uint32_t space;
 	uint32_t pfn;
 	uint16_t attr;
+	uint8_t ad;          /* PG_ATTR_REF / PG_ATTR_MOD: the leaf's A/D at the last check (MD_AD) */
 };
 
 struct hat_model;
@@ -70,6 +71,16 @@ uint64_t hat_model_round(struct hat_model *m);
 /* Calls fn for every mapping not found in this round. */
 void hat_model_each_unseen(struct hat_model *m, void (*fn)(void *ctx, const struct model_map *map),
 			   void *ctx);
+
+/*
+ * The accessed/dirty bits (PG_ATTR_*) the mappings of pfn held at the
+ * last check and still hold by the log: its 4 KiB ones and the 2 MiB ones
+ * whose first page it is (a 2 MiB leaf's bits are its first page's).
+ */
+unsigned hat_model_frame_ad(const struct hat_model *m, uint32_t pfn);
+
+/* PG_ATTR_REF / PG_ATTR_MOD for a leaf's A / D bits. */
+unsigned hat_model_ad_of_pte(uint64_t pte);
 
 /* Mappings held; mappings found in this round. */
 uint64_t hat_model_count(const struct hat_model *m);

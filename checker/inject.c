@@ -44,6 +44,8 @@
  *   ST_LOCKED       h_nlocked +1 on the first space
  *   MD_RESULT       the newest unapplied getpfnum answer of a user VA: its pfn's low bit flipped
  *   RS_TARGET       the reserve's target set to its count + 1, settled, no cap
+ *   MD_AD           the newest unapplied pagesync record: it cleared A/D in one leaf (of no
+ *                   loaded space) and answered neither REF nor MOD
  *   PG_FREE_COUNT   page_pool's nfree -1 and ninuse +1 (their sum, the managed pages, kept)
  *   PG_INUSE        page_pool's ninuse +1
  *                   (the PG_* need a guest exporting page_pool)
@@ -838,6 +840,28 @@ static int plant_md_result(struct inj *j)
 	return 0;
 }
 
+static bool logged_sync(const struct hat_op *op)
+{
+	return op->o_kind == HOP_PAGESYNC;
+}
+
+/* MD_AD: the newest unapplied pagesync lost what it collected: one leaf cleared, nothing answered. */
+static int plant_md_ad(struct inj *j)
+{
+	uint64_t seq, va;
+	struct hat_op op;
+	int rc = newest_record(j, logged_sync, &seq, &va, &op);
+
+	if (rc != 0)
+		return rc;
+	PUT_FIELD(j, va, struct hat_op, o_result, 1);
+	PUT_FIELD(j, va, struct hat_op, o_len, 0);
+	PUT_FIELD(j, va, struct hat_op, o_loaded, 0);   /* no MD_FLUSH: no loaded space was touched */
+	describe(j, REPORT_NONE, REPORT_NONE, op.o_pfn, "operation %" PRIu64 " (pagesync of pfn 0x%x): "
+		 "%d leaves cleared -> 1, answer 0x%" PRIx64 " -> 0", seq, op.o_pfn, op.o_result, op.o_len);
+	return 0;
+}
+
 /* RS_TARGET: the reserve's target one above its count, settled, with no cap: a free that did not refill it. */
 static int plant_rs_target(struct inj *j)
 {
@@ -1060,6 +1084,7 @@ static int (*const planters[INV_COUNT])(struct inj *) = {
 	[INV_MD_FLUSH] = plant_md_flush,
 	[INV_MD_RESULT] = plant_md_result,
 	[INV_RS_TARGET] = plant_rs_target,
+	[INV_MD_AD] = plant_md_ad,
 };
 
 /* Runs the planter of id over a loaded view; undoes partial work on failure. */

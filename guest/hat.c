@@ -79,33 +79,57 @@ static void tlb_flush_all(struct hat *h)
 	tlb_remote(h, mask & ~self, 0, 0);
 }
 
-/* Where an operation on h starts, for its log record: loaded on a CPU, and h's TLB work so far. */
+/*
+ * Where an operation on h starts, for its log record (MD_FLUSH): the CPUs
+ * h is loaded on (HOP_LOADED_*), and h's TLB work so far, here (INVLPG,
+ * full flushes) and for the others (shootdown requests).
+ */
 struct tlb_mark {
-	bool loaded;
-	uint64_t work;
+	uint16_t loaded;
+	uint64_t local, remote;
 };
 
-static uint64_t tlb_work(const struct hat *h)
+static uint64_t tlb_work_local(const struct hat *h)
 {
 	return __atomic_load_n(&h->h_tlb_page, __ATOMIC_RELAXED) +
-	       __atomic_load_n(&h->h_tlb_all, __ATOMIC_RELAXED) +
-	       __atomic_load_n(&h->h_tlb_remote, __ATOMIC_RELAXED);
+	       __atomic_load_n(&h->h_tlb_all, __ATOMIC_RELAXED);
+}
+
+static uint64_t tlb_work_remote(const struct hat *h)
+{
+	return __atomic_load_n(&h->h_tlb_remote, __ATOMIC_RELAXED);
 }
 
 /* Loaded: by h's own CPU set, not the mask the flushes use, so a wrong mask cannot hide itself. */
-static struct tlb_mark tlb_mark(const struct hat *h)
+static uint16_t tlb_loaded(const struct hat *h)
 {
-	return (struct tlb_mark){ .loaded = __atomic_load_n(&h->h_cpus, __ATOMIC_SEQ_CST) != 0,
-				  .work = tlb_work(h) };
+	uint64_t cpus = __atomic_load_n(&h->h_cpus, __ATOMIC_SEQ_CST), self = 1ull << cpu_id();
+
+	return (uint16_t)(((cpus & self) ? HOP_LOADED_HERE : 0) |
+			  ((cpus & ~self) ? HOP_LOADED_ELSEWHERE : 0));
 }
 
-/* Appends op with what the TLB saw of it since m (MD_FLUSH). */
+static struct tlb_mark tlb_mark(const struct hat *h)
+{
+	return (struct tlb_mark){ .loaded = tlb_loaded(h), .local = tlb_work_local(h),
+				  .remote = tlb_work_remote(h) };
+}
+
+/* The TLB work since m, as a log record's o_flushes. */
+static uint16_t tlb_flushes_since(const struct hat *h, struct tlb_mark m)
+{
+	return hat_oplog_flushes(tlb_work_local(h) - m.local, tlb_work_remote(h) - m.remote);
+}
+
+/*
+ * Appends op with what the TLB saw of it since m (MD_FLUSH). Other CPUs
+ * count only when h is loaded there at the end too: one that switched
+ * away meanwhile flushed its TLB with the CR3 load.
+ */
 static void log_op(struct hat_op op, const struct hat *h, struct tlb_mark m)
 {
-	uint64_t flushes = tlb_work(h) - m.work;
-
-	op.o_loaded = m.loaded;
-	op.o_flushes = (uint16_t)(flushes > UINT16_MAX ? UINT16_MAX : flushes);
+	op.o_loaded = m.loaded & (tlb_loaded(h) | HOP_LOADED_HERE);
+	op.o_flushes = tlb_flushes_since(h, m);
 	hat_oplog_append(op);
 }
 
@@ -114,6 +138,7 @@ struct tlb_batch {
 	struct hat *h;
 	unsigned n;
 	bool all;
+	unsigned owed;      /* leaves a range unload cleared in its current table, not yet counted down */
 	uint64_t va[HAT_TLB_BATCH];
 };
 
@@ -122,6 +147,7 @@ static void batch_init(struct tlb_batch *b, struct hat *h)
 	b->h = h;
 	b->n = 0;
 	b->all = false;
+	b->owed = 0;
 }
 
 static void batch_add(struct tlb_batch *b, uint64_t va)
@@ -215,7 +241,9 @@ static void locked_count(struct hat *h, page_t *ptp, int delta)
  * locked leaf (its counts go down); a steal (unload false) never may.
  * Returns the hment to free (NULL when embedded or untracked). The
  * valid-count decrement is the last access to ptp and its hat: a pruner
- * may free them right after.
+ * may free them right after. With a batch (a range unload, h's lock
+ * held: nobody else prunes ptp) the leaf and valid counts are owed
+ * instead and paid once per table by counts_settle().
  */
 static hment_t *leaf_clear(page_t *pp, page_t *ptp, unsigned idx, struct tlb_batch *b, bool unload)
 {
@@ -236,16 +264,36 @@ static hment_t *leaf_clear(page_t *pp, page_t *ptp, unsigned idx, struct tlb_bat
 	else if (old & PTE_LOCKED)
 		MM_PANIC(ST_LOCKED, "a steal took the locked mapping at 0x%" PRIx64 " of space %u",
 			 va, h->h_id);
-	MM_ASSERT(ST_NMAP, counted(level == 2 ? &h->h_nmap2m : &h->h_nmap4k));
-	count(level == 2 ? &h->h_nmap2m : &h->h_nmap4k, -1);
 	if (b != NULL) {
 		MM_REQUIRE(b->h == h);
 		batch_add(b, va);
-	} else {
-		tlb_flush_page(h, va);
+		b->owed++;
+		return hm;
 	}
+	MM_ASSERT(ST_NMAP, counted(level == 2 ? &h->h_nmap2m : &h->h_nmap4k));
+	count(level == 2 ? &h->h_nmap2m : &h->h_nmap4k, -1);
+	tlb_flush_page(h, va);
 	ptp_valid_dec(ptp);
 	return hm;
+}
+
+/*
+ * Pays what a range unload owes for the leaves it cleared in ptp: one
+ * atomic update of each count instead of two per leaf. Still before the
+ * walk looks at ptp's valid count to prune it.
+ */
+static void counts_settle(struct hat *h, page_t *ptp, struct tlb_batch *b)
+{
+	uint64_t *nmap = ptp->p_level == 2 ? &h->h_nmap2m : &h->h_nmap4k;
+	unsigned owed = b->owed;
+
+	if (owed == 0)
+		return;
+	b->owed = 0;
+	MM_ASSERT(ST_NMAP, __atomic_load_n(nmap, __ATOMIC_RELAXED) >= owed);
+	count(nmap, -(int64_t)owed);
+	MM_ASSERT(PT_VALID_CNT, __atomic_load_n(&ptp->p_valid, __ATOMIC_RELAXED) >= owed);
+	__atomic_fetch_sub(&ptp->p_valid, (uint16_t)owed, __ATOMIC_RELEASE);
 }
 
 hment_t *hat_mapping_unload(page_t *pp, page_t *ptp, unsigned entry)
@@ -316,11 +364,12 @@ static void unload_cb(struct hat *h, page_t *ptp, unsigned level, uint64_t va, u
 	if (level == 2) {
 		check_large_cover("hat_unload", va, eva);
 		leaf_unload(h, ptp, MM_VA_INDEX(va, 2), arg);
-		return;
+	} else {
+		leaf_scan_init(&s, ptp, va, eva);
+		while ((i = ptp_scan_next(&s, &v)) >= 0)
+			leaf_unload(h, ptp, (unsigned)i, arg);
 	}
-	leaf_scan_init(&s, ptp, va, eva);
-	while ((i = ptp_scan_next(&s, &v)) >= 0)
-		leaf_unload(h, ptp, (unsigned)i, arg);
+	counts_settle(h, ptp, arg);
 }
 
 /*
@@ -412,9 +461,12 @@ static bool hat_refresh(struct hat *h, pte_t *pte, uint64_t va, pte_t bits)
  * Makes room for a level leaf `bits` at va (h's lock held). Returns true
  * when the same frame was already mapped at that size (it now has the
  * new bits); otherwise unloads whatever was there: another frame, the 2
- * MiB leaf holding va, or the 4 KiB table where a 2 MiB leaf goes.
+ * MiB leaf holding va, or the 4 KiB table where a 2 MiB leaf goes. When
+ * the entry was already there and empty, *freep and *ptpp name it (the
+ * common case: no second walk to reserve it); else *freep is NULL.
  */
-static bool hat_make_room(struct hat *h, uint64_t va, unsigned level, pte_t bits)
+static bool hat_make_room(struct hat *h, uint64_t va, unsigned level, pte_t bits, pte_t **freep,
+			  page_t **ptpp)
 {
 	unsigned l = level;
 	page_t *ptp;
@@ -422,8 +474,16 @@ static bool hat_make_room(struct hat *h, uint64_t va, unsigned level, pte_t bits
 	pte_t cur;
 	uint64_t base;
 
-	if (pte == NULL || ((cur = pte_load(pte)) & PTE_P) == 0)
+	*freep = NULL;
+	if (pte == NULL)
 		return false;
+	if (((cur = pte_load(pte)) & PTE_P) == 0) {
+		/* only a present 2 MiB leaf stops the walk above the level asked for */
+		MM_REQUIRE(l == level);
+		*freep = pte;
+		*ptpp = ptp;
+		return false;
+	}
 	/* a change of lock is a new mapping: its counts move with the unload and the install */
 	if (l == level && (cur & PTE_PS) == (bits & PTE_PS) && pte_pfn(cur) == pte_pfn(bits) &&
 	    ((cur ^ bits) & PTE_LOCKED) == 0 && hat_refresh(h, pte, va & ~(mm_level_size(l) - 1), bits))
@@ -512,8 +572,9 @@ static int hat_load(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr)
 	hat_oplog_make_room();
 	mm_lock_enter(&h->h_lock);
 	m = tlb_mark(h);
-	if (!hat_make_room(h, va, level, bits)) {
-		pte = segtab_reserve(h, va, level, &ptp);
+	if (!hat_make_room(h, va, level, bits, &pte, &ptp)) {
+		if (pte == NULL)
+			pte = segtab_reserve(h, va, level, &ptp);
 		if (pte != NULL)
 			rc = hat_fill(h, va, ptp, pte_index(pte), bits);
 		else
@@ -748,7 +809,7 @@ unsigned hat_pagesync(page_t *pp, unsigned flags)
 	unsigned entry;
 
 	struct hat_op op = { .o_kind = HOP_PAGESYNC, .o_pfn = pp->p_pagenum, .o_attr = (uint16_t)flags };
-	uint64_t flushes = 0;
+	uint64_t local = 0, remote = 0;
 
 	MM_REQUIRE((flags & ~HAT_SYNC_CLEAR) == 0);
 	hat_oplog_make_room();
@@ -756,25 +817,28 @@ unsigned hat_pagesync(page_t *pp, unsigned flags)
 	while ((hm = hment_walk(pp, &ptp, &entry, hm)) != NULL) {
 		pte_t *pte = &ptp_table(ptp)[entry];
 		pte_t cur = pte_load(pte);
-		uint64_t work = tlb_work(ptp->p_hat);
 
 		MM_ASSERT(RM_STALE, (cur & PTE_P) && pte_pfn(cur) == pp->p_pagenum);
 		if ((flags & HAT_SYNC_CLEAR) && (cur & (PTE_A | PTE_D))) {
+			struct tlb_mark m = tlb_mark(ptp->p_hat);
+
 			while (!__atomic_compare_exchange_n(pte, &cur, cur & ~(PTE_A | PTE_D), false,
 							    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 				;
 			tlb_flush_page(ptp->p_hat, ptp_entry_va(ptp, entry));
 			/* MD_FLUSH: leaves changed, in spaces loaded on a CPU, against the flushes made */
 			op.o_result++;
-			op.o_loaded |= __atomic_load_n(&ptp->p_hat->h_cpus, __ATOMIC_SEQ_CST) != 0;
-			flushes += tlb_work(ptp->p_hat) - work;
+			op.o_loaded |= m.loaded;
+			local += tlb_work_local(ptp->p_hat) - m.local;
+			remote += tlb_work_remote(ptp->p_hat) - m.remote;
 		}
 		page_attr_merge(pp, cur);
 	}
 	hment_exit(pp);
-	op.o_flushes = (uint16_t)(flushes > UINT16_MAX ? UINT16_MAX : flushes);
+	op.o_flushes = hat_oplog_flushes(local, remote);
+	op.o_len = __atomic_load_n(&pp->p_attr, __ATOMIC_RELAXED);   /* MD_AD: the answer */
 	hat_oplog_append(op);
-	return __atomic_load_n(&pp->p_attr, __ATOMIC_RELAXED);
+	return (unsigned)op.o_len;
 }
 
 void hat_page_clrattr(page_t *pp, unsigned attr)

@@ -23,6 +23,13 @@ void hat_oplog_make_room(void);
 /* Appends one record (o_seq is filled in). Any CPU, any lock. */
 void hat_oplog_append(struct hat_op op);
 
+/* o_flushes of a record: the local flushes (INVLPG, full) and the shootdown requests, each saturating. */
+static inline uint16_t hat_oplog_flushes(uint64_t local, uint64_t remote)
+{
+	return (uint16_t)((local > HOP_FLUSH_MAX ? HOP_FLUSH_MAX : local) |
+			  (remote > HOP_FLUSH_MAX ? HOP_FLUSH_MAX : remote) << 8);
+}
+
 /* The host has been shown every record before seq `upto` (the ol_next read before the checkpoint). */
 void hat_oplog_drained(uint64_t upto);
 

@@ -236,6 +236,24 @@ static hment_t *hment_alloc(page_t *pp)
 	return hm;
 }
 
+/*
+ * An hment straight from the cache, for a caller holding a mapping-list
+ * lock: the cache's and the reserve's locks are taken under any lock, so
+ * this saves dropping and retaking pp's lock. NULL when hment_alloc()
+ * must run instead: the reserve wants the fresh hments, or the cache
+ * refuses (then a steal, which takes other pages' list locks).
+ */
+static hment_t *hment_alloc_quick(void)
+{
+	hment_t *hm;
+
+	if (reserve_count() < reserve_amount() || (hm = objcache_alloc(&hment_cache)) == NULL)
+		return NULL;
+	stat_inc(&hment_stats.alloc);
+	*hm = (hment_t){ .hm_pfn = HMENT_PFN_NONE, .hm_state = HM_STATE_ALLOC };
+	return hm;
+}
+
 void hment_free(hment_t *hm)
 {
 	MM_REQUIRE(hm != NULL && hm != HMENT_EMBEDDED);
@@ -419,6 +437,8 @@ int hment_prepare(page_t *ptp, unsigned entry, page_t *pp, hment_t **hmp)
 		}
 		if (need == (hm != NULL))
 			break;
+		if (need && (hm = hment_alloc_quick()) != NULL)
+			continue;
 		hment_exit(pp);
 		if (hm != NULL) {
 			hment_free(hm);

@@ -85,18 +85,24 @@ static inline void ptp_valid_dec(page_t *ptp)
  * page across a point where it may be stolen from (hat_memload between
  * reserving the table and recording the new leaf, which may allocate
  * and steal) marks it busy. Steals skip its mappings and pruning leaves
- * it in place even when it is empty.
+ * it in place even when it is empty. Only the holder of the table's
+ * space's lock changes the count, so a load and a release store do
+ * (no locked read-modify-write on the memload path); steals read it
+ * under a mapping-list lock the holder takes after marking the table.
  */
 static inline void ptp_busy_hold(page_t *ptp)
 {
-	__atomic_fetch_add(&ptp->p_busy, 1, __ATOMIC_ACQ_REL);
+	uint16_t old = __atomic_load_n(&ptp->p_busy, __ATOMIC_RELAXED);
+
+	__atomic_store_n(&ptp->p_busy, (uint16_t)(old + 1), __ATOMIC_RELEASE);
 }
 
 static inline void ptp_busy_release(page_t *ptp)
 {
-	uint16_t old = __atomic_fetch_sub(&ptp->p_busy, 1, __ATOMIC_ACQ_REL);
+	uint16_t old = __atomic_load_n(&ptp->p_busy, __ATOMIC_RELAXED);
 
 	MM_REQUIRE(old > 0);
+	__atomic_store_n(&ptp->p_busy, (uint16_t)(old - 1), __ATOMIC_RELEASE);
 }
 
 static inline bool ptp_busy(const page_t *ptp)

@@ -11,8 +11,8 @@ usage: scripts/mutate.sh [--engine hosted|kvm|both] [--asserts on|off|both] [--o
 Applies every mutant of mutants/mutants.tsv to a copy of the sources (the working tree is never
 touched), builds it with guest assertions on and/or off (-Dguest_asserts), runs the fixed matrix
 and prints the kill table and the mutation score.
-  --engine   hosted (default): the MM compiled hosted, tests/mutate/mutate_driver (7 shapes x 2
-             seeds, checker every 10 operations); kvm: guest.elf under vmm (5 workloads x 3 seeds,
+  --engine   hosted (default): the MM compiled hosted, tests/mutate/mutate_driver (8 shapes x 3
+             seeds, checker after every operation); kvm: guest.elf under vmm (5 workloads x 3 seeds,
              --check=checkpoints); both
   --asserts  both (default), on or off
   --only     just these mutants

@@ -101,6 +101,9 @@ build_initramfs() {
 	job=$(sed -n 's/.*hatvm_job=\([^ ]*\).*/\1/p' /proc/cmdline)
 	mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 host /host || echo "nested-kvm: 9p mount failed"
 	for fs in proc sys dev; do mount --bind "/$fs" "/host/$fs"; done
+	# what Debian's udev rule does: /dev/kvm root:kvm 0660 (no udev here)
+	kvm_gid=$(awk -F: '$1 == "kvm" { print $3 }' /host/etc/group)
+	[ -z "$kvm_gid" ] || { chgrp "$kvm_gid" /dev/kvm && chmod 660 /dev/kvm; }
 	mkdir -p /host/dev/shm /host/dev/pts && mount -t tmpfs shm /host/dev/shm && mount -t devpts pts /host/dev/pts
 	chroot /host /bin/bash "$job/run" >"/host$job/out" 2>&1
 	echo $? >"/host$job/rc"

@@ -480,7 +480,8 @@ static bool vcont_thread(struct gdbstub *s, const char **p, unsigned *cpu)
 /*
  * vCont;ACTION[:TID]...: c and C continue, s and S step (a signal to
  * deliver is ignored: the guest has no signals). The first step action
- * names the vCPU that steps; every other vCPU continues meanwhile.
+ * names the vCPU that steps; the others stay stopped until it has (the
+ * VMM holds them), whatever action names them.
  */
 static enum cmd_result cmd_vcont(struct gdbstub *s, const char *p)
 {

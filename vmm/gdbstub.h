@@ -38,7 +38,7 @@ struct gdb_stop {
 /* What gdb asked for; the guest stays stopped until the caller acts on it. */
 enum gdb_action {
 	GDB_ACT_CONTINUE,
-	GDB_ACT_STEP,         /* one instruction on vCPU step_cpu; the others run on */
+	GDB_ACT_STEP,         /* one instruction on vCPU step_cpu; the others stay stopped */
 	GDB_ACT_DETACH,       /* every breakpoint removed: run on without gdb */
 	GDB_ACT_KILL,
 	GDB_ACT_GONE,         /* the connection closed or failed */

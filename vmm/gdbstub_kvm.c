@@ -282,6 +282,11 @@ enum gdb_action gdb_kvm_stop(struct gdb_kvm *g, const int fds[], const struct gd
 	return action;
 }
 
+unsigned gdb_kvm_step_cpu(const struct gdb_kvm *g)
+{
+	return g->stub.step_cpu;
+}
+
 void gdb_kvm_close(struct gdb_kvm *g, int status)
 {
 	if (!g)

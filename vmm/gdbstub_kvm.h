@@ -39,6 +39,9 @@ struct gdb_kvm *gdb_kvm_open(unsigned port, const char *image, const struct gues
 enum gdb_action gdb_kvm_stop(struct gdb_kvm *g, const int fds[], const struct gdb_stop *stop,
 			     bool *interrupted);
 
+/* After GDB_ACT_STEP: the vCPU gdb steps (the only one that may run until it stops). */
+unsigned gdb_kvm_step_cpu(const struct gdb_kvm *g);
+
 /* The run ended: tells a waiting gdb (W packet with STATUS), removes breakpoints, closes. */
 void gdb_kvm_close(struct gdb_kvm *g, int status);
 

@@ -70,6 +70,8 @@ struct vm {
 	struct gdb_kvm *gdb;           /* --gdb, or NULL */
 	int vcpu_fds[BOOT_MAX_CPUS];   /* for the gdb stub, which serves with every vCPU paused */
 	int gdb_interrupt;             /* Ctrl-C from gdb: the next vCPU out of KVM_RUN stops for it */
+	int gdb_solo;                  /* a gdb step: only this vCPU may run, or -1 */
+	bool done[BOOT_MAX_CPUS];      /* the vCPU's thread has finished */
 };
 
 static void kick_handler(int sig)
@@ -319,14 +321,21 @@ static int vcpu_setup(struct vcpu *v)
 	return 0;
 }
 
+/* Whether another vCPU owns the pause (a checkpoint, gdb) or alone runs a gdb step. */
+static bool must_wait(const struct vm *vm, const struct vcpu *v)
+{
+	return (vm->pause_owner >= 0 && vm->pause_owner != (int)v->index) ||
+	       (vm->gdb_solo >= 0 && vm->gdb_solo != (int)v->index);
+}
+
 /*
- * Waits, counted as parked, while another vCPU runs a checkpoint or until
- * the VM stops. Caller holds vm->lock; the owner of a checkpoint waits for
- * parked + finished to reach every other vCPU before it checks.
+ * Waits, counted as parked, while must_wait() or until the VM stops.
+ * Caller holds vm->lock; the owner of a checkpoint waits for parked +
+ * finished to reach every other vCPU before it checks.
  */
 static void park_locked(struct vm *vm, struct vcpu *v)
 {
-	while (!vm->stopping && vm->pause_owner >= 0 && vm->pause_owner != (int)v->index) {
+	while (!vm->stopping && must_wait(vm, v)) {
 		vm->parked++;
 		pthread_cond_broadcast(&vm->cond);
 		pthread_cond_wait(&vm->cond, &vm->lock);
@@ -373,6 +382,21 @@ static void run_check(struct vm *vm, const struct vm_checkpoint *where)
  */
 static enum run_outcome current_outcome(struct vm *vm);
 
+/*
+ * A step runs the stepping vCPU alone: the others stay parked until it
+ * stops again, so nothing moves under gdb but the thread it steps (and a
+ * breakpoint elsewhere cannot steal the step's stop). A vCPU that has
+ * finished cannot step: then every vCPU runs (and the next stop reports).
+ */
+static void hold_for_step(struct vm *vm, enum gdb_action action)
+{
+	int cpu = action == GDB_ACT_STEP ? (int)gdb_kvm_step_cpu(vm->gdb) : -1;
+
+	pthread_mutex_lock(&vm->lock);
+	vm->gdb_solo = cpu >= 0 && !vm->done[cpu] ? cpu : -1;
+	pthread_mutex_unlock(&vm->lock);
+}
+
 static void gdb_serve_paused(struct vcpu *v, const struct gdb_stop *stop)
 {
 	struct vm *vm = v->vm;
@@ -382,6 +406,7 @@ static void gdb_serve_paused(struct vcpu *v, const struct gdb_stop *stop)
 	do
 		action = gdb_kvm_stop(vm->gdb, vm->vcpu_fds, stop, &interrupted);
 	while (interrupted && current_outcome(vm) == RUN_CLEAN && !run_signals_first());
+	hold_for_step(vm, action);
 	if (action == GDB_ACT_KILL) {
 		fprintf(stderr, "vmm: killed from gdb\n");
 		vm_stop(vm, (int)v->index, RUN_INTERRUPTED);
@@ -414,14 +439,21 @@ static void vcpu_gdb_stop(struct vcpu *v, const struct gdb_stop *stop)
 	pthread_mutex_unlock(&vm->lock);
 }
 
-/* The gdb stub's Ctrl-C (its watcher thread): the next vCPU out of KVM_RUN stops for gdb. */
+/*
+ * The gdb stub's Ctrl-C (its watcher thread): the next vCPU out of
+ * KVM_RUN stops for gdb. A step that never ends (its vCPU halted,
+ * waiting for an interrupt the parked ones would send) ends here too:
+ * every vCPU may take the stop.
+ */
 static void gdb_interrupt(void *ctx)
 {
 	struct vm *vm = ctx;
 
 	__atomic_store_n(&vm->gdb_interrupt, 1, __ATOMIC_SEQ_CST);
 	pthread_mutex_lock(&vm->lock);
+	vm->gdb_solo = -1;
 	kick_others(vm, -1);
+	pthread_cond_broadcast(&vm->cond);
 	pthread_mutex_unlock(&vm->lock);
 }
 
@@ -645,6 +677,11 @@ static void *vcpu_thread(void *arg)
 	}
 	pthread_mutex_lock(&vm->lock);
 	vm->finished++;
+	vm->done[v->index] = true;
+	if (vm->gdb_solo == (int)v->index) {   /* it ended mid-step: the others report to gdb */
+		vm->gdb_solo = -1;
+		__atomic_store_n(&vm->gdb_interrupt, 1, __ATOMIC_SEQ_CST);
+	}
 	pthread_cond_broadcast(&vm->cond);
 	pthread_mutex_unlock(&vm->lock);
 	return NULL;
@@ -775,7 +812,7 @@ enum run_outcome vm_run(const struct vmm_options *opt, const struct guest_mem *g
 	enum run_outcome outcome = RUN_SETUP_FAILED;   /* until the vCPUs run */
 
 	vm = (struct vm){ .opt = opt, .gm = gm, .hooks = hooks, .entry = img->entry,
-			  .ncpus = opt->cpus, .pause_owner = -1, .kvm_fd = -1, .fd = -1 };
+			  .ncpus = opt->cpus, .pause_owner = -1, .gdb_solo = -1, .kvm_fd = -1, .fd = -1 };
 	for (unsigned i = 0; i < BOOT_MAX_CPUS; i++)
 		vm.vcpus[i].fd = -1;
 	pthread_mutex_init(&vm.lock, NULL);

@@ -170,22 +170,30 @@ enum hat_op_kind {
 	HOP_CHGPROT = 6,     /* o_space, [o_va, o_va + o_len), o_attr (HAT_PROT_MASK) */
 	HOP_STEAL = 7,       /* o_space, o_va, o_pfn: that user mapping taken to reuse its hment */
 	HOP_GETPFNUM = 8,    /* o_space, o_va: hat_getpfnum's answer o_pfn, o_result 0; -1: nothing mapped (MD_RESULT) */
-	HOP_PAGESYNC = 9,    /* o_pfn, o_attr flags; o_result leaves whose A/D it cleared (MD_FLUSH) */
+	HOP_PAGESYNC = 9,    /* o_pfn, o_attr flags; o_result leaves whose A/D it cleared (MD_FLUSH), o_len its answer (MD_AD) */
 	HOP_KIND_MAX = HOP_PAGESYNC,
 };
 
 struct hat_op {
 	uint64_t o_va;        /* first VA */
-	uint64_t o_len;       /* bytes (UNLOAD, CHGPROT) */
+	uint64_t o_len;       /* bytes (UNLOAD, CHGPROT); PAGESYNC: the PG_ATTR_* it returned */
 	uint32_t o_space;     /* h_id */
 	uint32_t o_pfn;       /* frame (LOAD), page (PAGEUNLOAD, STEAL) */
 	uint32_t o_seq;       /* record number: 1, 2, 3, ... (mod 2^32) */
 	uint16_t o_kind;      /* enum hat_op_kind */
 	uint16_t o_attr;      /* HAT_* bits */
 	int32_t o_result;     /* LOAD: 0 or -1; PAGEUNLOAD: mappings removed */
-	uint16_t o_loaded;    /* LOAD, UNLOAD, CHGPROT, STEAL: 1 when the space was loaded on a CPU; PAGESYNC: any */
-	uint16_t o_flushes;   /* and the TLB flushes the operation made for it (saturating) */
+	uint16_t o_loaded;    /* LOAD, UNLOAD, CHGPROT, STEAL: HOP_LOADED_* of the space; PAGESYNC: of any it changed */
+	uint16_t o_flushes;   /* and the TLB flushes it made: HOP_FLUSH_LOCAL / HOP_FLUSH_REMOTE */
 };
+
+/* o_loaded: the space was loaded on the CPU doing the operation; on another (at its start and end). */
+#define HOP_LOADED_HERE      0x1u
+#define HOP_LOADED_ELSEWHERE 0x2u
+/* o_flushes: INVLPGs and full flushes on this CPU (low byte), shootdown requests (high byte), each at most HOP_FLUSH_MAX. */
+#define HOP_FLUSH_MAX        0xffu
+#define HOP_FLUSH_LOCAL(f)   ((unsigned)(f) & HOP_FLUSH_MAX)
+#define HOP_FLUSH_REMOTE(f)  ((unsigned)(f) >> 8)
 
 /*
  * The TLB contract the log lets the host check (MD_FLUSH): an operation

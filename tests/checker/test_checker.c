@@ -175,7 +175,7 @@ END_TEST
 static bool is_model_id(enum invariant_id id)
 {
 	return id == INV_MD_LOG || id == INV_MD_EXTRA || id == INV_MD_MISSING || id == INV_MD_ATTR ||
-	       id == INV_MD_FLUSH || id == INV_MD_RESULT;
+	       id == INV_MD_FLUSH || id == INV_MD_RESULT || id == INV_MD_AD;
 }
 
 /*
@@ -188,6 +188,7 @@ static struct {
 	void (*before)(void *ctx);
 	void (*after)(void *ctx);
 	void (*query)(void *ctx);   /* MD_RESULT: a getpfnum the model has not seen */
+	void (*sync)(void *ctx);    /* MD_AD: a pagesync the model has not seen */
 	void *ctx;
 } fresh;
 
@@ -224,11 +225,18 @@ static void image_fresh_query(void *ctx)
 					 .o_va = 0x7f0000000000ull, .o_pfn = UINT32_MAX, .o_result = -1 });
 }
 
+/* A synthetic image: a logged pagesync (with HAT_SYNC_CLEAR) of a page no leaf maps, answered 0. */
+static void image_fresh_sync(void *ctx)
+{
+	img_log_op(ctx, (struct hat_op){ .o_kind = HOP_PAGESYNC, .o_pfn = 0x100, .o_attr = 1 });
+}
+
 static void use_image_fresh(struct image *img)
 {
 	fresh.before = NULL;
 	fresh.after = image_fresh_after;
 	fresh.query = image_fresh_query;
+	fresh.sync = image_fresh_sync;
 	fresh.ctx = img;
 }
 
@@ -269,6 +277,19 @@ static void hosted_fresh_query(void *ctx)
 	hmm_view(v->mem, v->sym);
 }
 
+extern struct page *page_array;
+extern uint64_t page_first_managed;
+unsigned hat_pagesync(struct page *pp, unsigned flags);
+
+/* The hosted MM: a real pagesync (clearing) of the first managed page. */
+static void hosted_fresh_sync(void *ctx)
+{
+	struct hosted_view *v = ctx;
+
+	(void)hat_pagesync(&page_array[page_first_managed], 1);
+	hmm_view(v->mem, v->sym);
+}
+
 /*
  * For the model's IDs (MD_*): a model attached and started by one check
  * (it rebuilds from the tables), as vmm --check=checkpoints has it.
@@ -290,6 +311,8 @@ static void model_start(const struct check_mem *mem, const struct mm_symbols *sy
 		fresh.after(fresh.ctx);
 	if (id == INV_MD_RESULT && fresh.query)
 		fresh.query(fresh.ctx);
+	if (id == INV_MD_AD && fresh.sync)
+		fresh.sync(fresh.ctx);
 }
 
 /* Plants id, checks that only id is reported and at the planted location, undoes, checks clean. */
@@ -350,6 +373,7 @@ START_TEST(inject_each_hosted_mm)
 	fresh.before = hosted_fresh_before;
 	fresh.after = hosted_fresh_after;
 	fresh.query = hosted_fresh_query;
+	fresh.sync = hosted_fresh_sync;
 	fresh.ctx = &view;
 	inject_and_see(&mem, &sym, (enum invariant_id)_i);
 	/* the restored MM keeps working and stays consistent */
@@ -395,6 +419,7 @@ static const enum invariant_id need_user_state[] = {
 	INV_PT_RSVD, INV_RM_MISSING, INV_RM_STALE, INV_RM_EMBED, INV_RM_SHARE, INV_RM_LINKS,
 	INV_RM_PFN, INV_RM_DUP, INV_HS_BUCKET, INV_HS_ORPHAN, INV_ST_FREE_ZERO, INV_PT_PTP_OWNER,
 	INV_MD_EXTRA, INV_MD_MISSING, INV_MD_ATTR, INV_PT_MEMTYPE, INV_MD_FLUSH, INV_MD_RESULT,
+	INV_MD_AD,
 };
 static const enum invariant_id kas_ok[] = {
 	INV_PT_PTP_RANGE, INV_PT_LARGE_ALIGN, INV_PT_VALID_CNT, INV_PT_KERNEL_HALF,
@@ -484,12 +509,15 @@ START_TEST(inject_verify_each)
 		checker_set_disabled(0);
 		ck_assert_msg(!inject_verify(&undo, rep), "%s verified with its check disabled",
 			      invariant_name(id));
-		if (id == INV_MD_FLUSH || id == INV_MD_RESULT) {   /* the blind check consumed the record: plant in a new one */
+		if (id == INV_MD_FLUSH || id == INV_MD_RESULT || id == INV_MD_AD) {
+			/* the blind check consumed the record: plant in a new one */
 			ck_assert(inject_undo(&img->mem, &undo));
 			if (id == INV_MD_FLUSH)
 				image_fresh_after(img);
-			else
+			else if (id == INV_MD_RESULT)
 				image_fresh_query(img);
+			else
+				image_fresh_sync(img);
 			ck_assert_int_eq(inject_plant(&img->mem, &img->sym, id, &undo, what, sizeof(what)), 0);
 		}
 		checker_run(&img->mem, &img->sym, rep, "seeing", NULL);

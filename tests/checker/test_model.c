@@ -118,6 +118,32 @@ static void count_unseen(void *ctx, const struct model_map *map)
 	(*(unsigned *)ctx)++;
 }
 
+/* MD_AD's marks: a reload of the same page (size, lock) keeps them, chgprot too, a clearing pagesync of its page drops them. */
+START_TEST(test_accessed_dirty_marks)
+{
+	load(3, 0x400000, 0x200, RW_USER);
+	load(3, 0x600000, 0x400, RW_USER | HAT_LARGE);
+	load(3, 0x800000, 0x401, RW_USER);                 /* a subpage of the 2 MiB page: its own frame */
+	hat_model_find(m, 3, 0x400000)->ad = PG_ATTR_REF | PG_ATTR_MOD;
+	hat_model_find(m, 3, 0x600000)->ad = PG_ATTR_REF;
+	hat_model_find(m, 3, 0x800000)->ad = PG_ATTR_MOD;
+	ck_assert_uint_eq(hat_model_frame_ad(m, 0x200), PG_ATTR_REF | PG_ATTR_MOD);
+	ck_assert_uint_eq(hat_model_frame_ad(m, 0x400), PG_ATTR_REF);   /* the 2 MiB leaf is its first page's */
+	load(3, 0x400000, 0x200, HAT_READ | HAT_USER);     /* same page, new protection: the leaf stays */
+	apply((struct hat_op){ .o_kind = HOP_CHGPROT, .o_space = 3, .o_va = 0x400000, .o_len = K4,
+			       .o_attr = RW_USER });
+	ck_assert_uint_eq(at(3, 0x400000)->ad, PG_ATTR_REF | PG_ATTR_MOD);
+	load(3, 0x400000, 0x200, RW_USER | HAT_LOCK);      /* locked by a reload: a new leaf */
+	ck_assert_uint_eq(at(3, 0x400000)->ad, 0);
+	apply((struct hat_op){ .o_kind = HOP_PAGESYNC, .o_pfn = 0x400, .o_attr = 0 });
+	ck_assert_uint_eq(at(3, 0x600000)->ad, PG_ATTR_REF);   /* collected, not cleared */
+	apply((struct hat_op){ .o_kind = HOP_PAGESYNC, .o_pfn = 0x400, .o_attr = 1 });
+	ck_assert_uint_eq(at(3, 0x600000)->ad, 0);
+	ck_assert_uint_eq(at(3, 0x800000)->ad, PG_ATTR_MOD);   /* another frame's leaf keeps its mark */
+	ck_assert_uint_eq(hat_model_ad_of_pte(PTE_P | PTE_A | PTE_D), PG_ATTR_REF | PG_ATTR_MOD);
+}
+END_TEST
+
 START_TEST(test_rounds_and_growth)
 {
 	unsigned unseen = 0;
@@ -160,6 +186,7 @@ int main(void)
 	tcase_add_test(tc, test_unload_by_pages_and_by_list);
 	tcase_add_test(tc, test_pageunload_reaches_large_leaders);
 	tcase_add_test(tc, test_chgprot_steal_destroy);
+	tcase_add_test(tc, test_accessed_dirty_marks);
 	tcase_add_test(tc, test_rounds_and_growth);
 	tcase_add_test(tc, test_cap);
 	suite_add_tcase(s, tc);

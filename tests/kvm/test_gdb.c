@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* kvm suite: vmm --gdb and --gdb-on-violation driven by a real gdb in batch mode, the progress line on a pty, vmm without /dev/kvm access. */
+/* kvm suite: vmm --gdb and --gdb-on-violation driven by a real gdb in batch mode (Ctrl-C, stepping one vCPU), the progress line on a pty, non-root use. */
 #include <check.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -16,6 +16,7 @@
 
 #include "hatvm/exit_status.h"
 #include "run_vmm.h"
+#include "temp_dir.h"
 
 extern char **environ;
 
@@ -163,7 +164,8 @@ static void assert_x_shows_the_entry(const char *out)
  * Everything but breakpoints, which every KVM supports: attach before
  * the first instruction, registers (CR3, EFER), each vCPU as a thread
  * with its own registers, a PTE by `monitor pte` and `x`, stepi on
- * either vCPU, continue to a clean exit.
+ * either vCPU while the other one stays where it is, continue to a
+ * clean exit.
  */
 START_TEST(gdb_registers_threads_memory_step_and_exit)
 {
@@ -176,8 +178,10 @@ START_TEST(gdb_registers_threads_memory_step_and_exit)
 		"thread 1", "echo @T1:", "output/x $rsp", "echo \\n",
 		"thread 2", "echo @T2:", "output/x $rsp", "echo \\n",
 		"thread 1", X_OF_PTE("0xffffffff80200000"),
-		"thread 2", "stepi", "echo @STEP2:", "output $pc", "echo \\n",
-		"thread 1", "stepi", "echo @STEP1:", "output $pc", "echo \\n", "continue", NULL };
+		"thread 2", "stepi", "echo @STEP2:", "output $pc", "echo \\n", "stepi 24",
+		"echo @AFTER2:", "output $pc", "echo \\n", "thread 1", "echo @HELD:", "output $pc", "echo \\n",
+		"stepi", "echo @STEP1:", "output $pc", "echo \\n",
+		"thread 2", "echo @HELD2:", "output $pc", "echo \\n", "continue", NULL };
 	struct vmm_result g = run_gdb_port(port, cmds);
 
 	ASSERT_HAS(g.out, "cr3            0x");
@@ -190,11 +194,69 @@ START_TEST(gdb_registers_threads_memory_step_and_exit)
 	ASSERT_HAS(g.out, "of 0xffffffff80200000 (cr3 0x");
 	ASSERT_HAS(g.out, "(maps PA 0x200000)");
 	assert_x_shows_the_entry(g.out);
-	/* vCPU 1 stepped its first instruction (vCPU 0 ran on meanwhile, as gdb asked), then vCPU 0 one */
+	/*
+	 * vCPU 1 stepped 25 instructions, into kmain, while vCPU 0 stayed at
+	 * the entry (gdb sends vCont;s:2;c: the stub holds the others); then
+	 * vCPU 0 stepped its first one while vCPU 1 stayed where it was
+	 */
 	ASSERT_HAS(line_after(g.out, "@STEP2:", a, sizeof(a)), "<_start+1>");
-	ASSERT_HAS(line_after(g.out, "@STEP1:", a, sizeof(a)), "0x");
+	ASSERT_HAS(line_after(g.out, "@HELD:", a, sizeof(a)), "<_start>");
+	ASSERT_HAS(line_after(g.out, "@STEP1:", a, sizeof(a)), "<_start+1>");
+	ck_assert_msg(!strstr(line_after(g.out, "@AFTER2:", a, sizeof(a)), "<_start"), "%s", a);
+	ck_assert_str_eq(a, line_after(g.out, "@HELD2:", b, sizeof(b)));
 	ASSERT_HAS(g.out, "exited normally");
 	ck_assert_int_eq(wait_status(vmm), VMM_EXIT_OK);
+	vmm_result_free(&g);
+}
+END_TEST
+
+/*
+ * gdb's Ctrl-C a few seconds into the `continue` after this command:
+ * SIGINT from a timer thread of gdb's Python, which gdb turns into the
+ * interrupt byte on the socket, as when a user presses Ctrl-C (batch
+ * mode has no terminal to press it on).
+ */
+#define CTRL_C_SOON \
+	"python import os, signal, threading; threading.Timer(3, os.kill, (os.getpid(), signal.SIGINT)).start()"
+
+/* How often NEEDLE occurs in TEXT. */
+static unsigned count_of(const char *text, const char *needle)
+{
+	unsigned n = 0;
+
+	for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/*
+ * Ctrl-C while the guest runs (workload=spin never ends on its own):
+ * every vCPU stops, gdb hears SIGINT with a thread, vCPU 0 is in the
+ * spin loop; `continue` runs the guest again, a second Ctrl-C stops it
+ * again, kill ends the run. A stub deaf to Ctrl-C leaves gdb waiting
+ * until the test's timeout.
+ */
+START_TEST(gdb_ctrl_c_stops_every_vcpu_and_continue_resumes)
+{
+	unsigned port = free_port();
+	char opts[64], a[128];
+
+	snprintf(opts, sizeof(opts), "--cpus=2 --gdb=%u", port);
+	pid_t vmm = start_vmm(opts, "workload=spin", -1);
+	const char *cmds[] = { CTRL_C_SOON, "continue", "echo @STOP1\\n", "info threads",
+		"thread 1", "bt 1", "monitor why", "echo @RIP1:", "output $pc", "echo \\n",
+		CTRL_C_SOON, "continue", "echo @STOP2\\n", "thread 1", "bt 1", "kill", NULL };
+	struct vmm_result g = run_gdb_port(port, cmds);
+
+	ck_assert_uint_eq(count_of(g.out, "received signal SIGINT"), 2);
+	const char *first = strstr(g.out, "@STOP1");
+	ck_assert_msg(first, "gdb never stopped the guest:\n%s", g.out);
+	ASSERT_HAS(first, "Thread 2");            /* both vCPUs listed, stopped */
+	ASSERT_HAS(first, "spin_run");            /* vCPU 0 was spinning */
+	ASSERT_HAS(g.err, "interrupted (vCPU ");   /* monitor why */
+	ASSERT_HAS(line_after(g.out, "@RIP1:", a, sizeof(a)), "<spin_run+");
+	ASSERT_HAS(strstr(g.out, "@STOP2") ? strstr(g.out, "@STOP2") : "", "spin_run");
+	ck_assert_int_eq(wait_status(vmm), VMM_EXIT_SIGNAL_BASE + SIGINT);   /* killed from gdb */
 	vmm_result_free(&g);
 }
 END_TEST
@@ -221,7 +283,8 @@ START_TEST(gdb_breakpoints_and_watchpoint_on_a_pte)
 		ck_assert_int_eq(wait_status(vmm), VMM_EXIT_OK);
 		vmm_result_free(&g);
 		fprintf(stderr, "note: QEMU TCG CPU: hardware breakpoints and watchpoints do not fire "
-			"under nested KVM here (checked), nor do INT3 breakpoints; tested on hardware KVM\n");
+			"under nested KVM here (checked), nor do INT3 breakpoints; the breakpoint and "
+			"watchpoint session runs on any other CPU\n");
 		return;
 	}
 	pid_t vmm = start_vmm(opts, "workload=smoke", -1);
@@ -304,6 +367,46 @@ START_TEST(gdb_on_violation_attaches_reads_the_entry_and_kills)
 }
 END_TEST
 
+/*
+ * A core file read by gdb shows the guest's memory at the guest's own
+ * virtual addresses, not the image's zeros: hat_kas's top table is the
+ * one the checker walked as the kernel space from the same core, and
+ * page_array points into the direct map.
+ */
+START_TEST(gdb_reads_a_core_as_the_checker_does)
+{
+	static char gdb[PATH_MAX];
+	char opt[PATH_MAX + 16], cr3[64], top[64];
+
+	temp_dir_make("hatvm-gdb-core");
+	const char *core = temp_path("smoke.core");
+	snprintf(opt, sizeof(opt), "--dump-core=%s", core);
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "--mem=64M", opt, guest_path, "--",
+							"workload=smoke", NULL });
+	ck_assert_msg(r.status == VMM_EXIT_OK, "%s", r.err);
+	vmm_result_free(&r);
+
+	r = run_vmm((const char *[]){ vmm_path, "check-core", "--ptdump", core, guest_path, NULL });
+	ck_assert_msg(r.status == VMM_EXIT_OK, "%s", r.err);
+	line_after(r.out[0] ? r.out : r.err, "address space 0 (kernel), cr3 ", cr3, sizeof(cr3));
+	cr3[strcspn(cr3, " ")] = '\0';
+	ck_assert_msg(strncmp(cr3, "0x", 2) == 0, "no kernel space in the ptdump:\n%s%s", r.out, r.err);
+	vmm_result_free(&r);
+
+	struct vmm_result g = run_vmm((const char *[]){ find_program("gdb", gdb, sizeof(gdb)), "-nx",
+		"-batch", "-ex", "p hat_kas", "-ex", "p page_array[0]", "-ex", "echo @TOP:",
+		"-ex", "output/x hat_kas.h_top_pa", "-ex", "echo \\n@PA:", "-ex", "output page_array",
+		"-ex", "echo \\n", guest_path, core, NULL });
+	fprintf(stderr, "--- gdb said:\n%s%s--- end of gdb\n", g.out, g.err);
+	ASSERT_HAS(g.out, "h_top_pa = ");
+	ASSERT_HAS(g.out, "p_kind = ");
+	ck_assert_str_eq(line_after(g.out, "@TOP:", top, sizeof(top)), cr3);
+	ASSERT_HAS(line_after(g.out, "@PA:", top, sizeof(top)), "0xffff8");   /* the direct map */
+	vmm_result_free(&g);
+	temp_dir_remove();
+}
+END_TEST
+
 /* HATVM_TEST_PROGRESS_NOW (set in main) drops the line's one-second delay: any run shows it. */
 #define PROGRESS_RUN "workload=smoke"
 
@@ -347,22 +450,48 @@ START_TEST(progress_line_on_a_terminal_only)
 }
 END_TEST
 
-/* /dev/kvm present but not open to the user: status 2 and the fix, never a skip. */
-START_TEST(user_without_kvm_access_is_told_the_fix)
+/* vmm as the unprivileged user nobody, in GROUPS only (setpriv --groups; "" for none). */
+static struct vmm_result run_as_nobody(const char *groups, const char *workload)
 {
-	char setpriv[PATH_MAX];
+	static char setpriv[PATH_MAX];
+	char groups_opt[64];
+
+	find_program("setpriv", setpriv, sizeof(setpriv));
+	if (*groups)
+		snprintf(groups_opt, sizeof(groups_opt), "--groups=%s", groups);
+	else
+		snprintf(groups_opt, sizeof(groups_opt), "--clear-groups");
+	return run_vmm((const char *[]){ setpriv, "--reuid=nobody", "--regid=nogroup", groups_opt,
+					 vmm_path, guest_path, "--", workload, NULL });
+}
+
+/*
+ * Non-root use: an unprivileged user in the group that owns /dev/kvm
+ * runs a guest; one without it gets status 2 and the fix, never a skip.
+ */
+START_TEST(user_in_kvm_group_runs_and_one_without_is_told_the_fix)
+{
 	struct stat st;
+	char gid[16];
 
 	if (getuid() != 0 || stat("/dev/kvm", &st) != 0 || (st.st_mode & S_IROTH && st.st_mode & S_IWOTH)) {
 		fprintf(stderr, "note: needs root to become a user without /dev/kvm access; not tested\n");
 		return;
 	}
-	struct vmm_result r = run_vmm((const char *[]){ find_program("setpriv", setpriv, sizeof(setpriv)),
-		"--reuid=nobody", "--regid=nogroup", "--clear-groups", vmm_path, guest_path, "--",
-		"workload=hello", NULL });
+	struct vmm_result r = run_as_nobody("", "workload=hello");
 	ck_assert_int_eq(r.status, VMM_EXIT_USAGE);
 	ASSERT_HAS(r.err, "/dev/kvm");
 	ASSERT_HAS(r.err, "usermod -aG kvm");
+	vmm_result_free(&r);
+
+	if ((st.st_mode & (S_IRGRP | S_IWGRP)) != (S_IRGRP | S_IWGRP) || st.st_gid == 0) {
+		fprintf(stderr, "note: /dev/kvm is not read-write for its group; the group case is not tested\n");
+		return;
+	}
+	snprintf(gid, sizeof(gid), "%u", (unsigned)st.st_gid);
+	r = run_as_nobody(gid, "workload=smoke");
+	ck_assert_msg(r.status == VMM_EXIT_OK, "as nobody in group %s: status %d\n%s", gid, r.status, r.err);
+	ASSERT_HAS(r.err, "0 violations");
 	vmm_result_free(&r);
 }
 END_TEST
@@ -372,10 +501,12 @@ static Suite *make(void)
 {
 	const struct { const char *name; const TTest *test; } cases[] = {
 		{ "session", gdb_registers_threads_memory_step_and_exit },
+		{ "ctrl_c", gdb_ctrl_c_stops_every_vcpu_and_continue_resumes },
 		{ "breakpoints", gdb_breakpoints_and_watchpoint_on_a_pte },
 		{ "on_violation", gdb_on_violation_attaches_reads_the_entry_and_kills },
+		{ "core", gdb_reads_a_core_as_the_checker_does },
 		{ "progress", progress_line_on_a_terminal_only },
-		{ "no_kvm_access", user_without_kvm_access_is_told_the_fix },
+		{ "non_root", user_in_kvm_group_runs_and_one_without_is_told_the_fix },
 	};
 	Suite *s = suite_create("gdb");
 

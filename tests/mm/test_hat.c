@@ -134,6 +134,41 @@ START_TEST(test_unload_range_prunes)
 }
 END_TEST
 
+/*
+ * A range unload pays each table's leaf and valid counts once, after
+ * clearing its leaves (counts_settle): one range across a 2 MiB leaf, a
+ * whole PT and part of another leaves both sizes' counts and every
+ * table's valid count exact.
+ */
+START_TEST(test_unload_settles_counts_per_table)
+{
+	struct hat *h = hat_create();
+	page_t *big = page_alloc_large(PG_USER), *pp = mm_test_page(), *pt;
+	uint64_t base = 0x40000000ull, small = base + MM_LARGE_SIZE;
+	unsigned level = 1;
+	pte_t *e;
+
+	ck_assert_ptr_nonnull(big);
+	ck_assert_int_eq(hat_memload(h, base, big, RW_USER | HAT_LARGE), 0);
+	for (unsigned i = 0; i < 700; i++)   /* a whole PT, then 188 entries of the next */
+		ck_assert_int_eq(hat_memload(h, small + i * MM_PAGE_SIZE, pp, RW_USER), 0);
+	ck_assert_uint_eq(h->h_nmap2m, 1);
+	ck_assert_uint_eq(h->h_nmap4k, 700);
+	hat_unload(h, base, MM_LARGE_SIZE + 600 * MM_PAGE_SIZE);
+	ck_assert_uint_eq(h->h_nmap2m, 0);
+	ck_assert_uint_eq(h->h_nmap4k, 100);
+	ck_assert_uint_eq(pp->p_share, 100);
+	e = segtab_walk(h, small + 650 * MM_PAGE_SIZE, &level, &pt);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq(level, 1);
+	ck_assert_uint_eq(pt->p_valid, 100);
+	ck_assert_uint_eq(h->h_nptp, 4);   /* PML4, PDPT, PD, the second PT: the emptied PT is pruned */
+	mm_check_all();
+	hat_destroy(h);
+	page_free_large(big);
+}
+END_TEST
+
 START_TEST(test_pageunload_hundreds)
 {
 	enum { NH = 40, PER = 10 };
@@ -716,6 +751,7 @@ Suite *hat_suite(void)
 	tcase_add_test(tc, test_memload_bits);
 	tcase_add_test(tc, test_memload_replaces_and_refreshes);
 	tcase_add_test(tc, test_unload_range_prunes);
+	tcase_add_test(tc, test_unload_settles_counts_per_table);
 	tcase_add_test(tc, test_pageunload_hundreds);
 	tcase_add_test(tc, test_large_pages);
 	tcase_add_test(tc, test_large_replaces_small_and_back);

@@ -299,6 +299,36 @@ START_TEST(test_reserve_donation)
 }
 END_TEST
 
+/*
+ * With the reserve at its target, later mappings take their hments
+ * straight from the cache under the page's lock: nothing donated,
+ * nothing taken from the reserve, nothing stolen.
+ */
+START_TEST(test_alloc_from_cache_when_reserve_full)
+{
+	struct hat *a = hat_create(), *b = hat_create(), *c = hat_create();
+	page_t *pp = mm_test_page();
+	uint64_t donated, got, allocs;
+
+	hment_set_reserve_amount(2);
+	hment_reserve_fill(0);
+	donated = hment_stats.donated;
+	got = hment_stats.reserve_get;
+	allocs = hment_stats.alloc;
+	hat_memload(a, 0x1000, pp, RW_USER);
+	hat_memload(b, 0x1000, pp, RW_USER);   /* promotes: two hments */
+	hat_memload(c, 0x1000, pp, RW_USER);   /* one more */
+	ck_assert_uint_eq(hment_stats.alloc - allocs, 3);
+	ck_assert_uint_eq(hment_stats.donated, donated);
+	ck_assert_uint_eq(hment_stats.reserve_get, got);
+	ck_assert_uint_eq(hment_stats.steals, 0);
+	ck_assert_uint_eq(hment_reserve.hr_count, 2);
+	ck_assert_uint_eq(hment_cache_inuse(), 2 + 3);
+	ck_assert_uint_eq(list_len(pp), 3);
+	mm_check_all();
+}
+END_TEST
+
 START_TEST(test_reserve_used_when_nothing_to_steal)
 {
 	struct hat *h = hat_create();
@@ -484,6 +514,7 @@ Suite *hment_suite(void)
 	tcase_add_test(tc, test_hash_bucket_function);
 	tcase_add_test(tc, test_hash_grows);
 	tcase_add_test(tc, test_reserve_donation);
+	tcase_add_test(tc, test_alloc_from_cache_when_reserve_full);
 	tcase_add_test(tc, test_reserve_used_when_nothing_to_steal);
 	tcase_add_test(tc, test_steal_with_reserve_zero);
 	tcase_add_test(tc, test_pressure_random);

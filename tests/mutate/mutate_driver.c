@@ -17,8 +17,8 @@
 
 #include "mutate_run.h"
 
-#define DEFAULT_SEEDS 2u
-#define DEFAULT_EVERY 10u
+#define DEFAULT_SEEDS 3u
+#define DEFAULT_EVERY 1u
 
 struct options {
 	unsigned seeds, every;
@@ -31,7 +31,7 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: mutate_driver [--seeds N] [--every K] [--shape NAME [--seed S]] [--quiet] [--stats]\n"
-		"Runs the hosted MM under every shape (random share large pressure churn exhaust)\n"
+		"Runs the hosted MM under every shape (random share large pressure churn exhaust hash starve)\n"
 		"with seeds 1..N (default %u), the checker every K operations (default %u).\n"
 		"Prints 'run SHAPE seed=S: COLUMN IDS (detail)' per run and a last line\n"
 		"'verdict COLUMN IDS runs=R killed=K checkpoint=.. after-stop=.. guest=.. crash=..\n"

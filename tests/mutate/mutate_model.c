@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hat_model.h"
 #include "hosted_platform.h"
 #include "objcache.h"
 
@@ -68,23 +69,18 @@ bool md_small_covered(const struct model *m, unsigned s, unsigned k)
 	return false;
 }
 
-/* The leaf the HAT's contract asks for: frame, P, W, NX unless exec, U, PCD|PWT or PWT, PS, A/D as touched. */
+/*
+ * The leaf the HAT's contract asks for: frame, P, the protection, cache and
+ * size bits as the host checker's model derives them (hat_model_pte_bits),
+ * the software lock bit, A/D as touched.
+ */
 static uint64_t want_pte(const struct md_map *mp, bool large)
 {
-	uint64_t v = PTE_P | (mp->pfn << MM_PAGE_SHIFT);
+	uint64_t v = PTE_P | (mp->pfn << MM_PAGE_SHIFT) |
+		     hat_model_pte_bits(mp->attr | (large ? HAT_LARGE : 0));
 
-	if (mp->attr & HAT_WRITE)
-		v |= PTE_W;
-	if (!(mp->attr & HAT_EXEC))
-		v |= PTE_NX;
-	if (mp->attr & HAT_USER)
-		v |= PTE_U;
-	if (mp->attr & HAT_NOCACHE)
-		v |= PTE_PCD | PTE_PWT;
-	else if (mp->attr & HAT_WRITETHRU)
-		v |= PTE_PWT;
-	if (large)
-		v |= PTE_PS;
+	if (mp->attr & HAT_LOCK)
+		v |= PTE_LOCKED;
 	if (mp->a)
 		v |= PTE_A;
 	if (mp->d)
@@ -266,6 +262,11 @@ static void check_va(struct model *m, unsigned s, uint64_t va)
 				   " for an unmapped address", s, va, pfn);
 		return;
 	}
+	if (!(now & PTE_P) && m->may_steal && (mp->attr & HAT_LOCK)) {
+		md_finding(m, "leaf", "space %u va 0x%" PRIx64 ": the locked mapping of pfn 0x%" PRIx64
+			   " is gone (a steal never takes a locked mapping)", s, va, mp->pfn);
+		return;
+	}
 	if (!(now & PTE_P) && m->may_steal) {
 		md_drop(m, mp);
 		m->vanished++;
@@ -320,9 +321,11 @@ static void check_allocator(struct model *m)
 	if (page_nfree() + page_ninuse() != managed_pages)
 		md_finding(m, "allocator", "allocator: %" PRIu64 " free + %" PRIu64 " in use, %" PRIu64
 			   " pages managed", page_nfree(), page_ninuse(), managed_pages);
-	if (m->page_cap != PAGE_LIMIT_NONE && page_ninuse() > m->page_cap)
-		md_finding(m, "allocator", "allocator: %" PRIu64 " pages in use, the cap is %" PRIu64,
-			   page_ninuse(), m->page_cap);
+	/* beyond the cap only what the emergency reserve served since: the kernel's table pages (page.h) */
+	if (m->page_cap != PAGE_LIMIT_NONE && page_ninuse() > m->page_cap + (page_nreserve() - m->nreserve0))
+		md_finding(m, "allocator", "allocator: %" PRIu64 " pages in use, the cap is %" PRIu64
+			   " and the emergency reserve served %" PRIu64, page_ninuse(), m->page_cap,
+			   page_nreserve() - m->nreserve0);
 	if (m->hment_cap != OBJCACHE_LIMIT_NONE && hment_cache_inuse() > m->hment_cap)
 		md_finding(m, "hments", "hments: %" PRIu64 " out, the cap is %" PRIu64, hment_cache_inuse(),
 			   m->hment_cap);
@@ -403,11 +406,20 @@ void md_destroy(struct model *m, unsigned s)
 	sp->h = NULL;
 }
 
+/*
+ * A reload of the frame mp already maps, locked as it is: the leaf stays
+ * (new bits, A/D kept). Locking or unlocking by reload replaces it.
+ */
+static bool same_mapping(const struct md_map *mp, uint64_t pfn, unsigned attr)
+{
+	return mp->on && mp->pfn == pfn && ((mp->attr ^ attr) & HAT_LOCK) == 0;
+}
+
 void md_load_small(struct model *m, unsigned s, unsigned k, uint64_t pfn, unsigned attr)
 {
 	struct md_space *sp = &m->sp[s];
 	struct md_map *mp = &sp->small[k];
-	bool refresh = mp->on && mp->pfn == pfn;
+	bool refresh = same_mapping(mp, pfn, attr);
 	uint64_t va = md_small_va(k);
 	int rc;
 
@@ -437,7 +449,7 @@ void md_load_large(struct model *m, unsigned s, unsigned j, unsigned b, unsigned
 	if (sp->h == NULL)
 		return;
 	rc = hat_memload(sp->h, md_large_va(j), m->block[b], attr | HAT_LARGE);
-	if (mp->on && mp->pfn == pfn) {
+	if (same_mapping(mp, pfn, attr)) {
 		mp->attr = attr;
 		return;
 	}
@@ -548,6 +560,52 @@ void md_chgprot_large(struct model *m, unsigned s, unsigned j, unsigned prot)
 	for (unsigned k = 0; k < m->nsmall; k++)
 		if (in_large(md_small_va(k), j))
 			set_prot(&sp->small[k], prot);
+}
+
+static void unlock_slot(struct md_map *mp)
+{
+	mp->attr &= ~HAT_LOCK;
+}
+
+void md_unlock_small(struct model *m, unsigned s, unsigned first, unsigned n)
+{
+	struct md_space *sp = &m->sp[s];
+	unsigned j;
+
+	if (sp->h == NULL)
+		return;
+	if (md_small_covered(m, s, first)) {   /* a 2 MiB mapping is unlocked whole */
+		j = covering(first);
+		hat_memunlock(sp->h, md_large_va(j), MM_LARGE_SIZE);
+		unlock_slot(&sp->large[j]);
+		return;
+	}
+	hat_memunlock(sp->h, md_small_va(first), (uint64_t)n * MM_PAGE_SIZE);
+	for (unsigned k = first; k < first + n; k++)
+		unlock_slot(&sp->small[k]);
+}
+
+#define KMAP_SLOTS_VA (KMAP_BASE + (256ull << 30))   /* away from what the MM maps there itself */
+
+void md_kernel_load(struct model *m, unsigned k, uint64_t pfn)
+{
+	uint64_t va = KMAP_SLOTS_VA + (uint64_t)k * MM_PAGE_SIZE;
+	int rc;
+
+	if (m->kmap[k]) {
+		hat_unload(&hat_kas, va, MM_PAGE_SIZE);
+		m->kmap[k] = false;
+		return;
+	}
+	m->kmap[k] = true;
+	if (!managed(pfn)) {
+		(void)hat_devload(&hat_kas, va, pfn, HAT_READ | HAT_WRITE);
+		return;
+	}
+	rc = hat_memload(&hat_kas, va, &page_array[pfn], HAT_READ | HAT_WRITE);
+	if (rc != HAT_ERR_KERNEL_MANAGED)
+		md_finding(m, "leaf", "kernel va 0x%" PRIx64 ": memload of managed pfn 0x%" PRIx64
+			   " returned %d, not HAT_ERR_KERNEL_MANAGED", va, pfn, rc);
 }
 
 /* One mapping on pfn's list: its A/D go into want; cleared with `clear`. */
@@ -736,6 +794,7 @@ void md_scratch(struct model *m, unsigned i, bool large)
 void md_page_cap(struct model *m, uint64_t extra)
 {
 	m->page_cap = extra == UINT64_MAX ? PAGE_LIMIT_NONE : page_ninuse() + extra;
+	m->nreserve0 = page_nreserve();
 	page_set_limit(m->page_cap);
 }
 

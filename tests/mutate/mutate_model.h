@@ -22,6 +22,7 @@
 #define MD_BLOCKS       2u
 #define MD_SCRATCH      8u
 #define MD_TLB          48u
+#define MD_KMAP         8u            /* slots of the kernel's KMAP window the driver loads */
 
 /* One mapping the model expects: frame, HAT attributes, and the A/D bits the "CPU" set. */
 struct md_map {
@@ -58,10 +59,12 @@ struct model {
 	bool scratch_large[MD_SCRATCH];
 	uint8_t attr[MD_RAM_PAGES];    /* PG_ATTR_* the model expects in each page_t */
 	struct md_tlb tlb[MD_TLB];
+	bool kmap[MD_KMAP];            /* a kernel load was made at that KMAP slot (unloaded next time) */
 	bool may_steal;                /* pressure: a mapping may vanish (stolen), never change */
 	uint64_t hment_cap;            /* OBJCACHE_LIMIT_NONE or the cap set */
 	uint64_t steals0, vanished;
 	uint64_t page_cap;             /* PAGE_LIMIT_NONE or the cap set */
+	uint64_t nreserve0;            /* page_nreserve() when the cap was set */
 	uint64_t ops;
 	unsigned every;                /* a checkpoint after every `every` operations */
 	void (*checkpoint)(void *arg, const char *label);
@@ -101,6 +104,13 @@ void md_unload_all(struct model *m, unsigned s);
 void md_pageunload(struct model *m, uint64_t pfn);
 void md_chgprot_small(struct model *m, unsigned s, unsigned first, unsigned n, unsigned prot);
 void md_chgprot_large(struct model *m, unsigned s, unsigned j, unsigned prot);
+void md_unlock_small(struct model *m, unsigned s, unsigned first, unsigned n);
+/*
+ * The kernel space: a load at KMAP slot k (hat.h: a managed page is
+ * refused, HAT_ERR_KERNEL_MANAGED; an unmanaged frame is mapped), or,
+ * when the slot was loaded, its unload.
+ */
+void md_kernel_load(struct model *m, unsigned k, uint64_t pfn);
 void md_pagesync(struct model *m, uint64_t pfn, bool clear);
 void md_clrattr(struct model *m, uint64_t pfn, unsigned bits);
 void md_touch(struct model *m, unsigned s, uint64_t va, bool write);

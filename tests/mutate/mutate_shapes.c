@@ -15,7 +15,7 @@
 enum op {
 	OP_LOAD, OP_LOAD_LARGE, OP_DEVLOAD, OP_UNLOAD, OP_UNLOAD_LARGE, OP_UNLOAD_ALL,
 	OP_PAGEUNLOAD, OP_CHGPROT, OP_CHGPROT_LARGE, OP_PAGESYNC, OP_CLRATTR, OP_TOUCH,
-	OP_RESPACE, OP_RESERVE, OP_FORK, OP_CACHE, OP_SCRATCH, OP_CAP, OP_BULK, OP_N
+	OP_RESPACE, OP_RESERVE, OP_FORK, OP_CACHE, OP_SCRATCH, OP_CAP, OP_BULK, OP_UNLOCK, OP_KLOAD, OP_N
 };
 
 struct shape {
@@ -80,9 +80,12 @@ static uint64_t some_frame(struct model *m)
 	return m->pool[pick(m, m->npool)]->p_pagenum;
 }
 
+/* A protection, the frame's memory type, and one load in eight locked (never stolen until unlocked). */
 static unsigned load_attr(struct model *m, uint64_t pfn)
 {
-	return load_attrs[pick(m, sizeof(load_attrs) / sizeof(load_attrs[0]))] | md_frame_cache(m, pfn);
+	unsigned lock = pick(m, 8) == 0 ? HAT_LOCK : 0;
+
+	return load_attrs[pick(m, sizeof(load_attrs) / sizeof(load_attrs[0]))] | md_frame_cache(m, pfn) | lock;
 }
 
 static unsigned prot(struct model *m)
@@ -205,6 +208,13 @@ static void one_op(struct model *m, const struct shape *sh, enum op op)
 	case OP_BULK:
 		md_bulk(m, s, pick(m, 3) != 0);
 		break;
+	case OP_UNLOCK:
+		n = small_run(m, &first);
+		md_unlock_small(m, s, first, n);
+		break;
+	case OP_KLOAD:   /* a pool page (refused) or an unmanaged frame */
+		md_kernel_load(m, pick(m, MD_KMAP), pick(m, 2) ? some_frame(m) : 0x10 + pick(m, 16));
+		break;
 	case OP_N:
 		break;
 	}
@@ -248,6 +258,19 @@ static void setup_exhaust(struct model *m)
 	m->steals0 = hment_stats.steals;
 }
 
+/*
+ * starve: no reserve and the hment cap two above what is out, few pages
+ * many times mapped: most pages keep one embedded mapping, a second one
+ * finds the cache refusing, at most a list or two to steal from, and
+ * falls back to the page's own mappings.
+ */
+static void setup_starve(struct model *m)
+{
+	setup_pressure(m);
+	m->hment_cap = hment_cache_inuse() + 2;
+	hment_set_limit(m->hment_cap);
+}
+
 /* hash: thousands of hments, so the hash splits buckets (linear hashing) and grows bucket pages. */
 static void setup_hash(struct model *m)
 {
@@ -262,26 +285,28 @@ static void setup_churn(struct model *m)
 	segtab_set_cache_max(2);
 }
 
-/*                                LOAD LRG DEV UNL UNLL ALL PGU CHP CHPL SYNC CLR TCH RSP RSV FORK CACHE SCR CAP BULK */
+/*                                LOAD LRG DEV UNL UNLL ALL PGU CHP CHPL SYNC CLR TCH RSP RSV FORK CACHE SCR CAP BULK UNLK KLD */
 static const struct shape shape_random = { "random", 4, 32, 1, 300, false, NULL,
-	{ 30, 4, 3, 8, 2, 1, 5, 8, 2, 6, 2, 10, 3, 3, 1, 1, 0, 0, 0 } };
+	{ 30, 4, 3, 8, 2, 1, 5, 8, 2, 6, 2, 10, 3, 3, 1, 1, 0, 0, 0, 3, 2 } };
 static const struct shape shape_share = { "share", 8, 5, 0, 300, false, NULL,
-	{ 30, 0, 0, 5, 0, 2, 8, 5, 0, 5, 1, 8, 4, 2, 4, 0, 0, 0, 0 } };
+	{ 30, 0, 0, 5, 0, 2, 8, 5, 0, 5, 1, 8, 4, 2, 4, 0, 0, 0, 0, 2, 0 } };
 static const struct shape shape_large = { "large", 3, 8, 2, 300, true, NULL,
-	{ 20, 16, 0, 6, 6, 1, 8, 4, 6, 6, 1, 10, 1, 0, 2, 0, 0, 0, 0 } };
+	{ 20, 16, 0, 6, 6, 1, 8, 4, 6, 6, 1, 10, 1, 0, 2, 0, 0, 0, 0, 3, 0 } };
 static const struct shape shape_pressure = { "pressure", 4, 24, 0, 300, false, setup_pressure,
-	{ 40, 0, 0, 6, 0, 1, 5, 3, 0, 3, 0, 6, 2, 0, 4, 0, 0, 0, 0 } };
+	{ 40, 0, 0, 6, 0, 1, 5, 3, 0, 3, 0, 6, 2, 0, 4, 0, 0, 0, 0, 4, 0 } };
 static const struct shape shape_churn = { "churn", 6, 16, 1, 300, false, setup_churn,
-	{ 30, 3, 0, 10, 3, 8, 3, 3, 1, 2, 0, 5, 10, 2, 3, 5, 0, 0, 0 } };
+	{ 30, 3, 0, 10, 3, 8, 3, 3, 1, 2, 0, 5, 10, 2, 3, 5, 0, 0, 0, 2, 1 } };
 static const struct shape shape_exhaust = { "exhaust", 4, 24, 1, 300, false, setup_exhaust,
-	{ 30, 4, 0, 6, 2, 5, 3, 3, 1, 2, 0, 4, 5, 0, 2, 2, 8, 6, 0 } };
+	{ 30, 4, 0, 6, 2, 5, 3, 3, 1, 2, 0, 4, 5, 0, 2, 2, 8, 6, 0, 2, 3 } };
+static const struct shape shape_starve = { "starve", 4, 12, 0, 300, false, setup_starve,
+	{ 40, 0, 0, 6, 0, 1, 6, 3, 0, 3, 0, 6, 2, 0, 2, 0, 0, 0, 0, 2, 0 } };
 
 static const struct shape shape_hash = { "hash", 8, 32, 0, 120, false, setup_hash,
-	{ 10, 0, 0, 3, 0, 1, 4, 2, 0, 2, 0, 3, 2, 1, 0, 0, 0, 0, 12 } };
+	{ 10, 0, 0, 3, 0, 1, 4, 2, 0, 2, 0, 3, 2, 1, 0, 0, 0, 0, 12, 0, 0 } };
 
 const struct shape *const mutate_shapes[] = {
 	&shape_random, &shape_share, &shape_large, &shape_pressure, &shape_churn, &shape_exhaust,
-	&shape_hash, NULL,
+	&shape_hash, &shape_starve, NULL,
 };
 
 const char *shape_name(const struct shape *sh)
