@@ -43,6 +43,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ $# -gt 0 ] || { echo "nested-kvm: no command given" >&2; usage; }
+PATH=$PATH:/usr/sbin:/sbin   # modprobe and depmod, outside a user's PATH on Debian
 for tool in qemu-system-x86_64 busybox cpio modprobe depmod dpkg-deb apt-get; do
 	command -v "$tool" >/dev/null || die "'$tool' is missing: run scripts/setup.sh (it installs it when /dev/kvm is absent)"
 done
