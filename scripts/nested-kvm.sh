@@ -26,6 +26,7 @@ set -euo pipefail
 mem=${HATVM_NESTED_MEM:-8G}
 cpus=${HATVM_NESTED_CPUS:-$(nproc)}
 timeout=${HATVM_NESTED_TIMEOUT:-5400}
+stall_limit=${HATVM_NESTED_STALL:-180}
 cache=${HATVM_NESTED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hatvm/nested-kvm}
 modules=(kvm-amd 9p 9pnet_virtio virtio_pci)
 
@@ -106,6 +107,7 @@ build_initramfs() {
 	kvm_gid=$(awk -F: '$1 == "kvm" { print $3 }' /host/etc/group)
 	[ -z "$kvm_gid" ] || { chgrp "$kvm_gid" /dev/kvm && chmod 660 /dev/kvm; }
 	mkdir -p /host/dev/shm /host/dev/pts && mount -t tmpfs shm /host/dev/shm && mount -t devpts pts /host/dev/pts
+	(while :; do date +%s >"/host$job/heartbeat"; sleep 5; done) &
 	chroot /host /bin/bash "$job/run" >"/host$job/out" 2>&1
 	echo $? >"/host$job/rc"
 	sync
@@ -123,6 +125,23 @@ version=$(basename "$(ls -d "$root"/lib/modules/*)")
 initrd="$cache/initrd-$version.gz"
 [ "$initrd" -nt "$0" ] || build_initramfs "$root" "$version" "$initrd"
 
+# The emulated machine has also frozen silently (its timers dead, so no lockup
+# report): the VM's init writes a heartbeat every 5 s, and a VM whose heartbeat
+# is older than $stall_limit s (or that never wrote one) is stopped: status 125.
+watch_heartbeat() {
+	local pid=$1 last now
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 10
+		now=$(date +%s)
+		last=$(stat -c %Y "$job/heartbeat" 2>/dev/null || stat -c %Y "$job/run")
+		if [ $((now - last)) -gt "$stall_limit" ]; then
+			echo "nested-kvm: the VM stopped answering (no heartbeat for $((now - last)) s); stopping it" >"$job/stalled"
+			kill -TERM "$pid" 2>/dev/null   # timeout passes it on to QEMU (-k: then KILL)
+			return
+		fi
+	done
+}
+
 job=$(mktemp -d /tmp/nested-kvm.XXXXXX)
 trap 'rm -rf "$job"' EXIT
 {
@@ -133,14 +152,18 @@ trap 'rm -rf "$job"' EXIT
 : >"$job/out"
 
 # TCG emulates SVM (not VMX), so the VM's CPU is an AMD one whatever the host's is.
-timeout "$timeout" qemu-system-x86_64 -machine q35 -accel tcg,thread=multi -cpu max,+svm \
+timeout -k 10 "$timeout" qemu-system-x86_64 -machine q35 -accel tcg,thread=multi -cpu max,+svm \
 	-smp "$cpus" -m "$mem" -display none -no-reboot -serial "file:$job/console" \
 	-kernel "$root/boot/vmlinuz-$version" -initrd "$initrd" \
 	-append "console=ttyS0 quiet panic=-1 softlockup_panic=1 sysctl.kernel.panic_on_rcu_stall=1 hatvm_job=$job" \
 	-virtfs "local,path=/,mount_tag=host,security_model=none,multidevs=remap" &
 qemu=$!
+watch_heartbeat "$qemu" >/dev/null 2>&1 &
+watcher=$!
 tail -n +1 -f --pid="$qemu" "$job/out"
 wait "$qemu" || true
+kill "$watcher" 2>/dev/null || true
+[ ! -e "$job/stalled" ] || cat "$job/stalled" >&2
 if [ ! -s "$job/rc" ]; then
 	echo "nested-kvm: the VM stopped before the command finished; its console:" >&2
 	tail -n 40 "$job/console" >&2 || true
