@@ -271,10 +271,15 @@ static int run_perf_record(const struct record_opts *o, struct run *r)
 	return 0;
 }
 
-/* perf script over the data, line by line into the parser. 0, or -1 after a message. */
+/*
+ * perf script over the data, line by line into the parser. 0, or -1 after
+ * a message. --force: the data is ours, in our own temporary directory, but
+ * perf refuses a file whose owner is not the caller, as when a shared file
+ * system maps owners (root in scripts/nested-kvm.sh's VM, run by a user).
+ */
 static int run_perf_script(const struct record_opts *o, struct run *r, struct perf_conv *conv)
 {
-	char *argv[] = { (char *)o->perf, "script", "-i", r->data, "-F", "pid,tid,event,trace",
+	char *argv[] = { (char *)o->perf, "script", "--force", "-i", r->data, "-F", "pid,tid,event,trace",
 			 "--show-mmap-events", "--show-task-events", "--show-lost-events", NULL };
 	int pipefd[2], errfd, status, rc;
 	pid_t pid;
