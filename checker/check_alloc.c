@@ -120,6 +120,32 @@ static void check_unlisted_blocks(struct alloc_walk *a)
 			       a->blocks[b].list, a->blocks[b].nfree);
 }
 
+/*
+ * Only table pages may take the emergency reserve, and each that does is
+ * counted (nreserve, ever). So under a cap the kernel's and users' pages
+ * stay within it minus the reserve, and all pages in use within that
+ * plus nreserve: ordinary allocations keep both, lowering the cap or
+ * moving the reserve refuses to break them.
+ */
+static void check_reserve_kept(struct checker *c)
+{
+	const struct page_pool *p = &c->view.pool;
+	uint64_t ordinary_cap;
+
+	if (p->limit == UINT64_MAX || p->reserve > p->limit)
+		return;
+	ordinary_cap = p->limit - p->reserve;
+	if (c->view.ordinary_kind > ordinary_cap)
+		sink_violation(&c->sink, INV_PG_INUSE, REPORT_NONE, REPORT_NONE, REPORT_NONE,
+			       "page_pool: %" PRIu64 " kernel and user pages, over the cap of %" PRIu64
+			       " less the emergency reserve of %" PRIu64, c->view.ordinary_kind, p->limit, p->reserve);
+	else if (p->ninuse > ordinary_cap && p->ninuse - ordinary_cap > p->nreserve)
+		sink_violation(&c->sink, INV_PG_INUSE, REPORT_NONE, REPORT_NONE, REPORT_NONE,
+			       "page_pool: %" PRIu64 " pages in use, %" PRIu64 " into the emergency reserve of %"
+			       PRIu64 ", which served only %" PRIu64, p->ninuse, p->ninuse - ordinary_cap,
+			       p->reserve, p->nreserve);
+}
+
 /* The totals: free count, pages marked free, managed pages, the cap. */
 static void check_totals(struct alloc_walk *a)
 {
@@ -140,6 +166,7 @@ static void check_totals(struct alloc_walk *a)
 		sink_violation(&c->sink, INV_PG_INUSE, REPORT_NONE, REPORT_NONE, REPORT_NONE,
 			       "page_pool: %" PRIu64 " pages in use, over the cap of %" PRIu64,
 			       p->ninuse, p->limit);
+	check_reserve_kept(c);
 }
 
 void check_page_pool(struct checker *c)

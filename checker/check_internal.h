@@ -115,6 +115,7 @@ struct mm_view {
 	uint64_t *busy_map;         /* per pfn below npages: !page_plain() */
 	uint64_t ptp_top;           /* level-4 table pages among them */
 	uint64_t free_kind;         /* pages whose p_kind is PG_FREE (PG_FREE_COUNT) */
+	uint64_t ordinary_kind;     /* PG_KERNEL and PG_USER pages: never from the emergency reserve (PG_INUSE) */
 	uint64_t pages_read;        /* page_t the pass read (the check's page_t examined) */
 };
 

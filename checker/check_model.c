@@ -86,13 +86,23 @@ static const char *kind_name(unsigned kind)
 }
 
 /*
+ * An unload or chgprot loaded elsewhere: its shootdowns cover at least a
+ * page per translation it removed or changed (o_pfn, HOP_FLUSH_PAGES_ALL).
+ */
+static bool too_few_pages(const struct hat_op *op, uint64_t changed)
+{
+	return (op->o_kind == HOP_UNLOAD || op->o_kind == HOP_CHGPROT) &&
+	       (op->o_loaded & HOP_LOADED_ELSEWHERE) && op->o_pfn < changed;
+}
+
+/*
  * MD_FLUSH: an operation on one space (load, unload, chgprot, steal) that
  * removed or changed translations of it while it was loaded on some CPU
  * made no TLB flush (no INVLPG, full flush or shootdown request), or left
  * out some of those CPUs: loaded on this one and no local flush, loaded
- * on others and no shootdown. A pagesync that cleared A/D in leaves of
- * loaded spaces (the count it logs: the host cannot see the bits as they
- * were) and flushed nothing.
+ * on others and no shootdown, or shootdowns of too few pages. A pagesync
+ * that cleared A/D in leaves of loaded spaces (the count it logs: the
+ * host cannot see the bits as they were) and flushed nothing.
  */
 static void check_flush(struct checker *c, const struct hat_op *op, uint64_t seq, uint64_t changed)
 {
@@ -117,6 +127,8 @@ static void check_flush(struct checker *c, const struct hat_op *op, uint64_t seq
 		missed = "sent the other CPUs it is loaded on no shootdown";
 	else if ((op->o_loaded & HOP_LOADED_HERE) && local == 0)
 		missed = "left the TLB of the CPU doing it, where it is loaded, unflushed";
+	else if (too_few_pages(op, changed))
+		missed = "asked the other CPUs it is loaded on to flush fewer pages than that";
 	if (missed == NULL)
 		return;
 	sink_violation(&c->sink, INV_MD_FLUSH, op->o_space, op->o_va, REPORT_NONE,

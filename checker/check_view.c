@@ -78,6 +78,7 @@ static void index_word(struct mm_view *v, uint64_t w)
 		uint64_t bit = 1ull << (pfn & 63);
 
 		v->free_kind += pg->p_kind == PG_FREE;
+		v->ordinary_kind += pg->p_kind == PG_KERNEL || pg->p_kind == PG_USER;
 
 		if (pg->p_kind == PG_PTP) {
 			ptp |= bit;

@@ -17,6 +17,8 @@ struct mm_lock hat_list_lock;   /* exported: the checker's LK_QUIESCENT reads it
 static struct objcache hat_cache;
 static uint32_t hat_serial;
 static struct hat *hat_cpu[HAT_MAX_CPUS];   /* loaded on each CPU */
+/* Pages each CPU asked the others to flush (a full flush: HOP_FLUSH_PAGES_ALL), for its log records (MD_FLUSH). */
+static uint64_t tlb_remote_pages[HAT_MAX_CPUS];
 
 static void count(uint64_t *counter, int64_t delta)
 {
@@ -51,6 +53,7 @@ static void tlb_remote(struct hat *h, uint64_t cpus, uint64_t va, uint64_t npage
 		return;
 	count(&h->h_tlb_remote, 1);
 	count(&hat_tlb_counts.shootdowns, 1);
+	tlb_remote_pages[cpu_id()] += npages != 0 ? npages : HOP_FLUSH_PAGES_ALL;
 	if (mm_tlb_shootdown_hook != NULL)
 		mm_tlb_shootdown_hook(cpus, h->h_top_pa, va, npages);
 }
@@ -86,7 +89,7 @@ static void tlb_flush_all(struct hat *h)
  */
 struct tlb_mark {
 	uint16_t loaded;
-	uint64_t local, remote;
+	uint64_t local, remote, pages;
 };
 
 static uint64_t tlb_work_local(const struct hat *h)
@@ -112,7 +115,7 @@ static uint16_t tlb_loaded(const struct hat *h)
 static struct tlb_mark tlb_mark(const struct hat *h)
 {
 	return (struct tlb_mark){ .loaded = tlb_loaded(h), .local = tlb_work_local(h),
-				  .remote = tlb_work_remote(h) };
+				  .remote = tlb_work_remote(h), .pages = tlb_remote_pages[cpu_id()] };
 }
 
 /* The TLB work since m, as a log record's o_flushes. */
@@ -130,6 +133,11 @@ static void log_op(struct hat_op op, const struct hat *h, struct tlb_mark m)
 {
 	op.o_loaded = m.loaded & (tlb_loaded(h) | HOP_LOADED_HERE);
 	op.o_flushes = tlb_flushes_since(h, m);
+	if (op.o_kind == HOP_UNLOAD || op.o_kind == HOP_CHGPROT) {
+		uint64_t pages = tlb_remote_pages[cpu_id()] - m.pages;
+
+		op.o_pfn = pages > HOP_FLUSH_PAGES_ALL ? HOP_FLUSH_PAGES_ALL : (uint32_t)pages;
+	}
 	hat_oplog_append(op);
 }
 

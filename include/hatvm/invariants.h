@@ -28,12 +28,12 @@
 	X(MD_EXTRA,       "every present user leaf is a mapping the HAT was asked for (by the operation log)") \
 	X(MD_MISSING,     "every mapping the HAT was asked for and not asked to remove is present, with its page and size") \
 	X(MD_ATTR,        "every mapping has the protection and cache bits it was asked for") \
-	X(MD_FLUSH,       "an operation that removed or changed a mapping of a space loaded on CPUs flushed their TLBs: this CPU's by INVLPG or a full flush, the others' by a shootdown") \
+	X(MD_FLUSH,       "an operation that removed or changed a mapping of a space loaded on CPUs flushed their TLBs: this CPU's by INVLPG or a full flush, the others' by a shootdown (an unload's or chgprot's covering a page per translation)") \
 	X(PT_NONLEAF,     "a non-leaf entry has P and W, U in the user half only, no NX, PCD or PWT: the leaf alone decides protection and memory type") \
 	X(PT_MEMTYPE,     "every user mapping of one managed page has the same memory type (PAT, PCD, PWT bits)") \
 	X(ST_NMAP,        "h_nmap4k / h_nmap2m equal the space's present 4 KiB / 2 MiB leaves (user half; hat_kas: its KMAP window)") \
 	X(PG_FREE_COUNT,  "the allocator's free count equals the pages on its per-block free lists and the pages marked free; each block is on the list its count calls for") \
-	X(PG_INUSE,       "free + in use pages equal the managed pages; in use never exceeds the cap (page_set_limit's, plus the kernel tables' emergency reserve)") \
+	X(PG_INUSE,       "free + in use pages equal the managed pages; in use never exceeds the cap (page_set_limit's, plus the kernel tables' emergency reserve); kernel and user pages stay under the cap less the reserve, tables past it only as many as the reserve served") \
 	X(PT_WALK_AGREE,  "the host's page-table walker and the CPU (KVM_TRANSLATE) translate every sampled address alike") \
 	X(ST_LOCKED,      "h_nlocked and each table page's p_lockcnt equal their present locked leaves: a locked mapping leaves only by an unload, never by a steal") \
 	X(MD_RESULT,      "hat_getpfnum answers with the frame the model maps at that VA (inside a 2 MiB mapping: its subpage), or none") \

@@ -165,9 +165,9 @@ enum hat_op_kind {
 	HOP_CREATE = 1,      /* o_space: the new space's h_id */
 	HOP_DESTROY = 2,     /* o_space: every mapping of it gone */
 	HOP_LOAD = 3,        /* o_space, o_va, o_pfn, o_attr; o_result 0, or -1: nothing mapped there now */
-	HOP_UNLOAD = 4,      /* o_space, [o_va, o_va + o_len) */
+	HOP_UNLOAD = 4,      /* o_space, [o_va, o_va + o_len); o_pfn: pages its shootdowns covered (MD_FLUSH) */
 	HOP_PAGEUNLOAD = 5,  /* o_pfn: its user mappings gone (and 2 MiB ones of its group's first page) */
-	HOP_CHGPROT = 6,     /* o_space, [o_va, o_va + o_len), o_attr (HAT_PROT_MASK) */
+	HOP_CHGPROT = 6,     /* o_space, [o_va, o_va + o_len), o_attr (HAT_PROT_MASK); o_pfn as UNLOAD's */
 	HOP_STEAL = 7,       /* o_space, o_va, o_pfn: that user mapping taken to reuse its hment */
 	HOP_GETPFNUM = 8,    /* o_space, o_va: hat_getpfnum's answer o_pfn, o_result 0; -1: nothing mapped (MD_RESULT) */
 	HOP_PAGESYNC = 9,    /* o_pfn, o_attr flags; o_result leaves whose A/D it cleared (MD_FLUSH), o_len its answer (MD_AD) */
@@ -178,7 +178,7 @@ struct hat_op {
 	uint64_t o_va;        /* first VA */
 	uint64_t o_len;       /* bytes (UNLOAD, CHGPROT); PAGESYNC: the PG_ATTR_* it returned */
 	uint32_t o_space;     /* h_id */
-	uint32_t o_pfn;       /* frame (LOAD), page (PAGEUNLOAD, STEAL) */
+	uint32_t o_pfn;       /* frame (LOAD), page (PAGEUNLOAD, STEAL); UNLOAD, CHGPROT: see HOP_FLUSH_PAGES_ALL */
 	uint32_t o_seq;       /* record number: 1, 2, 3, ... (mod 2^32) */
 	uint16_t o_kind;      /* enum hat_op_kind */
 	uint16_t o_attr;      /* HAT_* bits */
@@ -194,6 +194,12 @@ struct hat_op {
 #define HOP_FLUSH_MAX        0xffu
 #define HOP_FLUSH_LOCAL(f)   ((unsigned)(f) & HOP_FLUSH_MAX)
 #define HOP_FLUSH_REMOTE(f)  ((unsigned)(f) >> 8)
+/*
+ * UNLOAD, CHGPROT: o_pfn is the pages the shootdown requests asked the
+ * other CPUs to flush, summed (a full flush counts HOP_FLUSH_PAGES_ALL),
+ * at least one per translation removed or changed while loaded there.
+ */
+#define HOP_FLUSH_PAGES_ALL  UINT32_MAX
 
 /*
  * The TLB contract the log lets the host check (MD_FLUSH): an operation

@@ -534,6 +534,80 @@ START_TEST(inject_verify_each)
 }
 END_TEST
 
+/*
+ * Unmaps the first two consecutive pages of rich_image's at 0x400000 in
+ * the first space that has them and logs their unload, loaded on another
+ * CPU, with one shootdown covering `pages` pages.
+ */
+static void unload_two_logged(struct image *img, uint32_t pages)
+{
+	for (uint64_t h = img_hat(img, img_kas(img))->h_next; h != 0; h = img_hat(img, h)->h_next) {
+		for (uint64_t va = 0x400000; va < 0x400000 + 63 * MM_PAGE_SIZE; va += MM_PAGE_SIZE) {
+			uint64_t *a = img_pte(img, h, va, 1), *b = img_pte(img, h, va + MM_PAGE_SIZE, 1);
+
+			if (a == NULL || b == NULL || !(*a & PTE_P) || !(*b & PTE_P))
+				continue;
+			img_unmap(img, h, va);
+			img_unmap(img, h, va + MM_PAGE_SIZE);
+			img_log_op(img, (struct hat_op){ .o_kind = HOP_UNLOAD, .o_space = img_hat(img, h)->h_id,
+							 .o_va = va, .o_len = 2 * MM_PAGE_SIZE, .o_pfn = pages,
+							 .o_loaded = HOP_LOADED_ELSEWHERE, .o_flushes = 1u << 8 });
+			return;
+		}
+	}
+	ck_abort_msg("no two mapped pages to unload");
+}
+
+/* MD_FLUSH: a shootdown that covers fewer pages than the translations an unload removed. */
+START_TEST(shootdown_covering_too_few_pages)
+{
+	struct image *img = rich_image(false);
+	struct hat_model *model = hat_model_new();
+	struct seen s;
+
+	ck_assert_ptr_nonnull(model);
+	checker_use_model(model);
+	expect_clean(&img->mem, &img->sym, "the model's first check");
+	unload_two_logged(img, 2);
+	expect_clean(&img->mem, &img->sym, "two pages, two flushed");
+	unload_two_logged(img, HOP_FLUSH_PAGES_ALL);
+	expect_clean(&img->mem, &img->sym, "two pages, a full flush");
+	unload_two_logged(img, 1);
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_MD_FLUSH], 1);
+	ck_assert_uint_eq(s.returned, 1);
+	checker_use_model(NULL);
+	hat_model_free(model);
+	img_free(img);
+}
+END_TEST
+
+/* PG_INUSE: kernel and user pages that took the emergency reserve (only table pages may), or tables that took more than it served. */
+START_TEST(ordinary_pages_in_the_reserve)
+{
+	struct image *img = rich_image(false);
+	struct page_pool *pool = img_va(img, img->sym.page_pool);
+	struct seen s;
+
+	pool->limit = pool->ninuse;
+	pool->reserve = 0;
+	expect_clean(&img->mem, &img->sym, "at the cap, no reserve");
+	pool->reserve = pool->limit;
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_PG_INUSE], 1);
+	ck_assert_uint_eq(s.returned, 1);
+	/* tables (not ordinary pages) two into a reserve of three that served one */
+	pool->limit = pool->ninuse + 1;
+	pool->reserve = 3;
+	pool->nreserve = 1;
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_PG_INUSE], 1);
+	pool->nreserve = 2;
+	expect_clean(&img->mem, &img->sym, "two pages of the reserve served");
+	img_free(img);
+}
+END_TEST
+
 /* A verdict compares each place the injection names, and only those. */
 START_TEST(inject_verify_compares_the_planted_place)
 {
@@ -1084,6 +1158,8 @@ static Suite *checker_suite(void)
 	tcase_add_test(inject, inject_undo_restores_every_byte);
 	tcase_add_loop_test(inject, inject_verify_each, 0, INV_COUNT);
 	tcase_add_test(inject, inject_verify_compares_the_planted_place);
+	tcase_add_test(inject, shootdown_covering_too_few_pages);
+	tcase_add_test(inject, ordinary_pages_in_the_reserve);
 	tcase_add_test(inject, inject_partitions_cover_the_catalogue);
 	tcase_add_test(inject, inject_without_target_changes_nothing);
 	tcase_add_test(inject, inject_on_kernel_only_state);

@@ -14,8 +14,9 @@
 enum {
 	G_PAGE_ARRAY = 0x000, G_PAGE_COUNT = 0x008, G_FIRST_MANAGED = 0x010, G_HAT_LIST = 0x018,
 	G_HASH = 0x020, G_RESERVE = 0x040, G_CACHE = 0x060, G_KAS = 0x080, G_OPLOG = 0x100,
-	G_POOL = 0x180, G_HAT_LIST_LOCK = 0x1d0, G_HASH_LOCKS = 0x800, G_MLIST_LOCKS = 0x1000,
+	G_POOL = 0x180, G_HAT_LIST_LOCK = 0x1e0, G_HASH_LOCKS = 0x800, G_MLIST_LOCKS = 0x1000,
 };
+_Static_assert(G_POOL + sizeof(struct page_pool) <= G_HAT_LIST_LOCK, "image globals overlap");
 
 #define HMENTS_PER_PAGE ((unsigned)(MM_PAGE_SIZE / sizeof(struct hment)))
 #define HATS_PER_PAGE   ((unsigned)(MM_PAGE_SIZE / sizeof(struct hat)))
