@@ -218,22 +218,29 @@ static hment_t *hment_alloc_once(page_t *pp)
  * take (locked, in a busy table, the kernel's): then the caller's
  * memload fails cleanly, as it does when no page is left for a table.
  */
+/* hm, counted and made a clean, unlinked hment. */
+static hment_t *hment_fresh(hment_t *hm)
+{
+	stat_inc(&hment_stats.alloc);
+	*hm = (hment_t){ .hm_pfn = HMENT_PFN_NONE, .hm_state = HM_STATE_ALLOC };
+	return hm;
+}
+
 static hment_t *hment_alloc(page_t *pp)
 {
 	hment_t *hm = NULL;
 
-	stat_inc(&hment_stats.alloc);
 	for (unsigned attempt = 0; hm == NULL && attempt < HMENT_ALLOC_ATTEMPTS; attempt++) {
 		if (attempt > 0)
 			mm_cpu_relax();
 		hm = hment_alloc_once(pp);
 	}
 	if (hm == NULL) {
+		stat_inc(&hment_stats.alloc);
 		stat_inc(&hment_stats.alloc_fails);
 		return NULL;
 	}
-	*hm = (hment_t){ .hm_pfn = HMENT_PFN_NONE, .hm_state = HM_STATE_ALLOC };
-	return hm;
+	return hment_fresh(hm);
 }
 
 /*
@@ -249,9 +256,7 @@ static hment_t *hment_alloc_quick(void)
 
 	if (reserve_count() < reserve_amount() || (hm = objcache_alloc(&hment_cache)) == NULL)
 		return NULL;
-	stat_inc(&hment_stats.alloc);
-	*hm = (hment_t){ .hm_pfn = HMENT_PFN_NONE, .hm_state = HM_STATE_ALLOC };
-	return hm;
+	return hment_fresh(hm);
 }
 
 void hment_free(hment_t *hm)
