@@ -26,7 +26,7 @@ set -euo pipefail
 mem=${HATVM_NESTED_MEM:-8G}
 cpus=${HATVM_NESTED_CPUS:-$(nproc)}
 timeout=${HATVM_NESTED_TIMEOUT:-5400}
-stall_limit=${HATVM_NESTED_STALL:-180}
+stall_limit=${HATVM_NESTED_STALL:-120}
 cache=${HATVM_NESTED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hatvm/nested-kvm}
 modules=(kvm-amd 9p 9pnet_virtio virtio_pci)
 
@@ -166,7 +166,11 @@ kill "$watcher" 2>/dev/null || true
 [ ! -e "$job/stalled" ] || cat "$job/stalled" >&2
 if [ ! -s "$job/rc" ]; then
 	echo "nested-kvm: the VM stopped before the command finished; its console:" >&2
-	tail -n 40 "$job/console" >&2 || true
+	# from the kernel's first complaint (lockup, stall, BUG, panic), else the end
+	first=$(grep -n -m1 -E 'soft lockup|hard LOCKUP|rcu_.*stall|BUG:|Kernel panic|Oops' "$job/console" | cut -d: -f1 || true)
+	if [ -n "$first" ]; then sed -n "${first},$((first + 30))p" "$job/console" >&2; echo "[...]" >&2; fi
+	tail -n 15 "$job/console" >&2 || true
+	[ -z "${HATVM_NESTED_KEEP_CONSOLE:-}" ] || cp "$job/console" "$HATVM_NESTED_KEEP_CONSOLE"
 	exit 125
 fi
 exit "$(cat "$job/rc")"

@@ -136,9 +136,22 @@ struct vmm_result run_guest(const char *vmm, const char *guest, const char *cons
 	const char *argv[64];
 	int n = 0;
 
+	bool timed = false;
+
 	argv[n++] = vmm;
-	for (int i = 0; opts && opts[i] && n < 30; i++)
+	for (int i = 0; opts && opts[i] && n < 30; i++) {
+		timed |= strncmp(opts[i], "--timeout", 9) == 0;
 		argv[n++] = opts[i];
+	}
+	/*
+	 * vmm's own default (60 s) is for people; a test's guest may run far
+	 * slower (ASan, a loaded machine, KVM nested in an emulator), and the
+	 * test's own timeout bounds it anyway.
+	 */
+	if (!timed) {
+		argv[n++] = "--timeout";
+		argv[n++] = "900";
+	}
 	argv[n++] = guest;
 	if (words && words[0]) {
 		argv[n++] = "--";
