@@ -242,6 +242,9 @@ void check_locks(struct checker *c);
 /* check_alloc.c: the page allocator's free lists and counts (PG_FREE_COUNT, PG_INUSE). */
 void check_page_pool(struct checker *c);
 
+/* check_listed.c: the steal index against the pages' lists (RM_LISTED). */
+void check_steal_index(struct checker *c);
+
 /* check_rmap.c: reserve, mapping lists, hash (RM_*, HS_*, RS_COUNT); after check_page_tables. */
 bool check_mapping_lists(struct checker *c);
 

@@ -68,6 +68,10 @@ static const char *record_fault(const struct hat_op *op, uint64_t seq)
 	    (!x86_va_canonical(op->o_va) || (op->o_result != 0 && op->o_result != -1) ||
 	     (op->o_result == -1 && op->o_pfn != UINT32_MAX)))
 		return "its query is not canonical or its answer is impossible";
+	if (op->o_kind == HOP_MAPCNT && op->o_result < 0)
+		return "it answers a negative mapping count";
+	if (op->o_kind == HOP_FREE_LARGE && (op->o_result < 0 || op->o_pfn % MM_LARGE_PAGES))
+		return "it frees a misaligned 2 MiB block or a negative number of pages";
 	if (op->o_kind == HOP_PAGESYNC &&
 	    (op->o_result < 0 || op->o_attr > 1 || op->o_len > (PG_ATTR_REF | PG_ATTR_MOD)))
 		return "it clears a negative number of leaves, has flags pagesync does not take or returns bits it cannot";
@@ -80,7 +84,8 @@ static const char *record_fault(const struct hat_op *op, uint64_t seq)
 static const char *kind_name(unsigned kind)
 {
 	static const char *const names[] = { "?", "create", "destroy", "load", "unload", "pageunload",
-					     "chgprot", "steal", "getpfnum", "pagesync" };
+					     "chgprot", "steal", "getpfnum", "pagesync", "mapcnt",
+					     "free_large" };
 
 	return kind <= HOP_KIND_MAX ? names[kind] : "?";
 }
@@ -138,6 +143,36 @@ static void check_flush(struct checker *c, const struct hat_op *op, uint64_t seq
 }
 
 /*
+ * MD_RESULT: hat_getmapcnt's logged answer for a managed page against the
+ * mappings the model holds of it (at that point of the log).
+ */
+static void check_mapcnt(struct checker *c, const struct hat_op *op, uint64_t seq)
+{
+	uint64_t want;
+
+	if (op->o_kind != HOP_MAPCNT || !view_managed(&c->view, op->o_pfn))
+		return;
+	want = hat_model_page_maps(follow.model, op->o_pfn);
+	if (want != (uint64_t)op->o_result)
+		sink_violation(&c->sink, INV_MD_RESULT, REPORT_NONE, REPORT_NONE, op->o_pfn,
+			       "operation %" PRIu64 ": getmapcnt of pfn 0x%x answered %d; the model holds %" PRIu64
+			       " mappings of it (4 KiB, and 2 MiB covering it)", seq, op->o_pfn, op->o_result, want);
+}
+
+/*
+ * PG_INUSE: page_free_large gives the allocator back its whole block (its
+ * record counts every CPU's frees meanwhile, so never fewer than that).
+ */
+static void check_free_large(struct checker *c, const struct hat_op *op, uint64_t seq)
+{
+	if (op->o_kind == HOP_FREE_LARGE && op->o_result < (int32_t)MM_LARGE_PAGES)
+		sink_violation(&c->sink, INV_PG_INUSE, REPORT_NONE, REPORT_NONE, op->o_pfn,
+			       "operation %" PRIu64 ": page_free_large of the block at pfn 0x%x gave the"
+			       " allocator back %d pages, not its %u", seq, op->o_pfn, op->o_result,
+			       MM_LARGE_PAGES);
+}
+
+/*
  * MD_RESULT: hat_getpfnum's logged answer for a user VA against the frame
  * the model maps there (at that point of the log).
  */
@@ -145,6 +180,7 @@ static void check_result(struct checker *c, const struct hat_op *op, uint64_t se
 {
 	uint64_t want, got;
 
+	check_mapcnt(c, op, seq);
 	if (op->o_kind != HOP_GETPFNUM || op->o_space == 0 || op->o_va >= USER_TOP)
 		return;
 	want = hat_model_pfn_at(follow.model, op->o_space, op->o_va);
@@ -204,6 +240,7 @@ static bool apply_records(struct checker *c, const struct hat_oplog *log, uint64
 			fault = "it asks for more mappings than RAM can hold (or the host ran out of memory)";
 		if (fault == NULL) {
 			check_result(c, &op, seq);
+			check_free_large(c, &op, seq);
 			check_sync(c, &op, seq, had);
 			check_flush(c, &op, seq, changed);
 		}

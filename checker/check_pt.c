@@ -167,6 +167,20 @@ static bool leaf_maps_managed(const struct checker *c, uint64_t pfn, unsigned le
 	return last >= c->view.first_managed && pfn < c->view.npages;
 }
 
+/*
+ * PT_DIRTY_ACCESSED: D without A. The CPU sets A whenever it uses a leaf
+ * (with D, or before it); only pagesync clears them, both, and flushes,
+ * so the next access walks the tables and sets A again.
+ */
+static void check_dirty_accessed(struct walk *w, const struct table_walk *t, unsigned e, uint64_t v,
+				 uint64_t va, uint64_t pfn)
+{
+	if ((v & (PTE_A | PTE_D)) == PTE_D)
+		sink_violation(&w->c->sink, INV_PT_DIRTY_ACCESSED, w->id, va, pfn,
+			       "level-%u leaf (entry %u of pfn 0x%" PRIx64 ") is dirty but not accessed (0x%" PRIx64 ")",
+			       t->level, e, t->pfn, v);
+}
+
 /* A present leaf: alignment, and whether the mapping lists must track it. */
 static void visit_leaf(struct walk *w, struct table_walk *t, unsigned e, uint64_t v, uint64_t va)
 {
@@ -182,6 +196,7 @@ static void visit_leaf(struct walk *w, struct table_walk *t, unsigned e, uint64_
 			       " below its alignment",
 			       t->level == 2 ? "2 MiB" : "1 GiB", e, t->pfn,
 			       misaligned);
+	check_dirty_accessed(w, t, e, v, va, pfn);
 	if (va < USER_TOP && !w->is_kas)
 		check_model_leaf(c, (uint32_t)w->id, va, v, t->level);
 	if (leaf_counted(w, va)) {
@@ -538,4 +553,8 @@ void check_ptp_cache(struct checker *c)
 			       "segtab_ptp_cache: pc_count is %" PRIu64
 			       ", the list holds %" PRIu64 " pages",
 			       v->cache.pc_count, n);
+	if (v->cache.pc_count > v->cache.pc_max)
+		sink_violation(&c->sink, INV_ST_FREE_ZERO, REPORT_NONE, REPORT_NONE, REPORT_NONE,
+			       "segtab_ptp_cache: pc_count %" PRIu64 " is over its maximum %" PRIu64,
+			       v->cache.pc_count, v->cache.pc_max);
 }

@@ -73,6 +73,7 @@ static const struct {
 	{ MM_SYM_OPLOG,         offsetof(struct mm_symbols, hat_oplog),          sizeof(struct hat_oplog) },
 	{ MM_SYM_PAGE_POOL,     offsetof(struct mm_symbols, page_pool),          sizeof(struct page_pool) },
 	{ MM_SYM_HAT_LIST_LOCK, offsetof(struct mm_symbols, hat_list_lock),      sizeof(struct mm_lock) },
+	{ MM_SYM_HMENT_LISTED,  offsetof(struct mm_symbols, hment_listed),       sizeof(struct hment_listed) },
 };
 
 /* The optional symbols found with the size mm_structs.h says (else 0). */
@@ -219,6 +220,9 @@ static bool checker_passes(struct checker *c)
 	if (c->stats.stopped)
 		return true;
 	check_page_pool(c);
+	if (c->stats.stopped)
+		return true;
+	check_steal_index(c);
 	if (c->stats.stopped)
 		return true;
 	return check_mapping_lists(c);

@@ -26,6 +26,7 @@ struct mm_symbols {
 	uint64_t hat_oplog;           /* struct hat_oplog; 0: the guest has none (no model) */
 	uint64_t page_pool;           /* struct page_pool; 0: none (no PG_* checks) */
 	uint64_t hat_list_lock;       /* struct mm_lock; 0: none */
+	uint64_t hment_listed;        /* struct hment_listed; 0: none (no RM_LISTED) */
 };
 
 /*

@@ -425,6 +425,27 @@ unsigned hat_model_frame_ad(const struct hat_model *m, uint32_t pfn)
 	return ad;
 }
 
+/* Mappings of frame `start` (large_only: its 2 MiB ones); adds the chain walked to the cost. */
+static uint64_t frame_maps(struct hat_model *m, uint32_t start, bool large_only)
+{
+	uint64_t n = 0;
+
+	for (uint32_t i = m->frame_heads[frame_bucket(m, start)]; i != NONE; i = m->nodes[i - 1].frame_next) {
+		const struct model_map *map = &m->nodes[i - 1].map;
+
+		m->cost++;
+		n += map->pfn == start && (!large_only || (map->attr & HAT_LARGE));
+	}
+	return n;
+}
+
+uint64_t hat_model_page_maps(struct hat_model *m, uint32_t pfn)
+{
+	uint32_t first = pfn & ~(uint32_t)(LARGE / SMALL - 1);
+
+	return frame_maps(m, pfn, false) + (first != pfn ? frame_maps(m, first, true) : 0);
+}
+
 unsigned hat_model_ad_of_pte(uint64_t pte)
 {
 	return ((pte & PTE_A) ? PG_ATTR_REF : 0) | ((pte & PTE_D) ? PG_ATTR_MOD : 0);

@@ -79,6 +79,13 @@ void hat_model_each_unseen(struct hat_model *m, void (*fn)(void *ctx, const stru
  */
 unsigned hat_model_frame_ad(const struct hat_model *m, uint32_t pfn);
 
+/*
+ * The mappings the model holds of page pfn: its 4 KiB ones and the 2 MiB
+ * ones covering it (whose first page is pfn's 2 MiB group's first).
+ * Counted in hat_model_cost().
+ */
+uint64_t hat_model_page_maps(struct hat_model *m, uint32_t pfn);
+
 /* PG_ATTR_REF / PG_ATTR_MOD for a leaf's A / D bits. */
 unsigned hat_model_ad_of_pte(uint64_t pte);
 

@@ -22,6 +22,7 @@
  *   HS_BUCKET       the first list's head hment moved to the next hash bucket
  *   HS_ORPHAN       the first list's head hment unlinked from the list (p_share -1), left in
  *                   the hash; its PTE made non-present;                 p_valid -1, h_nmap -1
+ *                   (a list emptied so: its page's steal-index bit and counts too)
  *                   (reported twice: the orphan, and hh_count against the lists' total)
  *   RS_COUNT        hr_count +1
  *   ST_FREE_ZERO    a non-zero word in the first page on segtab_ptp_cache
@@ -42,10 +43,14 @@
  *   PT_MEMTYPE      PWT flipped in the mapping of the first list of two that the walk meets last
  *   ST_NMAP         h_nmap4k +1 on the first space
  *   ST_LOCKED       h_nlocked +1 on the first space
+ *   RM_LISTED       the steal index's count of pages with a list in block 0 +1
+ *                   (needs a guest exporting hment_listed)
  *   MD_RESULT       the newest unapplied getpfnum answer of a user VA: its pfn's low bit flipped
  *   RS_TARGET       the reserve's target set to its count + 1, settled, no cap
  *   MD_AD           the newest unapplied pagesync record: it cleared A/D in one leaf (of no
  *                   loaded space) and answered neither REF nor MOD
+ *   PT_DIRTY_ACCESSED  D set, A cleared in the first embedded mapping's leaf (an A it had
+ *                   handed to its page's p_attr, as an unload would)
  *   PG_FREE_COUNT   page_pool's nfree -1 and ninuse +1 (their sum, the managed pages, kept)
  *   PG_INUSE        page_pool's ninuse +1
  *                   (the PG_* need a guest exporting page_pool)
@@ -598,6 +603,29 @@ static int plant_hs_bucket(struct inj *j)
 }
 
 /* HS_ORPHAN: the head hment of the first list unlinked from it (its PTE cleared) but left in the hash. */
+/* The steal index's bit and counts of pfn, whose list the injection emptied (when the guest exports it). */
+static void listed_drop(struct inj *j, uint64_t pfn)
+{
+	const unsigned shift[3] = { LISTED_BLK_SHIFT, LISTED_MID_SHIFT, LISTED_SUP_SHIFT };
+	struct hment_listed h;
+	uint64_t word;
+
+	if (j->v->sym.hment_listed == 0 || !reader_read_va(&j->v->rd, j->v->sym.hment_listed, &h, sizeof(h)) ||
+	    !reader_read_va(&j->v->rd, h.bits + (pfn >> 6) * 8, &word, sizeof(word)))
+		return;
+	word &= ~(1ull << (pfn & 63));
+	put_va(j, h.bits + (pfn >> 6) * 8, &word, sizeof(word));
+	for (unsigned i = 0; i < 3; i++) {
+		uint64_t at = (i == 0 ? h.blk : i == 1 ? h.mid : h.sup) + (pfn >> shift[i]) * 4;
+		uint32_t count;
+
+		if (reader_read_va(&j->v->rd, at, &count, sizeof(count))) {
+			count--;
+			put_va(j, at, &count, sizeof(count));
+		}
+	}
+}
+
 static int plant_hs_orphan(struct inj *j)
 {
 	struct target t;
@@ -608,6 +636,8 @@ static int plant_hs_orphan(struct inj *j)
 	PUT_PAGE(j, t.pfn, p_share, j->v->pages[t.pfn].p_share - 1);
 	if (t.head.hm_next != HMENT_REF_NONE)
 		PUT_HMENT(j, t.head.hm_next, hm_prev, HMENT_REF_NONE);
+	else
+		listed_drop(j, t.pfn);
 	unmap_pte(j, t.ptp, t.entry);
 	describe(j, t.space, t.va, t.pfn, "hment 0x%" PRIx64 " taken off the list, left in the hash",
 		 hment_ref_pa(t.head_ref));
@@ -704,6 +734,27 @@ static int plant_md_attr(struct inj *j)
 	pte ^= PTE_W;
 	put_pa(j, pa, &pte, sizeof(pte));
 	describe(j, t.space, t.va, t.pfn, "W flipped in the leaf (table pfn 0x%" PRIx64 " entry %u)",
+		 t.ptp, t.entry);
+	return 0;
+}
+
+/*
+ * PT_DIRTY_ACCESSED: the first embedded mapping's leaf made dirty and not
+ * accessed; an A it had goes to its page's p_attr, as an unload would hand
+ * it over, so no A/D information is lost (MD_AD).
+ */
+static int plant_dirty_accessed(struct inj *j)
+{
+	struct target t;
+	uint64_t pa, pte;
+
+	if (!embedded_pte(j, &t, &pa, &pte))
+		return 1;
+	if (pte & PTE_A)
+		PUT_PAGE(j, t.pfn, p_attr, (uint8_t)(j->v->pages[t.pfn].p_attr | PG_ATTR_REF));
+	pte = (pte | PTE_D) & ~PTE_A;
+	put_pa(j, pa, &pte, sizeof(pte));
+	describe(j, t.space, t.va, t.pfn, "D set and A cleared in the leaf (table pfn 0x%" PRIx64 " entry %u)",
 		 t.ptp, t.entry);
 	return 0;
 }
@@ -1020,6 +1071,22 @@ static int plant_st_nmap(struct inj *j)
 	return bump_space_count(j, offsetof(struct hat, h_nmap4k), "h_nmap4k");
 }
 
+/* RM_LISTED: the steal index counts one page with a list too many in block 0. */
+static int plant_rm_listed(struct inj *j)
+{
+	struct hment_listed h;
+	uint32_t count;
+
+	if (j->v->sym.hment_listed == 0 ||
+	    !reader_read_va(&j->v->rd, j->v->sym.hment_listed, &h, sizeof(h)) ||
+	    !reader_read_va(&j->v->rd, h.blk, &count, sizeof(count)))
+		return -1;
+	count++;
+	put_va(j, h.blk, &count, sizeof(count));
+	describe(j, REPORT_NONE, REPORT_NONE, 0, "hment_listed blk[0] %u -> %u", count - 1, count);
+	return 0;
+}
+
 /* PG_FREE_COUNT: one free page fewer counted, one more in use (their sum still the managed pages). */
 static int plant_pg_free_count(struct inj *j)
 {
@@ -1079,12 +1146,14 @@ static int (*const planters[INV_COUNT])(struct inj *) = {
 	[INV_PT_MEMTYPE] = plant_pt_memtype,
 	[INV_ST_NMAP] = plant_st_nmap,
 	[INV_ST_LOCKED] = plant_st_locked,
+	[INV_RM_LISTED] = plant_rm_listed,
 	[INV_PG_FREE_COUNT] = plant_pg_free_count,
 	[INV_PG_INUSE] = plant_pg_inuse,
 	[INV_MD_FLUSH] = plant_md_flush,
 	[INV_MD_RESULT] = plant_md_result,
 	[INV_RS_TARGET] = plant_rs_target,
 	[INV_MD_AD] = plant_md_ad,
+	[INV_PT_DIRTY_ACCESSED] = plant_dirty_accessed,
 };
 
 /* Runs the planter of id over a loaded view; undoes partial work on failure. */

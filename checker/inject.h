@@ -12,7 +12,7 @@
 #include "check_mem.h"
 #include "checker.h"
 
-#define INJECT_MAX_WRITES 8
+#define INJECT_MAX_WRITES 12
 
 /* One write the injector made: where, and the bytes it replaced. */
 struct inject_write {

@@ -229,6 +229,7 @@ static void page_attr_merge(page_t *pp, pte_t v)
 {
 	uint8_t bits = (uint8_t)(((v & PTE_A) ? PG_ATTR_REF : 0) | ((v & PTE_D) ? PG_ATTR_MOD : 0));
 
+	MM_ASSERT(PT_DIRTY_ACCESSED, (v & (PTE_A | PTE_D)) != PTE_D);
 	if (bits != 0)
 		__atomic_fetch_or(&pp->p_attr, bits, __ATOMIC_RELAXED);
 }
@@ -801,6 +802,18 @@ uint64_t hat_getpfnum(struct hat *h, uint64_t va)
 					  .o_pfn = (uint32_t)pfn,
 					  .o_result = pfn == HAT_PFN_INVALID ? -1 : 0 });
 	return pfn;
+}
+
+unsigned hat_getmapcnt(page_t *pp)
+{
+	unsigned n;
+
+	hat_oplog_make_room();
+	n = hment_mapcnt(pp);
+	/* the host judges the answer against its model (MD_RESULT) */
+	hat_oplog_append((struct hat_op){ .o_kind = HOP_MAPCNT, .o_pfn = pp->p_pagenum,
+					  .o_result = (int32_t)n });
+	return n;
 }
 
 uint64_t hat_getpte(struct hat *h, uint64_t va)

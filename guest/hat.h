@@ -100,6 +100,12 @@ void hat_chgprot(struct hat *h, uint64_t va, uint64_t len, unsigned attr);
 /* Returns the pfn va maps in h, or HAT_PFN_INVALID. */
 uint64_t hat_getpfnum(struct hat *h, uint64_t va);
 
+/*
+ * Returns how many mappings pp has: its 4 KiB ones and the 2 MiB ones
+ * covering it (hment_mapcnt), logged so the host can judge the answer.
+ */
+unsigned hat_getmapcnt(page_t *pp);
+
 /* Returns the leaf PTE that maps va in h (0 when none). */
 uint64_t hat_getpte(struct hat *h, uint64_t va);
 

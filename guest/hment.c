@@ -17,22 +17,12 @@ static struct objcache hment_cache;
 static uint64_t steal_cursor;   /* pfn where the last steal succeeded: spread the pain */
 
 /*
- * Pages with a list (not embedded): a bit per page, and counts per
- * 512-page block, per 64 blocks and per 512 blocks, so a steal finds the
- * next victim after a bounded number of loads however sparse the lists
+ * The steal index (struct hment_listed): a steal finds the next page
+ * with a list after a bounded number of loads however sparse the lists
  * are, instead of peeking at every page_t. Atomic: pages under different
  * list locks share a word and the counts.
  */
-#define LISTED_BLK_SHIFT 9
-#define LISTED_MID_SHIFT 15
-#define LISTED_SUP_SHIFT 18
-static struct {
-	uint64_t *bits;
-	uint32_t *blk;
-	uint32_t *mid;
-	uint32_t *sup;
-	uint64_t npages;
-} listed;
+struct hment_listed hment_listed;
 
 static void stat_inc(uint64_t *counter)
 {
@@ -66,11 +56,11 @@ void hment_init(uint64_t npages)
 	hment_stats = (struct hment_stats){ 0 };
 	objcache_init(&hment_cache, "hment", sizeof(hment_t));
 	steal_cursor = 0;
-	listed.npages = npages;
-	listed.bits = (uint64_t *)boot_counts((npages >> 6) * 2 + 1);
-	listed.blk = boot_counts(npages >> LISTED_BLK_SHIFT);
-	listed.mid = boot_counts(npages >> LISTED_MID_SHIFT);
-	listed.sup = boot_counts(npages >> LISTED_SUP_SHIFT);
+	hment_listed.npages = npages;
+	hment_listed.bits = (uint64_t *)boot_counts((npages >> 6) * 2 + 1);
+	hment_listed.blk = boot_counts(npages >> LISTED_BLK_SHIFT);
+	hment_listed.mid = boot_counts(npages >> LISTED_MID_SHIFT);
+	hment_listed.sup = boot_counts(npages >> LISTED_SUP_SHIFT);
 }
 
 /*
@@ -88,18 +78,21 @@ static void listed_note(const page_t *pp, bool had)
 	bool has = has_list(pp);
 	uint32_t pfn = pp->p_pagenum;
 
-	if (has == had || pfn >= listed.npages)
+	if (has == had || pfn >= hment_listed.npages)
 		return;
 	if (has) {
-		__atomic_fetch_or(&listed.bits[pfn >> 6], 1ull << (pfn & 63), __ATOMIC_RELAXED);
-		__atomic_fetch_add(&listed.blk[pfn >> LISTED_BLK_SHIFT], 1, __ATOMIC_RELAXED);
-		__atomic_fetch_add(&listed.mid[pfn >> LISTED_MID_SHIFT], 1, __ATOMIC_RELAXED);
-		__atomic_fetch_add(&listed.sup[pfn >> LISTED_SUP_SHIFT], 1, __ATOMIC_RELAXED);
+		__atomic_fetch_or(&hment_listed.bits[pfn >> 6], 1ull << (pfn & 63), __ATOMIC_RELAXED);
+		__atomic_fetch_add(&hment_listed.blk[pfn >> LISTED_BLK_SHIFT], 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&hment_listed.mid[pfn >> LISTED_MID_SHIFT], 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&hment_listed.sup[pfn >> LISTED_SUP_SHIFT], 1, __ATOMIC_RELAXED);
 	} else {
-		__atomic_fetch_and(&listed.bits[pfn >> 6], ~(1ull << (pfn & 63)), __ATOMIC_RELAXED);
-		__atomic_fetch_sub(&listed.blk[pfn >> LISTED_BLK_SHIFT], 1, __ATOMIC_RELAXED);
-		__atomic_fetch_sub(&listed.mid[pfn >> LISTED_MID_SHIFT], 1, __ATOMIC_RELAXED);
-		__atomic_fetch_sub(&listed.sup[pfn >> LISTED_SUP_SHIFT], 1, __ATOMIC_RELAXED);
+		uint64_t was = __atomic_fetch_and(&hment_listed.bits[pfn >> 6], ~(1ull << (pfn & 63)),
+						  __ATOMIC_RELAXED);
+
+		MM_ASSERT(RM_LISTED, (was >> (pfn & 63)) & 1);
+		__atomic_fetch_sub(&hment_listed.blk[pfn >> LISTED_BLK_SHIFT], 1, __ATOMIC_RELAXED);
+		__atomic_fetch_sub(&hment_listed.mid[pfn >> LISTED_MID_SHIFT], 1, __ATOMIC_RELAXED);
+		__atomic_fetch_sub(&hment_listed.sup[pfn >> LISTED_SUP_SHIFT], 1, __ATOMIC_RELAXED);
 	}
 }
 
@@ -650,11 +643,11 @@ static uint64_t next_listed(uint64_t pfn, uint64_t hi)
 		uint64_t word;
 
 		stat_inc(&hment_stats.steal_exam);
-		if (skip_empty(listed.sup, LISTED_SUP_SHIFT, &pfn) ||
-		    skip_empty(listed.mid, LISTED_MID_SHIFT, &pfn) ||
-		    skip_empty(listed.blk, LISTED_BLK_SHIFT, &pfn))
+		if (skip_empty(hment_listed.sup, LISTED_SUP_SHIFT, &pfn) ||
+		    skip_empty(hment_listed.mid, LISTED_MID_SHIFT, &pfn) ||
+		    skip_empty(hment_listed.blk, LISTED_BLK_SHIFT, &pfn))
 			continue;
-		word = __atomic_load_n(&listed.bits[pfn >> 6], __ATOMIC_RELAXED) & (~0ull << (pfn & 63));
+		word = __atomic_load_n(&hment_listed.bits[pfn >> 6], __ATOMIC_RELAXED) & (~0ull << (pfn & 63));
 		if (word == 0) {
 			pfn = (pfn | 63) + 1;
 			continue;
@@ -695,7 +688,7 @@ static hment_t *steal_range(uint64_t lo, uint64_t hi, page_t *avoid)
 static hment_t *hment_steal(page_t *avoid)
 {
 	uint64_t first = page_first_managed;
-	uint64_t n = page_count < listed.npages ? page_count : listed.npages;
+	uint64_t n = page_count < hment_listed.npages ? page_count : hment_listed.npages;
 	uint64_t start;
 	hment_t *hm;
 

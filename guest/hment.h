@@ -29,6 +29,7 @@ extern struct hment_hash hment_hash;
 extern struct mm_lock hment_hash_locks[HMENT_HASH_NLOCK];
 extern struct mm_lock hment_mlist_locks[HMENT_MLIST_NLOCK];
 extern struct hment_reserve hment_reserve;
+extern struct hment_listed hment_listed;      /* the steal index: which pages have a list */
 
 struct hment_stats {
 	uint64_t alloc;        /* hment_alloc() calls */

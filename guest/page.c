@@ -2,6 +2,8 @@
 /* Physical pages: one page_t per page of RAM, a boot bump allocator, and the per-2-MiB-block page allocator. */
 #include "page.h"
 
+#include "hat_oplog.h"
+
 page_t *page_array;
 uint64_t page_count;
 uint64_t page_first_managed;
@@ -16,6 +18,8 @@ uint64_t page_first_managed;
  */
 struct page_pool page_pool;
 #define pool page_pool   /* the short name the mutation table (mutants/mutants.tsv) quotes */
+
+static uint64_t pages_returned;   /* page_free()s ever, under the pool lock: page_free_large's log record */
 
 /* Boot carving: [next, end) is still unused RAM. */
 static struct {
@@ -279,15 +283,31 @@ void page_free(page_t *pp)
 	block_relist(pp->p_pagenum / MM_LARGE_PAGES);
 	pool.nfree++;
 	pool.ninuse--;
+	pages_returned++;
 	pool_check_balance();
 	mm_lock_exit(&pool.lock);
 }
 
+/* Pages page_free() has taken back, ever (all CPUs). */
+static uint64_t returned(void)
+{
+	return __atomic_load_n(&pages_returned, __ATOMIC_RELAXED);
+}
+
 void page_free_large(page_t *pp)
 {
+	uint64_t before, back;
+
 	MM_REQUIRE(pp->p_pagenum % MM_LARGE_PAGES == 0);
+	hat_oplog_make_room();
+	before = returned();
 	for (unsigned i = 0; i < MM_LARGE_PAGES; i++)
 		page_free(pp + i);
+	/* frees by other CPUs can only add: fewer than the block is a leak (PG_INUSE) */
+	back = returned() - before;
+	MM_ASSERT(PG_INUSE, back >= MM_LARGE_PAGES);
+	hat_oplog_append((struct hat_op){ .o_kind = HOP_FREE_LARGE, .o_pfn = pp->p_pagenum,
+					  .o_result = back > INT32_MAX ? INT32_MAX : (int32_t)back });
 }
 
 /* The hard cap for a cap on ordinary allocations: the reserve lies beyond it. */

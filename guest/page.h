@@ -47,7 +47,7 @@ page_t *page_alloc_large(unsigned kind);
 /* Frees an allocated page; it must have no mappings. Any CPU. */
 void page_free(page_t *pp);
 
-/* Frees a page_alloc_large() block given its first page. */
+/* Frees a page_alloc_large() block given its first page; logged (HOP_FREE_LARGE). No MM lock held. */
 void page_free_large(page_t *pp);
 
 /*

@@ -34,6 +34,20 @@ static uint64_t table_base(uint64_t va, unsigned l)
 	return x86_va_sign_extend(va & ~(mm_level_size(l + 1) - 1));
 }
 
+/* Takes the cache's first page (NULL when empty). Cache lock held. */
+static page_t *ptp_cache_take(struct ptp_cache *c)
+{
+	page_t *ptp = c->pc_head;
+
+	if (ptp != NULL) {
+		c->pc_head = ptp->p_next;
+		c->pc_count--;
+		ptp->p_kind = PG_PTP;
+		ptp->p_next = NULL;
+	}
+	return ptp;
+}
+
 /* Pops the cache; NULL when empty. */
 static page_t *ptp_cache_get(void)
 {
@@ -41,12 +55,7 @@ static page_t *ptp_cache_get(void)
 	page_t *ptp;
 
 	mm_lock_enter(&c->pc_lock);
-	ptp = c->pc_head;
-	if (ptp != NULL) {
-		c->pc_head = ptp->p_next;
-		c->pc_count--;
-		ptp->p_kind = PG_PTP;
-	}
+	ptp = ptp_cache_take(c);
 	mm_lock_exit(&c->pc_lock);
 	return ptp;
 }
@@ -99,6 +108,7 @@ void segtab_ptp_free(page_t *ptp)
 		c->pc_count++;
 		ptp = NULL;
 	}
+	MM_ASSERT(ST_FREE_ZERO, c->pc_count <= c->pc_max);
 	mm_lock_exit(&c->pc_lock);
 	if (ptp != NULL)
 		page_free(ptp);
@@ -109,17 +119,33 @@ void segtab_cache_drain(void)
 	page_t *ptp;
 
 	while ((ptp = ptp_cache_get()) != NULL) {
-		ptp->p_next = NULL;
 		segtab_check_zero(ptp, "segtab_cache_drain");
 		page_free(ptp);
 	}
 }
 
+/*
+ * A lower maximum trims the cache in the same hold of its lock, so
+ * pc_count <= pc_max whenever the lock is free (ST_FREE_ZERO).
+ */
 void segtab_set_cache_max(uint64_t max)
 {
-	mm_lock_enter(&segtab_ptp_cache.pc_lock);
-	segtab_ptp_cache.pc_max = max;
-	mm_lock_exit(&segtab_ptp_cache.pc_lock);
+	struct ptp_cache *c = &segtab_ptp_cache;
+	page_t *excess = NULL, *ptp;
+
+	mm_lock_enter(&c->pc_lock);
+	c->pc_max = max;
+	while (c->pc_count > max && (ptp = ptp_cache_take(c)) != NULL) {
+		ptp->p_next = excess;
+		excess = ptp;
+	}
+	mm_lock_exit(&c->pc_lock);
+	while ((ptp = excess) != NULL) {
+		excess = ptp->p_next;
+		ptp->p_next = NULL;
+		segtab_check_zero(ptp, "segtab_set_cache_max");
+		page_free(ptp);
+	}
 }
 
 /* The table page a present non-leaf entry v (at level l, for va) points at, checked. */

@@ -201,7 +201,7 @@ void segtab_ptp_free(page_t *ptp);
 /* Returns every cached table page to the page allocator. */
 void segtab_cache_drain(void);
 
-/* At most max pages stay on the cache. */
+/* At most max pages stay on the cache: lowering max frees the excess at once. */
 void segtab_set_cache_max(uint64_t max);
 
 /*

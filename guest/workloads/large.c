@@ -51,7 +51,7 @@ static void must_load(struct hat *h, uint64_t va, page_t *pp, unsigned attr)
 
 static void expect_mapcnt(page_t *pp, unsigned want, const char *what)
 {
-	unsigned got = hment_mapcnt(pp);
+	unsigned got = hat_getmapcnt(pp);
 
 	if (got != want)
 		panic("large: %s: pfn 0x%x has %u mappings, expected %u", what, pp->p_pagenum, got,

@@ -98,7 +98,7 @@ static void reconcile(const char *when)
 		}
 	}
 	for (unsigned i = 0; i < pr.npages; i++) {
-		unsigned got = hment_mapcnt(pr.page[i]), want = shadow_count(i);
+		unsigned got = hat_getmapcnt(pr.page[i]), want = shadow_count(i);
 
 		if (got != want)
 			panic("pressure: %s: page %u has %u mappings, the model says %u", when, i, got,
@@ -322,7 +322,7 @@ static int pressure_run(void)
 	}
 	memset(pr.map, 0, sizeof(pr.map));
 	for (unsigned i = 0; i < pr.npages; i++) {
-		if (hment_mapcnt(pr.page[i]) != 0)
+		if (hat_getmapcnt(pr.page[i]) != 0)
 			panic("pressure: page %u still mapped with every space gone", i);
 		page_free(pr.page[i]);
 	}

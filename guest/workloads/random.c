@@ -100,7 +100,7 @@ static void set_slot(unsigned s, unsigned k, unsigned m)
 
 static void check_mapcnt(unsigned i, const char *after)
 {
-	unsigned got = hment_mapcnt(rs.page[i]), want = rs.cnt[i];
+	unsigned got = hat_getmapcnt(rs.page[i]), want = rs.cnt[i];
 
 	if (got != want)
 		panic("random: after %s page %u (pfn 0x%x) has %u mappings, the model says %u", after,

@@ -57,7 +57,7 @@ static unsigned shadow_count(unsigned i)
 
 static void check_mapcnt(unsigned i, const char *when)
 {
-	unsigned got = hment_mapcnt(sh.page[i]), want = shadow_count(i);
+	unsigned got = hat_getmapcnt(sh.page[i]), want = shadow_count(i);
 
 	if (got != want)
 		panic("share: %s: page %u (pfn 0x%x) has %u mappings, the model says %u", when, i,
@@ -278,9 +278,9 @@ static void teardown(void)
 			wl_checkpoint("share", "teardown");
 	}
 	for (unsigned i = 0; i < sh.npages; i++) {
-		if (hment_mapcnt(sh.page[i]) != 0)
+		if (hat_getmapcnt(sh.page[i]) != 0)
 			panic("share: page %u still has %u mappings with every space gone", i,
-			      hment_mapcnt(sh.page[i]));
+			      hat_getmapcnt(sh.page[i]));
 		page_free(sh.page[i]);
 	}
 }
@@ -305,9 +305,9 @@ static int share_run(void)
 			wl_checkpoint("share", "forking");
 	}
 	for (unsigned i = 0; i < sh.npages; i++)
-		if (hment_mapcnt(sh.page[i]) != sh.nspaces)
+		if (hat_getmapcnt(sh.page[i]) != sh.nspaces)
 			panic("share: after fork page %u has %u mappings, expected %u", i,
-			      hment_mapcnt(sh.page[i]), sh.nspaces);
+			      hat_getmapcnt(sh.page[i]), sh.nspaces);
 	wl_checkpoint("share", "forked");
 
 	read_everywhere("after fork");

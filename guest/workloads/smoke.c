@@ -46,8 +46,8 @@ static void two_mappings(struct hat *a, struct hat *b, page_t *pp)
 	for (unsigned i = 0; i < 512; i++)
 		if (((volatile uint64_t *)va_b)[i] != (0x5a5a000000000000ull | i))
 			panic("smoke: word %u differs through the second mapping", i);
-	if (hment_mapcnt(pp) != 2)
-		panic("smoke: page has %u mappings, expected 2", hment_mapcnt(pp));
+	if (hat_getmapcnt(pp) != 2)
+		panic("smoke: page has %u mappings, expected 2", hat_getmapcnt(pp));
 	pass("write through one mapping, read through another");
 }
 

@@ -21,7 +21,7 @@
 	X(HS_BUCKET,      "every listed hment is in exactly the bucket its hash names") \
 	X(HS_ORPHAN,      "the hash holds nothing that is not on a page's list; its size equals the sum of p_share") \
 	X(RS_COUNT,       "the reserve count equals the reserve list's length; no reserved hment is in use") \
-	X(ST_FREE_ZERO,   "table pages on free lists are all zero and referenced by no table") \
+	X(ST_FREE_ZERO,   "table pages on free lists are all zero and referenced by no table; the table-page cache holds at most its maximum") \
 	X(ST_ACCOUNT,     "table pages owned by an address space equal those reachable from its top") \
 	X(LK_QUIESCENT,   "no MM lock is held at a checkpoint: mapping-list, hash, space, reserve, table-cache, page-pool, hat_list and log locks") \
 	X(MD_LOG,         "the HAT operation log is well formed: counters in order, records numbered consecutively, fields in range") \
@@ -33,12 +33,14 @@
 	X(PT_MEMTYPE,     "every user mapping of one managed page has the same memory type (PAT, PCD, PWT bits)") \
 	X(ST_NMAP,        "h_nmap4k / h_nmap2m equal the space's present 4 KiB / 2 MiB leaves (user half; hat_kas: its KMAP window)") \
 	X(PG_FREE_COUNT,  "the allocator's free count equals the pages on its per-block free lists and the pages marked free; each block is on the list its count calls for") \
-	X(PG_INUSE,       "free + in use pages equal the managed pages; in use never exceeds the cap (page_set_limit's, plus the kernel tables' emergency reserve); kernel and user pages stay under the cap less the reserve, tables past it only as many as the reserve served") \
+	X(PG_INUSE,       "free + in use pages equal the managed pages; in use never exceeds the cap (page_set_limit's, plus the kernel tables' emergency reserve); kernel and user pages stay under the cap less the reserve, tables past it only as many as the reserve served; page_free_large gives back its whole block (by the operation log)") \
 	X(PT_WALK_AGREE,  "the host's page-table walker and the CPU (KVM_TRANSLATE) translate every sampled address alike") \
 	X(ST_LOCKED,      "h_nlocked and each table page's p_lockcnt equal their present locked leaves: a locked mapping leaves only by an unload, never by a steal") \
-	X(MD_RESULT,      "hat_getpfnum answers with the frame the model maps at that VA (inside a 2 MiB mapping: its subpage), or none") \
+	X(RM_LISTED,      "the steal index agrees with the mapping lists: a page's bit is set iff it has a list (not embedded), and each 512 / 32768 / 262144-page count equals the set bits it covers") \
+	X(MD_RESULT,      "hat_getpfnum answers with the frame the model maps at that VA (inside a 2 MiB mapping: its subpage), or none; hat_getmapcnt with the mappings the model holds of that page (its 4 KiB ones and the 2 MiB ones covering it)") \
 	X(RS_TARGET,      "once settled (hment_reserve_fill / hment_adjust_reserve), the reserve holds at most its target plus the fill's extra, and less than its target only while the hment cache is at its cap") \
-	X(MD_AD,          "accessed/dirty information is never lost: a leaf keeps its A/D bits (or hands them to its page's p_attr) until a pagesync clears them, and pagesync returns at least the bits its page's leaves held")
+	X(MD_AD,          "accessed/dirty information is never lost: a leaf keeps its A/D bits (or hands them to its page's p_attr) until a pagesync clears them, and pagesync returns at least the bits its page's leaves held") \
+	X(PT_DIRTY_ACCESSED, "a present leaf with D (dirty) set has A (accessed) set: the CPU sets A with D, and only pagesync clears them, both at once and with a flush")
 
 enum invariant_id {
 #define HATVM_INV_ENUM(id, text) INV_##id,

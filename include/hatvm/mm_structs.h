@@ -158,8 +158,9 @@ struct page {
  * The HAT operation log: every operation that changes what an address
  * space maps appends one record, so the host can keep its own model of
  * what should be mapped and compare it with the page tables. Of the
- * queries, getpfnum and pagesync are logged too, so the host can judge
- * their answers and flushes; switch is not.
+ * queries, getpfnum, getmapcnt and pagesync are logged too, so the host
+ * can judge their answers and flushes; switch is not. Of the allocator,
+ * page_free_large (it must give back its whole block).
  */
 enum hat_op_kind {
 	HOP_CREATE = 1,      /* o_space: the new space's h_id */
@@ -171,7 +172,9 @@ enum hat_op_kind {
 	HOP_STEAL = 7,       /* o_space, o_va, o_pfn: that user mapping taken to reuse its hment */
 	HOP_GETPFNUM = 8,    /* o_space, o_va: hat_getpfnum's answer o_pfn, o_result 0; -1: nothing mapped (MD_RESULT) */
 	HOP_PAGESYNC = 9,    /* o_pfn, o_attr flags; o_result leaves whose A/D it cleared (MD_FLUSH), o_len its answer (MD_AD) */
-	HOP_KIND_MAX = HOP_PAGESYNC,
+	HOP_MAPCNT = 10,     /* o_pfn: hat_getmapcnt's answer o_result (MD_RESULT) */
+	HOP_FREE_LARGE = 11, /* o_pfn: page_free_large's block; o_result pages the allocator got back meanwhile (PG_INUSE) */
+	HOP_KIND_MAX = HOP_FREE_LARGE,
 };
 
 struct hat_op {
@@ -328,6 +331,25 @@ struct page_pool {
 };
 
 /*
+ * The steal index (hment.c, symbol hment_listed): which pages have a
+ * mapping list (p_mapping set, not embedded), a bit per page in `bits`,
+ * and how many per 512-page block, per 32768 and per 262144 pages in
+ * blk, mid and sup, so a steal skips empty regions (RM_LISTED). Each
+ * array has one entry more than npages divided by its span.
+ */
+#define LISTED_BLK_SHIFT 9
+#define LISTED_MID_SHIFT 15
+#define LISTED_SUP_SHIFT 18
+
+struct hment_listed {
+	GPTR(uint64_t) bits;
+	GPTR(uint32_t) blk;
+	GPTR(uint32_t) mid;
+	GPTR(uint32_t) sup;
+	uint64_t npages;              /* pages the index covers (page_count at boot) */
+};
+
+/*
  * Guest symbols the checker finds by name (all non-static in guest.elf):
  *
  *   page_array          GPTR(struct page)    page_t of pfn i at page_array[i]
@@ -343,6 +365,7 @@ struct page_pool {
  *   hat_oplog           struct hat_oplog     (optional: without it no model)
  *   page_pool           struct page_pool     (optional: without it no PG_* checks)
  *   hat_list_lock       struct mm_lock       (optional: LK_QUIESCENT over it)
+ *   hment_listed        struct hment_listed  (optional: without it no RM_LISTED)
  *
  * What the mapping lists track: a page is managed when
  * page_first_managed <= pfn < page_count (the allocatable pages; all
@@ -372,6 +395,7 @@ struct page_pool {
 #define MM_SYM_OPLOG         "hat_oplog"
 #define MM_SYM_PAGE_POOL     "page_pool"
 #define MM_SYM_HAT_LIST_LOCK "hat_list_lock"
+#define MM_SYM_HMENT_LISTED  "hment_listed"
 
 /*
  * Hash of the PTE (table pfn, entry). Consecutive entries of a table land
@@ -449,5 +473,6 @@ _Static_assert(sizeof(struct hat_op) == 40, "hat_op layout");
 _Static_assert(sizeof(struct hat_oplog) == 48, "hat_oplog layout");
 _Static_assert(sizeof(struct page_block) == 24, "page_block layout");
 _Static_assert(sizeof(struct page_pool) == 88, "page_pool layout");
+_Static_assert(sizeof(struct hment_listed) == 40, "hment_listed layout");
 
 #endif

@@ -419,12 +419,13 @@ static const enum invariant_id need_user_state[] = {
 	INV_PT_RSVD, INV_RM_MISSING, INV_RM_STALE, INV_RM_EMBED, INV_RM_SHARE, INV_RM_LINKS,
 	INV_RM_PFN, INV_RM_DUP, INV_HS_BUCKET, INV_HS_ORPHAN, INV_ST_FREE_ZERO, INV_PT_PTP_OWNER,
 	INV_MD_EXTRA, INV_MD_MISSING, INV_MD_ATTR, INV_PT_MEMTYPE, INV_MD_FLUSH, INV_MD_RESULT,
-	INV_MD_AD,
+	INV_MD_AD, INV_PT_DIRTY_ACCESSED,
 };
 static const enum invariant_id kas_ok[] = {
 	INV_PT_PTP_RANGE, INV_PT_LARGE_ALIGN, INV_PT_VALID_CNT, INV_PT_KERNEL_HALF,
 	INV_RS_COUNT, INV_ST_ACCOUNT, INV_LK_QUIESCENT, INV_MD_LOG,
 	INV_PT_NONLEAF, INV_ST_NMAP, INV_PG_FREE_COUNT, INV_PG_INUSE, INV_ST_LOCKED, INV_RS_TARGET,
+	INV_RM_LISTED,
 };
 
 START_TEST(inject_partitions_cover_the_catalogue)
@@ -582,6 +583,101 @@ START_TEST(shootdown_covering_too_few_pages)
 }
 END_TEST
 
+/* The leaf of rich_image()'s space that maps va at level (the first such space on hat_list). */
+static uint64_t *rich_leaf(struct image *img, uint64_t va, unsigned level)
+{
+	for (uint64_t h = img_hat(img, img_kas(img))->h_next; h != 0; h = img_hat(img, h)->h_next) {
+		uint64_t *pte = img_pte(img, h, va, level);
+
+		if (pte != NULL && (*pte & PTE_P))
+			return pte;
+	}
+	ck_abort_msg("no space maps 0x%" PRIx64, va);
+	return NULL;
+}
+
+/* A logged getmapcnt of pfn, answered n. */
+static void mapcnt_logged(struct image *img, uint64_t pfn, int32_t n)
+{
+	img_log_op(img, (struct hat_op){ .o_kind = HOP_MAPCNT, .o_pfn = (uint32_t)pfn, .o_result = n });
+}
+
+/* MD_RESULT: getmapcnt counts a page's 4 KiB mappings and the 2 MiB ones covering it, no more, no fewer. */
+START_TEST(mapping_count_answers)
+{
+	struct image *img = rich_image(false);
+	struct hat_model *model = hat_model_new();
+	uint64_t solo = (*rich_leaf(img, 0x400000, 1) & PTE_FRAME) >> MM_PAGE_SHIFT;
+	uint64_t big = (*rich_leaf(img, 0x40000000, 2) & PTE_LFRAME) >> MM_PAGE_SHIFT;
+	struct seen s;
+
+	ck_assert_ptr_nonnull(model);
+	checker_use_model(model);
+	expect_clean(&img->mem, &img->sym, "the model's first check");
+	mapcnt_logged(img, solo, 1);
+	mapcnt_logged(img, big, 2);
+	mapcnt_logged(img, big + 7, 2);                    /* a subpage: both 2 MiB mappings cover it */
+	mapcnt_logged(img, big + MM_LARGE_PAGES - 1, 2);
+	expect_clean(&img->mem, &img->sym, "right counts");
+	mapcnt_logged(img, big + 7, 3);
+	mapcnt_logged(img, solo, 0);
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_MD_RESULT], 2);
+	ck_assert_uint_eq(s.returned, 2);
+	mapcnt_logged(img, solo, -1);
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_MD_LOG], 1);
+	checker_use_model(NULL);
+	hat_model_free(model);
+	img_free(img);
+}
+END_TEST
+
+/* PG_INUSE by the log: a page_free_large that gave fewer than 512 pages back; MD_LOG: a misaligned block. */
+START_TEST(large_free_gives_back_the_block)
+{
+	struct image *img = rich_image(false);
+	struct hat_model *model = hat_model_new();
+	struct seen s;
+
+	ck_assert_ptr_nonnull(model);
+	checker_use_model(model);
+	expect_clean(&img->mem, &img->sym, "the model's first check");
+	img_log_op(img, (struct hat_op){ .o_kind = HOP_FREE_LARGE, .o_pfn = 0x400, .o_result = 512 });
+	img_log_op(img, (struct hat_op){ .o_kind = HOP_FREE_LARGE, .o_pfn = 0x600, .o_result = 530 });
+	expect_clean(&img->mem, &img->sym, "whole blocks (others' frees meanwhile)");
+	img_log_op(img, (struct hat_op){ .o_kind = HOP_FREE_LARGE, .o_pfn = 0x400, .o_result = 511 });
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_PG_INUSE], 1);
+	ck_assert_uint_eq(s.returned, 1);
+	img_log_op(img, (struct hat_op){ .o_kind = HOP_FREE_LARGE, .o_pfn = 0x401, .o_result = 512 });
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_MD_LOG], 1);
+	checker_use_model(NULL);
+	hat_model_free(model);
+	img_free(img);
+}
+END_TEST
+
+/* PT_DIRTY_ACCESSED: D without A on a user leaf; A alone and A with D are fine. */
+START_TEST(dirty_without_accessed)
+{
+	struct image *img = rich_image(false);
+	uint64_t *pte = rich_leaf(img, 0x400000, 1);
+	struct seen s;
+
+	*pte |= PTE_A;
+	expect_clean(&img->mem, &img->sym, "accessed");
+	*pte |= PTE_D;
+	expect_clean(&img->mem, &img->sym, "accessed and dirty");
+	*pte &= ~PTE_A;
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_PT_DIRTY_ACCESSED], 1);
+	ck_assert_uint_eq(s.returned, 1);
+	img_free(img);
+}
+END_TEST
+
 /* PG_INUSE: kernel and user pages that took the emergency reserve (only table pages may), or tables that took more than it served. */
 START_TEST(ordinary_pages_in_the_reserve)
 {
@@ -604,6 +700,24 @@ START_TEST(ordinary_pages_in_the_reserve)
 	ck_assert_uint_eq(s.per_id[INV_PG_INUSE], 1);
 	pool->nreserve = 2;
 	expect_clean(&img->mem, &img->sym, "two pages of the reserve served");
+	img_free(img);
+}
+END_TEST
+
+/* ST_FREE_ZERO: a table-page cache holding more pages than its maximum. */
+START_TEST(cache_over_its_maximum)
+{
+	struct image *img = rich_image(false);
+	struct ptp_cache *pc = img_va(img, img->sym.segtab_ptp_cache);
+	struct seen s;
+
+	ck_assert_uint_gt(pc->pc_count, 0);
+	pc->pc_max = pc->pc_count;
+	expect_clean(&img->mem, &img->sym, "a cache at its maximum");
+	pc->pc_max = pc->pc_count - 1;
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_ST_FREE_ZERO], 1);
+	ck_assert_uint_eq(s.returned, 1);
 	img_free(img);
 }
 END_TEST
@@ -954,6 +1068,30 @@ START_TEST(hostile_cached_page_in_use)
 }
 END_TEST
 
+/* A steal index whose size or arrays are garbage: one RM_LISTED each, nothing read out of bounds. */
+START_TEST(hostile_steal_index)
+{
+	struct image *img = rich_image(false);
+	struct hment_listed *l = img_va(img, img->sym.hment_listed), saved = *l;
+	struct seen s;
+
+	l->npages = UINT64_MAX;
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_RM_LISTED], 1);
+	ck_assert_uint_eq(s.returned, 1);
+	*l = saved;
+	l->bits = 0xdead000000000000ull;
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_RM_LISTED], 1);
+	*l = saved;
+	l->sup = DIRECT_MAP_BASE + img->ram_size - 2;   /* the entries run past RAM */
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_RM_LISTED], 1);
+	ck_assert_uint_eq(s.returned, 1);
+	img_free(img);
+}
+END_TEST
+
 START_TEST(hostile_inject_on_garbage)
 {
 	struct image *img = rich_image(false);
@@ -1159,7 +1297,11 @@ static Suite *checker_suite(void)
 	tcase_add_loop_test(inject, inject_verify_each, 0, INV_COUNT);
 	tcase_add_test(inject, inject_verify_compares_the_planted_place);
 	tcase_add_test(inject, shootdown_covering_too_few_pages);
+	tcase_add_test(inject, mapping_count_answers);
+	tcase_add_test(inject, dirty_without_accessed);
+	tcase_add_test(inject, large_free_gives_back_the_block);
 	tcase_add_test(inject, ordinary_pages_in_the_reserve);
+	tcase_add_test(inject, cache_over_its_maximum);
 	tcase_add_test(inject, inject_partitions_cover_the_catalogue);
 	tcase_add_test(inject, inject_without_target_changes_nothing);
 	tcase_add_test(inject, inject_on_kernel_only_state);
@@ -1176,6 +1318,7 @@ static Suite *checker_suite(void)
 	tcase_add_loop_test(hostile, hostile_pointers_outside_ram, 0, 4);
 	tcase_add_test(hostile, hostile_one_list_holds_every_hment);
 	tcase_add_test(hostile, hostile_cached_page_in_use);
+	tcase_add_test(hostile, hostile_steal_index);
 	tcase_add_loop_test(hostile, hostile_inject_on_garbage, 0, 5);
 	suite_add_tcase(s, hostile);
 

@@ -119,6 +119,28 @@ static void count_unseen(void *ctx, const struct model_map *map)
 }
 
 /* MD_AD's marks: a reload of the same page (size, lock) keeps them, chgprot too, a clearing pagesync of its page drops them. */
+/* A page's mappings: its own 4 KiB ones (any space) and the 2 MiB ones of its group; a mapping query changes nothing. */
+START_TEST(test_page_mapping_counts)
+{
+	load(1, 0x400000, 0x400, RW_USER | HAT_LARGE);
+	load(2, 0x600000, 0x400, RW_USER | HAT_LARGE);
+	load(1, 0x1000, 0x407, RW_USER);
+	load(2, 0x1000, 0x407, RW_USER);
+	load(2, 0x2000, 0x407, RW_USER);
+	load(3, 0x1000, 0x600, RW_USER);                  /* another group's page */
+	ck_assert_uint_eq(hat_model_page_maps(m, 0x400), 2);
+	ck_assert_uint_eq(hat_model_page_maps(m, 0x407), 5);
+	ck_assert_uint_eq(hat_model_page_maps(m, 0x5ff), 2);
+	ck_assert_uint_eq(hat_model_page_maps(m, 0x600), 1);
+	ck_assert_uint_eq(hat_model_page_maps(m, 0x601), 0);
+	apply((struct hat_op){ .o_kind = HOP_MAPCNT, .o_pfn = 0x407, .o_result = 9 });
+	ck_assert_uint_eq(hat_model_count(m), 6);
+	apply((struct hat_op){ .o_kind = HOP_PAGEUNLOAD, .o_pfn = 0x407 });   /* its own and its group's 2 MiB ones */
+	ck_assert_uint_eq(hat_model_page_maps(m, 0x407), 0);
+	ck_assert_uint_eq(hat_model_page_maps(m, 0x400), 0);
+}
+END_TEST
+
 START_TEST(test_accessed_dirty_marks)
 {
 	load(3, 0x400000, 0x200, RW_USER);
@@ -187,6 +209,7 @@ int main(void)
 	tcase_add_test(tc, test_pageunload_reaches_large_leaders);
 	tcase_add_test(tc, test_chgprot_steal_destroy);
 	tcase_add_test(tc, test_accessed_dirty_marks);
+	tcase_add_test(tc, test_page_mapping_counts);
 	tcase_add_test(tc, test_rounds_and_growth);
 	tcase_add_test(tc, test_cap);
 	suite_add_tcase(s, tc);

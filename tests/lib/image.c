@@ -14,9 +14,10 @@
 enum {
 	G_PAGE_ARRAY = 0x000, G_PAGE_COUNT = 0x008, G_FIRST_MANAGED = 0x010, G_HAT_LIST = 0x018,
 	G_HASH = 0x020, G_RESERVE = 0x040, G_CACHE = 0x060, G_KAS = 0x080, G_OPLOG = 0x100,
-	G_POOL = 0x180, G_HAT_LIST_LOCK = 0x1e0, G_HASH_LOCKS = 0x800, G_MLIST_LOCKS = 0x1000,
+	G_POOL = 0x180, G_HAT_LIST_LOCK = 0x1e0, G_LISTED = 0x200, G_HASH_LOCKS = 0x800, G_MLIST_LOCKS = 0x1000,
 };
 _Static_assert(G_POOL + sizeof(struct page_pool) <= G_HAT_LIST_LOCK, "image globals overlap");
+_Static_assert(G_HAT_LIST_LOCK + sizeof(struct mm_lock) <= G_LISTED, "image globals overlap");
 
 #define HMENTS_PER_PAGE ((unsigned)(MM_PAGE_SIZE / sizeof(struct hment)))
 #define HATS_PER_PAGE   ((unsigned)(MM_PAGE_SIZE / sizeof(struct hat)))
@@ -249,6 +250,42 @@ static void pool_take(struct image *img, uint64_t pfn)
  * here, a page per 1024 buckets; the count is seldom a power of two, as
  * after the MM's linear-hashing splits), carved after the kernel tables.
  */
+/* Pages holding n zeroed bytes. */
+static uint64_t boot_bytes(uint64_t n)
+{
+	return boot_alloc((n + MM_PAGE_SIZE - 1) >> MM_PAGE_SHIFT);
+}
+
+/* The steal index: empty, sized as hment_init sizes it. */
+static void boot_listed(struct image *img)
+{
+	struct hment_listed *l = global(img, G_LISTED);
+
+	*l = (struct hment_listed){
+		.bits = dva(img, boot_bytes(((img->npages >> 6) + 1) * sizeof(uint64_t))),
+		.blk = dva(img, boot_bytes(((img->npages >> LISTED_BLK_SHIFT) + 1) * sizeof(uint32_t))),
+		.mid = dva(img, boot_bytes(((img->npages >> LISTED_MID_SHIFT) + 1) * sizeof(uint32_t))),
+		.sup = dva(img, boot_bytes(((img->npages >> LISTED_SUP_SHIFT) + 1) * sizeof(uint32_t))),
+		.npages = img->npages,
+	};
+}
+
+/* Keeps the steal index right after pfn's page_t changed; `had`: it had a list before. */
+static void listed_note(struct image *img, uint64_t pfn, bool had)
+{
+	const struct hment_listed *l = global(img, G_LISTED);
+	const struct page *pg = img_page(img, pfn);
+	bool has = pg->p_mapping != 0 && !pg->p_embed;
+	int d = has ? 1 : -1;
+
+	if (has == had)
+		return;
+	*(uint64_t *)img_va(img, l->bits + (pfn >> 6) * 8) ^= 1ull << (pfn & 63);
+	*(uint32_t *)img_va(img, l->blk + (pfn >> LISTED_BLK_SHIFT) * 4) += d;
+	*(uint32_t *)img_va(img, l->mid + (pfn >> LISTED_MID_SHIFT) * 4) += d;
+	*(uint32_t *)img_va(img, l->sup + (pfn >> LISTED_SUP_SHIFT) * 4) += d;
+}
+
 static void boot_carve(struct image *img)
 {
 	uint64_t array_bytes = img->npages * sizeof(struct page);
@@ -264,6 +301,7 @@ static void boot_carve(struct image *img)
 		dir[k] = (uint32_t)((img->buckets_pa >> MM_PAGE_SHIFT) + k);
 	img->blocks_pa = boot_alloc((img_nblocks(img) * sizeof(struct page_block) + MM_PAGE_SIZE - 1) >>
 				    MM_PAGE_SHIFT);
+	boot_listed(img);
 	img->page_array_pa = boot_alloc((array_bytes + MM_PAGE_SIZE - 1) >> MM_PAGE_SHIFT);
 	img->first_managed = boot_next >> MM_PAGE_SHIFT;
 	img->next_pfn = img->first_managed;
@@ -328,6 +366,7 @@ static void boot_globals(struct image *img)
 		.hat_oplog = kva(img, IMG_GLOBALS_PA + G_OPLOG),
 		.page_pool = kva(img, IMG_GLOBALS_PA + G_POOL),
 		.hat_list_lock = kva(img, IMG_GLOBALS_PA + G_HAT_LIST_LOCK),
+		.hment_listed = kva(img, IMG_GLOBALS_PA + G_LISTED),
 	};
 }
 
@@ -573,7 +612,7 @@ static void list_insert(struct image *img, uint64_t pfn, uint64_t ptp, unsigned 
 }
 
 /* Records the mapping (ptp, entry) of pfn: embedded first, a list from the second on. */
-static void track(struct image *img, uint64_t pfn, uint64_t ptp, unsigned entry)
+static void track_page(struct image *img, uint64_t pfn, uint64_t ptp, unsigned entry)
 {
 	struct page *pg = img_page(img, pfn);
 
@@ -595,6 +634,15 @@ static void track(struct image *img, uint64_t pfn, uint64_t ptp, unsigned entry)
 	list_insert(img, pfn, ptp, entry);
 }
 
+static void track(struct image *img, uint64_t pfn, uint64_t ptp, unsigned entry)
+{
+	const struct page *pg = img_page(img, pfn);
+	bool had = pg->p_mapping != 0 && !pg->p_embed;
+
+	track_page(img, pfn, ptp, entry);
+	listed_note(img, pfn, had);
+}
+
 /* Unhooks the hment ref from its hash chain. */
 static void hash_remove(struct image *img, hment_ref_t ref)
 {
@@ -609,7 +657,7 @@ static void hash_remove(struct image *img, hment_ref_t ref)
 }
 
 /* Forgets the mapping (ptp, entry) of pfn. */
-static void untrack(struct image *img, uint64_t pfn, uint64_t ptp, unsigned entry)
+static void untrack_page(struct image *img, uint64_t pfn, uint64_t ptp, unsigned entry)
 {
 	struct page *pg = img_page(img, pfn);
 	hment_ref_t ref = pg->p_mapping;
@@ -632,6 +680,15 @@ static void untrack(struct image *img, uint64_t pfn, uint64_t ptp, unsigned entr
 	pg->p_share--;
 	hash_remove(img, ref);
 	hment_release(img, ref);
+}
+
+static void untrack(struct image *img, uint64_t pfn, uint64_t ptp, unsigned entry)
+{
+	const struct page *pg = img_page(img, pfn);
+	bool had = pg->p_mapping != 0 && !pg->p_embed;
+
+	untrack_page(img, pfn, ptp, entry);
+	listed_note(img, pfn, had);
 }
 
 void img_map(struct image *img, uint64_t hat, uint64_t va, uint64_t pfn, bool large)

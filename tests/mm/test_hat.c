@@ -353,9 +353,9 @@ START_TEST(test_pagesync)
 	hat_page_clrattr(pp, PG_ATTR_REF | PG_ATTR_MOD);
 	ck_assert_uint_eq(hat_pagesync(pp, 0), 0);
 	/* unloading a dirty mapping records it too */
-	*pa |= PTE_D;
+	*pa |= PTE_A | PTE_D;                 /* the CPU sets A with D */
 	hat_unload(a, 0x1000, MM_PAGE_SIZE);
-	ck_assert_uint_eq(pp->p_attr, PG_ATTR_MOD);
+	ck_assert_uint_eq(pp->p_attr, PG_ATTR_REF | PG_ATTR_MOD);
 }
 END_TEST
 

@@ -235,6 +235,38 @@ START_TEST(test_inuse_books)
 }
 END_TEST
 
+/* The steal index (RM_LISTED): a listed page's bit cleared; a level count one off. */
+START_TEST(test_steal_index_books)
+{
+	uint64_t pfn;
+
+	share_one_page();
+	pfn = shared->p_pagenum;
+	ck_assert(hment_listed.bits[pfn >> 6] & (1ull << (pfn & 63)));
+	hment_listed.bits[pfn >> 6] &= ~(1ull << (pfn & 63));
+	expect_only(INV_RM_LISTED, REPORT_NONE, REPORT_NONE, pfn);
+	hment_listed.bits[pfn >> 6] |= 1ull << (pfn & 63);
+	hment_listed.mid[pfn >> LISTED_MID_SHIFT]++;
+	expect_only(INV_RM_LISTED, REPORT_NONE, REPORT_NONE, pfn >> LISTED_MID_SHIFT << LISTED_MID_SHIFT);
+	hment_listed.mid[pfn >> LISTED_MID_SHIFT]--;
+}
+END_TEST
+
+/* The table-page cache over its maximum (ST_FREE_ZERO); lowering the maximum trims it. */
+START_TEST(test_cache_over_max)
+{
+	share_one_page();
+	hat_destroy(spaces[2]);
+	spaces[2] = NULL;
+	ck_assert_uint_gt(segtab_ptp_cache.pc_count, 1);
+	segtab_ptp_cache.pc_max = segtab_ptp_cache.pc_count - 1;
+	expect_only(INV_ST_FREE_ZERO, REPORT_NONE, REPORT_NONE, REPORT_NONE);
+	segtab_set_cache_max(1);
+	ck_assert_uint_eq(segtab_ptp_cache.pc_count, 1);
+	mm_check_all();
+}
+END_TEST
+
 /* The model (MD_*): a leaf whose bits differ from what was asked (W dropped; PCD where PWT was asked). */
 START_TEST(test_model_wrong_bits)
 {
@@ -312,6 +344,58 @@ START_TEST(test_model_missing_mapping)
 }
 END_TEST
 
+/* hat_getmapcnt's logged answers: right ones pass (a subpage under two 2 MiB mappings), a wrong one is MD_RESULT. */
+START_TEST(test_model_mapcnt_answer)
+{
+	page_t *big = page_alloc_large(PG_USER);
+
+	share_one_page();
+	ck_assert_ptr_nonnull(big);
+	hat_memload(spaces[0], 0x40000000, big, RW_USER | HAT_LARGE);
+	hat_memload(spaces[1], 0x40000000, big, RW_USER | HAT_LARGE);
+	hat_memload(spaces[1], 0x9000, big + 7, RW_USER);
+	mm_check_all();
+	ck_assert_uint_eq(hat_getmapcnt(big + 7), 3);
+	ck_assert_uint_eq(hat_getmapcnt(big), 2);
+	ck_assert_uint_eq(hat_getmapcnt(shared), 3);
+	expect_quiet(6, 3);
+	hat_oplog_append((struct hat_op){ .o_kind = HOP_MAPCNT, .o_pfn = shared->p_pagenum, .o_result = 2 });
+	expect_only(INV_MD_RESULT, REPORT_NONE, REPORT_NONE, shared->p_pagenum);
+}
+END_TEST
+
+/* page_free_large's record: the whole block back passes; a record of fewer pages is PG_INUSE. */
+START_TEST(test_model_free_large_record)
+{
+	page_t *big = page_alloc_large(PG_USER);
+
+	share_one_page();
+	ck_assert_ptr_nonnull(big);
+	mm_check_all();
+	page_free_large(big);
+	expect_quiet(3, 3);
+	hat_oplog_append((struct hat_op){ .o_kind = HOP_FREE_LARGE, .o_pfn = big->p_pagenum,
+					  .o_result = MM_LARGE_PAGES - 1 });
+	expect_only(INV_PG_INUSE, REPORT_NONE, REPORT_NONE, big->p_pagenum);
+}
+END_TEST
+
+/* A leaf the CPU could not have left: dirty, not accessed. */
+START_TEST(test_dirty_not_accessed)
+{
+	pte_t *pte;
+
+	share_one_page();
+	pte = mm_test_pte(spaces[0], SHARED_VA);
+	*pte |= PTE_A | PTE_D;
+	expect_quiet(3, 3);
+	*pte &= ~PTE_A;
+	shared->p_attr |= PG_ATTR_REF;   /* the A it had is not lost (MD_AD) */
+	expect_only(INV_PT_DIRTY_ACCESSED, spaces[0]->h_id, SHARED_VA, shared->p_pagenum);
+	*pte |= PTE_A;
+}
+END_TEST
+
 /* A log whose counters cannot be the MM's: reported, and the next check starts the model again. */
 START_TEST(test_model_log_counters)
 {
@@ -342,12 +426,17 @@ Suite *oracle_suite(void)
 	tcase_add_test(tc, test_model_extra_leaf);
 	tcase_add_test(tc, test_model_missing_mapping);
 	tcase_add_test(tc, test_model_log_counters);
+	tcase_add_test(tc, test_model_mapcnt_answer);
+	tcase_add_test(tc, test_model_free_large_record);
+	tcase_add_test(tc, test_dirty_not_accessed);
 	tcase_add_test(tc, test_every_lock_held);
 	tcase_add_test(tc, test_nonleaf_bits);
 	tcase_add_test(tc, test_memtype_disagrees);
 	tcase_add_test(tc, test_leaf_count_off);
 	tcase_add_test(tc, test_free_list_books);
 	tcase_add_test(tc, test_inuse_books);
+	tcase_add_test(tc, test_steal_index_books);
+	tcase_add_test(tc, test_cache_over_max);
 	suite_add_tcase(s, tc);
 	return s;
 }

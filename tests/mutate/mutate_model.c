@@ -308,10 +308,10 @@ static unsigned md_count(const struct model *m, uint64_t pfn)
 
 static void check_count(struct model *m, uint64_t pfn)
 {
-	unsigned got = hment_mapcnt(&page_array[pfn]), want = md_count(m, pfn);
+	unsigned got = hat_getmapcnt(&page_array[pfn]), want = md_count(m, pfn);
 
 	if (got != want)
-		md_finding(m, "mapcnt", "pfn 0x%" PRIx64 ": hment_mapcnt %u, the model %u", pfn, got, want);
+		md_finding(m, "mapcnt", "pfn 0x%" PRIx64 ": hat_getmapcnt %u, the model %u", pfn, got, want);
 }
 
 static void check_allocator(struct model *m)
@@ -608,6 +608,38 @@ void md_kernel_load(struct model *m, unsigned k, uint64_t pfn)
 			   " returned %d, not HAT_ERR_KERNEL_MANAGED", va, pfn, rc);
 }
 
+/*
+ * What the emergency reserve is for: with the KMAP window's tables
+ * pruned, the table cache given back and ordinary allocations at the
+ * cap, a kernel load takes its two tables from a reserve of two; a load
+ * needing a third finds the hard cap reached and fails.
+ */
+void md_kernel_at_cap(struct model *m)
+{
+	const uint64_t far = KMAP_SLOTS_VA + MM_LARGE_SIZE;   /* another 4 KiB table */
+	int rc;
+
+	for (unsigned k = 0; k < MD_KMAP; k++)
+		if (m->kmap[k])
+			md_kernel_load(m, k, 0);
+	segtab_cache_drain();
+	md_page_cap(m, UINT64_MAX);
+	page_set_reserve(2);
+	md_page_cap(m, 0);
+	md_end_op(m);
+	rc = hat_devload(&hat_kas, KMAP_SLOTS_VA, 0x10, HAT_READ | HAT_WRITE);
+	m->kmap[0] = rc == 0;
+	if (rc != 0)
+		md_finding(m, "kernel", "kernel load at the cap: %d with %" PRIu64
+			   " pages of the emergency reserve free", rc, page_pool.limit - page_ninuse());
+	md_end_op(m);
+	rc = hat_devload(&hat_kas, far, 0x11, HAT_READ | HAT_WRITE);
+	md_end_op(m);
+	if (rc == 0)
+		hat_unload(&hat_kas, far, MM_PAGE_SIZE);
+	md_end_op(m);
+}
+
 /* One mapping on pfn's list: its A/D go into want; cleared with `clear`. */
 static void sync_one(struct md_map *mp, unsigned *want, bool clear)
 {
@@ -764,10 +796,33 @@ static void check_fresh(struct model *m, page_t *pp, uint64_t n)
 			   pp->p_kind);
 }
 
+/*
+ * A 2 MiB scratch allocation split, as a user of one large page that
+ * needs only its first page does: the tail goes back now, page by page,
+ * leaving its block one page short of fully free; the head later.
+ */
+static void scratch_split(struct model *m, unsigned i)
+{
+	page_t *pp = m->scratch[i];
+	uint64_t before = page_ninuse();
+
+	memset(page_kva(pp), 0xa5, MM_LARGE_SIZE);
+	for (unsigned k = 1; k < MM_LARGE_PAGES; k++)
+		page_free(pp + k);
+	m->scratch_large[i] = false;
+	if (page_ninuse() != before - (MM_LARGE_PAGES - 1))
+		md_finding(m, "allocator", "allocator: %" PRIu64 " pages in use after freeing %u of %"
+			   PRIu64, page_ninuse(), MM_LARGE_PAGES - 1, before);
+}
+
 void md_scratch(struct model *m, unsigned i, bool large)
 {
 	page_t *pp = m->scratch[i];
 
+	if (pp != NULL && m->scratch_large[i] && i % 2 == 1) {
+		scratch_split(m, i);
+		return;
+	}
 	if (pp != NULL) {
 		/* its user wrote to it: the next one to get it must find it zeroed again */
 		uint64_t n = m->scratch_large[i] ? MM_LARGE_PAGES : 1, before = page_ninuse();

@@ -117,6 +117,8 @@ void md_touch(struct model *m, unsigned s, uint64_t va, bool write);
 void md_reserve(struct model *m, unsigned amount, unsigned fill, bool adjust);
 void md_bulk(struct model *m, unsigned s, bool load);
 void md_scratch(struct model *m, unsigned i, bool large);
+/* Kernel loads at the hard cap: two tables from an emergency reserve of two, a third refused. */
+void md_kernel_at_cap(struct model *m);
 void md_page_cap(struct model *m, uint64_t extra);
 
 /* The cache attribute (0, HAT_NOCACHE, HAT_WRITETHRU) every mapping of pfn uses: one memory type per page. */

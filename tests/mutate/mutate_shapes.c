@@ -24,6 +24,7 @@ struct shape {
 	bool overlap;                /* small slots mostly where 2 MiB slots lie */
 	void (*setup)(struct model *m);
 	unsigned char weight[OP_N];
+	void (*finish)(struct model *m);   /* after the operations, before the cap goes */
 };
 
 /* Protections memload picks from; the memory type comes with the frame (frame_cache). */
@@ -250,12 +251,29 @@ static void setup_pressure(struct model *m)
  * exhaust: a page cap now and then. The reserve starts full (the MM fills
  * it only by donation) and stays so: with no page and no reserve an
  * hment allocation has nothing left to try. Hments come from stealing too.
+ * At the end, a 2 MiB allocation split and kernel loads at the hard cap.
  */
 static void setup_exhaust(struct model *m)
 {
 	hment_reserve_fill(0);
 	m->may_steal = true;
 	m->steals0 = hment_stats.steals;
+}
+
+/* exhaust's end: a 2 MiB allocation split (scratch slot 1), then kernel loads at the hard cap. */
+static void finish_exhaust(struct model *m)
+{
+	if (m->page_cap != PAGE_LIMIT_NONE)
+		md_page_cap(m, UINT64_MAX);
+	while (m->scratch[1] != NULL) {
+		md_scratch(m, 1, false);
+		md_end_op(m);
+	}
+	md_scratch(m, 1, true);
+	md_end_op(m);
+	md_scratch(m, 1, false);
+	md_end_op(m);
+	md_kernel_at_cap(m);
 }
 
 /*
@@ -287,22 +305,22 @@ static void setup_churn(struct model *m)
 
 /*                                LOAD LRG DEV UNL UNLL ALL PGU CHP CHPL SYNC CLR TCH RSP RSV FORK CACHE SCR CAP BULK UNLK KLD */
 static const struct shape shape_random = { "random", 4, 32, 1, 300, false, NULL,
-	{ 30, 4, 3, 8, 2, 1, 5, 8, 2, 6, 2, 10, 3, 3, 1, 1, 0, 0, 0, 3, 2 } };
+	{ 30, 4, 3, 8, 2, 1, 5, 8, 2, 6, 2, 10, 3, 3, 1, 1, 0, 0, 0, 3, 2 }, NULL };
 static const struct shape shape_share = { "share", 8, 5, 0, 300, false, NULL,
-	{ 30, 0, 0, 5, 0, 2, 8, 5, 0, 5, 1, 8, 4, 2, 4, 0, 0, 0, 0, 2, 0 } };
+	{ 30, 0, 0, 5, 0, 2, 8, 5, 0, 5, 1, 8, 4, 2, 4, 0, 0, 0, 0, 2, 0 }, NULL };
 static const struct shape shape_large = { "large", 3, 8, 2, 300, true, NULL,
-	{ 20, 16, 0, 6, 6, 1, 8, 4, 6, 6, 1, 10, 1, 0, 2, 0, 0, 0, 0, 3, 0 } };
+	{ 20, 16, 0, 6, 6, 1, 8, 4, 6, 6, 1, 10, 1, 0, 2, 0, 0, 0, 0, 3, 0 }, NULL };
 static const struct shape shape_pressure = { "pressure", 4, 24, 0, 300, false, setup_pressure,
-	{ 40, 0, 0, 6, 0, 1, 5, 3, 0, 3, 0, 6, 2, 0, 4, 0, 0, 0, 0, 4, 0 } };
+	{ 40, 0, 0, 6, 0, 1, 5, 3, 0, 3, 0, 6, 2, 0, 4, 0, 0, 0, 0, 4, 0 }, NULL };
 static const struct shape shape_churn = { "churn", 6, 16, 1, 300, false, setup_churn,
-	{ 30, 3, 0, 10, 3, 8, 3, 3, 1, 2, 0, 5, 10, 2, 3, 5, 0, 0, 0, 2, 1 } };
+	{ 30, 3, 0, 10, 3, 8, 3, 3, 1, 2, 0, 5, 10, 2, 3, 5, 0, 0, 0, 2, 1 }, NULL };
 static const struct shape shape_exhaust = { "exhaust", 4, 24, 1, 300, false, setup_exhaust,
-	{ 30, 4, 0, 6, 2, 5, 3, 3, 1, 2, 0, 4, 5, 0, 2, 2, 8, 6, 0, 2, 3 } };
+	{ 30, 4, 0, 6, 2, 5, 3, 3, 1, 2, 0, 4, 5, 0, 2, 2, 8, 6, 0, 2, 3 }, finish_exhaust };
 static const struct shape shape_starve = { "starve", 4, 12, 0, 300, false, setup_starve,
-	{ 40, 0, 0, 6, 0, 1, 6, 3, 0, 3, 0, 6, 2, 0, 2, 0, 0, 0, 0, 2, 0 } };
+	{ 40, 0, 0, 6, 0, 1, 6, 3, 0, 3, 0, 6, 2, 0, 2, 0, 0, 0, 0, 2, 0 }, NULL };
 
 static const struct shape shape_hash = { "hash", 8, 32, 0, 120, false, setup_hash,
-	{ 10, 0, 0, 3, 0, 1, 4, 2, 0, 2, 0, 3, 2, 1, 0, 0, 0, 0, 12, 0, 0 } };
+	{ 10, 0, 0, 3, 0, 1, 4, 2, 0, 2, 0, 3, 2, 1, 0, 0, 0, 0, 12, 0, 0 }, NULL };
 
 const struct shape *const mutate_shapes[] = {
 	&shape_random, &shape_share, &shape_large, &shape_pressure, &shape_churn, &shape_exhaust,
@@ -345,6 +363,8 @@ void shape_run(const struct shape *sh, struct model *m, uint64_t seed)
 			md_touch(m, live_space(m), touch_va(m, sh), pick(m, 2));
 		md_end_op(m);
 	}
+	if (sh->finish != NULL)
+		sh->finish(m);
 	if (m->page_cap != PAGE_LIMIT_NONE)
 		md_page_cap(m, UINT64_MAX);
 }
