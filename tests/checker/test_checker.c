@@ -559,16 +559,32 @@ static void unload_two_logged(struct image *img, uint32_t pages)
 	ck_abort_msg("no two mapped pages to unload");
 }
 
+/* rich_image() checked clean under a fresh host model (the model's first check), which stays in use. */
+static struct image *rich_image_with_model(struct hat_model **model)
+{
+	struct image *img = rich_image(false);
+
+	*model = hat_model_new();
+	ck_assert_ptr_nonnull(*model);
+	checker_use_model(*model);
+	expect_clean(&img->mem, &img->sym, "the model's first check");
+	return img;
+}
+
+static void rich_image_with_model_free(struct image *img, struct hat_model *model)
+{
+	checker_use_model(NULL);
+	hat_model_free(model);
+	img_free(img);
+}
+
 /* MD_FLUSH: a shootdown that covers fewer pages than the translations an unload removed. */
 START_TEST(shootdown_covering_too_few_pages)
 {
-	struct image *img = rich_image(false);
-	struct hat_model *model = hat_model_new();
+	struct hat_model *model;
+	struct image *img = rich_image_with_model(&model);
 	struct seen s;
 
-	ck_assert_ptr_nonnull(model);
-	checker_use_model(model);
-	expect_clean(&img->mem, &img->sym, "the model's first check");
 	unload_two_logged(img, 2);
 	expect_clean(&img->mem, &img->sym, "two pages, two flushed");
 	unload_two_logged(img, HOP_FLUSH_PAGES_ALL);
@@ -577,9 +593,7 @@ START_TEST(shootdown_covering_too_few_pages)
 	run_check(&img->mem, &img->sym, &s);
 	ck_assert_uint_eq(s.per_id[INV_MD_FLUSH], 1);
 	ck_assert_uint_eq(s.returned, 1);
-	checker_use_model(NULL);
-	hat_model_free(model);
-	img_free(img);
+	rich_image_with_model_free(img, model);
 }
 END_TEST
 
@@ -605,15 +619,12 @@ static void mapcnt_logged(struct image *img, uint64_t pfn, int32_t n)
 /* MD_RESULT: getmapcnt counts a page's 4 KiB mappings and the 2 MiB ones covering it, no more, no fewer. */
 START_TEST(mapping_count_answers)
 {
-	struct image *img = rich_image(false);
-	struct hat_model *model = hat_model_new();
+	struct hat_model *model;
+	struct image *img = rich_image_with_model(&model);
 	uint64_t solo = (*rich_leaf(img, 0x400000, 1) & PTE_FRAME) >> MM_PAGE_SHIFT;
 	uint64_t big = (*rich_leaf(img, 0x40000000, 2) & PTE_LFRAME) >> MM_PAGE_SHIFT;
 	struct seen s;
 
-	ck_assert_ptr_nonnull(model);
-	checker_use_model(model);
-	expect_clean(&img->mem, &img->sym, "the model's first check");
 	mapcnt_logged(img, solo, 1);
 	mapcnt_logged(img, big, 2);
 	mapcnt_logged(img, big + 7, 2);                    /* a subpage: both 2 MiB mappings cover it */
@@ -627,22 +638,17 @@ START_TEST(mapping_count_answers)
 	mapcnt_logged(img, solo, -1);
 	run_check(&img->mem, &img->sym, &s);
 	ck_assert_uint_eq(s.per_id[INV_MD_LOG], 1);
-	checker_use_model(NULL);
-	hat_model_free(model);
-	img_free(img);
+	rich_image_with_model_free(img, model);
 }
 END_TEST
 
 /* PG_INUSE by the log: a page_free_large that gave fewer than 512 pages back; MD_LOG: a misaligned block. */
 START_TEST(large_free_gives_back_the_block)
 {
-	struct image *img = rich_image(false);
-	struct hat_model *model = hat_model_new();
+	struct hat_model *model;
+	struct image *img = rich_image_with_model(&model);
 	struct seen s;
 
-	ck_assert_ptr_nonnull(model);
-	checker_use_model(model);
-	expect_clean(&img->mem, &img->sym, "the model's first check");
 	img_log_op(img, (struct hat_op){ .o_kind = HOP_FREE_LARGE, .o_pfn = 0x400, .o_result = 512 });
 	img_log_op(img, (struct hat_op){ .o_kind = HOP_FREE_LARGE, .o_pfn = 0x600, .o_result = 530 });
 	expect_clean(&img->mem, &img->sym, "whole blocks (others' frees meanwhile)");
@@ -653,9 +659,7 @@ START_TEST(large_free_gives_back_the_block)
 	img_log_op(img, (struct hat_op){ .o_kind = HOP_FREE_LARGE, .o_pfn = 0x401, .o_result = 512 });
 	run_check(&img->mem, &img->sym, &s);
 	ck_assert_uint_eq(s.per_id[INV_MD_LOG], 1);
-	checker_use_model(NULL);
-	hat_model_free(model);
-	img_free(img);
+	rich_image_with_model_free(img, model);
 }
 END_TEST
 
