@@ -135,7 +135,6 @@ struct vmm_result run_guest(const char *vmm, const char *guest, const char *cons
 {
 	const char *argv[64];
 	int n = 0;
-
 	bool timed = false;
 
 	argv[n++] = vmm;
