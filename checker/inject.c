@@ -602,7 +602,6 @@ static int plant_hs_bucket(struct inj *j)
 	return 0;
 }
 
-/* HS_ORPHAN: the head hment of the first list unlinked from it (its PTE cleared) but left in the hash. */
 /* The steal index's bit and counts of pfn, whose list the injection emptied (when the guest exports it). */
 static void listed_drop(struct inj *j, uint64_t pfn)
 {
@@ -626,6 +625,7 @@ static void listed_drop(struct inj *j, uint64_t pfn)
 	}
 }
 
+/* HS_ORPHAN: the head hment of the first list unlinked from it (its PTE cleared) but left in the hash. */
 static int plant_hs_orphan(struct inj *j)
 {
 	struct target t;
