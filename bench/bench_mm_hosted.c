@@ -173,6 +173,10 @@ static void add_rows(struct bench_table *t, const struct results *res)
 		  "mmap POPULATE /page, pages exist");
 	linux_row(t, "memload, 3rd mapping /page", ns[SZ_LOAD_THIRD][at], lx->share_ns,
 		  "mmap POPULATE /page, pages exist");
+	linux_row(t, "memload_array, first mapping /page", ns[SZ_ARRAY_FIRST][at], lx->share_ns,
+		  "mmap POPULATE /page, pages exist");
+	linux_row(t, "memload_array, 3rd mapping /page", ns[SZ_ARRAY_THIRD][at], lx->share_ns,
+		  "mmap POPULATE /page, pages exist");
 	linux_row(t, "chgprot /page", ns[SZ_CHGPROT][at], lx->mprotect_ns, "mprotect /page");
 	linux_row(t, "unload of a range /page", ns[SZ_UNLOAD][at], lx->munmap_ns, "munmap /page");
 	linux_row(t, "pageunload /mapping", ns[SZ_PAGEUNLOAD][at], lx->munmap_ns, "munmap /page");
@@ -180,6 +184,8 @@ static void add_rows(struct bench_table *t, const struct results *res)
 		  "munmap /page");
 	linux_row(t, "fork-like: chgprot + share /page", ns[SZ_CHGPROT][at] + ns[SZ_SHARE][at],
 		  lx->fork_ns, "fork /page, private populated");
+	linux_row(t, "fork-like, range ops: chgprot + hat_dup /page",
+		  ns[SZ_CHGPROT][at] + ns[SZ_DUP][at], lx->fork_ns, "fork /page, private populated");
 	r = bench_add(t, (double)mm_hment_size(), "B", "hment, per mapping after a page's first");
 	bench_set_target(r, "<=", 32);
 	bench_set_note(r, "sizeof(struct hment); aim 24 B; the first mapping: 0 B (in page_t)");

@@ -35,13 +35,17 @@ const char *const size_op_name[SZ_NOPS] = {
 	[SZ_DESTROY_SPARSE] = "destroy, 16 pages over 512 GiB",
 	[SZ_STEAL] = "steal (hment limit reached)",
 	[SZ_LARGE] = "2 MiB alloc + memload",
+	[SZ_ARRAY_FIRST] = "memload_array, first mapping",
+	[SZ_ARRAY_THIRD] = "memload_array, 3rd mapping (hment)",
+	[SZ_DUP] = "hat_dup into a new space",
 };
 
 const char *const size_op_unit[SZ_NOPS] = {
 	[SZ_LOAD_FIRST] = "page", [SZ_LOAD_THIRD] = "page", [SZ_PAGESYNC] = "page",
 	[SZ_CHGPROT] = "page", [SZ_SHARE] = "page", [SZ_UNLOAD] = "page",
 	[SZ_DESTROY_FULL] = "page", [SZ_PAGEUNLOAD] = "mapping", [SZ_DESTROY_SPARSE] = "destroy",
-	[SZ_STEAL] = "steal", [SZ_LARGE] = "2 MiB",
+	[SZ_STEAL] = "steal", [SZ_LARGE] = "2 MiB", [SZ_ARRAY_FIRST] = "page",
+	[SZ_ARRAY_THIRD] = "page", [SZ_DUP] = "page",
 };
 
 const char *const spaces_op_name[SP_NOPS] = {
@@ -261,6 +265,37 @@ static void time_mappings(page_t **pp, unsigned long w, double ns[SZ_NOPS])
 	hat_destroy(c);
 }
 
+/* ns per page of mapping every page into h with one hat_memload_array. */
+static double time_array(struct hat *h, page_t **pp, unsigned long n)
+{
+	double t0 = bench_cpu_now();
+
+	if (hat_memload_array(h, VA_A, n * MM_PAGE_SIZE, pp, RW_USER) != 0)
+		die("hat_memload_array");
+	return (bench_cpu_now() - t0) * 1e9 / (double)n;
+}
+
+/* time_mappings() with the range ops: a, b, c by hat_memload_array, d by hat_dup of a. */
+static void time_ranges(page_t **pp, unsigned long w, double ns[SZ_NOPS])
+{
+	struct hat *a = create(), *b = create(), *c = create(), *d;
+	double t0;
+
+	ns[SZ_ARRAY_FIRST] = time_array(a, pp, w);
+	(void)time_array(b, pp, w);
+	ns[SZ_ARRAY_THIRD] = time_array(c, pp, w);
+	hat_chgprot(a, VA_A, w * MM_PAGE_SIZE, RO_USER);
+	t0 = bench_cpu_now();
+	d = create();
+	if (hat_dup(d, a, VA_A, w * MM_PAGE_SIZE, RO_USER) != 0)
+		die("hat_dup");
+	ns[SZ_DUP] = (bench_cpu_now() - t0) * 1e9 / (double)w;
+	hat_destroy(d);
+	hat_destroy(c);
+	hat_destroy(b);
+	hat_destroy(a);
+}
+
 /* RAM for a size run: the working set, a quarter more (tables, hments, 2 MiB blocks), at most the MM's limit. */
 static unsigned long size_ram_pages(unsigned long pages)
 {
@@ -277,6 +312,7 @@ void mm_size_run(unsigned long pages, double ns[SZ_NOPS], unsigned long *steals)
 	boot(size_ram_pages(pages));
 	pp = alloc_pages(pages);
 	time_mappings(pp, pages, ns);
+	time_ranges(pp, pages, ns);
 	ns[SZ_DESTROY_SPARSE] = time_sparse_destroy(pp[0]);
 	ns[SZ_STEAL] = time_steal(pp, pages, steals);
 	ns[SZ_LARGE] = time_large();

@@ -16,6 +16,9 @@ enum size_op {
 	SZ_DESTROY_SPARSE,  /* destroy of a space with 16 pages spread over 512 GiB */
 	SZ_STEAL,           /* memload that must steal an hment (limit reached) */
 	SZ_LARGE,           /* page_alloc_large + 2 MiB memload */
+	SZ_ARRAY_FIRST,     /* hat_memload_array, a page's first mapping */
+	SZ_ARRAY_THIRD,     /* hat_memload_array, a page's 3rd mapping (an hment) */
+	SZ_DUP,             /* create a space and hat_dup a populated one into it (4th mapping) */
 	SZ_NOPS
 };
 

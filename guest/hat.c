@@ -606,6 +606,389 @@ int hat_devload(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr)
 	return hat_load(h, va, pfn, attr);
 }
 
+/* --- range loads: hat_memload_array, hat_dup ------------------------------------ */
+
+/* Leaves one range load installs under one lock hold, in one 4 KiB table, with their log records. */
+#define RUN_MAX 64u
+/* Log records a leaf may cost: its own, and a steal for each of the two hments a promotion takes. */
+#define LEAF_RECORDS 3u
+
+struct load_run {
+	struct hat *h;
+	uint64_t va[RUN_MAX];
+	pte_t bits[RUN_MAX];        /* the leaf wanted: frame and attribute bits */
+	unsigned n;
+	unsigned attr[RUN_MAX];     /* for the log: the HAT attributes of each leaf */
+	uint64_t fail_va;           /* the leaf that could not be loaded; valid when failed */
+	bool failed;
+};
+
+/*
+ * One leaf the way hat_load() does it (h's lock held): for a non-empty
+ * entry, a 2 MiB leaf, or a table that must first be made.
+ */
+static int load_slow(struct hat *h, uint64_t va, unsigned level, pte_t bits)
+{
+	page_t *ptp;
+	pte_t *pte;
+
+	if (hat_make_room(h, va, level, bits, &pte, &ptp))
+		return 0;
+	if (pte == NULL && (pte = segtab_reserve(h, va, level, &ptp)) == NULL)
+		return HAT_ERR_NOMEM;
+	return hat_fill(h, va, ptp, pte_index(pte), bits);
+}
+
+/*
+ * Writes leaf `bits` into the empty entry idx of the busy table ptp and
+ * puts it on its page's list; the table's and the space's leaf counts
+ * were raised for it beforehand (run_counts). HAT_ERR_NOMEM when no
+ * hment could be had: nothing written.
+ */
+static int run_install(struct hat *h, page_t *ptp, unsigned idx, pte_t bits)
+{
+	page_t *pp = hat_tracked_page(h, bits);
+	hment_t *hm = NULL;
+
+	if (pp != NULL) {
+		hment_enter(pp);
+		if (hment_prepare(ptp, idx, pp, &hm) != 0) {
+			hment_exit(pp);
+			return HAT_ERR_NOMEM;
+		}
+	}
+	if (bits & PTE_LOCKED)
+		locked_count(h, ptp, 1);
+	pte_store(&ptp_table(ptp)[idx], bits);
+	if (pp != NULL) {
+		hment_assign(ptp, idx, pp, hm);
+		hment_exit(pp);
+	}
+	return 0;
+}
+
+/*
+ * Raises (delta > 0) or lowers the valid count of ptp and h's 4 KiB leaf
+ * count by delta at once. Raised before the leaves go in: a pageunload
+ * on another CPU may take one of them at once, and may not find the
+ * counts below what it removes.
+ */
+static void run_counts(struct hat *h, page_t *ptp, int delta)
+{
+	if (delta == 0)
+		return;
+	__atomic_fetch_add(&ptp->p_valid, (uint16_t)delta, __ATOMIC_RELEASE);
+	count(&h->h_nmap4k, delta);
+}
+
+/* The 4 KiB table for va (made when missing), or NULL: a 2 MiB leaf is there, or no page was left (*nomem). */
+static page_t *run_table(struct hat *h, uint64_t va, bool *nomem)
+{
+	unsigned level = 1;
+	page_t *ptp;
+	pte_t *pte = segtab_walk(h, va, &level, &ptp);
+
+	*nomem = false;
+	if (pte != NULL)
+		return level == 1 ? ptp : NULL;
+	if (segtab_reserve(h, va, 1, &ptp) == NULL) {
+		*nomem = true;
+		return NULL;
+	}
+	return ptp;
+}
+
+/* Empty entries among the run's: the leaves the fast path will install. */
+static unsigned run_empty(const struct load_run *r, const page_t *ptp)
+{
+	const pte_t *t = ptp_table(ptp);
+	unsigned n = 0;
+
+	for (unsigned k = 0; k < r->n; k++)
+		n += pte_load(&t[MM_VA_INDEX(r->va[k], 1)]) == 0;
+	return n;
+}
+
+/* The run's leaves one by one through load_slow() (a 2 MiB leaf is where they go); the count loaded. */
+static unsigned run_slow(struct load_run *r, int *rc)
+{
+	unsigned k;
+
+	for (k = 0; k < r->n; k++)
+		if ((*rc = load_slow(r->h, r->va[k], 1, r->bits[k])) != 0)
+			break;
+	return k;
+}
+
+/*
+ * The run's leaves into their table (h's lock held): empty entries by
+ * run_install() with the counts raised once for all of them, others by
+ * load_slow(). Returns how many were loaded; *rc the first failure.
+ */
+static unsigned run_fill(struct load_run *r, int *rc)
+{
+	struct hat *h = r->h;
+	bool nomem;
+	page_t *ptp = run_table(h, r->va[0], &nomem);
+	unsigned k, planned, fast = 0;
+	const pte_t *t;
+
+	*rc = 0;
+	if (ptp == NULL) {
+		if (nomem)
+			*rc = HAT_ERR_NOMEM;
+		return nomem ? 0 : run_slow(r, rc);
+	}
+	ptp_busy_hold(ptp);
+	planned = run_empty(r, ptp);
+	run_counts(h, ptp, (int)planned);
+	t = ptp_table(ptp);
+	for (k = 0; k < r->n && *rc == 0; k++) {
+		unsigned idx = MM_VA_INDEX(r->va[k], 1);
+
+		if (pte_load(&t[idx]) != 0 || fast == planned)
+			*rc = load_slow(h, r->va[k], 1, r->bits[k]);
+		else if ((*rc = run_install(h, ptp, idx, r->bits[k])) == 0)
+			fast++;
+	}
+	run_counts(h, ptp, -(int)(planned - fast));
+	ptp_busy_release(ptp);
+	return *rc == 0 ? k : k - 1;
+}
+
+/*
+ * Loads the run (h's lock held by the caller) and logs a record per
+ * leaf tried: loaded, or the failed one (nothing is mapped at it; the
+ * caller unloads the range up to it, which takes emptied tables too).
+ */
+static void run_load(struct load_run *r)
+{
+	struct hat_op ops[RUN_MAX];
+	struct tlb_mark m = tlb_mark(r->h);
+	struct hat_op op = { .o_kind = HOP_LOAD, .o_space = r->h->h_id };
+	unsigned done, n;
+	int rc;
+
+	done = run_fill(r, &rc);
+	if (rc != 0) {
+		r->failed = true;
+		r->fail_va = r->va[done];
+	}
+	n = done + (rc != 0);
+	/* what the TLB saw is the run's: a flush made for one leaf is on every record */
+	op.o_loaded = (uint16_t)(m.loaded & (tlb_loaded(r->h) | HOP_LOADED_HERE));
+	op.o_flushes = tlb_flushes_since(r->h, m);
+	for (unsigned k = 0; k < n; k++) {
+		ops[k] = op;
+		ops[k].o_va = r->va[k];
+		ops[k].o_pfn = (uint32_t)pte_pfn(r->bits[k]);
+		ops[k].o_attr = (uint16_t)r->attr[k];
+		ops[k].o_result = k < done ? 0 : -1;
+	}
+	hat_oplog_append_n(ops, n);
+	r->n = 0;
+}
+
+static void run_add(struct load_run *r, uint64_t va, pte_t bits, unsigned attr)
+{
+	r->va[r->n] = va;
+	r->bits[r->n] = bits;
+	r->attr[r->n] = attr;
+	r->n++;
+}
+
+/* Where the run must be loaded before va can join it: full, or va in another table. */
+static bool run_full(const struct load_run *r, uint64_t va)
+{
+	return r->n == RUN_MAX ||
+	       (r->n > 0 && (r->va[0] & ~(MM_LARGE_SIZE - 1)) != (va & ~(MM_LARGE_SIZE - 1)));
+}
+
+/* Unloads what a failed range load loaded: [va, the failed leaf]. */
+static int run_undo(struct hat *h, uint64_t va, const struct load_run *r)
+{
+	hat_unload(h, va, r->fail_va + MM_PAGE_SIZE - va);
+	return HAT_ERR_NOMEM;
+}
+
+int hat_memload_array(struct hat *h, uint64_t va, uint64_t len, page_t **pps, unsigned attr)
+{
+	struct load_run r = { .h = h };
+	uint64_t off = 0;
+	pte_t base;
+
+	hat_check_range(h, va, len, "hat_memload_array");
+	MM_REQUIRE(!hat_is_kernel(h) && (attr & HAT_LARGE) == 0);
+	base = hat_attr_pte(false, attr, 1);
+	while (off < len) {
+		uint64_t left = (len - off) >> MM_PAGE_SHIFT;
+
+		hat_oplog_make_room_for(LEAF_RECORDS * (unsigned)(left < RUN_MAX ? left : RUN_MAX));
+		mm_lock_enter(&h->h_lock);
+		do {
+			page_t *pp = pps[off >> MM_PAGE_SHIFT];
+
+			MM_REQUIRE(pp >= page_array && pp < page_array + page_count);
+			run_add(&r, va + off, base | ((pte_t)pp->p_pagenum << MM_PAGE_SHIFT), attr);
+			off += MM_PAGE_SIZE;
+		} while (off < len && !run_full(&r, va + off));
+		run_load(&r);
+		mm_lock_exit(&h->h_lock);
+		if (r.failed)
+			return run_undo(h, va, &r);
+	}
+	return 0;
+}
+
+/* Leaves one lock hold of hat_dup may copy (two tables' worth): the log must have room for theirs beforehand. */
+#define DUP_BUDGET (2u * MM_PTES)
+
+/* hat_dup's walk of src: the leaves it finds go to dst through runs, both locks held. */
+struct dup_arg {
+	struct load_run r;
+	unsigned attr;
+};
+
+/* The HAT attributes of leaf v copied with protection attr: its memory type is kept. */
+static unsigned dup_attr(pte_t v, unsigned attr)
+{
+	if ((v & (PTE_PCD | PTE_PWT)) == (PTE_PCD | PTE_PWT))
+		return attr | HAT_NOCACHE;
+	return (v & PTE_PWT) ? attr | HAT_WRITETHRU : attr;
+}
+
+/* A 2 MiB leaf of src into dst, logged; false when it failed. */
+static bool dup_large(struct load_run *r, uint64_t va, pte_t bits, unsigned attr)
+{
+	struct tlb_mark m = tlb_mark(r->h);
+	int rc = load_slow(r->h, va, 2, bits);
+
+	hat_oplog_append((struct hat_op){ .o_kind = HOP_LOAD, .o_space = r->h->h_id, .o_va = va,
+					  .o_pfn = (uint32_t)pte_pfn(bits), .o_attr = (uint16_t)attr,
+					  .o_result = rc,
+					  .o_loaded = (uint16_t)(m.loaded & (tlb_loaded(r->h) | HOP_LOADED_HERE)),
+					  .o_flushes = tlb_flushes_since(r->h, m) });
+	if (rc != 0) {
+		r->failed = true;
+		r->fail_va = va;
+	}
+	return rc == 0;
+}
+
+/* One leaf of src (level 1 or 2) for dst; false once one failed. */
+static bool dup_leaf(struct dup_arg *a, uint64_t va, pte_t v, unsigned level)
+{
+	unsigned attr = dup_attr(v, a->attr) | (level == 2 ? HAT_LARGE : 0);
+	pte_t bits = hat_attr_pte(false, attr, level) | (v & (level == 2 ? PTE_LFRAME : PTE_FRAME));
+	struct load_run *r = &a->r;
+
+	if (r->n > 0 && (level == 2 || run_full(r, va)))
+		run_load(r);
+	if (r->failed)
+		return false;
+	if (level == 2)
+		return dup_large(r, va, bits, attr);
+	run_add(r, va, bits, attr);
+	return true;
+}
+
+static void dup_cb(struct hat *src, page_t *ptp, unsigned level, uint64_t va, uint64_t eva,
+		   void *arg)
+{
+	struct ptp_scan s;
+	pte_t v;
+	int i;
+
+	(void)src;
+	if (level == 2) {
+		check_large_cover("hat_dup", va, eva);
+		if ((v = pte_load(&ptp_table(ptp)[MM_VA_INDEX(va, 2)])) & PTE_P)
+			dup_leaf(arg, va, v, 2);
+		return;
+	}
+	leaf_scan_init(&s, ptp, va, eva);
+	while ((i = ptp_scan_next(&s, &v)) >= 0)
+		if (!dup_leaf(arg, ptp_entry_va(ptp, (unsigned)i), v, 1))
+			break;
+	if (i >= 0)   /* the scan adds to the stats when it runs out */
+		while (ptp_scan_next(&s, &v) >= 0)
+			;
+}
+
+/*
+ * The first va in [va, end) whose 4 KiB table (or 2 MiB leaf) src may
+ * have, skipping each hole at the level it starts (a missing table
+ * costs one walk, not one per 2 MiB); end when none.
+ */
+static uint64_t dup_skip(struct hat *src, uint64_t va, uint64_t end)
+{
+	while (va < end) {
+		unsigned l;
+		uint64_t next;
+
+		for (l = 1; l < MM_LEVELS; l++) {
+			unsigned got = l;
+			page_t *ptp;
+
+			if (segtab_walk(src, va, &got, &ptp) != NULL)
+				break;
+		}
+		if (l == 1)
+			return va;
+		next = (va | (mm_level_size(l) - 1)) + 1;   /* the level-l entry is empty */
+		if (next == 0 || next >= end)
+			return end;
+		va = next;
+	}
+	return end;
+}
+
+/* Both spaces' locks, the older space's first: two dups the other way round cannot deadlock. */
+static void dup_lock(struct hat *a, struct hat *b, bool enter)
+{
+	struct hat *first = a->h_id < b->h_id ? a : b, *second = first == a ? b : a;
+
+	if (enter) {
+		mm_lock_enter(&first->h_lock);
+		mm_lock_enter(&second->h_lock);
+	} else {
+		mm_lock_exit(&second->h_lock);
+		mm_lock_exit(&first->h_lock);
+	}
+}
+
+int hat_dup(struct hat *dst, struct hat *src, uint64_t va, uint64_t len, unsigned attr)
+{
+	uint64_t at = va, end = va + len;
+
+	hat_check_range(src, va, len, "hat_dup");
+	MM_REQUIRE(dst != src && !hat_is_kernel(dst) && !hat_is_kernel(src));
+	MM_REQUIRE((attr & ~(HAT_PROT_MASK | HAT_LOCK)) == 0);
+	while (at < end) {
+		struct dup_arg a = { .r = { .h = dst }, .attr = attr };
+		uint64_t left = (end - at) >> MM_PAGE_SHIFT;
+
+		hat_oplog_make_room_for(LEAF_RECORDS * (unsigned)(left < DUP_BUDGET ? left : DUP_BUDGET));
+		dup_lock(dst, src, true);
+		for (unsigned t = 0; t < DUP_BUDGET / MM_PTES && !a.r.failed; t++) {
+			uint64_t tend;
+
+			if ((at = dup_skip(src, at, end)) >= end)
+				break;
+			tend = (at | (MM_LARGE_SIZE - 1)) + 1;
+			tend = tend > end || tend == 0 ? end : tend;
+			segtab_process(src, at, tend, dup_cb, &a);
+			at = tend;
+		}
+		if (a.r.n > 0 && !a.r.failed)
+			run_load(&a.r);
+		dup_lock(dst, src, false);
+		if (a.r.failed)
+			return run_undo(dst, va, &a.r);
+	}
+	return 0;
+}
+
 void hat_unload(struct hat *h, uint64_t va, uint64_t len)
 {
 	struct tlb_mark m;

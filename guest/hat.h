@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Address spaces (the HAT): create/destroy, memload/unload/pageunload/chgprot/getpfnum/pagesync/switch, TLB invalidation. */
+/* Address spaces (the HAT): create/destroy, memload (one page, a range, a dup)/unload/pageunload/chgprot/getpfnum/pagesync/switch, TLB invalidation. */
 #ifndef GUEST_HAT_H
 #define GUEST_HAT_H
 
@@ -84,6 +84,33 @@ int hat_memload(struct hat *h, uint64_t va, page_t *pp, unsigned attr);
 
 /* hat_memload() for a frame number (RAM or not); only managed frames are tracked. */
 int hat_devload(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr);
+
+/*
+ * Range load (illumos's hat_memload_array): maps the len / 4 KiB pages
+ * pps[0], pps[1], ... at va, va + 4 KiB, ... of the user space h with
+ * attr (no HAT_LARGE), each as hat_memload() would: it replaces what was
+ * there, goes on its page's mapping list and gets its own HOP_LOAD log
+ * record. One table walk, lock hold and count update per run of up to
+ * 64 pages of one 4 KiB table, and no TLB flush for an empty entry.
+ * Returns 0, or HAT_ERR_NOMEM when a table page or an hment could not be
+ * had: then [va, the page that failed] is unloaded again (tables it made
+ * freed), so a range that was empty before is empty after; a mapping it
+ * had replaced there is not restored. Any CPU.
+ */
+int hat_memload_array(struct hat *h, uint64_t va, uint64_t len, page_t **pps, unsigned attr);
+
+/*
+ * Range share (illumos's hat_dup), fork's shape: every leaf src has in
+ * [va, va + len) (4 KiB and 2 MiB, which the range must cover whole) is
+ * mapped at the same va in dst, same frame, with protection attr
+ * (HAT_PROT_MASK bits, HAT_LOCK) and the leaf's own memory type. Only
+ * src's present tables are visited, each once; the copies go in as
+ * hat_memload_array's do (a HOP_LOAD record each). dst and src are two
+ * user spaces. Returns 0, or HAT_ERR_NOMEM, with [va, the leaf that
+ * failed] of dst unloaded again: dst should map nothing there before
+ * (a new child), as then it maps nothing there after. Any CPU.
+ */
+int hat_dup(struct hat *dst, struct hat *src, uint64_t va, uint64_t len, unsigned attr);
 
 /* Unlocks the locked mappings in [va, va + len) of h (a 2 MiB mapping must be covered whole). */
 void hat_memunlock(struct hat *h, uint64_t va, uint64_t len);

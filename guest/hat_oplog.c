@@ -24,25 +24,47 @@ static uint64_t used(void)
 
 void hat_oplog_make_room(void)
 {
-	if (hat_oplog.ol_size != 0 && used() + HAT_OPLOG_HEADROOM > hat_oplog.ol_size)
+	hat_oplog_make_room_for(0);
+}
+
+void hat_oplog_make_room_for(unsigned n)
+{
+	if (hat_oplog.ol_size != 0 && used() + HAT_OPLOG_HEADROOM + n > hat_oplog.ol_size)
 		mm_oplog_full();
+}
+
+/* The n records ops into the ring; its lock held. */
+static void put(struct hat_oplog *l, struct hat_op *ops, unsigned n)
+{
+	uint64_t slot = (l->ol_next - 1) % l->ol_size;   /* one division, not one per record */
+
+	for (unsigned i = 0; i < n; i++) {
+		if (l->ol_next - l->ol_drained >= l->ol_size) {
+			/* only an operation with more records than the headroom gets here */
+			l->ol_lost++;
+			l->ol_drained++;
+		}
+		ops[i].o_seq = (uint32_t)l->ol_next;
+		l->ol_ring[slot] = ops[i];
+		l->ol_next++;
+		if (++slot == l->ol_size)
+			slot = 0;
+	}
 }
 
 void hat_oplog_append(struct hat_op op)
 {
+	hat_oplog_append_n(&op, 1);
+}
+
+void hat_oplog_append_n(struct hat_op *ops, unsigned n)
+{
 	struct hat_oplog *l = &hat_oplog;
 
-	if (l->ol_size == 0)
+	if (l->ol_size == 0 || n == 0)
 		return;
 	mm_lock_enter(&l->ol_lock);
-	if (l->ol_next - l->ol_drained >= l->ol_size) {
-		/* only an operation with more records than the headroom gets here */
-		l->ol_lost++;
-		l->ol_drained++;
-	}
-	op.o_seq = (uint32_t)l->ol_next;
-	l->ol_ring[(l->ol_next - 1) % l->ol_size] = op;
-	l->ol_next++;
+	put(l, ops, n);
 	mm_lock_exit(&l->ol_lock);
 }
 

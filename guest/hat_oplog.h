@@ -20,8 +20,14 @@ void hat_oplog_init(void);
  */
 void hat_oplog_make_room(void);
 
+/* hat_oplog_make_room() for an operation that appends up to n records more than one. */
+void hat_oplog_make_room_for(unsigned n);
+
 /* Appends one record (o_seq is filled in). Any CPU, any lock. */
 void hat_oplog_append(struct hat_op op);
+
+/* Appends n records in order under one lock hold (o_seq filled in). Any CPU, any lock. */
+void hat_oplog_append_n(struct hat_op *ops, unsigned n);
 
 /* o_flushes of a record: the local flushes (INVLPG, full) and the shootdown requests, each saturating. */
 static inline uint16_t hat_oplog_flushes(uint64_t local, uint64_t remote)

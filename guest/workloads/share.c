@@ -84,9 +84,9 @@ static void make_parent(void)
 	for (unsigned i = 0; i < sh.npages; i++) {
 		sh.page[i] = wl_page_alloc("share");
 		sh.cow[i] = rand_below(&sh.rng, 2) == 0;
-		wl_memload("share", p, page_va(i), sh.page[i], RW);
 		sh.mapped[0][i] = 1;
 	}
+	wl_memload_array("share", p, SHARE_VA, (uint64_t)sh.npages * MM_PAGE_SIZE, sh.page, RW);
 	stats_sample();
 	hat_switch(p);
 	for (unsigned i = 0; i < sh.npages; i++) {
@@ -97,14 +97,29 @@ static void make_parent(void)
 }
 
 /*
+ * fork by hat_dup: the child gets the parent's range read-only in one
+ * call, then write permission back where the parent has it (the pages
+ * that are not copy-on-write).
+ */
+static void fork_dup(struct hat *p, struct hat *c)
+{
+	wl_dup("share", c, p, SHARE_VA, (uint64_t)sh.npages * MM_PAGE_SIZE, HAT_READ);
+	stats.maps += sh.npages;   /* the parent maps every page: so does the child now */
+	for (unsigned i = 0; i < sh.npages; i++)
+		if (!sh.cow[i])
+			wl_chgprot("share", c, page_va(i), MM_PAGE_SIZE, RW);
+}
+
+/*
  * fork: the child copies what an earlier space maps, PTE by PTE (frame
- * and write permission); copy-on-write pages first lose write
- * permission in the parent, as fork does.
+ * and write permission), or by fork_dup(); copy-on-write pages first
+ * lose write permission in the parent, as fork does.
  */
 static void fork_child(unsigned child)
 {
 	unsigned parent = (unsigned)rand_below(&sh.rng, child);
 	struct hat *p = sh.space[parent], *c = wl_hat_create("share");
+	bool dup = child % 2 == 0;   /* every other child by hat_dup, the others page by page */
 
 	sh.space[child] = c;
 	sh.live++;
@@ -124,9 +139,13 @@ static void fork_child(unsigned child)
 			panic("share: page %u is %s in space %u", i,
 			      sh.cow[i] ? "writable though copy-on-write" : "read-only though shared",
 			      parent);
-		wl_memload("share", c, page_va(i), page_from_pfn(pte_pfn(pte)), (pte & PTE_W) ? RW : HAT_READ);
+		if (!dup)
+			wl_memload("share", c, page_va(i), page_from_pfn(pte_pfn(pte)),
+				   (pte & PTE_W) ? RW : HAT_READ);
 		sh.mapped[child][i] = 1;
 	}
+	if (dup)
+		fork_dup(p, c);
 	stats_sample();
 }
 

@@ -60,6 +60,27 @@ void wl_memload(const char *who, struct hat *h, uint64_t va, page_t *pp, unsigne
 		      va, attr, h->h_id);
 }
 
+void wl_memload_array(const char *who, struct hat *h, uint64_t va, uint64_t len, page_t **pps,
+		      unsigned attr)
+{
+	if (hat_memload_array(h, va, len, pps, attr) != 0)
+		panic("%s: memload_array of [0x%" PRIx64 ", +0x%" PRIx64 ") (attr 0x%x) in space %u"
+		      " failed", who, va, len, attr, h->h_id);
+	stats.maps += len >> MM_PAGE_SHIFT;
+	stats_sample();
+	wl_op_done(who);
+}
+
+void wl_dup(const char *who, struct hat *dst, struct hat *src, uint64_t va, uint64_t len,
+	    unsigned attr)
+{
+	if (hat_dup(dst, src, va, len, attr) != 0)
+		panic("%s: hat_dup of [0x%" PRIx64 ", +0x%" PRIx64 ") from space %u into %u failed",
+		      who, va, len, src->h_id, dst->h_id);
+	stats_sample();
+	wl_op_done(who);
+}
+
 void wl_unload(const char *who, struct hat *h, uint64_t va, uint64_t len)
 {
 	hat_unload(h, va, len);

@@ -23,6 +23,13 @@ void wl_memload(const char *who, struct hat *h, uint64_t va, page_t *pp, unsigne
 /* hat_memload() that may fail: its result (0, or -1 with nothing mapped). */
 int wl_memload_try(const char *who, struct hat *h, uint64_t va, page_t *pp, unsigned attr);
 
+/* hat_memload_array() of len / 4 KiB pages, counted as that many maps; panics when it fails. */
+void wl_memload_array(const char *who, struct hat *h, uint64_t va, uint64_t len, page_t **pps,
+		      unsigned attr);
+/* hat_dup() of src's [va, va + len) into dst with attr; panics when it fails. */
+void wl_dup(const char *who, struct hat *dst, struct hat *src, uint64_t va, uint64_t len,
+	    unsigned attr);
+
 void wl_unload(const char *who, struct hat *h, uint64_t va, uint64_t len);
 unsigned wl_pageunload(const char *who, page_t *pp);
 void wl_chgprot(const char *who, struct hat *h, uint64_t va, uint64_t len, unsigned attr);

@@ -56,5 +56,6 @@ Suite *hment_suite(void);
 Suite *hat_suite(void);
 Suite *oracle_suite(void);
 Suite *hat_limits_suite(void);
+Suite *hat_range_suite(void);
 
 #endif

@@ -73,5 +73,6 @@ void mm_check_all(void)
 int main(void)
 {
 	return run_suites((Suite *const[]){ page_suite(), segtab_suite(), hment_suite(),
-					    hat_suite(), oracle_suite(), hat_limits_suite(), NULL });
+					    hat_suite(), oracle_suite(), hat_limits_suite(),
+					    hat_range_suite(), NULL });
 }

@@ -415,22 +415,17 @@ static bool same_mapping(const struct md_map *mp, uint64_t pfn, unsigned attr)
 	return mp->on && mp->pfn == pfn && ((mp->attr ^ attr) & HAT_LOCK) == 0;
 }
 
-void md_load_small(struct model *m, unsigned s, unsigned k, uint64_t pfn, unsigned attr)
+/* What a 4 KiB load at slot k of s with result rc leaves, by the contract (the HAT already called). */
+static void loaded_small(struct model *m, unsigned s, unsigned k, uint64_t pfn, unsigned attr, int rc)
 {
 	struct md_space *sp = &m->sp[s];
 	struct md_map *mp = &sp->small[k];
-	bool refresh = same_mapping(mp, pfn, attr);
 	uint64_t va = md_small_va(k);
-	int rc;
 
-	if (sp->h == NULL)
-		return;
-	rc = managed(pfn) ? hat_memload(sp->h, va, &page_array[pfn], attr)
-			  : hat_devload(sp->h, va, pfn, attr);
 	for (unsigned j = 0; j < MD_LARGE; j++)
 		if (in_large(va, j))
 			md_drop(m, &sp->large[j]);
-	if (refresh) {
+	if (same_mapping(mp, pfn, attr)) {
 		mp->attr = attr;   /* same frame, same size: new bits, A/D kept */
 		return;
 	}
@@ -439,16 +434,12 @@ void md_load_small(struct model *m, unsigned s, unsigned k, uint64_t pfn, unsign
 		*mp = (struct md_map){ .on = true, .pfn = pfn, .attr = attr };
 }
 
-void md_load_large(struct model *m, unsigned s, unsigned j, unsigned b, unsigned attr)
+/* What a 2 MiB load of frame pfn at large slot j of s with result rc leaves. */
+static void loaded_large(struct model *m, unsigned s, unsigned j, uint64_t pfn, unsigned attr, int rc)
 {
 	struct md_space *sp = &m->sp[s];
 	struct md_map *mp = &sp->large[j];
-	uint64_t pfn = m->block[b]->p_pagenum;
-	int rc;
 
-	if (sp->h == NULL)
-		return;
-	rc = hat_memload(sp->h, md_large_va(j), m->block[b], attr | HAT_LARGE);
 	if (same_mapping(mp, pfn, attr)) {
 		mp->attr = attr;
 		return;
@@ -459,6 +450,83 @@ void md_load_large(struct model *m, unsigned s, unsigned j, unsigned b, unsigned
 			md_drop(m, &sp->small[k]);
 	if (rc == 0)
 		*mp = (struct md_map){ .on = true, .pfn = pfn, .attr = attr };
+}
+
+void md_load_small(struct model *m, unsigned s, unsigned k, uint64_t pfn, unsigned attr)
+{
+	struct md_space *sp = &m->sp[s];
+	uint64_t va = md_small_va(k);
+	int rc;
+
+	if (sp->h == NULL)
+		return;
+	rc = managed(pfn) ? hat_memload(sp->h, va, &page_array[pfn], attr)
+			  : hat_devload(sp->h, va, pfn, attr);
+	loaded_small(m, s, k, pfn, attr, rc);
+}
+
+void md_load_large(struct model *m, unsigned s, unsigned j, unsigned b, unsigned attr)
+{
+	struct md_space *sp = &m->sp[s];
+	int rc;
+
+	if (sp->h == NULL)
+		return;
+	rc = hat_memload(sp->h, md_large_va(j), m->block[b], attr | HAT_LARGE);
+	loaded_large(m, s, j, m->block[b]->p_pagenum, attr, rc);
+}
+
+/*
+ * hat_memload_array of pps[0..n) at slots first.. of s (one region).
+ * Only driven with no cap set: a failure is then the HAT's fault, and
+ * the contract does not say which page failed, so the model cannot follow.
+ */
+void md_load_array(struct model *m, unsigned s, unsigned first, unsigned n, page_t **pps,
+		   unsigned attr)
+{
+	struct md_space *sp = &m->sp[s];
+	int rc;
+
+	if (sp->h == NULL)
+		return;
+	rc = hat_memload_array(sp->h, md_small_va(first), (uint64_t)n * MM_PAGE_SIZE, pps, attr);
+	if (rc != 0)
+		md_finding(m, "leaf", "space %u: hat_memload_array of %u pages at 0x%" PRIx64
+			   " failed (%d) with no cap set", s, n, md_small_va(first), rc);
+	for (unsigned k = 0; k < n; k++)
+		loaded_small(m, s, first + k, pps[k]->p_pagenum, attr, rc);
+}
+
+/* The slots' whole span: hat_dup of it copies every mapping the model can hold. */
+#define DUP_SPAN 0x0000010000000000ull
+
+/*
+ * hat_dup of space a into b with protection prot: each mapping of a
+ * loaded in b, same frame and size, prot with its memory type. Driven
+ * with no cap set only (see md_load_array).
+ */
+void md_dup(struct model *m, unsigned a, unsigned b, unsigned prot)
+{
+	struct md_space *src = &m->sp[a], *dst = &m->sp[b];
+	int rc;
+
+	if (a == b || src->h == NULL || dst->h == NULL)
+		return;
+	rc = hat_dup(dst->h, src->h, 0, DUP_SPAN, prot);
+	if (rc != 0)
+		md_finding(m, "leaf", "hat_dup of space %u into %u failed (%d) with no cap set", a, b, rc);
+	for (unsigned k = 0; k < m->nsmall; k++) {
+		struct md_map mp = src->small[k];
+
+		if (mp.on)
+			loaded_small(m, b, k, mp.pfn, prot | (mp.attr & (HAT_NOCACHE | HAT_WRITETHRU)), rc);
+	}
+	for (unsigned j = 0; j < MD_LARGE; j++) {
+		struct md_map mp = src->large[j];
+
+		if (mp.on)
+			loaded_large(m, b, j, mp.pfn, prot | (mp.attr & (HAT_NOCACHE | HAT_WRITETHRU)), rc);
+	}
 }
 
 /* The large slot covering small slot k (there is one when md_small_covered). */

@@ -15,8 +15,14 @@
 enum op {
 	OP_LOAD, OP_LOAD_LARGE, OP_DEVLOAD, OP_UNLOAD, OP_UNLOAD_LARGE, OP_UNLOAD_ALL,
 	OP_PAGEUNLOAD, OP_CHGPROT, OP_CHGPROT_LARGE, OP_PAGESYNC, OP_CLRATTR, OP_TOUCH,
-	OP_RESPACE, OP_RESERVE, OP_FORK, OP_CACHE, OP_SCRATCH, OP_CAP, OP_BULK, OP_UNLOCK, OP_KLOAD, OP_N
+	OP_RESPACE, OP_RESERVE, OP_FORK, OP_CACHE, OP_SCRATCH, OP_CAP, OP_BULK, OP_UNLOCK, OP_KLOAD,
+	OP_ARRAY, OP_DUP, OP_N
 };
+
+/* The range loads' model operations (mutate_model.c; their declarations belong in mutate_model.h). */
+void md_load_array(struct model *m, unsigned s, unsigned first, unsigned n, page_t **pps,
+		   unsigned attr);
+void md_dup(struct model *m, unsigned a, unsigned b, unsigned prot);
 
 struct shape {
 	const char *name;
@@ -120,6 +126,39 @@ static uint64_t touch_va(struct model *m, const struct shape *sh)
 	return md_small_va(small_slot(m, sh));
 }
 
+/* No cap is set: a range load must not fail (the model could not tell where it stopped). */
+static bool uncapped(const struct model *m)
+{
+	return m->page_cap == PAGE_LIMIT_NONE && m->hment_cap == OBJCACHE_LIMIT_NONE && !m->may_steal;
+}
+
+/* A pool page with memory type `cache`: a range load has one attribute for all its pages. */
+static page_t *pool_page_like(struct model *m, unsigned cache, page_t *fallback)
+{
+	for (unsigned tries = 0; tries < 4 * MD_POOL; tries++) {
+		page_t *pp = m->pool[pick(m, m->npool)];
+
+		if (md_frame_cache(m, pp->p_pagenum) == cache)
+			return pp;
+	}
+	return fallback;
+}
+
+/* A run of slots in one region loaded by one hat_memload_array: pool pages of one memory type. */
+static void op_array(struct model *m, unsigned s)
+{
+	page_t *pps[MD_REGION_SLOTS], *lead;
+	unsigned first, n = small_run(m, &first), attr;
+
+	if (m->npool == 0 || !uncapped(m))
+		return;
+	lead = m->pool[pick(m, m->npool)];
+	attr = load_attr(m, lead->p_pagenum);
+	for (unsigned i = 0; i < n; i++)
+		pps[i] = pool_page_like(m, md_frame_cache(m, lead->p_pagenum), lead);
+	md_load_array(m, s, first, n, pps, attr);
+}
+
 static void op_respace(struct model *m)
 {
 	unsigned s = pick(m, m->nspaces), live = 0;
@@ -213,6 +252,13 @@ static void one_op(struct model *m, const struct shape *sh, enum op op)
 		n = small_run(m, &first);
 		md_unlock_small(m, s, first, n);
 		break;
+	case OP_ARRAY:
+		op_array(m, s);
+		break;
+	case OP_DUP:   /* fork's shape in one call: read-only copies, as OP_FORK makes them */
+		if (uncapped(m))
+			md_dup(m, s, pick(m, m->nspaces), prot(m) & ~HAT_WRITE);
+		break;
 	case OP_KLOAD:   /* a pool page (refused) or an unmanaged frame */
 		md_kernel_load(m, pick(m, MD_KMAP), pick(m, 2) ? some_frame(m) : 0x10 + pick(m, 16));
 		break;
@@ -303,11 +349,11 @@ static void setup_churn(struct model *m)
 	segtab_set_cache_max(2);
 }
 
-/*                                LOAD LRG DEV UNL UNLL ALL PGU CHP CHPL SYNC CLR TCH RSP RSV FORK CACHE SCR CAP BULK UNLK KLD */
+/*                                LOAD LRG DEV UNL UNLL ALL PGU CHP CHPL SYNC CLR TCH RSP RSV FORK CACHE SCR CAP BULK UNLK KLD ARR DUP */
 static const struct shape shape_random = { "random", 4, 32, 1, 300, false, NULL,
-	{ 30, 4, 3, 8, 2, 1, 5, 8, 2, 6, 2, 10, 3, 3, 1, 1, 0, 0, 0, 3, 2 }, NULL };
+	{ 30, 4, 3, 8, 2, 1, 5, 8, 2, 6, 2, 10, 3, 3, 1, 1, 0, 0, 0, 3, 2, 4, 1 }, NULL };
 static const struct shape shape_share = { "share", 8, 5, 0, 300, false, NULL,
-	{ 30, 0, 0, 5, 0, 2, 8, 5, 0, 5, 1, 8, 4, 2, 4, 0, 0, 0, 0, 2, 0 }, NULL };
+	{ 30, 0, 0, 5, 0, 2, 8, 5, 0, 5, 1, 8, 4, 2, 4, 0, 0, 0, 0, 2, 0, 4, 3 }, NULL };
 static const struct shape shape_large = { "large", 3, 8, 2, 300, true, NULL,
 	{ 20, 16, 0, 6, 6, 1, 8, 4, 6, 6, 1, 10, 1, 0, 2, 0, 0, 0, 0, 3, 0 }, NULL };
 static const struct shape shape_pressure = { "pressure", 4, 24, 0, 300, false, setup_pressure,
