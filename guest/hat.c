@@ -516,7 +516,8 @@ static int hat_install(struct hat *h, page_t *ptp, unsigned idx, pte_t bits)
 	pte_t *pte = &ptp_table(ptp)[idx];
 	page_t *pp = hat_tracked_page(h, bits);
 
-	MM_REQUIRE(pte_load(pte) == 0);
+	/* the walk found it empty: anything else is a table the counts do not describe */
+	MM_ASSERT(PT_VALID_CNT, pte_load(pte) == 0);
 	if (pp != NULL) {
 		hment_t *hm;
 

@@ -11,7 +11,7 @@ usage: scripts/mutate.sh [--engine hosted|kvm|both] [--asserts on|off|both] [--o
 Applies every mutant of mutants/mutants.tsv to a copy of the sources (the working tree is never
 touched), builds it with guest assertions on and/or off (-Dguest_asserts), runs the fixed matrix
 and prints the kill table and the mutation score.
-  --engine   hosted (default): the MM compiled hosted, tests/mutate/mutate_driver (8 shapes x 3
+  --engine   hosted (default): the MM compiled hosted, tests/mutate/mutate_driver (9 shapes x 3
              seeds, checker after every operation); kvm: guest.elf under vmm (5 workloads x 3 seeds,
              --check=checkpoints); both
   --asserts  both (default), on or off

@@ -78,8 +78,15 @@ struct model {
 /* Sets the model up over a booted MM: pool pages, 2 MiB blocks, spaces, CPUs and the TLB hook. */
 void md_init(struct model *m, uint64_t seed, unsigned spaces, unsigned pool, unsigned blocks);
 
-/* Ends one operation: compares everything with the MM, then a checkpoint every `every` ops. */
+/* Ends one operation: a checkpoint every `every` ops, then compares everything with the MM. */
 void md_end_op(struct model *m);
+
+/*
+ * Inside an operation made of several HAT calls (a fork), between two of
+ * them: with a checkpoint after every operation, one here too, so damage
+ * done by one call is seen before the next call trips over it.
+ */
+void md_between_calls(struct model *m);
 
 /*
  * Records a mismatch of kind (tlb, leaf, getpfnum, mapcnt, pageunload,
