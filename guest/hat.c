@@ -561,6 +561,16 @@ static int hat_fill(struct hat *h, uint64_t va, page_t *ptp, unsigned idx, pte_t
 	return rc;
 }
 
+/*
+ * segtab_reserve() found no page for a table below va: the tables it made
+ * on the way down, left empty, go again (MD_PRUNE), as after hat_fill().
+ */
+static int hat_no_table(struct hat *h, uint64_t va, uint64_t size)
+{
+	hat_unload_locked(h, va, va + size, true, false);
+	return HAT_ERR_NOMEM;
+}
+
 static int hat_load(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr)
 {
 	unsigned level = (attr & HAT_LARGE) ? 2 : 1;
@@ -588,7 +598,7 @@ static int hat_load(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr)
 		if (pte != NULL)
 			rc = hat_fill(h, va, ptp, pte_index(pte), bits);
 		else
-			rc = -1;
+			rc = hat_no_table(h, va, mm_level_size(level));
 	}
 	mm_lock_exit(&h->h_lock);
 	log_op((struct hat_op){ .o_kind = HOP_LOAD, .o_space = h->h_id, .o_va = va,
