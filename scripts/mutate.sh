@@ -317,7 +317,7 @@ setup_one() {   # setting worker
 	[[ $a == off ]] && opt=false
 	cp -a "$work/pristine" "$work/src-$a-$w"
 	# -O1 without debug info: mutants build in about a second
-	meson setup "$work/build-$a-$w" "$work/src-$a-$w" -Dguest_asserts=$opt -Dbenchmarks=false \
+	meson setup "$work/build-$a-$w" "$work/src-$a-$w" -Dguest_asserts=$opt -Dmm_bounds=true -Dbenchmarks=false \
 		-Dfuzzers=false -Doptimization=1 -Ddebug=false >"$work/setup-$a-$w.log" 2>&1 &&
 		ninja -C "$work/build-$a-$w" "${targets[@]}" >>"$work/setup-$a-$w.log" 2>&1
 }
