@@ -117,25 +117,32 @@ static void prune_drop_space(uint32_t space)
 	pruned.n = k;
 }
 
-/* op, record seq of a space other than the kernel's (kas), in the light of MD_PRUNE. */
+/* Record seq, op, in the light of MD_PRUNE; kas: the kernel's space id (its ranges are not judged). */
 static void prune_note(const struct hat_op *op, uint64_t seq, uint64_t kas)
 {
+	bool failed_load = op->o_kind == HOP_LOAD && op->o_result != 0;
 	uint64_t len = op->o_kind == HOP_UNLOAD ? op->o_len
 		       : (op->o_attr & HAT_LARGE) ? 1ull << MM_LEVEL_SHIFT(2) : MM_PAGE_SIZE;
 
-	if (op->o_kind == HOP_PAGEUNLOAD || op->o_kind == HOP_STEAL)
+	switch (op->o_kind) {
+	case HOP_PAGEUNLOAD:
+	case HOP_STEAL:
 		pruned.off = true;
-	if (op->o_kind != HOP_CREATE && op->o_kind != HOP_DESTROY && op->o_kind != HOP_LOAD &&
-	    op->o_kind != HOP_UNLOAD)
 		return;
-	prune_drop_space(op->o_space);
-	if (op->o_space == kas || op->o_va >= USER_TOP || len > USER_TOP - op->o_va ||
-	    pruned.n == PRUNE_SPANS || (op->o_kind == HOP_LOAD && op->o_result == 0) ||
-	    op->o_kind == HOP_CREATE || op->o_kind == HOP_DESTROY)
+	case HOP_CREATE:
+	case HOP_DESTROY:
+	case HOP_LOAD:
+	case HOP_UNLOAD:
+		prune_drop_space(op->o_space);
+		break;
+	default:
+		return;
+	}
+	if ((op->o_kind != HOP_UNLOAD && !failed_load) || op->o_space == kas || op->o_va >= USER_TOP ||
+	    len > USER_TOP - op->o_va || pruned.n == PRUNE_SPANS)
 		return;
 	pruned.span[pruned.n++] = (struct prune_span){ .seq = seq, .lo = op->o_va, .hi = op->o_va + len,
-						       .space = op->o_space,
-						       .failed_load = op->o_kind == HOP_LOAD };
+						       .space = op->o_space, .failed_load = failed_load };
 }
 
 void check_model_empty_table(struct checker *c, uint32_t space, uint64_t ptva, unsigned level, uint64_t pfn)

@@ -127,6 +127,9 @@ void md_scratch(struct model *m, unsigned i, bool large);
 /* Kernel loads at the hard cap: two tables from an emergency reserve of two, a third refused. */
 void md_kernel_at_cap(struct model *m);
 void md_page_cap(struct model *m, uint64_t extra);
+/* mutate_busy.c: a table held busy as another CPU's memload holds it; steals skip it, prunes leave it. */
+void md_busy_steal(struct model *m);
+void md_busy_prune(struct model *m);
 
 /* The cache attribute (0, HAT_NOCACHE, HAT_WRITETHRU) every mapping of pfn uses: one memory type per page. */
 unsigned md_frame_cache(const struct model *m, uint64_t pfn);

@@ -251,6 +251,20 @@ static void setup_pressure(struct model *m)
 	m->steals0 = hment_stats.steals;
 }
 
+/* pressure's end (and starve's, tapped's): a table held busy while loads elsewhere steal. */
+static void finish_busy_steal(struct model *m)
+{
+	md_busy_steal(m);
+	md_end_op(m);
+}
+
+/* churn's end: an empty table held busy survives a prune. */
+static void finish_busy_prune(struct model *m)
+{
+	md_busy_prune(m);
+	md_end_op(m);
+}
+
 /*
  * exhaust: a page cap now and then. The reserve starts full (the MM fills
  * it only by donation) and stays so: with no page and no reserve an
@@ -333,15 +347,15 @@ static const struct shape shape_share = { "share", 8, 5, 0, 300, false, NULL,
 static const struct shape shape_large = { "large", 3, 8, 2, 300, true, NULL,
 	{ 20, 16, 0, 6, 6, 1, 8, 4, 6, 6, 1, 10, 1, 0, 2, 0, 0, 0, 0, 3, 0 }, NULL };
 static const struct shape shape_pressure = { "pressure", 4, 24, 0, 300, false, setup_pressure,
-	{ 40, 0, 0, 6, 0, 1, 5, 3, 0, 3, 0, 6, 2, 0, 4, 0, 0, 0, 0, 4, 0 }, NULL };
+	{ 40, 0, 0, 6, 0, 1, 5, 3, 0, 3, 0, 6, 2, 0, 4, 0, 0, 0, 0, 4, 0 }, finish_busy_steal };
 static const struct shape shape_churn = { "churn", 6, 16, 1, 300, false, setup_churn,
-	{ 30, 3, 0, 10, 3, 8, 3, 3, 1, 2, 0, 5, 10, 2, 3, 5, 0, 0, 0, 2, 1 }, NULL };
+	{ 30, 3, 0, 10, 3, 8, 3, 3, 1, 2, 0, 5, 10, 2, 3, 5, 0, 0, 0, 2, 1 }, finish_busy_prune };
 static const struct shape shape_exhaust = { "exhaust", 4, 24, 1, 300, false, setup_exhaust,
 	{ 30, 4, 0, 6, 2, 5, 3, 3, 1, 2, 0, 4, 5, 0, 2, 2, 8, 6, 0, 2, 3 }, finish_exhaust };
 static const struct shape shape_starve = { "starve", 4, 12, 0, 300, false, setup_starve,
-	{ 40, 0, 0, 6, 0, 1, 6, 3, 0, 3, 0, 6, 2, 0, 2, 0, 0, 0, 0, 2, 0 }, NULL };
+	{ 40, 0, 0, 6, 0, 1, 6, 3, 0, 3, 0, 6, 2, 0, 2, 0, 0, 0, 0, 2, 0 }, finish_busy_steal };
 static const struct shape shape_tapped = { "tapped", 4, 12, 0, 300, false, setup_tapped,
-	{ 40, 0, 0, 6, 0, 1, 6, 3, 0, 3, 0, 6, 2, 0, 2, 0, 0, 0, 0, 2, 0 }, NULL };
+	{ 40, 0, 0, 6, 0, 1, 6, 3, 0, 3, 0, 6, 2, 0, 2, 0, 0, 0, 0, 2, 0 }, finish_busy_steal };
 
 static const struct shape shape_hash = { "hash", 8, 32, 0, 120, false, setup_hash,
 	{ 10, 0, 0, 3, 0, 1, 4, 2, 0, 2, 0, 3, 2, 1, 0, 0, 0, 0, 12, 0, 0 }, NULL };
