@@ -25,9 +25,9 @@ static struct {
  * MD_PRUNE: the user ranges of this check's drained unloads and failed
  * loads, each while no later record can have emptied a table there since:
  * one that makes or frees tables of the same space, or any pageunload or
- * steal (they clear leaves without the space's lock and never prune; on
- * other CPUs they may even race the unload, so a drain holding one judges
- * none). More spans than fit go unjudged.
+ * steal (they clear leaves without the space's lock and never prune).
+ * Like the rest of the model it takes the log's order for the order of
+ * the effects. More spans than fit go unjudged.
  */
 #define PRUNE_SPANS 64
 
@@ -38,7 +38,6 @@ static struct {
 		bool failed_load;
 	} span[PRUNE_SPANS];
 	unsigned n;
-	bool off;
 } pruned;
 
 void checker_use_model(struct hat_model *m)
@@ -127,7 +126,7 @@ static void prune_note(const struct hat_op *op, uint64_t seq, uint64_t kas)
 	switch (op->o_kind) {
 	case HOP_PAGEUNLOAD:
 	case HOP_STEAL:
-		pruned.off = true;
+		pruned.n = 0;
 		return;
 	case HOP_CREATE:
 	case HOP_DESTROY:
@@ -149,7 +148,7 @@ void check_model_empty_table(struct checker *c, uint32_t space, uint64_t ptva, u
 {
 	uint64_t end = ptva + (1ull << MM_LEVEL_SHIFT(level + 1));
 
-	if (c->model_mode != MODEL_COMPARE || pruned.off)
+	if (c->model_mode != MODEL_COMPARE)
 		return;
 	for (unsigned i = 0; i < pruned.n; i++) {
 		const struct prune_span *sp = &pruned.span[i];
@@ -381,7 +380,6 @@ void check_model_begin(struct checker *c)
 		return;
 	}
 	pruned.n = 0;
-	pruned.off = false;
 	if (!apply_records(c, &log, log.ol_next)) {
 		lose_step(c);
 		return;

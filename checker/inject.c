@@ -54,11 +54,10 @@
  *   PG_FREE_COUNT   page_pool's nfree -1 and ninuse +1 (their sum, the managed pages, kept)
  *   PG_INUSE        page_pool's ninuse +1
  *                   (the PG_* need a guest exporting page_pool)
- *   MD_PRUNE        the first user leaf alone in its 4 KiB table (an unmanaged frame's, or an
- *                   embedded mapping) removed as MD_MISSING removes one, and an unload of
- *                   its page appended to the log (needs room
- *                   in the ring and no unapplied pageunload or steal; the model restarts
- *                   after the repair)
+ *   MD_PRUNE        the first page on segtab_ptp_cache hung, empty, under a free entry of
+ *                   the first user PD (cache, owner, h_nptp, p_valid kept), and an unload
+ *                   over it appended to the log (needs room in the ring; the model
+ *                   restarts after the repair)
  *   PT_WALK_AGREE   not injectable: a walker mismatch is between the host and the CPU,
  *                   nothing in guest memory can plant one (inject_supported() says so)
  *
@@ -896,117 +895,93 @@ static int plant_md_result(struct inj *j)
 	return 0;
 }
 
-/* The present entry of table ptp when it has exactly one, else MM_PTES. */
-static unsigned only_entry(struct inj *j, uint64_t ptp, uint64_t *pte)
+/* The first user-half PD (level-2 table) of a space other than hat_kas with a free entry: its pfn and that entry. */
+static bool find_pd_slot(struct inj *j, uint64_t *pdp, unsigned *entryp)
 {
-	unsigned found = MM_PTES;
+	struct mm_view *v = j->v;
 
-	for (unsigned e = 0; e < MM_PTES; e++) {
-		uint64_t v;
+	for (uint64_t pd = v->first_managed; pd < v->npages; pd++) {
+		const struct page *pg = &v->pages[pd];
 
-		if (!reader_read_u64_pa(&j->v->rd, (ptp << MM_PAGE_SHIFT) + 8ull * e, &v))
-			return MM_PTES;
-		if (!(v & PTE_P))
+		if (pg->p_kind != PG_PTP || pg->p_level != 2 || pg->p_ptva >= USER_TOP ||
+		    pg->p_hat == v->sym.hat_kas || view_hat_at(v, pg->p_hat) == NULL)
 			continue;
-		if (found != MM_PTES)
-			return MM_PTES;
-		found = e;
-		*pte = v;
-	}
-	return found;
-}
+		for (unsigned e = 0; e < MM_PTES; e++) {
+			uint64_t pte;
 
-/*
- * The first user 4 KiB table holding one leaf (p_valid 1): an unmanaged
- * frame's, or a page's embedded mapping (t->pfn, else REPORT_NONE).
- */
-static bool find_lone_leaf(struct inj *j, struct target *t)
-{
-	const struct mm_view *v = j->v;
-
-	for (uint64_t ptp = v->first_managed; ptp < v->npages; ptp++) {
-		const struct page *pg = &v->pages[ptp], *mapped;
-		uint64_t pte = 0, pfn;
-
-		if (pg->p_kind != PG_PTP || pg->p_level != 1 || pg->p_valid != 1 ||
-		    pg->p_hat == v->sym.hat_kas || (t->entry = only_entry(j, ptp, &pte)) == MM_PTES ||
-		    !table_loc(v, ptp, t->entry, &t->space, &t->va) || t->va >= USER_TOP)
-			continue;
-		t->ptp = ptp;
-		pfn = (pte & PTE_FRAME) >> MM_PAGE_SHIFT;
-		t->pfn = view_managed(v, pfn) ? pfn : REPORT_NONE;
-		if (t->pfn == REPORT_NONE)
-			return true;
-		mapped = &v->pages[pfn];
-		if (mapped->p_embed == 1 && mapped->p_mapping == ptp && mapped->p_mlentry == t->entry)
-			return true;
+			if (!reader_read_u64_pa(&v->rd, (pd << MM_PAGE_SHIFT) + 8ull * e, &pte))
+				return false;
+			if (pte == 0) {
+				*pdp = pd;
+				*entryp = e;
+				return true;
+			}
+		}
 	}
 	return false;
 }
 
-/*
- * The log, when a record can be appended and the model would judge its
- * range: room in the ring, and no unapplied pageunload or steal (MD_PRUNE
- * judges no range in a drain holding one).
- */
+/* The log, when a record can be appended (room in the ring): 0; 1 when full; -1 when unreadable. */
 static int log_for_prune(struct inj *j, struct hat_oplog *log)
 {
-	struct hat_op op;
-
 	if (!reader_read_va(&j->v->rd, j->v->sym.hat_oplog, log, sizeof(*log)) || log->ol_size == 0 ||
 	    log->ol_next == 0)
 		return -1;
-	if (log->ol_next - log->ol_drained >= log->ol_size)
-		return 1;
-	for (uint64_t seq = checker_model_next_seq(); seq < log->ol_next; seq++) {
-		uint64_t va = log->ol_ring + ((seq - 1) % log->ol_size) * sizeof(struct hat_op);
+	return log->ol_next - log->ol_drained >= log->ol_size ? 1 : 0;
+}
 
-		if (!reader_read_va(&j->v->rd, va, &op, sizeof(op)))
-			return -1;
-		if (op.o_kind == HOP_PAGEUNLOAD || op.o_kind == HOP_STEAL)
-			return 1;
-	}
-	return 0;
+/* Appends an unload of [va, va + 4 KiB) in space to the log (log: as read, with room). */
+static void append_unload(struct inj *j, const struct hat_oplog *log, uint64_t space, uint64_t va)
+{
+	struct hat_op op = { .o_kind = HOP_UNLOAD, .o_space = (uint32_t)space, .o_va = va,
+			     .o_len = MM_PAGE_SIZE, .o_seq = (uint32_t)log->ol_next };
+	uint64_t words[sizeof(op) / 8], slot = log->ol_ring + ((log->ol_next - 1) % log->ol_size) * sizeof(op);
+
+	memcpy(words, &op, sizeof(op));
+	for (unsigned w = 0; w < sizeof(op) / 8; w++)
+		put_va(j, slot + 8ull * w, &words[w], sizeof(words[w]));
+	PUT_FIELD(j, j->v->sym.hat_oplog, struct hat_oplog, ol_next, log->ol_next + 1);
 }
 
 /*
- * MD_PRUNE: the first user leaf alone in its 4 KiB table taken away as
- * MD_MISSING takes one (every record of it kept consistent), and an
- * unload of its page appended to the log: the model sees it go, and its
- * table left empty inside the unload's range. The model applies the new
- * record, so after the repair it starts again (forget_model).
+ * MD_PRUNE: the first page on the table-page cache taken off it and hung,
+ * empty, under a free entry of the first user PD as that space's table
+ * (every count kept: cache, owner, h_nptp, the PD's p_valid), and an
+ * unload over it appended to the log: an empty table left inside an
+ * unload's range. The model applies the new record, so after the repair
+ * it starts again (forget_model).
  */
 static int plant_md_prune(struct inj *j)
 {
+	const struct mm_view *v = j->v;
 	struct hat_oplog log;
-	struct target t;
+	const struct hat_rec *owner;
+	uint64_t pd, pt, va, pde;
+	unsigned e;
 	int rc = model_ready(j);
-	uint64_t slot;
-	struct hat_op op;
-	uint64_t words[sizeof(op) / 8];
 
 	if (rc == 0)
 		rc = log_for_prune(j, &log);
 	if (rc != 0)
 		return rc;
-	if (!find_lone_leaf(j, &t))
+	if (!v->cache_ok || v->cache.pc_count == 0 || !view_pfn_of_page_va(v, v->cache.pc_head, &pt) ||
+	    !find_pd_slot(j, &pd, &e) || (owner = view_hat_at(v, v->pages[pd].p_hat)) == NULL)
 		return 1;
-	unmap_pte(j, t.ptp, t.entry);
-	if (t.pfn != REPORT_NONE) {
-		PUT_PAGE(j, t.pfn, p_mapping, 0);
-		PUT_PAGE(j, t.pfn, p_embed, 0);
-	}
-	op = (struct hat_op){ .o_kind = HOP_UNLOAD, .o_space = (uint32_t)t.space, .o_va = t.va,
-			      .o_len = MM_PAGE_SIZE, .o_seq = (uint32_t)log.ol_next };
-	memcpy(words, &op, sizeof(op));
-	slot = log.ol_ring + ((log.ol_next - 1) % log.ol_size) * sizeof(op);
-	for (unsigned w = 0; w < sizeof(op) / 8; w++)
-		put_va(j, slot + 8ull * w, &words[w], sizeof(words[w]));
-	PUT_FIELD(j, j->v->sym.hat_oplog, struct hat_oplog, ol_next, log.ol_next + 1);
+	va = x86_table_entry_va(v->pages[pd].p_ptva, 2, e);
+	PUT_FIELD(j, v->sym.segtab_ptp_cache, struct ptp_cache, pc_head, v->pages[pt].p_next);
+	PUT_FIELD(j, v->sym.segtab_ptp_cache, struct ptp_cache, pc_count, v->cache.pc_count - 1);
+	PUT_PAGE(j, pt, p_kind, (uint8_t)PG_PTP);
+	PUT_PAGE(j, pt, p_hat, owner->va);
+	PUT_PAGE(j, pt, p_level, 1);
+	PUT_PAGE(j, pt, p_ptva, va);
+	PUT_FIELD(j, owner->va, struct hat, h_nptp, owner->h.h_nptp + 1);
+	pde = (pt << MM_PAGE_SHIFT) | PTE_P | PTE_W | PTE_U;
+	put_pa(j, (pd << MM_PAGE_SHIFT) + 8ull * e, &pde, sizeof(pde));
+	PUT_PAGE(j, pd, p_valid, (uint16_t)(v->pages[pd].p_valid + 1));
+	append_unload(j, &log, owner->h.h_id, va);
 	j->u->forget_model = true;
-	describe(j, t.space, t.va & ~(MM_LARGE_SIZE - 1), t.ptp, "the leaf at 0x%" PRIx64
-		 " (alone in table pfn 0x%" PRIx64 ") removed, an unload of it logged as record %" PRIu64,
-		 t.va, t.ptp, log.ol_next);
+	describe(j, owner->h.h_id, va, pt, "cached page pfn 0x%" PRIx64 " hung empty at entry %u of PD pfn 0x%"
+		 PRIx64 ", an unload over it logged as record %" PRIu64, pt, e, pd, log.ol_next);
 	return 0;
 }
 
