@@ -252,6 +252,10 @@ bool check_mapping_lists(struct checker *c);
 void check_model_begin(struct checker *c);
 void check_model_leaf(struct checker *c, uint32_t space, uint64_t va, uint64_t pte, unsigned level);
 void check_model_end(struct checker *c);
+/* A walked table of space with no present entry (below the top): MD_PRUNE when a drained record should have freed it. */
+void check_model_empty_table(struct checker *c, uint32_t space, uint64_t ptva, unsigned level, uint64_t pfn);
+/* The next check rebuilds the model (an injection changed a record the model has applied). */
+void checker_model_forget(void);
 
 /* True when a model is attached and in step with the log (the MD_* injectors need one). */
 bool checker_model_following(void);

@@ -21,6 +21,25 @@ static struct {
 	bool in_step;
 } follow;
 
+/*
+ * MD_PRUNE: the user ranges of this check's drained unloads and failed
+ * loads, each while no later record can have emptied a table there since:
+ * one that makes or frees tables of the same space, or any pageunload or
+ * steal (they clear leaves without the space's lock and never prune).
+ * Like the rest of the model it takes the log's order for the order of
+ * the effects. More spans than fit go unjudged.
+ */
+#define PRUNE_SPANS 64
+
+static struct {
+	struct prune_span {
+		uint64_t seq, lo, hi;
+		uint32_t space;
+		bool failed_load;
+	} span[PRUNE_SPANS];
+	unsigned n;
+} pruned;
+
 void checker_use_model(struct hat_model *m)
 {
 	follow.model = m;
@@ -35,6 +54,11 @@ bool checker_model_following(void)
 uint64_t checker_model_next_seq(void)
 {
 	return follow.next_seq;
+}
+
+void checker_model_forget(void)
+{
+	follow.in_step = false;
 }
 
 /* Ends following: this check compares nothing, the next rebuilds. */
@@ -79,6 +103,64 @@ static const char *record_fault(const struct hat_op *op, uint64_t seq)
 	    (op->o_len == 0 || ((op->o_va | op->o_len) & (MM_PAGE_SIZE - 1)) || op->o_va + op->o_len < op->o_va))
 		return "its range is empty, misaligned or wraps";
 	return NULL;
+}
+
+/* Drops the spans of space: a later record of it may have made or emptied tables there. */
+static void prune_drop_space(uint32_t space)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < pruned.n; i++)
+		if (pruned.span[i].space != space)
+			pruned.span[k++] = pruned.span[i];
+	pruned.n = k;
+}
+
+/* Record seq, op, in the light of MD_PRUNE; kas: the kernel's space id (its ranges are not judged). */
+static void prune_note(const struct hat_op *op, uint64_t seq, uint64_t kas)
+{
+	bool failed_load = op->o_kind == HOP_LOAD && op->o_result != 0;
+	uint64_t len = op->o_kind == HOP_UNLOAD ? op->o_len
+		       : (op->o_attr & HAT_LARGE) ? 1ull << MM_LEVEL_SHIFT(2) : MM_PAGE_SIZE;
+
+	switch (op->o_kind) {
+	case HOP_PAGEUNLOAD:
+	case HOP_STEAL:
+		pruned.n = 0;
+		return;
+	case HOP_CREATE:
+	case HOP_DESTROY:
+	case HOP_LOAD:
+	case HOP_UNLOAD:
+		prune_drop_space(op->o_space);
+		break;
+	default:
+		return;
+	}
+	if ((op->o_kind != HOP_UNLOAD && !failed_load) || op->o_space == kas || op->o_va >= USER_TOP ||
+	    len > USER_TOP - op->o_va || pruned.n == PRUNE_SPANS)
+		return;
+	pruned.span[pruned.n++] = (struct prune_span){ .seq = seq, .lo = op->o_va, .hi = op->o_va + len,
+						       .space = op->o_space, .failed_load = failed_load };
+}
+
+void check_model_empty_table(struct checker *c, uint32_t space, uint64_t ptva, unsigned level, uint64_t pfn)
+{
+	uint64_t end = ptva + (1ull << MM_LEVEL_SHIFT(level + 1));
+
+	if (c->model_mode != MODEL_COMPARE)
+		return;
+	for (unsigned i = 0; i < pruned.n; i++) {
+		const struct prune_span *sp = &pruned.span[i];
+
+		if (sp->space != space || sp->hi <= ptva || sp->lo >= end)
+			continue;
+		sink_violation(&c->sink, INV_MD_PRUNE, space, ptva, pfn,
+			       "level-%u table pfn 0x%" PRIx64 " is empty inside [0x%" PRIx64 ", 0x%" PRIx64
+			       ") of record %" PRIu64 " (%s), which frees the tables it empties or makes",
+			       level, pfn, sp->lo, sp->hi, sp->seq, sp->failed_load ? "a failed load" : "an unload");
+		return;
+	}
 }
 
 static const char *kind_name(unsigned kind)
@@ -239,6 +321,7 @@ static bool apply_records(struct checker *c, const struct hat_oplog *log, uint64
 		    !hat_model_apply(follow.model, &op, model_managed, &c->view, max_maps, &changed))
 			fault = "it asks for more mappings than RAM can hold (or the host ran out of memory)";
 		if (fault == NULL) {
+			prune_note(&op, seq, c->view.have_kas ? c->view.hats[0].h.h_id : UINT64_MAX);
 			check_result(c, &op, seq);
 			check_free_large(c, &op, seq);
 			check_sync(c, &op, seq, had);
@@ -296,6 +379,7 @@ void check_model_begin(struct checker *c)
 		c->model_mode = MODEL_REBUILD;
 		return;
 	}
+	pruned.n = 0;
 	if (!apply_records(c, &log, log.ol_next)) {
 		lose_step(c);
 		return;

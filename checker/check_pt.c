@@ -356,6 +356,8 @@ static bool walk_table(struct walk *w, uint64_t pfn, unsigned level, uint64_t pt
 	}
 	if (!walk_entries(w, &t, ent))
 		return false;
+	if (t.present == 0 && level < MM_LEVELS)
+		check_model_empty_table(c, (uint32_t)w->id, ptva, level, pfn);
 	memcpy(c->tables[idx].leaf, t.leaf, sizeof(t.leaf));
 	memcpy(c->tables[idx].tracked, t.tracked, sizeof(t.tracked));
 	check_valid_count(w, &t);

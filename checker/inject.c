@@ -54,6 +54,10 @@
  *   PG_FREE_COUNT   page_pool's nfree -1 and ninuse +1 (their sum, the managed pages, kept)
  *   PG_INUSE        page_pool's ninuse +1
  *                   (the PG_* need a guest exporting page_pool)
+ *   MD_PRUNE        the first page on segtab_ptp_cache hung, empty, under a free entry of
+ *                   the first user PD (cache, owner, h_nptp, p_valid kept), and an unload
+ *                   over it appended to the log (needs room in the ring; the model
+ *                   restarts after the repair)
  *   PT_WALK_AGREE   not injectable: a walker mismatch is between the host and the CPU,
  *                   nothing in guest memory can plant one (inject_supported() says so)
  *
@@ -891,6 +895,96 @@ static int plant_md_result(struct inj *j)
 	return 0;
 }
 
+/* The first user-half PD (level-2 table) of a space other than hat_kas with a free entry: its pfn and that entry. */
+static bool find_pd_slot(struct inj *j, uint64_t *pdp, unsigned *entryp)
+{
+	struct mm_view *v = j->v;
+
+	for (uint64_t pd = v->first_managed; pd < v->npages; pd++) {
+		const struct page *pg = &v->pages[pd];
+
+		if (pg->p_kind != PG_PTP || pg->p_level != 2 || pg->p_ptva >= USER_TOP ||
+		    pg->p_hat == v->sym.hat_kas || view_hat_at(v, pg->p_hat) == NULL)
+			continue;
+		for (unsigned e = 0; e < MM_PTES; e++) {
+			uint64_t pte;
+
+			if (!reader_read_u64_pa(&v->rd, (pd << MM_PAGE_SHIFT) + 8ull * e, &pte))
+				return false;
+			if (pte == 0) {
+				*pdp = pd;
+				*entryp = e;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* The log, when a record can be appended (room in the ring): 0; 1 when full; -1 when unreadable. */
+static int log_for_prune(struct inj *j, struct hat_oplog *log)
+{
+	if (!reader_read_va(&j->v->rd, j->v->sym.hat_oplog, log, sizeof(*log)) || log->ol_size == 0 ||
+	    log->ol_next == 0)
+		return -1;
+	return log->ol_next - log->ol_drained >= log->ol_size ? 1 : 0;
+}
+
+/* Appends an unload of [va, va + 4 KiB) in space to the log (log: as read, with room). */
+static void append_unload(struct inj *j, const struct hat_oplog *log, uint64_t space, uint64_t va)
+{
+	struct hat_op op = { .o_kind = HOP_UNLOAD, .o_space = (uint32_t)space, .o_va = va,
+			     .o_len = MM_PAGE_SIZE, .o_seq = (uint32_t)log->ol_next };
+	uint64_t words[sizeof(op) / 8], slot = log->ol_ring + ((log->ol_next - 1) % log->ol_size) * sizeof(op);
+
+	memcpy(words, &op, sizeof(op));
+	for (unsigned w = 0; w < sizeof(op) / 8; w++)
+		put_va(j, slot + 8ull * w, &words[w], sizeof(words[w]));
+	PUT_FIELD(j, j->v->sym.hat_oplog, struct hat_oplog, ol_next, log->ol_next + 1);
+}
+
+/*
+ * MD_PRUNE: the first page on the table-page cache taken off it and hung,
+ * empty, under a free entry of the first user PD as that space's table
+ * (every count kept: cache, owner, h_nptp, the PD's p_valid), and an
+ * unload over it appended to the log: an empty table left inside an
+ * unload's range. The model applies the new record, so after the repair
+ * it starts again (forget_model).
+ */
+static int plant_md_prune(struct inj *j)
+{
+	const struct mm_view *v = j->v;
+	struct hat_oplog log;
+	const struct hat_rec *owner;
+	uint64_t pd, pt, va, pde;
+	unsigned e;
+	int rc = model_ready(j);
+
+	if (rc == 0)
+		rc = log_for_prune(j, &log);
+	if (rc != 0)
+		return rc;
+	if (!v->cache_ok || v->cache.pc_count == 0 || !view_pfn_of_page_va(v, v->cache.pc_head, &pt) ||
+	    !find_pd_slot(j, &pd, &e) || (owner = view_hat_at(v, v->pages[pd].p_hat)) == NULL)
+		return 1;
+	va = x86_table_entry_va(v->pages[pd].p_ptva, 2, e);
+	PUT_FIELD(j, v->sym.segtab_ptp_cache, struct ptp_cache, pc_head, v->pages[pt].p_next);
+	PUT_FIELD(j, v->sym.segtab_ptp_cache, struct ptp_cache, pc_count, v->cache.pc_count - 1);
+	PUT_PAGE(j, pt, p_kind, (uint8_t)PG_PTP);
+	PUT_PAGE(j, pt, p_hat, owner->va);
+	PUT_PAGE(j, pt, p_level, 1);
+	PUT_PAGE(j, pt, p_ptva, va);
+	PUT_FIELD(j, owner->va, struct hat, h_nptp, owner->h.h_nptp + 1);
+	pde = (pt << MM_PAGE_SHIFT) | PTE_P | PTE_W | PTE_U;
+	put_pa(j, (pd << MM_PAGE_SHIFT) + 8ull * e, &pde, sizeof(pde));
+	PUT_PAGE(j, pd, p_valid, (uint16_t)(v->pages[pd].p_valid + 1));
+	append_unload(j, &log, owner->h.h_id, va);
+	j->u->forget_model = true;
+	describe(j, owner->h.h_id, va, pt, "cached page pfn 0x%" PRIx64 " hung empty at entry %u of PD pfn 0x%"
+		 PRIx64 ", an unload over it logged as record %" PRIu64, pt, e, pd, log.ol_next);
+	return 0;
+}
+
 static bool logged_sync(const struct hat_op *op)
 {
 	return op->o_kind == HOP_PAGESYNC;
@@ -1154,6 +1248,7 @@ static int (*const planters[INV_COUNT])(struct inj *) = {
 	[INV_RS_TARGET] = plant_rs_target,
 	[INV_MD_AD] = plant_md_ad,
 	[INV_PT_DIRTY_ACCESSED] = plant_dirty_accessed,
+	[INV_MD_PRUNE] = plant_md_prune,
 };
 
 /* Runs the planter of id over a loaded view; undoes partial work on failure. */
@@ -1214,6 +1309,8 @@ bool inject_undo(const struct check_mem *mem, struct inject_undo *undo)
 {
 	bool ok = true;
 
+	if (undo->forget_model)
+		checker_model_forget();
 	while (undo->n > 0) {
 		const struct inject_write *w = &undo->w[--undo->n];
 

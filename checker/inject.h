@@ -12,7 +12,7 @@
 #include "check_mem.h"
 #include "checker.h"
 
-#define INJECT_MAX_WRITES 12
+#define INJECT_MAX_WRITES 16
 
 /* One write the injector made: where, and the bytes it replaced. */
 struct inject_write {
@@ -30,6 +30,7 @@ struct inject_undo {
 	struct inject_write w[INJECT_MAX_WRITES];
 	enum invariant_id id;
 	uint64_t space, va, pfn;
+	bool forget_model;   /* it added a log record the model applied: the next check rebuilds the model */
 };
 
 /* True when inject_plant() can plant ID (PT_WALK_AGREE, for one, cannot be planted in memory). */

@@ -516,7 +516,8 @@ static int hat_install(struct hat *h, page_t *ptp, unsigned idx, pte_t bits)
 	pte_t *pte = &ptp_table(ptp)[idx];
 	page_t *pp = hat_tracked_page(h, bits);
 
-	MM_REQUIRE(pte_load(pte) == 0);
+	/* the walk found it empty: anything else is a table the counts do not describe */
+	MM_ASSERT(PT_VALID_CNT, pte_load(pte) == 0);
 	if (pp != NULL) {
 		hment_t *hm;
 
@@ -560,6 +561,16 @@ static int hat_fill(struct hat *h, uint64_t va, page_t *ptp, unsigned idx, pte_t
 	return rc;
 }
 
+/*
+ * segtab_reserve() found no page for a table below va: the tables it made
+ * on the way down, left empty, go again (MD_PRUNE), as after hat_fill().
+ */
+static int hat_no_table(struct hat *h, uint64_t va, uint64_t size)
+{
+	hat_unload_locked(h, va, va + size, true, false);
+	return HAT_ERR_NOMEM;
+}
+
 static int hat_load(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr)
 {
 	unsigned level = (attr & HAT_LARGE) ? 2 : 1;
@@ -587,7 +598,7 @@ static int hat_load(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr)
 		if (pte != NULL)
 			rc = hat_fill(h, va, ptp, pte_index(pte), bits);
 		else
-			rc = -1;
+			rc = hat_no_table(h, va, mm_level_size(level));
 	}
 	mm_lock_exit(&h->h_lock);
 	log_op((struct hat_op){ .o_kind = HOP_LOAD, .o_space = h->h_id, .o_va = va,

@@ -65,7 +65,7 @@ struct hat *hat_create(void);
 void hat_destroy(struct hat *h);
 
 /* hat_memload / hat_devload failures. */
-#define HAT_ERR_NOMEM          (-1)  /* no page for a table or no hment: nothing is mapped at va now */
+#define HAT_ERR_NOMEM          (-1)  /* no page for a table or no hment: nothing is mapped at va now, no table left empty */
 #define HAT_ERR_KERNEL_MANAGED (-2)  /* refused: a managed page in the kernel's KMAP window (nothing changed) */
 
 /*

@@ -11,7 +11,7 @@ usage: scripts/mutate.sh [--engine hosted|kvm|both] [--asserts on|off|both] [--o
 Applies every mutant of mutants/mutants.tsv to a copy of the sources (the working tree is never
 touched), builds it with guest assertions on and/or off (-Dguest_asserts), runs the fixed matrix
 and prints the kill table and the mutation score.
-  --engine   hosted (default): the MM compiled hosted, tests/mutate/mutate_driver (8 shapes x 3
+  --engine   hosted (default): the MM compiled hosted, tests/mutate/mutate_driver (9 shapes x 3
              seeds, checker after every operation); kvm: guest.elf under vmm (5 workloads x 3 seeds,
              --check=checkpoints); both
   --asserts  both (default), on or off
@@ -317,7 +317,7 @@ setup_one() {   # setting worker
 	[[ $a == off ]] && opt=false
 	cp -a "$work/pristine" "$work/src-$a-$w"
 	# -O1 without debug info: mutants build in about a second
-	meson setup "$work/build-$a-$w" "$work/src-$a-$w" -Dguest_asserts=$opt -Dbenchmarks=false \
+	meson setup "$work/build-$a-$w" "$work/src-$a-$w" -Dguest_asserts=$opt -Dmm_bounds=true -Dbenchmarks=false \
 		-Dfuzzers=false -Doptimization=1 -Ddebug=false >"$work/setup-$a-$w.log" 2>&1 &&
 		ninja -C "$work/build-$a-$w" "${targets[@]}" >>"$work/setup-$a-$w.log" 2>&1
 }

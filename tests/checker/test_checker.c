@@ -175,7 +175,7 @@ END_TEST
 static bool is_model_id(enum invariant_id id)
 {
 	return id == INV_MD_LOG || id == INV_MD_EXTRA || id == INV_MD_MISSING || id == INV_MD_ATTR ||
-	       id == INV_MD_FLUSH || id == INV_MD_RESULT || id == INV_MD_AD;
+	       id == INV_MD_FLUSH || id == INV_MD_RESULT || id == INV_MD_AD || id == INV_MD_PRUNE;
 }
 
 /*
@@ -419,7 +419,7 @@ static const enum invariant_id need_user_state[] = {
 	INV_PT_RSVD, INV_RM_MISSING, INV_RM_STALE, INV_RM_EMBED, INV_RM_SHARE, INV_RM_LINKS,
 	INV_RM_PFN, INV_RM_DUP, INV_HS_BUCKET, INV_HS_ORPHAN, INV_ST_FREE_ZERO, INV_PT_PTP_OWNER,
 	INV_MD_EXTRA, INV_MD_MISSING, INV_MD_ATTR, INV_PT_MEMTYPE, INV_MD_FLUSH, INV_MD_RESULT,
-	INV_MD_AD, INV_PT_DIRTY_ACCESSED,
+	INV_MD_AD, INV_PT_DIRTY_ACCESSED, INV_MD_PRUNE,
 };
 static const enum invariant_id kas_ok[] = {
 	INV_PT_PTP_RANGE, INV_PT_LARGE_ALIGN, INV_PT_VALID_CNT, INV_PT_KERNEL_HALF,
@@ -519,6 +519,12 @@ START_TEST(inject_verify_each)
 				image_fresh_query(img);
 			else
 				image_fresh_sync(img);
+			ck_assert_int_eq(inject_plant(&img->mem, &img->sym, id, &undo, what, sizeof(what)), 0);
+		}
+		if (id == INV_MD_PRUNE) {
+			/* the blind check applied the planted record; after the repair the model starts again */
+			ck_assert(inject_undo(&img->mem, &undo));
+			checker_run(&img->mem, &img->sym, rep, "rebuilt", NULL);
 			ck_assert_int_eq(inject_plant(&img->mem, &img->sym, id, &undo, what, sizeof(what)), 0);
 		}
 		checker_run(&img->mem, &img->sym, rep, "seeing", NULL);

@@ -31,7 +31,7 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: mutate_driver [--seeds N] [--every K] [--shape NAME [--seed S]] [--quiet] [--stats]\n"
-		"Runs the hosted MM under every shape (random share large pressure churn exhaust hash starve)\n"
+		"Runs the hosted MM under every shape (random share large pressure churn exhaust hash starve tapped)\n"
 		"with seeds 1..N (default %u), the checker every K operations (default %u).\n"
 		"Prints 'run SHAPE seed=S: COLUMN IDS (detail)' per run and a last line\n"
 		"'verdict COLUMN IDS runs=R killed=K checkpoint=.. after-stop=.. guest=.. crash=..\n"

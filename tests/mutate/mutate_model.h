@@ -78,8 +78,15 @@ struct model {
 /* Sets the model up over a booted MM: pool pages, 2 MiB blocks, spaces, CPUs and the TLB hook. */
 void md_init(struct model *m, uint64_t seed, unsigned spaces, unsigned pool, unsigned blocks);
 
-/* Ends one operation: compares everything with the MM, then a checkpoint every `every` ops. */
+/* Ends one operation: a checkpoint every `every` ops, then compares everything with the MM. */
 void md_end_op(struct model *m);
+
+/*
+ * Inside an operation made of several HAT calls (a fork), between two of
+ * them: with a checkpoint after every operation, one here too, so damage
+ * done by one call is seen before the next call trips over it.
+ */
+void md_between_calls(struct model *m);
 
 /*
  * Records a mismatch of kind (tlb, leaf, getpfnum, mapcnt, pageunload,
@@ -120,6 +127,9 @@ void md_scratch(struct model *m, unsigned i, bool large);
 /* Kernel loads at the hard cap: two tables from an emergency reserve of two, a third refused. */
 void md_kernel_at_cap(struct model *m);
 void md_page_cap(struct model *m, uint64_t extra);
+/* mutate_busy.c: a table held busy as another CPU's memload holds it; steals skip it, prunes leave it. */
+void md_busy_steal(struct model *m);
+void md_busy_prune(struct model *m);
 
 /* The cache attribute (0, HAT_NOCACHE, HAT_WRITETHRU) every mapping of pfn uses: one memory type per page. */
 unsigned md_frame_cache(const struct model *m, uint64_t pfn);

@@ -106,15 +106,19 @@ static void fork_space(struct model *m, unsigned a, unsigned b)
 	for (unsigned k = 0; k < m->nsmall; k++) {
 		struct md_map mp = m->sp[a].small[k];
 
-		if (mp.on && m->sp[b].h != NULL)
+		if (mp.on && m->sp[b].h != NULL) {
 			md_load_small(m, b, k, mp.pfn, mp.attr & ~HAT_WRITE);
+			md_between_calls(m);
+		}
 	}
 	for (unsigned j = 0; j < MD_LARGE; j++) {
 		struct md_map mp = m->sp[a].large[j];
 
 		for (unsigned i = 0; i < m->nblocks && mp.on; i++)
-			if (m->block[i]->p_pagenum == mp.pfn)
+			if (m->block[i]->p_pagenum == mp.pfn) {
 				md_load_large(m, b, j, i, mp.attr & ~HAT_WRITE);
+				md_between_calls(m);
+			}
 	}
 }
 
@@ -293,6 +297,20 @@ static void setup_pressure(struct model *m)
 	m->steals0 = hment_stats.steals;
 }
 
+/* pressure's end (and starve's, tapped's): a table held busy while loads elsewhere steal. */
+static void finish_busy_steal(struct model *m)
+{
+	md_busy_steal(m);
+	md_end_op(m);
+}
+
+/* churn's end: an empty table held busy survives a prune. */
+static void finish_busy_prune(struct model *m)
+{
+	md_busy_prune(m);
+	md_end_op(m);
+}
+
 /*
  * exhaust: a page cap now and then. The reserve starts full (the MM fills
  * it only by donation) and stays so: with no page and no reserve an
@@ -335,6 +353,24 @@ static void setup_starve(struct model *m)
 	hment_set_limit(m->hment_cap);
 }
 
+/*
+ * tapped: starve's few pages and tight hment cap, but a reserve of
+ * TAPPED_RESERVE filled at the start: a second mapping that finds the
+ * cache refusing and no other page's list to steal from is served from
+ * the reserve, one hment at a time, and frees refill it.
+ */
+#define TAPPED_RESERVE 6
+
+static void setup_tapped(struct model *m)
+{
+	hment_set_reserve_amount(TAPPED_RESERVE);
+	hment_reserve_fill(0);
+	m->hment_cap = hment_cache_inuse() + 2;
+	hment_set_limit(m->hment_cap);
+	m->may_steal = true;
+	m->steals0 = hment_stats.steals;
+}
+
 /* hash: thousands of hments, so the hash splits buckets (linear hashing) and grows bucket pages. */
 static void setup_hash(struct model *m)
 {
@@ -357,20 +393,22 @@ static const struct shape shape_share = { "share", 8, 5, 0, 300, false, NULL,
 static const struct shape shape_large = { "large", 3, 8, 2, 300, true, NULL,
 	{ 20, 16, 0, 6, 6, 1, 8, 4, 6, 6, 1, 10, 1, 0, 2, 0, 0, 0, 0, 3, 0 }, NULL };
 static const struct shape shape_pressure = { "pressure", 4, 24, 0, 300, false, setup_pressure,
-	{ 40, 0, 0, 6, 0, 1, 5, 3, 0, 3, 0, 6, 2, 0, 4, 0, 0, 0, 0, 4, 0 }, NULL };
+	{ 40, 0, 0, 6, 0, 1, 5, 3, 0, 3, 0, 6, 2, 0, 4, 0, 0, 0, 0, 4, 0 }, finish_busy_steal };
 static const struct shape shape_churn = { "churn", 6, 16, 1, 300, false, setup_churn,
-	{ 30, 3, 0, 10, 3, 8, 3, 3, 1, 2, 0, 5, 10, 2, 3, 5, 0, 0, 0, 2, 1 }, NULL };
+	{ 30, 3, 0, 10, 3, 8, 3, 3, 1, 2, 0, 5, 10, 2, 3, 5, 0, 0, 0, 2, 1 }, finish_busy_prune };
 static const struct shape shape_exhaust = { "exhaust", 4, 24, 1, 300, false, setup_exhaust,
 	{ 30, 4, 0, 6, 2, 5, 3, 3, 1, 2, 0, 4, 5, 0, 2, 2, 8, 6, 0, 2, 3 }, finish_exhaust };
 static const struct shape shape_starve = { "starve", 4, 12, 0, 300, false, setup_starve,
-	{ 40, 0, 0, 6, 0, 1, 6, 3, 0, 3, 0, 6, 2, 0, 2, 0, 0, 0, 0, 2, 0 }, NULL };
+	{ 40, 0, 0, 6, 0, 1, 6, 3, 0, 3, 0, 6, 2, 0, 2, 0, 0, 0, 0, 2, 0 }, finish_busy_steal };
+static const struct shape shape_tapped = { "tapped", 4, 12, 0, 300, false, setup_tapped,
+	{ 40, 0, 0, 6, 0, 1, 6, 3, 0, 3, 0, 6, 2, 0, 2, 0, 0, 0, 0, 2, 0 }, finish_busy_steal };
 
 static const struct shape shape_hash = { "hash", 8, 32, 0, 120, false, setup_hash,
 	{ 10, 0, 0, 3, 0, 1, 4, 2, 0, 2, 0, 3, 2, 1, 0, 0, 0, 0, 12, 0, 0 }, NULL };
 
 const struct shape *const mutate_shapes[] = {
 	&shape_random, &shape_share, &shape_large, &shape_pressure, &shape_churn, &shape_exhaust,
-	&shape_hash, &shape_starve, NULL,
+	&shape_hash, &shape_starve, &shape_tapped, NULL,
 };
 
 const char *shape_name(const struct shape *sh)
