@@ -112,6 +112,10 @@ void md_pageunload(struct model *m, uint64_t pfn);
 void md_chgprot_small(struct model *m, unsigned s, unsigned first, unsigned n, unsigned prot);
 void md_chgprot_large(struct model *m, unsigned s, unsigned j, unsigned prot);
 void md_unlock_small(struct model *m, unsigned s, unsigned first, unsigned n);
+/* The range loads, driven with no cap set (a failure's extent is not in the contract). */
+void md_load_array(struct model *m, unsigned s, unsigned first, unsigned n, page_t **pps,
+		   unsigned attr);
+void md_dup(struct model *m, unsigned a, unsigned b, unsigned prot);
 /*
  * The kernel space: a load at KMAP slot k (hat.h: a managed page is
  * refused, HAT_ERR_KERNEL_MANAGED; an unmanaged frame is mapped), or,

@@ -19,11 +19,6 @@ enum op {
 	OP_ARRAY, OP_DUP, OP_N
 };
 
-/* The range loads' model operations (mutate_model.c; their declarations belong in mutate_model.h). */
-void md_load_array(struct model *m, unsigned s, unsigned first, unsigned n, page_t **pps,
-		   unsigned attr);
-void md_dup(struct model *m, unsigned a, unsigned b, unsigned prot);
-
 struct shape {
 	const char *name;
 	unsigned spaces, pool, blocks, ops;
