@@ -361,8 +361,12 @@ static int plant_ptp_owner(struct inj *j)
 	return 1;
 }
 
-/* PT_RSVD: PS set in the first present user-half PML4 entry of the first space having one. */
-static int plant_rsvd(struct inj *j)
+/*
+ * The first present user-half PML4 entry of the first space (after
+ * hat_kas) having one, rewritten as `set` | (its value & ~clear) and
+ * described with `what` ("... entry %u"). False when no space has one.
+ */
+static bool rewrite_user_pml4e(struct inj *j, uint64_t set, uint64_t clear, const char *what)
 {
 	uint64_t pml4[MM_PTES];
 
@@ -372,18 +376,23 @@ static int plant_rsvd(struct inj *j)
 		if (!read_pml4(j, s, pml4))
 			continue;
 		for (unsigned e = 0; e < MM_PML4_KERNEL; e++) {
-			uint64_t v = pml4[e] | PTE_PS;
+			uint64_t v = (pml4[e] & ~clear) | set;
 
 			if (!(pml4[e] & PTE_P))
 				continue;
 			put_pa(j, s->h.h_top_pa + 8ull * e, &v, sizeof(v));
 			describe(j, s->h.h_id, (uint64_t)e << MM_LEVEL_SHIFT(MM_LEVELS),
-				 (pml4[e] & j->v->rd.frame_mask) >> MM_PAGE_SHIFT,
-				 "PML4 entry %u has PS set", e);
-			return 0;
+				 (pml4[e] & j->v->rd.frame_mask) >> MM_PAGE_SHIFT, "%s %u", what, e);
+			return true;
 		}
 	}
-	return 1;
+	return false;
+}
+
+/* PT_RSVD: PS set in the first present user-half PML4 entry of the first space having one. */
+static int plant_rsvd(struct inj *j)
+{
+	return rewrite_user_pml4e(j, PTE_PS, 0, "PS set in PML4 entry") ? 0 : 1;
 }
 
 /* A present 2 MiB leaf found in a space's tables. */
@@ -1069,25 +1078,8 @@ static int plant_nonleaf_kernel(struct inj *j)
 /* PT_NONLEAF: W cleared in the first present user-half PML4 entry of the first space having one. */
 static int plant_pt_nonleaf(struct inj *j)
 {
-	uint64_t pml4[MM_PTES];
-
-	for (size_t i = j->v->have_kas ? 1 : 0; i < j->v->nhats; i++) {
-		const struct hat_rec *s = &j->v->hats[i];
-
-		if (!read_pml4(j, s, pml4))
-			continue;
-		for (unsigned e = 0; e < MM_PML4_KERNEL; e++) {
-			uint64_t v = pml4[e] & ~PTE_W;
-
-			if (!(pml4[e] & PTE_P))
-				continue;
-			put_pa(j, s->h.h_top_pa + 8ull * e, &v, sizeof(v));
-			describe(j, s->h.h_id, (uint64_t)e << MM_LEVEL_SHIFT(MM_LEVELS),
-				 (pml4[e] & j->v->rd.frame_mask) >> MM_PAGE_SHIFT,
-				 "W cleared in user-half PML4 entry %u", e);
-			return 0;
-		}
-	}
+	if (rewrite_user_pml4e(j, 0, PTE_W, "W cleared in user-half PML4 entry"))
+		return 0;
 	return plant_nonleaf_kernel(j);
 }
 
