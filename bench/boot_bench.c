@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Benchmark: vmm start->exit for a one-HLT image and for the hello guest, beside the bare KVM floor, same run. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,16 +15,25 @@
 #define RUNS  31
 #define GOAL  1.5     /* vmm / floor */
 
-/* One ratio row: vmm start->exit for `what` against the floor (NAN: not measured). */
-static struct bench_row *vmm_row(struct bench_table *t, const char *what, double vmm_ms, double floor_ms)
+/*
+ * One ratio row: vmm start->exit for `what` against the floor (NAN: not
+ * measured). The target is the VMM's own cost, so only the one-HLT image
+ * has it: hello's time includes the guest kernel's boot.
+ */
+static struct bench_row *vmm_row(struct bench_table *t, const char *what, double vmm_ms, double floor_ms,
+				 bool targeted)
 {
 	struct bench_row *r = bench_add(t, vmm_ms, "ms", "vmm start->exit, %s", what);
 
 	bench_set_baseline(r, floor_ms, "bare KVM create + HLT");
 	bench_set_ratio(r, vmm_ms / floor_ms, "vmm/floor");
-	bench_set_target(r, "<=", GOAL);
+	if (targeted)
+		bench_set_target(r, "<=", GOAL);
 	if (bench_kvm_emulated())
-		bench_set_note(r, "emulated (%s)", bench_kvm_module());
+		bench_set_note(r, "emulated (%s)%s", bench_kvm_module(),
+			       targeted ? "" : "; the guest kernel's boot included");
+	else if (!targeted)
+		bench_set_note(r, "the guest kernel's boot included");
 	return r;
 }
 
@@ -49,8 +59,8 @@ static void measure(struct bench_table *t, char **argv, const char *hlt_path)
 	printf("  %-34s %8.3f ms (median)\n", "bare KVM create + HLT (floor)", floor_ms);
 	printf("  %-34s %8.3f ms (median)\n", "vmm one-HLT image start->exit", hlt_ms);
 	printf("  %-34s %8.3f ms (median)\n", "vmm hello start->exit", hello_ms);
-	vmm_row(t, "one-HLT image", hlt_ms, floor_ms);
-	vmm_row(t, "hello guest", hello_ms, floor_ms);
+	vmm_row(t, "one-HLT image", hlt_ms, floor_ms, true);
+	vmm_row(t, "hello guest", hello_ms, floor_ms, false);
 }
 
 int main(int argc, char **argv)
@@ -67,8 +77,8 @@ int main(int argc, char **argv)
 	bench_table_init(&t, "boot");
 	if (!bench_kvm_usable()) {
 		printf("boot benchmark: not measured, /dev/kvm absent\n");
-		bench_set_note(vmm_row(&t, "one-HLT image", NAN, NAN), "not measured: /dev/kvm absent");
-		bench_set_note(vmm_row(&t, "hello guest", NAN, NAN), "not measured: /dev/kvm absent");
+		bench_set_note(vmm_row(&t, "one-HLT image", NAN, NAN, true), "not measured: /dev/kvm absent");
+		bench_set_note(vmm_row(&t, "hello guest", NAN, NAN, false), "not measured: /dev/kvm absent");
 		return bench_table_finish(&t, json);
 	}
 	if ((fd = mkstemp(hlt_path)) < 0) {

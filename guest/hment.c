@@ -639,10 +639,12 @@ static bool skip_empty(const uint32_t *counts, unsigned shift, uint64_t *pfn)
  */
 static uint64_t next_listed(uint64_t pfn, uint64_t hi)
 {
+	uint64_t exam = 0;
+
 	while (pfn < hi) {
 		uint64_t word;
 
-		stat_inc(&hment_stats.steal_exam);
+		exam++;
 		if (skip_empty(hment_listed.sup, LISTED_SUP_SHIFT, &pfn) ||
 		    skip_empty(hment_listed.mid, LISTED_MID_SHIFT, &pfn) ||
 		    skip_empty(hment_listed.blk, LISTED_BLK_SHIFT, &pfn))
@@ -653,9 +655,11 @@ static uint64_t next_listed(uint64_t pfn, uint64_t hi)
 			continue;
 		}
 		pfn = (pfn & ~63ull) + (uint64_t)__builtin_ctzll(word);
-		return pfn < hi ? pfn : hi;
+		break;
 	}
-	return hi;
+	/* one shared add per search: an atomic per step would cost more than the step */
+	__atomic_fetch_add(&hment_stats.steal_exam, exam, __ATOMIC_RELAXED);
+	return pfn < hi ? pfn : hi;
 }
 
 /*
