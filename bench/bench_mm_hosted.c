@@ -14,6 +14,9 @@
 #define LINUX_AT     2          /* sizes[] index the Linux shapes are measured at */
 #define LINUX_RUNS   9
 #define MAX_RUNS     61
+#define CHURN_PAGES  65536ul
+#define CHURN_CYCLES 16
+#define CHURN_RUNS   3
 #define FLAT         1.3        /* target: largest / smallest */
 #define BELOW_LINUX  3.0        /* target: Linux / ours */
 
@@ -30,6 +33,7 @@ struct results {
 	unsigned long steals[NSIZES];
 	double spaces_ns[SP_NOPS][NSPACES];
 	struct spaces_extra extra[NSPACES];
+	double churn_load[CHURN_CYCLES], churn_pageunload[CHURN_CYCLES];   /* medians per cycle */
 	struct linux_shapes lx;
 };
 
@@ -64,6 +68,25 @@ static void measure_spaces(struct results *res)
 		}
 		for (int o = 0; o < SP_NOPS; o++)
 			res->spaces_ns[o][n] = bench_median(runs[o], (size_t)spaces_runs[n]);
+	}
+}
+
+static void measure_churn(struct results *res)
+{
+	double load[CHURN_CYCLES][CHURN_RUNS], pageunload[CHURN_CYCLES][CHURN_RUNS];
+
+	for (int r = 0; r < CHURN_RUNS; r++) {
+		double l[CHURN_CYCLES], p[CHURN_CYCLES];
+
+		mm_churn_run(CHURN_PAGES, CHURN_CYCLES, l, p);
+		for (int c = 0; c < CHURN_CYCLES; c++) {
+			load[c][r] = l[c];
+			pageunload[c][r] = p[c];
+		}
+	}
+	for (int c = 0; c < CHURN_CYCLES; c++) {
+		res->churn_load[c] = bench_median(load[c], CHURN_RUNS);
+		res->churn_pageunload[c] = bench_median(pageunload[c], CHURN_RUNS);
 	}
 }
 
@@ -102,6 +125,10 @@ static void print_details(const struct results *res)
 	printf(" %8s\n", "last/1st");
 	for (int o = 0; o < SP_NOPS; o++)
 		print_line(spaces_op_name[o], spaces_op_unit[o], res->spaces_ns[o], NSPACES);
+	printf("\nhosted MM, %lu pages mapped into 3 new spaces and pageunloaded, %d cycles, ns per mapping"
+	       " (median)\n", CHURN_PAGES, CHURN_CYCLES);
+	print_line("memload_array, by cycle", "mapping", res->churn_load, CHURN_CYCLES);
+	print_line("pageunload, by cycle", "mapping", res->churn_pageunload, CHURN_CYCLES);
 	printf("\nLinux at %lu pages, ns per page: mmap MAP_POPULATE of a new memfd %.1f, of its"
 	       " existing pages %.1f, mprotect %.1f, munmap %.1f, fork %.1f\n\n", sizes[LINUX_AT],
 	       res->lx.populate_ns, res->lx.share_ns, res->lx.mprotect_ns, res->lx.munmap_ns,
@@ -158,6 +185,7 @@ static void linux_row(struct bench_table *t, const char *name, double ours, doub
 static void add_rows(struct bench_table *t, const struct results *res)
 {
 	static const char *const space_labels[NSPACES] = { "1 sp", "16 sp", "256 sp" };
+	static const char *const churn_labels[2] = { "1st", "16th" };
 	const struct linux_shapes *lx = &res->lx;
 	const double (*ns)[NSIZES] = res->size_ns;
 	const int at = LINUX_AT;
@@ -169,6 +197,12 @@ static void add_rows(struct bench_table *t, const struct results *res)
 	for (int o = 0; o < SP_NOPS; o++)
 		flat_row(t, spaces_op_name[o], spaces_op_unit[o], res->spaces_ns[o], NSPACES,
 			 space_labels, "256 vs 1 spaces");
+	flat_row(t, "churn: memload_array of 3 spaces", "mapping",
+		 (const double[]){ res->churn_load[0], res->churn_load[CHURN_CYCLES - 1] }, 2,
+		 churn_labels, "16th vs 1st cycle");
+	flat_row(t, "churn: pageunload", "mapping",
+		 (const double[]){ res->churn_pageunload[0], res->churn_pageunload[CHURN_CYCLES - 1] }, 2,
+		 churn_labels, "16th vs 1st cycle");
 	linux_row(t, "memload, first mapping /page", ns[SZ_LOAD_FIRST][at], lx->share_ns,
 		  "mmap POPULATE /page, pages exist");
 	linux_row(t, "memload, 3rd mapping /page", ns[SZ_LOAD_THIRD][at], lx->share_ns,
@@ -209,6 +243,7 @@ int main(int argc, char **argv)
 	}
 	measure_sizes(&res);
 	measure_spaces(&res);
+	measure_churn(&res);
 	linux_shapes_measure(sizes[LINUX_AT], LINUX_RUNS, &res.lx);
 	print_details(&res);
 	bench_table_init(&t, "mm_hosted");

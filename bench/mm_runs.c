@@ -357,6 +357,28 @@ void mm_spaces_run(unsigned long pages, unsigned nspaces, double ns[SP_NOPS],
 	mm_hosted_shutdown();
 }
 
+void mm_churn_run(unsigned long pages, unsigned cycles, double load_ns[], double pageunload_ns[])
+{
+	struct hat *h[3];
+	page_t **pp;
+
+	boot(size_ram_pages(pages));
+	pp = alloc_pages(pages);
+	for (unsigned c = 0; c < cycles; c++) {
+		double t0 = bench_cpu_now();
+
+		for (unsigned s = 0; s < 3; s++)
+			if (hat_memload_array(h[s] = create(), VA_A, pages * MM_PAGE_SIZE, pp, RW_USER) != 0)
+				die("hat_memload_array");
+		load_ns[c] = (bench_cpu_now() - t0) * 1e9 / (3.0 * (double)pages);
+		pageunload_ns[c] = time_pageunload(pp, pages, 3);
+		for (unsigned s = 0; s < 3; s++)
+			hat_destroy(h[s]);
+	}
+	free_pages(pp, pages);
+	mm_hosted_shutdown();
+}
+
 unsigned long mm_hment_size(void)
 {
 	return sizeof(struct hment);

@@ -53,6 +53,15 @@ void mm_size_run(unsigned long pages, double ns[SZ_NOPS], unsigned long *steals)
 void mm_spaces_run(unsigned long pages, unsigned nspaces, double ns[SP_NOPS],
 		   struct spaces_extra *extra);
 
+/*
+ * Steady state: `cycles` times, maps the working set into three new
+ * spaces (hat_memload_array each) and pageunloads every page. ns per
+ * mapping of each cycle's loads into load_ns[c], of its pageunloads into
+ * pageunload_ns[c]: a later cycle finds the hments that the earlier
+ * ones freed, in the order they were freed.
+ */
+void mm_churn_run(unsigned long pages, unsigned cycles, double load_ns[], double pageunload_ns[]);
+
 /* sizeof(struct hment) and sizeof(page_t), for the metadata figures. */
 unsigned long mm_hment_size(void);
 unsigned long mm_page_t_size(void);

@@ -7,13 +7,21 @@
 
 #define OBJCACHE_LIMIT_NONE UINT64_MAX
 
+/*
+ * Each page a cache carves keeps its own free list, in a header at the
+ * page's end (struct objcache_slab, objcache.c). Allocations drain one
+ * page before the next: objects handed out one after another sit side
+ * by side however much freeing has scattered the free ones (a single
+ * list would hand them out in the order they were freed).
+ */
 struct objcache {
 	const char *oc_name;
 	uint32_t oc_size;        /* object size, a multiple of 8 */
 	uint32_t oc_per_page;    /* objects carved from one page */
-	void *oc_free;           /* free objects, linked through their first word */
+	struct objcache_slab *oc_partial;       /* pages with free objects: allocations take the first's */
+	struct objcache_slab *oc_partial_tail;  /* where a page that was full joins when one is freed */
 	uint64_t oc_inuse;       /* objects handed out */
-	uint64_t oc_nfree;       /* objects on oc_free */
+	uint64_t oc_nfree;       /* free objects on all pages */
 	uint64_t oc_npages;      /* pages taken from the page allocator (never returned) */
 	uint64_t oc_limit;       /* at most this many in use at once */
 	uint64_t oc_nfail;       /* allocations refused */

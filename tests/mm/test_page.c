@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: page_t array, page allocator and its limit, 2 MiB blocks, object caches, spinlocks. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mm_test.h"
@@ -266,6 +267,68 @@ START_TEST(test_objcache_grows_and_fails_without_pages)
 }
 END_TEST
 
+/* The 4 KiB page an object was carved from. */
+static uintptr_t page_of(const void *obj)
+{
+	return (uintptr_t)obj & ~(uintptr_t)(MM_PAGE_SIZE - 1);
+}
+
+/*
+ * Frees scattered over three pages, then as many allocations: they drain
+ * one page before the next (the page that kept free objects first, then
+ * the others in the order they got one back), never alternating.
+ */
+START_TEST(test_objcache_drains_one_page_at_a_time)
+{
+	struct objcache oc;
+	void **objs;
+	uint32_t per, n, pages_seen = 0;
+	uintptr_t last = 0;
+
+	objcache_init(&oc, "locality", 24);
+	per = oc.oc_per_page;
+	n = 3 * per;
+	objs = calloc(n, sizeof(*objs));
+	ck_assert_ptr_nonnull(objs);
+	for (uint32_t i = 0; i < n; i++)
+		ck_assert_ptr_nonnull(objs[i] = objcache_alloc(&oc));
+	ck_assert_uint_eq(oc.oc_npages, 3);
+	ck_assert_ptr_null(oc.oc_partial);   /* every page full */
+	for (uint32_t k = 0; k < per; k++)   /* a third of each page, the three pages in turn */
+		objcache_free(&oc, objs[(k % 3) * per + k]);
+	for (uint32_t i = 0; i < per; i++) {
+		void *o = objcache_alloc(&oc);
+
+		ck_assert_ptr_nonnull(o);
+		if (page_of(o) != last)
+			pages_seen++;
+		last = page_of(o);
+	}
+	ck_assert_uint_eq(pages_seen, 3);
+	ck_assert_uint_eq(oc.oc_npages, 3);
+	ck_assert_uint_eq(oc.oc_nfree, 0);
+	free(objs);
+}
+END_TEST
+
+static struct objcache *other_cache;
+
+static void free_into_other(void *obj)
+{
+	objcache_free(other_cache, obj);
+}
+
+START_TEST(test_objcache_free_into_another_cache_panics)
+{
+	static struct objcache a, b;
+
+	objcache_init(&a, "a", 24);
+	objcache_init(&b, "b", 40);
+	other_cache = &b;
+	ck_assert_panics(free_into_other, objcache_alloc(&a), "os_size");
+}
+END_TEST
+
 static void relock(void *arg)
 {
 	mm_lock_enter(arg);
@@ -313,11 +376,13 @@ Suite *page_suite(void)
 	tcase_add_test(tc, test_page_large_work_flat);
 	tcase_add_test(tc, test_objcache_basic);
 	tcase_add_test(tc, test_objcache_grows_and_fails_without_pages);
+	tcase_add_test(tc, test_objcache_drains_one_page_at_a_time);
 	tcase_add_test(tc, test_lock_basics);
 	tcase_add_test(tc, test_struct_sizes);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(tp, mm_setup, mm_hosted_shutdown);
 	tcase_add_test(tp, test_page_free_mapped_panics);
+	tcase_add_test(tp, test_objcache_free_into_another_cache_panics);
 	suite_add_tcase(s, tp);
 	return s;
 }
