@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Hosted MM scaling: ns per operation at 256 to 1 M pages of working set and at 1 to 256 address spaces, natively timed, beside Linux's same shapes. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "bench_table.h"
@@ -34,6 +35,7 @@ struct results {
 	double spaces_ns[SP_NOPS][NSPACES];
 	struct spaces_extra extra[NSPACES];
 	double churn_load[CHURN_CYCLES], churn_pageunload[CHURN_CYCLES];   /* medians per cycle */
+	double atomic_ns;   /* one uncontended locked read-modify-write */
 	struct linux_shapes lx;
 };
 
@@ -88,6 +90,21 @@ static void measure_churn(struct results *res)
 		res->churn_load[c] = bench_median(load[c], CHURN_RUNS);
 		res->churn_pageunload[c] = bench_median(pageunload[c], CHURN_RUNS);
 	}
+}
+
+/*
+ * The unit the MM's per-mapping costs are made of: every lock taken and
+ * every shared count moved is one locked read-modify-write.
+ */
+static double measure_atomic(void)
+{
+	enum { N = 10000000 };
+	static uint64_t counter;
+	double t0 = bench_cpu_now();
+
+	for (int i = 0; i < N; i++)
+		__atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
+	return (bench_cpu_now() - t0) * 1e9 / N;
 }
 
 /* One line of the detail matrix; 0 prints as n/a (nothing could be measured). */
@@ -220,6 +237,8 @@ static void add_rows(struct bench_table *t, const struct results *res)
 		  lx->fork_ns, "fork /page, private populated");
 	linux_row(t, "fork-like, range ops: chgprot + hat_dup /page",
 		  ns[SZ_CHGPROT][at] + ns[SZ_DUP][at], lx->fork_ns, "fork /page, private populated");
+	r = bench_add(t, res->atomic_ns, "ns", "one locked read-modify-write, uncontended");
+	bench_set_note(r, "a lock or a shared count: the unit per-mapping costs are made of");
 	r = bench_add(t, (double)mm_hment_size(), "B", "hment, per mapping after a page's first");
 	bench_set_target(r, "<=", 32);
 	bench_set_note(r, "sizeof(struct hment); aim 24 B; the first mapping: 0 B (in page_t)");
@@ -244,6 +263,7 @@ int main(int argc, char **argv)
 	measure_sizes(&res);
 	measure_spaces(&res);
 	measure_churn(&res);
+	res.atomic_ns = measure_atomic();
 	linux_shapes_measure(sizes[LINUX_AT], LINUX_RUNS, &res.lx);
 	print_details(&res);
 	bench_table_init(&t, "mm_hosted");

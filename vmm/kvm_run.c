@@ -413,30 +413,58 @@ static void gdb_serve_paused(struct vcpu *v, const struct gdb_stop *stop)
 	}
 }
 
-/* Pauses every other vCPU, as a checkpoint does, and hands the guest to gdb. */
-static void vcpu_gdb_stop(struct vcpu *v, const struct gdb_stop *stop)
+/* What pause_others() left this vCPU holding. */
+enum pause_result {
+	PAUSE_NONE,       /* the VM is stopping: nothing taken, nothing to release */
+	PAUSE_STOPPING,   /* pause_owner taken, but the VM began to stop: release it, do nothing */
+	PAUSE_HELD,       /* pause_owner taken, every other vCPU parked or finished */
+};
+
+/*
+ * A checkpoint and a gdb stop need the same still guest and must wait
+ * out each other's pause: one protocol serves both, so they cannot
+ * drift apart. Parking first lets another owner finish before this
+ * vCPU takes pause_owner.
+ */
+static enum pause_result pause_others(struct vm *vm, struct vcpu *v)
 {
-	struct vm *vm = v->vm;
-	bool serve;
+	enum pause_result paused;
 
 	pthread_mutex_lock(&vm->lock);
-	park_locked(vm, v);
+	park_locked(vm, v);   /* someone else's checkpoint first */
 	if (vm->stopping) {
 		pthread_mutex_unlock(&vm->lock);
-		return;
+		return PAUSE_NONE;
 	}
 	vm->pause_owner = (int)v->index;
 	kick_others(vm, (int)v->index);
 	while (!vm->stopping && vm->parked + vm->finished < vm->ncpus - 1)
 		pthread_cond_wait(&vm->cond, &vm->lock);
-	serve = !vm->stopping;
+	paused = vm->stopping ? PAUSE_STOPPING : PAUSE_HELD;
 	pthread_mutex_unlock(&vm->lock);
-	if (serve)
-		gdb_serve_paused(v, stop);
+	return paused;
+}
+
+/* Releases pause_owner and wakes the parked vCPUs. */
+static void resume_others(struct vm *vm)
+{
 	pthread_mutex_lock(&vm->lock);
 	vm->pause_owner = -1;
 	pthread_cond_broadcast(&vm->cond);
 	pthread_mutex_unlock(&vm->lock);
+}
+
+/* Pauses every other vCPU, as a checkpoint does, and hands the guest to gdb. */
+static void vcpu_gdb_stop(struct vcpu *v, const struct gdb_stop *stop)
+{
+	struct vm *vm = v->vm;
+	enum pause_result paused = pause_others(vm, v);
+
+	if (paused == PAUSE_NONE)
+		return;
+	if (paused == PAUSE_HELD)
+		gdb_serve_paused(v, stop);
+	resume_others(vm);
 }
 
 /*
@@ -475,7 +503,7 @@ static void gdb_on_violation(struct vcpu *v, const char *label)
  * guest code during it: while pause_owner names this vCPU, a parked one
  * leaves park_locked() only when the VM stops, and then leaves its run
  * loop without entering KVM_RUN again; nor can one start a check, since
- * vcpu_checkpoint() parks first and returns when stopping. The exit
+ * pause_others() parks first and takes nothing when stopping. The exit
  * check waits for every vCPU thread, this one included, to finish. A
  * freeze stops the VM before pause_owner is released, so no vCPU runs
  * guest code after the check that asked for it.
@@ -485,21 +513,12 @@ static void vcpu_checkpoint(struct vcpu *v, const char *label)
 	struct vm *vm = v->vm;
 	struct vm_checkpoint where = { .label = label, .phase = VM_PHASE_CHECKPOINT,
 				       .cpu = (int)v->index, .vcpu_fd = v->fd };
-	bool check, freeze = false;
+	enum pause_result paused = pause_others(vm, v);
+	bool freeze = false;
 
-	pthread_mutex_lock(&vm->lock);
-	park_locked(vm, v);   /* someone else's checkpoint first */
-	if (vm->stopping) {
-		pthread_mutex_unlock(&vm->lock);
+	if (paused == PAUSE_NONE)
 		return;
-	}
-	vm->pause_owner = (int)v->index;
-	kick_others(vm, (int)v->index);
-	while (!vm->stopping && vm->parked + vm->finished < vm->ncpus - 1)
-		pthread_cond_wait(&vm->cond, &vm->lock);
-	check = !vm->stopping;
-	pthread_mutex_unlock(&vm->lock);
-	if (check) {
+	if (paused == PAUSE_HELD) {
 		pthread_mutex_lock(&vm->output_lock);   /* the check's lines stay whole */
 		run_check(vm, &where);
 		freeze = check_freezes(vm, &where);
@@ -509,10 +528,7 @@ static void vcpu_checkpoint(struct vcpu *v, const char *label)
 		gdb_on_violation(v, label);
 	if (freeze)   /* not a crash: the violation the check reported decides the status */
 		vm_stop(vm, (int)v->index, RUN_CLEAN);
-	pthread_mutex_lock(&vm->lock);
-	vm->pause_owner = -1;
-	pthread_cond_broadcast(&vm->cond);
-	pthread_mutex_unlock(&vm->lock);
+	resume_others(vm);
 }
 
 /*
@@ -645,10 +661,7 @@ static void gdb_first_stop(struct vcpu *v)
 
 	if (current_outcome(vm) == RUN_CLEAN)
 		gdb_serve_paused(v, &(struct gdb_stop){ .kind = GDB_STOP_ATTACH, .cpu = 0 });
-	pthread_mutex_lock(&vm->lock);
-	vm->pause_owner = -1;
-	pthread_cond_broadcast(&vm->cond);
-	pthread_mutex_unlock(&vm->lock);
+	resume_others(vm);
 }
 
 static void *vcpu_thread(void *arg)

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "hat_model.h"
-#include "hosted_check.h"
+#include "hosted_assert.h"
 #include "mm_test.h"
 #include "run_vmm.h"
 
@@ -60,14 +60,7 @@ pte_t *mm_test_pte(struct hat *h, uint64_t va)
 
 void mm_check_all(void)
 {
-	struct seen s;
-	char text[8192];
-
-	hmm_check(&s);
-	if (s.returned == 0 && s.parsed == 0)
-		return;
-	seen_format(&s, text, sizeof(text));
-	ck_abort_msg("checker: %u violations (%u in the report):%s", s.returned, s.parsed, text);
+	hmm_assert_clean();
 }
 
 int main(void)

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "hat_model.h"
-#include "hosted_check.h"
+#include "hosted_assert.h"
 #include "hosted_platform.h"
 #include "replay_hosted_seam.h"
 #include "replay_int.h"
@@ -26,15 +26,8 @@ static unsigned checks;
 /* Every checkpoint and every full operation log: the checker, host model attached, must find nothing. */
 static void check_clean(void)
 {
-	struct seen s;
-	char text[8192];
-
-	hmm_check(&s);
 	checks++;
-	if (s.returned == 0 && s.parsed == 0)
-		return;
-	seen_format(&s, text, sizeof(text));
-	ck_abort_msg("checker: %u violations:%s", s.returned, text);
+	hmm_assert_clean();
 }
 
 static void on_checkpoint(void *ctx, const char *what)

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "hat_model.h"
-#include "hosted_check.h"
+#include "hosted_assert.h"
 #include "hosted_platform.h"
 #include "replay_hosted_run.h"
 #include "replay_int.h"
@@ -21,30 +21,18 @@ static struct trace_list traces;
 static struct hat_model *model;
 static const struct replay *r;   /* the last run's engine */
 
-static void check_clean(void)
-{
-	struct seen s;
-	char text[8192];
-
-	hmm_check(&s);
-	if (s.returned == 0 && s.parsed == 0)
-		return;
-	seen_format(&s, text, sizeof(text));
-	ck_abort_msg("checker: %u violations:%s", s.returned, text);
-}
-
 static void on_checkpoint(void *ctx, const char *what)
 {
 	(void)ctx;
 	(void)what;
-	check_clean();
+	hmm_assert_clean();
 }
 
 /* Replays path on a fresh MM; limit: at most that many more pages in use (0: none). */
 static void replay_file(const char *path, uint64_t limit, char *line, size_t size)
 {
 	struct replay_hosted_opts opts = { .ram = RAM, .check_every = 5000, .page_limit = limit,
-					   .checkpoint = on_checkpoint, .oplog_full = check_clean };
+					   .checkpoint = on_checkpoint, .oplog_full = hmm_assert_clean };
 	struct replay_hosted_run run;
 	char err[1024];
 
@@ -54,7 +42,7 @@ static void replay_file(const char *path, uint64_t limit, char *line, size_t siz
 	ck_assert_msg(replay_hosted_start(&run, path, &opts, err, sizeof(err)), "%s", err);
 	r = run.engine;
 	ck_assert_msg(replay_hosted_play(&run) == 0, "%s", trace_error(run.trace));
-	check_clean();
+	hmm_assert_clean();
 	replay_format(r, line, size);
 	ck_assert_msg(r->st.internal_errors == 0 && r->st.oom == 0, "%s", line);
 	ck_assert_msg(r->st.events == trace_header(run.trace)->events, "%s", line);
