@@ -202,7 +202,8 @@ static void linux_row(struct bench_table *t, const char *name, double ours, doub
 static void add_rows(struct bench_table *t, const struct results *res)
 {
 	static const char *const space_labels[NSPACES] = { "1 sp", "16 sp", "256 sp" };
-	static const char *const churn_labels[2] = { "1st", "16th" };
+	char last_cycle[16], churn_what[40];
+	const char *churn_labels[2] = { "1st", last_cycle };
 	const struct linux_shapes *lx = &res->lx;
 	const double (*ns)[NSIZES] = res->size_ns;
 	const int at = LINUX_AT;
@@ -214,12 +215,14 @@ static void add_rows(struct bench_table *t, const struct results *res)
 	for (int o = 0; o < SP_NOPS; o++)
 		flat_row(t, spaces_op_name[o], spaces_op_unit[o], res->spaces_ns[o], NSPACES,
 			 space_labels, "256 vs 1 spaces");
+	snprintf(last_cycle, sizeof(last_cycle), "%dth", CHURN_CYCLES);
+	snprintf(churn_what, sizeof(churn_what), "%s vs 1st cycle", last_cycle);
 	flat_row(t, "churn: memload_array of 3 spaces", "mapping",
 		 (const double[]){ res->churn_load[0], res->churn_load[CHURN_CYCLES - 1] }, 2,
-		 churn_labels, "16th vs 1st cycle");
+		 churn_labels, churn_what);
 	flat_row(t, "churn: pageunload", "mapping",
 		 (const double[]){ res->churn_pageunload[0], res->churn_pageunload[CHURN_CYCLES - 1] }, 2,
-		 churn_labels, "16th vs 1st cycle");
+		 churn_labels, churn_what);
 	linux_row(t, "memload, first mapping /page", ns[SZ_LOAD_FIRST][at], lx->share_ns,
 		  "mmap POPULATE /page, pages exist");
 	linux_row(t, "memload, 3rd mapping /page", ns[SZ_LOAD_THIRD][at], lx->share_ns,
