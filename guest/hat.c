@@ -146,7 +146,6 @@ struct tlb_batch {
 	struct hat *h;
 	unsigned n;
 	bool all;
-	unsigned owed;      /* leaves a range unload cleared in its current table, not yet counted down */
 	uint64_t va[HAT_TLB_BATCH];
 };
 
@@ -155,7 +154,6 @@ static void batch_init(struct tlb_batch *b, struct hat *h)
 	b->h = h;
 	b->n = 0;
 	b->all = false;
-	b->owed = 0;
 }
 
 static void batch_add(struct tlb_batch *b, uint64_t va)
@@ -243,18 +241,27 @@ static void locked_count(struct hat *h, page_t *ptp, int delta)
 	count(&h->h_nlocked, delta);
 }
 
+/* A range unload on its walk (h's lock held), table by table. */
+struct range_unload {
+	struct tlb_batch batch;
+	struct hment_hold hold;   /* the mapping-list lock kept from leaf to leaf */
+	struct hment_frees frees; /* the hments of the leaves cleared, freed together */
+	unsigned owed;            /* leaves cleared in the current table, not yet counted down */
+};
+
 /*
  * Clears the present leaf (ptp, idx): A/D bits go to pp, pp's mapping
- * list loses the entry, the TLB entry is flushed now or through b. pp is
- * the tracked page, its list lock held, or NULL. An unload may take a
- * locked leaf (its counts go down); a steal (unload false) never may.
- * Returns the hment to free (NULL when embedded or untracked). The
- * valid-count decrement is the last access to ptp and its hat: a pruner
- * may free them right after. With a batch (a range unload, h's lock
- * held: nobody else prunes ptp) the leaf and valid counts are owed
+ * list loses the entry, the TLB entry is flushed now or through u's
+ * batch. pp is the tracked page, its list lock held, or NULL. An unload
+ * may take a locked leaf (its counts go down); a steal (unload false)
+ * never may. Returns the hment to free (NULL when embedded or
+ * untracked). The valid-count decrement is the last access to ptp and
+ * its hat: a pruner may free them right after. In a range unload u (h's
+ * lock held: nobody else prunes ptp) the leaf and valid counts are owed
  * instead and paid once per table by counts_settle().
  */
-static hment_t *leaf_clear(page_t *pp, page_t *ptp, unsigned idx, struct tlb_batch *b, bool unload)
+static hment_t *leaf_clear(page_t *pp, page_t *ptp, unsigned idx, struct range_unload *u,
+			   bool unload)
 {
 	struct hat *h = ptp->p_hat;
 	uint64_t va = ptp_entry_va(ptp, idx);
@@ -273,10 +280,10 @@ static hment_t *leaf_clear(page_t *pp, page_t *ptp, unsigned idx, struct tlb_bat
 	else if (old & PTE_LOCKED)
 		MM_PANIC(ST_LOCKED, "a steal took the locked mapping at 0x%" PRIx64 " of space %u",
 			 va, h->h_id);
-	if (b != NULL) {
-		MM_REQUIRE(b->h == h);
-		batch_add(b, va);
-		b->owed++;
+	if (u != NULL) {
+		MM_REQUIRE(u->batch.h == h);
+		batch_add(&u->batch, va);
+		u->owed++;
 		return hm;
 	}
 	MM_ASSERT(ST_NMAP, counted(level == 2 ? &h->h_nmap2m : &h->h_nmap4k));
@@ -291,14 +298,14 @@ static hment_t *leaf_clear(page_t *pp, page_t *ptp, unsigned idx, struct tlb_bat
  * atomic update of each count instead of two per leaf. Still before the
  * walk looks at ptp's valid count to prune it.
  */
-static void counts_settle(struct hat *h, page_t *ptp, struct tlb_batch *b)
+static void counts_settle(struct hat *h, page_t *ptp, struct range_unload *u)
 {
 	uint64_t *nmap = ptp->p_level == 2 ? &h->h_nmap2m : &h->h_nmap4k;
-	unsigned owed = b->owed;
+	unsigned owed = u->owed;
 
 	if (owed == 0)
 		return;
-	b->owed = 0;
+	u->owed = 0;
 	MM_ASSERT(ST_NMAP, __atomic_load_n(nmap, __ATOMIC_RELAXED) >= owed);
 	count(nmap, -(int64_t)owed);
 	MM_ASSERT(PT_VALID_CNT, __atomic_load_n(&ptp->p_valid, __ATOMIC_RELAXED) >= owed);
@@ -323,27 +330,25 @@ hment_t *hat_mapping_unload(page_t *pp, page_t *ptp, unsigned entry)
  * re-read under its page's list lock: another CPU's pageunload or steal
  * may have cleared it meanwhile (only h's lock holder sets leaves).
  */
-static void leaf_unload(struct hat *h, page_t *ptp, unsigned idx, struct tlb_batch *b)
+static void leaf_unload(struct hat *h, page_t *ptp, unsigned idx, struct range_unload *u)
 {
 	pte_t *pte = &ptp_table(ptp)[idx];
 	pte_t v = pte_load(pte);
 	page_t *pp;
-	hment_t *hm = NULL;
+	hment_t *hm;
 
 	if ((v & PTE_P) == 0)
 		return;
 	pp = hat_tracked_page(h, v);
 	if (pp == NULL) {
-		leaf_clear(NULL, ptp, idx, b, true);
+		leaf_clear(NULL, ptp, idx, u, true);
 		return;
 	}
-	hment_enter(pp);
+	hment_hold(&u->hold, pp);
 	v = pte_load(pte);
-	if ((v & PTE_P) && pte_pfn(v) == pp->p_pagenum)
-		hm = leaf_clear(pp, ptp, idx, b, true);
-	hment_exit(pp);
-	if (hm != NULL)
-		hment_free(hm);
+	if ((v & PTE_P) && pte_pfn(v) == pp->p_pagenum &&
+	    (hm = leaf_clear(pp, ptp, idx, u, true)) != NULL)
+		hment_free_later(&u->frees, hm);
 }
 
 /* Panics unless [va, eva) covers the whole 2 MiB leaf it touches. */
@@ -366,19 +371,22 @@ static void leaf_scan_init(struct ptp_scan *s, const page_t *ptp, uint64_t va, u
 static void unload_cb(struct hat *h, page_t *ptp, unsigned level, uint64_t va, uint64_t eva,
 		      void *arg)
 {
+	struct range_unload *u = arg;
 	struct ptp_scan s;
 	pte_t v;
 	int i;
 
 	if (level == 2) {
 		check_large_cover("hat_unload", va, eva);
-		leaf_unload(h, ptp, MM_VA_INDEX(va, 2), arg);
+		leaf_unload(h, ptp, MM_VA_INDEX(va, 2), u);
 	} else {
 		leaf_scan_init(&s, ptp, va, eva);
 		while ((i = ptp_scan_next(&s, &v)) >= 0)
-			leaf_unload(h, ptp, (unsigned)i, arg);
+			leaf_unload(h, ptp, (unsigned)i, u);
 	}
-	counts_settle(h, ptp, arg);
+	hment_hold_end(&u->hold);
+	hment_free_now(&u->frees);
+	counts_settle(h, ptp, u);
 }
 
 /*
@@ -389,17 +397,17 @@ static void unload_cb(struct hat *h, page_t *ptp, unsigned level, uint64_t va, u
  */
 static void hat_unload_locked(struct hat *h, uint64_t sva, uint64_t eva, bool prune, bool drain)
 {
-	struct tlb_batch b;
+	struct range_unload u = { .hold = HMENT_HOLD_NONE, .frees = HMENT_FREES_NONE, .owed = 0 };
 	page_t *freed = NULL;
 
-	batch_init(&b, h);
+	batch_init(&u.batch, h);
 	if (prune)
-		freed = segtab_process_prune(h, sva, eva, unload_cb, &b, drain);
+		freed = segtab_process_prune(h, sva, eva, unload_cb, &u, drain);
 	else
-		segtab_process(h, sva, eva, unload_cb, &b);
+		segtab_process(h, sva, eva, unload_cb, &u);
 	if (freed != NULL)
-		b.all = true;
-	batch_flush(&b);
+		u.batch.all = true;
+	batch_flush(&u.batch);
 	segtab_free_list(freed);
 }
 
@@ -507,38 +515,45 @@ static bool hat_make_room(struct hat *h, uint64_t va, unsigned level, pte_t bits
 }
 
 /*
- * Writes leaf `bits` into the empty entry idx of ptp and records it on
- * the page's list. Returns 0, or -1 when no hment could be had (nothing
- * written). ptp is busy: a steal for this very mapping leaves it alone.
+ * Raises (delta > 0) or lowers the valid count of ptp and h's leaf count
+ * by delta at once. Raised before leaves go in: a pageunload on another
+ * CPU may take one of them at once, and may not find the counts below
+ * what it removes.
  */
-static int hat_install(struct hat *h, page_t *ptp, unsigned idx, pte_t bits)
+static void leaf_counts(struct hat *h, page_t *ptp, int delta)
 {
-	pte_t *pte = &ptp_table(ptp)[idx];
+	int valid;
+
+	if (delta == 0)
+		return;
+	valid = __atomic_fetch_add(&ptp->p_valid, (uint16_t)delta, __ATOMIC_RELEASE) + delta;
+	MM_ASSERT(PT_VALID_CNT, valid >= 0 && valid <= (int)MM_PTES);
+	count(ptp->p_level == 2 ? &h->h_nmap2m : &h->h_nmap4k, delta);
+}
+
+/*
+ * Writes leaf `bits` into the empty entry idx of the busy table ptp (a
+ * steal for this very mapping leaves it alone) and puts it on its page's
+ * list, whose lock hd then holds; the counts were raised for it
+ * beforehand (leaf_counts). HAT_ERR_NOMEM when no hment could be had:
+ * nothing written.
+ */
+static int leaf_install(struct hat *h, page_t *ptp, unsigned idx, pte_t bits,
+			struct hment_hold *hd)
+{
 	page_t *pp = hat_tracked_page(h, bits);
+	hment_t *hm = NULL;
 
-	/* the walk found it empty: anything else is a table the counts do not describe */
-	MM_ASSERT(PT_VALID_CNT, pte_load(pte) == 0);
 	if (pp != NULL) {
-		hment_t *hm;
-
-		hment_enter(pp);
-		if (hment_prepare(ptp, idx, pp, &hm) != 0) {
-			hment_exit(pp);
+		hment_hold(hd, pp);
+		if (hment_prepare(ptp, idx, pp, &hm) != 0)
 			return HAT_ERR_NOMEM;
-		}
-		if (bits & PTE_LOCKED)
-			locked_count(h, ptp, 1);
-		pte_store(pte, bits);
-		hment_assign(ptp, idx, pp, hm);
-		ptp_valid_inc(ptp);
-		hment_exit(pp);
-	} else {
-		if (bits & PTE_LOCKED)
-			locked_count(h, ptp, 1);
-		pte_store(pte, bits);
-		ptp_valid_inc(ptp);
 	}
-	count(ptp->p_level == 2 ? &h->h_nmap2m : &h->h_nmap4k, 1);
+	if (bits & PTE_LOCKED)
+		locked_count(h, ptp, 1);
+	pte_store(&ptp_table(ptp)[idx], bits);
+	if (pp != NULL)
+		hment_assign(ptp, idx, pp, hm);
 	return 0;
 }
 
@@ -551,10 +566,17 @@ static int hat_install(struct hat *h, page_t *ptp, unsigned idx, pte_t bits)
 static int hat_fill(struct hat *h, uint64_t va, page_t *ptp, unsigned idx, pte_t bits)
 {
 	uint64_t size = mm_level_size(ptp->p_level);
+	struct hment_hold hd = HMENT_HOLD_NONE;
 	int rc;
 
+	/* the walk found it empty: anything else is a table the counts do not describe */
+	MM_ASSERT(PT_VALID_CNT, pte_load(&ptp_table(ptp)[idx]) == 0);
 	ptp_busy_hold(ptp);
-	rc = hat_install(h, ptp, idx, bits);
+	leaf_counts(h, ptp, 1);
+	rc = leaf_install(h, ptp, idx, bits, &hd);
+	hment_hold_end(&hd);
+	if (rc != 0)
+		leaf_counts(h, ptp, -1);
 	ptp_busy_release(ptp);
 	if (rc != 0)
 		hat_unload_locked(h, va, va + size, true, false);
@@ -571,15 +593,30 @@ static int hat_no_table(struct hat *h, uint64_t va, uint64_t size)
 	return HAT_ERR_NOMEM;
 }
 
+/*
+ * Loads leaf `bits` at va, level 1 or 2 (h's lock held): keeps the same
+ * frame's leaf (new bits), else unloads what is in the way, makes the
+ * tables missing and installs it. 0 or HAT_ERR_NOMEM.
+ */
+static int leaf_load(struct hat *h, uint64_t va, unsigned level, pte_t bits)
+{
+	page_t *ptp;
+	pte_t *pte;
+
+	if (hat_make_room(h, va, level, bits, &pte, &ptp))
+		return 0;
+	if (pte == NULL && (pte = segtab_reserve(h, va, level, &ptp)) == NULL)
+		return hat_no_table(h, va, mm_level_size(level));
+	return hat_fill(h, va, ptp, pte_index(pte), bits);
+}
+
 static int hat_load(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr)
 {
 	unsigned level = (attr & HAT_LARGE) ? 2 : 1;
 	uint64_t pages = mm_level_size(level) >> MM_PAGE_SHIFT;
 	pte_t bits = hat_attr_pte(hat_is_kernel(h), attr, level) | (pfn << MM_PAGE_SHIFT);
-	page_t *ptp;
-	pte_t *pte;
 	struct tlb_mark m;
-	int rc = 0;
+	int rc;
 
 	hat_check_range(h, va, mm_level_size(level), "hat_memload");
 	MM_REQUIRE((va & (mm_level_size(level) - 1)) == 0 && (pfn & (pages - 1)) == 0);
@@ -592,14 +629,7 @@ static int hat_load(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr)
 	hat_oplog_make_room();
 	mm_lock_enter(&h->h_lock);
 	m = tlb_mark(h);
-	if (!hat_make_room(h, va, level, bits, &pte, &ptp)) {
-		if (pte == NULL)
-			pte = segtab_reserve(h, va, level, &ptp);
-		if (pte != NULL)
-			rc = hat_fill(h, va, ptp, pte_index(pte), bits);
-		else
-			rc = hat_no_table(h, va, mm_level_size(level));
-	}
+	rc = leaf_load(h, va, level, bits);
 	mm_lock_exit(&h->h_lock);
 	log_op((struct hat_op){ .o_kind = HOP_LOAD, .o_space = h->h_id, .o_va = va,
 				.o_pfn = (uint32_t)pfn, .o_attr = (uint16_t)attr, .o_result = rc }, h, m);
@@ -634,64 +664,6 @@ struct load_run {
 	bool failed;
 };
 
-/*
- * One leaf the way hat_load() does it (h's lock held): for a non-empty
- * entry, a 2 MiB leaf, or a table that must first be made.
- */
-static int load_slow(struct hat *h, uint64_t va, unsigned level, pte_t bits)
-{
-	page_t *ptp;
-	pte_t *pte;
-
-	if (hat_make_room(h, va, level, bits, &pte, &ptp))
-		return 0;
-	if (pte == NULL && (pte = segtab_reserve(h, va, level, &ptp)) == NULL)
-		return HAT_ERR_NOMEM;
-	return hat_fill(h, va, ptp, pte_index(pte), bits);
-}
-
-/*
- * Writes leaf `bits` into the empty entry idx of the busy table ptp and
- * puts it on its page's list; the table's and the space's leaf counts
- * were raised for it beforehand (run_counts). HAT_ERR_NOMEM when no
- * hment could be had: nothing written.
- */
-static int run_install(struct hat *h, page_t *ptp, unsigned idx, pte_t bits)
-{
-	page_t *pp = hat_tracked_page(h, bits);
-	hment_t *hm = NULL;
-
-	if (pp != NULL) {
-		hment_enter(pp);
-		if (hment_prepare(ptp, idx, pp, &hm) != 0) {
-			hment_exit(pp);
-			return HAT_ERR_NOMEM;
-		}
-	}
-	if (bits & PTE_LOCKED)
-		locked_count(h, ptp, 1);
-	pte_store(&ptp_table(ptp)[idx], bits);
-	if (pp != NULL) {
-		hment_assign(ptp, idx, pp, hm);
-		hment_exit(pp);
-	}
-	return 0;
-}
-
-/*
- * Raises (delta > 0) or lowers the valid count of ptp and h's 4 KiB leaf
- * count by delta at once. Raised before the leaves go in: a pageunload
- * on another CPU may take one of them at once, and may not find the
- * counts below what it removes.
- */
-static void run_counts(struct hat *h, page_t *ptp, int delta)
-{
-	if (delta == 0)
-		return;
-	__atomic_fetch_add(&ptp->p_valid, (uint16_t)delta, __ATOMIC_RELEASE);
-	count(&h->h_nmap4k, delta);
-}
-
 /* The 4 KiB table for va (made when missing), or NULL: a 2 MiB leaf is there, or no page was left (*nomem). */
 static page_t *run_table(struct hat *h, uint64_t va, bool *nomem)
 {
@@ -720,25 +692,26 @@ static unsigned run_empty(const struct load_run *r, const page_t *ptp)
 	return n;
 }
 
-/* The run's leaves one by one through load_slow() (a 2 MiB leaf is where they go); the count loaded. */
+/* The run's leaves one by one through leaf_load() (a 2 MiB leaf is where they go); the count loaded. */
 static unsigned run_slow(struct load_run *r, int *rc)
 {
 	unsigned k;
 
 	for (k = 0; k < r->n; k++)
-		if ((*rc = load_slow(r->h, r->va[k], 1, r->bits[k])) != 0)
+		if ((*rc = leaf_load(r->h, r->va[k], 1, r->bits[k])) != 0)
 			break;
 	return k;
 }
 
 /*
  * The run's leaves into their table (h's lock held): empty entries by
- * run_install() with the counts raised once for all of them, others by
- * load_slow(). Returns how many were loaded; *rc the first failure.
+ * leaf_install() with the counts raised once for all of them, others by
+ * leaf_load(). Returns how many were loaded; *rc the first failure.
  */
 static unsigned run_fill(struct load_run *r, int *rc)
 {
 	struct hat *h = r->h;
+	struct hment_hold hd = HMENT_HOLD_NONE;
 	bool nomem;
 	page_t *ptp = run_table(h, r->va[0], &nomem);
 	unsigned k, planned, fast = 0;
@@ -752,17 +725,20 @@ static unsigned run_fill(struct load_run *r, int *rc)
 	}
 	ptp_busy_hold(ptp);
 	planned = run_empty(r, ptp);
-	run_counts(h, ptp, (int)planned);
+	leaf_counts(h, ptp, (int)planned);
 	t = ptp_table(ptp);
 	for (k = 0; k < r->n && *rc == 0; k++) {
 		unsigned idx = MM_VA_INDEX(r->va[k], 1);
 
-		if (pte_load(&t[idx]) != 0 || fast == planned)
-			*rc = load_slow(h, r->va[k], 1, r->bits[k]);
-		else if ((*rc = run_install(h, ptp, idx, r->bits[k])) == 0)
+		if (pte_load(&t[idx]) != 0 || fast == planned) {
+			hment_hold_end(&hd);   /* the slow way takes list locks of its own */
+			*rc = leaf_load(h, r->va[k], 1, r->bits[k]);
+		} else if ((*rc = leaf_install(h, ptp, idx, r->bits[k], &hd)) == 0) {
 			fast++;
+		}
 	}
-	run_counts(h, ptp, -(int)(planned - fast));
+	hment_hold_end(&hd);
+	leaf_counts(h, ptp, -(int)(planned - fast));
 	ptp_busy_release(ptp);
 	return *rc == 0 ? k : k - 1;
 }
@@ -872,7 +848,7 @@ static unsigned dup_attr(pte_t v, unsigned attr)
 static bool dup_large(struct load_run *r, uint64_t va, pte_t bits, unsigned attr)
 {
 	struct tlb_mark m = tlb_mark(r->h);
-	int rc = load_slow(r->h, va, 2, bits);
+	int rc = leaf_load(r->h, va, 2, bits);
 
 	hat_oplog_append((struct hat_op){ .o_kind = HOP_LOAD, .o_space = r->h->h_id, .o_va = va,
 					  .o_pfn = (uint32_t)pte_pfn(bits), .o_attr = (uint16_t)attr,
@@ -1017,6 +993,7 @@ void hat_unload(struct hat *h, uint64_t va, uint64_t len)
 /* Unloads pp's mappings made at table level `level` (0: all); returns how many. */
 static unsigned pageunload_at(page_t *pp, unsigned level)
 {
+	struct hment_frees frees = HMENT_FREES_NONE;
 	hment_t *hm, *prev = NULL;
 	page_t *ptp;
 	unsigned entry, n = 0;
@@ -1032,10 +1009,11 @@ static unsigned pageunload_at(page_t *pp, unsigned level)
 		got = leaf_clear(pp, ptp, entry, NULL, true);
 		MM_ASSERT(RM_LINKS, got == (hm == HMENT_EMBEDDED ? NULL : hm));
 		if (got != NULL)
-			hment_free(got);
+			hment_free_later(&frees, got);
 		n++;
 	}
 	hment_exit(pp);
+	hment_free_now(&frees);
 	return n;
 }
 

@@ -132,6 +132,27 @@ bool hment_held(page_t *pp)
 	return mm_lock_held(mlist_lock(pp));
 }
 
+void hment_hold(struct hment_hold *hd, page_t *pp)
+{
+	struct mm_lock *lk = mlist_lock(pp);
+
+	if (hd->hd_lock == lk && hd->hd_left > 0) {
+		hd->hd_left--;
+		return;
+	}
+	hment_hold_end(hd);
+	mm_lock_enter(lk);
+	hd->hd_lock = lk;
+	hd->hd_left = HMENT_HOLD_MAX - 1;
+}
+
+void hment_hold_end(struct hment_hold *hd)
+{
+	if (hd->hd_lock != NULL)
+		mm_lock_exit(hd->hd_lock);
+	hd->hd_lock = NULL;
+}
+
 /* Puts one hment on the reserve pool. */
 static void reserve_put(hment_t *hm)
 {
@@ -254,13 +275,30 @@ static hment_t *hment_alloc_quick(void)
 
 void hment_free(hment_t *hm)
 {
+	struct hment_frees f = HMENT_FREES_NONE;
+
+	hment_free_later(&f, hm);
+	hment_free_now(&f);
+}
+
+void hment_free_later(struct hment_frees *f, hment_t *hm)
+{
 	MM_REQUIRE(hm != NULL && hm != HMENT_EMBEDDED);
 	MM_ASSERT(RS_COUNT, hm->hm_state == HM_STATE_ALLOC);
 	memset(hm, 0, sizeof(*hm));   /* stale users see zeroes, not a plausible hment */
-	if (reserve_count() < reserve_amount())
-		reserve_put(hm);
-	else
-		objcache_free(&hment_cache, hm);
+	if (f->hf_n == HMENT_FREES_MAX)
+		hment_free_now(f);
+	f->hf_hm[f->hf_n++] = hm;
+}
+
+void hment_free_now(struct hment_frees *f)
+{
+	unsigned k = 0;
+
+	while (k < f->hf_n && reserve_count() < reserve_amount())
+		reserve_put(f->hf_hm[k++]);
+	objcache_free_n(&hment_cache, &f->hf_hm[k], f->hf_n - k);
+	f->hf_n = 0;
 }
 
 /* Bucket b's chain head. */

@@ -56,6 +56,23 @@ void hment_exit(page_t *pp);
 bool hment_held(page_t *pp);
 
 /*
+ * A mapping-list lock kept across consecutive leaves of a range
+ * operation while their pages share it (runs of frames do:
+ * HMENT_MLIST_GROUP_SHIFT), for at most HMENT_HOLD_MAX leaves, so other
+ * CPUs wait no longer than that. Start at HMENT_HOLD_NONE; hment_hold()
+ * makes pp's lock the one held, hment_hold_end() lets it go. Between
+ * them the caller takes no other mapping-list lock.
+ */
+#define HMENT_HOLD_MAX 16u
+struct hment_hold {
+	struct mm_lock *hd_lock;   /* NULL when none is held */
+	unsigned hd_left;          /* leaves it may still cover */
+};
+#define HMENT_HOLD_NONE ((struct hment_hold){ .hd_lock = NULL })
+void hment_hold(struct hment_hold *hd, page_t *pp);
+void hment_hold_end(struct hment_hold *hd);
+
+/*
  * Gets ready to add the mapping (ptp, entry) to pp: sets *hmp to the
  * hment hment_assign() will need (NULL when the mapping can be embedded
  * or is already the embedded one) and returns 0; returns -1 when no
@@ -87,6 +104,21 @@ hment_t *hment_remove(page_t *pp, page_t *ptp, unsigned entry);
 
 /* Frees an hment to the reserve (when below its target) or the cache. Any CPU, any lock. */
 void hment_free(hment_t *hm);
+
+/*
+ * hments an operation frees together: the cache's lock once for up to
+ * HMENT_FREES_MAX of them, not once each. hment_free_later() gathers
+ * one (freeing the batch first when it is full), hment_free_now() frees
+ * what is gathered. Start at HMENT_FREES_NONE. Any CPU, any lock.
+ */
+#define HMENT_FREES_MAX 16u
+struct hment_frees {
+	unsigned hf_n;
+	void *hf_hm[HMENT_FREES_MAX];   /* void *: what objcache_free_n() takes */
+};
+#define HMENT_FREES_NONE ((struct hment_frees){ .hf_n = 0 })
+void hment_free_later(struct hment_frees *f, hment_t *hm);
+void hment_free_now(struct hment_frees *f);
 
 /* Returns how many mappings pp has, a covering 2 MiB mapping included. Takes the locks itself. */
 unsigned hment_mapcnt(page_t *pp);

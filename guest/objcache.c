@@ -106,14 +106,12 @@ void *objcache_alloc(struct objcache *oc)
 	return obj;
 }
 
-void objcache_free(struct objcache *oc, void *obj)
+/* Puts obj back on its page's free list. Cache lock held. */
+static void slab_put(struct objcache *oc, void *obj)
 {
 	struct objcache_slab *s = slab_of(obj);
 	uint64_t off = (uint64_t)((uint8_t *)obj - slab_base(s));
 
-	MM_REQUIRE(obj != NULL);
-	MM_REQUIRE(s->os_size == oc->oc_size && off % oc->oc_size == 0);
-	mm_lock_enter(&oc->oc_lock);
 	MM_REQUIRE(oc->oc_inuse > 0 && s->os_nfree < oc->oc_per_page);
 	*(uint16_t *)obj = s->os_free;
 	s->os_free = (uint16_t)(off + 1);
@@ -121,6 +119,32 @@ void objcache_free(struct objcache *oc, void *obj)
 		partial_append(oc, s);
 	oc->oc_nfree++;
 	oc->oc_inuse--;
+}
+
+/* Panics unless obj is an object of oc's size where one of oc's pages carves one. */
+static void check_own(const struct objcache *oc, void *obj)
+{
+	struct objcache_slab *s = slab_of(obj);
+
+	MM_REQUIRE(obj != NULL);
+	MM_REQUIRE(s->os_size == oc->oc_size &&
+		   (uint64_t)((uint8_t *)obj - slab_base(s)) % oc->oc_size == 0);
+}
+
+void objcache_free(struct objcache *oc, void *obj)
+{
+	objcache_free_n(oc, &obj, 1);
+}
+
+void objcache_free_n(struct objcache *oc, void *const objs[], unsigned n)
+{
+	if (n == 0)
+		return;
+	for (unsigned i = 0; i < n; i++)
+		check_own(oc, objs[i]);
+	mm_lock_enter(&oc->oc_lock);
+	for (unsigned i = 0; i < n; i++)
+		slab_put(oc, objs[i]);
 	mm_lock_exit(&oc->oc_lock);
 }
 

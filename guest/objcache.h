@@ -37,6 +37,9 @@ void *objcache_alloc(struct objcache *oc);
 /* Returns an object to its cache. Any CPU. */
 void objcache_free(struct objcache *oc, void *obj);
 
+/* Returns n objects to their cache under one lock hold. Any CPU. */
+void objcache_free_n(struct objcache *oc, void *const objs[], unsigned n);
+
 /* Allows at most max_in_use objects out at once (OBJCACHE_LIMIT_NONE: no limit). */
 void objcache_set_limit(struct objcache *oc, uint64_t max_in_use);
 

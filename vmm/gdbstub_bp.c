@@ -56,6 +56,14 @@ void gdb_sw_remove_all(struct gdb_breakpoints *b, const struct guest_mem *gm)
 			gdb_sw_remove(b, gm, b->sw[i].va);
 }
 
+bool gdb_sw_at(const struct gdb_breakpoints *b, uint64_t va)
+{
+	for (unsigned i = 0; i < GDB_SW_BREAKPOINTS; i++)
+		if (b->sw[i].used && b->sw[i].va == va)
+			return true;
+	return false;
+}
+
 bool gdb_sw_any(const struct gdb_breakpoints *b)
 {
 	for (unsigned i = 0; i < GDB_SW_BREAKPOINTS; i++)

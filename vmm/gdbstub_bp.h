@@ -54,6 +54,9 @@ int gdb_sw_remove(struct gdb_breakpoints *b, const struct guest_mem *gm, uint64_
 /* Restores every planted byte (detach, kill, the end of the run). */
 void gdb_sw_remove_all(struct gdb_breakpoints *b, const struct guest_mem *gm);
 
+/* Whether a software breakpoint is planted at VA. */
+bool gdb_sw_at(const struct gdb_breakpoints *b, uint64_t va);
+
 /* Whether any software breakpoint is planted. */
 bool gdb_sw_any(const struct gdb_breakpoints *b);
 

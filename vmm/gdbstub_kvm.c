@@ -282,6 +282,11 @@ enum gdb_action gdb_kvm_stop(struct gdb_kvm *g, const int fds[], const struct gd
 	return action;
 }
 
+bool gdb_kvm_sw_break_at(const struct gdb_kvm *g, uint64_t va)
+{
+	return gdb_sw_at(&g->stub.bp, va);
+}
+
 unsigned gdb_kvm_step_cpu(const struct gdb_kvm *g)
 {
 	return g->stub.step_cpu;

@@ -39,6 +39,9 @@ struct gdb_kvm *gdb_kvm_open(unsigned port, const char *image, const struct gues
 enum gdb_action gdb_kvm_stop(struct gdb_kvm *g, const int fds[], const struct gdb_stop *stop,
 			     bool *interrupted);
 
+/* Whether gdb has a software breakpoint (a planted INT3) at guest virtual address VA. */
+bool gdb_kvm_sw_break_at(const struct gdb_kvm *g, uint64_t va);
+
 /* After GDB_ACT_STEP: the vCPU gdb steps (the only one that may run until it stops). */
 unsigned gdb_kvm_step_cpu(const struct gdb_kvm *g);
 

@@ -582,6 +582,23 @@ static void handle_hypercall(struct vcpu *v, bool *done)
 	}
 }
 
+/*
+ * Where KVM emulates the guest's ring-0 code (kvm_pvm), its emulator
+ * gives up on a planted INT3 instead of raising #BP: an emulation error
+ * exactly at one of gdb's software breakpoints is that breakpoint, and
+ * stops for gdb as one. False for any other internal error.
+ */
+static bool gdb_break_unemulated(struct vcpu *v)
+{
+	struct kvm_regs regs;
+
+	if (v->vm->gdb == NULL || v->run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION ||
+	    ioctl(v->fd, KVM_GET_REGS, &regs) < 0 || !gdb_kvm_sw_break_at(v->vm->gdb, regs.rip))
+		return false;
+	vcpu_gdb_stop(v, &(struct gdb_stop){ .kind = GDB_STOP_SW_BREAK, .cpu = v->index });
+	return true;
+}
+
 /* Handles one exit from KVM_RUN; sets *done when this vCPU is finished. */
 static void handle_exit(struct vcpu *v, bool *done)
 {
@@ -619,6 +636,8 @@ static void handle_exit(struct vcpu *v, bool *done)
 			  (uint64_t)run->fail_entry.hardware_entry_failure_reason);
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:
+		if (gdb_break_unemulated(v))
+			return;
 		vcpu_fail(v, "KVM internal error (KVM_EXIT_INTERNAL_ERROR), suberror %u",
 			  run->internal.suberror);
 		break;

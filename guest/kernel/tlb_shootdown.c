@@ -2,6 +2,7 @@
 /* mm_tlb_shootdown_hook: the flush runs on every target CPU by cross-call before the HAT goes on. */
 #include "tlb_shootdown.h"
 
+#include "cpu.h"
 #include "hat.h"
 #include "xcall.h"
 
@@ -10,8 +11,31 @@ struct flush_request {
 	uint64_t npages;   /* 0: everything */
 };
 
+/* The requests a CPU ran since its reset: up to SEEN_MAX ranges, then "everything". */
+#define SEEN_MAX 8
+struct flushes_seen {
+	bool all;
+	unsigned n;
+	uint64_t lo[SEEN_MAX], hi[SEEN_MAX];   /* [lo, hi) */
+};
+
 static bool skip_all;
 static struct tlb_remote_counts counts;
+static struct flushes_seen seen[MAX_CPUS];
+
+/* This CPU ran request r. Interrupts are off (a cross-call), so nothing else here touches its record. */
+static void note_seen(const struct flush_request *r)
+{
+	struct flushes_seen *f = &seen[cpu_id()];
+
+	if (r->npages == 0 || r->npages > HAT_TLB_BATCH || f->n == SEEN_MAX) {
+		f->all = true;
+		return;
+	}
+	f->lo[f->n] = r->va;
+	f->hi[f->n] = r->va + r->npages * MM_PAGE_SIZE;
+	f->n++;
+}
 
 /*
  * Runs on each target whatever it has loaded: a CPU that switched away
@@ -21,6 +45,7 @@ static void flush_here(void *arg)
 {
 	const struct flush_request *r = arg;
 
+	note_seen(r);
 	if (r->npages == 0 || r->npages > HAT_TLB_BATCH) {
 		mm_tlb_flush_all();
 		__atomic_fetch_add(&counts.full, 1, __ATOMIC_RELAXED);
@@ -57,4 +82,38 @@ struct tlb_remote_counts tlb_shootdown_counts(void)
 	c.full = __atomic_load_n(&counts.full, __ATOMIC_RELAXED);
 	c.skipped = __atomic_load_n(&counts.skipped, __ATOMIC_RELAXED);
 	return c;
+}
+
+/* Interrupts off (a cross-call must not change the record half-read), and back as they were. */
+static uint64_t irq_save(void)
+{
+	uint64_t flags;
+
+	__asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
+	return flags;
+}
+
+static void irq_restore(uint64_t flags)
+{
+	__asm__ volatile("pushq %0; popfq" : : "r"(flags) : "memory", "cc");
+}
+
+void tlb_flushes_reset(void)
+{
+	uint64_t flags = irq_save();
+
+	seen[cpu_id()] = (struct flushes_seen){ .all = false, .n = 0 };
+	irq_restore(flags);
+}
+
+bool tlb_flushed(uint64_t va)
+{
+	uint64_t flags = irq_save();
+	const struct flushes_seen *f = &seen[cpu_id()];
+	bool hit = f->all;
+
+	for (unsigned i = 0; i < f->n && !hit; i++)
+		hit = va >= f->lo[i] && va < f->hi[i];
+	irq_restore(flags);
+	return hit;
 }

@@ -21,4 +21,14 @@ struct tlb_remote_counts {
 };
 struct tlb_remote_counts tlb_shootdown_counts(void);
 
+/*
+ * What this CPU flushed for other CPUs' requests since its last
+ * tlb_flushes_reset(): tlb_flushed(va) is true once a request covering
+ * va (or a full flush) ran here. The tlb workload's proof that a
+ * shootdown arrived, where the hardware would not show the stale
+ * translation (shadow paging, as kvm_pvm's, flushes by itself).
+ */
+void tlb_flushes_reset(void);
+bool tlb_flushed(uint64_t va);
+
 #endif

@@ -52,3 +52,28 @@ uint64_t parray_get(const struct parray *a, uint64_t index)
 
 	return w ? *w : 0;
 }
+
+/* The table page a slot names, or NULL. */
+static const uint64_t *table_at(const uint64_t *t, uint64_t slot)
+{
+	return (const uint64_t *)(uintptr_t)t[slot & PARRAY_MASK];
+}
+
+uint64_t parray_next(const struct parray *a, uint64_t index)
+{
+	while (a->root != NULL && index < PARRAY_MAX) {
+		const uint64_t *mid = table_at(a->root, index >> (2 * PARRAY_BITS)), *leaf;
+
+		if (mid == NULL) {
+			index = (index | ((1ull << (2 * PARRAY_BITS)) - 1)) + 1;
+			continue;
+		}
+		leaf = table_at(mid, index >> PARRAY_BITS);
+		if (leaf != NULL)
+			for (uint64_t i = index & PARRAY_MASK; i <= PARRAY_MASK; i++)
+				if (leaf[i] != 0)
+					return (index & ~PARRAY_MASK) | i;
+		index = (index | PARRAY_MASK) + 1;
+	}
+	return PARRAY_MAX;
+}

@@ -37,10 +37,10 @@ void replay_sample(struct replay *r)
 {
 	uint64_t shared = 0, mappings = 0;
 
-	for (uint64_t pfn = page_first_managed; pfn < page_count; pfn++) {
+	/* only the pages the engine owns: a walk of every pfn would cost O(RAM) a sample */
+	for (uint64_t pfn = parray_next(&r->owners, page_first_managed); pfn < page_count;
+	     pfn = parray_next(&r->owners, pfn + 1)) {
 		uint64_t owner = parray_get(&r->owners, pfn);
-		if (owner == 0)
-			continue;
 		page_t *pp = page_from_pfn(pfn);
 		unsigned n = hment_mapcnt(pp);
 		mappings += n;

@@ -434,10 +434,15 @@ static inline uint32_t hment_hash_dir_size(uint64_t npages)
 	return (uint32_t)(max_hments / HMENT_HASH_LOAD / HMENT_HASH_PAGE_BUCKETS + 1);
 }
 
-/* Mapping-list lock of a page; >> 9 keeps 2 MiB-aligned pages apart. */
+/* Frames in a run that share one mapping-list lock: a range operation takes it once for them (hment_hold). */
+#define HMENT_MLIST_GROUP_SHIFT 4u
+
+/* Mapping-list lock of a page: its group's; >> 8 sends groups a lock-array cycle (16 MiB) apart to different locks. */
 static inline uint32_t hment_mlist_lock_index(uint32_t pfn)
 {
-	return (pfn + (pfn >> 9)) & (HMENT_MLIST_NLOCK - 1);
+	uint32_t group = pfn >> HMENT_MLIST_GROUP_SHIFT;
+
+	return (group + (group >> 8)) & (HMENT_MLIST_NLOCK - 1);
 }
 
 /*

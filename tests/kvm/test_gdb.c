@@ -56,6 +56,19 @@ static bool cpu_is_qemu_tcg(void)
 	return tcg;
 }
 
+/*
+ * kvm_pvm (software virtualization) emulates the guest's ring-0 code:
+ * its emulator gives up on a planted INT3 (vmm reports that as the
+ * breakpoint) and writes memory without checking the debug registers, so
+ * a data watchpoint never fires on a kernel write there.
+ */
+static bool kvm_is_pvm(void)
+{
+	struct stat st;
+
+	return stat("/sys/module/kvm_pvm", &st) == 0;
+}
+
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
 static unsigned free_port(void)
 {
@@ -267,6 +280,7 @@ END_TEST
  * it), continue to a clean exit. Not on KVM nested under QEMU's TCG
  * (cpu_is_qemu_tcg), where the guest is told that it hit its own INT3
  * and debug registers never fire: there the test shows exactly that.
+ * On kvm_pvm the breakpoints stop and the watchpoint does not (kvm_is_pvm).
  */
 START_TEST(gdb_breakpoints_and_watchpoint_on_a_pte)
 {
@@ -298,12 +312,21 @@ START_TEST(gdb_breakpoints_and_watchpoint_on_a_pte)
 
 	ASSERT_HAS(g.out, "Breakpoint 1, hat_memload");
 	ASSERT_HAS(g.out, "#1 ");                      /* bt shows hat_memload's caller */
-	ASSERT_HAS(g.out, "breakpoint 2, hat_chgprot (");
+	ASSERT_HAS(g.out, "Breakpoint 2, hat_chgprot (");
 	ASSERT_HAS(g.out, "PTE: pte of 0x50000000");   /* space B's read-only page, in CR3 */
 	ASSERT_HAS(g.out, "Hardware watchpoint 3");
-	ASSERT_HAS(g.out, "Old value = ");
-	ASSERT_HAS(g.out, "New value = ");
-	ASSERT_HAS(strstr(g.out, "@WATCH") ? strstr(g.out, "@WATCH") : "", "hat");   /* the HAT wrote it */
+	if (kvm_is_pvm()) {
+		ck_assert_msg(strstr(g.out, "Old value = ") == NULL,
+			      "a watchpoint fired on kvm_pvm: its emulator now checks the debug "
+			      "registers; drop this branch:\n%s", g.out);
+		fprintf(stderr, "note: kvm_pvm: the watchpoint on the PTE does not fire (the "
+			"emulated kernel write skips the debug registers, checked); breakpoints do\n");
+	} else {
+		ASSERT_HAS(g.out, "Old value = ");
+		ASSERT_HAS(g.out, "New value = ");
+		/* the HAT wrote it */
+		ASSERT_HAS(strstr(g.out, "@WATCH") ? strstr(g.out, "@WATCH") : "", "hat");
+	}
 	ASSERT_HAS(g.out, "exited normally");
 	ck_assert_int_eq(wait_status(vmm), VMM_EXIT_OK);
 	vmm_result_free(&g);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Unit tests: mapping lists — embedding, promotion, removal anywhere, the hash, reserve donation, stealing. */
+/* Unit tests: mapping lists — embedding, promotion, removal anywhere, the hash, reserve donation, stealing, list-lock holds. */
 #include <string.h>
 
 #include "mm_test.h"
@@ -499,6 +499,110 @@ START_TEST(test_no_reserve_no_victim_fails)
 }
 END_TEST
 
+/* The first managed frame of a lock group: its group-mates follow it. */
+static page_t *group_start(void)
+{
+	uint64_t g = 1ull << HMENT_MLIST_GROUP_SHIFT;
+
+	return &page_array[(page_first_managed + g - 1) & ~(g - 1)];
+}
+
+static bool mlist_locked(const page_t *pp)
+{
+	return hment_mlist_locks[hment_mlist_lock_index(pp->p_pagenum)].ml_locked != 0;
+}
+
+START_TEST(test_hold_keeps_a_group_lock)
+{
+	page_t *a = group_start(), *b = a + 1;
+	page_t *other = a + (1u << HMENT_MLIST_GROUP_SHIFT);
+	struct hment_hold hd = HMENT_HOLD_NONE;
+	struct mm_lock *lk;
+
+	ck_assert_uint_ne(hment_mlist_lock_index(a->p_pagenum), hment_mlist_lock_index(other->p_pagenum));
+	hment_hold(&hd, a);
+	lk = hd.hd_lock;
+	ck_assert(hment_held(a) && hment_held(b));
+	hment_hold(&hd, b);   /* a group-mate: the same hold, one leaf fewer left */
+	ck_assert_ptr_eq(hd.hd_lock, lk);
+	ck_assert_uint_eq(hd.hd_left, HMENT_HOLD_MAX - 2);
+	hment_hold(&hd, other);   /* another group: a's lock goes first */
+	ck_assert(!mlist_locked(a) && hment_held(other));
+	hment_hold_end(&hd);
+	ck_assert(!mlist_locked(other));
+	ck_assert_ptr_null(hd.hd_lock);
+	hment_hold_end(&hd);   /* nothing held: nothing to do */
+}
+END_TEST
+
+START_TEST(test_hold_is_retaken_after_max)
+{
+	page_t *a = group_start();
+	struct hment_hold hd = HMENT_HOLD_NONE;
+
+	for (unsigned i = 0; i < HMENT_HOLD_MAX; i++)
+		hment_hold(&hd, a + (i & 1));
+	ck_assert_uint_eq(hd.hd_left, 0);
+	/* let go and taken again: a CPU waiting for it had its chance */
+	hment_hold(&hd, a);
+	ck_assert_uint_eq(hd.hd_left, HMENT_HOLD_MAX - 1);
+	ck_assert(hment_held(a));
+	hment_hold_end(&hd);
+	ck_assert(!mlist_locked(a));
+}
+END_TEST
+
+/* Range operations over a run of frames leave no list lock held, and the lists as a leaf-by-leaf load would. */
+START_TEST(test_range_ops_over_a_run_release_holds)
+{
+	enum { N = 3u << HMENT_MLIST_GROUP_SHIFT };
+	struct hat *h[2] = { hat_create(), hat_create() };
+	page_t *pp[N];
+
+	for (unsigned i = 0; i < N; i++)
+		pp[i] = mm_test_page();   /* a fresh pool hands out runs of frames */
+	ck_assert_int_eq(hat_memload_array(h[0], 0x200000, N * MM_PAGE_SIZE, pp, RW_USER), 0);
+	ck_assert_int_eq(hat_memload_array(h[1], 0x200000, N * MM_PAGE_SIZE, pp, RW_USER), 0);
+	for (unsigned i = 0; i < N; i++) {
+		ck_assert(!mlist_locked(pp[i]));
+		ck_assert_uint_eq(hment_mapcnt(pp[i]), 2);
+		ck_assert(listed(pp[i], h[1], 0x200000 + i * MM_PAGE_SIZE));
+	}
+	hat_unload(h[0], 0x200000, N * MM_PAGE_SIZE);
+	hat_destroy(h[1]);
+	for (unsigned i = 0; i < N; i++) {
+		ck_assert(!mlist_locked(pp[i]));
+		ck_assert_uint_eq(hment_mapcnt(pp[i]), 0);
+	}
+	ck_assert_uint_eq(hment_hash.hh_count, 0);
+}
+END_TEST
+
+/* A pageunload frees its hments in batches: the reserve refilled first, the rest to the cache. */
+START_TEST(test_free_batch)
+{
+	enum { N = HMENT_FREES_MAX + 5 };
+	struct hat *h[N];
+	page_t *pp = mm_test_page();
+	uint64_t inuse;
+	uint32_t reserved;
+
+	hment_set_reserve_amount(0);
+	for (unsigned i = 0; i < N; i++) {
+		h[i] = hat_create();
+		ck_assert_int_eq(hat_memload(h[i], 0x5000, pp, RW_USER), 0);
+	}
+	ck_assert_uint_eq(list_len(pp), N);
+	inuse = hment_cache_inuse();
+	reserved = hment_reserve.hr_count;
+	hment_set_reserve_amount(reserved + 3);
+	ck_assert_uint_eq(hat_pageunload(pp), N);
+	ck_assert_uint_eq(hment_reserve.hr_count, reserved + 3);
+	ck_assert_uint_eq(hment_cache_inuse(), inuse - (N - 3));   /* a reserve's hment is the cache's in use */
+	ck_assert_uint_eq(hment_mapcnt(pp), 0);
+}
+END_TEST
+
 Suite *hment_suite(void)
 {
 	Suite *s = suite_create("hment");
@@ -520,6 +624,10 @@ Suite *hment_suite(void)
 	tcase_add_test(tc, test_pressure_random);
 	tcase_add_test(tc, test_steal_finds_lone_list);
 	tcase_add_test(tc, test_steal_spreads_victims);
+	tcase_add_test(tc, test_hold_keeps_a_group_lock);
+	tcase_add_test(tc, test_hold_is_retaken_after_max);
+	tcase_add_test(tc, test_range_ops_over_a_run_release_holds);
+	tcase_add_test(tc, test_free_batch);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(tp, mm_setup, mm_hosted_shutdown);
 	tcase_add_test(tp, test_no_reserve_no_victim_fails);

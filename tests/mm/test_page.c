@@ -311,6 +311,33 @@ START_TEST(test_objcache_drains_one_page_at_a_time)
 }
 END_TEST
 
+START_TEST(test_objcache_free_n)
+{
+	struct objcache oc;
+	void *objs[40];
+	uint32_t per;
+
+	objcache_init(&oc, "batch", 24);
+	per = oc.oc_per_page;
+	for (uint32_t i = 0; i < 2 * per; i++) {   /* two full pages */
+		void *o = objcache_alloc(&oc);
+
+		ck_assert_ptr_nonnull(o);
+		if (i >= per - 10 && i < per + 30)
+			objs[i - (per - 10)] = o;
+	}
+	ck_assert_ptr_null(oc.oc_partial);
+	objcache_free_n(&oc, objs, 0);
+	ck_assert_uint_eq(oc.oc_inuse, 2 * per);
+	objcache_free_n(&oc, objs, 40);   /* 10 from the first page, 30 from the second */
+	ck_assert_uint_eq(oc.oc_inuse, 2 * per - 40);
+	ck_assert_uint_eq(oc.oc_nfree, 40);
+	/* the first page's objects come back first, the second's after: each page kept its own */
+	for (uint32_t i = 0; i < 40; i++)
+		ck_assert_uint_eq(page_of(objcache_alloc(&oc)), page_of(objs[i < 10 ? 0 : 39]));
+}
+END_TEST
+
 static struct objcache *other_cache;
 
 static void free_into_other(void *obj)
@@ -377,6 +404,7 @@ Suite *page_suite(void)
 	tcase_add_test(tc, test_objcache_basic);
 	tcase_add_test(tc, test_objcache_grows_and_fails_without_pages);
 	tcase_add_test(tc, test_objcache_drains_one_page_at_a_time);
+	tcase_add_test(tc, test_objcache_free_n);
 	tcase_add_test(tc, test_lock_basics);
 	tcase_add_test(tc, test_struct_sizes);
 	suite_add_tcase(s, tc);

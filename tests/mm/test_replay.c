@@ -459,6 +459,26 @@ START_TEST(replay_is_deterministic)
 }
 END_TEST
 
+/* parray_next visits exactly the words written, across absent leaf and middle pages. */
+START_TEST(parray_next_finds_every_written_word)
+{
+	static const uint64_t at[] = { 0, 1, 511, 512, 70000, 262143, 262144, 5000000, PARRAY_MAX - 1 };
+	struct parray a = { 0 };
+	uint64_t i = 0;
+
+	ck_assert_uint_eq(parray_next(&a, 0), PARRAY_MAX);   /* nothing yet */
+	for (unsigned k = 0; k < sizeof(at) / sizeof(at[0]); k++)
+		*parray_at(&a, at[k], true) = at[k] + 1;
+	for (uint64_t x = parray_next(&a, 0); x < PARRAY_MAX; x = parray_next(&a, x + 1))
+		ck_assert_uint_eq(x, at[i++]);
+	ck_assert_uint_eq(i, sizeof(at) / sizeof(at[0]));
+	ck_assert_uint_eq(parray_next(&a, 513), 70000);
+	ck_assert_uint_eq(parray_next(&a, PARRAY_MAX), PARRAY_MAX);
+	*parray_at(&a, 70000, false) = 0;   /* a zero word is not "written" */
+	ck_assert_uint_eq(parray_next(&a, 513), 262143);
+}
+END_TEST
+
 static Suite *replay_suite(void)
 {
 	Suite *s = suite_create("replay");
@@ -476,6 +496,7 @@ static Suite *replay_suite(void)
 	tcase_add_test(t, malformed_events_are_counted);
 	tcase_add_test(t, synthetic_tree_is_clean);
 	tcase_add_test(t, reclaim_under_a_page_limit);
+	tcase_add_test(t, parray_next_finds_every_written_word);
 	suite_add_tcase(s, t);
 	TCase *d = tcase_create("determinism");
 	tcase_set_timeout(d, 120);
