@@ -23,12 +23,18 @@ static bool skip_all;
 static struct tlb_remote_counts counts;
 static struct flushes_seen seen[MAX_CPUS];
 
+/* Past HAT_TLB_BATCH pages, one full flush costs less than the INVLPGs. */
+static bool flushes_everything(const struct flush_request *r)
+{
+	return r->npages == 0 || r->npages > HAT_TLB_BATCH;
+}
+
 /* This CPU ran request r. Interrupts are off (a cross-call), so nothing else here touches its record. */
 static void note_seen(const struct flush_request *r)
 {
 	struct flushes_seen *f = &seen[cpu_id()];
 
-	if (r->npages == 0 || r->npages > HAT_TLB_BATCH || f->n == SEEN_MAX) {
+	if (flushes_everything(r) || f->n == SEEN_MAX) {
 		f->all = true;
 		return;
 	}
@@ -46,7 +52,7 @@ static void flush_here(void *arg)
 	const struct flush_request *r = arg;
 
 	note_seen(r);
-	if (r->npages == 0 || r->npages > HAT_TLB_BATCH) {
+	if (flushes_everything(r)) {
 		mm_tlb_flush_all();
 		__atomic_fetch_add(&counts.full, 1, __ATOMIC_RELAXED);
 		return;

@@ -59,7 +59,7 @@ static const uint64_t *table_at(const uint64_t *t, uint64_t slot)
 	return (const uint64_t *)(uintptr_t)t[slot & PARRAY_MASK];
 }
 
-uint64_t parray_next(const struct parray *a, uint64_t index)
+uint64_t parray_next(const struct parray *a, uint64_t index, uint64_t *word)
 {
 	while (a->root != NULL && index < PARRAY_MAX) {
 		const uint64_t *mid = table_at(a->root, index >> (2 * PARRAY_BITS)), *leaf;
@@ -71,8 +71,10 @@ uint64_t parray_next(const struct parray *a, uint64_t index)
 		leaf = table_at(mid, index >> PARRAY_BITS);
 		if (leaf != NULL)
 			for (uint64_t i = index & PARRAY_MASK; i <= PARRAY_MASK; i++)
-				if (leaf[i] != 0)
+				if (leaf[i] != 0) {
+					*word = leaf[i];
 					return (index & ~PARRAY_MASK) | i;
+				}
 		index = (index | PARRAY_MASK) + 1;
 	}
 	return PARRAY_MAX;

@@ -23,7 +23,10 @@ uint64_t *parray_at(struct parray *a, uint64_t index, bool create);
 /* The word at index, 0 when never written. */
 uint64_t parray_get(const struct parray *a, uint64_t index);
 
-/* The first index >= index whose word is not 0, PARRAY_MAX when none: absent pages are skipped whole. */
-uint64_t parray_next(const struct parray *a, uint64_t index);
+/*
+ * The first index >= index whose word is not 0, that word in *word;
+ * PARRAY_MAX when none (*word untouched). Absent pages are skipped whole.
+ */
+uint64_t parray_next(const struct parray *a, uint64_t index, uint64_t *word);
 
 #endif

@@ -35,12 +35,11 @@ static void note_owner(struct replay *r, page_t *pp, uint64_t owner)
 
 void replay_sample(struct replay *r)
 {
-	uint64_t shared = 0, mappings = 0;
+	uint64_t shared = 0, mappings = 0, owner;
 
 	/* only the pages the engine owns: a walk of every pfn would cost O(RAM) a sample */
-	for (uint64_t pfn = parray_next(&r->owners, page_first_managed); pfn < page_count;
-	     pfn = parray_next(&r->owners, pfn + 1)) {
-		uint64_t owner = parray_get(&r->owners, pfn);
+	for (uint64_t pfn = parray_next(&r->owners, page_first_managed, &owner); pfn < page_count;
+	     pfn = parray_next(&r->owners, pfn + 1, &owner)) {
 		page_t *pp = page_from_pfn(pfn);
 		unsigned n = hment_mapcnt(pp);
 		mappings += n;

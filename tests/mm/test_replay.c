@@ -464,18 +464,21 @@ START_TEST(parray_next_finds_every_written_word)
 {
 	static const uint64_t at[] = { 0, 1, 511, 512, 70000, 262143, 262144, 5000000, PARRAY_MAX - 1 };
 	struct parray a = { 0 };
-	uint64_t i = 0;
+	uint64_t i = 0, word = 7;
 
-	ck_assert_uint_eq(parray_next(&a, 0), PARRAY_MAX);   /* nothing yet */
+	ck_assert_uint_eq(parray_next(&a, 0, &word), PARRAY_MAX);   /* nothing yet */
+	ck_assert_uint_eq(word, 7);
 	for (unsigned k = 0; k < sizeof(at) / sizeof(at[0]); k++)
 		*parray_at(&a, at[k], true) = at[k] + 1;
-	for (uint64_t x = parray_next(&a, 0); x < PARRAY_MAX; x = parray_next(&a, x + 1))
+	for (uint64_t x = parray_next(&a, 0, &word); x < PARRAY_MAX; x = parray_next(&a, x + 1, &word)) {
 		ck_assert_uint_eq(x, at[i++]);
+		ck_assert_uint_eq(word, x + 1);
+	}
 	ck_assert_uint_eq(i, sizeof(at) / sizeof(at[0]));
-	ck_assert_uint_eq(parray_next(&a, 513), 70000);
-	ck_assert_uint_eq(parray_next(&a, PARRAY_MAX), PARRAY_MAX);
+	ck_assert_uint_eq(parray_next(&a, 513, &word), 70000);
+	ck_assert_uint_eq(parray_next(&a, PARRAY_MAX, &word), PARRAY_MAX);
 	*parray_at(&a, 70000, false) = 0;   /* a zero word is not "written" */
-	ck_assert_uint_eq(parray_next(&a, 513), 262143);
+	ck_assert_uint_eq(parray_next(&a, 513, &word), 262143);
 }
 END_TEST
 
