@@ -89,6 +89,7 @@ static void tlb_flush_all(struct hat *h)
  */
 struct tlb_mark {
 	uint16_t loaded;
+	unsigned cpu;   /* the operation's, read once: a kernel thread here never migrates */
 	uint64_t local, remote, pages;
 };
 
@@ -104,9 +105,9 @@ static uint64_t tlb_work_remote(const struct hat *h)
 }
 
 /* Loaded: by h's own CPU set, not the mask the flushes use, so a wrong mask cannot hide itself. */
-static uint16_t tlb_loaded(const struct hat *h)
+static uint16_t tlb_loaded(const struct hat *h, unsigned cpu)
 {
-	uint64_t cpus = __atomic_load_n(&h->h_cpus, __ATOMIC_SEQ_CST), self = 1ull << cpu_id();
+	uint64_t cpus = __atomic_load_n(&h->h_cpus, __ATOMIC_SEQ_CST), self = 1ull << cpu;
 
 	return (uint16_t)(((cpus & self) ? HOP_LOADED_HERE : 0) |
 			  ((cpus & ~self) ? HOP_LOADED_ELSEWHERE : 0));
@@ -114,31 +115,39 @@ static uint16_t tlb_loaded(const struct hat *h)
 
 static struct tlb_mark tlb_mark(const struct hat *h)
 {
-	return (struct tlb_mark){ .loaded = tlb_loaded(h), .local = tlb_work_local(h),
-				  .remote = tlb_work_remote(h), .pages = tlb_remote_pages[cpu_id()] };
+	unsigned cpu = cpu_id();
+
+	return (struct tlb_mark){ .loaded = tlb_loaded(h, cpu), .cpu = cpu, .local = tlb_work_local(h),
+				  .remote = tlb_work_remote(h), .pages = tlb_remote_pages[cpu] };
 }
 
 /* The TLB work since m, as a log record's o_flushes. */
-static uint16_t tlb_flushes_since(const struct hat *h, struct tlb_mark m)
+static uint16_t tlb_flushes_since(const struct hat *h, const struct tlb_mark *m)
 {
-	return hat_oplog_flushes(tlb_work_local(h) - m.local, tlb_work_remote(h) - m.remote);
+	return hat_oplog_flushes(tlb_work_local(h) - m->local, tlb_work_remote(h) - m->remote);
 }
 
 /*
- * Appends op with what the TLB saw of it since m (MD_FLUSH). Other CPUs
- * count only when h is loaded there at the end too: one that switched
- * away meanwhile flushed its TLB with the CR3 load.
+ * What the TLB saw of op since m (MD_FLUSH). Other CPUs count only when
+ * h is loaded there at the end too: one that switched away meanwhile
+ * flushed its TLB with the CR3 load.
  */
-static void log_op(struct hat_op op, const struct hat *h, struct tlb_mark m)
+static void op_tlb_seen(struct hat_op *op, const struct hat *h, const struct tlb_mark *m)
 {
-	op.o_loaded = m.loaded & (tlb_loaded(h) | HOP_LOADED_HERE);
-	op.o_flushes = tlb_flushes_since(h, m);
-	if (op.o_kind == HOP_UNLOAD || op.o_kind == HOP_CHGPROT) {
-		uint64_t pages = tlb_remote_pages[cpu_id()] - m.pages;
+	op->o_loaded = m->loaded & (tlb_loaded(h, m->cpu) | HOP_LOADED_HERE);
+	op->o_flushes = tlb_flushes_since(h, m);
+}
 
-		op.o_pfn = pages > HOP_FLUSH_PAGES_ALL ? HOP_FLUSH_PAGES_ALL : (uint32_t)pages;
+/* Appends op with what the TLB saw of it since m; a pointer, not a copy: the record is 40 bytes. */
+static void log_op(struct hat_op *op, const struct hat *h, const struct tlb_mark *m)
+{
+	op_tlb_seen(op, h, m);
+	if (op->o_kind == HOP_UNLOAD || op->o_kind == HOP_CHGPROT) {
+		uint64_t pages = tlb_remote_pages[m->cpu] - m->pages;
+
+		op->o_pfn = pages > HOP_FLUSH_PAGES_ALL ? HOP_FLUSH_PAGES_ALL : (uint32_t)pages;
 	}
-	hat_oplog_append(op);
+	hat_oplog_append_n(op, 1);
 }
 
 /* Pages one operation invalidated: INVLPG each, or one full flush past HAT_TLB_BATCH. */
@@ -320,8 +329,9 @@ hment_t *hat_mapping_unload(page_t *pp, page_t *ptp, unsigned entry)
 
 	MM_REQUIRE(hment_held(pp));
 	hm = leaf_clear(pp, ptp, entry, NULL, false);
-	log_op((struct hat_op){ .o_kind = HOP_STEAL, .o_space = h->h_id,
-				.o_va = ptp_entry_va(ptp, entry), .o_pfn = pp->p_pagenum }, h, m);
+	struct hat_op op = { .o_kind = HOP_STEAL, .o_space = h->h_id,
+			     .o_va = ptp_entry_va(ptp, entry), .o_pfn = pp->p_pagenum };
+	log_op(&op, h, &m);
 	return hm;
 }
 
@@ -631,8 +641,9 @@ static int hat_load(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr)
 	m = tlb_mark(h);
 	rc = leaf_load(h, va, level, bits);
 	mm_lock_exit(&h->h_lock);
-	log_op((struct hat_op){ .o_kind = HOP_LOAD, .o_space = h->h_id, .o_va = va,
-				.o_pfn = (uint32_t)pfn, .o_attr = (uint16_t)attr, .o_result = rc }, h, m);
+	struct hat_op op = { .o_kind = HOP_LOAD, .o_space = h->h_id, .o_va = va,
+			     .o_pfn = (uint32_t)pfn, .o_attr = (uint16_t)attr, .o_result = rc };
+	log_op(&op, h, &m);
 	return rc;
 }
 
@@ -763,8 +774,7 @@ static void run_load(struct load_run *r)
 	}
 	n = done + (rc != 0);
 	/* what the TLB saw is the run's: a flush made for one leaf is on every record */
-	op.o_loaded = (uint16_t)(m.loaded & (tlb_loaded(r->h) | HOP_LOADED_HERE));
-	op.o_flushes = tlb_flushes_since(r->h, m);
+	op_tlb_seen(&op, r->h, &m);
 	for (unsigned k = 0; k < n; k++) {
 		ops[k] = op;
 		ops[k].o_va = r->va[k];
@@ -849,12 +859,10 @@ static bool dup_large(struct load_run *r, uint64_t va, pte_t bits, unsigned attr
 {
 	struct tlb_mark m = tlb_mark(r->h);
 	int rc = leaf_load(r->h, va, 2, bits);
+	struct hat_op op = { .o_kind = HOP_LOAD, .o_space = r->h->h_id, .o_va = va,
+			     .o_pfn = (uint32_t)pte_pfn(bits), .o_attr = (uint16_t)attr, .o_result = rc };
 
-	hat_oplog_append((struct hat_op){ .o_kind = HOP_LOAD, .o_space = r->h->h_id, .o_va = va,
-					  .o_pfn = (uint32_t)pte_pfn(bits), .o_attr = (uint16_t)attr,
-					  .o_result = rc,
-					  .o_loaded = (uint16_t)(m.loaded & (tlb_loaded(r->h) | HOP_LOADED_HERE)),
-					  .o_flushes = tlb_flushes_since(r->h, m) });
+	log_op(&op, r->h, &m);
 	if (rc != 0) {
 		r->failed = true;
 		r->fail_va = va;
@@ -986,8 +994,8 @@ void hat_unload(struct hat *h, uint64_t va, uint64_t len)
 	m = tlb_mark(h);
 	hat_unload_locked(h, va, va + len, true, false);
 	mm_lock_exit(&h->h_lock);
-	log_op((struct hat_op){ .o_kind = HOP_UNLOAD, .o_space = h->h_id, .o_va = va, .o_len = len },
-	       h, m);
+	struct hat_op op = { .o_kind = HOP_UNLOAD, .o_space = h->h_id, .o_va = va, .o_len = len };
+	log_op(&op, h, &m);
 }
 
 /* Unloads pp's mappings made at table level `level` (0: all); returns how many. */
@@ -1088,8 +1096,9 @@ void hat_chgprot(struct hat *h, uint64_t va, uint64_t len, unsigned attr)
 	segtab_process(h, va, va + len, chgprot_cb, &a);
 	batch_flush(&a.b);
 	mm_lock_exit(&h->h_lock);
-	log_op((struct hat_op){ .o_kind = HOP_CHGPROT, .o_space = h->h_id, .o_va = va, .o_len = len,
-				.o_attr = (uint16_t)attr }, h, m);
+	struct hat_op op = { .o_kind = HOP_CHGPROT, .o_space = h->h_id, .o_va = va, .o_len = len,
+			     .o_attr = (uint16_t)attr };
+	log_op(&op, h, &m);
 }
 
 /* Clears the lock of one leaf (another CPU may unload it meanwhile: then nothing is left to count). */
