@@ -19,6 +19,12 @@ int guest_mem_map(struct guest_mem *gm, uint64_t size)
 	return 0;
 }
 
+void guest_mem_small_pages(const struct guest_mem *gm, uint64_t gpa, uint64_t len)
+{
+	if (guest_mem_contains(gm, gpa, len))
+		madvise((uint8_t *)gm->base + gpa, len, MADV_NOHUGEPAGE);
+}
+
 void guest_mem_unmap(struct guest_mem *gm)
 {
 	if (gm->base)

@@ -16,6 +16,12 @@ struct guest_mem {
 /* Maps `size` bytes of anonymous memory (MAP_NORESERVE); 0 or -errno. */
 int guest_mem_map(struct guest_mem *gm, uint64_t size);
 void guest_mem_unmap(struct guest_mem *gm);
+/*
+ * [gpa, gpa+len), 2 MiB-aligned, in small host pages (best effort): for
+ * RAM of which little will be touched, where a huge page's first touch
+ * would zero 2 MiB.
+ */
+void guest_mem_small_pages(const struct guest_mem *gm, uint64_t gpa, uint64_t len);
 
 /* True when [gpa, gpa+len) lies inside RAM, with no arithmetic overflow. */
 bool guest_mem_contains(const struct guest_mem *gm, uint64_t gpa, uint64_t len);

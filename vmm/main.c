@@ -38,6 +38,12 @@ static bool prepare_guest(const struct vmm_options *opt, struct guest_mem *gm,
 			(uint64_t)opt->mem_size, strerror(-rc));
 		return false;
 	}
+	/*
+	 * The boot structures below BOOT_RESERVED_END are a few KiB, and the
+	 * guest hardly touches the rest: one huge page there would cost a
+	 * one-HLT image a third of vmm's own start-up to zero (kvm_pvm).
+	 */
+	guest_mem_small_pages(gm, 0, BOOT_RESERVED_END);
 	if (elf_load(opt->image, gm->base, gm->size, BOOT_RESERVED_END, img, err, sizeof(err))) {
 		fprintf(stderr, "vmm: %s\n", err);
 		return false;
