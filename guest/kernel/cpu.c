@@ -26,6 +26,7 @@ struct percpu {
 };
 
 static struct percpu percpu[MAX_CPUS];
+_Static_assert(offsetof(struct percpu, index) == PERCPU_INDEX_OFFSET, "cpu_id() reads %gs:index");
 static struct boot_info boot_info_copy;
 static unsigned ncpus = 1;
 
@@ -88,13 +89,6 @@ void cpu_init(unsigned index, const struct boot_info *bi)
 	}
 }
 
-unsigned cpu_id(void)
-{
-	struct percpu *pc;
-
-	__asm__ volatile("movq %%gs:0, %0" : "=r"(pc));
-	return pc->index;
-}
 
 unsigned cpu_count(void)
 {

@@ -56,8 +56,28 @@ static inline uint64_t kva_to_pa(const void *va)
 	return v;
 }
 
-/* This CPU's index (0 = boot CPU) and how many there are. */
-unsigned cpu_id(void);
+/*
+ * This CPU's index (0 = boot CPU) and how many there are. cpu_id() is
+ * inline: every MM lock's enter and exit asks it (the lock's owner).
+ */
+#ifdef HATVM_HOSTED
+extern _Thread_local unsigned mm_hosted_cpu;   /* tests/lib/hosted_platform.c */
+
+static inline unsigned cpu_id(void)
+{
+	return mm_hosted_cpu;
+}
+#else
+#define PERCPU_INDEX_OFFSET 8   /* of struct percpu's index (cpu.c), %gs-relative */
+
+static inline unsigned cpu_id(void)
+{
+	unsigned index;
+
+	__asm__ volatile("movl %%gs:%c1, %0" : "=r"(index) : "i"(PERCPU_INDEX_OFFSET));
+	return index;
+}
+#endif
 unsigned cpu_count(void);
 
 #endif

@@ -17,13 +17,8 @@ struct mm_hosted_log mm_hosted_log;
 char mm_hosted_panic_msg[1024];
 unsigned mm_hosted_ncpus = 1;
 
-static _Thread_local unsigned hosted_cpu;
+_Thread_local unsigned mm_hosted_cpu;
 static _Thread_local jmp_buf *panic_jump;
-
-unsigned cpu_id(void)
-{
-	return hosted_cpu;
-}
 
 unsigned cpu_count(void)
 {
@@ -32,7 +27,7 @@ unsigned cpu_count(void)
 
 void mm_hosted_set_cpu(unsigned cpu)
 {
-	hosted_cpu = cpu;
+	mm_hosted_cpu = cpu;
 }
 
 void mm_tlb_flush_page(uint64_t va)
@@ -148,7 +143,7 @@ void mm_hosted_boot(uint64_t ram_size)
 	mm_hosted_ram_size = ram_size;
 	memset(&mm_hosted_log, 0, sizeof(mm_hosted_log));
 	mm_hosted_ncpus = 1;
-	hosted_cpu = 0;
+	mm_hosted_cpu = 0;
 	hat_kernel_init(ram_size, MM_TEST_FIRST_FREE, segs, 2);
 }
 
