@@ -89,7 +89,6 @@ void cpu_init(unsigned index, const struct boot_info *bi)
 	}
 }
 
-
 unsigned cpu_count(void)
 {
 	return ncpus;
