@@ -138,7 +138,7 @@ static void op_tlb_seen(struct hat_op *op, const struct hat *h, const struct tlb
 	op->o_flushes = tlb_flushes_since(h, m);
 }
 
-/* Appends op with what the TLB saw of it since m; a pointer, not a copy: the record is 40 bytes. */
+/* Appends op with what the TLB saw of it since m (a pointer: see hat_oplog_append). */
 static void log_op(struct hat_op *op, const struct hat *h, const struct tlb_mark *m)
 {
 	op_tlb_seen(op, h, m);

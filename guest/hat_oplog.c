@@ -52,11 +52,6 @@ static void put(struct hat_oplog *l, struct hat_op *ops, unsigned n)
 	}
 }
 
-void hat_oplog_append(struct hat_op op)
-{
-	hat_oplog_append_n(&op, 1);
-}
-
 void hat_oplog_append_n(struct hat_op *ops, unsigned n)
 {
 	struct hat_oplog *l = &hat_oplog;
