@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "bench_table.h"
 #include "bench_util.h"
@@ -12,8 +13,7 @@
 #define NSIZES       4
 #define NSPACES      3
 #define SPACES_PAGES 4096ul
-#define LINUX_AT     2          /* sizes[] index the Linux shapes are measured at */
-#define LINUX_RUNS   9
+#define LINUX_AT     2          /* sizes[] index the Linux shapes are measured at, run for run beside ours */
 #define MAX_RUNS     61
 #define CHURN_PAGES  65536ul
 #define CHURN_CYCLES 16
@@ -25,7 +25,7 @@
 static const unsigned long sizes[NSIZES] = { 256, 4096, 65536, MM_RUNS_MAX_PAGES };
 static const char *const size_label[NSIZES] = { "256", "4K", "64K", "640K" };
 /* more runs where one is short and noisy, fewer where it is long */
-static const int size_runs[NSIZES] = { 61, 21, 5, 3 };
+static const int size_runs[NSIZES] = { 61, 21, 9, 3 };
 static const unsigned spaces[NSPACES] = { 1, 16, 256 };
 static const int spaces_runs[NSPACES] = { 9, 7, 5 };
 
@@ -39,8 +39,15 @@ struct results {
 	struct linux_shapes lx;
 };
 
+/*
+ * At sizes[LINUX_AT] each of our runs is followed by one of Linux's:
+ * this host's speed drifts by up to 2x from minute to minute, and the
+ * two sides of a ratio must see the same drift.
+ */
 static void measure_sizes(struct results *res)
 {
+	struct linux_shapes lx_runs[MAX_RUNS];
+	int fd = linux_shapes_memfd(sizes[LINUX_AT]);
 	double warm[SZ_NOPS];
 
 	/* untimed: caches and predictors warm, as in a running kernel */
@@ -52,10 +59,14 @@ static void measure_sizes(struct results *res)
 			mm_size_run(sizes[s], ns, &res->steals[s]);
 			for (int o = 0; o < SZ_NOPS; o++)
 				runs[o][r] = ns[o];
+			if (s == LINUX_AT)
+				linux_shapes_run(fd, sizes[s], &lx_runs[r]);
 		}
 		for (int o = 0; o < SZ_NOPS; o++)
 			res->size_ns[o][s] = bench_median(runs[o], (size_t)size_runs[s]);
 	}
+	linux_shapes_median(lx_runs, size_runs[LINUX_AT], &res->lx);
+	close(fd);
 }
 
 static void measure_spaces(struct results *res)
@@ -146,8 +157,8 @@ static void print_details(const struct results *res)
 	       " (median)\n", CHURN_PAGES, CHURN_CYCLES);
 	print_line("memload_array, by cycle", "mapping", res->churn_load, CHURN_CYCLES);
 	print_line("pageunload, by cycle", "mapping", res->churn_pageunload, CHURN_CYCLES);
-	printf("\nLinux at %lu pages, ns per page: mmap MAP_POPULATE of a new memfd %.1f, of its"
-	       " existing pages %.1f, mprotect %.1f, munmap %.1f, fork %.1f\n\n", sizes[LINUX_AT],
+	printf("\nLinux at %lu pages, ns per page: mmap MAP_POPULATE of a memfd %.1f, again at a"
+	       " second address %.1f, mprotect %.1f, munmap %.1f, fork %.1f\n\n", sizes[LINUX_AT],
 	       res->lx.populate_ns, res->lx.share_ns, res->lx.mprotect_ns, res->lx.munmap_ns,
 	       res->lx.fork_ns);
 }
@@ -267,7 +278,6 @@ int main(int argc, char **argv)
 	measure_spaces(&res);
 	measure_churn(&res);
 	res.atomic_ns = measure_atomic();
-	linux_shapes_measure(sizes[LINUX_AT], LINUX_RUNS, &res.lx);
 	print_details(&res);
 	bench_table_init(&t, "mm_hosted");
 	add_rows(&t, &res);

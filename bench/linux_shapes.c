@@ -51,59 +51,81 @@ static double time_fork(unsigned long pages)
 	return forked - start;
 }
 
-enum shape { SH_POPULATE, SH_SHARE, SH_MPROTECT, SH_MUNMAP, SH_FORK, NSHAPES };
-
-static void one_run(int fd, unsigned long pages, double t[NSHAPES])
+int linux_shapes_memfd(unsigned long pages)
 {
-	double start = bench_cpu_now();
-	void *a = map_populated(fd, pages);
-	t[SH_POPULATE] = bench_cpu_now() - start;
-
-	start = bench_cpu_now();
-	void *b = map_populated(fd, pages);   /* the file's pages exist now: the share shape */
-	t[SH_SHARE] = bench_cpu_now() - start;
-
-	start = bench_cpu_now();
-	if (mprotect(b, pages * PAGE, PROT_READ) != 0) {
-		perror("bench: mprotect");
-		exit(1);
-	}
-	t[SH_MPROTECT] = bench_cpu_now() - start;
-
-	start = bench_cpu_now();
-	munmap(b, pages * PAGE);
-	t[SH_MUNMAP] = bench_cpu_now() - start;
-	munmap(a, pages * PAGE);
-	t[SH_FORK] = time_fork(pages);
-}
-
-void linux_shapes_measure(unsigned long pages, int runs, struct linux_shapes *out)
-{
-	double *t[NSHAPES];
 	int fd = memfd_create("hatvm-bench", 0);
 
 	if (fd < 0 || ftruncate(fd, (off_t)(pages * PAGE)) < 0) {
 		perror("bench: memfd");
 		exit(1);
 	}
-	for (int k = 0; k < NSHAPES; k++)
-		if ((t[k] = calloc((size_t)runs, sizeof(double))) == NULL) {
+	return fd;
+}
+
+void linux_shapes_run(int fd, unsigned long pages, struct linux_shapes *out)
+{
+	double per_page = 1e9 / (double)pages, start;
+	void *a, *b;
+
+	start = bench_cpu_now();
+	a = map_populated(fd, pages);
+	out->populate_ns = (bench_cpu_now() - start) * per_page;
+
+	start = bench_cpu_now();
+	b = map_populated(fd, pages);   /* the file's pages exist now: the share shape */
+	out->share_ns = (bench_cpu_now() - start) * per_page;
+
+	start = bench_cpu_now();
+	if (mprotect(b, pages * PAGE, PROT_READ) != 0) {
+		perror("bench: mprotect");
+		exit(1);
+	}
+	out->mprotect_ns = (bench_cpu_now() - start) * per_page;
+
+	start = bench_cpu_now();
+	munmap(b, pages * PAGE);
+	out->munmap_ns = (bench_cpu_now() - start) * per_page;
+	munmap(a, pages * PAGE);
+	out->fork_ns = time_fork(pages) * per_page;
+}
+
+void linux_shapes_median(const struct linux_shapes *runs, int n, struct linux_shapes *out)
+{
+	double *v[5];
+
+	for (int k = 0; k < 5; k++)
+		if ((v[k] = calloc((size_t)n, sizeof(double))) == NULL) {
 			perror("bench");
 			exit(1);
 		}
-	for (int r = 0; r < runs; r++) {
-		double one[NSHAPES];
-		one_run(fd, pages, one);
-		for (int k = 0; k < NSHAPES; k++)
-			t[k][r] = one[k];
+	for (int r = 0; r < n; r++) {
+		v[0][r] = runs[r].populate_ns;
+		v[1][r] = runs[r].share_ns;
+		v[2][r] = runs[r].mprotect_ns;
+		v[3][r] = runs[r].munmap_ns;
+		v[4][r] = runs[r].fork_ns;
 	}
-	double per_page = 1e9 / (double)pages;
-	out->populate_ns = bench_median(t[SH_POPULATE], (size_t)runs) * per_page;
-	out->share_ns = bench_median(t[SH_SHARE], (size_t)runs) * per_page;
-	out->mprotect_ns = bench_median(t[SH_MPROTECT], (size_t)runs) * per_page;
-	out->munmap_ns = bench_median(t[SH_MUNMAP], (size_t)runs) * per_page;
-	out->fork_ns = bench_median(t[SH_FORK], (size_t)runs) * per_page;
-	for (int k = 0; k < NSHAPES; k++)
-		free(t[k]);
+	out->populate_ns = bench_median(v[0], (size_t)n);
+	out->share_ns = bench_median(v[1], (size_t)n);
+	out->mprotect_ns = bench_median(v[2], (size_t)n);
+	out->munmap_ns = bench_median(v[3], (size_t)n);
+	out->fork_ns = bench_median(v[4], (size_t)n);
+	for (int k = 0; k < 5; k++)
+		free(v[k]);
+}
+
+void linux_shapes_measure(unsigned long pages, int runs, struct linux_shapes *out)
+{
+	struct linux_shapes *one = calloc((size_t)runs, sizeof(*one));
+	int fd = linux_shapes_memfd(pages);
+
+	if (one == NULL) {
+		perror("bench");
+		exit(1);
+	}
+	for (int r = 0; r < runs; r++)
+		linux_shapes_run(fd, pages, &one[r]);
+	linux_shapes_median(one, runs, out);
+	free(one);
 	close(fd);
 }
