@@ -31,7 +31,7 @@ static const int spaces_runs[NSPACES] = { 9, 7, 5 };
 
 struct results {
 	double size_ns[SZ_NOPS][NSIZES];
-	unsigned long steals[NSIZES];
+	struct steal_work steal[NSIZES];   /* the same every run at a size: work counts */
 	double spaces_ns[SP_NOPS][NSPACES];
 	struct spaces_extra extra[NSPACES];
 	double churn_load[CHURN_CYCLES], churn_pageunload[CHURN_CYCLES];   /* medians per cycle */
@@ -51,12 +51,12 @@ static void measure_sizes(struct results *res)
 	double warm[SZ_NOPS];
 
 	/* untimed: caches and predictors warm, as in a running kernel */
-	mm_size_run(sizes[0], warm, &res->steals[0]);
+	mm_size_run(sizes[0], warm, &res->steal[0]);
 	for (int s = 0; s < NSIZES; s++) {
 		double runs[SZ_NOPS][MAX_RUNS], ns[SZ_NOPS];
 
 		for (int r = 0; r < size_runs[s]; r++) {
-			mm_size_run(sizes[s], ns, &res->steals[s]);
+			mm_size_run(sizes[s], ns, &res->steal[s]);
 			for (int o = 0; o < SZ_NOPS; o++)
 				runs[o][r] = ns[o];
 			if (s == LINUX_AT)
@@ -144,7 +144,10 @@ static void print_details(const struct results *res)
 		print_line(size_op_name[o], size_op_unit[o], res->size_ns[o], NSIZES);
 	printf("  steals per run:");
 	for (int s = 0; s < NSIZES; s++)
-		printf(" %lu", res->steals[s]);
+		printf(" %lu", res->steal[s].steals);
+	printf("; steal-index steps per steal:");
+	for (int s = 0; s < NSIZES; s++)
+		printf(" %.1f", res->steal[s].steps_per_steal);
 	printf("\n\nhosted MM, %lu pages shared by N address spaces, ns per op (median)\n",
 	       SPACES_PAGES);
 	printf("  %-44s", "op \\ N spaces");
@@ -218,11 +221,23 @@ static void add_rows(struct bench_table *t, const struct results *res)
 	const struct linux_shapes *lx = &res->lx;
 	const double (*ns)[NSIZES] = res->size_ns;
 	const int at = LINUX_AT;
+	double steps[NSIZES];
+	char note[96];
 	struct bench_row *r;
 
 	for (int o = 0; o < SZ_NOPS; o++)
 		flat_row(t, size_op_name[o], size_op_unit[o], ns[o], NSIZES, size_label,
 			 "640K vs 256 pages");
+	/*
+	 * The steal's work, counted: steps from one listed page to the next
+	 * grow with the distance between them (the index's fanout at each
+	 * level), bounded whatever RAM holds; the time is mostly cache misses.
+	 */
+	for (int s = 0; s < NSIZES; s++)
+		steps[s] = res->steal[s].steps_per_steal;
+	r = bench_add(t, steps[NSIZES - 1], "steps", "steal, steal-index steps /steal at 640K pages");
+	series_note(note, sizeof(note), size_label, steps, NSIZES);
+	bench_set_note(r, "%s", note);
 	for (int o = 0; o < SP_NOPS; o++)
 		flat_row(t, spaces_op_name[o], spaces_op_unit[o], res->spaces_ns[o], NSPACES,
 			 space_labels, "256 vs 1 spaces");

@@ -182,12 +182,13 @@ static double time_sparse_destroy(page_t *pp)
  * take another page's hment. The new mappings alternate between two
  * spaces: a steal may not take a mapping in the table being loaded
  * (busy), so with one space the loads would run out of victims once the
- * first two spaces' mappings are gone. *steals: how many steals that made.
+ * first two spaces' mappings are gone. *w: the steals that made and the
+ * steal-index steps they took.
  */
-static double time_steal(page_t **pp, unsigned long n, unsigned long *steals)
+static double time_steal(page_t **pp, unsigned long n, struct steal_work *w)
 {
 	struct hat *e = create(), *f = create(), *g[2] = { create(), create() };
-	unsigned long stride = n / STEAL_PAGES, before;
+	unsigned long stride = n / STEAL_PAGES, before, exam;
 	double t0, t;
 
 	for (unsigned i = 0; i < STEAL_PAGES; i++)
@@ -198,20 +199,23 @@ static double time_steal(page_t **pp, unsigned long n, unsigned long *steals)
 	hment_adjust_reserve();
 	hment_set_limit(hment_cache_inuse());
 	before = hment_stats.steals;
+	exam = hment_stats.steal_exam;
 	t0 = bench_cpu_now();
 	for (unsigned i = 0; i < STEAL_LOADS; i++)
 		if (hat_memload(g[i & 1], VA_A + i * MM_PAGE_SIZE, pp[(i % STEAL_PAGES) * stride],
 				RW_USER) != 0)
 			die("hat_memload (stealing)");
 	t = bench_cpu_now() - t0;
-	*steals = hment_stats.steals - before;
+	w->steals = hment_stats.steals - before;
+	w->steps_per_steal = w->steals == 0 ? 0 :
+			     (double)(hment_stats.steal_exam - exam) / (double)w->steals;
 	hment_set_limit(OBJCACHE_LIMIT_NONE);
 	hment_set_reserve_amount(HMENT_RESERVE_DEFAULT);
 	hat_destroy(e);
 	hat_destroy(f);
 	hat_destroy(g[0]);
 	hat_destroy(g[1]);
-	return *steals == 0 ? 0 : t * 1e9 / (double)*steals;
+	return w->steals == 0 ? 0 : t * 1e9 / (double)w->steals;
 }
 
 /* ns per page_alloc_large + 2 MiB memload (unload and free untimed); 0 when RAM has no free 2 MiB block. */
@@ -305,7 +309,7 @@ static unsigned long size_ram_pages(unsigned long pages)
 	return want < cap ? want : cap;
 }
 
-void mm_size_run(unsigned long pages, double ns[SZ_NOPS], unsigned long *steals)
+void mm_size_run(unsigned long pages, double ns[SZ_NOPS], struct steal_work *steal)
 {
 	page_t **pp;
 
@@ -314,7 +318,7 @@ void mm_size_run(unsigned long pages, double ns[SZ_NOPS], unsigned long *steals)
 	time_mappings(pp, pages, ns);
 	time_ranges(pp, pages, ns);
 	ns[SZ_DESTROY_SPARSE] = time_sparse_destroy(pp[0]);
-	ns[SZ_STEAL] = time_steal(pp, pages, steals);
+	ns[SZ_STEAL] = time_steal(pp, pages, steal);
 	ns[SZ_LARGE] = time_large();
 	free_pages(pp, pages);
 	mm_hosted_shutdown();

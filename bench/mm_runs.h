@@ -46,8 +46,14 @@ struct spaces_extra {
 /* The largest working set the MM's RAM limit (GUEST_RAM_MAX, 3 GiB) leaves room for, in pages. */
 #define MM_RUNS_MAX_PAGES 655360ul
 
+/* What the steal op did in one size run: work counts, free of the host's timing noise. */
+struct steal_work {
+	unsigned long steals;     /* steals the timed loads made */
+	double steps_per_steal;   /* steal-index steps (hment_stats.steal_exam) per steal */
+};
+
 /* Boots the hosted MM with RAM for `pages` of working set and times every size_op once; ns into ns[]. */
-void mm_size_run(unsigned long pages, double ns[SZ_NOPS], unsigned long *steals);
+void mm_size_run(unsigned long pages, double ns[SZ_NOPS], struct steal_work *steal);
 
 /* Boots the hosted MM, maps `pages` pages into `nspaces` spaces, times every spaces_op once. */
 void mm_spaces_run(unsigned long pages, unsigned nspaces, double ns[SP_NOPS],
