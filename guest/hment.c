@@ -112,29 +112,9 @@ static void set_embed(page_t *pp, uint8_t embed)
 	listed_note(pp, had);
 }
 
-static struct mm_lock *mlist_lock(const page_t *pp)
-{
-	return &hment_mlist_locks[hment_mlist_lock_index(pp->p_pagenum)];
-}
-
-void hment_enter(page_t *pp)
-{
-	mm_lock_enter(mlist_lock(pp));
-}
-
-void hment_exit(page_t *pp)
-{
-	mm_lock_exit(mlist_lock(pp));
-}
-
-bool hment_held(page_t *pp)
-{
-	return mm_lock_held(mlist_lock(pp));
-}
-
 void hment_hold(struct hment_hold *hd, page_t *pp)
 {
-	struct mm_lock *lk = mlist_lock(pp);
+	struct mm_lock *lk = hment_mlist_lock(pp);
 
 	if (hd->hd_lock == lk && hd->hd_left > 0) {
 		hd->hd_left--;

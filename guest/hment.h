@@ -51,9 +51,26 @@ extern struct hment_stats hment_stats;
 void hment_init(uint64_t npages);
 
 /* The mapping-list lock of pp (hashed; several pages share one). Any CPU. */
-void hment_enter(page_t *pp);
-void hment_exit(page_t *pp);
-bool hment_held(page_t *pp);
+static inline struct mm_lock *hment_mlist_lock(const page_t *pp)
+{
+	return &hment_mlist_locks[hment_mlist_lock_index(pp->p_pagenum)];
+}
+
+static inline void hment_enter(page_t *pp)
+{
+	mm_lock_enter(hment_mlist_lock(pp));
+}
+
+static inline void hment_exit(page_t *pp)
+{
+	mm_lock_exit(hment_mlist_lock(pp));
+}
+
+/* Inline: every list operation asks it (MM_REQUIRE), most of them several times a mapping. */
+static inline bool hment_held(page_t *pp)
+{
+	return mm_lock_held(hment_mlist_lock(pp));
+}
 
 /*
  * A mapping-list lock kept across consecutive leaves of a range
