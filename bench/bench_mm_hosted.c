@@ -24,10 +24,16 @@
 /* 1 M pages (4 GiB) would not fit the MM's 3 GiB RAM limit: the largest is what fits */
 static const unsigned long sizes[NSIZES] = { 256, 4096, 65536, MM_RUNS_MAX_PAGES };
 static const char *const size_label[NSIZES] = { "256", "4K", "64K", "640K" };
-/* more runs where one is short and noisy, fewer where it is long */
-static const int size_runs[NSIZES] = { 61, 21, 9, 3 };
+/*
+ * Runs per round: more where one is short and noisy, fewer where it is
+ * long. Every size (and every number of spaces) runs in each round, so
+ * the two sides of a flatness ratio see the same drift of this host's
+ * speed (up to 2x from minute to minute).
+ */
+#define ROUNDS 3
+static const int size_runs[NSIZES] = { 20, 7, 3, 1 };
 static const unsigned spaces[NSPACES] = { 1, 16, 256 };
-static const int spaces_runs[NSPACES] = { 9, 7, 5 };
+static const int spaces_runs[NSPACES] = { 3, 2, 2 };
 
 struct results {
 	double size_ns[SZ_NOPS][NSIZES];
@@ -39,49 +45,48 @@ struct results {
 	struct linux_shapes lx;
 };
 
-/*
- * At sizes[LINUX_AT] each of our runs is followed by one of Linux's:
- * this host's speed drifts by up to 2x from minute to minute, and the
- * two sides of a ratio must see the same drift.
- */
+/* At sizes[LINUX_AT] each of our runs is followed by one of Linux's, for the same reason as the rounds. */
 static void measure_sizes(struct results *res)
 {
+	static double runs[NSIZES][SZ_NOPS][MAX_RUNS];
 	struct linux_shapes lx_runs[MAX_RUNS];
-	int fd = linux_shapes_memfd(sizes[LINUX_AT]);
-	double warm[SZ_NOPS];
+	int fd = linux_shapes_memfd(sizes[LINUX_AT]), done[NSIZES] = { 0 };
+	double ns[SZ_NOPS];
 
 	/* untimed: caches and predictors warm, as in a running kernel */
-	mm_size_run(sizes[0], warm, &res->steal[0]);
-	for (int s = 0; s < NSIZES; s++) {
-		double runs[SZ_NOPS][MAX_RUNS], ns[SZ_NOPS];
-
-		for (int r = 0; r < size_runs[s]; r++) {
-			mm_size_run(sizes[s], ns, &res->steal[s]);
-			for (int o = 0; o < SZ_NOPS; o++)
-				runs[o][r] = ns[o];
-			if (s == LINUX_AT)
-				linux_shapes_run(fd, sizes[s], &lx_runs[r]);
-		}
+	mm_size_run(sizes[0], ns, &res->steal[0]);
+	for (int round = 0; round < ROUNDS; round++)
+		for (int s = 0; s < NSIZES; s++)
+			for (int k = 0; k < size_runs[s]; k++, done[s]++) {
+				mm_size_run(sizes[s], ns, &res->steal[s]);
+				for (int o = 0; o < SZ_NOPS; o++)
+					runs[s][o][done[s]] = ns[o];
+				if (s == LINUX_AT)
+					linux_shapes_run(fd, sizes[s], &lx_runs[done[s]]);
+			}
+	for (int s = 0; s < NSIZES; s++)
 		for (int o = 0; o < SZ_NOPS; o++)
-			res->size_ns[o][s] = bench_median(runs[o], (size_t)size_runs[s]);
-	}
-	linux_shapes_median(lx_runs, size_runs[LINUX_AT], &res->lx);
+			res->size_ns[o][s] = bench_median(runs[s][o], (size_t)done[s]);
+	linux_shapes_median(lx_runs, done[LINUX_AT], &res->lx);
 	close(fd);
 }
 
 static void measure_spaces(struct results *res)
 {
-	for (int n = 0; n < NSPACES; n++) {
-		double runs[SP_NOPS][MAX_RUNS], ns[SP_NOPS];
+	static double runs[NSPACES][SP_NOPS][MAX_RUNS];
+	int done[NSPACES] = { 0 };
+	double ns[SP_NOPS];
 
-		for (int r = 0; r < spaces_runs[n]; r++) {
-			mm_spaces_run(SPACES_PAGES, spaces[n], ns, &res->extra[n]);
-			for (int o = 0; o < SP_NOPS; o++)
-				runs[o][r] = ns[o];
-		}
+	for (int round = 0; round < ROUNDS; round++)
+		for (int n = 0; n < NSPACES; n++)
+			for (int k = 0; k < spaces_runs[n]; k++, done[n]++) {
+				mm_spaces_run(SPACES_PAGES, spaces[n], ns, &res->extra[n]);
+				for (int o = 0; o < SP_NOPS; o++)
+					runs[n][o][done[n]] = ns[o];
+			}
+	for (int n = 0; n < NSPACES; n++)
 		for (int o = 0; o < SP_NOPS; o++)
-			res->spaces_ns[o][n] = bench_median(runs[o], (size_t)spaces_runs[n]);
-	}
+			res->spaces_ns[o][n] = bench_median(runs[n][o], (size_t)done[n]);
 }
 
 static void measure_churn(struct results *res)

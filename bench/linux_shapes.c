@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "linux_shapes.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -89,29 +90,29 @@ void linux_shapes_run(int fd, unsigned long pages, struct linux_shapes *out)
 	out->fork_ns = time_fork(pages) * per_page;
 }
 
+/* The figures of struct linux_shapes, for what is done to each alike. */
+static const size_t shape_fields[] = {
+	offsetof(struct linux_shapes, populate_ns), offsetof(struct linux_shapes, share_ns),
+	offsetof(struct linux_shapes, mprotect_ns), offsetof(struct linux_shapes, munmap_ns),
+	offsetof(struct linux_shapes, fork_ns),
+};
+
 void linux_shapes_median(const struct linux_shapes *runs, int n, struct linux_shapes *out)
 {
-	double *v[5];
+	double *v = calloc((size_t)n, sizeof(double));
 
-	for (int k = 0; k < 5; k++)
-		if ((v[k] = calloc((size_t)n, sizeof(double))) == NULL) {
-			perror("bench");
-			exit(1);
-		}
-	for (int r = 0; r < n; r++) {
-		v[0][r] = runs[r].populate_ns;
-		v[1][r] = runs[r].share_ns;
-		v[2][r] = runs[r].mprotect_ns;
-		v[3][r] = runs[r].munmap_ns;
-		v[4][r] = runs[r].fork_ns;
+	if (v == NULL) {
+		perror("bench");
+		exit(1);
 	}
-	out->populate_ns = bench_median(v[0], (size_t)n);
-	out->share_ns = bench_median(v[1], (size_t)n);
-	out->mprotect_ns = bench_median(v[2], (size_t)n);
-	out->munmap_ns = bench_median(v[3], (size_t)n);
-	out->fork_ns = bench_median(v[4], (size_t)n);
-	for (int k = 0; k < 5; k++)
-		free(v[k]);
+	for (size_t f = 0; f < sizeof(shape_fields) / sizeof(shape_fields[0]); f++) {
+		size_t at = shape_fields[f];
+
+		for (int r = 0; r < n; r++)
+			v[r] = *(const double *)((const char *)&runs[r] + at);
+		*(double *)((char *)out + at) = bench_median(v, (size_t)n);
+	}
+	free(v);
 }
 
 void linux_shapes_measure(unsigned long pages, int runs, struct linux_shapes *out)
