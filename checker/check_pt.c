@@ -379,6 +379,26 @@ static void top_accounted(struct walk *w, uint64_t pfn)
 	table_accounted(w, pfn, MM_LEVELS, 0, REPORT_NONE);
 }
 
+/*
+ * PT_PTP_OWNER of the walk hint: NULL, or the page_t of a 4 KiB table of
+ * the user half that this space's walk reached (a table the MM pruned
+ * must not be named: a load would write into a page outside the tree).
+ */
+static void hint_accounted(struct checker *c, const struct walk *w)
+{
+	uint64_t hint = w->space->h.h_hint, pfn = REPORT_NONE;
+	const struct table_info *t = NULL;
+
+	if (hint == 0)
+		return;
+	if (view_pfn_of_page_va(&c->view, hint, &pfn))
+		t = checker_table(c, pfn);
+	if (t == NULL || t->space != w->id || t->level != 1 || t->ptva >= USER_TOP)
+		sink_violation(&c->sink, INV_PT_PTP_OWNER, w->id, REPORT_NONE, pfn,
+			       "h_hint 0x%" PRIx64 " is not the page_t of a user 4 KiB table of this "
+			       "space's tree", hint);
+}
+
 /* Walks one address space from its top; ST_ACCOUNT at the end. False when out of memory. */
 static bool walk_space(struct checker *c, struct hat_rec *hr, bool is_kas)
 {
@@ -406,6 +426,7 @@ static bool walk_space(struct checker *c, struct hat_rec *hr, bool is_kas)
 		return false;
 	if (c->stats.stopped)
 		return true;
+	hint_accounted(c, &w);
 	if (hr->reached != hr->h.h_nptp)
 		sink_violation(&c->sink, INV_ST_ACCOUNT, w.id, REPORT_NONE, REPORT_NONE,
 			       "h_nptp is %" PRIu64 " but %" PRIu64

@@ -165,12 +165,40 @@ static page_t *segtab_child(const struct hat *h, pte_t v, unsigned l, uint64_t v
 	return c;
 }
 
+/*
+ * The walk hint (h_hint): the user 4 KiB table the last walk of h under
+ * its lock reached. Loads of neighbouring pages, the common run of faults,
+ * then find their table without walking four levels. Read and set only
+ * under h's lock, dropped when pruning detaches that table (the only way
+ * a table leaves the tree), so it never names a table that is not h's.
+ */
+static page_t *hint_table(const struct hat *h, uint64_t va)
+{
+	page_t *ptp = h->h_hint;
+
+	if (ptp == NULL || ptp->p_ptva != table_base(va, 1) || !mm_lock_held(&h->h_lock))
+		return NULL;
+	MM_ASSERT(PT_PTP_OWNER, ptp->p_kind == PG_PTP && ptp->p_level == 1 && ptp->p_hat == h);
+	return ptp;
+}
+
+static void hint_set(struct hat *h, uint64_t va, page_t *ptp)
+{
+	if (va_in_user(va) && mm_lock_held(&h->h_lock))
+		h->h_hint = ptp;
+}
+
 pte_t *segtab_walk(struct hat *h, uint64_t va, unsigned *levelp, page_t **ptpp)
 {
 	unsigned target = *levelp;
-	page_t *ptp = h->h_top;
+	page_t *ptp;
 
 	MM_REQUIRE(target >= 1 && target <= MM_LEVELS);
+	if (target == 1 && (ptp = hint_table(h, va)) != NULL) {
+		*ptpp = ptp;
+		return &ptp_table(ptp)[MM_VA_INDEX(va, 1)];
+	}
+	ptp = h->h_top;
 	for (unsigned l = MM_LEVELS; l > target; l--) {
 		pte_t v = pte_load(&ptp_table(ptp)[MM_VA_INDEX(va, l)]);
 
@@ -184,6 +212,8 @@ pte_t *segtab_walk(struct hat *h, uint64_t va, unsigned *levelp, page_t **ptpp)
 		}
 		ptp = segtab_child(h, v, l, va);
 	}
+	if (target == 1)
+		hint_set(h, va, ptp);
 	*ptpp = ptp;
 	return &ptp_table(ptp)[MM_VA_INDEX(va, target)];
 }
@@ -221,9 +251,14 @@ static pte_t segtab_install(struct hat *h, page_t *ptp, pte_t *e, unsigned l, ui
 
 pte_t *segtab_reserve(struct hat *h, uint64_t va, unsigned level, page_t **ptpp)
 {
-	page_t *ptp = h->h_top;
+	page_t *ptp;
 
 	MM_REQUIRE(level >= 1 && level < MM_LEVELS);
+	if (level == 1 && (ptp = hint_table(h, va)) != NULL) {
+		*ptpp = ptp;
+		return &ptp_table(ptp)[MM_VA_INDEX(va, 1)];
+	}
+	ptp = h->h_top;
 	for (unsigned l = MM_LEVELS; l > level; l--) {
 		pte_t *e = &ptp_table(ptp)[MM_VA_INDEX(va, l)];
 		pte_t v = pte_load(e);
@@ -235,6 +270,8 @@ pte_t *segtab_reserve(struct hat *h, uint64_t va, unsigned level, page_t **ptpp)
 			      va, level);
 		ptp = segtab_child(h, v, l, va);
 	}
+	if (level == 1)
+		hint_set(h, va, ptp);
 	*ptpp = ptp;
 	return &ptp_table(ptp)[MM_VA_INDEX(va, level)];
 }
@@ -333,6 +370,8 @@ static void walk_detach(struct segtab_walker *w, page_t *ptp, pte_t *e, page_t *
 		return;
 	pte_store(e, 0);
 	ptp_valid_dec(ptp);
+	if (w->h->h_hint == c)
+		w->h->h_hint = NULL;
 	c->p_next = *w->freed;
 	*w->freed = c;
 }

@@ -6,7 +6,7 @@
 /* X(ID, "holds when ...") — the order fixes each ID's bit in inject masks. */
 #define HATVM_INVARIANTS(X) \
 	X(PT_PTP_RANGE,   "every present non-leaf entry points inside guest RAM") \
-	X(PT_PTP_OWNER,   "a non-leaf entry points at a page-table page of the next level owned by that address space") \
+	X(PT_PTP_OWNER,   "a non-leaf entry points at a page-table page of the next level owned by that address space; a space's walk hint (h_hint) is NULL or one of its own user 4 KiB tables") \
 	X(PT_RSVD,        "no reserved bit is set; PS only where the level allows it") \
 	X(PT_LARGE_ALIGN, "2 MiB / 1 GiB leaves have aligned frame numbers") \
 	X(PT_VALID_CNT,   "a table page's recorded valid count equals its present entries") \

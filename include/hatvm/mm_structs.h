@@ -252,6 +252,7 @@ struct hat {
 	uint64_t h_tlb_all;           /* full flushes done on this CPU for it */
 	uint64_t h_tlb_remote;        /* shootdowns requested from other CPUs */
 	uint64_t h_nlocked;           /* present locked (PTE_LOCKED) leaves (ST_LOCKED) */
+	GPTR(struct page) h_hint;     /* NULL, or the user 4 KiB table the last walk reached (PT_PTP_OWNER) */
 };
 
 /*
@@ -467,7 +468,7 @@ _Static_assert(offsetof(struct page, p_mapping) == 24, "page_t layout");
 _Static_assert(offsetof(struct page, p_mlentry) == 36, "page_t layout");
 _Static_assert(offsetof(struct page, p_valid) == 40, "page_t layout");
 _Static_assert(offsetof(struct page, p_attr) == 43, "page_t layout");
-_Static_assert(sizeof(struct hat) == 112, "hat layout");
+_Static_assert(sizeof(struct hat) == 120, "hat layout");
 _Static_assert(offsetof(struct hat, h_top_pa) == 24, "hat layout");
 _Static_assert(offsetof(struct hat, h_lock) == 32, "hat layout");
 _Static_assert(offsetof(struct hat, h_nptp) == 56, "hat layout");

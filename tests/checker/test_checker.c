@@ -732,6 +732,35 @@ START_TEST(cache_over_its_maximum)
 }
 END_TEST
 
+/* PT_PTP_OWNER: a space's walk hint names one of its own user 4 KiB tables, or nothing. */
+START_TEST(walk_hint_names_an_own_table)
+{
+	struct image *img = rich_image(false);
+	uint64_t c = img_hat(img, img_kas(img))->h_next, b = img_hat(img, c)->h_next;
+	struct hat *h = img_hat(img, c);
+	uint64_t own = (uint64_t)((uint8_t *)img_pte(img, c, 0x7f0000000000ull, 1) - img->ram) >> MM_PAGE_SHIFT;
+	uint64_t other = (uint64_t)((uint8_t *)img_pte(img, b, 0x20000000, 1) - img->ram) >> MM_PAGE_SHIFT;
+	const uint64_t wrong[] = {
+		img_page_va(img, h->h_top_pa >> MM_PAGE_SHIFT),   /* its PML4 */
+		img_page_va(img, other),                           /* another space's table */
+		img_page_va(img, img->next_pfn),                   /* a free page */
+		img_page_va(img, own) + 8,                         /* inside a page_t */
+		0x1234,                                            /* no page_t at all */
+	};
+	struct seen s;
+
+	h->h_hint = img_page_va(img, own);
+	expect_clean(&img->mem, &img->sym, "the hint names the space's table");
+	for (unsigned i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+		h->h_hint = wrong[i];
+		run_check(&img->mem, &img->sym, &s);
+		ck_assert_uint_eq(s.per_id[INV_PT_PTP_OWNER], 1);
+		ck_assert_uint_eq(s.returned, 1);
+	}
+	img_free(img);
+}
+END_TEST
+
 /* A verdict compares each place the injection names, and only those. */
 START_TEST(inject_verify_compares_the_planted_place)
 {
@@ -1312,6 +1341,7 @@ static Suite *checker_suite(void)
 	tcase_add_test(inject, large_free_gives_back_the_block);
 	tcase_add_test(inject, ordinary_pages_in_the_reserve);
 	tcase_add_test(inject, cache_over_its_maximum);
+	tcase_add_test(inject, walk_hint_names_an_own_table);
 	tcase_add_test(inject, inject_partitions_cover_the_catalogue);
 	tcase_add_test(inject, inject_without_target_changes_nothing);
 	tcase_add_test(inject, inject_on_kernel_only_state);

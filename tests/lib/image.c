@@ -63,7 +63,7 @@ struct hat *img_hat(const struct image *img, uint64_t hat)
 	return img_va(img, hat);
 }
 
-static uint64_t page_va(const struct image *img, uint64_t pfn)
+uint64_t img_page_va(const struct image *img, uint64_t pfn)
 {
 	return dva(img, img->page_array_pa + pfn * sizeof(struct page));
 }
@@ -220,7 +220,7 @@ static void boot_pool(struct image *img)
 		struct page_block *blk = img_block(img, pfn / MM_LARGE_PAGES);
 
 		img_page(img, pfn)->p_next = blk->free;
-		blk->free = page_va(img, pfn);
+		blk->free = img_page_va(img, pfn);
 		blk->nfree++;
 		pool->nfree++;
 	}
@@ -233,7 +233,7 @@ static void pool_take(struct image *img, uint64_t pfn)
 {
 	struct page_pool *pool = img_pool(img);
 	struct page_block *blk = img_block(img, pfn / MM_LARGE_PAGES);
-	uint64_t *link = &blk->free, va = page_va(img, pfn);
+	uint64_t *link = &blk->free, va = img_page_va(img, pfn);
 
 	while (*link != va)
 		link = &img_page(img, (pa_of(img, *link) - img->page_array_pa) / sizeof(struct page))->p_next;
@@ -329,7 +329,7 @@ static void boot_pages(struct image *img)
 			.p_kind = pfn < img->first_managed ? PG_RESERVED : PG_FREE,
 		};
 	boot_pool(img);
-	*kas = (struct hat){ .h_top = page_va(img, img->kas_top_pa >> MM_PAGE_SHIFT),
+	*kas = (struct hat){ .h_top = img_page_va(img, img->kas_top_pa >> MM_PAGE_SHIFT),
 			     .h_top_pa = img->kas_top_pa, .h_flags = HAT_F_KERNEL };
 	kas->h_nptp = adopt(img, img->kas_top_pa, MM_LEVELS, 0);
 }
@@ -519,7 +519,7 @@ void img_cache_add(struct image *img, unsigned n)
 		uint64_t pfn = page_take(img, PG_CACHE);
 
 		img_page(img, pfn)->p_next = c->pc_head;
-		c->pc_head = page_va(img, pfn);
+		c->pc_head = img_page_va(img, pfn);
 		c->pc_count++;
 	}
 }
@@ -533,7 +533,7 @@ uint64_t img_hat_create(struct image *img)
 	uint64_t *dst = img_pa(img, top << MM_PAGE_SHIFT), *src = img_pa(img, img->kas_top_pa);
 	struct page *pg = img_page(img, top);
 
-	*h = (struct hat){ .h_top = page_va(img, top), .h_top_pa = top << MM_PAGE_SHIFT,
+	*h = (struct hat){ .h_top = img_page_va(img, top), .h_top_pa = top << MM_PAGE_SHIFT,
 			   .h_id = ++img->hat_serial, .h_nptp = 1 };
 	pg->p_hat = hat_va;
 	pg->p_level = MM_LEVELS;
@@ -753,7 +753,7 @@ void img_adv_fake_spaces(struct image *img, uint64_t n)
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t va = hat_new(img), pfn = img->first_managed + i % (img->npages - img->first_managed);
 
-		*img_hat(img, va) = (struct hat){ .h_top_pa = pfn << MM_PAGE_SHIFT, .h_top = page_va(img, pfn),
+		*img_hat(img, va) = (struct hat){ .h_top_pa = pfn << MM_PAGE_SHIFT, .h_top = img_page_va(img, pfn),
 						  .h_prev = prev, .h_id = ++img->hat_serial, .h_nptp = 1 };
 		img_hat(img, prev)->h_next = va;
 		prev = va;
@@ -798,10 +798,10 @@ void img_adv_free_lists_loop(struct image *img)
 	struct page_pool *pool = img_pool(img);
 
 	for (uint64_t pfn = 0; pfn < img->npages; pfn++)
-		img_page(img, pfn)->p_next = page_va(img, pfn & ~(uint64_t)(MM_LARGE_PAGES - 1));
+		img_page(img, pfn)->p_next = img_page_va(img, pfn & ~(uint64_t)(MM_LARGE_PAGES - 1));
 	for (uint64_t b = 0; b < img_nblocks(img); b++)
 		*img_block(img, b) = (struct page_block){
-			.free = page_va(img, b * MM_LARGE_PAGES), .nfree = MM_LARGE_PAGES, .list = BL_PARTIAL,
+			.free = img_page_va(img, b * MM_LARGE_PAGES), .nfree = MM_LARGE_PAGES, .list = BL_PARTIAL,
 			.next = (uint32_t)((b + 1) % img_nblocks(img)), .prev = BLK_NIL };
 	pool->head[BL_PARTIAL] = pool->head[BL_FULL] = 0;
 }

@@ -115,8 +115,9 @@ void img_adv_all_ptp(struct image *img);
 void *img_pa(const struct image *img, uint64_t pa);
 void *img_va(const struct image *img, uint64_t va);
 
-/* page_t of pfn, the hat at VA hat. */
+/* page_t of pfn (and its guest VA), the hat at VA hat. */
 struct page *img_page(const struct image *img, uint64_t pfn);
+uint64_t img_page_va(const struct image *img, uint64_t pfn);
 struct hat *img_hat(const struct image *img, uint64_t hat);
 
 /* The leaf entry for va in hat (level 1, or 2 for a 2 MiB leaf); NULL when no table. */

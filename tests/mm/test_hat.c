@@ -260,6 +260,42 @@ START_TEST(test_large_replaces_small_and_back)
 }
 END_TEST
 
+/*
+ * The walk hint (h_hint) names the 4 KiB table the last load reached,
+ * never one pruning took out of the tree: after a table is freed, and
+ * maybe reused for another 2 MiB, loads go where a full walk would.
+ */
+START_TEST(test_walk_hint_follows_pruning)
+{
+	struct hat *h = hat_create();
+	page_t *p = mm_test_page(), *q = mm_test_page(), *big = page_alloc_large(PG_USER);
+	uint64_t a = 0x200000000ull, b = 0x400000000ull;
+
+	ck_assert_ptr_null(h->h_hint);
+	ck_assert_int_eq(hat_memload(h, a, p, RW_USER), 0);
+	ck_assert_uint_eq(h->h_hint->p_ptva, a);
+	hat_unload(h, a, MM_PAGE_SIZE);   /* prunes a's tables */
+	ck_assert_ptr_null(h->h_hint);
+	ck_assert_int_eq(hat_memload(h, b, q, RW_USER), 0);   /* may reuse a's table page */
+	ck_assert_uint_eq(h->h_hint->p_ptva, b);
+	ck_assert_int_eq(hat_memload(h, a + MM_PAGE_SIZE, p, RW_USER), 0);
+	ck_assert_uint_eq(h->h_hint->p_ptva, a);
+	ck_assert_uint_eq(hat_getpfnum(h, a + MM_PAGE_SIZE), p->p_pagenum);
+	ck_assert_uint_eq(hat_getpfnum(h, b), q->p_pagenum);
+	mm_check_all();
+	/* a lookup walks too; a 2 MiB leaf where the hinted table was takes the table and the hint */
+	ck_assert_uint_eq(hat_getpfnum(h, a + MM_PAGE_SIZE), p->p_pagenum);
+	ck_assert_uint_eq(h->h_hint->p_ptva, a);
+	ck_assert_int_eq(hat_memload(h, a, big, RW_USER | HAT_LARGE), 0);
+	ck_assert_ptr_null(h->h_hint);
+	ck_assert_int_eq(hat_memload(h, b + MM_PAGE_SIZE, q, RW_USER), 0);
+	ck_assert_uint_eq(hat_getpfnum(h, a + MM_PAGE_SIZE), big->p_pagenum + 1);
+	ck_assert_uint_eq(hat_getpfnum(h, b + MM_PAGE_SIZE), q->p_pagenum);
+	mm_check_all();
+	hat_destroy(h);
+}
+END_TEST
+
 static void split_large(void *arg)
 {
 	hat_unload(arg, 0x40000000ull, MM_PAGE_SIZE);
@@ -755,6 +791,7 @@ Suite *hat_suite(void)
 	tcase_add_test(tc, test_pageunload_hundreds);
 	tcase_add_test(tc, test_large_pages);
 	tcase_add_test(tc, test_large_replaces_small_and_back);
+	tcase_add_test(tc, test_walk_hint_follows_pruning);
 	tcase_add_test(tc, test_chgprot);
 	tcase_add_test(tc, test_tlb_threshold);
 	tcase_add_test(tc, test_pagesync);
