@@ -172,14 +172,15 @@ static page_t *segtab_child(const struct hat *h, pte_t v, unsigned l, uint64_t v
  * under h's lock, dropped when pruning detaches that table (the only way
  * a table leaves the tree), so it never names a table that is not h's.
  */
-static page_t *hint_table(const struct hat *h, uint64_t va)
+static pte_t *hinted_entry(const struct hat *h, uint64_t va, page_t **ptpp)
 {
 	page_t *ptp = h->h_hint;
 
 	if (ptp == NULL || ptp->p_ptva != table_base(va, 1) || !mm_lock_held(&h->h_lock))
 		return NULL;
 	MM_ASSERT(PT_PTP_OWNER, ptp->p_kind == PG_PTP && ptp->p_level == 1 && ptp->p_hat == h);
-	return ptp;
+	*ptpp = ptp;
+	return &ptp_table(ptp)[MM_VA_INDEX(va, 1)];
 }
 
 static void hint_set(struct hat *h, uint64_t va, page_t *ptp)
@@ -191,14 +192,12 @@ static void hint_set(struct hat *h, uint64_t va, page_t *ptp)
 pte_t *segtab_walk(struct hat *h, uint64_t va, unsigned *levelp, page_t **ptpp)
 {
 	unsigned target = *levelp;
-	page_t *ptp;
+	page_t *ptp = h->h_top;
+	pte_t *hinted;
 
 	MM_REQUIRE(target >= 1 && target <= MM_LEVELS);
-	if (target == 1 && (ptp = hint_table(h, va)) != NULL) {
-		*ptpp = ptp;
-		return &ptp_table(ptp)[MM_VA_INDEX(va, 1)];
-	}
-	ptp = h->h_top;
+	if (target == 1 && (hinted = hinted_entry(h, va, ptpp)) != NULL)
+		return hinted;
 	for (unsigned l = MM_LEVELS; l > target; l--) {
 		pte_t v = pte_load(&ptp_table(ptp)[MM_VA_INDEX(va, l)]);
 
@@ -251,14 +250,12 @@ static pte_t segtab_install(struct hat *h, page_t *ptp, pte_t *e, unsigned l, ui
 
 pte_t *segtab_reserve(struct hat *h, uint64_t va, unsigned level, page_t **ptpp)
 {
-	page_t *ptp;
+	page_t *ptp = h->h_top;
+	pte_t *hinted;
 
 	MM_REQUIRE(level >= 1 && level < MM_LEVELS);
-	if (level == 1 && (ptp = hint_table(h, va)) != NULL) {
-		*ptpp = ptp;
-		return &ptp_table(ptp)[MM_VA_INDEX(va, 1)];
-	}
-	ptp = h->h_top;
+	if (level == 1 && (hinted = hinted_entry(h, va, ptpp)) != NULL)
+		return hinted;
 	for (unsigned l = MM_LEVELS; l > level; l--) {
 		pte_t *e = &ptp_table(ptp)[MM_VA_INDEX(va, l)];
 		pte_t v = pte_load(e);
