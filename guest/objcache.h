@@ -17,6 +17,7 @@
 struct objcache {
 	const char *oc_name;
 	uint32_t oc_size;        /* object size, a multiple of 8 */
+	uint32_t oc_recip;       /* ceil(2^32 / oc_size): an offset in a page divided by oc_size is (off * oc_recip) >> 32 */
 	uint32_t oc_per_page;    /* objects carved from one page */
 	struct objcache_slab *oc_partial;       /* pages with free objects: allocations take the first's */
 	struct objcache_slab *oc_partial_tail;  /* where a page that was full joins when one is freed */

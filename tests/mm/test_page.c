@@ -249,6 +249,31 @@ START_TEST(test_objcache_basic)
 }
 END_TEST
 
+static struct objcache free_test_cache;
+
+static void free_into_test_cache(void *obj)
+{
+	objcache_free(&free_test_cache, obj);
+}
+
+/* A free is checked to be one of the cache's objects: an object's start, of a page carved for its size. */
+START_TEST(test_objcache_free_checks_the_object)
+{
+	struct objcache other;
+	uint8_t *a, *b;
+
+	objcache_init(&free_test_cache, "test", 24);
+	objcache_init(&other, "other", 40);
+	a = objcache_alloc(&free_test_cache);
+	b = objcache_alloc(&other);
+	for (unsigned off = 8; off < 24; off += 8)
+		ck_assert_panics(free_into_test_cache, a + off, "oc_recip");
+	ck_assert_panics(free_into_test_cache, b, "os_size == oc->oc_size");
+	free_into_test_cache(a);
+	ck_assert_uint_eq(free_test_cache.oc_inuse, 0);
+}
+END_TEST
+
 START_TEST(test_objcache_grows_and_fails_without_pages)
 {
 	struct objcache oc;
@@ -402,6 +427,7 @@ Suite *page_suite(void)
 	tcase_add_test(tc, test_page_accounting_cycles);
 	tcase_add_test(tc, test_page_large_work_flat);
 	tcase_add_test(tc, test_objcache_basic);
+	tcase_add_test(tc, test_objcache_free_checks_the_object);
 	tcase_add_test(tc, test_objcache_grows_and_fails_without_pages);
 	tcase_add_test(tc, test_objcache_drains_one_page_at_a_time);
 	tcase_add_test(tc, test_objcache_free_n);
