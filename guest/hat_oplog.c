@@ -36,28 +36,49 @@ void hat_oplog_make_room_for(unsigned n)
 /* A power of two, so a record's slot is a mask: a 64-bit division costs tens of cycles, and every operation appends. */
 _Static_assert((HAT_OPLOG_SIZE & (HAT_OPLOG_SIZE - 1)) == 0, "the ring's size is a power of two");
 
+/*
+ * Copies one record into the ring, each field by a load of its own
+ * width: the caller has just written some fields with narrow stores,
+ * and a load spanning two of them would wait for both to drain (a
+ * failed store forward, on every operation). Relaxed atomic loads, so
+ * the compiler cannot merge them into wider ones.
+ */
+#define COPY_FIELD(d, s, f) ((d)->f = __atomic_load_n(&(s)->f, __ATOMIC_RELAXED))
+
+static void put_one(struct hat_op *d, const struct hat_op *s, uint32_t seq)
+{
+	COPY_FIELD(d, s, o_va);
+	COPY_FIELD(d, s, o_len);
+	COPY_FIELD(d, s, o_space);
+	COPY_FIELD(d, s, o_pfn);
+	d->o_seq = seq;
+	COPY_FIELD(d, s, o_kind);
+	COPY_FIELD(d, s, o_attr);
+	COPY_FIELD(d, s, o_result);
+	COPY_FIELD(d, s, o_loaded);
+	COPY_FIELD(d, s, o_flushes);
+}
+
 /* The n records ops into the ring; its lock held. */
-static void put(struct hat_oplog *l, struct hat_op *ops, unsigned n)
+static void put(struct hat_oplog *l, const struct hat_op *ops, unsigned n)
 {
 	uint64_t slot = (l->ol_next - 1) & (HAT_OPLOG_SIZE - 1);
 
 	MM_REQUIRE(l->ol_size == HAT_OPLOG_SIZE);
-
 	for (unsigned i = 0; i < n; i++) {
 		if (l->ol_next - l->ol_drained >= l->ol_size) {
 			/* only an operation with more records than the headroom gets here */
 			l->ol_lost++;
 			l->ol_drained++;
 		}
-		ops[i].o_seq = (uint32_t)l->ol_next;
-		l->ol_ring[slot] = ops[i];
+		put_one(&l->ol_ring[slot], &ops[i], (uint32_t)l->ol_next);
 		l->ol_next++;
 		if (++slot == l->ol_size)
 			slot = 0;
 	}
 }
 
-void hat_oplog_append_n(struct hat_op *ops, unsigned n)
+void hat_oplog_append_n(const struct hat_op *ops, unsigned n)
 {
 	struct hat_oplog *l = &hat_oplog;
 

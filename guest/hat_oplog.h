@@ -23,11 +23,11 @@ void hat_oplog_make_room(void);
 /* hat_oplog_make_room() for an operation that appends up to n records more than one. */
 void hat_oplog_make_room_for(unsigned n);
 
-/* Appends n records in order under one lock hold (o_seq filled in). Any CPU, any lock. */
-void hat_oplog_append_n(struct hat_op *ops, unsigned n);
+/* Appends n records in order under one lock hold, numbered in the ring (o_seq; ops' own is ignored). Any CPU, any lock. */
+void hat_oplog_append_n(const struct hat_op *ops, unsigned n);
 
 /*
- * Appends one record (o_seq is filled in). Any CPU, any lock. Inline, so
+ * Appends one record (numbered in the ring). Any CPU, any lock. Inline, so
  * the caller's record is appended where it was built: passed by value to
  * another file it was copied (40 bytes) and read back before the stores
  * had drained, a store-forwarding stall on every operation.
