@@ -407,9 +407,12 @@ static void unload_cb(struct hat *h, page_t *ptp, unsigned level, uint64_t va, u
  */
 static void hat_unload_locked(struct hat *h, uint64_t sva, uint64_t eva, bool prune, bool drain)
 {
-	struct range_unload u = { .hold = HMENT_HOLD_NONE, .frees = HMENT_FREES_NONE, .owed = 0 };
+	struct range_unload u;   /* no initializer: it would zero the arrays, which are filled before read */
 	page_t *freed = NULL;
 
+	u.hold = HMENT_HOLD_NONE;
+	u.owed = 0;
+	hment_frees_init(&u.frees);
 	batch_init(&u.batch, h);
 	if (prune)
 		freed = segtab_process_prune(h, sva, eva, unload_cb, &u, drain);
@@ -786,6 +789,15 @@ static void run_load(struct load_run *r)
 	r->n = 0;
 }
 
+/* An empty run for h; no initializer, which would zero its arrays too (filled before read). */
+static void run_init(struct load_run *r, struct hat *h)
+{
+	r->h = h;
+	r->n = 0;
+	r->fail_va = 0;
+	r->failed = false;
+}
+
 static void run_add(struct load_run *r, uint64_t va, pte_t bits, unsigned attr)
 {
 	r->va[r->n] = va;
@@ -810,10 +822,11 @@ static int run_undo(struct hat *h, uint64_t va, const struct load_run *r)
 
 int hat_memload_array(struct hat *h, uint64_t va, uint64_t len, page_t **pps, unsigned attr)
 {
-	struct load_run r = { .h = h };
+	struct load_run r;
 	uint64_t off = 0;
 	pte_t base;
 
+	run_init(&r, h);
 	hat_check_range(h, va, len, "hat_memload_array");
 	MM_REQUIRE(!hat_is_kernel(h) && (attr & HAT_LARGE) == 0);
 	base = hat_attr_pte(false, attr, 1);
@@ -960,9 +973,11 @@ int hat_dup(struct hat *dst, struct hat *src, uint64_t va, uint64_t len, unsigne
 	MM_REQUIRE(dst != src && !hat_is_kernel(dst) && !hat_is_kernel(src));
 	MM_REQUIRE((attr & ~(HAT_PROT_MASK | HAT_LOCK)) == 0);
 	while (at < end) {
-		struct dup_arg a = { .r = { .h = dst }, .attr = attr };
+		struct dup_arg a;
 		uint64_t left = (end - at) >> MM_PAGE_SHIFT;
 
+		run_init(&a.r, dst);
+		a.attr = attr;
 		hat_oplog_make_room_for(LEAF_RECORDS * (unsigned)(left < DUP_BUDGET ? left : DUP_BUDGET));
 		dup_lock(dst, src, true);
 		for (unsigned t = 0; t < DUP_BUDGET / MM_PTES && !a.r.failed; t++) {
@@ -1001,11 +1016,12 @@ void hat_unload(struct hat *h, uint64_t va, uint64_t len)
 /* Unloads pp's mappings made at table level `level` (0: all); returns how many. */
 static unsigned pageunload_at(page_t *pp, unsigned level)
 {
-	struct hment_frees frees = HMENT_FREES_NONE;
+	struct hment_frees frees;
 	hment_t *hm, *prev = NULL;
 	page_t *ptp;
 	unsigned entry, n = 0;
 
+	hment_frees_init(&frees);
 	hment_enter(pp);
 	while ((hm = hment_walk(pp, &ptp, &entry, prev)) != NULL) {
 		hment_t *got;

@@ -255,8 +255,9 @@ static hment_t *hment_alloc_quick(void)
 
 void hment_free(hment_t *hm)
 {
-	struct hment_frees f = HMENT_FREES_NONE;
+	struct hment_frees f;
 
+	hment_frees_init(&f);
 	hment_free_later(&f, hm);
 	hment_free_now(&f);
 }

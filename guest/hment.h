@@ -126,14 +126,18 @@ void hment_free(hment_t *hm);
  * hments an operation frees together: the cache's lock once for up to
  * HMENT_FREES_MAX of them, not once each. hment_free_later() gathers
  * one (freeing the batch first when it is full), hment_free_now() frees
- * what is gathered. Start at HMENT_FREES_NONE. Any CPU, any lock.
+ * what is gathered. Start with hment_frees_init(). Any CPU, any lock.
  */
 #define HMENT_FREES_MAX 16u
 struct hment_frees {
 	unsigned hf_n;
 	void *hf_hm[HMENT_FREES_MAX];   /* void *: what objcache_free_n() takes */
 };
-#define HMENT_FREES_NONE ((struct hment_frees){ .hf_n = 0 })
+/* Only the count: an initializer would zero the array too, a `rep stos` on every pageunload. */
+static inline void hment_frees_init(struct hment_frees *f)
+{
+	f->hf_n = 0;
+}
 void hment_free_later(struct hment_frees *f, hment_t *hm);
 void hment_free_now(struct hment_frees *f);
 
