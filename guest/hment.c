@@ -266,7 +266,7 @@ void hment_free_later(struct hment_frees *f, hment_t *hm)
 {
 	MM_REQUIRE(hm != NULL && hm != HMENT_EMBEDDED);
 	MM_ASSERT(RS_COUNT, hm->hm_state == HM_STATE_ALLOC);
-	memset(hm, 0, sizeof(*hm));   /* stale users see zeroes, not a plausible hment */
+	*hm = (hment_t){ 0 };   /* stale users see zeroes, not a plausible hment; 3 stores, no memset call */
 	if (f->hf_n == HMENT_FREES_MAX)
 		hment_free_now(f);
 	f->hf_hm[f->hf_n++] = hm;
@@ -758,7 +758,7 @@ void hment_adjust_reserve(void)
 
 		if (hm == NULL)
 			return;
-		memset(hm, 0, sizeof(*hm));
+		*hm = (hment_t){ 0 };
 		objcache_free(&hment_cache, hm);
 	}
 	/* RS_TARGET: a trim ends a fill's extra; after a new target only a fill settles */
