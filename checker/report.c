@@ -87,7 +87,7 @@ int report_set_replay(struct report *r, const struct replay_result *res, const c
 
 void report_set_phase(struct report *r, enum report_phase phase)
 {
-	r->phase = phase <= REPORT_PHASE_OFFLINE ? phase : REPORT_PHASE_CHECKPOINT;
+	r->phase = phase <= REPORT_PHASE_STOPPED ? phase : REPORT_PHASE_CHECKPOINT;
 }
 
 /* Copy of S cut to MAX bytes; NULL when out of memory. */
@@ -175,9 +175,15 @@ static void print_hex_or_none(FILE *out, const char *key, uint64_t value, int wi
 		fprintf(out, " %s=0x%0*" PRIx64, key, width, value);
 }
 
-static void print_violation(FILE *out, const struct violation *v)
+/* What a check's records are called: a check of a guest stopped mid-run has findings. */
+static const char *record_word(const struct check *c)
 {
-	fprintf(out, "violation %s", invariant_name(v->id));
+	return c->phase == REPORT_PHASE_STOPPED ? "finding" : "violation";
+}
+
+static void print_violation(FILE *out, const struct check *c, const struct violation *v)
+{
+	fprintf(out, "%s %s", record_word(c), invariant_name(v->id));
 	if (v->space == REPORT_NONE)
 		fputs(" space=-", out);
 	else
@@ -200,7 +206,8 @@ void report_violation(struct report *r, enum invariant_id id, uint64_t space, ui
 	if (!r->open)
 		report_begin_check(r, "unlabelled");
 	c = r->open;
-	r->violations_total++;
+	if (!c || c->phase != REPORT_PHASE_STOPPED)
+		r->violations_total++;
 	if (!c)
 		return;
 	c->total++;
@@ -217,7 +224,7 @@ void report_violation(struct report *r, enum invariant_id id, uint64_t space, ui
 	c->stored++;
 	r->violations_stored++;
 	if (r->text)
-		print_violation(r->text, v);
+		print_violation(r->text, c, v);
 }
 
 /* The check's throughput: items examined per second of its wall time (0 when none elapsed). */
@@ -231,13 +238,16 @@ static void print_summary(FILE *out, const struct check *c)
 	fputs("check \"", out);
 	put_printable(out, c->label);
 	fprintf(out, "\": spaces=%" PRIu64 " ptes=%" PRIu64 " mappings=%" PRIu64 " hments=%" PRIu64
-		" violations=%" PRIu64 " ms=%.3f pages=%" PRIu64 " items/s=%.1fM", c->stats.spaces,
-		c->stats.ptes, c->stats.mappings, c->stats.hments, c->total, c->ms, c->stats.pages,
-		items_per_s(c) / 1e6);
+		" %ss=%" PRIu64 " ms=%.3f pages=%" PRIu64 " items/s=%.1fM", c->stats.spaces,
+		c->stats.ptes, c->stats.mappings, c->stats.hments, record_word(c), c->total, c->ms,
+		c->stats.pages, items_per_s(c) / 1e6);
 	if (c->total > c->stored)
 		fprintf(out, " (%" PRIu64 " not stored)", c->total - (uint64_t)c->stored);
 	if (c->stats.stopped)
 		fputs(" INCOMPLETE (stopped early)", out);
+	if (c->phase == REPORT_PHASE_STOPPED)
+		fputs(" (the watchdog stopped the guest where it stood, perhaps inside an operation:"
+		      " findings, not counted as violations)", out);
 	fputc('\n', out);
 }
 
@@ -358,6 +368,7 @@ static const char *const phase_names[] = {
 	[REPORT_PHASE_CHECKPOINT] = "checkpoint",
 	[REPORT_PHASE_EXIT] = "exit",
 	[REPORT_PHASE_OFFLINE] = "offline",
+	[REPORT_PHASE_STOPPED] = "stopped",
 };
 
 static json_t *check_json(const struct check *c)

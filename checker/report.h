@@ -38,11 +38,18 @@ static inline uint64_t check_stats_items(const struct check_stats *s)
 	return s->pages + s->ptes + s->hments;
 }
 
-/* When a check ran; the JSON's "phase": "checkpoint", "exit" or "offline". */
+/* When a check ran; the JSON's "phase": "checkpoint", "exit", "offline" or "stopped". */
 enum report_phase {
 	REPORT_PHASE_CHECKPOINT,   /* the guest paused at a checkpoint (the default) */
 	REPORT_PHASE_EXIT,         /* after the guest stopped */
 	REPORT_PHASE_OFFLINE,      /* over a core file (check-core) */
+	/*
+	 * After the watchdog stopped the guest where it stood, perhaps inside
+	 * an operation (its locks held, its counts half updated): what this
+	 * check finds is printed as "finding", stored, and not counted in
+	 * report_violations_total().
+	 */
+	REPORT_PHASE_STOPPED,
 };
 
 struct report;
@@ -89,12 +96,13 @@ void report_violation(struct report *r, enum invariant_id id, uint64_t space, ui
 
 /*
  * Closes the open check with STATS (NULL: all zero), prints its summary
- * line and returns how many violations it had (counted ones included).
+ * line and returns how many violations (or findings) it had, stored or
+ * only counted.
  * Without an open check it does nothing and returns 0.
  */
 uint64_t report_end_check(struct report *r, const struct check_stats *stats);
 
-/* Violations over every check so far, stored or only counted. */
+/* Violations over every check so far, stored or only counted; a stopped check's findings are not. */
 uint64_t report_violations_total(const struct report *r);
 
 /*

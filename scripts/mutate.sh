@@ -95,17 +95,17 @@ try:
     checks = json.load(open(report)).get('checks', [])
 except Exception:
     checks = []
-def ids(phase, skip_lk):
+def ids(phases, skip_lk):
     seen = []
     for c in checks:
-        if c.get('phase') != phase: continue
+        if c.get('phase') not in phases: continue
         for v in c.get('violations', []):
             i = v.get('id', '?')
             if i not in seen and not (skip_lk and i == 'LK_QUIESCENT'): seen.append(i)
     return seen
-ck = ids('checkpoint', False)
+ck = ids(('checkpoint',), False)
 guest_ended = status in (3, 4)
-after = ids('exit', guest_ended)
+after = ids(('exit', 'stopped'), guest_ended)   # stopped: the watchdog's check (findings)
 abort = re.search(r'guest abort at (\S+?):\d+: (.*)', output)
 if ck:
     col, who = 'checkpoint', ck

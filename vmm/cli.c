@@ -97,7 +97,8 @@
 "     --dump-core file that could not be written\n" \
 "  %d  the guest crashed (exception, triple fault, abort, bad hypercall,\n" \
 "     access to a memory hole)\n" \
-"  %d  the watchdog timeout expired\n" \
+"  %d  the watchdog timeout expired (the check after it reports findings,\n" \
+"     not violations: the guest may have stopped inside an operation)\n" \
 "  %d  an --inject corruption was planted but the checker did not report it\n" \
 "  130  interrupted by Ctrl-C (SIGINT); 143 by SIGTERM, 129 by SIGHUP\n" \
 "       (128 + the signal); a second signal exits at once\n"

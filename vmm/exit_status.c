@@ -21,7 +21,8 @@
  *      incomplete, so neither 0 nor an unwritten report's 2 would be
  *      true (the outcome excludes 3 and 4: the first stop wins)
  *   3  the guest crashed
- *   4  the watchdog stopped the guest
+ *   4  the watchdog stopped the guest (what the check after it found
+ *      are findings, not violations: the guest stopped where it stood)
  *   2  a report or core file could not be written (on an otherwise clean run)
  *   0  clean
  */

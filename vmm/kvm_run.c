@@ -799,7 +799,9 @@ static enum run_outcome current_outcome(struct vm *vm)
 /*
  * Runs the exit check (every vCPU thread has finished) and returns how
  * the run ended. After the watchdog the exit check still runs in full
- * (it is what finds a hung guest's corruption); after a signal it is
+ * (it is what finds a hung guest's corruption), as the check of a guest
+ * stopped where it stood: what it finds may be an operation's half-done
+ * state, so it is reported but not counted as a violation; after a signal it is
  * abandoned at once, and a signal during it turns a clean end into an
  * interrupted one (its check is incomplete).
  */
@@ -810,6 +812,7 @@ static enum run_outcome final_outcome(struct vm *vm)
 	enum run_outcome outcome = current_outcome(vm);
 
 	if (outcome == RUN_TIMEOUT) {
+		where.mid_run = true;
 		checker_clear_stop();
 		if (run_signals_first())   /* a signal that came meanwhile still counts */
 			checker_request_stop();

@@ -214,10 +214,10 @@ static bool wants_ptdump(const struct monitor *m, const struct vm_checkpoint *wh
 	return where->phase == VM_PHASE_CHECKPOINT && strcmp(m->opt->ptdump_label, where->label) == 0;
 }
 
-static enum report_phase report_phase(enum vm_phase phase)
+static enum report_phase report_phase(const struct vm_checkpoint *where)
 {
-	switch (phase) {
-	case VM_PHASE_EXIT:    return REPORT_PHASE_EXIT;
+	switch (where->phase) {
+	case VM_PHASE_EXIT:    return where->mid_run ? REPORT_PHASE_STOPPED : REPORT_PHASE_EXIT;
 	case VM_PHASE_OFFLINE: return REPORT_PHASE_OFFLINE;
 	default:               return REPORT_PHASE_CHECKPOINT;
 	}
@@ -236,7 +236,7 @@ static void run_one_check(struct monitor *m, const struct vm_checkpoint *where, 
 	struct check_stats stats = { 0 };
 	unsigned planted = 0;
 
-	report_set_phase(m->report, report_phase(where->phase));
+	report_set_phase(m->report, report_phase(where));
 	report_begin_check(m->report, where->label);
 	if (walker)
 		verify_walker(m, where);

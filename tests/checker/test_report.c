@@ -148,6 +148,28 @@ START_TEST(implicit_and_nested_checks)
 }
 END_TEST
 
+/* A check of a guest the watchdog stopped mid-run: its records are findings, not violations. */
+START_TEST(stopped_check_reports_findings_not_violations)
+{
+	report_begin_check(rep, "ckpt");
+	report_violation(rep, INV_RM_MISSING, 1, 0x1000, 2, "real");
+	report_end_check(rep, NULL);
+	report_set_phase(rep, REPORT_PHASE_STOPPED);
+	report_begin_check(rep, "exit");
+	report_violation(rep, INV_LK_QUIESCENT, REPORT_NONE, REPORT_NONE, REPORT_NONE, "held");
+	report_violation(rep, INV_PT_VALID_CNT, 3, 0x2000, 4, "half done");
+	ck_assert_uint_eq(report_end_check(rep, NULL), 2);
+	ck_assert_ptr_nonnull(strstr(text_out(), "violation RM_MISSING space=1"));
+	ck_assert_ptr_nonnull(strstr(text_out(), "\nfinding LK_QUIESCENT space=- va=- pfn=-: held\n"
+					   "finding PT_VALID_CNT space=3"));
+	ck_assert_ptr_nonnull(strstr(text_out(), "check \"exit\": spaces=0 ptes=0 mappings=0 hments=0 "
+					   "findings=2 ms="));
+	ck_assert_ptr_nonnull(strstr(text_out(), "perhaps inside an operation"));
+	ck_assert_ptr_null(strstr(text_out(), "violation LK_QUIESCENT"));
+	ck_assert_uint_eq(report_violations_total(rep), 1);
+}
+END_TEST
+
 START_TEST(null_text_stream)
 {
 	struct report *quiet = report_new(NULL);
@@ -212,6 +234,24 @@ START_TEST(json_shape)
 	ck_assert(json_is_null(json_object_get(v, "space")));
 	ck_assert(json_is_null(json_object_get(v, "va")));
 	ck_assert(json_is_null(json_object_get(v, "pfn")));
+	json_decref(doc);
+}
+END_TEST
+
+START_TEST(json_stopped_check_keeps_its_findings_out_of_the_total)
+{
+	json_t *doc, *check;
+
+	report_set_phase(rep, REPORT_PHASE_STOPPED);
+	report_begin_check(rep, "exit");
+	report_violation(rep, INV_LK_QUIESCENT, REPORT_NONE, REPORT_NONE, REPORT_NONE, "held");
+	report_end_check(rep, NULL);
+	doc = load_json();
+	ck_assert_int_eq(json_integer_value(json_object_get(doc, "violations_total")), 0);
+	check = json_array_get(json_object_get(doc, "checks"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(check, "phase")), "stopped");
+	ck_assert_int_eq(json_integer_value(json_object_get(check, "violations_total")), 1);
+	ck_assert_uint_eq(json_array_size(json_object_get(check, "violations")), 1);
 	json_decref(doc);
 }
 END_TEST
@@ -423,12 +463,14 @@ static Suite *report_suite(void)
 	tcase_add_test(tt, text_lines);
 	tcase_add_test(tt, text_stays_one_line_per_record);
 	tcase_add_test(tt, implicit_and_nested_checks);
+	tcase_add_test(tt, stopped_check_reports_findings_not_violations);
 	tcase_add_test(tt, null_text_stream);
 	suite_add_tcase(s, tt);
 
 	tcase_add_checked_fixture(tj, setup, teardown);
 	tcase_set_timeout(tj, 60);
 	tcase_add_test(tj, json_shape);
+	tcase_add_test(tj, json_stopped_check_keeps_its_findings_out_of_the_total);
 	tcase_add_test(tj, json_throughput);
 	tcase_add_test(tj, json_escapes_strings);
 	tcase_add_test(tj, json_survives_invalid_utf8);

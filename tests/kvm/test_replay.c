@@ -176,6 +176,42 @@ START_TEST(injected_corruption_is_caught)
 }
 END_TEST
 
+/*
+ * The watchdog stops a replay where it stands, likely inside an MM
+ * operation (locks held, counts half updated): the check after it reports
+ * findings, never violations, and vmm exits 4 (0 should the replay
+ * finish first, as on a fast machine).
+ */
+START_TEST(watchdog_stop_is_a_timeout_not_a_violation)
+{
+	char opt[TRACE_PATH_MAX + 16], rep[4096 + 16];
+	char *report = strdup(temp_path("stopped.json"));
+	json_error_t jerr;
+	json_t *doc, *checks, *last;
+
+	ck_assert_msg(traces.n > 0, "no shipped traces in %s", trace_dir);
+	snprintf(opt, sizeof(opt), "--replay=%s", traces.path[0]);
+	snprintf(rep, sizeof(rep), "--report=%s", report);
+	struct vmm_result r = run_guest(vmm_path, guest_path,
+					(const char *[]){ opt, rep, "--timeout", "2", NULL },
+					(const char *[]){ "workload=replay", "replay_check=100", NULL });
+	ck_assert_msg(r.status == VMM_EXIT_TIMEOUT || r.status == VMM_EXIT_OK,
+		      "vmm exited %d\n%s", r.status, r.err);
+	ck_assert_msg(!strstr(r.err, "\nviolation ") && strncmp(r.err, "violation ", 10) != 0,
+		      "a violation line:\n%s", r.err);
+	doc = json_load_file(report, 0, &jerr);
+	ck_assert_msg(doc != NULL, "%s: %s", report, jerr.text);
+	ck_assert_int_eq(json_integer_value(json_object_get(doc, "violations_total")), 0);
+	checks = json_object_get(doc, "checks");
+	last = json_array_get(checks, json_array_size(checks) - 1);
+	ck_assert_str_eq(json_string_value(json_object_get(last, "phase")),
+			 r.status == VMM_EXIT_TIMEOUT ? "stopped" : "exit");
+	json_decref(doc);
+	vmm_result_free(&r);
+	free(report);
+}
+END_TEST
+
 START_TEST(replay_without_a_trace_is_a_usage_error)
 {
 	struct vmm_result r = run_guest(vmm_path, guest_path, NULL, (const char *[]){ "workload=replay", NULL });
@@ -206,6 +242,7 @@ static Suite *replay_suite(void)
 	tcase_add_loop_test(t, shipped_trace_replays_clean, 0, traces.n ? 2 * (int)traces.n : 1);
 	tcase_add_test(t, recorded_here_replays_clean);
 	tcase_add_loop_test(t, injected_corruption_is_caught, 0, 3);
+	tcase_add_test(t, watchdog_stop_is_a_timeout_not_a_violation);
 	tcase_add_test(t, replay_without_a_trace_is_a_usage_error);
 	tcase_add_test(t, unreadable_trace_is_a_usage_error);
 	suite_add_tcase(s, t);
