@@ -107,7 +107,8 @@ struct mm_view {
 	struct hment_reserve reserve;
 	struct ptp_cache cache;
 	struct page_pool pool;      /* the page allocator (pool_ok: the guest exports page_pool) */
-	bool hash_ok, reserve_ok, cache_ok, pool_ok;
+	struct objcache hcache;     /* the hment cache (hcache_ok: the guest exports hment_cache) */
+	bool hash_ok, reserve_ok, cache_ok, pool_ok, hcache_ok;
 	struct check_limits limits;
 	bool stopped;               /* a stop request ended the load early: the view is partial */
 	/* one pass over page_t at load (NULL maps when pages is NULL) */

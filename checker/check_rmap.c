@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Mapping-list invariants: embedded mappings, hment lists, the hash and the reserve pool (RM_*, HS_*, RS_COUNT). */
+/* Mapping-list invariants: embedded mappings, hment lists, the hash, the reserve pool and the hment cache's count (RM_*, HS_*, RS_*). */
 #include "check_internal.h"
 
 #include <inttypes.h>
@@ -22,9 +22,11 @@ struct rmap {
 	uint64_t nlisted;       /* hments on all lists together */
 	uint64_t nhashed;       /* hments met on hash chains */
 	uint64_t nlisted_hashed;/* listed ones among those */
+	uint64_t norphans;      /* hashed ones neither listed nor reserved (HS_ORPHAN) */
 	uint64_t max_hments;    /* RAM holds no more hments than this */
 	uint64_t max_listed;    /* bound on nlisted (see rmap_init) */
 	bool hash_cut;          /* the chains were not all followed: what they miss is unknown */
+	bool lists_cut;         /* a list walk stopped early: nlisted is a lower bound */
 };
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
@@ -287,6 +289,8 @@ static uint64_t walk_list(struct rmap *m, uint64_t pfn, const struct page *pg)
 		prev = node;
 		node = hm.hm_next;
 	}
+	if (node != HMENT_REF_NONE)
+		m->lists_cut = true;
 	return len;
 }
 
@@ -433,6 +437,7 @@ static bool hash_node(struct rmap *m, uint32_t bucket, hment_ref_t node, hment_r
 		sink_violation(&c->sink, INV_RS_COUNT, space, va, hm.hm_pfn,
 			       "reserved hment 0x%" PRIx64 " is in hash bucket %u", pa, bucket);
 	} else if (!bit_test(m->listed, node)) {
+		m->norphans++;
 		sink_violation(&c->sink, INV_HS_ORPHAN, space, va, hm.hm_pfn,
 			       "hment 0x%" PRIx64
 			       " (table pfn 0x%x entry %u, pfn 0x%x) in hash bucket %u is on "
@@ -563,17 +568,17 @@ static void walk_buckets(struct rmap *m)
 	}
 }
 
-/* HS_BUCKET / HS_ORPHAN: every chain, then what no chain held, then the totals. */
-static void check_hash(struct rmap *m)
+/* HS_BUCKET / HS_ORPHAN: every chain, then what no chain held, then the totals. False: not every chain was followed. */
+static bool check_hash(struct rmap *m)
 {
 	struct checker *c = m->c;
 	const struct hment_hash *h = &c->view.hash;
 
 	if (!c->view.hash_ok || !hash_shape_sane(c))
-		return;
+		return false;
 	walk_buckets(m);
 	if (c->stats.stopped || m->hash_cut)
-		return;
+		return false;
 	check_listed_hashed(m);
 	if (m->nhashed != h->hh_count)
 		sink_violation(&c->sink, INV_HS_ORPHAN, REPORT_NONE, REPORT_NONE, REPORT_NONE,
@@ -583,6 +588,35 @@ static void check_hash(struct rmap *m)
 		sink_violation(&c->sink, INV_HS_ORPHAN, REPORT_NONE, REPORT_NONE, REPORT_NONE,
 			       "hh_count is %" PRIu64 ", the mapping lists hold %" PRIu64 " hments",
 			       h->hh_count, m->nlisted);
+	return true;
+}
+
+/*
+ * RS_LEAK: the hment cache's count of hments out against the hments the
+ * passes found: on lists, on the reserve pool, or only on a hash chain
+ * (an orphan, HS_ORPHAN's). At a checkpoint none is in flight, so more
+ * out is a leak (freed from the lists, never given back), fewer a cache
+ * that lost count. Judged only when every list, the pool and every chain
+ * were followed to their ends (else what they miss is unknown).
+ */
+static void check_leak(struct rmap *m, int64_t nreserved, bool hash_walked)
+{
+	struct checker *c = m->c;
+	uint64_t out = c->view.hcache.oc_inuse, found;
+
+	if (!c->view.hcache_ok || nreserved < 0 || !hash_walked || m->lists_cut || c->stats.stopped)
+		return;
+	found = m->nlisted + (uint64_t)nreserved + m->norphans;
+	if (out > found)
+		sink_violation(&c->sink, INV_RS_LEAK, REPORT_NONE, c->view.sym.hment_cache, REPORT_NONE,
+			       "the hment cache has %" PRIu64 " hments out; %" PRIu64 " are on mapping lists, "
+			       "%" PRId64 " on the reserve, %" PRIu64 " only on hash chains: %" PRIu64
+			       " leaked", out, m->nlisted, nreserved, m->norphans, out - found);
+	else if (out < found)
+		sink_violation(&c->sink, INV_RS_LEAK, REPORT_NONE, c->view.sym.hment_cache, REPORT_NONE,
+			       "the hment cache has %" PRIu64 " hments out, but %" PRIu64 " are on mapping lists, "
+			       "%" PRId64 " on the reserve and %" PRIu64 " only on hash chains", out,
+			       m->nlisted, nreserved, m->norphans);
 }
 
 /* Every page's mapping state; the common empty page costs one compare. */
@@ -640,13 +674,17 @@ bool check_mapping_lists(struct checker *c)
 	bool ok = rmap_init(&m, c);
 
 	if (ok) {
-		check_target(c, check_reserve(&m));
+		int64_t nreserved = check_reserve(&m);
+		bool hash_walked = false;
+
+		check_target(c, nreserved);
 		if (c->view.pages != NULL && !c->stats.stopped)
 			check_all_pages(&m);
 		if (c->view.pages != NULL && !c->stats.stopped)
-			check_hash(&m);
+			hash_walked = check_hash(&m);
 		if (c->view.pages != NULL && !c->stats.stopped)
 			check_untracked(c);
+		check_leak(&m, nreserved, hash_walked);
 	}
 	rmap_free(&m);
 	return ok;

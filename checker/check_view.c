@@ -287,7 +287,7 @@ static bool sort_hats(struct mm_view *v)
 	return true;
 }
 
-/* The hash, reserve, table-page cache and (when exported) page allocator descriptors. */
+/* The hash, reserve, table-page cache and (when exported) page allocator and hment cache descriptors. */
 static void load_descriptors(struct mm_view *v, struct check_sink *s)
 {
 	v->hash_ok = reader_read_va(&v->rd, v->sym.hment_hash, &v->hash, sizeof(v->hash));
@@ -301,6 +301,12 @@ static void load_descriptors(struct mm_view *v, struct check_sink *s)
 	if (!v->cache_ok)
 		sink_violation(s, INV_ST_FREE_ZERO, REPORT_NONE, v->sym.segtab_ptp_cache, REPORT_NONE,
 			       "segtab_ptp_cache cannot be read");
+	if (v->sym.hment_cache != 0) {
+		v->hcache_ok = reader_read_va(&v->rd, v->sym.hment_cache, &v->hcache, sizeof(v->hcache));
+		if (!v->hcache_ok)
+			sink_violation(s, INV_RS_LEAK, REPORT_NONE, v->sym.hment_cache, REPORT_NONE,
+				       "hment_cache cannot be read");
+	}
 	if (v->sym.page_pool == 0)
 		return;
 	v->pool_ok = reader_read_va(&v->rd, v->sym.page_pool, &v->pool, sizeof(v->pool));

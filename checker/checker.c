@@ -74,6 +74,7 @@ static const struct {
 	{ MM_SYM_PAGE_POOL,     offsetof(struct mm_symbols, page_pool),          sizeof(struct page_pool) },
 	{ MM_SYM_HAT_LIST_LOCK, offsetof(struct mm_symbols, hat_list_lock),      sizeof(struct mm_lock) },
 	{ MM_SYM_HMENT_LISTED,  offsetof(struct mm_symbols, hment_listed),       sizeof(struct hment_listed) },
+	{ MM_SYM_HMENT_CACHE,   offsetof(struct mm_symbols, hment_cache),        sizeof(struct objcache) },
 };
 
 /* The optional symbols found with the size mm_structs.h says (else 0). */

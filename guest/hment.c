@@ -13,7 +13,7 @@ struct mm_lock hment_mlist_locks[HMENT_MLIST_NLOCK];
 struct hment_reserve hment_reserve;
 struct hment_stats hment_stats;
 
-static struct objcache hment_cache;
+struct objcache hment_cache;
 static uint64_t steal_cursor;   /* pfn where the last steal succeeded: spread the pain */
 
 /*
@@ -778,4 +778,15 @@ void hment_set_limit(uint64_t max_in_use)
 uint64_t hment_cache_inuse(void)
 {
 	return __atomic_load_n(&hment_cache.oc_inuse, __ATOMIC_RELAXED);
+}
+
+void hment_assert_accounted(void)
+{
+	uint64_t out = hment_cache_inuse();
+	uint64_t listed = __atomic_load_n(&hment_hash.hh_count, __ATOMIC_RELAXED);
+	uint32_t reserved = __atomic_load_n(&hment_reserve.hr_count, __ATOMIC_RELAXED);
+
+	if (out != listed + reserved)
+		MM_PANIC(RS_LEAK, "the hment cache has %" PRIu64 " hments out, %" PRIu64
+			 " are on mapping lists and %u on the reserve", out, listed, reserved);
 }

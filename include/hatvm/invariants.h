@@ -41,7 +41,8 @@
 	X(RS_TARGET,      "once settled (hment_reserve_fill / hment_adjust_reserve), the reserve holds at most its target plus the fill's extra, and less than its target only while the hment cache is at its cap") \
 	X(MD_AD,          "accessed/dirty information is never lost: a leaf keeps its A/D bits (or hands them to its page's p_attr) until a pagesync clears them, and pagesync returns at least the bits its page's leaves held") \
 	X(PT_DIRTY_ACCESSED, "a present leaf with D (dirty) set has A (accessed) set: the CPU sets A with D, and only pagesync clears them, both at once and with a flush") \
-	X(MD_PRUNE,       "a range unload, and a memload that failed, leave no empty table of their user space across their range: the tables they emptied or made are freed (by the operation log)")
+	X(MD_PRUNE,       "a range unload, and a memload that failed, leave no empty table of their user space across their range: the tables they emptied or made are freed (by the operation log)") \
+	X(RS_LEAK,        "every hment the hment cache has handed out is on a page's mapping list or on the reserve (an orphan on a hash chain counts as found; HS_ORPHAN reports it): none leaked, none counted out that is not")
 
 enum invariant_id {
 #define HATVM_INV_ENUM(id, text) INV_##id,

@@ -287,6 +287,32 @@ struct hment_reserve {
 };
 #define HR_UNSETTLED UINT32_MAX
 
+/*
+ * An object cache (guest/objcache.c): pages carved into fixed-size
+ * objects (hments, address spaces). Each page keeps its own free list in
+ * a header at its end (struct objcache_slab, private to objcache.c), so
+ * objects handed out one after another sit side by side however much
+ * freeing scattered the free ones. The checker reads the hment cache's
+ * (symbol hment_cache) oc_inuse to account for every hment (RS_LEAK).
+ */
+struct objcache_slab;
+
+struct objcache {
+	GPTR(const char) oc_name;
+	uint32_t oc_size;             /* object size, a multiple of 8 */
+	uint32_t oc_recip;            /* ceil(2^32 / oc_size): an offset in a page divided by oc_size is (off * oc_recip) >> 32 */
+	uint32_t oc_per_page;         /* objects carved from one page */
+	uint32_t oc_pad;              /* 0 */
+	GPTR(struct objcache_slab) oc_partial;      /* pages with free objects: allocations take the first's */
+	GPTR(struct objcache_slab) oc_partial_tail; /* where a page that was full joins when one is freed */
+	uint64_t oc_inuse;            /* objects handed out (RS_LEAK for the hment cache) */
+	uint64_t oc_nfree;            /* free objects on all pages */
+	uint64_t oc_npages;           /* pages taken from the page allocator (never returned) */
+	uint64_t oc_limit;            /* at most this many in use at once */
+	uint64_t oc_nfail;            /* allocations refused */
+	struct mm_lock oc_lock;
+};
+
 /* The cache of idle, all-zero table pages: linked through p_next. */
 struct ptp_cache {
 	GPTR(struct page) pc_head;    /* first cached page (p_kind PG_CACHE) */
@@ -367,6 +393,7 @@ struct hment_listed {
  *   page_pool           struct page_pool     (optional: without it no PG_* checks)
  *   hat_list_lock       struct mm_lock       (optional: LK_QUIESCENT over it)
  *   hment_listed        struct hment_listed  (optional: without it no RM_LISTED)
+ *   hment_cache         struct objcache      (optional: without it no RS_LEAK)
  *
  * What the mapping lists track: a page is managed when
  * page_first_managed <= pfn < page_count (the allocatable pages; all
@@ -397,6 +424,7 @@ struct hment_listed {
 #define MM_SYM_PAGE_POOL     "page_pool"
 #define MM_SYM_HAT_LIST_LOCK "hat_list_lock"
 #define MM_SYM_HMENT_LISTED  "hment_listed"
+#define MM_SYM_HMENT_CACHE   "hment_cache"
 
 /*
  * Hash of the PTE (table pfn, entry). Consecutive entries of a table land
@@ -468,6 +496,8 @@ _Static_assert(offsetof(struct page, p_mapping) == 24, "page_t layout");
 _Static_assert(offsetof(struct page, p_mlentry) == 36, "page_t layout");
 _Static_assert(offsetof(struct page, p_valid) == 40, "page_t layout");
 _Static_assert(offsetof(struct page, p_attr) == 43, "page_t layout");
+_Static_assert(sizeof(struct objcache) == 88, "objcache layout");
+_Static_assert(offsetof(struct objcache, oc_inuse) == 40, "objcache layout");
 _Static_assert(sizeof(struct hat) == 120, "hat layout");
 _Static_assert(offsetof(struct hat, h_top_pa) == 24, "hat layout");
 _Static_assert(offsetof(struct hat, h_lock) == 32, "hat layout");

@@ -14,10 +14,13 @@
 enum {
 	G_PAGE_ARRAY = 0x000, G_PAGE_COUNT = 0x008, G_FIRST_MANAGED = 0x010, G_HAT_LIST = 0x018,
 	G_HASH = 0x020, G_RESERVE = 0x040, G_CACHE = 0x060, G_KAS = 0x080, G_OPLOG = 0x100,
-	G_POOL = 0x180, G_HAT_LIST_LOCK = 0x1e0, G_LISTED = 0x200, G_HASH_LOCKS = 0x800, G_MLIST_LOCKS = 0x1000,
+	G_POOL = 0x180, G_HAT_LIST_LOCK = 0x1e0, G_LISTED = 0x200, G_HCACHE = 0x400, G_HASH_LOCKS = 0x800,
+	G_MLIST_LOCKS = 0x1000,
 };
 _Static_assert(G_POOL + sizeof(struct page_pool) <= G_HAT_LIST_LOCK, "image globals overlap");
 _Static_assert(G_HAT_LIST_LOCK + sizeof(struct mm_lock) <= G_LISTED, "image globals overlap");
+_Static_assert(G_LISTED + sizeof(struct hment_listed) <= G_HCACHE, "image globals overlap");
+_Static_assert(G_HCACHE + sizeof(struct objcache) <= G_HASH_LOCKS, "image globals overlap");
 
 #define HMENTS_PER_PAGE ((unsigned)(MM_PAGE_SIZE / sizeof(struct hment)))
 #define HATS_PER_PAGE   ((unsigned)(MM_PAGE_SIZE / sizeof(struct hat)))
@@ -367,6 +370,7 @@ static void boot_globals(struct image *img)
 		.page_pool = kva(img, IMG_GLOBALS_PA + G_POOL),
 		.hat_list_lock = kva(img, IMG_GLOBALS_PA + G_HAT_LIST_LOCK),
 		.hment_listed = kva(img, IMG_GLOBALS_PA + G_LISTED),
+		.hment_cache = kva(img, IMG_GLOBALS_PA + G_HCACHE),
 	};
 }
 
@@ -469,6 +473,7 @@ static hment_ref_t hment_new(struct image *img)
 		pa = img->hment_page_pa + (HMENTS_PER_PAGE - img->hment_slots_left--) * sizeof(struct hment);
 	}
 	memset(img_pa(img, pa), 0, sizeof(struct hment));
+	((struct objcache *)global(img, G_HCACHE))->oc_inuse++;
 	return (hment_ref_t)(pa >> HMENT_REF_SHIFT);
 }
 
@@ -482,6 +487,7 @@ static void hment_release(struct image *img, hment_ref_t ref)
 	}
 	memset(img_hment(img, ref), 0, sizeof(struct hment));
 	img->free_hments[img->nfree_hments++] = hment_ref_pa(ref);
+	((struct objcache *)global(img, G_HCACHE))->oc_inuse--;
 }
 
 static uint64_t hat_new(struct image *img)
@@ -494,6 +500,11 @@ static uint64_t hat_new(struct image *img)
 	}
 	pa = img->hat_page_pa + (HATS_PER_PAGE - img->hat_slots_left--) * sizeof(struct hat);
 	return dva(img, pa);
+}
+
+struct objcache *img_hment_cache(struct image *img)
+{
+	return global(img, G_HCACHE);
 }
 
 void img_reserve_fill(struct image *img, unsigned n)
