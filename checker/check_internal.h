@@ -108,7 +108,9 @@ struct mm_view {
 	struct ptp_cache cache;
 	struct page_pool pool;      /* the page allocator (pool_ok: the guest exports page_pool) */
 	struct objcache hcache;     /* the hment cache (hcache_ok: the guest exports hment_cache) */
-	bool hash_ok, reserve_ok, cache_ok, pool_ok, hcache_ok;
+	struct objcache hatcache;   /* the address-space cache (hatcache_ok: the guest exports hat_cache) */
+	bool hash_ok, reserve_ok, cache_ok, pool_ok, hcache_ok, hatcache_ok;
+	bool hat_list_whole;        /* hat_list was followed to its end: nhats counts every space */
 	struct check_limits limits;
 	bool stopped;               /* a stop request ended the load early: the view is partial */
 	/* one pass over page_t at load (NULL maps when pages is NULL) */
@@ -184,6 +186,7 @@ struct checker {
 	uint64_t kas_space;         /* h_id of hat_kas */
 	enum { MODEL_OFF, MODEL_COMPARE, MODEL_REBUILD } model_mode;   /* check_model.c */
 	uint64_t model_next, model_lost;   /* the log's ol_next and ol_lost at this check */
+	int64_t hments_found;       /* check_rmap.c: hments on lists, the reserve, hash-only; -1: unknown */
 };
 
 static inline bool bit_test(const uint64_t *map, uint64_t i)
@@ -246,8 +249,11 @@ void check_page_pool(struct checker *c);
 /* check_listed.c: the steal index against the pages' lists (RM_LISTED). */
 void check_steal_index(struct checker *c);
 
-/* check_rmap.c: reserve, mapping lists, hash (RM_*, HS_*, RS_COUNT); after check_page_tables. */
+/* check_rmap.c: reserve, mapping lists, hash (RM_*, HS_*, RS_*); after check_page_tables. */
 bool check_mapping_lists(struct checker *c);
+
+/* check_leak.c: the object caches against the objects found (OC_LEAK); after check_mapping_lists. */
+void check_leaks(struct checker *c);
 
 /* The model of what should be mapped (check_model.c): drain the log, a hook per user leaf, the missing ones. */
 void check_model_begin(struct checker *c);

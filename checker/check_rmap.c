@@ -592,31 +592,16 @@ static bool check_hash(struct rmap *m)
 }
 
 /*
- * RS_LEAK: the hment cache's count of hments out against the hments the
- * passes found: on lists, on the reserve pool, or only on a hash chain
- * (an orphan, HS_ORPHAN's). At a checkpoint none is in flight, so more
- * out is a leak (freed from the lists, never given back), fewer a cache
- * that lost count. Judged only when every list, the pool and every chain
- * were followed to their ends (else what they miss is unknown).
+ * What OC_LEAK compares with the hment cache's count (check_leak.c): the
+ * hments found on lists, on the reserve pool and only on hash chains
+ * (orphans); -1 unless every list, the pool and every chain were
+ * followed to their ends (else what they miss is unknown).
  */
-static void check_leak(struct rmap *m, int64_t nreserved, bool hash_walked)
+static int64_t hments_found(const struct rmap *m, int64_t nreserved, bool hash_walked)
 {
-	struct checker *c = m->c;
-	uint64_t out = c->view.hcache.oc_inuse, found;
-
-	if (!c->view.hcache_ok || nreserved < 0 || !hash_walked || m->lists_cut || c->stats.stopped)
-		return;
-	found = m->nlisted + (uint64_t)nreserved + m->norphans;
-	if (out > found)
-		sink_violation(&c->sink, INV_RS_LEAK, REPORT_NONE, c->view.sym.hment_cache, REPORT_NONE,
-			       "the hment cache has %" PRIu64 " hments out; %" PRIu64 " are on mapping lists, "
-			       "%" PRId64 " on the reserve, %" PRIu64 " only on hash chains: %" PRIu64
-			       " leaked", out, m->nlisted, nreserved, m->norphans, out - found);
-	else if (out < found)
-		sink_violation(&c->sink, INV_RS_LEAK, REPORT_NONE, c->view.sym.hment_cache, REPORT_NONE,
-			       "the hment cache has %" PRIu64 " hments out, but %" PRIu64 " are on mapping lists, "
-			       "%" PRId64 " on the reserve and %" PRIu64 " only on hash chains", out,
-			       m->nlisted, nreserved, m->norphans);
+	if (nreserved < 0 || !hash_walked || m->lists_cut || m->c->stats.stopped)
+		return -1;
+	return (int64_t)(m->nlisted + (uint64_t)nreserved + m->norphans);
 }
 
 /* Every page's mapping state; the common empty page costs one compare. */
@@ -673,6 +658,7 @@ bool check_mapping_lists(struct checker *c)
 	struct rmap m;
 	bool ok = rmap_init(&m, c);
 
+	c->hments_found = -1;
 	if (ok) {
 		int64_t nreserved = check_reserve(&m);
 		bool hash_walked = false;
@@ -684,7 +670,7 @@ bool check_mapping_lists(struct checker *c)
 			hash_walked = check_hash(&m);
 		if (c->view.pages != NULL && !c->stats.stopped)
 			check_untracked(c);
-		check_leak(&m, nreserved, hash_walked);
+		c->hments_found = hments_found(&m, nreserved, hash_walked);
 	}
 	rmap_free(&m);
 	return ok;

@@ -265,6 +265,7 @@ static bool load_hat_list(struct mm_view *v, size_t *cap, struct check_sink *s)
 	}
 	if (!found_kas && !v->stopped)
 		sink_violation(s, INV_ST_ACCOUNT, REPORT_NONE, v->sym.hat_kas, REPORT_NONE, "hat_kas is not on hat_list");
+	v->hat_list_whole = node == 0 && found_kas;
 	return true;
 }
 
@@ -287,7 +288,19 @@ static bool sort_hats(struct mm_view *v)
 	return true;
 }
 
-/* The hash, reserve, table-page cache and (when exported) page allocator and hment cache descriptors. */
+/* An object cache the guest exports at va (0: it does not); false when there is none to read. */
+static bool load_objcache(struct mm_view *v, uint64_t va, struct objcache *oc, const char *name,
+			  struct check_sink *s)
+{
+	if (va == 0)
+		return false;
+	if (reader_read_va(&v->rd, va, oc, sizeof(*oc)))
+		return true;
+	sink_violation(s, INV_OC_LEAK, REPORT_NONE, va, REPORT_NONE, "%s cannot be read", name);
+	return false;
+}
+
+/* The hash, reserve, table-page cache and (when exported) page allocator and object cache descriptors. */
 static void load_descriptors(struct mm_view *v, struct check_sink *s)
 {
 	v->hash_ok = reader_read_va(&v->rd, v->sym.hment_hash, &v->hash, sizeof(v->hash));
@@ -301,12 +314,8 @@ static void load_descriptors(struct mm_view *v, struct check_sink *s)
 	if (!v->cache_ok)
 		sink_violation(s, INV_ST_FREE_ZERO, REPORT_NONE, v->sym.segtab_ptp_cache, REPORT_NONE,
 			       "segtab_ptp_cache cannot be read");
-	if (v->sym.hment_cache != 0) {
-		v->hcache_ok = reader_read_va(&v->rd, v->sym.hment_cache, &v->hcache, sizeof(v->hcache));
-		if (!v->hcache_ok)
-			sink_violation(s, INV_RS_LEAK, REPORT_NONE, v->sym.hment_cache, REPORT_NONE,
-				       "hment_cache cannot be read");
-	}
+	v->hcache_ok = load_objcache(v, v->sym.hment_cache, &v->hcache, "hment_cache", s);
+	v->hatcache_ok = load_objcache(v, v->sym.hat_cache, &v->hatcache, "hat_cache", s);
 	if (v->sym.page_pool == 0)
 		return;
 	v->pool_ok = reader_read_va(&v->rd, v->sym.page_pool, &v->pool, sizeof(v->pool));

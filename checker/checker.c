@@ -75,6 +75,7 @@ static const struct {
 	{ MM_SYM_HAT_LIST_LOCK, offsetof(struct mm_symbols, hat_list_lock),      sizeof(struct mm_lock) },
 	{ MM_SYM_HMENT_LISTED,  offsetof(struct mm_symbols, hment_listed),       sizeof(struct hment_listed) },
 	{ MM_SYM_HMENT_CACHE,   offsetof(struct mm_symbols, hment_cache),        sizeof(struct objcache) },
+	{ MM_SYM_HAT_CACHE,     offsetof(struct mm_symbols, hat_cache),          sizeof(struct objcache) },
 };
 
 /* The optional symbols found with the size mm_structs.h says (else 0). */
@@ -226,7 +227,10 @@ static bool checker_passes(struct checker *c)
 	check_steal_index(c);
 	if (c->stats.stopped)
 		return true;
-	return check_mapping_lists(c);
+	if (!check_mapping_lists(c))
+		return false;
+	check_leaks(c);
+	return true;
 }
 
 unsigned checker_run(const struct check_mem *mem, const struct mm_symbols *sym,

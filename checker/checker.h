@@ -27,7 +27,8 @@ struct mm_symbols {
 	uint64_t page_pool;           /* struct page_pool; 0: none (no PG_* checks) */
 	uint64_t hat_list_lock;       /* struct mm_lock; 0: none */
 	uint64_t hment_listed;        /* struct hment_listed; 0: none (no RM_LISTED) */
-	uint64_t hment_cache;         /* struct objcache; 0: none (no RS_LEAK) */
+	uint64_t hment_cache;         /* struct objcache; 0: none (no OC_LEAK of hments) */
+	uint64_t hat_cache;           /* struct objcache; 0: none (no OC_LEAK of address spaces) */
 };
 
 /*

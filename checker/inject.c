@@ -58,8 +58,9 @@
  *                   the first user PD (cache, owner, h_nptp, p_valid kept), and an unload
  *                   over it appended to the log (needs room in the ring; the model
  *                   restarts after the repair)
- *   RS_LEAK         the hment cache's oc_inuse +1: one hment out that no list or pool holds
- *                   (needs a guest exporting hment_cache)
+ *   OC_LEAK         the hment cache's oc_inuse +1: one hment out that no list or pool holds
+ *                   (else the address-space cache's: a space off hat_list; needs a guest
+ *                   exporting hment_cache or hat_cache)
  *   PT_WALK_AGREE   not injectable: a walker mismatch is between the host and the CPU,
  *                   nothing in guest memory can plant one (inject_supported() says so)
  *
@@ -1175,16 +1176,18 @@ static int plant_rm_listed(struct inj *j)
 	return 0;
 }
 
-/* RS_LEAK: the hment cache counts one hment out that nothing holds: a leaked hment. */
-static int plant_rs_leak(struct inj *j)
+/* OC_LEAK: the hment cache (else the address-space cache) counts one object out that nothing holds. */
+static int plant_oc_leak(struct inj *j)
 {
-	uint64_t at = j->v->sym.hment_cache, inuse = j->v->hcache.oc_inuse;
+	bool hments = j->v->hcache_ok;
+	uint64_t at = hments ? j->v->sym.hment_cache : j->v->sym.hat_cache;
+	uint64_t inuse = hments ? j->v->hcache.oc_inuse : j->v->hatcache.oc_inuse;
 
-	if (!j->v->hcache_ok)
+	if (!hments && !j->v->hatcache_ok)
 		return -1;
 	PUT_FIELD(j, at, struct objcache, oc_inuse, inuse + 1);
-	describe(j, REPORT_NONE, at, REPORT_NONE, "hment_cache.oc_inuse %" PRIu64 " -> %" PRIu64, inuse,
-		 inuse + 1);
+	describe(j, REPORT_NONE, at, REPORT_NONE, "%s.oc_inuse %" PRIu64 " -> %" PRIu64,
+		 hments ? MM_SYM_HMENT_CACHE : MM_SYM_HAT_CACHE, inuse, inuse + 1);
 	return 0;
 }
 
@@ -1256,7 +1259,7 @@ static int (*const planters[INV_COUNT])(struct inj *) = {
 	[INV_MD_AD] = plant_md_ad,
 	[INV_PT_DIRTY_ACCESSED] = plant_dirty_accessed,
 	[INV_MD_PRUNE] = plant_md_prune,
-	[INV_RS_LEAK] = plant_rs_leak,
+	[INV_OC_LEAK] = plant_oc_leak,
 };
 
 /* Runs the planter of id over a loaded view; undoes partial work on failure. */

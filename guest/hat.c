@@ -14,7 +14,7 @@ bool mm_direct_map_live;
 #endif
 
 struct mm_lock hat_list_lock;   /* exported: the checker's LK_QUIESCENT reads it */
-static struct objcache hat_cache;
+struct objcache hat_cache;
 static uint32_t hat_serial;
 static struct hat *hat_cpu[HAT_MAX_CPUS];   /* loaded on each CPU */
 /* Pages each CPU asked the others to flush (a full flush: HOP_FLUSH_PAGES_ALL), for its log records (MD_FLUSH). */
@@ -1344,6 +1344,20 @@ void hat_destroy(struct hat *h)
 	mm_lock_exit(&hat_list_lock);
 	hat_oplog_append((struct hat_op){ .o_kind = HOP_DESTROY, .o_space = h->h_id });
 	objcache_free(&hat_cache, h);
+}
+
+void hat_assert_accounted(void)
+{
+	uint64_t listed = 0, out = __atomic_load_n(&hat_cache.oc_inuse, __ATOMIC_RELAXED);
+
+	mm_lock_enter(&hat_list_lock);
+	for (const struct hat *h = hat_list; h != NULL; h = h->h_next)
+		listed += h != &hat_kas;
+	mm_lock_exit(&hat_list_lock);
+	if (out != listed)
+		MM_PANIC(OC_LEAK, "the address-space cache has %" PRIu64 " out, %" PRIu64
+			 " are on hat_list besides hat_kas", out, listed);
+	hment_assert_accounted();
 }
 
 /* --- the kernel address space ----------------------------------------------------- */

@@ -25,6 +25,14 @@ struct hat_kseg {
 
 extern struct hat hat_kas;      /* the kernel address space */
 extern struct hat *hat_list;    /* every address space, hat_kas first */
+extern struct objcache hat_cache;   /* where the others come from (OC_LEAK counts them) */
+
+/*
+ * OC_LEAK, asserted where no MM operation is in progress on any CPU (a
+ * checkpoint): every address space the cache handed out is on hat_list,
+ * every hment on a mapping list or on the reserve.
+ */
+void hat_assert_accounted(void);
 
 /*
  * TLB shootdown: asks the CPUs in the bit mask `cpus` (never this one)

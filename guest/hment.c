@@ -787,6 +787,6 @@ void hment_assert_accounted(void)
 	uint32_t reserved = __atomic_load_n(&hment_reserve.hr_count, __ATOMIC_RELAXED);
 
 	if (out != listed + reserved)
-		MM_PANIC(RS_LEAK, "the hment cache has %" PRIu64 " hments out, %" PRIu64
+		MM_PANIC(OC_LEAK, "the hment cache has %" PRIu64 " out, %" PRIu64
 			 " are on mapping lists and %u on the reserve", out, listed, reserved);
 }

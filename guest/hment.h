@@ -30,7 +30,7 @@ extern struct mm_lock hment_hash_locks[HMENT_HASH_NLOCK];
 extern struct mm_lock hment_mlist_locks[HMENT_MLIST_NLOCK];
 extern struct hment_reserve hment_reserve;
 extern struct hment_listed hment_listed;      /* the steal index: which pages have a list */
-extern struct objcache hment_cache;           /* where hments come from (RS_LEAK counts them) */
+extern struct objcache hment_cache;           /* where hments come from (OC_LEAK counts them) */
 
 struct hment_stats {
 	uint64_t alloc;        /* hment_alloc() calls */
@@ -172,11 +172,7 @@ void hment_set_limit(uint64_t max_in_use);
 /* hments currently handed out by the cache (listed, reserved or in flight). */
 uint64_t hment_cache_inuse(void);
 
-/*
- * RS_LEAK, asserted where no MM operation is in progress on any CPU (a
- * checkpoint): every hment the cache handed out is on a mapping list or
- * on the reserve.
- */
+/* OC_LEAK for hments (hat_assert_accounted's half): every hment out is on a list or the reserve. */
 void hment_assert_accounted(void);
 
 #endif

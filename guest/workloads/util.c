@@ -136,7 +136,7 @@ void wl_checkpoint(const char *workload, const char *what)
 	char label[96];
 
 	ksnprintf(label, sizeof(label), "%s:%s", workload, what);
-	hment_assert_accounted();   /* no operation is in progress: no hment is in flight */
+	hat_assert_accounted();   /* no operation is in progress: nothing is in flight */
 	stats.checkpoints++;
 	hc_checkpoint(label);
 }

@@ -293,7 +293,8 @@ struct hment_reserve {
  * a header at its end (struct objcache_slab, private to objcache.c), so
  * objects handed out one after another sit side by side however much
  * freeing scattered the free ones. The checker reads the hment cache's
- * (symbol hment_cache) oc_inuse to account for every hment (RS_LEAK).
+ * and the address-space cache's oc_inuse (symbols hment_cache, hat_cache)
+ * to account for every hment and every space (OC_LEAK).
  */
 struct objcache_slab;
 
@@ -305,7 +306,7 @@ struct objcache {
 	uint32_t oc_pad;              /* 0 */
 	GPTR(struct objcache_slab) oc_partial;      /* pages with free objects: allocations take the first's */
 	GPTR(struct objcache_slab) oc_partial_tail; /* where a page that was full joins when one is freed */
-	uint64_t oc_inuse;            /* objects handed out (RS_LEAK for the hment cache) */
+	uint64_t oc_inuse;            /* objects handed out (OC_LEAK for the hment cache) */
 	uint64_t oc_nfree;            /* free objects on all pages */
 	uint64_t oc_npages;           /* pages taken from the page allocator (never returned) */
 	uint64_t oc_limit;            /* at most this many in use at once */
@@ -393,7 +394,8 @@ struct hment_listed {
  *   page_pool           struct page_pool     (optional: without it no PG_* checks)
  *   hat_list_lock       struct mm_lock       (optional: LK_QUIESCENT over it)
  *   hment_listed        struct hment_listed  (optional: without it no RM_LISTED)
- *   hment_cache         struct objcache      (optional: without it no RS_LEAK)
+ *   hment_cache         struct objcache      (optional: without it no OC_LEAK of hments)
+ *   hat_cache           struct objcache      (optional: without it no OC_LEAK of spaces)
  *
  * What the mapping lists track: a page is managed when
  * page_first_managed <= pfn < page_count (the allocatable pages; all
@@ -425,6 +427,7 @@ struct hment_listed {
 #define MM_SYM_HAT_LIST_LOCK "hat_list_lock"
 #define MM_SYM_HMENT_LISTED  "hment_listed"
 #define MM_SYM_HMENT_CACHE   "hment_cache"
+#define MM_SYM_HAT_CACHE     "hat_cache"
 
 /*
  * Hash of the PTE (table pfn, entry). Consecutive entries of a table land

@@ -14,13 +14,14 @@
 enum {
 	G_PAGE_ARRAY = 0x000, G_PAGE_COUNT = 0x008, G_FIRST_MANAGED = 0x010, G_HAT_LIST = 0x018,
 	G_HASH = 0x020, G_RESERVE = 0x040, G_CACHE = 0x060, G_KAS = 0x080, G_OPLOG = 0x100,
-	G_POOL = 0x180, G_HAT_LIST_LOCK = 0x1e0, G_LISTED = 0x200, G_HCACHE = 0x400, G_HASH_LOCKS = 0x800,
-	G_MLIST_LOCKS = 0x1000,
+	G_POOL = 0x180, G_HAT_LIST_LOCK = 0x1e0, G_LISTED = 0x200, G_HCACHE = 0x400, G_HATCACHE = 0x480,
+	G_HASH_LOCKS = 0x800, G_MLIST_LOCKS = 0x1000,
 };
 _Static_assert(G_POOL + sizeof(struct page_pool) <= G_HAT_LIST_LOCK, "image globals overlap");
 _Static_assert(G_HAT_LIST_LOCK + sizeof(struct mm_lock) <= G_LISTED, "image globals overlap");
 _Static_assert(G_LISTED + sizeof(struct hment_listed) <= G_HCACHE, "image globals overlap");
-_Static_assert(G_HCACHE + sizeof(struct objcache) <= G_HASH_LOCKS, "image globals overlap");
+_Static_assert(G_HCACHE + sizeof(struct objcache) <= G_HATCACHE, "image globals overlap");
+_Static_assert(G_HATCACHE + sizeof(struct objcache) <= G_HASH_LOCKS, "image globals overlap");
 
 #define HMENTS_PER_PAGE ((unsigned)(MM_PAGE_SIZE / sizeof(struct hment)))
 #define HATS_PER_PAGE   ((unsigned)(MM_PAGE_SIZE / sizeof(struct hat)))
@@ -371,6 +372,7 @@ static void boot_globals(struct image *img)
 		.hat_list_lock = kva(img, IMG_GLOBALS_PA + G_HAT_LIST_LOCK),
 		.hment_listed = kva(img, IMG_GLOBALS_PA + G_LISTED),
 		.hment_cache = kva(img, IMG_GLOBALS_PA + G_HCACHE),
+		.hat_cache = kva(img, IMG_GLOBALS_PA + G_HATCACHE),
 	};
 }
 
@@ -499,12 +501,18 @@ static uint64_t hat_new(struct image *img)
 		img->hat_slots_left = HATS_PER_PAGE;
 	}
 	pa = img->hat_page_pa + (HATS_PER_PAGE - img->hat_slots_left--) * sizeof(struct hat);
+	((struct objcache *)global(img, G_HATCACHE))->oc_inuse++;
 	return dva(img, pa);
 }
 
 struct objcache *img_hment_cache(struct image *img)
 {
 	return global(img, G_HCACHE);
+}
+
+struct objcache *img_hat_cache(struct image *img)
+{
+	return global(img, G_HATCACHE);
 }
 
 void img_reserve_fill(struct image *img, unsigned n)

@@ -85,8 +85,9 @@ void img_log_op(struct image *img, struct hat_op op);
 /* Puts n fresh hments on the reserve pool. */
 void img_reserve_fill(struct image *img, unsigned n);
 
-/* The image's hment cache: its oc_inuse counts the hments the builders handed out. */
+/* The image's hment and address-space caches: their oc_inuse counts what the builders handed out. */
 struct objcache *img_hment_cache(struct image *img);
+struct objcache *img_hat_cache(struct image *img);
 
 /* Puts n fresh zeroed table pages on the table-page cache. */
 void img_cache_add(struct image *img, unsigned n);

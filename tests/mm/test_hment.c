@@ -606,10 +606,10 @@ END_TEST
 static void assert_accounted(void *arg)
 {
 	(void)arg;
-	hment_assert_accounted();
+	hat_assert_accounted();
 }
 
-/* RS_LEAK in the guest: hments out against the hash's and the reserve's counts, either way off. */
+/* OC_LEAK in the guest: hments out against the hash's and reserve's counts, spaces against hat_list. */
 START_TEST(test_accounted_hments)
 {
 	page_t *pp = mm_test_page();
@@ -618,16 +618,20 @@ START_TEST(test_accounted_hments)
 	ck_assert_int_eq(hat_memload(a, 0x5000, pp, RW_USER), 0);
 	ck_assert_int_eq(hat_memload(b, 0x5000, pp, RW_USER), 0);
 	ck_assert_int_eq(hat_memload(c, 0x5000, pp, RW_USER), 0);
-	hment_assert_accounted();
+	hat_assert_accounted();
 	if (!MM_ASSERTS_ON)
 		return;
-	hment_cache.oc_inuse++;   /* an hment out that nothing holds: a leak */
-	ck_assert_panics(assert_accounted, NULL, "ASSERT RS_LEAK failed");
-	hment_cache.oc_inuse -= 2;
-	ck_assert_panics(assert_accounted, NULL, "ASSERT RS_LEAK failed");
-	hment_cache.oc_inuse++;
+	for (int delta = -1; delta <= 1; delta += 2) {
+		hment_cache.oc_inuse += (uint64_t)delta;   /* +1: an hment out that nothing holds */
+		ck_assert_panics(assert_accounted, NULL, "the hment cache has");
+		hment_cache.oc_inuse -= (uint64_t)delta;
+		hat_cache.oc_inuse += (uint64_t)delta;     /* +1: a space off hat_list */
+		ck_assert_panics(assert_accounted, NULL, "the address-space cache has");
+		hat_cache.oc_inuse -= (uint64_t)delta;
+	}
 	ck_assert_uint_eq(hat_pageunload(pp), 3);
-	hment_assert_accounted();
+	hat_destroy(b);
+	hat_assert_accounted();
 }
 END_TEST
 
