@@ -252,8 +252,8 @@ void check_steal_index(struct checker *c);
 /* check_rmap.c: reserve, mapping lists, hash (RM_*, HS_*, RS_*); after check_page_tables. */
 bool check_mapping_lists(struct checker *c);
 
-/* check_leak.c: the object caches against the objects found (OC_LEAK); after check_mapping_lists. */
-void check_leaks(struct checker *c);
+/* check_objcache.c: the object caches (OC_LEAK, OC_FREE); after check_mapping_lists. */
+void check_object_caches(struct checker *c);
 
 /* The model of what should be mapped (check_model.c): drain the log, a hook per user leaf, the missing ones. */
 void check_model_begin(struct checker *c);

@@ -592,7 +592,7 @@ static bool check_hash(struct rmap *m)
 }
 
 /*
- * What OC_LEAK compares with the hment cache's count (check_leak.c): the
+ * What OC_LEAK compares with the hment cache's count (check_objcache.c): the
  * hments found on lists, on the reserve pool and only on hash chains
  * (orphans); -1 unless every list, the pool and every chain were
  * followed to their ends (else what they miss is unknown).

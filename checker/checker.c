@@ -229,7 +229,7 @@ static bool checker_passes(struct checker *c)
 		return true;
 	if (!check_mapping_lists(c))
 		return false;
-	check_leaks(c);
+	check_object_caches(c);
 	return true;
 }
 

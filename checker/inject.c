@@ -61,6 +61,8 @@
  *   OC_LEAK         the hment cache's oc_inuse +1: one hment out that no list or pool holds
  *                   (else the address-space cache's: a space off hat_list; needs a guest
  *                   exporting hment_cache or hat_cache)
+ *   OC_FREE         the hment cache's oc_nfree +1 (else the address-space cache's): a free
+ *                   object no partial page holds
  *   PT_WALK_AGREE   not injectable: a walker mismatch is between the host and the CPU,
  *                   nothing in guest memory can plant one (inject_supported() says so)
  *
@@ -1191,6 +1193,21 @@ static int plant_oc_leak(struct inj *j)
 	return 0;
 }
 
+/* OC_FREE: the hment cache (else the address-space cache) counts one free object no page holds. */
+static int plant_oc_free(struct inj *j)
+{
+	bool hments = j->v->hcache_ok;
+	uint64_t at = hments ? j->v->sym.hment_cache : j->v->sym.hat_cache;
+	uint64_t nfree = hments ? j->v->hcache.oc_nfree : j->v->hatcache.oc_nfree;
+
+	if (!hments && !j->v->hatcache_ok)
+		return -1;
+	PUT_FIELD(j, at, struct objcache, oc_nfree, nfree + 1);
+	describe(j, REPORT_NONE, at, REPORT_NONE, "%s.oc_nfree %" PRIu64 " -> %" PRIu64,
+		 hments ? MM_SYM_HMENT_CACHE : MM_SYM_HAT_CACHE, nfree, nfree + 1);
+	return 0;
+}
+
 /* PG_FREE_COUNT: one free page fewer counted, one more in use (their sum still the managed pages). */
 static int plant_pg_free_count(struct inj *j)
 {
@@ -1260,6 +1277,7 @@ static int (*const planters[INV_COUNT])(struct inj *) = {
 	[INV_PT_DIRTY_ACCESSED] = plant_dirty_accessed,
 	[INV_MD_PRUNE] = plant_md_prune,
 	[INV_OC_LEAK] = plant_oc_leak,
+	[INV_OC_FREE] = plant_oc_free,
 };
 
 /* Runs the planter of id over a loaded view; undoes partial work on failure. */

@@ -2,17 +2,6 @@
 /* Object caches: carve PG_KERNEL pages into fixed-size objects, each page with its own free list. */
 #include "objcache.h"
 
-/*
- * The last bytes of a cache page. Free objects link through their first
- * two bytes: the next one's offset in the page plus one (0: none).
- */
-struct objcache_slab {
-	struct objcache_slab *os_next;   /* the next page on oc_partial */
-	uint16_t os_free;                /* offset + 1 of the page's first free object; 0: none */
-	uint16_t os_nfree;               /* free objects on this page */
-	uint32_t os_size;                /* the cache's object size: a free into another cache panics */
-};
-
 void objcache_init(struct objcache *oc, const char *name, uint32_t size)
 {
 	uint32_t rounded = (size + 7u) & ~7u;
@@ -77,9 +66,13 @@ static bool objcache_grow(struct objcache *oc)
 static void *slab_take(struct objcache *oc)
 {
 	struct objcache_slab *s = oc->oc_partial;
-	uint8_t *obj = slab_base(s) + s->os_free - 1;
+	uint32_t off = (uint32_t)s->os_free - 1;
+	uint8_t *obj = slab_base(s) + off;
 
-	MM_REQUIRE(s->os_nfree > 0 && s->os_free != 0);
+	/* a bad link would hand out memory that straddles objects, or lies past the page's */
+	MM_GUARD(OC_FREE, s->os_nfree > 0 && s->os_free != 0 && s->os_size == oc->oc_size &&
+			  off < oc->oc_per_page * oc->oc_size &&
+			  (((uint64_t)off * oc->oc_recip) >> 32) * oc->oc_size == off);
 	s->os_free = *(uint16_t *)obj;
 	if (--s->os_nfree == 0) {
 		oc->oc_partial = s->os_next;
@@ -94,6 +87,8 @@ void *objcache_alloc(struct objcache *oc)
 	void *obj = NULL;
 
 	mm_lock_enter(&oc->oc_lock);
+	/* every free object is on a partial page: none there, none anywhere */
+	MM_ASSERT(OC_FREE, oc->oc_partial != NULL || oc->oc_nfree == 0);
 	if (oc->oc_inuse < oc->oc_limit && (oc->oc_partial != NULL || objcache_grow(oc))) {
 		obj = slab_take(oc);
 		oc->oc_nfree--;

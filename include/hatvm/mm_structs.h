@@ -290,13 +290,24 @@ struct hment_reserve {
 /*
  * An object cache (guest/objcache.c): pages carved into fixed-size
  * objects (hments, address spaces). Each page keeps its own free list in
- * a header at its end (struct objcache_slab, private to objcache.c), so
- * objects handed out one after another sit side by side however much
- * freeing scattered the free ones. The checker reads the hment cache's
- * and the address-space cache's oc_inuse (symbols hment_cache, hat_cache)
- * to account for every hment and every space (OC_LEAK).
+ * a header at its end, so objects handed out one after another sit side
+ * by side however much freeing scattered the free ones. The checker
+ * reads the hment cache and the address-space cache (symbols
+ * hment_cache, hat_cache): every object out is held (OC_LEAK), every
+ * free one reachable (OC_FREE).
+ *
+ * The header, the last OBJCACHE_SLAB_SIZE bytes of a cache page. Free
+ * objects link through their first two bytes: the next one's offset in
+ * the page plus one (0: none). A page with a free object is on its
+ * cache's oc_partial list (through os_next), a full one on none.
  */
-struct objcache_slab;
+struct objcache_slab {
+	GPTR(struct objcache_slab) os_next;   /* the next page on oc_partial */
+	uint16_t os_free;             /* offset + 1 of the page's first free object; 0: none */
+	uint16_t os_nfree;            /* free objects on this page */
+	uint32_t os_size;             /* the cache's object size: a free into another cache panics */
+};
+#define OBJCACHE_SLAB_SIZE 16u
 
 struct objcache {
 	GPTR(const char) oc_name;
@@ -500,6 +511,7 @@ _Static_assert(offsetof(struct page, p_mlentry) == 36, "page_t layout");
 _Static_assert(offsetof(struct page, p_valid) == 40, "page_t layout");
 _Static_assert(offsetof(struct page, p_attr) == 43, "page_t layout");
 _Static_assert(sizeof(struct objcache) == 88, "objcache layout");
+_Static_assert(sizeof(struct objcache_slab) == OBJCACHE_SLAB_SIZE, "objcache_slab layout");
 _Static_assert(offsetof(struct objcache, oc_inuse) == 40, "objcache layout");
 _Static_assert(sizeof(struct hat) == 120, "hat layout");
 _Static_assert(offsetof(struct hat, h_top_pa) == 24, "hat layout");

@@ -425,7 +425,7 @@ static const enum invariant_id kas_ok[] = {
 	INV_PT_PTP_RANGE, INV_PT_LARGE_ALIGN, INV_PT_VALID_CNT, INV_PT_KERNEL_HALF,
 	INV_RS_COUNT, INV_ST_ACCOUNT, INV_LK_QUIESCENT, INV_MD_LOG,
 	INV_PT_NONLEAF, INV_ST_NMAP, INV_PG_FREE_COUNT, INV_PG_INUSE, INV_ST_LOCKED, INV_RS_TARGET,
-	INV_RM_LISTED, INV_OC_LEAK,
+	INV_RM_LISTED, INV_OC_LEAK, INV_OC_FREE,
 };
 
 START_TEST(inject_partitions_cover_the_catalogue)
@@ -788,6 +788,40 @@ START_TEST(leak_is_judged_on_whole_counts)
 	run_check(&img->mem, &img->sym, &s);
 	ck_assert_uint_gt(s.per_id[INV_RM_LINKS], 0);
 	ck_assert_uint_eq(s.per_id[INV_OC_LEAK], 0);
+	img_free(img);
+}
+END_TEST
+
+/* OC_FREE: a free-list link off an object boundary, a partial page taken off the list, a stale tail. */
+START_TEST(free_objects_must_be_reachable)
+{
+	struct image *img = rich_image(false);
+	struct objcache *oc = img_hment_cache(img);
+	struct objcache_slab *first, saved;
+	uint64_t head = oc->oc_partial, tail = oc->oc_partial_tail;
+	struct seen s;
+
+	ck_assert_uint_ne(head, 0);
+	first = img_slab(img, head);
+	saved = *first;
+	first->os_free += 1;                 /* the first free object, one byte on */
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_gt(s.per_id[INV_OC_FREE], 0);
+	ck_assert_uint_eq(s.returned, s.per_id[INV_OC_FREE]);
+	*first = saved;
+	oc->oc_partial = first->os_next;     /* its free objects hidden: a free that did not relist */
+	if (oc->oc_partial == 0)
+		oc->oc_partial_tail = 0;
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_OC_FREE], 1);
+	ck_assert_uint_eq(s.returned, 1);
+	oc->oc_partial = head;
+	oc->oc_partial_tail = tail + MM_PAGE_SIZE;   /* not the list's last page: a free would append there */
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_OC_FREE], 1);
+	ck_assert_uint_eq(s.returned, 1);
+	oc->oc_partial_tail = tail;
+	expect_clean(&img->mem, &img->sym, "the cache restored");
 	img_free(img);
 }
 END_TEST
@@ -1374,6 +1408,7 @@ static Suite *checker_suite(void)
 	tcase_add_test(inject, cache_over_its_maximum);
 	tcase_add_test(inject, walk_hint_names_an_own_table);
 	tcase_add_test(inject, leak_is_judged_on_whole_counts);
+	tcase_add_test(inject, free_objects_must_be_reachable);
 	tcase_add_test(inject, inject_partitions_cover_the_catalogue);
 	tcase_add_test(inject, inject_without_target_changes_nothing);
 	tcase_add_test(inject, inject_on_kernel_only_state);

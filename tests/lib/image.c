@@ -23,8 +23,6 @@ _Static_assert(G_LISTED + sizeof(struct hment_listed) <= G_HCACHE, "image global
 _Static_assert(G_HCACHE + sizeof(struct objcache) <= G_HATCACHE, "image globals overlap");
 _Static_assert(G_HATCACHE + sizeof(struct objcache) <= G_HASH_LOCKS, "image globals overlap");
 
-#define HMENTS_PER_PAGE ((unsigned)(MM_PAGE_SIZE / sizeof(struct hment)))
-#define HATS_PER_PAGE   ((unsigned)(MM_PAGE_SIZE / sizeof(struct hat)))
 
 static uint64_t dva(const struct image *img, uint64_t pa)
 {
@@ -338,6 +336,14 @@ static void boot_pages(struct image *img)
 	kas->h_nptp = adopt(img, img->kas_top_pa, MM_LEVELS, 0);
 }
 
+/* An empty object cache at global g, laid out as guest/objcache.c's (see cache_take). */
+static void cache_init(struct image *img, unsigned g, uint32_t size)
+{
+	*(struct objcache *)global(img, g) = (struct objcache){
+		.oc_size = size, .oc_per_page = (MM_PAGE_SIZE - OBJCACHE_SLAB_SIZE) / size,
+		.oc_limit = UINT64_MAX };
+}
+
 /* The MM's variables and the symbols naming them. */
 static void boot_globals(struct image *img)
 {
@@ -352,6 +358,8 @@ static void boot_globals(struct image *img)
 		.hh_nbuckets = img->hash_size };
 	*(struct hment_reserve *)global(img, G_RESERVE) = (struct hment_reserve){ .hr_amount = 64 };
 	*(struct ptp_cache *)global(img, G_CACHE) = (struct ptp_cache){ .pc_max = 32 };
+	cache_init(img, G_HCACHE, sizeof(struct hment));
+	cache_init(img, G_HATCACHE, sizeof(struct hat));
 	/* an empty HAT operation log: an image is built by hand, so a model starts from its tables */
 	*(struct hat_oplog *)global(img, G_OPLOG) = (struct hat_oplog){
 		.ol_ring = dva(img, img->oplog_pa), .ol_size = MM_PAGE_SIZE / sizeof(struct hat_op),
@@ -410,7 +418,6 @@ void img_free(struct image *img)
 	if (img == NULL)
 		return;
 	munmap(img->ram, img->ram_size);
-	free(img->free_hments);
 	free(img);
 }
 
@@ -460,49 +467,95 @@ static hment_ref_t *home_bucket(const struct image *img, uint64_t ptp, unsigned 
 	return img_bucket(img, hment_hash_bucket(hment_hash_key((uint32_t)ptp, entry), img->hash_size));
 }
 
-/* A zeroed hment: a freed one, else a fresh slot of a PG_KERNEL page. */
+/*
+ * The image's object caches, laid out as guest/objcache.c lays them out
+ * (the checker's OC_LEAK and OC_FREE read them): a header at the end of
+ * each PG_KERNEL page carved, free objects linked through their first two
+ * bytes (offset + 1), the pages with a free object on oc_partial.
+ */
+static struct objcache_slab *slab_at(const struct image *img, uint64_t page_pa)
+{
+	return img_pa(img, page_pa + MM_PAGE_SIZE - OBJCACHE_SLAB_SIZE);
+}
+
+static void partial_append(struct image *img, struct objcache *oc, uint64_t page_pa)
+{
+	uint64_t va = dva(img, page_pa + MM_PAGE_SIZE - OBJCACHE_SLAB_SIZE);
+
+	slab_at(img, page_pa)->os_next = 0;
+	if (oc->oc_partial_tail != 0)
+		((struct objcache_slab *)img_pa(img, pa_of(img, oc->oc_partial_tail)))->os_next = va;
+	else
+		oc->oc_partial = va;
+	oc->oc_partial_tail = va;
+}
+
+static void cache_grow(struct image *img, struct objcache *oc)
+{
+	uint64_t page_pa = page_take(img, PG_KERNEL) << MM_PAGE_SHIFT;
+
+	for (uint32_t i = 0; i < oc->oc_per_page; i++)
+		*(uint16_t *)img_pa(img, page_pa + (uint64_t)i * oc->oc_size) =
+			(uint16_t)(i + 1 < oc->oc_per_page ? (i + 1) * oc->oc_size + 1 : 0);
+	*slab_at(img, page_pa) = (struct objcache_slab){ .os_free = 1, .os_nfree = (uint16_t)oc->oc_per_page,
+							 .os_size = oc->oc_size };
+	partial_append(img, oc, page_pa);
+	oc->oc_nfree += oc->oc_per_page;
+	oc->oc_npages++;
+}
+
+/* A zeroed object of the cache at global g: the first free one of its first partial page. Its PA. */
+static uint64_t cache_take(struct image *img, unsigned g)
+{
+	struct objcache *oc = global(img, g);
+	uint64_t slab_pa, pa;
+	struct objcache_slab *s;
+
+	if (oc->oc_partial == 0)
+		cache_grow(img, oc);
+	slab_pa = pa_of(img, oc->oc_partial);
+	s = img_pa(img, slab_pa);
+	pa = (slab_pa & ~(uint64_t)(MM_PAGE_SIZE - 1)) + s->os_free - 1;
+	s->os_free = *(uint16_t *)img_pa(img, pa);
+	if (--s->os_nfree == 0) {
+		oc->oc_partial = s->os_next;
+		if (oc->oc_partial == 0)
+			oc->oc_partial_tail = 0;
+	}
+	oc->oc_nfree--;
+	oc->oc_inuse++;
+	memset(img_pa(img, pa), 0, oc->oc_size);
+	return pa;
+}
+
+static void cache_put(struct image *img, unsigned g, uint64_t pa)
+{
+	struct objcache *oc = global(img, g);
+	uint64_t page_pa = pa & ~(uint64_t)(MM_PAGE_SIZE - 1);
+	struct objcache_slab *s = slab_at(img, page_pa);
+
+	memset(img_pa(img, pa), 0, oc->oc_size);
+	*(uint16_t *)img_pa(img, pa) = s->os_free;
+	s->os_free = (uint16_t)(pa - page_pa + 1);
+	if (s->os_nfree++ == 0)
+		partial_append(img, oc, page_pa);
+	oc->oc_nfree++;
+	oc->oc_inuse--;
+}
+
 static hment_ref_t hment_new(struct image *img)
 {
-	uint64_t pa;
-
-	if (img->nfree_hments > 0) {
-		pa = img->free_hments[--img->nfree_hments];
-	} else {
-		if (img->hment_slots_left == 0) {
-			img->hment_page_pa = page_take(img, PG_KERNEL) << MM_PAGE_SHIFT;
-			img->hment_slots_left = HMENTS_PER_PAGE;
-		}
-		pa = img->hment_page_pa + (HMENTS_PER_PAGE - img->hment_slots_left--) * sizeof(struct hment);
-	}
-	memset(img_pa(img, pa), 0, sizeof(struct hment));
-	((struct objcache *)global(img, G_HCACHE))->oc_inuse++;
-	return (hment_ref_t)(pa >> HMENT_REF_SHIFT);
+	return (hment_ref_t)(cache_take(img, G_HCACHE) >> HMENT_REF_SHIFT);
 }
 
 static void hment_release(struct image *img, hment_ref_t ref)
 {
-	if (img->nfree_hments == img->free_cap) {
-		img->free_cap = img->free_cap ? img->free_cap * 2 : 64;
-		img->free_hments = realloc(img->free_hments, img->free_cap * sizeof(uint64_t));
-		if (img->free_hments == NULL)
-			abort();
-	}
-	memset(img_hment(img, ref), 0, sizeof(struct hment));
-	img->free_hments[img->nfree_hments++] = hment_ref_pa(ref);
-	((struct objcache *)global(img, G_HCACHE))->oc_inuse--;
+	cache_put(img, G_HCACHE, hment_ref_pa(ref));
 }
 
 static uint64_t hat_new(struct image *img)
 {
-	uint64_t pa;
-
-	if (img->hat_slots_left == 0) {
-		img->hat_page_pa = page_take(img, PG_KERNEL) << MM_PAGE_SHIFT;
-		img->hat_slots_left = HATS_PER_PAGE;
-	}
-	pa = img->hat_page_pa + (HATS_PER_PAGE - img->hat_slots_left--) * sizeof(struct hat);
-	((struct objcache *)global(img, G_HATCACHE))->oc_inuse++;
-	return dva(img, pa);
+	return dva(img, cache_take(img, G_HATCACHE));
 }
 
 struct objcache *img_hment_cache(struct image *img)
@@ -513,6 +566,11 @@ struct objcache *img_hment_cache(struct image *img)
 struct objcache *img_hat_cache(struct image *img)
 {
 	return global(img, G_HATCACHE);
+}
+
+struct objcache_slab *img_slab(const struct image *img, uint64_t slab_va)
+{
+	return img_pa(img, pa_of(img, slab_va));
 }
 
 void img_reserve_fill(struct image *img, unsigned n)

@@ -29,10 +29,6 @@ struct image {
 	uint64_t page_array_pa, dir_pa, buckets_pa, oplog_pa, kas_top_pa;
 	uint64_t blocks_pa;             /* the page allocator's blocks (page_pool.blocks) */
 	uint32_t hash_size;             /* hh_nbuckets; the bucket pages are contiguous at buckets_pa */
-	uint64_t hment_page_pa, hat_page_pa;
-	unsigned hment_slots_left, hat_slots_left;
-	uint64_t *free_hments;          /* PAs of freed hments not on the reserve */
-	size_t nfree_hments, free_cap;
 	uint32_t hat_serial;
 	struct mm_symbols sym;
 	struct check_mem mem;
@@ -88,6 +84,9 @@ void img_reserve_fill(struct image *img, unsigned n);
 /* The image's hment and address-space caches: their oc_inuse counts what the builders handed out. */
 struct objcache *img_hment_cache(struct image *img);
 struct objcache *img_hat_cache(struct image *img);
+
+/* The page header a cache's partial list names by VA (oc_partial, os_next). */
+struct objcache_slab *img_slab(const struct image *img, uint64_t slab_va);
 
 /* Puts n fresh zeroed table pages on the table-page cache. */
 void img_cache_add(struct image *img, unsigned n);

@@ -274,6 +274,33 @@ START_TEST(test_objcache_free_checks_the_object)
 }
 END_TEST
 
+static void alloc_from_test_cache(void *unused)
+{
+	(void)unused;
+	objcache_alloc(&free_test_cache);
+}
+
+/* OC_FREE in the guest: a free-list link off an object, a free object no partial page holds. */
+START_TEST(test_objcache_free_objects_reachable)
+{
+	struct objcache_slab *s;
+	uint16_t link;
+
+	objcache_init(&free_test_cache, "test", 24);
+	ck_assert_ptr_nonnull(objcache_alloc(&free_test_cache));
+	s = free_test_cache.oc_partial;
+	link = s->os_free;
+	s->os_free = (uint16_t)(link + 1);   /* the next free object, one byte on */
+	ck_assert_panics(alloc_from_test_cache, NULL, "OC_FREE");
+	s->os_free = link;
+	free_test_cache.oc_lock = (struct mm_lock){ 0 };   /* the panic left it held */
+	if (!MM_ASSERTS_ON)
+		return;
+	free_test_cache.oc_partial = NULL;   /* its free objects hidden, still counted */
+	ck_assert_panics(alloc_from_test_cache, NULL, "ASSERT OC_FREE failed");
+}
+END_TEST
+
 START_TEST(test_objcache_grows_and_fails_without_pages)
 {
 	struct objcache oc;
@@ -428,6 +455,7 @@ Suite *page_suite(void)
 	tcase_add_test(tc, test_page_large_work_flat);
 	tcase_add_test(tc, test_objcache_basic);
 	tcase_add_test(tc, test_objcache_free_checks_the_object);
+	tcase_add_test(tc, test_objcache_free_objects_reachable);
 	tcase_add_test(tc, test_objcache_grows_and_fails_without_pages);
 	tcase_add_test(tc, test_objcache_drains_one_page_at_a_time);
 	tcase_add_test(tc, test_objcache_free_n);

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The MM's object caches (hments, address spaces): every object out held where it belongs (OC_LEAK), every free one reachable (OC_FREE). */
+#include "check_internal.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#define SLAB_MAX_OBJECTS ((MM_PAGE_SIZE - OBJCACHE_SLAB_SIZE) / 8)   /* objects are 8 bytes at least */
+
+/* One cache the guest exports: its descriptor, where it is, what it holds. */
+struct cache_ref {
+	const struct objcache *oc;
+	uint64_t va;
+	const char *what;
+};
+
+/*
+ * One cache: `out` objects handed out, `found` held where they belong.
+ * At a checkpoint no operation holds one in flight, so more out is a
+ * leak (taken off its list or hat_list, never given back) and fewer a
+ * cache that lost count.
+ */
+static void compare_out(struct checker *c, const struct cache_ref *k, uint64_t found, const char *where)
+{
+	uint64_t out = k->oc->oc_inuse;
+
+	if (out > found)
+		sink_violation(&c->sink, INV_OC_LEAK, REPORT_NONE, k->va, REPORT_NONE,
+			       "the %s cache has %" PRIu64 " out, %" PRIu64 " %s: %" PRIu64 " leaked",
+			       k->what, out, found, where, out - found);
+	else if (out < found)
+		sink_violation(&c->sink, INV_OC_LEAK, REPORT_NONE, k->va, REPORT_NONE,
+			       "the %s cache has %" PRIu64 " out, but %" PRIu64 " %s", k->what, out, found,
+			       where);
+}
+
+/* The cache's shape: objects that fit a page beside the header, as objcache_init makes them. */
+static bool shape_sane(struct checker *c, const struct cache_ref *k)
+{
+	const struct objcache *oc = k->oc;
+
+	if (oc->oc_size >= 8 && oc->oc_size % 8 == 0 && oc->oc_size <= MM_PAGE_SIZE - OBJCACHE_SLAB_SIZE &&
+	    oc->oc_per_page == (MM_PAGE_SIZE - OBJCACHE_SLAB_SIZE) / oc->oc_size)
+		return true;
+	sink_violation(&c->sink, INV_OC_FREE, REPORT_NONE, k->va, REPORT_NONE,
+		       "the %s cache's objects are %u bytes, %u to a page: not a shape objcache_init makes",
+		       k->what, oc->oc_size, oc->oc_per_page);
+	return false;
+}
+
+/* The free list of the page whose header is s (at slab_va): its length, or -1 when it is not sound (reported). */
+static int64_t free_list(struct checker *c, const struct cache_ref *k, uint64_t slab_va,
+			 const struct objcache_slab *s)
+{
+	const struct objcache *oc = k->oc;
+	uint64_t base = (uint64_t)(slab_va + OBJCACHE_SLAB_SIZE - MM_PAGE_SIZE), seen[SLAB_MAX_OBJECTS / 64 + 1] = { 0 };
+	uint16_t link = s->os_free;
+	int64_t n = 0;
+
+	while (link != 0) {
+		uint32_t off = (uint32_t)link - 1, i = off / oc->oc_size;
+
+		if (off % oc->oc_size != 0 || i >= oc->oc_per_page || bit_test(seen, i) ||
+		    !reader_read_va(&c->view.rd, base + off, &link, sizeof(link))) {
+			sink_violation(&c->sink, INV_OC_FREE, REPORT_NONE, slab_va, REPORT_NONE,
+				       "%s cache page 0x%" PRIx64 ": free-list link 0x%x is not an object of it, "
+				       "or one met before", k->what, base, off + 1);
+			return -1;
+		}
+		bit_set(seen, i);
+		n++;
+	}
+	return n;
+}
+
+/* One page on the partial list: its header and free list; its free objects, or -1 when the walk must stop. */
+static int64_t partial_page(struct checker *c, const struct cache_ref *k, uint64_t slab_va,
+			    uint64_t *next)
+{
+	struct objcache_slab s;
+	int64_t n;
+
+	if ((slab_va & (MM_PAGE_SIZE - 1)) != MM_PAGE_SIZE - OBJCACHE_SLAB_SIZE ||
+	    !reader_read_va(&c->view.rd, slab_va, &s, sizeof(s))) {
+		sink_violation(&c->sink, INV_OC_FREE, REPORT_NONE, slab_va, REPORT_NONE,
+			       "the %s cache's partial list names 0x%" PRIx64 ", no page header in RAM",
+			       k->what, slab_va);
+		return -1;
+	}
+	*next = s.os_next;
+	if ((n = free_list(c, k, slab_va, &s)) < 0)
+		return 0;
+	if (s.os_size != k->oc->oc_size || s.os_nfree == 0 || (uint64_t)n != s.os_nfree)
+		sink_violation(&c->sink, INV_OC_FREE, REPORT_NONE, slab_va, REPORT_NONE,
+			       "%s cache page 0x%" PRIx64 " on the partial list: os_size %u (the cache's %u), "
+			       "os_nfree %u, %" PRId64 " objects on its free list", k->what,
+			       (uint64_t)(slab_va + OBJCACHE_SLAB_SIZE - MM_PAGE_SIZE), s.os_size, k->oc->oc_size,
+			       s.os_nfree, n);
+	return n;
+}
+
+/*
+ * OC_FREE: the partial list (Brent, at most oc_npages pages) holds every
+ * free object: a page off it with a free object (a free that did not put
+ * the page back, a take that dropped it early) hides that object for good.
+ */
+static void check_free_objects(struct checker *c, const struct cache_ref *k)
+{
+	const struct objcache *oc = k->oc;
+	uint64_t node = oc->oc_partial, last = 0, pages = 0, nfree = 0;
+	struct brent b;
+
+	if (!shape_sane(c, k))
+		return;
+	brent_init(&b);
+	for (; node != 0; pages++) {
+		uint64_t here = node;
+		int64_t n;
+
+		if (brent_step(&b, node) || pages >= oc->oc_npages || pages >= c->view.ram_pages) {
+			sink_violation(&c->sink, INV_OC_FREE, REPORT_NONE, k->va, REPORT_NONE,
+				       "the %s cache's partial list does not end within its %" PRIu64 " pages",
+				       k->what, oc->oc_npages);
+			return;
+		}
+		if (check_work(c, 1) || (n = partial_page(c, k, node, &node)) < 0)
+			return;
+		nfree += (uint64_t)n;
+		last = here;
+	}
+	if (oc->oc_partial_tail != last)
+		sink_violation(&c->sink, INV_OC_FREE, REPORT_NONE, k->va, REPORT_NONE,
+			       "the %s cache's oc_partial_tail is 0x%" PRIx64 ", its partial list ends at 0x%"
+			       PRIx64, k->what, oc->oc_partial_tail, last);
+	if (nfree != oc->oc_nfree)
+		sink_violation(&c->sink, INV_OC_FREE, REPORT_NONE, k->va, REPORT_NONE,
+			       "the %s cache counts %" PRIu64 " objects free, its partial pages hold %" PRIu64,
+			       k->what, oc->oc_nfree, nfree);
+}
+
+void check_object_caches(struct checker *c)
+{
+	const struct mm_view *v = &c->view;
+	const struct cache_ref hments = { &v->hcache, v->sym.hment_cache, "hment" };
+	const struct cache_ref spaces = { &v->hatcache, v->sym.hat_cache, "address-space" };
+
+	if (v->hcache_ok) {
+		if (c->hments_found >= 0)
+			compare_out(c, &hments, (uint64_t)c->hments_found,
+				    "are on mapping lists, the reserve or hash chains");
+		check_free_objects(c, &hments);
+	}
+	/* hat_kas is a variable, not the cache's: every other space on hat_list is */
+	if (v->hatcache_ok) {
+		if (v->hat_list_whole && !v->stopped)
+			compare_out(c, &spaces, v->nhats - 1, "are on hat_list besides hat_kas");
+		check_free_objects(c, &spaces);
+	}
+}
