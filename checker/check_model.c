@@ -18,6 +18,7 @@ static struct {
 	struct hat_model *model;
 	uint64_t next_seq;       /* the first record not applied yet */
 	uint64_t lost;           /* ol_lost when last in step */
+	uint64_t lost_seen;      /* ol_lost at the last check: each drop is reported once */
 	bool in_step;
 } follow;
 
@@ -44,6 +45,7 @@ void checker_use_model(struct hat_model *m)
 {
 	follow.model = m;
 	follow.in_step = false;
+	follow.lost_seen = 0;
 }
 
 bool checker_model_following(void)
@@ -360,6 +362,22 @@ static bool read_log(struct checker *c, struct hat_oplog *log)
 	return false;
 }
 
+/*
+ * MD_LOG: a dropped record (ol_lost grew). The guest makes room before
+ * every operation, draining the ring at a checkpoint whether or not the
+ * host checks there, so a sound MM drops none; the model then starts
+ * again from the tables, and what the lost records asked goes unjudged.
+ */
+static void report_dropped(struct checker *c, const struct hat_oplog *log)
+{
+	if (log->ol_lost > follow.lost_seen)
+		sink_violation(&c->sink, INV_MD_LOG, REPORT_NONE, c->view.sym.hat_oplog, REPORT_NONE,
+			       "the HAT operation log dropped %" PRIu64 " records since the last check (ol_lost %"
+			       PRIu64 "): an operation appended more than hat_oplog_make_room left room for",
+			       log->ol_lost - follow.lost_seen, log->ol_lost);
+	follow.lost_seen = log->ol_lost;
+}
+
 void check_model_begin(struct checker *c)
 {
 	struct hat_oplog log;
@@ -371,6 +389,7 @@ void check_model_begin(struct checker *c)
 		lose_step(c);
 		return;
 	}
+	report_dropped(c, &log);
 	c->model_next = log.ol_next;
 	c->model_lost = log.ol_lost;
 	if (!follow.in_step || log.ol_lost != follow.lost || follow.next_seq < log.ol_drained) {

@@ -24,7 +24,7 @@
 	X(ST_FREE_ZERO,   "table pages on free lists are all zero and referenced by no table; the table-page cache holds at most its maximum") \
 	X(ST_ACCOUNT,     "table pages owned by an address space equal those reachable from its top") \
 	X(LK_QUIESCENT,   "no MM lock is held at a checkpoint: mapping-list, hash, space, reserve, table-cache, page-pool, hat_list and log locks") \
-	X(MD_LOG,         "the HAT operation log is well formed: counters in order, records numbered consecutively, fields in range") \
+	X(MD_LOG,         "the HAT operation log is well formed: counters in order, records numbered consecutively, fields in range, none dropped (ol_lost never grows)") \
 	X(MD_EXTRA,       "every present user leaf is a mapping the HAT was asked for (by the operation log)") \
 	X(MD_MISSING,     "every mapping the HAT was asked for and not asked to remove is present, with its page and size") \
 	X(MD_ATTR,        "every mapping has the protection and cache bits it was asked for") \

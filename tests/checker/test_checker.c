@@ -792,6 +792,23 @@ START_TEST(leak_is_judged_on_whole_counts)
 }
 END_TEST
 
+/* MD_LOG: a dropped record (ol_lost grown) is reported once, and the model starts again from the tables. */
+START_TEST(dropped_log_records_are_reported_once)
+{
+	struct image *img = rich_image(false);
+	struct seen s;
+
+	model_start(&img->mem, &img->sym, INV_MD_LOG);
+	img_oplog(img)->ol_lost += 3;
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_MD_LOG], 1);
+	ck_assert_uint_eq(s.returned, 1);
+	expect_clean(&img->mem, &img->sym, "the drop, reported once");
+	checker_use_model(NULL);
+	img_free(img);
+}
+END_TEST
+
 /* OC_FREE: a free-list link off an object boundary, a partial page taken off the list, a stale tail. */
 START_TEST(free_objects_must_be_reachable)
 {
@@ -1409,6 +1426,7 @@ static Suite *checker_suite(void)
 	tcase_add_test(inject, walk_hint_names_an_own_table);
 	tcase_add_test(inject, leak_is_judged_on_whole_counts);
 	tcase_add_test(inject, free_objects_must_be_reachable);
+	tcase_add_test(inject, dropped_log_records_are_reported_once);
 	tcase_add_test(inject, inject_partitions_cover_the_catalogue);
 	tcase_add_test(inject, inject_without_target_changes_nothing);
 	tcase_add_test(inject, inject_on_kernel_only_state);

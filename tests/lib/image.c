@@ -786,6 +786,11 @@ void img_map(struct image *img, uint64_t hat, uint64_t va, uint64_t pfn, bool la
 		track(img, pfn, ptp, e);
 }
 
+struct hat_oplog *img_oplog(struct image *img)
+{
+	return global(img, G_OPLOG);
+}
+
 void img_log_op(struct image *img, struct hat_op op)
 {
 	struct hat_oplog *log = global(img, G_OPLOG);

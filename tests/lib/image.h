@@ -78,6 +78,9 @@ hment_ref_t *img_bucket(const struct image *img, uint32_t b);
 /* Appends op to the image's HAT operation log (o_seq filled in), as the MM's hat_oplog_append. */
 void img_log_op(struct image *img, struct hat_op op);
 
+/* The image's HAT operation log (its counters: ol_lost, ol_next, ...). */
+struct hat_oplog *img_oplog(struct image *img);
+
 /* Puts n fresh hments on the reserve pool. */
 void img_reserve_fill(struct image *img, unsigned n);
 

@@ -14,7 +14,7 @@
 
 static const char *table_path, *src_root;
 static const char *const mm_files[] = { "guest/hat.c", "guest/hment.c", "guest/segtab.c",
-					"guest/page.c", "guest/objcache.c" };
+					"guest/page.c", "guest/objcache.c", "guest/hat_oplog.c" };
 #define MM_FILES (sizeof(mm_files) / sizeof(mm_files[0]))
 
 static void load(struct mutant_table *t)
