@@ -1178,33 +1178,47 @@ static int plant_rm_listed(struct inj *j)
 	return 0;
 }
 
-/* OC_LEAK: the hment cache (else the address-space cache) counts one object out that nothing holds. */
+/* The object cache the OC_* injectors plant in: the hment cache, else the address-space cache. */
+struct cache_target {
+	uint64_t va;
+	const struct objcache *oc;
+	const char *name;
+};
+
+static bool cache_target(const struct inj *j, struct cache_target *t)
+{
+	if (j->v->hcache_ok)
+		*t = (struct cache_target){ j->v->sym.hment_cache, &j->v->hcache, MM_SYM_HMENT_CACHE };
+	else if (j->v->hatcache_ok)
+		*t = (struct cache_target){ j->v->sym.hat_cache, &j->v->hatcache, MM_SYM_HAT_CACHE };
+	else
+		return false;
+	return true;
+}
+
+/* OC_LEAK: the cache counts one object out that nothing holds. */
 static int plant_oc_leak(struct inj *j)
 {
-	bool hments = j->v->hcache_ok;
-	uint64_t at = hments ? j->v->sym.hment_cache : j->v->sym.hat_cache;
-	uint64_t inuse = hments ? j->v->hcache.oc_inuse : j->v->hatcache.oc_inuse;
+	struct cache_target t;
 
-	if (!hments && !j->v->hatcache_ok)
+	if (!cache_target(j, &t))
 		return -1;
-	PUT_FIELD(j, at, struct objcache, oc_inuse, inuse + 1);
-	describe(j, REPORT_NONE, at, REPORT_NONE, "%s.oc_inuse %" PRIu64 " -> %" PRIu64,
-		 hments ? MM_SYM_HMENT_CACHE : MM_SYM_HAT_CACHE, inuse, inuse + 1);
+	PUT_FIELD(j, t.va, struct objcache, oc_inuse, t.oc->oc_inuse + 1);
+	describe(j, REPORT_NONE, t.va, REPORT_NONE, "%s.oc_inuse %" PRIu64 " -> %" PRIu64, t.name,
+		 t.oc->oc_inuse, t.oc->oc_inuse + 1);
 	return 0;
 }
 
-/* OC_FREE: the hment cache (else the address-space cache) counts one free object no page holds. */
+/* OC_FREE: the cache counts one free object no page holds. */
 static int plant_oc_free(struct inj *j)
 {
-	bool hments = j->v->hcache_ok;
-	uint64_t at = hments ? j->v->sym.hment_cache : j->v->sym.hat_cache;
-	uint64_t nfree = hments ? j->v->hcache.oc_nfree : j->v->hatcache.oc_nfree;
+	struct cache_target t;
 
-	if (!hments && !j->v->hatcache_ok)
+	if (!cache_target(j, &t))
 		return -1;
-	PUT_FIELD(j, at, struct objcache, oc_nfree, nfree + 1);
-	describe(j, REPORT_NONE, at, REPORT_NONE, "%s.oc_nfree %" PRIu64 " -> %" PRIu64,
-		 hments ? MM_SYM_HMENT_CACHE : MM_SYM_HAT_CACHE, nfree, nfree + 1);
+	PUT_FIELD(j, t.va, struct objcache, oc_nfree, t.oc->oc_nfree + 1);
+	describe(j, REPORT_NONE, t.va, REPORT_NONE, "%s.oc_nfree %" PRIu64 " -> %" PRIu64, t.name,
+		 t.oc->oc_nfree, t.oc->oc_nfree + 1);
 	return 0;
 }
 
