@@ -1196,30 +1196,32 @@ static bool cache_target(const struct inj *j, struct cache_target *t)
 	return true;
 }
 
-/* OC_LEAK: the cache counts one object out that nothing holds. */
-static int plant_oc_leak(struct inj *j)
+/* One of the cache's counts (a uint64_t at `field` of struct objcache) one higher. */
+static int bump_cache_count(struct inj *j, size_t field, const char *field_name)
 {
 	struct cache_target t;
+	uint64_t count;
 
 	if (!cache_target(j, &t))
 		return -1;
-	PUT_FIELD(j, t.va, struct objcache, oc_inuse, t.oc->oc_inuse + 1);
-	describe(j, REPORT_NONE, t.va, REPORT_NONE, "%s.oc_inuse %" PRIu64 " -> %" PRIu64, t.name,
-		 t.oc->oc_inuse, t.oc->oc_inuse + 1);
+	memcpy(&count, (const char *)t.oc + field, sizeof(count));
+	count++;
+	put_va(j, t.va + field, &count, sizeof(count));
+	describe(j, REPORT_NONE, t.va, REPORT_NONE, "%s.%s %" PRIu64 " -> %" PRIu64, t.name, field_name,
+		 count - 1, count);
 	return 0;
+}
+
+/* OC_LEAK: the cache counts one object out that nothing holds. */
+static int plant_oc_leak(struct inj *j)
+{
+	return bump_cache_count(j, offsetof(struct objcache, oc_inuse), "oc_inuse");
 }
 
 /* OC_FREE: the cache counts one free object no page holds. */
 static int plant_oc_free(struct inj *j)
 {
-	struct cache_target t;
-
-	if (!cache_target(j, &t))
-		return -1;
-	PUT_FIELD(j, t.va, struct objcache, oc_nfree, t.oc->oc_nfree + 1);
-	describe(j, REPORT_NONE, t.va, REPORT_NONE, "%s.oc_nfree %" PRIu64 " -> %" PRIu64, t.name,
-		 t.oc->oc_nfree, t.oc->oc_nfree + 1);
-	return 0;
+	return bump_cache_count(j, offsetof(struct objcache, oc_nfree), "oc_nfree");
 }
 
 /* PG_FREE_COUNT: one free page fewer counted, one more in use (their sum still the managed pages). */
