@@ -490,10 +490,11 @@ static void partial_append(struct image *img, struct objcache *oc, uint64_t page
 	oc->oc_partial_tail = va;
 }
 
-static void cache_grow(struct image *img, struct objcache *oc)
+static void cache_grow(struct image *img, unsigned g, struct objcache *oc)
 {
 	uint64_t page_pa = page_take(img, PG_KERNEL) << MM_PAGE_SHIFT;
 
+	*(g == G_HCACHE ? &img->hment_page_pa : &img->hat_page_pa) = page_pa;
 	for (uint32_t i = 0; i < oc->oc_per_page; i++)
 		*(uint16_t *)img_pa(img, page_pa + (uint64_t)i * oc->oc_size) =
 			(uint16_t)(i + 1 < oc->oc_per_page ? (i + 1) * oc->oc_size + 1 : 0);
@@ -512,7 +513,7 @@ static uint64_t cache_take(struct image *img, unsigned g)
 	struct objcache_slab *s;
 
 	if (oc->oc_partial == 0)
-		cache_grow(img, oc);
+		cache_grow(img, g, oc);
 	slab_pa = pa_of(img, oc->oc_partial);
 	s = img_pa(img, slab_pa);
 	pa = (slab_pa & ~(uint64_t)(MM_PAGE_SIZE - 1)) + s->os_free - 1;

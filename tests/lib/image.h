@@ -29,6 +29,7 @@ struct image {
 	uint64_t page_array_pa, dir_pa, buckets_pa, oplog_pa, kas_top_pa;
 	uint64_t blocks_pa;             /* the page allocator's blocks (page_pool.blocks) */
 	uint32_t hash_size;             /* hh_nbuckets; the bucket pages are contiguous at buckets_pa */
+	uint64_t hment_page_pa, hat_page_pa;   /* the last page carved for hments, for spaces */
 	uint32_t hat_serial;
 	struct mm_symbols sym;
 	struct check_mem mem;
