@@ -141,13 +141,15 @@ static void add_vcpu_notes(struct note_buf *b, const struct core_vcpu_state *v)
 }
 
 static void build_notes(struct note_buf *b, uint64_t ram_size, const struct core_vcpu_state *vcpus,
-			unsigned ncpus)
+			unsigned ncpus, uint64_t run_flags)
 {
 	struct hatvm_note_machine m = {
 		.version = HATVM_CORE_VERSION, .ram_size = ram_size, .cpu_count = ncpus,
 	};
+	struct hatvm_note_run run = { .flags = run_flags };
 
 	note_add(b, HATVM_NOTE_NAME, HATVM_NT_MACHINE, &m, sizeof(m));
+	note_add(b, HATVM_NOTE_NAME, HATVM_NT_RUN, &run, sizeof(run));
 	for (unsigned i = 0; i < ncpus; i++)
 		add_vcpu_notes(b, &vcpus[i]);
 }
@@ -297,7 +299,8 @@ static int write_out(struct out_file *out, const char *path, const struct guest_
 }
 
 int core_dump_write(const char *path, const struct guest_mem *gm,
-		    const struct core_vcpu_state *vcpus, unsigned ncpus, char *err, size_t errlen)
+		    const struct core_vcpu_state *vcpus, unsigned ncpus, uint64_t run_flags,
+		    char *err, size_t errlen)
 {
 	struct note_buf notes = { 0 };
 	struct out_file out;
@@ -307,7 +310,7 @@ int core_dump_write(const char *path, const struct guest_mem *gm,
 		return -1;
 	if (elf_file_libelf_init(path, err, errlen))
 		return -1;
-	build_notes(&notes, gm->size, vcpus, ncpus);
+	build_notes(&notes, gm->size, vcpus, ncpus, run_flags);
 	if (notes.failed) {
 		free(notes.data);
 		return path_errf(err, errlen, path, "out of memory");
@@ -332,7 +335,8 @@ struct core_reader {
 	GElf_Phdr note;
 	bool have_note;
 	struct hatvm_note_machine machine;
-	bool have_machine;
+	bool have_machine, have_run;
+	struct hatvm_note_run run;
 	struct core_vcpu_state vcpus[CORE_MAX_CPUS];
 	uint64_t seen_prstatus, seen_vcpu;      /* bit i: cpu i's note was read */
 };
@@ -461,6 +465,13 @@ static int read_hatvm_note(struct core_reader *rd, uint32_t type, const void *de
 			return rfail(rd, "bad or repeated HATVM machine note");
 		memcpy(&rd->machine, desc, sizeof(rd->machine));
 		rd->have_machine = true;
+		return 0;
+	}
+	if (type == HATVM_NT_RUN) {
+		if (descsz != sizeof(rd->run) || rd->have_run)
+			return rfail(rd, "bad or repeated HATVM run note");
+		memcpy(&rd->run, desc, sizeof(rd->run));
+		rd->have_run = true;
 		return 0;
 	}
 	if (type != HATVM_NT_VCPU)
@@ -649,7 +660,7 @@ static int deliver(struct core_reader *rd, struct guest_mem *gm_out, struct core
 }
 
 int core_dump_read(const char *path, struct guest_mem *gm_out, struct core_vcpu_state **vcpus,
-		   unsigned *ncpus, char *err, size_t errlen)
+		   unsigned *ncpus, uint64_t *run_flags, char *err, size_t errlen)
 {
 	struct core_reader *rd = calloc(1, sizeof(*rd));
 	int rc;
@@ -670,6 +681,8 @@ int core_dump_read(const char *path, struct guest_mem *gm_out, struct core_vcpu_
 		rc = check_loads(rd);
 	if (rc == 0)
 		rc = deliver(rd, gm_out, vcpus, ncpus);
+	if (rc == 0)
+		*run_flags = rd->run.flags;
 	if (rd->elf)
 		elf_end(rd->elf);
 	if (rd->fd >= 0)

@@ -13,6 +13,7 @@
  *
  *   PT_NOTE   notes, 4-byte aligned as Linux writes them:
  *               "HATVM" HATVM_NT_MACHINE  struct hatvm_note_machine (once, first)
+ *               "HATVM" HATVM_NT_RUN      struct hatvm_note_run (once; older cores lack it)
  *             then for each vCPU i, in order:
  *               "CORE"  NT_PRSTATUS       struct elf_prstatus (<sys/procfs.h>),
  *                                         pr_pid = i + 1, general registers in pr_reg
@@ -27,6 +28,7 @@
 #define HATVM_NOTE_NAME      "HATVM"
 #define HATVM_NT_VCPU        0x48560001u
 #define HATVM_NT_MACHINE     0x48560002u
+#define HATVM_NT_RUN         0x48560003u
 #define HATVM_CORE_VERSION   1u
 
 #define CORE_MAX_CPUS        64u
@@ -39,6 +41,13 @@ struct hatvm_note_machine {
 	uint64_t ram_size;       /* bytes of RAM from GPA 0 */
 	uint64_t cpu_count;
 };
+
+/* How the run that wrote the core ended. */
+struct hatvm_note_run {
+	uint64_t flags;          /* HATVM_RUN_* */
+};
+/* The watchdog stopped the guest where it stood, perhaps inside an MM operation. */
+#define HATVM_RUN_MID_RUN    1ull
 
 /* Special registers of one vCPU; RIP, RSP, RFLAGS repeat pr_reg's for tools that read only this. */
 struct hatvm_note_vcpu {
@@ -71,21 +80,24 @@ void core_vcpu_from_kvm(const struct kvm_regs *regs, const struct kvm_sregs *sre
  * out_file: the core appears at PATH (a symlink's file is replaced) only
  * when complete. PATH must be absent or a regular file: a FIFO, device or
  * directory is refused, never opened. The guest must stay paused while it
- * runs. Returns 0, or -1 with err set to "PATH: reason", any previous file
- * untouched and nothing left behind.
+ * runs. RUN_FLAGS (HATVM_RUN_*) say how the run ended. Returns 0, or -1
+ * with err set to "PATH: reason", any previous file untouched and nothing
+ * left behind.
  */
 int core_dump_write(const char *path, const struct guest_mem *gm,
-		    const struct core_vcpu_state *vcpus, unsigned ncpus, char *err, size_t errlen);
+		    const struct core_vcpu_state *vcpus, unsigned ncpus, uint64_t run_flags,
+		    char *err, size_t errlen);
 
 /*
  * Reads a core file written by core_dump_write, treating it as hostile:
  * PATH is opened without blocking and must be a regular file, every
  * offset and size is checked, RAM is capped at CORE_MAX_RAM. On
  * success returns 0, maps RAM into *gm_out (free with guest_mem_unmap) and
- * sets *vcpus (free()) to *ncpus states indexed by cpu. On failure returns
- * -1 with err set to "PATH: reason" and nothing allocated.
+ * sets *vcpus (free()) to *ncpus states indexed by cpu and *run_flags
+ * (HATVM_RUN_*; 0 in a core without the note). On failure returns -1 with
+ * err set to "PATH: reason" and nothing allocated.
  */
 int core_dump_read(const char *path, struct guest_mem *gm_out, struct core_vcpu_state **vcpus,
-		   unsigned *ncpus, char *err, size_t errlen);
+		   unsigned *ncpus, uint64_t *run_flags, char *err, size_t errlen);
 
 #endif

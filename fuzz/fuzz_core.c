@@ -17,11 +17,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct guest_mem gm = { 0 };
 	struct core_vcpu_state *vcpus = NULL;
 	unsigned ncpus = 0;
+	uint64_t run_flags;
 	char err[512];
 
 	if (!sink && !(sink = fopen("/dev/null", "w")))
 		abort();
-	if (core_dump_read(fuzz_input_path(data, size), &gm, &vcpus, &ncpus, err, sizeof(err)) != 0)
+	if (core_dump_read(fuzz_input_path(data, size), &gm, &vcpus, &ncpus, &run_flags, err, sizeof(err)) != 0)
 		return 0;
 	for (unsigned i = 0; i < ncpus; i++)
 		ptdump_write(sink, &gm, NULL, vcpus[i].cr3, NULL, NULL);

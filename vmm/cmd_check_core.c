@@ -67,13 +67,14 @@ int check_core_main(int argc, char **argv)
 	struct guest_mem gm = { 0 };
 	struct core_vcpu_state *vcpus = NULL;
 	unsigned ncpus = 0;
+	uint64_t run_flags = 0;
 	struct monitor mon;
 	char err[512];
 	int rc = parse(argc, argv, &opt, &core);
 
 	if (rc)
 		return rc > 0 ? VMM_EXIT_OK : exit_status_decide(RUN_USAGE, NULL);
-	if (core_dump_read(core, &gm, &vcpus, &ncpus, err, sizeof(err))) {
+	if (core_dump_read(core, &gm, &vcpus, &ncpus, &run_flags, err, sizeof(err))) {
 		fprintf(stderr, "vmm check-core: %s\n", err);
 		return exit_status_decide(RUN_USAGE, NULL);
 	}
@@ -81,7 +82,7 @@ int check_core_main(int argc, char **argv)
 	int status = exit_status_decide(RUN_USAGE, NULL);
 	if (monitor_open(&mon, &opt, &gm) == 0) {
 		struct vm_checkpoint where = { .label = "core", .phase = VM_PHASE_OFFLINE, .cpu = -1,
-					       .vcpu_fd = -1 };
+					       .vcpu_fd = -1, .mid_run = (run_flags & HATVM_RUN_MID_RUN) != 0 };
 		struct run_findings findings;
 		monitor_check(&mon, &where, NULL, 0);
 		monitor_close(&mon, &findings);

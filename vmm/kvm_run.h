@@ -25,7 +25,7 @@ struct vm_checkpoint {
 	enum vm_phase phase;
 	int cpu;              /* VM_PHASE_CHECKPOINT: the vCPU that called it; else -1 */
 	int vcpu_fd;          /* its fd (usable: the hook runs on its thread); else -1 */
-	bool mid_run;         /* VM_PHASE_EXIT: the watchdog stopped the guest where it stood */
+	bool mid_run;         /* the watchdog stopped the guest where it stood (EXIT; OFFLINE: the core says so) */
 };
 
 /* A vCPU's registers when it stopped. */

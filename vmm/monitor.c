@@ -157,7 +157,8 @@ static void verify_walker(struct monitor *m, const struct vm_checkpoint *where)
 		"KVM_TRANSLATE, %u disagree\n", where->label, v.cr3, v.sampled, v.mismatched);
 }
 
-static void write_core(struct monitor *m, const struct vcpu_state *vcpus, unsigned ncpus)
+static void write_core(struct monitor *m, const struct vcpu_state *vcpus, unsigned ncpus,
+		       uint64_t run_flags)
 {
 	struct core_vcpu_state states[BOOT_MAX_CPUS];
 	char err[256];
@@ -168,7 +169,7 @@ static void write_core(struct monitor *m, const struct vcpu_state *vcpus, unsign
 		else
 			states[i] = (struct core_vcpu_state){ .cpu = i };
 	}
-	if (core_dump_write(m->opt->core_path, m->gm, states, ncpus, err, sizeof(err))) {
+	if (core_dump_write(m->opt->core_path, m->gm, states, ncpus, run_flags, err, sizeof(err))) {
 		fprintf(stderr, "vmm: core dump: %s\n", err);
 		m->output_failed = true;
 	} else if (!m->opt->quiet)
@@ -218,7 +219,7 @@ static enum report_phase report_phase(const struct vm_checkpoint *where)
 {
 	switch (where->phase) {
 	case VM_PHASE_EXIT:    return where->mid_run ? REPORT_PHASE_STOPPED : REPORT_PHASE_EXIT;
-	case VM_PHASE_OFFLINE: return REPORT_PHASE_OFFLINE;
+	case VM_PHASE_OFFLINE: return where->mid_run ? REPORT_PHASE_STOPPED : REPORT_PHASE_OFFLINE;
 	default:               return REPORT_PHASE_CHECKPOINT;
 	}
 }
@@ -267,7 +268,7 @@ void monitor_check(void *monitor, const struct vm_checkpoint *where,
 	if (where->phase == VM_PHASE_EXIT && m->opt->replay_path)
 		replay_report_collect(m->opt->image, &m->mem, m->report, stderr);
 	if (where->phase == VM_PHASE_EXIT && m->opt->core_path)
-		write_core(m, vcpus, ncpus);
+		write_core(m, vcpus, ncpus, where->mid_run ? HATVM_RUN_MID_RUN : 0);
 }
 
 void monitor_close(struct monitor *m, struct run_findings *findings)

@@ -98,15 +98,23 @@ static void assert_vcpu_eq(const struct core_vcpu_state *a, const struct core_vc
 #undef SAME
 }
 
-/* Writes a core of RAM_SIZE bytes and NCPUS vCPUs to core_path. */
-static void write_core(struct guest_mem *gm, uint64_t ram_size, struct core_vcpu_state *v, unsigned ncpus)
+static uint64_t run_flags;   /* what the last core_dump_read said of the run */
+
+/* Writes a core of RAM_SIZE bytes and NCPUS vCPUs to core_path, of a run that ended as FLAGS says. */
+static void write_core_of(struct guest_mem *gm, uint64_t ram_size, struct core_vcpu_state *v,
+			  unsigned ncpus, uint64_t flags)
 {
 	char err[256];
 
 	make_ram(gm, ram_size, 0xc0de);
 	for (unsigned i = 0; i < ncpus; i++)
 		make_vcpu(&v[i], i);
-	ck_assert_msg(core_dump_write(core_path, gm, v, ncpus, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(core_dump_write(core_path, gm, v, ncpus, flags, err, sizeof(err)) == 0, "%s", err);
+}
+
+static void write_core(struct guest_mem *gm, uint64_t ram_size, struct core_vcpu_state *v, unsigned ncpus)
+{
+	write_core_of(gm, ram_size, v, ncpus, 0);
 }
 
 START_TEST(round_trip)
@@ -116,8 +124,9 @@ START_TEST(round_trip)
 	unsigned n = 0;
 	char err[256];
 
-	write_core(&gm, 8u << 20, in, 3);
-	ck_assert_msg(core_dump_read(core_path, &back, &out, &n, err, sizeof(err)) == 0, "%s", err);
+	write_core_of(&gm, 8u << 20, in, 3, (uint64_t)_i);
+	ck_assert_msg(core_dump_read(core_path, &back, &out, &n, &run_flags, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(run_flags, (uint64_t)_i);   /* 1: HATVM_RUN_MID_RUN */
 	ck_assert_uint_eq(n, 3);
 	ck_assert_uint_eq(back.size, gm.size);
 	ck_assert_int_eq(memcmp(back.base, gm.base, gm.size), 0);
@@ -260,18 +269,18 @@ START_TEST(write_rejects_bad_arguments)
 
 	make_ram(&gm, 1u << 16, 1);
 	make_vcpu(&v[0], 0);
-	ck_assert_int_eq(core_dump_write(core_path, &gm, v, 0, err, sizeof(err)), -1);
+	ck_assert_int_eq(core_dump_write(core_path, &gm, v, 0, 0, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "0 vCPUs"));
-	ck_assert_int_eq(core_dump_write(core_path, &gm, v, CORE_MAX_CPUS + 1, err, sizeof(err)), -1);
-	ck_assert_int_eq(core_dump_write(core_path, &empty, v, 1, err, sizeof(err)), -1);
+	ck_assert_int_eq(core_dump_write(core_path, &gm, v, CORE_MAX_CPUS + 1, 0, err, sizeof(err)), -1);
+	ck_assert_int_eq(core_dump_write(core_path, &empty, v, 1, 0, err, sizeof(err)), -1);
 	v[0].cpu = 1;
-	ck_assert_int_eq(core_dump_write(core_path, &gm, v, 1, err, sizeof(err)), -1);
+	ck_assert_int_eq(core_dump_write(core_path, &gm, v, 1, 0, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "vCPU index 1"));
 	v[0].cpu = 0;
 	gm.size -= 1;
-	ck_assert_int_eq(core_dump_write(core_path, &gm, v, 1, err, sizeof(err)), -1);
+	ck_assert_int_eq(core_dump_write(core_path, &gm, v, 1, 0, err, sizeof(err)), -1);
 	gm.size += 1;
-	ck_assert_int_eq(core_dump_write("/nonexistent-dir/core", &gm, v, 1, err, sizeof(err)), -1);
+	ck_assert_int_eq(core_dump_write("/nonexistent-dir/core", &gm, v, 1, 0, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "/nonexistent-dir/core: "));
 	guest_mem_unmap(&gm);
 }
@@ -323,7 +332,7 @@ static int write_small_core(char *err, size_t errlen)
 
 	make_ram(&gm, 4096, 7);
 	make_vcpu(&v, 0);
-	int rc = core_dump_write(out_path, &gm, &v, 1, err, errlen);
+	int rc = core_dump_write(out_path, &gm, &v, 1, 0, err, errlen);
 	guest_mem_unmap(&gm);
 	return rc;
 }
@@ -431,7 +440,7 @@ START_TEST(read_refuses_a_fifo_without_blocking)
 
 	ck_assert_int_eq(mkfifo(out_path, 0600), 0);
 	fifo_guard_arm(out_path, 10);
-	int rc = core_dump_read(out_path, &gm, &v, &n, err, sizeof(err));
+	int rc = core_dump_read(out_path, &gm, &v, &n, &run_flags, err, sizeof(err));
 	ck_assert_msg(!fifo_guard_disarm(), "core_dump_read blocked on a FIFO");
 	ck_assert_int_eq(rc, -1);
 	ASSERT_HAS(err, out_path);
@@ -608,7 +617,7 @@ static int read_file(const uint8_t *buf, size_t len, char *err, size_t errlen, s
 	ck_assert_ptr_nonnull(f);
 	ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
 	fclose(f);
-	return core_dump_read(bad_path, gm, v, n, err, errlen);
+	return core_dump_read(bad_path, gm, v, n, &run_flags, err, errlen);
 }
 
 START_TEST(good_core_reads)
@@ -654,9 +663,9 @@ START_TEST(not_a_file)
 	unsigned n = 0;
 	char err[256];
 
-	ck_assert_int_eq(core_dump_read("/tmp", &gm, &v, &n, err, sizeof(err)), -1);
+	ck_assert_int_eq(core_dump_read("/tmp", &gm, &v, &n, &run_flags, err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "/tmp: is a directory, not a file");
-	ck_assert_int_eq(core_dump_read("/nonexistent-core", &gm, &v, &n, err, sizeof(err)), -1);
+	ck_assert_int_eq(core_dump_read("/nonexistent-core", &gm, &v, &n, &run_flags, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "No such file"));
 }
 END_TEST
@@ -699,7 +708,7 @@ static Suite *core_suite(void)
 
 	tcase_add_checked_fixture(tw, setup, teardown);
 	tcase_set_timeout(tw, 60);
-	tcase_add_test(tw, round_trip);
+	tcase_add_loop_test(tw, round_trip, 0, 2);
 	tcase_add_test(tw, file_layout);
 	tcase_add_test(tw, gdb_opens_the_core);
 	tcase_add_test(tw, from_kvm_registers);

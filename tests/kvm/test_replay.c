@@ -176,38 +176,70 @@ START_TEST(injected_corruption_is_caught)
 }
 END_TEST
 
+/* The phase of REPORT's last check, after asserting it counts no violation. */
+static char *last_phase_of_clean_report(const char *report)
+{
+	json_error_t jerr;
+	json_t *doc = json_load_file(report, 0, &jerr), *checks, *last;
+	char *phase;
+
+	ck_assert_msg(doc != NULL, "%s: %s", report, jerr.text);
+	ck_assert_int_eq(json_integer_value(json_object_get(doc, "violations_total")), 0);
+	checks = json_object_get(doc, "checks");
+	ck_assert_msg(json_array_size(checks) > 0, "%s: no check (the MM was not set up yet?)", report);
+	last = json_array_get(checks, json_array_size(checks) - 1);
+	phase = strdup(json_string_value(json_object_get(last, "phase")));
+	json_decref(doc);
+	return phase;
+}
+
+/* No line of OUT starts "violation ". */
+static void assert_no_violation_line(const char *out)
+{
+	ck_assert_msg(!strstr(out, "\nviolation ") && strncmp(out, "violation ", 10) != 0,
+		      "a violation line:\n%s", out);
+}
+
 /*
  * The watchdog stops a replay where it stands, likely inside an MM
  * operation (locks held, counts half updated): the check after it reports
  * findings, never violations, and vmm exits 4 (0 should the replay
- * finish first, as on a fast machine).
+ * finish first, as on a fast machine). Its core, checked offline, says
+ * the same: findings, status 0. The longest shipped trace, 10 s: past the
+ * MM's set-up even on a busy machine, and well before the replay's end
+ * where KVM emulates ring 0 (50 s).
  */
 START_TEST(watchdog_stop_is_a_timeout_not_a_violation)
 {
-	char opt[TRACE_PATH_MAX + 16], rep[4096 + 16];
-	char *report = strdup(temp_path("stopped.json"));
-	json_error_t jerr;
-	json_t *doc, *checks, *last;
+	char opt[TRACE_PATH_MAX + 16], rep[4096 + 16], dump[4096 + 16];
+	char *report = strdup(temp_path("stopped.json")), *core = strdup(temp_path("stopped.core"));
+	bool stopped;
+	char *phase;
 
-	ck_assert_msg(traces.n > 0, "no shipped traces in %s", trace_dir);
-	snprintf(opt, sizeof(opt), "--replay=%s", traces.path[0]);
+	snprintf(opt, sizeof(opt), "--replay=%s/make-j2.trace", trace_dir);
 	snprintf(rep, sizeof(rep), "--report=%s", report);
+	snprintf(dump, sizeof(dump), "--dump-core=%s", core);
 	struct vmm_result r = run_guest(vmm_path, guest_path,
-					(const char *[]){ opt, rep, "--timeout", "2", NULL },
+					(const char *[]){ opt, rep, dump, "--timeout", "10", NULL },
 					(const char *[]){ "workload=replay", "replay_check=100", NULL });
 	ck_assert_msg(r.status == VMM_EXIT_TIMEOUT || r.status == VMM_EXIT_OK,
 		      "vmm exited %d\n%s", r.status, r.err);
-	ck_assert_msg(!strstr(r.err, "\nviolation ") && strncmp(r.err, "violation ", 10) != 0,
-		      "a violation line:\n%s", r.err);
-	doc = json_load_file(report, 0, &jerr);
-	ck_assert_msg(doc != NULL, "%s: %s", report, jerr.text);
-	ck_assert_int_eq(json_integer_value(json_object_get(doc, "violations_total")), 0);
-	checks = json_object_get(doc, "checks");
-	last = json_array_get(checks, json_array_size(checks) - 1);
-	ck_assert_str_eq(json_string_value(json_object_get(last, "phase")),
-			 r.status == VMM_EXIT_TIMEOUT ? "stopped" : "exit");
-	json_decref(doc);
+	stopped = r.status == VMM_EXIT_TIMEOUT;
+	assert_no_violation_line(r.err);
 	vmm_result_free(&r);
+	phase = last_phase_of_clean_report(report);
+	ck_assert_str_eq(phase, stopped ? "stopped" : "exit");
+	free(phase);
+
+	r = run_vmm((const char *[]){ vmm_path, "check-core", rep, core, guest_path, NULL });
+	ck_assert_msg(r.status == VMM_EXIT_OK, "check-core: status %d:\n%s", r.status, r.err);
+	assert_no_violation_line(r.err);
+	assert_no_violation_line(r.out);
+	vmm_result_free(&r);
+	phase = last_phase_of_clean_report(report);
+	ck_assert_str_eq(phase, stopped ? "stopped" : "offline");
+	free(phase);
+	free(core);
 	free(report);
 }
 END_TEST

@@ -43,7 +43,7 @@ static void write_core(const char *path)
 	char err[256];
 
 	ck_assert_int_eq(guest_mem_map(&gm, 1u << 20), 0);
-	ck_assert_msg(core_dump_write(path, &gm, &v, 1, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(core_dump_write(path, &gm, &v, 1, 0, err, sizeof(err)) == 0, "%s", err);
 	guest_mem_unmap(&gm);
 }
 
