@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Mapping-list invariants: embedded mappings, hment lists, the hash, the reserve pool and the hment cache's count (RM_*, HS_*, RS_*). */
+/* Mapping-list invariants: embedded mappings, hment lists, the hash and the reserve pool (RM_*, HS_*, RS_*); the hments found, for OC_LEAK. */
 #include "check_internal.h"
 
 #include <inttypes.h>

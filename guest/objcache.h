@@ -5,7 +5,8 @@
 
 #include "page.h"
 
-/* struct objcache is in hatvm/mm_structs.h: the checker reads the hment cache's. */
+/* struct objcache and its page header are in hatvm/mm_structs.h: the checker reads them (OC_*). */
+
 #define OBJCACHE_LIMIT_NONE UINT64_MAX
 
 /* Sets up an empty cache of size-byte objects; allocates nothing yet. Boot only. */
