@@ -3,7 +3,6 @@
 #include "check_internal.h"
 
 #include <inttypes.h>
-#include <string.h>
 
 #define SLAB_MAX_OBJECTS ((MM_PAGE_SIZE - OBJCACHE_SLAB_SIZE) / 8)   /* objects are 8 bytes at least */
 
@@ -48,12 +47,18 @@ static bool shape_sane(struct checker *c, const struct cache_ref *k)
 	return false;
 }
 
+/* The page whose header is at slab_va. */
+static uint64_t slab_page(uint64_t slab_va)
+{
+	return slab_va + OBJCACHE_SLAB_SIZE - (uint64_t)MM_PAGE_SIZE;
+}
+
 /* The free list of the page whose header is s (at slab_va): its length, or -1 when it is not sound (reported). */
 static int64_t free_list(struct checker *c, const struct cache_ref *k, uint64_t slab_va,
 			 const struct objcache_slab *s)
 {
 	const struct objcache *oc = k->oc;
-	uint64_t base = (uint64_t)(slab_va + OBJCACHE_SLAB_SIZE - MM_PAGE_SIZE), seen[SLAB_MAX_OBJECTS / 64 + 1] = { 0 };
+	uint64_t base = slab_page(slab_va), seen[SLAB_MAX_OBJECTS / 64 + 1] = { 0 };
 	uint16_t link = s->os_free;
 	int64_t n = 0;
 
@@ -94,7 +99,7 @@ static int64_t partial_page(struct checker *c, const struct cache_ref *k, uint64
 		sink_violation(&c->sink, INV_OC_FREE, REPORT_NONE, slab_va, REPORT_NONE,
 			       "%s cache page 0x%" PRIx64 " on the partial list: os_size %u (the cache's %u), "
 			       "os_nfree %u, %" PRId64 " objects on its free list", k->what,
-			       (uint64_t)(slab_va + OBJCACHE_SLAB_SIZE - MM_PAGE_SIZE), s.os_size, k->oc->oc_size,
+			       slab_page(slab_va), s.os_size, k->oc->oc_size,
 			       s.os_nfree, n);
 	return n;
 }

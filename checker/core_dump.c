@@ -456,24 +456,26 @@ static int read_prstatus(struct core_reader *rd, const void *desc, size_t descsz
 	return 0;
 }
 
+/* A note the core holds at most once, of exactly SIZE bytes, into DST. */
+static int read_once(struct core_reader *rd, const void *desc, size_t descsz, void *dst, size_t size,
+		     bool *have, const char *what)
+{
+	if (descsz != size || *have)
+		return rfail(rd, "bad or repeated HATVM %s note", what);
+	memcpy(dst, desc, size);
+	*have = true;
+	return 0;
+}
+
 static int read_hatvm_note(struct core_reader *rd, uint32_t type, const void *desc, size_t descsz)
 {
 	struct hatvm_note_vcpu hv;
 
-	if (type == HATVM_NT_MACHINE) {
-		if (descsz != sizeof(rd->machine) || rd->have_machine)
-			return rfail(rd, "bad or repeated HATVM machine note");
-		memcpy(&rd->machine, desc, sizeof(rd->machine));
-		rd->have_machine = true;
-		return 0;
-	}
-	if (type == HATVM_NT_RUN) {
-		if (descsz != sizeof(rd->run) || rd->have_run)
-			return rfail(rd, "bad or repeated HATVM run note");
-		memcpy(&rd->run, desc, sizeof(rd->run));
-		rd->have_run = true;
-		return 0;
-	}
+	if (type == HATVM_NT_MACHINE)
+		return read_once(rd, desc, descsz, &rd->machine, sizeof(rd->machine), &rd->have_machine,
+				 "machine");
+	if (type == HATVM_NT_RUN)
+		return read_once(rd, desc, descsz, &rd->run, sizeof(rd->run), &rd->have_run, "run");
 	if (type != HATVM_NT_VCPU)
 		return 0;
 	if (descsz != sizeof(hv))
