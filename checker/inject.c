@@ -43,7 +43,7 @@
  *   PT_MEMTYPE      PWT flipped in the mapping of the first list of two that the walk meets last
  *   ST_NMAP         h_nmap4k +1 on the first space
  *   ST_LOCKED       h_nlocked +1 on the first space
- *   RM_LISTED       the steal index's count of pages with a list in block 0 +1
+ *   RM_LISTED       the steal index's summary bit of its first page word flipped
  *                   (needs a guest exporting hment_listed)
  *   MD_RESULT       the newest unapplied getpfnum answer of a user VA: its pfn's low bit flipped
  *   RS_TARGET       the reserve's target set to its count + 1, settled, no cap
@@ -620,26 +620,23 @@ static int plant_hs_bucket(struct inj *j)
 	return 0;
 }
 
-/* The steal index's bit and counts of pfn, whose list the injection emptied (when the guest exports it). */
+/* The steal index's bits of pfn, whose list the injection emptied (when the guest exports it): as hment.c's listed_note would. */
 static void listed_drop(struct inj *j, uint64_t pfn)
 {
-	const unsigned shift[3] = { LISTED_BLK_SHIFT, LISTED_MID_SHIFT, LISTED_SUP_SHIFT };
 	struct hment_listed h;
-	uint64_t word;
 
-	if (j->v->sym.hment_listed == 0 || !reader_read_va(&j->v->rd, j->v->sym.hment_listed, &h, sizeof(h)) ||
-	    !reader_read_va(&j->v->rd, h.bits + (pfn >> 6) * 8, &word, sizeof(word)))
+	if (j->v->sym.hment_listed == 0 || !reader_read_va(&j->v->rd, j->v->sym.hment_listed, &h, sizeof(h)))
 		return;
-	word &= ~(1ull << (pfn & 63));
-	put_va(j, h.bits + (pfn >> 6) * 8, &word, sizeof(word));
-	for (unsigned i = 0; i < 3; i++) {
-		uint64_t at = (i == 0 ? h.blk : i == 1 ? h.mid : h.sup) + (pfn >> shift[i]) * 4;
-		uint32_t count;
+	for (unsigned i = 0; i < LISTED_LEVELS; i++) {
+		uint64_t entry = pfn >> (listed_word_shift(i) - 6);
+		uint64_t at = h.level[i] + (entry >> 6) * 8, word;
 
-		if (reader_read_va(&j->v->rd, at, &count, sizeof(count))) {
-			count--;
-			put_va(j, at, &count, sizeof(count));
-		}
+		if (!reader_read_va(&j->v->rd, at, &word, sizeof(word)))
+			return;
+		word &= ~(1ull << (entry & 63));
+		put_va(j, at, &word, sizeof(word));
+		if (word != 0)
+			return;
 	}
 }
 
@@ -1162,19 +1159,20 @@ static int plant_st_nmap(struct inj *j)
 	return bump_space_count(j, offsetof(struct hat, h_nmap4k), "h_nmap4k");
 }
 
-/* RM_LISTED: the steal index counts one page with a list too many in block 0. */
+/* RM_LISTED: the steal index's first summary word says the opposite of its first page word. */
 static int plant_rm_listed(struct inj *j)
 {
 	struct hment_listed h;
-	uint32_t count;
+	uint64_t word;
 
 	if (j->v->sym.hment_listed == 0 ||
 	    !reader_read_va(&j->v->rd, j->v->sym.hment_listed, &h, sizeof(h)) ||
-	    !reader_read_va(&j->v->rd, h.blk, &count, sizeof(count)))
+	    !reader_read_va(&j->v->rd, h.level[1], &word, sizeof(word)))
 		return -1;
-	count++;
-	put_va(j, h.blk, &count, sizeof(count));
-	describe(j, REPORT_NONE, REPORT_NONE, 0, "hment_listed blk[0] %u -> %u", count - 1, count);
+	word ^= 1;
+	put_va(j, h.level[1], &word, sizeof(word));
+	describe(j, REPORT_NONE, REPORT_NONE, 0, "hment_listed level 1 word 0: bit 0 flipped (0x%" PRIx64 " -> 0x%"
+		 PRIx64 ")", word ^ 1, word);
 	return 0;
 }
 

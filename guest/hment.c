@@ -20,7 +20,7 @@ static uint64_t steal_cursor;   /* pfn where the last steal succeeded: spread th
  * The steal index (struct hment_listed): a steal finds the next page
  * with a list after a bounded number of loads however sparse the lists
  * are, instead of peeking at every page_t. Atomic: pages under different
- * list locks share a word and the counts.
+ * list locks share its words.
  */
 struct hment_listed hment_listed;
 
@@ -29,12 +29,10 @@ static void stat_inc(uint64_t *counter)
 	__atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
 }
 
-/* Zeroed counters for RAM cut into pieces (plus a partial one at the top). */
-static uint32_t *boot_counts(uint64_t pieces)
+/* n zeroed words. */
+static uint64_t *boot_words(uint64_t n)
 {
-	uint64_t bytes = (pieces + 1) * sizeof(uint32_t);
-
-	return pa_to_kva(page_boot_alloc((bytes + MM_PAGE_SIZE - 1) >> MM_PAGE_SHIFT));
+	return pa_to_kva(page_boot_alloc((n * sizeof(uint64_t) + MM_PAGE_SIZE - 1) >> MM_PAGE_SHIFT));
 }
 
 void hment_init(uint64_t npages)
@@ -57,10 +55,8 @@ void hment_init(uint64_t npages)
 	objcache_init(&hment_cache, "hment", sizeof(hment_t));
 	steal_cursor = 0;
 	hment_listed.npages = npages;
-	hment_listed.bits = (uint64_t *)boot_counts((npages >> 6) * 2 + 1);
-	hment_listed.blk = boot_counts(npages >> LISTED_BLK_SHIFT);
-	hment_listed.mid = boot_counts(npages >> LISTED_MID_SHIFT);
-	hment_listed.sup = boot_counts(npages >> LISTED_SUP_SHIFT);
+	for (unsigned i = 0; i < LISTED_LEVELS; i++)
+		hment_listed.level[i] = boot_words((npages >> listed_word_shift(i)) + 1);
 }
 
 /*
@@ -72,27 +68,33 @@ static bool has_list(const page_t *pp)
 	return pp->p_mapping != 0 && !pp->p_embed;
 }
 
-/* Keeps the listed counts right after a change to pp that had a list or not (`had`). */
+/*
+ * Keeps the steal index right after a change to pp that had a list or
+ * not (`had`): pp's bit, then the summary bit above each word that this
+ * turned zero or not zero (see struct hment_listed for why those add).
+ * pp's list lock is held, so its own bit changes only here.
+ */
 static void listed_note(const page_t *pp, bool had)
 {
 	bool has = has_list(pp);
 	uint32_t pfn = pp->p_pagenum;
+	uint64_t *word, bit, old, now;
 
 	if (has == had || pfn >= hment_listed.npages)
 		return;
-	if (has) {
-		__atomic_fetch_or(&hment_listed.bits[pfn >> 6], 1ull << (pfn & 63), __ATOMIC_RELAXED);
-		__atomic_fetch_add(&hment_listed.blk[pfn >> LISTED_BLK_SHIFT], 1, __ATOMIC_RELAXED);
-		__atomic_fetch_add(&hment_listed.mid[pfn >> LISTED_MID_SHIFT], 1, __ATOMIC_RELAXED);
-		__atomic_fetch_add(&hment_listed.sup[pfn >> LISTED_SUP_SHIFT], 1, __ATOMIC_RELAXED);
-	} else {
-		uint64_t was = __atomic_fetch_and(&hment_listed.bits[pfn >> 6], ~(1ull << (pfn & 63)),
-						  __ATOMIC_RELAXED);
+	word = &hment_listed.level[0][pfn >> 6];
+	bit = 1ull << (pfn & 63);
+	old = has ? __atomic_fetch_or(word, bit, __ATOMIC_RELAXED) : __atomic_fetch_and(word, ~bit, __ATOMIC_RELAXED);
+	MM_ASSERT(RM_LISTED, ((old & bit) != 0) == had);
+	now = has ? old | bit : old & ~bit;
+	for (unsigned i = 1; i < LISTED_LEVELS && (old == 0) != (now == 0); i++) {
+		uint64_t entry = pfn >> listed_word_shift(i - 1);
 
-		MM_ASSERT(RM_LISTED, (was >> (pfn & 63)) & 1);
-		__atomic_fetch_sub(&hment_listed.blk[pfn >> LISTED_BLK_SHIFT], 1, __ATOMIC_RELAXED);
-		__atomic_fetch_sub(&hment_listed.mid[pfn >> LISTED_MID_SHIFT], 1, __ATOMIC_RELAXED);
-		__atomic_fetch_sub(&hment_listed.sup[pfn >> LISTED_SUP_SHIFT], 1, __ATOMIC_RELAXED);
+		word = &hment_listed.level[i][entry >> 6];
+		bit = 1ull << (entry & 63);
+		old = now != 0 ? __atomic_fetch_add(word, bit, __ATOMIC_RELAXED)
+			       : __atomic_fetch_sub(word, bit, __ATOMIC_RELAXED);
+		now = now != 0 ? old + bit : old - bit;
 	}
 }
 
@@ -642,39 +644,39 @@ static hment_t *steal_from(page_t *pp)
 	return hm;
 }
 
-/* True when the count covering pfn at this shift is 0; then *pfn moves past what it covers. */
-static bool skip_empty(const uint32_t *counts, unsigned shift, uint64_t *pfn)
-{
-	if (__atomic_load_n(&counts[*pfn >> shift], __ATOMIC_RELAXED) != 0)
-		return false;
-	*pfn = (*pfn | ((1ull << shift) - 1)) + 1;
-	return true;
-}
-
 /*
- * The first page at or after pfn, before hi, whose list bit is set (hi
- * when none): empty regions are skipped by their counts, a block's pages
- * by its bit words, so the cost is bounded whatever the distance.
+ * The first page at or after pfn, before hi, whose bit is set (hi when
+ * none). Climbs a level while the words it reads are empty (the top
+ * level's words are read in turn), descends through the first set bit:
+ * a few loads however far the next page is. Every step either moves pfn
+ * on or descends, so a summary briefly off costs a step, never a loop.
  */
 static uint64_t next_listed(uint64_t pfn, uint64_t hi)
 {
+	unsigned level = 0;
 	uint64_t exam = 0;
 
 	while (pfn < hi) {
-		uint64_t word;
+		unsigned shift = listed_word_shift(level) - 6;   /* log2 of the pages a bit covers */
+		uint64_t entry = pfn >> shift, word;
 
 		exam++;
-		if (skip_empty(hment_listed.sup, LISTED_SUP_SHIFT, &pfn) ||
-		    skip_empty(hment_listed.mid, LISTED_MID_SHIFT, &pfn) ||
-		    skip_empty(hment_listed.blk, LISTED_BLK_SHIFT, &pfn))
-			continue;
-		word = __atomic_load_n(&hment_listed.bits[pfn >> 6], __ATOMIC_RELAXED) & (~0ull << (pfn & 63));
+		word = __atomic_load_n(&hment_listed.level[level][entry >> 6], __ATOMIC_RELAXED) &
+		       (~0ull << (entry & 63));
 		if (word == 0) {
-			pfn = (pfn | 63) + 1;
+			pfn = ((entry | 63) + 1) << shift;
+			if (level + 1 < LISTED_LEVELS)
+				level++;
 			continue;
 		}
-		pfn = (pfn & ~63ull) + (uint64_t)__builtin_ctzll(word);
-		break;
+		entry = (entry & ~63ull) + (uint64_t)__builtin_ctzll(word);
+		if (level == 0) {
+			pfn = entry;
+			break;
+		}
+		if ((entry << shift) > pfn)
+			pfn = entry << shift;
+		level--;
 	}
 	/* one shared add per search: an atomic per step would cost more than the step */
 	__atomic_fetch_add(&hment_stats.steal_exam, exam, __ATOMIC_RELAXED);

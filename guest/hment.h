@@ -39,7 +39,7 @@ struct hment_stats {
 	uint64_t reserve_put;  /* hments put on the reserve */
 	uint64_t steals;       /* successful steals */
 	uint64_t steal_tries;  /* steal attempts */
-	uint64_t steal_exam;   /* pages and listed-page counts examined while stealing */
+	uint64_t steal_exam;   /* steal-index words read while stealing */
 	uint64_t promotions;   /* embedded mappings moved to a list */
 	uint64_t splits;       /* hash buckets split (the hash grew by one) */
 	uint64_t split_fails;  /* splits given up: no page for a bucket page */

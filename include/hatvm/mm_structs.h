@@ -371,20 +371,30 @@ struct page_pool {
 
 /*
  * The steal index (hment.c, symbol hment_listed): which pages have a
- * mapping list (p_mapping set, not embedded), a bit per page in `bits`,
- * and how many per 512-page block, per 32768 and per 262144 pages in
- * blk, mid and sup, so a steal skips empty regions (RM_LISTED). Each
- * array has one entry more than npages divided by its span.
+ * mapping list (p_mapping set, not embedded), as a tree of 64-bit words.
+ * level[0] has a bit per page; each word of level[i + 1] has a bit per
+ * word of level[i], set when that word is not zero. A word of level[i]
+ * so covers 64^(i+1) pages, and a steal finds the next page with a list
+ * by a find-first-set per level (RM_LISTED). level[i] has
+ * (npages >> listed_word_shift(i)) + 1 words.
+ *
+ * Why the summary bits are added and subtracted, not or-ed and and-ed:
+ * the CPU that turns a word zero or not zero updates its bit above, and
+ * two such updates of one bit from two CPUs may land in either order.
+ * Adding and subtracting commute, so once every update has landed each
+ * summary word is exact; meanwhile a summary may be briefly off (a steal
+ * then misses a page or looks in vain, both harmless).
  */
-#define LISTED_BLK_SHIFT 9
-#define LISTED_MID_SHIFT 15
-#define LISTED_SUP_SHIFT 18
+#define LISTED_LEVELS 3
+
+/* log2 of the pages one word of level i covers. */
+static inline unsigned listed_word_shift(unsigned level)
+{
+	return 6 * (level + 1);
+}
 
 struct hment_listed {
-	GPTR(uint64_t) bits;
-	GPTR(uint32_t) blk;
-	GPTR(uint32_t) mid;
-	GPTR(uint32_t) sup;
+	GPTR(uint64_t) level[LISTED_LEVELS];
 	uint64_t npages;              /* pages the index covers (page_count at boot) */
 };
 
@@ -524,6 +534,6 @@ _Static_assert(sizeof(struct hat_op) == 40, "hat_op layout");
 _Static_assert(sizeof(struct hat_oplog) == 48, "hat_oplog layout");
 _Static_assert(sizeof(struct page_block) == 24, "page_block layout");
 _Static_assert(sizeof(struct page_pool) == 88, "page_pool layout");
-_Static_assert(sizeof(struct hment_listed) == 40, "hment_listed layout");
+_Static_assert(sizeof(struct hment_listed) == 32, "hment_listed layout");
 
 #endif

@@ -1201,11 +1201,11 @@ START_TEST(hostile_steal_index)
 	ck_assert_uint_eq(s.per_id[INV_RM_LISTED], 1);
 	ck_assert_uint_eq(s.returned, 1);
 	*l = saved;
-	l->bits = 0xdead000000000000ull;
+	l->level[0] = 0xdead000000000000ull;
 	run_check(&img->mem, &img->sym, &s);
 	ck_assert_uint_eq(s.per_id[INV_RM_LISTED], 1);
 	*l = saved;
-	l->sup = DIRECT_MAP_BASE + img->ram_size - 2;   /* the entries run past RAM */
+	l->level[LISTED_LEVELS - 1] = DIRECT_MAP_BASE + img->ram_size - 2;   /* the words run past RAM */
 	run_check(&img->mem, &img->sym, &s);
 	ck_assert_uint_eq(s.per_id[INV_RM_LISTED], 1);
 	ck_assert_uint_eq(s.returned, 1);

@@ -263,13 +263,9 @@ static void boot_listed(struct image *img)
 {
 	struct hment_listed *l = global(img, G_LISTED);
 
-	*l = (struct hment_listed){
-		.bits = dva(img, boot_bytes(((img->npages >> 6) + 1) * sizeof(uint64_t))),
-		.blk = dva(img, boot_bytes(((img->npages >> LISTED_BLK_SHIFT) + 1) * sizeof(uint32_t))),
-		.mid = dva(img, boot_bytes(((img->npages >> LISTED_MID_SHIFT) + 1) * sizeof(uint32_t))),
-		.sup = dva(img, boot_bytes(((img->npages >> LISTED_SUP_SHIFT) + 1) * sizeof(uint32_t))),
-		.npages = img->npages,
-	};
+	l->npages = img->npages;
+	for (unsigned i = 0; i < LISTED_LEVELS; i++)
+		l->level[i] = dva(img, boot_bytes(((img->npages >> listed_word_shift(i)) + 1) * sizeof(uint64_t)));
 }
 
 /* Keeps the steal index right after pfn's page_t changed; `had`: it had a list before. */
@@ -278,14 +274,17 @@ static void listed_note(struct image *img, uint64_t pfn, bool had)
 	const struct hment_listed *l = global(img, G_LISTED);
 	const struct page *pg = img_page(img, pfn);
 	bool has = pg->p_mapping != 0 && !pg->p_embed;
-	int d = has ? 1 : -1;
 
 	if (has == had)
 		return;
-	*(uint64_t *)img_va(img, l->bits + (pfn >> 6) * 8) ^= 1ull << (pfn & 63);
-	*(uint32_t *)img_va(img, l->blk + (pfn >> LISTED_BLK_SHIFT) * 4) += d;
-	*(uint32_t *)img_va(img, l->mid + (pfn >> LISTED_MID_SHIFT) * 4) += d;
-	*(uint32_t *)img_va(img, l->sup + (pfn >> LISTED_SUP_SHIFT) * 4) += d;
+	for (unsigned i = 0; i < LISTED_LEVELS; i++) {
+		uint64_t entry = pfn >> (listed_word_shift(i) - 6);
+		uint64_t *word = img_va(img, l->level[i] + (entry >> 6) * 8), was = *word;
+
+		*word ^= 1ull << (entry & 63);
+		if ((was == 0) == (*word == 0))
+			return;   /* the word's emptiness did not change: the levels above stay */
+	}
 }
 
 static void boot_carve(struct image *img)

@@ -235,20 +235,25 @@ START_TEST(test_inuse_books)
 }
 END_TEST
 
-/* The steal index (RM_LISTED): a listed page's bit cleared; a level count one off. */
+/* The steal index (RM_LISTED): a listed page's bit cleared; each summary bit above it cleared. */
 START_TEST(test_steal_index_books)
 {
 	uint64_t pfn;
 
 	share_one_page();
 	pfn = shared->p_pagenum;
-	ck_assert(hment_listed.bits[pfn >> 6] & (1ull << (pfn & 63)));
-	hment_listed.bits[pfn >> 6] &= ~(1ull << (pfn & 63));
+	ck_assert(hment_listed.level[0][pfn >> 6] & (1ull << (pfn & 63)));
+	hment_listed.level[0][pfn >> 6] &= ~(1ull << (pfn & 63));
 	expect_only(INV_RM_LISTED, REPORT_NONE, REPORT_NONE, pfn);
-	hment_listed.bits[pfn >> 6] |= 1ull << (pfn & 63);
-	hment_listed.mid[pfn >> LISTED_MID_SHIFT]++;
-	expect_only(INV_RM_LISTED, REPORT_NONE, REPORT_NONE, pfn >> LISTED_MID_SHIFT << LISTED_MID_SHIFT);
-	hment_listed.mid[pfn >> LISTED_MID_SHIFT]--;
+	hment_listed.level[0][pfn >> 6] |= 1ull << (pfn & 63);
+	for (unsigned i = 1; i < LISTED_LEVELS; i++) {
+		uint64_t entry = pfn >> (listed_word_shift(i) - 6), bit = 1ull << (entry & 63);
+
+		ck_assert(hment_listed.level[i][entry >> 6] & bit);
+		hment_listed.level[i][entry >> 6] ^= bit;
+		expect_only(INV_RM_LISTED, REPORT_NONE, REPORT_NONE, entry << (listed_word_shift(i) - 6));
+		hment_listed.level[i][entry >> 6] ^= bit;
+	}
 }
 END_TEST
 
