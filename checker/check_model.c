@@ -104,6 +104,8 @@ static const char *record_fault(const struct hat_op *op, uint64_t seq)
 	if ((op->o_kind == HOP_UNLOAD || op->o_kind == HOP_CHGPROT) &&
 	    (op->o_len == 0 || ((op->o_va | op->o_len) & (MM_PAGE_SIZE - 1)) || op->o_va + op->o_len < op->o_va))
 		return "its range is empty, misaligned or wraps";
+	if (op->o_kind == HOP_UNLOAD && op->o_result < 0)
+		return "it frees a negative number of table pages";
 	return NULL;
 }
 
@@ -189,7 +191,10 @@ static bool too_few_pages(const struct hat_op *op, uint64_t changed)
  * removed or changed translations of it while it was loaded on some CPU
  * made no TLB flush (no INVLPG, full flush or shootdown request), or left
  * out some of those CPUs: loaded on this one and no local flush, loaded
- * on others and no shootdown, or shootdowns of too few pages. A pagesync
+ * on others and no shootdown, or shootdowns of too few pages. An unload
+ * that freed table pages is judged so even when it removed no
+ * translation (paging-structure caches may still point at those pages),
+ * and its shootdowns must flush everything, not some pages. A pagesync
  * that cleared A/D in leaves of loaded spaces (the count it logs: the
  * host cannot see the bits as they were) and flushed nothing.
  */
@@ -198,6 +203,7 @@ static void check_flush(struct checker *c, const struct hat_op *op, uint64_t seq
 	bool one_space = op->o_kind == HOP_LOAD || op->o_kind == HOP_UNLOAD ||
 			 op->o_kind == HOP_CHGPROT || op->o_kind == HOP_STEAL;
 	unsigned local = HOP_FLUSH_LOCAL(op->o_flushes), remote = HOP_FLUSH_REMOTE(op->o_flushes);
+	int32_t freed = op->o_kind == HOP_UNLOAD ? op->o_result : 0;
 	const char *missed = NULL;
 
 	if (op->o_kind == HOP_PAGESYNC) {
@@ -208,7 +214,7 @@ static void check_flush(struct checker *c, const struct hat_op *op, uint64_t seq
 				       seq, op->o_pfn, op->o_result);
 		return;
 	}
-	if (!one_space || !op->o_loaded || changed == 0 || op->o_space == 0)
+	if (!one_space || !op->o_loaded || (changed == 0 && freed <= 0) || op->o_space == 0)
 		return;
 	if (op->o_flushes == 0)
 		missed = "flushed no TLB";
@@ -218,12 +224,15 @@ static void check_flush(struct checker *c, const struct hat_op *op, uint64_t seq
 		missed = "left the TLB of the CPU doing it, where it is loaded, unflushed";
 	else if (too_few_pages(op, changed))
 		missed = "asked the other CPUs it is loaded on to flush fewer pages than that";
+	else if (freed > 0 && (op->o_loaded & HOP_LOADED_ELSEWHERE) && op->o_pfn != HOP_FLUSH_PAGES_ALL)
+		missed = "asked the other CPUs it is loaded on to flush some pages, not everything";
 	if (missed == NULL)
 		return;
 	sink_violation(&c->sink, INV_MD_FLUSH, op->o_space, op->o_va, REPORT_NONE,
 		       "operation %" PRIu64 " (%s of 0x%" PRIx64 " bytes) removed or changed %" PRIu64
-		       " translations of a space loaded on a CPU and %s", seq, kind_name(op->o_kind),
-		       op->o_len ? op->o_len : (uint64_t)MM_PAGE_SIZE, changed, missed);
+		       " translations%s of a space loaded on a CPU and %s", seq, kind_name(op->o_kind),
+		       op->o_len ? op->o_len : (uint64_t)MM_PAGE_SIZE, changed,
+		       freed > 0 ? ", and freed table pages," : "", missed);
 }
 
 /*

@@ -399,16 +399,28 @@ static void unload_cb(struct hat *h, page_t *ptp, unsigned level, uint64_t va, u
 	counts_settle(h, ptp, u);
 }
 
+/* Table pages on a list of them. */
+static unsigned list_length(const page_t *list)
+{
+	unsigned n = 0;
+
+	for (; list != NULL; list = list->p_next)
+		n++;
+	return n;
+}
+
 /*
  * Unloads [sva, eva) of h; with prune, frees the tables left empty
  * (after flushing: paging-structure caches may still hold them), in the
  * same walk; with drain as well, waits for other CPUs' clears in h to
- * finish (segtab_process_prune). h's lock held.
+ * finish (segtab_process_prune). h's lock held. Returns the table pages
+ * freed.
  */
-static void hat_unload_locked(struct hat *h, uint64_t sva, uint64_t eva, bool prune, bool drain)
+static unsigned hat_unload_locked(struct hat *h, uint64_t sva, uint64_t eva, bool prune, bool drain)
 {
 	struct range_unload u;   /* no initializer: it would zero the arrays, which are filled before read */
 	page_t *freed = NULL;
+	unsigned nfreed;
 
 	u.hold = HMENT_HOLD_NONE;
 	u.owed = 0;
@@ -421,7 +433,9 @@ static void hat_unload_locked(struct hat *h, uint64_t sva, uint64_t eva, bool pr
 	if (freed != NULL)
 		u.batch.all = true;
 	batch_flush(&u.batch);
+	nfreed = list_length(freed);
 	segtab_free_list(freed);
+	return nfreed;
 }
 
 /* --- loading ----------------------------------------------------------------- */
@@ -1002,14 +1016,16 @@ int hat_dup(struct hat *dst, struct hat *src, uint64_t va, uint64_t len, unsigne
 void hat_unload(struct hat *h, uint64_t va, uint64_t len)
 {
 	struct tlb_mark m;
+	unsigned freed;
 
 	hat_check_range(h, va, len, "hat_unload");
 	hat_oplog_make_room();
 	mm_lock_enter(&h->h_lock);
 	m = tlb_mark(h);
-	hat_unload_locked(h, va, va + len, true, false);
+	freed = hat_unload_locked(h, va, va + len, true, false);
 	mm_lock_exit(&h->h_lock);
-	struct hat_op op = { .o_kind = HOP_UNLOAD, .o_space = h->h_id, .o_va = va, .o_len = len };
+	struct hat_op op = { .o_kind = HOP_UNLOAD, .o_space = h->h_id, .o_va = va, .o_len = len,
+			     .o_result = (int32_t)freed };
 	log_op(&op, h, &m);
 }
 

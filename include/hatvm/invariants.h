@@ -28,7 +28,7 @@
 	X(MD_EXTRA,       "every present user leaf is a mapping the HAT was asked for (by the operation log)") \
 	X(MD_MISSING,     "every mapping the HAT was asked for and not asked to remove is present, with its page and size") \
 	X(MD_ATTR,        "every mapping has the protection and cache bits it was asked for") \
-	X(MD_FLUSH,       "an operation that removed or changed a mapping of a space loaded on CPUs flushed their TLBs: this CPU's by INVLPG or a full flush, the others' by a shootdown (an unload's or chgprot's covering a page per translation)") \
+	X(MD_FLUSH,       "an operation that removed or changed a mapping of a space loaded on CPUs flushed their TLBs: this CPU's by INVLPG or a full flush, the others' by a shootdown (an unload's or chgprot's covering a page per translation); an unload that freed table pages flushed too, the others' TLBs wholly") \
 	X(PT_NONLEAF,     "a non-leaf entry has P and W, U in the user half only, no NX, PCD or PWT: the leaf alone decides protection and memory type") \
 	X(PT_MEMTYPE,     "every user mapping of one managed page has the same memory type (PAT, PCD, PWT bits)") \
 	X(ST_NMAP,        "h_nmap4k / h_nmap2m equal the space's present 4 KiB / 2 MiB leaves (user half; hat_kas: its KMAP window)") \
@@ -36,7 +36,7 @@
 	X(PG_INUSE,       "free + in use pages equal the managed pages; in use never exceeds the cap (page_set_limit's, plus the kernel tables' emergency reserve); kernel and user pages stay under the cap less the reserve, tables past it only as many as the reserve served; page_free_large gives back its whole block (by the operation log)") \
 	X(PT_WALK_AGREE,  "the host's page-table walker and the CPU (KVM_TRANSLATE) translate every sampled address alike") \
 	X(ST_LOCKED,      "h_nlocked and each table page's p_lockcnt equal their present locked leaves: a locked mapping leaves only by an unload, never by a steal") \
-	X(RM_LISTED,      "the steal index agrees with the mapping lists: a page's bit is set iff it has a list (not embedded), and each 512 / 32768 / 262144-page count equals the set bits it covers") \
+	X(RM_LISTED,      "the steal index agrees with the mapping lists: a page's bit is set iff it has a list (not embedded), and each summary bit is set iff the word it stands for (64, then 4 096 pages) is not zero") \
 	X(MD_RESULT,      "hat_getpfnum answers with the frame the model maps at that VA (inside a 2 MiB mapping: its subpage), or none; hat_getmapcnt with the mappings the model holds of that page (its 4 KiB ones and the 2 MiB ones covering it)") \
 	X(RS_TARGET,      "once settled (hment_reserve_fill / hment_adjust_reserve), the reserve holds at most its target plus the fill's extra, and less than its target only while the hment cache is at its cap") \
 	X(MD_AD,          "accessed/dirty information is never lost: a leaf keeps its A/D bits (or hands them to its page's p_attr) until a pagesync clears them, and pagesync returns at least the bits its page's leaves held") \

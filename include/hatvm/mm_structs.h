@@ -166,7 +166,7 @@ enum hat_op_kind {
 	HOP_CREATE = 1,      /* o_space: the new space's h_id */
 	HOP_DESTROY = 2,     /* o_space: every mapping of it gone */
 	HOP_LOAD = 3,        /* o_space, o_va, o_pfn, o_attr; o_result 0, or -1: nothing mapped there now */
-	HOP_UNLOAD = 4,      /* o_space, [o_va, o_va + o_len); o_pfn: pages its shootdowns covered (MD_FLUSH) */
+	HOP_UNLOAD = 4,      /* o_space, [o_va, o_va + o_len); o_pfn: pages its shootdowns covered, o_result: table pages it freed (MD_FLUSH) */
 	HOP_PAGEUNLOAD = 5,  /* o_pfn: its user mappings gone (and 2 MiB ones of its group's first page) */
 	HOP_CHGPROT = 6,     /* o_space, [o_va, o_va + o_len), o_attr (HAT_PROT_MASK); o_pfn as UNLOAD's */
 	HOP_STEAL = 7,       /* o_space, o_va, o_pfn: that user mapping taken to reuse its hment */
@@ -185,7 +185,7 @@ struct hat_op {
 	uint32_t o_seq;       /* record number: 1, 2, 3, ... (mod 2^32) */
 	uint16_t o_kind;      /* enum hat_op_kind */
 	uint16_t o_attr;      /* HAT_* bits */
-	int32_t o_result;     /* LOAD: 0 or -1; PAGEUNLOAD: mappings removed */
+	int32_t o_result;     /* LOAD: 0 or -1; PAGEUNLOAD: mappings removed; UNLOAD: table pages freed */
 	uint16_t o_loaded;    /* LOAD, UNLOAD, CHGPROT, STEAL: HOP_LOADED_* of the space; PAGESYNC: of any it changed */
 	uint16_t o_flushes;   /* and the TLB flushes it made: HOP_FLUSH_LOCAL / HOP_FLUSH_REMOTE */
 };

@@ -544,9 +544,10 @@ END_TEST
 /*
  * Unmaps the first two consecutive pages of rich_image's at 0x400000 in
  * the first space that has them and logs their unload, loaded on another
- * CPU, with one shootdown covering `pages` pages.
+ * CPU, with one shootdown covering `pages` pages; the unload says it
+ * freed `freed` table pages.
  */
-static void unload_two_logged(struct image *img, uint32_t pages)
+static void unload_two_freeing(struct image *img, uint32_t pages, int32_t freed)
 {
 	for (uint64_t h = img_hat(img, img_kas(img))->h_next; h != 0; h = img_hat(img, h)->h_next) {
 		for (uint64_t va = 0x400000; va < 0x400000 + 63 * MM_PAGE_SIZE; va += MM_PAGE_SIZE) {
@@ -558,11 +559,17 @@ static void unload_two_logged(struct image *img, uint32_t pages)
 			img_unmap(img, h, va + MM_PAGE_SIZE);
 			img_log_op(img, (struct hat_op){ .o_kind = HOP_UNLOAD, .o_space = img_hat(img, h)->h_id,
 							 .o_va = va, .o_len = 2 * MM_PAGE_SIZE, .o_pfn = pages,
-							 .o_loaded = HOP_LOADED_ELSEWHERE, .o_flushes = 1u << 8 });
+							 .o_result = freed, .o_loaded = HOP_LOADED_ELSEWHERE,
+							 .o_flushes = 1u << 8 });
 			return;
 		}
 	}
 	ck_abort_msg("no two mapped pages to unload");
+}
+
+static void unload_two_logged(struct image *img, uint32_t pages)
+{
+	unload_two_freeing(img, pages, 0);
 }
 
 /* rich_image() checked clean under a fresh host model (the model's first check), which stays in use. */
@@ -599,6 +606,37 @@ START_TEST(shootdown_covering_too_few_pages)
 	run_check(&img->mem, &img->sym, &s);
 	ck_assert_uint_eq(s.per_id[INV_MD_FLUSH], 1);
 	ck_assert_uint_eq(s.returned, 1);
+	rich_image_with_model_free(img, model);
+}
+END_TEST
+
+/*
+ * MD_FLUSH: an unload that freed table pages of a space loaded elsewhere
+ * flushes everything there (paging-structure caches may point at them),
+ * and one of nothing mapped that freed tables still flushes.
+ */
+START_TEST(unload_freeing_tables_flushes_all)
+{
+	struct hat_model *model;
+	struct image *img = rich_image_with_model(&model);
+	uint64_t first = img_hat(img, img_kas(img))->h_next;
+	struct seen s;
+
+	unload_two_freeing(img, HOP_FLUSH_PAGES_ALL, 1);
+	expect_clean(&img->mem, &img->sym, "tables freed, a full flush");
+	unload_two_freeing(img, 2, 1);
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_MD_FLUSH], 1);
+	ck_assert_uint_eq(s.returned, 1);
+	img_log_op(img, (struct hat_op){ .o_kind = HOP_UNLOAD, .o_space = img_hat(img, first)->h_id,
+					 .o_va = 0x5a5a5a5a5000ull, .o_len = MM_PAGE_SIZE, .o_result = 1,
+					 .o_loaded = HOP_LOADED_HERE });
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_MD_FLUSH], 1);
+	img_log_op(img, (struct hat_op){ .o_kind = HOP_UNLOAD, .o_space = img_hat(img, first)->h_id,
+					 .o_va = 0x5a5a5a5a5000ull, .o_len = MM_PAGE_SIZE, .o_result = 0,
+					 .o_loaded = HOP_LOADED_HERE });
+	expect_clean(&img->mem, &img->sym, "nothing removed, nothing freed");
 	rich_image_with_model_free(img, model);
 }
 END_TEST
@@ -1418,6 +1456,7 @@ static Suite *checker_suite(void)
 	tcase_add_loop_test(inject, inject_verify_each, 0, INV_COUNT);
 	tcase_add_test(inject, inject_verify_compares_the_planted_place);
 	tcase_add_test(inject, shootdown_covering_too_few_pages);
+	tcase_add_test(inject, unload_freeing_tables_flushes_all);
 	tcase_add_test(inject, mapping_count_answers);
 	tcase_add_test(inject, dirty_without_accessed);
 	tcase_add_test(inject, large_free_gives_back_the_block);
