@@ -41,6 +41,23 @@ static struct {
 	unsigned n;
 } pruned;
 
+/*
+ * MD_MISSING of hat_dup: each hold of its locks logs the leaves it copied
+ * (HOP_DUP). Judged once the drain has applied every record: the
+ * source's mappings in the range that were made before the dup's record
+ * and are still there were there all along (only the space's lock
+ * holder maps, and the dup held it), so the dup copied at least as many.
+ * Judging at the drain's end lets a steal that raced the copy land its
+ * record first. More dups than fit go unjudged.
+ */
+#define DUP_CHECKS 64
+
+static struct {
+	struct hat_op op[DUP_CHECKS];
+	uint64_t seq[DUP_CHECKS];
+	unsigned n;
+} dups;
+
 void checker_use_model(struct hat_model *m)
 {
 	follow.model = m;
@@ -106,6 +123,10 @@ static const char *record_fault(const struct hat_op *op, uint64_t seq)
 		return "its range is empty, misaligned or wraps";
 	if (op->o_kind == HOP_UNLOAD && op->o_result < 0)
 		return "it frees a negative number of table pages";
+	if (op->o_kind == HOP_DUP &&
+	    (op->o_len == 0 || ((op->o_va | op->o_len) & (MM_PAGE_SIZE - 1)) || op->o_va + op->o_len < op->o_va ||
+	     op->o_result < 0))
+		return "its range is empty, misaligned or wraps, or it copied a negative number of leaves";
 	return NULL;
 }
 
@@ -171,7 +192,7 @@ static const char *kind_name(unsigned kind)
 {
 	static const char *const names[] = { "?", "create", "destroy", "load", "unload", "pageunload",
 					     "chgprot", "steal", "getpfnum", "pagesync", "mapcnt",
-					     "free_large" };
+					     "free_large", "dup" };
 
 	return kind <= HOP_KIND_MAX ? names[kind] : "?";
 }
@@ -308,6 +329,32 @@ static void check_sync(struct checker *c, const struct hat_op *op, uint64_t seq,
 			       " returned neither REF nor MOD", seq, op->o_pfn, op->o_result);
 }
 
+static void note_dup(const struct hat_op *op, uint64_t seq)
+{
+	if (op->o_kind != HOP_DUP || dups.n == DUP_CHECKS)
+		return;
+	dups.op[dups.n] = *op;
+	dups.seq[dups.n++] = seq;
+}
+
+/* The noted dups against the source's mappings now; false when the check must stop. */
+static bool judge_dups(struct checker *c)
+{
+	for (unsigned i = 0; i < dups.n; i++) {
+		const struct hat_op *op = &dups.op[i];
+		uint64_t had = hat_model_older_maps(follow.model, op->o_pfn, op->o_va, op->o_len, op->o_seq);
+
+		if (check_work(c, hat_model_cost(follow.model)))
+			return false;
+		if (had > (uint64_t)op->o_result)
+			sink_violation(&c->sink, INV_MD_MISSING, op->o_space, op->o_va, REPORT_NONE,
+				       "operation %" PRIu64 " (hat_dup of 0x%" PRIx64 " bytes from space %u)"
+				       " copied %d leaves; that space still maps %" PRIu64 " there, all made"
+				       " before the dup", dups.seq[i], op->o_len, op->o_pfn, op->o_result, had);
+	}
+	return true;
+}
+
 /* Applies records follow.next_seq .. next - 1 from the ring; false (reported) when one is bad. */
 static bool apply_records(struct checker *c, const struct hat_oplog *log, uint64_t next)
 {
@@ -337,6 +384,7 @@ static bool apply_records(struct checker *c, const struct hat_oplog *log, uint64
 			check_free_large(c, &op, seq);
 			check_sync(c, &op, seq, had);
 			check_flush(c, &op, seq, changed);
+			note_dup(&op, seq);
 		}
 		if (fault == NULL && check_work(c, hat_model_cost(follow.model)))
 			return false;
@@ -346,7 +394,7 @@ static bool apply_records(struct checker *c, const struct hat_oplog *log, uint64
 			return false;
 		}
 	}
-	return true;
+	return judge_dups(c);
 }
 
 /* Reads the log's counters; false (reported) when they cannot be the MM's. */
@@ -408,6 +456,7 @@ void check_model_begin(struct checker *c)
 		return;
 	}
 	pruned.n = 0;
+	dups.n = 0;
 	if (!apply_records(c, &log, log.ol_next)) {
 		lose_step(c);
 		return;

@@ -40,6 +40,7 @@ struct hat_model {
 	uint64_t count, seen;
 	uint32_t round;
 	uint64_t changed;                /* the operation being applied: translations it removed or changed */
+	uint64_t older;                  /* hat_model_older_maps()'s count */
 	uint64_t cost;                   /* and the lookups and nodes it took */
 };
 
@@ -371,6 +372,20 @@ static void chgprot_cb(struct hat_model *m, uint32_t i, unsigned attr)
 	map->attr = now;
 }
 
+static void older_cb(struct hat_model *m, uint32_t i, unsigned seq)
+{
+	if ((int32_t)(m->nodes[i - 1].map.seq - seq) < 0)
+		m->older++;
+}
+
+uint64_t hat_model_older_maps(struct hat_model *m, uint32_t space, uint64_t va, uint64_t len, uint32_t seq)
+{
+	m->older = 0;
+	m->cost = 1;
+	each_in_range(m, space, va, len, older_cb, seq);
+	return m->older;
+}
+
 /* A load over the very mapping it asks for (same page, size and bits): the HAT changes nothing. */
 static bool load_is_noop(const struct hat_model *m, const struct hat_op *op)
 {
@@ -526,7 +541,8 @@ static bool apply(struct hat_model *m, const struct hat_op *op,
 		if (m->count >= max_maps)
 			return false;
 		return hat_model_add(m, &(struct model_map){ .va = op->o_va, .space = op->o_space,
-							    .pfn = op->o_pfn, .attr = op->o_attr, .ad = ad });
+							    .pfn = op->o_pfn, .attr = op->o_attr, .ad = ad,
+							    .seq = op->o_seq });
 	}
 	case HOP_UNLOAD:
 		each_in_range(m, op->o_space, op->o_va, op->o_len, remove_cb, 0);

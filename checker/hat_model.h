@@ -18,6 +18,7 @@ struct model_map {
 	uint32_t pfn;
 	uint16_t attr;
 	uint8_t ad;          /* PG_ATTR_REF / PG_ATTR_MOD: the leaf's A/D at the last check (MD_AD) */
+	uint32_t seq;        /* o_seq of the load record that made it; 0: read from the tables */
 };
 
 struct hat_model;
@@ -85,6 +86,13 @@ unsigned hat_model_frame_ad(const struct hat_model *m, uint32_t pfn);
  * Counted in hat_model_cost().
  */
 uint64_t hat_model_page_maps(struct hat_model *m, uint32_t pfn);
+
+/*
+ * The mappings of `space` overlapping [va, va + len) made before record
+ * seq (o_seq, compared modulo 2^32) or read from the tables. Counted in
+ * hat_model_cost().
+ */
+uint64_t hat_model_older_maps(struct hat_model *m, uint32_t space, uint64_t va, uint64_t len, uint32_t seq);
 
 /* PG_ATTR_REF / PG_ATTR_MOD for a leaf's A / D bits. */
 unsigned hat_model_ad_of_pte(uint64_t pte);

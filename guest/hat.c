@@ -871,6 +871,7 @@ int hat_memload_array(struct hat *h, uint64_t va, uint64_t len, page_t **pps, un
 struct dup_arg {
 	struct load_run r;
 	unsigned attr;
+	uint32_t copied;   /* leaves given to dst under this hold of the locks (HOP_DUP) */
 };
 
 /* The HAT attributes of leaf v copied with protection attr: its memory type is kept. */
@@ -908,9 +909,11 @@ static bool dup_leaf(struct dup_arg *a, uint64_t va, pte_t v, unsigned level)
 		run_load(r);
 	if (r->failed)
 		return false;
-	if (level == 2)
-		return dup_large(r, va, bits, attr);
-	run_add(r, va, bits, attr);
+	if (level == 2 && !dup_large(r, va, bits, attr))
+		return false;
+	if (level == 1)
+		run_add(r, va, bits, attr);
+	a->copied++;
 	return true;
 }
 
@@ -979,6 +982,18 @@ static void dup_lock(struct hat *a, struct hat *b, bool enter)
 	}
 }
 
+/*
+ * What one hold of the locks copied: [from, to) of src, a.copied leaves
+ * (MD_MISSING: never fewer than src maps there; src gains none meanwhile,
+ * its lock held, and may only lose some to other CPUs' steals).
+ */
+static void dup_log(struct hat *dst, const struct hat *src, uint64_t from, uint64_t to, const struct dup_arg *a)
+{
+	hat_oplog_append((struct hat_op){ .o_kind = HOP_DUP, .o_space = dst->h_id, .o_va = from,
+					  .o_len = to - from, .o_pfn = src->h_id, .o_attr = (uint16_t)a->attr,
+					  .o_result = (int32_t)a->copied });
+}
+
 int hat_dup(struct hat *dst, struct hat *src, uint64_t va, uint64_t len, unsigned attr)
 {
 	uint64_t at = va, end = va + len;
@@ -988,11 +1003,12 @@ int hat_dup(struct hat *dst, struct hat *src, uint64_t va, uint64_t len, unsigne
 	MM_REQUIRE((attr & ~(HAT_PROT_MASK | HAT_LOCK)) == 0);
 	while (at < end) {
 		struct dup_arg a;
-		uint64_t left = (end - at) >> MM_PAGE_SHIFT;
+		uint64_t left = (end - at) >> MM_PAGE_SHIFT, from = at;
 
 		run_init(&a.r, dst);
 		a.attr = attr;
-		hat_oplog_make_room_for(LEAF_RECORDS * (unsigned)(left < DUP_BUDGET ? left : DUP_BUDGET));
+		a.copied = 0;
+		hat_oplog_make_room_for(LEAF_RECORDS * (unsigned)(left < DUP_BUDGET ? left : DUP_BUDGET) + 1);
 		dup_lock(dst, src, true);
 		for (unsigned t = 0; t < DUP_BUDGET / MM_PTES && !a.r.failed; t++) {
 			uint64_t tend;
@@ -1006,6 +1022,8 @@ int hat_dup(struct hat *dst, struct hat *src, uint64_t va, uint64_t len, unsigne
 		}
 		if (a.r.n > 0 && !a.r.failed)
 			run_load(&a.r);
+		if (!a.r.failed)
+			dup_log(dst, src, from, at, &a);
 		dup_lock(dst, src, false);
 		if (a.r.failed)
 			return run_undo(dst, va, &a.r);

@@ -26,7 +26,7 @@
 	X(LK_QUIESCENT,   "no MM lock is held at a checkpoint: mapping-list, hash, space, reserve, table-cache, page-pool, hat_list and log locks") \
 	X(MD_LOG,         "the HAT operation log is well formed: counters in order, records numbered consecutively, fields in range, none dropped (ol_lost never grows)") \
 	X(MD_EXTRA,       "every present user leaf is a mapping the HAT was asked for (by the operation log)") \
-	X(MD_MISSING,     "every mapping the HAT was asked for and not asked to remove is present, with its page and size") \
+	X(MD_MISSING,     "every mapping the HAT was asked for and not asked to remove is present, with its page and size; a hat_dup copied at least the leaves its source kept mapped in the range throughout") \
 	X(MD_ATTR,        "every mapping has the protection and cache bits it was asked for") \
 	X(MD_FLUSH,       "an operation that removed or changed a mapping of a space loaded on CPUs flushed their TLBs: this CPU's by INVLPG or a full flush, the others' by a shootdown (an unload's or chgprot's covering a page per translation); an unload that freed table pages flushed too, the others' TLBs wholly") \
 	X(PT_NONLEAF,     "a non-leaf entry has P and W, U in the user half only, no NX, PCD or PWT: the leaf alone decides protection and memory type") \

@@ -174,7 +174,8 @@ enum hat_op_kind {
 	HOP_PAGESYNC = 9,    /* o_pfn, o_attr flags; o_result leaves whose A/D it cleared (MD_FLUSH), o_len its answer (MD_AD) */
 	HOP_MAPCNT = 10,     /* o_pfn: hat_getmapcnt's answer o_result (MD_RESULT) */
 	HOP_FREE_LARGE = 11, /* o_pfn: page_free_large's block; o_result pages the allocator got back meanwhile (PG_INUSE) */
-	HOP_KIND_MAX = HOP_FREE_LARGE,
+	HOP_DUP = 12,        /* o_space (dst), [o_va, o_va + o_len), o_pfn: the source space's h_id, o_attr; o_result leaves copied (MD_MISSING) */
+	HOP_KIND_MAX = HOP_DUP,
 };
 
 struct hat_op {

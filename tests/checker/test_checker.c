@@ -641,6 +641,46 @@ START_TEST(unload_freeing_tables_flushes_all)
 }
 END_TEST
 
+/* The h_id of rich_image()'s first space on hat_list that maps va with a 4 KiB leaf. */
+static uint32_t rich_space_mapping(struct image *img, uint64_t va)
+{
+	for (uint64_t h = img_hat(img, img_kas(img))->h_next; h != 0; h = img_hat(img, h)->h_next) {
+		uint64_t *pte = img_pte(img, h, va, 1);
+
+		if (pte != NULL && (*pte & PTE_P))
+			return img_hat(img, h)->h_id;
+	}
+	ck_abort_msg("no space maps 0x%" PRIx64, va);
+	return 0;
+}
+
+/* MD_MISSING: a hat_dup that says it copied fewer leaves than its source maps in the range. */
+START_TEST(dup_copying_too_few)
+{
+	struct hat_model *model;
+	struct image *img = rich_image_with_model(&model);
+	uint32_t src = rich_space_mapping(img, 0x400000);
+	struct seen s;
+
+	img_log_op(img, (struct hat_op){ .o_kind = HOP_DUP, .o_space = src + 100, .o_va = 0x400000,
+					 .o_len = MM_LARGE_SIZE, .o_pfn = src, .o_attr = HAT_READ | HAT_USER,
+					 .o_result = MM_PTES });
+	expect_clean(&img->mem, &img->sym, "a dup that copied a table's worth");
+	img_log_op(img, (struct hat_op){ .o_kind = HOP_DUP, .o_space = src + 100, .o_va = 0x400000,
+					 .o_len = MM_LARGE_SIZE, .o_pfn = src, .o_attr = HAT_READ | HAT_USER,
+					 .o_result = 0 });
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_MD_MISSING], 1);
+	ck_assert_uint_eq(s.returned, 1);
+	ck_assert(seen_has(&s, INV_MD_MISSING, src + 100, 0x400000, REPORT_NONE));
+	img_log_op(img, (struct hat_op){ .o_kind = HOP_DUP, .o_space = src + 100, .o_va = 0x400000,
+					 .o_len = MM_LARGE_SIZE, .o_pfn = src, .o_result = -1 });
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_MD_LOG], 1);
+	rich_image_with_model_free(img, model);
+}
+END_TEST
+
 /* The leaf of rich_image()'s space that maps va at level (the first such space on hat_list). */
 static uint64_t *rich_leaf(struct image *img, uint64_t va, unsigned level)
 {
@@ -1457,6 +1497,7 @@ static Suite *checker_suite(void)
 	tcase_add_test(inject, inject_verify_compares_the_planted_place);
 	tcase_add_test(inject, shootdown_covering_too_few_pages);
 	tcase_add_test(inject, unload_freeing_tables_flushes_all);
+	tcase_add_test(inject, dup_copying_too_few);
 	tcase_add_test(inject, mapping_count_answers);
 	tcase_add_test(inject, dirty_without_accessed);
 	tcase_add_test(inject, large_free_gives_back_the_block);

@@ -194,6 +194,37 @@ START_TEST(test_array_no_table_page)
 END_TEST
 
 /*
+ * The records of a dup of [0, len) from seq on: a load per leaf copied,
+ * and after each lock hold's loads its HOP_DUP, the holds' ranges tiling
+ * [0, len) in order and their counts adding up to the leaves.
+ */
+static void expect_dup_records(uint64_t seq, const struct hat *dst, const struct hat *src, uint64_t len,
+			       unsigned leaves)
+{
+	uint64_t at = 0, loads = 0, held = 0, copied = 0;
+
+	for (uint64_t s = seq; s < hat_oplog.ol_next; s++) {
+		const struct hat_op *op = record(s);
+
+		MM_CHECK(op->o_space == dst->h_id, "record %lu", (unsigned long)s);
+		if (op->o_kind == HOP_LOAD) {
+			loads++;
+			held++;
+			continue;
+		}
+		MM_CHECK(op->o_kind == HOP_DUP && op->o_pfn == src->h_id && op->o_va == at &&
+			 op->o_result == (int32_t)held && op->o_attr == RO_USER, "record %lu", (unsigned long)s);
+		at += op->o_len;
+		copied += held;
+		held = 0;
+	}
+	ck_assert_uint_eq(at, len);
+	ck_assert_uint_eq(held, 0);
+	ck_assert_uint_eq(loads, leaves);
+	ck_assert_uint_eq(copied, leaves);
+}
+
+/*
  * A sparse src over several tables, a 2 MiB leaf and an uncached leaf
  * among them, more leaves than one lock hold logs: dst gets exactly the
  * same frames, read-only, the memory type kept.
@@ -213,10 +244,7 @@ START_TEST(test_dup_copies_present_leaves)
 	ck_assert_int_eq(hat_memload(src, base - 0x10000, mm_test_page(), RW_USER | HAT_NOCACHE), 0);
 	seq = hat_oplog.ol_next;
 	ck_assert_int_eq(hat_dup(dst, src, 0, 0x80000000ull, RO_USER), 0);
-	ck_assert_uint_eq(hat_oplog.ol_next - seq, n + 2);   /* a record per leaf, nothing else */
-	for (uint64_t s = seq; s < hat_oplog.ol_next; s++)
-		MM_CHECK(record(s)->o_kind == HOP_LOAD && record(s)->o_space == dst->h_id, "record %lu",
-			 (unsigned long)s);
+	expect_dup_records(seq, dst, src, 0x80000000ull, n + 2);
 	for (unsigned i = 0; i < NPAGES; i++) {
 		uint64_t va = base + i * MM_PAGE_SIZE, want = hat_getpfnum(src, va);
 
