@@ -243,6 +243,9 @@ void check_ptp_cache(struct checker *c);
 /* check_locks.c: no MM lock held (LK_QUIESCENT). */
 void check_locks(struct checker *c);
 
+/* check_cpus.c: each space's CPU set against the CPUs' loaded spaces (ST_CPUS). */
+void check_cpus(struct checker *c);
+
 /* check_alloc.c: the page allocator's free lists and counts (PG_FREE_COUNT, PG_INUSE). */
 void check_page_pool(struct checker *c);
 

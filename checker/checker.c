@@ -76,6 +76,7 @@ static const struct {
 	{ MM_SYM_HMENT_LISTED,  offsetof(struct mm_symbols, hment_listed),       sizeof(struct hment_listed) },
 	{ MM_SYM_HMENT_CACHE,   offsetof(struct mm_symbols, hment_cache),        sizeof(struct objcache) },
 	{ MM_SYM_HAT_CACHE,     offsetof(struct mm_symbols, hat_cache),          sizeof(struct objcache) },
+	{ MM_SYM_HAT_CPU,       offsetof(struct mm_symbols, hat_cpu),            HAT_MAX_CPUS * 8 },
 };
 
 /* The optional symbols found with the size mm_structs.h says (else 0). */
@@ -212,6 +213,7 @@ static bool checker_passes(struct checker *c)
 	if (check_work(c, c->view.pages_read))
 		return true;
 	check_locks(c);
+	check_cpus(c);
 	check_model_begin(c);
 	if (!check_page_tables(c))
 		return false;

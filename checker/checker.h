@@ -29,6 +29,7 @@ struct mm_symbols {
 	uint64_t hment_listed;        /* struct hment_listed; 0: none (no RM_LISTED) */
 	uint64_t hment_cache;         /* struct objcache; 0: none (no OC_LEAK of hments) */
 	uint64_t hat_cache;           /* struct objcache; 0: none (no OC_LEAK of address spaces) */
+	uint64_t hat_cpu;             /* GPTR(struct hat)[HAT_MAX_CPUS]; 0: none (no ST_CPUS) */
 };
 
 /*

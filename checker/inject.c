@@ -63,6 +63,8 @@
  *                   exporting hment_cache or hat_cache)
  *   OC_FREE         the hment cache's oc_nfree +1 (else the address-space cache's): a free
  *                   object no partial page holds
+ *   ST_CPUS         the first space's h_cpus claims CPU 63, which has not loaded it (needs a
+ *                   guest exporting hat_cpu)
  *   PT_WALK_AGREE   not injectable: a walker mismatch is between the host and the CPU,
  *                   nothing in guest memory can plant one (inject_supported() says so)
  *
@@ -1222,6 +1224,20 @@ static int plant_oc_free(struct inj *j)
 	return bump_cache_count(j, offsetof(struct objcache, oc_nfree), "oc_nfree");
 }
 
+/* ST_CPUS: the first space's CPU set flips CPU 63 (no guest here has that many, so it loaded nothing). */
+static int plant_st_cpus(struct inj *j)
+{
+	struct hat_rec *s = first_space(j->v, true);
+	uint64_t now;
+
+	if (s == NULL || j->v->sym.hat_cpu == 0)
+		return -1;
+	now = s->h.h_cpus ^ (1ull << 63);
+	PUT_FIELD(j, s->va, struct hat, h_cpus, now);
+	describe(j, s->h.h_id, REPORT_NONE, REPORT_NONE, "h_cpus 0x%" PRIx64 " -> 0x%" PRIx64, s->h.h_cpus, now);
+	return 0;
+}
+
 /* PG_FREE_COUNT: one free page fewer counted, one more in use (their sum still the managed pages). */
 static int plant_pg_free_count(struct inj *j)
 {
@@ -1292,6 +1308,7 @@ static int (*const planters[INV_COUNT])(struct inj *) = {
 	[INV_MD_PRUNE] = plant_md_prune,
 	[INV_OC_LEAK] = plant_oc_leak,
 	[INV_OC_FREE] = plant_oc_free,
+	[INV_ST_CPUS] = plant_st_cpus,
 };
 
 /* Runs the planter of id over a loaded view; undoes partial work on failure. */

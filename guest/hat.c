@@ -16,7 +16,7 @@ bool mm_direct_map_live;
 struct mm_lock hat_list_lock;   /* exported: the checker's LK_QUIESCENT reads it */
 struct objcache hat_cache;
 static uint32_t hat_serial;
-static struct hat *hat_cpu[HAT_MAX_CPUS];   /* loaded on each CPU */
+struct hat *hat_cpu[HAT_MAX_CPUS];   /* loaded on each CPU (the checker reads it: ST_CPUS) */
 /* Pages each CPU asked the others to flush (a full flush: HOP_FLUSH_PAGES_ALL), for its log records (MD_FLUSH). */
 static uint64_t tlb_remote_pages[HAT_MAX_CPUS];
 
@@ -1316,6 +1316,8 @@ void hat_switch(struct hat *h)
 	if (old != NULL)
 		__atomic_fetch_and(&old->h_cpus, ~bit, __ATOMIC_SEQ_CST);
 	hat_cpu[cpu] = h;
+	MM_ASSERT(ST_CPUS, (__atomic_load_n(&h->h_cpus, __ATOMIC_SEQ_CST) & bit) &&
+			   (old == NULL || !(__atomic_load_n(&old->h_cpus, __ATOMIC_SEQ_CST) & bit)));
 }
 
 struct hat *hat_current(void)

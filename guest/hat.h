@@ -14,7 +14,6 @@
 
 #define HAT_PFN_INVALID UINT64_MAX
 #define HAT_TLB_BATCH   32u    /* more pages than this in one operation: one full flush */
-#define HAT_MAX_CPUS    64u
 
 /* A piece of the kernel image: mapped at KERNEL_BASE + pa with attr (HAT_READ/WRITE/EXEC). */
 struct hat_kseg {
@@ -24,6 +23,7 @@ struct hat_kseg {
 };
 
 extern struct hat hat_kas;      /* the kernel address space */
+extern struct hat *hat_cpu[HAT_MAX_CPUS];   /* the space each CPU has loaded (ST_CPUS) */
 extern struct hat *hat_list;    /* every address space, hat_kas first */
 extern struct objcache hat_cache;   /* where the others come from (OC_LEAK counts them) */
 

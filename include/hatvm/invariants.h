@@ -43,7 +43,8 @@
 	X(PT_DIRTY_ACCESSED, "a present leaf with D (dirty) set has A (accessed) set: the CPU sets A with D, and only pagesync clears them, both at once and with a flush") \
 	X(MD_PRUNE,       "a range unload, and a memload that failed, leave no empty table of their user space across their range: the tables they emptied or made are freed (by the operation log)") \
 	X(OC_LEAK,        "the MM's object caches account for every object out: each hment is on a page's mapping list or on the reserve (an orphan on a hash chain counts as found; HS_ORPHAN reports it), each address space on hat_list; none leaked, none counted out that is not") \
-	X(OC_FREE,        "every free object of an object cache can be handed out: the pages on its partial list hold all of oc_nfree, each some, on a sound free list (object boundaries inside the page, no loop, os_nfree long, the cache's size), and its partial-list tail is the list's last page")
+	X(OC_FREE,        "every free object of an object cache can be handed out: the pages on its partial list hold all of oc_nfree, each some, on a sound free list (object boundaries inside the page, no loop, os_nfree long, the cache's size), and its partial-list tail is the list's last page") \
+	X(ST_CPUS,        "each address space's CPU set (h_cpus) names exactly the CPUs whose loaded space (hat_cpu) it is, and every loaded space is on hat_list: the set every TLB flush and shootdown goes by")
 
 enum invariant_id {
 #define HATVM_INV_ENUM(id, text) INV_##id,

@@ -418,6 +418,8 @@ struct hment_listed {
  *   hment_listed        struct hment_listed  (optional: without it no RM_LISTED)
  *   hment_cache         struct objcache      (optional: without it no OC_LEAK of hments)
  *   hat_cache           struct objcache      (optional: without it no OC_LEAK of spaces)
+ *   hat_cpu             GPTR(struct hat)[HAT_MAX_CPUS]  the space each CPU has loaded,
+ *                                            NULL: none yet (optional: without it no ST_CPUS)
  *
  * What the mapping lists track: a page is managed when
  * page_first_managed <= pfn < page_count (the allocatable pages; all
@@ -450,6 +452,10 @@ struct hment_listed {
 #define MM_SYM_HMENT_LISTED  "hment_listed"
 #define MM_SYM_HMENT_CACHE   "hment_cache"
 #define MM_SYM_HAT_CACHE     "hat_cache"
+#define MM_SYM_HAT_CPU       "hat_cpu"
+
+/* CPUs an address space's h_cpus can name, and hat_cpu's entries. */
+#define HAT_MAX_CPUS 64u
 
 /*
  * Hash of the PTE (table pfn, entry). Consecutive entries of a table land

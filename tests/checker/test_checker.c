@@ -425,7 +425,7 @@ static const enum invariant_id kas_ok[] = {
 	INV_PT_PTP_RANGE, INV_PT_LARGE_ALIGN, INV_PT_VALID_CNT, INV_PT_KERNEL_HALF,
 	INV_RS_COUNT, INV_ST_ACCOUNT, INV_LK_QUIESCENT, INV_MD_LOG,
 	INV_PT_NONLEAF, INV_ST_NMAP, INV_PG_FREE_COUNT, INV_PG_INUSE, INV_ST_LOCKED, INV_RS_TARGET,
-	INV_RM_LISTED, INV_OC_LEAK, INV_OC_FREE,
+	INV_RM_LISTED, INV_OC_LEAK, INV_OC_FREE, INV_ST_CPUS,
 };
 
 START_TEST(inject_partitions_cover_the_catalogue)
@@ -883,6 +883,36 @@ START_TEST(dropped_log_records_are_reported_once)
 	ck_assert_uint_eq(s.returned, 1);
 	expect_clean(&img->mem, &img->sym, "the drop, reported once");
 	checker_use_model(NULL);
+	img_free(img);
+}
+END_TEST
+
+/* ST_CPUS: a space's CPU set against the CPUs' loaded spaces; a loaded space on no list. */
+START_TEST(cpu_sets_match_loaded_spaces)
+{
+	struct image *img = rich_image(false);
+	uint64_t *loaded = img_va(img, img->sym.hat_cpu), kas = img_kas(img);
+	uint64_t user = img_hat(img, kas)->h_next;
+	struct seen s;
+
+	ck_assert_uint_ne(user, 0);
+	loaded[0] = kas;                           /* CPU 0 runs on hat_kas, CPU 2 on the first user space */
+	img_hat(img, kas)->h_cpus = 1;
+	loaded[2] = user;
+	img_hat(img, user)->h_cpus = 4;
+	expect_clean(&img->mem, &img->sym, "two CPUs, two spaces");
+	img_hat(img, user)->h_cpus = 0;            /* a switch that forgot to announce CPU 2 */
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_ST_CPUS], 1);
+	ck_assert_uint_eq(s.returned, 1);
+	ck_assert(seen_has(&s, INV_ST_CPUS, img_hat(img, user)->h_id, REPORT_NONE, REPORT_NONE));
+	img_hat(img, user)->h_cpus = 4;
+	loaded[5] = user + MM_PAGE_SIZE;           /* a space no longer on hat_list, still loaded */
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_ST_CPUS], 1);
+	ck_assert_uint_eq(s.returned, 1);
+	loaded[5] = 0;
+	expect_clean(&img->mem, &img->sym, "restored");
 	img_free(img);
 }
 END_TEST
@@ -1506,6 +1536,7 @@ static Suite *checker_suite(void)
 	tcase_add_test(inject, walk_hint_names_an_own_table);
 	tcase_add_test(inject, leak_is_judged_on_whole_counts);
 	tcase_add_test(inject, free_objects_must_be_reachable);
+	tcase_add_test(inject, cpu_sets_match_loaded_spaces);
 	tcase_add_test(inject, dropped_log_records_are_reported_once);
 	tcase_add_test(inject, inject_partitions_cover_the_catalogue);
 	tcase_add_test(inject, inject_without_target_changes_nothing);

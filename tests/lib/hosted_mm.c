@@ -280,6 +280,7 @@ void hmm_view(struct check_mem *mem, struct mm_symbols *sym)
 	sym->hment_listed = relocate(&hment_listed, sizeof(hment_listed));
 	sym->hment_cache = relocate(&hment_cache, sizeof(hment_cache));
 	sym->hat_cache = relocate(&hat_cache, sizeof(hat_cache));
+	sym->hat_cpu = relocate(hat_cpu, sizeof(hat_cpu));
 	*mem = (struct check_mem){ .read_phys = arena_read, .write_phys = arena_write,
 				   .virt_to_phys = arena_translate, .direct = mm_hosted_ram,
 				   .ram_size = mm_hosted_ram_size };

@@ -409,6 +409,7 @@ void md_destroy(struct model *m, unsigned s)
 		return;
 	load_on_cpu(s, &hat_kas);   /* a CR3 load: that CPU's TLB forgets the space */
 	tlb_drop_space(m, s);
+	md_between_calls(m);        /* a kernel switches away first and destroys later */
 	hat_destroy(sp->h);
 	for (unsigned k = 0; k < m->nsmall; k++)
 		md_drop(m, &sp->small[k]);
