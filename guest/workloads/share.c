@@ -149,6 +149,59 @@ static void fork_child(unsigned child)
 	stats_sample();
 }
 
+/*
+ * A sparse fork: parent pages far apart (two in one 4 KiB table, one in
+ * the next table, one in another 1 GiB, the last page of the 512 GiB
+ * range), writable, one write-through, duplicated in one hat_dup of the
+ * whole range: the walk must skip each hole at its level and copy every
+ * leaf read-only, its frame and memory type kept. A checkpoint right
+ * after gives the host's check (HOP_DUP's count, MD_ATTR, PT_MEMTYPE)
+ * the first word.
+ */
+#define SPARSE_VA   0x0000008000000000ull   /* PML4 entry 1, away from SHARE_VA */
+#define SPARSE_SPAN (1ull << 39)
+
+static const uint64_t sparse_off[] = {
+	0, MM_PAGE_SIZE, MM_LARGE_SIZE + 3 * MM_PAGE_SIZE, (1ull << 30) + 5 * MM_PAGE_SIZE,
+	SPARSE_SPAN - MM_PAGE_SIZE,
+};
+#define SPARSE_N (sizeof(sparse_off) / sizeof(sparse_off[0]))
+#define SPARSE_WRITETHRU 2u   /* the index of the write-through page */
+
+static void check_sparse_copy(struct hat *p, struct hat *c)
+{
+	for (unsigned k = 0; k < SPARSE_N; k++) {
+		uint64_t va = SPARSE_VA + sparse_off[k];
+		uint64_t want = wl_getpte("share", p, va), got = wl_getpte("share", c, va);
+
+		if (!(got & PTE_P) || pte_pfn(got) != pte_pfn(want) || (got & PTE_W) ||
+		    (got & (PTE_PWT | PTE_PCD)) != (want & (PTE_PWT | PTE_PCD)))
+			panic("share: sparse fork: the child maps 0x%" PRIx64 " as pte 0x%" PRIx64
+			      ", the parent as 0x%" PRIx64 ": same frame and memory type, read-only expected",
+			      va, got, want);
+	}
+}
+
+static void fork_sparse(void)
+{
+	struct hat *p = wl_hat_create("share"), *c = wl_hat_create("share");
+	page_t *pg[SPARSE_N];
+
+	for (unsigned k = 0; k < SPARSE_N; k++) {
+		pg[k] = wl_page_alloc("share");
+		wl_memload("share", p, SPARSE_VA + sparse_off[k], pg[k],
+			   k == SPARSE_WRITETHRU ? RW | HAT_WRITETHRU : RW);
+	}
+	wl_dup("share", c, p, SPARSE_VA, SPARSE_SPAN, HAT_READ);
+	stats.maps += SPARSE_N;
+	wl_checkpoint("share", "sparse-fork");
+	check_sparse_copy(p, c);
+	wl_hat_destroy("share", c);
+	wl_hat_destroy("share", p);
+	for (unsigned k = 0; k < SPARSE_N; k++)
+		page_free(pg[k]);
+}
+
 /* Every live space reads every page it maps; each must see the latest data word. */
 static void read_everywhere(const char *when)
 {
@@ -317,7 +370,8 @@ static int share_run(void)
 	kprintf("share: %u spaces, %u pages\n", sh.nspaces, sh.npages);
 
 	make_parent();
-	wl_checkpoint("share", "parent");
+	wl_checkpoint("share", "parent");   /* the host's model follows the log from here */
+	fork_sparse();
 	for (unsigned c = 1; c < sh.nspaces; c++) {
 		fork_child(c);
 		if (c % 4 == 0)
