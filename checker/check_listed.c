@@ -5,11 +5,11 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
-/* One level of the index: the guest's words as read once, and the words the pages' lists call for. */
-struct listed_level {
-	uint64_t *got;
-	uint64_t *want;
-	uint64_t len;               /* words: sized by the view's pages, never by the guest's word */
+/* The index's levels, one after the other: the guest's words as read once, and the words the pages' lists call for. */
+struct listed_levels {
+	uint64_t *got, *want;
+	uint64_t at[LISTED_LEVELS];    /* where level i starts */
+	uint64_t len[LISTED_LEVELS];   /* its words: sized by the view's pages, never by the guest's word */
 };
 
 #define report(c, pfn, ...) sink_violation(&(c)->sink, INV_RM_LISTED, REPORT_NONE, REPORT_NONE, pfn, __VA_ARGS__)
@@ -19,29 +19,26 @@ static bool page_has_list(const struct page *pg)
 	return pg->p_mapping != 0 && !pg->p_embed;
 }
 
-static void levels_free(struct listed_level lv[LISTED_LEVELS])
+/* Reads every level; false (reported when the guest's words are the reason) when one cannot be read or held. */
+static bool levels_read(struct checker *c, const struct hment_listed *h, struct listed_levels *l)
 {
-	for (unsigned i = 0; i < LISTED_LEVELS; i++) {
-		free(lv[i].got);
-		free(lv[i].want);
-	}
-}
+	uint64_t total = 0;
 
-/* Reads every level; false (reported) when one cannot be read or held. */
-static bool levels_read(struct checker *c, const struct hment_listed *h, struct listed_level lv[LISTED_LEVELS])
-{
 	for (unsigned i = 0; i < LISTED_LEVELS; i++) {
-		lv[i].len = (c->view.npages >> listed_word_shift(i)) + 1;
-		lv[i].got = malloc(lv[i].len * sizeof(uint64_t));
-		lv[i].want = calloc(lv[i].len, sizeof(uint64_t));
-		if (lv[i].got == NULL || lv[i].want == NULL)
-			return false;
-		if (!reader_read_va(&c->view.rd, h->level[i], lv[i].got, lv[i].len * sizeof(uint64_t))) {
+		l->at[i] = total;
+		l->len[i] = (c->view.npages >> listed_word_shift(i)) + 1;
+		total += l->len[i];
+	}
+	l->got = malloc(total * sizeof(uint64_t));
+	l->want = calloc(total, sizeof(uint64_t));
+	if (l->got == NULL || l->want == NULL)
+		return false;
+	for (unsigned i = 0; i < LISTED_LEVELS; i++)
+		if (!reader_read_va(&c->view.rd, h->level[i], l->got + l->at[i], l->len[i] * sizeof(uint64_t))) {
 			report(c, REPORT_NONE, "hment_listed: level %u at 0x%" PRIx64 " (%" PRIu64
-			       " words) cannot be read", i, h->level[i], lv[i].len);
+			       " words) cannot be read", i, h->level[i], l->len[i]);
 			return false;
 		}
-	}
 	return true;
 }
 
@@ -66,22 +63,24 @@ static bool want_page_bits(struct checker *c, uint64_t *want)
 }
 
 /* Each level's words against those wanted; a summary is wanted from the level below as it should be, so one wrong word is one report. */
-static void compare_levels(struct checker *c, struct listed_level lv[LISTED_LEVELS])
+static void compare_levels(struct checker *c, struct listed_levels *l)
 {
 	for (unsigned i = 0; i < LISTED_LEVELS; i++) {
 		unsigned shift = listed_word_shift(i) - 6;   /* log2 of the pages a bit covers */
+		const uint64_t *got = l->got + l->at[i];
+		uint64_t *want = l->want + l->at[i];
 
 		if (i > 0)
-			for (uint64_t k = 0; k < lv[i - 1].len; k++)
-				if (lv[i - 1].want[k] != 0)
-					lv[i].want[k >> 6] |= 1ull << (k & 63);
-		for (uint64_t w = 0; w < lv[i].len && !check_work(c, 1); w++) {
-			uint64_t diff = lv[i].got[w] ^ lv[i].want[w];
+			for (uint64_t k = 0; k < l->len[i - 1]; k++)
+				if (l->want[l->at[i - 1] + k] != 0)
+					want[k >> 6] |= 1ull << (k & 63);
+		for (uint64_t w = 0; w < l->len[i] && !check_work(c, 1); w++) {
+			uint64_t diff = got[w] ^ want[w];
 
 			if (diff != 0)
 				report(c, ((w << 6) + (uint64_t)__builtin_ctzll(diff)) << shift,
 				       "hment_listed: level %u word %" PRIu64 " is 0x%" PRIx64
-				       ", the pages' lists call for 0x%" PRIx64, i, w, lv[i].got[w], lv[i].want[w]);
+				       ", the pages' lists call for 0x%" PRIx64, i, w, got[w], want[w]);
 		}
 	}
 }
@@ -89,7 +88,7 @@ static void compare_levels(struct checker *c, struct listed_level lv[LISTED_LEVE
 void check_steal_index(struct checker *c)
 {
 	struct mm_view *v = &c->view;
-	struct listed_level lv[LISTED_LEVELS] = { 0 };
+	struct listed_levels l = { 0 };
 	struct hment_listed h;
 
 	if (v->sym.hment_listed == 0 || v->pages == NULL || v->busy_map == NULL || v->npages == 0)
@@ -103,7 +102,8 @@ void check_steal_index(struct checker *c)
 		       h.npages, v->npages);
 		return;
 	}
-	if (levels_read(c, &h, lv) && want_page_bits(c, lv[0].want))
-		compare_levels(c, lv);
-	levels_free(lv);
+	if (levels_read(c, &h, &l) && want_page_bits(c, l.want))
+		compare_levels(c, &l);
+	free(l.got);
+	free(l.want);
 }
