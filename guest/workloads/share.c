@@ -10,7 +10,11 @@
 #include "workload.h"
 #include "util.h"
 
-#define SHARE_VA        0x0000000040000000ull   /* every space maps page i at SHARE_VA + i pages */
+/*
+ * Every space maps page i at SHARE_VA + i pages, from 32 pages below a
+ * 1 GiB boundary: range loads and dups cross tables at two levels.
+ */
+#define SHARE_VA        (0x0000000040000000ull - 32 * MM_PAGE_SIZE)
 #define SHARE_MAX_SPACES 64u
 #define SHARE_MAX_PAGES  1024u
 #define SHARE_DEF_SPACES 8u
