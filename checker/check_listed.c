@@ -66,7 +66,7 @@ static bool want_page_bits(struct checker *c, uint64_t *want)
 static void compare_levels(struct checker *c, struct listed_levels *l)
 {
 	for (unsigned i = 0; i < LISTED_LEVELS; i++) {
-		unsigned shift = listed_word_shift(i) - 6;   /* log2 of the pages a bit covers */
+		unsigned shift = listed_bit_shift(i);
 		const uint64_t *got = l->got + l->at[i];
 		uint64_t *want = l->want + l->at[i];
 

@@ -630,7 +630,7 @@ static void listed_drop(struct inj *j, uint64_t pfn)
 	if (j->v->sym.hment_listed == 0 || !reader_read_va(&j->v->rd, j->v->sym.hment_listed, &h, sizeof(h)))
 		return;
 	for (unsigned i = 0; i < LISTED_LEVELS; i++) {
-		uint64_t entry = pfn >> (listed_word_shift(i) - 6);
+		uint64_t entry = pfn >> listed_bit_shift(i);
 		uint64_t at = h.level[i] + (entry >> 6) * 8, word;
 
 		if (!reader_read_va(&j->v->rd, at, &word, sizeof(word)))

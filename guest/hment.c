@@ -88,7 +88,7 @@ static void listed_note(const page_t *pp, bool had)
 	MM_ASSERT(RM_LISTED, ((old & bit) != 0) == had);
 	now = has ? old | bit : old & ~bit;
 	for (unsigned i = 1; i < LISTED_LEVELS && (old == 0) != (now == 0); i++) {
-		uint64_t entry = pfn >> listed_word_shift(i - 1);
+		uint64_t entry = pfn >> listed_bit_shift(i);
 
 		word = &hment_listed.level[i][entry >> 6];
 		bit = 1ull << (entry & 63);
@@ -657,7 +657,7 @@ static uint64_t next_listed(uint64_t pfn, uint64_t hi)
 	uint64_t exam = 0;
 
 	while (pfn < hi) {
-		unsigned shift = listed_word_shift(level) - 6;   /* log2 of the pages a bit covers */
+		unsigned shift = listed_bit_shift(level);
 		uint64_t entry = pfn >> shift, word;
 
 		exam++;

@@ -388,10 +388,16 @@ struct page_pool {
  */
 #define LISTED_LEVELS 3
 
+/* log2 of the pages one bit of level i stands for: pfn's bit there is bit (pfn >> it) % 64 of word (pfn >> it) / 64. */
+static inline unsigned listed_bit_shift(unsigned level)
+{
+	return 6 * level;
+}
+
 /* log2 of the pages one word of level i covers. */
 static inline unsigned listed_word_shift(unsigned level)
 {
-	return 6 * (level + 1);
+	return listed_bit_shift(level) + 6;
 }
 
 struct hment_listed {

@@ -279,7 +279,7 @@ static void listed_note(struct image *img, uint64_t pfn, bool had)
 	if (has == had)
 		return;
 	for (unsigned i = 0; i < LISTED_LEVELS; i++) {
-		uint64_t entry = pfn >> (listed_word_shift(i) - 6);
+		uint64_t entry = pfn >> listed_bit_shift(i);
 		uint64_t *word = img_va(img, l->level[i] + (entry >> 6) * 8), was = *word;
 
 		*word ^= 1ull << (entry & 63);

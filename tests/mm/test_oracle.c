@@ -247,11 +247,11 @@ START_TEST(test_steal_index_books)
 	expect_only(INV_RM_LISTED, REPORT_NONE, REPORT_NONE, pfn);
 	hment_listed.level[0][pfn >> 6] |= 1ull << (pfn & 63);
 	for (unsigned i = 1; i < LISTED_LEVELS; i++) {
-		uint64_t entry = pfn >> (listed_word_shift(i) - 6), bit = 1ull << (entry & 63);
+		uint64_t entry = pfn >> listed_bit_shift(i), bit = 1ull << (entry & 63);
 
 		ck_assert(hment_listed.level[i][entry >> 6] & bit);
 		hment_listed.level[i][entry >> 6] ^= bit;
-		expect_only(INV_RM_LISTED, REPORT_NONE, REPORT_NONE, entry << (listed_word_shift(i) - 6));
+		expect_only(INV_RM_LISTED, REPORT_NONE, REPORT_NONE, entry << listed_bit_shift(i));
 		hment_listed.level[i][entry >> 6] ^= bit;
 	}
 }
