@@ -3,6 +3,7 @@
 #include "check_internal.h"
 
 #include <inttypes.h>
+#include <string.h>
 
 #define SLAB_MAX_OBJECTS ((MM_PAGE_SIZE - OBJCACHE_SLAB_SIZE) / 8)   /* objects are 8 bytes at least */
 
@@ -53,47 +54,49 @@ static uint64_t slab_page(uint64_t slab_va)
 	return slab_va + OBJCACHE_SLAB_SIZE - (uint64_t)MM_PAGE_SIZE;
 }
 
-/* The free list of the page whose header is s (at slab_va): its length, or -1 when it is not sound (reported). */
+/* The free list of the page held in `page` (read once; header s): its length, or -1 when it is not sound (reported). */
 static int64_t free_list(struct checker *c, const struct cache_ref *k, uint64_t slab_va,
-			 const struct objcache_slab *s)
+			 const uint8_t page[MM_PAGE_SIZE], const struct objcache_slab *s)
 {
 	const struct objcache *oc = k->oc;
-	uint64_t base = slab_page(slab_va), seen[SLAB_MAX_OBJECTS / 64 + 1] = { 0 };
+	uint64_t seen[SLAB_MAX_OBJECTS / 64 + 1] = { 0 };
 	uint16_t link = s->os_free;
 	int64_t n = 0;
 
 	while (link != 0) {
 		uint32_t off = (uint32_t)link - 1, i = off / oc->oc_size;
 
-		if (off % oc->oc_size != 0 || i >= oc->oc_per_page || bit_test(seen, i) ||
-		    !reader_read_va(&c->view.rd, base + off, &link, sizeof(link))) {
+		if (off % oc->oc_size != 0 || i >= oc->oc_per_page || bit_test(seen, i)) {
 			sink_violation(&c->sink, INV_OC_FREE, REPORT_NONE, slab_va, REPORT_NONE,
 				       "%s cache page 0x%" PRIx64 ": free-list link 0x%x is not an object of it, "
-				       "or one met before", k->what, base, off + 1);
+				       "or one met before", k->what, slab_page(slab_va), off + 1);
 			return -1;
 		}
+		memcpy(&link, page + off, sizeof(link));   /* off < oc_per_page * oc_size: inside the page */
 		bit_set(seen, i);
 		n++;
 	}
 	return n;
 }
 
-/* One page on the partial list: its header and free list; its free objects, or -1 when the walk must stop. */
+/* One page on the partial list, read whole once: its header and free list; its free objects, or -1 when the walk must stop. */
 static int64_t partial_page(struct checker *c, const struct cache_ref *k, uint64_t slab_va,
 			    uint64_t *next)
 {
+	uint8_t page[MM_PAGE_SIZE];
 	struct objcache_slab s;
 	int64_t n;
 
 	if ((slab_va & (MM_PAGE_SIZE - 1)) != MM_PAGE_SIZE - OBJCACHE_SLAB_SIZE ||
-	    !reader_read_va(&c->view.rd, slab_va, &s, sizeof(s))) {
+	    !reader_read_va(&c->view.rd, slab_page(slab_va), page, sizeof(page))) {
 		sink_violation(&c->sink, INV_OC_FREE, REPORT_NONE, slab_va, REPORT_NONE,
 			       "the %s cache's partial list names 0x%" PRIx64 ", no page header in RAM",
 			       k->what, slab_va);
 		return -1;
 	}
+	memcpy(&s, page + MM_PAGE_SIZE - OBJCACHE_SLAB_SIZE, sizeof(s));
 	*next = s.os_next;
-	if ((n = free_list(c, k, slab_va, &s)) < 0)
+	if ((n = free_list(c, k, slab_va, page, &s)) < 0)
 		return 0;
 	if (s.os_size != k->oc->oc_size || s.os_nfree == 0 || (uint64_t)n != s.os_nfree)
 		sink_violation(&c->sink, INV_OC_FREE, REPORT_NONE, slab_va, REPORT_NONE,

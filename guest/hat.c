@@ -399,16 +399,6 @@ static void unload_cb(struct hat *h, page_t *ptp, unsigned level, uint64_t va, u
 	counts_settle(h, ptp, u);
 }
 
-/* Table pages on a list of them. */
-static unsigned list_length(const page_t *list)
-{
-	unsigned n = 0;
-
-	for (; list != NULL; list = list->p_next)
-		n++;
-	return n;
-}
-
 /*
  * Unloads [sva, eva) of h; with prune, frees the tables left empty
  * (after flushing: paging-structure caches may still hold them), in the
@@ -420,7 +410,6 @@ static unsigned hat_unload_locked(struct hat *h, uint64_t sva, uint64_t eva, boo
 {
 	struct range_unload u;   /* no initializer: it would zero the arrays, which are filled before read */
 	page_t *freed = NULL;
-	unsigned nfreed;
 
 	u.hold = HMENT_HOLD_NONE;
 	u.owed = 0;
@@ -433,9 +422,7 @@ static unsigned hat_unload_locked(struct hat *h, uint64_t sva, uint64_t eva, boo
 	if (freed != NULL)
 		u.batch.all = true;
 	batch_flush(&u.batch);
-	nfreed = list_length(freed);
-	segtab_free_list(freed);
-	return nfreed;
+	return segtab_free_list(freed);
 }
 
 /* --- loading ----------------------------------------------------------------- */

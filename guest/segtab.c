@@ -430,15 +430,18 @@ page_t *segtab_prune(struct hat *h, uint64_t sva, uint64_t eva)
 	return segtab_process_prune(h, sva, eva, NULL, NULL, false);
 }
 
-void segtab_free_list(page_t *list)
+unsigned segtab_free_list(page_t *list)
 {
-	while (list != NULL) {
+	unsigned n = 0;
+
+	for (; list != NULL; n++) {
 		page_t *next = list->p_next;
 
 		list->p_next = NULL;
 		segtab_ptp_free(list);
 		list = next;
 	}
+	return n;
 }
 
 void segtab_destroy(struct hat *h)

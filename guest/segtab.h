@@ -189,8 +189,8 @@ void segtab_top_init(page_t *top, const page_t *src);
  */
 page_t *segtab_prune(struct hat *h, uint64_t sva, uint64_t eva);
 
-/* Frees a list segtab_prune() returned. */
-void segtab_free_list(page_t *list);
+/* Frees a list segtab_prune() returned; the table pages freed. */
+unsigned segtab_free_list(page_t *list);
 
 /* Returns a zeroed table page for level / va owned by h (cache first), or NULL. */
 page_t *segtab_ptp_alloc(struct hat *h, unsigned level, uint64_t va);
