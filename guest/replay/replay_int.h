@@ -32,6 +32,8 @@ void *rp_obj(struct replay *r, struct objcache *oc);
 uint64_t *rp_word(struct replay *r, struct parray *a, uint64_t index);
 /* hat_memload(), reclaiming for table pages; on failure va is left unmapped. */
 int rp_map(struct replay *r, struct rproc *p, uint64_t va, page_t *pp, unsigned attr);
+/* hat_dup(), reclaiming for table pages and hments; on failure dst maps nothing new in the range. */
+int rp_dup(struct replay *r, struct hat *dst, struct hat *src, uint64_t va, uint64_t len, unsigned attr);
 struct hat *rp_hat_create(struct replay *r);
 
 /* Takes back up to `want` pages with the clock; returns how many. */

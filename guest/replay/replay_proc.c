@@ -80,22 +80,32 @@ static bool copy_regions(struct replay *r, const struct rproc *parent, struct rp
 	return true;
 }
 
-/* The child shares every anonymous page; the ones the parent maps it maps read-only at once. */
-static bool share_anon(struct replay *r, struct rproc *parent, struct rproc *child)
+/* The child holds a share of every anonymous page of the parent. */
+static bool share_anon(struct replay *r, const struct rproc *parent, struct rproc *child)
 {
 	for (struct rslot *s = parent->slots; s; s = s->pnext) {
-		struct ranon *a = s->anon;
-		uint64_t va = s->vpn << MM_PAGE_SHIFT;
-		a->ref++;
-		if (!slot_add(r, child, s->vpn, a)) {
-			a->ref--;
+		s->anon->ref++;
+		if (!slot_add(r, child, s->vpn, s->anon)) {
+			s->anon->ref--;
 			return false;
 		}
-		struct rvma *v = vma_find(child, va);
-		if (a->pfn != 0 && v != NULL && hat_getpfnum(parent->hat, va) == a->pfn)
-			(void)rp_map(r, child, va, page_from_pfn(a->pfn), vma_attr(v, false));
 	}
 	return true;
+}
+
+/*
+ * Copies the parent's page tables of its writable or anonymous private
+ * regions into the child, read-only, one hat_dup per region: the regions
+ * where Linux's fork copies them (those with anonymous pages); the rest
+ * fault in later, as there. A dup that finds no memory leaves its pages
+ * to the child's faults.
+ */
+static void copy_tables(struct replay *r, const struct rproc *parent, struct rproc *child)
+{
+	for (const struct rvma *v = child->vmas; v; v = v->next)
+		if (!(v->flags & TR_MAP_SHARED) && (v->obj == ROBJ_NONE || (v->prot & TR_PROT_WRITE)))
+			(void)rp_dup(r, child->hat, parent->hat, v->start, v->end - v->start,
+				     vma_attr(v, false));
 }
 
 bool proc_fork(struct replay *r, struct rproc *parent, uint32_t child_pid)
@@ -106,5 +116,8 @@ bool proc_fork(struct replay *r, struct rproc *parent, uint32_t child_pid)
 		return false;
 	child->brk_start = parent->brk_start;
 	child->brk_end = parent->brk_end;
-	return copy_regions(r, parent, child) && share_anon(r, parent, child);
+	if (!copy_regions(r, parent, child) || !share_anon(r, parent, child))
+		return false;
+	copy_tables(r, parent, child);
+	return true;
 }

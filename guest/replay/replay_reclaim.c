@@ -170,6 +170,23 @@ int rp_map(struct replay *r, struct rproc *p, uint64_t va, page_t *pp, unsigned 
 	return 0;
 }
 
+int rp_dup(struct replay *r, struct hat *dst, struct hat *src, uint64_t va, uint64_t len, unsigned attr)
+{
+	int rc = -1;
+
+	for (unsigned i = 0; i < ALLOC_TRIES; i++) {
+		rc = hat_dup(dst, src, va, len, attr);
+		if (rc == 0 || replay_reclaim(r, RECLAIM_BATCH) == 0)
+			break;
+	}
+	if (rc != 0) {
+		r->st.oom++;
+		return -1;
+	}
+	replay_note_hments(r);
+	return 0;
+}
+
 struct hat *rp_hat_create(struct replay *r)
 {
 	for (unsigned i = 0; i < ALLOC_TRIES; i++) {

@@ -143,6 +143,45 @@ START_TEST(fork_shares_then_copies_on_write)
 }
 END_TEST
 
+/*
+ * Fork copies the tables of the regions Linux's fork copies (anonymous or
+ * writable private ones, read-only in both), one hat_dup each; a private
+ * read-only file region and a shared one fault in later in the child.
+ */
+START_TEST(fork_copies_tables_of_private_writable_regions)
+{
+	const uint64_t data = B_BASE, text = B_BASE + P(16), shm = B_BASE + P(32);
+
+	play(ev_mmap(0, data, P(2), RW, 0, 3, 0));
+	play(ev_mmap(0, text, P(2), RX, 0, 4, 0));
+	play(ev_mmap(0, shm, P(2), RW, TR_MAP_SHARED, 5, 0));
+	play(ev_fault(0, data, 0));   /* the file's page, read-only: no anonymous page yet */
+	play(ev_fault(0, data + P(1), TR_FAULT_WRITE));
+	play(ev_fault(0, text, TR_FAULT_EXEC));
+	play(ev_fault(0, shm, TR_FAULT_WRITE));
+	play(ev_fork(0, 1));
+	for (unsigned i = 0; i < 2; i++) {
+		ck_assert_uint_eq(pfn_of(1, data + P(i)), pfn_of(0, data + P(i)));
+		ck_assert(!(pte_of(1, data + P(i)) & PTE_W));
+		ck_assert(!(pte_of(0, data + P(i)) & PTE_W));
+	}
+	ck_assert_uint_eq(pte_of(1, text), 0);
+	ck_assert_uint_eq(pte_of(1, shm), 0);
+	ck_assert(pte_of(0, shm) & PTE_W);
+	uint64_t hits = r.st.file_hit;
+	play(ev_fault(1, text, TR_FAULT_EXEC));
+	play(ev_fault(1, shm, TR_FAULT_WRITE));
+	ck_assert_uint_eq(r.st.file_hit, hits + 2);
+	ck_assert_uint_eq(pfn_of(1, text), pfn_of(0, text));
+	ck_assert_uint_eq(pfn_of(1, shm), pfn_of(0, shm));
+	/* the child's write to the file's page copies it; the parent keeps the file's */
+	ck_assert_uint_eq(r.st.cow_file, 1);
+	play(ev_fault(1, data, TR_FAULT_WRITE | TR_FAULT_PRESENT));
+	ck_assert_uint_eq(r.st.cow_file, 2);
+	ck_assert_uint_ne(pfn_of(1, data), pfn_of(0, data));
+}
+END_TEST
+
 START_TEST(file_pages_shared_by_every_process)
 {
 	for (uint32_t pid = 0; pid < 5; pid++) {
@@ -490,6 +529,7 @@ static Suite *replay_suite(void)
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_set_timeout(t, 120);
 	tcase_add_test(t, fork_shares_then_copies_on_write);
+	tcase_add_test(t, fork_copies_tables_of_private_writable_regions);
 	tcase_add_test(t, file_pages_shared_by_every_process);
 	tcase_add_test(t, mprotect_makes_a_write_fault);
 	tcase_add_test(t, munmap_then_fault_is_a_trace_error);
