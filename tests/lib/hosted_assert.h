@@ -14,14 +14,10 @@
  */
 static inline void hmm_assert_clean(void)
 {
-	struct seen s;
 	char text[8192];
 
-	hmm_check(&s);
-	if (s.returned == 0 && s.parsed == 0)
-		return;
-	seen_format(&s, text, sizeof(text));
-	ck_abort_msg("checker: %u violations (%u in the report):%s", s.returned, s.parsed, text);
+	if (!hmm_clean(text, sizeof(text)))
+		ck_abort_msg("%s", text);
 }
 
 #endif

@@ -12,4 +12,11 @@
  */
 void hmm_check(struct seen *out);
 
+/*
+ * hmm_check(); true when the checker returned and printed no violation,
+ * else false with "N violations (M in the report):" and the kept ones
+ * in text (always terminated).
+ */
+bool hmm_clean(char *text, size_t len);
+
 #endif
