@@ -18,6 +18,12 @@
 #define DEFAULT_MEM     (256ull << 20)
 #define DEFAULT_TIMEOUT 60u
 #define MAX_TIMEOUT     86400u
+/*
+ * A replay's default watchdog grows by a second per this many events: a
+ * replay on a KVM that emulates ring 0 plays 50-170 events a second, with
+ * checks; one on hardware KVM, far more.
+ */
+#define REPLAY_EVENTS_PER_S 20u
 
 /*
  * printf format of --help; the arguments are those of print_help. A macro,
@@ -36,7 +42,8 @@
 "                        %s to %s)\n" \
 "  -c, --cpus N          number of vCPUs, 1 to %d (default 1)\n" \
 "  -t, --timeout SECONDS stop the guest after SECONDS, exit status %d\n" \
-"                        (default %u, at most %u; 0 disables the watchdog)\n" \
+"                        (default %u, and with --replay 1 more per %u of the\n" \
+"                        trace's events; at most %u; 0 disables the watchdog)\n" \
 "  -q, --quiet           print only guest output, errors and violations\n" \
 "  -h, --help            print this help and exit\n" \
 "  -V, --version         print the version and exit\n" \
@@ -200,6 +207,14 @@ static enum cli_result usage_error(FILE *err, const char *fmt, ...)
 	return CLI_USAGE;
 }
 
+void cli_scale_timeout(struct vmm_options *opt, uint64_t events)
+{
+	uint64_t t = DEFAULT_TIMEOUT + events / REPLAY_EVENTS_PER_S;
+
+	if (!opt->timeout_given)
+		opt->timeout_s = t < MAX_TIMEOUT ? (unsigned)t : MAX_TIMEOUT;
+}
+
 /* "3G", "4M", "64K" or bytes: the largest suffix that --mem reads back exactly. */
 static const char *format_size(uint64_t bytes, char buf[24])
 {
@@ -222,7 +237,7 @@ static void print_help(FILE *out)
 
 	fprintf(out, HELP_FORMAT, format_size(DEFAULT_MEM, def), format_size(GUEST_RAM_MIN, min),
 		format_size(GUEST_RAM_MAX, max), BOOT_MAX_CPUS, VMM_EXIT_TIMEOUT, DEFAULT_TIMEOUT,
-		MAX_TIMEOUT, (uint64_t)BOOT_CMDLINE_MAX, VMM_EXIT_OK, VMM_EXIT_VIOLATION,
+		REPLAY_EVENTS_PER_S, MAX_TIMEOUT, (uint64_t)BOOT_CMDLINE_MAX, VMM_EXIT_OK, VMM_EXIT_VIOLATION,
 		VMM_EXIT_USAGE, VMM_EXIT_CRASH, VMM_EXIT_TIMEOUT, VMM_EXIT_INJECT_MISSED);
 }
 
@@ -344,6 +359,7 @@ static enum cli_result parse_option(int c, struct vmm_options *opt, FILE *out, F
 		if (!parse_uint(optarg, 0, MAX_TIMEOUT, &opt->timeout_s))
 			return usage_error(err, "--timeout '%s': expected seconds from 0 to %u", optarg,
 					   MAX_TIMEOUT);
+		opt->timeout_given = true;
 		return CLI_RUN;
 	case 'q':
 		opt->quiet = true;

@@ -22,6 +22,7 @@ struct vmm_options {
 	uint64_t mem_size;
 	unsigned cpus;
 	unsigned timeout_s;          /* 0: no watchdog */
+	bool timeout_given;          /* -t given: a replay's trace does not scale it */
 	bool quiet;
 	enum check_mode check;
 	const char *report_path;     /* --report: JSON file, or NULL */
@@ -54,5 +55,13 @@ enum cli_result cli_parse(int argc, char **argv, struct vmm_options *opt,
 
 /* Parses "256M"-style sizes (K, M, G suffixes; bytes without). */
 bool cli_parse_size(const char *text, uint64_t *bytes);
+
+
+/*
+ * Without -t, a replay's watchdog: the default plus a second per
+ * REPLAY_EVENTS_PER_S of the trace's events (at most the largest
+ * --timeout), so a long healthy replay is not stopped as a hung guest.
+ */
+void cli_scale_timeout(struct vmm_options *opt, uint64_t events);
 
 #endif

@@ -177,12 +177,13 @@ int main(int argc, char **argv)
 	case CLI_USAGE: return exit_status_decide(RUN_USAGE, NULL);
 	case CLI_RUN:   break;
 	}
-	if (opt.replay_path && !replay_source_open(opt.replay_path, stderr))
+	if (opt.replay_path && !replay_source_open(opt.replay_path, stderr)) {
 		status = exit_status_decide(RUN_USAGE, NULL);
-	else if (prepare_guest(&opt, &gm, &img))
-		status = run_observed(&opt, &gm, &img);
-	else
-		status = exit_status_decide(RUN_USAGE, NULL);
+	} else {
+		cli_scale_timeout(&opt, replay_source_events());
+		status = prepare_guest(&opt, &gm, &img) ? run_observed(&opt, &gm, &img)
+							: exit_status_decide(RUN_USAGE, NULL);
+	}
 	replay_source_close();
 	guest_mem_unmap(&gm);
 	fflush(stdout);

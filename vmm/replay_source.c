@@ -42,6 +42,11 @@ void replay_source_close(void)
 	trace = NULL;
 }
 
+uint64_t replay_source_events(void)
+{
+	return trace ? trace_header(trace)->events : 0;
+}
+
 const char *replay_source_file_path(uint64_t index)
 {
 	const struct trace_file *f;

@@ -15,6 +15,9 @@
 bool replay_source_open(const char *path, FILE *err);
 void replay_source_close(void);
 
+/* Events in the open trace (0 without one). */
+uint64_t replay_source_events(void);
+
 /* The path of the open trace's file INDEX, or NULL (no trace, or no such file). */
 const char *replay_source_file_path(uint64_t index);
 

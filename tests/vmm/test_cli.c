@@ -99,6 +99,26 @@ START_TEST(options_and_guest_words)
 }
 END_TEST
 
+/* A replay's trace lengthens the default watchdog, never one given with -t (0 included). */
+START_TEST(replay_scales_only_the_default_timeout)
+{
+	struct vmm_options o;
+
+	ck_assert_int_eq(parse(&o, (const char *[]){ "g.elf", NULL }), CLI_RUN);
+	cli_scale_timeout(&o, 0);
+	ck_assert_uint_eq(o.timeout_s, 60);
+	cli_scale_timeout(&o, 41163);
+	ck_assert_uint_eq(o.timeout_s, 60 + 41163 / 20);
+	cli_scale_timeout(&o, UINT64_MAX);
+	ck_assert_uint_eq(o.timeout_s, 86400);
+	for (unsigned i = 0; i < 2; i++) {
+		ck_assert_int_eq(parse(&o, (const char *[]){ "-t", i ? "0" : "10", "g.elf", NULL }), CLI_RUN);
+		cli_scale_timeout(&o, 1000000);
+		ck_assert_uint_eq(o.timeout_s, i ? 0 : 10);
+	}
+}
+END_TEST
+
 START_TEST(sizes)
 {
 	uint64_t b;
@@ -468,6 +488,7 @@ int main(int argc, char **argv)
 	TCase *tc = tcase_create("cli");
 	tcase_add_test(tc, defaults);
 	tcase_add_test(tc, options_and_guest_words);
+	tcase_add_test(tc, replay_scales_only_the_default_timeout);
 	tcase_add_test(tc, stop_on_violation);
 	tcase_add_test(tc, gdb_on_violation);
 	tcase_add_test(tc, sizes);
