@@ -50,6 +50,7 @@ static enum replay_rc new_anon(struct replay *r, struct rproc *p, struct rvma *v
 	}
 	if (pp == NULL)
 		return REPLAY_ENOMEM;
+	v->anon_pages = true;
 	/* the allocations below may reclaim: pp must still be there to be mapped */
 	rp_pin(r, pp->p_pagenum);
 	enum replay_rc rc = REPLAY_ENOMEM;

@@ -94,16 +94,16 @@ static bool share_anon(struct replay *r, const struct rproc *parent, struct rpro
 }
 
 /*
- * Copies the parent's page tables of its writable or anonymous private
- * regions into the child, read-only, one hat_dup per region: the regions
- * where Linux's fork copies them (those with anonymous pages); the rest
- * fault in later, as there. A dup that finds no memory leaves its pages
- * to the child's faults.
+ * Copies the parent's page tables of its private regions that have
+ * anonymous pages into the child, read-only, one hat_dup per region, as
+ * Linux's fork copies those of a VMA with an anon_vma (its file pages
+ * too); the others fault in later in the child, as there. A dup that
+ * finds no memory leaves its pages to the child's faults.
  */
 static void copy_tables(struct replay *r, const struct rproc *parent, struct rproc *child)
 {
 	for (const struct rvma *v = child->vmas; v; v = v->next)
-		if (!(v->flags & TR_MAP_SHARED) && (v->obj == ROBJ_NONE || (v->prot & TR_PROT_WRITE)))
+		if (!(v->flags & TR_MAP_SHARED) && v->anon_pages)
 			(void)rp_dup(r, child->hat, parent->hat, v->start, v->end - v->start,
 				     vma_attr(v, false));
 }

@@ -18,6 +18,7 @@ struct rvma {
 	uint64_t pgoff;        /* page offset into obj of start */
 	uint16_t prot;         /* TR_PROT_* */
 	uint8_t flags;         /* TR_MAP_* */
+	bool anon_pages;       /* an anonymous page was made here (Linux: the VMA has an anon_vma) */
 };
 
 /* An anonymous page's identity, shared by every process that has it copy-on-write. */

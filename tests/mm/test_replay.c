@@ -144,40 +144,54 @@ START_TEST(fork_shares_then_copies_on_write)
 END_TEST
 
 /*
- * Fork copies the tables of the regions Linux's fork copies (anonymous or
- * writable private ones, read-only in both), one hat_dup each; a private
- * read-only file region and a shared one fault in later in the child.
+ * Fork copies the tables of the private regions that have anonymous
+ * pages (Linux: a VMA with an anon_vma), their file pages too, read-only
+ * in both, one hat_dup each; a private file region only read, a
+ * read-only one and a shared one fault in later in the child.
  */
-START_TEST(fork_copies_tables_of_private_writable_regions)
+START_TEST(fork_copies_tables_of_regions_with_anonymous_pages)
 {
 	const uint64_t data = B_BASE, text = B_BASE + P(16), shm = B_BASE + P(32);
+	const uint64_t conf = B_BASE + P(48), relro = B_BASE + P(64);
 
 	play(ev_mmap(0, data, P(2), RW, 0, 3, 0));
 	play(ev_mmap(0, text, P(2), RX, 0, 4, 0));
 	play(ev_mmap(0, shm, P(2), RW, TR_MAP_SHARED, 5, 0));
-	play(ev_fault(0, data, 0));   /* the file's page, read-only: no anonymous page yet */
-	play(ev_fault(0, data + P(1), TR_FAULT_WRITE));
+	play(ev_mmap(0, conf, P(2), RW, 0, 6, 0));
+	play(ev_mmap(0, relro, P(2), RW, 0, 7, 0));
+	play(ev_fault(0, data, 0));   /* the file's page, read-only */
+	play(ev_fault(0, data + P(1), TR_FAULT_WRITE));   /* an anonymous copy */
 	play(ev_fault(0, text, TR_FAULT_EXEC));
 	play(ev_fault(0, shm, TR_FAULT_WRITE));
+	play(ev_fault(0, conf, 0));   /* writable, but only read: no anonymous page */
+	play(ev_fault(0, relro, TR_FAULT_WRITE));
+	struct trace_event ro = ev_range(TR_MPROTECT, 0, relro, P(2));
+	ro.te_prot = TR_PROT_READ;
+	play(ro);   /* written, then read-only, as a loader's RELRO */
+	play(ev_fault(0, relro, 0));
 	play(ev_fork(0, 1));
 	for (unsigned i = 0; i < 2; i++) {
 		ck_assert_uint_eq(pfn_of(1, data + P(i)), pfn_of(0, data + P(i)));
 		ck_assert(!(pte_of(1, data + P(i)) & PTE_W));
 		ck_assert(!(pte_of(0, data + P(i)) & PTE_W));
 	}
+	ck_assert_uint_eq(pfn_of(1, relro), pfn_of(0, relro));
 	ck_assert_uint_eq(pte_of(1, text), 0);
 	ck_assert_uint_eq(pte_of(1, shm), 0);
+	ck_assert_uint_eq(pte_of(1, conf), 0);
 	ck_assert(pte_of(0, shm) & PTE_W);
 	uint64_t hits = r.st.file_hit;
 	play(ev_fault(1, text, TR_FAULT_EXEC));
 	play(ev_fault(1, shm, TR_FAULT_WRITE));
-	ck_assert_uint_eq(r.st.file_hit, hits + 2);
+	play(ev_fault(1, conf, 0));
+	ck_assert_uint_eq(r.st.file_hit, hits + 3);
 	ck_assert_uint_eq(pfn_of(1, text), pfn_of(0, text));
 	ck_assert_uint_eq(pfn_of(1, shm), pfn_of(0, shm));
+	ck_assert_uint_eq(pfn_of(1, conf), pfn_of(0, conf));
 	/* the child's write to the file's page copies it; the parent keeps the file's */
-	ck_assert_uint_eq(r.st.cow_file, 1);
-	play(ev_fault(1, data, TR_FAULT_WRITE | TR_FAULT_PRESENT));
 	ck_assert_uint_eq(r.st.cow_file, 2);
+	play(ev_fault(1, data, TR_FAULT_WRITE | TR_FAULT_PRESENT));
+	ck_assert_uint_eq(r.st.cow_file, 3);
 	ck_assert_uint_ne(pfn_of(1, data), pfn_of(0, data));
 }
 END_TEST
@@ -529,7 +543,7 @@ static Suite *replay_suite(void)
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_set_timeout(t, 120);
 	tcase_add_test(t, fork_shares_then_copies_on_write);
-	tcase_add_test(t, fork_copies_tables_of_private_writable_regions);
+	tcase_add_test(t, fork_copies_tables_of_regions_with_anonymous_pages);
 	tcase_add_test(t, file_pages_shared_by_every_process);
 	tcase_add_test(t, mprotect_makes_a_write_fault);
 	tcase_add_test(t, munmap_then_fault_is_a_trace_error);
