@@ -56,7 +56,6 @@ enum cli_result cli_parse(int argc, char **argv, struct vmm_options *opt,
 /* Parses "256M"-style sizes (K, M, G suffixes; bytes without). */
 bool cli_parse_size(const char *text, uint64_t *bytes);
 
-
 /*
  * Without -t, a replay's watchdog: the default plus a second per
  * REPLAY_EVENTS_PER_S of the trace's events (at most the largest
