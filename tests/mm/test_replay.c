@@ -196,6 +196,33 @@ START_TEST(fork_copies_tables_of_regions_with_anonymous_pages)
 }
 END_TEST
 
+/*
+ * A fork whose hat_dup finds no hment even after reclaim (the hment cache
+ * capped, no reserve, the only page pinned: nothing to steal or take
+ * back) counts an oom and leaves the child's pages to its faults.
+ */
+START_TEST(fork_without_memory_leaves_pages_to_faults)
+{
+	play(ev_mmap(0, A_BASE, P(2), RW, ANON, 0, 0));
+	play(ev_fault(0, A_BASE, TR_FAULT_WRITE));
+	uint64_t pfn = pfn_of(0, A_BASE);
+	rp_pin(&r, pfn);
+	hment_set_reserve_amount(0);
+	hment_adjust_reserve();
+	hment_set_limit(hment_cache_inuse());
+	play(ev_fork(0, 1));
+	ck_assert_uint_eq(r.st.oom, 1);
+	ck_assert_uint_eq(pte_of(1, A_BASE), 0);
+	ck_assert(!(pte_of(0, A_BASE) & PTE_W));
+	hment_set_limit(OBJCACHE_LIMIT_NONE);
+	hment_set_reserve_amount(HMENT_RESERVE_DEFAULT);
+	rp_unpin(&r, pfn);
+	play(ev_fault(1, A_BASE, 0));
+	ck_assert_uint_eq(pfn_of(1, A_BASE), pfn);
+	ck_assert_uint_eq(hment_mapcnt(page_from_pfn(pfn)), 2);
+}
+END_TEST
+
 START_TEST(file_pages_shared_by_every_process)
 {
 	for (uint32_t pid = 0; pid < 5; pid++) {
@@ -544,6 +571,7 @@ static Suite *replay_suite(void)
 	tcase_set_timeout(t, 120);
 	tcase_add_test(t, fork_shares_then_copies_on_write);
 	tcase_add_test(t, fork_copies_tables_of_regions_with_anonymous_pages);
+	tcase_add_test(t, fork_without_memory_leaves_pages_to_faults);
 	tcase_add_test(t, file_pages_shared_by_every_process);
 	tcase_add_test(t, mprotect_makes_a_write_fault);
 	tcase_add_test(t, munmap_then_fault_is_a_trace_error);
