@@ -89,27 +89,34 @@ unsigned replay_reclaim(struct replay *r, unsigned want)
 	return (unsigned)freed;
 }
 
+/* After a failed try (*tries of them so far): reclaims; true when that took pages back and tries are left. */
+static bool try_again(struct replay *r, unsigned *tries)
+{
+	return replay_reclaim(r, RECLAIM_BATCH) != 0 && ++*tries < ALLOC_TRIES;
+}
+
 page_t *rp_page(struct replay *r, uint64_t owner)
 {
-	for (unsigned i = 0; i < ALLOC_TRIES; i++) {
-		page_t *pp = page_alloc(PG_USER);
-		if (pp != NULL) {
-			/* the owner word needs its table page first, and it must not take pp's place */
-			rp_pin(r, pp->p_pagenum);
-			uint64_t *w = rp_word(r, &r->owners, pp->p_pagenum);
-			rp_unpin(r, pp->p_pagenum);
-			if (w == NULL) {
-				page_free(pp);
-				break;
-			}
-			*w = owner;
-			return pp;
-		}
-		if (replay_reclaim(r, RECLAIM_BATCH) == 0)
-			break;
+	unsigned tries = 0;
+	page_t *pp;
+	uint64_t *w;
+
+	while ((pp = page_alloc(PG_USER)) == NULL && try_again(r, &tries))
+		;
+	if (pp == NULL) {
+		r->st.oom++;
+		return NULL;
 	}
-	r->st.oom++;
-	return NULL;
+	/* the owner word needs its table page first, and it must not take pp's place */
+	rp_pin(r, pp->p_pagenum);
+	w = rp_word(r, &r->owners, pp->p_pagenum);   /* counts its own oom */
+	rp_unpin(r, pp->p_pagenum);
+	if (w == NULL) {
+		page_free(pp);
+		return NULL;
+	}
+	*w = owner;
+	return pp;
 }
 
 void rp_page_free(struct replay *r, page_t *pp)
@@ -125,40 +132,34 @@ void rp_page_free(struct replay *r, page_t *pp)
 
 void *rp_obj(struct replay *r, struct objcache *oc)
 {
-	for (unsigned i = 0; i < ALLOC_TRIES; i++) {
-		void *o = objcache_alloc(oc);
-		if (o != NULL)
-			return o;
-		if (replay_reclaim(r, RECLAIM_BATCH) == 0)
-			break;
-	}
-	r->st.oom++;
-	return NULL;
+	unsigned tries = 0;
+	void *o;
+
+	while ((o = objcache_alloc(oc)) == NULL && try_again(r, &tries))
+		;
+	r->st.oom += o == NULL;
+	return o;
 }
 
 uint64_t *rp_word(struct replay *r, struct parray *a, uint64_t index)
 {
-	for (unsigned i = 0; i < ALLOC_TRIES; i++) {
-		uint64_t *w = parray_at(a, index, true);
-		if (w != NULL)
-			return w;
-		if (index >= PARRAY_MAX || replay_reclaim(r, RECLAIM_BATCH) == 0)
-			break;
-	}
-	r->st.oom++;
-	return NULL;
+	unsigned tries = 0;
+	uint64_t *w;
+
+	while ((w = parray_at(a, index, true)) == NULL && index < PARRAY_MAX && try_again(r, &tries))
+		;
+	r->st.oom += w == NULL;
+	return w;
 }
 
 int rp_map(struct replay *r, struct rproc *p, uint64_t va, page_t *pp, unsigned attr)
 {
-	int rc = -1;
+	unsigned tries = 0;
+	int rc;
 
 	rp_pin(r, pp->p_pagenum);
-	for (unsigned i = 0; i < ALLOC_TRIES; i++) {
-		rc = hat_memload(p->hat, va, pp, attr);
-		if (rc == 0 || replay_reclaim(r, RECLAIM_BATCH) == 0)
-			break;
-	}
+	while ((rc = hat_memload(p->hat, va, pp, attr)) != 0 && try_again(r, &tries))
+		;
 	rp_unpin(r, pp->p_pagenum);
 	if (rc != 0) {
 		/* whatever va mapped before no longer matches the books */
@@ -172,13 +173,11 @@ int rp_map(struct replay *r, struct rproc *p, uint64_t va, page_t *pp, unsigned 
 
 int rp_dup(struct replay *r, struct hat *dst, struct hat *src, uint64_t va, uint64_t len, unsigned attr)
 {
-	int rc = -1;
+	unsigned tries = 0;
+	int rc;
 
-	for (unsigned i = 0; i < ALLOC_TRIES; i++) {
-		rc = hat_dup(dst, src, va, len, attr);
-		if (rc == 0 || replay_reclaim(r, RECLAIM_BATCH) == 0)
-			break;
-	}
+	while ((rc = hat_dup(dst, src, va, len, attr)) != 0 && try_again(r, &tries))
+		;
 	if (rc != 0) {
 		r->st.oom++;
 		return -1;
@@ -189,13 +188,11 @@ int rp_dup(struct replay *r, struct hat *dst, struct hat *src, uint64_t va, uint
 
 struct hat *rp_hat_create(struct replay *r)
 {
-	for (unsigned i = 0; i < ALLOC_TRIES; i++) {
-		struct hat *h = hat_create();
-		if (h != NULL)
-			return h;
-		if (replay_reclaim(r, RECLAIM_BATCH) == 0)
-			break;
-	}
-	r->st.oom++;
-	return NULL;
+	unsigned tries = 0;
+	struct hat *h;
+
+	while ((h = hat_create()) == NULL && try_again(r, &tries))
+		;
+	r->st.oom += h == NULL;
+	return h;
 }
