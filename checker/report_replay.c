@@ -92,13 +92,14 @@ json_t *report_replay_json(const struct replay_result *res, const char *path)
 {
 	const struct replay_stats *st = &res->st;
 
-	return json_pack("{s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o, s:o}, s:o, s:o, s:o, s:o, s:o, s:o,"
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o, s:o}, s:o, s:o, s:o, s:o, s:o, s:o,"
 			 " s:o, s:o, s:{s:o, s:o, s:o, s:o}, s:o, s:o, s:{s:o, s:o, s:o, s:o}, s:o,"
 			 " s:o, s:o, s:f, s:o, s:o, s:o, s:o}",
 			 "events", count(st->events),
 			 "events_by_kind", by_kind(st),
 			 "processes", count(st->processes),
 			 "execs", count(st->execs),
+			 "vforks", count(st->vforks),
 			 "faults",
 			 "total", count(st->faults_read + st->faults_write + st->faults_exec),
 			 "read", count(st->faults_read),

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* The trace file's on-disk layout (version 1): magic, header, file table, varint/delta-coded events, CRC. */
+/* The trace file's on-disk layout (version 2): magic, header, file table, varint/delta-coded events, CRC. */
 #ifndef VMM_TRACE_FORMAT_H
 #define VMM_TRACE_FORMAT_H
 
@@ -29,7 +29,8 @@
  * for FAULT and BRK, zz of the page-number difference for the others,
  * whose addresses and lengths are whole pages (lengths in pages).
  *
- *   FORK      varint child            (the next unused process id)
+ *   FORK      varint child            (the next unused process id);
+ *             tag bit 5: TR_FORK_VM (version 2; zero in version 1)
  *   EXEC      varint file + 1         (0: no file)
  *   EXIT      -
  *   MMAP      addr; varint pages; u8 prot | flags << 3;
@@ -48,7 +49,8 @@
 
 #define TRACE_MAGIC      "HATVMTRC"
 #define TRACE_MAGIC_LEN  8
-#define TRACE_VERSION    1u
+#define TRACE_VERSION    2u
+#define TRACE_VERSION_MIN 1u   /* version 1: no FORK tag bits */
 
 #define TRACE_PAGE_SHIFT 12
 #define TRACE_PAGE_SIZE  (1ull << TRACE_PAGE_SHIFT)
@@ -69,6 +71,7 @@
 #define TRACE_TAG_SAME_PID  0x10u
 #define TRACE_TAG_SHIFT     5
 #define TRACE_TAG_BRK_START 0x20u
+#define TRACE_TAG_FORK_VM   0x20u
 #define TRACE_TAG_END       0x00u
 
 #endif

@@ -14,6 +14,8 @@
 #define SYSCALL_ERR (-4096)  /* returns above (u64)-4096 are -errno */
 #define MADV_DONTNEED_ 4
 #define MADV_DONTNEED_LOCKED_ 24
+#define CLONE_VM_     0x100ull
+#define CLONE_THREAD_ 0x10000ull
 
 enum syscall { SYS_NONE, SYS_MUNMAP, SYS_MPROTECT, SYS_MREMAP, SYS_BRK, SYS_MADVISE, SYS_COUNT };
 
@@ -40,8 +42,19 @@ struct proc {
 	unsigned nheld;
 };
 
+/*
+ * A FORK waits for the task_newtask sample that follows its record and
+ * tells the clone's flags (a vfork shares its parent's memory); an event
+ * of the parent or the child, or another FORK, writes it as it is.
+ */
+struct pending_fork {
+	bool active;
+	int64_t parent_pid, child_pid;
+};
+
 struct perf_conv {
 	struct trace_writer *w;
+	struct pending_fork fork;
 	uint64_t stack_limit;
 	struct perf_stats st;
 	struct proc *procs;        /* by trace process id */
@@ -400,6 +413,35 @@ static void on_exec_record(struct perf_conv *c, const char *s)
 	};
 }
 
+/* Writes the pending FORK, a vfork when FLAGS says so, and registers its child. */
+static void flush_fork(struct perf_conv *c, uint8_t flags)
+{
+	uint32_t parent_id;
+	struct proc *parent;
+
+	if (!c->fork.active)
+		return;
+	c->fork.active = false;
+	if (!(parent = proc_by_pid(c, c->fork.parent_pid, &parent_id))) {
+		c->st.dropped++;
+		return;
+	}
+	uint32_t child = trace_writer_processes(c->w);
+	struct trace_event ev = { .te_kind = TR_FORK, .te_pid = parent_id, .te_arg = child,
+				  .te_file = TR_FILE_NONE, .te_flags = flags };
+	emit(c, parent, &ev, false);
+	if (trace_writer_processes(c->w) != child + 1)
+		return;   /* refused: counted as dropped */
+	struct proc copy = *parent;
+	struct proc *p = proc_add(c, c->fork.child_pid, child);
+	if (!p) {
+		c->st.dropped++;   /* out of memory: the child's events will be dropped too */
+		return;
+	}
+	*p = (struct proc){ .threads = 1, .stack_lo = copy.stack_lo, .stack_prot = copy.stack_prot,
+			    .heap_start = copy.heap_start, .brk = copy.brk, .brk_seen = copy.brk_seen };
+}
+
 static void on_fork_record(struct perf_conv *c, const char *s)
 {
 	int64_t pid, tid, ppid, ptid;
@@ -411,6 +453,7 @@ static void on_fork_record(struct perf_conv *c, const char *s)
 		c->st.skipped++;
 		return;
 	}
+	flush_fork(c, 0);   /* children get their ids in order */
 	if (!(parent = proc_by_pid(c, ppid, &parent_id))) {
 		c->st.dropped++;
 		return;
@@ -420,20 +463,31 @@ static void on_fork_record(struct perf_conv *c, const char *s)
 		c->st.ignored++;
 		return;
 	}
-	uint32_t child = trace_writer_processes(c->w);
-	struct trace_event ev = { .te_kind = TR_FORK, .te_pid = parent_id, .te_arg = child,
-				  .te_file = TR_FILE_NONE };
-	emit(c, parent, &ev, false);
-	if (trace_writer_processes(c->w) != child + 1)
-		return;   /* refused: counted as dropped */
-	struct proc copy = *parent;
-	struct proc *p = proc_add(c, pid, child);
-	if (!p) {
-		c->st.dropped++;   /* out of memory: the child's events will be dropped too */
+	c->fork = (struct pending_fork){ .active = true, .parent_pid = ppid, .child_pid = pid };
+}
+
+/*
+ * "pid=CHILD comm=NAME clone_flags=HEX oom_score_adj=N": the clone the
+ * pending FORK was. NAME may hold anything, " clone_flags=" too: the
+ * flags are the last such field, the pid the first.
+ */
+static void on_newtask(struct perf_conv *c, const char *payload)
+{
+	const char *key = " clone_flags=", *f = NULL;
+	uint64_t child, flags;
+
+	for (const char *q = strstr(payload, key); q; q = strstr(q + 1, key))
+		f = q + strlen(key);
+	if (!field(payload, "pid", &child) || !f || !hex_number(&f, &flags)) {
+		c->st.skipped++;
 		return;
 	}
-	*p = (struct proc){ .threads = 1, .stack_lo = copy.stack_lo, .stack_prot = copy.stack_prot,
-			    .heap_start = copy.heap_start, .brk = copy.brk, .brk_seen = copy.brk_seen };
+	c->st.ignored++;   /* a thread's, or a fork's whose record came without it */
+	if (c->fork.active && (int64_t)child == c->fork.child_pid) {
+		bool vfork = (flags & CLONE_VM_) && !(flags & CLONE_THREAD_);
+		c->st.vforks += vfork;
+		flush_fork(c, vfork ? TR_FORK_VM : 0);
+	}
 }
 
 static void on_exit_record(struct perf_conv *c, const char *s)
@@ -677,6 +731,10 @@ static void on_sample(struct perf_conv *c, int64_t pid, int64_t tid, const char 
 		on_fault(c, pid, s);
 		return;
 	}
+	if (expect(&s, "task:task_newtask:")) {
+		on_newtask(c, s);
+		return;
+	}
 	bool enter = expect(&s, "syscalls:sys_enter_");
 	if (!enter && !expect(&s, "syscalls:sys_exit_")) {
 		c->st.skipped++;
@@ -709,6 +767,9 @@ void perf_conv_line(struct perf_conv *c, const char *line)
 		return;
 	}
 	s = skip_spaces(s);
+	if (c->fork.active && (pid == c->fork.parent_pid || pid == c->fork.child_pid) &&
+	    strncmp(s, "task:task_newtask:", 18) != 0)
+		flush_fork(c, 0);
 	if (strncmp(s, "PERF_RECORD_", 12) == 0)
 		on_record(c, s);
 	else
@@ -717,6 +778,7 @@ void perf_conv_line(struct perf_conv *c, const char *line)
 
 void perf_conv_finish(struct perf_conv *c)
 {
+	flush_fork(c, 0);
 	for (uint32_t i = 0; i < c->nprocs; i++)
 		flush_exec(c, &c->procs[i]);
 }

@@ -18,7 +18,8 @@
 	"syscalls:sys_enter_mprotect,syscalls:sys_exit_mprotect," \
 	"syscalls:sys_enter_mremap,syscalls:sys_exit_mremap," \
 	"syscalls:sys_enter_brk,syscalls:sys_exit_brk," \
-	"syscalls:sys_enter_madvise,syscalls:sys_exit_madvise"
+	"syscalls:sys_enter_madvise,syscalls:sys_exit_madvise," \
+	"task:task_newtask"
 
 struct perf_stats {
 	uint64_t lines;          /* lines read */
@@ -30,6 +31,7 @@ struct perf_stats {
 	uint64_t echoes;         /* MMAP2 records of an mprotect or brk (the syscall says it) */
 	uint64_t stack_growth;   /* stack extensions inferred from faults below [stack] */
 	uint64_t lost;           /* events perf said it lost */
+	uint64_t vforks;         /* forks whose child shares its parent's memory (CLONE_VM) */
 };
 
 struct perf_conv;

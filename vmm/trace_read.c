@@ -184,9 +184,9 @@ static int read_magic(struct trace *t)
 		return -1;
 	t->hdr.version = (uint32_t)v[0] | (uint32_t)v[1] << 8 | (uint32_t)v[2] << 16 |
 			 (uint32_t)v[3] << 24;
-	if (t->hdr.version != TRACE_VERSION)
-		return fail(t, "trace format version %" PRIu32 "; this vmm reads version %u",
-			    t->hdr.version, TRACE_VERSION);
+	if (t->hdr.version < TRACE_VERSION_MIN || t->hdr.version > TRACE_VERSION)
+		return fail(t, "trace format version %" PRIu32 "; this vmm reads versions %u to %u",
+			    t->hdr.version, TRACE_VERSION_MIN, TRACE_VERSION);
 	return 0;
 }
 
@@ -367,6 +367,12 @@ static int read_fault(struct trace *t, uint8_t tag, struct trace_event *ev)
 	return read_byte_addr(t, ev);
 }
 
+/* The tag bits a FORK may have: none before version 2. */
+static uint8_t fork_tag_bits(const struct trace *t, uint32_t kind)
+{
+	return kind == TR_FORK && t->hdr.version >= 2 ? TRACE_TAG_FORK_VM : 0;
+}
+
 /* The fields after the tag and the process id. */
 static int read_body(struct trace *t, uint8_t tag, struct trace_event *ev)
 {
@@ -379,10 +385,11 @@ static int read_body(struct trace *t, uint8_t tag, struct trace_event *ev)
 		return read_brk(t, tag, ev);
 	if (kind == TR_FAULT)
 		return read_fault(t, tag, ev);
-	if (tag & ~(TRACE_TAG_KIND | TRACE_TAG_SAME_PID))
+	if (tag & ~(TRACE_TAG_KIND | TRACE_TAG_SAME_PID | fork_tag_bits(t, kind)))
 		return fail(t, "%s tag 0x%02x has unknown bits", trace_kind_name(kind), tag);
 	switch (kind) {
 	case TR_FORK:
+		ev->te_flags = (tag & TRACE_TAG_FORK_VM) ? TR_FORK_VM : 0;
 		return read_bounded(t, &ev->te_arg, UINT32_MAX, "child process id");
 	case TR_EXEC:
 		if (read_u32(t, &file_plus_one, UINT32_MAX, "program file"))

@@ -16,7 +16,7 @@ enum {
 };
 
 static const unsigned kind_fields[TR_KIND_MAX + 1] = {
-	[TR_FORK] = F_ARG,
+	[TR_FORK] = F_ARG | F_FLAGS,
 	[TR_EXEC] = F_FILE,
 	[TR_EXIT] = 0,
 	[TR_MMAP] = F_ADDR | F_LEN | F_PROT | F_FLAGS | F_FILE | F_OFFSET,
@@ -130,6 +130,8 @@ static int check_fork(struct trace_rules *r, const struct trace_event *ev, char 
 	if (r->processes >= r->max_processes)
 		return fail(why, len, "FORK makes more than the %" PRIu32 " processes declared",
 			    r->max_processes);
+	if (ev->te_flags & ~TR_FORK_VM)
+		return fail(why, len, "FORK flags 0x%x have unknown bits", ev->te_flags);
 	r->processes++;
 	return 0;
 }

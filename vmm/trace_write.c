@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* The trace encoder: events and files in, a complete version-1 trace file out. */
+/* The trace encoder: events and files in, a complete trace file (TRACE_VERSION) out. */
 #include "trace_write.h"
 
 #include <errno.h>
@@ -256,6 +256,8 @@ int trace_writer_add(struct trace_writer *w, const struct trace_event *ev, char 
 		tag |= fault_tag_bits(ev->te_fault);
 	if (ev->te_kind == TR_BRK && ev->te_arg)
 		tag |= TRACE_TAG_BRK_START;
+	if (ev->te_kind == TR_FORK && (ev->te_flags & TR_FORK_VM))
+		tag |= TRACE_TAG_FORK_VM;
 	put_u8(&w->events, tag);
 	if (!(tag & TRACE_TAG_SAME_PID))
 		put_varint(&w->events, ev->te_pid);

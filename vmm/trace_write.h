@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* The trace encoder: events and files in, a complete version-1 trace file out. */
+/* The trace encoder: events and files in, a complete trace file (TRACE_VERSION) out. */
 #ifndef VMM_TRACE_WRITE_H
 #define VMM_TRACE_WRITE_H
 

@@ -217,8 +217,8 @@ static void checkpoint(struct replay *r, const char *what)
 	r->seam.checkpoint(r->seam.ctx, what);
 }
 
-/* Plays ev on process p; false when a field is malformed. */
-static bool play(struct replay *r, struct rproc *p, const struct trace_event *ev)
+/* Plays ev of process `proc` on its address space p; false when a field is malformed. */
+static bool play(struct replay *r, struct rproc *proc, struct rproc *p, const struct trace_event *ev)
 {
 	uint64_t end = 0;
 	bool ranged = ev->te_kind == TR_MMAP || ev->te_kind == TR_MUNMAP || ev->te_kind == TR_MPROTECT ||
@@ -228,11 +228,15 @@ static bool play(struct replay *r, struct rproc *p, const struct trace_event *ev
 		return false;
 	switch (ev->te_kind) {
 	case TR_FORK:
-		if (ev->te_arg >= PARRAY_MAX || ev->te_arg == ev->te_pid || proc_find(r, (uint32_t)ev->te_arg))
+		if (ev->te_arg >= PARRAY_MAX || ev->te_arg == ev->te_pid || (ev->te_flags & ~TR_FORK_VM) ||
+		    proc_find(r, (uint32_t)ev->te_arg))
 			return false;
-		proc_fork(r, p, (uint32_t)ev->te_arg);
+		if (ev->te_flags & TR_FORK_VM)
+			proc_vfork(r, p, (uint32_t)ev->te_arg);
+		else
+			proc_fork(r, p, (uint32_t)ev->te_arg);
 		return true;
-	case TR_EXEC:     proc_exec(r, p); return true;
+	case TR_EXEC:     proc_exec(r, proc); return true;
 	case TR_MMAP:     return do_mmap(r, p, ev, end);
 	case TR_MUNMAP:   vma_unmap(r, p, ev->te_addr, end); return true;
 	case TR_MPROTECT: return do_mprotect(r, p, ev, end);
@@ -257,13 +261,13 @@ void replay_event(struct replay *r, const struct trace_event *ev)
 	} else {
 		r->st.by_kind[ev->te_kind]++;
 		struct rproc *p = proc_get(r, ev->te_pid);
-		if (p == NULL || p->hat == NULL) {
-			r->st.oom += p != NULL;
-		} else if (ev->te_kind == TR_EXIT) {
+		if (p != NULL && ev->te_kind == TR_EXIT) {
 			proc_exit(r, p);
 			ksnprintf(what, sizeof(what), "exit-%u", ev->te_pid);
 			checkpoint(r, what);
-		} else if (!play(r, p, ev)) {
+		} else if (p == NULL || proc_space(p)->hat == NULL) {
+			r->st.oom += p != NULL;
+		} else if (!play(r, p, proc_space(p), ev)) {
 			trace_error(r, &r->st.err_event);
 		}
 	}
@@ -276,8 +280,7 @@ void replay_event(struct replay *r, const struct trace_event *ev)
 void replay_finish(struct replay *r)
 {
 	replay_sample(r);
-	while (r->live)
-		proc_exit(r, r->live);
+	proc_finish_all(r);
 	pcache_drop_all(r);
 	r->st.steals = hment_stats.steals - r->steals_base;
 }

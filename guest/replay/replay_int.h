@@ -83,11 +83,23 @@ bool replay_prot_allows(uint16_t prot, unsigned acc);
 /* --- processes (replay_proc.c) --- */
 
 struct rproc *proc_find(struct replay *r, uint32_t pid);
+
+/* The process whose address space p's memory events act on: its lender while a vfork child borrows it. */
+static inline struct rproc *proc_space(struct rproc *p)
+{
+	return p->lender != NULL ? p->lender : p;
+}
+
 /* The process pid, created (empty) when unknown; NULL when out of memory. */
 struct rproc *proc_get(struct replay *r, uint32_t pid);
+/* A fork of parent's address space (copy-on-write); parent is a space (proc_space()). */
 bool proc_fork(struct replay *r, struct rproc *parent, uint32_t child_pid);
+/* A vfork: the child borrows parent's address space until it execs or exits. */
+bool proc_vfork(struct replay *r, struct rproc *parent, uint32_t child_pid);
 bool proc_exec(struct replay *r, struct rproc *p);
 void proc_exit(struct replay *r, struct rproc *p);
+/* Every process exits: the end of the replay. */
+void proc_finish_all(struct replay *r);
 
 /* --- statistics (replay_stats.c) --- */
 

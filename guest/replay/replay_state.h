@@ -43,9 +43,17 @@ struct rcache {
 	uint32_t pfn;
 };
 
-/* A process: its address space, regions and anonymous pages. */
+/*
+ * A process: its address space, regions and anonymous pages. A vfork
+ * child has none of its own: it plays its events on its lender's until
+ * it execs or exits. A lender that exits first stays, memory only, for
+ * its borrowers.
+ */
 struct rproc {
 	struct rproc *next;    /* every live process, newest first */
+	struct rproc *lender;  /* a vfork child: whose memory it uses; else NULL */
+	uint32_t borrowers;    /* vfork children using this one's memory */
+	bool exited;           /* its process is gone; its memory stays for borrowers */
 	struct hat *hat;
 	struct rvma *vmas;
 	struct rvma *hint;     /* last region found */

@@ -75,7 +75,7 @@ void replay_format(const struct replay *r, char *buf, unsigned long size)
 
 	format_longest(st, where, sizeof(where));
 	ksnprintf(buf, size,
-		  "replay: events=%" PRIu64 " processes=%" PRIu64 " execs=%" PRIu64
+		  "replay: events=%" PRIu64 " processes=%" PRIu64 " execs=%" PRIu64 " vforks=%" PRIu64
 		  " faults=%" PRIu64 " (read=%" PRIu64 " write=%" PRIu64 " exec=%" PRIu64 ")"
 		  " zero_fill=%" PRIu64 " file_hit=%" PRIu64 " file_miss=%" PRIu64
 		  " cow_copies=%" PRIu64 " cow_file=%" PRIu64 " swap_in=%" PRIu64 " upgrades=%" PRIu64
@@ -84,7 +84,7 @@ void replay_format(const struct replay *r, char *buf, unsigned long size)
 		  " reclaimed=%" PRIu64 " (swapped=%" PRIu64 " dropped=%" PRIu64 " written=%" PRIu64 ")"
 		  " steals=%" PRIu64 " hments_peak=%" PRIu64 " bytes_per_mapping=%" PRIu64 ".%02" PRIu64
 		  " checkpoints=%" PRIu64 " oom=%" PRIu64,
-		  st->events, st->processes, st->execs,
+		  st->events, st->processes, st->execs, st->vforks,
 		  st->faults_read + st->faults_write + st->faults_exec, st->faults_read,
 		  st->faults_write, st->faults_exec, st->zero_fill, st->file_hit, st->file_miss,
 		  st->cow_copies, st->cow_file, st->swap_in, st->upgrades, st->no_fault,

@@ -14,8 +14,9 @@
 struct replay_stats {
 	uint64_t events;
 	uint64_t by_kind[TR_KIND_MAX + 1];
-	uint64_t processes;        /* address spaces of processes seen (fork, first event) */
+	uint64_t processes;        /* processes seen (fork, first event) */
 	uint64_t execs;
+	uint64_t vforks;           /* forks whose child borrowed its parent's memory (TR_FORK_VM) */
 	uint64_t faults_read, faults_write, faults_exec;   /* recorded faults replayed, by access */
 	/* what the replay's faults did */
 	uint64_t zero_fill;        /* anonymous page on first touch */
@@ -44,7 +45,7 @@ struct replay_stats {
 };
 
 #define REPLAY_RESULT_MAGIC   0x544c5352504c5248ull   /* "HRLPRSLT" */
-#define REPLAY_RESULT_VERSION 1u
+#define REPLAY_RESULT_VERSION 2u   /* 2: vforks */
 #define REPLAY_RESULT_SYMBOL  "replay_result"
 
 /*

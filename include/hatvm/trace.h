@@ -13,7 +13,7 @@
  * it never trusts what crosses the hypercall.
  */
 enum trace_kind {
-	TR_FORK = 1,        /* pid forked child (te_arg) */
+	TR_FORK = 1,        /* pid forked child (te_arg); te_flags TR_FORK_VM: a vfork */
 	TR_EXEC = 2,        /* pid's address space replaced (te_file: the program) */
 	TR_EXIT = 3,        /* pid ended */
 	TR_MMAP = 4,        /* [te_addr, +te_len) te_prot, te_flags; file te_file at te_offset, or anonymous */
@@ -35,6 +35,13 @@ enum trace_kind {
 #define TR_MAP_SHARED  0x1u   /* else private */
 #define TR_MAP_ANON    0x2u   /* else te_file names the file */
 #define TR_MAP_STACK   0x4u   /* the main stack ([stack]) */
+
+/*
+ * te_flags of a FORK: the child shares its parent's memory (clone with
+ * CLONE_VM and without CLONE_THREAD: vfork, posix_spawn) until it execs
+ * or exits; its events act on that one address space.
+ */
+#define TR_FORK_VM     0x1u
 
 /* te_fault: the access and what the hardware said (x86 #PF error code bits 0, 1, 4). */
 #define TR_FAULT_PRESENT 0x1u  /* a protection fault on a present page */

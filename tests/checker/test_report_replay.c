@@ -17,7 +17,8 @@ static struct replay_result sample(void)
 				     .size = sizeof(res), .tsc_cycles = 3000000, .checkpoint_cycles = 1000000,
 				     .tsc_khz = 1000000 };
 	res.st = (struct replay_stats){ .events = 1000,
-		.by_kind = { 0, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110 }, .processes = 4, .execs = 5, .faults_read = 11,
+		.by_kind = { 0, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110 }, .processes = 4, .execs = 5,
+		.vforks = 2, .faults_read = 11,
 		.faults_write = 12, .faults_exec = 13, .zero_fill = 21, .file_hit = 22, .file_miss = 23,
 		.cow_copies = 24, .cow_file = 25, .swap_in = 26, .upgrades = 27, .no_fault = 28,
 		.trace_errors = 6, .err_noregion = 1, .err_prot = 2, .err_event = 3, .reclaimed = 60,
@@ -73,6 +74,7 @@ START_TEST(every_figure_of_the_replay_line_is_in_the_json)
 	ck_assert_int_eq(get_int(rp, "events_by_kind.fault"), 110);
 	ck_assert_int_eq(get_int(rp, "processes"), 4);
 	ck_assert_int_eq(get_int(rp, "execs"), 5);
+	ck_assert_int_eq(get_int(rp, "vforks"), 2);
 	ck_assert_int_eq(get_int(rp, "faults.total"), 36);
 	ck_assert_int_eq(get_int(rp, "faults.read"), 11);
 	ck_assert_int_eq(get_int(rp, "faults.write"), 12);

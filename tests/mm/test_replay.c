@@ -100,17 +100,31 @@ static struct trace_event ev_pid(uint32_t kind, uint32_t pid)
 	return (struct trace_event){ .te_kind = kind, .te_pid = pid, .te_file = TR_FILE_NONE };
 }
 
-static uint64_t pte_of(uint32_t pid, uint64_t va)
+static struct trace_event ev_vfork(uint32_t parent, uint32_t child)
+{
+	struct trace_event ev = ev_fork(parent, child);
+
+	ev.te_flags = TR_FORK_VM;
+	return ev;
+}
+
+/* The address space pid's memory events act on (its lender's while it borrows one). */
+static struct hat *hat_of(uint32_t pid)
 {
 	struct rproc *p = proc_find(&r, pid);
 
 	ck_assert_ptr_nonnull(p);
-	return hat_getpte(p->hat, va);
+	return proc_space(p)->hat;
+}
+
+static uint64_t pte_of(uint32_t pid, uint64_t va)
+{
+	return hat_getpte(hat_of(pid), va);
 }
 
 static uint64_t pfn_of(uint32_t pid, uint64_t va)
 {
-	return hat_getpfnum(proc_find(&r, pid)->hat, va);
+	return hat_getpfnum(hat_of(pid), va);
 }
 
 START_TEST(fork_shares_then_copies_on_write)
@@ -220,6 +234,83 @@ START_TEST(fork_without_memory_leaves_pages_to_faults)
 	play(ev_fault(1, A_BASE, 0));
 	ck_assert_uint_eq(pfn_of(1, A_BASE), pfn);
 	ck_assert_uint_eq(hment_mapcnt(page_from_pfn(pfn)), 2);
+}
+END_TEST
+
+/*
+ * A vfork's child plays its events on its parent's memory, which stays
+ * writable (nothing is copy-on-write), until its exec gives it its own;
+ * its exit then leaves the parent's as it was.
+ */
+START_TEST(vfork_child_borrows_its_parents_memory)
+{
+	play(ev_mmap(0, A_BASE, P(4), RW, ANON, 0, 0));
+	play(ev_fault(0, A_BASE, TR_FAULT_WRITE));
+	uint64_t pfn = pfn_of(0, A_BASE);
+	play(ev_vfork(0, 1));
+	ck_assert_uint_eq(r.st.vforks, 1);
+	ck_assert_ptr_eq(hat_of(1), hat_of(0));
+	ck_assert(pte_of(0, A_BASE) & PTE_W);
+	play(ev_fault(1, A_BASE + P(1), TR_FAULT_WRITE));   /* the child's stack write */
+	play(ev_fault(1, A_BASE, TR_FAULT_WRITE));
+	ck_assert_uint_eq(r.st.cow_copies, 0);
+	ck_assert_uint_eq(pfn_of(0, A_BASE), pfn);
+	ck_assert_uint_eq(hment_mapcnt(page_from_pfn(pfn)), 1);
+	ck_assert(pte_of(0, A_BASE + P(1)) & PTE_W);   /* the parent sees the child's page */
+	play(ev_mmap(1, B_BASE, P(1), RW, ANON, 0, 0));
+	ck_assert_ptr_nonnull(vma_find(proc_find(&r, 0), B_BASE));
+	play(ev_pid(TR_EXEC, 1));
+	ck_assert_ptr_ne(hat_of(1), hat_of(0));
+	ck_assert_uint_eq(pte_of(1, A_BASE), 0);
+	play(ev_mmap(1, A_BASE, P(1), RW, ANON, 0, 0));
+	play(ev_fault(1, A_BASE, TR_FAULT_WRITE));
+	ck_assert_uint_ne(pfn_of(1, A_BASE), pfn);
+	play(ev_pid(TR_EXIT, 1));
+	ck_assert_ptr_null(proc_find(&r, 1));
+	ck_assert_uint_eq(pfn_of(0, A_BASE), pfn);
+	ck_assert(pte_of(0, A_BASE + P(1)) & PTE_W);
+	ck_assert_ptr_nonnull(vma_find(proc_find(&r, 0), B_BASE));
+	ck_assert_uint_eq(r.st.trace_errors, 0);
+}
+END_TEST
+
+/*
+ * CLONE_VM without CLONE_VFORK lets the parent go on: its exit or exec
+ * leaves the memory to the children still using it, freed with the last.
+ */
+START_TEST(a_lenders_memory_outlives_it_for_its_borrowers)
+{
+	play(ev_mmap(0, A_BASE, P(2), RW, ANON, 0, 0));
+	play(ev_fault(0, A_BASE, TR_FAULT_WRITE));
+	uint64_t pfn = pfn_of(0, A_BASE);
+	play(ev_vfork(0, 1));
+	play(ev_vfork(1, 2));   /* a borrower's vfork borrows the same memory */
+	ck_assert_ptr_eq(hat_of(2), hat_of(0));
+	play(ev_pid(TR_EXEC, 0));   /* the memory moves aside for 1 and 2 */
+	ck_assert_uint_eq(pte_of(0, A_BASE), 0);
+	ck_assert_uint_eq(pfn_of(1, A_BASE), pfn);
+	play(ev_mmap(0, A_BASE, P(1), RW, ANON, 0, 0));
+	play(ev_fault(0, A_BASE, TR_FAULT_WRITE));   /* keyed by 0's new id: no mix-up */
+	ck_assert_uint_ne(pfn_of(0, A_BASE), pfn);
+	play(ev_fault(2, A_BASE + P(1), TR_FAULT_WRITE));
+	play(ev_fork(2, 3));   /* a borrower's fork copies the borrowed memory */
+	ck_assert_uint_eq(pfn_of(3, A_BASE), pfn);
+	ck_assert(!(pte_of(1, A_BASE) & PTE_W));
+	play(ev_pid(TR_EXIT, 1));
+	ck_assert_uint_eq(pfn_of(2, A_BASE + P(1)), pfn_of(3, A_BASE + P(1)));
+	play(ev_pid(TR_EXIT, 2));   /* the last borrower: the memory goes, 3 keeps its copy */
+	ck_assert_uint_eq(hment_mapcnt(page_from_pfn(pfn)), 1);
+	ck_assert_uint_eq(pfn_of(3, A_BASE), pfn);
+	play(ev_vfork(3, 4));
+	play(ev_vfork(0, 5));
+	play(ev_pid(TR_EXIT, 0));   /* 5 keeps 0's memory; replay_finish ends 3, 4 and 5 */
+	ck_assert_uint_ne(pfn_of(5, A_BASE), 0);
+	struct trace_event bad = ev_vfork(3, 6);
+	bad.te_flags = 2;
+	play(bad);
+	ck_assert_uint_eq(r.st.err_event, 1);
+	ck_assert_ptr_null(proc_find(&r, 6));
+	ck_assert_uint_eq(r.st.vforks, 4);
 }
 END_TEST
 
@@ -572,6 +663,8 @@ static Suite *replay_suite(void)
 	tcase_add_test(t, fork_shares_then_copies_on_write);
 	tcase_add_test(t, fork_copies_tables_of_regions_with_anonymous_pages);
 	tcase_add_test(t, fork_without_memory_leaves_pages_to_faults);
+	tcase_add_test(t, vfork_child_borrows_its_parents_memory);
+	tcase_add_test(t, a_lenders_memory_outlives_it_for_its_borrowers);
 	tcase_add_test(t, file_pages_shared_by_every_process);
 	tcase_add_test(t, mprotect_makes_a_write_fault);
 	tcase_add_test(t, munmap_then_fault_is_a_trace_error);

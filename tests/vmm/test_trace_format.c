@@ -97,7 +97,8 @@ static void make_trace(const char *path, uint64_t seed, unsigned n, struct trace
 		unsigned r = (unsigned)(rnd() % 50);
 		if (r == 0) {
 			ev = (struct trace_event){ .te_kind = TR_FORK, .te_pid = (uint32_t)(rnd() % procs),
-						   .te_arg = procs, .te_file = TR_FILE_NONE };
+						   .te_arg = procs, .te_file = TR_FILE_NONE,
+						   .te_flags = rnd() % 2 ? TR_FORK_VM : 0 };
 			procs++;
 		}
 		else if (r == 1)
@@ -209,6 +210,8 @@ START_TEST(the_writer_refuses_what_the_reader_would)
 		{ { .te_kind = 11, .te_file = TR_FILE_NONE }, "unknown event kind" },
 		{ { .te_kind = TR_EXIT, .te_pid = 1, .te_file = TR_FILE_NONE }, "no FORK created" },
 		{ { .te_kind = TR_FORK, .te_arg = 2, .te_file = TR_FILE_NONE }, "next new process" },
+		{ { .te_kind = TR_FORK, .te_arg = 1, .te_flags = 2, .te_file = TR_FILE_NONE },
+		  "FORK flags 0x2 have unknown bits" },
 		{ { .te_kind = TR_MMAP, .te_addr = 0x1001, .te_len = 0x1000, .te_flags = TR_MAP_ANON,
 		    .te_file = TR_FILE_NONE }, "whole pages" },
 		{ { .te_kind = TR_MMAP, .te_addr = 0x1000, .te_flags = TR_MAP_ANON,
@@ -357,12 +360,13 @@ static void raw_string(struct raw *r, const char *s)
 	raw_bytes(r, s, strlen(s));
 }
 
-/* Magic, version, strings, EVENTS with COUNTS by kind, PROCS, FILES, lost 0, skipped 0. */
-static void raw_header(struct raw *r, uint64_t events, const uint64_t counts[11], uint64_t procs,
-		       uint64_t files)
+/* Magic, VERSION, strings, EVENTS with COUNTS by kind, PROCS, FILES, lost 0, skipped 0. */
+static void raw_header_v(struct raw *r, uint8_t version, uint64_t events, const uint64_t counts[11],
+			 uint64_t procs, uint64_t files)
 {
 	raw_bytes(r, TRACE_MAGIC, 8);
-	raw_bytes(r, "\1\0\0\0", 4);
+	raw_u8(r, version);
+	raw_bytes(r, "\0\0\0", 3);
 	raw_string(r, "cmd");
 	raw_string(r, "machine");
 	raw_string(r, "date");
@@ -373,6 +377,13 @@ static void raw_header(struct raw *r, uint64_t events, const uint64_t counts[11]
 	raw_varint(r, files);
 	raw_varint(r, 0);
 	raw_varint(r, 0);
+}
+
+/* raw_header_v() of version 1, the shipped traces' version. */
+static void raw_header(struct raw *r, uint64_t events, const uint64_t counts[11], uint64_t procs,
+		       uint64_t files)
+{
+	raw_header_v(r, 1, events, counts, procs, files);
 }
 
 static void raw_end(struct raw *r)
@@ -430,9 +441,13 @@ START_TEST(hostile_files_are_refused_with_the_place)
 	raw_bytes(&r, "ELF\0not a trace at all", 22);
 	expect_refused(&r, "not a hatvm trace");
 	r.n = 0;
-	raw_bytes(&r, TRACE_MAGIC "\2\0\0\0", 12);
+	raw_bytes(&r, TRACE_MAGIC "\3\0\0\0", 12);
 	raw_bytes(&r, "padding", 7);
-	expect_refused(&r, "version 2");
+	expect_refused(&r, "trace format version 3; this vmm reads versions 1 to 2");
+	r.n = 0;
+	raw_bytes(&r, TRACE_MAGIC "\0\0\0\0", 12);
+	raw_bytes(&r, "padding", 7);
+	expect_refused(&r, "trace format version 0");
 
 	r.n = 0;   /* a string longer than the file */
 	raw_bytes(&r, TRACE_MAGIC "\1\0\0\0", 12);
@@ -511,6 +526,20 @@ START_TEST(hostile_files_are_refused_with_the_place)
 	raw_end(&r);
 	expect_refused(&r, "event 1 (byte");
 
+	r.n = 0;   /* a vfork bit in a version 1 trace, which has none */
+	raw_header(&r, 1, forks, 2, 0);
+	raw_u8(&r, TR_FORK | TRACE_TAG_SAME_PID | TRACE_TAG_FORK_VM);
+	raw_varint(&r, 1);
+	raw_end(&r);
+	expect_refused(&r, "event 1 (byte 45): fork tag 0x31 has unknown bits");
+
+	r.n = 0;   /* version 2: the vfork bit, but no other */
+	raw_header_v(&r, 2, 1, forks, 2, 0);
+	raw_u8(&r, TR_FORK | TRACE_TAG_SAME_PID | 0x40);
+	raw_varint(&r, 1);
+	raw_end(&r);
+	expect_refused(&r, "fork tag 0x51 has unknown bits");
+
 	r.n = 0;   /* an address delta out of the user range */
 	raw_header(&r, 3, three_faults, 1, 0);
 	raw_u8(&r, TR_FAULT);
@@ -542,6 +571,38 @@ START_TEST(hostile_files_are_refused_with_the_place)
 }
 END_TEST
 
+/* A version 2 FORK's tag bit 5 is a vfork; version 1 traces (the shipped ones) still read. */
+START_TEST(vfork_bit_reads_in_version_2)
+{
+	struct raw r = { .n = 0 };
+	uint64_t forks[11] = { [TR_FORK] = 2 };
+	struct trace_event ev;
+	char err[1024];
+
+	raw_header_v(&r, 2, 2, forks, 3, 0);
+	raw_u8(&r, TR_FORK | TRACE_TAG_SAME_PID | TRACE_TAG_FORK_VM);
+	raw_varint(&r, 1);
+	raw_u8(&r, TR_FORK);
+	raw_varint(&r, 1);
+	raw_varint(&r, 2);
+	raw_end(&r);
+	const char *path = temp_path("vfork.trace");
+	spit(path, r.b, r.n);
+	struct trace *t = trace_open(path, err, sizeof(err));
+	ck_assert_msg(t, "%s", err);
+	ck_assert_uint_eq(trace_header(t)->version, 2);
+	ck_assert_int_eq(trace_next(t, &ev), 1);
+	ck_assert_uint_eq(ev.te_kind, TR_FORK);
+	ck_assert_uint_eq(ev.te_flags, TR_FORK_VM);
+	ck_assert_uint_eq(ev.te_arg, 1);
+	ck_assert_int_eq(trace_next(t, &ev), 1);
+	ck_assert_uint_eq(ev.te_pid, 1);
+	ck_assert_uint_eq(ev.te_flags, 0);
+	ck_assert_uint_eq(ev.te_arg, 2);
+	trace_close(t);
+}
+END_TEST
+
 START_TEST(not_a_regular_file)
 {
 	char err[1024];
@@ -564,6 +625,7 @@ int main(void)
 	tcase_add_test(tc, every_truncation_is_refused);
 	tcase_add_test(tc, mutations_are_refused_or_well_formed);
 	tcase_add_test(tc, hostile_files_are_refused_with_the_place);
+	tcase_add_test(tc, vfork_bit_reads_in_version_2);
 	tcase_add_test(tc, not_a_regular_file);
 	suite_add_tcase(s, tc);
 	int status = run_suite(s);
