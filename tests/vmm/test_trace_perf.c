@@ -206,6 +206,62 @@ START_TEST(crafted_lines)
 }
 END_TEST
 
+/*
+ * A FORK waits for its task_newtask sample: CLONE_VM without
+ * CLONE_THREAD makes it a vfork. The parent's or the child's next line,
+ * or another FORK, writes it as a fork; a thread's newtask changes nothing.
+ */
+START_TEST(newtask_tells_a_vfork)
+{
+	char *lines[] = {
+		"  1/1   PERF_RECORD_COMM exec: sh:1/1",
+		"  1/1   PERF_RECORD_MMAP2 1/1: [0x400000(0x1000) @ 0 fe:01 42 0]: r-xp /bin/sh",
+		/* a vfork: its newtask follows the record, another CPU's line between */
+		"  2/2   PERF_RECORD_FORK(2:2):(1:1)",
+		"  9/9   exceptions:page_fault_user: address=0x1000 ip=0x0 error_code=0x4",
+		"  1/1   task:task_newtask: pid=2 comm=sh clone_flags=4111 oom_score_adj=0",
+		/* a fork (no CLONE_VM) whose name fakes the flags */
+		"  3/3   PERF_RECORD_FORK(3:3):(1:1)",
+		"  1/1   task:task_newtask: pid=3 comm=x clone_flags=4111 clone_flags=1200011 oom_score_adj=0",
+		/* a thread: its newtask is no process */
+		"  1/4   PERF_RECORD_FORK(1:4):(1:1)",
+		"  1/1   task:task_newtask: pid=4 comm=sh clone_flags=3d0f00 oom_score_adj=0",
+		/* the parent's fault comes before the newtask: a fork, the late newtask ignored */
+		"  5/5   PERF_RECORD_FORK(5:5):(1:1)",
+		"  1/1   exceptions:page_fault_user: address=0x400000 ip=0x0 error_code=0x14",
+		"  1/1   task:task_newtask: pid=5 comm=sh clone_flags=4111 oom_score_adj=0",
+		/* two FORKs in a row: the first is written before the second */
+		"  6/6   PERF_RECORD_FORK(6:6):(2:2)",
+		"  7/7   PERF_RECORD_FORK(7:7):(2:2)",
+		"  2/2   task:task_newtask: pid=7 comm=sh clone_flags=4111 oom_score_adj=0",
+		"  2/2   task:task_newtask: garbage",
+		/* the last FORK: written at the end */
+		"  8/8   PERF_RECORD_FORK(8:8):(7:7)",
+	};
+	struct parsed p;
+
+	parse_lines(lines, sizeof(lines) / sizeof(lines[0]), &p);
+	ck_assert_uint_eq(p.st.vforks, 2);
+	ck_assert_uint_eq(p.st.skipped, 1);   /* the garbage newtask */
+	const struct { uint32_t parent, child; uint8_t flags; } forks[] = {
+		{ 0, 1, TR_FORK_VM }, { 0, 2, 0 }, { 0, 3, 0 }, { 1, 4, 0 }, { 1, 5, TR_FORK_VM },
+		{ 5, 6, 0 },
+	};
+	size_t k = 0;
+	for (size_t i = 0; i < p.n; i++) {
+		if (p.ev[i].te_kind != TR_FORK)
+			continue;
+		ck_assert_uint_lt(k, sizeof(forks) / sizeof(forks[0]));
+		ck_assert_uint_eq(p.ev[i].te_pid, forks[k].parent);
+		ck_assert_uint_eq(p.ev[i].te_arg, forks[k].child);
+		ck_assert_msg(p.ev[i].te_flags == forks[k].flags, "fork %zu: flags %u", k, p.ev[i].te_flags);
+		k++;
+	}
+	ck_assert_uint_eq(k, sizeof(forks) / sizeof(forks[0]));
+	parsed_free(&p);
+}
+END_TEST
+
 /* Every prefix of every sample line, and bytes of noise: counted, never a crash (ASan watches). */
 START_TEST(prefixes_and_noise)
 {
@@ -257,6 +313,7 @@ int main(int argc, char **argv)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, saved_sample);
 	tcase_add_test(tc, crafted_lines);
+	tcase_add_test(tc, newtask_tells_a_vfork);
 	tcase_add_test(tc, prefixes_and_noise);
 	suite_add_tcase(s, tc);
 	int status = run_suite(s);
