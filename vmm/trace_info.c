@@ -26,6 +26,7 @@ static const char usage_text[] =
 
 struct proc_row {
 	uint32_t parent;      /* UINT32_MAX: none */
+	bool vfork;           /* started by a vfork: borrowed its parent's memory */
 	uint32_t program;     /* file of its latest exec, TR_FILE_NONE */
 	uint64_t faults;
 };
@@ -74,7 +75,8 @@ static void account(struct info *in, const struct trace_event *ev)
 	switch (ev->te_kind) {
 	case TR_FORK:
 		in->procs[ev->te_arg] = (struct proc_row){ .parent = ev->te_pid,
-							   .program = p->program };
+							   .program = p->program,
+							   .vfork = (ev->te_flags & TR_FORK_VM) != 0 };
 		break;
 	case TR_EXEC:
 		p->program = ev->te_file;
@@ -123,14 +125,15 @@ static void print_file(FILE *out, const struct trace *t, uint32_t idx)
 
 static void print_processes(FILE *out, const struct trace *t, const struct info *in)
 {
-	fprintf(out, "processes: %" PRIu32 "\n  %5s %6s %8s  %s\n", in->nprocs, "id", "parent",
-		"faults", "program");
+	fprintf(out, "processes: %" PRIu32 "\n  %5s %6s %5s %8s  %s\n", in->nprocs, "id", "parent",
+		"by", "faults", "program");
 	for (uint32_t i = 0; i < in->nprocs && i < MAX_PROCESS_ROWS; i++) {
 		const struct proc_row *p = &in->procs[i];
 		char parent[16] = "-";
 		if (p->parent != UINT32_MAX)
 			snprintf(parent, sizeof(parent), "%" PRIu32, p->parent);
-		fprintf(out, "  %5" PRIu32 " %6s %8" PRIu64 "  ", i, parent, p->faults);
+		const char *by = p->parent == UINT32_MAX ? "-" : p->vfork ? "vfork" : "fork";
+		fprintf(out, "  %5" PRIu32 " %6s %5s %8" PRIu64 "  ", i, parent, by, p->faults);
 		print_file(out, t, p->program);
 		fputc('\n', out);
 	}

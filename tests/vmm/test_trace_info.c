@@ -9,6 +9,7 @@
 #include "hatvm/exit_status.h"
 #include "run_vmm.h"
 #include "temp_dir.h"
+#include "trace_write.h"
 
 static const char *vmm_path, *traces_dir;
 
@@ -51,6 +52,33 @@ START_TEST(the_pipeline_in_detail)
 	ASSERT_HAS(r.out, "  fork 3, exec 4, exit 4, ");
 	ASSERT_HAS(r.out, "/usr/bin/sort\n");
 	ASSERT_HAS(r.out, "/usr/bin/head\n");
+	vmm_result_free(&r);
+}
+END_TEST
+
+/* The process table says which children a vfork started. */
+START_TEST(a_vfork_child_is_shown)
+{
+	const char *path = temp_path("vfork.trace");
+	struct trace_writer *w = trace_writer_new();
+	struct trace_meta meta = { .command = "spawn", .machine = "m", .date = "d" };
+	const struct trace_event evs[] = {
+		{ .te_kind = TR_FORK, .te_pid = 0, .te_arg = 1, .te_flags = TR_FORK_VM, .te_file = TR_FILE_NONE },
+		{ .te_kind = TR_FORK, .te_pid = 0, .te_arg = 2, .te_file = TR_FILE_NONE },
+		{ .te_kind = TR_EXIT, .te_pid = 1, .te_file = TR_FILE_NONE },
+	};
+	char why[256];
+
+	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+		ck_assert_msg(trace_writer_add(w, &evs[i], why, sizeof(why)) == 0, "%s", why);
+	ck_assert_msg(trace_writer_save(w, path, &meta, why, sizeof(why)) == 0, "%s", why);
+	trace_writer_free(w);
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "trace-info", path, NULL });
+	ck_assert_msg(r.status == VMM_EXIT_OK, "%s", r.err);
+	ASSERT_HAS(r.out, "  format: version 2, ");
+	ASSERT_HAS(r.out, "\n      0      -     -        0  -\n");
+	ASSERT_HAS(r.out, "\n      1      0 vfork        0  -\n");
+	ASSERT_HAS(r.out, "\n      2      0  fork        0  -\n");
 	vmm_result_free(&r);
 }
 END_TEST
@@ -109,6 +137,7 @@ int main(int argc, char **argv)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, every_shipped_trace);
 	tcase_add_test(tc, the_pipeline_in_detail);
+	tcase_add_test(tc, a_vfork_child_is_shown);
 	tcase_add_test(tc, a_damaged_trace_is_refused_with_its_event);
 	tcase_add_test(tc, usage_errors);
 	suite_add_tcase(s, tc);

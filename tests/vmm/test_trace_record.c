@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* unit suite: `vmm record` — its refusals always; with "perf" as mode, a real recording (77 without perf). */
+/* unit suite: `vmm record` — its refusals always; with "perf" as mode, real recordings, a vfork included (77 without perf). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@
 #include "temp_dir.h"
 #include "trace_read.h"
 
-static const char *vmm_path;
+static const char *vmm_path, *vfork_exec_path;
 
 START_TEST(refusals)
 {
@@ -127,6 +127,36 @@ START_TEST(a_failing_command_keeps_its_trace)
 }
 END_TEST
 
+/* A program that vforks and execs /bin/true: the FORK is a vfork, the child execs. */
+START_TEST(records_a_vfork)
+{
+	const char *path = temp_path("vfork.trace");
+	char err[1024];
+	struct trace_event ev;
+	unsigned vforks = 0, child_execs = 0;
+
+	setenv("TMPDIR", temp_dir(), 1);
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "record", "-q", "-o", path, "--",
+							vfork_exec_path, "/bin/true", NULL });
+	ck_assert_msg(r.status == VMM_EXIT_OK, "%s", r.err);
+	struct trace *t = trace_open(path, err, sizeof(err));
+	ck_assert_msg(t, "%s", err);
+	ck_assert_uint_eq(trace_header(t)->processes, 2);
+	while (trace_next(t, &ev) == 1) {
+		if (ev.te_kind == TR_FORK) {
+			ck_assert_uint_eq(ev.te_pid, 0);
+			ck_assert_uint_eq(ev.te_flags, TR_FORK_VM);
+			vforks++;
+		}
+		child_execs += ev.te_kind == TR_EXEC && ev.te_pid == 1;
+	}
+	ck_assert_uint_eq(vforks, 1);
+	ck_assert_uint_eq(child_execs, 1);
+	trace_close(t);
+	vmm_result_free(&r);
+}
+END_TEST
+
 /* 77 unless `vmm record` can record here: perf present, and allowed. */
 static void skip_without_perf(void)
 {
@@ -142,11 +172,13 @@ static void skip_without_perf(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3 || (strcmp(argv[2], "plain") && strcmp(argv[2], "perf"))) {
-		fprintf(stderr, "usage: %s VMM plain|perf\n", argv[0]);
+	if ((argc != 3 && argc != 4) || (strcmp(argv[2], "plain") && strcmp(argv[2], "perf")) ||
+	    (strcmp(argv[2], "perf") == 0) != (argc == 4)) {
+		fprintf(stderr, "usage: %s VMM plain | %s VMM perf VFORK_EXEC\n", argv[0], argv[0]);
 		return 99;
 	}
 	vmm_path = argv[1];
+	vfork_exec_path = argc == 4 ? argv[3] : NULL;
 	temp_dir_make("hatvm-record");
 	Suite *s = suite_create("trace_record");
 	TCase *tc = tcase_create(argv[2]);
@@ -159,6 +191,7 @@ int main(int argc, char **argv)
 		skip_without_perf();
 		tcase_add_test(tc, records_a_pipeline);
 		tcase_add_test(tc, a_failing_command_keeps_its_trace);
+		tcase_add_test(tc, records_a_vfork);
 	}
 	suite_add_tcase(s, tc);
 	int status = run_suite(s);
