@@ -90,6 +90,8 @@ static struct trace_event decode(const uint8_t *d)
 	switch (ev.te_kind) {
 	case TR_FORK:
 		ev.te_arg = d[7] % (PIDS + 1);
+		if (!(d[4] & 0x80))   /* mostly a fork or a vfork, now and then unknown flags */
+			ev.te_flags &= TR_FORK_VM;
 		break;
 	case TR_MREMAP:
 		ev.te_arg = pick_addr(d[7], d[8], &d[2]);

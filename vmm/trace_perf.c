@@ -721,7 +721,7 @@ static void on_return(struct perf_conv *c, int64_t pid, int64_t tid, enum syscal
 	}
 }
 
-/* "exceptions:page_fault_user: ..." or "syscalls:sys_enter_X: ..." after the pid/tid. */
+/* "exceptions:page_fault_user: ...", "task:task_newtask: ..." or "syscalls:sys_enter_X: ..." after the pid/tid. */
 static void on_sample(struct perf_conv *c, int64_t pid, int64_t tid, const char *s)
 {
 	const char *payload;
