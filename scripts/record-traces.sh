@@ -48,6 +48,21 @@ print(len(json.dumps(rows)))
 PY
 }
 
+# Children started the two ways a program does: posix_spawn (glibc's clone with
+# CLONE_VM | CLONE_VFORK: a vfork) three times, then one fork.
+write_spawn() {
+	cat >"$1" <<'PY'
+import os
+for i in range(3):
+    pid = os.posix_spawn("/bin/true", ["true"], os.environ)
+    os.waitpid(pid, 0)
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+os.waitpid(pid, 0)
+PY
+}
+
 record() {
 	local name=$1
 	shift
@@ -63,12 +78,14 @@ main() {
 
 	write_project "$work/proj"
 	write_python "$work/rows.py"
+	write_spawn "$work/spawn.py"
 	record sh-pipeline sh -c 'ls /usr/bin | sort | head'
 	(cd "$work/proj" && record make-j2 make -j2)
 	record gcc-O2 gcc -O2 -c "$work/proj/sum.c" -o "$work/sum.o"
 	# the distribution's python3, not a version manager's shell wrapper
 	python=$(command -v /usr/bin/python3 || command -v python3)
 	record python3 "$python" "$work/rows.py"
+	record spawn "$python" "$work/spawn.py"
 	for t in "$out"/*.trace; do
 		"$vmm" trace-info "$t"
 		echo

@@ -221,7 +221,8 @@ static const char *perf_hint(const char *text)
 		       "kernel.perf_event_paranoid=-1) and read access to /sys/kernel/tracing";
 	if (strstr(text, "tracepoint") || strstr(text, "trace events") || strstr(text, "tracing"))
 		return "the kernel does not offer a tracepoint vmm record needs "
-		       "(exceptions:page_fault_user, task:task_newtask, syscalls:sys_*: CONFIG_FTRACE_SYSCALLS, "
+		       "(exceptions:page_fault_user, task:task_newtask, "
+		       "syscalls:sys_*: CONFIG_FTRACE_SYSCALLS, "
 		       "tracefs at /sys/kernel/tracing)";
 	return "perf's own message is above";
 }
