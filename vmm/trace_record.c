@@ -381,9 +381,9 @@ static void summary(const struct record_opts *o, struct trace_writer *w,
 	if (o->quiet)
 		return;
 	fprintf(stderr, "vmm record: %s: %" PRIu64 " events (%" PRIu64 " faults), %" PRIu32
-		" processes, %jd bytes\n", o->output, trace_writer_count(w, 0),
-		trace_writer_count(w, TR_FAULT), trace_writer_processes(w),
-		stat(o->output, &sb) == 0 ? (intmax_t)sb.st_size : (intmax_t)-1);
+		" processes (%" PRIu64 " started by vfork), %jd bytes\n", o->output,
+		trace_writer_count(w, 0), trace_writer_count(w, TR_FAULT), trace_writer_processes(w),
+		st->vforks, stat(o->output, &sb) == 0 ? (intmax_t)sb.st_size : (intmax_t)-1);
 	if (st->lost || st->skipped || st->dropped)
 		fprintf(stderr, "vmm record: warning: perf lost %" PRIu64 " events; %" PRIu64
 			" lines not understood, %" PRIu64 " events not usable\n", st->lost,
