@@ -127,6 +127,14 @@ static uint64_t pfn_of(uint32_t pid, uint64_t va)
 	return hat_getpfnum(hat_of(pid), va);
 }
 
+/* Process 0's anonymous region of `pages` pages at A_BASE, its first page written: that page's pfn. */
+static uint64_t written_first_page(unsigned pages)
+{
+	play(ev_mmap(0, A_BASE, P(pages), RW, ANON, 0, 0));
+	play(ev_fault(0, A_BASE, TR_FAULT_WRITE));
+	return pfn_of(0, A_BASE);
+}
+
 START_TEST(fork_shares_then_copies_on_write)
 {
 	play(ev_mmap(0, A_BASE, P(4), RW, ANON, 0, 0));
@@ -217,9 +225,7 @@ END_TEST
  */
 START_TEST(fork_without_memory_leaves_pages_to_faults)
 {
-	play(ev_mmap(0, A_BASE, P(2), RW, ANON, 0, 0));
-	play(ev_fault(0, A_BASE, TR_FAULT_WRITE));
-	uint64_t pfn = pfn_of(0, A_BASE);
+	uint64_t pfn = written_first_page(2);
 	rp_pin(&r, pfn);
 	hment_set_reserve_amount(0);
 	hment_adjust_reserve();
@@ -244,9 +250,7 @@ END_TEST
  */
 START_TEST(vfork_child_borrows_its_parents_memory)
 {
-	play(ev_mmap(0, A_BASE, P(4), RW, ANON, 0, 0));
-	play(ev_fault(0, A_BASE, TR_FAULT_WRITE));
-	uint64_t pfn = pfn_of(0, A_BASE);
+	uint64_t pfn = written_first_page(4);
 	play(ev_vfork(0, 1));
 	ck_assert_uint_eq(r.st.vforks, 1);
 	ck_assert_ptr_eq(hat_of(1), hat_of(0));
@@ -280,9 +284,7 @@ END_TEST
  */
 START_TEST(a_lenders_memory_outlives_it_for_its_borrowers)
 {
-	play(ev_mmap(0, A_BASE, P(2), RW, ANON, 0, 0));
-	play(ev_fault(0, A_BASE, TR_FAULT_WRITE));
-	uint64_t pfn = pfn_of(0, A_BASE);
+	uint64_t pfn = written_first_page(2);
 	play(ev_vfork(0, 1));
 	play(ev_vfork(1, 2));   /* a borrower's vfork borrows the same memory */
 	ck_assert_ptr_eq(hat_of(2), hat_of(0));
