@@ -2,6 +2,7 @@
 /* A rough residency model for trace-info: pages faulted in and not unmapped since, per process. */
 #include "trace_resident.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,8 @@
 struct space {
 	struct trace_map pages;   /* page number -> 1 */
 	uint64_t brk;
+	bool borrows;             /* a vfork child: its pages are its lender's */
+	uint32_t lender;
 };
 
 struct resident {
@@ -123,11 +126,15 @@ int resident_event(struct resident *r, const struct trace_event *ev)
 
 	if (!space_of(r, last))   /* before s: growing moves the array */
 		return -1;
-	struct space *s = &r->spaces[ev->te_pid];
+	struct space *own = &r->spaces[ev->te_pid];
+	struct space *s = own->borrows ? &r->spaces[own->lender] : own;
 	switch (ev->te_kind) {
 	case TR_EXEC:
 	case TR_EXIT:
-		forget_all(r, s);
+		if (own->borrows)
+			own->borrows = false;   /* the lender keeps what its child touched */
+		else
+			forget_all(r, s);
 		return 0;
 	case TR_FAULT:
 		return touch(r, s, ev->te_addr >> TRACE_PAGE_SHIFT);
@@ -140,7 +147,12 @@ int resident_event(struct resident *r, const struct trace_event *ev)
 		return move_range(r, s, ev);
 	case TR_BRK:
 		return shrink_heap(r, s, ev->te_addr);
-	default:   /* FORK: the child starts empty; MPROTECT keeps the pages */
+	case TR_FORK:   /* the child starts empty, or with its parent's memory */
+		if ((ev->te_flags & TR_FORK_VM) && ev->te_arg > ev->te_pid)
+			r->spaces[ev->te_arg] = (struct space){
+				.borrows = true, .lender = own->borrows ? own->lender : ev->te_pid };
+		return 0;
+	default:   /* MPROTECT keeps the pages */
 		return 0;
 	}
 }

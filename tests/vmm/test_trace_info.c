@@ -56,14 +56,24 @@ START_TEST(the_pipeline_in_detail)
 }
 END_TEST
 
-/* The process table says which children a vfork started. */
+#define FAULT(pid, page) { .te_kind = TR_FAULT, .te_pid = pid, .te_addr = (page) << 12, \
+			   .te_fault = TR_FAULT_WRITE, .te_file = TR_FILE_NONE }
+
+/*
+ * The process table says which children a vfork started; the page a
+ * vfork's child touches before its exec stays its parent's.
+ */
 START_TEST(a_vfork_child_is_shown)
 {
 	const char *path = temp_path("vfork.trace");
 	struct trace_writer *w = trace_writer_new();
 	struct trace_meta meta = { .command = "spawn", .machine = "m", .date = "d" };
 	const struct trace_event evs[] = {
+		FAULT(0, 0x100), FAULT(0, 0x101),
 		{ .te_kind = TR_FORK, .te_pid = 0, .te_arg = 1, .te_flags = TR_FORK_VM, .te_file = TR_FILE_NONE },
+		FAULT(1, 0x7f0), FAULT(1, 0x100),
+		{ .te_kind = TR_EXEC, .te_pid = 1, .te_file = TR_FILE_NONE },
+		FAULT(1, 0x200), FAULT(1, 0x201),
 		{ .te_kind = TR_FORK, .te_pid = 0, .te_arg = 2, .te_file = TR_FILE_NONE },
 		{ .te_kind = TR_EXIT, .te_pid = 1, .te_file = TR_FILE_NONE },
 	};
@@ -76,9 +86,10 @@ START_TEST(a_vfork_child_is_shown)
 	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "trace-info", path, NULL });
 	ck_assert_msg(r.status == VMM_EXIT_OK, "%s", r.err);
 	ASSERT_HAS(r.out, "  format: version 2, ");
-	ASSERT_HAS(r.out, "\n      0      -     -        0  -\n");
-	ASSERT_HAS(r.out, "\n      1      0 vfork        0  -\n");
+	ASSERT_HAS(r.out, "\n      0      -     -        2  -\n");
+	ASSERT_HAS(r.out, "\n      1      0 vfork        4  -\n");
 	ASSERT_HAS(r.out, "\n      2      0  fork        0  -\n");
+	ASSERT_HAS(r.out, "\npeak resident pages: 5 ");   /* 0's 0x100, 0x101, 0x7f0; 1's 0x200, 0x201 */
 	vmm_result_free(&r);
 }
 END_TEST
