@@ -206,6 +206,33 @@ START_TEST(crafted_lines)
 }
 END_TEST
 
+/* FORK records and task_newtask samples, in the orders a recording may show them. */
+static char *vfork_lines[] = {
+	"  1/1   PERF_RECORD_COMM exec: sh:1/1",
+	"  1/1   PERF_RECORD_MMAP2 1/1: [0x400000(0x1000) @ 0 fe:01 42 0]: r-xp /bin/sh",
+	/* a vfork: its newtask follows the record, another CPU's line between */
+	"  2/2   PERF_RECORD_FORK(2:2):(1:1)",
+	"  9/9   exceptions:page_fault_user: address=0x1000 ip=0x0 error_code=0x4",
+	"  1/1   task:task_newtask: pid=2 comm=sh clone_flags=4111 oom_score_adj=0",
+	/* a fork (no CLONE_VM) whose name fakes the flags */
+	"  3/3   PERF_RECORD_FORK(3:3):(1:1)",
+	"  1/1   task:task_newtask: pid=3 comm=x clone_flags=4111 clone_flags=1200011 oom_score_adj=0",
+	/* a thread: its newtask is no process */
+	"  1/4   PERF_RECORD_FORK(1:4):(1:1)",
+	"  1/1   task:task_newtask: pid=4 comm=sh clone_flags=3d0f00 oom_score_adj=0",
+	/* the parent's fault comes before the newtask: a fork, the late newtask ignored */
+	"  5/5   PERF_RECORD_FORK(5:5):(1:1)",
+	"  1/1   exceptions:page_fault_user: address=0x400000 ip=0x0 error_code=0x14",
+	"  1/1   task:task_newtask: pid=5 comm=sh clone_flags=4111 oom_score_adj=0",
+	/* two FORKs in a row: the first is written before the second */
+	"  6/6   PERF_RECORD_FORK(6:6):(2:2)",
+	"  7/7   PERF_RECORD_FORK(7:7):(2:2)",
+	"  2/2   task:task_newtask: pid=7 comm=sh clone_flags=4111 oom_score_adj=0",
+	"  2/2   task:task_newtask: garbage",
+	/* the last FORK: written at the end */
+	"  8/8   PERF_RECORD_FORK(8:8):(7:7)",
+};
+
 /*
  * A FORK waits for its task_newtask sample: CLONE_VM without
  * CLONE_THREAD makes it a vfork. The parent's or the child's next line,
@@ -213,34 +240,9 @@ END_TEST
  */
 START_TEST(newtask_tells_a_vfork)
 {
-	char *lines[] = {
-		"  1/1   PERF_RECORD_COMM exec: sh:1/1",
-		"  1/1   PERF_RECORD_MMAP2 1/1: [0x400000(0x1000) @ 0 fe:01 42 0]: r-xp /bin/sh",
-		/* a vfork: its newtask follows the record, another CPU's line between */
-		"  2/2   PERF_RECORD_FORK(2:2):(1:1)",
-		"  9/9   exceptions:page_fault_user: address=0x1000 ip=0x0 error_code=0x4",
-		"  1/1   task:task_newtask: pid=2 comm=sh clone_flags=4111 oom_score_adj=0",
-		/* a fork (no CLONE_VM) whose name fakes the flags */
-		"  3/3   PERF_RECORD_FORK(3:3):(1:1)",
-		"  1/1   task:task_newtask: pid=3 comm=x clone_flags=4111 clone_flags=1200011 oom_score_adj=0",
-		/* a thread: its newtask is no process */
-		"  1/4   PERF_RECORD_FORK(1:4):(1:1)",
-		"  1/1   task:task_newtask: pid=4 comm=sh clone_flags=3d0f00 oom_score_adj=0",
-		/* the parent's fault comes before the newtask: a fork, the late newtask ignored */
-		"  5/5   PERF_RECORD_FORK(5:5):(1:1)",
-		"  1/1   exceptions:page_fault_user: address=0x400000 ip=0x0 error_code=0x14",
-		"  1/1   task:task_newtask: pid=5 comm=sh clone_flags=4111 oom_score_adj=0",
-		/* two FORKs in a row: the first is written before the second */
-		"  6/6   PERF_RECORD_FORK(6:6):(2:2)",
-		"  7/7   PERF_RECORD_FORK(7:7):(2:2)",
-		"  2/2   task:task_newtask: pid=7 comm=sh clone_flags=4111 oom_score_adj=0",
-		"  2/2   task:task_newtask: garbage",
-		/* the last FORK: written at the end */
-		"  8/8   PERF_RECORD_FORK(8:8):(7:7)",
-	};
 	struct parsed p;
 
-	parse_lines(lines, sizeof(lines) / sizeof(lines[0]), &p);
+	parse_lines(vfork_lines, sizeof(vfork_lines) / sizeof(vfork_lines[0]), &p);
 	ck_assert_uint_eq(p.st.vforks, 2);
 	ck_assert_uint_eq(p.st.skipped, 1);   /* the garbage newtask */
 	const struct { uint32_t parent, child; uint8_t flags; } forks[] = {
@@ -272,10 +274,11 @@ START_TEST(prefixes_and_noise)
 	char buf[512];
 	uint64_t seed = 42;
 
-	for (size_t i = 0; i < nlines; i++) {
-		size_t len = strlen(lines[i]);
+	for (size_t i = 0; i < nlines + sizeof(vfork_lines) / sizeof(vfork_lines[0]); i++) {
+		const char *line = i < nlines ? lines[i] : vfork_lines[i - nlines];
+		size_t len = strlen(line);
 		for (size_t n = 0; n <= len && n < sizeof(buf); n++) {
-			memcpy(buf, lines[i], n);
+			memcpy(buf, line, n);
 			buf[n] = '\0';
 			perf_conv_line(c, buf);
 		}
