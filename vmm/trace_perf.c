@@ -482,12 +482,13 @@ static void on_newtask(struct perf_conv *c, const char *payload)
 		c->st.skipped++;
 		return;
 	}
-	c->st.ignored++;   /* a thread's, or a fork's whose record came without it */
-	if (c->fork.active && (int64_t)child == c->fork.child_pid) {
-		bool vfork = (flags & CLONE_VM_) && !(flags & CLONE_THREAD_);
-		c->st.vforks += vfork;
-		flush_fork(c, vfork ? TR_FORK_VM : 0);
+	if (!c->fork.active || (int64_t)child != c->fork.child_pid) {
+		c->st.ignored++;   /* a thread's, or a FORK's already written */
+		return;
 	}
+	bool vfork = (flags & CLONE_VM_) && !(flags & CLONE_THREAD_);
+	c->st.vforks += vfork;
+	flush_fork(c, vfork ? TR_FORK_VM : 0);
 }
 
 static void on_exit_record(struct perf_conv *c, const char *s)
@@ -721,7 +722,10 @@ static void on_return(struct perf_conv *c, int64_t pid, int64_t tid, enum syscal
 	}
 }
 
-/* "exceptions:page_fault_user: ...", "task:task_newtask: ..." or "syscalls:sys_enter_X: ..." after the pid/tid. */
+/*
+ * A sample, after the pid/tid: "exceptions:page_fault_user: ...",
+ * "task:task_newtask: ..." or "syscalls:sys_enter_X: ...".
+ */
 static void on_sample(struct perf_conv *c, int64_t pid, int64_t tid, const char *s)
 {
 	const char *payload;
