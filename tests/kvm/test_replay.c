@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* kvm suite: workload=replay plays every shipped trace, and one recorded here, clean (large RAM and RAM small enough to reclaim), deterministically, with its figures in the JSON report; an injected corruption is caught; without a trace it is a usage error. */
+/* kvm suite: workload=replay plays the smallest shipped trace (every one with --all), the vforks of spawn.trace, and one recorded here, clean (large RAM and RAM small enough to reclaim), deterministically, with its figures in the JSON report; an injected corruption is caught; without a trace it is a usage error. */
 #include <check.h>
 #include <jansson.h>
 #include <stdbool.h>
@@ -90,6 +90,7 @@ static void check_report(const char *path, const char *line, bool small)
 	ck_assert_int_eq(json_int_at(rp, "events", NULL), line_figure(line, "events"));
 	ck_assert_int_eq(json_int_at(rp, "faults", "total"), line_figure(line, "faults"));
 	ck_assert_int_eq(json_int_at(rp, "cow_copies", NULL), line_figure(line, "cow_copies"));
+	ck_assert_int_eq(json_int_at(rp, "vforks", NULL), line_figure(line, "vforks"));
 	ck_assert_int_eq(json_int_at(rp, "pages_shared", NULL), line_figure(line, "pages_shared"));
 	ck_assert_int_eq(json_int_at(rp, "reclaimed", "total"), line_figure(line, "reclaimed"));
 	ck_assert_int_eq(json_int_at(rp, "steals", NULL), line_figure(line, "steals"));
@@ -110,8 +111,8 @@ static void check_report(const char *path, const char *line, bool small)
 	json_decref(doc);
 }
 
-/* TRACE at MEM, twice: clean, the same line, the report carrying it. */
-static void replays_clean(const char *trace, const char *mem)
+/* TRACE at MEM, twice: clean, the same line, the report carrying it; returns the line (free it). */
+static char *replays_clean(const char *trace, const char *mem)
 {
 	const char *report = temp_path("replay.json");
 	struct vmm_result a = replay(trace, mem, report, NULL, NULL), b = replay(trace, mem, NULL, NULL, NULL);
@@ -125,17 +126,30 @@ static void replays_clean(const char *trace, const char *mem)
 	ASSERT_HAS(a.err, " 0 violations");
 	check_report(report, la, strcmp(mem, MEM_SMALL) == 0);
 	fprintf(stderr, "%s --mem %s:\n  %s\n", trace, mem, la);
-	free(la);
 	free(lb);
 	vmm_result_free(&a);
 	vmm_result_free(&b);
+	return la;
 }
 
 START_TEST(shipped_trace_replays_clean)
 {
 	ck_assert_msg(traces.n > 0, "no shipped traces (*.trace) in %s", trace_dir);
 	ck_assert_int_lt(_i, 2 * (int)traces.n);
-	replays_clean(traces.path[_i / 2], _i % 2 ? MEM_SMALL : MEM_LARGE);
+	free(replays_clean(traces.path[_i / 2], _i % 2 ? MEM_SMALL : MEM_LARGE));
+}
+END_TEST
+
+/* spawn.trace's three posix_spawns are vforks: each child's faults are ring-3 accesses in its parent's space. */
+START_TEST(vfork_trace_replays_clean)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/spawn.trace", trace_dir);
+	char *line = replays_clean(path, MEM_LARGE);
+	ck_assert_int_eq(line_figure(line, "vforks"), 3);
+	ck_assert_int_eq(line_figure(line, "processes"), 5);
+	free(line);
 }
 END_TEST
 
@@ -154,8 +168,8 @@ START_TEST(recorded_here_replays_clean)
 							"-c", "ls /usr/bin | sort | head", NULL });
 	ck_assert_msg(r.status == VMM_EXIT_OK, "vmm record exited %d:\n%s", r.status, r.err);
 	vmm_result_free(&r);
-	replays_clean(trace, MEM_LARGE);
-	replays_clean(trace, MEM_SMALL);
+	free(replays_clean(trace, MEM_LARGE));
+	free(replays_clean(trace, MEM_SMALL));
 }
 END_TEST
 
@@ -272,6 +286,7 @@ static Suite *replay_suite(void)
 
 	tcase_set_timeout(t, 3600);
 	tcase_add_loop_test(t, shipped_trace_replays_clean, 0, traces.n ? 2 * (int)traces.n : 1);
+	tcase_add_test(t, vfork_trace_replays_clean);
 	tcase_add_test(t, recorded_here_replays_clean);
 	tcase_add_loop_test(t, injected_corruption_is_caught, 0, 3);
 	tcase_add_test(t, watchdog_stop_is_a_timeout_not_a_violation);
