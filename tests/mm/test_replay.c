@@ -316,6 +316,33 @@ START_TEST(a_lenders_memory_outlives_it_for_its_borrowers)
 }
 END_TEST
 
+/*
+ * An exec that finds no address space for the process leaves it with
+ * none: its events count as oom, its EXIT still ends it, and the end of
+ * the replay tears down only what there is (it once reached
+ * hat_destroy(NULL)).
+ */
+START_TEST(an_exec_without_memory_leaves_no_space)
+{
+	(void)written_first_page(1);
+	play(ev_fork(0, 1));
+	/* each exec frees its process's space first: a limit one below keeps it from coming back */
+	objcache_set_limit(&hat_cache, hat_cache.oc_inuse - 1);
+	play(ev_pid(TR_EXEC, 1));
+	ck_assert_ptr_null(proc_find(&r, 1)->hat);
+	ck_assert_uint_eq(r.st.oom, 1);
+	play(ev_fault(1, A_BASE, 0));
+	ck_assert_uint_eq(r.st.oom, 2);
+	play(ev_pid(TR_EXIT, 1));
+	ck_assert_ptr_null(proc_find(&r, 1));
+	objcache_set_limit(&hat_cache, hat_cache.oc_inuse - 1);
+	play(ev_pid(TR_EXEC, 0));   /* left to replay_finish() without a space */
+	ck_assert_ptr_null(proc_find(&r, 0)->hat);
+	objcache_set_limit(&hat_cache, OBJCACHE_LIMIT_NONE);
+	ck_assert_uint_eq(r.st.oom, 3);
+}
+END_TEST
+
 START_TEST(file_pages_shared_by_every_process)
 {
 	for (uint32_t pid = 0; pid < 5; pid++) {
@@ -667,6 +694,7 @@ static Suite *replay_suite(void)
 	tcase_add_test(t, fork_without_memory_leaves_pages_to_faults);
 	tcase_add_test(t, vfork_child_borrows_its_parents_memory);
 	tcase_add_test(t, a_lenders_memory_outlives_it_for_its_borrowers);
+	tcase_add_test(t, an_exec_without_memory_leaves_no_space);
 	tcase_add_test(t, file_pages_shared_by_every_process);
 	tcase_add_test(t, mprotect_makes_a_write_fault);
 	tcase_add_test(t, munmap_then_fault_is_a_trace_error);
