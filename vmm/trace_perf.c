@@ -34,6 +34,8 @@ struct proc {
 	uint32_t threads;          /* live threads; the process exits with the last */
 	uint64_t stack_lo;         /* lowest address of its [stack], 0: unknown */
 	uint16_t stack_prot;
+	bool borrows;              /* a vfork child until its exec: its stack is its lender's */
+	uint32_t lender;
 	uint64_t heap_start, brk;  /* 0: unknown */
 	bool brk_seen;             /* a brk since the exec */
 	bool exec_pending;         /* an EXEC waits for the program's mapping */
@@ -439,7 +441,14 @@ static void flush_fork(struct perf_conv *c, uint8_t flags)
 		return;
 	}
 	*p = (struct proc){ .threads = 1, .stack_lo = copy.stack_lo, .stack_prot = copy.stack_prot,
-			    .heap_start = copy.heap_start, .brk = copy.brk, .brk_seen = copy.brk_seen };
+			    .heap_start = copy.heap_start, .brk = copy.brk, .brk_seen = copy.brk_seen,
+			    .borrows = flags & TR_FORK_VM, .lender = copy.borrows ? copy.lender : parent_id };
+}
+
+/* Whose [stack] p's faults grow: its own, or its lender's while it is a vfork child. */
+static struct proc *stack_of(struct perf_conv *c, struct proc *p)
+{
+	return p->borrows ? &c->procs[p->lender] : p;
 }
 
 static void on_fork_record(struct perf_conv *c, const char *s)
@@ -566,15 +575,16 @@ static void on_fault(struct perf_conv *c, int64_t pid, const char *payload)
 		return;
 	}
 	uint64_t page = page_down(addr);
-	if (p->stack_lo && page < p->stack_lo && p->stack_lo - page <= c->stack_limit) {
+	struct proc *st = stack_of(c, p);
+	if (st->stack_lo && page < st->stack_lo && st->stack_lo - page <= c->stack_limit) {
 		/* the kernel grew the stack down to the fault: no record says so */
 		struct trace_event grow = {
-			.te_kind = TR_MMAP, .te_pid = id, .te_addr = page, .te_len = p->stack_lo - page,
-			.te_prot = p->stack_prot, .te_flags = TR_MAP_ANON | TR_MAP_STACK,
+			.te_kind = TR_MMAP, .te_pid = id, .te_addr = page, .te_len = st->stack_lo - page,
+			.te_prot = st->stack_prot, .te_flags = TR_MAP_ANON | TR_MAP_STACK,
 			.te_file = TR_FILE_NONE,
 		};
 		emit(c, p, &grow, false);
-		p->stack_lo = page;
+		st->stack_lo = page;
 		c->st.stack_growth++;
 	}
 	struct trace_event ev = {

@@ -210,6 +210,7 @@ END_TEST
 static char *vfork_lines[] = {
 	"  1/1   PERF_RECORD_COMM exec: sh:1/1",
 	"  1/1   PERF_RECORD_MMAP2 1/1: [0x400000(0x1000) @ 0 fe:01 42 0]: r-xp /bin/sh",
+	"  1/1   PERF_RECORD_MMAP2 1/1: [0x7ffc00000000(0x21000) @ 0x7ffffffde000 00:00 0 0]: rw-p [stack]",
 	/* a vfork: its newtask follows the record, another CPU's line between */
 	"  2/2   PERF_RECORD_FORK(2:2):(1:1)",
 	"  9/9   exceptions:page_fault_user: address=0x1000 ip=0x0 error_code=0x4",
@@ -229,6 +230,9 @@ static char *vfork_lines[] = {
 	"  7/7   PERF_RECORD_FORK(7:7):(2:2)",
 	"  2/2   task:task_newtask: pid=7 comm=sh clone_flags=4111 oom_score_adj=0",
 	"  2/2   task:task_newtask: garbage",
+	/* the vfork child grows its parent's stack: the parent's fault there grows nothing */
+	"  2/2   exceptions:page_fault_user: address=0x7ffbffffe010 ip=0x0 error_code=0x6",
+	"  1/1   exceptions:page_fault_user: address=0x7ffbfffff010 ip=0x0 error_code=0x6",
 	/* the last FORK: written at the end */
 	"  8/8   PERF_RECORD_FORK(8:8):(7:7)",
 };
@@ -260,6 +264,12 @@ START_TEST(newtask_tells_a_vfork)
 		k++;
 	}
 	ck_assert_uint_eq(k, sizeof(forks) / sizeof(forks[0]));
+	unsigned stacks = 0;
+	for (size_t i = 0; i < p.n; i++)
+		if (p.ev[i].te_kind == TR_MMAP && (p.ev[i].te_flags & TR_MAP_STACK))
+			stacks++;
+	ck_assert_uint_eq(stacks, 2);   /* [stack], and the child's growth of it */
+	ck_assert_uint_eq(p.st.stack_growth, 1);
 	parsed_free(&p);
 }
 END_TEST
