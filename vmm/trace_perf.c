@@ -14,6 +14,7 @@
 #define SYSCALL_ERR (-4096)  /* returns above (u64)-4096 are -errno */
 #define MADV_DONTNEED_ 4
 #define MADV_DONTNEED_LOCKED_ 24
+#define NEWTASK "task:task_newtask:"   /* the sample that tells a clone's flags */
 #define CLONE_VM_     0x100ull
 #define CLONE_THREAD_ 0x10000ull
 
@@ -745,7 +746,7 @@ static void on_sample(struct perf_conv *c, int64_t pid, int64_t tid, const char 
 		on_fault(c, pid, s);
 		return;
 	}
-	if (expect(&s, "task:task_newtask:")) {
+	if (expect(&s, NEWTASK)) {
 		on_newtask(c, s);
 		return;
 	}
@@ -782,7 +783,7 @@ void perf_conv_line(struct perf_conv *c, const char *line)
 	}
 	s = skip_spaces(s);
 	if (c->fork.active && (pid == c->fork.parent_pid || pid == c->fork.child_pid) &&
-	    strncmp(s, "task:task_newtask:", 18) != 0)
+	    strncmp(s, NEWTASK, strlen(NEWTASK)) != 0)
 		flush_fork(c, 0);
 	if (strncmp(s, "PERF_RECORD_", 12) == 0)
 		on_record(c, s);

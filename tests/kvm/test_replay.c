@@ -279,14 +279,16 @@ START_TEST(unreadable_trace_is_a_usage_error)
 }
 END_TEST
 
-static Suite *replay_suite(void)
+/* ALL: every shipped trace at both sizes, spawn.trace among them; else the quick matrix and the vfork trace. */
+static Suite *replay_suite(bool all)
 {
 	Suite *s = suite_create("replay");
 	TCase *t = tcase_create("replay");
 
 	tcase_set_timeout(t, 3600);
 	tcase_add_loop_test(t, shipped_trace_replays_clean, 0, traces.n ? 2 * (int)traces.n : 1);
-	tcase_add_test(t, vfork_trace_replays_clean);
+	if (!all)
+		tcase_add_test(t, vfork_trace_replays_clean);
 	tcase_add_test(t, recorded_here_replays_clean);
 	tcase_add_loop_test(t, injected_corruption_is_caught, 0, 3);
 	tcase_add_test(t, watchdog_stop_is_a_timeout_not_a_violation);
@@ -338,7 +340,7 @@ int main(int argc, char **argv)
 	if (!all)
 		keep_smallest(&traces);
 	temp_dir_make("hatvm-kvm-replay");
-	int status = run_suite(replay_suite());
+	int status = run_suite(replay_suite(all));
 	temp_dir_remove();
 	return status;
 }
