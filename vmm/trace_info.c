@@ -41,6 +41,7 @@ struct info {
 	uint32_t nprocs;
 	struct file_row *files;
 	uint64_t fault_bits[3];   /* write, exec, present */
+	uint64_t vforks;
 	struct resident *res;
 	bool res_failed;
 };
@@ -77,6 +78,7 @@ static void account(struct info *in, const struct trace_event *ev)
 		in->procs[ev->te_arg] = (struct proc_row){ .parent = ev->te_pid,
 							   .program = p->program,
 							   .vfork = (ev->te_flags & TR_FORK_VM) != 0 };
+		in->vforks += (ev->te_flags & TR_FORK_VM) != 0;
 		break;
 	case TR_EXEC:
 		p->program = ev->te_file;
@@ -103,9 +105,12 @@ static void account(struct info *in, const struct trace_event *ev)
 static void print_events(FILE *out, const struct trace_header *h, const struct info *in)
 {
 	fprintf(out, "events: %" PRIu64 "\n ", h->events);
-	for (uint32_t k = 1; k <= TR_KIND_MAX; k++)
-		fprintf(out, " %s %" PRIu64 "%s", trace_kind_name(k), h->count[k],
-			k < TR_KIND_MAX ? "," : "\n");
+	for (uint32_t k = 1; k <= TR_KIND_MAX; k++) {
+		fprintf(out, " %s %" PRIu64, trace_kind_name(k), h->count[k]);
+		if (k == TR_FORK)
+			fprintf(out, " (vfork %" PRIu64 ")", in->vforks);
+		fputs(k < TR_KIND_MAX ? "," : "\n", out);
+	}
 	uint64_t faults = h->count[TR_FAULT];
 	fprintf(out, "faults: %" PRIu64 " (read %" PRIu64 ", write %" PRIu64 ", exec %" PRIu64
 		"); %" PRIu64 " on present pages (protection)\n", faults,

@@ -12,8 +12,10 @@
  * touched) until it unmaps them (munmap, madvise(DONTNEED), a mapping
  * over them, a shrinking brk), moves them (mremap) or exits or execs. A
  * forked child starts with none: until it touches a page it shares its
- * parent's. A vfork's child uses its parent's until it execs or exits:
- * what it touches is its parent's. Shared file pages count once per process that touched them,
+ * parent's. A vfork's child (any CLONE_VM child) uses its parent's
+ * address space: what it touches is its parent's, and the space's pages
+ * go when the last process using it exits or execs, which may be the
+ * child. Shared file pages count once per process that touched them,
  * as RSS does, so the sum is an upper bound on what a replay needs.
  */
 struct resident;

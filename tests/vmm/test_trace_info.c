@@ -49,12 +49,24 @@ START_TEST(the_pipeline_in_detail)
 	ck_assert_int_eq(r.status, VMM_EXIT_OK);
 	ASSERT_HAS(r.out, "  command: sh -c 'ls /usr/bin | sort | head'\n");
 	ASSERT_HAS(r.out, "processes: 4\n");
-	ASSERT_HAS(r.out, "  fork 3, exec 4, exit 4, ");
+	ASSERT_HAS(r.out, "  fork 3 (vfork 0), exec 4, exit 4, ");
 	ASSERT_HAS(r.out, "/usr/bin/sort\n");
 	ASSERT_HAS(r.out, "/usr/bin/head\n");
 	vmm_result_free(&r);
 }
 END_TEST
+
+static void save_events(const char *path, const struct trace_event *evs, size_t n)
+{
+	struct trace_writer *w = trace_writer_new();
+	struct trace_meta meta = { .command = "spawn", .machine = "m", .date = "d" };
+	char why[256];
+
+	for (size_t i = 0; i < n; i++)
+		ck_assert_msg(trace_writer_add(w, &evs[i], why, sizeof(why)) == 0, "%s", why);
+	ck_assert_msg(trace_writer_save(w, path, &meta, why, sizeof(why)) == 0, "%s", why);
+	trace_writer_free(w);
+}
 
 #define FAULT(pid, page) { .te_kind = TR_FAULT, .te_pid = pid, .te_addr = (page) << 12, \
 			   .te_fault = TR_FAULT_WRITE, .te_file = TR_FILE_NONE }
@@ -66,8 +78,6 @@ END_TEST
 START_TEST(a_vfork_child_is_shown)
 {
 	const char *path = temp_path("vfork.trace");
-	struct trace_writer *w = trace_writer_new();
-	struct trace_meta meta = { .command = "spawn", .machine = "m", .date = "d" };
 	const struct trace_event evs[] = {
 		FAULT(0, 0x100), FAULT(0, 0x101),
 		{ .te_kind = TR_FORK, .te_pid = 0, .te_arg = 1, .te_flags = TR_FORK_VM, .te_file = TR_FILE_NONE },
@@ -77,20 +87,46 @@ START_TEST(a_vfork_child_is_shown)
 		{ .te_kind = TR_FORK, .te_pid = 0, .te_arg = 2, .te_file = TR_FILE_NONE },
 		{ .te_kind = TR_EXIT, .te_pid = 1, .te_file = TR_FILE_NONE },
 	};
-	char why[256];
 
-	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
-		ck_assert_msg(trace_writer_add(w, &evs[i], why, sizeof(why)) == 0, "%s", why);
-	ck_assert_msg(trace_writer_save(w, path, &meta, why, sizeof(why)) == 0, "%s", why);
-	trace_writer_free(w);
+	save_events(path, evs, sizeof(evs) / sizeof(evs[0]));
 	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "trace-info", path, NULL });
 	ck_assert_msg(r.status == VMM_EXIT_OK, "%s", r.err);
 	ASSERT_HAS(r.out, "  format: version 2, ");
+	ASSERT_HAS(r.out, "\n  fork 2 (vfork 1), exec 1, exit 1, ");
 	ASSERT_HAS(r.out, "\n      0      -     -        2  -\n");
 	ASSERT_HAS(r.out, "\n      1      0 vfork        4  -\n");
 	ASSERT_HAS(r.out, "\n      2      0  fork        0  -\n");
 	ASSERT_HAS(r.out, "\npeak resident pages: 5 ");   /* 0's 0x100, 0x101, 0x7f0; 1's 0x200, 0x201 */
 	vmm_result_free(&r);
+}
+END_TEST
+
+/*
+ * CLONE_VM without CLONE_VFORK: the parent execs, then exits, while its
+ * child still runs on the old memory; the pages go with the child.
+ */
+START_TEST(a_borrowed_space_outlives_its_lender)
+{
+	const char *path = temp_path("lender.trace");
+	const struct trace_event evs[] = {
+		FAULT(0, 0x100), FAULT(0, 0x101),
+		{ .te_kind = TR_FORK, .te_pid = 0, .te_arg = 1, .te_flags = TR_FORK_VM, .te_file = TR_FILE_NONE },
+		{ .te_kind = TR_EXEC, .te_pid = 0, .te_file = TR_FILE_NONE },
+		FAULT(0, 0x300),
+		{ .te_kind = TR_EXIT, .te_pid = 0, .te_file = TR_FILE_NONE },
+		FAULT(1, 0x102),
+		{ .te_kind = TR_FORK, .te_pid = 1, .te_arg = 2, .te_file = TR_FILE_NONE },
+		{ .te_kind = TR_EXIT, .te_pid = 1, .te_file = TR_FILE_NONE },
+		FAULT(2, 0x400),
+	};
+
+	save_events(path, evs, sizeof(evs) / sizeof(evs[0]));
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "trace-info", path, NULL });
+	ck_assert_msg(r.status == VMM_EXIT_OK, "%s", r.err);
+	/* 0x100, 0x101 and 0x300 together; then 0x100-0x102; then only 2's page */
+	ASSERT_HAS(r.out, "\npeak resident pages: 3 ");
+	vmm_result_free(&r);
+	unlink(path);
 }
 END_TEST
 
@@ -149,6 +185,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, every_shipped_trace);
 	tcase_add_test(tc, the_pipeline_in_detail);
 	tcase_add_test(tc, a_vfork_child_is_shown);
+	tcase_add_test(tc, a_borrowed_space_outlives_its_lender);
 	tcase_add_test(tc, a_damaged_trace_is_refused_with_its_event);
 	tcase_add_test(tc, usage_errors);
 	suite_add_tcase(s, tc);
