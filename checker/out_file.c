@@ -32,11 +32,32 @@ static char *resolve_target(const char *path)
 	return real ? real : strdup(path);
 }
 
+/*
+ * 0 when a file can be created in DIR, tried for real: access(2) says
+ * yes to root on a read-only file system or in /proc.
+ */
+static int probe_dir(const char *dir)
+{
+	char *probe;
+	int fd;
+
+	if (asprintf(&probe, "%s/.hatvm-probe.XXXXXX", dir) < 0)
+		return ENOMEM;
+	fd = mkostemp(probe, O_CLOEXEC);
+	int e = fd < 0 ? errno : 0;
+	if (fd >= 0) {
+		close(fd);
+		unlink(probe);
+	}
+	free(probe);
+	return e;
+}
+
 int out_file_check(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
-	char *dir;
-	int rc = 0;
+	char *target, *dir;
+	int rc = 0, e;
 
 	if (!path || !*path)
 		return path_errf(err, errlen, "(output)", "empty file name");
@@ -46,17 +67,18 @@ int out_file_check(const char *path, char *err, size_t errlen)
 		if (!S_ISREG(st.st_mode))
 			return path_errf(err, errlen, path, "not a regular file (a FIFO, device or "
 					 "socket); give the name of a file to create or replace");
-		return 0;
-	}
-	if (errno != ENOENT)
+	} else if (errno != ENOENT) {
 		return path_errf(err, errlen, path, "%s", strerror(errno));
-	dir = dir_of(path);
+	}
+	target = resolve_target(path);
+	dir = target ? dir_of(target) : NULL;
+	free(target);
 	if (!dir)
 		return path_errf(err, errlen, path, "out of memory");
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
 		rc = path_errf(err, errlen, path, "directory %s does not exist", dir);
-	else if (access(dir, W_OK | X_OK) != 0)
-		rc = path_errf(err, errlen, path, "cannot create files in %s: %s", dir, strerror(errno));
+	else if ((e = probe_dir(dir)) != 0)
+		rc = path_errf(err, errlen, path, "cannot create files in %s: %s", dir, strerror(e));
 	free(dir);
 	return rc;
 }

@@ -167,6 +167,21 @@ START_TEST(missing_directory_is_refused)
 }
 END_TEST
 
+/* access(2) lets root "write" to /proc; the check creates a file there for real. */
+START_TEST(a_directory_that_takes_no_files_is_refused)
+{
+	ck_assert_int_eq(out_file_check("/proc/hatvm-report.json", err, sizeof(err)), -1);
+	ASSERT_HAS(err, "/proc/hatvm-report.json: cannot create files in /proc: ");
+}
+END_TEST
+
+START_TEST(the_check_leaves_nothing)
+{
+	ck_assert_int_eq(out_file_check(path, err, sizeof(err)), 0);
+	ck_assert_uint_eq(entries(), 0);
+}
+END_TEST
+
 /* A full disk, as far as this process can tell: writes past 4 KiB fail (EFBIG). */
 START_TEST(write_failure_keeps_the_old_file)
 {
@@ -210,6 +225,8 @@ static Suite *out_file_suite(void)
 	tcase_add_test(tc, device_and_directory_are_refused);
 	tcase_add_test(tc, symlink_to_a_device_is_refused);
 	tcase_add_test(tc, missing_directory_is_refused);
+	tcase_add_test(tc, a_directory_that_takes_no_files_is_refused);
+	tcase_add_test(tc, the_check_leaves_nothing);
 	tcase_add_test(tc, write_failure_keeps_the_old_file);
 	tcase_add_test(tc, abort_leaves_nothing);
 	suite_add_tcase(s, tc);
