@@ -264,10 +264,11 @@ struct range_unload {
  * batch. pp is the tracked page, its list lock held, or NULL. An unload
  * may take a locked leaf (its counts go down); a steal (unload false)
  * never may. Returns the hment to free (NULL when embedded or
- * untracked). The valid-count decrement is the last access to ptp and
- * its hat: a pruner may free them right after. In a range unload u (h's
- * lock held: nobody else prunes ptp) the leaf and valid counts are owed
- * instead and paid once per table by counts_settle().
+ * untracked). Without u (h's lock not held) the caller decrements ptp's
+ * valid count (ptp_valid_dec) once done with ptp and its hat: a pruner
+ * may free both right after. In a range unload u (h's lock held: nobody
+ * else prunes ptp) the leaf and valid counts are owed instead and paid
+ * once per table by counts_settle().
  */
 static hment_t *leaf_clear(page_t *pp, page_t *ptp, unsigned idx, struct range_unload *u,
 			   bool unload)
@@ -298,7 +299,6 @@ static hment_t *leaf_clear(page_t *pp, page_t *ptp, unsigned idx, struct range_u
 	MM_ASSERT(ST_NMAP, counted(level == 2 ? &h->h_nmap2m : &h->h_nmap4k));
 	count(level == 2 ? &h->h_nmap2m : &h->h_nmap4k, -1);
 	tlb_flush_page(h, va);
-	ptp_valid_dec(ptp);
 	return hm;
 }
 
@@ -325,13 +325,14 @@ hment_t *hat_mapping_unload(page_t *pp, page_t *ptp, unsigned entry)
 {
 	struct hat *h = ptp->p_hat;
 	struct tlb_mark m = tlb_mark(h);
+	struct hat_op op = { .o_kind = HOP_STEAL, .o_space = h->h_id,
+			     .o_va = ptp_entry_va(ptp, entry), .o_pfn = pp->p_pagenum };
 	hment_t *hm;
 
 	MM_REQUIRE(hment_held(pp));
 	hm = leaf_clear(pp, ptp, entry, NULL, false);
-	struct hat_op op = { .o_kind = HOP_STEAL, .o_space = h->h_id,
-			     .o_va = ptp_entry_va(ptp, entry), .o_pfn = pp->p_pagenum };
 	log_op(&op, h, &m);
+	ptp_valid_dec(ptp);   /* the last access to ptp and h: their space's destroy may free them now */
 	return hm;
 }
 
@@ -1052,6 +1053,7 @@ static unsigned pageunload_at(page_t *pp, unsigned level)
 			continue;
 		}
 		got = leaf_clear(pp, ptp, entry, NULL, true);
+		ptp_valid_dec(ptp);
 		MM_ASSERT(RM_LINKS, got == (hm == HMENT_EMBEDDED ? NULL : hm));
 		if (got != NULL)
 			hment_free_later(&frees, got);

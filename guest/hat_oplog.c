@@ -59,7 +59,10 @@ static void put_one(struct hat_op *d, const struct hat_op *s, uint32_t seq)
 	COPY_FIELD(d, s, o_flushes);
 }
 
-/* The n records ops into the ring; its lock held. */
+/*
+ * The n records ops into the ring; its lock held. The counts are stored
+ * atomically: used() reads them without the lock.
+ */
 static void put(struct hat_oplog *l, const struct hat_op *ops, unsigned n)
 {
 	uint64_t slot = (l->ol_next - 1) & (HAT_OPLOG_SIZE - 1);
@@ -69,10 +72,10 @@ static void put(struct hat_oplog *l, const struct hat_op *ops, unsigned n)
 		if (l->ol_next - l->ol_drained >= l->ol_size) {
 			/* only an operation with more records than the headroom gets here */
 			l->ol_lost++;
-			l->ol_drained++;
+			__atomic_store_n(&l->ol_drained, l->ol_drained + 1, __ATOMIC_RELAXED);
 		}
 		put_one(&l->ol_ring[slot], &ops[i], (uint32_t)l->ol_next);
-		l->ol_next++;
+		__atomic_store_n(&l->ol_next, l->ol_next + 1, __ATOMIC_RELAXED);
 		if (++slot == l->ol_size)
 			slot = 0;
 	}
@@ -93,6 +96,6 @@ void hat_oplog_drained(uint64_t upto)
 {
 	mm_lock_enter(&hat_oplog.ol_lock);
 	if (upto > hat_oplog.ol_drained && upto <= hat_oplog.ol_next)
-		hat_oplog.ol_drained = upto;
+		__atomic_store_n(&hat_oplog.ol_drained, upto, __ATOMIC_RELAXED);
 	mm_lock_exit(&hat_oplog.ol_lock);
 }

@@ -54,12 +54,16 @@ static inline void mm_zero(void *p, uint64_t n)
 	memset(p, 0, n);
 }
 
-/* Index of the first non-zero quadword of p[0..n), or n. */
+/*
+ * Index of the first non-zero quadword of p[0..n), or n. Relaxed atomic
+ * loads: other CPUs clear PTEs in a table being scanned (a steal, a
+ * pageunload), and the scan's caller re-reads what it found under a lock.
+ */
 static inline uint64_t mm_find_nonzero(const uint64_t *p, uint64_t n)
 {
 	uint64_t i = 0;
 
-	while (i < n && p[i] == 0)
+	while (i < n && __atomic_load_n(&p[i], __ATOMIC_RELAXED) == 0)
 		i++;
 	return i;
 }

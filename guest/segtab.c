@@ -290,8 +290,10 @@ void ptp_scan_init(struct ptp_scan *s, const page_t *ptp, unsigned from, unsigne
 	bool user_top = ptp->p_level == MM_LEVELS && ptp->p_hat != NULL &&
 			!(ptp->p_hat->h_flags & HAT_F_KERNEL);
 
-	if (user_top && to <= MM_PML4_KERNEL && valid >= segtab_kernel_valid)
-		valid -= segtab_kernel_valid;
+	unsigned kernel = __atomic_load_n(&segtab_kernel_valid, __ATOMIC_RELAXED);
+
+	if (user_top && to <= MM_PML4_KERNEL && valid >= kernel)
+		valid -= kernel;
 	s->t = ptp_table(ptp);
 	s->i = from;
 	s->end = to;
@@ -336,7 +338,7 @@ void segtab_top_init(page_t *top, const page_t *src)
 			n++;
 		}
 	}
-	segtab_kernel_valid = n;
+	__atomic_store_n(&segtab_kernel_valid, n, __ATOMIC_RELAXED);   /* the same n every time */
 }
 
 /* One range walk: process, optionally prune (freed != NULL), optionally drain. */

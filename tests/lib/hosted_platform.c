@@ -118,7 +118,7 @@ void (*mm_hosted_oplog_hook)(void);
 
 void mm_oplog_full(void)
 {
-	uint64_t upto = hat_oplog.ol_next;
+	uint64_t upto = __atomic_load_n(&hat_oplog.ol_next, __ATOMIC_RELAXED);
 
 	if (mm_hosted_oplog_hook != NULL)
 		mm_hosted_oplog_hook();
