@@ -31,8 +31,9 @@ static void dense_checkpoint(const char *who)
 
 void wl_op_done(const char *who)
 {
-	stats.ops++;
-	if (every == 0 || stats.ops % every != 0)
+	uint64_t n = __atomic_add_fetch(&stats.ops, 1, __ATOMIC_RELAXED);
+
+	if (every == 0 || n % every != 0)
 		return;
 	if (held) {
 		due = true;

@@ -108,7 +108,7 @@ static void make_parent(void)
 static void fork_dup(struct hat *p, struct hat *c)
 {
 	wl_dup("share", c, p, SHARE_VA, (uint64_t)sh.npages * MM_PAGE_SIZE, HAT_READ);
-	stats.maps += sh.npages;   /* the parent maps every page: so does the child now */
+	stats_add(&stats.maps, sh.npages);   /* the parent maps every page: so does the child now */
 	for (unsigned i = 0; i < sh.npages; i++)
 		if (!sh.cow[i])
 			wl_chgprot("share", c, page_va(i), MM_PAGE_SIZE, RW);
@@ -197,7 +197,7 @@ static void fork_sparse(void)
 			   k == SPARSE_WRITETHRU ? RW | HAT_WRITETHRU : RW);
 	}
 	wl_dup("share", c, p, SPARSE_VA, SPARSE_SPAN, HAT_READ);
-	stats.maps += SPARSE_N;
+	stats_add(&stats.maps, SPARSE_N);
 	wl_checkpoint("share", "sparse-fork");
 	check_sparse_copy(p, c);
 	wl_hat_destroy("share", c);

@@ -88,7 +88,7 @@ static void demand_paging(struct hat *a)
 	if (demand_pages_mapped() - before != DEMAND_PAGES)
 		panic("smoke: %" PRIu64 " demand faults, expected %u",
 		      (demand_pages_mapped() - before), DEMAND_PAGES);
-	stats.maps += DEMAND_PAGES;
+	stats_add(&stats.maps, DEMAND_PAGES);
 	pass("unmapped access faults, handler maps a zeroed page");
 }
 

@@ -15,9 +15,11 @@ struct mm_stats stats;
 void stats_sample(void)
 {
 	uint64_t in_use = hment_cache_inuse();
+	uint64_t peak = __atomic_load_n(&stats.hments_peak, __ATOMIC_RELAXED);
 
-	if (in_use > stats.hments_peak)
-		stats.hments_peak = in_use;
+	while (in_use > peak && !__atomic_compare_exchange_n(&stats.hments_peak, &peak, in_use, false,
+							      __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 }
 
 void stats_print(void)

@@ -15,6 +15,12 @@ struct mm_stats {
 
 extern struct mm_stats stats;
 
+/* Adds n to one of stats' counts; any CPU (smp-disjoint runs workloads on all of them). */
+static inline void stats_add(uint64_t *count, uint64_t n)
+{
+	__atomic_fetch_add(count, n, __ATOMIC_RELAXED);
+}
+
 /* Notes the current hment use in hments_peak; call after mapping. */
 void stats_sample(void);
 

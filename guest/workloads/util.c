@@ -12,7 +12,7 @@ struct hat *wl_hat_try_create(const char *who)
 	struct hat *h = hat_create();
 
 	if (h)
-		stats.spaces++;
+		stats_add(&stats.spaces, 1);
 	wl_op_done(who);
 	return h;
 }
@@ -46,7 +46,7 @@ int wl_memload_try(const char *who, struct hat *h, uint64_t va, page_t *pp, unsi
 	int rc = hat_memload(h, va, pp, attr);
 
 	if (rc == 0) {
-		stats.maps++;
+		stats_add(&stats.maps, 1);
 		stats_sample();
 	}
 	wl_op_done(who);
@@ -66,7 +66,7 @@ void wl_memload_array(const char *who, struct hat *h, uint64_t va, uint64_t len,
 	if (hat_memload_array(h, va, len, pps, attr) != 0)
 		panic("%s: memload_array of [0x%" PRIx64 ", +0x%" PRIx64 ") (attr 0x%x) in space %u"
 		      " failed", who, va, len, attr, h->h_id);
-	stats.maps += len >> MM_PAGE_SHIFT;
+	stats_add(&stats.maps, len >> MM_PAGE_SHIFT);
 	stats_sample();
 	wl_op_done(who);
 }
@@ -137,7 +137,7 @@ void wl_checkpoint(const char *workload, const char *what)
 
 	ksnprintf(label, sizeof(label), "%s:%s", workload, what);
 	hat_assert_accounted();   /* no operation is in progress: nothing is in flight */
-	stats.checkpoints++;
+	stats_add(&stats.checkpoints, 1);
 	hc_checkpoint(label);
 }
 

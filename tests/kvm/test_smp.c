@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* kvm suite: several vCPUs — LAPIC IPIs, cross-calls and TLB shootdowns seen by the tlb workload, and a skipped shootdown caught. */
+/* kvm suite: several vCPUs — LAPIC IPIs, cross-calls and TLB shootdowns seen by the tlb workload, a skipped shootdown caught, the MM on every CPU at once. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +132,43 @@ START_TEST(smoke_on_four_cpus)
 }
 END_TEST
 
+/*
+ * Every CPU inside the MM at once, on spaces and pages of its own: each
+ * mapping as its CPU's shadow says, through the HAT and on the CPU's own
+ * CR3; the host checks the whole catalogue at every barrier.
+ */
+START_TEST(smp_disjoint_runs_on_every_cpu)
+{
+	static const char *const cpus[] = { "2", "2", "4" };
+	char seed[32];
+
+	snprintf(seed, sizeof(seed), "seed=%d", _i + 1);
+	struct vmm_result r = tlb_run(cpus[_i], (const char *[]){ "workload=smp-disjoint", seed, NULL });
+
+	ASSERT_STATUS(r, VMM_EXIT_OK);
+	ASSERT_HAS(r.out, cpus[_i][0] == '4' ? "smp-disjoint: 4 CPUs, 6 rounds of 28 steps each, every mapping as expected"
+					     : "smp-disjoint: 2 CPUs, 6 rounds of 40 steps each, every mapping as expected");
+	ASSERT_HAS(r.err, "\nvmm: 9 checks, 0 violations");   /* setup, 6 barriers, end, exit: none from a full log */
+	ck_assert_uint_gt(stat_of(r.out, "spaces"), 20);
+	vmm_result_free(&r);
+}
+END_TEST
+
+/* A round whose operation log could overflow between barriers is refused. */
+START_TEST(smp_disjoint_refuses_a_round_too_long)
+{
+	struct vmm_result r = tlb_run("4", (const char *[]){ "workload=smp-disjoint", "steps=100", NULL });
+
+	ASSERT_STATUS(r, VMM_EXIT_USAGE);
+	ASSERT_HAS(r.err, "option steps=100: at most 28 with 4 CPUs");
+	vmm_result_free(&r);
+	r = tlb_run("2", (const char *[]){ "workload=smp-disjoint", "check_every=5", NULL });
+	ASSERT_STATUS(r, VMM_EXIT_USAGE);
+	ASSERT_HAS(r.err, "check_every is not for it");
+	vmm_result_free(&r);
+}
+END_TEST
+
 static Suite *smp_suite(void)
 {
 	Suite *s = suite_create("smp");
@@ -145,6 +182,8 @@ static Suite *smp_suite(void)
 	tcase_add_test(tc, lost_ipi_is_reported);
 	tcase_add_test(tc, tlb_needs_two_cpus);
 	tcase_add_test(tc, smoke_on_four_cpus);
+	tcase_add_loop_test(tc, smp_disjoint_runs_on_every_cpu, 0, 3);
+	tcase_add_test(tc, smp_disjoint_refuses_a_round_too_long);
 	suite_add_tcase(s, tc);
 	return s;
 }

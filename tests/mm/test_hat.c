@@ -651,12 +651,15 @@ END_TEST
 /*
  * Several "CPUs" at once, each on its own address space, all mapping the
  * same pages: CPU 0 also destroys and recreates its space, CPU 1 puts 2
- * MiB pages over 4 KiB ones, CPU 3 unloads pages everywhere; the hment
- * limit makes them steal from each other.
+ * MiB pages over 4 KiB ones, CPU 2 forks CPU 1's space (hat_dup) while
+ * CPU 1 changes it, CPU 3 unloads pages everywhere; all of them change
+ * protections and load ranges; the hment limit makes them steal from
+ * each other. `scripts/test.sh` also runs this under ThreadSanitizer.
  */
 enum { NT = 4, NSHARED = 16, ROUNDS = 3000 };
 static page_t *shared[NSHARED], *shared_big;
 static struct hat *spaces[NT];
+static unsigned dups_done, arrays_done;   /* range operations that succeeded */
 
 static void worker_step(unsigned cpu, unsigned x)
 {
@@ -667,12 +670,22 @@ static void worker_step(unsigned cpu, unsigned x)
 		spaces[cpu] = hat_create();
 	} else if (cpu == 1 && x % 13 == 0) {
 		hat_memload(h, 0, shared_big, RW_USER | HAT_LARGE);
+	} else if (cpu == 2 && x % 29 == 0) {
+		hat_destroy(h);
+		spaces[cpu] = hat_create();
+		if (hat_dup(spaces[cpu], spaces[1], 0, MM_LARGE_SIZE, R_USER) == 0)   /* NOMEM is fine too */
+			__atomic_fetch_add(&dups_done, 1, __ATOMIC_RELAXED);
 	} else if (cpu == NT - 1 && x % 4 == 0) {
 		hat_pageunload(x % 8 == 0 ? shared_big + x % 512 : shared[x % NSHARED]);
 	} else if (x % 7 == 0) {
 		hat_unload(h, 0, MM_LARGE_SIZE);
 	} else if (x % 11 == 0) {
 		hat_pagesync(shared[x % NSHARED], HAT_SYNC_CLEAR);
+	} else if (x % 17 == 0) {
+		hat_chgprot(h, 0, MM_LARGE_SIZE, x % 2 ? R_USER : RW_USER);
+	} else if (x % 19 == 0) {
+		if (hat_memload_array(h, 64 * MM_PAGE_SIZE, NSHARED * MM_PAGE_SIZE, shared, RW_USER) == 0)
+			__atomic_fetch_add(&arrays_done, 1, __ATOMIC_RELAXED);
 	} else {
 		hat_memload(h, (x % 64) * MM_PAGE_SIZE, shared[(x >> 8) % NSHARED], RW_USER);
 	}
@@ -719,6 +732,8 @@ START_TEST(test_concurrent_cpus)
 	/* LK_QUIESCENT covers the list and hash locks only; these two must be free as well */
 	ck_assert(hment_reserve.hr_lock.ml_locked == 0 && segtab_ptp_cache.pc_lock.ml_locked == 0);
 	ck_assert_uint_gt(hment_stats.steals, 0);
+	ck_assert_uint_gt(dups_done, 0);
+	ck_assert_uint_gt(arrays_done, 0);
 	for (unsigned i = 0; i < NT; i++)
 		hat_destroy(spaces[i]);
 	ck_assert_uint_eq(hment_hash.hh_count, 0);

@@ -130,8 +130,9 @@ END_TEST
 
 /*
  * A program that vforks and execs /bin/true: that FORK is a vfork, its
- * child execs true. (Built with sanitizers, the program also clones a
- * CLONE_VM helper at exit, LeakSanitizer's: a vfork as well.)
+ * child execs true. (The program is built without sanitizers in every
+ * build: ThreadSanitizer would make its vfork a fork, and LeakSanitizer
+ * would add a CLONE_VM helper of its own.)
  */
 START_TEST(records_a_vfork)
 {
