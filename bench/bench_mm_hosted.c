@@ -21,6 +21,10 @@
 #define CHURN_RUNS   3
 #define FLAT         1.3        /* target: largest / smallest */
 #define BELOW_LINUX  3.0        /* target: Linux / ours */
+#define PAR_PAGES    16384ul    /* per CPU, in a parallel run */
+#define PAR_CYCLES   16
+#define PAR_RUNS     5
+#define PAR_SPEEDUP  1.8        /* target: 2 CPUs' throughput / 1 CPU's */
 
 /* 1 M pages (4 GiB) would not fit the MM's 3 GiB RAM limit: the largest is what fits */
 static const unsigned long sizes[NSIZES] = { 256, 4096, 65536, MM_RUNS_MAX_PAGES };
@@ -43,6 +47,7 @@ struct results {
 	struct spaces_extra extra[NSPACES];
 	double churn_load[CHURN_CYCLES], churn_pageunload[CHURN_CYCLES];   /* medians per cycle */
 	double atomic_ns;   /* one uncontended locked read-modify-write */
+	double par_ns[2];   /* wall ns per page-cycle, 1 and 2 CPUs on spaces of their own (medians) */
 	struct linux_shapes lx;
 };
 
@@ -110,6 +115,23 @@ static void measure_churn(struct results *res)
 }
 
 /*
+ * One CPU, then two at once, each on a space and pages of its own: what
+ * they share (page allocator, table-page cache, hashed list locks, the
+ * operation log, the statistics) decides how far the MM scales. Wall
+ * time, alternating, so both see the same drift of the host.
+ */
+static void measure_parallel(struct results *res)
+{
+	double runs[2][PAR_RUNS];
+
+	for (int r = 0; r < PAR_RUNS; r++)
+		for (unsigned t = 1; t <= 2; t++)
+			runs[t - 1][r] = mm_parallel_run(t, PAR_PAGES, PAR_CYCLES);
+	for (int t = 0; t < 2; t++)
+		res->par_ns[t] = bench_median(runs[t], PAR_RUNS);
+}
+
+/*
  * The unit the MM's per-mapping costs are made of: every lock taken and
  * every shared count moved is one locked read-modify-write.
  */
@@ -166,6 +188,10 @@ static void print_details(const struct results *res)
 	       " (median)\n", CHURN_PAGES, CHURN_CYCLES);
 	print_line("memload_array, by cycle", "mapping", res->churn_load, CHURN_CYCLES);
 	print_line("pageunload, by cycle", "mapping", res->churn_pageunload, CHURN_CYCLES);
+	printf("\nhosted MM, each CPU a space and %lu pages of its own (create, memload, chgprot, unload,"
+	       " destroy) x %d, wall ns per page-cycle (median of %d): 1 CPU %.1f, 2 CPUs at once %.1f,"
+	       " speed-up %.2f\n", PAR_PAGES, PAR_CYCLES, PAR_RUNS, res->par_ns[0], res->par_ns[1],
+	       res->par_ns[0] / res->par_ns[1]);
 	printf("\nLinux at %lu pages, ns per page: mmap MAP_POPULATE of a memfd %.1f, again at a"
 	       " second address %.1f, mprotect %.1f, munmap %.1f, fork %.1f\n\n", sizes[LINUX_AT],
 	       res->lx.populate_ns, res->lx.share_ns, res->lx.mprotect_ns, res->lx.munmap_ns,
@@ -285,6 +311,11 @@ static void add_rows(struct bench_table *t, const struct results *res)
 		  lx->fork_ns, "fork /page, private populated");
 	linux_row(t, "fork-like, range ops: chgprot + hat_dup /page",
 		  ns[SZ_CHGPROT][at] + ns[SZ_DUP][at], lx->fork_ns, "fork /page, private populated");
+	r = bench_add(t, res->par_ns[1], "ns", "2 CPUs at once, spaces of their own /page-cycle");
+	bench_set_baseline(r, res->par_ns[0], "1 CPU alone, wall /page-cycle");
+	bench_set_ratio(r, res->par_ns[0] / res->par_ns[1], "speed-up");
+	bench_set_target(r, ">=", PAR_SPEEDUP);
+	bench_set_note(r, "wall time: needs 2 idle cores; create, memload, chgprot, unload, destroy");
 	r = bench_add(t, res->atomic_ns, "ns", "one locked read-modify-write, uncontended");
 	bench_set_note(r, "a lock or a shared count: the unit per-mapping costs are made of");
 	r = bench_add(t, (double)mm_hment_size(), "B", "hment, per mapping after a page's first");
@@ -312,6 +343,7 @@ int main(int argc, char **argv)
 	measure_spaces(&res);
 	measure_churn(&res);
 	res.atomic_ns = measure_atomic();
+	measure_parallel(&res);
 	print_details(&res);
 	bench_table_init(&t, "mm_hosted");
 	add_rows(&t, &res);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
@@ -55,4 +56,45 @@ double bench_median(double *v, size_t n)
 {
 	qsort(v, n, sizeof(*v), compare);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+char *bench_run_capture(const char *const argv[])
+{
+	int fd[2], status;
+	size_t len = 0, cap = 65536;
+	char *buf = malloc(cap);
+	pid_t pid;
+
+	if (buf == NULL || pipe(fd) < 0) {
+		perror("bench");
+		exit(1);
+	}
+	pid = fork();
+	if (pid == 0) {
+		dup2(fd[1], 1);
+		close(fd[0]);
+		close(fd[1]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(fd[1]);
+	for (;;) {
+		ssize_t n;
+
+		if (cap - len < 4096 && (buf = realloc(buf, cap *= 2)) == NULL) {
+			perror("bench");
+			exit(1);
+		}
+		n = read(fd[0], buf + len, cap - len - 1);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd[0]);
+	buf[len] = '\0';
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		fprintf(stderr, "bench: %s failed; its output:\n%s", argv[0], buf);
+		exit(1);
+	}
+	return buf;
 }

@@ -7,6 +7,8 @@
 
 /* Seconds of wall time to run argv to completion (output discarded); exits on failure. */
 double bench_time_command(const char *const argv[]);
+/* Runs argv, returns its standard output (NUL-terminated, malloc'd); exits unless it succeeds. */
+char *bench_run_capture(const char *const argv[]);
 /* Median of n values (sorts them in place). */
 double bench_median(double *v, size_t n);
 double bench_now(void);

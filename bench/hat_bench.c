@@ -35,48 +35,6 @@ static struct figure *figure(const char *key)
 	return NULL;
 }
 
-/* Runs argv, returns its standard output (NUL-terminated); exits unless it succeeds. */
-static char *run_capture(const char *const argv[])
-{
-	int fd[2], status;
-	size_t len = 0, cap = 65536;
-	char *buf = malloc(cap);
-	pid_t pid;
-
-	if (buf == NULL || pipe(fd) < 0) {
-		perror("hat_bench");
-		exit(1);
-	}
-	pid = fork();
-	if (pid == 0) {
-		dup2(fd[1], 1);
-		close(fd[0]);
-		close(fd[1]);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(fd[1]);
-	for (;;) {
-		ssize_t n;
-
-		if (cap - len < 4096 && (buf = realloc(buf, cap *= 2)) == NULL) {
-			perror("hat_bench");
-			exit(1);
-		}
-		n = read(fd[0], buf + len, cap - len - 1);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd[0]);
-	buf[len] = '\0';
-	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
-		fprintf(stderr, "hat_bench: %s failed; its output:\n%s", argv[0], buf);
-		exit(1);
-	}
-	return buf;
-}
-
 /* Records every `bench: key=value` line of one run. */
 static void parse_run(char *out, int run)
 {
@@ -195,7 +153,7 @@ int main(int argc, char **argv)
 			      "workload=bench", pages_arg, NULL };
 
 	for (int r = 0; r < RUNS; r++) {
-		char *out = run_capture(vmm);
+		char *out = bench_run_capture(vmm);
 
 		parse_run(out, r);
 		free(out);

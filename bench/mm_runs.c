@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "mm_runs.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -391,4 +392,59 @@ unsigned long mm_hment_size(void)
 unsigned long mm_page_t_size(void)
 {
 	return sizeof(page_t);
+}
+
+/* One CPU of a parallel run: a space of its own over pages of its own, made, loaded, protected, unloaded and destroyed `cycles` times. */
+struct parallel_cpu {
+	unsigned cpu, cycles;
+	unsigned long pages;
+	page_t **pp;
+	pthread_barrier_t *start;
+};
+
+static void *parallel_cpu_run(void *arg)
+{
+	struct parallel_cpu *c = arg;
+
+	mm_hosted_set_cpu(c->cpu);
+	pthread_barrier_wait(c->start);
+	for (unsigned k = 0; k < c->cycles; k++) {
+		struct hat *h = create();
+
+		load_all(h, c->pp, c->pages, RW_USER);
+		hat_chgprot(h, VA_A, c->pages * MM_PAGE_SIZE, RO_USER);
+		hat_unload(h, VA_A, c->pages * MM_PAGE_SIZE);
+		hat_destroy(h);
+	}
+	return NULL;
+}
+
+double mm_parallel_run(unsigned threads, unsigned long pages, unsigned cycles)
+{
+	struct parallel_cpu cpu[MM_PARALLEL_MAX];
+	pthread_t tid[MM_PARALLEL_MAX];
+	pthread_barrier_t start;
+	double t0;
+
+	if (threads == 0 || threads > MM_PARALLEL_MAX)
+		die("mm_parallel_run (threads)");
+	boot(threads * pages + 1024);
+	mm_hosted_ncpus = threads;
+	pthread_barrier_init(&start, NULL, threads + 1);
+	for (unsigned i = 0; i < threads; i++) {
+		cpu[i] = (struct parallel_cpu){ .cpu = i, .cycles = cycles, .pages = pages,
+						.pp = alloc_pages(pages), .start = &start };
+		if (pthread_create(&tid[i], NULL, parallel_cpu_run, &cpu[i]) != 0)
+			die("pthread_create");
+	}
+	pthread_barrier_wait(&start);
+	t0 = bench_now();
+	for (unsigned i = 0; i < threads; i++)
+		pthread_join(tid[i], NULL);
+	t0 = bench_now() - t0;
+	for (unsigned i = 0; i < threads; i++)
+		free_pages(cpu[i].pp, pages);
+	pthread_barrier_destroy(&start);
+	mm_hosted_set_cpu(0);
+	return t0 * 1e9 / ((double)threads * pages * cycles);
 }

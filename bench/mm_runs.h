@@ -68,6 +68,18 @@ void mm_spaces_run(unsigned long pages, unsigned nspaces, double ns[SP_NOPS],
  */
 void mm_churn_run(unsigned long pages, unsigned cycles, double load_ns[], double pageunload_ns[]);
 
+/* Threads a parallel run may have. */
+#define MM_PARALLEL_MAX 8u
+
+/*
+ * `threads` CPUs at once (threads, each with its CPU id), each on a
+ * space and `pages` pages of its own, `cycles` times: create, memload
+ * every page, chgprot to read-only, unload, destroy. Wall-clock ns per
+ * page-cycle of all of them together: with perfect scaling, 1/threads of
+ * one thread's.
+ */
+double mm_parallel_run(unsigned threads, unsigned long pages, unsigned cycles);
+
 /* sizeof(struct hment) and sizeof(page_t), for the metadata figures. */
 unsigned long mm_hment_size(void);
 unsigned long mm_page_t_size(void);

@@ -18,20 +18,21 @@ static void check_one_lock(struct checker *c, const struct mm_lock *l, uint64_t 
 			       l->ml_owner);
 }
 
-/* LK_QUIESCENT over one lock array. */
+/* LK_QUIESCENT over one lock array (a lock to a cache line). */
 static void check_lock_array(struct checker *c, uint64_t va, unsigned n, const char *name)
 {
-	struct mm_lock locks[HMENT_MLIST_NLOCK > HMENT_HASH_NLOCK ? HMENT_MLIST_NLOCK : HMENT_HASH_NLOCK];
+	static struct mm_lock_line locks[HMENT_MLIST_NLOCK > HMENT_HASH_NLOCK ? HMENT_MLIST_NLOCK
+									   : HMENT_HASH_NLOCK];
 
-	if (!reader_read_va(&c->view.rd, va, locks, n * sizeof(struct mm_lock))) {
+	if (!reader_read_va(&c->view.rd, va, locks, n * sizeof(locks[0]))) {
 		sink_violation(&c->sink, INV_LK_QUIESCENT, REPORT_NONE, va, REPORT_NONE, "%s cannot be read", name);
 		return;
 	}
 	for (unsigned i = 0; i < n; i++)
-		if (lock_held(&locks[i]))
+		if (lock_held(&locks[i].ll_lock))
 			sink_violation(&c->sink, INV_LK_QUIESCENT, REPORT_NONE, REPORT_NONE, REPORT_NONE,
 				       "%s[%u] is held at a checkpoint (ml_locked %u, ml_owner %u)",
-				       name, i, locks[i].ml_locked, locks[i].ml_owner);
+				       name, i, locks[i].ll_lock.ml_locked, locks[i].ll_lock.ml_owner);
 }
 
 /* A lock that is a variable of its own (optional: va 0 when the guest does not export it). */
@@ -68,6 +69,4 @@ void check_locks(struct checker *c)
 	if (v->pool_ok)
 		check_one_lock(c, &v->pool.lock, REPORT_NONE, "page_pool.lock");
 	check_lock_at(c, v->sym.hat_list_lock, MM_SYM_HAT_LIST_LOCK);
-	if (v->sym.hat_oplog != 0)
-		check_lock_at(c, v->sym.hat_oplog + offsetof(struct hat_oplog, ol_lock), "hat_oplog.ol_lock");
 }

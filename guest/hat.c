@@ -1442,5 +1442,6 @@ void hat_kernel_init(uint64_t ram_size, uint64_t first_free_pa,
 	hat_serial = 0;
 	hat_tlb_counts = (struct hat_tlb_counts){ 0 };
 	memset(hat_cpu, 0, sizeof(hat_cpu));
-	objcache_init(&hat_cache, "hat", sizeof(struct hat));
+	/* whole cache lines: CPUs at work in different spaces share none of a space's lock and counts */
+	objcache_init(&hat_cache, "hat", (sizeof(struct hat) + MM_CACHE_LINE - 1) & ~(MM_CACHE_LINE - 1));
 }

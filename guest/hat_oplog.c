@@ -60,42 +60,52 @@ static void put_one(struct hat_op *d, const struct hat_op *s, uint32_t seq)
 }
 
 /*
- * The n records ops into the ring; its lock held. The counts are stored
- * atomically: used() reads them without the lock.
+ * The ring holds at most ol_size undrained records: the oldest give way
+ * to those up to `next` (ol_drained moves past them, ol_lost counts them).
+ * Only an operation with more records than hat_oplog_make_room() left
+ * room for gets here; the host reports the loss (MD_LOG).
  */
-static void put(struct hat_oplog *l, const struct hat_op *ops, unsigned n)
+static void give_way(struct hat_oplog *l, uint64_t next)
 {
-	uint64_t slot = (l->ol_next - 1) & (HAT_OPLOG_SIZE - 1);
+	uint64_t drained = __atomic_load_n(&l->ol_drained, __ATOMIC_RELAXED);
 
-	MM_REQUIRE(l->ol_size == HAT_OPLOG_SIZE);
-	for (unsigned i = 0; i < n; i++) {
-		if (l->ol_next - l->ol_drained >= l->ol_size) {
-			/* only an operation with more records than the headroom gets here */
-			l->ol_lost++;
-			__atomic_store_n(&l->ol_drained, l->ol_drained + 1, __ATOMIC_RELAXED);
+	while (next - drained > l->ol_size) {
+		uint64_t want = next - l->ol_size;
+
+		if (__atomic_compare_exchange_n(&l->ol_drained, &drained, want, false, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED)) {
+			__atomic_fetch_add(&l->ol_lost, want - drained, __ATOMIC_RELAXED);
+			return;
 		}
-		put_one(&l->ol_ring[slot], &ops[i], (uint32_t)l->ol_next);
-		__atomic_store_n(&l->ol_next, l->ol_next + 1, __ATOMIC_RELAXED);
-		if (++slot == l->ol_size)
-			slot = 0;
 	}
 }
 
+/*
+ * Reserves the n slots with one atomic add and fills them: no lock, as
+ * every operation appends. The host reads the ring at checkpoints, when
+ * no append is in flight.
+ */
 void hat_oplog_append_n(const struct hat_op *ops, unsigned n)
 {
 	struct hat_oplog *l = &hat_oplog;
+	uint64_t first;
 
 	if (l->ol_size == 0 || n == 0)
 		return;
-	mm_lock_enter(&l->ol_lock);
-	put(l, ops, n);
-	mm_lock_exit(&l->ol_lock);
+	MM_REQUIRE(l->ol_size == HAT_OPLOG_SIZE);
+	first = __atomic_fetch_add(&l->ol_next, n, __ATOMIC_RELAXED);
+	give_way(l, first + n);
+	for (unsigned i = 0; i < n; i++)
+		put_one(&l->ol_ring[(first - 1 + i) & (HAT_OPLOG_SIZE - 1)], &ops[i],
+			(uint32_t)(first + i));
 }
 
 void hat_oplog_drained(uint64_t upto)
 {
-	mm_lock_enter(&hat_oplog.ol_lock);
-	if (upto > hat_oplog.ol_drained && upto <= hat_oplog.ol_next)
-		__atomic_store_n(&hat_oplog.ol_drained, upto, __ATOMIC_RELAXED);
-	mm_lock_exit(&hat_oplog.ol_lock);
+	uint64_t drained = __atomic_load_n(&hat_oplog.ol_drained, __ATOMIC_RELAXED);
+
+	while (upto > drained && upto <= __atomic_load_n(&hat_oplog.ol_next, __ATOMIC_RELAXED) &&
+	       !__atomic_compare_exchange_n(&hat_oplog.ol_drained, &drained, upto, false,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 }

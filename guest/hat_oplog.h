@@ -23,7 +23,7 @@ void hat_oplog_make_room(void);
 /* hat_oplog_make_room() for an operation that appends up to n records more than one. */
 void hat_oplog_make_room_for(unsigned n);
 
-/* Appends n records in order under one lock hold, numbered in the ring (o_seq; ops' own is ignored). Any CPU, any lock. */
+/* Appends n records with consecutive numbers (o_seq; ops' own is ignored): one atomic add reserves them. Any CPU, any lock. */
 void hat_oplog_append_n(const struct hat_op *ops, unsigned n);
 
 /*

@@ -8,8 +8,8 @@
 #define HMENT_PFN_NONE UINT32_MAX
 
 struct hment_hash hment_hash;
-struct mm_lock hment_hash_locks[HMENT_HASH_NLOCK];
-struct mm_lock hment_mlist_locks[HMENT_MLIST_NLOCK];
+struct mm_lock_line hment_hash_locks[HMENT_HASH_NLOCK] __attribute__((aligned(MM_CACHE_LINE)));
+struct mm_lock_line hment_mlist_locks[HMENT_MLIST_NLOCK] __attribute__((aligned(MM_CACHE_LINE)));
 struct hment_reserve hment_reserve;
 struct hment_stats hment_stats;
 
@@ -300,7 +300,7 @@ static uint32_t nbuckets(void)
 
 static struct mm_lock *hash_lock(uint32_t h)
 {
-	return &hment_hash_locks[hment_hash_lock_index(h)];
+	return &hment_hash_locks[hment_hash_lock_index(h)].ll_lock;
 }
 
 /*

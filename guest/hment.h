@@ -26,8 +26,8 @@ static inline hment_ref_t hment_ref(const hment_t *hm)
 #define HMENT_RESERVE_DEFAULT 64u
 
 extern struct hment_hash hment_hash;
-extern struct mm_lock hment_hash_locks[HMENT_HASH_NLOCK];
-extern struct mm_lock hment_mlist_locks[HMENT_MLIST_NLOCK];
+extern struct mm_lock_line hment_hash_locks[HMENT_HASH_NLOCK];
+extern struct mm_lock_line hment_mlist_locks[HMENT_MLIST_NLOCK];
 extern struct hment_reserve hment_reserve;
 extern struct hment_listed hment_listed;      /* the steal index: which pages have a list */
 extern struct objcache hment_cache;           /* where hments come from (OC_LEAK counts them) */
@@ -54,7 +54,7 @@ void hment_init(uint64_t npages);
 /* The mapping-list lock of pp (hashed; several pages share one). Any CPU. */
 static inline struct mm_lock *hment_mlist_lock(const page_t *pp)
 {
-	return &hment_mlist_locks[hment_mlist_lock_index(pp->p_pagenum)];
+	return &hment_mlist_locks[hment_mlist_lock_index(pp->p_pagenum)].ll_lock;
 }
 
 static inline void hment_enter(page_t *pp)

@@ -284,13 +284,19 @@ static uint64_t entry_end(uint64_t va, unsigned l, uint64_t eva)
 /* Present kernel-half entries of every user PML4 (fixed since boot; set by segtab_top_init). */
 static unsigned segtab_kernel_valid;
 
+/* segtab_kernel_valid, which every hat_create on any CPU writes (the same value each time). */
+static unsigned kernel_valid(void)
+{
+	return __atomic_load_n(&segtab_kernel_valid, __ATOMIC_RELAXED);
+}
+
 void ptp_scan_init(struct ptp_scan *s, const page_t *ptp, unsigned from, unsigned to)
 {
 	unsigned valid = __atomic_load_n(&ptp->p_valid, __ATOMIC_ACQUIRE);
 	bool user_top = ptp->p_level == MM_LEVELS && ptp->p_hat != NULL &&
 			!(ptp->p_hat->h_flags & HAT_F_KERNEL);
 
-	unsigned kernel = __atomic_load_n(&segtab_kernel_valid, __ATOMIC_RELAXED);
+	unsigned kernel = kernel_valid();
 
 	if (user_top && to <= MM_PML4_KERNEL && valid >= kernel)
 		valid -= kernel;
@@ -452,7 +458,7 @@ void segtab_destroy(struct hat *h)
 	pte_t *t = ptp_table(top);
 
 	/* the user half is empty when only the kernel half is counted; look closer only if not */
-	if (top->p_valid != segtab_kernel_valid)
+	if (top->p_valid != kernel_valid())
 		for (unsigned i = 0; i < MM_PML4_KERNEL; i++)
 			if (t[i] != 0)
 				MM_PANIC(ST_ACCOUNT, "segtab_destroy: address space %u PML4 entry %u "

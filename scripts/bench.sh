@@ -48,7 +48,8 @@ kvm=()
 [ -e /dev/kvm ] || kvm=(scripts/nested-kvm.sh --mem 4G --)
 run boot "${kvm[@]}" "$b/boot_bench" "$builddir/vmm/vmm" "$builddir/guest/guest.elf" "$b/kvm_floor"
 run hat "${kvm[@]}" "$b/hat_bench" "$builddir/vmm/vmm" "$builddir/guest/guest.elf"
+run smp "${kvm[@]}" "$b/smp_bench" "$builddir/vmm/vmm" "$builddir/guest/guest.elf"
 run replay_kvm "${kvm[@]}" "$b/bench_replay" tests/data/traces "$builddir/vmm/vmm" "$builddir/guest/guest.elf"
 
 echo
-"$b/bench_report" ${json:+--json "$json"} "$parts"/{mm_hosted,checker,replay,boot,hat,replay_kvm}.json
+"$b/bench_report" ${json:+--json "$json"} "$parts"/{mm_hosted,checker,replay,boot,hat,smp,replay_kvm}.json

@@ -39,6 +39,7 @@ struct sd_cpu {
 static struct {
 	unsigned rounds, steps;
 	unsigned round;                  /* CPU 0 -> all: run this round (rounds + 1: stop) */
+	uint64_t cycles;                 /* CPU 0's TSC over the rounds, barriers included, checkpoints not */
 	struct sd_cpu cpu[MAX_CPUS];
 } sd;
 
@@ -220,6 +221,8 @@ static uint64_t others_mask(void)
 /* Round r for every CPU: wake them, run CPU 0's part, wait for theirs. */
 static void round_all(unsigned r)
 {
+	uint64_t t0 = x86_rdtsc();
+
 	__atomic_store_n(&sd.round, r, __ATOMIC_RELEASE);
 	if (cpu_count() > 1)
 		xcall_run(others_mask(), nothing, NULL);
@@ -229,6 +232,19 @@ static void round_all(unsigned r)
 	for (unsigned i = 1; i < cpu_count(); i++)
 		while (__atomic_load_n(&sd.cpu[i].done, __ATOMIC_ACQUIRE) < r)
 			x86_pause();
+	sd.cycles += x86_rdtsc() - t0;
+}
+
+/* Steps per second of all CPUs together, the figure that should grow with the CPUs. */
+static void print_throughput(unsigned n)
+{
+	uint64_t khz = cpu_boot_info()->tsc_khz, steps = (uint64_t)n * sd.rounds * sd.steps;
+
+	if (khz == 0 || sd.cycles == 0)
+		return;
+	uint64_t us = sd.cycles * 1000 / khz;
+	kprintf(WHO ": %" PRIu64 " steps in %" PRIu64 " us: %" PRIu64 " steps/s on %u CPUs\n", steps,
+		us, us ? steps * 1000000 / us : 0, n);
 }
 
 static void smp_disjoint_ap(unsigned cpu)
@@ -279,6 +295,7 @@ static int smp_disjoint_run(void)
 	}
 	round_all(sd.rounds + 1);
 	workload_wait_aps();
+	print_throughput(n);
 	kprintf(WHO ": %u CPUs, %u rounds of %u steps each, every mapping as expected\n", n,
 		sd.rounds, sd.steps);
 	wl_finish(WHO, "end");

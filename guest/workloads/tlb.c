@@ -240,22 +240,31 @@ static void restore_one(unsigned cpu)
 		wl_memload(WHO, c->space[s], c->expect.va, c->page[c->expect.page], RW);
 }
 
-/* Cross-calls that do nothing, to one CPU asleep in HLT: the IPI round trip. */
-static void measure_ipi(void)
+/* ns per cross-call that does nothing, to the CPUs of `cpus`, asleep in HLT. */
+static uint64_t time_xcalls(uint64_t cpus)
 {
-	uint64_t khz = cpu_boot_info()->tsc_khz, t0 = x86_rdtsc(), cycles;
+	uint64_t khz = cpu_boot_info()->tsc_khz, t0 = x86_rdtsc();
 
 	for (unsigned i = 0; i < PING_COUNT; i++)
-		xcall_run(1ull << 1, nothing, NULL);
-	cycles = x86_rdtsc() - t0;
-	if (khz)
-		kprintf("tlb: IPI round trip %" PRIu64 " ns (%u cross-calls to CPU 1, asleep in HLT)\n",
-			cycles * 1000000 / khz / PING_COUNT, PING_COUNT);
+		xcall_run(cpus, nothing, NULL);
+	return khz ? (x86_rdtsc() - t0) * 1000000 / khz / PING_COUNT : 0;
+}
+
+/* The IPI round trip (to CPU 1), and a cross-call to every other CPU. */
+static void measure_ipi(void)
+{
+	unsigned others = cpu_count() - 1;
+
+	kprintf("tlb: IPI round trip %" PRIu64 " ns (%u cross-calls to CPU 1, asleep in HLT)\n",
+		time_xcalls(1ull << 1), PING_COUNT);
+	kprintf("tlb: cross-call to all %u other CPUs %" PRIu64 " ns\n", others,
+		time_xcalls(others_mask()));
 }
 
 static int tlb_run(void)
 {
 	unsigned n = cpu_count();
+	uint64_t change_cycles = 0, khz = cpu_boot_info()->tsc_khz;
 
 	if (n < 2)
 		cmdline_usage("workload=tlb needs at least 2 vCPUs (vmm --cpus 2)");
@@ -269,8 +278,10 @@ static int tlb_run(void)
 		store_release(&tl.round, r);
 		xcall_run(others_mask(), nothing, NULL);   /* wake the sleepers */
 		wait_all(warm_of, r);
+		uint64_t t0 = x86_rdtsc();
 		for (unsigned i = 1; i < n; i++)
 			change_one(i);
+		change_cycles += x86_rdtsc() - t0;
 		store_release(&tl.check_round, r);
 		wait_all(checked_of, r);
 		for (unsigned i = 1; i < n; i++)
@@ -285,6 +296,9 @@ static int tlb_run(void)
 		for (unsigned s = 0; s < SPACES; s++)
 			wl_hat_destroy(WHO, tl.cpu[i].space[s]);
 	kprintf("tlb: %u rounds on %u CPUs, every change seen at once\n", tl.rounds, n);
+	if (khz && tl.rounds)
+		kprintf("tlb: a change with its shootdown (1 target) %" PRIu64 " ns\n",
+			change_cycles * 1000000 / khz / ((uint64_t)tl.rounds * (n - 1)));
 	wl_finish(WHO, "end");
 	return 0;
 }

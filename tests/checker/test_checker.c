@@ -1436,7 +1436,9 @@ static struct elf_symbols *partial_symbols(unsigned n, uint64_t size_of_second)
 		MM_SYM_PAGE_ARRAY, MM_SYM_PAGE_COUNT, MM_SYM_FIRST_MANAGED, MM_SYM_HMENT_HASH,
 		MM_SYM_HASH_LOCKS, MM_SYM_MLIST_LOCKS, MM_SYM_RESERVE, MM_SYM_HAT_KAS,
 	};
-	static const uint64_t sizes[] = { 8, 8, 8, 24, 2048, 2048, sizeof(struct hment_reserve), sizeof(struct hat) };
+	static const uint64_t sizes[] = { 8, 8, 8, 24, HMENT_HASH_NLOCK * sizeof(struct mm_lock_line),
+					  HMENT_MLIST_NLOCK * sizeof(struct mm_lock_line),
+					  sizeof(struct hment_reserve), sizeof(struct hat) };
 	char path[] = "/tmp/checker_syms_XXXXXX", err[256];
 	struct eb_image *img = calloc(1, sizeof(*img));
 	struct elf_symbols *syms;

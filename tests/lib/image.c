@@ -15,7 +15,7 @@ enum {
 	G_PAGE_ARRAY = 0x000, G_PAGE_COUNT = 0x008, G_FIRST_MANAGED = 0x010, G_HAT_LIST = 0x018,
 	G_HASH = 0x020, G_RESERVE = 0x040, G_CACHE = 0x060, G_KAS = 0x080, G_OPLOG = 0x100,
 	G_POOL = 0x180, G_HAT_LIST_LOCK = 0x1e0, G_LISTED = 0x200, G_HCACHE = 0x400, G_HATCACHE = 0x480,
-	G_HAT_CPU = 0x600, G_HASH_LOCKS = 0x800, G_MLIST_LOCKS = 0x1000,
+	G_HAT_CPU = 0x600, G_HASH_LOCKS = 0x800, G_MLIST_LOCKS = 0x4800,
 };
 _Static_assert(G_POOL + sizeof(struct page_pool) <= G_HAT_LIST_LOCK, "image globals overlap");
 _Static_assert(G_HAT_LIST_LOCK + sizeof(struct mm_lock) <= G_LISTED, "image globals overlap");
@@ -23,6 +23,10 @@ _Static_assert(G_LISTED + sizeof(struct hment_listed) <= G_HCACHE, "image global
 _Static_assert(G_HCACHE + sizeof(struct objcache) <= G_HATCACHE, "image globals overlap");
 _Static_assert(G_HATCACHE + sizeof(struct objcache) <= G_HAT_CPU, "image globals overlap");
 _Static_assert(G_HAT_CPU + HAT_MAX_CPUS * 8 <= G_HASH_LOCKS, "image globals overlap");
+_Static_assert(G_HASH_LOCKS + HMENT_HASH_NLOCK * sizeof(struct mm_lock_line) <= G_MLIST_LOCKS,
+	       "image globals overlap");
+_Static_assert(G_MLIST_LOCKS + HMENT_MLIST_NLOCK * sizeof(struct mm_lock_line) <= IMG_BOOT_PA - IMG_GLOBALS_PA,
+	       "image globals overlap");
 
 
 static uint64_t dva(const struct image *img, uint64_t pa)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "checker.h"
+#include "hat_oplog.h"
 #include "mm_test.h"
 
 #define RW_USER (HAT_READ | HAT_WRITE | HAT_USER)
@@ -708,13 +709,21 @@ START_TEST(test_concurrent_cpus)
 {
 	pthread_t t[NT];
 
+	uint32_t log_size = hat_oplog.ol_size;
+
 	/*
 	 * Racing CPUs append log records in an order the effects need not
 	 * follow (a pageunload can land between a memload and its record):
-	 * the model is for one CPU doing MM work, so it sits this one out.
+	 * the model is for one CPU doing MM work, so it sits this one out,
+	 * and so does the log. Its slots come round again after 4096
+	 * records, which make_room forbids between two checkpoints; here
+	 * nobody reads it and a full log drains at once, so a CPU stalled
+	 * in an append could find its slot taken (test_log_appends_race
+	 * races the appends themselves).
 	 */
 	checker_use_model(NULL);
 	mm_hosted_oplog_hook = NULL;
+	hat_oplog.ol_size = 0;
 	mm_hosted_ncpus = NT;
 	hment_set_reserve_amount(0);
 	hment_adjust_reserve();
@@ -728,6 +737,7 @@ START_TEST(test_concurrent_cpus)
 		ck_assert_int_eq(pthread_create(&t[i], NULL, worker, (void *)(uintptr_t)i), 0);
 	for (unsigned i = 0; i < NT; i++)
 		pthread_join(t[i], NULL);
+	hat_oplog.ol_size = log_size;
 	mm_check_all();
 	/* LK_QUIESCENT covers the list and hash locks only; these two must be free as well */
 	ck_assert(hment_reserve.hr_lock.ml_locked == 0 && segtab_ptp_cache.pc_lock.ml_locked == 0);
@@ -737,6 +747,44 @@ START_TEST(test_concurrent_cpus)
 	for (unsigned i = 0; i < NT; i++)
 		hat_destroy(spaces[i]);
 	ck_assert_uint_eq(hment_hash.hh_count, 0);
+}
+END_TEST
+
+enum { LOG_RECORDS = 900 };   /* per CPU: NT of them stay within one ring between checkpoints */
+
+static void *append_records(void *arg)
+{
+	unsigned cpu = (unsigned)(uintptr_t)arg;
+
+	mm_hosted_set_cpu(cpu);
+	for (unsigned i = 0; i < LOG_RECORDS; i++)
+		hat_oplog_append((struct hat_op){ .o_kind = HOP_MAPCNT, .o_space = cpu, .o_pfn = i });
+	return NULL;
+}
+
+/* CPUs appending at once (one atomic add reserves a record's slot): every record lands once, whole, numbered. */
+START_TEST(test_log_appends_race)
+{
+	pthread_t t[NT];
+	uint32_t next_pfn[NT] = { 0 };
+	uint64_t first, lost = hat_oplog.ol_lost;
+
+	hat_oplog_make_room_for(NT * LOG_RECORDS);
+	first = hat_oplog.ol_next;
+	for (unsigned i = 0; i < NT; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, append_records, (void *)(uintptr_t)i), 0);
+	for (unsigned i = 0; i < NT; i++)
+		pthread_join(t[i], NULL);
+	ck_assert_uint_eq(hat_oplog.ol_next, first + NT * LOG_RECORDS);
+	ck_assert_uint_eq(hat_oplog.ol_lost, lost);
+	for (uint64_t seq = first; seq < hat_oplog.ol_next; seq++) {
+		const struct hat_op *op = &hat_oplog.ol_ring[(seq - 1) % hat_oplog.ol_size];
+
+		ck_assert_uint_eq(op->o_seq, (uint32_t)seq);
+		ck_assert_uint_eq(op->o_kind, HOP_MAPCNT);
+		ck_assert_uint_lt(op->o_space, NT);
+		ck_assert_uint_eq(op->o_pfn, next_pfn[op->o_space]++);   /* each CPU's in its order */
+	}
 }
 END_TEST
 
@@ -828,6 +876,7 @@ Suite *hat_suite(void)
 	tcase_add_checked_fixture(tl, mm_setup, mm_teardown);
 	tcase_set_timeout(tl, 60);
 	tcase_add_test(tl, test_concurrent_cpus);
+	tcase_add_test(tl, test_log_appends_race);
 	tcase_add_test(tl, test_random_ops);
 	suite_add_tcase(s, tl);
 	return s;

@@ -510,7 +510,7 @@ static page_t *group_start(void)
 
 static bool mlist_locked(const page_t *pp)
 {
-	return hment_mlist_locks[hment_mlist_lock_index(pp->p_pagenum)].ml_locked != 0;
+	return hment_mlist_locks[hment_mlist_lock_index(pp->p_pagenum)].ll_lock.ml_locked != 0;
 }
 
 START_TEST(test_hold_keeps_a_group_lock)

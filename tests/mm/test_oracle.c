@@ -127,7 +127,7 @@ START_TEST(test_mlist_lock_held)
 	struct mm_lock *l;
 
 	share_one_page();
-	l = &hment_mlist_locks[hment_mlist_lock_index(shared->p_pagenum)];
+	l = &hment_mlist_locks[hment_mlist_lock_index(shared->p_pagenum)].ll_lock;
 	l->ml_locked = 1;
 	l->ml_owner = 1;
 	expect_only(INV_LK_QUIESCENT, REPORT_NONE, REPORT_NONE, REPORT_NONE);
@@ -140,7 +140,7 @@ extern struct mm_lock hat_list_lock;   /* hat.c's, exported for the checker (mm_
 /* Every MM lock, not only the hashed ones: each left held alone is reported (LK_QUIESCENT). */
 START_TEST(test_every_lock_held)
 {
-	struct mm_lock *locks[6];
+	struct mm_lock *locks[5];
 
 	share_one_page();
 	locks[0] = &spaces[1]->h_lock;
@@ -148,7 +148,6 @@ START_TEST(test_every_lock_held)
 	locks[2] = &segtab_ptp_cache.pc_lock;
 	locks[3] = &page_pool.lock;
 	locks[4] = &hat_list_lock;
-	locks[5] = &hat_oplog.ol_lock;
 	for (size_t i = 0; i < sizeof(locks) / sizeof(locks[0]); i++) {
 		*locks[i] = (struct mm_lock){ .ml_locked = 1, .ml_owner = 1 };
 		expect_only(INV_LK_QUIESCENT, i == 0 ? spaces[1]->h_id : REPORT_NONE, REPORT_NONE, REPORT_NONE);
@@ -385,6 +384,28 @@ START_TEST(test_model_free_large_record)
 }
 END_TEST
 
+/*
+ * Records past what the ring holds: the oldest give way, counted lost
+ * (ol_drained moves up with them), and the host reports the drop once
+ * (MD_LOG).
+ */
+START_TEST(test_log_overflow_is_counted)
+{
+	struct hat_op nop = { .o_kind = HOP_MAPCNT, .o_result = 3 };
+	uint64_t lost = hat_oplog.ol_lost, undrained;
+
+	share_one_page();
+	expect_quiet(3, 3);
+	nop.o_pfn = shared->p_pagenum;
+	undrained = hat_oplog.ol_next - hat_oplog.ol_drained;
+	for (unsigned i = 0; i < hat_oplog.ol_size + 5; i++)
+		hat_oplog_append(nop);
+	ck_assert_uint_eq(hat_oplog.ol_lost - lost, undrained + 5);
+	ck_assert_uint_eq(hat_oplog.ol_next - hat_oplog.ol_drained, hat_oplog.ol_size);
+	expect_only(INV_MD_LOG, REPORT_NONE, (uint64_t)(uintptr_t)&hat_oplog, REPORT_NONE);
+}
+END_TEST
+
 /* A leaf the CPU could not have left: dirty, not accessed. */
 START_TEST(test_dirty_not_accessed)
 {
@@ -433,6 +454,7 @@ Suite *oracle_suite(void)
 	tcase_add_test(tc, test_model_log_counters);
 	tcase_add_test(tc, test_model_mapcnt_answer);
 	tcase_add_test(tc, test_model_free_large_record);
+	tcase_add_test(tc, test_log_overflow_is_counted);
 	tcase_add_test(tc, test_dirty_not_accessed);
 	tcase_add_test(tc, test_every_lock_held);
 	tcase_add_test(tc, test_nonleaf_bits);
