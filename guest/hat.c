@@ -546,21 +546,41 @@ static void leaf_counts(struct hat *h, page_t *ptp, int delta)
 	count(ptp->p_level == 2 ? &h->h_nmap2m : &h->h_nmap4k, delta);
 }
 
+/* leaf_install()'s answer when the leaf it copies went meanwhile: nothing installed, and no failure. */
+#define LEAF_GONE 1
+
+/*
+ * True while the source leaf *src still maps the frame of `bits` (a
+ * level-`level` leaf). Read under the page's list lock: a pageunload or
+ * steal that took it has then finished with the page's list.
+ */
+static bool source_kept(const pte_t *src, pte_t bits, unsigned level)
+{
+	pte_t v = pte_load(src), frame = level == 2 ? PTE_LFRAME : PTE_FRAME;
+
+	return (v & PTE_P) && ((v ^ bits) & frame) == 0;
+}
+
 /*
  * Writes leaf `bits` into the empty entry idx of the busy table ptp (a
  * steal for this very mapping leaves it alone) and puts it on its page's
  * list, whose lock hd then holds; the counts were raised for it
- * beforehand (leaf_counts). HAT_ERR_NOMEM when no hment could be had:
- * nothing written.
+ * beforehand (leaf_counts). src, when not NULL, is the leaf this one
+ * copies (hat_dup): checked under the list lock, so that a pageunload of
+ * the page either ran before (the copy is not made: LEAF_GONE) or finds
+ * the copy on the list. HAT_ERR_NOMEM when no hment could be had;
+ * nothing written either way.
  */
 static int leaf_install(struct hat *h, page_t *ptp, unsigned idx, pte_t bits,
-			struct hment_hold *hd)
+			struct hment_hold *hd, const pte_t *src)
 {
 	page_t *pp = hat_tracked_page(h, bits);
 	hment_t *hm = NULL;
 
 	if (pp != NULL) {
 		hment_hold(hd, pp);
+		if (src != NULL && !source_kept(src, bits, ptp->p_level))
+			return LEAF_GONE;
 		if (hment_prepare(ptp, idx, pp, &hm) != 0)
 			return HAT_ERR_NOMEM;
 	}
@@ -574,11 +594,12 @@ static int leaf_install(struct hat *h, page_t *ptp, unsigned idx, pte_t bits,
 
 /*
  * Installs the leaf for va in the table segtab_reserve() gave (h's lock
- * held), holding the table busy meanwhile. When that fails, the tables
- * the reserve made and left empty go again: a failed memload leaves
- * nothing behind.
+ * held), holding the table busy meanwhile (src: as leaf_install's). When
+ * nothing was installed, the tables the reserve made and left empty go
+ * again: a failed memload leaves nothing behind.
  */
-static int hat_fill(struct hat *h, uint64_t va, page_t *ptp, unsigned idx, pte_t bits)
+static int hat_fill(struct hat *h, uint64_t va, page_t *ptp, unsigned idx, pte_t bits,
+		    const pte_t *src)
 {
 	uint64_t size = mm_level_size(ptp->p_level);
 	struct hment_hold hd = HMENT_HOLD_NONE;
@@ -588,7 +609,7 @@ static int hat_fill(struct hat *h, uint64_t va, page_t *ptp, unsigned idx, pte_t
 	MM_ASSERT(PT_VALID_CNT, pte_load(&ptp_table(ptp)[idx]) == 0);
 	ptp_busy_hold(ptp);
 	leaf_counts(h, ptp, 1);
-	rc = leaf_install(h, ptp, idx, bits, &hd);
+	rc = leaf_install(h, ptp, idx, bits, &hd, src);
 	hment_hold_end(&hd);
 	if (rc != 0)
 		leaf_counts(h, ptp, -1);
@@ -611,9 +632,10 @@ static int hat_no_table(struct hat *h, uint64_t va, uint64_t size)
 /*
  * Loads leaf `bits` at va, level 1 or 2 (h's lock held): keeps the same
  * frame's leaf (new bits), else unloads what is in the way, makes the
- * tables missing and installs it. 0 or HAT_ERR_NOMEM.
+ * tables missing and installs it. src: the leaf it copies, or NULL (see
+ * leaf_install). 0, LEAF_GONE or HAT_ERR_NOMEM.
  */
-static int leaf_load(struct hat *h, uint64_t va, unsigned level, pte_t bits)
+static int leaf_load(struct hat *h, uint64_t va, unsigned level, pte_t bits, const pte_t *src)
 {
 	page_t *ptp;
 	pte_t *pte;
@@ -622,7 +644,7 @@ static int leaf_load(struct hat *h, uint64_t va, unsigned level, pte_t bits)
 		return 0;
 	if (pte == NULL && (pte = segtab_reserve(h, va, level, &ptp)) == NULL)
 		return hat_no_table(h, va, mm_level_size(level));
-	return hat_fill(h, va, ptp, pte_index(pte), bits);
+	return hat_fill(h, va, ptp, pte_index(pte), bits, src);
 }
 
 static int hat_load(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr)
@@ -644,7 +666,7 @@ static int hat_load(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr)
 	hat_oplog_make_room();
 	mm_lock_enter(&h->h_lock);
 	m = tlb_mark(h);
-	rc = leaf_load(h, va, level, bits);
+	rc = leaf_load(h, va, level, bits, NULL);
 	mm_lock_exit(&h->h_lock);
 	struct hat_op op = { .o_kind = HOP_LOAD, .o_space = h->h_id, .o_va = va,
 			     .o_pfn = (uint32_t)pfn, .o_attr = (uint16_t)attr, .o_result = rc };
@@ -674,6 +696,8 @@ struct load_run {
 	struct hat *h;
 	uint64_t va[RUN_MAX];
 	pte_t bits[RUN_MAX];        /* the leaf wanted: frame and attribute bits */
+	const pte_t *src[RUN_MAX];  /* hat_dup: the leaf each copies; NULL otherwise */
+	uint64_t gone;              /* bit k: leaf k's source went before its copy was made */
 	unsigned n;
 	unsigned attr[RUN_MAX];     /* for the log: the HAT attributes of each leaf */
 	uint64_t fail_va;           /* the leaf that could not be loaded; valid when failed */
@@ -708,13 +732,22 @@ static unsigned run_empty(const struct load_run *r, const page_t *ptp)
 	return n;
 }
 
+/* rc of leaf k's load: LEAF_GONE is noted (logged as nothing loaded there) and is no failure. */
+static int run_note(struct load_run *r, unsigned k, int rc)
+{
+	if (rc != LEAF_GONE)
+		return rc;
+	r->gone |= 1ull << k;
+	return 0;
+}
+
 /* The run's leaves one by one through leaf_load() (a 2 MiB leaf is where they go); the count loaded. */
 static unsigned run_slow(struct load_run *r, int *rc)
 {
 	unsigned k;
 
 	for (k = 0; k < r->n; k++)
-		if ((*rc = leaf_load(r->h, r->va[k], 1, r->bits[k])) != 0)
+		if ((*rc = run_note(r, k, leaf_load(r->h, r->va[k], 1, r->bits[k], r->src[k]))) != 0)
 			break;
 	return k;
 }
@@ -748,9 +781,11 @@ static unsigned run_fill(struct load_run *r, int *rc)
 
 		if (pte_load(&t[idx]) != 0 || fast == planned) {
 			hment_hold_end(&hd);   /* the slow way takes list locks of its own */
-			*rc = leaf_load(h, r->va[k], 1, r->bits[k]);
-		} else if ((*rc = leaf_install(h, ptp, idx, r->bits[k], &hd)) == 0) {
+			*rc = run_note(r, k, leaf_load(h, r->va[k], 1, r->bits[k], r->src[k]));
+		} else if ((*rc = leaf_install(h, ptp, idx, r->bits[k], &hd, r->src[k])) == 0) {
 			fast++;
+		} else {
+			*rc = run_note(r, k, *rc);
 		}
 	}
 	hment_hold_end(&hd);
@@ -785,10 +820,11 @@ static void run_load(struct load_run *r)
 		ops[k].o_va = r->va[k];
 		ops[k].o_pfn = (uint32_t)pte_pfn(r->bits[k]);
 		ops[k].o_attr = (uint16_t)r->attr[k];
-		ops[k].o_result = k < done ? 0 : -1;
+		ops[k].o_result = k < done && !(r->gone >> k & 1) ? 0 : -1;
 	}
 	hat_oplog_append_n(ops, n);
 	r->n = 0;
+	r->gone = 0;
 }
 
 /* An empty run for h; no initializer, which would zero its arrays too (filled before read). */
@@ -796,14 +832,16 @@ static void run_init(struct load_run *r, struct hat *h)
 {
 	r->h = h;
 	r->n = 0;
+	r->gone = 0;
 	r->fail_va = 0;
 	r->failed = false;
 }
 
-static void run_add(struct load_run *r, uint64_t va, pte_t bits, unsigned attr)
+static void run_add(struct load_run *r, uint64_t va, pte_t bits, unsigned attr, const pte_t *src)
 {
 	r->va[r->n] = va;
 	r->bits[r->n] = bits;
+	r->src[r->n] = src;
 	r->attr[r->n] = attr;
 	r->n++;
 }
@@ -841,7 +879,7 @@ int hat_memload_array(struct hat *h, uint64_t va, uint64_t len, page_t **pps, un
 			page_t *pp = pps[off >> MM_PAGE_SHIFT];
 
 			MM_REQUIRE(pp >= page_array && pp < page_array + page_count);
-			run_add(&r, va + off, base | ((pte_t)pp->p_pagenum << MM_PAGE_SHIFT), attr);
+			run_add(&r, va + off, base | ((pte_t)pp->p_pagenum << MM_PAGE_SHIFT), attr, NULL);
 			off += MM_PAGE_SIZE;
 		} while (off < len && !run_full(&r, va + off));
 		run_load(&r);
@@ -870,14 +908,17 @@ static unsigned dup_attr(pte_t v, unsigned attr)
 	return (v & PTE_PWT) ? attr | HAT_WRITETHRU : attr;
 }
 
-/* A 2 MiB leaf of src into dst, logged; false when it failed. */
-static bool dup_large(struct load_run *r, uint64_t va, pte_t bits, unsigned attr)
+/* A 2 MiB leaf of src (at *src) into dst, logged; false when it failed. */
+static bool dup_large(struct load_run *r, uint64_t va, pte_t bits, unsigned attr, const pte_t *src)
 {
 	struct tlb_mark m = tlb_mark(r->h);
-	int rc = leaf_load(r->h, va, 2, bits);
+	int rc = leaf_load(r->h, va, 2, bits, src);
 	struct hat_op op = { .o_kind = HOP_LOAD, .o_space = r->h->h_id, .o_va = va,
-			     .o_pfn = (uint32_t)pte_pfn(bits), .o_attr = (uint16_t)attr, .o_result = rc };
+			     .o_pfn = (uint32_t)pte_pfn(bits), .o_attr = (uint16_t)attr,
+			     .o_result = rc == 0 ? 0 : -1 };
 
+	if (rc == LEAF_GONE)
+		rc = 0;   /* logged as nothing loaded there */
 	log_op(&op, r->h, &m);
 	if (rc != 0) {
 		r->failed = true;
@@ -886,8 +927,8 @@ static bool dup_large(struct load_run *r, uint64_t va, pte_t bits, unsigned attr
 	return rc == 0;
 }
 
-/* One leaf of src (level 1 or 2) for dst; false once one failed. */
-static bool dup_leaf(struct dup_arg *a, uint64_t va, pte_t v, unsigned level)
+/* One leaf of src (level 1 or 2, v read from *src) for dst; false once one failed. */
+static bool dup_leaf(struct dup_arg *a, uint64_t va, pte_t v, unsigned level, const pte_t *src)
 {
 	unsigned attr = dup_attr(v, a->attr) | (level == 2 ? HAT_LARGE : 0);
 	pte_t bits = hat_attr_pte(false, attr, level) | (v & (level == 2 ? PTE_LFRAME : PTE_FRAME));
@@ -897,10 +938,10 @@ static bool dup_leaf(struct dup_arg *a, uint64_t va, pte_t v, unsigned level)
 		run_load(r);
 	if (r->failed)
 		return false;
-	if (level == 2 && !dup_large(r, va, bits, attr))
+	if (level == 2 && !dup_large(r, va, bits, attr, src))
 		return false;
 	if (level == 1)
-		run_add(r, va, bits, attr);
+		run_add(r, va, bits, attr, src);
 	a->copied++;
 	return true;
 }
@@ -915,13 +956,15 @@ static void dup_cb(struct hat *src, page_t *ptp, unsigned level, uint64_t va, ui
 	(void)src;
 	if (level == 2) {
 		check_large_cover("hat_dup", va, eva);
-		if ((v = pte_load(&ptp_table(ptp)[MM_VA_INDEX(va, 2)])) & PTE_P)
-			dup_leaf(arg, va, v, 2);
+		pte_t *leaf = &ptp_table(ptp)[MM_VA_INDEX(va, 2)];
+
+		if ((v = pte_load(leaf)) & PTE_P)
+			dup_leaf(arg, va, v, 2, leaf);
 		return;
 	}
 	leaf_scan_init(&s, ptp, va, eva);
 	while ((i = ptp_scan_next(&s, &v)) >= 0)
-		if (!dup_leaf(arg, ptp_entry_va(ptp, (unsigned)i), v, 1))
+		if (!dup_leaf(arg, ptp_entry_va(ptp, (unsigned)i), v, 1, &ptp_table(ptp)[i]))
 			break;
 	if (i >= 0)   /* the scan adds to the stats when it runs out */
 		while (ptp_scan_next(&s, &v) >= 0)

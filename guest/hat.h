@@ -116,7 +116,10 @@ int hat_memload_array(struct hat *h, uint64_t va, uint64_t len, page_t **pps, un
  * hat_memload_array's do (a HOP_LOAD record each). dst and src are two
  * user spaces. Returns 0, or HAT_ERR_NOMEM, with [va, the leaf that
  * failed] of dst unloaded again: dst should map nothing there before
- * (a new child), as then it maps nothing there after. Any CPU.
+ * (a new child), as then it maps nothing there after. Any CPU: each
+ * copy is made under its page's list lock, after checking that src
+ * still maps the page, so a hat_pageunload of it on another CPU either
+ * comes first (no copy) or removes the copy too.
  */
 int hat_dup(struct hat *dst, struct hat *src, uint64_t va, uint64_t len, unsigned attr);
 

@@ -281,6 +281,59 @@ START_TEST(test_dup_sparse_whole_space)
 }
 END_TEST
 
+/* The race below: the space being filled, and the pages another CPU unloads meanwhile. */
+static struct hat *race_dst;
+static page_t *race_small, *race_big;
+
+/*
+ * Runs where hat_dup makes dst's tables, after it read src's leaves and
+ * before it copies them: the moment another CPU's hat_pageunload could
+ * come (the hook sees the table's va: the 2 MiB page goes when its own
+ * table is made).
+ */
+static void pageunload_mid_dup(struct hat *h, uint64_t va)
+{
+	if (h == race_dst)
+		hat_pageunload(va >= 0x40000000ull ? race_big : race_small);
+}
+
+/*
+ * A pageunload that lands while hat_dup copies the page: once it has
+ * returned, the page is mapped nowhere, the copy included (the dup
+ * checks its source leaf under the page's list lock); its log records
+ * say nothing was loaded there, and the model agrees.
+ */
+START_TEST(test_dup_races_a_pageunload)
+{
+	struct hat *src = hat_create(), *dst = hat_create();
+	uint64_t big_va = 0x40000000ull;
+
+	fresh_pages(4);
+	race_big = page_alloc_large(PG_USER);
+	ck_assert_ptr_nonnull(race_big);
+	for (unsigned i = 0; i < 4; i++)
+		ck_assert_int_eq(hat_memload(src, 0x1000 + i * MM_PAGE_SIZE, pages[i], RW_USER), 0);
+	ck_assert_int_eq(hat_memload(src, big_va, race_big, RW_USER | HAT_LARGE), 0);
+	race_dst = dst;
+	race_small = pages[2];
+	segtab_race_hook = pageunload_mid_dup;
+	ck_assert_int_eq(hat_dup(dst, src, 0, 2 * big_va, RO_USER), 0);
+	segtab_race_hook = NULL;
+	ck_assert_uint_eq(hment_mapcnt(pages[2]), 0);
+	ck_assert_uint_eq(hment_mapcnt(race_big), 0);
+	ck_assert_uint_eq(hat_getpfnum(dst, 0x3000), HAT_PFN_INVALID);
+	ck_assert_uint_eq(hat_getpfnum(dst, big_va), HAT_PFN_INVALID);
+	for (unsigned i = 0; i < 4; i += 1 + (i == 1))
+		ck_assert_uint_eq(hat_getpfnum(dst, 0x1000 + i * MM_PAGE_SIZE), pages[i]->p_pagenum);
+	ck_assert_uint_eq(dst->h_nmap4k, 3);
+	ck_assert_uint_eq(dst->h_nmap2m, 0);
+	mm_check_all();
+	hat_destroy(dst);
+	hat_destroy(src);
+	page_free_large(race_big);
+}
+END_TEST
+
 /* Out of hments: dst is left with nothing, src as it was. */
 START_TEST(test_dup_failure_leaves_nothing)
 {
@@ -315,6 +368,7 @@ Suite *hat_range_suite(void)
 	tcase_add_test(tc, test_dup_copies_present_leaves);
 	tcase_add_test(tc, test_dup_sparse_whole_space);
 	tcase_add_test(tc, test_dup_failure_leaves_nothing);
+	tcase_add_test(tc, test_dup_races_a_pageunload);
 	suite_add_tcase(s, tc);
 	return s;
 }
