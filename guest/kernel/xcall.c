@@ -210,3 +210,28 @@ void xcall_offline(void)
 		       __atomic_load_n(&slots[s].seq, __ATOMIC_ACQUIRE) == seen[s])
 			x86_pause();   /* interrupts on: their requests to us are served */
 }
+
+uint64_t xcall_other_cpus(void)
+{
+	unsigned n = cpu_count();
+
+	return (n >= 64 ? ~0ull : (1ull << n) - 1) & ~(1ull << cpu_id());
+}
+
+static void nothing(void *arg)
+{
+	(void)arg;
+}
+
+void xcall_wake(uint64_t cpus)
+{
+	xcall_run(cpus, nothing, NULL);
+}
+
+void xcall_sleep_until(const unsigned *flag, unsigned v)
+{
+	__asm__ volatile("cli" : : : "memory");
+	while (__atomic_load_n(flag, __ATOMIC_ACQUIRE) < v)
+		__asm__ volatile("sti; hlt; cli" : : : "memory");
+	__asm__ volatile("sti" : : : "memory");
+}

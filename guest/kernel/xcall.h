@@ -39,6 +39,18 @@ uint64_t xcall_online_cpus(void);
  */
 void xcall_run(uint64_t cpus, xcall_fn fn, void *arg);
 
+/* Every CPU but this one. */
+uint64_t xcall_other_cpus(void);
+
+/* A cross-call that does nothing: wakes the CPUs of `cpus` from xcall_sleep_until() to look again. */
+void xcall_wake(uint64_t cpus);
+
+/*
+ * Waits in HLT (interrupts on: requests are served) until *flag >= v,
+ * as another CPU sets it, acquire ordered, before its xcall_wake().
+ */
+void xcall_sleep_until(const unsigned *flag, unsigned v);
+
 /* IPIs this kernel sent (requests, acknowledgements, re-sends), all CPUs. */
 uint64_t xcall_ipis_sent(void);
 

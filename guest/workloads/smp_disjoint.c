@@ -197,27 +197,6 @@ static void setup_cpu(unsigned cpu)
 		c->space[s] = wl_hat_create(WHO);
 }
 
-/* Waits in HLT until *p >= v; CPU 0's wake-up cross-call re-checks. */
-static void sleep_until(const unsigned *p, unsigned v)
-{
-	__asm__ volatile("cli" : : : "memory");
-	while (__atomic_load_n(p, __ATOMIC_ACQUIRE) < v)
-		__asm__ volatile("sti; hlt; cli" : : : "memory");
-	__asm__ volatile("sti" : : : "memory");
-}
-
-static void nothing(void *arg)
-{
-	(void)arg;
-}
-
-static uint64_t others_mask(void)
-{
-	unsigned n = cpu_count();
-
-	return (n >= 64 ? ~0ull : (1ull << n) - 1) & ~1ull;
-}
-
 /* Round r for every CPU: wake them, run CPU 0's part, wait for theirs. */
 static void round_all(unsigned r)
 {
@@ -225,7 +204,7 @@ static void round_all(unsigned r)
 
 	__atomic_store_n(&sd.round, r, __ATOMIC_RELEASE);
 	if (cpu_count() > 1)
-		xcall_run(others_mask(), nothing, NULL);
+		xcall_wake(xcall_other_cpus());
 	if (r > sd.rounds)
 		return;
 	run_round(0, r);
@@ -250,7 +229,7 @@ static void print_throughput(unsigned n)
 static void smp_disjoint_ap(unsigned cpu)
 {
 	for (unsigned r = 1;; r++) {
-		sleep_until(&sd.round, r);
+		xcall_sleep_until(&sd.round, r);
 		if (r > sd.rounds)
 			break;
 		run_round(cpu, r);

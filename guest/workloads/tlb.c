@@ -72,15 +72,6 @@ static void store_release(unsigned *p, unsigned v)
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
 
-/* Waits in HLT until *p >= v; CPU 0's wake-up cross-call (or any interrupt) re-checks. */
-static void sleep_until(const unsigned *p, unsigned v)
-{
-	__asm__ volatile("cli" : : : "memory");
-	while (load_acquire(p) < v)
-		__asm__ volatile("sti; hlt; cli" : : : "memory");
-	__asm__ volatile("sti" : : : "memory");
-}
-
 /*
  * Spins (interrupts on: shootdowns are served) until *p >= v. No HLT
  * here: under nested virtualization a VM exit may flush the TLB and
@@ -90,18 +81,6 @@ static void spin_until(const unsigned *p, unsigned v)
 {
 	while (load_acquire(p) < v)
 		x86_pause();
-}
-
-static void nothing(void *arg)
-{
-	(void)arg;
-}
-
-static uint64_t others_mask(void)
-{
-	unsigned n = cpu_count();
-
-	return (n >= 64 ? ~0ull : (1ull << n) - 1) & ~1ull;
 }
 
 /* --- the other CPUs -------------------------------------------------------------- */
@@ -164,7 +143,7 @@ static void tlb_ap(unsigned cpu)
 
 	/* round rounds + 1 is the end: rounds is set before round 1 */
 	for (unsigned r = 1;; r++) {
-		sleep_until(&tl.round, r);
+		xcall_sleep_until(&tl.round, r);
 		if (r > tl.rounds)
 			break;
 		c->loaded = (unsigned)rand_below(&c->rng, SPACES);
@@ -246,7 +225,7 @@ static uint64_t time_xcalls(uint64_t cpus)
 	uint64_t khz = cpu_boot_info()->tsc_khz, t0 = x86_rdtsc();
 
 	for (unsigned i = 0; i < PING_COUNT; i++)
-		xcall_run(cpus, nothing, NULL);
+		xcall_wake(cpus);
 	return khz ? (x86_rdtsc() - t0) * 1000000 / khz / PING_COUNT : 0;
 }
 
@@ -258,7 +237,7 @@ static void measure_ipi(void)
 	kprintf("tlb: IPI round trip %" PRIu64 " ns (%u cross-calls to CPU 1, asleep in HLT)\n",
 		time_xcalls(1ull << 1), PING_COUNT);
 	kprintf("tlb: cross-call to all %u other CPUs %" PRIu64 " ns\n", others,
-		time_xcalls(others_mask()));
+		time_xcalls(xcall_other_cpus()));
 }
 
 static int tlb_run(void)
@@ -276,7 +255,7 @@ static int tlb_run(void)
 	measure_ipi();
 	for (unsigned r = 1; r <= tl.rounds; r++) {
 		store_release(&tl.round, r);
-		xcall_run(others_mask(), nothing, NULL);   /* wake the sleepers */
+		xcall_wake(xcall_other_cpus());   /* wake the sleepers */
 		wait_all(warm_of, r);
 		uint64_t t0 = x86_rdtsc();
 		for (unsigned i = 1; i < n; i++)
@@ -290,7 +269,7 @@ static int tlb_run(void)
 			wl_checkpoint(WHO, "round");
 	}
 	store_release(&tl.round, tl.rounds + 1);
-	xcall_run(others_mask(), nothing, NULL);
+	xcall_wake(xcall_other_cpus());
 	workload_wait_aps();
 	for (unsigned i = 1; i < n; i++)
 		for (unsigned s = 0; s < SPACES; s++)
