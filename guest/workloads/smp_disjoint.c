@@ -237,12 +237,12 @@ static void smp_disjoint_ap(unsigned cpu)
 	}
 }
 
-/* Every CPU is done or asleep, no MM lock is held: the host sees every record. */
-static void barrier_checkpoint(void)
+/* Every CPU is done or asleep, no MM lock is held: the host sees every record, the log starts empty. */
+static void barrier_checkpoint(const char *what)
 {
 	uint64_t upto = __atomic_load_n(&hat_oplog.ol_next, __ATOMIC_RELAXED);
 
-	wl_checkpoint(WHO, "round");
+	wl_checkpoint(WHO, what);
 	hat_oplog_drained(upto);
 }
 
@@ -267,10 +267,10 @@ static int smp_disjoint_run(void)
 			      "must fit between two barriers)", sd.steps, most, n);
 	for (unsigned i = 0; i < n; i++)
 		setup_cpu(i);
-	wl_checkpoint(WHO, "setup");
+	barrier_checkpoint("setup");   /* the other CPUs wait for round 1 */
 	for (unsigned r = 1; r <= sd.rounds; r++) {
 		round_all(r);
-		barrier_checkpoint();
+		barrier_checkpoint("round");
 	}
 	round_all(sd.rounds + 1);
 	workload_wait_aps();
