@@ -652,7 +652,8 @@ END_TEST
 /*
  * Several "CPUs" at once, each on its own address space, all mapping the
  * same pages: CPU 0 also destroys and recreates its space, CPU 1 puts 2
- * MiB pages over 4 KiB ones, CPU 2 forks CPU 1's space (hat_dup) while
+ * MiB pages over 4 KiB ones and allocates, maps and frees pages of its
+ * own, CPU 2 forks CPU 1's space (hat_dup) while
  * CPU 1 changes it, CPU 3 unloads pages everywhere; all of them change
  * protections and load ranges; the hment limit makes them steal from
  * each other. `scripts/test.sh` also runs this under ThreadSanitizer.
@@ -676,6 +677,14 @@ static void worker_step(unsigned cpu, unsigned x)
 		spaces[cpu] = hat_create();
 		if (hat_dup(spaces[cpu], spaces[1], 0, MM_LARGE_SIZE, R_USER) == 0)   /* NOMEM is fine too */
 			__atomic_fetch_add(&dups_done, 1, __ATOMIC_RELAXED);
+	} else if (cpu == 1 && x % 23 == 0) {
+		page_t *pp = page_alloc(PG_USER);   /* a page's whole life, beside the others' tables */
+
+		if (pp != NULL) {
+			hat_memload(h, 0x300000, pp, RW_USER);
+			hat_pageunload(pp);
+			page_free(pp);
+		}
 	} else if (cpu == NT - 1 && x % 4 == 0) {
 		hat_pageunload(x % 8 == 0 ? shared_big + x % 512 : shared[x % NSHARED]);
 	} else if (x % 7 == 0) {
