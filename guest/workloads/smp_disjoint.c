@@ -54,6 +54,15 @@ static uint64_t page_tag(unsigned cpu, unsigned p)
 	return 0x534d500000000000ull | (uint64_t)cpu << 16 | p;
 }
 
+/* Page p of cpu: a fresh page, its tag written through the direct map. */
+static void new_page(unsigned cpu, unsigned p)
+{
+	struct sd_cpu *c = &sd.cpu[cpu];
+
+	c->page[p] = wl_page_alloc(WHO);
+	*(uint64_t *)pa_to_kva(c->page[p]->p_pagenum << MM_PAGE_SHIFT) = page_tag(cpu, p);
+}
+
 static unsigned pick(struct sd_cpu *c, unsigned n)
 {
 	return (unsigned)rand_below(&c->rng, n);
@@ -116,7 +125,7 @@ static void step(unsigned cpu)
 		c->ro[s][k] = true;
 		check_slot(cpu, s, k, "hat_chgprot");
 		break;
-	case ST_PAGEUNLOAD:
+	case ST_PAGEUNLOAD:   /* the page's end, as a kernel's: unmapped everywhere, freed, replaced */
 		wl_pageunload(WHO, c->page[p]);
 		for (unsigned t = 0; t < NSPACES; t++)
 			for (unsigned j = 0; j < NSLOTS; j++)
@@ -124,6 +133,8 @@ static void step(unsigned cpu)
 					c->map[t][j] = 0;
 		check_space(cpu, 0, "hat_pageunload");
 		check_space(cpu, 1, "hat_pageunload");
+		page_free(c->page[p]);
+		new_page(cpu, p);
 		break;
 	case ST_FORK:
 		fork_space(cpu);
@@ -172,9 +183,11 @@ static void teardown_cpu(unsigned cpu)
 {
 	for (unsigned s = 0; s < NSPACES; s++)
 		wl_hat_destroy(WHO, sd.cpu[cpu].space[s]);
+	for (unsigned p = 0; p < NPAGES; p++)
+		page_free(sd.cpu[cpu].page[p]);
 }
 
-/* The last round ends in every CPU destroying its spaces, at once with the others. */
+/* The last round ends in every CPU destroying its spaces and freeing its pages, at once with the others. */
 static void run_round(unsigned cpu, unsigned r)
 {
 	for (unsigned i = 0; i < sd.steps; i++)
@@ -189,10 +202,8 @@ static void setup_cpu(unsigned cpu)
 	struct sd_cpu *c = &sd.cpu[cpu];
 
 	rand_seed(&c->rng, cmdline_get_u64("seed", 1) * 64 + cpu);
-	for (unsigned p = 0; p < NPAGES; p++) {
-		c->page[p] = wl_page_alloc(WHO);
-		*(uint64_t *)pa_to_kva(c->page[p]->p_pagenum << MM_PAGE_SHIFT) = page_tag(cpu, p);
-	}
+	for (unsigned p = 0; p < NPAGES; p++)
+		new_page(cpu, p);
 	for (unsigned s = 0; s < NSPACES; s++)
 		c->space[s] = wl_hat_create(WHO);
 }
