@@ -510,8 +510,13 @@ static bool hat_make_room(struct hat *h, uint64_t va, unsigned level, pte_t bits
 	if (pte == NULL)
 		return false;
 	if (((cur = pte_load(pte)) & PTE_P) == 0) {
-		/* only a present 2 MiB leaf stops the walk above the level asked for */
-		MM_REQUIRE(l == level);
+		/*
+		 * Above the level asked for, the walk stopped at a 2 MiB leaf
+		 * that another CPU's pageunload or steal has taken since: the
+		 * table for va is made anew.
+		 */
+		if (l != level)
+			return false;
 		*freep = pte;
 		*ptpp = ptp;
 		return false;
