@@ -653,12 +653,13 @@ END_TEST
  * Several "CPUs" at once, each on its own address space, all mapping the
  * same pages: CPU 0 also destroys and recreates its space, CPU 1 puts 2
  * MiB pages over 4 KiB ones and allocates, maps and frees pages of its
- * own, CPU 2 forks CPU 1's space (hat_dup) while
- * CPU 1 changes it, CPU 3 unloads pages everywhere; all of them change
- * protections and load ranges; the hment limit makes them steal from
- * each other. `scripts/test.sh` also runs this under ThreadSanitizer.
+ * own, CPU 2 forks CPU 1's space (hat_dup) while CPU 1 changes it, and
+ * locks and unlocks a mapping of its own, CPU 3 unloads pages
+ * everywhere; all of them change protections and load ranges; the hment
+ * limit makes them steal from each other. `scripts/test.sh` also runs this under ThreadSanitizer.
  */
 enum { NT = 4, NSHARED = 16, ROUNDS = 3000 };
+#define LOCKED_VA (2 * MM_LARGE_SIZE)
 static page_t *shared[NSHARED], *shared_big;
 static struct hat *spaces[NT];
 static unsigned dups_done, arrays_done;   /* range operations that succeeded */
@@ -685,6 +686,11 @@ static void worker_step(unsigned cpu, unsigned x)
 			hat_pageunload(pp);
 			page_free(pp);
 		}
+	} else if (cpu == 2 && x % 31 == 0) {
+		/* no steal may take it; past the 2 MiB the fork copies, which may be one leaf */
+		hat_memload(h, LOCKED_VA, shared[x % NSHARED], RW_USER | HAT_LOCK);
+	} else if (cpu == 2 && x % 37 == 0) {
+		hat_memunlock(h, LOCKED_VA, MM_PAGE_SIZE);
 	} else if (cpu == NT - 1 && x % 4 == 0) {
 		hat_pageunload(x % 8 == 0 ? shared_big + x % 512 : shared[x % NSHARED]);
 	} else if (x % 7 == 0) {
