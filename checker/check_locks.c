@@ -21,8 +21,7 @@ static void check_one_lock(struct checker *c, const struct mm_lock *l, uint64_t 
 /* LK_QUIESCENT over one lock array (a lock to a cache line). */
 static void check_lock_array(struct checker *c, uint64_t va, unsigned n, const char *name)
 {
-	static struct mm_lock_line locks[HMENT_MLIST_NLOCK > HMENT_HASH_NLOCK ? HMENT_MLIST_NLOCK
-									   : HMENT_HASH_NLOCK];
+	struct mm_lock_line locks[HMENT_MLIST_NLOCK > HMENT_HASH_NLOCK ? HMENT_MLIST_NLOCK : HMENT_HASH_NLOCK];
 
 	if (!reader_read_va(&c->view.rd, va, locks, n * sizeof(locks[0]))) {
 		sink_violation(&c->sink, INV_LK_QUIESCENT, REPORT_NONE, va, REPORT_NONE, "%s cannot be read", name);

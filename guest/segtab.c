@@ -295,7 +295,6 @@ void ptp_scan_init(struct ptp_scan *s, const page_t *ptp, unsigned from, unsigne
 	unsigned valid = __atomic_load_n(&ptp->p_valid, __ATOMIC_ACQUIRE);
 	bool user_top = ptp->p_level == MM_LEVELS && ptp->p_hat != NULL &&
 			!(ptp->p_hat->h_flags & HAT_F_KERNEL);
-
 	unsigned kernel = kernel_valid();
 
 	if (user_top && to <= MM_PML4_KERNEL && valid >= kernel)
