@@ -11,6 +11,7 @@
 
 #define RUNS    3      /* each figure is the median */
 #define SPEEDUP 1.8    /* target: 2 vCPUs' throughput / 1 vCPU's */
+#define MAX_FIGURES 8  /* read from one run */
 
 static const char *vmm_path, *guest_path;
 
@@ -28,19 +29,21 @@ static void measure(const char *cpus, const char *const words[], const char *con
 {
 	const char *argv[16] = { vmm_path, "--quiet", "--check=off", "--timeout", "600", "--cpus", cpus,
 				 guest_path, "--" };
-	double v[8][RUNS];
-	int n = 9, k;
+	double v[MAX_FIGURES][RUNS];
+	int n = 9, figures = 0;
 
 	for (int i = 0; words[i] != NULL && n < 15; i++)
 		argv[n++] = words[i];
+	while (figures < MAX_FIGURES && prefixes[figures] != NULL)
+		figures++;
 	for (int r = 0; r < RUNS; r++) {
 		char *text = bench_run_capture(argv);
 
-		for (k = 0; prefixes[k] != NULL && k < 8; k++)
+		for (int k = 0; k < figures; k++)
 			v[k][r] = number_after(text, prefixes[k]);
 		free(text);
 	}
-	for (k = 0; prefixes[k] != NULL && k < 8; k++) {
+	for (int k = 0; k < figures; k++) {
 		out[k] = bench_median(v[k], RUNS);
 		if (isnan(out[k])) {
 			fprintf(stderr, "smp_bench: the guest printed no `%s` line\n", prefixes[k]);
