@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* The CPUs' loaded spaces (ST_CPUS): each space's h_cpus against hat_cpu[], the set every flush goes by. */
+/* The CPUs' loaded spaces: each space's h_cpus against hat_cpu[], the set every flush goes by (ST_CPUS), and what each CPU's TLB has flushed of them (TLB_STALE). */
 #include "check_internal.h"
 
 #include <inttypes.h>
@@ -30,6 +30,48 @@ static void check_loaded_listed(struct checker *c, const uint64_t loaded[HAT_MAX
 			       cpu, loaded[cpu]);
 }
 
+/* TLB_STALE, one CPU: what it has flushed against the generation its loaded space and the kernel reached. */
+static void check_flushed_cpu(struct checker *c, unsigned cpu, const struct hat_rec *s,
+			      const struct hat_tlb_flushed *f)
+{
+	const struct mm_view *v = &c->view;
+	const struct hat *kas = v->have_kas ? &v->hats[0].h : NULL;
+
+	/* hat_kas loaded: its generation is the kernel's, which tf_kernel follows */
+	if (!(s->h.h_flags & HAT_F_KERNEL) && f->tf_space < s->h.h_tlb_gen)
+		sink_violation(&c->sink, INV_TLB_STALE, s->h.h_id, REPORT_NONE, REPORT_NONE,
+			       "CPU %u runs space %u and has flushed it to generation %" PRIu64 ", but"
+			       " changes made while it had the space loaded reached generation %" PRIu64
+			       ": their flush never ran there, so its TLB may still hold what they removed",
+			       cpu, s->h.h_id, f->tf_space, s->h.h_tlb_gen);
+	if (kas != NULL && f->tf_kernel < kas->h_tlb_gen)
+		sink_violation(&c->sink, INV_TLB_STALE, kas->h_id, REPORT_NONE, REPORT_NONE,
+			       "CPU %u has flushed the kernel's translations to generation %" PRIu64
+			       ", but the kernel space's changes reached generation %" PRIu64
+			       ": their flush never ran there", cpu, f->tf_kernel, kas->h_tlb_gen);
+}
+
+/* TLB_STALE: every CPU with a space loaded (a running one) against that space and the kernel. */
+static void check_flushed(struct checker *c, const uint64_t loaded[HAT_MAX_CPUS])
+{
+	struct mm_view *v = &c->view;
+	struct hat_tlb_flushed f[HAT_MAX_CPUS];
+
+	if (v->sym.hat_tlb_flushed == 0)
+		return;
+	if (!reader_read_va(&v->rd, v->sym.hat_tlb_flushed, f, sizeof(f))) {
+		sink_violation(&c->sink, INV_TLB_STALE, REPORT_NONE, REPORT_NONE, REPORT_NONE,
+			       "hat_tlb_flushed at 0x%" PRIx64 " cannot be read", v->sym.hat_tlb_flushed);
+		return;
+	}
+	for (unsigned cpu = 0; cpu < HAT_MAX_CPUS; cpu++) {
+		const struct hat_rec *s = loaded[cpu] != 0 ? view_hat_at(v, loaded[cpu]) : NULL;
+
+		if (s != NULL)   /* a loaded space on no list: ST_CPUS says so */
+			check_flushed_cpu(c, cpu, s, &f[cpu]);
+	}
+}
+
 void check_cpus(struct checker *c)
 {
 	struct mm_view *v = &c->view;
@@ -51,4 +93,5 @@ void check_cpus(struct checker *c)
 			       " loaded on CPUs 0x%" PRIx64, s->h.h_id, s->h.h_cpus, want);
 	}
 	check_loaded_listed(c, loaded, listed);
+	check_flushed(c, loaded);
 }

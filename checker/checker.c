@@ -77,6 +77,8 @@ static const struct {
 	{ MM_SYM_HMENT_CACHE,   offsetof(struct mm_symbols, hment_cache),        sizeof(struct objcache) },
 	{ MM_SYM_HAT_CACHE,     offsetof(struct mm_symbols, hat_cache),          sizeof(struct objcache) },
 	{ MM_SYM_HAT_CPU,       offsetof(struct mm_symbols, hat_cpu),            HAT_MAX_CPUS * 8 },
+	{ MM_SYM_TLB_FLUSHED,   offsetof(struct mm_symbols, hat_tlb_flushed),
+	  HAT_MAX_CPUS * sizeof(struct hat_tlb_flushed) },
 };
 
 /* The optional symbols found with the size mm_structs.h says (else 0). */

@@ -65,6 +65,8 @@
  *                   object no partial page holds
  *   ST_CPUS         the first space's h_cpus claims CPU 63, which has not loaded it (needs a
  *                   guest exporting hat_cpu)
+ *   TLB_STALE       h_tlb_gen +1 on the space the lowest running CPU has loaded (needs a guest
+ *                   exporting hat_cpu and hat_tlb_flushed, and a CPU with a space loaded)
  *   PT_WALK_AGREE   not injectable: a walker mismatch is between the host and the CPU,
  *                   nothing in guest memory can plant one (inject_supported() says so)
  *
@@ -1238,6 +1240,29 @@ static int plant_st_cpus(struct inj *j)
 	return 0;
 }
 
+/*
+ * TLB_STALE: the space the lowest running CPU has loaded (hat_kas: the
+ * kernel's) is a generation ahead of every CPU's flushes: a change whose
+ * flush never ran.
+ */
+static int plant_tlb_stale(struct inj *j)
+{
+	uint64_t loaded[HAT_MAX_CPUS];
+	struct hat_rec *s = NULL;
+
+	if (j->v->sym.hat_cpu == 0 || j->v->sym.hat_tlb_flushed == 0 ||
+	    !reader_read_va(&j->v->rd, j->v->sym.hat_cpu, loaded, sizeof(loaded)))
+		return -1;
+	for (unsigned cpu = 0; cpu < HAT_MAX_CPUS && s == NULL; cpu++)
+		s = loaded[cpu] != 0 ? view_hat_at(j->v, loaded[cpu]) : NULL;
+	if (s == NULL)
+		return 1;
+	PUT_FIELD(j, s->va, struct hat, h_tlb_gen, s->h.h_tlb_gen + 1);
+	describe(j, s->h.h_id, REPORT_NONE, REPORT_NONE, "h_tlb_gen %" PRIu64 " -> %" PRIu64,
+		 s->h.h_tlb_gen, s->h.h_tlb_gen + 1);
+	return 0;
+}
+
 /* PG_FREE_COUNT: one free page fewer counted, one more in use (their sum still the managed pages). */
 static int plant_pg_free_count(struct inj *j)
 {
@@ -1309,6 +1334,7 @@ static int (*const planters[INV_COUNT])(struct inj *) = {
 	[INV_OC_LEAK] = plant_oc_leak,
 	[INV_OC_FREE] = plant_oc_free,
 	[INV_ST_CPUS] = plant_st_cpus,
+	[INV_TLB_STALE] = plant_tlb_stale,
 };
 
 /* Runs the planter of id over a loaded view; undoes partial work on failure. */

@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Address spaces on x86-64 page tables: building the kernel's, loading, unloading, protection, A/D sync and TLB invalidation. */
+/* Address spaces on x86-64 page tables: building the kernel's, loading, unloading, protection, A/D sync (their TLB flushes: hat_tlb.c). */
 #include "hat.h"
 
 #include "hat_oplog.h"
+#include "hat_tlb.h"
 #include "objcache.h"
 
 struct hat hat_kas;
 struct hat *hat_list;
-void (*mm_tlb_shootdown_hook)(uint64_t cpus, uint64_t cr3, uint64_t va, uint64_t npages);
-struct hat_tlb_counts hat_tlb_counts;
 #ifndef HATVM_HOSTED
 bool mm_direct_map_live;
 #endif
@@ -16,9 +15,6 @@ bool mm_direct_map_live;
 struct mm_lock hat_list_lock;   /* exported: the checker's LK_QUIESCENT reads it */
 struct objcache hat_cache;
 static uint32_t hat_serial;
-struct hat *hat_cpu[HAT_MAX_CPUS];   /* loaded on each CPU (the checker reads it: ST_CPUS) */
-/* Pages each CPU asked the others to flush (a full flush: HOP_FLUSH_PAGES_ALL), for its log records (MD_FLUSH). */
-static uint64_t tlb_remote_pages[HAT_MAX_CPUS];
 
 static void count(uint64_t *counter, int64_t delta)
 {
@@ -31,56 +27,7 @@ static bool counted(uint64_t *counter)
 	return __atomic_load_n(counter, __ATOMIC_RELAXED) > 0;
 }
 
-/* --- TLB invalidation ---------------------------------------------------- */
-
-/* CPUs that may cache h's translations: the kernel's are in every address space. */
-static uint64_t hat_cpu_mask(const struct hat *h)
-{
-	unsigned n = cpu_count();
-
-	if (h->h_flags & HAT_F_KERNEL)
-		return n >= 64 ? ~0ull : (1ull << n) - 1;
-	return __atomic_load_n(&h->h_cpus, __ATOMIC_SEQ_CST);
-}
-
-/*
- * Asks other CPUs to flush (npages 0: everything) and returns once they
- * have. Without a hook the platform has one CPU: nobody else to tell.
- */
-static void tlb_remote(struct hat *h, uint64_t cpus, uint64_t va, uint64_t npages)
-{
-	if (cpus == 0)
-		return;
-	count(&h->h_tlb_remote, 1);
-	count(&hat_tlb_counts.shootdowns, 1);
-	tlb_remote_pages[cpu_id()] += npages != 0 ? npages : HOP_FLUSH_PAGES_ALL;
-	if (mm_tlb_shootdown_hook != NULL)
-		mm_tlb_shootdown_hook(cpus, h->h_top_pa, va, npages);
-}
-
-static void tlb_flush_page(struct hat *h, uint64_t va)
-{
-	uint64_t mask = hat_cpu_mask(h), self = 1ull << cpu_id();
-
-	if (mask & self) {
-		mm_tlb_flush_page(va);
-		count(&h->h_tlb_page, 1);
-		count(&hat_tlb_counts.invlpg, 1);
-	}
-	tlb_remote(h, mask & ~self, va, 1);
-}
-
-static void tlb_flush_all(struct hat *h)
-{
-	uint64_t mask = hat_cpu_mask(h), self = 1ull << cpu_id();
-
-	if (mask & self) {
-		mm_tlb_flush_all();
-		count(&h->h_tlb_all, 1);
-		count(&hat_tlb_counts.full, 1);
-	}
-	tlb_remote(h, mask & ~self, 0, 0);
-}
+/* --- what the TLB saw of an operation (MD_FLUSH) ----------------------------- */
 
 /*
  * Where an operation on h starts, for its log record (MD_FLUSH): the CPUs
@@ -118,7 +65,7 @@ static struct tlb_mark tlb_mark(const struct hat *h)
 	unsigned cpu = cpu_id();
 
 	return (struct tlb_mark){ .loaded = tlb_loaded(h, cpu), .cpu = cpu, .local = tlb_work_local(h),
-				  .remote = tlb_work_remote(h), .pages = tlb_remote_pages[cpu] };
+				  .remote = tlb_work_remote(h), .pages = tlb_remote_pages(cpu) };
 }
 
 /* The TLB work since m, as a log record's o_flushes. */
@@ -143,75 +90,11 @@ static void log_op(struct hat_op *op, const struct hat *h, const struct tlb_mark
 {
 	op_tlb_seen(op, h, m);
 	if (op->o_kind == HOP_UNLOAD || op->o_kind == HOP_CHGPROT) {
-		uint64_t pages = tlb_remote_pages[m->cpu] - m->pages;
+		uint64_t pages = tlb_remote_pages(m->cpu) - m->pages;
 
 		op->o_pfn = pages > HOP_FLUSH_PAGES_ALL ? HOP_FLUSH_PAGES_ALL : (uint32_t)pages;
 	}
 	hat_oplog_append_n(op, 1);
-}
-
-/* Pages one operation invalidated: INVLPG each, or one full flush past HAT_TLB_BATCH. */
-struct tlb_batch {
-	struct hat *h;
-	unsigned n;
-	bool all;
-	uint64_t va[HAT_TLB_BATCH];
-};
-
-static void batch_init(struct tlb_batch *b, struct hat *h)
-{
-	b->h = h;
-	b->n = 0;
-	b->all = false;
-}
-
-static void batch_add(struct tlb_batch *b, uint64_t va)
-{
-	if (b->all)
-		return;
-	if (b->n == HAT_TLB_BATCH)
-		b->all = true;
-	else
-		b->va[b->n++] = va;
-}
-
-/*
- * Other CPUs get one request: the pages from the batch's lowest to its
- * highest when that span is within HAT_TLB_BATCH pages (INVLPG of a page
- * that was not in the batch only costs time), else everything.
- */
-static void batch_remote(struct tlb_batch *b, uint64_t cpus)
-{
-	uint64_t lo = b->va[0], hi = b->va[0], span;
-
-	for (unsigned i = 1; i < b->n; i++) {
-		lo = b->va[i] < lo ? b->va[i] : lo;
-		hi = b->va[i] > hi ? b->va[i] : hi;
-	}
-	span = ((hi - lo) >> MM_PAGE_SHIFT) + 1;
-	if (span <= HAT_TLB_BATCH)
-		tlb_remote(b->h, cpus, lo, span);
-	else
-		tlb_remote(b->h, cpus, 0, 0);
-}
-
-static void batch_flush(struct tlb_batch *b)
-{
-	uint64_t mask = hat_cpu_mask(b->h), self = 1ull << cpu_id();
-
-	if (b->all) {
-		tlb_flush_all(b->h);
-	} else if (b->n > 0) {
-		if (mask & self) {
-			for (unsigned i = 0; i < b->n; i++)
-				mm_tlb_flush_page(b->va[i]);
-			count(&b->h->h_tlb_page, b->n);
-			count(&hat_tlb_counts.invlpg, b->n);
-		}
-		batch_remote(b, mask & ~self);
-	}
-	b->n = 0;
-	b->all = false;
 }
 
 /* --- leaves ---------------------------------------------------------------- */
@@ -292,7 +175,7 @@ static hment_t *leaf_clear(page_t *pp, page_t *ptp, unsigned idx, struct range_u
 			 va, h->h_id);
 	if (u != NULL) {
 		MM_REQUIRE(u->batch.h == h);
-		batch_add(&u->batch, va);
+		tlb_batch_add(&u->batch, va);
 		u->owed++;
 		return hm;
 	}
@@ -415,14 +298,14 @@ static unsigned hat_unload_locked(struct hat *h, uint64_t sva, uint64_t eva, boo
 	u.hold = HMENT_HOLD_NONE;
 	u.owed = 0;
 	hment_frees_init(&u.frees);
-	batch_init(&u.batch, h);
+	tlb_batch_init(&u.batch, h);
 	if (prune)
 		freed = segtab_process_prune(h, sva, eva, unload_cb, &u, drain);
 	else
 		segtab_process(h, sva, eva, unload_cb, &u);
 	if (freed != NULL)
 		u.batch.all = true;
-	batch_flush(&u.batch);
+	tlb_batch_flush(&u.batch);
 	return segtab_free_list(freed);
 }
 
@@ -1146,7 +1029,7 @@ static void chgprot_leaf(pte_t *pte, uint64_t va, struct chgprot_arg *a)
 			return;
 	} while (!__atomic_compare_exchange_n(pte, &cur, nv, false, __ATOMIC_ACQ_REL,
 					      __ATOMIC_ACQUIRE));
-	batch_add(&a->b, va);
+	tlb_batch_add(&a->b, va);
 }
 
 static void chgprot_cb(struct hat *h, page_t *ptp, unsigned level, uint64_t va, uint64_t eva,
@@ -1176,12 +1059,12 @@ void hat_chgprot(struct hat *h, uint64_t va, uint64_t len, unsigned attr)
 	hat_check_range(h, va, len, "hat_chgprot");
 	MM_REQUIRE((attr & ~HAT_PROT_MASK) == 0);
 	a.set = hat_attr_pte(hat_is_kernel(h), attr, 1) & (PTE_W | PTE_U | PTE_NX);
-	batch_init(&a.b, h);
+	tlb_batch_init(&a.b, h);
 	hat_oplog_make_room();
 	mm_lock_enter(&h->h_lock);
 	m = tlb_mark(h);
 	segtab_process(h, va, va + len, chgprot_cb, &a);
-	batch_flush(&a.b);
+	tlb_batch_flush(&a.b);
 	mm_lock_exit(&h->h_lock);
 	struct hat_op op = { .o_kind = HOP_CHGPROT, .o_space = h->h_id, .o_va = va, .o_len = len,
 			     .o_attr = (uint16_t)attr };
@@ -1337,31 +1220,6 @@ void hat_page_clrattr(page_t *pp, unsigned attr)
 
 /* --- address spaces ------------------------------------------------------------- */
 
-void hat_switch(struct hat *h)
-{
-	unsigned cpu = cpu_id();
-	uint64_t bit = 1ull << cpu;
-	struct hat *old;
-
-	MM_REQUIRE(cpu < HAT_MAX_CPUS && h != NULL && h->h_top != NULL);
-	old = hat_cpu[cpu];
-	if (old == h)
-		return;
-	/* announce first: an unload from now on flushes this CPU too */
-	__atomic_fetch_or(&h->h_cpus, bit, __ATOMIC_SEQ_CST);
-	mm_load_cr3(h->h_top_pa);
-	if (old != NULL)
-		__atomic_fetch_and(&old->h_cpus, ~bit, __ATOMIC_SEQ_CST);
-	hat_cpu[cpu] = h;
-	MM_ASSERT(ST_CPUS, (__atomic_load_n(&h->h_cpus, __ATOMIC_SEQ_CST) & bit) &&
-			   (old == NULL || !(__atomic_load_n(&old->h_cpus, __ATOMIC_SEQ_CST) & bit)));
-}
-
-struct hat *hat_current(void)
-{
-	return hat_cpu[cpu_id()];
-}
-
 struct hat *hat_create(void)
 {
 	struct hat *h = objcache_alloc(&hat_cache);
@@ -1488,8 +1346,7 @@ void hat_kernel_init(uint64_t ram_size, uint64_t first_free_pa,
 	hat_list = &hat_kas;
 	hat_list_lock = (struct mm_lock){ 0, 0 };
 	hat_serial = 0;
-	hat_tlb_counts = (struct hat_tlb_counts){ 0 };
-	memset(hat_cpu, 0, sizeof(hat_cpu));
+	tlb_reset();
 	/* whole cache lines: CPUs at work in different spaces share none of a space's lock and counts */
 	objcache_init(&hat_cache, "hat", (sizeof(struct hat) + MM_CACHE_LINE - 1) & ~(MM_CACHE_LINE - 1));
 }

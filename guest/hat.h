@@ -36,15 +36,32 @@ void hat_assert_accounted(void);
 
 /*
  * TLB shootdown: asks the CPUs in the bit mask `cpus` (never this one)
- * to flush va .. va + npages pages (npages <= HAT_TLB_BATCH) of the
- * address space whose CR3 is cr3, or everything when npages is 0, and
- * returns once they have. Set by the platform (IPIs) when it has more
- * than one CPU; NULL means there is nobody else to tell. The HAT calls
- * it after changing the tables and before a freed page or table page can
- * be reused: the CPUs are those the space is loaded on (hat_switch keeps
- * that set), every CPU for the kernel space.
+ * to run hat_tlb_run(h, gen, va, npages) and returns once they have:
+ * the flush of generation gen of h's changes, va .. va + npages pages
+ * (npages <= HAT_TLB_BATCH), or everything when npages is 0. Set by the
+ * platform (IPIs) when it has more than one CPU; NULL means there is
+ * nobody else to tell. The HAT calls it after changing the tables and
+ * before a freed page or table page can be reused: the CPUs are those the
+ * space is loaded on (hat_switch keeps that set), every CPU for the
+ * kernel space.
  */
-extern void (*mm_tlb_shootdown_hook)(uint64_t cpus, uint64_t cr3, uint64_t va, uint64_t npages);
+extern void (*mm_tlb_shootdown_hook)(uint64_t cpus, struct hat *h, uint64_t gen, uint64_t va,
+				     uint64_t npages);
+
+/*
+ * A shootdown request run on this CPU: INVLPG of its pages, or a full
+ * flush when it asks for everything or when this CPU has not flushed
+ * every generation of h before gen (the pages would not cover those).
+ * Records what this CPU has flushed (TLB_STALE). True: it flushed
+ * everything.
+ */
+bool hat_tlb_run(struct hat *h, uint64_t gen, uint64_t va, uint64_t npages);
+
+/* What each CPU's TLB has flushed (the checker reads it: TLB_STALE). */
+extern struct hat_tlb_flushed hat_tlb_flushed[HAT_MAX_CPUS];
+
+/* Test switch: the HAT forgets its own CPU's INVLPGs and full flushes (TLB_STALE must fire). */
+extern bool hat_tlb_skip_local;
 
 /* TLB work of this CPU's HAT calls, all CPUs (the receivers of shootdowns count theirs). */
 struct hat_tlb_counts {

@@ -48,6 +48,17 @@ static inline void mm_cpu_relax(void)
 {
 }
 
+/* Interrupts: hosted CPUs are threads, and shootdowns run on the sender's. */
+static inline uint64_t mm_irq_save(void)
+{
+	return 0;
+}
+
+static inline void mm_irq_restore(uint64_t flags)
+{
+	(void)flags;
+}
+
 /* Zeroes n bytes (a multiple of 8) at p. */
 static inline void mm_zero(void *p, uint64_t n)
 {
@@ -138,6 +149,20 @@ static inline void mm_boot_install_pml4e(unsigned index, uint64_t entry)
 static inline void mm_cpu_relax(void)
 {
 	x86_pause();
+}
+
+/* Interrupts off, and the flags to put them back as they were with mm_irq_restore. */
+static inline uint64_t mm_irq_save(void)
+{
+	uint64_t flags;
+
+	__asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
+	return flags;
+}
+
+static inline void mm_irq_restore(uint64_t flags)
+{
+	__asm__ volatile("pushq %0; popfq" : : "r"(flags) : "memory", "cc");
 }
 
 /*

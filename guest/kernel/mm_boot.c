@@ -2,6 +2,8 @@
 /* mm_boot: hand the image's pieces to hat_kernel_init, then leave the host's boot tables. */
 #include "mm_boot.h"
 
+#include "cmdline.h"
+
 #include "hat.h"
 #include "hat_oplog.h"
 #include "hatvm/layout.h"
@@ -26,6 +28,7 @@ void mm_boot(const struct boot_info *bi)
 	};
 
 	hat_kernel_init(bi->ram_size, image_pa(__image_end), segs, ARRAY_SIZE(segs));
+	hat_tlb_skip_local = cmdline_get_u32("no_local_flush", 0) != 0;   /* test switch: TLB_STALE */
 	hat_switch(&hat_kas);
 }
 

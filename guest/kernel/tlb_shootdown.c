@@ -7,6 +7,8 @@
 #include "xcall.h"
 
 struct flush_request {
+	struct hat *h;
+	uint64_t gen;      /* h's generation the flush makes (TLB_STALE) */
 	uint64_t va;
 	uint64_t npages;   /* 0: everything */
 };
@@ -23,18 +25,12 @@ static bool skip_all;
 static struct tlb_remote_counts counts;
 static struct flushes_seen seen[MAX_CPUS];
 
-/* Past HAT_TLB_BATCH pages, one full flush costs less than the INVLPGs. */
-static bool flushes_everything(const struct flush_request *r)
-{
-	return r->npages == 0 || r->npages > HAT_TLB_BATCH;
-}
-
-/* This CPU ran request r. Interrupts are off (a cross-call), so nothing else here touches its record. */
-static void note_seen(const struct flush_request *r)
+/* This CPU ran request r (all: it flushed everything). Interrupts are off (a cross-call), so nothing else here touches its record. */
+static void note_seen(const struct flush_request *r, bool all)
 {
 	struct flushes_seen *f = &seen[cpu_id()];
 
-	if (flushes_everything(r) || f->n == SEEN_MAX) {
+	if (all || f->n == SEEN_MAX) {
 		f->all = true;
 		return;
 	}
@@ -50,23 +46,19 @@ static void note_seen(const struct flush_request *r)
 static void flush_here(void *arg)
 {
 	const struct flush_request *r = arg;
+	bool all = hat_tlb_run(r->h, r->gen, r->va, r->npages);
 
-	note_seen(r);
-	if (flushes_everything(r)) {
-		mm_tlb_flush_all();
+	note_seen(r, all);
+	if (all)
 		__atomic_fetch_add(&counts.full, 1, __ATOMIC_RELAXED);
-		return;
-	}
-	for (uint64_t i = 0; i < r->npages; i++)
-		mm_tlb_flush_page(r->va + i * MM_PAGE_SIZE);
-	__atomic_fetch_add(&counts.invlpg, r->npages, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_add(&counts.invlpg, r->npages, __ATOMIC_RELAXED);
 }
 
-static void shootdown(uint64_t cpus, uint64_t cr3, uint64_t va, uint64_t npages)
+static void shootdown(uint64_t cpus, struct hat *h, uint64_t gen, uint64_t va, uint64_t npages)
 {
-	struct flush_request r = { .va = va, .npages = npages };
+	struct flush_request r = { .h = h, .gen = gen, .va = va, .npages = npages };
 
-	(void)cr3;
 	if (skip_all) {
 		__atomic_fetch_add(&counts.skipped, 1, __ATOMIC_RELAXED);
 		return;
@@ -90,36 +82,22 @@ struct tlb_remote_counts tlb_shootdown_counts(void)
 	return c;
 }
 
-/* Interrupts off (a cross-call must not change the record half-read), and back as they were. */
-static uint64_t irq_save(void)
-{
-	uint64_t flags;
-
-	__asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
-	return flags;
-}
-
-static void irq_restore(uint64_t flags)
-{
-	__asm__ volatile("pushq %0; popfq" : : "r"(flags) : "memory", "cc");
-}
-
 void tlb_flushes_reset(void)
 {
-	uint64_t flags = irq_save();
+	uint64_t flags = mm_irq_save();   /* a cross-call must not change the record half-read */
 
 	seen[cpu_id()] = (struct flushes_seen){ .all = false, .n = 0 };
-	irq_restore(flags);
+	mm_irq_restore(flags);
 }
 
 bool tlb_flushed(uint64_t va)
 {
-	uint64_t flags = irq_save();
+	uint64_t flags = mm_irq_save();
 	const struct flushes_seen *f = &seen[cpu_id()];
 	bool hit = f->all;
 
 	for (unsigned i = 0; i < f->n && !hit; i++)
 		hit = va >= f->lo[i] && va < f->hi[i];
-	irq_restore(flags);
+	mm_irq_restore(flags);
 	return hit;
 }

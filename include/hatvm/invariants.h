@@ -44,7 +44,8 @@
 	X(MD_PRUNE,       "a range unload, and a memload that failed, leave no empty table of their user space across their range: the tables they emptied or made are freed (by the operation log)") \
 	X(OC_LEAK,        "the MM's object caches account for every object out: each hment is on a page's mapping list or on the reserve (an orphan on a hash chain counts as found; HS_ORPHAN reports it), each address space on hat_list; none leaked, none counted out that is not") \
 	X(OC_FREE,        "every free object of an object cache can be handed out: the pages on its partial list hold all of oc_nfree, each some, on a sound free list (object boundaries inside the page, no loop, os_nfree long, the cache's size), and its partial-list tail is the list's last page") \
-	X(ST_CPUS,        "each address space's CPU set (h_cpus) names exactly the CPUs whose loaded space (hat_cpu) it is, and every loaded space is on hat_list: the set every TLB flush and shootdown goes by")
+	X(ST_CPUS,        "each address space's CPU set (h_cpus) names exactly the CPUs whose loaded space (hat_cpu) it is, and every loaded space is on hat_list: the set every TLB flush and shootdown goes by") \
+	X(TLB_STALE,      "no CPU's TLB can hold a translation older than its loaded space's and the kernel's generation: a change flushed on CPUs that had the space loaded advanced its generation (h_tlb_gen), and every such CPU has since flushed up to it (hat_tlb_flushed) by an invalidation run there: INVLPG of the change's pages when it was the next generation, a full flush, or a CR3 load")
 
 enum invariant_id {
 #define HATVM_INV_ENUM(id, text) INV_##id,

@@ -269,6 +269,20 @@ struct hat {
 	uint64_t h_tlb_remote;        /* shootdowns requested from other CPUs */
 	uint64_t h_nlocked;           /* present locked (PTE_LOCKED) leaves (ST_LOCKED) */
 	GPTR(struct page) h_hint;     /* NULL, or the user 4 KiB table the last walk reached (PT_PTP_OWNER) */
+	uint64_t h_tlb_gen;           /* TLB generation: +1 per flush of a change made while CPUs had it loaded (TLB_STALE) */
+};
+
+/*
+ * What one CPU's TLB has flushed (TLB_STALE), hat_tlb_flushed[cpu]: the
+ * h_tlb_gen of the space it has loaded (hat_cpu) and of hat_kas up to
+ * which no older translation can remain. Only an invalidation run on that
+ * CPU advances them: INVLPGs of a change's pages when the change is the
+ * next generation, else a full flush (to the generation read before it),
+ * or a CR3 load (hat_switch).
+ */
+struct hat_tlb_flushed {
+	uint64_t tf_space;
+	uint64_t tf_kernel;
 };
 
 /*
@@ -441,6 +455,8 @@ struct hment_listed {
  *   hat_cache           struct objcache      (optional: without it no OC_LEAK of spaces)
  *   hat_cpu             GPTR(struct hat)[HAT_MAX_CPUS]  the space each CPU has loaded,
  *                                            NULL: none yet (optional: without it no ST_CPUS)
+ *   hat_tlb_flushed     struct hat_tlb_flushed[HAT_MAX_CPUS]  what each CPU's TLB has
+ *                                            flushed (optional: without it no TLB_STALE)
  *
  * What the mapping lists track: a page is managed when
  * page_first_managed <= pfn < page_count (the allocatable pages; all
@@ -474,6 +490,7 @@ struct hment_listed {
 #define MM_SYM_HMENT_CACHE   "hment_cache"
 #define MM_SYM_HAT_CACHE     "hat_cache"
 #define MM_SYM_HAT_CPU       "hat_cpu"
+#define MM_SYM_TLB_FLUSHED   "hat_tlb_flushed"
 
 /* CPUs an address space's h_cpus can name, and hat_cpu's entries. */
 #define HAT_MAX_CPUS 64u
@@ -551,7 +568,8 @@ _Static_assert(offsetof(struct page, p_attr) == 43, "page_t layout");
 _Static_assert(sizeof(struct objcache) == 88, "objcache layout");
 _Static_assert(sizeof(struct objcache_slab) == OBJCACHE_SLAB_SIZE, "objcache_slab layout");
 _Static_assert(offsetof(struct objcache, oc_inuse) == 40, "objcache layout");
-_Static_assert(sizeof(struct hat) == 120, "hat layout");
+_Static_assert(sizeof(struct hat) == 128, "hat layout");
+_Static_assert(sizeof(struct hat_tlb_flushed) == 16, "hat_tlb_flushed layout");
 _Static_assert(offsetof(struct hat, h_top_pa) == 24, "hat layout");
 _Static_assert(offsetof(struct hat, h_lock) == 32, "hat layout");
 _Static_assert(offsetof(struct hat, h_nptp) == 56, "hat layout");

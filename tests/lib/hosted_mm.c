@@ -281,6 +281,7 @@ void hmm_view(struct check_mem *mem, struct mm_symbols *sym)
 	sym->hment_cache = relocate(&hment_cache, sizeof(hment_cache));
 	sym->hat_cache = relocate(&hat_cache, sizeof(hat_cache));
 	sym->hat_cpu = relocate(hat_cpu, sizeof(hat_cpu));
+	sym->hat_tlb_flushed = relocate(hat_tlb_flushed, sizeof(hat_tlb_flushed));
 	*mem = (struct check_mem){ .read_phys = arena_read, .write_phys = arena_write,
 				   .virt_to_phys = arena_translate, .direct = mm_hosted_ram,
 				   .ram_size = mm_hosted_ram_size };

@@ -30,6 +30,18 @@ void mm_hosted_set_cpu(unsigned cpu)
 	mm_hosted_cpu = cpu;
 }
 
+void mm_hosted_run_shootdown(uint64_t cpus, struct hat *h, uint64_t gen, uint64_t va, uint64_t npages)
+{
+	unsigned self = cpu_id();
+
+	for (unsigned cpu = 0; cpu < HAT_MAX_CPUS; cpu++)
+		if (cpus & (1ull << cpu)) {
+			mm_hosted_set_cpu(cpu);
+			hat_tlb_run(h, gen, va, npages);
+		}
+	mm_hosted_set_cpu(self);
+}
+
 void mm_tlb_flush_page(uint64_t va)
 {
 	__atomic_fetch_add(&mm_hosted_log.flush_page, 1, __ATOMIC_RELAXED);
@@ -145,6 +157,7 @@ void mm_hosted_boot(uint64_t ram_size)
 	mm_hosted_ncpus = 1;
 	mm_hosted_cpu = 0;
 	hat_kernel_init(ram_size, MM_TEST_FIRST_FREE, segs, 2);
+	hat_switch(&hat_kas);   /* as the guest's boot CPU does */
 }
 
 void mm_hosted_shutdown(void)

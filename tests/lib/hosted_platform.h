@@ -27,6 +27,11 @@ extern unsigned mm_hosted_ncpus;
 /* This thread's cpu_id(). */
 void mm_hosted_set_cpu(unsigned cpu);
 
+struct hat;
+
+/* A shootdown hook's delivery: each CPU in cpus runs hat_tlb_run(h, gen, va, npages) as its IPI handler would. */
+void mm_hosted_run_shootdown(uint64_t cpus, struct hat *h, uint64_t gen, uint64_t va, uint64_t npages);
+
 /* Makes a RAM arena of ram_size bytes and runs hat_kernel_init() on it. */
 void mm_hosted_boot(uint64_t ram_size);
 void mm_hosted_shutdown(void);

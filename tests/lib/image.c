@@ -15,8 +15,9 @@ enum {
 	G_PAGE_ARRAY = 0x000, G_PAGE_COUNT = 0x008, G_FIRST_MANAGED = 0x010, G_HAT_LIST = 0x018,
 	G_HASH = 0x020, G_RESERVE = 0x040, G_CACHE = 0x060, G_KAS = 0x080, G_OPLOG = 0x100,
 	G_POOL = 0x180, G_HAT_LIST_LOCK = 0x1e0, G_LISTED = 0x200, G_HCACHE = 0x400, G_HATCACHE = 0x480,
-	G_HAT_CPU = 0x600, G_HASH_LOCKS = 0x800, G_MLIST_LOCKS = 0x4800,
+	G_HAT_CPU = 0x600, G_HASH_LOCKS = 0x800, G_MLIST_LOCKS = 0x4800, G_TLB_FLUSHED = 0x8800,
 };
+_Static_assert(G_KAS + sizeof(struct hat) <= G_OPLOG, "image globals overlap");
 _Static_assert(G_POOL + sizeof(struct page_pool) <= G_HAT_LIST_LOCK, "image globals overlap");
 _Static_assert(G_HAT_LIST_LOCK + sizeof(struct mm_lock) <= G_LISTED, "image globals overlap");
 _Static_assert(G_LISTED + sizeof(struct hment_listed) <= G_HCACHE, "image globals overlap");
@@ -25,7 +26,9 @@ _Static_assert(G_HATCACHE + sizeof(struct objcache) <= G_HAT_CPU, "image globals
 _Static_assert(G_HAT_CPU + HAT_MAX_CPUS * 8 <= G_HASH_LOCKS, "image globals overlap");
 _Static_assert(G_HASH_LOCKS + HMENT_HASH_NLOCK * sizeof(struct mm_lock_line) <= G_MLIST_LOCKS,
 	       "image globals overlap");
-_Static_assert(G_MLIST_LOCKS + HMENT_MLIST_NLOCK * sizeof(struct mm_lock_line) <= IMG_BOOT_PA - IMG_GLOBALS_PA,
+_Static_assert(G_MLIST_LOCKS + HMENT_MLIST_NLOCK * sizeof(struct mm_lock_line) <= G_TLB_FLUSHED,
+	       "image globals overlap");
+_Static_assert(G_TLB_FLUSHED + HAT_MAX_CPUS * sizeof(struct hat_tlb_flushed) <= IMG_BOOT_PA - IMG_GLOBALS_PA,
 	       "image globals overlap");
 
 
@@ -336,7 +339,8 @@ static void boot_pages(struct image *img)
 		};
 	boot_pool(img);
 	*kas = (struct hat){ .h_top = img_page_va(img, img->kas_top_pa >> MM_PAGE_SHIFT),
-			     .h_top_pa = img->kas_top_pa, .h_flags = HAT_F_KERNEL };
+			     .h_top_pa = img->kas_top_pa, .h_flags = HAT_F_KERNEL,
+			     .h_cpus = 1 };   /* CPU 0 runs on it, as a booted guest's does */
 	kas->h_nptp = adopt(img, img->kas_top_pa, MM_LEVELS, 0);
 }
 
@@ -357,6 +361,7 @@ static void boot_globals(struct image *img)
 	*(uint64_t *)global(img, G_PAGE_COUNT) = img->npages;
 	*(uint64_t *)global(img, G_FIRST_MANAGED) = img->first_managed;
 	*(uint64_t *)global(img, G_HAT_LIST) = img_kas(img);
+	*(uint64_t *)global(img, G_HAT_CPU) = img_kas(img);   /* CPU 0's loaded space */
 	*(struct hment_hash *)global(img, G_HASH) = (struct hment_hash){
 		.hh_dir = dva(img, img->dir_pa), .hh_dir_size = hment_hash_dir_size(img->npages),
 		.hh_nbuckets = img->hash_size };
@@ -385,7 +390,8 @@ static void boot_globals(struct image *img)
 		.hment_listed = kva(img, IMG_GLOBALS_PA + G_LISTED),
 		.hment_cache = kva(img, IMG_GLOBALS_PA + G_HCACHE),
 		.hat_cache = kva(img, IMG_GLOBALS_PA + G_HATCACHE),
-		.hat_cpu = kva(img, IMG_GLOBALS_PA + G_HAT_CPU),   /* no CPU has a space loaded */
+		.hat_cpu = kva(img, IMG_GLOBALS_PA + G_HAT_CPU),
+		.hat_tlb_flushed = kva(img, IMG_GLOBALS_PA + G_TLB_FLUSHED),
 	};
 }
 

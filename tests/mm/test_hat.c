@@ -5,6 +5,7 @@
 
 #include "checker.h"
 #include "hat_oplog.h"
+#include "hosted_check.h"
 #include "mm_test.h"
 
 #define RW_USER (HAT_READ | HAT_WRITE | HAT_USER)
@@ -399,8 +400,9 @@ END_TEST
 START_TEST(test_switch)
 {
 	struct hat *a = hat_create(), *b = hat_create();
+	uint64_t loads = mm_hosted_log.cr3_loads;
 
-	ck_assert_ptr_null(hat_current());
+	ck_assert_ptr_eq(hat_current(), &hat_kas);   /* booted: CPU 0 runs on the kernel's space */
 	hat_switch(a);
 	ck_assert_ptr_eq(hat_current(), a);
 	ck_assert_uint_eq(mm_read_cr3(), a->h_top_pa);
@@ -408,9 +410,9 @@ START_TEST(test_switch)
 	hat_switch(b);
 	ck_assert_uint_eq(a->h_cpus, 0);
 	ck_assert_uint_eq(b->h_cpus, 1);
-	ck_assert_uint_eq(mm_hosted_log.cr3_loads, 2);
+	ck_assert_uint_eq(mm_hosted_log.cr3_loads, loads + 2);
 	hat_switch(b);
-	ck_assert_uint_eq(mm_hosted_log.cr3_loads, 2);
+	ck_assert_uint_eq(mm_hosted_log.cr3_loads, loads + 2);
 	hat_switch(&hat_kas);
 	ck_assert_uint_eq(b->h_cpus, 0);
 	ck_assert_uint_eq(mm_read_cr3(), hat_kas.h_top_pa);
@@ -614,13 +616,11 @@ END_TEST
 
 static uint64_t shot_cpus, shot_calls;
 
-static void shootdown(uint64_t cpus, uint64_t cr3, uint64_t va, uint64_t npages)
+static void shootdown(uint64_t cpus, struct hat *h, uint64_t gen, uint64_t va, uint64_t npages)
 {
-	(void)cr3;
-	(void)va;
-	(void)npages;
 	shot_cpus |= cpus;
 	shot_calls++;
+	mm_hosted_run_shootdown(cpus, h, gen, va, npages);
 }
 
 START_TEST(test_shootdown_to_other_cpus)
@@ -646,6 +646,88 @@ START_TEST(test_shootdown_to_other_cpus)
 	mm_hosted_set_cpu(1);
 	hat_switch(&hat_kas);
 	mm_hosted_set_cpu(0);
+}
+END_TEST
+
+/* A shootdown lost on its way: counted and asked for, run nowhere. */
+static void shootdown_lost(uint64_t cpus, struct hat *h, uint64_t gen, uint64_t va, uint64_t npages)
+{
+	(void)cpus, (void)h, (void)gen, (void)va, (void)npages;
+}
+
+/* TLB_STALE as the checker reports it: (space, cpu) wording aside, how many. */
+static unsigned stale_reports(void)
+{
+	struct seen s;
+
+	hmm_check(&s);
+	return s.per_id[INV_TLB_STALE];
+}
+
+/*
+ * TLB generations: each flush of a loaded space's changes advances it;
+ * only the flush run on a CPU advances what that CPU has flushed. A lost
+ * shootdown leaves "CPU 1" behind, and the checker says so until a flush
+ * that runs there catches up: INVLPGs that skip a generation do not, a
+ * full flush does.
+ */
+START_TEST(test_tlb_generations)
+{
+	struct hat *h = hat_create();
+	page_t *pp = mm_test_page();
+	uint64_t full;
+
+	mm_hosted_ncpus = 2;
+	for (uint64_t va = 0x1000; va <= 0x5000; va += MM_PAGE_SIZE)   /* 0x5000 keeps the tables */
+		ck_assert_int_eq(hat_memload(h, va, pp, RW_USER), 0);
+	ck_assert_uint_eq(h->h_tlb_gen, 0);          /* loaded nowhere: nothing to flush */
+	mm_hosted_set_cpu(1);
+	hat_switch(h);
+	mm_hosted_set_cpu(0);
+	mm_tlb_shootdown_hook = shootdown;
+	hat_unload(h, 0x1000, MM_PAGE_SIZE);
+	ck_assert_uint_eq(h->h_tlb_gen, 1);
+	ck_assert_uint_eq(hat_tlb_flushed[1].tf_space, 1);
+	ck_assert_uint_eq(stale_reports(), 0);
+	mm_tlb_shootdown_hook = shootdown_lost;
+	hat_unload(h, 0x2000, MM_PAGE_SIZE);
+	ck_assert_uint_eq(h->h_tlb_gen, 2);
+	ck_assert_uint_eq(hat_tlb_flushed[1].tf_space, 1);
+	ck_assert_uint_eq(stale_reports(), 1);
+	mm_tlb_shootdown_hook = shootdown;
+	full = mm_hosted_log.flush_all;
+	hat_unload(h, 0x3000, MM_PAGE_SIZE);         /* generation 3's page alone would leave 2's */
+	ck_assert_uint_eq(mm_hosted_log.flush_all, full + 1);
+	ck_assert_uint_eq(hat_tlb_flushed[1].tf_space, 3);
+	ck_assert_uint_eq(stale_reports(), 0);
+	hat_unload(h, 0x4000, MM_PAGE_SIZE);         /* the next generation: its INVLPG is enough */
+	ck_assert_uint_eq(mm_hosted_log.flush_all, full + 1);
+	ck_assert_uint_eq(hat_tlb_flushed[1].tf_space, 4);
+	mm_tlb_shootdown_hook = NULL;
+	mm_hosted_set_cpu(1);
+	hat_switch(&hat_kas);
+	mm_hosted_set_cpu(0);
+	hat_destroy(h);
+}
+END_TEST
+
+static void unload_first_page(void *arg)
+{
+	hat_unload(arg, 0x1000, MM_PAGE_SIZE);
+}
+
+/* The test switch that forgets this CPU's own flushes: the HAT's own check (TLB_STALE) stops it. */
+START_TEST(test_tlb_skip_local_is_caught)
+{
+	struct hat *h = hat_create();
+
+	if (!MM_ASSERTS_ON)   /* an MM_PANIC; the checker's side is test_tlb_generations */
+		return;
+	ck_assert_int_eq(hat_memload(h, 0x1000, mm_test_page(), RW_USER), 0);
+	hat_switch(h);
+	hat_tlb_skip_local = true;
+	ck_assert_panics(unload_first_page, h, "ASSERT TLB_STALE failed: CPU 0 has flushed space");
+	hat_tlb_skip_local = false;
 }
 END_TEST
 
@@ -882,10 +964,12 @@ Suite *hat_suite(void)
 	tcase_add_test(tc, test_devload_untracked);
 	tcase_add_test(tc, test_memload_fails_without_table_pages);
 	tcase_add_test(tc, test_shootdown_to_other_cpus);
+	tcase_add_test(tc, test_tlb_generations);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(tp, mm_setup, mm_hosted_shutdown);
 	tcase_add_test(tp, test_unload_splitting_large_panics);
 	tcase_add_test(tp, test_destroy_loaded_panics);
+	tcase_add_test(tp, test_tlb_skip_local_is_caught);
 	tcase_add_test(tp, test_range_checks_panic);
 	suite_add_tcase(s, tp);
 	tcase_add_checked_fixture(tl, mm_setup, mm_teardown);

@@ -434,7 +434,7 @@ START_TEST(test_struct_sizes)
 {
 	ck_assert_uint_eq(sizeof(hment_t), 24);
 	ck_assert_uint_eq(sizeof(page_t), 48);
-	ck_assert_uint_eq(sizeof(struct hat), 120);
+	ck_assert_uint_eq(sizeof(struct hat), 128);
 }
 END_TEST
 

@@ -198,8 +198,8 @@ static void tlb_insert(struct model *m, unsigned s, uint64_t va, uint64_t pte)
 	m->tlb[victim] = (struct md_tlb){ .on = true, .space = s, .va = va, .pte = pte };
 }
 
-/* mm_tlb_shootdown_hook: the CPUs in `cpus` drop what they cached of the space whose CR3 is cr3. */
-static void md_shootdown(uint64_t cpus, uint64_t cr3, uint64_t va, uint64_t npages)
+/* mm_tlb_shootdown_hook: the CPUs in `cpus` drop what they cached of h, and run the request (TLB_STALE). */
+static void md_shootdown(uint64_t cpus, struct hat *sh, uint64_t gen, uint64_t va, uint64_t npages)
 {
 	struct model *m = hook_model;
 	uint64_t end = va + npages * MM_PAGE_SIZE;
@@ -209,11 +209,12 @@ static void md_shootdown(uint64_t cpus, uint64_t cr3, uint64_t va, uint64_t npag
 		struct hat *h = m->sp[t->space].h;
 		uint64_t size = (t->pte & PTE_PS) ? MM_LARGE_SIZE : MM_PAGE_SIZE;
 
-		if (!t->on || h == NULL || h->h_top_pa != cr3 || !(cpus & (1ull << (t->space + 1))))
+		if (!t->on || h == NULL || h != sh || !(cpus & (1ull << (t->space + 1))))
 			continue;
 		if (npages == 0 || (t->va < end && va < t->va + size))
 			t->on = false;
 	}
+	mm_hosted_run_shootdown(cpus, sh, gen, va, npages);
 }
 
 /* A cached translation the table no longer backs: the CPU would still use it. */

@@ -13,8 +13,9 @@
 #define MIN_MUTANTS 40
 
 static const char *table_path, *src_root;
-static const char *const mm_files[] = { "guest/hat.c", "guest/hment.c", "guest/segtab.c",
-					"guest/page.c", "guest/objcache.c", "guest/hat_oplog.c" };
+static const char *const mm_files[] = { "guest/hat.c", "guest/hat_tlb.c", "guest/hment.c",
+					"guest/segtab.c", "guest/page.c", "guest/objcache.c",
+					"guest/hat_oplog.c" };
 #define MM_FILES (sizeof(mm_files) / sizeof(mm_files[0]))
 
 static void load(struct mutant_table *t)
