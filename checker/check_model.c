@@ -58,6 +58,37 @@ static struct {
 	unsigned n;
 } dups;
 
+/*
+ * CPUs racing. A pageunload or steal takes mappings of any space without
+ * its lock, while that space's owner may be unloading or protecting a
+ * range over them: no place in the log orders such a range operation
+ * against it (the range operation looks at many leaves at many times).
+ * Records (o_cpu) tell which CPU each came from. An unload or failed load
+ * is not judged by MD_PRUNE, nor an operation's missing flush by
+ * MD_FLUSH, when another CPU's pageunload or steal is in the same drain,
+ * before or after it: that one may have emptied its table after it
+ * looked, or taken the translation it is counted as changing before it
+ * did. One CPU's records keep their order, and are judged in full.
+ */
+#define FLUSH_SUSPECTS 64
+
+static struct {
+	uint64_t unmap_cpus;              /* CPUs whose pageunload or steal this drain has applied */
+	struct flush_suspect {
+		uint64_t seq;
+		struct hat_op op;
+		uint64_t changed;
+		const char *missed;
+	} suspect[FLUSH_SUSPECTS];        /* MD_FLUSH findings a later such record may still explain */
+	unsigned nsuspects;
+} race;
+
+/* Another CPU than cpu has taken mappings without their spaces' locks in this drain so far. */
+static bool raced(unsigned cpu)
+{
+	return (race.unmap_cpus & ~(1ull << cpu)) != 0;
+}
+
 void checker_use_model(struct hat_model *m)
 {
 	follow.model = m;
@@ -99,9 +130,9 @@ static const char *record_fault(const struct hat_op *op, uint64_t seq)
 
 	if (op->o_seq != (uint32_t)seq)
 		return "its number is out of sequence";
-	if (op->o_kind < HOP_CREATE || op->o_kind > HOP_KIND_MAX ||
+	if (op->o_kind < HOP_CREATE || op->o_kind > HOP_KIND_MAX || op->o_cpu >= HAT_MAX_CPUS ||
 	    (op->o_loaded & ~(HOP_LOADED_HERE | HOP_LOADED_ELSEWHERE)) != 0)
-		return "its kind is unknown, or its loaded flags have unknown bits";
+		return "its kind is unknown, its CPU past the MM's, or its loaded flags have unknown bits";
 	if (op->o_attr & ~(HAT_PROT_MASK | HAT_NOCACHE | HAT_WRITETHRU | HAT_LARGE | HAT_LOCK))
 		return "its attributes have unknown bits";
 	if (op->o_kind == HOP_LOAD && ((op->o_va & (size - 1)) || (op->o_pfn & ((size >> MM_PAGE_SHIFT) - 1)) ||
@@ -163,7 +194,7 @@ static void prune_note(const struct hat_op *op, uint64_t seq, uint64_t kas)
 		return;
 	}
 	if ((op->o_kind != HOP_UNLOAD && !failed_load) || op->o_space == kas || op->o_va >= USER_TOP ||
-	    len > USER_TOP - op->o_va || pruned.n == PRUNE_SPANS)
+	    len > USER_TOP - op->o_va || pruned.n == PRUNE_SPANS || raced(op->o_cpu))
 		return;
 	pruned.span[pruned.n++] = (struct prune_span){ .seq = seq, .lo = op->o_va, .hi = op->o_va + len,
 						       .space = op->o_space, .failed_load = failed_load };
@@ -219,6 +250,18 @@ static bool too_few_pages(const struct hat_op *op, uint64_t changed)
  * that cleared A/D in leaves of loaded spaces (the count it logs: the
  * host cannot see the bits as they were) and flushed nothing.
  */
+static void report_flush(struct checker *c, const struct hat_op *op, uint64_t seq, uint64_t changed,
+			 const char *missed)
+{
+	int32_t freed = op->o_kind == HOP_UNLOAD ? op->o_result : 0;
+
+	sink_violation(&c->sink, INV_MD_FLUSH, op->o_space, op->o_va, REPORT_NONE,
+		       "operation %" PRIu64 " (%s of 0x%" PRIx64 " bytes) removed or changed %" PRIu64
+		       " translations%s of a space loaded on a CPU and %s", seq, kind_name(op->o_kind),
+		       op->o_len ? op->o_len : (uint64_t)MM_PAGE_SIZE, changed,
+		       freed > 0 ? ", and freed table pages," : "", missed);
+}
+
 static void check_flush(struct checker *c, const struct hat_op *op, uint64_t seq, uint64_t changed)
 {
 	bool one_space = op->o_kind == HOP_LOAD || op->o_kind == HOP_UNLOAD ||
@@ -249,11 +292,38 @@ static void check_flush(struct checker *c, const struct hat_op *op, uint64_t seq
 		missed = "asked the other CPUs it is loaded on to flush some pages, not everything";
 	if (missed == NULL)
 		return;
-	sink_violation(&c->sink, INV_MD_FLUSH, op->o_space, op->o_va, REPORT_NONE,
-		       "operation %" PRIu64 " (%s of 0x%" PRIx64 " bytes) removed or changed %" PRIu64
-		       " translations%s of a space loaded on a CPU and %s", seq, kind_name(op->o_kind),
-		       op->o_len ? op->o_len : (uint64_t)MM_PAGE_SIZE, changed,
-		       freed > 0 ? ", and freed table pages," : "", missed);
+	if (freed <= 0 && raced(op->o_cpu))
+		return;   /* the translations the model counts may have been another CPU's to take */
+	if (freed <= 0 && race.nsuspects < FLUSH_SUSPECTS) {
+		race.suspect[race.nsuspects++] = (struct flush_suspect){ .seq = seq, .op = *op,
+									 .changed = changed, .missed = missed };
+		return;
+	}
+	report_flush(c, op, seq, changed, missed);
+}
+
+/* A pageunload or steal of cpu's: the MD_FLUSH suspects of other CPUs it may explain go. */
+static void race_note_unmap(unsigned cpu)
+{
+	unsigned k = 0;
+
+	race.unmap_cpus |= 1ull << cpu;
+	for (unsigned i = 0; i < race.nsuspects; i++)
+		if (race.suspect[i].op.o_cpu == cpu)
+			race.suspect[k++] = race.suspect[i];
+	race.nsuspects = k;
+}
+
+/* The drain's end: the MD_FLUSH suspects no other CPU's pageunload or steal explains. */
+static void race_judge(struct checker *c)
+{
+	for (unsigned i = 0; i < race.nsuspects; i++) {
+		const struct flush_suspect *f = &race.suspect[i];
+
+		report_flush(c, &f->op, f->seq, f->changed, f->missed);
+	}
+	race.nsuspects = 0;
+	race.unmap_cpus = 0;
 }
 
 /*
@@ -379,6 +449,8 @@ static bool apply_records(struct checker *c, const struct hat_oplog *log, uint64
 		    !hat_model_apply(follow.model, &op, model_managed, &c->view, max_maps, &changed))
 			fault = "it asks for more mappings than RAM can hold (or the host ran out of memory)";
 		if (fault == NULL) {
+			if (op.o_kind == HOP_PAGEUNLOAD || op.o_kind == HOP_STEAL)
+				race_note_unmap(op.o_cpu);
 			prune_note(&op, seq, c->view.have_kas ? c->view.hats[0].h.h_id : UINT64_MAX);
 			check_result(c, &op, seq);
 			check_free_large(c, &op, seq);
@@ -394,6 +466,7 @@ static bool apply_records(struct checker *c, const struct hat_oplog *log, uint64
 			return false;
 		}
 	}
+	race_judge(c);
 	return judge_dups(c);
 }
 
@@ -457,6 +530,8 @@ void check_model_begin(struct checker *c)
 	}
 	pruned.n = 0;
 	dups.n = 0;
+	race.nsuspects = 0;
+	race.unmap_cpus = 0;
 	if (!apply_records(c, &log, log.ol_next)) {
 		lose_step(c);
 		return;

@@ -85,8 +85,17 @@ static void op_tlb_seen(struct hat_op *op, const struct hat *h, const struct tlb
 	op->o_flushes = tlb_flushes_since(h, m);
 }
 
-/* Appends op with what the TLB saw of it since m (a pointer: see hat_oplog_append). */
-static void log_op(struct hat_op *op, const struct hat *h, const struct tlb_mark *m)
+/* Puts op in the place reserved for it (seq), or appends it now (seq 0). */
+static void log_put(uint64_t seq, const struct hat_op *op)
+{
+	if (seq != 0)
+		hat_oplog_put(seq, op);
+	else
+		hat_oplog_append_n(op, 1);
+}
+
+/* Logs op with what the TLB saw of it since m (a pointer: see hat_oplog_append), at seq as log_put. */
+static void log_op_at(uint64_t seq, struct hat_op *op, const struct hat *h, const struct tlb_mark *m)
 {
 	op_tlb_seen(op, h, m);
 	if (op->o_kind == HOP_UNLOAD || op->o_kind == HOP_CHGPROT) {
@@ -94,7 +103,12 @@ static void log_op(struct hat_op *op, const struct hat *h, const struct tlb_mark
 
 		op->o_pfn = pages > HOP_FLUSH_PAGES_ALL ? HOP_FLUSH_PAGES_ALL : (uint32_t)pages;
 	}
-	hat_oplog_append_n(op, 1);
+	log_put(seq, op);
+}
+
+static void log_op(struct hat_op *op, const struct hat *h, const struct tlb_mark *m)
+{
+	log_op_at(0, op, h, m);
 }
 
 /* --- leaves ---------------------------------------------------------------- */
@@ -211,10 +225,12 @@ hment_t *hat_mapping_unload(page_t *pp, page_t *ptp, unsigned entry)
 	struct hat_op op = { .o_kind = HOP_STEAL, .o_space = h->h_id,
 			     .o_va = ptp_entry_va(ptp, entry), .o_pfn = pp->p_pagenum };
 	hment_t *hm;
+	uint64_t seq;
 
 	MM_REQUIRE(hment_held(pp));
+	seq = hat_oplog_reserve();   /* before the leaf goes: as a pageunload's (pageunload_at) */
 	hm = leaf_clear(pp, ptp, entry, NULL, false);
-	log_op(&op, h, &m);
+	log_op_at(seq, &op, h, &m);
 	ptp_valid_dec(ptp);   /* the last access to ptp and h: their space's destroy may free them now */
 	return hm;
 }
@@ -457,10 +473,12 @@ static bool source_kept(const pte_t *src, pte_t bits, unsigned level)
  * copies (hat_dup): checked under the list lock, so that a pageunload of
  * the page either ran before (the copy is not made: LEAF_GONE) or finds
  * the copy on the list. HAT_ERR_NOMEM when no hment could be had;
- * nothing written either way.
+ * nothing written either way. A leaf of a tracked page takes its log
+ * record's place (*seq) inside the list lock: a pageunload of the page on
+ * another CPU is logged before it or after it as it ran.
  */
 static int leaf_install(struct hat *h, page_t *ptp, unsigned idx, pte_t bits,
-			struct hment_hold *hd, const pte_t *src)
+			struct hment_hold *hd, const pte_t *src, uint64_t *seq)
 {
 	page_t *pp = hat_tracked_page(h, bits);
 	hment_t *hm = NULL;
@@ -475,8 +493,10 @@ static int leaf_install(struct hat *h, page_t *ptp, unsigned idx, pte_t bits,
 	if (bits & PTE_LOCKED)
 		locked_count(h, ptp, 1);
 	pte_store(&ptp_table(ptp)[idx], bits);
-	if (pp != NULL)
+	if (pp != NULL) {
 		hment_assign(ptp, idx, pp, hm);
+		*seq = hat_oplog_reserve();
+	}
 	return 0;
 }
 
@@ -487,7 +507,7 @@ static int leaf_install(struct hat *h, page_t *ptp, unsigned idx, pte_t bits,
  * again: a failed memload leaves nothing behind.
  */
 static int hat_fill(struct hat *h, uint64_t va, page_t *ptp, unsigned idx, pte_t bits,
-		    const pte_t *src)
+		    const pte_t *src, uint64_t *seq)
 {
 	uint64_t size = mm_level_size(ptp->p_level);
 	struct hment_hold hd = HMENT_HOLD_NONE;
@@ -497,7 +517,7 @@ static int hat_fill(struct hat *h, uint64_t va, page_t *ptp, unsigned idx, pte_t
 	MM_ASSERT(PT_VALID_CNT, pte_load(&ptp_table(ptp)[idx]) == 0);
 	ptp_busy_hold(ptp);
 	leaf_counts(h, ptp, 1);
-	rc = leaf_install(h, ptp, idx, bits, &hd, src);
+	rc = leaf_install(h, ptp, idx, bits, &hd, src, seq);
 	hment_hold_end(&hd);
 	if (rc != 0)
 		leaf_counts(h, ptp, -1);
@@ -520,10 +540,12 @@ static int hat_no_table(struct hat *h, uint64_t va, uint64_t size)
 /*
  * Loads leaf `bits` at va, level 1 or 2 (h's lock held): keeps the same
  * frame's leaf (new bits), else unloads what is in the way, makes the
- * tables missing and installs it. src: the leaf it copies, or NULL (see
+ * tables missing and installs it. src: the leaf it copies, or NULL; *seq:
+ * its record's place when one was taken, else untouched (see
  * leaf_install). 0, LEAF_GONE or HAT_ERR_NOMEM.
  */
-static int leaf_load(struct hat *h, uint64_t va, unsigned level, pte_t bits, const pte_t *src)
+static int leaf_load(struct hat *h, uint64_t va, unsigned level, pte_t bits, const pte_t *src,
+		     uint64_t *seq)
 {
 	page_t *ptp;
 	pte_t *pte;
@@ -532,7 +554,7 @@ static int leaf_load(struct hat *h, uint64_t va, unsigned level, pte_t bits, con
 		return 0;
 	if (pte == NULL && (pte = segtab_reserve(h, va, level, &ptp)) == NULL)
 		return hat_no_table(h, va, mm_level_size(level));
-	return hat_fill(h, va, ptp, pte_index(pte), bits, src);
+	return hat_fill(h, va, ptp, pte_index(pte), bits, src, seq);
 }
 
 static int hat_load(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr)
@@ -541,6 +563,7 @@ static int hat_load(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr)
 	uint64_t pages = mm_level_size(level) >> MM_PAGE_SHIFT;
 	pte_t bits = hat_attr_pte(hat_is_kernel(h), attr, level) | (pfn << MM_PAGE_SHIFT);
 	struct tlb_mark m;
+	uint64_t seq = 0;
 	int rc;
 
 	hat_check_range(h, va, mm_level_size(level), "hat_memload");
@@ -554,11 +577,11 @@ static int hat_load(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr)
 	hat_oplog_make_room();
 	mm_lock_enter(&h->h_lock);
 	m = tlb_mark(h);
-	rc = leaf_load(h, va, level, bits, NULL);
-	mm_lock_exit(&h->h_lock);
+	rc = leaf_load(h, va, level, bits, NULL, &seq);
 	struct hat_op op = { .o_kind = HOP_LOAD, .o_space = h->h_id, .o_va = va,
 			     .o_pfn = (uint32_t)pfn, .o_attr = (uint16_t)attr, .o_result = rc };
-	log_op(&op, h, &m);
+	log_op_at(seq, &op, h, &m);   /* in the lock: another CPU's hat_dup from h reads h's log in order */
+	mm_lock_exit(&h->h_lock);
 	return rc;
 }
 
@@ -588,6 +611,7 @@ struct load_run {
 	uint64_t gone;              /* bit k: leaf k's source went before its copy was made */
 	unsigned n;
 	unsigned attr[RUN_MAX];     /* for the log: the HAT attributes of each leaf */
+	uint64_t seq[RUN_MAX];      /* for the log: each leaf's record's place, 0 when none was taken */
 	uint64_t fail_va;           /* the leaf that could not be loaded; valid when failed */
 	bool failed;
 };
@@ -635,7 +659,8 @@ static unsigned run_slow(struct load_run *r, int *rc)
 	unsigned k;
 
 	for (k = 0; k < r->n; k++)
-		if ((*rc = run_note(r, k, leaf_load(r->h, r->va[k], 1, r->bits[k], r->src[k]))) != 0)
+		if ((*rc = run_note(r, k, leaf_load(r->h, r->va[k], 1, r->bits[k], r->src[k],
+						    &r->seq[k]))) != 0)
 			break;
 	return k;
 }
@@ -669,8 +694,9 @@ static unsigned run_fill(struct load_run *r, int *rc)
 
 		if (pte_load(&t[idx]) != 0 || fast == planned) {
 			hment_hold_end(&hd);   /* the slow way takes list locks of its own */
-			*rc = run_note(r, k, leaf_load(h, r->va[k], 1, r->bits[k], r->src[k]));
-		} else if ((*rc = leaf_install(h, ptp, idx, r->bits[k], &hd, r->src[k])) == 0) {
+			*rc = run_note(r, k, leaf_load(h, r->va[k], 1, r->bits[k], r->src[k],
+						       &r->seq[k]));
+		} else if ((*rc = leaf_install(h, ptp, idx, r->bits[k], &hd, r->src[k], &r->seq[k])) == 0) {
 			fast++;
 		} else {
 			*rc = run_note(r, k, *rc);
@@ -709,8 +735,8 @@ static void run_load(struct load_run *r)
 		ops[k].o_pfn = (uint32_t)pte_pfn(r->bits[k]);
 		ops[k].o_attr = (uint16_t)r->attr[k];
 		ops[k].o_result = k < done && !(r->gone >> k & 1) ? 0 : -1;
+		log_put(r->seq[k], &ops[k]);
 	}
-	hat_oplog_append_n(ops, n);
 	r->n = 0;
 	r->gone = 0;
 }
@@ -731,6 +757,7 @@ static void run_add(struct load_run *r, uint64_t va, pte_t bits, unsigned attr, 
 	r->bits[r->n] = bits;
 	r->src[r->n] = src;
 	r->attr[r->n] = attr;
+	r->seq[r->n] = 0;
 	r->n++;
 }
 
@@ -800,14 +827,15 @@ static unsigned dup_attr(pte_t v, unsigned attr)
 static bool dup_large(struct load_run *r, uint64_t va, pte_t bits, unsigned attr, const pte_t *src)
 {
 	struct tlb_mark m = tlb_mark(r->h);
-	int rc = leaf_load(r->h, va, 2, bits, src);
+	uint64_t seq = 0;
+	int rc = leaf_load(r->h, va, 2, bits, src, &seq);
 	struct hat_op op = { .o_kind = HOP_LOAD, .o_space = r->h->h_id, .o_va = va,
 			     .o_pfn = (uint32_t)pte_pfn(bits), .o_attr = (uint16_t)attr,
 			     .o_result = rc == 0 ? 0 : -1 };
 
 	if (rc == LEAF_GONE)
 		rc = 0;   /* logged as nothing loaded there */
-	log_op(&op, r->h, &m);
+	log_op_at(seq, &op, r->h, &m);
 	if (rc != 0) {
 		r->failed = true;
 		r->fail_va = va;
@@ -960,14 +988,22 @@ void hat_unload(struct hat *h, uint64_t va, uint64_t len)
 	mm_lock_enter(&h->h_lock);
 	m = tlb_mark(h);
 	freed = hat_unload_locked(h, va, va + len, true, false);
-	mm_lock_exit(&h->h_lock);
 	struct hat_op op = { .o_kind = HOP_UNLOAD, .o_space = h->h_id, .o_va = va, .o_len = len,
 			     .o_result = (int32_t)freed };
 	log_op(&op, h, &m);
+	mm_lock_exit(&h->h_lock);
 }
 
-/* Unloads pp's mappings made at table level `level` (0: all); returns how many. */
-static unsigned pageunload_at(page_t *pp, unsigned level)
+/*
+ * Unloads pp's mappings made at table level `level` (0: all); returns how
+ * many. seq, when not NULL, gets the record's place inside pp's list
+ * lock, before the first mapping goes: another CPU's unload that finds
+ * one of them gone is logged after it (and a load the lock let in before,
+ * before it). An unload that saw one of them still there may be logged
+ * after it too: the host does not judge what only such races explain
+ * (checker/check_model.c, o_cpu).
+ */
+static unsigned pageunload_at(page_t *pp, unsigned level, uint64_t *seq)
 {
 	struct hment_frees frees;
 	hment_t *hm, *prev = NULL;
@@ -976,6 +1012,8 @@ static unsigned pageunload_at(page_t *pp, unsigned level)
 
 	hment_frees_init(&frees);
 	hment_enter(pp);
+	if (seq != NULL)
+		*seq = hat_oplog_reserve();
 	while ((hm = hment_walk(pp, &ptp, &entry, prev)) != NULL) {
 		hment_t *got;
 
@@ -998,14 +1036,15 @@ static unsigned pageunload_at(page_t *pp, unsigned level)
 unsigned hat_pageunload(page_t *pp)
 {
 	page_t *lead = hment_large_leader(pp);
+	uint64_t seq;
 	unsigned n;
 
 	hat_oplog_make_room();
-	n = pageunload_at(pp, 0);
+	n = pageunload_at(pp, 0, &seq);
 	if (lead != NULL)
-		n += pageunload_at(lead, 2);
-	hat_oplog_append((struct hat_op){ .o_kind = HOP_PAGEUNLOAD, .o_pfn = pp->p_pagenum,
-					  .o_result = (int32_t)n });
+		n += pageunload_at(lead, 2, NULL);
+	log_put(seq, &(struct hat_op){ .o_kind = HOP_PAGEUNLOAD, .o_pfn = pp->p_pagenum,
+				       .o_result = (int32_t)n });
 	return n;
 }
 
@@ -1065,10 +1104,10 @@ void hat_chgprot(struct hat *h, uint64_t va, uint64_t len, unsigned attr)
 	m = tlb_mark(h);
 	segtab_process(h, va, va + len, chgprot_cb, &a);
 	tlb_batch_flush(&a.b);
-	mm_lock_exit(&h->h_lock);
 	struct hat_op op = { .o_kind = HOP_CHGPROT, .o_space = h->h_id, .o_va = va, .o_len = len,
 			     .o_attr = (uint16_t)attr };
 	log_op(&op, h, &m);
+	mm_lock_exit(&h->h_lock);
 }
 
 /* Clears the lock of one leaf (another CPU may unload it meanwhile: then nothing is left to count). */

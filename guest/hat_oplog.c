@@ -53,6 +53,7 @@ static void put_one(struct hat_op *d, const struct hat_op *s, uint32_t seq)
 	COPY_FIELD(d, s, o_pfn);
 	d->o_seq = seq;
 	COPY_FIELD(d, s, o_kind);
+	d->o_cpu = (uint8_t)cpu_id();
 	COPY_FIELD(d, s, o_attr);
 	COPY_FIELD(d, s, o_result);
 	COPY_FIELD(d, s, o_loaded);
@@ -80,24 +81,45 @@ static void give_way(struct hat_oplog *l, uint64_t next)
 	}
 }
 
-/*
- * Reserves the n slots with one atomic add and fills them: no lock, as
- * every operation appends. The host reads the ring at checkpoints, when
- * no append is in flight.
- */
-void hat_oplog_append_n(const struct hat_op *ops, unsigned n)
+/* The first of n slots, reserved with one atomic add: no lock, as every operation appends. 0: no log. */
+static uint64_t reserve_n(unsigned n)
 {
 	struct hat_oplog *l = &hat_oplog;
 	uint64_t first;
 
 	if (l->ol_size == 0 || n == 0)
-		return;
+		return 0;
 	MM_REQUIRE(l->ol_size == HAT_OPLOG_SIZE);
 	first = __atomic_fetch_add(&l->ol_next, n, __ATOMIC_RELAXED);
 	give_way(l, first + n);
+	return first;
+}
+
+/* The host reads the ring at checkpoints, when no record is between reserve and put. */
+static void put_n(uint64_t first, const struct hat_op *ops, unsigned n)
+{
 	for (unsigned i = 0; i < n; i++)
-		put_one(&l->ol_ring[(first - 1 + i) & (HAT_OPLOG_SIZE - 1)], &ops[i],
+		put_one(&hat_oplog.ol_ring[(first - 1 + i) & (HAT_OPLOG_SIZE - 1)], &ops[i],
 			(uint32_t)(first + i));
+}
+
+void hat_oplog_append_n(const struct hat_op *ops, unsigned n)
+{
+	uint64_t first = reserve_n(n);
+
+	if (first != 0)
+		put_n(first, ops, n);
+}
+
+uint64_t hat_oplog_reserve(void)
+{
+	return reserve_n(1);
+}
+
+void hat_oplog_put(uint64_t seq, const struct hat_op *op)
+{
+	if (seq != 0)
+		put_n(seq, op, 1);
 }
 
 void hat_oplog_drained(uint64_t upto)

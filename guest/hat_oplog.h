@@ -27,6 +27,16 @@ void hat_oplog_make_room_for(unsigned n);
 void hat_oplog_append_n(const struct hat_op *ops, unsigned n);
 
 /*
+ * A record's place in the log, taken before the record is whole: inside
+ * the lock that orders its effect against other CPUs' (a mapping made,
+ * inside its page's list lock), so that the log holds effects in the
+ * order they happened; hat_oplog_put() fills it before the operation
+ * returns. 0 when there is no log.
+ */
+uint64_t hat_oplog_reserve(void);
+void hat_oplog_put(uint64_t seq, const struct hat_op *op);
+
+/*
  * Appends one record (numbered in the ring). Any CPU, any lock. Inline, so
  * the caller's record is appended where it was built: passed by value to
  * another file it was copied (40 bytes) and read back before the stores

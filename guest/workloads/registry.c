@@ -8,7 +8,7 @@
 
 const struct workload *const workloads[] = {
 	&workload_all, &workload_smoke, &workload_share, &workload_random, &workload_pressure,
-	&workload_large, &workload_bench, &workload_corrupt, &workload_replay, &workload_tlb, &workload_smp_disjoint, &workload_hello, &workload_fault, &workload_spin,
+	&workload_large, &workload_bench, &workload_corrupt, &workload_replay, &workload_tlb, &workload_smp_disjoint, &workload_smp_share, &workload_smp_steal, &workload_hello, &workload_fault, &workload_spin,
 	&workload_triple, &workload_badcall, &workload_hole, NULL,
 };
 

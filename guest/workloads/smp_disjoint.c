@@ -7,6 +7,7 @@
 #include "hat_oplog.h"
 #include "kernel.h"
 #include "rand.h"
+#include "smp_rounds.h"
 #include "trap.h"
 #include "util.h"
 #include "workload.h"
@@ -33,15 +34,14 @@ struct sd_cpu {
 	uint8_t map[NSPACES][NSLOTS];    /* page index + 1; 0: nothing */
 	bool ro[NSPACES][NSLOTS];        /* mapped read-only */
 	struct rand rng;
-	unsigned done;                   /* the last round it finished */
 };
 
+static void run_round(unsigned cpu, unsigned r);
+
 static struct {
-	unsigned rounds, steps;
-	unsigned round;                  /* CPU 0 -> all: run this round (rounds + 1: stop) */
-	uint64_t cycles;                 /* CPU 0's TSC over the rounds, barriers included, checkpoints not */
+	struct smp_rounds sr;
 	struct sd_cpu cpu[MAX_CPUS];
-} sd;
+} sd = { .sr = { .who = WHO, .step_records = STEP_RECORDS, .run_round = run_round } };
 
 static uint64_t slot_va(unsigned k)
 {
@@ -190,10 +190,10 @@ static void teardown_cpu(unsigned cpu)
 /* The last round ends in every CPU destroying its spaces and freeing its pages, at once with the others. */
 static void run_round(unsigned cpu, unsigned r)
 {
-	for (unsigned i = 0; i < sd.steps; i++)
+	for (unsigned i = 0; i < sd.sr.steps; i++)
 		step(cpu);
 	touch_spaces(cpu);
-	if (r == sd.rounds)
+	if (r == sd.sr.rounds)
 		teardown_cpu(cpu);
 }
 
@@ -208,86 +208,22 @@ static void setup_cpu(unsigned cpu)
 		c->space[s] = wl_hat_create(WHO);
 }
 
-/* Round r for every CPU: wake them, run CPU 0's part, wait for theirs. */
-static void round_all(unsigned r)
-{
-	uint64_t t0 = x86_rdtsc();
-
-	__atomic_store_n(&sd.round, r, __ATOMIC_RELEASE);
-	if (cpu_count() > 1)
-		xcall_wake(xcall_other_cpus());
-	if (r > sd.rounds)
-		return;
-	run_round(0, r);
-	for (unsigned i = 1; i < cpu_count(); i++)
-		while (__atomic_load_n(&sd.cpu[i].done, __ATOMIC_ACQUIRE) < r)
-			x86_pause();
-	sd.cycles += x86_rdtsc() - t0;
-}
-
-/* Steps per second of all CPUs together, the figure that should grow with the CPUs. */
-static void print_throughput(unsigned n)
-{
-	uint64_t khz = cpu_boot_info()->tsc_khz, steps = (uint64_t)n * sd.rounds * sd.steps;
-
-	if (khz == 0 || sd.cycles == 0)
-		return;
-	uint64_t us = sd.cycles * 1000 / khz;
-	kprintf(WHO ": %" PRIu64 " steps in %" PRIu64 " us: %" PRIu64 " steps/s on %u CPUs\n", steps,
-		us, us ? steps * 1000000 / us : 0, n);
-}
-
 static void smp_disjoint_ap(unsigned cpu)
 {
-	for (unsigned r = 1;; r++) {
-		xcall_sleep_until(&sd.round, r);
-		if (r > sd.rounds)
-			break;
-		run_round(cpu, r);
-		__atomic_store_n(&sd.cpu[cpu].done, r, __ATOMIC_RELEASE);
-	}
-}
-
-/* Every CPU is done or asleep, no MM lock is held: the host sees every record, the log starts empty. */
-static void barrier_checkpoint(const char *what)
-{
-	uint64_t upto = __atomic_load_n(&hat_oplog.ol_next, __ATOMIC_RELAXED);
-
-	wl_checkpoint(WHO, what);
-	hat_oplog_drained(upto);
+	smp_rounds_ap(&sd.sr, cpu);
 }
 
 static int smp_disjoint_run(void)
 {
 	unsigned n = cpu_count();
 
-	/*
-	 * A checkpoint outside a barrier (check_every, or a full operation
-	 * log) would find other CPUs inside the MM: a round's records must
-	 * fit the log, which each barrier's checkpoint drains.
-	 */
-	unsigned most = (HAT_OPLOG_SIZE - HAT_OPLOG_HEADROOM) / STEP_RECORDS / n;
-
-	if (check_every() != 0)
-		cmdline_usage("workload=" WHO " takes its checkpoints at barriers: check_every "
-			      "is not for it");
-	sd.rounds = cmdline_get_u32("rounds", 6);
-	sd.steps = cmdline_get_u32("steps", STEPS < most ? STEPS : most);
-	if (sd.steps > most)
-		cmdline_usage("option steps=%u: at most %u with %u CPUs (a round's operation log "
-			      "must fit between two barriers)", sd.steps, most, n);
+	smp_rounds_options(&sd.sr, 6, STEPS);
 	for (unsigned i = 0; i < n; i++)
 		setup_cpu(i);
-	barrier_checkpoint("setup");   /* the other CPUs wait for round 1 */
-	for (unsigned r = 1; r <= sd.rounds; r++) {
-		round_all(r);
-		barrier_checkpoint("round");
-	}
-	round_all(sd.rounds + 1);
-	workload_wait_aps();
-	print_throughput(n);
+	smp_rounds_run(&sd.sr);
+	smp_rounds_print_throughput(&sd.sr);
 	kprintf(WHO ": %u CPUs, %u rounds of %u steps each, every mapping as expected\n", n,
-		sd.rounds, sd.steps);
+		sd.sr.rounds, sd.sr.steps);
 	wl_finish(WHO, "end");
 	return 0;
 }

@@ -71,14 +71,22 @@ void wl_memload_array(const char *who, struct hat *h, uint64_t va, uint64_t len,
 	wl_op_done(who);
 }
 
+int wl_dup_try(const char *who, struct hat *dst, struct hat *src, uint64_t va, uint64_t len,
+	       unsigned attr)
+{
+	int rc = hat_dup(dst, src, va, len, attr);
+
+	stats_sample();
+	wl_op_done(who);
+	return rc;
+}
+
 void wl_dup(const char *who, struct hat *dst, struct hat *src, uint64_t va, uint64_t len,
 	    unsigned attr)
 {
-	if (hat_dup(dst, src, va, len, attr) != 0)
+	if (wl_dup_try(who, dst, src, va, len, attr) != 0)
 		panic("%s: hat_dup of [0x%" PRIx64 ", +0x%" PRIx64 ") from space %u into %u failed",
 		      who, va, len, src->h_id, dst->h_id);
-	stats_sample();
-	wl_op_done(who);
 }
 
 void wl_unload(const char *who, struct hat *h, uint64_t va, uint64_t len)

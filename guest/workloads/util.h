@@ -29,6 +29,9 @@ void wl_memload_array(const char *who, struct hat *h, uint64_t va, uint64_t len,
 /* hat_dup() of src's [va, va + len) into dst with attr; panics when it fails. */
 void wl_dup(const char *who, struct hat *dst, struct hat *src, uint64_t va, uint64_t len,
 	    unsigned attr);
+/* hat_dup() that may fail: its result (0, or HAT_ERR_NOMEM with dst's range left empty). */
+int wl_dup_try(const char *who, struct hat *dst, struct hat *src, uint64_t va, uint64_t len,
+	       unsigned attr);
 
 void wl_unload(const char *who, struct hat *h, uint64_t va, uint64_t len);
 unsigned wl_pageunload(const char *who, page_t *pp);

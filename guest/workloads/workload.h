@@ -23,7 +23,8 @@ extern const struct workload workload_hello, workload_fault, workload_spin,
 /* Memory-manager workloads (<name>.c). */
 extern const struct workload workload_smoke, workload_share, workload_random,
 	workload_pressure, workload_large, workload_all, workload_bench, workload_corrupt,
-	workload_replay, workload_tlb, workload_smp_disjoint;
+	workload_replay, workload_tlb, workload_smp_disjoint,
+	workload_smp_share, workload_smp_steal;
 
 /*
  * The workload the command line names (workload=NAME; a bare fault=KIND

@@ -197,7 +197,8 @@ struct hat_op {
 	uint32_t o_space;     /* h_id */
 	uint32_t o_pfn;       /* frame (LOAD), page (PAGEUNLOAD, STEAL); UNLOAD, CHGPROT: see HOP_FLUSH_PAGES_ALL */
 	uint32_t o_seq;       /* record number: 1, 2, 3, ... (mod 2^32) */
-	uint16_t o_kind;      /* enum hat_op_kind */
+	uint8_t o_kind;       /* enum hat_op_kind */
+	uint8_t o_cpu;        /* the CPU that appended it (records of CPUs racing: see MD_FLUSH, MD_PRUNE) */
 	uint16_t o_attr;      /* HAT_* bits */
 	int32_t o_result;     /* LOAD: 0 or -1; PAGEUNLOAD: mappings removed; UNLOAD: table pages freed */
 	uint16_t o_loaded;    /* LOAD, UNLOAD, CHGPROT, STEAL: HOP_LOADED_* of the space; PAGESYNC: of any it changed */

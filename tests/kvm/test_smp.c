@@ -186,6 +186,46 @@ START_TEST(smp_disjoint_refuses_a_round_too_long)
 }
 END_TEST
 
+/*
+ * Every CPU maps the same pages into spaces of its own, runs on one of
+ * them, while the others pageunload those pages (shootdowns to it) and
+ * fork its spaces: the host's model follows records the CPUs appended in
+ * the order their effects took, at every barrier.
+ */
+START_TEST(smp_share_runs_on_every_cpu)
+{
+	static const char *const cpus[] = { "2", "2", "4" };
+	char seed[32];
+
+	snprintf(seed, sizeof(seed), "seed=%d", _i + 1);
+	struct vmm_result r = tlb_run(cpus[_i], (const char *[]){ "workload=smp-share", seed, NULL });
+
+	ASSERT_STATUS(r, VMM_EXIT_OK);
+	ASSERT_HAS(r.out, "every mapping read back");
+	ASSERT_HAS(r.err, "\nvmm: 9 checks, 0 violations");
+	ck_assert_uint_gt(stat_of(r.out, "shootdowns"), 0);
+	ck_assert_uint_eq(stat_of(r.out, "shootdowns_skipped"), 0);
+	vmm_result_free(&r);
+}
+END_TEST
+
+/* The same with the hment cache capped: every CPU's loads steal mappings of the others' spaces. */
+START_TEST(smp_steal_steals_across_cpus)
+{
+	static const char *const cpus[] = { "2", "4" };
+	char seed[32];
+
+	snprintf(seed, sizeof(seed), "seed=%d", _i + 1);
+	struct vmm_result r = tlb_run(cpus[_i], (const char *[]){ "workload=smp-steal", seed, NULL });
+
+	ASSERT_STATUS(r, VMM_EXIT_OK);
+	ASSERT_HAS(r.err, "\nvmm: 9 checks, 0 violations");
+	ck_assert_uint_gt(stat_of(r.out, "steals"), 0);
+	ck_assert_uint_gt(stat_of(r.out, "shootdowns"), 0);
+	vmm_result_free(&r);
+}
+END_TEST
+
 static Suite *smp_suite(void)
 {
 	Suite *s = suite_create("smp");
@@ -202,6 +242,8 @@ static Suite *smp_suite(void)
 	tcase_add_test(tc, smoke_on_four_cpus);
 	tcase_add_loop_test(tc, smp_disjoint_runs_on_every_cpu, 0, 3);
 	tcase_add_test(tc, smp_disjoint_refuses_a_round_too_long);
+	tcase_add_loop_test(tc, smp_share_runs_on_every_cpu, 0, 3);
+	tcase_add_loop_test(tc, smp_steal_steals_across_cpus, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -57,5 +57,6 @@ Suite *hat_suite(void);
 Suite *oracle_suite(void);
 Suite *hat_limits_suite(void);
 Suite *hat_range_suite(void);
+Suite *smp_model_suite(void);
 
 #endif

@@ -67,5 +67,5 @@ int main(void)
 {
 	return run_suites((Suite *const[]){ page_suite(), segtab_suite(), hment_suite(),
 					    hat_suite(), oracle_suite(), hat_limits_suite(),
-					    hat_range_suite(), NULL });
+					    hat_range_suite(), smp_model_suite(), NULL });
 }
