@@ -543,11 +543,10 @@ END_TEST
 
 /*
  * Unmaps the first two consecutive pages of rich_image's at 0x400000 in
- * the first space that has them and logs their unload, loaded on another
- * CPU, with one shootdown covering `pages` pages; the unload says it
- * freed `freed` table pages.
+ * the first space that has them and logs their unload as `rec` says
+ * (its kind, space and range filled in).
  */
-static void unload_two_freeing(struct image *img, uint32_t pages, int32_t freed)
+static void unload_two(struct image *img, struct hat_op rec)
 {
 	for (uint64_t h = img_hat(img, img_kas(img))->h_next; h != 0; h = img_hat(img, h)->h_next) {
 		for (uint64_t va = 0x400000; va < 0x400000 + 63 * MM_PAGE_SIZE; va += MM_PAGE_SIZE) {
@@ -557,14 +556,22 @@ static void unload_two_freeing(struct image *img, uint32_t pages, int32_t freed)
 				continue;
 			img_unmap(img, h, va);
 			img_unmap(img, h, va + MM_PAGE_SIZE);
-			img_log_op(img, (struct hat_op){ .o_kind = HOP_UNLOAD, .o_space = img_hat(img, h)->h_id,
-							 .o_va = va, .o_len = 2 * MM_PAGE_SIZE, .o_pfn = pages,
-							 .o_result = freed, .o_loaded = HOP_LOADED_ELSEWHERE,
-							 .o_flushes = 1u << 8 });
+			rec.o_kind = HOP_UNLOAD;
+			rec.o_space = img_hat(img, h)->h_id;
+			rec.o_va = va;
+			rec.o_len = 2 * MM_PAGE_SIZE;
+			img_log_op(img, rec);
 			return;
 		}
 	}
 	ck_abort_msg("no two mapped pages to unload");
+}
+
+/* unload_two() loaded on another CPU, one shootdown covering `pages` pages, `freed` table pages freed. */
+static void unload_two_freeing(struct image *img, uint32_t pages, int32_t freed)
+{
+	unload_two(img, (struct hat_op){ .o_pfn = pages, .o_result = freed,
+					 .o_loaded = HOP_LOADED_ELSEWHERE, .o_flushes = 1u << 8 });
 }
 
 static void unload_two_logged(struct image *img, uint32_t pages)
@@ -638,6 +645,73 @@ START_TEST(unload_freeing_tables_flushes_all)
 					 .o_loaded = HOP_LOADED_HERE });
 	expect_clean(&img->mem, &img->sym, "nothing removed, nothing freed");
 	rich_image_with_model_free(img, model);
+}
+END_TEST
+
+/*
+ * CPUs racing (o_cpu): an unload that flushed nothing is found out,
+ * unless another CPU's pageunload or steal in the same drain, before or
+ * after it, may have taken those translations first; the same CPU's may
+ * not (its records keep their order). A CPU past the MM's is a bad record.
+ */
+START_TEST(racing_cpus_explain_a_missing_flush)
+{
+	struct hat_model *model;
+	struct image *img = rich_image_with_model(&model);
+	const struct hat_op unflushed = { .o_loaded = HOP_LOADED_HERE };
+	const struct hat_op foreign = { .o_kind = HOP_PAGEUNLOAD, .o_pfn = 0x7777, .o_cpu = 1 };
+	struct seen s;
+
+	unload_two(img, unflushed);
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_MD_FLUSH], 1);
+	ck_assert_uint_eq(s.returned, 1);
+	unload_two(img, unflushed);
+	img_log_op(img, foreign);
+	expect_clean(&img->mem, &img->sym, "CPU 1's pageunload after it");
+	img_log_op(img, (struct hat_op){ .o_kind = HOP_STEAL, .o_space = 1, .o_va = 0x7f0000000000ull,
+					 .o_pfn = 0x7777, .o_cpu = 2 });
+	unload_two(img, unflushed);
+	expect_clean(&img->mem, &img->sym, "CPU 2's steal before it");
+	img_log_op(img, (struct hat_op){ .o_kind = HOP_PAGEUNLOAD, .o_pfn = 0x7777 });
+	unload_two(img, unflushed);
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_MD_FLUSH], 1);   /* its own CPU's pageunload explains nothing */
+	img_log_op(img, (struct hat_op){ .o_kind = HOP_PAGEUNLOAD, .o_pfn = 0x7777, .o_cpu = HAT_MAX_CPUS });
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_MD_LOG], 1);
+	rich_image_with_model_free(img, model);
+}
+END_TEST
+
+/*
+ * MD_PRUNE with CPUs racing: an unload over an empty table it should
+ * have freed is found out, unless another CPU's pageunload is in the
+ * same drain (it may have emptied the table after the unload looked,
+ * though logged before it); the unload's own CPU's is no excuse.
+ */
+START_TEST(racing_cpus_explain_an_empty_table)
+{
+	struct image *img = rich_image(false);
+	struct inject_undo undo;
+	char what[256];
+	struct seen s;
+
+	for (unsigned cpu = 0; cpu < 2; cpu++) {
+		unsigned want = cpu == 0;
+
+		model_start(&img->mem, &img->sym, INV_MD_PRUNE);
+		img_log_op(img, (struct hat_op){ .o_kind = HOP_PAGEUNLOAD, .o_pfn = 0x7777,
+						 .o_cpu = (uint8_t)cpu });
+		ck_assert_int_eq(inject_plant(&img->mem, &img->sym, INV_MD_PRUNE, &undo, what,
+					      sizeof(what)), 0);
+		run_check(&img->mem, &img->sym, &s);
+		ck_assert_uint_eq(s.per_id[INV_MD_PRUNE], want);
+		ck_assert_uint_eq(s.returned, want);
+		ck_assert(inject_undo(&img->mem, &undo));
+		checker_use_model(NULL);
+	}
+	img_free(img);
 }
 END_TEST
 
@@ -1529,6 +1603,8 @@ static Suite *checker_suite(void)
 	tcase_add_test(inject, inject_verify_compares_the_planted_place);
 	tcase_add_test(inject, shootdown_covering_too_few_pages);
 	tcase_add_test(inject, unload_freeing_tables_flushes_all);
+	tcase_add_test(inject, racing_cpus_explain_a_missing_flush);
+	tcase_add_test(inject, racing_cpus_explain_an_empty_table);
 	tcase_add_test(inject, dup_copying_too_few);
 	tcase_add_test(inject, mapping_count_answers);
 	tcase_add_test(inject, dirty_without_accessed);
