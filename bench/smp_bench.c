@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Benchmark: the guest on several vCPUs — IPI round trip, a cross-call to every other CPU, a change with its shootdown, and smp-disjoint's throughput on 2 vCPUs against 1 in the same run. */
+/* Benchmark: the guest on several vCPUs — IPI round trip, a cross-call to every other CPU, a change with its shootdown, and smp-disjoint's and smp-share's throughput on 2 vCPUs against 1 in the same run. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +68,7 @@ static void not_measured(struct bench_table *t)
 	static const char *const figures[] = {
 		"guest IPI round trip (cross-call, target asleep)", "guest cross-call to 2 other CPUs",
 		"guest change with its shootdown, 1 target", "guest smp-disjoint steps/s, 2 vCPUs",
+		"guest smp-share steps/s, 2 vCPUs",
 	};
 
 	for (size_t i = 0; i < sizeof(figures) / sizeof(figures[0]); i++)
@@ -77,7 +78,7 @@ static void not_measured(struct bench_table *t)
 int main(int argc, char **argv)
 {
 	const char *json = bench_json_option(&argc, argv);
-	double two[2], three[1], one_cpu[1], two_cpus[1];
+	double two[2], three[1], one_cpu[1], two_cpus[1], share_one[1], share_two[1];
 	struct bench_table t;
 	struct bench_row *r;
 
@@ -102,10 +103,16 @@ int main(int argc, char **argv)
 		(const char *[]){ " us: ", NULL }, one_cpu);
 	measure("2", (const char *[]){ "workload=smp-disjoint", "rounds=3", NULL },
 		(const char *[]){ " us: ", NULL }, two_cpus);
+	measure("1", (const char *[]){ "workload=smp-share", "rounds=3", NULL },
+		(const char *[]){ " us: ", NULL }, share_one);
+	measure("2", (const char *[]){ "workload=smp-share", "rounds=3", NULL },
+		(const char *[]){ " us: ", NULL }, share_two);
 	printf("smp benchmark: median of %d runs each, host KVM: %s\n", RUNS, bench_kvm_module());
 	printf("  IPI round trip %.0f ns, cross-call to 2 other CPUs %.0f ns, a change with its shootdown"
 	       " %.0f ns; smp-disjoint %.0f steps/s on 1 vCPU, %.0f on 2 (%.2fx)\n", two[0], three[0],
 	       two[1], one_cpu[0], two_cpus[0], two_cpus[0] / one_cpu[0]);
+	printf("  smp-share (every CPU on the same pages) %.0f steps/s on 1 vCPU, %.0f on 2 (%.2fx)\n",
+	       share_one[0], share_two[0], share_two[0] / share_one[0]);
 	guest_row(&t, two[0], "ns", "guest IPI round trip (cross-call, target asleep)");
 	guest_row(&t, three[0], "ns", "guest cross-call to 2 other CPUs");
 	guest_row(&t, two[1], "ns", "guest change with its shootdown, 1 target");
@@ -115,5 +122,9 @@ int main(int argc, char **argv)
 	bench_set_target(r, ">=", SPEEDUP);
 	if (bench_kvm_emulated())
 		r->met = BENCH_MET_NA;
+	/* contention: what sharing pages (long mapping lists and their locks, shootdowns) leaves of that speed-up */
+	r = guest_row(&t, share_two[0], "steps/s", "guest smp-share steps/s, 2 vCPUs");
+	bench_set_baseline(r, share_one[0], "the same on 1 vCPU");
+	bench_set_ratio(r, share_two[0] / share_one[0], "speed-up");
 	return bench_table_finish(&t, json);
 }
