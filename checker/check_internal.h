@@ -24,6 +24,7 @@ struct check_sink {
 	struct report *report;
 	uint64_t count;
 	uint64_t max_count;
+	uint64_t only;      /* 0: every ID; else the IDs (bit 1 << id) this check judges */
 	bool full;
 };
 
@@ -185,6 +186,7 @@ struct checker {
 	bool kas_pml4_ok;
 	uint64_t kas_space;         /* h_id of hat_kas */
 	enum { MODEL_OFF, MODEL_COMPARE, MODEL_REBUILD } model_mode;   /* check_model.c */
+	bool instant;   /* checker_run_instant_into(): CPUs may be inside the MM */
 	uint64_t model_next, model_lost;   /* the log's ol_next and ol_lost at this check */
 	int64_t hments_found;       /* check_rmap.c: hments on lists, the reserve, hash-only; -1: unknown */
 };

@@ -25,7 +25,8 @@ void sink_violation(struct check_sink *s, enum invariant_id id, uint64_t space, 
 	char detail[REPORT_MAX_DETAIL + 1];
 	va_list ap;
 
-	if (s == NULL || ((unsigned)id < 64 && (disabled_ids >> id & 1)))
+	if (s == NULL || ((unsigned)id < 64 && (disabled_ids >> id & 1)) ||
+	    (s->only != 0 && !(s->only >> id & 1)))
 		return;
 	if (s->max_count != 0 && s->count >= s->max_count) {
 		s->full = true;
@@ -204,6 +205,20 @@ static void checker_free(struct checker *c)
 }
 
 /*
+ * The page tables alone (instant checks): no model (its log is the next
+ * checkpoint's to drain), no counts, lists or caches another CPU may be
+ * halfway through changing.
+ */
+static bool checker_instant_passes(struct checker *c)
+{
+	c->stats.stopped = c->view.stopped;
+	c->stats.pages = c->view.pages_read;
+	if (check_work(c, c->view.pages_read))
+		return true;
+	return check_page_tables(c);
+}
+
+/*
  * Runs the passes in dependency order; false when host memory ran out.
  * A stopped pass leaves its results partial: the passes that build on
  * them are skipped rather than run into false reports.
@@ -253,8 +268,23 @@ unsigned checker_run(const struct check_mem *mem, const struct mm_symbols *sym,
 	return count;
 }
 
+static unsigned run_into(const struct check_mem *mem, const struct mm_symbols *sym,
+			 struct report *report, struct check_stats *stats_out, bool instant);
+
 unsigned checker_run_into(const struct check_mem *mem, const struct mm_symbols *sym,
 			  struct report *report, struct check_stats *stats_out)
+{
+	return run_into(mem, sym, report, stats_out, false);
+}
+
+unsigned checker_run_instant_into(const struct check_mem *mem, const struct mm_symbols *sym,
+				  struct report *report, struct check_stats *stats_out)
+{
+	return run_into(mem, sym, report, stats_out, true);
+}
+
+static unsigned run_into(const struct check_mem *mem, const struct mm_symbols *sym,
+			 struct report *report, struct check_stats *stats_out, bool instant)
 {
 	struct checker *c = calloc(1, sizeof(*c));
 	struct check_stats stats = { 0 };
@@ -266,8 +296,10 @@ unsigned checker_run_into(const struct check_mem *mem, const struct mm_symbols *
 		c->frame_mask = reader_frame_mask(mem);
 		c->rsvd_mask = reserved_address_bits(mem);
 		c->sink.max_count = REPORT_MAX_VIOLATIONS + (mem->ram_size >> MM_PAGE_SHIFT);
+		c->sink.only = instant ? CHECK_INSTANT_IDS : 0;
+		c->instant = instant;
 		if (mm_view_load(&c->view, mem, sym, &c->sink)) {
-			ok = checker_alloc(c) && checker_passes(c);
+			ok = checker_alloc(c) && (instant ? checker_instant_passes(c) : checker_passes(c));
 		} else {
 			free(c);
 			c = NULL;

@@ -61,6 +61,26 @@ unsigned checker_run_into(const struct check_mem *mem, const struct mm_symbols *
 			  struct report *report, struct check_stats *stats_out);
 
 /*
+ * The invariants that hold at every instant, whatever each CPU is doing
+ * inside the MM: the page tables' own format, which the hardware may
+ * walk at any moment. Every PTE is written whole by one 8-byte store or
+ * compare-and-swap, a table page is made ready before the entry that
+ * points at it, so between two instructions no entry is half-made.
+ * Counts, mapping lists, the hash, the caches and the model change in
+ * several steps under locks and are judged at checkpoints only.
+ */
+#define CHECK_INSTANT_IDS ((1ull << INV_PT_PTP_RANGE) | (1ull << INV_PT_RSVD) |          \
+			   (1ull << INV_PT_LARGE_ALIGN) | (1ull << INV_PT_NONLEAF) |      \
+			   (1ull << INV_PT_DIRTY_ACCESSED))
+
+/*
+ * checker_run_into() of the instant invariants alone (--check=async):
+ * the guest was stopped wherever it was, perhaps inside an operation.
+ */
+unsigned checker_run_instant_into(const struct check_mem *mem, const struct mm_symbols *sym,
+				  struct report *report, struct check_stats *stats_out);
+
+/*
  * Attaches the host's model of what should be mapped (hat_model.h) to
  * this process's checks (NULL: none, the default): each check drains the
  * guest's HAT operation log into it and compares it with the page tables

@@ -60,8 +60,11 @@
 "                        (default: any free port; no watchdog)\n" \
 "\n" \
 "Checking (needs a guest whose symbols name its memory manager):\n" \
-"      --check=WHEN      off, exit (once, after the guest stopped) or\n" \
+"      --check=WHEN      off, exit (once, after the guest stopped),\n" \
 "                        checkpoints (default: at every checkpoint and at exit)\n" \
+"                        or async:MS (checkpoints, and every MS milliseconds\n" \
+"                        every vCPU stopped wherever it is for the invariants\n" \
+"                        that hold even inside an operation: see README.md)\n" \
 "      --report=FILE     also write every check and violation as JSON to FILE\n" \
 "      --inject=ID[,ID]  plant exactly that corruption at the first checkpoint\n" \
 "                        where it is possible, check, then repair it; IDs are\n" \
@@ -91,9 +94,10 @@
 "Words after `--' are joined by spaces (at most %" PRIu64 " bytes) and handed\n" \
 "to the guest as its command line, e.g. `vmm -- workload=random seed=7'.\n" \
 "The bundled guest takes workload=all (default), smoke, share, random,\n" \
-"pressure, large, bench, corrupt, hello, fault, spin, triple, badcall or\n" \
-"hole, and check_every=N (a checkpoint after every N HAT operations); see\n" \
-"README.md.\n" \
+"pressure, large, bench, corrupt, replay, tlb (--cpus 2 or more),\n" \
+"smp-disjoint, smp-share, smp-steal (on every vCPU), hello, fault, spin,\n" \
+"triple, badcall or hole, and check_every=N (a checkpoint after every N\n" \
+"HAT operations); see README.md and vmm(1).\n" \
 "\n" \
 "Exit status:\n" \
 "  %d  the guest finished cleanly and every check passed\n" \
@@ -270,6 +274,24 @@ static enum cli_result print_guest(FILE *out, FILE *err)
 #define GDB_BOTH "--gdb and --gdb-on-violation: choose one (--gdb with --stop-on-violation " \
 		 "also stops for gdb at a violation)"
 
+#define ASYNC_MS_MAX 60000u
+
+/* The MS of --check=async:MS, 1 to ASYNC_MS_MAX milliseconds. */
+static bool parse_async_ms(const char *text, unsigned *ms)
+{
+	char *end;
+	unsigned long v;
+
+	if (*text < '0' || *text > '9')
+		return false;
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	if (errno || *end || v == 0 || v > ASYNC_MS_MAX)
+		return false;
+	*ms = (unsigned)v;
+	return true;
+}
+
 static enum cli_result parse_check_option(int c, struct vmm_options *opt, FILE *out, FILE *err)
 {
 	char why[128];
@@ -282,8 +304,11 @@ static enum cli_result parse_check_option(int c, struct vmm_options *opt, FILE *
 			opt->check = CHECK_EXIT;
 		else if (strcmp(optarg, "checkpoints") == 0)
 			opt->check = CHECK_CHECKPOINTS;
+		else if (strncmp(optarg, "async:", 6) == 0 && parse_async_ms(optarg + 6, &opt->async_ms))
+			opt->check = CHECK_CHECKPOINTS;
 		else
-			return usage_error(err, "--check '%s': expected off, exit or checkpoints", optarg);
+			return usage_error(err, "--check '%s': expected off, exit, checkpoints or async:MS "
+					   "(MS from 1 to %u)", optarg, ASYNC_MS_MAX);
 		return CLI_RUN;
 	case OPT_REPORT:
 		opt->report_path = optarg;

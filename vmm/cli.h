@@ -25,6 +25,7 @@ struct vmm_options {
 	bool timeout_given;          /* -t given: a replay's trace does not scale it */
 	bool quiet;
 	enum check_mode check;
+	unsigned async_ms;           /* --check=async:MS: also an instant check every MS ms; 0: none */
 	const char *report_path;     /* --report: JSON file, or NULL */
 	uint64_t inject_mask;        /* --inject: bit i = invariant i */
 	bool ptdump;                 /* --ptdump: print page tables */

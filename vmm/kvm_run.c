@@ -727,21 +727,78 @@ static void install_kick_handler(void)
 	sigaction(KICK_SIGNAL, &sa, NULL);   /* no SA_RESTART: KVM_RUN must return */
 }
 
-/* Waits until every vCPU thread returned, or the watchdog fires. */
+/*
+ * --check=async: this (the main) thread owns the pause, as a vCPU does
+ * at a checkpoint; every vCPU parks wherever it is (a kick takes it out
+ * of KVM_RUN, HLT included) and the instant check runs. A tick that
+ * finds a checkpoint or gdb holding the guest passes. vm->lock held.
+ */
+static void async_check(struct vm *vm)
+{
+	struct vm_checkpoint where = { .label = "async", .phase = VM_PHASE_ASYNC, .cpu = -1,
+				       .vcpu_fd = -1 };
+
+	if (vm->pause_owner >= 0 || vm->gdb_solo >= 0 || vm->stopping || vm->gdb)
+		return;
+	vm->pause_owner = (int)vm->ncpus;   /* no vCPU's index: every one of them waits */
+	kick_others(vm, -1);
+	while (!vm->stopping && vm->parked + vm->finished < vm->ncpus)
+		pthread_cond_wait(&vm->cond, &vm->lock);
+	if (!vm->stopping && vm->finished < vm->ncpus) {
+		pthread_mutex_unlock(&vm->lock);
+		pthread_mutex_lock(&vm->output_lock);
+		run_check(vm, &where);
+		pthread_mutex_unlock(&vm->output_lock);
+		pthread_mutex_lock(&vm->lock);
+	}
+	vm->pause_owner = -1;
+	pthread_cond_broadcast(&vm->cond);
+}
+
+static void timespec_add_ms(struct timespec *t, unsigned ms)
+{
+	t->tv_nsec += (long)(ms % 1000) * 1000000L;
+	t->tv_sec += ms / 1000 + t->tv_nsec / 1000000000L;
+	t->tv_nsec %= 1000000000L;
+}
+
+static bool timespec_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/*
+ * Waits until every vCPU thread returned, or the watchdog fires; runs
+ * --check=async's checks meanwhile, each async_ms after the last one
+ * ended (a slow check delays the next, never piles them up).
+ */
 static void wait_for_vcpus(struct vm *vm)
 {
-	struct timespec deadline;
+	unsigned ms = vm->opt->async_ms;
+	struct timespec deadline, next_async;
+	bool watchdog = vm->opt->timeout_s != 0;
 
 	clock_gettime(CLOCK_REALTIME, &deadline);
+	next_async = deadline;
 	deadline.tv_sec += vm->opt->timeout_s;
+	timespec_add_ms(&next_async, ms);
 	pthread_mutex_lock(&vm->lock);
 	while (vm->finished < vm->ncpus) {
-		if (vm->opt->timeout_s == 0 || vm->stopping || vm->gdb) {   /* gdb: a human waits */
+		bool async = ms != 0 && (!watchdog || timespec_before(&next_async, &deadline));
+
+		if ((!watchdog && !async) || vm->stopping || vm->gdb) {   /* gdb: a human waits */
 			pthread_cond_wait(&vm->cond, &vm->lock);
 			continue;
 		}
-		if (pthread_cond_timedwait(&vm->cond, &vm->lock, &deadline) == ETIMEDOUT &&
-		    !vm->stopping) {
+		if (pthread_cond_timedwait(&vm->cond, &vm->lock, async ? &next_async : &deadline) != ETIMEDOUT)
+			continue;
+		if (async) {
+			async_check(vm);
+			clock_gettime(CLOCK_REALTIME, &next_async);
+			timespec_add_ms(&next_async, ms);
+			continue;
+		}
+		if (!vm->stopping) {
 			fprintf(stderr, "vmm: timeout: the guest ran for more than %u s\n",
 				vm->opt->timeout_s);
 			vm->stopping = true;

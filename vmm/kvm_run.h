@@ -17,6 +17,7 @@ enum vm_phase {
 	VM_PHASE_CHECKPOINT,   /* every vCPU paused at a checkpoint hypercall */
 	VM_PHASE_EXIT,         /* once, after every vCPU stopped */
 	VM_PHASE_OFFLINE,      /* over a core file, no VM at all (check-core) */
+	VM_PHASE_ASYNC,        /* --check=async: every vCPU stopped wherever it was, perhaps inside an operation */
 };
 
 /* Where a check runs. */

@@ -25,6 +25,7 @@ struct monitor {
 	unsigned inject_missed;    /* planted but not reported where planted */
 	bool output_failed;        /* the core file could not be written (the report: monitor_close) */
 	unsigned checks_run;
+	uint64_t async_run;        /* --check=async's instant checks, counted apart */
 	struct hat_model *model;   /* what should be mapped, from the guest's operation log (or NULL) */
 };
 

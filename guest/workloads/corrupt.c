@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* corrupt: breaks one invariant on purpose (a PTE cleared behind the HAT's back), so the host's checker and --stop-on-violation have a real violation to act on. */
+#include "arch_x86.h"
+#include "cmdline.h"
+#include "cpu.h"
 #include "hat.h"
 #include "kernel.h"
 #include "pte_walk.h"
@@ -14,10 +17,34 @@
  * as a memload that lost its PTE would leave them. Repaired after the
  * checkpoint, so a run that is not stopped there ends cleanly.
  */
+/* Spins for ms milliseconds by the TSC (no checkpoint, no hypercall meanwhile). */
+static void spin_ms(uint32_t ms)
+{
+	uint64_t khz = cpu_boot_info()->tsc_khz, end = x86_rdtsc() + (uint64_t)ms * (khz ? khz : 1000000);
+
+	while (x86_rdtsc() < end)
+		x86_pause();
+}
+
+/*
+ * transient_ms=N: the PTE dirty but not accessed (PT_DIRTY_ACCESSED, which
+ * no CPU makes) for N ms, then as it was, with no checkpoint between:
+ * only --check=async can see it.
+ */
+static void break_for_a_while(volatile uint64_t *pte, uint64_t saved, uint32_t ms)
+{
+	*pte = (saved | PTE_D) & ~PTE_A;
+	kprintf("corrupt: the PTE of 0x%" PRIx64 " dirty and not accessed for %u ms, no checkpoint\n",
+		CORRUPT_VA, ms);
+	spin_ms(ms);
+	*pte = saved;
+}
+
 static int corrupt_run(void)
 {
 	struct hat *h = wl_hat_create("corrupt");
 	page_t *pp = wl_page_alloc("corrupt");
+	uint32_t transient_ms = cmdline_get_u32("transient_ms", 0);
 
 	wl_memload("corrupt", h, CORRUPT_VA, pp, HAT_READ | HAT_WRITE);
 	wl_checkpoint("corrupt", "mapped");
@@ -26,10 +53,14 @@ static int corrupt_run(void)
 	if (!pte)
 		panic("corrupt: 0x%" PRIx64 " is not mapped after memload", CORRUPT_VA);
 	uint64_t saved = *pte;
-	*pte = saved & ~PTE_P;
-	kprintf("corrupt: cleared the PTE of 0x%" PRIx64 " behind the HAT's back\n", CORRUPT_VA);
-	wl_checkpoint("corrupt", "broken");
-	*pte = saved;
+	if (transient_ms != 0) {
+		break_for_a_while(pte, saved, transient_ms);
+	} else {
+		*pte = saved & ~PTE_P;
+		kprintf("corrupt: cleared the PTE of 0x%" PRIx64 " behind the HAT's back\n", CORRUPT_VA);
+		wl_checkpoint("corrupt", "broken");
+		*pte = saved;
+	}
 	kprintf("corrupt: the guest ran on after the violation; PTE restored\n");
 	hat_switch(&hat_kas);
 	wl_pageunload("corrupt", pp);

@@ -158,6 +158,30 @@ START_TEST(corrupt_is_caught_and_runs_on)
 END_TEST
 
 /*
+ * --check=async: a corruption that lives only between two checkpoints
+ * (a leaf dirty and not accessed for 300 ms) is found by an instant check
+ * with the guest stopped wherever it was; the same run without async
+ * checks sees nothing.
+ */
+START_TEST(async_checks_see_between_checkpoints)
+{
+	struct vmm_result r = run_vmm((const char *[]){ vmm_path, "--check=async:5", guest_path, "--",
+		"workload=corrupt", "transient_ms=300", NULL });
+
+	ck_assert_msg(r.status == VMM_EXIT_VIOLATION, "status %d:\n%s", r.status, r.err);
+	ASSERT_HAS(r.err, "violation PT_DIRTY_ACCESSED space=1 va=0x0000000040000000");
+	ASSERT_HAS(r.err, "check \"async\":");
+	ASSERT_HAS(r.err, " async checks, ");
+	vmm_result_free(&r);
+	r = run_vmm((const char *[]){ vmm_path, guest_path, "--", "workload=corrupt", "transient_ms=300",
+				     NULL });
+	ck_assert_msg(r.status == VMM_EXIT_OK, "status %d:\n%s", r.status, r.err);
+	ASSERT_HAS(r.err, "vmm: 3 checks, 0 violations");
+	vmm_result_free(&r);
+}
+END_TEST
+
+/*
  * --stop-on-violation: the first violating checkpoint freezes the guest
  * (nothing it would print afterwards appears), the exit check sees the
  * frozen state, report and core are written, and vmm exits 1; on 1 and 2
@@ -416,6 +440,7 @@ static Suite *checker_suite(void)
 	tcase_add_loop_test(tc, healthy_runs_are_silent, 0, sizeof(healthy) / sizeof(healthy[0]));
 	tcase_add_test(tc, undetected_injection_fails_the_run);
 	tcase_add_test(tc, corrupt_is_caught_and_runs_on);
+	tcase_add_test(tc, async_checks_see_between_checkpoints);
 	tcase_add_loop_test(tc, stop_on_violation_freezes_the_guest, 0, 3);
 	tcase_add_test(tc, walker_agreement_is_not_injectable);
 	tcase_add_test(tc, report_records_each_phase);

@@ -209,6 +209,27 @@ START_TEST(smp_share_runs_on_every_cpu)
 }
 END_TEST
 
+/* Instant checks every 5 ms while every CPU races in the MM: not one false alarm. */
+START_TEST(async_checks_while_cpus_race)
+{
+	static const char *const workloads[] = { "workload=smp-share", "workload=smp-steal",
+						 "workload=smp-disjoint" };
+	const char *opts[] = { "--cpus", _i == 1 ? "4" : "2", "--mem", "128M", "--timeout", "600",
+			       "--check=async:5", NULL };
+	struct vmm_result r = run_guest(vmm_path, guest_path, opts,
+					(const char *[]){ workloads[_i], NULL });
+	const char *line;
+	unsigned long long async = 0;
+
+	ASSERT_STATUS(r, VMM_EXIT_OK);
+	line = strstr(r.err, "\nvmm: 9 checks and ");   /* setup, 6 barriers, end, exit */
+	ck_assert_msg(line && sscanf(line, "\nvmm: 9 checks and %llu async checks, 0 violations",
+				     &async) == 1, "%s", r.err);
+	ck_assert_uint_gt(async, 10);
+	vmm_result_free(&r);
+}
+END_TEST
+
 /* The same with the hment cache capped: every CPU's loads steal mappings of the others' spaces. */
 START_TEST(smp_steal_steals_across_cpus)
 {
@@ -244,6 +265,7 @@ static Suite *smp_suite(void)
 	tcase_add_test(tc, smp_disjoint_refuses_a_round_too_long);
 	tcase_add_loop_test(tc, smp_share_runs_on_every_cpu, 0, 3);
 	tcase_add_loop_test(tc, smp_steal_steals_across_cpus, 0, 2);
+	tcase_add_loop_test(tc, async_checks_while_cpus_race, 0, 3);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -66,6 +66,22 @@ START_TEST(stop_on_violation)
 }
 END_TEST
 
+/* --check=async:MS: checkpoints as by default, and an instant check every MS ms. */
+START_TEST(check_async)
+{
+	struct vmm_options o;
+
+	ck_assert_int_eq(parse(&o, (const char *[]){ "g.elf", NULL }), CLI_RUN);
+	ck_assert_uint_eq(o.async_ms, 0);
+	ck_assert_int_eq(parse(&o, (const char *[]){ "--check=async:5", "g.elf", NULL }), CLI_RUN);
+	ck_assert_int_eq(o.check, CHECK_CHECKPOINTS);
+	ck_assert_uint_eq(o.async_ms, 5);
+	ck_assert_int_eq(parse(&o, (const char *[]){ "--check=async:60000", "--stop-on-violation",
+						    "g.elf", NULL }), CLI_RUN);
+	ck_assert_uint_eq(o.async_ms, 60000);
+}
+END_TEST
+
 /* --gdb-on-violation[=PORT] freezes at a violation for gdb: any free port without PORT. */
 START_TEST(gdb_on_violation)
 {
@@ -152,6 +168,12 @@ static const char *const bad_usages[][6] = {
 	{ "--gdb-on-violation", "--check=exit", "g.elf", NULL },
 	{ "--gdb=1234", "--gdb-on-violation", "g.elf", NULL },       /* one or the other */
 	{ "--gdb-on-violation", "--gdb=1234", "g.elf", NULL },
+	{ "--check=async", "g.elf", NULL },                          /* async:MS */
+	{ "--check=async:0", "g.elf", NULL },
+	{ "--check=async:60001", "g.elf", NULL },
+	{ "--check=async:5ms", "g.elf", NULL },
+	{ "--check=async:-5", "g.elf", NULL },
+	{ "--check=async:99999999999999999999", "g.elf", NULL },
 };
 
 START_TEST(usage_errors)
@@ -491,6 +513,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, replay_scales_only_the_default_timeout);
 	tcase_add_test(tc, stop_on_violation);
 	tcase_add_test(tc, gdb_on_violation);
+	tcase_add_test(tc, check_async);
 	tcase_add_test(tc, sizes);
 	tcase_add_loop_test(tc, usage_errors, 0, sizeof(bad_usages) / sizeof(bad_usages[0]));
 	tcase_add_test(tc, cmdline_too_long);
