@@ -495,7 +495,8 @@ static int leaf_install(struct hat *h, page_t *ptp, unsigned idx, pte_t bits,
 	pte_store(&ptp_table(ptp)[idx], bits);
 	if (pp != NULL) {
 		hment_assign(ptp, idx, pp, hm);
-		*seq = hat_oplog_reserve();
+		if (cpu_count() > 1)   /* with one CPU nothing comes between: the record goes in later */
+			*seq = hat_oplog_reserve();
 	}
 	return 0;
 }
@@ -718,7 +719,7 @@ static void run_load(struct load_run *r)
 	struct hat_op ops[RUN_MAX];
 	struct tlb_mark m = tlb_mark(r->h);
 	struct hat_op op = { .o_kind = HOP_LOAD, .o_space = r->h->h_id };
-	unsigned done, n;
+	unsigned done, n, late = 0;
 	int rc;
 
 	done = run_fill(r, &rc);
@@ -729,14 +730,21 @@ static void run_load(struct load_run *r)
 	n = done + (rc != 0);
 	/* what the TLB saw is the run's: a flush made for one leaf is on every record */
 	op_tlb_seen(&op, r->h, &m);
+	/* records with a place taken go there; the others (all, with one CPU) in one append */
 	for (unsigned k = 0; k < n; k++) {
-		ops[k] = op;
-		ops[k].o_va = r->va[k];
-		ops[k].o_pfn = (uint32_t)pte_pfn(r->bits[k]);
-		ops[k].o_attr = (uint16_t)r->attr[k];
-		ops[k].o_result = k < done && !(r->gone >> k & 1) ? 0 : -1;
-		log_put(r->seq[k], &ops[k]);
+		struct hat_op *o = &ops[late];
+
+		*o = op;
+		o->o_va = r->va[k];
+		o->o_pfn = (uint32_t)pte_pfn(r->bits[k]);
+		o->o_attr = (uint16_t)r->attr[k];
+		o->o_result = k < done && !(r->gone >> k & 1) ? 0 : -1;
+		if (r->seq[k] != 0)
+			hat_oplog_put(r->seq[k], o);
+		else
+			late++;
 	}
+	hat_oplog_append_n(ops, late);
 	r->n = 0;
 	r->gone = 0;
 }
