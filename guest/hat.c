@@ -6,6 +6,27 @@
 #include "hat_tlb.h"
 #include "objcache.h"
 
+/*
+ * The MM's lock order, outermost first (a CPU takes a lock only while
+ * holding locks above it; spinlocks, interrupts left on):
+ *
+ *   h_lock            a space's; hat_dup holds two, the lower h_id first
+ *   mapping-list lock one page's (hment_mlist_locks, by pfn), one at a time:
+ *                     hment_hold lets go of one before the next, hment_prepare
+ *                     before it draws on the reserve or steals, and a steal
+ *                     takes its victim's with no other list lock held
+ *   hash lock         a bucket's (hment_hash_locks, by key); a split holds the
+ *                     one its two buckets share
+ *   oc_lock           an object cache's (hments, spaces)
+ *   pool.lock         the page allocator's, innermost
+ *
+ * Taken alone, under at most h_lock: hat_list_lock, the hment reserve's
+ * hr_lock, the table-page cache's pc_lock. The operation log takes none.
+ * A TLB shootdown may wait for other CPUs while h_lock and a list lock
+ * are held: their handlers take no MM lock, and a CPU spinning for a lock
+ * keeps interrupts on, so it serves the request meanwhile.
+ */
+
 struct hat hat_kas;
 struct hat *hat_list;
 #ifndef HATVM_HOSTED
