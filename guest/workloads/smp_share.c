@@ -98,7 +98,7 @@ static void map_slot(struct sh_cpu *c, unsigned s, unsigned k)
  * A half of one of this CPU's spaces becomes a read-only fork of the same
  * half of any CPU's space, whose owner may be changing it meanwhile.
  */
-static void fork_half(unsigned cpu, struct sh_cpu *c)
+static void fork_half(struct sh_cpu *c)
 {
 	unsigned d = pick(c, NSPACES), half = pick(c, 2), from = pick(c, cpu_count());
 	struct hat *src = sh.cpu[from].space[pick(c, NSPACES)], *dst = c->space[d];
@@ -113,7 +113,6 @@ static void fork_half(unsigned cpu, struct sh_cpu *c)
 		wl_dup(sh.sr.who, dst, src, region_base[half], HALF * MM_PAGE_SIZE, HAT_READ);
 	for (unsigned j = 0; j < HALF; j++)
 		c->maybe[d][half * HALF + j] = true;
-	(void)cpu;
 }
 
 static void step(unsigned cpu)
@@ -138,7 +137,7 @@ static void step(unsigned cpu)
 		wl_pageunload(sh.sr.who, sh.page[pick(c, NSHARED)]);
 		break;
 	case SH_FORK:
-		fork_half(cpu, c);
+		fork_half(c);
 		break;
 	}
 }
