@@ -10,7 +10,11 @@
  * The MM's lock order, outermost first (a CPU takes a lock only while
  * holding locks above it; spinlocks, interrupts left on):
  *
- *   h_lock            a space's; hat_dup holds two, the lower h_id first
+ *   h_lock            a space's, reader-writer: a page fault's 4 KiB load into an
+ *                     empty entry takes it shared (hat_load_shared: tables and
+ *                     leaf go in by compare-and-swap), everything else that
+ *                     changes the tree exclusively; hat_dup holds two, the
+ *                     lower h_id first
  *   mapping-list lock one page's (hment_mlist_locks, by pfn), one at a time:
  *                     hment_hold lets go of one before the next, hment_prepare
  *                     before it draws on the reserve or steals, and a steal
@@ -579,6 +583,77 @@ static int leaf_load(struct hat *h, uint64_t va, unsigned level, pte_t bits, con
 	return hat_fill(h, va, ptp, pte_index(pte), bits, src, seq);
 }
 
+/* shared_install()'s answer when another CPU's leaf went into the entry first. */
+#define LEAF_LOST 2
+
+/*
+ * A leaf into the entry idx of ptp that was empty when walked, under h's
+ * shared lock: other CPUs may be loading the same entry, so it goes in
+ * by compare-and-swap (0; LEAF_LOST: theirs is there; HAT_ERR_NOMEM).
+ * Its list and log place as leaf_install's, under the page's list lock.
+ */
+static int shared_install(struct hat *h, page_t *ptp, unsigned idx, pte_t bits, uint64_t *seq)
+{
+	page_t *pp = hat_tracked_page(h, bits);
+	struct hment_hold hd = HMENT_HOLD_NONE;
+	hment_t *hm = NULL;
+	pte_t none = 0;
+	int rc = 0;
+
+	if (pp != NULL) {
+		hment_hold(&hd, pp);
+		if (hment_prepare(ptp, idx, pp, &hm) != 0)
+			rc = HAT_ERR_NOMEM;
+	}
+	if (rc == 0 && !__atomic_compare_exchange_n(&ptp_table(ptp)[idx], &none, bits, false,
+						    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		rc = LEAF_LOST;
+	if (rc == 0 && pp != NULL) {
+		hment_assign(ptp, idx, pp, hm);
+		hm = NULL;
+		if (cpu_count() > 1)
+			*seq = hat_oplog_reserve();
+	}
+	hment_hold_end(&hd);
+	if (hm != NULL)
+		hment_free(hm);   /* after the list lock: the reserve's lock is taken alone */
+	return rc;
+}
+
+/*
+ * A page fault's load: a 4 KiB leaf, not locked, where the space has no
+ * leaf yet. Many CPUs do these at once under h's shared lock: missing
+ * tables go in by compare-and-swap (segtab_install: the loser frees its
+ * page), the leaf too. Anything else (a leaf in the way, a 2 MiB one
+ * above, no page for a table or hment, a lost race for the entry) is
+ * left to the exclusive way, which decides it alone (false). seq and rc
+ * as leaf_load's.
+ */
+static bool hat_load_shared(struct hat *h, uint64_t va, pte_t bits, uint64_t *seq, int *rc)
+{
+	unsigned level = 1;
+	page_t *ptp;
+	pte_t *pte = segtab_walk(h, va, &level, &ptp);
+
+	if (pte == NULL && level == 1)
+		pte = segtab_reserve(h, va, 1, &ptp);
+	if (pte == NULL || level != 1 || pte_load(pte) != 0)
+		return false;
+	ptp_busy_hold(ptp);
+	leaf_counts(h, ptp, 1);
+	*rc = shared_install(h, ptp, pte_index(pte), bits, seq);
+	if (*rc != 0)
+		leaf_counts(h, ptp, -1);
+	ptp_busy_release(ptp);
+	return *rc == 0;
+}
+
+/* Whether a load may try the shared way: a user 4 KiB leaf, not locked (locking counts under the exclusive lock). */
+static bool load_may_share(const struct hat *h, unsigned attr)
+{
+	return !hat_is_kernel(h) && !(attr & (HAT_LARGE | HAT_LOCK));
+}
+
 static int hat_load(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr)
 {
 	unsigned level = (attr & HAT_LARGE) ? 2 : 1;
@@ -597,13 +672,31 @@ static int hat_load(struct hat *h, uint64_t va, uint64_t pfn, unsigned attr)
 	if (hat_is_kernel(h) && page_pfn_managed(pfn))
 		return HAT_ERR_KERNEL_MANAGED;
 	hat_oplog_make_room();
-	mm_lock_enter(&h->h_lock);
+	if (load_may_share(h, attr)) {
+		bool done;
+
+		mm_rwlock_enter_shared(&h->h_lock);
+		segtab_shared_begin(h);
+		m = tlb_mark(h);
+		done = hat_load_shared(h, va, bits, &seq, &rc);
+		if (done) {
+			struct hat_op op = { .o_kind = HOP_LOAD, .o_space = h->h_id, .o_va = va,
+					     .o_pfn = (uint32_t)pfn, .o_attr = (uint16_t)attr };
+			log_op_at(seq, &op, h, &m);   /* in the lock: as below */
+		}
+		segtab_shared_end();
+		mm_rwlock_exit_shared(&h->h_lock);
+		if (done)
+			return 0;
+		seq = 0;
+	}
+	mm_rwlock_enter(&h->h_lock);
 	m = tlb_mark(h);
 	rc = leaf_load(h, va, level, bits, NULL, &seq);
 	struct hat_op op = { .o_kind = HOP_LOAD, .o_space = h->h_id, .o_va = va,
 			     .o_pfn = (uint32_t)pfn, .o_attr = (uint16_t)attr, .o_result = rc };
 	log_op_at(seq, &op, h, &m);   /* in the lock: another CPU's hat_dup from h reads h's log in order */
-	mm_lock_exit(&h->h_lock);
+	mm_rwlock_exit(&h->h_lock);
 	return rc;
 }
 
@@ -818,7 +911,7 @@ int hat_memload_array(struct hat *h, uint64_t va, uint64_t len, page_t **pps, un
 		uint64_t left = (len - off) >> MM_PAGE_SHIFT;
 
 		hat_oplog_make_room_for(LEAF_RECORDS * (unsigned)(left < RUN_MAX ? left : RUN_MAX));
-		mm_lock_enter(&h->h_lock);
+		mm_rwlock_enter(&h->h_lock);
 		do {
 			page_t *pp = pps[off >> MM_PAGE_SHIFT];
 
@@ -827,7 +920,7 @@ int hat_memload_array(struct hat *h, uint64_t va, uint64_t len, page_t **pps, un
 			off += MM_PAGE_SIZE;
 		} while (off < len && !run_full(&r, va + off));
 		run_load(&r);
-		mm_lock_exit(&h->h_lock);
+		mm_rwlock_exit(&h->h_lock);
 		if (r.failed)
 			return run_undo(h, va, &r);
 	}
@@ -950,11 +1043,11 @@ static void dup_lock(struct hat *a, struct hat *b, bool enter)
 	struct hat *first = a->h_id < b->h_id ? a : b, *second = first == a ? b : a;
 
 	if (enter) {
-		mm_lock_enter(&first->h_lock);
-		mm_lock_enter(&second->h_lock);
+		mm_rwlock_enter(&first->h_lock);
+		mm_rwlock_enter(&second->h_lock);
 	} else {
-		mm_lock_exit(&second->h_lock);
-		mm_lock_exit(&first->h_lock);
+		mm_rwlock_exit(&second->h_lock);
+		mm_rwlock_exit(&first->h_lock);
 	}
 }
 
@@ -1014,13 +1107,13 @@ void hat_unload(struct hat *h, uint64_t va, uint64_t len)
 
 	hat_check_range(h, va, len, "hat_unload");
 	hat_oplog_make_room();
-	mm_lock_enter(&h->h_lock);
+	mm_rwlock_enter(&h->h_lock);
 	m = tlb_mark(h);
 	freed = hat_unload_locked(h, va, va + len, true, false);
 	struct hat_op op = { .o_kind = HOP_UNLOAD, .o_space = h->h_id, .o_va = va, .o_len = len,
 			     .o_result = (int32_t)freed };
 	log_op(&op, h, &m);
-	mm_lock_exit(&h->h_lock);
+	mm_rwlock_exit(&h->h_lock);
 }
 
 /*
@@ -1129,14 +1222,14 @@ void hat_chgprot(struct hat *h, uint64_t va, uint64_t len, unsigned attr)
 	a.set = hat_attr_pte(hat_is_kernel(h), attr, 1) & (PTE_W | PTE_U | PTE_NX);
 	tlb_batch_init(&a.b, h);
 	hat_oplog_make_room();
-	mm_lock_enter(&h->h_lock);
+	mm_rwlock_enter(&h->h_lock);
 	m = tlb_mark(h);
 	segtab_process(h, va, va + len, chgprot_cb, &a);
 	tlb_batch_flush(&a.b);
 	struct hat_op op = { .o_kind = HOP_CHGPROT, .o_space = h->h_id, .o_va = va, .o_len = len,
 			     .o_attr = (uint16_t)attr };
 	log_op(&op, h, &m);
-	mm_lock_exit(&h->h_lock);
+	mm_rwlock_exit(&h->h_lock);
 }
 
 /* Clears the lock of one leaf (another CPU may unload it meanwhile: then nothing is left to count). */
@@ -1175,9 +1268,9 @@ static void unlock_cb(struct hat *h, page_t *ptp, unsigned level, uint64_t va, u
 void hat_memunlock(struct hat *h, uint64_t va, uint64_t len)
 {
 	hat_check_range(h, va, len, "hat_memunlock");
-	mm_lock_enter(&h->h_lock);
+	mm_rwlock_enter(&h->h_lock);
 	segtab_process(h, va, va + len, unlock_cb, NULL);
-	mm_lock_exit(&h->h_lock);
+	mm_rwlock_exit(&h->h_lock);
 }
 
 /* The leaf mapping va in h and its level (0 when none). */
@@ -1188,11 +1281,11 @@ static pte_t hat_leaf(struct hat *h, uint64_t va, unsigned *levelp)
 	pte_t *pte, v = 0;
 
 	MM_REQUIRE(x86_va_canonical(va));
-	mm_lock_enter(&h->h_lock);
+	mm_rwlock_enter(&h->h_lock);
 	pte = segtab_walk(h, va, &level, &ptp);
 	if (pte != NULL)
 		v = pte_load(pte);
-	mm_lock_exit(&h->h_lock);
+	mm_rwlock_exit(&h->h_lock);
 	*levelp = level;
 	return (v & PTE_P) ? v : 0;
 }
@@ -1323,7 +1416,7 @@ void hat_destroy(struct hat *h)
 		panic("hat_destroy: address space %u is still loaded (CPU mask 0x%" PRIx64 ")",
 		      h->h_id, h->h_cpus);
 	hat_oplog_make_room();
-	mm_lock_enter(&h->h_lock);
+	mm_rwlock_enter(&h->h_lock);
 	/*
 	 * Drain: pageunloads and steals that cleared one of h's leaves may
 	 * not be done with it; their valid-count decrement is their last
@@ -1334,7 +1427,7 @@ void hat_destroy(struct hat *h)
 	MM_ASSERT(ST_NMAP, h->h_nmap4k == 0 && h->h_nmap2m == 0);
 	MM_ASSERT(ST_LOCKED, h->h_nlocked == 0);
 	segtab_destroy(h);
-	mm_lock_exit(&h->h_lock);
+	mm_rwlock_exit(&h->h_lock);
 
 	mm_lock_enter(&hat_list_lock);
 	h->h_prev->h_next = h->h_next;

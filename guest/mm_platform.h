@@ -220,4 +220,53 @@ static inline void mm_lock_exit(struct mm_lock *l)
 	__atomic_store_n(&l->ml_locked, 0u, __ATOMIC_RELEASE);
 }
 
+/*
+ * Reader-writer spinlocks (a space's h_lock): held exclusively (ml_locked
+ * MM_RW_WRITER, its owner known, so mm_lock_held() answers for it) or
+ * shared by any number (ml_locked their count, no owner). A writer waits
+ * for the readers to leave; readers wait while a writer holds it.
+ */
+static inline void mm_rwlock_enter(struct mm_lock *l)
+{
+	uint32_t me = mm_lock_self(), free = 0;
+
+	MM_REQUIRE(__atomic_load_n(&l->ml_owner, __ATOMIC_RELAXED) != me);
+	while (!__atomic_compare_exchange_n(&l->ml_locked, &free, MM_RW_WRITER, false, __ATOMIC_ACQUIRE,
+					    __ATOMIC_RELAXED)) {
+		mm_cpu_relax();
+		free = 0;
+	}
+	__atomic_store_n(&l->ml_owner, me, __ATOMIC_RELAXED);
+}
+
+static inline void mm_rwlock_exit(struct mm_lock *l)
+{
+	MM_REQUIRE(mm_lock_held(l) && __atomic_load_n(&l->ml_locked, __ATOMIC_RELAXED) == MM_RW_WRITER);
+	__atomic_store_n(&l->ml_owner, 0u, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->ml_locked, 0u, __ATOMIC_RELEASE);
+}
+
+static inline void mm_rwlock_enter_shared(struct mm_lock *l)
+{
+	uint32_t cur = __atomic_load_n(&l->ml_locked, __ATOMIC_RELAXED);
+
+	MM_REQUIRE(__atomic_load_n(&l->ml_owner, __ATOMIC_RELAXED) != mm_lock_self());
+	for (;;) {
+		if (cur & MM_RW_WRITER) {
+			mm_cpu_relax();
+			cur = __atomic_load_n(&l->ml_locked, __ATOMIC_RELAXED);
+		} else if (__atomic_compare_exchange_n(&l->ml_locked, &cur, cur + 1, false,
+						       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+			return;
+		}
+	}
+}
+
+static inline void mm_rwlock_exit_shared(struct mm_lock *l)
+{
+	uint32_t old = __atomic_fetch_sub(&l->ml_locked, 1u, __ATOMIC_RELEASE);
+
+	MM_REQUIRE(old != 0 && !(old & MM_RW_WRITER));
+}
+
 #endif

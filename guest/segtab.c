@@ -165,18 +165,39 @@ static page_t *segtab_child(const struct hat *h, pte_t v, unsigned l, uint64_t v
 	return c;
 }
 
+/* The space whose lock each CPU holds shared (segtab_shared_begin), or NULL. */
+static const struct hat *shared_holder[HAT_MAX_CPUS];
+
+void segtab_shared_begin(const struct hat *h)
+{
+	shared_holder[cpu_id()] = h;
+}
+
+void segtab_shared_end(void)
+{
+	shared_holder[cpu_id()] = NULL;
+}
+
+/* This CPU holds h's lock, exclusive or shared: h's tables stay in its tree meanwhile. */
+static bool holds_lock(const struct hat *h)
+{
+	return mm_lock_held(&h->h_lock) || shared_holder[cpu_id()] == h;
+}
+
 /*
  * The walk hint (h_hint): the user 4 KiB table the last walk of h under
  * its lock reached. Loads of neighbouring pages, the common run of faults,
  * then find their table without walking four levels. Read and set only
- * under h's lock, dropped when pruning detaches that table (the only way
- * a table leaves the tree), so it never names a table that is not h's.
+ * under h's lock (shared: by several CPUs at once, each naming a table of
+ * h), dropped when pruning (under the exclusive lock) detaches that table,
+ * the only way a table leaves the tree, so it never names a table that is
+ * not h's.
  */
 static pte_t *hinted_entry(const struct hat *h, uint64_t va, page_t **ptpp)
 {
-	page_t *ptp = h->h_hint;
+	page_t *ptp = __atomic_load_n(&h->h_hint, __ATOMIC_ACQUIRE);
 
-	if (ptp == NULL || ptp->p_ptva != table_base(va, 1) || !mm_lock_held(&h->h_lock))
+	if (ptp == NULL || ptp->p_ptva != table_base(va, 1) || !holds_lock(h))
 		return NULL;
 	MM_ASSERT(PT_PTP_OWNER, ptp->p_kind == PG_PTP && ptp->p_level == 1 && ptp->p_hat == h);
 	*ptpp = ptp;
@@ -185,8 +206,8 @@ static pte_t *hinted_entry(const struct hat *h, uint64_t va, page_t **ptpp)
 
 static void hint_set(struct hat *h, uint64_t va, page_t *ptp)
 {
-	if (va_in_user(va) && mm_lock_held(&h->h_lock))
-		h->h_hint = ptp;
+	if (va_in_user(va) && holds_lock(h))
+		__atomic_store_n(&h->h_hint, ptp, __ATOMIC_RELEASE);
 }
 
 pte_t *segtab_walk(struct hat *h, uint64_t va, unsigned *levelp, page_t **ptpp)
@@ -374,8 +395,8 @@ static void walk_detach(struct segtab_walker *w, page_t *ptp, pte_t *e, page_t *
 		return;
 	pte_store(e, 0);
 	ptp_valid_dec(ptp);
-	if (w->h->h_hint == c)
-		w->h->h_hint = NULL;
+	if (__atomic_load_n(&w->h->h_hint, __ATOMIC_RELAXED) == c)
+		__atomic_store_n(&w->h->h_hint, NULL, __ATOMIC_RELAXED);
 	c->p_next = *w->freed;
 	*w->freed = c;
 }

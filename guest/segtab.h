@@ -90,19 +90,17 @@ static inline void ptp_valid_dec(page_t *ptp)
  * (no locked read-modify-write on the memload path); steals read it
  * under a mapping-list lock the holder takes after marking the table.
  */
+/* Counted: loads under a space's shared lock hold one table busy from several CPUs at once. */
 static inline void ptp_busy_hold(page_t *ptp)
 {
-	uint16_t old = __atomic_load_n(&ptp->p_busy, __ATOMIC_RELAXED);
-
-	__atomic_store_n(&ptp->p_busy, (uint16_t)(old + 1), __ATOMIC_RELEASE);
+	__atomic_fetch_add(&ptp->p_busy, 1, __ATOMIC_ACQ_REL);
 }
 
 static inline void ptp_busy_release(page_t *ptp)
 {
-	uint16_t old = __atomic_load_n(&ptp->p_busy, __ATOMIC_RELAXED);
+	uint16_t old = __atomic_fetch_sub(&ptp->p_busy, 1, __ATOMIC_ACQ_REL);
 
 	MM_REQUIRE(old > 0);
-	__atomic_store_n(&ptp->p_busy, (uint16_t)(old - 1), __ATOMIC_RELEASE);
 }
 
 static inline bool ptp_busy(const page_t *ptp)
@@ -136,6 +134,13 @@ int ptp_scan_next(struct ptp_scan *s, pte_t *vp);
 
 /* Empties the table-page cache and the stats; boot only. */
 void segtab_init(void);
+
+/*
+ * This CPU holds h's lock shared from now until segtab_shared_end(): its
+ * walks of h may use and set the walk hint, as the exclusive holder's do.
+ */
+void segtab_shared_begin(const struct hat *h);
+void segtab_shared_end(void);
 
 /*
  * Returns the entry for va at level *levelp (in: the level wanted), or

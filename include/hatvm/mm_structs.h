@@ -67,9 +67,11 @@ enum page_kind {
  * the holding CPU's index + 1. The checker reads ml_locked (LK_QUIESCENT).
  */
 struct mm_lock {
-	uint32_t ml_locked;   /* 1 while held */
-	uint32_t ml_owner;    /* holder's cpu_id() + 1, 0 when free */
+	uint32_t ml_locked;   /* 1 while held; a space's h_lock: MM_RW_WRITER, or how many share it */
+	uint32_t ml_owner;    /* holder's cpu_id() + 1, 0 when free or shared */
 };
+
+#define MM_RW_WRITER 0x80000000u   /* ml_locked of a reader-writer lock held exclusively */
 
 #define MM_CACHE_LINE 64u
 

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests: threads as CPUs map the same pages, pageunload them and fork each other's spaces, while the host's model follows their one log at every barrier. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "hat_oplog.h"
 #include "hment.h"
 #include "hosted_check.h"
+#include "segtab.h"
 #include "mm_test.h"
 #include "objcache.h"
 
@@ -161,6 +163,80 @@ static void run_cpus(bool steal)
 		page_free(sm.page[p]);
 }
 
+/*
+ * A process's threads faulting at once: every CPU loads pages into ONE
+ * space, each its own slots of the same fresh region (they race to make
+ * the same tables: compare-and-swap losses), now and then CPU 0's slot
+ * (a lost leaf takes the exclusive way); the model checks every round,
+ * whose end unloads the region, tables and all.
+ */
+enum { FAULT_ROUNDS = 300, FAULT_PAGES = 16 };
+#define FAULT_BASE 0x100000000000ull
+
+static struct hat *one_space;
+
+/* Between a table page's allocation and its install: let the other CPUs (threads on 2 cores) get there too. */
+static void install_yields(struct hat *h, uint64_t va)
+{
+	(void)h;
+	(void)va;
+	sched_yield();
+}
+
+static void *fault_main(void *arg)
+{
+	unsigned cpu = (unsigned)(uintptr_t)arg;
+	uint64_t seed = 0xfa0170000ull + cpu;
+
+	mm_hosted_set_cpu(cpu);
+	for (unsigned r = 0; r < FAULT_ROUNDS; r++) {
+		uint64_t base = FAULT_BASE + (uint64_t)(r % 4) * (1ull << 39);   /* a PML4 slot of its own */
+
+		for (unsigned i = 0; i < FAULT_PAGES; i++) {
+			unsigned k = i * NT + (pick(&seed, 8) == 0 ? 0 : cpu);
+
+			(void)hat_memload(one_space, base + (uint64_t)k * MM_PAGE_SIZE,
+					  sm.page[pick(&seed, NSHARED)], pick(&seed, 4) ? RW : RO);
+		}
+		if (pthread_barrier_wait(&sm.barrier) == PTHREAD_BARRIER_SERIAL_THREAD) {
+			barrier_check();
+			hat_unload(one_space, base, (uint64_t)FAULT_PAGES * NT * MM_PAGE_SIZE);
+		}
+		pthread_barrier_wait(&sm.barrier);
+	}
+	return NULL;
+}
+
+START_TEST(test_cpus_fault_into_one_space)
+{
+	uint64_t lost = segtab_stats.cas_lost;
+	pthread_t t[NT];
+
+	memset(&sm, 0, sizeof(sm));
+	mm_hosted_oplog_hook = NULL;
+	mm_hosted_ncpus = NT;
+	for (unsigned p = 0; p < NSHARED; p++)
+		sm.page[p] = mm_test_page();
+	one_space = hat_create();
+	mm_check_all();
+	pthread_barrier_init(&sm.barrier, NULL, NT);
+	segtab_race_hook = install_yields;
+	for (unsigned i = 0; i < NT; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, fault_main, (void *)(uintptr_t)i), 0);
+	for (unsigned i = 0; i < NT; i++)
+		pthread_join(t[i], NULL);
+	segtab_race_hook = NULL;
+	pthread_barrier_destroy(&sm.barrier);
+	ck_assert_msg(sm.dirty == 0, "%u of %u rounds found violations; the first: %s", sm.dirty,
+		      sm.checks, sm.first);
+	ck_assert_uint_eq(sm.checks, FAULT_ROUNDS);
+	ck_assert_uint_gt(segtab_stats.cas_lost, lost);   /* tables raced for, and lost, by some CPU */
+	hat_destroy(one_space);
+	for (unsigned p = 0; p < NSHARED; p++)
+		page_free(sm.page[p]);
+}
+END_TEST
+
 START_TEST(test_cpus_share_pages_under_the_model)
 {
 	uint64_t shootdowns = hat_tlb_counts.shootdowns;
@@ -188,6 +264,7 @@ Suite *smp_model_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_cpus_share_pages_under_the_model);
 	tcase_add_test(tc, test_cpus_steal_under_the_model);
+	tcase_add_test(tc, test_cpus_fault_into_one_space);
 	suite_add_tcase(s, tc);
 	return s;
 }
