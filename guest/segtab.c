@@ -165,23 +165,29 @@ static page_t *segtab_child(const struct hat *h, pte_t v, unsigned l, uint64_t v
 	return c;
 }
 
-/* The space whose lock each CPU holds shared (segtab_shared_begin), or NULL. */
-static const struct hat *shared_holder[HAT_MAX_CPUS];
+/*
+ * The space whose lock each CPU holds shared (segtab_shared_begin), or
+ * NULL; a cache line each, as every CPU writes its own at every fault.
+ */
+static struct {
+	const struct hat *h;
+	uint8_t pad[MM_CACHE_LINE - sizeof(const struct hat *)];
+} shared_holder[HAT_MAX_CPUS] __attribute__((aligned(MM_CACHE_LINE)));
 
 void segtab_shared_begin(const struct hat *h)
 {
-	shared_holder[cpu_id()] = h;
+	shared_holder[cpu_id()].h = h;
 }
 
 void segtab_shared_end(void)
 {
-	shared_holder[cpu_id()] = NULL;
+	shared_holder[cpu_id()].h = NULL;
 }
 
 /* This CPU holds h's lock, exclusive or shared: h's tables stay in its tree meanwhile. */
 static bool holds_lock(const struct hat *h)
 {
-	return mm_lock_held(&h->h_lock) || shared_holder[cpu_id()] == h;
+	return mm_lock_held(&h->h_lock) || shared_holder[cpu_id()].h == h;
 }
 
 /*
