@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* What should be mapped against what is (MD_*): the guest's HAT operation log drained into the host's model, compared during the table walk. */
 #include "check_internal.h"
+#include "oplog_read.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -425,47 +426,53 @@ static bool judge_dups(struct checker *c)
 	return true;
 }
 
-/* Applies records follow.next_seq .. next - 1 from the ring; false (reported) when one is bad. */
-static bool apply_records(struct checker *c, const struct hat_oplog *log, uint64_t next)
+/* Applies one record (seq, at va); false (reported) when it is bad or the check's time is up. */
+static bool apply_record(struct checker *c, const struct hat_op *rec, uint64_t seq, uint64_t va)
 {
-	uint64_t max_maps = c->view.ram_pages * MODEL_MAPS_PER_PAGE;
+	uint64_t max_maps = c->view.ram_pages * MODEL_MAPS_PER_PAGE, changed = 0;
+	const char *fault = record_fault(rec, seq);
+	struct hat_op op = *rec;
+	unsigned had = 0;
 
-	for (uint64_t seq = follow.next_seq; seq < next; seq++) {
-		uint64_t va = log->ol_ring + ((seq - 1) % log->ol_size) * sizeof(struct hat_op);
-		const char *fault = NULL;
-		uint64_t changed = 0;
-		unsigned had = 0;
-		struct hat_op op;
-
-		if (check_work(c, 1))
-			return false;
-		if (!reader_read_va(&c->view.rd, va, &op, sizeof(op)))
-			fault = "it cannot be read";
-		else
-			fault = record_fault(&op, seq);
-		if (fault == NULL && op.o_kind == HOP_PAGESYNC)
-			had = hat_model_frame_ad(follow.model, op.o_pfn);
-		if (fault == NULL &&
-		    !hat_model_apply(follow.model, &op, model_managed, &c->view, max_maps, &changed))
-			fault = "it asks for more mappings than RAM can hold (or the host ran out of memory)";
-		if (fault == NULL) {
-			if (op.o_kind == HOP_PAGEUNLOAD || op.o_kind == HOP_STEAL)
-				race_note_unmap(op.o_cpu);
-			prune_note(&op, seq, c->view.have_kas ? c->view.hats[0].h.h_id : UINT64_MAX);
-			check_result(c, &op, seq);
-			check_free_large(c, &op, seq);
-			check_sync(c, &op, seq, had);
-			check_flush(c, &op, seq, changed);
-			note_dup(&op, seq);
-		}
-		if (fault == NULL && check_work(c, hat_model_cost(follow.model)))
-			return false;
-		if (fault != NULL) {
-			sink_violation(&c->sink, INV_MD_LOG, REPORT_NONE, va, REPORT_NONE,
-				       "HAT operation log record %" PRIu64 ": %s", seq, fault);
-			return false;
-		}
+	if (check_work(c, 1))
+		return false;
+	if (fault == NULL && op.o_kind == HOP_PAGESYNC)
+		had = hat_model_frame_ad(follow.model, op.o_pfn);
+	if (fault == NULL && !hat_model_apply(follow.model, &op, model_managed, &c->view, max_maps, &changed))
+		fault = "it asks for more mappings than RAM can hold (or the host ran out of memory)";
+	if (fault != NULL) {
+		sink_violation(&c->sink, INV_MD_LOG, REPORT_NONE, va, REPORT_NONE,
+			       "HAT operation log record %" PRIu64 ": %s", seq, fault);
+		return false;
 	}
+	if (op.o_kind == HOP_PAGEUNLOAD || op.o_kind == HOP_STEAL)
+		race_note_unmap(op.o_cpu);
+	prune_note(&op, seq, c->view.have_kas ? c->view.hats[0].h.h_id : UINT64_MAX);
+	check_result(c, &op, seq);
+	check_free_large(c, &op, seq);
+	check_sync(c, &op, seq, had);
+	check_flush(c, &op, seq, changed);
+	note_dup(&op, seq);
+	return !check_work(c, hat_model_cost(follow.model));
+}
+
+/* Applies records follow.next_seq .. ol_next - 1, merged from the log's lanes; false (reported) when one is bad. */
+static bool apply_records(struct checker *c, const struct hat_oplog *log)
+{
+	struct oplog_records r;
+	uint64_t at;
+	const char *fault = oplog_read(&c->view.rd, log, follow.next_seq, &r, &at);
+	bool ok = fault == NULL;
+
+	if (fault != NULL)
+		sink_violation(&c->sink, INV_MD_LOG, REPORT_NONE, at, REPORT_NONE,
+			       "the HAT operation log %s (records %" PRIu64 " .. %" PRIu64 ", missing %" PRIu64 ")",
+			       fault, follow.next_seq, log->ol_next - 1, r.missing);
+	for (uint64_t k = 0; ok && k < r.n; k++)
+		ok = apply_record(c, &r.op[k], r.first + k, r.va[k]);
+	oplog_records_free(&r);
+	if (!ok)
+		return false;
 	race_judge(c);
 	return judge_dups(c);
 }
@@ -479,9 +486,10 @@ static bool read_log(struct checker *c, struct hat_oplog *log)
 		fault = "cannot be read";
 	else if (log->ol_size == 0 || log->ol_size > MODEL_RING_MAX)
 		fault = "has a ring size of 0 or past the MM's largest";
-	else if (log->ol_next == 0 || log->ol_drained > log->ol_next ||
-		 log->ol_next - log->ol_drained > log->ol_size)
-		fault = "has counters out of order (drained past next, or more undrained records than the ring holds)";
+	else if (log->ol_nlanes == 0 || log->ol_nlanes > HAT_MAX_CPUS)
+		fault = "has no lanes, or more than the MM has CPUs";
+	else if (log->ol_next == 0 || log->ol_drained > log->ol_next)
+		fault = "has counters out of order (drained past next)";
 	else if (follow.in_step && follow.next_seq > log->ol_next)
 		fault = "went backwards: fewer records than the host has already seen";
 	if (fault == NULL)
@@ -532,7 +540,7 @@ void check_model_begin(struct checker *c)
 	dups.n = 0;
 	race.nsuspects = 0;
 	race.unmap_cpus = 0;
-	if (!apply_records(c, &log, log.ol_next)) {
+	if (!apply_records(c, &log)) {
 		lose_step(c);
 		return;
 	}

@@ -81,6 +81,7 @@
 #include <string.h>
 
 #include "check_internal.h"
+#include "oplog_read.h"
 
 #define FIND_TABLE_BUDGET 4096u   /* table pages read while looking for a 2 MiB leaf */
 #define CHAIN_LIMIT       (1u << 20)
@@ -844,25 +845,27 @@ static int newest_record(struct inj *j, bool (*want)(const struct hat_op *op), u
 			 uint64_t *vap, struct hat_op *opp)
 {
 	struct hat_oplog log;
-	uint64_t first = checker_model_next_seq();
+	struct oplog_records r = { 0 };
+	uint64_t first = checker_model_next_seq(), at;
 	int rc = model_ready(j);
 
 	if (rc != 0)
 		return rc;
-	if (!reader_read_va(&j->v->rd, j->v->sym.hat_oplog, &log, sizeof(log)) || log.ol_size == 0)
+	if (!reader_read_va(&j->v->rd, j->v->sym.hat_oplog, &log, sizeof(log)) || first == 0 ||
+	    oplog_read(&j->v->rd, &log, first, &r, &at) != NULL) {
+		oplog_records_free(&r);
 		return -1;
-	for (uint64_t seq = log.ol_next; seq-- > first && seq >= log.ol_drained && seq > 0;) {
-		uint64_t va = log.ol_ring + ((seq - 1) % log.ol_size) * sizeof(struct hat_op);
-
-		if (!reader_read_va(&j->v->rd, va, opp, sizeof(*opp)) || opp->o_seq != (uint32_t)seq)
-			return -1;
-		if (want(opp)) {
-			*seqp = seq;
-			*vap = va;
-			return 0;
-		}
 	}
-	return 1;
+	rc = 1;
+	for (uint64_t k = r.n; rc == 1 && k-- > 0;)
+		if (want(&r.op[k])) {
+			*seqp = r.first + k;
+			*vap = r.va[k];
+			*opp = r.op[k];
+			rc = 0;
+		}
+	oplog_records_free(&r);
+	return rc;
 }
 
 static bool flushed_change(const struct hat_op *op)
@@ -936,25 +939,29 @@ static bool find_pd_slot(struct inj *j, uint64_t *pdp, unsigned *entryp)
 	return false;
 }
 
-/* The log, when a record can be appended (room in the ring): 0; 1 when full; -1 when unreadable. */
-static int log_for_prune(struct inj *j, struct hat_oplog *log)
+/* The log and its lane 0, when a record can be appended there (room in its ring): 0; 1 when full; -1 when unreadable. */
+static int log_for_prune(struct inj *j, struct hat_oplog *log, struct hat_oplog_lane *lane)
 {
 	if (!reader_read_va(&j->v->rd, j->v->sym.hat_oplog, log, sizeof(*log)) || log->ol_size == 0 ||
-	    log->ol_next == 0)
+	    log->ol_nlanes == 0 || log->ol_next == 0 ||
+	    !reader_read_va(&j->v->rd, oplog_lane_va(log, 0), lane, sizeof(*lane)))
 		return -1;
-	return log->ol_next - log->ol_drained >= log->ol_size ? 1 : 0;
+	return lane->l_next - lane->l_drained >= log->ol_size ? 1 : 0;
 }
 
-/* Appends an unload of [va, va + 4 KiB) in space to the log (log: as read, with room). */
-static void append_unload(struct inj *j, const struct hat_oplog *log, uint64_t space, uint64_t va)
+/* Appends an unload of [va, va + 4 KiB) in space to the log's lane 0 (log, lane: as read, with room). */
+static void append_unload(struct inj *j, const struct hat_oplog *log, const struct hat_oplog_lane *lane,
+			  uint64_t space, uint64_t va)
 {
 	struct hat_op op = { .o_kind = HOP_UNLOAD, .o_space = (uint32_t)space, .o_va = va,
 			     .o_len = MM_PAGE_SIZE, .o_seq = (uint32_t)log->ol_next };
-	uint64_t words[sizeof(op) / 8], slot = log->ol_ring + ((log->ol_next - 1) % log->ol_size) * sizeof(op);
+	uint64_t lva = oplog_lane_va(log, 0), slot = oplog_slot_va(log, lva, lane->l_next);
+	uint64_t words[sizeof(op) / 8];
 
 	memcpy(words, &op, sizeof(op));
 	for (unsigned w = 0; w < sizeof(op) / 8; w++)
 		put_va(j, slot + 8ull * w, &words[w], sizeof(words[w]));
+	PUT_FIELD(j, lva, struct hat_oplog_lane, l_next, lane->l_next + 1);
 	PUT_FIELD(j, j->v->sym.hat_oplog, struct hat_oplog, ol_next, log->ol_next + 1);
 }
 
@@ -970,13 +977,14 @@ static int plant_md_prune(struct inj *j)
 {
 	const struct mm_view *v = j->v;
 	struct hat_oplog log;
+	struct hat_oplog_lane lane;
 	const struct hat_rec *owner;
 	uint64_t pd, pt, va, pde;
 	unsigned e;
 	int rc = model_ready(j);
 
 	if (rc == 0)
-		rc = log_for_prune(j, &log);
+		rc = log_for_prune(j, &log, &lane);
 	if (rc != 0)
 		return rc;
 	if (!v->cache_ok || v->cache.pc_count == 0 || !view_pfn_of_page_va(v, v->cache.pc_head, &pt) ||
@@ -993,7 +1001,7 @@ static int plant_md_prune(struct inj *j)
 	pde = (pt << MM_PAGE_SHIFT) | PTE_P | PTE_W | PTE_U;
 	put_pa(j, (pd << MM_PAGE_SHIFT) + 8ull * e, &pde, sizeof(pde));
 	PUT_PAGE(j, pd, p_valid, (uint16_t)(v->pages[pd].p_valid + 1));
-	append_unload(j, &log, owner->h.h_id, va);
+	append_unload(j, &log, &lane, owner->h.h_id, va);
 	j->u->forget_model = true;
 	describe(j, owner->h.h_id, va, pt, "cached page pfn 0x%" PRIx64 " hung empty at entry %u of PD pfn 0x%"
 		 PRIx64 ", an unload over it logged as record %" PRIu64, pt, e, pd, log.ol_next);

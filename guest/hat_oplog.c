@@ -1,25 +1,51 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* The HAT operation log: a ring the host drains at checkpoints; it never drops a record while the host keeps up. */
+/* The HAT operation log: a lane per CPU the host drains at checkpoints; it never drops a record while the host keeps up. */
 #include "hat_oplog.h"
 
-struct hat_oplog hat_oplog;
+struct hat_oplog hat_oplog __attribute__((aligned(MM_CACHE_LINE)));
+
+#define PUT_INLINE inline __attribute__((always_inline))   /* an append's steps: calls between them cost as much again */
+
+/* A power of two, so a record's slot is a mask: a 64-bit division costs tens of cycles, and every operation appends. */
+_Static_assert((HAT_OPLOG_SIZE & (HAT_OPLOG_SIZE - 1)) == 0, "a lane's ring size is a power of two");
+
+/* A place (hat_oplog_reserve): the lane above PLACE_LANE_SHIFT, the slot + 1 below. */
+#define PLACE_LANE_SHIFT 48
+#define PLACE_SLOT_MASK  ((1ull << PLACE_LANE_SHIFT) - 1)
 
 void hat_oplog_init(void)
 {
-	uint64_t bytes = (uint64_t)HAT_OPLOG_SIZE * sizeof(struct hat_op);
+	unsigned nlanes = mm_oplog_lanes();
+	uint64_t bytes;
 
+	nlanes = nlanes == 0 ? 1 : nlanes > HAT_MAX_CPUS ? HAT_MAX_CPUS : nlanes;
+	bytes = nlanes * HAT_OPLOG_LANE_BYTES(HAT_OPLOG_SIZE);
 	hat_oplog = (struct hat_oplog){
 		.ol_ring = pa_to_kva(page_boot_alloc((bytes + MM_PAGE_SIZE - 1) >> MM_PAGE_SHIFT)),
 		.ol_size = HAT_OPLOG_SIZE,
+		.ol_nlanes = nlanes,
 		.ol_next = 1,
 		.ol_drained = 1,
 	};
 }
 
-static uint64_t used(void)
+static PUT_INLINE struct hat_oplog_lane *lane_at(unsigned i)
 {
-	return __atomic_load_n(&hat_oplog.ol_next, __ATOMIC_RELAXED) -
-	       __atomic_load_n(&hat_oplog.ol_drained, __ATOMIC_RELAXED);
+	return (struct hat_oplog_lane *)((char *)hat_oplog.ol_ring + i * HAT_OPLOG_LANE_BYTES(HAT_OPLOG_SIZE));
+}
+
+/* No division when each CPU has a lane of its own: a 32-bit divide costs more than the rest of an append. */
+static unsigned my_lane(void)
+{
+	unsigned cpu = cpu_id();
+
+	return cpu < hat_oplog.ol_nlanes ? cpu : cpu % hat_oplog.ol_nlanes;
+}
+
+
+static PUT_INLINE struct hat_op *slot_at(struct hat_oplog_lane *l, uint64_t slot)
+{
+	return (struct hat_op *)(l + 1) + (slot & (HAT_OPLOG_SIZE - 1));
 }
 
 void hat_oplog_make_room(void)
@@ -29,12 +55,15 @@ void hat_oplog_make_room(void)
 
 void hat_oplog_make_room_for(unsigned n)
 {
-	if (hat_oplog.ol_size != 0 && used() + HAT_OPLOG_HEADROOM + n > hat_oplog.ol_size)
+	struct hat_oplog_lane *l;
+
+	if (hat_oplog.ol_size == 0)
+		return;
+	l = lane_at(my_lane());
+	if (__atomic_load_n(&l->l_next, __ATOMIC_RELAXED) - __atomic_load_n(&l->l_drained, __ATOMIC_RELAXED) +
+	    HAT_OPLOG_HEADROOM + n > hat_oplog.ol_size)
 		mm_oplog_full();
 }
-
-/* A power of two, so a record's slot is a mask: a 64-bit division costs tens of cycles, and every operation appends. */
-_Static_assert((HAT_OPLOG_SIZE & (HAT_OPLOG_SIZE - 1)) == 0, "the ring's size is a power of two");
 
 /*
  * Copies one record into the ring, each field by a load of its own
@@ -45,7 +74,7 @@ _Static_assert((HAT_OPLOG_SIZE & (HAT_OPLOG_SIZE - 1)) == 0, "the ring's size is
  */
 #define COPY_FIELD(d, s, f) ((d)->f = __atomic_load_n(&(s)->f, __ATOMIC_RELAXED))
 
-static void put_one(struct hat_op *d, const struct hat_op *s, uint32_t seq)
+static PUT_INLINE void put_one(struct hat_op *d, const struct hat_op *s, uint32_t seq)
 {
 	COPY_FIELD(d, s, o_va);
 	COPY_FIELD(d, s, o_len);
@@ -61,73 +90,130 @@ static void put_one(struct hat_op *d, const struct hat_op *s, uint32_t seq)
 }
 
 /*
- * The ring holds at most ol_size undrained records: the oldest give way
- * to those up to `next` (ol_drained moves past them, ol_lost counts them).
- * Only an operation with more records than hat_oplog_make_room() left
- * room for gets here; the host reports the loss (MD_LOG).
+ * A lane holds at most ol_size undrained records: its oldest give way
+ * to those up to slot `next` (l_drained moves past them, ol_lost counts
+ * them). Only an operation with more records than
+ * hat_oplog_make_room() left room for gets here; the host reports the
+ * loss (MD_LOG).
  */
-static void give_way(struct hat_oplog *l, uint64_t next)
+static void give_way_slow(struct hat_oplog_lane *l, uint64_t next)
 {
-	uint64_t drained = __atomic_load_n(&l->ol_drained, __ATOMIC_RELAXED);
+	uint64_t drained = __atomic_load_n(&l->l_drained, __ATOMIC_RELAXED);
 
-	while (next - drained > l->ol_size) {
-		uint64_t want = next - l->ol_size;
+	while (next - drained > hat_oplog.ol_size) {
+		uint64_t want = next - hat_oplog.ol_size;
 
-		if (__atomic_compare_exchange_n(&l->ol_drained, &drained, want, false, __ATOMIC_RELAXED,
+		if (__atomic_compare_exchange_n(&l->l_drained, &drained, want, false, __ATOMIC_RELAXED,
 						__ATOMIC_RELAXED)) {
-			__atomic_fetch_add(&l->ol_lost, want - drained, __ATOMIC_RELAXED);
+			__atomic_fetch_add(&hat_oplog.ol_lost, want - drained, __ATOMIC_RELAXED);
 			return;
 		}
 	}
 }
 
-/* The first of n slots, reserved with one atomic add: no lock, as every operation appends. 0: no log. */
-static uint64_t reserve_n(unsigned n)
+static PUT_INLINE void give_way(struct hat_oplog_lane *l, uint64_t next)
 {
-	struct hat_oplog *l = &hat_oplog;
-	uint64_t first;
-
-	if (l->ol_size == 0 || n == 0)
-		return 0;
-	MM_REQUIRE(l->ol_size == HAT_OPLOG_SIZE);
-	first = __atomic_fetch_add(&l->ol_next, n, __ATOMIC_RELAXED);
-	give_way(l, first + n);
-	return first;
+	if (next - __atomic_load_n(&l->l_drained, __ATOMIC_RELAXED) > hat_oplog.ol_size)
+		give_way_slow(l, next);
 }
 
-/* The host reads the ring at checkpoints, when no record is between reserve and put. */
-static void put_n(uint64_t first, const struct hat_op *ops, unsigned n)
+/*
+ * n slots of lane l. A lane is its CPU's alone when every CPU has one
+ * (appends never run in interrupt handlers), and a locked add there
+ * would cost every operation a second full barrier; CPUs past the lanes
+ * share theirs.
+ */
+static PUT_INLINE uint64_t take_slots(struct hat_oplog_lane *l, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++)
-		put_one(&hat_oplog.ol_ring[(first - 1 + i) & (HAT_OPLOG_SIZE - 1)], &ops[i],
-			(uint32_t)(first + i));
+	uint64_t slot;
+
+	if (cpu_count() > hat_oplog.ol_nlanes)
+		return __atomic_fetch_add(&l->l_next, n, __ATOMIC_RELAXED);
+	slot = __atomic_load_n(&l->l_next, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->l_next, slot + n, __ATOMIC_RELAXED);
+	return slot;
+}
+
+/*
+ * The number of the first of n records, and the first of n slots for
+ * them in this CPU's lane (*lane, *slot); 0: no log. One atomic add on
+ * ol_next numbers them across CPUs; the slots are lines no other CPU
+ * writes.
+ */
+static PUT_INLINE uint64_t reserve_n(unsigned n, unsigned *lane, uint64_t *slot)
+{
+	struct hat_oplog *log = &hat_oplog;
+	uint64_t first;
+
+	if (log->ol_size == 0 || n == 0)
+		return 0;
+	MM_REQUIRE(log->ol_size == HAT_OPLOG_SIZE && log->ol_nlanes - 1 < HAT_MAX_CPUS);
+	*lane = my_lane();
+	first = __atomic_fetch_add(&log->ol_next, n, __ATOMIC_RELAXED);
+	*slot = take_slots(lane_at(*lane), n);
+	give_way(lane_at(*lane), *slot + n);
+	return first;
 }
 
 void hat_oplog_append_n(const struct hat_op *ops, unsigned n)
 {
-	uint64_t first = reserve_n(n);
+	unsigned lane;
+	uint64_t slot, first = reserve_n(n, &lane, &slot);
 
-	if (first != 0)
-		put_n(first, ops, n);
+	for (unsigned i = 0; first != 0 && i < n; i++)
+		put_one(slot_at(lane_at(lane), slot + i), &ops[i], (uint32_t)(first + i));
 }
 
+/*
+ * The slot gets its number now and kind 0 (none): a record the host
+ * finds still reserved at a checkpoint is a bad record, not an old one.
+ */
 uint64_t hat_oplog_reserve(void)
 {
-	return reserve_n(1);
+	unsigned lane;
+	uint64_t slot, seq = reserve_n(1, &lane, &slot);
+	struct hat_op *d;
+
+	if (seq == 0)
+		return 0;
+	d = slot_at(lane_at(lane), slot);
+	d->o_kind = 0;
+	d->o_seq = (uint32_t)seq;
+	return (uint64_t)lane << PLACE_LANE_SHIFT | ((slot + 1) & PLACE_SLOT_MASK);
 }
 
-void hat_oplog_put(uint64_t seq, const struct hat_op *op)
+void hat_oplog_put(uint64_t place, const struct hat_op *op)
 {
-	if (seq != 0)
-		put_n(seq, op, 1);
+	struct hat_op *d;
+
+	if (place == 0)
+		return;
+	d = slot_at(lane_at((unsigned)(place >> PLACE_LANE_SHIFT)), (place & PLACE_SLOT_MASK) - 1);
+	put_one(d, op, d->o_seq);
 }
 
-void hat_oplog_drained(uint64_t upto)
+void hat_oplog_mark(struct hat_oplog_mark *m)
 {
-	uint64_t drained = __atomic_load_n(&hat_oplog.ol_drained, __ATOMIC_RELAXED);
+	m->next = __atomic_load_n(&hat_oplog.ol_next, __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < hat_oplog.ol_nlanes; i++)
+		m->lane_next[i] = __atomic_load_n(&lane_at(i)->l_next, __ATOMIC_RELAXED);
+}
 
-	while (upto > drained && upto <= __atomic_load_n(&hat_oplog.ol_next, __ATOMIC_RELAXED) &&
-	       !__atomic_compare_exchange_n(&hat_oplog.ol_drained, &drained, upto, false,
-					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+/* Moves *counter up to upto, never past *limit nor back. */
+static void advance(uint64_t *counter, uint64_t upto, const uint64_t *limit)
+{
+	uint64_t cur = __atomic_load_n(counter, __ATOMIC_RELAXED);
+
+	while (upto > cur && upto <= __atomic_load_n(limit, __ATOMIC_RELAXED) &&
+	       !__atomic_compare_exchange_n(counter, &cur, upto, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
+}
+
+void hat_oplog_drained(const struct hat_oplog_mark *m)
+{
+	if (hat_oplog.ol_size == 0)
+		return;
+	advance(&hat_oplog.ol_drained, m->next, &hat_oplog.ol_next);
+	for (unsigned i = 0; i < hat_oplog.ol_nlanes; i++)
+		advance(&lane_at(i)->l_drained, m->lane_next[i], &lane_at(i)->l_next);
 }

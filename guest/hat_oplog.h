@@ -5,12 +5,12 @@
 
 #include "page.h"
 
-/* Records in the ring: 40 bytes each, 160 KiB in all; a forced checkpoint every ~4000 operations at most. */
+/* Records in each CPU's lane: 40 bytes each, 160 KiB a lane; a forced checkpoint every ~4000 operations of a CPU at most. */
 #define HAT_OPLOG_SIZE 4096u
 
 extern struct hat_oplog hat_oplog;
 
-/* Boot: carves the ring (page_boot_alloc). */
+/* Boot: carves a lane for each CPU (mm_oplog_lanes(), page_boot_alloc). */
 void hat_oplog_init(void);
 
 /*
@@ -23,7 +23,7 @@ void hat_oplog_make_room(void);
 /* hat_oplog_make_room() for an operation that appends up to n records more than one. */
 void hat_oplog_make_room_for(unsigned n);
 
-/* Appends n records with consecutive numbers (o_seq; ops' own is ignored): one atomic add reserves them. Any CPU, any lock. */
+/* Appends n records with consecutive numbers (o_seq; ops' own is ignored) to this CPU's lane. Any CPU, any lock. */
 void hat_oplog_append_n(const struct hat_op *ops, unsigned n);
 
 /*
@@ -31,10 +31,11 @@ void hat_oplog_append_n(const struct hat_op *ops, unsigned n);
  * the lock that orders its effect against other CPUs' (a mapping made,
  * inside its page's list lock), so that the log holds effects in the
  * order they happened; hat_oplog_put() fills it before the operation
- * returns. 0 when there is no log.
+ * returns, on the same CPU. 0 when there is no log; otherwise a place
+ * in this CPU's lane, not the record's number.
  */
 uint64_t hat_oplog_reserve(void);
-void hat_oplog_put(uint64_t seq, const struct hat_op *op);
+void hat_oplog_put(uint64_t place, const struct hat_op *op);
 
 /*
  * Appends one record (numbered in the ring). Any CPU, any lock. Inline, so
@@ -54,10 +55,21 @@ static inline uint16_t hat_oplog_flushes(uint64_t local, uint64_t remote)
 			  (remote > HOP_FLUSH_MAX ? HOP_FLUSH_MAX : remote) << 8);
 }
 
-/* The host has been shown every record before seq `upto` (the ol_next read before the checkpoint). */
-void hat_oplog_drained(uint64_t upto);
+/* How far every lane had got, read before a checkpoint. */
+struct hat_oplog_mark {
+	uint64_t next;                   /* ol_next */
+	uint64_t lane_next[HAT_MAX_CPUS];
+};
+
+void hat_oplog_mark(struct hat_oplog_mark *m);
+
+/* The host has been shown every record up to mark m (taken before the checkpoint). */
+void hat_oplog_drained(const struct hat_oplog_mark *m);
 
 /* The platform's half of hat_oplog_make_room(): a checkpoint, then hat_oplog_drained(). */
 void mm_oplog_full(void);
+
+/* The platform's number of lanes: its CPUs (a CPU past them shares lane cpu % lanes). */
+unsigned mm_oplog_lanes(void);
 
 #endif

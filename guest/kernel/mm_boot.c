@@ -35,10 +35,16 @@ void mm_boot(const struct boot_info *bi)
 /* The HAT operation log is nearly full: a checkpoint shows the host every record. */
 void mm_oplog_full(void)
 {
-	uint64_t upto = __atomic_load_n(&hat_oplog.ol_next, __ATOMIC_RELAXED);
+	struct hat_oplog_mark m;
 
+	hat_oplog_mark(&m);
 	hc_checkpoint("oplog");
-	hat_oplog_drained(upto);
+	hat_oplog_drained(&m);
+}
+
+unsigned mm_oplog_lanes(void)
+{
+	return cpu_count();
 }
 
 void mm_boot_ap(void)

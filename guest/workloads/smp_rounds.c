@@ -46,10 +46,11 @@ static void round_all(struct smp_rounds *sr, unsigned r)
 /* Every CPU is done or asleep, no MM lock is held: the host sees every record, the log starts empty. */
 static void barrier_checkpoint(const struct smp_rounds *sr, const char *what)
 {
-	uint64_t upto = __atomic_load_n(&hat_oplog.ol_next, __ATOMIC_RELAXED);
+	struct hat_oplog_mark m;
 
+	hat_oplog_mark(&m);
 	wl_checkpoint(sr->who, what);
-	hat_oplog_drained(upto);
+	hat_oplog_drained(&m);
 }
 
 void smp_rounds_run(struct smp_rounds *sr)

@@ -226,26 +226,47 @@ struct hat_op {
  * that removes or changes a translation of a space loaded on some CPU
  * flushes it there (INVLPG, a full flush, or a shootdown request).
  *
- * A ring of ol_size records: record seq s is at ol_ring[(s - 1) % ol_size].
- * Records ol_drained .. ol_next - 1 are the ones the host has not seen
- * yet; the guest advances ol_drained after a checkpoint returns (the host
- * has read them). Before an operation, with fewer than HAT_OPLOG_HEADROOM
- * free slots, the guest asks for a checkpoint (mm_oplog_full), so no
- * record is ever dropped; ol_lost counts those that were anyway. No
- * lock: an append reserves its slots with one atomic add on ol_next, as
- * every operation on every CPU appends (a lock here made two CPUs on
- * spaces of their own slower together than one alone).
+ * The log is one lane per CPU (ol_nlanes; CPU c appends to lane
+ * c % ol_nlanes), so that CPUs at work in spaces of their own write
+ * no cache line of it in common but ol_next. Lane i starts at
+ * ol_ring + i * HAT_OPLOG_LANE_BYTES(ol_size): its counters (struct
+ * hat_oplog_lane), then a ring of ol_size records, a lane's k-th record
+ * in slot k % ol_size. Records are numbered across lanes (o_seq): one
+ * atomic add on ol_next, taken inside the lock that orders the
+ * record's effect, so the host merges the lanes by number into the
+ * order the effects happened. Records ol_drained .. ol_next - 1 are the
+ * ones the host has not seen yet, in slots l_drained .. l_next - 1 of
+ * their lanes; the guest advances both after a checkpoint returns (the
+ * host has read them). Before an operation, with fewer than
+ * HAT_OPLOG_HEADROOM free slots in its lane, the guest asks for a
+ * checkpoint (mm_oplog_full), so no record is ever dropped; ol_lost
+ * counts those that were anyway (a lane's oldest, given way).
  */
 #define HAT_OPLOG_HEADROOM 64u
 
 struct hat_oplog {
-	GPTR(struct hat_op) ol_ring;
-	uint32_t ol_size;
-	uint32_t ol_pad;
-	uint64_t ol_next;      /* seq of the next record */
-	uint64_t ol_drained;   /* first seq the host has not been shown */
+	/* read by every append, written only at checkpoints (and on a loss) */
+	GPTR(struct hat_oplog_lane) ol_ring;   /* lane 0 */
+	uint32_t ol_size;      /* records in each lane's ring */
+	uint32_t ol_nlanes;    /* 1 .. HAT_MAX_CPUS */
+	uint64_t ol_drained;   /* first number the host has not been shown */
 	uint64_t ol_lost;      /* records dropped: the host's model must start again */
+	uint64_t ol_pad[4];
+	/* the one line every CPU's appends write: on a line of its own, or every read above would miss */
+	uint64_t ol_next;      /* number of the next record */
+	uint64_t ol_pad2[7];
 };
+
+/* A lane's counters, a cache line of their own; its ring of records follows them. */
+struct hat_oplog_lane {
+	uint64_t l_next;       /* slots taken so far */
+	uint64_t l_drained;    /* first slot the host has not been shown */
+	uint64_t l_pad[6];
+};
+
+/* Bytes from one lane's start to the next's: its counters and ring, in whole cache lines. */
+#define HAT_OPLOG_LANE_BYTES(size) \
+	((sizeof(struct hat_oplog_lane) + (uint64_t)(size) * sizeof(struct hat_op) + 63u) & ~63ull)
 
 /* Flags of struct hat. */
 #define HAT_F_KERNEL 0x1u
@@ -580,7 +601,8 @@ _Static_assert(sizeof(struct hment_hash) == 24, "hment_hash layout");
 _Static_assert(sizeof(struct hment_reserve) == 32, "hment_reserve layout");
 _Static_assert(sizeof(struct ptp_cache) == 32, "ptp_cache layout");
 _Static_assert(sizeof(struct hat_op) == 40, "hat_op layout");
-_Static_assert(sizeof(struct hat_oplog) == 40, "hat_oplog layout");
+_Static_assert(sizeof(struct hat_oplog) == 128 && offsetof(struct hat_oplog, ol_next) == 64, "hat_oplog layout");
+_Static_assert(sizeof(struct hat_oplog_lane) == 64, "hat_oplog_lane layout");
 _Static_assert(sizeof(struct page_block) == 24, "page_block layout");
 _Static_assert(sizeof(struct page_pool) == 88, "page_pool layout");
 _Static_assert(sizeof(struct hment_listed) == 32, "hment_listed layout");

@@ -961,6 +961,73 @@ START_TEST(dropped_log_records_are_reported_once)
 }
 END_TEST
 
+/* One MD_LOG check of img, then a clean one after the repair (the model starts again from the tables). */
+static void expect_log_fault(struct image *img, const char *what, void (*undo)(struct image *img))
+{
+	struct seen s;
+
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_msg(s.per_id[INV_MD_LOG] == 1 && s.returned == 1, "%s: %u MD_LOG of %u", what,
+		      s.per_id[INV_MD_LOG], s.returned);
+	undo(img);
+	expect_clean(&img->mem, &img->sym, what);
+}
+
+static struct hat_oplog_lane *lane0(struct image *img)
+{
+	return img_va(img, img_oplog(img)->ol_ring);
+}
+
+static void fill_missing(struct image *img)
+{
+	img_oplog(img)->ol_next--;
+}
+
+/* Lane 0 drained: the host has seen all it holds. */
+static void drain_lane(struct image *img)
+{
+	lane0(img)->l_drained = lane0(img)->l_next;
+}
+
+static void one_lane(struct image *img)
+{
+	img_oplog(img)->ol_nlanes = 1;
+}
+
+/*
+ * MD_LOG: the records the host has not seen are merged from the lanes by
+ * number; a number two slots hold, a number no lane holds, a lane's
+ * counters out of order, no lanes or more than the MM has CPUs: each is a
+ * log the MM cannot have written.
+ */
+START_TEST(log_lanes_hold_each_record_once)
+{
+	struct hat_model *model;
+	struct image *img = rich_image_with_model(&model);
+	struct hat_oplog_lane *lane = lane0(img);
+	uint64_t pfn = (*rich_leaf(img, 0x400000, 1) & PTE_FRAME) >> MM_PAGE_SHIFT;
+	struct hat_op *ring = (struct hat_op *)(lane + 1);
+
+	mapcnt_logged(img, pfn, 1);
+	mapcnt_logged(img, pfn, 1);
+	expect_clean(&img->mem, &img->sym, "two records in lane 0");
+	mapcnt_logged(img, pfn, 1);
+	ring[lane->l_next % img_oplog(img)->ol_size] = ring[(lane->l_next - 1) % img_oplog(img)->ol_size];
+	lane->l_next++;   /* the same number in a second slot */
+	expect_log_fault(img, "a record number held twice", drain_lane);
+	img_oplog(img)->ol_next++;   /* numbered, in no lane */
+	expect_log_fault(img, "a record no lane holds", fill_missing);
+	mapcnt_logged(img, pfn, 1);
+	lane->l_drained = lane->l_next + 1;
+	expect_log_fault(img, "a lane drained past its next slot", drain_lane);
+	img_oplog(img)->ol_nlanes = 0;
+	expect_log_fault(img, "no lanes", one_lane);
+	img_oplog(img)->ol_nlanes = HAT_MAX_CPUS + 1;
+	expect_log_fault(img, "more lanes than CPUs", one_lane);
+	rich_image_with_model_free(img, model);
+}
+END_TEST
+
 /* ST_CPUS: a space's CPU set against the CPUs' loaded spaces; a loaded space on no list. */
 START_TEST(cpu_sets_match_loaded_spaces)
 {
@@ -1616,6 +1683,7 @@ static Suite *checker_suite(void)
 	tcase_add_test(inject, free_objects_must_be_reachable);
 	tcase_add_test(inject, cpu_sets_match_loaded_spaces);
 	tcase_add_test(inject, dropped_log_records_are_reported_once);
+	tcase_add_test(inject, log_lanes_hold_each_record_once);
 	tcase_add_test(inject, inject_partitions_cover_the_catalogue);
 	tcase_add_test(inject, inject_without_target_changes_nothing);
 	tcase_add_test(inject, inject_on_kernel_only_state);

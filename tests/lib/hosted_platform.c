@@ -130,11 +130,36 @@ void (*mm_hosted_oplog_hook)(void);
 
 void mm_oplog_full(void)
 {
-	uint64_t upto = __atomic_load_n(&hat_oplog.ol_next, __ATOMIC_RELAXED);
+	struct hat_oplog_mark m;
 
+	hat_oplog_mark(&m);
 	if (mm_hosted_oplog_hook != NULL)
 		mm_hosted_oplog_hook();
-	hat_oplog_drained(upto);
+	hat_oplog_drained(&m);
+}
+
+struct hat_oplog_lane *mm_hosted_log_lane(unsigned i)
+{
+	return (struct hat_oplog_lane *)((char *)hat_oplog.ol_ring + i * HAT_OPLOG_LANE_BYTES(hat_oplog.ol_size));
+}
+
+const struct hat_op *mm_hosted_log_record(uint64_t seq)
+{
+	for (unsigned i = 0; hat_oplog.ol_size != 0 && i < hat_oplog.ol_nlanes; i++) {
+		const struct hat_oplog_lane *l = mm_hosted_log_lane(i);
+		const struct hat_op *ring = (const struct hat_op *)(l + 1);
+
+		for (uint64_t s = l->l_next > hat_oplog.ol_size ? l->l_next - hat_oplog.ol_size : 0; s < l->l_next; s++)
+			if (ring[s % hat_oplog.ol_size].o_seq == (uint32_t)seq)
+				return &ring[s % hat_oplog.ol_size];
+	}
+	return NULL;
+}
+
+/* Tests set mm_hosted_ncpus after boot: lanes for as many CPUs as they run at most (more share). */
+unsigned mm_oplog_lanes(void)
+{
+	return MM_HOSTED_LOG_LANES;
 }
 
 void mm_hosted_boot(uint64_t ram_size)

@@ -371,8 +371,8 @@ static void boot_globals(struct image *img)
 	cache_init(img, G_HATCACHE, sizeof(struct hat));
 	/* an empty HAT operation log: an image is built by hand, so a model starts from its tables */
 	*(struct hat_oplog *)global(img, G_OPLOG) = (struct hat_oplog){
-		.ol_ring = dva(img, img->oplog_pa), .ol_size = MM_PAGE_SIZE / sizeof(struct hat_op),
-		.ol_next = 1, .ol_drained = 1 };
+		.ol_ring = dva(img, img->oplog_pa), .ol_nlanes = 1, .ol_next = 1, .ol_drained = 1,
+		.ol_size = (MM_PAGE_SIZE - sizeof(struct hat_oplog_lane)) / sizeof(struct hat_op) };
 	*s = (struct mm_symbols){
 		.page_array = kva(img, IMG_GLOBALS_PA + G_PAGE_ARRAY),
 		.page_count = kva(img, IMG_GLOBALS_PA + G_PAGE_COUNT),
@@ -806,11 +806,11 @@ struct hat_oplog *img_oplog(struct image *img)
 void img_log_op(struct image *img, struct hat_op op)
 {
 	struct hat_oplog *log = global(img, G_OPLOG);
-	struct hat_op *ring = img_va(img, log->ol_ring);
+	struct hat_oplog_lane *lane = img_va(img, log->ol_ring);
+	struct hat_op *ring = (struct hat_op *)(lane + 1);
 
-	op.o_seq = (uint32_t)log->ol_next;
-	ring[(log->ol_next - 1) % log->ol_size] = op;
-	log->ol_next++;
+	op.o_seq = (uint32_t)log->ol_next++;
+	ring[lane->l_next++ % log->ol_size] = op;
 }
 
 void img_unmap(struct image *img, uint64_t hat, uint64_t va)

@@ -26,7 +26,7 @@ static uint64_t pfn_at(struct hat *h, uint64_t va)
 /* The record with sequence number seq (still in the ring: the tests log far fewer than it holds). */
 static const struct hat_op *record(uint64_t seq)
 {
-	return &hat_oplog.ol_ring[(seq - 1) % hat_oplog.ol_size];
+	return mm_hosted_log_record(seq);
 }
 
 /* Asserts h maps pages[0..n) at va.., as hat_memload maps them with attr, and nothing next to them. */

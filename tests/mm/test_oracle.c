@@ -385,23 +385,24 @@ START_TEST(test_model_free_large_record)
 END_TEST
 
 /*
- * Records past what the ring holds: the oldest give way, counted lost
- * (ol_drained moves up with them), and the host reports the drop once
- * (MD_LOG).
+ * Records past what a CPU's lane holds: the oldest give way, counted
+ * lost (the lane's l_drained moves up with them), and the host reports
+ * the drop once (MD_LOG).
  */
 START_TEST(test_log_overflow_is_counted)
 {
 	struct hat_op nop = { .o_kind = HOP_MAPCNT, .o_result = 3 };
+	struct hat_oplog_lane *lane = mm_hosted_log_lane(0);
 	uint64_t lost = hat_oplog.ol_lost, undrained;
 
 	share_one_page();
 	expect_quiet(3, 3);
 	nop.o_pfn = shared->p_pagenum;
-	undrained = hat_oplog.ol_next - hat_oplog.ol_drained;
+	undrained = lane->l_next - lane->l_drained;
 	for (unsigned i = 0; i < hat_oplog.ol_size + 5; i++)
 		hat_oplog_append(nop);
 	ck_assert_uint_eq(hat_oplog.ol_lost - lost, undrained + 5);
-	ck_assert_uint_eq(hat_oplog.ol_next - hat_oplog.ol_drained, hat_oplog.ol_size);
+	ck_assert_uint_eq(lane->l_next - lane->l_drained, hat_oplog.ol_size);
 	expect_only(INV_MD_LOG, REPORT_NONE, (uint64_t)(uintptr_t)&hat_oplog, REPORT_NONE);
 }
 END_TEST

@@ -93,13 +93,14 @@ static void step(unsigned cpu, uint64_t *seed)
 /* At a barrier no CPU is in the MM: one checks everything against the model and drains the log. */
 static void barrier_check(void)
 {
-	uint64_t upto = __atomic_load_n(&hat_oplog.ol_next, __ATOMIC_RELAXED);
+	struct hat_oplog_mark m;
 	char text[sizeof(sm.first) - 64];
 
+	hat_oplog_mark(&m);
 	sm.checks++;
 	if (!hmm_clean(text, sizeof(text)) && sm.dirty++ == 0)
 		snprintf(sm.first, sizeof(sm.first), "barrier %u: %s", sm.checks, text);
-	hat_oplog_drained(upto);
+	hat_oplog_drained(&m);
 }
 
 static void *cpu_main(void *arg)
