@@ -421,6 +421,29 @@ enum pause_result {
 };
 
 /*
+ * Takes pause_owner for owner (a vCPU's index, or ncpus for the main
+ * thread) and waits until every vCPU but the owner is parked or
+ * finished; false when the VM stops meanwhile. vm->lock held.
+ */
+static bool hold_guest_locked(struct vm *vm, unsigned owner)
+{
+	unsigned others = owner < vm->ncpus ? vm->ncpus - 1 : vm->ncpus;
+
+	vm->pause_owner = (int)owner;
+	kick_others(vm, owner < vm->ncpus ? (int)owner : -1);
+	while (!vm->stopping && vm->parked + vm->finished < others)
+		pthread_cond_wait(&vm->cond, &vm->lock);
+	return !vm->stopping;
+}
+
+/* Releases pause_owner and wakes the parked vCPUs. vm->lock held. */
+static void release_guest_locked(struct vm *vm)
+{
+	vm->pause_owner = -1;
+	pthread_cond_broadcast(&vm->cond);
+}
+
+/*
  * A checkpoint and a gdb stop need the same still guest and must wait
  * out each other's pause: one protocol serves both, so they cannot
  * drift apart. Parking first lets another owner finish before this
@@ -428,29 +451,20 @@ enum pause_result {
  */
 static enum pause_result pause_others(struct vm *vm, struct vcpu *v)
 {
-	enum pause_result paused;
+	enum pause_result paused = PAUSE_NONE;
 
 	pthread_mutex_lock(&vm->lock);
 	park_locked(vm, v);   /* someone else's checkpoint first */
-	if (vm->stopping) {
-		pthread_mutex_unlock(&vm->lock);
-		return PAUSE_NONE;
-	}
-	vm->pause_owner = (int)v->index;
-	kick_others(vm, (int)v->index);
-	while (!vm->stopping && vm->parked + vm->finished < vm->ncpus - 1)
-		pthread_cond_wait(&vm->cond, &vm->lock);
-	paused = vm->stopping ? PAUSE_STOPPING : PAUSE_HELD;
+	if (!vm->stopping)
+		paused = hold_guest_locked(vm, v->index) ? PAUSE_HELD : PAUSE_STOPPING;
 	pthread_mutex_unlock(&vm->lock);
 	return paused;
 }
 
-/* Releases pause_owner and wakes the parked vCPUs. */
 static void resume_others(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->lock);
-	vm->pause_owner = -1;
-	pthread_cond_broadcast(&vm->cond);
+	release_guest_locked(vm);
 	pthread_mutex_unlock(&vm->lock);
 }
 
@@ -740,19 +754,15 @@ static void async_check(struct vm *vm)
 
 	if (vm->pause_owner >= 0 || vm->gdb_solo >= 0 || vm->stopping || vm->gdb)
 		return;
-	vm->pause_owner = (int)vm->ncpus;   /* no vCPU's index: every one of them waits */
-	kick_others(vm, -1);
-	while (!vm->stopping && vm->parked + vm->finished < vm->ncpus)
-		pthread_cond_wait(&vm->cond, &vm->lock);
-	if (!vm->stopping && vm->finished < vm->ncpus) {
+	/* no vCPU's index: every one of them waits */
+	if (hold_guest_locked(vm, vm->ncpus) && vm->finished < vm->ncpus) {
 		pthread_mutex_unlock(&vm->lock);
 		pthread_mutex_lock(&vm->output_lock);
 		run_check(vm, &where);
 		pthread_mutex_unlock(&vm->output_lock);
 		pthread_mutex_lock(&vm->lock);
 	}
-	vm->pause_owner = -1;
-	pthread_cond_broadcast(&vm->cond);
+	release_guest_locked(vm);
 }
 
 static void timespec_add_ms(struct timespec *t, unsigned ms)

@@ -127,15 +127,43 @@ static void shootdown(uint64_t cpus, struct hat *h, uint64_t gen, uint64_t va, u
 	mm_hosted_run_shootdown(cpus, h, gen, va, npages);
 }
 
-static void run_cpus(bool steal)
+/* NT CPUs and the pages they share; the log never fills between barriers (STEPS, FAULT_PAGES). */
+static void cpus_begin(void)
 {
-	pthread_t t[NT];
-
 	memset(&sm, 0, sizeof(sm));
-	mm_hosted_oplog_hook = NULL;   /* the log never fills between barriers (STEPS) */
+	mm_hosted_oplog_hook = NULL;
 	mm_hosted_ncpus = NT;
 	for (unsigned p = 0; p < NSHARED; p++)
 		sm.page[p] = mm_test_page();
+}
+
+/* Runs each_cpu on NT threads as CPUs 0 .. NT - 1, a barrier among them. */
+static void cpus_run(void *(*each_cpu)(void *))
+{
+	pthread_t t[NT];
+
+	mm_check_all();
+	pthread_barrier_init(&sm.barrier, NULL, NT);
+	for (unsigned i = 0; i < NT; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, each_cpu, (void *)(uintptr_t)i), 0);
+	for (unsigned i = 0; i < NT; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&sm.barrier);
+}
+
+/* The model clean at every one of `rounds` barriers; the shared pages freed. */
+static void cpus_end(unsigned rounds)
+{
+	ck_assert_msg(sm.dirty == 0, "%u of %u barriers found violations; the first: %s", sm.dirty,
+		      sm.checks, sm.first);
+	ck_assert_uint_eq(sm.checks, rounds);
+	for (unsigned p = 0; p < NSHARED; p++)
+		page_free(sm.page[p]);
+}
+
+static void run_cpus(bool steal)
+{
+	cpus_begin();
 	for (unsigned i = 0; i < NT; i++)
 		for (unsigned s = 0; s < NSPACES; s++)
 			sm.space[i][s] = hat_create();
@@ -144,24 +172,14 @@ static void run_cpus(bool steal)
 		hment_adjust_reserve();
 		hment_set_limit(hment_cache_inuse() + 4 * NT);
 	}
-	mm_check_all();
 	mm_tlb_shootdown_hook = shootdown;
-	pthread_barrier_init(&sm.barrier, NULL, NT);
-	for (unsigned i = 0; i < NT; i++)
-		ck_assert_int_eq(pthread_create(&t[i], NULL, cpu_main, (void *)(uintptr_t)i), 0);
-	for (unsigned i = 0; i < NT; i++)
-		pthread_join(t[i], NULL);
-	pthread_barrier_destroy(&sm.barrier);
+	cpus_run(cpu_main);
 	mm_tlb_shootdown_hook = NULL;
 	hment_set_limit(OBJCACHE_LIMIT_NONE);
-	ck_assert_msg(sm.dirty == 0, "%u of %u barriers found violations; the first: %s", sm.dirty,
-		      sm.checks, sm.first);
-	ck_assert_uint_eq(sm.checks, BARRIERS);
 	for (unsigned i = 0; i < NT; i++)
 		for (unsigned s = 0; s < NSPACES; s++)
 			hat_destroy(sm.space[i][s]);
-	for (unsigned p = 0; p < NSHARED; p++)
-		page_free(sm.page[p]);
+	cpus_end(BARRIERS);
 }
 
 /*
@@ -211,30 +229,15 @@ static void *fault_main(void *arg)
 START_TEST(test_cpus_fault_into_one_space)
 {
 	uint64_t lost = segtab_stats.cas_lost;
-	pthread_t t[NT];
 
-	memset(&sm, 0, sizeof(sm));
-	mm_hosted_oplog_hook = NULL;
-	mm_hosted_ncpus = NT;
-	for (unsigned p = 0; p < NSHARED; p++)
-		sm.page[p] = mm_test_page();
+	cpus_begin();
 	one_space = hat_create();
-	mm_check_all();
-	pthread_barrier_init(&sm.barrier, NULL, NT);
 	segtab_race_hook = install_yields;
-	for (unsigned i = 0; i < NT; i++)
-		ck_assert_int_eq(pthread_create(&t[i], NULL, fault_main, (void *)(uintptr_t)i), 0);
-	for (unsigned i = 0; i < NT; i++)
-		pthread_join(t[i], NULL);
+	cpus_run(fault_main);
 	segtab_race_hook = NULL;
-	pthread_barrier_destroy(&sm.barrier);
-	ck_assert_msg(sm.dirty == 0, "%u of %u rounds found violations; the first: %s", sm.dirty,
-		      sm.checks, sm.first);
-	ck_assert_uint_eq(sm.checks, FAULT_ROUNDS);
 	ck_assert_uint_gt(segtab_stats.cas_lost, lost);   /* tables raced for, and lost, by some CPU */
 	hat_destroy(one_space);
-	for (unsigned p = 0; p < NSHARED; p++)
-		page_free(sm.page[p]);
+	cpus_end(FAULT_ROUNDS);
 }
 END_TEST
 
