@@ -2,7 +2,10 @@
 /*
  * libFuzzer harness: the checker over a healthy synthetic MM image with
  * fuzz-chosen bytes overwritten in its structures (page_t array, hments,
- * address spaces, hash buckets, page tables), restored after each run.
+ * address spaces, hash buckets, page tables, the operation log and its
+ * lane), restored after each run. The host's model follows the log: each
+ * run appends records after a clean check, so the patched check reads
+ * them (the lanes merged by number, then applied).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +13,7 @@
 #include <string.h>
 
 #include "checker.h"
+#include "hat_model.h"
 #include "image.h"
 #include "report.h"
 
@@ -48,12 +52,15 @@ static struct image *build_image(void)
 /* The PA a patch aims at: region selector first, so most patches land on MM structures. */
 static uint64_t patch_target(const struct image *img, uint8_t region, uint32_t offset)
 {
-	switch (region % 6) {
+	switch (region % 8) {
 	case 0:  return img->page_array_pa + offset % (img->npages * sizeof(struct page));
 	case 1:  return img->hment_page_pa + offset % MM_PAGE_SIZE;
 	case 2:  return img->hat_page_pa + offset % MM_PAGE_SIZE;
 	case 3:  return img->buckets_pa + offset % (img->hash_size * 4ull);
 	case 4:  return img->kas_top_pa + offset % (16 * MM_PAGE_SIZE);
+	case 6:  return img->oplog_pa + offset % MM_PAGE_SIZE;
+	case 7:  return (uint64_t)((uint8_t *)img_oplog((struct image *)img) - img->ram) +
+			offset % sizeof(struct hat_oplog);
 	default: return offset % img->ram_size;
 	}
 }
@@ -86,26 +93,56 @@ static unsigned apply_patches(struct image *img, const uint8_t *data, size_t siz
 	return n;
 }
 
+/* A check of img into a report of its own (one per check: memory stays flat). */
+static void check(struct image *img, FILE *sink)
+{
+	struct report *report = report_new(sink);
+
+	if (!report)
+		abort();
+	checker_run(&img->mem, &img->sym, report, "fuzz", NULL);
+	report_free(report);
+}
+
+/* Queries the model can judge, in the log after the clean check: what the patched check reads. */
+static void log_queries(struct image *img)
+{
+	for (unsigned i = 0; i < 3; i++)   /* no page_t page is mapped: 0 is the right answer */
+		img_log_op(img, (struct hat_op){ .o_kind = HOP_MAPCNT,
+						 .o_pfn = (uint32_t)(img->page_array_pa >> MM_PAGE_SHIFT) + i });
+}
+
+/* As the guest after a checkpoint: the host has seen every record. */
+static void log_drained(struct image *img)
+{
+	struct hat_oplog *log = img_oplog(img);
+	struct hat_oplog_lane *lane = img_va(img, log->ol_ring);
+
+	log->ol_drained = log->ol_next;
+	lane->l_drained = lane->l_next;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct image *img;
-	static struct report *report;
+	static struct hat_model *model;
 	static FILE *sink;
 	struct patch patches[MAX_PATCHES];
 
 	if (!img) {
 		img = build_image();
+		model = hat_model_new();
 		sink = fopen("/dev/null", "w");
-		if (!sink)
+		if (!sink || !model)
 			abort();
+		checker_use_model(model);
 	}
-	if (!report && !(report = report_new(sink)))
-		abort();
+	check(img, sink);   /* in step with the log (or starting again after the last input's faults) */
+	log_queries(img);
 	unsigned n = apply_patches(img, data, size, patches);
-	checker_run(&img->mem, &img->sym, report, "fuzz", NULL);
+	check(img, sink);
 	while (n-- > 0)
 		memcpy(img->ram + patches[n].pa, patches[n].saved, patches[n].len);
-	report_free(report);   /* one report per input: memory stays flat */
-	report = NULL;
+	log_drained(img);
 	return 0;
 }
