@@ -13,8 +13,8 @@
 
 void smp_rounds_options(struct smp_rounds *sr, unsigned rounds, unsigned steps)
 {
-	unsigned n = cpu_count();
-	unsigned most = (HAT_OPLOG_SIZE - HAT_OPLOG_HEADROOM) / sr->step_records / n;
+	/* a CPU's records go to its own lane of the log, however many CPUs there are */
+	unsigned most = (HAT_OPLOG_SIZE - HAT_OPLOG_HEADROOM) / sr->step_records;
 
 	if (check_every() != 0)
 		cmdline_usage("workload=%s takes its checkpoints at barriers: check_every is not for it",
@@ -22,8 +22,8 @@ void smp_rounds_options(struct smp_rounds *sr, unsigned rounds, unsigned steps)
 	sr->rounds = cmdline_get_u32("rounds", rounds);
 	sr->steps = cmdline_get_u32("steps", steps < most ? steps : most);
 	if (sr->steps > most)
-		cmdline_usage("option steps=%u: at most %u with %u CPUs (a round's operation log "
-			      "must fit between two barriers)", sr->steps, most, n);
+		cmdline_usage("option steps=%u: at most %u (a CPU's operation log for a round must "
+			      "fit its lane between two barriers)", sr->steps, most);
 }
 
 /* Round r for every CPU: wake them, run CPU 0's part, wait for theirs. */
