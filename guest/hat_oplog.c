@@ -9,9 +9,13 @@ struct hat_oplog hat_oplog __attribute__((aligned(MM_CACHE_LINE)));
 /* A power of two, so a record's slot is a mask: a 64-bit division costs tens of cycles, and every operation appends. */
 _Static_assert((HAT_OPLOG_SIZE & (HAT_OPLOG_SIZE - 1)) == 0, "a lane's ring size is a power of two");
 
-/* A place (hat_oplog_reserve): the lane above PLACE_LANE_SHIFT, the slot + 1 below. */
-#define PLACE_LANE_SHIFT 48
-#define PLACE_SLOT_MASK  ((1ull << PLACE_LANE_SHIFT) - 1)
+/* Each CPU's lane, found with one load: every append looks it up. */
+static struct hat_oplog_lane *lane_of[HAT_MAX_CPUS];
+
+static struct hat_oplog_lane *lane_at(unsigned i)
+{
+	return (struct hat_oplog_lane *)((char *)hat_oplog.ol_ring + i * HAT_OPLOG_LANE_BYTES(HAT_OPLOG_SIZE));
+}
 
 void hat_oplog_init(void)
 {
@@ -27,21 +31,17 @@ void hat_oplog_init(void)
 		.ol_next = 1,
 		.ol_drained = 1,
 	};
+	for (unsigned c = 0; c < HAT_MAX_CPUS; c++)
+		lane_of[c] = lane_at(c % nlanes);
 }
 
-static PUT_INLINE struct hat_oplog_lane *lane_at(unsigned i)
-{
-	return (struct hat_oplog_lane *)((char *)hat_oplog.ol_ring + i * HAT_OPLOG_LANE_BYTES(HAT_OPLOG_SIZE));
-}
-
-/* No division when each CPU has a lane of its own: a 32-bit divide costs more than the rest of an append. */
-static unsigned my_lane(void)
+static PUT_INLINE struct hat_oplog_lane *my_lane(void)
 {
 	unsigned cpu = cpu_id();
 
-	return cpu < hat_oplog.ol_nlanes ? cpu : cpu % hat_oplog.ol_nlanes;
+	MM_REQUIRE(cpu < HAT_MAX_CPUS);
+	return lane_of[cpu];
 }
-
 
 static PUT_INLINE struct hat_op *slot_at(struct hat_oplog_lane *l, uint64_t slot)
 {
@@ -59,7 +59,7 @@ void hat_oplog_make_room_for(unsigned n)
 
 	if (hat_oplog.ol_size == 0)
 		return;
-	l = lane_at(my_lane());
+	l = my_lane();
 	if (__atomic_load_n(&l->l_next, __ATOMIC_RELAXED) - __atomic_load_n(&l->l_drained, __ATOMIC_RELAXED) +
 	    HAT_OPLOG_HEADROOM + n > hat_oplog.ol_size)
 		mm_oplog_full();
@@ -140,56 +140,55 @@ static PUT_INLINE uint64_t take_slots(struct hat_oplog_lane *l, unsigned n)
  * ol_next numbers them across CPUs; the slots are lines no other CPU
  * writes.
  */
-static PUT_INLINE uint64_t reserve_n(unsigned n, unsigned *lane, uint64_t *slot)
+static PUT_INLINE uint64_t reserve_n(unsigned n, struct hat_oplog_lane **lane, uint64_t *slot)
 {
 	struct hat_oplog *log = &hat_oplog;
 	uint64_t first;
 
 	if (log->ol_size == 0 || n == 0)
 		return 0;
-	MM_REQUIRE(log->ol_size == HAT_OPLOG_SIZE && log->ol_nlanes - 1 < HAT_MAX_CPUS);
+	MM_REQUIRE(log->ol_size == HAT_OPLOG_SIZE);
 	*lane = my_lane();
 	first = __atomic_fetch_add(&log->ol_next, n, __ATOMIC_RELAXED);
-	*slot = take_slots(lane_at(*lane), n);
-	give_way(lane_at(*lane), *slot + n);
+	*slot = take_slots(*lane, n);
+	give_way(*lane, *slot + n);
 	return first;
 }
 
 void hat_oplog_append_n(const struct hat_op *ops, unsigned n)
 {
-	unsigned lane;
+	struct hat_oplog_lane *lane;
 	uint64_t slot, first = reserve_n(n, &lane, &slot);
 
 	for (unsigned i = 0; first != 0 && i < n; i++)
-		put_one(slot_at(lane_at(lane), slot + i), &ops[i], (uint32_t)(first + i));
+		put_one(slot_at(lane, slot + i), &ops[i], (uint32_t)(first + i));
 }
 
 /*
- * The slot gets its number now and kind 0 (none): a record the host
- * finds still reserved at a checkpoint is a bad record, not an old one.
+ * The place is the slot's address. The slot gets its number now and
+ * kind 0 (none): a record the host finds still reserved at a checkpoint
+ * is a bad record, not an old one.
  */
 uint64_t hat_oplog_reserve(void)
 {
-	unsigned lane;
+	struct hat_oplog_lane *lane;
 	uint64_t slot, seq = reserve_n(1, &lane, &slot);
 	struct hat_op *d;
 
 	if (seq == 0)
 		return 0;
-	d = slot_at(lane_at(lane), slot);
+	d = slot_at(lane, slot);
 	d->o_kind = 0;
 	d->o_seq = (uint32_t)seq;
-	return (uint64_t)lane << PLACE_LANE_SHIFT | ((slot + 1) & PLACE_SLOT_MASK);
+	return (uint64_t)(uintptr_t)d;
 }
 
 void hat_oplog_put(uint64_t place, const struct hat_op *op)
 {
-	struct hat_op *d;
+	struct hat_op *d = (struct hat_op *)(uintptr_t)place;
 
-	if (place == 0)
-		return;
-	d = slot_at(lane_at((unsigned)(place >> PLACE_LANE_SHIFT)), (place & PLACE_SLOT_MASK) - 1);
-	put_one(d, op, d->o_seq);
+	if (d != NULL)
+		put_one(d, op, d->o_seq);
 }
 
 void hat_oplog_mark(struct hat_oplog_mark *m)
