@@ -7,7 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define MODEL_RING_MAX  (1u << 16)   /* a larger ring is not the MM's (it has 4096): MD_LOG */
+/* a larger lane is not the MM's (it has 4096): MD_LOG; with HAT_MAX_CPUS lanes, 1 M records at most to merge */
+#define MODEL_RING_MAX  (1u << 14)
 #define MODEL_MAPS_PER_PAGE 64u      /* model size cap: RAM pages × this (sharing included) */
 
 /*

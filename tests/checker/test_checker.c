@@ -989,16 +989,28 @@ static void drain_lane(struct image *img)
 	lane0(img)->l_drained = lane0(img)->l_next;
 }
 
+/* The image's log shape again: one lane of what its page holds. */
 static void one_lane(struct image *img)
 {
 	img_oplog(img)->ol_nlanes = 1;
+	img_oplog(img)->ol_size = (MM_PAGE_SIZE - sizeof(struct hat_oplog_lane)) / sizeof(struct hat_op);
+}
+
+/* One lane again, the record counter back to lane 0's, and that lane drained. */
+static void one_lane_after_all(struct image *img)
+{
+	one_lane(img);
+	img_oplog(img)->ol_next -= ((uint64_t)HAT_MAX_CPUS << 14) - 1;
+	drain_lane(img);
 }
 
 /*
  * MD_LOG: the records the host has not seen are merged from the lanes by
  * number; a number two slots hold, a number no lane holds, a lane's
- * counters out of order, no lanes or more than the MM has CPUs: each is a
- * log the MM cannot have written.
+ * counters out of order, no lanes or more than the MM has CPUs, lanes
+ * past the MM's size or past guest memory: each is a log the MM cannot
+ * have written, and none makes the host read or hold more than the
+ * MM's largest log could.
  */
 START_TEST(log_lanes_hold_each_record_once)
 {
@@ -1024,6 +1036,13 @@ START_TEST(log_lanes_hold_each_record_once)
 	expect_log_fault(img, "no lanes", one_lane);
 	img_oplog(img)->ol_nlanes = HAT_MAX_CPUS + 1;
 	expect_log_fault(img, "more lanes than CPUs", one_lane);
+	img_oplog(img)->ol_size = 1u << 20;
+	expect_log_fault(img, "a lane larger than the MM's", one_lane);
+	mapcnt_logged(img, pfn, 1);
+	img_oplog(img)->ol_nlanes = HAT_MAX_CPUS;   /* the largest log the host merges: lanes on any pages */
+	img_oplog(img)->ol_size = 1u << 14;
+	img_oplog(img)->ol_next += ((uint64_t)HAT_MAX_CPUS << 14) - 1;
+	expect_log_fault(img, "every lane full of records to show", one_lane_after_all);
 	rich_image_with_model_free(img, model);
 }
 END_TEST
