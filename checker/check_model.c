@@ -465,10 +465,14 @@ static bool apply_records(struct checker *c, const struct hat_oplog *log)
 	const char *fault = oplog_read(&c->view.rd, log, follow.next_seq, &r, &at);
 	bool ok = fault == NULL;
 
-	if (fault != NULL)
+	if (fault != NULL && r.missing != 0)
 		sink_violation(&c->sink, INV_MD_LOG, REPORT_NONE, at, REPORT_NONE,
-			       "the HAT operation log %s (records %" PRIu64 " .. %" PRIu64 ", missing %" PRIu64 ")",
-			       fault, follow.next_seq, log->ol_next - 1, r.missing);
+			       "the HAT operation log %s: record %" PRIu64 " of %" PRIu64 " .. %" PRIu64,
+			       fault, r.missing, follow.next_seq, log->ol_next - 1);
+	else if (fault != NULL)
+		sink_violation(&c->sink, INV_MD_LOG, REPORT_NONE, at, REPORT_NONE,
+			       "the HAT operation log %s (records %" PRIu64 " .. %" PRIu64 " to show)",
+			       fault, follow.next_seq, log->ol_next - 1);
 	for (uint64_t k = 0; ok && k < r.n; k++)
 		ok = apply_record(c, &r.op[k], r.first + k, r.va[k]);
 	oplog_records_free(&r);

@@ -78,7 +78,7 @@ const char *oplog_read(struct mem_reader *rd, const struct hat_oplog *log, uint6
 	for (uint64_t k = 0; fault == NULL && k < r->n; k++)
 		if (!have[k]) {
 			r->missing = first + k;
-			fault = "has a record number no lane holds (missing: see the number)";
+			fault = "has a record no lane holds";
 		}
 	free(have);
 	return fault;
