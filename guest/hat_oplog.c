@@ -12,7 +12,7 @@ _Static_assert((HAT_OPLOG_SIZE & (HAT_OPLOG_SIZE - 1)) == 0, "a lane's ring size
 /* Each CPU's lane, found with one load: every append looks it up. */
 static struct hat_oplog_lane *lane_of[HAT_MAX_CPUS];
 
-static struct hat_oplog_lane *lane_at(unsigned i)
+struct hat_oplog_lane *hat_oplog_lane(unsigned i)
 {
 	return (struct hat_oplog_lane *)((char *)hat_oplog.ol_ring + i * HAT_OPLOG_LANE_BYTES(HAT_OPLOG_SIZE));
 }
@@ -32,7 +32,7 @@ void hat_oplog_init(void)
 		.ol_drained = 1,
 	};
 	for (unsigned c = 0; c < HAT_MAX_CPUS; c++)
-		lane_of[c] = lane_at(c % nlanes);
+		lane_of[c] = hat_oplog_lane(c % nlanes);
 }
 
 static PUT_INLINE struct hat_oplog_lane *my_lane(void)
@@ -179,7 +179,7 @@ void hat_oplog_mark(struct hat_oplog_mark *m)
 {
 	m->next = __atomic_load_n(&hat_oplog.ol_next, __ATOMIC_RELAXED);
 	for (unsigned i = 0; i < hat_oplog.ol_nlanes; i++)
-		m->lane_next[i] = __atomic_load_n(&lane_at(i)->l_next, __ATOMIC_RELAXED);
+		m->lane_next[i] = __atomic_load_n(&hat_oplog_lane(i)->l_next, __ATOMIC_RELAXED);
 }
 
 /* Moves *counter up to upto, never past *limit nor back. */
@@ -198,5 +198,5 @@ void hat_oplog_drained(const struct hat_oplog_mark *m)
 		return;
 	advance(&hat_oplog.ol_drained, m->next, &hat_oplog.ol_next);
 	for (unsigned i = 0; i < hat_oplog.ol_nlanes; i++)
-		advance(&lane_at(i)->l_drained, m->lane_next[i], &lane_at(i)->l_next);
+		advance(&hat_oplog_lane(i)->l_drained, m->lane_next[i], &hat_oplog_lane(i)->l_next);
 }

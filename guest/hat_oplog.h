@@ -55,6 +55,9 @@ static inline uint16_t hat_oplog_flushes(uint64_t local, uint64_t remote)
 			  (remote > HOP_FLUSH_MAX ? HOP_FLUSH_MAX : remote) << 8);
 }
 
+/* Lane i (of ol_nlanes): its counters, then its ring of records. */
+struct hat_oplog_lane *hat_oplog_lane(unsigned i);
+
 /* How far every lane had got, read before a checkpoint. */
 struct hat_oplog_mark {
 	uint64_t next;                   /* ol_next */

@@ -138,15 +138,10 @@ void mm_oplog_full(void)
 	hat_oplog_drained(&m);
 }
 
-struct hat_oplog_lane *mm_hosted_log_lane(unsigned i)
-{
-	return (struct hat_oplog_lane *)((char *)hat_oplog.ol_ring + i * HAT_OPLOG_LANE_BYTES(hat_oplog.ol_size));
-}
-
 const struct hat_op *mm_hosted_log_record(uint64_t seq)
 {
 	for (unsigned i = 0; hat_oplog.ol_size != 0 && i < hat_oplog.ol_nlanes; i++) {
-		const struct hat_oplog_lane *l = mm_hosted_log_lane(i);
+		const struct hat_oplog_lane *l = hat_oplog_lane(i);
 		const struct hat_op *ring = (const struct hat_op *)(l + 1);
 
 		for (uint64_t s = l->l_next > hat_oplog.ol_size ? l->l_next - hat_oplog.ol_size : 0; s < l->l_next; s++)

@@ -46,9 +46,6 @@ extern void (*mm_hosted_oplog_hook)(void);
 /* The HAT operation log's lanes in a hosted boot (mm_oplog_lanes). */
 #define MM_HOSTED_LOG_LANES 4u
 
-/* The log's lane i (CPU i's, of MM_HOSTED_LOG_LANES). */
-struct hat_oplog_lane *mm_hosted_log_lane(unsigned i);
-
 /* The log's record number seq, in whichever lane's ring still holds it; NULL when none does. */
 const struct hat_op *mm_hosted_log_record(uint64_t seq);
 

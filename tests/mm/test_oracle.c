@@ -392,7 +392,7 @@ END_TEST
 START_TEST(test_log_overflow_is_counted)
 {
 	struct hat_op nop = { .o_kind = HOP_MAPCNT, .o_result = 3 };
-	struct hat_oplog_lane *lane = mm_hosted_log_lane(0);
+	struct hat_oplog_lane *lane = hat_oplog_lane(0);
 	uint64_t lost = hat_oplog.ol_lost, undrained;
 
 	share_one_page();
