@@ -85,12 +85,11 @@ static inline void ptp_valid_dec(page_t *ptp)
  * page across a point where it may be stolen from (hat_memload between
  * reserving the table and recording the new leaf, which may allocate
  * and steal) marks it busy. Steals skip its mappings and pruning leaves
- * it in place even when it is empty. Only the holder of the table's
- * space's lock changes the count, so a load and a release store do
- * (no locked read-modify-write on the memload path); steals read it
- * under a mapping-list lock the holder takes after marking the table.
+ * it in place even when it is empty. Counted by atomic adds: loads
+ * under a space's shared lock hold one table busy from several CPUs at
+ * once. Steals read it under a mapping-list lock the holder takes after
+ * marking the table.
  */
-/* Counted: loads under a space's shared lock hold one table busy from several CPUs at once. */
 static inline void ptp_busy_hold(page_t *ptp)
 {
 	__atomic_fetch_add(&ptp->p_busy, 1, __ATOMIC_ACQ_REL);
