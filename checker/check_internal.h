@@ -105,6 +105,8 @@ struct mm_view {
 	bool have_kas;
 	struct hat_key { uint64_t va; uint32_t idx; } *hat_sorted;  /* by va: p_hat lookups */
 	struct hment_hash hash;
+	struct hment_hash_stripe stripes[HMENT_HASH_NLOCK];   /* hash_ok: read with hash */
+	uint64_t hash_count;        /* the stripes' counts added up, UINT64_MAX if that overflows */
 	struct hment_reserve reserve;
 	struct ptp_cache cache;
 	struct page_pool pool;      /* the page allocator (pool_ok: the guest exports page_pool) */

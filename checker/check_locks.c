@@ -18,20 +18,27 @@ static void check_one_lock(struct checker *c, const struct mm_lock *l, uint64_t 
 			       l->ml_owner);
 }
 
-/* LK_QUIESCENT over one lock array (a lock to a cache line). */
-static void check_lock_array(struct checker *c, uint64_t va, unsigned n, const char *name)
+/* LK_QUIESCENT of lock i of the array `name`. */
+static void check_array_lock(struct checker *c, const struct mm_lock *l, const char *name, unsigned i)
 {
-	struct mm_lock_line locks[HMENT_MLIST_NLOCK > HMENT_HASH_NLOCK ? HMENT_MLIST_NLOCK : HMENT_HASH_NLOCK];
+	if (lock_held(l))
+		sink_violation(&c->sink, INV_LK_QUIESCENT, REPORT_NONE, REPORT_NONE, REPORT_NONE,
+			       "%s[%u] is held at a checkpoint (ml_locked %u, ml_owner %u)",
+			       name, i, l->ml_locked, l->ml_owner);
+}
 
-	if (!reader_read_va(&c->view.rd, va, locks, n * sizeof(locks[0]))) {
-		sink_violation(&c->sink, INV_LK_QUIESCENT, REPORT_NONE, va, REPORT_NONE, "%s cannot be read", name);
+/* LK_QUIESCENT over the mapping-list locks (a lock to a cache line). */
+static void check_mlist_locks(struct checker *c, uint64_t va)
+{
+	struct mm_lock_line locks[HMENT_MLIST_NLOCK];
+
+	if (!reader_read_va(&c->view.rd, va, locks, sizeof(locks))) {
+		sink_violation(&c->sink, INV_LK_QUIESCENT, REPORT_NONE, va, REPORT_NONE, "%s cannot be read",
+			       MM_SYM_MLIST_LOCKS);
 		return;
 	}
-	for (unsigned i = 0; i < n; i++)
-		if (lock_held(&locks[i].ll_lock))
-			sink_violation(&c->sink, INV_LK_QUIESCENT, REPORT_NONE, REPORT_NONE, REPORT_NONE,
-				       "%s[%u] is held at a checkpoint (ml_locked %u, ml_owner %u)",
-				       name, i, locks[i].ll_lock.ml_locked, locks[i].ll_lock.ml_owner);
+	for (unsigned i = 0; i < HMENT_MLIST_NLOCK; i++)
+		check_array_lock(c, &locks[i].ll_lock, MM_SYM_MLIST_LOCKS, i);
 }
 
 /* A lock that is a variable of its own (optional: va 0 when the guest does not export it). */
@@ -58,8 +65,9 @@ void check_locks(struct checker *c)
 {
 	const struct mm_view *v = &c->view;
 
-	check_lock_array(c, v->sym.hment_mlist_locks, HMENT_MLIST_NLOCK, MM_SYM_MLIST_LOCKS);
-	check_lock_array(c, v->sym.hment_hash_locks, HMENT_HASH_NLOCK, MM_SYM_HASH_LOCKS);
+	check_mlist_locks(c, v->sym.hment_mlist_locks);
+	for (unsigned i = 0; v->hash_ok && i < HMENT_HASH_NLOCK; i++)   /* read with the hash (check_view.c) */
+		check_array_lock(c, &v->stripes[i].hs_lock, MM_SYM_HASH_LOCKS, i);
 	check_space_locks(c);
 	if (v->reserve_ok)
 		check_one_lock(c, &v->reserve.hr_lock, REPORT_NONE, "hment_reserve.hr_lock");

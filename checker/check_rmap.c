@@ -21,6 +21,7 @@ struct rmap {
 	uint64_t *hashed;       /* on some hash chain */
 	uint64_t nlisted;       /* hments on all lists together */
 	uint64_t nhashed;       /* hments met on hash chains */
+	uint64_t stripe_hashed[HMENT_HASH_NLOCK]; /* of those, in the buckets of each stripe */
 	uint64_t nlisted_hashed;/* listed ones among those */
 	uint64_t norphans;      /* hashed ones neither listed nor reserved (HS_ORPHAN) */
 	uint64_t max_hments;    /* RAM holds no more hments than this */
@@ -373,7 +374,7 @@ static int64_t check_reserve(struct rmap *m)
  * length n, which RS_COUNT compares with hr_count) is at most its target
  * plus the slack the last fill left, and below its target only when the
  * hment cache can give no more: hments out (on lists, Σ p_share =
- * hh_count, plus the pool's) at the cap. At a checkpoint no hment is in
+ * the stripes' counts, plus the pool's) at the cap. At a checkpoint no hment is in
  * flight, so frees have refilled the pool and allocations donated to it.
  */
 static void check_target(struct checker *c, int64_t n)
@@ -383,7 +384,7 @@ static void check_target(struct checker *c, int64_t n)
 
 	if (n < 0 || !c->view.hash_ok || r->hr_slack == HR_UNSETTLED)
 		return;
-	out = c->view.hash.hh_count + (uint64_t)n;
+	out = c->view.hash_count + (uint64_t)n;
 	if ((uint64_t)n > (uint64_t)r->hr_amount + r->hr_slack)
 		sink_violation(&c->sink, INV_RS_TARGET, REPORT_NONE, c->view.sym.hment_reserve, REPORT_NONE,
 			       "the reserve pool holds %" PRId64 " hments, above its target %u plus the slack"
@@ -426,6 +427,7 @@ static bool hash_node(struct rmap *m, uint32_t bucket, hment_ref_t node, hment_r
 	}
 	bit_set(m->hashed, node);
 	m->nhashed++;
+	m->stripe_hashed[hment_hash_lock_index(bucket)]++;
 	*next = hm.hm_hashnext;
 	home = home_bucket(c, hm.hm_ptp, hm.hm_entry);
 	if (bit_test(m->listed, node) && home == bucket) {
@@ -572,7 +574,6 @@ static void walk_buckets(struct rmap *m)
 static bool check_hash(struct rmap *m)
 {
 	struct checker *c = m->c;
-	const struct hment_hash *h = &c->view.hash;
 
 	if (!c->view.hash_ok || !hash_shape_sane(c))
 		return false;
@@ -580,14 +581,15 @@ static bool check_hash(struct rmap *m)
 	if (c->stats.stopped || m->hash_cut)
 		return false;
 	check_listed_hashed(m);
-	if (m->nhashed != h->hh_count)
+	for (unsigned i = 0; i < HMENT_HASH_NLOCK; i++)
+		if (m->stripe_hashed[i] != c->view.stripes[i].hs_count)
+			sink_violation(&c->sink, INV_HS_ORPHAN, REPORT_NONE, REPORT_NONE, REPORT_NONE,
+				       MM_SYM_HASH_LOCKS "[%u].hs_count is %" PRIu64 ", the stripe's buckets hold %"
+				       PRIu64 " hments", i, c->view.stripes[i].hs_count, m->stripe_hashed[i]);
+	if (m->nlisted != c->view.hash_count)
 		sink_violation(&c->sink, INV_HS_ORPHAN, REPORT_NONE, REPORT_NONE, REPORT_NONE,
-			       "hh_count is %" PRIu64 ", the hash chains hold %" PRIu64 " hments",
-			       h->hh_count, m->nhashed);
-	if (m->nlisted != h->hh_count)
-		sink_violation(&c->sink, INV_HS_ORPHAN, REPORT_NONE, REPORT_NONE, REPORT_NONE,
-			       "hh_count is %" PRIu64 ", the mapping lists hold %" PRIu64 " hments",
-			       h->hh_count, m->nlisted);
+			       "the hash's stripes count %" PRIu64 " hments, the mapping lists hold %" PRIu64,
+			       c->view.hash_count, m->nlisted);
 	return true;
 }
 

@@ -300,12 +300,29 @@ static bool load_objcache(struct mm_view *v, uint64_t va, struct objcache *oc, c
 	return false;
 }
 
+/* The hash's descriptor and its stripes (locks and counts); false when either cannot be read. */
+static bool load_hash(struct mm_view *v, struct check_sink *s)
+{
+	if (!reader_read_va(&v->rd, v->sym.hment_hash, &v->hash, sizeof(v->hash))) {
+		sink_violation(s, INV_HS_BUCKET, REPORT_NONE, v->sym.hment_hash, REPORT_NONE, "hment_hash cannot be read");
+		return false;
+	}
+	if (!reader_read_va(&v->rd, v->sym.hment_hash_locks, v->stripes, sizeof(v->stripes))) {
+		sink_violation(s, INV_HS_ORPHAN, REPORT_NONE, v->sym.hment_hash_locks, REPORT_NONE,
+			       MM_SYM_HASH_LOCKS " cannot be read");
+		return false;
+	}
+	v->hash_count = 0;
+	for (unsigned i = 0; i < HMENT_HASH_NLOCK; i++)
+		if (__builtin_add_overflow(v->hash_count, v->stripes[i].hs_count, &v->hash_count))
+			v->hash_count = UINT64_MAX;
+	return true;
+}
+
 /* The hash, reserve, table-page cache and (when exported) page allocator and object cache descriptors. */
 static void load_descriptors(struct mm_view *v, struct check_sink *s)
 {
-	v->hash_ok = reader_read_va(&v->rd, v->sym.hment_hash, &v->hash, sizeof(v->hash));
-	if (!v->hash_ok)
-		sink_violation(s, INV_HS_BUCKET, REPORT_NONE, v->sym.hment_hash, REPORT_NONE, "hment_hash cannot be read");
+	v->hash_ok = load_hash(v, s);
 	v->reserve_ok = reader_read_va(&v->rd, v->sym.hment_reserve, &v->reserve, sizeof(v->reserve));
 	if (!v->reserve_ok)
 		sink_violation(s, INV_RS_COUNT, REPORT_NONE, v->sym.hment_reserve, REPORT_NONE,

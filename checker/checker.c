@@ -56,7 +56,7 @@ static const struct {
 	{ MM_SYM_FIRST_MANAGED, offsetof(struct mm_symbols, page_first_managed), 8 },
 	{ MM_SYM_HMENT_HASH,    offsetof(struct mm_symbols, hment_hash),         sizeof(struct hment_hash) },
 	{ MM_SYM_HASH_LOCKS,    offsetof(struct mm_symbols, hment_hash_locks),
-	  HMENT_HASH_NLOCK * sizeof(struct mm_lock_line) },
+	  HMENT_HASH_NLOCK * sizeof(struct hment_hash_stripe) },
 	{ MM_SYM_MLIST_LOCKS,   offsetof(struct mm_symbols, hment_mlist_locks),
 	  HMENT_MLIST_NLOCK * sizeof(struct mm_lock_line) },
 	{ MM_SYM_RESERVE,       offsetof(struct mm_symbols, hment_reserve),      sizeof(struct hment_reserve) },

@@ -17,7 +17,7 @@ struct mm_symbols {
 	uint64_t page_count;          /* uint64_t */
 	uint64_t page_first_managed;  /* uint64_t */
 	uint64_t hment_hash;          /* struct hment_hash */
-	uint64_t hment_hash_locks;    /* struct mm_lock_line[HMENT_HASH_NLOCK] */
+	uint64_t hment_hash_locks;    /* struct hment_hash_stripe[HMENT_HASH_NLOCK] */
 	uint64_t hment_mlist_locks;   /* struct mm_lock_line[HMENT_MLIST_NLOCK] */
 	uint64_t hment_reserve;       /* struct hment_reserve */
 	uint64_t hat_kas;             /* struct hat */

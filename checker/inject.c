@@ -23,7 +23,7 @@
  *   HS_ORPHAN       the first list's head hment unlinked from the list (p_share -1), left in
  *                   the hash; its PTE made non-present;                 p_valid -1, h_nmap -1
  *                   (a list emptied so: its page's steal-index bit and counts too)
- *                   (reported twice: the orphan, and hh_count against the lists' total)
+ *                   (reported twice: the orphan, and the stripes' count against the lists' total)
  *   RS_COUNT        hr_count +1
  *   ST_FREE_ZERO    a non-zero word in the first page on segtab_ptp_cache
  *   ST_ACCOUNT      h_nptp +1 on the first space
@@ -315,6 +315,27 @@ static bool hash_push(struct inj *j, uint32_t b, hment_ref_t ref)
 	return put_pa(j, bucket, &ref, sizeof(ref));
 }
 
+/* Adds delta to the hment count of bucket b's stripe (as read at planting: once per stripe). */
+static void stripe_count_add(struct inj *j, uint32_t b, int64_t delta)
+{
+	uint32_t i = hment_hash_lock_index(b);
+
+	PUT_FIELD(j, j->v->sym.hment_hash_locks + i * sizeof(struct hment_hash_stripe), struct hment_hash_stripe,
+		  hs_count, j->v->stripes[i].hs_count + (uint64_t)delta);
+}
+
+/* Moves the hment ref (whose hm_hashnext is next) from bucket `from`'s chain to `to`'s, the stripes' counts with it. */
+static bool hash_move(struct inj *j, uint32_t from, uint32_t to, hment_ref_t ref, hment_ref_t next)
+{
+	if (!hash_unlink(j, from, ref, next) || !hash_push(j, to, ref))
+		return false;
+	if (hment_hash_lock_index(from) != hment_hash_lock_index(to)) {
+		stripe_count_add(j, from, -1);
+		stripe_count_add(j, to, 1);
+	}
+	return true;
+}
+
 /* The bucket the MM files the hment of (table pfn, entry) in. */
 static uint32_t home_bucket(const struct inj *j, uint32_t ptp, uint32_t entry)
 {
@@ -597,8 +618,7 @@ static int plant_rm_dup(struct inj *j)
 		return 1;
 	from = home_bucket(j, t.second.hm_ptp, t.second.hm_entry);
 	to = home_bucket(j, t.head.hm_ptp, t.head.hm_entry);
-	if (from != to && (!hash_unlink(j, from, t.second_ref, t.second.hm_hashnext) ||
-			   !hash_push(j, to, t.second_ref)))
+	if (from != to && !hash_move(j, from, to, t.second_ref, t.second.hm_hashnext))
 		return -1;
 	unmap_pte(j, t.second.hm_ptp, t.second.hm_entry);
 	PUT_HMENT(j, t.second_ref, hm_ptp, t.head.hm_ptp);
@@ -618,7 +638,7 @@ static int plant_hs_bucket(struct inj *j)
 		return 1;
 	from = home_bucket(j, t.head.hm_ptp, t.head.hm_entry);
 	to = (from + 1) % n;
-	if (!hash_unlink(j, from, t.head_ref, t.head.hm_hashnext) || !hash_push(j, to, t.head_ref))
+	if (!hash_move(j, from, to, t.head_ref, t.head.hm_hashnext))
 		return -1;
 	describe(j, t.space, t.va, t.pfn, "hment 0x%" PRIx64 " moved from hash bucket %u to %u",
 		 hment_ref_pa(t.head_ref), from, to);

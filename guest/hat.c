@@ -19,7 +19,9 @@
  *                     hment_hold lets go of one before the next, hment_prepare
  *                     before it draws on the reserve or steals, and a steal
  *                     takes its victim's with no other list lock held
- *   hash lock         a bucket's (hment_hash_locks, by key); a split holds the
+ *   hash lock         a bucket's stripe (hment_hash_locks, by key: 64
+ *                     neighbouring entries of a table to a stripe), which
+ *                     also guards the stripe's count; a split holds the
  *                     one its two buckets share
  *   oc_lock           an object cache's (hments, spaces)
  *   pool.lock         the page allocator's, innermost

@@ -8,7 +8,7 @@
 #define HMENT_PFN_NONE UINT32_MAX
 
 struct hment_hash hment_hash;
-struct mm_lock_line hment_hash_locks[HMENT_HASH_NLOCK] __attribute__((aligned(MM_CACHE_LINE)));
+struct hment_hash_stripe hment_hash_locks[HMENT_HASH_NLOCK] __attribute__((aligned(MM_CACHE_LINE)));
 struct mm_lock_line hment_mlist_locks[HMENT_MLIST_NLOCK] __attribute__((aligned(MM_CACHE_LINE)));
 struct hment_reserve hment_reserve;
 struct hment_stats hment_stats;
@@ -41,7 +41,8 @@ void hment_init(uint64_t npages)
 	uint32_t *dir = pa_to_kva(page_boot_alloc(((uint64_t)dir_size * sizeof(uint32_t) +
 						   MM_PAGE_SIZE - 1) >> MM_PAGE_SHIFT));
 
-	dir[0] = (uint32_t)(page_boot_alloc(1) >> MM_PAGE_SHIFT);
+	for (uint32_t k = 0; k < HMENT_HASH_MIN / HMENT_HASH_PAGE_BUCKETS; k++)
+		dir[k] = (uint32_t)(page_boot_alloc(1) >> MM_PAGE_SHIFT);
 	hment_hash = (struct hment_hash){
 		.hh_dir = dir,
 		.hh_dir_size = dir_size,
@@ -298,9 +299,18 @@ static uint32_t nbuckets(void)
 	return __atomic_load_n(&hment_hash.hh_nbuckets, __ATOMIC_ACQUIRE);
 }
 
-static struct mm_lock *hash_lock(uint32_t h)
+static struct hment_hash_stripe *hash_stripe(uint32_t h)
 {
-	return &hment_hash_locks[hment_hash_lock_index(h)].ll_lock;
+	return &hment_hash_locks[hment_hash_lock_index(h)];
+}
+
+uint64_t hment_hash_count(void)
+{
+	uint64_t n = 0;
+
+	for (uint32_t i = 0; i < HMENT_HASH_NLOCK; i++)
+		n += __atomic_load_n(&hment_hash_locks[i].hs_count, __ATOMIC_RELAXED);
+	return n;
 }
 
 /*
@@ -363,7 +373,7 @@ static void hash_split(void)
 	}
 	half = 1u << (31 - __builtin_clz(n));   /* the largest power of two <= n */
 	from = n - half;
-	lk = hash_lock(from);
+	lk = &hash_stripe(from)->hs_lock;
 	mm_lock_enter(lk);
 	if (nbuckets() == n) {
 		split_chain(from, n, 2 * half - 1);
@@ -373,21 +383,25 @@ static void hash_split(void)
 	mm_lock_exit(lk);
 }
 
-/* Puts hm on its hash chain; grows the hash when the chains got too long. */
+/*
+ * Puts hm on its hash chain; grows the hash when the chains got too
+ * long. The stripe's count stands for its share of the whole (the keys
+ * spread evenly over the stripes): no CPU adds up all of them per insert.
+ */
 static void hash_insert(hment_t *hm)
 {
 	uint32_t h = hment_hash_key(hm->hm_ptp, hm->hm_entry);
-	struct mm_lock *lk = hash_lock(h);
+	struct hment_hash_stripe *st = hash_stripe(h);
 	hment_ref_t *slot;
 	uint64_t count;
 
-	mm_lock_enter(lk);
+	mm_lock_enter(&st->hs_lock);
 	slot = bucket_slot(hment_hash_bucket(h, nbuckets()));
 	hm->hm_hashnext = *slot;
 	*slot = hment_ref(hm);
-	mm_lock_exit(lk);
-	count = __atomic_add_fetch(&hment_hash.hh_count, 1, __ATOMIC_RELAXED);
-	if (count > (uint64_t)nbuckets() * HMENT_HASH_LOAD)
+	count = ++st->hs_count;
+	mm_lock_exit(&st->hs_lock);
+	if (count * HMENT_HASH_NLOCK > (uint64_t)nbuckets() * HMENT_HASH_LOAD)
 		hash_split();
 }
 
@@ -521,20 +535,20 @@ hment_t *hment_walk(page_t *pp, page_t **ptpp, unsigned *entryp, hment_t *prev)
 static hment_t *hash_unlink(uint32_t ptp_pfn, unsigned entry, uint32_t pfn, uint32_t *bucket)
 {
 	uint32_t h = hment_hash_key(ptp_pfn, entry);
-	struct mm_lock *lk = hash_lock(h);
+	struct hment_hash_stripe *st = hash_stripe(h);
 	hment_ref_t *link;
 	hment_t *hm;
 
-	mm_lock_enter(lk);
+	mm_lock_enter(&st->hs_lock);
 	*bucket = hment_hash_bucket(h, nbuckets());
 	for (link = bucket_slot(*bucket); (hm = hment_at(*link)) != NULL; link = &hm->hm_hashnext)
 		if (hm->hm_ptp == ptp_pfn && hm->hm_entry == entry && hm->hm_pfn == pfn)
 			break;
-	if (hm != NULL)
+	if (hm != NULL) {
 		*link = hm->hm_hashnext;
-	mm_lock_exit(lk);
-	if (hm != NULL)
-		__atomic_fetch_sub(&hment_hash.hh_count, 1, __ATOMIC_RELAXED);
+		st->hs_count--;
+	}
+	mm_lock_exit(&st->hs_lock);
 	return hm;
 }
 
@@ -785,7 +799,7 @@ uint64_t hment_cache_inuse(void)
 void hment_assert_accounted(void)
 {
 	uint64_t out = hment_cache_inuse();
-	uint64_t listed = __atomic_load_n(&hment_hash.hh_count, __ATOMIC_RELAXED);
+	uint64_t listed = hment_hash_count();
 	uint32_t reserved = __atomic_load_n(&hment_reserve.hr_count, __ATOMIC_RELAXED);
 
 	if (out != listed + reserved)

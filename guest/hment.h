@@ -26,7 +26,7 @@ static inline hment_ref_t hment_ref(const hment_t *hm)
 #define HMENT_RESERVE_DEFAULT 64u
 
 extern struct hment_hash hment_hash;
-extern struct mm_lock_line hment_hash_locks[HMENT_HASH_NLOCK];
+extern struct hment_hash_stripe hment_hash_locks[HMENT_HASH_NLOCK];
 extern struct mm_lock_line hment_mlist_locks[HMENT_MLIST_NLOCK];
 extern struct hment_reserve hment_reserve;
 extern struct hment_listed hment_listed;      /* the steal index: which pages have a list */
@@ -48,7 +48,10 @@ struct hment_stats {
 };
 extern struct hment_stats hment_stats;
 
-/* Sets up the hash directory for npages of RAM and its first bucket page (page_boot_alloc), locks, reserve, cache. Boot, before page_init(). */
+/* hments in the hash: the stripes' counts added up (Σ p_share at rest). Any CPU. */
+uint64_t hment_hash_count(void);
+
+/* Sets up the hash directory for npages of RAM and its first HMENT_HASH_MIN buckets' pages (page_boot_alloc), locks, reserve, cache. Boot, before page_init(). */
 void hment_init(uint64_t npages);
 
 /* The mapping-list lock of pp (hashed; several pages share one). Any CPU. */

@@ -76,7 +76,8 @@ struct mm_lock {
 #define MM_CACHE_LINE 64u
 
 /*
- * A lock alone in its cache line: the hashed lock arrays. Packed eight
+ * A lock alone in its cache line: the mapping-list locks (the hash's
+ * locks share their lines only with their counts). Packed eight
  * to a line, CPUs working on unrelated pages took turns owning one line
  * (measured hosted: two threads on spaces and pages of their own ran
  * slower together than one alone).
@@ -318,14 +319,27 @@ struct hat_tlb_flushed {
  * maps a key's hash to one of the hh_nbuckets buckets.
  */
 #define HMENT_HASH_PAGE_BUCKETS 1024u
-#define HMENT_HASH_MIN          1024u   /* buckets at boot: one bucket page */
+#define HMENT_HASH_MIN          16384u  /* buckets at boot: 16 bucket pages (see hment_hash_lock_index) */
 #define HMENT_HASH_LOAD         2u      /* a split follows when hments exceed buckets × this */
 
 struct hment_hash {
 	GPTR(uint32_t) hh_dir;        /* hh_dir_size pfns of bucket pages */
 	uint32_t hh_dir_size;         /* bucket pages the directory can name: hment_hash_dir_size() */
 	uint32_t hh_nbuckets;         /* buckets in use, HMENT_HASH_MIN .. hh_dir_size × 1024 */
-	uint64_t hh_count;            /* hments in the hash: Σ p_share (HS_ORPHAN) */
+};
+
+/*
+ * One stripe of the hash (symbol hment_hash_locks, HMENT_HASH_NLOCK of
+ * them): the lock of every bucket whose keys share the stripe's index
+ * (hment_hash_lock_index) and the count of hments those buckets hold,
+ * changed under the lock. The hash's size is the stripes' sum (Σ p_share,
+ * HS_ORPHAN); one shared count instead had every CPU that adds or
+ * removes an hment take turns owning its cache line.
+ */
+struct hment_hash_stripe {
+	struct mm_lock hs_lock;
+	uint64_t hs_count;
+	uint8_t hs_pad[MM_CACHE_LINE - sizeof(struct mm_lock) - sizeof(uint64_t)];
 };
 
 /* The hment reserve pool: singly linked through hm_next. */
@@ -465,7 +479,7 @@ struct hment_listed {
  *   page_count          uint64_t             entries in page_array (RAM / 4 KiB)
  *   page_first_managed  uint64_t             first managed pfn; see below
  *   hment_hash          struct hment_hash
- *   hment_hash_locks    struct mm_lock_line[HMENT_HASH_NLOCK]
+ *   hment_hash_locks    struct hment_hash_stripe[HMENT_HASH_NLOCK]
  *   hment_mlist_locks   struct mm_lock_line[HMENT_MLIST_NLOCK]
  *   hment_reserve       struct hment_reserve
  *   hat_kas             struct hat           the kernel address space
@@ -568,13 +582,19 @@ static inline uint32_t hment_mlist_lock_index(uint32_t pfn)
 }
 
 /*
- * Lock of a hash key: h's low bits, which every bucket h can live in
- * shares (there are at least HMENT_HASH_NLOCK buckets), so a key's lock
- * never changes as the hash grows.
+ * Stripe (lock and count) of a hash key: bits HMENT_HASH_STRIPE_SHIFT and
+ * up of its low bits, which every bucket the key can live in shares
+ * (there are at least HMENT_HASH_MIN buckets), so a key's stripe never
+ * changes as the hash grows. The shift gives 64 neighbouring entries of
+ * a table one stripe: a range operation sweeping a table touches 8
+ * stripes, not all of them, so two CPUs on tables of their own seldom
+ * meet on a stripe's cache line.
  */
+#define HMENT_HASH_STRIPE_SHIFT 6u
+
 static inline uint32_t hment_hash_lock_index(uint32_t h)
 {
-	return h & (HMENT_HASH_NLOCK - 1);
+	return (h >> HMENT_HASH_STRIPE_SHIFT) & (HMENT_HASH_NLOCK - 1);
 }
 
 _Static_assert(sizeof(struct mm_lock) == 8, "mm_lock layout");
@@ -582,7 +602,9 @@ _Static_assert(sizeof(struct hment) == 24, "hment must stay 24 bytes");
 _Static_assert(offsetof(struct hment, hm_ptp) == 12, "hment layout");
 _Static_assert(offsetof(struct hment, hm_entry) == 20, "hment layout");
 _Static_assert((GUEST_RAM_MAX >> HMENT_REF_SHIFT) <= UINT32_MAX, "hment_ref_t covers RAM");
-_Static_assert(HMENT_HASH_MIN >= HMENT_HASH_NLOCK, "a key's lock must not depend on the size");
+_Static_assert(HMENT_HASH_MIN >= (HMENT_HASH_NLOCK << HMENT_HASH_STRIPE_SHIFT),
+	       "a key's stripe must not depend on the size");
+_Static_assert(sizeof(struct hment_hash_stripe) == MM_CACHE_LINE, "hment_hash_stripe layout");
 _Static_assert(sizeof(struct page) == 48, "page_t layout");
 _Static_assert(offsetof(struct page, p_ptva) == 16, "page_t layout");
 _Static_assert(offsetof(struct page, p_mapping) == 24, "page_t layout");
@@ -597,7 +619,7 @@ _Static_assert(sizeof(struct hat_tlb_flushed) == 16, "hat_tlb_flushed layout");
 _Static_assert(offsetof(struct hat, h_top_pa) == 24, "hat layout");
 _Static_assert(offsetof(struct hat, h_lock) == 32, "hat layout");
 _Static_assert(offsetof(struct hat, h_nptp) == 56, "hat layout");
-_Static_assert(sizeof(struct hment_hash) == 24, "hment_hash layout");
+_Static_assert(sizeof(struct hment_hash) == 16, "hment_hash layout");
 _Static_assert(sizeof(struct hment_reserve) == 32, "hment_reserve layout");
 _Static_assert(sizeof(struct ptp_cache) == 32, "ptp_cache layout");
 _Static_assert(sizeof(struct hat_op) == 40, "hat_op layout");

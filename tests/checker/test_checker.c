@@ -1320,15 +1320,43 @@ START_TEST(hostile_cyclic_structures)
 }
 END_TEST
 
+/* HS_ORPHAN per stripe: counts moved between two stripes keep the total, and each stripe is still reported. */
+START_TEST(hash_stripes_count_their_own_buckets)
+{
+	struct image *img = rich_image(false);
+	struct hment_hash_stripe *stripes = img_va(img, img->sym.hment_hash_locks);
+	struct seen s;
+	unsigned from = 0;
+
+	while (stripes[from].hs_count == 0)
+		from++;
+	stripes[from].hs_count--;
+	stripes[(from + 1) % HMENT_HASH_NLOCK].hs_count++;
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.returned, 2);
+	ck_assert_uint_eq(s.per_id[INV_HS_ORPHAN], 2);
+	stripes[from].hs_count++;
+	stripes[(from + 1) % HMENT_HASH_NLOCK].hs_count--;
+	expect_clean(&img->mem, &img->sym, "the stripes' counts put back");
+	stripes[from].hs_lock.ml_locked = 1;
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.returned, 1);
+	ck_assert_uint_eq(s.per_id[INV_LK_QUIESCENT], 1);
+	img_free(img);
+}
+END_TEST
+
 START_TEST(hostile_counts_at_their_maximum)
 {
 	struct image *img = rich_image(false);
 	struct hment_hash *hh = img_va(img, img->sym.hment_hash);
+	struct hment_hash_stripe *stripes = img_va(img, img->sym.hment_hash_locks);
 	struct seen s;
 
 	*(uint64_t *)img_va(img, img->sym.page_count) = UINT64_MAX;
 	*(uint64_t *)img_va(img, img->sym.page_first_managed) = UINT64_MAX;
-	hh->hh_count = UINT64_MAX;
+	stripes[0].hs_count = UINT64_MAX;   /* the stripes' sum overflows */
+	stripes[1].hs_count = UINT64_MAX;
 	((struct hment_reserve *)img_va(img, img->sym.hment_reserve))->hr_count = UINT32_MAX;
 	((struct ptp_cache *)img_va(img, img->sym.segtab_ptp_cache))->pc_count = UINT64_MAX;
 	img_hat(img, img_kas(img))->h_nptp = UINT64_MAX;
@@ -1596,7 +1624,8 @@ static struct elf_symbols *partial_symbols(unsigned n, uint64_t size_of_second)
 		MM_SYM_PAGE_ARRAY, MM_SYM_PAGE_COUNT, MM_SYM_FIRST_MANAGED, MM_SYM_HMENT_HASH,
 		MM_SYM_HASH_LOCKS, MM_SYM_MLIST_LOCKS, MM_SYM_RESERVE, MM_SYM_HAT_KAS,
 	};
-	static const uint64_t sizes[] = { 8, 8, 8, 24, HMENT_HASH_NLOCK * sizeof(struct mm_lock_line),
+	static const uint64_t sizes[] = { 8, 8, 8, sizeof(struct hment_hash),
+					  HMENT_HASH_NLOCK * sizeof(struct hment_hash_stripe),
 					  HMENT_MLIST_NLOCK * sizeof(struct mm_lock_line),
 					  sizeof(struct hment_reserve), sizeof(struct hat) };
 	char path[] = "/tmp/checker_syms_XXXXXX", err[256];
@@ -1715,6 +1744,7 @@ static Suite *checker_suite(void)
 	tcase_add_loop_test(hostile, hostile_sparse_word_flips, 0, 16);
 	tcase_add_test(hostile, hostile_cyclic_structures);
 	tcase_add_test(hostile, hostile_counts_at_their_maximum);
+	tcase_add_test(hostile, hash_stripes_count_their_own_buckets);
 	tcase_add_test(hostile, hostile_table_loops);
 	tcase_add_loop_test(hostile, hostile_pointers_outside_ram, 0, 4);
 	tcase_add_test(hostile, hostile_one_list_holds_every_hment);

@@ -24,7 +24,7 @@ _Static_assert(G_LISTED + sizeof(struct hment_listed) <= G_HCACHE, "image global
 _Static_assert(G_HCACHE + sizeof(struct objcache) <= G_HATCACHE, "image globals overlap");
 _Static_assert(G_HATCACHE + sizeof(struct objcache) <= G_HAT_CPU, "image globals overlap");
 _Static_assert(G_HAT_CPU + HAT_MAX_CPUS * 8 <= G_HASH_LOCKS, "image globals overlap");
-_Static_assert(G_HASH_LOCKS + HMENT_HASH_NLOCK * sizeof(struct mm_lock_line) <= G_MLIST_LOCKS,
+_Static_assert(G_HASH_LOCKS + HMENT_HASH_NLOCK * sizeof(struct hment_hash_stripe) <= G_MLIST_LOCKS,
 	       "image globals overlap");
 _Static_assert(G_MLIST_LOCKS + HMENT_MLIST_NLOCK * sizeof(struct mm_lock_line) <= G_TLB_FLUSHED,
 	       "image globals overlap");
@@ -300,7 +300,7 @@ static void boot_carve(struct image *img)
 	uint64_t array_bytes = img->npages * sizeof(struct page);
 	uint32_t dir_size = hment_hash_dir_size(img->npages), bucket_pages, *dir;
 
-	img->hash_size = HMENT_HASH_PAGE_BUCKETS * (uint32_t)(img->npages / 2048 + 1);
+	img->hash_size = HMENT_HASH_MIN + HMENT_HASH_PAGE_BUCKETS * (uint32_t)(img->npages / 2048 + 1);
 	bucket_pages = img->hash_size / HMENT_HASH_PAGE_BUCKETS;
 	img->dir_pa = boot_alloc((dir_size * 4ull + MM_PAGE_SIZE - 1) >> MM_PAGE_SHIFT);
 	img->buckets_pa = boot_alloc(bucket_pages);
@@ -472,10 +472,23 @@ hment_ref_t *img_bucket(const struct image *img, uint32_t b)
 	return img_pa(img, img->buckets_pa + 4ull * b);
 }
 
+/* The hment count of bucket b's stripe. */
+static uint64_t *stripe_count(struct image *img, uint32_t b)
+{
+	struct hment_hash_stripe *stripes = global(img, G_HASH_LOCKS);
+
+	return &stripes[hment_hash_lock_index(b)].hs_count;
+}
+
 /* The bucket the MM files the hment of (table pfn, entry) in. */
+static uint32_t home_index(const struct image *img, uint64_t ptp, unsigned entry)
+{
+	return hment_hash_bucket(hment_hash_key((uint32_t)ptp, entry), img->hash_size);
+}
+
 static hment_ref_t *home_bucket(const struct image *img, uint64_t ptp, unsigned entry)
 {
-	return img_bucket(img, hment_hash_bucket(hment_hash_key((uint32_t)ptp, entry), img->hash_size));
+	return img_bucket(img, home_index(img, ptp, entry));
 }
 
 /*
@@ -685,7 +698,6 @@ uint64_t *img_pte(const struct image *img, uint64_t hat, uint64_t va, unsigned l
 static void list_insert(struct image *img, uint64_t pfn, uint64_t ptp, unsigned entry)
 {
 	struct page *pg = img_page(img, pfn);
-	struct hment_hash *hh = global(img, G_HASH);
 	hment_ref_t ref = hment_new(img), *bucket = home_bucket(img, ptp, entry);
 	struct hment *hm = img_hment(img, ref);
 
@@ -697,7 +709,7 @@ static void list_insert(struct image *img, uint64_t pfn, uint64_t ptp, unsigned 
 	pg->p_share++;
 	hm->hm_hashnext = *bucket;
 	*bucket = ref;
-	hh->hh_count++;
+	++*stripe_count(img, home_index(img, ptp, entry));
 }
 
 /* Records the mapping (ptp, entry) of pfn: embedded first, a list from the second on. */
@@ -735,14 +747,13 @@ static void track(struct image *img, uint64_t pfn, uint64_t ptp, unsigned entry)
 /* Unhooks the hment ref from its hash chain. */
 static void hash_remove(struct image *img, hment_ref_t ref)
 {
-	struct hment_hash *hh = global(img, G_HASH);
 	struct hment *hm = img_hment(img, ref);
 	hment_ref_t *link = home_bucket(img, hm->hm_ptp, hm->hm_entry);
 
 	while (*link != ref)
 		link = &img_hment(img, *link)->hm_hashnext;
 	*link = hm->hm_hashnext;
-	hh->hh_count--;
+	--*stripe_count(img, home_index(img, hm->hm_ptp, hm->hm_entry));
 }
 
 /* Forgets the mapping (ptp, entry) of pfn. */
@@ -858,7 +869,6 @@ void img_adv_long_list(struct image *img, uint64_t n, bool cyclic)
 {
 	uint64_t pfn = page_take(img, PG_USER);
 	hment_ref_t first = 0, prev = 0, *bucket0 = img_bucket(img, 0);
-	struct hment_hash *hh = global(img, G_HASH);
 	struct page *pg = img_page(img, pfn);
 
 	for (uint64_t i = 0; i < n; i++) {
@@ -882,7 +892,7 @@ void img_adv_long_list(struct image *img, uint64_t n, bool cyclic)
 		img_hment(img, prev)->hm_hashnext = *bucket0;
 	}
 	*bucket0 = first;
-	hh->hh_count += n;
+	*stripe_count(img, 0) += n;
 	pg->p_mapping = first;
 	pg->p_share = (uint32_t)n;
 }
