@@ -47,7 +47,7 @@ struct results {
 	struct spaces_extra extra[NSPACES];
 	double churn_load[CHURN_CYCLES], churn_pageunload[CHURN_CYCLES];   /* medians per cycle */
 	double atomic_ns;   /* one uncontended locked read-modify-write */
-	double par_ns[2];   /* wall ns per page-cycle, 1 and 2 CPUs on spaces of their own (medians) */
+	double par_ns[2][2];   /* wall ns per page-cycle, [spaces per CPU - 1][CPUs - 1] (medians) */
 	struct linux_shapes lx;
 };
 
@@ -122,13 +122,15 @@ static void measure_churn(struct results *res)
  */
 static void measure_parallel(struct results *res)
 {
-	double runs[2][PAR_RUNS];
+	double runs[2][2][PAR_RUNS];
 
 	for (int r = 0; r < PAR_RUNS; r++)
-		for (unsigned t = 1; t <= 2; t++)
-			runs[t - 1][r] = mm_parallel_run(t, PAR_PAGES, PAR_CYCLES);
-	for (int t = 0; t < 2; t++)
-		res->par_ns[t] = bench_median(runs[t], PAR_RUNS);
+		for (unsigned s = 1; s <= 2; s++)
+			for (unsigned t = 1; t <= 2; t++)
+				runs[s - 1][t - 1][r] = mm_parallel_run(t, s, PAR_PAGES, PAR_CYCLES);
+	for (int s = 0; s < 2; s++)
+		for (int t = 0; t < 2; t++)
+			res->par_ns[s][t] = bench_median(runs[s][t], PAR_RUNS);
 }
 
 /*
@@ -188,10 +190,12 @@ static void print_details(const struct results *res)
 	       " (median)\n", CHURN_PAGES, CHURN_CYCLES);
 	print_line("memload_array, by cycle", "mapping", res->churn_load, CHURN_CYCLES);
 	print_line("pageunload, by cycle", "mapping", res->churn_pageunload, CHURN_CYCLES);
-	printf("\nhosted MM, each CPU a space and %lu pages of its own (create, memload, chgprot, unload,"
-	       " destroy) x %d, wall ns per page-cycle (median of %d): 1 CPU %.1f, 2 CPUs at once %.1f,"
-	       " speed-up %.2f\n", PAR_PAGES, PAR_CYCLES, PAR_RUNS, res->par_ns[0], res->par_ns[1],
-	       res->par_ns[0] / res->par_ns[1]);
+	for (int sp = 0; sp < 2; sp++)
+		printf("%shosted MM, each CPU %s and %lu pages of its own (create, memload, chgprot, unload,"
+		       " destroy) x %d, wall ns per page-cycle (median of %d): 1 CPU %.1f, 2 CPUs at once %.1f,"
+		       " speed-up %.2f\n", sp == 0 ? "\n" : "", sp == 0 ? "a space" : "two spaces (hments)",
+		       PAR_PAGES, PAR_CYCLES, PAR_RUNS, res->par_ns[sp][0], res->par_ns[sp][1],
+		       res->par_ns[sp][0] / res->par_ns[sp][1]);
 	printf("\nLinux at %lu pages, ns per page: mmap MAP_POPULATE of a memfd %.1f, again at a"
 	       " second address %.1f, mprotect %.1f, munmap %.1f, fork %.1f\n\n", sizes[LINUX_AT],
 	       res->lx.populate_ns, res->lx.share_ns, res->lx.mprotect_ns, res->lx.munmap_ns,
@@ -260,6 +264,17 @@ static void churn_quarters(const double *cycles, double out[2])
 	}
 }
 
+/* A parallel run's row: 2 CPUs' wall ns against 1 CPU's (ns[0], ns[1]), as a speed-up. */
+static void parallel_row(struct bench_table *t, const double ns[2], const char *figure, const char *note)
+{
+	struct bench_row *r = bench_add(t, ns[1], "ns", "%s", figure);
+
+	bench_set_baseline(r, ns[0], "1 CPU alone, wall /page-cycle");
+	bench_set_ratio(r, ns[0] / ns[1], "speed-up");
+	bench_set_target(r, ">=", PAR_SPEEDUP);
+	bench_set_note(r, note);
+}
+
 static void add_rows(struct bench_table *t, const struct results *res)
 {
 	static const char *const space_labels[NSPACES] = { "1 sp", "16 sp", "256 sp" };
@@ -311,11 +326,10 @@ static void add_rows(struct bench_table *t, const struct results *res)
 		  lx->fork_ns, "fork /page, private populated");
 	linux_row(t, "fork-like, range ops: chgprot + hat_dup /page",
 		  ns[SZ_CHGPROT][at] + ns[SZ_DUP][at], lx->fork_ns, "fork /page, private populated");
-	r = bench_add(t, res->par_ns[1], "ns", "2 CPUs at once, spaces of their own /page-cycle");
-	bench_set_baseline(r, res->par_ns[0], "1 CPU alone, wall /page-cycle");
-	bench_set_ratio(r, res->par_ns[0] / res->par_ns[1], "speed-up");
-	bench_set_target(r, ">=", PAR_SPEEDUP);
-	bench_set_note(r, "wall time: needs 2 idle cores; create, memload, chgprot, unload, destroy");
+	parallel_row(t, res->par_ns[0], "2 CPUs at once, spaces of their own /page-cycle",
+		     "wall time: needs 2 idle cores; create, memload, chgprot, unload, destroy");
+	parallel_row(t, res->par_ns[1], "2 CPUs at once, pages in two spaces each /page-cycle",
+		     "the same with every page mapped twice: mapping lists, the hash, the hment cache");
 	r = bench_add(t, res->atomic_ns, "ns", "one locked read-modify-write, uncontended");
 	bench_set_note(r, "a lock or a shared count: the unit per-mapping costs are made of");
 	r = bench_add(t, (double)mm_hment_size(), "B", "hment, per mapping after a page's first");

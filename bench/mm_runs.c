@@ -394,9 +394,9 @@ unsigned long mm_page_t_size(void)
 	return sizeof(page_t);
 }
 
-/* One CPU of a parallel run: a space of its own over pages of its own, made, loaded, protected, unloaded and destroyed `cycles` times. */
+/* One CPU of a parallel run: spaces of its own over pages of its own, made, loaded, protected, unloaded and destroyed `cycles` times. */
 struct parallel_cpu {
-	unsigned cpu, cycles;
+	unsigned cpu, spaces, cycles;
 	unsigned long pages;
 	page_t **pp;
 	pthread_barrier_t *start;
@@ -409,30 +409,35 @@ static void *parallel_cpu_run(void *arg)
 	mm_hosted_set_cpu(c->cpu);
 	pthread_barrier_wait(c->start);
 	for (unsigned k = 0; k < c->cycles; k++) {
-		struct hat *h = create();
+		struct hat *h[2];
 
-		load_all(h, c->pp, c->pages, RW_USER);
-		hat_chgprot(h, VA_A, c->pages * MM_PAGE_SIZE, RO_USER);
-		hat_unload(h, VA_A, c->pages * MM_PAGE_SIZE);
-		hat_destroy(h);
+		for (unsigned s = 0; s < c->spaces; s++) {
+			h[s] = create();
+			load_all(h[s], c->pp, c->pages, RW_USER);
+		}
+		hat_chgprot(h[0], VA_A, c->pages * MM_PAGE_SIZE, RO_USER);
+		hat_unload(h[0], VA_A, c->pages * MM_PAGE_SIZE);
+		for (unsigned s = 0; s < c->spaces; s++)
+			hat_destroy(h[s]);
 	}
 	return NULL;
 }
 
-double mm_parallel_run(unsigned threads, unsigned long pages, unsigned cycles)
+double mm_parallel_run(unsigned threads, unsigned spaces, unsigned long pages, unsigned cycles)
 {
 	struct parallel_cpu cpu[MM_PARALLEL_MAX];
 	pthread_t tid[MM_PARALLEL_MAX];
 	pthread_barrier_t start;
 	double t0;
 
-	if (threads == 0 || threads > MM_PARALLEL_MAX)
-		die("mm_parallel_run (threads)");
-	boot(threads * pages + 1024);
+	if (threads == 0 || threads > MM_PARALLEL_MAX || spaces == 0 || spaces > 2)
+		die("mm_parallel_run (threads, spaces)");
+	/* the pages, then per CPU its spaces' tables and (with 2) two hments a page */
+	boot(threads * pages + (spaces - 1) * threads * pages / 64 + 1024 * threads);
 	mm_hosted_ncpus = threads;
 	pthread_barrier_init(&start, NULL, threads + 1);
 	for (unsigned i = 0; i < threads; i++) {
-		cpu[i] = (struct parallel_cpu){ .cpu = i, .cycles = cycles, .pages = pages,
+		cpu[i] = (struct parallel_cpu){ .cpu = i, .spaces = spaces, .cycles = cycles, .pages = pages,
 						.pp = alloc_pages(pages), .start = &start };
 		if (pthread_create(&tid[i], NULL, parallel_cpu_run, &cpu[i]) != 0)
 			die("pthread_create");

@@ -72,13 +72,14 @@ void mm_churn_run(unsigned long pages, unsigned cycles, double load_ns[], double
 #define MM_PARALLEL_MAX 8u
 
 /*
- * `threads` CPUs at once (threads, each with its CPU id), each on a
- * space and `pages` pages of its own, `cycles` times: create, memload
- * every page, chgprot to read-only, unload, destroy. Wall-clock ns per
- * page-cycle of all of them together: with perfect scaling, 1/threads of
- * one thread's.
+ * `threads` CPUs at once (threads, each with its CPU id), each on
+ * `spaces` (1 or 2) spaces and `pages` pages of its own, `cycles` times:
+ * create the spaces, memload every page into each (with 2, every page
+ * gets a mapping list: two hments), chgprot the first to read-only,
+ * unload it, destroy them. Wall-clock ns per page-cycle of all of them
+ * together: with perfect scaling, 1/threads of one thread's.
  */
-double mm_parallel_run(unsigned threads, unsigned long pages, unsigned cycles);
+double mm_parallel_run(unsigned threads, unsigned spaces, unsigned long pages, unsigned cycles);
 
 /* sizeof(struct hment) and sizeof(page_t), for the metadata figures. */
 unsigned long mm_hment_size(void);
