@@ -19,7 +19,7 @@
 	X(RM_PFN,         "every hment's pfn equals its page's") \
 	X(RM_DUP,         "no (table page, entry) pair appears twice") \
 	X(HS_BUCKET,      "every listed hment is in exactly the bucket its hash names") \
-	X(HS_ORPHAN,      "the hash holds nothing that is not on a page's list; its size equals the sum of p_share") \
+	X(HS_ORPHAN,      "the hash holds nothing that is not on a page's list; each stripe's count equals what its buckets hold, and the counts add up to the sum of p_share") \
 	X(RS_COUNT,       "the reserve count equals the reserve list's length; no reserved hment is in use") \
 	X(ST_FREE_ZERO,   "table pages on free lists are all zero and referenced by no table; the table-page cache holds at most its maximum") \
 	X(ST_ACCOUNT,     "table pages owned by an address space equal those reachable from its top") \
