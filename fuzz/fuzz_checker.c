@@ -52,12 +52,14 @@ static struct image *build_image(void)
 /* The PA a patch aims at: region selector first, so most patches land on MM structures. */
 static uint64_t patch_target(const struct image *img, uint8_t region, uint32_t offset)
 {
-	switch (region % 8) {
+	switch (region % 9) {
 	case 0:  return img->page_array_pa + offset % (img->npages * sizeof(struct page));
 	case 1:  return img->hment_page_pa + offset % MM_PAGE_SIZE;
 	case 2:  return img->hat_page_pa + offset % MM_PAGE_SIZE;
 	case 3:  return img->buckets_pa + offset % (img->hash_size * 4ull);
 	case 4:  return img->kas_top_pa + offset % (16 * MM_PAGE_SIZE);
+	case 5:  return (uint64_t)((uint8_t *)img_va(img, img->sym.hment_hash_locks) - img->ram) +
+			offset % (HMENT_HASH_NLOCK * sizeof(struct hment_hash_stripe));
 	case 6:  return img->oplog_pa + offset % MM_PAGE_SIZE;
 	case 7:  return (uint64_t)((uint8_t *)img_oplog((struct image *)img) - img->ram) +
 			offset % sizeof(struct hat_oplog);
