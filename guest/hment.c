@@ -399,7 +399,8 @@ static void hash_insert(hment_t *hm)
 	slot = bucket_slot(hment_hash_bucket(h, nbuckets()));
 	hm->hm_hashnext = *slot;
 	*slot = hment_ref(hm);
-	count = ++st->hs_count;
+	count = st->hs_count + 1;
+	__atomic_store_n(&st->hs_count, count, __ATOMIC_RELAXED);   /* hment_hash_count() reads without the lock */
 	mm_lock_exit(&st->hs_lock);
 	if (count * HMENT_HASH_NLOCK > (uint64_t)nbuckets() * HMENT_HASH_LOAD)
 		hash_split();
@@ -546,7 +547,7 @@ static hment_t *hash_unlink(uint32_t ptp_pfn, unsigned entry, uint32_t pfn, uint
 			break;
 	if (hm != NULL) {
 		*link = hm->hm_hashnext;
-		st->hs_count--;
+		__atomic_store_n(&st->hs_count, st->hs_count - 1, __ATOMIC_RELAXED);
 	}
 	mm_lock_exit(&st->hs_lock);
 	return hm;

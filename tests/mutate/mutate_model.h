@@ -15,7 +15,7 @@
 #define MD_REGIONS      4u
 #define MD_REGION_SLOTS 16u
 #define MD_REGULAR      (MD_REGIONS * MD_REGION_SLOTS)
-#define MD_BULK         320u          /* slots of the bulk region (the hash shape: thousands of hments) */
+#define MD_BULK         4608u         /* slots of the bulk region (the hash shape: 8 spaces × 4608 hments, past the hash's boot size) */
 #define MD_SMALL        (MD_REGULAR + MD_BULK)
 #define MD_LARGE        4u
 #define MD_POOL         32u

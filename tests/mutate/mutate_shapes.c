@@ -398,7 +398,7 @@ static const struct shape shape_starve = { "starve", 4, 12, 0, 300, false, setup
 static const struct shape shape_tapped = { "tapped", 4, 12, 0, 300, false, setup_tapped,
 	{ 40, 0, 0, 6, 0, 1, 6, 3, 0, 3, 0, 6, 2, 0, 2, 0, 0, 0, 0, 2, 0 }, finish_busy_steal };
 
-static const struct shape shape_hash = { "hash", 8, 32, 0, 120, false, setup_hash,
+static const struct shape shape_hash = { "hash", 8, 32, 0, 40, false, setup_hash,
 	{ 10, 0, 0, 3, 0, 1, 4, 2, 0, 2, 0, 3, 2, 1, 0, 0, 0, 0, 12, 0, 0 }, NULL };
 
 const struct shape *const mutate_shapes[] = {
