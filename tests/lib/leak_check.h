@@ -6,13 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TEST_ASAN 1
-#endif
-#endif
+#include "sanitizer.h"
 
 /*
  * Header-only (no build change). Appends detect_leaks=1 to ASAN_OPTIONS

@@ -23,6 +23,7 @@
 #include "hosted_check.h"
 #include "hosted_platform.h"
 #include "invariant_names.h"
+#include "sanitizer.h"
 
 /*
  * A run takes well under a second of CPU (the hash shape, checking
@@ -31,18 +32,10 @@
  * that never comes free): a hang, whatever the machine's load.
  * RUN_WALL_S backs it up. mutate.sh's builds have no sanitizer.
  */
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define __SANITIZE_THREAD__ 1
-#endif
-#if __has_feature(address_sanitizer)
-#define __SANITIZE_ADDRESS__ 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__)
+#if defined(TEST_TSAN)
 #define RUN_CPU_S  40
 #define RUN_WALL_S 120u
-#elif defined(__SANITIZE_ADDRESS__)
+#elif defined(TEST_ASAN)
 #define RUN_CPU_S  12
 #define RUN_WALL_S 60u
 #else
