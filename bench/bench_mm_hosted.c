@@ -8,6 +8,7 @@
 
 #include "bench_table.h"
 #include "bench_util.h"
+#include "cpu_ceiling.h"
 #include "linux_shapes.h"
 #include "mm_runs.h"
 
@@ -48,6 +49,7 @@ struct results {
 	double churn_load[CHURN_CYCLES], churn_pageunload[CHURN_CYCLES];   /* medians per cycle */
 	double atomic_ns;   /* one uncontended locked read-modify-write */
 	double par_ns[2][2];   /* wall ns per page-cycle, [spaces per CPU - 1][CPUs - 1] (medians) */
+	double ceiling_ns[2];  /* wall ns per line of memory work sharing nothing, [CPUs - 1] (medians) */
 	struct linux_shapes lx;
 };
 
@@ -118,19 +120,25 @@ static void measure_churn(struct results *res)
  * One CPU, then two at once, each on a space and pages of its own: what
  * they share (page allocator, table-page cache, hashed list locks, the
  * operation log, the statistics) decides how far the MM scales. Wall
- * time, alternating, so both see the same drift of the host.
+ * time, alternating, so both see the same drift of the host; and beside
+ * them, work that shares nothing, for what two CPUs of this machine can
+ * give at all (on a shared host, at times far from 2).
  */
 static void measure_parallel(struct results *res)
 {
-	double runs[2][2][PAR_RUNS];
+	double runs[2][2][PAR_RUNS], ceiling[2][PAR_RUNS];
 
 	for (int r = 0; r < PAR_RUNS; r++)
-		for (unsigned s = 1; s <= 2; s++)
-			for (unsigned t = 1; t <= 2; t++)
+		for (unsigned t = 1; t <= 2; t++) {
+			for (unsigned s = 1; s <= 2; s++)
 				runs[s - 1][t - 1][r] = mm_parallel_run(t, s, PAR_PAGES, PAR_CYCLES);
-	for (int s = 0; s < 2; s++)
-		for (int t = 0; t < 2; t++)
+			ceiling[t - 1][r] = cpu_ceiling_run(t);
+		}
+	for (int t = 0; t < 2; t++) {
+		for (int s = 0; s < 2; s++)
 			res->par_ns[s][t] = bench_median(runs[s][t], PAR_RUNS);
+		res->ceiling_ns[t] = bench_median(ceiling[t], PAR_RUNS);
+	}
 }
 
 /*
@@ -196,6 +204,9 @@ static void print_details(const struct results *res)
 		       " speed-up %.2f\n", sp == 0 ? "\n" : "", sp == 0 ? "a space" : "two spaces (hments)",
 		       PAR_PAGES, PAR_CYCLES, PAR_RUNS, res->par_ns[sp][0], res->par_ns[sp][1],
 		       res->par_ns[sp][0] / res->par_ns[sp][1]);
+	printf("the same machine, each CPU on memory of its own, sharing nothing, wall ns per line: 1 CPU %.2f,"
+	       " 2 CPUs at once %.2f, speed-up %.2f (the ceiling of the two above)\n", res->ceiling_ns[0],
+	       res->ceiling_ns[1], res->ceiling_ns[0] / res->ceiling_ns[1]);
 	printf("\nLinux at %lu pages, ns per page: mmap MAP_POPULATE of a memfd %.1f, again at a"
 	       " second address %.1f, mprotect %.1f, munmap %.1f, fork %.1f\n\n", sizes[LINUX_AT],
 	       res->lx.populate_ns, res->lx.share_ns, res->lx.mprotect_ns, res->lx.munmap_ns,
@@ -330,6 +341,10 @@ static void add_rows(struct bench_table *t, const struct results *res)
 		     "wall time: needs 2 idle cores; create, memload, chgprot, unload, destroy");
 	parallel_row(t, res->par_ns[1], "2 CPUs at once, pages in two spaces each /page-cycle",
 		     "the same with every page mapped twice: mapping lists, the hash, the hment cache");
+	r = bench_add(t, res->ceiling_ns[1], "ns", "2 CPUs at once, memory work sharing nothing /line");
+	bench_set_baseline(r, res->ceiling_ns[0], "1 CPU alone, wall /line");
+	bench_set_ratio(r, res->ceiling_ns[0] / res->ceiling_ns[1], "speed-up");
+	bench_set_note(r, "this machine's own two CPUs, in the same runs: the ceiling of the two rows above");
 	r = bench_add(t, res->atomic_ns, "ns", "one locked read-modify-write, uncontended");
 	bench_set_note(r, "a lock or a shared count: the unit per-mapping costs are made of");
 	r = bench_add(t, (double)mm_hment_size(), "B", "hment, per mapping after a page's first");

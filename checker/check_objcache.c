@@ -15,14 +15,15 @@ struct cache_ref {
 };
 
 /*
- * One cache: `out` objects handed out, `found` held where they belong.
- * At a checkpoint no operation holds one in flight, so more out is a
- * leak (taken off its list or hat_list, never given back) and fewer a
- * cache that lost count.
+ * One cache: `out` objects handed out (oc_inuse less the `parked` ones
+ * on the CPUs' lists), `found` held where they belong. At a checkpoint
+ * no operation holds one in flight, so more out is a leak (taken off its
+ * list or hat_list, never given back) and fewer a cache that lost count.
  */
-static void compare_out(struct checker *c, const struct cache_ref *k, uint64_t found, const char *where)
+static void compare_out(struct checker *c, const struct cache_ref *k, uint64_t parked, uint64_t found,
+			const char *where)
 {
-	uint64_t out = k->oc->oc_inuse;
+	uint64_t out = k->oc->oc_inuse - parked;   /* parked <= oc_inuse (cpu_lists) */
 
 	if (out > found)
 		sink_violation(&c->sink, INV_OC_LEAK, REPORT_NONE, k->va, REPORT_NONE,
@@ -54,13 +55,12 @@ static uint64_t slab_page(uint64_t slab_va)
 	return slab_va + OBJCACHE_SLAB_SIZE - (uint64_t)MM_PAGE_SIZE;
 }
 
-/* The free list of the page held in `page` (read once; header s): its length, or -1 when it is not sound (reported). */
+/* The free list from `link` in the page held in `page`: its length, or -1 when it is not sound (reported). */
 static int64_t free_list(struct checker *c, const struct cache_ref *k, uint64_t slab_va,
-			 const uint8_t page[MM_PAGE_SIZE], const struct objcache_slab *s)
+			 const uint8_t page[MM_PAGE_SIZE], uint16_t link)
 {
 	const struct objcache *oc = k->oc;
 	uint64_t seen[SLAB_MAX_OBJECTS / 64 + 1] = { 0 };
-	uint16_t link = s->os_free;
 	int64_t n = 0;
 
 	while (link != 0) {
@@ -79,6 +79,89 @@ static int64_t free_list(struct checker *c, const struct cache_ref *k, uint64_t 
 	return n;
 }
 
+/* Reads the cache page whose header is at slab_va whole, header and all; false (reported as `who`'s) when it is not one in RAM. */
+static bool read_slab(struct checker *c, const struct cache_ref *k, uint64_t slab_va, const char *who,
+		      uint8_t page[MM_PAGE_SIZE], struct objcache_slab *s)
+{
+	if ((slab_va & (MM_PAGE_SIZE - 1)) != MM_PAGE_SIZE - OBJCACHE_SLAB_SIZE ||
+	    !reader_read_va(&c->view.rd, slab_page(slab_va), page, MM_PAGE_SIZE)) {
+		sink_violation(&c->sink, INV_OC_FREE, REPORT_NONE, slab_va, REPORT_NONE,
+			       "%s of the %s cache names 0x%" PRIx64 ", no page header in RAM", who, k->what,
+			       slab_va);
+		return false;
+	}
+	memcpy(s, page + MM_PAGE_SIZE - OBJCACHE_SLAB_SIZE, sizeof(*s));
+	return true;
+}
+
+/*
+ * CPU i's list (a): unlocked at a checkpoint (LK_QUIESCENT), on a page
+ * of the cache, as long as it counts (OC_FREE). Returns its objects, or
+ * -1 when they cannot be counted.
+ */
+static int64_t cpu_list(struct checker *c, const struct cache_ref *k, unsigned i, const struct objcache_cpu *a)
+{
+	uint8_t page[MM_PAGE_SIZE];
+	struct objcache_slab s;
+	int64_t n;
+
+	if (a->oa_lock.ml_locked != 0 || a->oa_lock.ml_owner != 0)
+		sink_violation(&c->sink, INV_LK_QUIESCENT, REPORT_NONE, k->oc->oc_cpus, REPORT_NONE,
+			       "CPU %u's list of the %s cache is locked at a checkpoint", i, k->what);
+	if (a->oa_free == 0 && a->oa_count == 0)
+		return 0;
+	if (!read_slab(c, k, a->oa_slab, "a CPU's list", page, &s))
+		return -1;
+	if (s.os_size != k->oc->oc_size) {
+		sink_violation(&c->sink, INV_OC_FREE, REPORT_NONE, a->oa_slab, REPORT_NONE,
+			       "CPU %u's list of the %s cache is on page 0x%" PRIx64 " of %u-byte objects, not %u",
+			       i, k->what, slab_page(a->oa_slab), s.os_size, k->oc->oc_size);
+		return -1;
+	}
+	if ((n = free_list(c, k, a->oa_slab, page, a->oa_free)) < 0)
+		return -1;
+	if ((uint64_t)n == a->oa_count)
+		return n;
+	sink_violation(&c->sink, INV_OC_FREE, REPORT_NONE, a->oa_slab, REPORT_NONE,
+		       "CPU %u's list of the %s cache counts %u objects, %" PRId64 " are on it", i, k->what,
+		       a->oa_count, n);
+	return -1;
+}
+
+/*
+ * The CPUs' lists (none: 0): the objects on them, or -1 when they cannot
+ * be read or hold more than the cache has out (OC_LEAK: what callers
+ * hold is then unknown).
+ */
+static int64_t cpu_lists(struct checker *c, const struct cache_ref *k)
+{
+	struct objcache_cpu cpus[HAT_MAX_CPUS];
+	uint64_t parked = 0;
+	bool sound = true;
+
+	if (k->oc->oc_cpus == 0)
+		return 0;
+	if (!reader_read_va(&c->view.rd, k->oc->oc_cpus, cpus, sizeof(cpus))) {
+		sink_violation(&c->sink, INV_OC_LEAK, REPORT_NONE, k->oc->oc_cpus, REPORT_NONE,
+			       "the %s cache's lists per CPU cannot be read", k->what);
+		return -1;
+	}
+	for (unsigned i = 0; i < HAT_MAX_CPUS; i++) {
+		int64_t n = cpu_list(c, k, i, &cpus[i]);
+
+		sound = sound && n >= 0;
+		parked += n < 0 ? 0 : (uint64_t)n;
+	}
+	if (!sound)
+		return -1;
+	if (parked <= k->oc->oc_inuse)
+		return (int64_t)parked;
+	sink_violation(&c->sink, INV_OC_LEAK, REPORT_NONE, k->va, REPORT_NONE,
+		       "the %s cache has %" PRIu64 " out, fewer than the %" PRIu64 " on its CPUs' lists",
+		       k->what, k->oc->oc_inuse, parked);
+	return -1;
+}
+
 /* One page on the partial list, read whole once: its header and free list; its free objects, or -1 when the walk must stop. */
 static int64_t partial_page(struct checker *c, const struct cache_ref *k, uint64_t slab_va,
 			    uint64_t *next)
@@ -87,16 +170,10 @@ static int64_t partial_page(struct checker *c, const struct cache_ref *k, uint64
 	struct objcache_slab s;
 	int64_t n;
 
-	if ((slab_va & (MM_PAGE_SIZE - 1)) != MM_PAGE_SIZE - OBJCACHE_SLAB_SIZE ||
-	    !reader_read_va(&c->view.rd, slab_page(slab_va), page, sizeof(page))) {
-		sink_violation(&c->sink, INV_OC_FREE, REPORT_NONE, slab_va, REPORT_NONE,
-			       "the %s cache's partial list names 0x%" PRIx64 ", no page header in RAM",
-			       k->what, slab_va);
+	if (!read_slab(c, k, slab_va, "the partial list", page, &s))
 		return -1;
-	}
-	memcpy(&s, page + MM_PAGE_SIZE - OBJCACHE_SLAB_SIZE, sizeof(s));
 	*next = s.os_next;
-	if ((n = free_list(c, k, slab_va, page, &s)) < 0)
+	if ((n = free_list(c, k, slab_va, page, s.os_free)) < 0)
 		return 0;
 	if (s.os_size != k->oc->oc_size || s.os_nfree == 0 || (uint64_t)n != s.os_nfree)
 		sink_violation(&c->sink, INV_OC_FREE, REPORT_NONE, slab_va, REPORT_NONE,
@@ -151,17 +228,20 @@ void check_object_caches(struct checker *c)
 	const struct mm_view *v = &c->view;
 	const struct cache_ref hments = { &v->hcache, v->sym.hment_cache, "hment" };
 	const struct cache_ref spaces = { &v->hatcache, v->sym.hat_cache, "address-space" };
+	int64_t parked;
 
 	if (v->hcache_ok) {
-		if (c->hments_found >= 0)
-			compare_out(c, &hments, (uint64_t)c->hments_found,
+		parked = cpu_lists(c, &hments);
+		if (c->hments_found >= 0 && parked >= 0)
+			compare_out(c, &hments, (uint64_t)parked, (uint64_t)c->hments_found,
 				    "are on mapping lists, the reserve or hash chains");
 		check_free_objects(c, &hments);
 	}
 	/* hat_kas is a variable, not the cache's: every other space on hat_list is */
 	if (v->hatcache_ok) {
-		if (v->hat_list_whole && !v->stopped)
-			compare_out(c, &spaces, v->nhats - 1, "are on hat_list besides hat_kas");
+		parked = cpu_lists(c, &spaces);
+		if (v->hat_list_whole && !v->stopped && parked >= 0)
+			compare_out(c, &spaces, (uint64_t)parked, v->nhats - 1, "are on hat_list besides hat_kas");
 		check_free_objects(c, &spaces);
 	}
 }

@@ -40,7 +40,7 @@ bool mm_direct_map_live;
 #endif
 
 struct mm_lock hat_list_lock;   /* exported: the checker's LK_QUIESCENT reads it */
-struct objcache hat_cache;
+struct objcache hat_cache __attribute__((aligned(MM_CACHE_LINE)));
 static uint32_t hat_serial;
 
 static void count(uint64_t *counter, int64_t delta)

@@ -13,7 +13,8 @@ struct mm_lock_line hment_mlist_locks[HMENT_MLIST_NLOCK] __attribute__((aligned(
 struct hment_reserve hment_reserve;
 struct hment_stats hment_stats;
 
-struct objcache hment_cache;
+struct objcache hment_cache __attribute__((aligned(MM_CACHE_LINE)));
+struct objcache_cpu hment_cache_cpus[HAT_MAX_CPUS] __attribute__((aligned(MM_CACHE_LINE)));
 static uint64_t steal_cursor;   /* pfn where the last steal succeeded: spread the pain */
 
 /*
@@ -54,6 +55,7 @@ void hment_init(uint64_t npages)
 						.hr_cap = UINT32_MAX };
 	hment_stats = (struct hment_stats){ 0 };
 	objcache_init(&hment_cache, "hment", sizeof(hment_t));
+	objcache_per_cpu(&hment_cache, hment_cache_cpus);
 	steal_cursor = 0;
 	hment_listed.npages = npages;
 	for (unsigned i = 0; i < LISTED_LEVELS; i++)
@@ -794,7 +796,7 @@ void hment_set_limit(uint64_t max_in_use)
 
 uint64_t hment_cache_inuse(void)
 {
-	return __atomic_load_n(&hment_cache.oc_inuse, __ATOMIC_RELAXED);
+	return __atomic_load_n(&hment_cache.oc_inuse, __ATOMIC_RELAXED) - objcache_on_cpus(&hment_cache);
 }
 
 void hment_assert_accounted(void)

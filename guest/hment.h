@@ -31,6 +31,7 @@ extern struct mm_lock_line hment_mlist_locks[HMENT_MLIST_NLOCK];
 extern struct hment_reserve hment_reserve;
 extern struct hment_listed hment_listed;      /* the steal index: which pages have a list */
 extern struct objcache hment_cache;           /* where hments come from (OC_LEAK counts them) */
+extern struct objcache_cpu hment_cache_cpus[HAT_MAX_CPUS];   /* hment_cache's lists per CPU (its oc_cpus) */
 
 struct hment_stats {
 	uint64_t alloc;        /* hment_alloc() calls */

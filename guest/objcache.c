@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Object caches: carve PG_KERNEL pages into fixed-size objects, each page with its own free list. */
+/* Object caches: carve PG_KERNEL pages into fixed-size objects, each page with its own free list, each CPU with a page's list of its own. */
 #include "objcache.h"
+
+#define STEP_INLINE inline __attribute__((always_inline))   /* a per-object step: a call costs as much again */
 
 void objcache_init(struct objcache *oc, const char *name, uint32_t size)
 {
@@ -62,27 +64,51 @@ static bool objcache_grow(struct objcache *oc)
 	return true;
 }
 
+/*
+ * The object *head names in the page at base; *head moves on to the
+ * next. The link is checked first: a bad one would hand out memory that
+ * straddles objects, or lies past the page's.
+ */
+static STEP_INLINE void *list_take(const struct objcache *oc, uint8_t *base, uint16_t *head)
+{
+	uint32_t off = (uint32_t)*head - 1;
+
+	MM_GUARD(OC_FREE, *head != 0 && off < oc->oc_per_page * oc->oc_size &&
+			  (((uint64_t)off * oc->oc_recip) >> 32) * oc->oc_size == off);
+	*head = *(uint16_t *)(base + off);
+	return base + off;
+}
+
+/* Puts obj at the front of the list *head of the page at base. */
+static STEP_INLINE void list_put(uint8_t *base, uint16_t *head, void *obj)
+{
+	*(uint16_t *)obj = *head;
+	*head = (uint16_t)((uint8_t *)obj - base + 1);
+}
+
+/* Takes the first page off the partial list. Cache lock held, oc_partial not NULL. */
+static void partial_pop(struct objcache *oc)
+{
+	oc->oc_partial = oc->oc_partial->os_next;
+	if (oc->oc_partial == NULL)
+		oc->oc_partial_tail = NULL;
+}
+
 /* Takes the first free object of the first page with one. Cache lock held, oc_partial not NULL. */
 static void *slab_take(struct objcache *oc)
 {
 	struct objcache_slab *s = oc->oc_partial;
-	uint32_t off = (uint32_t)s->os_free - 1;
-	uint8_t *obj = slab_base(s) + off;
+	void *obj;
 
-	/* a bad link would hand out memory that straddles objects, or lies past the page's */
-	MM_GUARD(OC_FREE, s->os_nfree > 0 && s->os_free != 0 && s->os_size == oc->oc_size &&
-			  off < oc->oc_per_page * oc->oc_size &&
-			  (((uint64_t)off * oc->oc_recip) >> 32) * oc->oc_size == off);
-	s->os_free = *(uint16_t *)obj;
-	if (--s->os_nfree == 0) {
-		oc->oc_partial = s->os_next;
-		if (oc->oc_partial == NULL)
-			oc->oc_partial_tail = NULL;
-	}
+	MM_GUARD(OC_FREE, s->os_nfree > 0 && s->os_size == oc->oc_size);
+	obj = list_take(oc, slab_base(s), &s->os_free);
+	if (--s->os_nfree == 0)
+		partial_pop(oc);
 	return obj;
 }
 
-void *objcache_alloc(struct objcache *oc)
+/* An object off the pages, under oc_lock, within the limit; NULL when refused. */
+static void *slab_alloc(struct objcache *oc)
 {
 	void *obj = NULL;
 
@@ -97,20 +123,86 @@ void *objcache_alloc(struct objcache *oc)
 		oc->oc_nfail++;
 	}
 	mm_lock_exit(&oc->oc_lock);
+	return obj;
+}
+
+/*
+ * This CPU's list, locked; NULL when the cache keeps none or has a limit
+ * (read under oa_lock: objcache_set_limit empties every list under its
+ * lock after setting one).
+ */
+static struct objcache_cpu *cpu_enter(struct objcache *oc)
+{
+	unsigned cpu = cpu_id();
+	struct objcache_cpu *a;
+
+	if (oc->oc_cpus == NULL)
+		return NULL;
+	MM_REQUIRE(cpu < HAT_MAX_CPUS);
+	a = &oc->oc_cpus[cpu];
+	mm_lock_enter(&a->oa_lock);
+	if (__atomic_load_n(&oc->oc_limit, __ATOMIC_RELAXED) == OBJCACHE_LIMIT_NONE)
+		return a;
+	mm_lock_exit(&a->oa_lock);
+	return NULL;
+}
+
+/* Stored atomically: objcache_on_cpus() reads every CPU's count without its lock. oa_lock held. */
+static void set_count(struct objcache_cpu *a, uint32_t n)
+{
+	__atomic_store_n(&a->oa_count, (uint16_t)n, __ATOMIC_RELAXED);
+}
+
+/* Moves the whole free list of the first page with one to a's empty list; false when no page is left. */
+static bool cpu_refill(struct objcache *oc, struct objcache_cpu *a)
+{
+	struct objcache_slab *s;
+
+	mm_lock_enter(&oc->oc_lock);
+	if (oc->oc_partial == NULL && !objcache_grow(oc)) {
+		mm_lock_exit(&oc->oc_lock);
+		return false;
+	}
+	s = oc->oc_partial;
+	MM_GUARD(OC_FREE, s->os_nfree > 0 && s->os_free != 0 && s->os_size == oc->oc_size);
+	partial_pop(oc);
+	a->oa_slab = s;
+	a->oa_free = s->os_free;
+	set_count(a, s->os_nfree);
+	oc->oc_nfree -= s->os_nfree;
+	oc->oc_inuse += s->os_nfree;
+	s->os_free = 0;
+	s->os_nfree = 0;
+	mm_lock_exit(&oc->oc_lock);
+	return true;
+}
+
+void *objcache_alloc(struct objcache *oc)
+{
+	struct objcache_cpu *a = cpu_enter(oc);
+	void *obj;
+
+	if (a != NULL && (a->oa_count > 0 || cpu_refill(oc, a))) {
+		obj = list_take(oc, slab_base(a->oa_slab), &a->oa_free);
+		set_count(a, a->oa_count - 1);
+		mm_lock_exit(&a->oa_lock);
+	} else {
+		if (a != NULL)
+			mm_lock_exit(&a->oa_lock);
+		obj = slab_alloc(oc);   /* counts a refusal */
+	}
 	if (obj != NULL)
 		mm_zero(obj, oc->oc_size);
 	return obj;
 }
 
 /* Puts obj back on its page's free list. Cache lock held. */
-static void slab_put(struct objcache *oc, void *obj)
+static STEP_INLINE void slab_put(struct objcache *oc, void *obj)
 {
 	struct objcache_slab *s = slab_of(obj);
-	uint64_t off = (uint64_t)((uint8_t *)obj - slab_base(s));
 
 	MM_REQUIRE(oc->oc_inuse > 0 && s->os_nfree < oc->oc_per_page);
-	*(uint16_t *)obj = s->os_free;
-	s->os_free = (uint16_t)(off + 1);
+	list_put(slab_base(s), &s->os_free, obj);
 	if (s->os_nfree++ == 0)
 		partial_append(oc, s);
 	oc->oc_nfree++;
@@ -137,21 +229,91 @@ void objcache_free(struct objcache *oc, void *obj)
 	objcache_free_n(oc, &obj, 1);
 }
 
+/*
+ * This CPU's list, locked, when one of objs is of its page; else NULL
+ * (no lock taken: most frees are of pages it has moved on from). Only
+ * this CPU sets its oa_slab, so it reads it without the lock.
+ */
+static struct objcache_cpu *cpu_enter_for(struct objcache *oc, void *const objs[], unsigned n)
+{
+	struct objcache_slab *mine;
+
+	if (oc->oc_cpus == NULL || cpu_id() >= HAT_MAX_CPUS)
+		return NULL;
+	mine = oc->oc_cpus[cpu_id()].oa_slab;
+	for (unsigned i = 0; i < n; i++)
+		if (slab_of(objs[i]) == mine)
+			return cpu_enter(oc);
+	return NULL;
+}
+
+/*
+ * Objects of this CPU's page go back on its list; the others on their
+ * pages' lists, under one hold of oc_lock.
+ */
 void objcache_free_n(struct objcache *oc, void *const objs[], unsigned n)
 {
+	struct objcache_cpu *a;
+	bool locked = false;
+
 	if (n == 0)
 		return;
 	for (unsigned i = 0; i < n; i++)
 		check_own(oc, objs[i]);
-	mm_lock_enter(&oc->oc_lock);
-	for (unsigned i = 0; i < n; i++)
+	a = cpu_enter_for(oc, objs, n);
+	for (unsigned i = 0; i < n; i++) {
+		if (a != NULL && slab_of(objs[i]) == a->oa_slab) {
+			list_put(slab_base(a->oa_slab), &a->oa_free, objs[i]);
+			set_count(a, a->oa_count + 1);
+			continue;
+		}
+		if (!locked)
+			mm_lock_enter(&oc->oc_lock);
+		locked = true;
 		slab_put(oc, objs[i]);
+	}
+	if (locked)
+		mm_lock_exit(&oc->oc_lock);
+	if (a != NULL)
+		mm_lock_exit(&a->oa_lock);
+}
+
+void objcache_per_cpu(struct objcache *oc, struct objcache_cpu cpus[HAT_MAX_CPUS])
+{
+	for (unsigned i = 0; i < HAT_MAX_CPUS; i++)
+		cpus[i] = (struct objcache_cpu){ .oa_slab = NULL };
+	oc->oc_cpus = cpus;
+}
+
+uint64_t objcache_on_cpus(const struct objcache *oc)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; oc->oc_cpus != NULL && i < HAT_MAX_CPUS; i++)
+		n += __atomic_load_n(&oc->oc_cpus[i].oa_count, __ATOMIC_RELAXED);
+	return n;
+}
+
+/* Gives a CPU's list back to its page. oa_lock held. */
+static void cpu_drain(struct objcache *oc, struct objcache_cpu *a)
+{
+	mm_lock_enter(&oc->oc_lock);
+	for (; a->oa_count > 0; set_count(a, a->oa_count - 1))
+		slab_put(oc, list_take(oc, slab_base(a->oa_slab), &a->oa_free));
 	mm_lock_exit(&oc->oc_lock);
 }
 
 void objcache_set_limit(struct objcache *oc, uint64_t max_in_use)
 {
 	mm_lock_enter(&oc->oc_lock);
-	oc->oc_limit = max_in_use;
+	__atomic_store_n(&oc->oc_limit, max_in_use, __ATOMIC_RELAXED);
 	mm_lock_exit(&oc->oc_lock);
+	/* a limit counts what callers hold: nothing may stay on a CPU's list, where oc_inuse counts it */
+	for (unsigned i = 0; max_in_use != OBJCACHE_LIMIT_NONE && oc->oc_cpus != NULL && i < HAT_MAX_CPUS; i++) {
+		struct objcache_cpu *a = &oc->oc_cpus[i];
+
+		mm_lock_enter(&a->oa_lock);
+		cpu_drain(oc, a);
+		mm_lock_exit(&a->oa_lock);
+	}
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* A small object cache: pages carved into fixed-size objects (hments, address spaces), with a failure knob. */
+/* A small object cache: pages carved into fixed-size objects (hments, address spaces), a list per CPU, with a failure knob. */
 #ifndef GUEST_OBJCACHE_H
 #define GUEST_OBJCACHE_H
 
@@ -21,7 +21,16 @@ void objcache_free(struct objcache *oc, void *obj);
 /* Returns n objects to their cache under one lock hold. Any CPU. */
 void objcache_free_n(struct objcache *oc, void *const objs[], unsigned n);
 
-/* Allows at most max_in_use objects out at once (OBJCACHE_LIMIT_NONE: no limit). */
+/*
+ * Allows at most max_in_use objects out at once (OBJCACHE_LIMIT_NONE: no
+ * limit); a limit empties every CPU's list and keeps them empty.
+ */
 void objcache_set_limit(struct objcache *oc, uint64_t max_in_use);
+
+/* From now on each CPU allocates from and frees to a list of its own (cpus: HAT_MAX_CPUS, never freed). Boot only. */
+void objcache_per_cpu(struct objcache *oc, struct objcache_cpu cpus[HAT_MAX_CPUS]);
+
+/* Objects on the CPUs' lists: counted in oc_inuse, held by no caller. */
+uint64_t objcache_on_cpus(const struct objcache *oc);
 
 #endif

@@ -378,19 +378,50 @@ struct objcache_slab {
 #define OBJCACHE_SLAB_SIZE 16u
 
 struct objcache {
+	/* read by every allocation and free, written only at boot and by objcache_set_limit */
 	GPTR(const char) oc_name;
 	uint32_t oc_size;             /* object size, a multiple of 8 */
 	uint32_t oc_recip;            /* ceil(2^32 / oc_size): an offset in a page divided by oc_size is (off * oc_recip) >> 32 */
 	uint32_t oc_per_page;         /* objects carved from one page */
 	uint32_t oc_pad;              /* 0 */
+	uint64_t oc_limit;            /* at most this many in use at once */
+	GPTR(struct objcache_cpu) oc_cpus; /* HAT_MAX_CPUS lists of this CPU's own (objcache_per_cpu), or none */
+	uint64_t oc_pad2[3];
+	/* written under oc_lock: a line of its own, or a CPU on its own list would miss on the line above */
 	GPTR(struct objcache_slab) oc_partial;      /* pages with free objects: allocations take the first's */
 	GPTR(struct objcache_slab) oc_partial_tail; /* where a page that was full joins when one is freed */
 	uint64_t oc_inuse;            /* objects handed out (OC_LEAK for the hment cache) */
 	uint64_t oc_nfree;            /* free objects on all pages */
 	uint64_t oc_npages;           /* pages taken from the page allocator (never returned) */
-	uint64_t oc_limit;            /* at most this many in use at once */
 	uint64_t oc_nfail;            /* allocations refused */
 	struct mm_lock oc_lock;
+	uint64_t oc_pad3;
+};
+
+/*
+ * A CPU's own free objects of one cache: the whole free list of one page
+ * (oa_slab), taken from the pages at once, under oc_lock, when this
+ * CPU's list is empty. The CPU then allocates from it, and frees objects
+ * of that page back to it, under oa_lock alone: a lock no other CPU takes
+ * but objcache_set_limit. So CPUs allocating at once no longer take
+ * turns owning oc_lock's line, and each carves objects from a page of its
+ * own (their lines stay in its cache). Taking a whole list is one pointer
+ * move, not a walk: allocations still go up through a page in address
+ * order. Objects another CPU frees into oa_slab go on the page's own list
+ * (and the page back on oc_partial), not on this one.
+ *
+ * oc_inuse counts the objects on a CPU's list as out (they left the
+ * pages); what callers hold is oc_inuse minus every oa_count. While the
+ * cache has a limit the lists stay empty: a limit counts what callers
+ * hold, exactly.
+ */
+struct objcache_cpu {
+	struct mm_lock oa_lock;       /* its CPU's; objcache_set_limit empties the list under it */
+	GPTR(struct objcache_slab) oa_slab;   /* the page the list is on; 0: none yet */
+	uint16_t oa_free;             /* offset + 1 in that page of the list's first object; 0: empty */
+	uint16_t oa_count;            /* objects on the list */
+	uint32_t oa_pad;
+	uint64_t oa_pad2[5];
 };
 
 /* The cache of idle, all-zero table pages: linked through p_next. */
@@ -611,9 +642,10 @@ _Static_assert(offsetof(struct page, p_mapping) == 24, "page_t layout");
 _Static_assert(offsetof(struct page, p_mlentry) == 36, "page_t layout");
 _Static_assert(offsetof(struct page, p_valid) == 40, "page_t layout");
 _Static_assert(offsetof(struct page, p_attr) == 43, "page_t layout");
-_Static_assert(sizeof(struct objcache) == 88, "objcache layout");
+_Static_assert(sizeof(struct objcache) == 2 * MM_CACHE_LINE, "objcache layout");
+_Static_assert(sizeof(struct objcache_cpu) == MM_CACHE_LINE, "objcache_cpu layout");
 _Static_assert(sizeof(struct objcache_slab) == OBJCACHE_SLAB_SIZE, "objcache_slab layout");
-_Static_assert(offsetof(struct objcache, oc_inuse) == 40, "objcache layout");
+_Static_assert(offsetof(struct objcache, oc_partial) == MM_CACHE_LINE, "objcache layout");
 _Static_assert(sizeof(struct hat) == 128, "hat layout");
 _Static_assert(sizeof(struct hat_tlb_flushed) == 16, "hat_tlb_flushed layout");
 _Static_assert(offsetof(struct hat, h_top_pa) == 24, "hat layout");

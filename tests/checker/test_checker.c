@@ -132,6 +132,58 @@ START_TEST(healthy_kernel_only)
 }
 END_TEST
 
+extern struct objcache_cpu hment_cache_cpus[HAT_MAX_CPUS];   /* the hosted MM's (guest/hment.c) */
+
+/* One planted fault in the hosted MM's per-CPU hment lists: exactly one violation, of this ID. */
+static void expect_cpu_list_fault(struct check_mem *mem, struct mm_symbols *sym, enum invariant_id id,
+				  const char *what)
+{
+	struct seen s;
+
+	hmm_view(mem, sym);
+	run_check(mem, sym, &s);
+	if (s.returned != 1 || s.per_id[id] != 1)
+		seen_dump(&s, what);
+	ck_assert_uint_eq(s.returned, 1);
+	ck_assert_uint_eq(s.per_id[id], 1);
+}
+
+/*
+ * The CPUs' hment lists: what they hold is free (the healthy check), an
+ * object dropped from one is a leak, and each fault in them is reported.
+ */
+START_TEST(hosted_cpu_lists_checked)
+{
+	struct objcache_cpu saved, *a = &hment_cache_cpus[0];
+	struct check_mem mem;
+	struct mm_symbols sym;
+
+	hosted_state(3, &mem, &sym);
+	ck_assert_uint_gt(a->oa_count, 1);   /* the workload's hments came from CPU 0's list */
+	expect_clean(&mem, &sym, "the hosted MM with hments on CPU 0's list");
+	saved = *a;
+	hment_cache_cpus[1].oa_lock.ml_locked = 1;
+	expect_cpu_list_fault(&mem, &sym, INV_LK_QUIESCENT, "a CPU's list locked");
+	hment_cache_cpus[1].oa_lock.ml_locked = 0;
+	a->oa_count++;
+	expect_cpu_list_fault(&mem, &sym, INV_OC_FREE, "a CPU's list counting one more than it holds");
+	*a = saved;
+	a->oa_free += 8;
+	expect_cpu_list_fault(&mem, &sym, INV_OC_FREE, "a CPU's list starting inside an object");
+	*a = saved;
+	a->oa_slab -= 8;
+	expect_cpu_list_fault(&mem, &sym, INV_OC_FREE, "a CPU's list on no page header");
+	*a = saved;
+	a->oa_free = *(const uint16_t *)(uintptr_t)(a->oa_slab + OBJCACHE_SLAB_SIZE - MM_PAGE_SIZE + a->oa_free - 1);
+	a->oa_count--;
+	expect_cpu_list_fault(&mem, &sym, INV_OC_LEAK, "an object dropped from a CPU's list");
+	*a = saved;
+	hmm_view(&mem, &sym);
+	expect_clean(&mem, &sym, "the lists put back");
+	hmm_shutdown();
+}
+END_TEST
+
 START_TEST(healthy_hosted_mm)
 {
 	struct check_mem mem;
@@ -1706,6 +1758,7 @@ static Suite *checker_suite(void)
 	tcase_add_test(healthy, healthy_through_read_phys_only);
 	tcase_add_test(healthy, healthy_kernel_only);
 	tcase_add_loop_test(healthy, healthy_hosted_mm, 0, 4);
+	tcase_add_test(healthy, hosted_cpu_lists_checked);
 	tcase_add_test(healthy, stats_reach_the_report);
 	tcase_add_test(healthy, throughput_is_printed);
 	suite_add_tcase(s, healthy);

@@ -279,6 +279,7 @@ void hmm_view(struct check_mem *mem, struct mm_symbols *sym)
 	sym->hat_list_lock = relocate(&hat_list_lock, sizeof(hat_list_lock));
 	sym->hment_listed = relocate(&hment_listed, sizeof(hment_listed));
 	sym->hment_cache = relocate(&hment_cache, sizeof(hment_cache));
+	relocate(hment_cache_cpus, sizeof(hment_cache_cpus));   /* reached through hment_cache.oc_cpus */
 	sym->hat_cache = relocate(&hat_cache, sizeof(hat_cache));
 	sym->hat_cpu = relocate(hat_cpu, sizeof(hat_cpu));
 	sym->hat_tlb_flushed = relocate(hat_tlb_flushed, sizeof(hat_tlb_flushed));

@@ -249,6 +249,58 @@ START_TEST(test_objcache_basic)
 }
 END_TEST
 
+/*
+ * A CPU's own list: it takes a page's whole free list at once, hands
+ * out that page's objects in address order, gets back what it frees of
+ * that page; objects of other pages go back to their pages; a limit
+ * empties every list and then holds exactly.
+ */
+START_TEST(test_objcache_per_cpu)
+{
+	static struct objcache_cpu cpus[HAT_MAX_CPUS];
+	struct objcache oc;
+	struct objcache_cpu *mine;
+	uint8_t *first, *obj[400];
+	unsigned per_page;
+
+	objcache_init(&oc, "test", 24);
+	objcache_per_cpu(&oc, cpus);
+	per_page = oc.oc_per_page;
+	mine = &cpus[cpu_id()];
+	first = objcache_alloc(&oc);
+	ck_assert_ptr_nonnull(first);
+	ck_assert_uint_eq(mine->oa_count, per_page - 1);          /* the whole page's list, at once */
+	ck_assert_uint_eq(oc.oc_inuse, per_page);                 /* listed ones count as out */
+	ck_assert_uint_eq(oc.oc_nfree, 0);
+	ck_assert_ptr_null(oc.oc_partial);                        /* the page left the partial list */
+	ck_assert_uint_eq(objcache_on_cpus(&oc), per_page - 1);
+	ck_assert_ptr_eq(objcache_alloc(&oc), first + 24);        /* address order */
+	memset(first, 0xff, 24);
+	objcache_free(&oc, first);
+	ck_assert_uint_eq(mine->oa_count, per_page - 1);          /* back on this CPU's list */
+	ck_assert_ptr_eq(objcache_alloc(&oc), first);
+	ck_assert_uint_eq(first[23], 0);                          /* handed out zeroed */
+	for (unsigned i = 0; i < 2 * per_page; i++)
+		ck_assert_ptr_nonnull(obj[i] = objcache_alloc(&oc));
+	ck_assert_uint_eq(oc.oc_npages, 3);
+	objcache_free_n(&oc, (void *const *)obj, per_page);       /* mostly the first page's: not this CPU's now */
+	ck_assert_uint_eq(oc.oc_inuse - objcache_on_cpus(&oc), per_page + 2);
+	ck_assert_uint_eq(oc.oc_nfree + oc.oc_inuse, oc.oc_npages * per_page);
+	objcache_set_limit(&oc, per_page + 3);
+	ck_assert_uint_eq(objcache_on_cpus(&oc), 0);
+	ck_assert_uint_eq(mine->oa_count, 0);
+	ck_assert_uint_eq(oc.oc_inuse, per_page + 2);
+	ck_assert_ptr_nonnull(obj[0] = objcache_alloc(&oc));
+	ck_assert_ptr_null(objcache_alloc(&oc));
+	objcache_free(&oc, obj[0]);
+	ck_assert_uint_eq(objcache_on_cpus(&oc), 0);              /* limited: nothing kept on a CPU */
+	ck_assert_uint_eq(oc.oc_inuse, per_page + 2);
+	objcache_set_limit(&oc, OBJCACHE_LIMIT_NONE);
+	ck_assert_ptr_nonnull(objcache_alloc(&oc));
+	ck_assert_uint_gt(objcache_on_cpus(&oc), 0);              /* no limit: lists again */
+}
+END_TEST
+
 static struct objcache free_test_cache;
 
 static void free_into_test_cache(void *obj)
@@ -454,6 +506,7 @@ Suite *page_suite(void)
 	tcase_add_test(tc, test_page_accounting_cycles);
 	tcase_add_test(tc, test_page_large_work_flat);
 	tcase_add_test(tc, test_objcache_basic);
+	tcase_add_test(tc, test_objcache_per_cpu);
 	tcase_add_test(tc, test_objcache_free_checks_the_object);
 	tcase_add_test(tc, test_objcache_free_objects_reachable);
 	tcase_add_test(tc, test_objcache_grows_and_fails_without_pages);

@@ -366,10 +366,17 @@ static void setup_tapped(struct model *m)
 	m->steals0 = hment_stats.steals;
 }
 
-/* hash: thousands of hments, so the hash splits buckets (linear hashing) and grows bucket pages. */
+/*
+ * hash: thousands of hments, so the hash splits buckets (linear hashing)
+ * and grows bucket pages. Under an hment limit far above what it maps:
+ * with a limit the CPUs keep no lists of their own, so its hments come
+ * off the cache's pages one at a time, page after page (the other
+ * unlimited shapes take whole pages' lists).
+ */
 static void setup_hash(struct model *m)
 {
 	m->nsmall = MD_SMALL;
+	hment_set_limit(hment_cache_inuse() + 4 * (uint64_t)m->nspaces * MD_BULK);
 	for (unsigned s = 0; s < m->nspaces; s++)
 		md_bulk(m, s, true);
 }
