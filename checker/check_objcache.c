@@ -188,11 +188,13 @@ static int64_t partial_page(struct checker *c, const struct cache_ref *k, uint64
  * OC_FREE: the partial list (Brent, at most oc_npages pages) holds every
  * free object: a page off it with a free object (a free that did not put
  * the page back, a take that dropped it early) hides that object for good.
+ * The wholly free pages on it are oc_nidle: what decides when pages go
+ * back to the page allocator.
  */
 static void check_free_objects(struct checker *c, const struct cache_ref *k)
 {
 	const struct objcache *oc = k->oc;
-	uint64_t node = oc->oc_partial, last = 0, pages = 0, nfree = 0;
+	uint64_t node = oc->oc_partial, last = 0, pages = 0, nfree = 0, idle = 0;
 	struct brent b;
 
 	if (!shape_sane(c, k))
@@ -211,6 +213,7 @@ static void check_free_objects(struct checker *c, const struct cache_ref *k)
 		if (check_work(c, 1) || (n = partial_page(c, k, node, &node)) < 0)
 			return;
 		nfree += (uint64_t)n;
+		idle += (uint64_t)n == oc->oc_per_page;
 		last = here;
 	}
 	if (oc->oc_partial_tail != last)
@@ -221,6 +224,10 @@ static void check_free_objects(struct checker *c, const struct cache_ref *k)
 		sink_violation(&c->sink, INV_OC_FREE, REPORT_NONE, k->va, REPORT_NONE,
 			       "the %s cache counts %" PRIu64 " objects free, its partial pages hold %" PRIu64,
 			       k->what, oc->oc_nfree, nfree);
+	if (idle != oc->oc_nidle)
+		sink_violation(&c->sink, INV_OC_FREE, REPORT_NONE, k->va, REPORT_NONE,
+			       "the %s cache counts %" PRIu64 " pages wholly free, its partial list holds %" PRIu64,
+			       k->what, oc->oc_nidle, idle);
 }
 
 void check_object_caches(struct checker *c)

@@ -4,6 +4,15 @@
 
 #define STEP_INLINE inline __attribute__((always_inline))   /* a per-object step: a call costs as much again */
 
+/*
+ * Wholly free pages a cache keeps for its next allocations. When twice
+ * as many have gathered, all but these go back to the page allocator: a
+ * cache that once held many objects does not keep their pages for good,
+ * and one that hovers around a page boundary does not give a page back
+ * and take it again on every other call.
+ */
+#define OBJCACHE_IDLE_KEEP 2u
+
 void objcache_init(struct objcache *oc, const char *name, uint32_t size)
 {
 	uint32_t rounded = (size + 7u) & ~7u;
@@ -61,7 +70,44 @@ static bool objcache_grow(struct objcache *oc)
 	partial_append(oc, s);
 	oc->oc_nfree += oc->oc_per_page;
 	oc->oc_npages++;
+	oc->oc_nidle++;
 	return true;
+}
+
+/* Counts s out of the idle pages when an object is about to leave it. Cache lock held. */
+static STEP_INLINE void leaving_idle(struct objcache *oc, const struct objcache_slab *s)
+{
+	if (s->os_nfree == oc->oc_per_page)
+		oc->oc_nidle--;
+}
+
+/*
+ * Gives the page allocator every wholly free page on the partial list
+ * but the first OBJCACHE_IDLE_KEEP. No CPU's list is on such a page: it
+ * would hold one of the page's objects. Cache lock held (the allocator's
+ * is taken inside it, as objcache_grow does).
+ */
+static void reap_idle(struct objcache *oc)
+{
+	struct objcache_slab **link = &oc->oc_partial, *s, *last = NULL;
+	unsigned kept = 0;
+
+	while ((s = *link) != NULL) {
+		bool idle = s->os_nfree == oc->oc_per_page;
+
+		if (!idle || kept < OBJCACHE_IDLE_KEEP) {
+			kept += idle;
+			last = s;
+			link = &s->os_next;
+			continue;
+		}
+		*link = s->os_next;
+		oc->oc_nfree -= oc->oc_per_page;
+		oc->oc_nidle--;
+		oc->oc_npages--;
+		page_free(page_from_pa(mm_kva_to_pa(slab_base(s))));
+	}
+	oc->oc_partial_tail = last;
 }
 
 /*
@@ -101,6 +147,7 @@ static void *slab_take(struct objcache *oc)
 	void *obj;
 
 	MM_GUARD(OC_FREE, s->os_nfree > 0 && s->os_size == oc->oc_size);
+	leaving_idle(oc, s);
 	obj = list_take(oc, slab_base(s), &s->os_free);
 	if (--s->os_nfree == 0)
 		partial_pop(oc);
@@ -165,6 +212,7 @@ static bool cpu_refill(struct objcache *oc, struct objcache_cpu *a)
 	}
 	s = oc->oc_partial;
 	MM_GUARD(OC_FREE, s->os_nfree > 0 && s->os_free != 0 && s->os_size == oc->oc_size);
+	leaving_idle(oc, s);
 	partial_pop(oc);
 	a->oa_slab = s;
 	a->oa_free = s->os_free;
@@ -207,6 +255,8 @@ static STEP_INLINE void slab_put(struct objcache *oc, void *obj)
 		partial_append(oc, s);
 	oc->oc_nfree++;
 	oc->oc_inuse--;
+	if (s->os_nfree == oc->oc_per_page && ++oc->oc_nidle > 2 * OBJCACHE_IDLE_KEEP)
+		reap_idle(oc);
 }
 
 /*

@@ -395,7 +395,7 @@ struct objcache {
 	uint64_t oc_npages;           /* pages taken from the page allocator (never returned) */
 	uint64_t oc_nfail;            /* allocations refused */
 	struct mm_lock oc_lock;
-	uint64_t oc_pad3;
+	uint64_t oc_nidle;            /* pages on the partial list with every object free */
 };
 
 /*

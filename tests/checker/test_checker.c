@@ -132,7 +132,8 @@ START_TEST(healthy_kernel_only)
 }
 END_TEST
 
-extern struct objcache_cpu hment_cache_cpus[HAT_MAX_CPUS];   /* the hosted MM's (guest/hment.c) */
+extern struct objcache hment_cache;                          /* the hosted MM's (guest/hment.c) */
+extern struct objcache_cpu hment_cache_cpus[HAT_MAX_CPUS];
 
 /* One planted fault in the hosted MM's per-CPU hment lists: exactly one violation, of this ID. */
 static void expect_cpu_list_fault(struct check_mem *mem, struct mm_symbols *sym, enum invariant_id id,
@@ -150,7 +151,8 @@ static void expect_cpu_list_fault(struct check_mem *mem, struct mm_symbols *sym,
 
 /*
  * The CPUs' hment lists: what they hold is free (the healthy check), an
- * object dropped from one is a leak, and each fault in them is reported.
+ * object dropped from one is a leak, and each fault in them is reported;
+ * so is a wrong count of wholly free pages.
  */
 START_TEST(hosted_cpu_lists_checked)
 {
@@ -178,6 +180,9 @@ START_TEST(hosted_cpu_lists_checked)
 	a->oa_count--;
 	expect_cpu_list_fault(&mem, &sym, INV_OC_LEAK, "an object dropped from a CPU's list");
 	*a = saved;
+	hment_cache.oc_nidle++;
+	expect_cpu_list_fault(&mem, &sym, INV_OC_FREE, "one wholly free page too many counted");
+	hment_cache.oc_nidle--;
 	hmm_view(&mem, &sym);
 	expect_clean(&mem, &sym, "the lists put back");
 	hmm_shutdown();

@@ -527,6 +527,7 @@ static void cache_grow(struct image *img, unsigned g, struct objcache *oc)
 	partial_append(img, oc, page_pa);
 	oc->oc_nfree += oc->oc_per_page;
 	oc->oc_npages++;
+	oc->oc_nidle++;
 }
 
 /* A zeroed object of the cache at global g: the first free one of its first partial page. Its PA. */
@@ -540,6 +541,7 @@ static uint64_t cache_take(struct image *img, unsigned g)
 		cache_grow(img, g, oc);
 	slab_pa = pa_of(img, oc->oc_partial);
 	s = img_pa(img, slab_pa);
+	oc->oc_nidle -= s->os_nfree == oc->oc_per_page;
 	pa = (slab_pa & ~(uint64_t)(MM_PAGE_SIZE - 1)) + s->os_free - 1;
 	s->os_free = *(uint16_t *)img_pa(img, pa);
 	if (--s->os_nfree == 0) {
@@ -566,6 +568,7 @@ static void cache_put(struct image *img, unsigned g, uint64_t pa)
 		partial_append(img, oc, page_pa);
 	oc->oc_nfree++;
 	oc->oc_inuse--;
+	oc->oc_nidle += s->os_nfree == oc->oc_per_page;
 }
 
 static hment_ref_t hment_new(struct image *img)

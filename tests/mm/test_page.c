@@ -301,6 +301,46 @@ START_TEST(test_objcache_per_cpu)
 }
 END_TEST
 
+/*
+ * Wholly free pages go back to the page allocator once twice the kept
+ * number have gathered, all but the kept ones; the cache carves new
+ * pages when it needs them again.
+ */
+START_TEST(test_objcache_gives_idle_pages_back)
+{
+	static void *obj[12 * (MM_PAGE_SIZE / 24)];
+	uint64_t free_before = page_nfree();
+	struct objcache oc;
+	unsigned n;
+
+	objcache_init(&oc, "test", 24);
+	n = 12 * oc.oc_per_page;
+	for (unsigned i = 0; i < n; i++)
+		ck_assert_ptr_nonnull(obj[i] = objcache_alloc(&oc));
+	ck_assert_uint_eq(oc.oc_npages, 12);
+	ck_assert_uint_eq(oc.oc_nidle, 0);
+	ck_assert_uint_eq(page_nfree(), free_before - 12);
+	objcache_free_n(&oc, obj, 4 * oc.oc_per_page);            /* 4 idle pages: kept */
+	ck_assert_uint_eq(oc.oc_npages, 12);
+	ck_assert_uint_eq(oc.oc_nidle, 4);
+	objcache_free_n(&oc, obj + 4 * oc.oc_per_page, oc.oc_per_page);   /* the 5th: all but 2 go */
+	ck_assert_uint_eq(oc.oc_npages, 9);
+	ck_assert_uint_eq(oc.oc_nidle, 2);
+	ck_assert_uint_eq(oc.oc_nfree, 2 * oc.oc_per_page);
+	ck_assert_uint_eq(page_nfree(), free_before - 9);
+	objcache_free_n(&oc, obj + 5 * oc.oc_per_page, n - 5 * oc.oc_per_page);
+	ck_assert_uint_le(oc.oc_npages, 4);
+	ck_assert_uint_eq(oc.oc_inuse, 0);
+	ck_assert_uint_eq(oc.oc_nfree, oc.oc_npages * oc.oc_per_page);
+	ck_assert_uint_eq(oc.oc_nidle, oc.oc_npages);
+	ck_assert_uint_eq(page_nfree(), free_before - oc.oc_npages);
+	for (unsigned i = 0; i < n; i++)                           /* and it grows again */
+		ck_assert_ptr_nonnull(obj[i] = objcache_alloc(&oc));
+	ck_assert_uint_eq(oc.oc_npages, 12);
+	ck_assert_uint_eq(oc.oc_nidle, 0);
+}
+END_TEST
+
 static struct objcache free_test_cache;
 
 static void free_into_test_cache(void *obj)
@@ -507,6 +547,7 @@ Suite *page_suite(void)
 	tcase_add_test(tc, test_page_large_work_flat);
 	tcase_add_test(tc, test_objcache_basic);
 	tcase_add_test(tc, test_objcache_per_cpu);
+	tcase_add_test(tc, test_objcache_gives_idle_pages_back);
 	tcase_add_test(tc, test_objcache_free_checks_the_object);
 	tcase_add_test(tc, test_objcache_free_objects_reachable);
 	tcase_add_test(tc, test_objcache_grows_and_fails_without_pages);
