@@ -5,13 +5,20 @@
 #define STEP_INLINE inline __attribute__((always_inline))   /* a per-object step: a call costs as much again */
 
 /*
- * Wholly free pages a cache keeps for its next allocations. When twice
- * as many have gathered, all but these go back to the page allocator: a
- * cache that once held many objects does not keep their pages for good,
- * and one that hovers around a page boundary does not give a page back
- * and take it again on every other call.
+ * Wholly free pages a cache keeps for its next allocations. When more
+ * than a quarter of its pages, and more than twice these, are wholly
+ * free, all but these go back to the page allocator: a cache that once
+ * held many objects does not keep their pages for good, one that hovers
+ * around a page boundary does not give a page back and carve it again on
+ * every other call, and the walk that finds them (the partial list) is
+ * paid for by the quarter of the pages it gives back.
  */
 #define OBJCACHE_IDLE_KEEP 2u
+
+static bool too_many_idle(const struct objcache *oc)
+{
+	return oc->oc_nidle > 2 * OBJCACHE_IDLE_KEEP && oc->oc_nidle > oc->oc_npages / 4;
+}
 
 void objcache_init(struct objcache *oc, const char *name, uint32_t size)
 {
@@ -255,8 +262,11 @@ static STEP_INLINE void slab_put(struct objcache *oc, void *obj)
 		partial_append(oc, s);
 	oc->oc_nfree++;
 	oc->oc_inuse--;
-	if (s->os_nfree == oc->oc_per_page && ++oc->oc_nidle > 2 * OBJCACHE_IDLE_KEEP)
-		reap_idle(oc);
+	if (s->os_nfree == oc->oc_per_page) {
+		oc->oc_nidle++;
+		if (too_many_idle(oc))
+			reap_idle(oc);
+	}
 }
 
 /*

@@ -301,42 +301,55 @@ START_TEST(test_objcache_per_cpu)
 }
 END_TEST
 
+/* The last page of oc's partial list, walked. */
+static struct objcache_slab *partial_last(const struct objcache *oc)
+{
+	struct objcache_slab *s = oc->oc_partial;
+
+	while (s != NULL && s->os_next != NULL)
+		s = s->os_next;
+	return s;
+}
+
 /*
- * Wholly free pages go back to the page allocator once twice the kept
- * number have gathered, all but the kept ones; the cache carves new
- * pages when it needs them again.
+ * Wholly free pages go back to the page allocator once more than a
+ * quarter of the cache's pages, and more than twice the kept number, are
+ * wholly free: all but the kept ones. The cache carves new pages when it
+ * needs them again.
  */
 START_TEST(test_objcache_gives_idle_pages_back)
 {
-	static void *obj[12 * (MM_PAGE_SIZE / 24)];
+	static void *obj[40 * (MM_PAGE_SIZE / 24)];
 	uint64_t free_before = page_nfree();
 	struct objcache oc;
-	unsigned n;
+	unsigned n, per;
 
 	objcache_init(&oc, "test", 24);
-	n = 12 * oc.oc_per_page;
+	per = oc.oc_per_page;
+	n = 40 * per;
 	for (unsigned i = 0; i < n; i++)
 		ck_assert_ptr_nonnull(obj[i] = objcache_alloc(&oc));
-	ck_assert_uint_eq(oc.oc_npages, 12);
+	ck_assert_uint_eq(oc.oc_npages, 40);
 	ck_assert_uint_eq(oc.oc_nidle, 0);
-	ck_assert_uint_eq(page_nfree(), free_before - 12);
-	objcache_free_n(&oc, obj, 4 * oc.oc_per_page);            /* 4 idle pages: kept */
-	ck_assert_uint_eq(oc.oc_npages, 12);
-	ck_assert_uint_eq(oc.oc_nidle, 4);
-	objcache_free_n(&oc, obj + 4 * oc.oc_per_page, oc.oc_per_page);   /* the 5th: all but 2 go */
-	ck_assert_uint_eq(oc.oc_npages, 9);
+	ck_assert_uint_eq(page_nfree(), free_before - 40);
+	objcache_free_n(&oc, obj, 10 * per);                      /* a quarter idle: kept */
+	ck_assert_uint_eq(oc.oc_npages, 40);
+	ck_assert_uint_eq(oc.oc_nidle, 10);
+	objcache_free_n(&oc, obj + 10 * per, per);                /* the 11th: all but 2 go */
+	ck_assert_ptr_eq(partial_last(&oc), oc.oc_partial_tail);
+	ck_assert_uint_eq(oc.oc_npages, 31);
 	ck_assert_uint_eq(oc.oc_nidle, 2);
-	ck_assert_uint_eq(oc.oc_nfree, 2 * oc.oc_per_page);
-	ck_assert_uint_eq(page_nfree(), free_before - 9);
-	objcache_free_n(&oc, obj + 5 * oc.oc_per_page, n - 5 * oc.oc_per_page);
-	ck_assert_uint_le(oc.oc_npages, 4);
+	ck_assert_uint_eq(oc.oc_nfree, 2 * per);
+	ck_assert_uint_eq(page_nfree(), free_before - 31);
+	objcache_free_n(&oc, obj + 11 * per, n - 11 * per);
+	ck_assert_uint_le(oc.oc_npages, 4);                       /* a small cache keeps up to 4 */
 	ck_assert_uint_eq(oc.oc_inuse, 0);
-	ck_assert_uint_eq(oc.oc_nfree, oc.oc_npages * oc.oc_per_page);
+	ck_assert_uint_eq(oc.oc_nfree, oc.oc_npages * per);
 	ck_assert_uint_eq(oc.oc_nidle, oc.oc_npages);
 	ck_assert_uint_eq(page_nfree(), free_before - oc.oc_npages);
 	for (unsigned i = 0; i < n; i++)                           /* and it grows again */
 		ck_assert_ptr_nonnull(obj[i] = objcache_alloc(&oc));
-	ck_assert_uint_eq(oc.oc_npages, 12);
+	ck_assert_uint_eq(oc.oc_npages, 40);
 	ck_assert_uint_eq(oc.oc_nidle, 0);
 }
 END_TEST
