@@ -46,13 +46,14 @@ static struct image *build_image(void)
 	img_map(img, sp[0], 0x80000000ull, img_alloc_large(img), true);
 	img_reserve_fill(img, 4);
 	img_cache_add(img, 2);
+	img_cpu_list_take(img, 1);
 	return img;
 }
 
 /* The PA a patch aims at: region selector first, so most patches land on MM structures. */
 static uint64_t patch_target(const struct image *img, uint8_t region, uint32_t offset)
 {
-	switch (region % 9) {
+	switch (region % 10) {
 	case 0:  return img->page_array_pa + offset % (img->npages * sizeof(struct page));
 	case 1:  return img->hment_page_pa + offset % MM_PAGE_SIZE;
 	case 2:  return img->hat_page_pa + offset % MM_PAGE_SIZE;
@@ -63,6 +64,8 @@ static uint64_t patch_target(const struct image *img, uint8_t region, uint32_t o
 	case 6:  return img->oplog_pa + offset % MM_PAGE_SIZE;
 	case 7:  return (uint64_t)((uint8_t *)img_oplog((struct image *)img) - img->ram) +
 			offset % sizeof(struct hat_oplog);
+	case 8:  return (uint64_t)((uint8_t *)img_cpu_lists((struct image *)img) - img->ram) +
+			offset % (HAT_MAX_CPUS * sizeof(struct objcache_cpu));
 	default: return offset % img->ram_size;
 	}
 }

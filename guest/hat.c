@@ -23,6 +23,8 @@
  *                     neighbouring entries of a table to a stripe), which
  *                     also guards the stripe's count; a split holds the
  *                     one its two buckets share
+ *   oa_lock           a CPU's own list of an object cache (objcache_cpu):
+ *                     its CPU's, and objcache_set_limit's
  *   oc_lock           an object cache's (hments, spaces)
  *   pool.lock         the page allocator's, innermost
  *

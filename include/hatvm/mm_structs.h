@@ -392,7 +392,7 @@ struct objcache {
 	GPTR(struct objcache_slab) oc_partial_tail; /* where a page that was full joins when one is freed */
 	uint64_t oc_inuse;            /* objects handed out (OC_LEAK for the hment cache) */
 	uint64_t oc_nfree;            /* free objects on all pages */
-	uint64_t oc_npages;           /* pages taken from the page allocator (never returned) */
+	uint64_t oc_npages;           /* pages carved and not given back to the page allocator */
 	uint64_t oc_nfail;            /* allocations refused */
 	struct mm_lock oc_lock;
 	uint64_t oc_nidle;            /* pages on the partial list with every object free */

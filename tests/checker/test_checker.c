@@ -970,6 +970,35 @@ START_TEST(walk_hint_names_an_own_table)
 }
 END_TEST
 
+/* A synthetic image's CPU list: clean as taken; its count, its start and its page each checked. */
+START_TEST(image_cpu_list_checked)
+{
+	struct image *img = rich_image(false);
+	struct objcache_cpu *a = &img_cpu_lists(img)[3], saved;
+	struct seen s;
+
+	img_cpu_list_take(img, 3);
+	ck_assert_uint_gt(a->oa_count, 0);
+	expect_clean(&img->mem, &img->sym, "a CPU holding a page's free list");
+	saved = *a;
+	for (unsigned k = 0; k < 3; k++) {
+		if (k == 0)
+			a->oa_count--;
+		else if (k == 1)
+			a->oa_free += 1;
+		else
+			a->oa_slab ^= 0x1000;
+		run_check(&img->mem, &img->sym, &s);
+		if (s.returned != 1 || s.per_id[INV_OC_FREE] != 1)
+			seen_dump(&s, "a CPU's list spoilt");
+		ck_assert_uint_eq(s.per_id[INV_OC_FREE], 1);
+		ck_assert_uint_eq(s.returned, 1);
+		*a = saved;
+	}
+	img_free(img);
+}
+END_TEST
+
 /*
  * OC_LEAK counts both ways, in both caches; a list cut short (a loop)
  * leaves the hments' count unknown, and it is not judged.
@@ -1786,6 +1815,7 @@ static Suite *checker_suite(void)
 	tcase_add_test(inject, cache_over_its_maximum);
 	tcase_add_test(inject, walk_hint_names_an_own_table);
 	tcase_add_test(inject, leak_is_judged_on_whole_counts);
+	tcase_add_test(inject, image_cpu_list_checked);
 	tcase_add_test(inject, free_objects_must_be_reachable);
 	tcase_add_test(inject, cpu_sets_match_loaded_spaces);
 	tcase_add_test(inject, dropped_log_records_are_reported_once);

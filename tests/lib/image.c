@@ -16,6 +16,7 @@ enum {
 	G_HASH = 0x020, G_RESERVE = 0x040, G_CACHE = 0x060, G_KAS = 0x080, G_OPLOG = 0x100,
 	G_POOL = 0x180, G_HAT_LIST_LOCK = 0x1e0, G_LISTED = 0x200, G_HCACHE = 0x400, G_HATCACHE = 0x480,
 	G_HAT_CPU = 0x600, G_HASH_LOCKS = 0x800, G_MLIST_LOCKS = 0x4800, G_TLB_FLUSHED = 0x8800,
+	G_HCACHE_CPUS = 0x9000,
 };
 _Static_assert(G_KAS + sizeof(struct hat) <= G_OPLOG, "image globals overlap");
 _Static_assert(G_POOL + sizeof(struct page_pool) <= G_HAT_LIST_LOCK, "image globals overlap");
@@ -28,7 +29,9 @@ _Static_assert(G_HASH_LOCKS + HMENT_HASH_NLOCK * sizeof(struct hment_hash_stripe
 	       "image globals overlap");
 _Static_assert(G_MLIST_LOCKS + HMENT_MLIST_NLOCK * sizeof(struct mm_lock_line) <= G_TLB_FLUSHED,
 	       "image globals overlap");
-_Static_assert(G_TLB_FLUSHED + HAT_MAX_CPUS * sizeof(struct hat_tlb_flushed) <= IMG_BOOT_PA - IMG_GLOBALS_PA,
+_Static_assert(G_TLB_FLUSHED + HAT_MAX_CPUS * sizeof(struct hat_tlb_flushed) <= G_HCACHE_CPUS,
+	       "image globals overlap");
+_Static_assert(G_HCACHE_CPUS + HAT_MAX_CPUS * sizeof(struct objcache_cpu) <= IMG_BOOT_PA - IMG_GLOBALS_PA,
 	       "image globals overlap");
 
 
@@ -368,6 +371,7 @@ static void boot_globals(struct image *img)
 	*(struct hment_reserve *)global(img, G_RESERVE) = (struct hment_reserve){ .hr_amount = 64 };
 	*(struct ptp_cache *)global(img, G_CACHE) = (struct ptp_cache){ .pc_max = 32 };
 	cache_init(img, G_HCACHE, sizeof(struct hment));
+	((struct objcache *)global(img, G_HCACHE))->oc_cpus = kva(img, IMG_GLOBALS_PA + G_HCACHE_CPUS);
 	cache_init(img, G_HATCACHE, sizeof(struct hat));
 	/* an empty HAT operation log: an image is built by hand, so a model starts from its tables */
 	*(struct hat_oplog *)global(img, G_OPLOG) = (struct hat_oplog){
@@ -614,6 +618,30 @@ void img_reserve_fill(struct image *img, unsigned n)
 		r->hr_pool = ref;
 		r->hr_count++;
 	}
+}
+
+void img_cpu_list_take(struct image *img, unsigned cpu)
+{
+	struct objcache *oc = global(img, G_HCACHE);
+	struct objcache_cpu *a = (struct objcache_cpu *)global(img, G_HCACHE_CPUS) + cpu % HAT_MAX_CPUS;
+	struct objcache_slab *s;
+
+	if (oc->oc_partial == 0 || a->oa_count != 0)
+		return;
+	s = img_pa(img, pa_of(img, oc->oc_partial));
+	oc->oc_nidle -= s->os_nfree == oc->oc_per_page;
+	*a = (struct objcache_cpu){ .oa_slab = oc->oc_partial, .oa_free = s->os_free, .oa_count = s->os_nfree };
+	oc->oc_nfree -= s->os_nfree;
+	oc->oc_inuse += s->os_nfree;
+	oc->oc_partial = s->os_next;
+	if (oc->oc_partial == 0)
+		oc->oc_partial_tail = 0;
+	*s = (struct objcache_slab){ .os_size = s->os_size };
+}
+
+struct objcache_cpu *img_cpu_lists(struct image *img)
+{
+	return global(img, G_HCACHE_CPUS);
 }
 
 void img_cache_add(struct image *img, unsigned n)

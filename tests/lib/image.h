@@ -92,6 +92,12 @@ struct objcache *img_hat_cache(struct image *img);
 /* The page header a cache's partial list names by VA (oc_partial, os_next). */
 struct objcache_slab *img_slab(const struct image *img, uint64_t slab_va);
 
+/* Moves the whole free list of the hment cache's first partial page to CPU cpu's list, as objcache.c does (none: no-op). */
+void img_cpu_list_take(struct image *img, unsigned cpu);
+
+/* The hment cache's lists per CPU (HAT_MAX_CPUS, its oc_cpus). */
+struct objcache_cpu *img_cpu_lists(struct image *img);
+
 /* Puts n fresh zeroed table pages on the table-page cache. */
 void img_cache_add(struct image *img, unsigned n);
 
