@@ -35,13 +35,24 @@ static void compare_out(struct checker *c, const struct cache_ref *k, uint64_t p
 			       where);
 }
 
-/* The cache's shape: objects that fit a page beside the header, as objcache_init makes them. */
+/*
+ * The cache's shape: objects that fit a page beside the header, as
+ * objcache_init makes them. Every free-list walk divides by oc_size and
+ * marks objects below oc_per_page in a bitmap sized for a page: none
+ * may start without it.
+ */
+static bool shape_fits(const struct objcache *oc)
+{
+	return oc->oc_size >= 8 && oc->oc_size % 8 == 0 && oc->oc_size <= MM_PAGE_SIZE - OBJCACHE_SLAB_SIZE &&
+	       oc->oc_per_page == (MM_PAGE_SIZE - OBJCACHE_SLAB_SIZE) / oc->oc_size;
+}
+
+/* shape_fits(), reported (OC_FREE) when not. */
 static bool shape_sane(struct checker *c, const struct cache_ref *k)
 {
 	const struct objcache *oc = k->oc;
 
-	if (oc->oc_size >= 8 && oc->oc_size % 8 == 0 && oc->oc_size <= MM_PAGE_SIZE - OBJCACHE_SLAB_SIZE &&
-	    oc->oc_per_page == (MM_PAGE_SIZE - OBJCACHE_SLAB_SIZE) / oc->oc_size)
+	if (shape_fits(oc))
 		return true;
 	sink_violation(&c->sink, INV_OC_FREE, REPORT_NONE, k->va, REPORT_NONE,
 		       "the %s cache's objects are %u bytes, %u to a page: not a shape objcache_init makes",
@@ -141,6 +152,8 @@ static int64_t cpu_lists(struct checker *c, const struct cache_ref *k)
 
 	if (k->oc->oc_cpus == 0)
 		return 0;
+	if (!shape_fits(k->oc))
+		return -1;   /* check_free_objects reports the shape */
 	if (!reader_read_va(&c->view.rd, k->oc->oc_cpus, cpus, sizeof(cpus))) {
 		sink_violation(&c->sink, INV_OC_LEAK, REPORT_NONE, k->oc->oc_cpus, REPORT_NONE,
 			       "the %s cache's lists per CPU cannot be read", k->what);

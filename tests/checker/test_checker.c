@@ -970,6 +970,34 @@ START_TEST(walk_hint_names_an_own_table)
 }
 END_TEST
 
+/*
+ * A cache whose object size or count per page is garbage is reported
+ * (OC_FREE), and its CPUs' lists are not walked with it: a size of 0
+ * would divide by zero, a count past a page's objects overrun the walk's
+ * bitmap. The page under the list says the same size, so only the
+ * cache's shape is wrong.
+ */
+static void shapeless_cache_with_cpu_list(struct image *img)
+{
+	struct objcache *oc = img_hment_cache(img);
+	struct objcache_slab *s = img_slab(img, img_cpu_lists(img)[3].oa_slab);
+	const struct objcache saved = *oc;
+	const uint32_t saved_size = s->os_size;
+	const uint32_t shapes[][2] = { { 0, 0 }, { 8, 60000 } };
+	struct seen seen;
+
+	for (unsigned k = 0; k < 2; k++) {
+		oc->oc_size = shapes[k][0];
+		oc->oc_per_page = shapes[k][1];
+		s->os_size = shapes[k][0];
+		run_check(&img->mem, &img->sym, &seen);
+		ck_assert_uint_gt(seen.per_id[INV_OC_FREE], 0);
+		*oc = saved;
+		s->os_size = saved_size;
+	}
+	expect_clean(&img->mem, &img->sym, "the cache's shape restored");
+}
+
 /* A synthetic image's CPU list: clean as taken; its count, its start and its page each checked. */
 START_TEST(image_cpu_list_checked)
 {
@@ -980,6 +1008,7 @@ START_TEST(image_cpu_list_checked)
 	img_cpu_list_take(img, 3);
 	ck_assert_uint_gt(a->oa_count, 0);
 	expect_clean(&img->mem, &img->sym, "a CPU holding a page's free list");
+	shapeless_cache_with_cpu_list(img);
 	saved = *a;
 	for (unsigned k = 0; k < 3; k++) {
 		if (k == 0)
