@@ -138,6 +138,15 @@ void hment_hold_end(struct hment_hold *hd)
 	hd->hd_lock = NULL;
 }
 
+/*
+ * hr_count is written under hr_lock but read without it (reserve_count):
+ * the stores are atomic so the lockless read sees a whole value.
+ */
+static void reserve_count_set(uint32_t count)
+{
+	__atomic_store_n(&hment_reserve.hr_count, count, __ATOMIC_RELAXED);
+}
+
 /* Puts one hment on the reserve pool. */
 static void reserve_put(hment_t *hm)
 {
@@ -146,7 +155,7 @@ static void reserve_put(hment_t *hm)
 	hm->hm_state = HM_STATE_RESERVE;
 	hm->hm_next = hment_reserve.hr_pool;
 	hment_reserve.hr_pool = hment_ref(hm);
-	hment_reserve.hr_count++;
+	reserve_count_set(hment_reserve.hr_count + 1);
 	mm_lock_exit(&hment_reserve.hr_lock);
 }
 
@@ -160,7 +169,7 @@ static hment_t *reserve_get(void)
 		hm = hment_at(hment_reserve.hr_pool);
 		MM_GUARD(RS_COUNT, hm != NULL && hm->hm_state == HM_STATE_RESERVE);
 		hment_reserve.hr_pool = hm->hm_next;
-		hment_reserve.hr_count--;
+		reserve_count_set(hment_reserve.hr_count - 1);
 		stat_inc(&hment_stats.reserve_get);
 	}
 	mm_lock_exit(&hment_reserve.hr_lock);

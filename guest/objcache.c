@@ -161,6 +161,12 @@ static void *slab_take(struct objcache *oc)
 	return obj;
 }
 
+/* oc_lock held; stored atomically: hment_cache_inuse() and the hat cache's count read without the lock. */
+static void inuse_add(struct objcache *oc, int64_t delta)
+{
+	__atomic_store_n(&oc->oc_inuse, oc->oc_inuse + (uint64_t)delta, __ATOMIC_RELAXED);
+}
+
 /* An object off the pages, under oc_lock, within the limit; NULL when refused. */
 static void *slab_alloc(struct objcache *oc)
 {
@@ -172,7 +178,7 @@ static void *slab_alloc(struct objcache *oc)
 	if (oc->oc_inuse < oc->oc_limit && (oc->oc_partial != NULL || objcache_grow(oc))) {
 		obj = slab_take(oc);
 		oc->oc_nfree--;
-		oc->oc_inuse++;
+		inuse_add(oc, 1);
 	} else {
 		oc->oc_nfail++;
 	}
@@ -225,7 +231,7 @@ static bool cpu_refill(struct objcache *oc, struct objcache_cpu *a)
 	a->oa_free = s->os_free;
 	set_count(a, s->os_nfree);
 	oc->oc_nfree -= s->os_nfree;
-	oc->oc_inuse += s->os_nfree;
+	inuse_add(oc, s->os_nfree);
 	s->os_free = 0;
 	s->os_nfree = 0;
 	mm_lock_exit(&oc->oc_lock);
@@ -261,7 +267,7 @@ static STEP_INLINE void slab_put(struct objcache *oc, void *obj)
 	if (s->os_nfree++ == 0)
 		partial_append(oc, s);
 	oc->oc_nfree++;
-	oc->oc_inuse--;
+	inuse_add(oc, -1);
 	if (s->os_nfree == oc->oc_per_page) {
 		oc->oc_nidle++;
 		if (too_many_idle(oc))
