@@ -21,8 +21,10 @@
  *                     takes its victim's with no other list lock held
  *   hash lock         a bucket's stripe (hment_hash_locks, by key: 64
  *                     neighbouring entries of a table to a stripe), which
- *                     also guards the stripe's count; a split holds the
- *                     one its two buckets share
+ *                     also guards the stripe's count, one at a time; a
+ *                     split holds the one its two buckets share, a range
+ *                     unload keeps one in its list-lock hold from leaf to
+ *                     leaf (hment_remove) and lets it go first
  *   oa_lock           a CPU's own list of an object cache (objcache_cpu):
  *                     its CPU's, and objcache_set_limit's
  *   oc_lock           an object cache's (hments, spaces)
@@ -209,7 +211,7 @@ static hment_t *leaf_clear(page_t *pp, page_t *ptp, unsigned idx, struct range_u
 	if (pp != NULL) {
 		MM_ASSERT(RM_PFN, pte_pfn(old) == pp->p_pagenum);
 		page_attr_merge(pp, old);
-		hm = hment_remove(pp, ptp, idx);
+		hm = hment_remove(pp, ptp, idx, u != NULL ? &u->hold : NULL);
 	}
 	if ((old & PTE_LOCKED) && unload)
 		locked_count(h, ptp, -1);

@@ -135,8 +135,11 @@ void hment_hold(struct hment_hold *hd, page_t *pp)
 
 void hment_hold_end(struct hment_hold *hd)
 {
+	if (hd->hd_stripe != NULL)
+		mm_lock_exit(&hd->hd_stripe->hs_lock);
 	if (hd->hd_lock != NULL)
 		mm_lock_exit(hd->hd_lock);
+	hd->hd_stripe = NULL;
 	hd->hd_lock = NULL;
 }
 
@@ -552,15 +555,28 @@ hment_t *hment_walk(page_t *pp, page_t **ptpp, unsigned *entryp, hment_t *prev)
 	return hm;
 }
 
+/* Takes st's lock, or keeps it in hd when hd already holds it (hd: a hold or NULL). */
+static void stripe_enter(struct hment_hash_stripe *st, struct hment_hold *hd)
+{
+	if (hd != NULL && hd->hd_stripe == st)
+		return;
+	if (hd != NULL && hd->hd_stripe != NULL)
+		mm_lock_exit(&hd->hd_stripe->hs_lock);
+	mm_lock_enter(&st->hs_lock);
+	if (hd != NULL)
+		hd->hd_stripe = st;
+}
+
 /* Unhooks the hment of (ptp pfn, entry, pfn) from its hash chain; NULL when absent. */
-static hment_t *hash_unlink(uint32_t ptp_pfn, unsigned entry, uint32_t pfn, uint32_t *bucket)
+static hment_t *hash_unlink(uint32_t ptp_pfn, unsigned entry, uint32_t pfn, uint32_t *bucket,
+			    struct hment_hold *hd)
 {
 	uint32_t h = hment_hash_key(ptp_pfn, entry);
 	struct hment_hash_stripe *st = hash_stripe(h);
 	hment_ref_t *link;
 	hment_t *hm;
 
-	mm_lock_enter(&st->hs_lock);
+	stripe_enter(st, hd);
 	*bucket = hment_hash_bucket(h, nbuckets());
 	for (link = bucket_slot(*bucket); (hm = hment_at(*link)) != NULL; link = &hm->hm_hashnext)
 		if (hm->hm_ptp == ptp_pfn && hm->hm_entry == entry && hm->hm_pfn == pfn)
@@ -569,11 +585,12 @@ static hment_t *hash_unlink(uint32_t ptp_pfn, unsigned entry, uint32_t pfn, uint
 		*link = hm->hm_hashnext;
 		__atomic_store_n(&st->hs_count, st->hs_count - 1, __ATOMIC_RELAXED);
 	}
-	mm_lock_exit(&st->hs_lock);
+	if (hd == NULL)
+		mm_lock_exit(&st->hs_lock);
 	return hm;
 }
 
-hment_t *hment_remove(page_t *pp, page_t *ptp, unsigned entry)
+hment_t *hment_remove(page_t *pp, page_t *ptp, unsigned entry, struct hment_hold *hd)
 {
 	uint32_t bucket;
 	hment_t *hm;
@@ -590,7 +607,8 @@ hment_t *hment_remove(page_t *pp, page_t *ptp, unsigned entry)
 		return NULL;
 	}
 	MM_ASSERT(RM_SHARE, pp->p_share != 0);
-	hm = hash_unlink(ptp->p_pagenum, entry, pp->p_pagenum, &bucket);
+	MM_REQUIRE(hd == NULL || hd->hd_lock == hment_mlist_lock(pp));
+	hm = hash_unlink(ptp->p_pagenum, entry, pp->p_pagenum, &bucket, hd);
 	if (hm == NULL)   /* panics even without MM asserts: the unlink below needs the hment */
 		panic("ASSERT HS_BUCKET failed: hment_remove: no hment for pfn 0x%x, table pfn 0x%x "
 		      "entry %u in hash bucket %u", pp->p_pagenum, ptp->p_pagenum, entry, bucket);

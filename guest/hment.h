@@ -83,12 +83,15 @@ static inline bool hment_held(page_t *pp)
  * HMENT_MLIST_GROUP_SHIFT), for at most HMENT_HOLD_MAX leaves, so other
  * CPUs wait no longer than that. Start at HMENT_HOLD_NONE; hment_hold()
  * makes pp's lock the one held, hment_hold_end() lets it go. Between
- * them the caller takes no other mapping-list lock.
+ * them the caller takes no other mapping-list lock. hment_remove() given
+ * the hold keeps its hash stripe in it the same way (a table's
+ * neighbouring entries share one); hment_hold_end() lets that go first.
  */
 #define HMENT_HOLD_MAX 16u
 struct hment_hold {
-	struct mm_lock *hd_lock;   /* NULL when none is held */
-	unsigned hd_left;          /* leaves it may still cover */
+	struct mm_lock *hd_lock;                /* NULL when none is held */
+	struct hment_hash_stripe *hd_stripe;    /* the hash stripe held under it, or NULL */
+	unsigned hd_left;                       /* leaves it may still cover */
 };
 #define HMENT_HOLD_NONE ((struct hment_hold){ .hd_lock = NULL })
 void hment_hold(struct hment_hold *hd, page_t *pp);
@@ -120,9 +123,11 @@ hment_t *hment_walk(page_t *pp, page_t **ptpp, unsigned *entryp, hment_t *prev);
 /*
  * Removes the mapping (ptp, entry) from pp's list and the hash. Returns
  * the hment for the caller to hment_free(), or NULL for the embedded
- * mapping. Panics when the mapping is not there. pp's lock held.
+ * mapping. Panics when the mapping is not there. pp's lock held: by hd
+ * when it is not NULL, which then keeps the hash stripe for the next
+ * removal.
  */
-hment_t *hment_remove(page_t *pp, page_t *ptp, unsigned entry);
+hment_t *hment_remove(page_t *pp, page_t *ptp, unsigned entry, struct hment_hold *hd);
 
 /* Frees an hment to the reserve (when below its target) or the cache. Any CPU, any lock. */
 void hment_free(hment_t *hm);

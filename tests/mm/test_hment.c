@@ -574,6 +574,77 @@ START_TEST(test_hold_is_retaken_after_max)
 }
 END_TEST
 
+static bool stripe_locked(const struct hment_hash_stripe *st)
+{
+	return st->hs_lock.ml_locked != 0;
+}
+
+static bool any_stripe_locked(void)
+{
+	for (unsigned i = 0; i < HMENT_HASH_NLOCK; i++)
+		if (stripe_locked(&hment_hash_locks[i]))
+			return true;
+	return false;
+}
+
+/* pp's list gains the mapping (ptp, entry) with no leaf behind it: hment_remove() has it to take. */
+static void list_only(page_t *ptp, unsigned entry, page_t *pp)
+{
+	hment_t *hm;
+
+	hment_enter(pp);
+	ck_assert_int_eq(hment_prepare(ptp, entry, pp, &hm), 0);
+	hment_assign(ptp, entry, pp, hm);
+	hment_exit(pp);
+}
+
+static unsigned stripe_index(const page_t *ptp, unsigned entry)
+{
+	return hment_hash_lock_index(hment_hash_key(ptp->p_pagenum, entry));
+}
+
+/* hment_remove() given a hold keeps a hash stripe from entry to entry; another stripe, or the hold's end, lets it go. */
+START_TEST(test_hold_keeps_a_hash_stripe)
+{
+	struct hat *h = hat_create();
+	page_t *pp = mm_test_page(), *ptp;
+	struct hment_hold hd = HMENT_HOLD_NONE;
+	struct hment_hash_stripe *first;
+	unsigned entry, far;
+	hment_t *hm[3];
+
+	ck_assert_int_eq(hat_memload(h, 0x200000, pp, RW_USER), 0);
+	ptp = ptp_of(h, 0x200000, &entry);
+	for (far = entry + 1; far < MM_PTES && stripe_index(ptp, far) == stripe_index(ptp, entry + 1); far++)
+		;
+	ck_assert_uint_lt(far, MM_PTES);
+	ck_assert_uint_eq(stripe_index(ptp, entry + 2), stripe_index(ptp, entry + 1));
+	list_only(ptp, entry + 1, pp);
+	list_only(ptp, entry + 2, pp);
+	list_only(ptp, far, pp);
+
+	hment_hold(&hd, pp);
+	hm[0] = hment_remove(pp, ptp, entry + 1, &hd);
+	first = hd.hd_stripe;
+	ck_assert_ptr_eq(first, &hment_hash_locks[stripe_index(ptp, entry + 1)]);
+	ck_assert(stripe_locked(first));
+	hm[1] = hment_remove(pp, ptp, entry + 2, &hd);   /* the same stripe: kept, not retaken */
+	ck_assert_ptr_eq(hd.hd_stripe, first);
+	hm[2] = hment_remove(pp, ptp, far, &hd);         /* another: the first goes */
+	ck_assert(!stripe_locked(first) && stripe_locked(hd.hd_stripe));
+	hment_hold_end(&hd);
+	ck_assert_ptr_null(hd.hd_stripe);
+	ck_assert(!any_stripe_locked() && !mlist_locked(pp));
+	for (unsigned i = 0; i < 3; i++) {
+		ck_assert_ptr_nonnull(hm[i]);
+		hment_free(hm[i]);
+	}
+	ck_assert_uint_eq(hment_mapcnt(pp), 1);
+	hat_destroy(h);
+	ck_assert_uint_eq(hment_hash_count(), 0);
+}
+END_TEST
+
 /* Range operations over a run of frames leave no list lock held, and the lists as a leaf-by-leaf load would. */
 START_TEST(test_range_ops_over_a_run_release_holds)
 {
@@ -591,7 +662,9 @@ START_TEST(test_range_ops_over_a_run_release_holds)
 		ck_assert(listed(pp[i], h[1], 0x200000 + i * MM_PAGE_SIZE));
 	}
 	hat_unload(h[0], 0x200000, N * MM_PAGE_SIZE);
+	ck_assert(!any_stripe_locked());
 	hat_destroy(h[1]);
+	ck_assert(!any_stripe_locked());
 	for (unsigned i = 0; i < N; i++) {
 		ck_assert(!mlist_locked(pp[i]));
 		ck_assert_uint_eq(hment_mapcnt(pp[i]), 0);
@@ -681,6 +754,7 @@ Suite *hment_suite(void)
 	tcase_add_test(tc, test_steal_spreads_victims);
 	tcase_add_test(tc, test_hold_keeps_a_group_lock);
 	tcase_add_test(tc, test_hold_is_retaken_after_max);
+	tcase_add_test(tc, test_hold_keeps_a_hash_stripe);
 	tcase_add_test(tc, test_range_ops_over_a_run_release_holds);
 	tcase_add_test(tc, test_free_batch);
 	tcase_add_test(tc, test_accounted_hments);
