@@ -30,8 +30,11 @@
  *   oc_lock           an object cache's (hments, spaces)
  *   pool.lock         the page allocator's, innermost
  *
- * Taken alone, under at most h_lock: hat_list_lock, the hment reserve's
- * hr_lock, the table-page cache's pc_lock. The operation log takes none.
+ * Taken alone, under at most h_lock: hat_list_lock, the table-page
+ * cache's pc_lock. The hment reserve's hr_lock takes no lock inside it
+ * and is taken under any: a batch of frees that fills up under a list
+ * lock and hash stripe (hment_free_later) empties into the reserve
+ * there. The operation log takes none.
  * A TLB shootdown may wait for other CPUs while h_lock and a list lock
  * are held: their handlers take no MM lock, and a CPU spinning for a lock
  * keeps interrupts on, so it serves the request meanwhile.
@@ -622,7 +625,7 @@ static int shared_install(struct hat *h, page_t *ptp, unsigned idx, pte_t bits, 
 	}
 	hment_hold_end(&hd);
 	if (hm != NULL)
-		hment_free(hm);   /* after the list lock: the reserve's lock is taken alone */
+		hment_free(hm);   /* outside the list lock: a free needs none */
 	return rc;
 }
 
