@@ -190,31 +190,29 @@ struct range_unload {
 };
 
 /*
- * Clears the present leaf (ptp, idx): A/D bits go to pp, pp's mapping
- * list loses the entry, the TLB entry is flushed now or through u's
- * batch. pp is the tracked page, its list lock held, or NULL. An unload
- * may take a locked leaf (its counts go down); a steal (unload false)
- * never may. Returns the hment to free (NULL when embedded or
- * untracked). Without u (h's lock not held) the caller decrements ptp's
- * valid count (ptp_valid_dec) once done with ptp and its hat: a pruner
- * may free both right after. In a range unload u (h's lock held: nobody
- * else prunes ptp) the leaf and valid counts are owed instead and paid
- * once per table by counts_settle().
+ * Clears the present leaf (ptp, idx): A/D bits go to pp, the TLB entry
+ * is flushed now or through u's batch. pp is the tracked page, its list
+ * lock held, or NULL; its list entry for the leaf is the caller's to
+ * take (leaf_clear), under the same hold of the lock. An unload may take
+ * a locked leaf (its counts go down); a steal (unload false) never may.
+ * Without u (h's lock not held) the caller decrements ptp's valid count
+ * (ptp_valid_dec) once done with ptp and its hat: a pruner may free both
+ * right after. In a range unload u (h's lock held: nobody else prunes
+ * ptp) the leaf and valid counts are owed instead and paid once per
+ * table by counts_settle(). Inline: pageunload runs it once a mapping.
  */
-static hment_t *leaf_clear(page_t *pp, page_t *ptp, unsigned idx, struct range_unload *u,
-			   bool unload)
+static inline __attribute__((always_inline)) void leaf_zap(page_t *pp, page_t *ptp, unsigned idx,
+							    struct range_unload *u, bool unload)
 {
 	struct hat *h = ptp->p_hat;
 	uint64_t va = ptp_entry_va(ptp, idx);
 	unsigned level = ptp->p_level;
 	pte_t old = __atomic_exchange_n(&ptp_table(ptp)[idx], 0, __ATOMIC_ACQ_REL);
-	hment_t *hm = NULL;
 
 	MM_ASSERT(RM_STALE, (old & PTE_P) != 0);
 	if (pp != NULL) {
 		MM_ASSERT(RM_PFN, pte_pfn(old) == pp->p_pagenum);
 		page_attr_merge(pp, old);
-		hm = hment_remove(pp, ptp, idx, u != NULL ? &u->hold : NULL);
 	}
 	if ((old & PTE_LOCKED) && unload)
 		locked_count(h, ptp, -1);
@@ -225,12 +223,19 @@ static hment_t *leaf_clear(page_t *pp, page_t *ptp, unsigned idx, struct range_u
 		MM_REQUIRE(u->batch.h == h);
 		tlb_batch_add(&u->batch, va);
 		u->owed++;
-		return hm;
+		return;
 	}
 	MM_ASSERT(ST_NMAP, counted(level == 2 ? &h->h_nmap2m : &h->h_nmap4k));
 	count(level == 2 ? &h->h_nmap2m : &h->h_nmap4k, -1);
 	tlb_flush_page(h, va);
-	return hm;
+}
+
+/* leaf_zap(), and pp's list loses the entry: returns the hment to free (NULL when embedded or untracked). */
+static hment_t *leaf_clear(page_t *pp, page_t *ptp, unsigned idx, struct range_unload *u,
+			   bool unload)
+{
+	leaf_zap(pp, ptp, idx, u, unload);
+	return pp == NULL ? NULL : hment_remove(pp, ptp, idx, u != NULL ? &u->hold : NULL);
 }
 
 /*
@@ -1125,6 +1130,14 @@ void hat_unload(struct hat *h, uint64_t va, uint64_t len)
 	mm_rwlock_exit(&h->h_lock);
 }
 
+/* hment_remove_all()'s leaf for a pageunload: the list entry goes with the rest of the list. */
+static void pageunload_leaf(page_t *pp, page_t *ptp, unsigned entry, void *arg)
+{
+	(void)arg;
+	leaf_zap(pp, ptp, entry, NULL, true);
+	ptp_valid_dec(ptp);
+}
+
 /*
  * Unloads pp's mappings made at table level `level` (0: all); returns how
  * many. seq, when not NULL, gets the record's place inside pp's list
@@ -1145,10 +1158,12 @@ static unsigned pageunload_at(page_t *pp, unsigned level, uint64_t *seq)
 	hment_enter(pp);
 	if (seq != NULL)
 		*seq = hat_oplog_reserve();
-	while ((hm = hment_walk(pp, &ptp, &entry, prev)) != NULL) {
+	if (level == 0)
+		n = hment_remove_all(pp, pageunload_leaf, NULL, &frees);
+	while (level != 0 && (hm = hment_walk(pp, &ptp, &entry, prev)) != NULL) {
 		hment_t *got;
 
-		if (level != 0 && ptp->p_level != level) {
+		if (ptp->p_level != level) {
 			prev = hm;
 			continue;
 		}

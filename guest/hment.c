@@ -523,6 +523,30 @@ void hment_assign(page_t *ptp, unsigned entry, page_t *pp, hment_t *hm)
 	hment_insert(hm, pp);
 }
 
+/* The table page a mapping names, checked to be one. */
+static page_t *mapping_table(uint32_t ptp_pfn)
+{
+	page_t *ptp = page_from_pfn(ptp_pfn);
+
+	MM_GUARD(RM_STALE, ptp != NULL && ptp->p_kind == PG_PTP);
+	return ptp;
+}
+
+/* Where hm, an hment on pp's list that a walk reached, maps: *ptpp, *entryp. */
+static void walk_step(const page_t *pp, const hment_t *hm, page_t **ptpp, unsigned *entryp)
+{
+	/*
+	 * The cache carves hments in order, so a space that mapped a run of
+	 * pages holds their hments side by side: a walk of the next pages'
+	 * lists (pagesync, pageunload over a range) will want the lines after
+	 * this one. Halves a 256-space pagesync; a hint, never a fault.
+	 */
+	__builtin_prefetch((const char *)hm + HMENT_WALK_PREFETCH);
+	MM_ASSERT(RM_PFN, hm->hm_pfn == pp->p_pagenum);
+	*ptpp = mapping_table(hm->hm_ptp);
+	*entryp = hm->hm_entry;
+}
+
 hment_t *hment_walk(page_t *pp, page_t **ptpp, unsigned *entryp, hment_t *prev)
 {
 	hment_t *hm;
@@ -539,19 +563,8 @@ hment_t *hment_walk(page_t *pp, page_t **ptpp, unsigned *entryp, hment_t *prev)
 	}
 	MM_REQUIRE(prev != HMENT_EMBEDDED);
 	hm = hment_at(prev == NULL ? pp->p_mapping : prev->hm_next);
-	if (hm != NULL) {
-		/*
-		 * The cache carves hments in order, so a space that mapped a run of
-		 * pages holds their hments side by side: a walk of the next pages'
-		 * lists (pagesync, pageunload over a range) will want the lines
-		 * after this one. Halves a 256-space pagesync; a hint, never a fault.
-		 */
-		__builtin_prefetch((const char *)hm + HMENT_WALK_PREFETCH);
-		MM_ASSERT(RM_PFN, hm->hm_pfn == pp->p_pagenum);
-		*ptpp = page_from_pfn(hm->hm_ptp);
-		*entryp = hm->hm_entry;
-		MM_GUARD(RM_STALE, *ptpp != NULL && (*ptpp)->p_kind == PG_PTP);
-	}
+	if (hm != NULL)
+		walk_step(pp, hm, ptpp, entryp);
 	return hm;
 }
 
@@ -590,31 +603,19 @@ static hment_t *hash_unlink(uint32_t ptp_pfn, unsigned entry, uint32_t pfn, uint
 	return hm;
 }
 
-hment_t *hment_remove(page_t *pp, page_t *ptp, unsigned entry, struct hment_hold *hd)
+/* pp's only mapping, the embedded one, goes. pp's lock held. */
+static void embed_clear(page_t *pp)
 {
-	uint32_t bucket;
-	hment_t *hm;
+	MM_ASSERT(RM_EMBED, pp->p_share == 0);
+	set_mapping(pp, 0);
+	pp->p_mlentry = 0;
+	set_embed(pp, 0);
+}
 
-	MM_REQUIRE(hment_held(pp));
-	if (pp->p_embed) {
-		if (pp->p_mapping != ptp->p_pagenum || pp->p_mlentry != entry)
-			MM_PANIC(RM_STALE, "hment_remove: pfn 0x%x's embedded mapping is not table "
-				 "pfn 0x%x entry %u", pp->p_pagenum, ptp->p_pagenum, entry);
-		MM_ASSERT(RM_EMBED, pp->p_share == 0);
-		set_mapping(pp, 0);
-		pp->p_mlentry = 0;
-		set_embed(pp, 0);
-		return NULL;
-	}
-	MM_ASSERT(RM_SHARE, pp->p_share != 0);
-	MM_REQUIRE(hd == NULL || hd->hd_lock == hment_mlist_lock(pp));
-	hm = hash_unlink(ptp->p_pagenum, entry, pp->p_pagenum, &bucket, hd);
-	if (hm == NULL)   /* panics even without MM asserts: the unlink below needs the hment */
-		panic("ASSERT HS_BUCKET failed: hment_remove: no hment for pfn 0x%x, table pfn 0x%x "
-		      "entry %u in hash bucket %u", pp->p_pagenum, ptp->p_pagenum, entry, bucket);
+/* Unhooks hm, off its hash chain already, from pp's doubly linked list in O(1). pp's lock held. */
+static void list_unlink(page_t *pp, hment_t *hm)
+{
 	MM_ASSERT(RM_LINKS, hm->hm_state == HM_STATE_LISTED);
-
-	/* O(1) unlink from the page's doubly linked list */
 	if (hm->hm_next != HMENT_REF_NONE) {
 		MM_ASSERT(RM_LINKS, hment_at(hm->hm_next)->hm_prev == hment_ref(hm));
 		hment_at(hm->hm_next)->hm_prev = hm->hm_prev;
@@ -631,7 +632,77 @@ hment_t *hment_remove(page_t *pp, page_t *ptp, unsigned entry, struct hment_hold
 	hm->hm_next = HMENT_REF_NONE;
 	hm->hm_prev = HMENT_REF_NONE;
 	hm->hm_state = HM_STATE_ALLOC;
+}
+
+/* hash_unlink() of (ptp pfn, entry) of pp, which must find it: the list unlink after it needs the hment. */
+static hment_t *hash_unlink_found(page_t *pp, uint32_t ptp_pfn, unsigned entry, struct hment_hold *hd)
+{
+	uint32_t bucket;
+	hment_t *hm = hash_unlink(ptp_pfn, entry, pp->p_pagenum, &bucket, hd);
+
+	if (hm == NULL)   /* panics even without MM asserts */
+		panic("ASSERT HS_BUCKET failed: hment_remove: no hment for pfn 0x%x, table pfn 0x%x "
+		      "entry %u in hash bucket %u", pp->p_pagenum, ptp_pfn, entry, bucket);
 	return hm;
+}
+
+hment_t *hment_remove(page_t *pp, page_t *ptp, unsigned entry, struct hment_hold *hd)
+{
+	hment_t *hm;
+
+	MM_REQUIRE(hment_held(pp));
+	if (pp->p_embed) {
+		if (pp->p_mapping != ptp->p_pagenum || pp->p_mlentry != entry)
+			MM_PANIC(RM_STALE, "hment_remove: pfn 0x%x's embedded mapping is not table "
+				 "pfn 0x%x entry %u", pp->p_pagenum, ptp->p_pagenum, entry);
+		embed_clear(pp);
+		return NULL;
+	}
+	MM_ASSERT(RM_SHARE, pp->p_share != 0);
+	MM_REQUIRE(hd == NULL || hd->hd_lock == hment_mlist_lock(pp));
+	hm = hash_unlink_found(pp, ptp->p_pagenum, entry, hd);
+	list_unlink(pp, hm);
+	return hm;
+}
+
+unsigned hment_remove_all(page_t *pp, hment_leaf_fn *leaf, void *arg, struct hment_frees *f)
+{
+	hment_ref_t ref, prev = HMENT_REF_NONE;
+	unsigned n, share;
+
+	MM_REQUIRE(hment_held(pp));
+	if (pp->p_mapping == 0)
+		return 0;
+	if (pp->p_embed) {
+		page_t *ptp = mapping_table(pp->p_mapping);
+		unsigned entry = pp->p_mlentry;
+
+		embed_clear(pp);
+		leaf(pp, ptp, entry, arg);
+		return 1;
+	}
+	ref = pp->p_mapping;
+	share = pp->p_share;
+	pp->p_share = 0;
+	set_mapping(pp, 0);   /* the list goes as a whole: no neighbour's links rewritten per mapping */
+	for (n = 0; ref != HMENT_REF_NONE; n++) {
+		hment_t *hm = hment_at(ref);
+		page_t *ptp;
+		unsigned entry;
+
+		/* a bound, not only a check: a list that loops would never end */
+		MM_GUARD(RM_SHARE, n < share);
+		MM_ASSERT(RM_LINKS, hm->hm_state == HM_STATE_LISTED && hm->hm_prev == prev);
+		walk_step(pp, hm, &ptp, &entry);
+		leaf(pp, ptp, entry, arg);
+		MM_GUARD(HS_BUCKET, hash_unlink_found(pp, hm->hm_ptp, entry, NULL) == hm);
+		prev = ref;
+		ref = hm->hm_next;
+		hm->hm_state = HM_STATE_ALLOC;
+		hment_free_later(f, hm);
+	}
+	MM_ASSERT(RM_SHARE, n == share);
+	return n;
 }
 
 /* Mappings of pp at table level `level` (0: any level). Takes pp's lock. */

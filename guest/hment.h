@@ -151,6 +151,17 @@ static inline void hment_frees_init(struct hment_frees *f)
 void hment_free_later(struct hment_frees *f, hment_t *hm);
 void hment_free_now(struct hment_frees *f);
 
+/*
+ * Removes every mapping of pp at once, for a pageunload: leaf(pp, ptp,
+ * entry, arg) clears each one's leaf, and its hment leaves the hash and
+ * goes to f (the caller's hment_free_now() frees them, lock or none).
+ * The list goes as a whole, head first: no mapping is looked for on it
+ * and no neighbour's links are rewritten. Returns how many there were.
+ * pp's lock held.
+ */
+typedef void hment_leaf_fn(page_t *pp, page_t *ptp, unsigned entry, void *arg);
+unsigned hment_remove_all(page_t *pp, hment_leaf_fn *leaf, void *arg, struct hment_frees *f);
+
 /* Returns how many mappings pp has, a covering 2 MiB mapping included. Takes the locks itself. */
 unsigned hment_mapcnt(page_t *pp);
 

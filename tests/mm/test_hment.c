@@ -673,6 +673,114 @@ START_TEST(test_range_ops_over_a_run_release_holds)
 }
 END_TEST
 
+/* What hment_remove_all() handed its leaf function, in order. */
+struct leaves_seen {
+	unsigned n;
+	unsigned entry[4];
+};
+
+static void note_leaf(page_t *pp, page_t *ptp, unsigned entry, void *arg)
+{
+	struct leaves_seen *seen = arg;
+
+	ck_assert(hment_held(pp));
+	ck_assert_uint_eq(ptp->p_kind, PG_PTP);
+	ck_assert_uint_lt(seen->n, 4);
+	seen->entry[seen->n++] = entry;
+}
+
+static bool steal_index_bit(const page_t *pp)
+{
+	return (hment_listed.level[0][pp->p_pagenum >> 6] >> (pp->p_pagenum & 63)) & 1;
+}
+
+/* hment_remove_all() of pp under its lock: the leaves it handed out. */
+static struct leaves_seen remove_all(page_t *pp, unsigned expect)
+{
+	struct leaves_seen seen = { 0 };
+	struct hment_frees f;
+
+	hment_frees_init(&f);
+	hment_enter(pp);
+	ck_assert_uint_eq(hment_remove_all(pp, note_leaf, &seen, &f), expect);
+	ck_assert_uint_eq(pp->p_mapping, 0);
+	ck_assert_uint_eq(pp->p_share, 0);
+	ck_assert_uint_eq(pp->p_embed, 0);
+	hment_exit(pp);
+	hment_free_now(&f);
+	ck_assert_uint_eq(seen.n, expect);
+	return seen;
+}
+
+/*
+ * hment_remove_all() hands out every mapping, head first, and empties
+ * the list, the hash and the steal index's bit at once; another page's
+ * list stays as it was. Mappings on the lists only (list_only): the leaf
+ * function clears nothing.
+ */
+START_TEST(test_remove_all_takes_the_list_at_once)
+{
+	struct hat *h = hat_create();
+	page_t *pp = mm_test_page(), *lone = mm_test_page(), *other = mm_test_page(), *ptp;
+	struct leaves_seen seen;
+	unsigned entry;
+	hment_t *hm;
+
+	ck_assert_int_eq(hat_memload(h, 0x200000, other, RW_USER), 0);
+	ptp = ptp_of(h, 0x200000, &entry);
+	for (unsigned k = 1; k <= 3; k++)
+		list_only(ptp, entry + k, pp);   /* embedded, then promoted: the list is k = 3, 2, 1 */
+	list_only(ptp, entry + 4, lone);
+	list_only(ptp, entry + 5, other);
+	ck_assert(steal_index_bit(pp) && list_len(pp) == 3 && hment_hash_count() == 5);
+
+	seen = remove_all(pp, 3);
+	for (unsigned k = 0; k < 3; k++)
+		ck_assert_uint_eq(seen.entry[k], entry + 3 - k);
+	ck_assert(!steal_index_bit(pp) && steal_index_bit(other));
+	ck_assert_uint_eq(hment_hash_count(), 2);   /* other's two */
+	ck_assert_uint_eq(list_len(other), 2);
+
+	seen = remove_all(lone, 1);   /* the embedded mapping alone */
+	ck_assert_uint_eq(seen.entry[0], entry + 4);
+	(void)remove_all(lone, 0);    /* none left: the leaf function is not called */
+
+	hment_enter(other);
+	hm = hment_remove(other, ptp, entry + 5, NULL);
+	hment_exit(other);
+	hment_free(hm);
+	mm_check_all();
+	hat_destroy(h);
+	ck_assert_uint_eq(hment_hash_count(), 0);
+}
+END_TEST
+
+static void remove_all_of(void *arg)
+{
+	struct hment_frees f;
+	page_t *pp = arg;
+
+	hment_frees_init(&f);
+	hment_enter(pp);
+	(void)hment_remove_all(pp, note_leaf, &(struct leaves_seen){ 0 }, &f);
+}
+
+/* A list longer than p_share counts (a lost increment, or a loop) stops hment_remove_all() at the count: RM_SHARE, not a walk without end. */
+START_TEST(test_remove_all_stops_at_the_count)
+{
+	struct hat *h = hat_create();
+	page_t *pp = mm_test_page(), *ptp;
+	unsigned entry;
+
+	ck_assert_int_eq(hat_memload(h, 0x200000, pp, RW_USER), 0);
+	ptp = ptp_of(h, 0x200000, &entry);
+	list_only(ptp, entry + 1, pp);
+	list_only(ptp, entry + 2, pp);
+	pp->p_share--;
+	ck_assert_panics(remove_all_of, pp, "RM_SHARE");
+}
+END_TEST
+
 /* A pageunload frees its hments in batches: the reserve refilled first, the rest to the cache. */
 START_TEST(test_free_batch)
 {
@@ -756,11 +864,13 @@ Suite *hment_suite(void)
 	tcase_add_test(tc, test_hold_is_retaken_after_max);
 	tcase_add_test(tc, test_hold_keeps_a_hash_stripe);
 	tcase_add_test(tc, test_range_ops_over_a_run_release_holds);
+	tcase_add_test(tc, test_remove_all_takes_the_list_at_once);
 	tcase_add_test(tc, test_free_batch);
 	tcase_add_test(tc, test_accounted_hments);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(tp, mm_setup, mm_hosted_shutdown);
 	tcase_add_test(tp, test_no_reserve_no_victim_fails);
+	tcase_add_test(tp, test_remove_all_stops_at_the_count);
 	suite_add_tcase(s, tp);
 	return s;
 }
