@@ -31,6 +31,7 @@ enum spaces_op {
 	SP_PAGESYNC,        /* pagesync of every page */
 	SP_UNLOAD,          /* unload of the newest space's range */
 	SP_PAGEUNLOAD,      /* pageunload of every page */
+	SP_PAGEUNLOAD_GROUP,/* pageunload of pages mapped once, their 2 MiB group's first page by every space */
 	SP_NOPS
 };
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* The steal index (RM_LISTED): its page bits and summary words against the pages that have a mapping list. */
+/* The steal index (RM_LISTED): its page bits and summary words against the pages that have a mapping list, its 2 MiB counts against the walked tables. */
 #include "check_internal.h"
 
 #include <inttypes.h>
@@ -85,6 +85,53 @@ static void compare_levels(struct checker *c, struct listed_levels *l)
 	}
 }
 
+/* The 2 MiB leaves the walk found, per group of the frames they map; false when the check must stop. */
+static bool want_large(struct checker *c, uint32_t *want)
+{
+	for (size_t i = 0; i < c->ntables; i++) {
+		const struct table_info *t = &c->tables[i];
+
+		if (i % CHECK_POLL_UNITS == 0 && check_work(c, CHECK_POLL_UNITS))
+			return false;
+		for (unsigned w = 0; t->level == 2 && w < 8; w++)
+			for (uint64_t bits = t->leaf[w]; bits != 0; bits &= bits - 1) {
+				unsigned e = w * 64 + (unsigned)__builtin_ctzll(bits);
+				uint64_t pte = 0, pfn;
+
+				if (!reader_read_u64_pa(&c->view.rd, ((uint64_t)t->pfn << MM_PAGE_SHIFT) + 8ull * e, &pte))
+					continue;   /* the walk read it: RAM does not shrink */
+				pfn = (pte & c->frame_mask & ~(MM_LARGE_SIZE - 1)) >> MM_PAGE_SHIFT;
+				if (pfn < c->view.npages)
+					want[pfn >> (MM_LARGE_SHIFT - MM_PAGE_SHIFT)]++;
+			}
+	}
+	return true;
+}
+
+/* Each group's count of 2 MiB mappings against the 2 MiB leaves that map it. */
+static void check_large_counts(struct checker *c, const struct hment_listed *h)
+{
+	uint64_t groups = listed_large_groups(c->view.npages);
+	uint32_t *got = malloc(groups * sizeof(uint32_t)), *want = calloc(groups, sizeof(uint32_t));
+
+	if (got == NULL || want == NULL) {
+		free(got);
+		free(want);
+		return;
+	}
+	if (!reader_read_va(&c->view.rd, h->large, got, groups * sizeof(uint32_t)))
+		report(c, REPORT_NONE, "hment_listed: the 2 MiB counts at 0x%" PRIx64 " (%" PRIu64
+		       " of them) cannot be read", h->large, groups);
+	else if (want_large(c, want))
+		for (uint64_t g = 0; g < groups && !check_work(c, 1); g++)
+			if (got[g] != want[g])
+				report(c, g << (MM_LARGE_SHIFT - MM_PAGE_SHIFT), "hment_listed: the 2 MiB group of "
+				       "pfn 0x%" PRIx64 " counts %u 2 MiB mappings, the tables hold %u",
+				       g << (MM_LARGE_SHIFT - MM_PAGE_SHIFT), got[g], want[g]);
+	free(got);
+	free(want);
+}
+
 void check_steal_index(struct checker *c)
 {
 	struct mm_view *v = &c->view;
@@ -106,4 +153,5 @@ void check_steal_index(struct checker *c)
 		compare_levels(c, &l);
 	free(l.got);
 	free(l.want);
+	check_large_counts(c, &h);
 }

@@ -1139,42 +1139,59 @@ static void pageunload_leaf(page_t *pp, page_t *ptp, unsigned entry, void *arg)
 }
 
 /*
- * Unloads pp's mappings made at table level `level` (0: all); returns how
- * many. seq, when not NULL, gets the record's place inside pp's list
- * lock, before the first mapping goes: another CPU's unload that finds
- * one of them gone is logged after it (and a load the lock let in before,
- * before it). An unload that saw one of them still there may be logged
- * after it too: the host does not judge what only such races explain
- * (checker/check_model.c, o_cpu).
+ * Unloads every mapping of pp; returns how many. seq gets the record's
+ * place inside pp's list lock, before the first mapping goes: another
+ * CPU's unload that finds one of them gone is logged after it (and a
+ * load the lock let in before, before it). An unload that saw one of
+ * them still there may be logged after it too: the host does not judge
+ * what only such races explain (checker/check_model.c, o_cpu).
  */
-static unsigned pageunload_at(page_t *pp, unsigned level, uint64_t *seq)
+static unsigned pageunload_own(page_t *pp, uint64_t *seq)
+{
+	struct hment_frees frees;
+	unsigned n;
+
+	hment_frees_init(&frees);
+	hment_enter(pp);
+	*seq = hat_oplog_reserve();
+	n = hment_remove_all(pp, pageunload_leaf, NULL, &frees);
+	hment_exit(pp);
+	hment_free_now(&frees);
+	return n;
+}
+
+/*
+ * Unloads the 2 MiB mappings on lead's list (they cover the page being
+ * unloaded); returns how many. The walk ends at the last one its group
+ * counts, and never starts without one: the list may be long with 4 KiB
+ * mappings of lead alone.
+ */
+static unsigned pageunload_large(page_t *lead)
 {
 	struct hment_frees frees;
 	hment_t *hm, *prev = NULL;
 	page_t *ptp;
-	unsigned entry, n = 0;
+	unsigned entry, left, n = 0;
 
 	hment_frees_init(&frees);
-	hment_enter(pp);
-	if (seq != NULL)
-		*seq = hat_oplog_reserve();
-	if (level == 0)
-		n = hment_remove_all(pp, pageunload_leaf, NULL, &frees);
-	while (level != 0 && (hm = hment_walk(pp, &ptp, &entry, prev)) != NULL) {
+	hment_enter(lead);
+	left = hment_large_count(lead);
+	while (left > 0 && (hm = hment_walk(lead, &ptp, &entry, prev)) != NULL) {
 		hment_t *got;
 
-		if (ptp->p_level != level) {
+		if (ptp->p_level != 2) {
 			prev = hm;
 			continue;
 		}
-		got = leaf_clear(pp, ptp, entry, NULL, true);
+		got = leaf_clear(lead, ptp, entry, NULL, true);
 		ptp_valid_dec(ptp);
 		MM_ASSERT(RM_LINKS, got == (hm == HMENT_EMBEDDED ? NULL : hm));
 		if (got != NULL)
 			hment_free_later(&frees, got);
 		n++;
+		left--;
 	}
-	hment_exit(pp);
+	hment_exit(lead);
 	hment_free_now(&frees);
 	return n;
 }
@@ -1186,9 +1203,9 @@ unsigned hat_pageunload(page_t *pp)
 	unsigned n;
 
 	hat_oplog_make_room();
-	n = pageunload_at(pp, 0, &seq);
+	n = pageunload_own(pp, &seq);
 	if (lead != NULL)
-		n += pageunload_at(lead, 2, NULL);
+		n += pageunload_large(lead);
 	log_put(seq, &(struct hat_op){ .o_kind = HOP_PAGEUNLOAD, .o_pfn = pp->p_pagenum,
 				       .o_result = (int32_t)n });
 	return n;

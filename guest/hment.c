@@ -62,6 +62,7 @@ void hment_init(uint64_t npages)
 	hment_listed.npages = npages;
 	for (unsigned i = 0; i < LISTED_LEVELS; i++)
 		hment_listed.level[i] = boot_words((npages >> listed_word_shift(i)) + 1);
+	hment_listed.large = (uint32_t *)boot_words(listed_large_groups(npages) / 2 + 1);
 }
 
 /*
@@ -101,6 +102,26 @@ static void listed_note(const page_t *pp, bool had)
 			       : __atomic_fetch_sub(word, bit, __ATOMIC_RELAXED);
 		now = now != 0 ? old + bit : old - bit;
 	}
+}
+
+/* A 2 MiB mapping of pp (its table ptp at level 2) comes (+1) or goes (-1): its group's count follows. pp's lock held. */
+static void large_note(const page_t *pp, const page_t *ptp, int delta)
+{
+	uint32_t *count;
+
+	if (ptp->p_level != 2 || pp->p_pagenum >= hment_listed.npages)
+		return;
+	count = &hment_listed.large[pp->p_pagenum >> (MM_LARGE_SHIFT - MM_PAGE_SHIFT)];
+	MM_ASSERT(RM_LISTED, delta > 0 || *count > 0);
+	*count += (uint32_t)delta;
+}
+
+unsigned hment_large_count(page_t *lead)
+{
+	MM_REQUIRE(hment_held(lead));
+	if (lead->p_pagenum >= hment_listed.npages)
+		return 0;
+	return hment_listed.large[lead->p_pagenum >> (MM_LARGE_SHIFT - MM_PAGE_SHIFT)];
 }
 
 static void set_mapping(page_t *pp, uint32_t mapping)
@@ -513,6 +534,7 @@ void hment_assign(page_t *ptp, unsigned entry, page_t *pp, hment_t *hm)
 		set_embed(pp, 1);
 		set_mapping(pp, ptp->p_pagenum);
 		pp->p_mlentry = (uint16_t)entry;
+		large_note(pp, ptp, 1);
 		return;
 	}
 	MM_ASSERT(RM_EMBED, pp->p_embed == 0);
@@ -521,6 +543,7 @@ void hment_assign(page_t *ptp, unsigned entry, page_t *pp, hment_t *hm)
 	hm->hm_entry = (uint16_t)entry;
 	hm->hm_pfn = pp->p_pagenum;
 	hment_insert(hm, pp);
+	large_note(pp, ptp, 1);
 }
 
 /* The table page a mapping names, checked to be one. */
@@ -656,12 +679,14 @@ hment_t *hment_remove(page_t *pp, page_t *ptp, unsigned entry, struct hment_hold
 			MM_PANIC(RM_STALE, "hment_remove: pfn 0x%x's embedded mapping is not table "
 				 "pfn 0x%x entry %u", pp->p_pagenum, ptp->p_pagenum, entry);
 		embed_clear(pp);
+		large_note(pp, ptp, -1);
 		return NULL;
 	}
 	MM_ASSERT(RM_SHARE, pp->p_share != 0);
 	MM_REQUIRE(hd == NULL || hd->hd_lock == hment_mlist_lock(pp));
 	hm = hash_unlink_found(pp, ptp->p_pagenum, entry, hd);
 	list_unlink(pp, hm);
+	large_note(pp, ptp, -1);
 	return hm;
 }
 
@@ -678,6 +703,7 @@ unsigned hment_remove_all(page_t *pp, hment_leaf_fn *leaf, void *arg, struct hme
 		unsigned entry = pp->p_mlentry;
 
 		embed_clear(pp);
+		large_note(pp, ptp, -1);
 		leaf(pp, ptp, entry, arg);
 		return 1;
 	}
@@ -694,6 +720,7 @@ unsigned hment_remove_all(page_t *pp, hment_leaf_fn *leaf, void *arg, struct hme
 		MM_GUARD(RM_SHARE, n < share);
 		MM_ASSERT(RM_LINKS, hm->hm_state == HM_STATE_LISTED && hm->hm_prev == prev);
 		walk_step(pp, hm, &ptp, &entry);
+		large_note(pp, ptp, -1);
 		leaf(pp, ptp, entry, arg);
 		MM_GUARD(HS_BUCKET, hash_unlink_found(pp, hm->hm_ptp, entry, NULL) == hm);
 		prev = ref;
@@ -705,30 +732,35 @@ unsigned hment_remove_all(page_t *pp, hment_leaf_fn *leaf, void *arg, struct hme
 	return n;
 }
 
-/* Mappings of pp at table level `level` (0: any level). Takes pp's lock. */
-static unsigned mapcnt_at(page_t *pp, unsigned level)
+/* pp's mappings, by its own list; takes its lock. */
+static unsigned mapcnt_own(page_t *pp)
 {
-	unsigned cnt = 0, entry;
-	page_t *ptp;
-	hment_t *hm = NULL;
+	unsigned cnt;
 
 	hment_enter(pp);
-	if (level == 0)
-		cnt = pp->p_mapping == 0 ? 0 : pp->p_embed ? 1 : pp->p_share;
-	else
-		while ((hm = hment_walk(pp, &ptp, &entry, hm)) != NULL)
-			cnt += ptp->p_level == level;
+	cnt = pp->p_mapping == 0 ? 0 : pp->p_embed ? 1 : pp->p_share;
 	hment_exit(pp);
+	return cnt;
+}
+
+/* The 2 MiB mappings on lead's list, by its group's count: no walk. Takes its lock. */
+static unsigned mapcnt_large(page_t *lead)
+{
+	unsigned cnt;
+
+	hment_enter(lead);
+	cnt = hment_large_count(lead);
+	hment_exit(lead);
 	return cnt;
 }
 
 unsigned hment_mapcnt(page_t *pp)
 {
 	page_t *lead = hment_large_leader(pp);
-	unsigned cnt = mapcnt_at(pp, 0);
+	unsigned cnt = mapcnt_own(pp);
 
 	if (lead != NULL)
-		cnt += mapcnt_at(lead, 2);
+		cnt += mapcnt_large(lead);
 	return cnt;
 }
 

@@ -165,6 +165,9 @@ unsigned hment_remove_all(page_t *pp, hment_leaf_fn *leaf, void *arg, struct hme
 /* Returns how many mappings pp has, a covering 2 MiB mapping included. Takes the locks itself. */
 unsigned hment_mapcnt(page_t *pp);
 
+/* The 2 MiB mappings on lead's list (its group's count in the steal index). lead's lock held. */
+unsigned hment_large_count(page_t *lead);
+
 /*
  * The first page of pp's 2 MiB group when that is another managed page,
  * else NULL. A 2 MiB leaf is on its first page's list only, yet maps pp

@@ -483,6 +483,14 @@ struct page_pool {
  * Adding and subtracting commute, so once every update has landed each
  * summary word is exact; meanwhile a summary may be briefly off (a steal
  * then misses a page or looks in vain, both harmless).
+ *
+ * large[g] counts the present 2 MiB leaves that map 2 MiB group g of
+ * frames (pfns g * 512 ..; (npages >> 9) + 1 counters), each on the
+ * list of the group's first page. A pageunload or mapping count of any
+ * page of the group looks at that page's list only while its group's
+ * count is not zero: the list can be long (a page many spaces map 4 KiB
+ * at a time) however few 2 MiB mappings there are. Changed under the
+ * first page's list lock (RM_LISTED).
  */
 #define LISTED_LEVELS 3
 
@@ -501,7 +509,14 @@ static inline unsigned listed_word_shift(unsigned level)
 struct hment_listed {
 	GPTR(uint64_t) level[LISTED_LEVELS];
 	uint64_t npages;              /* pages the index covers (page_count at boot) */
+	GPTR(uint32_t) large;         /* 2 MiB leaves per 2 MiB group of frames */
 };
+
+/* The 2 MiB group counters for npages of RAM. */
+static inline uint64_t listed_large_groups(uint64_t npages)
+{
+	return (npages >> (MM_LARGE_SHIFT - MM_PAGE_SHIFT)) + 1;
+}
 
 /*
  * Guest symbols the checker finds by name (all non-static in guest.elf):
@@ -659,6 +674,6 @@ _Static_assert(sizeof(struct hat_oplog) == 128 && offsetof(struct hat_oplog, ol_
 _Static_assert(sizeof(struct hat_oplog_lane) == 64, "hat_oplog_lane layout");
 _Static_assert(sizeof(struct page_block) == 24, "page_block layout");
 _Static_assert(sizeof(struct page_pool) == 88, "page_pool layout");
-_Static_assert(sizeof(struct hment_listed) == 32, "hment_listed layout");
+_Static_assert(sizeof(struct hment_listed) == 40, "hment_listed layout");
 
 #endif

@@ -1620,6 +1620,38 @@ START_TEST(hostile_steal_index)
 	run_check(&img->mem, &img->sym, &s);
 	ck_assert_uint_eq(s.per_id[INV_RM_LISTED], 1);
 	ck_assert_uint_eq(s.returned, 1);
+	for (unsigned k = 0; k < 2; k++) {   /* the 2 MiB counts: unmapped, then running past RAM */
+		*l = saved;
+		l->large = k == 0 ? 0xdead000000000000ull : DIRECT_MAP_BASE + img->ram_size - 6;
+		run_check(&img->mem, &img->sym, &s);
+		ck_assert_uint_eq(s.per_id[INV_RM_LISTED], 1);
+		ck_assert_uint_eq(s.returned, 1);
+	}
+	img_free(img);
+}
+END_TEST
+
+/* The steal index's 2 MiB counts against the tables: each group that counts wrong is one RM_LISTED at its first pfn. */
+START_TEST(large_counts_follow_the_tables)
+{
+	struct image *img = rich_image(false);
+	const struct hment_listed *l = img_va(img, img->sym.hment_listed);
+	uint32_t *count = img_va(img, l->large);
+	uint64_t group = UINT64_MAX;
+	struct seen s;
+
+	for (uint64_t g = 0; g < listed_large_groups(img->npages); g++)
+		if (count[g] != 0)
+			group = g;
+	ck_assert_uint_eq(count[group], 2);   /* rich_image maps its 2 MiB page twice */
+	expect_clean(&img->mem, &img->sym, "rich image");
+	count[group]--;
+	count[0]++;
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_RM_LISTED], 2);
+	ck_assert_uint_eq(s.returned, 2);
+	ck_assert(seen_has(&s, INV_RM_LISTED, REPORT_NONE, REPORT_NONE, group << 9));
+	ck_assert(seen_has(&s, INV_RM_LISTED, REPORT_NONE, REPORT_NONE, 0));
 	img_free(img);
 }
 END_TEST
@@ -1867,6 +1899,7 @@ static Suite *checker_suite(void)
 	tcase_add_test(hostile, hostile_one_list_holds_every_hment);
 	tcase_add_test(hostile, hostile_cached_page_in_use);
 	tcase_add_test(hostile, hostile_steal_index);
+	tcase_add_test(healthy, large_counts_follow_the_tables);
 	tcase_add_loop_test(hostile, hostile_inject_on_garbage, 0, 5);
 	suite_add_tcase(s, hostile);
 

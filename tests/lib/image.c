@@ -277,6 +277,17 @@ static void boot_listed(struct image *img)
 	l->npages = img->npages;
 	for (unsigned i = 0; i < LISTED_LEVELS; i++)
 		l->level[i] = dva(img, boot_bytes(((img->npages >> listed_word_shift(i)) + 1) * sizeof(uint64_t)));
+	l->large = dva(img, boot_bytes(listed_large_groups(img->npages) * sizeof(uint32_t)));
+}
+
+/* The steal index's count of 2 MiB mappings of pfn's group, for a mapping in table ptp coming (+1) or going (-1). */
+static void large_note(struct image *img, uint64_t pfn, uint64_t ptp, int delta)
+{
+	const struct hment_listed *l = global(img, G_LISTED);
+	uint32_t *count = img_va(img, l->large + (pfn >> (MM_LARGE_SHIFT - MM_PAGE_SHIFT)) * sizeof(uint32_t));
+
+	if (img_page(img, ptp)->p_level == 2)
+		*count += (uint32_t)delta;
 }
 
 /* Keeps the steal index right after pfn's page_t changed; `had`: it had a list before. */
@@ -773,6 +784,7 @@ static void track(struct image *img, uint64_t pfn, uint64_t ptp, unsigned entry)
 
 	track_page(img, pfn, ptp, entry);
 	listed_note(img, pfn, had);
+	large_note(img, pfn, ptp, 1);
 }
 
 /* Unhooks the hment ref from its hash chain. */
@@ -820,6 +832,7 @@ static void untrack(struct image *img, uint64_t pfn, uint64_t ptp, unsigned entr
 
 	untrack_page(img, pfn, ptp, entry);
 	listed_note(img, pfn, had);
+	large_note(img, pfn, ptp, -1);
 }
 
 void img_map(struct image *img, uint64_t hat, uint64_t va, uint64_t pfn, bool large)

@@ -236,6 +236,55 @@ START_TEST(test_large_pages)
 }
 END_TEST
 
+/* The 2 MiB mappings on big's list, by its group's count. */
+static unsigned large_count(page_t *big)
+{
+	unsigned n;
+
+	hment_enter(big);
+	n = hment_large_count(big);
+	hment_exit(big);
+	return n;
+}
+
+/*
+ * A group's first page mapped 4 KiB by many spaces and 2 MiB by two: its
+ * group's count says two, a pageunload of another page of the group
+ * takes those two and leaves the 4 KiB ones, and with none left the
+ * count (which such a pageunload and a mapping count go by) is zero.
+ */
+START_TEST(test_large_count_beside_small_mappings)
+{
+	enum { SMALL = 6 };
+	struct hat *big_spaces[2] = { hat_create(), hat_create() }, *small[SMALL];
+	page_t *big = page_alloc_large(PG_USER);
+	uint64_t va = 0x40000000ull;
+
+	for (unsigned i = 0; i < SMALL; i++) {
+		small[i] = hat_create();
+		ck_assert_int_eq(hat_memload(small[i], 0x5000, big, RW_USER), 0);
+	}
+	ck_assert_uint_eq(large_count(big), 0);
+	ck_assert_uint_eq(hment_mapcnt(big + 9), 0);   /* the first page's 4 KiB mappings do not cover it */
+	for (unsigned i = 0; i < 2; i++)
+		ck_assert_int_eq(hat_memload(big_spaces[i], va, big, RW_USER | HAT_LARGE), 0);
+	ck_assert_uint_eq(large_count(big), 2);
+	ck_assert_uint_eq(hment_mapcnt(big + 9), 2);
+	ck_assert_uint_eq(hment_mapcnt(big), SMALL + 2);
+	mm_check_all();
+	ck_assert_uint_eq(hat_pageunload(big + 9), 2);
+	ck_assert_uint_eq(large_count(big), 0);
+	ck_assert_uint_eq(hment_mapcnt(big), SMALL);
+	ck_assert_uint_eq(hat_pageunload(big + 9), 0);
+	mm_check_all();
+	ck_assert_int_eq(hat_memload(big_spaces[0], va, big, RW_USER | HAT_LARGE), 0);
+	hat_destroy(big_spaces[0]);   /* a destroy's unload counts it out too */
+	ck_assert_uint_eq(large_count(big), 0);
+	ck_assert_uint_eq(hat_pageunload(big), SMALL);
+	mm_check_all();
+}
+END_TEST
+
 START_TEST(test_large_replaces_small_and_back)
 {
 	struct hat *h = hat_create();
@@ -947,6 +996,7 @@ Suite *hat_suite(void)
 	tcase_add_test(tc, test_unload_settles_counts_per_table);
 	tcase_add_test(tc, test_pageunload_hundreds);
 	tcase_add_test(tc, test_large_pages);
+	tcase_add_test(tc, test_large_count_beside_small_mappings);
 	tcase_add_test(tc, test_large_replaces_small_and_back);
 	tcase_add_test(tc, test_walk_hint_follows_pruning);
 	tcase_add_test(tc, test_chgprot);
