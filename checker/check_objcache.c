@@ -3,9 +3,17 @@
 #include "check_internal.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #define SLAB_MAX_OBJECTS ((MM_PAGE_SIZE - OBJCACHE_SLAB_SIZE) / 8)   /* objects are 8 bytes at least */
+#define SLAB_WORDS (SLAB_MAX_OBJECTS / 64 + 1)
+
+/* A page's objects as a free-list walk met them: a bit per object index. */
+struct slab_seen {
+	uint64_t slab;   /* the page's header VA; 0: none */
+	uint64_t bits[SLAB_WORDS];
+};
 
 /* One cache the guest exports: its descriptor, where it is, what it holds. */
 struct cache_ref {
@@ -66,13 +74,18 @@ static uint64_t slab_page(uint64_t slab_va)
 	return slab_va + OBJCACHE_SLAB_SIZE - (uint64_t)MM_PAGE_SIZE;
 }
 
-/* The free list from `link` in the page held in `page`: its length, or -1 when it is not sound (reported). */
+/*
+ * The free list from `link` in the page held in `page`: its length, or
+ * -1 when it is not sound (reported). *met gets the objects met.
+ */
 static int64_t free_list(struct checker *c, const struct cache_ref *k, uint64_t slab_va,
-			 const uint8_t page[MM_PAGE_SIZE], uint16_t link)
+			 const uint8_t page[MM_PAGE_SIZE], uint16_t link, struct slab_seen *met)
 {
 	const struct objcache *oc = k->oc;
-	uint64_t seen[SLAB_MAX_OBJECTS / 64 + 1] = { 0 };
+	uint64_t *seen = met->bits;
 	int64_t n = 0;
+
+	*met = (struct slab_seen){ .slab = slab_va };
 
 	while (link != 0) {
 		uint32_t off = (uint32_t)link - 1, i = off / oc->oc_size;
@@ -88,6 +101,32 @@ static int64_t free_list(struct checker *c, const struct cache_ref *k, uint64_t 
 		n++;
 	}
 	return n;
+}
+
+/*
+ * OC_FREE: the objects met on one free list (`what`) against those on
+ * the CPUs' lists met before on the same page: an object on two lists
+ * at once (a double free) would be handed out twice.
+ */
+static void on_two_lists(struct checker *c, const struct cache_ref *k, const struct slab_seen *met,
+			 const struct slab_seen cpus[HAT_MAX_CPUS], unsigned ncpus, const char *what)
+{
+	for (unsigned j = 0; j < ncpus; j++) {
+		if (cpus[j].slab != met->slab || &cpus[j] == met)
+			continue;
+		for (unsigned w = 0; w < SLAB_WORDS; w++) {
+			uint64_t both = met->bits[w] & cpus[j].bits[w];
+
+			if (both == 0)
+				continue;
+			sink_violation(&c->sink, INV_OC_FREE, REPORT_NONE, met->slab, REPORT_NONE,
+				       "%s cache page 0x%" PRIx64 ": object 0x%" PRIx64 " is on %s and on CPU %u's "
+				       "list at once", k->what, slab_page(met->slab),
+				       slab_page(met->slab) + (uint64_t)(w * 64 + (unsigned)__builtin_ctzll(both)) * k->oc->oc_size,
+				       what, j);
+			return;
+		}
+	}
 }
 
 /* Reads the cache page whose header is at slab_va whole, header and all; false (reported as `who`'s) when it is not one in RAM. */
@@ -110,10 +149,12 @@ static bool read_slab(struct checker *c, const struct cache_ref *k, uint64_t sla
  * of the cache, as long as it counts (OC_FREE). Returns its objects, or
  * -1 when they cannot be counted.
  */
-static int64_t cpu_list(struct checker *c, const struct cache_ref *k, unsigned i, const struct objcache_cpu *a)
+static int64_t cpu_list(struct checker *c, const struct cache_ref *k, unsigned i, const struct objcache_cpu *a,
+			struct slab_seen cpus[HAT_MAX_CPUS])
 {
 	uint8_t page[MM_PAGE_SIZE];
 	struct objcache_slab s;
+	char what[32];
 	int64_t n;
 
 	if (a->oa_lock.ml_locked != 0 || a->oa_lock.ml_owner != 0)
@@ -129,8 +170,12 @@ static int64_t cpu_list(struct checker *c, const struct cache_ref *k, unsigned i
 			       i, k->what, slab_page(a->oa_slab), s.os_size, k->oc->oc_size);
 		return -1;
 	}
-	if ((n = free_list(c, k, a->oa_slab, page, a->oa_free)) < 0)
+	if ((n = free_list(c, k, a->oa_slab, page, a->oa_free, &cpus[i])) < 0) {
+		cpus[i].slab = 0;   /* reported: what it met is no list to compare with */
 		return -1;
+	}
+	snprintf(what, sizeof(what), "CPU %u's list", i);
+	on_two_lists(c, k, &cpus[i], cpus, i, what);
 	if ((uint64_t)n == a->oa_count)
 		return n;
 	sink_violation(&c->sink, INV_OC_FREE, REPORT_NONE, a->oa_slab, REPORT_NONE,
@@ -144,7 +189,7 @@ static int64_t cpu_list(struct checker *c, const struct cache_ref *k, unsigned i
  * be read or hold more than the cache has out (OC_LEAK: what callers
  * hold is then unknown).
  */
-static int64_t cpu_lists(struct checker *c, const struct cache_ref *k)
+static int64_t cpu_lists(struct checker *c, const struct cache_ref *k, struct slab_seen met[HAT_MAX_CPUS])
 {
 	struct objcache_cpu cpus[HAT_MAX_CPUS];
 	uint64_t parked = 0;
@@ -160,7 +205,7 @@ static int64_t cpu_lists(struct checker *c, const struct cache_ref *k)
 		return -1;
 	}
 	for (unsigned i = 0; i < HAT_MAX_CPUS; i++) {
-		int64_t n = cpu_list(c, k, i, &cpus[i]);
+		int64_t n = cpu_list(c, k, i, &cpus[i], met);
 
 		sound = sound && n >= 0;
 		parked += n < 0 ? 0 : (uint64_t)n;
@@ -177,17 +222,19 @@ static int64_t cpu_lists(struct checker *c, const struct cache_ref *k)
 
 /* One page on the partial list, read whole once: its header and free list; its free objects, or -1 when the walk must stop. */
 static int64_t partial_page(struct checker *c, const struct cache_ref *k, uint64_t slab_va,
-			    uint64_t *next)
+			    uint64_t *next, const struct slab_seen cpus[HAT_MAX_CPUS])
 {
 	uint8_t page[MM_PAGE_SIZE];
 	struct objcache_slab s;
+	struct slab_seen met;
 	int64_t n;
 
 	if (!read_slab(c, k, slab_va, "the partial list", page, &s))
 		return -1;
 	*next = s.os_next;
-	if ((n = free_list(c, k, slab_va, page, s.os_free)) < 0)
+	if ((n = free_list(c, k, slab_va, page, s.os_free, &met)) < 0)
 		return 0;
+	on_two_lists(c, k, &met, cpus, HAT_MAX_CPUS, "its page's free list");
 	if (s.os_size != k->oc->oc_size || s.os_nfree == 0 || (uint64_t)n != s.os_nfree)
 		sink_violation(&c->sink, INV_OC_FREE, REPORT_NONE, slab_va, REPORT_NONE,
 			       "%s cache page 0x%" PRIx64 " on the partial list: os_size %u (the cache's %u), "
@@ -204,7 +251,7 @@ static int64_t partial_page(struct checker *c, const struct cache_ref *k, uint64
  * The wholly free pages on it are oc_nidle: what decides when pages go
  * back to the page allocator.
  */
-static void check_free_objects(struct checker *c, const struct cache_ref *k)
+static void check_free_objects(struct checker *c, const struct cache_ref *k, const struct slab_seen cpus[HAT_MAX_CPUS])
 {
 	const struct objcache *oc = k->oc;
 	uint64_t node = oc->oc_partial, last = 0, pages = 0, nfree = 0, idle = 0;
@@ -223,7 +270,7 @@ static void check_free_objects(struct checker *c, const struct cache_ref *k)
 				       k->what, oc->oc_npages);
 			return;
 		}
-		if (check_work(c, 1) || (n = partial_page(c, k, node, &node)) < 0)
+		if (check_work(c, 1) || (n = partial_page(c, k, node, &node, cpus)) < 0)
 			return;
 		nfree += (uint64_t)n;
 		idle += (uint64_t)n == oc->oc_per_page;
@@ -248,20 +295,23 @@ void check_object_caches(struct checker *c)
 	const struct mm_view *v = &c->view;
 	const struct cache_ref hments = { &v->hcache, v->sym.hment_cache, "hment" };
 	const struct cache_ref spaces = { &v->hatcache, v->sym.hat_cache, "address-space" };
+	struct slab_seen cpus[HAT_MAX_CPUS];   /* what each CPU's list held, by page */
 	int64_t parked;
 
 	if (v->hcache_ok) {
-		parked = cpu_lists(c, &hments);
+		memset(cpus, 0, sizeof(cpus));
+		parked = cpu_lists(c, &hments, cpus);
 		if (c->hments_found >= 0 && parked >= 0)
 			compare_out(c, &hments, (uint64_t)parked, (uint64_t)c->hments_found,
 				    "are on mapping lists, the reserve or hash chains");
-		check_free_objects(c, &hments);
+		check_free_objects(c, &hments, cpus);
 	}
 	/* hat_kas is a variable, not the cache's: every other space on hat_list is */
 	if (v->hatcache_ok) {
-		parked = cpu_lists(c, &spaces);
+		memset(cpus, 0, sizeof(cpus));
+		parked = cpu_lists(c, &spaces, cpus);
 		if (v->hat_list_whole && !v->stopped && parked >= 0)
 			compare_out(c, &spaces, (uint64_t)parked, v->nhats - 1, "are on hat_list besides hat_kas");
-		check_free_objects(c, &spaces);
+		check_free_objects(c, &spaces, cpus);
 	}
 }

@@ -134,6 +134,9 @@ END_TEST
 
 extern struct objcache hment_cache;                          /* the hosted MM's (guest/hment.c) */
 extern struct objcache_cpu hment_cache_cpus[HAT_MAX_CPUS];
+void *objcache_alloc(struct objcache *oc);                   /* guest/objcache.c */
+void objcache_free(struct objcache *oc, void *obj);
+void mm_hosted_set_cpu(unsigned cpu);                        /* tests/lib/hosted_platform.c */
 
 /* One planted fault in the hosted MM's per-CPU hment lists: exactly one violation, of this ID. */
 static void expect_cpu_list_fault(struct check_mem *mem, struct mm_symbols *sym, enum invariant_id id,
@@ -148,6 +151,67 @@ static void expect_cpu_list_fault(struct check_mem *mem, struct mm_symbols *sym,
 	ck_assert_uint_eq(s.returned, 1);
 	ck_assert_uint_eq(s.per_id[id], 1);
 }
+
+/* Whether a kept violation of id says `needle`. */
+static bool seen_says(const struct seen *s, enum invariant_id id, const char *needle)
+{
+	for (unsigned i = 0; i < s->kept; i++)
+		if (s->v[i].id == id && strstr(s->v[i].detail, needle) != NULL)
+			return true;
+	return false;
+}
+
+/*
+ * A double free through the cache's own calls: an hment freed back onto
+ * CPU 0's list, then once more from CPU 1, which has no list on its
+ * page, onto the page's free list. The object is on two lists at once
+ * (OC_FREE, naming both); its one link now leads the page's list, so
+ * CPU 0's list ends at it, short of its count (OC_FREE).
+ */
+START_TEST(hosted_object_on_two_lists)
+{
+	struct check_mem mem;
+	struct mm_symbols sym;
+	struct seen s;
+	void *obj;
+
+	hosted_state(3, &mem, &sym);
+	obj = objcache_alloc(&hment_cache);
+	objcache_free(&hment_cache, obj);
+	mm_hosted_set_cpu(1);
+	objcache_free(&hment_cache, obj);
+	mm_hosted_set_cpu(0);
+	hmm_view(&mem, &sym);
+	run_check(&mem, &sym, &s);
+	if (s.returned != 2)
+		seen_dump(&s, "an object on two lists");
+	ck_assert_uint_eq(s.per_id[INV_OC_FREE], 2);
+	ck_assert_uint_eq(s.returned, 2);
+	ck_assert(seen_says(&s, INV_OC_FREE, "on its page's free list and on CPU 0's list at once"));
+	ck_assert(seen_says(&s, INV_OC_FREE, "CPU 0's list of the hment cache counts"));
+	hmm_shutdown();
+}
+END_TEST
+
+/* Two CPUs' lists that are one list (CPU 1's a copy of CPU 0's): each object on both at once. */
+START_TEST(hosted_cpu_lists_sharing_objects)
+{
+	struct check_mem mem;
+	struct mm_symbols sym;
+	struct seen s;
+
+	hosted_state(3, &mem, &sym);
+	hment_cache_cpus[1] = hment_cache_cpus[0];
+	hmm_view(&mem, &sym);
+	run_check(&mem, &sym, &s);
+	if (s.per_id[INV_OC_FREE] != 1)
+		seen_dump(&s, "two CPUs' lists sharing objects");
+	ck_assert_uint_eq(s.per_id[INV_OC_FREE], 1);
+	ck_assert(seen_says(&s, INV_OC_FREE, "on CPU 1's list and on CPU 0's list at once"));
+	hment_cache_cpus[1] = (struct objcache_cpu){ .oa_slab = 0 };
+	hmm_shutdown();
+}
+END_TEST
 
 /*
  * The CPUs' hment lists: what they hold is free (the healthy check), an
@@ -1854,6 +1918,8 @@ static Suite *checker_suite(void)
 	tcase_add_test(healthy, healthy_kernel_only);
 	tcase_add_loop_test(healthy, healthy_hosted_mm, 0, 4);
 	tcase_add_test(healthy, hosted_cpu_lists_checked);
+	tcase_add_test(healthy, hosted_object_on_two_lists);
+	tcase_add_test(healthy, hosted_cpu_lists_sharing_objects);
 	tcase_add_test(healthy, stats_reach_the_report);
 	tcase_add_test(healthy, throughput_is_printed);
 	suite_add_tcase(s, healthy);
