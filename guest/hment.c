@@ -664,8 +664,8 @@ static hment_t *hash_unlink_found(page_t *pp, uint32_t ptp_pfn, unsigned entry, 
 	hment_t *hm = hash_unlink(ptp_pfn, entry, pp->p_pagenum, &bucket, hd);
 
 	if (hm == NULL)   /* panics even without MM asserts */
-		panic("ASSERT HS_BUCKET failed: hment_remove: no hment for pfn 0x%x, table pfn 0x%x "
-		      "entry %u in hash bucket %u", pp->p_pagenum, ptp_pfn, entry, bucket);
+		panic("ASSERT HS_BUCKET failed: removing a mapping of pfn 0x%x: no hment for table "
+		      "pfn 0x%x entry %u in hash bucket %u", pp->p_pagenum, ptp_pfn, entry, bucket);
 	return hm;
 }
 
