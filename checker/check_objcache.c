@@ -105,14 +105,15 @@ static int64_t free_list(struct checker *c, const struct cache_ref *k, uint64_t 
 
 /*
  * OC_FREE: the objects met on one free list (`what`) against those on
- * the CPUs' lists met before on the same page: an object on two lists
- * at once (a double free) would be handed out twice.
+ * the first ncpus CPUs' lists met before on the same page (a CPU's list
+ * is compared with those before it, a page's own list with all): an
+ * object on two lists at once (a double free) would be handed out twice.
  */
 static void on_two_lists(struct checker *c, const struct cache_ref *k, const struct slab_seen *met,
 			 const struct slab_seen cpus[HAT_MAX_CPUS], unsigned ncpus, const char *what)
 {
 	for (unsigned j = 0; j < ncpus; j++) {
-		if (cpus[j].slab != met->slab || &cpus[j] == met)
+		if (cpus[j].slab != met->slab)
 			continue;
 		for (unsigned w = 0; w < SLAB_WORDS; w++) {
 			uint64_t both = met->bits[w] & cpus[j].bits[w];

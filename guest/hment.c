@@ -104,24 +104,31 @@ static void listed_note(const page_t *pp, bool had)
 	}
 }
 
+/* The steal index's count of 2 MiB mappings of pp's group; NULL past the pages it covers. */
+static uint32_t *large_slot(const page_t *pp)
+{
+	if (pp->p_pagenum >= hment_listed.npages)
+		return NULL;
+	return &hment_listed.large[pp->p_pagenum >> (MM_LARGE_SHIFT - MM_PAGE_SHIFT)];
+}
+
 /* A 2 MiB mapping of pp (its table ptp at level 2) comes (+1) or goes (-1): its group's count follows. pp's lock held. */
 static void large_note(const page_t *pp, const page_t *ptp, int delta)
 {
-	uint32_t *count;
+	uint32_t *count = ptp->p_level == 2 ? large_slot(pp) : NULL;
 
-	if (ptp->p_level != 2 || pp->p_pagenum >= hment_listed.npages)
+	if (count == NULL)
 		return;
-	count = &hment_listed.large[pp->p_pagenum >> (MM_LARGE_SHIFT - MM_PAGE_SHIFT)];
 	MM_ASSERT(RM_LISTED, delta > 0 || *count > 0);
 	*count += (uint32_t)delta;
 }
 
 unsigned hment_large_count(page_t *lead)
 {
+	const uint32_t *count = large_slot(lead);
+
 	MM_REQUIRE(hment_held(lead));
-	if (lead->p_pagenum >= hment_listed.npages)
-		return 0;
-	return hment_listed.large[lead->p_pagenum >> (MM_LARGE_SHIFT - MM_PAGE_SHIFT)];
+	return count == NULL ? 0 : *count;
 }
 
 static void set_mapping(page_t *pp, uint32_t mapping)

@@ -486,11 +486,11 @@ struct page_pool {
  *
  * large[g] counts the present 2 MiB leaves that map 2 MiB group g of
  * frames (pfns g * 512 ..; (npages >> 9) + 1 counters), each on the
- * list of the group's first page. A pageunload or mapping count of any
- * page of the group looks at that page's list only while its group's
- * count is not zero: the list can be long (a page many spaces map 4 KiB
- * at a time) however few 2 MiB mappings there are. Changed under the
- * first page's list lock (RM_LISTED).
+ * list of the group's first page. A pageunload of any page of the group
+ * walks that page's list only while its group's count is not zero (the
+ * list can be long, a page many spaces map 4 KiB at a time, however few
+ * 2 MiB mappings there are); a mapping count adds the count, no walk.
+ * Changed and read under the first page's list lock (RM_LISTED).
  */
 #define LISTED_LEVELS 3
 
