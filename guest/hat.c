@@ -1173,6 +1173,8 @@ static unsigned pageunload_large(page_t *lead)
 	page_t *ptp;
 	unsigned entry, left, n = 0;
 
+	if (hment_large_peek(lead) == 0)   /* the usual case: lead's lock not taken at all */
+		return 0;
 	hment_frees_init(&frees);
 	hment_enter(lead);
 	left = hment_large_count(lead);

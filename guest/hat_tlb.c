@@ -15,11 +15,12 @@ static uint64_t remote_pages[HAT_MAX_CPUS];
 /* CPUs that may cache h's translations: the kernel's are in every address space. */
 static uint64_t hat_cpu_mask(const struct hat *h)
 {
-	unsigned n = cpu_count();
+	unsigned n;
 
-	if (h->h_flags & HAT_F_KERNEL)
-		return n >= 64 ? ~0ull : (1ull << n) - 1;
-	return __atomic_load_n(&h->h_cpus, __ATOMIC_SEQ_CST);
+	if (!(h->h_flags & HAT_F_KERNEL))
+		return __atomic_load_n(&h->h_cpus, __ATOMIC_SEQ_CST);
+	n = cpu_count();
+	return n >= 64 ? ~0ull : (1ull << n) - 1;
 }
 
 /*

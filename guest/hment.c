@@ -120,7 +120,7 @@ static void large_note(const page_t *pp, const page_t *ptp, int delta)
 	if (count == NULL)
 		return;
 	MM_ASSERT(RM_LISTED, delta > 0 || *count > 0);
-	*count += (uint32_t)delta;
+	__atomic_store_n(count, *count + (uint32_t)delta, __ATOMIC_RELAXED);   /* hment_large_peek() reads without the lock */
 }
 
 unsigned hment_large_count(page_t *lead)
@@ -129,6 +129,13 @@ unsigned hment_large_count(page_t *lead)
 
 	MM_REQUIRE(hment_held(lead));
 	return count == NULL ? 0 : *count;
+}
+
+unsigned hment_large_peek(const page_t *lead)
+{
+	const uint32_t *count = large_slot(lead);
+
+	return count == NULL ? 0 : __atomic_load_n(count, __ATOMIC_RELAXED);
 }
 
 static void set_mapping(page_t *pp, uint32_t mapping)
@@ -750,24 +757,13 @@ static unsigned mapcnt_own(page_t *pp)
 	return cnt;
 }
 
-/* The 2 MiB mappings on lead's list, by its group's count: no walk. Takes its lock. */
-static unsigned mapcnt_large(page_t *lead)
-{
-	unsigned cnt;
-
-	hment_enter(lead);
-	cnt = hment_large_count(lead);
-	hment_exit(lead);
-	return cnt;
-}
-
 unsigned hment_mapcnt(page_t *pp)
 {
 	page_t *lead = hment_large_leader(pp);
 	unsigned cnt = mapcnt_own(pp);
 
 	if (lead != NULL)
-		cnt += mapcnt_large(lead);
+		cnt += hment_large_peek(lead);
 	return cnt;
 }
 

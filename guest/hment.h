@@ -169,6 +169,13 @@ unsigned hment_mapcnt(page_t *pp);
 unsigned hment_large_count(page_t *lead);
 
 /*
+ * The same count read without lead's lock: a snapshot, as good as a
+ * read under the lock once the lock is let go. A 2 MiB mapping whose
+ * load this misses was being made meanwhile, so it may as well come after.
+ */
+unsigned hment_large_peek(const page_t *lead);
+
+/*
  * The first page of pp's 2 MiB group when that is another managed page,
  * else NULL. A 2 MiB leaf is on its first page's list only, yet maps pp
  * too: whoever counts or removes pp's mappings looks there as well.

@@ -195,11 +195,15 @@ static inline uint32_t mm_lock_self(void)
 	return cpu_id() + 1;
 }
 
-/* True when this CPU holds l. */
+/*
+ * True when this CPU holds l. The owner alone answers: it is set only
+ * once l is taken and cleared before l is let go, and no other CPU ever
+ * writes this CPU's number there. Every list operation asks, several
+ * times a mapping.
+ */
 static inline bool mm_lock_held(const struct mm_lock *l)
 {
-	return __atomic_load_n(&l->ml_locked, __ATOMIC_RELAXED) != 0 &&
-	       __atomic_load_n(&l->ml_owner, __ATOMIC_RELAXED) == mm_lock_self();
+	return __atomic_load_n(&l->ml_owner, __ATOMIC_RELAXED) == mm_lock_self();
 }
 
 static inline void mm_lock_enter(struct mm_lock *l)

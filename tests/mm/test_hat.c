@@ -268,6 +268,8 @@ START_TEST(test_large_count_beside_small_mappings)
 	mm_check_all();
 	ck_assert_int_eq(hat_memload(big_spaces[0], va, big, RW_USER | HAT_LARGE), 0);
 	ck_assert_uint_eq(hment_mapcnt(big + 9), 1);
+	ck_assert_uint_eq(hat_pageunload(big + 9), 1);   /* a count of one is looked at, not skipped */
+	ck_assert_int_eq(hat_memload(big_spaces[0], va, big, RW_USER | HAT_LARGE), 0);
 	hat_destroy(big_spaces[0]);   /* a destroy's unload counts it out too */
 	ck_assert_uint_eq(hment_mapcnt(big + 9), 0);
 	ck_assert_uint_eq(hat_pageunload(big), SMALL);
