@@ -338,7 +338,7 @@ static void time_ranges(page_t **pp, unsigned long w, double ns[SZ_NOPS])
 /* RAM for a size run: the working set, a quarter more (tables, hments, 2 MiB blocks), at most the MM's limit. */
 static unsigned long size_ram_pages(unsigned long pages)
 {
-	unsigned long cap = (GUEST_RAM_MAX - MM_TEST_FIRST_FREE) / MM_PAGE_SIZE;
+	unsigned long cap = (MM_RAM_MAX - MM_TEST_FIRST_FREE) / MM_PAGE_SIZE;
 	unsigned long want = pages + pages / 4 + SLACK_PAGES;
 
 	return want < cap ? want : cap;

@@ -1528,7 +1528,7 @@ void hat_kernel_init(uint64_t ram_size, uint64_t first_free_pa,
 {
 	uint64_t top;
 
-	MM_REQUIRE(ram_size >= GUEST_RAM_MIN && ram_size <= GUEST_RAM_MAX);
+	MM_REQUIRE(ram_size >= GUEST_RAM_MIN && ram_size <= MM_RAM_MAX);
 	page_boot_begin(ram_size, first_free_pa);
 	top = page_boot_alloc(1);
 	kas_map_direct(top, ram_size);

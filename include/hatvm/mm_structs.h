@@ -89,13 +89,20 @@ struct mm_lock_line {
 
 /*
  * hment references: 32 bits where a pointer would take 64. An hment is
- * 8-byte aligned in RAM and RAM ends below GUEST_RAM_MAX, so its PA / 8
+ * 8-byte aligned in RAM and RAM ends below MM_RAM_MAX, so its PA / 8
  * fits; 0 means none (PA 0 is never managed). The guest reaches the hment
  * through the direct map, the host checker by PA: no translation.
  */
 typedef uint32_t hment_ref_t;
 #define HMENT_REF_NONE  0u
 #define HMENT_REF_SHIFT 3
+
+/*
+ * The most RAM the MM manages: what a 32-bit hment reference reaches.
+ * Our guest has less (GUEST_RAM_MAX: its RAM stays below the 32-bit
+ * hole); the MM compiled hosted is given up to this much.
+ */
+#define MM_RAM_MAX (((uint64_t)UINT32_MAX + 1) << HMENT_REF_SHIFT)
 
 static inline uint64_t hment_ref_pa(hment_ref_t ref)
 {
@@ -647,7 +654,7 @@ _Static_assert(sizeof(struct mm_lock) == 8, "mm_lock layout");
 _Static_assert(sizeof(struct hment) == 24, "hment must stay 24 bytes");
 _Static_assert(offsetof(struct hment, hm_ptp) == 12, "hment layout");
 _Static_assert(offsetof(struct hment, hm_entry) == 20, "hment layout");
-_Static_assert((GUEST_RAM_MAX >> HMENT_REF_SHIFT) <= UINT32_MAX, "hment_ref_t covers RAM");
+_Static_assert(GUEST_RAM_MAX <= MM_RAM_MAX, "the MM manages all of the guest's RAM");
 _Static_assert(HMENT_HASH_MIN >= (HMENT_HASH_NLOCK << HMENT_HASH_STRIPE_SHIFT),
 	       "a key's stripe must not depend on the size");
 _Static_assert(sizeof(struct hment_hash_stripe) == MM_CACHE_LINE, "hment_hash_stripe layout");

@@ -159,6 +159,11 @@ unsigned mm_oplog_lanes(void)
 
 void mm_hosted_boot(uint64_t ram_size)
 {
+	mm_hosted_boot_from(ram_size, MM_TEST_FIRST_FREE);
+}
+
+void mm_hosted_boot_from(uint64_t ram_size, uint64_t first_free)
+{
 	/* a fake image: text 2..2.5 MiB, data up to 4 MiB */
 	static const struct hat_kseg segs[] = {
 		{ MM_HOSTED_IMAGE_BASE, 0x280000, HAT_READ | HAT_EXEC },
@@ -176,7 +181,7 @@ void mm_hosted_boot(uint64_t ram_size)
 	memset(&mm_hosted_log, 0, sizeof(mm_hosted_log));
 	mm_hosted_ncpus = 1;
 	mm_hosted_cpu = 0;
-	hat_kernel_init(ram_size, MM_TEST_FIRST_FREE, segs, 2);
+	hat_kernel_init(ram_size, first_free, segs, 2);
 	hat_switch(&hat_kas);   /* as the guest's boot CPU does */
 }
 

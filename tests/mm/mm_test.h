@@ -16,6 +16,8 @@
 /* Fixture for every test case: boot 64 MiB; check everything and free it at the end. */
 void mm_setup(void);
 void mm_teardown(void);
+/* mm_setup() with ram_size of RAM whose first free page is at first_free (mm_hosted_boot_from). */
+void mm_setup_from(uint64_t ram_size, uint64_t first_free);
 
 /* Runs the checker library over the live MM; fails the test listing every violation. */
 void mm_check_all(void);

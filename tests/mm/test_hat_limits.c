@@ -222,6 +222,56 @@ START_TEST(test_kernel_tables_use_the_reserve)
 }
 END_TEST
 
+/*
+ * RAM past 4 GiB, which the MM manages up to MM_RAM_MAX though our guest
+ * has at most 3 GiB: the pages, tables, hments and the MM's own arrays all
+ * lie above 4 GiB (the boot leaves out what is below), so every physical
+ * address needs 33 bits. Each kind of operation once, the checker after each.
+ */
+#define PAST_4G       (4ull << 30)
+#define PAST_4G_PAGES 64u
+
+static void setup_past_4g(void)
+{
+	mm_setup_from(PAST_4G + (128ull << 20), PAST_4G);   /* page_array alone takes 48 MiB of it */
+}
+
+START_TEST(test_ram_past_4g)
+{
+	struct hat *a = hat_create(), *b = hat_create(), *c = hat_create();
+	page_t *pp[PAST_4G_PAGES], *big = page_alloc_large(PG_USER);
+	uint64_t va = 0x40000000ull, len = PAST_4G_PAGES * MM_PAGE_SIZE;
+
+	for (unsigned i = 0; i < PAST_4G_PAGES; i++) {
+		pp[i] = mm_test_page();
+		ck_assert_uint_ge((uint64_t)pp[i]->p_pagenum << MM_PAGE_SHIFT, PAST_4G);
+		ck_assert_int_eq(hat_memload(a, va + i * MM_PAGE_SIZE, pp[i], RW_USER), 0);
+	}
+	ck_assert_uint_eq(hat_getpfnum(a, va + MM_PAGE_SIZE), pp[1]->p_pagenum);
+	ck_assert_int_eq(hat_memload_array(b, va, len, pp, RW_USER), 0);
+	ck_assert_uint_ge(hment_ref_pa(pp[0]->p_mapping), PAST_4G);   /* a list of hments up there too */
+	hat_chgprot(a, va, len, HAT_READ | HAT_USER);
+	ck_assert_int_eq(hat_dup(c, a, va, len, HAT_READ | HAT_USER), 0);
+	ck_assert_uint_eq(hat_getmapcnt(pp[5]), 3);
+	mm_check_all();
+	ck_assert_ptr_nonnull(big);
+	ck_assert_int_eq(hat_memload(a, 2 * va, big, RW_USER | HAT_LARGE), 0);
+	ck_assert_uint_eq(hat_getmapcnt(big + 7), 1);
+	hat_pagesync(pp[3], HAT_SYNC_CLEAR);
+	ck_assert_uint_eq(hat_pageunload(pp[3]), 3);
+	ck_assert_uint_eq(hat_pageunload(big + 7), 1);
+	hat_unload(b, va, len / 2);
+	mm_check_all();
+	hments_exhausted();   /* the next hment comes from a steal */
+	ck_assert_int_eq(hat_memload(c, va + 3 * MM_PAGE_SIZE, pp[3], RW_USER), 0);
+	ck_assert_int_eq(hat_memload(b, va, pp[0], RW_USER), 0);
+	mm_check_all();
+	hat_destroy(c);
+	hat_destroy(b);
+	hat_destroy(a);
+}
+END_TEST
+
 Suite *hat_limits_suite(void)
 {
 	Suite *s = suite_create("hat_limits");
@@ -236,6 +286,10 @@ Suite *hat_limits_suite(void)
 	tcase_add_test(tc, test_checker_sees_a_locked_leaf_lost);
 	tcase_add_test(tc, test_kernel_window_refuses_managed_pages);
 	tcase_add_test(tc, test_kernel_tables_use_the_reserve);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("past_4g");
+	tcase_add_checked_fixture(tc, setup_past_4g, mm_teardown);
+	tcase_add_test(tc, test_ram_past_4g);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -16,15 +16,20 @@ static void drain_by_check(void)
 }
 
 /* Every test's MM runs under the host model too (MD_*), from its boot on. */
-void mm_setup(void)
+void mm_setup_from(uint64_t ram_size, uint64_t first_free)
 {
 	if (model == NULL)
 		model = hat_model_new();
 	ck_assert_ptr_nonnull(model);
 	checker_use_model(model);
 	mm_hosted_oplog_hook = drain_by_check;
-	mm_hosted_boot(MM_TEST_RAM);
+	mm_hosted_boot_from(ram_size, first_free);
 	mm_check_all();   /* the model's start: the boot state */
+}
+
+void mm_setup(void)
+{
+	mm_setup_from(MM_TEST_RAM, MM_TEST_FIRST_FREE);
 }
 
 void mm_teardown(void)
