@@ -154,14 +154,10 @@ static void set_embed(page_t *pp, uint8_t embed)
 	listed_note(pp, had);
 }
 
-void hment_hold(struct hment_hold *hd, page_t *pp)
+void hment_hold_switch(struct hment_hold *hd, page_t *pp)
 {
 	struct mm_lock *lk = hment_mlist_lock(pp);
 
-	if (hd->hd_lock == lk && hd->hd_left > 0) {
-		hd->hd_left--;
-		return;
-	}
 	hment_hold_end(hd);
 	mm_lock_enter(lk);
 	hd->hd_lock = lk;

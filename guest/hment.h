@@ -94,8 +94,17 @@ struct hment_hold {
 	unsigned hd_left;                       /* leaves it may still cover */
 };
 #define HMENT_HOLD_NONE ((struct hment_hold){ .hd_lock = NULL })
-void hment_hold(struct hment_hold *hd, page_t *pp);
+void hment_hold_switch(struct hment_hold *hd, page_t *pp);
 void hment_hold_end(struct hment_hold *hd);
+
+/* Inline: a range operation asks once a leaf, and its lock is usually the one held already. */
+static inline void hment_hold(struct hment_hold *hd, page_t *pp)
+{
+	if (hd->hd_lock == hment_mlist_lock(pp) && hd->hd_left > 0)
+		hd->hd_left--;
+	else
+		hment_hold_switch(hd, pp);
+}
 
 /*
  * Gets ready to add the mapping (ptp, entry) to pp: sets *hmp to the

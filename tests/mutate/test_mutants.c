@@ -13,9 +13,11 @@
 #define MIN_MUTANTS 40
 
 static const char *table_path, *src_root;
+/* The MM's sources, then the headers that hold some of its inline code (fewer mutants there). */
 static const char *const mm_files[] = { "guest/hat.c", "guest/hat_tlb.c", "guest/hment.c",
 					"guest/segtab.c", "guest/page.c", "guest/objcache.c",
-					"guest/hat_oplog.c" };
+					"guest/hat_oplog.c", "guest/hment.h" };
+#define MM_SOURCES 7u
 #define MM_FILES (sizeof(mm_files) / sizeof(mm_files[0]))
 
 static void load(struct mutant_table *t)
@@ -42,7 +44,7 @@ START_TEST(test_table_is_well_formed)
 		live += t.m[i].equivalent == NULL;
 	}
 	ck_assert_uint_ge(live, MIN_MUTANTS);
-	for (unsigned f = 0; f < MM_FILES; f++)
+	for (unsigned f = 0; f < MM_SOURCES; f++)
 		ck_assert_msg(per_file[f] >= 4, "only %u mutants of %s", per_file[f], mm_files[f]);
 	mutant_table_free(&t);
 }
