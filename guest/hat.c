@@ -231,8 +231,8 @@ static inline __attribute__((always_inline)) void leaf_zap(page_t *pp, page_t *p
 }
 
 /* leaf_zap(), and pp's list loses the entry: returns the hment to free (NULL when embedded or untracked). */
-static hment_t *leaf_clear(page_t *pp, page_t *ptp, unsigned idx, struct range_unload *u,
-			   bool unload)
+static inline __attribute__((always_inline)) hment_t *leaf_clear(page_t *pp, page_t *ptp, unsigned idx,
+								  struct range_unload *u, bool unload)
 {
 	leaf_zap(pp, ptp, idx, u, unload);
 	return pp == NULL ? NULL : hment_remove(pp, ptp, idx, u != NULL ? &u->hold : NULL);
