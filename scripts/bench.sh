@@ -47,9 +47,10 @@ run replay "$b/bench_replay" tests/data/traces
 kvm=()
 [ -e /dev/kvm ] || kvm=(scripts/nested-kvm.sh --mem 4G --)
 run boot "${kvm[@]}" "$b/boot_bench" "$builddir/vmm/vmm" "$builddir/guest/guest.elf" "$b/kvm_floor"
+run live_check "${kvm[@]}" "$b/live_check_bench" "$builddir/vmm/vmm" "$builddir/guest/guest.elf"
 run hat "${kvm[@]}" "$b/hat_bench" "$builddir/vmm/vmm" "$builddir/guest/guest.elf"
 run smp "${kvm[@]}" "$b/smp_bench" "$builddir/vmm/vmm" "$builddir/guest/guest.elf"
 run replay_kvm "${kvm[@]}" "$b/bench_replay" tests/data/traces "$builddir/vmm/vmm" "$builddir/guest/guest.elf"
 
 echo
-"$b/bench_report" ${json:+--json "$json"} "$parts"/{mm_hosted,checker,replay,boot,hat,smp,replay_kvm}.json
+"$b/bench_report" ${json:+--json "$json"} "$parts"/{mm_hosted,checker,replay,boot,live_check,hat,smp,replay_kvm}.json
