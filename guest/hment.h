@@ -94,6 +94,7 @@ struct hment_hold {
 	unsigned hd_left;                       /* leaves it may still cover */
 };
 #define HMENT_HOLD_NONE ((struct hment_hold){ .hd_lock = NULL })
+/* hment_hold() when hd holds another lock or has covered its leaves: lets go of that, takes pp's. */
 void hment_hold_switch(struct hment_hold *hd, page_t *pp);
 void hment_hold_end(struct hment_hold *hd);
 

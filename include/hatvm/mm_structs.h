@@ -497,7 +497,8 @@ struct page_pool {
  * walks that page's list only while its group's count is not zero (the
  * list can be long, a page many spaces map 4 KiB at a time, however few
  * 2 MiB mappings there are); a mapping count adds the count, no walk.
- * Changed and read under the first page's list lock (RM_LISTED).
+ * Changed under the first page's list lock, by atomic stores: those two
+ * read it without the lock, and take it only to walk (RM_LISTED).
  */
 #define LISTED_LEVELS 3
 
