@@ -169,9 +169,14 @@ void mm_hosted_boot_from(uint64_t ram_size, uint64_t first_free)
 		{ MM_HOSTED_IMAGE_BASE, 0x280000, HAT_READ | HAT_EXEC },
 		{ 0x280000, MM_TEST_FIRST_FREE, HAT_READ | HAT_WRITE },
 	};
-	void *ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *ram;
 
+	if (first_free < MM_TEST_FIRST_FREE) {   /* the MM would hand out the fake image's pages */
+		fprintf(stderr, "mm_hosted_boot_from: first free page 0x%llx is inside the image\n",
+			(unsigned long long)first_free);
+		abort();
+	}
+	ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (ram == MAP_FAILED) {
 		perror("mmap");
 		abort();

@@ -36,10 +36,11 @@ void mm_hosted_run_shootdown(uint64_t cpus, struct hat *h, uint64_t gen, uint64_
 void mm_hosted_boot(uint64_t ram_size);
 
 /*
- * mm_hosted_boot() with the MM's first free page at first_free (2 MiB
- * aligned, at least MM_TEST_FIRST_FREE): RAM below it is left out, as a
- * big kernel image would leave it, so every page the MM hands out or keeps
- * its metadata in lies above (the arena is touched only where used).
+ * mm_hosted_boot() with the MM's first free page at first_free (at least
+ * MM_TEST_FIRST_FREE, where the fake image ends; aborts below it): RAM
+ * below it is left out, as a big kernel image would leave it, so every
+ * page the MM hands out or keeps its metadata in lies above (the arena is
+ * touched only where used).
  */
 void mm_hosted_boot_from(uint64_t ram_size, uint64_t first_free);
 void mm_hosted_shutdown(void);
