@@ -518,10 +518,10 @@ static bool apply(struct hat_model *m, const struct hat_op *op,
 			each_of_frame(m, op->o_pfn, clear_ad, NULL);
 		return true;
 	}
-	if (op->o_kind == HOP_PAGEUNLOAD) {
-		if (managed(ctx, op->o_pfn))
+	if (op->o_kind == HOP_PAGEUNLOAD) {   /* its own mappings, or (HAT_LARGE) its group's 2 MiB ones */
+		if (!(op->o_attr & HAT_LARGE) && managed(ctx, op->o_pfn))
 			unload_frame(m, op->o_pfn, false);
-		if (first != op->o_pfn && managed(ctx, first))
+		if ((op->o_attr & HAT_LARGE) && first != op->o_pfn && managed(ctx, first))
 			unload_frame(m, first, true);
 		return true;
 	}

@@ -1161,22 +1161,27 @@ static unsigned pageunload_own(page_t *pp, uint64_t *seq)
 }
 
 /*
- * Unloads the 2 MiB mappings on lead's list (they cover the page being
- * unloaded); returns how many. The walk ends at the last one its group
- * counts, and never starts without one: the list may be long with 4 KiB
- * mappings of lead alone.
+ * Unloads the 2 MiB mappings on lead's list (they cover pp, the page
+ * being unloaded); returns how many. The walk ends at the last one its
+ * group counts, and never starts without one: the list may be long with
+ * 4 KiB mappings of lead alone. Logged apart from pp's own mappings
+ * (HAT_LARGE), its place taken inside lead's lock: a 2 MiB load of the
+ * group on another CPU, which takes its place inside that lock, is logged
+ * before it or after it as it ran. Unlogged when it took no lock.
  */
-static unsigned pageunload_large(page_t *lead)
+static unsigned pageunload_large(page_t *lead, const page_t *pp)
 {
 	struct hment_frees frees;
 	hment_t *hm, *prev = NULL;
 	page_t *ptp;
 	unsigned entry, left, n = 0;
+	uint64_t seq;
 
 	if (hment_large_peek(lead) == 0)   /* the usual case: lead's lock not taken at all */
 		return 0;
 	hment_frees_init(&frees);
 	hment_enter(lead);
+	seq = hat_oplog_reserve();
 	left = hment_large_count(lead);
 	while (left > 0 && (hm = hment_walk(lead, &ptp, &entry, prev)) != NULL) {
 		hment_t *got;
@@ -1195,6 +1200,8 @@ static unsigned pageunload_large(page_t *lead)
 	}
 	hment_exit(lead);
 	hment_free_now(&frees);
+	log_put(seq, &(struct hat_op){ .o_kind = HOP_PAGEUNLOAD, .o_pfn = pp->p_pagenum, .o_attr = HAT_LARGE,
+				       .o_result = (int32_t)n });
 	return n;
 }
 
@@ -1206,10 +1213,10 @@ unsigned hat_pageunload(page_t *pp)
 
 	hat_oplog_make_room();
 	n = pageunload_own(pp, &seq);
-	if (lead != NULL)
-		n += pageunload_large(lead);
 	log_put(seq, &(struct hat_op){ .o_kind = HOP_PAGEUNLOAD, .o_pfn = pp->p_pagenum,
 				       .o_result = (int32_t)n });
+	if (lead != NULL)
+		n += pageunload_large(lead, pp);
 	return n;
 }
 

@@ -190,7 +190,7 @@ enum hat_op_kind {
 	HOP_DESTROY = 2,     /* o_space: every mapping of it gone */
 	HOP_LOAD = 3,        /* o_space, o_va, o_pfn, o_attr; o_result 0, or -1: nothing mapped there now */
 	HOP_UNLOAD = 4,      /* o_space, [o_va, o_va + o_len); o_pfn: pages its shootdowns covered, o_result: table pages it freed (MD_FLUSH) */
-	HOP_PAGEUNLOAD = 5,  /* o_pfn: its user mappings gone (and 2 MiB ones of its group's first page) */
+	HOP_PAGEUNLOAD = 5,  /* o_pfn: its own mappings gone; o_attr HAT_LARGE: the 2 MiB ones covering it instead */
 	HOP_CHGPROT = 6,     /* o_space, [o_va, o_va + o_len), o_attr (HAT_PROT_MASK); o_pfn as UNLOAD's */
 	HOP_STEAL = 7,       /* o_space, o_va, o_pfn: that user mapping taken to reuse its hment */
 	HOP_GETPFNUM = 8,    /* o_space, o_va: hat_getpfnum's answer o_pfn, o_result 0; -1: nothing mapped (MD_RESULT) */

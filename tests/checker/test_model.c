@@ -86,7 +86,10 @@ START_TEST(test_pageunload_reaches_large_leaders)
 	load(4, 0x1000, 0x10, RW_USER);                  /* unmanaged: no page-unload reaches it */
 	apply((struct hat_op){ .o_kind = HOP_PAGEUNLOAD, .o_pfn = 0x250 });
 	ck_assert_uint_eq(hat_model_count(m), 2);
-	apply((struct hat_op){ .o_kind = HOP_PAGEUNLOAD, .o_pfn = 0x433 });   /* inside the 2 MiB frame */
+	/* inside the 2 MiB frame: its own mappings (none), then, logged apart, the 2 MiB ones covering it */
+	apply((struct hat_op){ .o_kind = HOP_PAGEUNLOAD, .o_pfn = 0x433 });
+	ck_assert_uint_eq(hat_model_count(m), 2);
+	apply((struct hat_op){ .o_kind = HOP_PAGEUNLOAD, .o_pfn = 0x433, .o_attr = HAT_LARGE });
 	ck_assert_uint_eq(hat_model_count(m), 1);
 	apply((struct hat_op){ .o_kind = HOP_PAGEUNLOAD, .o_pfn = 0x10 });
 	ck_assert_uint_eq(hat_model_count(m), 1);
@@ -135,9 +138,14 @@ START_TEST(test_page_mapping_counts)
 	ck_assert_uint_eq(hat_model_page_maps(m, 0x601), 0);
 	apply((struct hat_op){ .o_kind = HOP_MAPCNT, .o_pfn = 0x407, .o_result = 9 });
 	ck_assert_uint_eq(hat_model_count(m), 6);
-	apply((struct hat_op){ .o_kind = HOP_PAGEUNLOAD, .o_pfn = 0x407 });   /* its own and its group's 2 MiB ones */
+	apply((struct hat_op){ .o_kind = HOP_PAGEUNLOAD, .o_pfn = 0x407 });   /* its own */
+	ck_assert_uint_eq(hat_model_page_maps(m, 0x407), 2);
+	ck_assert_uint_eq(hat_model_page_maps(m, 0x400), 2);
+	/* and, logged apart, its group's 2 MiB ones; the group's first page's own 4 KiB ones stay */
+	load(4, 0x1000, 0x400, RW_USER);
+	apply((struct hat_op){ .o_kind = HOP_PAGEUNLOAD, .o_pfn = 0x407, .o_attr = HAT_LARGE });
 	ck_assert_uint_eq(hat_model_page_maps(m, 0x407), 0);
-	ck_assert_uint_eq(hat_model_page_maps(m, 0x400), 0);
+	ck_assert_uint_eq(hat_model_page_maps(m, 0x400), 1);
 }
 END_TEST
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Unit tests: threads as CPUs map the same pages, pageunload them and fork each other's spaces, while the host's model follows their one log at every barrier. */
+/* Unit tests: threads as CPUs map the same pages (4 KiB and a 2 MiB one), pageunload them and fork each other's spaces, while the host's model follows their one log at every barrier. */
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -18,11 +18,15 @@ enum { NT = 4, NSHARED = 16, NSPACES = 2, NSLOTS = 32, HALF = NSLOTS / 2, STEPS 
 #define RO (HAT_READ | HAT_USER)
 
 static const uint64_t region_base[2] = { 0x40000000ull, 0x8000000000ull };
+#define BIG_VA 0x10000000000ull   /* where each CPU maps the shared 2 MiB page, in its first space */
 
 static struct {
 	page_t *page[NSHARED];
 	struct hat *space[NT][NSPACES];
 	bool maybe[NT][NSPACES][NSLOTS];   /* may be mapped: unloaded slots surely are not */
+	page_t *big;                       /* a 2 MiB page: CPUs map it whole and pageunload its pages */
+	bool big_maybe[NT];
+	unsigned long big_taken;           /* 2 MiB mappings pageunloads took (atomic) */
 	pthread_barrier_t barrier;
 	unsigned checks, dirty;            /* barriers checked, and those with violations */
 	char first[2048];                  /* what the first dirty one reported */
@@ -66,7 +70,7 @@ static void step(unsigned cpu, uint64_t *seed)
 {
 	unsigned s = pick(seed, NSPACES), k = pick(seed, NSLOTS);
 
-	switch (pick(seed, 6)) {
+	switch (pick(seed, 8)) {
 	case 0:
 	case 1:   /* a load never replaces a mapping: a slot that may hold one is unloaded first */
 		if (sm.maybe[cpu][s][k])
@@ -84,8 +88,20 @@ static void step(unsigned cpu, uint64_t *seed)
 	case 4:
 		hat_pageunload(sm.page[pick(seed, NSHARED)]);
 		break;
-	default:
+	case 5:
 		fork_half(cpu, seed);
+		break;
+	case 6:   /* the 2 MiB mapping comes or goes; other CPUs' pageunloads may have taken it */
+		if (sm.big_maybe[cpu])
+			hat_unload(sm.space[cpu][0], BIG_VA, MM_LARGE_SIZE);
+		else
+			(void)hat_memload(sm.space[cpu][0], BIG_VA, sm.big, RW | HAT_LARGE);
+		sm.big_maybe[cpu] = !sm.big_maybe[cpu];
+		break;
+	default:   /* any page of it, its first page (whose list holds the 2 MiB mappings) included */
+		__atomic_fetch_add(&sm.big_taken,
+				   hat_pageunload(sm.big + (pick(seed, 4) == 0 ? 0 : pick(seed, MM_LARGE_PAGES))),
+				   __ATOMIC_RELAXED);
 		break;
 	}
 }
@@ -135,6 +151,8 @@ static void cpus_begin(void)
 	mm_hosted_ncpus = NT;
 	for (unsigned p = 0; p < NSHARED; p++)
 		sm.page[p] = mm_test_page();
+	sm.big = page_alloc_large(PG_USER);
+	ck_assert_ptr_nonnull(sm.big);
 }
 
 /* Runs each_cpu on NT threads as CPUs 0 .. NT - 1, a barrier among them. */
@@ -159,6 +177,7 @@ static void cpus_end(unsigned rounds)
 	ck_assert_uint_eq(sm.checks, rounds);
 	for (unsigned p = 0; p < NSHARED; p++)
 		page_free(sm.page[p]);
+	page_free_large(sm.big);
 }
 
 static void run_cpus(bool steal)
@@ -247,6 +266,7 @@ START_TEST(test_cpus_share_pages_under_the_model)
 
 	run_cpus(false);
 	ck_assert_uint_gt(hat_tlb_counts.shootdowns, shootdowns);
+	ck_assert_uint_gt(sm.big_taken, 0);   /* pageunloads met other CPUs' 2 MiB mappings */
 }
 END_TEST
 
