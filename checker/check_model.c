@@ -61,6 +61,25 @@ static struct {
 } dups;
 
 /*
+ * MD_EXTRA of a pageunload that left the 2 MiB mappings covering its
+ * page. It logs its own mappings, and, when it took the lock of its
+ * group's first page (whose count said there were 2 MiB mappings), a
+ * second record (HAT_LARGE, same CPU). With no second record, a 2 MiB
+ * mapping covering the page made before the first record and still in
+ * the model at the drain's end was there when the pageunload looked
+ * (its load counted it before taking its number), so it should be gone.
+ * One removed meanwhile by its space's owner is gone from the model too.
+ * More pageunloads than fit go unjudged.
+ */
+#define PAGEUNLOAD_CHECKS 64
+
+static struct {
+	struct hat_op op[PAGEUNLOAD_CHECKS];
+	uint64_t seq[PAGEUNLOAD_CHECKS];
+	unsigned n;
+} pageunloads;
+
+/*
  * CPUs racing. A pageunload or steal takes mappings of any space without
  * its lock, while that space's owner may be unloading or protecting a
  * range over them: no place in the log orders such a range operation
@@ -401,6 +420,44 @@ static void check_sync(struct checker *c, const struct hat_op *op, uint64_t seq,
 			       " returned neither REF nor MOD", seq, op->o_pfn, op->o_result);
 }
 
+/* A pageunload of a page inside a 2 MiB group to judge, or (HAT_LARGE) its second record: judged no more. */
+static void note_pageunload(const struct hat_op *op, uint64_t seq)
+{
+	if (op->o_kind != HOP_PAGEUNLOAD || op->o_pfn % MM_LARGE_PAGES == 0)
+		return;
+	if (op->o_attr & HAT_LARGE) {
+		for (unsigned i = pageunloads.n; i-- > 0;)
+			if (pageunloads.op[i].o_pfn == op->o_pfn && pageunloads.op[i].o_cpu == op->o_cpu) {
+				pageunloads.op[i] = pageunloads.op[--pageunloads.n];
+				pageunloads.seq[i] = pageunloads.seq[pageunloads.n];
+				return;
+			}
+		return;
+	}
+	if (pageunloads.n == PAGEUNLOAD_CHECKS)
+		return;
+	pageunloads.op[pageunloads.n] = *op;
+	pageunloads.seq[pageunloads.n++] = seq;
+}
+
+/* The noted pageunloads with no second record against the 2 MiB mappings older than them now; false when the check must stop. */
+static bool judge_pageunloads(struct checker *c)
+{
+	for (unsigned i = 0; i < pageunloads.n; i++) {
+		const struct hat_op *op = &pageunloads.op[i];
+		uint64_t left = hat_model_older_large(follow.model, op->o_pfn, op->o_seq);
+
+		if (check_work(c, hat_model_cost(follow.model)))
+			return false;
+		if (left > 0)
+			sink_violation(&c->sink, INV_MD_EXTRA, REPORT_NONE, REPORT_NONE, op->o_pfn,
+				       "operation %" PRIu64 " (pageunload of pfn 0x%x) took none of the 2 MiB"
+				       " mappings covering it; %" PRIu64 " made before it are still there",
+				       pageunloads.seq[i], op->o_pfn, left);
+	}
+	return true;
+}
+
 static void note_dup(const struct hat_op *op, uint64_t seq)
 {
 	if (op->o_kind != HOP_DUP || dups.n == DUP_CHECKS)
@@ -454,6 +511,7 @@ static bool apply_record(struct checker *c, const struct hat_op *rec, uint64_t s
 	check_sync(c, &op, seq, had);
 	check_flush(c, &op, seq, changed);
 	note_dup(&op, seq);
+	note_pageunload(&op, seq);
 	return !check_work(c, hat_model_cost(follow.model));
 }
 
@@ -479,7 +537,7 @@ static bool apply_records(struct checker *c, const struct hat_oplog *log)
 	if (!ok)
 		return false;
 	race_judge(c);
-	return judge_dups(c);
+	return judge_dups(c) && judge_pageunloads(c);
 }
 
 /* Reads the log's counters; false (reported) when they cannot be the MM's. */
@@ -543,6 +601,7 @@ void check_model_begin(struct checker *c)
 	}
 	pruned.n = 0;
 	dups.n = 0;
+	pageunloads.n = 0;
 	race.nsuspects = 0;
 	race.unmap_cpus = 0;
 	if (!apply_records(c, &log)) {

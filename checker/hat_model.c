@@ -441,7 +441,8 @@ unsigned hat_model_frame_ad(const struct hat_model *m, uint32_t pfn)
 }
 
 /* Mappings of frame `start` (large_only: its 2 MiB ones); adds the chain walked to the cost. */
-static uint64_t frame_maps(struct hat_model *m, uint32_t start, bool large_only)
+/* Mappings of frame start: only 2 MiB ones when large_only; only those made before record *before unless NULL. */
+static uint64_t frame_maps(struct hat_model *m, uint32_t start, bool large_only, const uint32_t *before)
 {
 	uint64_t n = 0;
 
@@ -449,7 +450,8 @@ static uint64_t frame_maps(struct hat_model *m, uint32_t start, bool large_only)
 		const struct model_map *map = &m->nodes[i - 1].map;
 
 		m->cost++;
-		n += map->pfn == start && (!large_only || (map->attr & HAT_LARGE));
+		n += map->pfn == start && (!large_only || (map->attr & HAT_LARGE)) &&
+		     (before == NULL || (int32_t)(map->seq - *before) < 0);
 	}
 	return n;
 }
@@ -458,7 +460,15 @@ uint64_t hat_model_page_maps(struct hat_model *m, uint32_t pfn)
 {
 	uint32_t first = pfn & ~(uint32_t)(LARGE / SMALL - 1);
 
-	return frame_maps(m, pfn, false) + (first != pfn ? frame_maps(m, first, true) : 0);
+	return frame_maps(m, pfn, false, NULL) + (first != pfn ? frame_maps(m, first, true, NULL) : 0);
+}
+
+uint64_t hat_model_older_large(struct hat_model *m, uint32_t pfn, uint32_t seq)
+{
+	uint32_t first = pfn & ~(uint32_t)(LARGE / SMALL - 1);
+
+	m->cost = 1;
+	return first != pfn ? frame_maps(m, first, true, &seq) : 0;
 }
 
 unsigned hat_model_ad_of_pte(uint64_t pte)

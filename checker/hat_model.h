@@ -94,6 +94,13 @@ uint64_t hat_model_page_maps(struct hat_model *m, uint32_t pfn);
  */
 uint64_t hat_model_older_maps(struct hat_model *m, uint32_t space, uint64_t va, uint64_t len, uint32_t seq);
 
+/*
+ * The 2 MiB mappings covering page pfn (not its group's first page: 0
+ * for that one) made before record seq or read from the tables. Counted
+ * in hat_model_cost().
+ */
+uint64_t hat_model_older_large(struct hat_model *m, uint32_t pfn, uint32_t seq);
+
 /* PG_ATTR_REF / PG_ATTR_MOD for a leaf's A / D bits. */
 unsigned hat_model_ad_of_pte(uint64_t pte);
 

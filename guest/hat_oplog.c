@@ -133,7 +133,13 @@ static PUT_INLINE uint64_t reserve_n(unsigned n, struct hat_oplog_lane **lane, u
 		return 0;
 	MM_REQUIRE(log->ol_size == HAT_OPLOG_SIZE);
 	*lane = my_lane();
-	first = __atomic_fetch_add(&log->ol_next, n, __ATOMIC_RELAXED);
+	/*
+	 * Acquire and release: what a CPU wrote before taking its number is
+	 * seen by one that takes a later number, then looks (a pageunload
+	 * reads a 2 MiB count without its lock; the host holds it to every
+	 * 2 MiB load numbered before it). A locked add either way on x86.
+	 */
+	first = __atomic_fetch_add(&log->ol_next, n, __ATOMIC_ACQ_REL);
 	*slot = __atomic_fetch_add(&(*lane)->l_next, n, __ATOMIC_RELAXED);   /* CPUs past the lanes share */
 	give_way(*lane, *slot + n);
 	return first;

@@ -315,6 +315,39 @@ START_TEST(test_model_extra_leaf)
 END_TEST
 
 /*
+ * A pageunload of a page inside a 2 MiB mapping that logged its page's
+ * own mappings and took none of the 2 MiB ones (no HAT_LARGE record):
+ * tables and model agree the 2 MiB mapping is there, but it was made
+ * before the pageunload, which should have taken it. A 2 MiB mapping
+ * made after such a record is no finding, and a real pageunload's two
+ * records leave nothing to find.
+ */
+START_TEST(test_model_pageunload_left_large)
+{
+	page_t *big = page_alloc_large(PG_USER);
+	struct hat *h = hat_create();
+	uint64_t va = 0x40000000ull;
+	struct hat_op lone = { .o_kind = HOP_PAGEUNLOAD };
+
+	ck_assert_ptr_nonnull(big);
+	ck_assert_int_eq(hat_memload(h, va, big, RW_USER | HAT_LARGE), 0);
+	mm_check_all();
+	lone.o_pfn = big[7].p_pagenum;
+	hat_oplog_append_n(&lone, 1);
+	expect_only(INV_MD_EXTRA, REPORT_NONE, REPORT_NONE, big[7].p_pagenum);
+	hat_unload(h, va, MM_LARGE_SIZE);
+	lone.o_pfn = big[9].p_pagenum;
+	hat_oplog_append_n(&lone, 1);
+	ck_assert_int_eq(hat_memload(h, va, big, RW_USER | HAT_LARGE), 0);
+	mm_check_all();
+	ck_assert_uint_eq(hat_pageunload(big + 9), 1);
+	mm_check_all();
+	hat_destroy(h);
+	page_free_large(big);
+}
+END_TEST
+
+/*
  * A mapping that vanished with every structure kept consistent (PTE,
  * valid count, embedded record, space count): only the model knows it
  * was asked for.
@@ -465,6 +498,7 @@ Suite *oracle_suite(void)
 	tcase_add_test(tc, test_inuse_books);
 	tcase_add_test(tc, test_steal_index_books);
 	tcase_add_test(tc, test_cache_over_max);
+	tcase_add_test(tc, test_model_pageunload_left_large);
 	suite_add_tcase(s, tc);
 	return s;
 }
