@@ -440,8 +440,11 @@ unsigned hat_model_frame_ad(const struct hat_model *m, uint32_t pfn)
 	return ad;
 }
 
-/* Mappings of frame `start` (large_only: its 2 MiB ones); adds the chain walked to the cost. */
-/* Mappings of frame start: only 2 MiB ones when large_only; only those made before record *before unless NULL. */
+/*
+ * Mappings of frame `start` (large_only: its 2 MiB ones; before: only
+ * those made before that record, unless NULL); adds the chain walked to
+ * the cost.
+ */
 static uint64_t frame_maps(struct hat_model *m, uint32_t start, bool large_only, const uint32_t *before)
 {
 	uint64_t n = 0;
