@@ -141,22 +141,19 @@ static int run_vmm_replay(const char *vmm, const char *guest, const char *path, 
 	return status;
 }
 
-/* Sum of ms, items and count of the report's checkpoint checks (exit checks left out). */
-static void sum_checkpoints(json_t *checks_json, double *ms, double *items, unsigned *n)
-{
-	size_t i;
-	json_t *c;
+struct checkpoint_sums {
+	double ms, items;
+	unsigned n;
+};
 
-	*ms = *items = 0;
-	*n = 0;
-	json_array_foreach(checks_json, i, c) {
-		if (strcmp(json_string_value(json_object_get(c, "phase")) ?: "", "checkpoint") != 0)
-			continue;
-		double ms1 = json_number_value(json_object_get(c, "ms"));
-		*ms += ms1;
-		*items += json_number_value(json_object_get(c, "items_per_s")) * ms1 / 1e3;
-		(*n)++;
-	}
+/* bench_each_checkpoint()'s step: one more check's ms and items. */
+static void sum_checkpoint(double ms, double items_per_s, void *arg)
+{
+	struct checkpoint_sums *s = arg;
+
+	s->ms += ms;
+	s->items += items_per_s * ms / 1e3;
+	s->n++;
 }
 
 /* The KVM rows of one trace from its run's JSON report: the guest's events/s and a check beside 1000 events. */
@@ -166,12 +163,12 @@ static void kvm_rows(struct bench_table *tab, const char *name, json_t *doc)
 	double events = json_number_value(json_object_get(replay, "events"));
 	double ms = json_number_value(json_object_get(time, "ms"));
 	double pause_ms = json_number_value(json_object_get(time, "checkpoint_ms"));
-	double check_ms, items, work_ms;
+	struct checkpoint_sums c = { 0 };
+	double work_ms;
 	struct bench_row *row;
-	unsigned n;
 
-	sum_checkpoints(json_object_get(doc, "checks"), &check_ms, &items, &n);
-	if (!json_is_object(time) || events <= 0 || ms <= pause_ms || n == 0) {
+	bench_each_checkpoint(json_object_get(doc, "checks"), sum_checkpoint, &c);
+	if (!json_is_object(time) || events <= 0 || ms <= pause_ms || c.n == 0) {
 		bench_not_measured(tab, name, "no replay figures or checkpoints in the report");
 		return;
 	}
@@ -179,11 +176,10 @@ static void kvm_rows(struct bench_table *tab, const char *name, json_t *doc)
 	row = bench_add(tab, events / ((ms - pause_ms) / 1e3) / 1e6, "M/s",
 			"replay %s: events per second on KVM (guest)", name);
 	bench_set_note(row, "%.0f events, ring-3 faults; %s", events, kvm_label());
-	row = bench_add(tab, check_ms / n, "ms", "replay %s: one check on KVM (model on)", name);
+	row = bench_add(tab, c.ms / c.n, "ms", "replay %s: one check on KVM (model on)", name);
 	bench_set_baseline(row, work_ms, "replaying 1000 events");
-	bench_set_ratio(row, check_ms / n / work_ms, "check/work");
-	bench_set_note(row, "%u checks, %.1f M items/s; %s", n, items / (check_ms / 1e3) / 1e6,
-		       kvm_label());
+	bench_set_ratio(row, c.ms / c.n / work_ms, "check/work");
+	bench_set_note(row, "%u checks, %.1f M items/s; %s", c.n, c.items / (c.ms / 1e3) / 1e6, kvm_label());
 }
 
 static void bench_kvm(struct bench_table *tab, const char *path, const char *vmm, const char *guest)

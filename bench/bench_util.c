@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
@@ -42,6 +43,17 @@ double bench_time_command(const char *const argv[])
 		exit(1);
 	}
 	return bench_now() - start;
+}
+
+void bench_each_checkpoint(json_t *checks, void (*fn)(double ms, double items_per_s, void *arg), void *arg)
+{
+	size_t i;
+	json_t *c;
+
+	json_array_foreach(checks, i, c)
+		if (strcmp(json_string_value(json_object_get(c, "phase")) ?: "", "checkpoint") == 0)
+			fn(json_number_value(json_object_get(c, "ms")),
+			   json_number_value(json_object_get(c, "items_per_s")), arg);
 }
 
 static int compare(const void *a, const void *b)

@@ -1,10 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Benchmark: the host checker on a live guest of the largest size vmm boots (3 GiB), from vmm's own report. */
-#include <jansson.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "bench_table.h"
@@ -22,24 +19,28 @@ struct checks {
 	unsigned n;
 };
 
-/* Adds the report's checkpoint checks (the guest paused where it asked; exit checks left out). */
+/* bench_each_checkpoint()'s step: one more check (past MAX_CHECKS, none). */
+static void add_check(double ms, double items_per_s, void *arg)
+{
+	struct checks *all = arg;
+
+	if (all->n == MAX_CHECKS)
+		return;
+	all->ms[all->n] = ms;
+	all->mitems[all->n++] = items_per_s / 1e6;
+}
+
+/* Adds the report's checkpoint checks (the guest paused where it asked). */
 static void add_checks(struct checks *all, const char *report)
 {
 	json_error_t err;
-	json_t *doc = json_load_file(report, 0, &err), *c;
-	size_t i;
+	json_t *doc = json_load_file(report, 0, &err);
 
 	if (doc == NULL) {
 		fprintf(stderr, "live_check_bench: %s: %s\n", report, err.text);
 		exit(1);
 	}
-	json_array_foreach(json_object_get(doc, "checks"), i, c) {
-		if (strcmp(json_string_value(json_object_get(c, "phase")) ?: "", "checkpoint") != 0 ||
-		    all->n == MAX_CHECKS)
-			continue;
-		all->ms[all->n] = json_number_value(json_object_get(c, "ms"));
-		all->mitems[all->n++] = json_number_value(json_object_get(c, "items_per_s")) / 1e6;
-	}
+	bench_each_checkpoint(json_object_get(doc, "checks"), add_check, all);
 	json_decref(doc);
 }
 
@@ -64,11 +65,11 @@ static void measure(struct checks *all, const char *vmm, const char *guest)
 	unlink(report);
 }
 
+/* The two rows, from at least one check. */
 static void rows(struct bench_table *t, struct checks *all)
 {
 	unsigned n = all->n;
-	double ms = n > 0 ? bench_median(all->ms, n) : NAN;
-	double mitems = n > 0 ? bench_median(all->mitems, n) : NAN;
+	double ms = bench_median(all->ms, n), mitems = bench_median(all->mitems, n);
 	struct bench_row *r;
 
 	printf("live check: %u checkpoint checks of workload=smoke in %s of guest RAM, %d runs; "
