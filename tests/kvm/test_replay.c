@@ -30,6 +30,15 @@ static char *replay_line(const char *out)
 	return strndup(line, strcspn(line, "\n"));
 }
 
+/* The `stats: ...` line of out (where it starts), failing the test when there is none. */
+static const char *stats_line(const char *out)
+{
+	const char *line = strstr(out, "\nstats: ops=");
+
+	ck_assert_msg(line != NULL, "no stats: line in:\n%s", out);
+	return line + 1;
+}
+
 /* vmm --replay TRACE --mem MEM [--report REPORT] [EXTRA...] guest -- workload=replay replay_check=500 */
 static struct vmm_result replay(const char *trace, const char *mem, const char *report,
 				const char *extra, const char *extra_arg)
@@ -121,6 +130,7 @@ static char *replays_clean(const char *trace, const char *mem)
 		      a.status, a.out, a.err);
 	char *la = replay_line(a.out), *lb = replay_line(b.out);
 	ck_assert_str_eq(la, lb);   /* deterministic */
+	ck_assert_int_eq(line_figure(stats_line(a.out), "hments_peak"), line_figure(la, "hments_peak"));
 	ASSERT_HAS(la, " oom=0");
 	ASSERT_HAS(la, " trace_errors=0 ");
 	ASSERT_HAS(a.err, " 0 violations");
