@@ -183,13 +183,12 @@ static void reserve_count_set(uint32_t count)
 	__atomic_store_n(&hment_reserve.hr_count, count, __ATOMIC_RELAXED);
 }
 
-/* Puts one hment on the reserve pool. */
+/* Puts one hment (any bytes: a fresh one is not zeroed) on the reserve pool. */
 static void reserve_put(hment_t *hm)
 {
 	stat_inc(&hment_stats.reserve_put);
 	mm_lock_enter(&hment_reserve.hr_lock);
-	hm->hm_state = HM_STATE_RESERVE;
-	hm->hm_next = hment_reserve.hr_pool;
+	*hm = (hment_t){ .hm_next = hment_reserve.hr_pool, .hm_state = HM_STATE_RESERVE };
 	hment_reserve.hr_pool = hment_ref(hm);
 	reserve_count_set(hment_reserve.hr_count + 1);
 	mm_lock_exit(&hment_reserve.hr_lock);
@@ -238,7 +237,7 @@ static hment_t *hment_alloc_once(page_t *pp)
 	hment_t *hm;
 
 	for (;;) {
-		hm = objcache_alloc(&hment_cache);
+		hm = objcache_alloc_uninit(&hment_cache);
 		if (hm == NULL || reserve_count() >= reserve_amount())
 			break;
 		stat_inc(&hment_stats.donated);
@@ -254,6 +253,19 @@ static hment_t *hment_alloc_once(page_t *pp)
 }
 
 /*
+ * hm, counted and made a clean, unlinked hment, every byte set: the
+ * cache hands hments out as the last free left them (zeroing them there
+ * too was a guest `rep stosq` of three words per hment: 4-6 ns on this
+ * host's CPU, natively, against 0.5 for three stores).
+ */
+static hment_t *hment_fresh(hment_t *hm)
+{
+	stat_inc(&hment_stats.alloc);
+	*hm = (hment_t){ .hm_pfn = HMENT_PFN_NONE, .hm_state = HM_STATE_ALLOC };
+	return hm;
+}
+
+/*
  * Returns a clean hment for a mapping of pp (unlocked), or NULL. An
  * attempt can fail because other CPUs hold every hment, and they may free
  * theirs between our cache miss and our steal scan (the cache then has
@@ -262,14 +274,6 @@ static hment_t *hment_alloc_once(page_t *pp)
  * take (locked, in a busy table, the kernel's): then the caller's
  * memload fails cleanly, as it does when no page is left for a table.
  */
-/* hm, counted and made a clean, unlinked hment. */
-static hment_t *hment_fresh(hment_t *hm)
-{
-	stat_inc(&hment_stats.alloc);
-	*hm = (hment_t){ .hm_pfn = HMENT_PFN_NONE, .hm_state = HM_STATE_ALLOC };
-	return hm;
-}
-
 static hment_t *hment_alloc(page_t *pp)
 {
 	hment_t *hm = NULL;
@@ -298,7 +302,7 @@ static hment_t *hment_alloc_quick(void)
 {
 	hment_t *hm;
 
-	if (reserve_count() < reserve_amount() || (hm = objcache_alloc(&hment_cache)) == NULL)
+	if (reserve_count() < reserve_amount() || (hm = objcache_alloc_uninit(&hment_cache)) == NULL)
 		return NULL;
 	return hment_fresh(hm);
 }
@@ -898,7 +902,7 @@ void hment_reserve_fill(uint32_t extra)
 	uint32_t above = reserve_count() > reserve_amount() ? reserve_count() - reserve_amount() : 0;
 
 	while (reserve_count() < target) {
-		hment_t *hm = objcache_alloc(&hment_cache);
+		hment_t *hm = objcache_alloc_uninit(&hment_cache);
 
 		if (hm == NULL)
 			break;

@@ -238,7 +238,7 @@ static bool cpu_refill(struct objcache *oc, struct objcache_cpu *a)
 	return true;
 }
 
-void *objcache_alloc(struct objcache *oc)
+void *objcache_alloc_uninit(struct objcache *oc)
 {
 	struct objcache_cpu *a = cpu_enter(oc);
 	void *obj;
@@ -247,11 +247,17 @@ void *objcache_alloc(struct objcache *oc)
 		obj = list_take(oc, slab_base(a->oa_slab), &a->oa_free);
 		set_count(a, a->oa_count - 1);
 		mm_lock_exit(&a->oa_lock);
-	} else {
-		if (a != NULL)
-			mm_lock_exit(&a->oa_lock);
-		obj = slab_alloc(oc);   /* counts a refusal */
+		return obj;
 	}
+	if (a != NULL)
+		mm_lock_exit(&a->oa_lock);
+	return slab_alloc(oc);   /* counts a refusal */
+}
+
+void *objcache_alloc(struct objcache *oc)
+{
+	void *obj = objcache_alloc_uninit(oc);
+
 	if (obj != NULL)
 		mm_zero(obj, oc->oc_size);
 	return obj;

@@ -15,6 +15,13 @@ void objcache_init(struct objcache *oc, const char *name, uint32_t size);
 /* Returns a zeroed object, or NULL at the limit or when no page is left. Any CPU. */
 void *objcache_alloc(struct objcache *oc);
 
+/*
+ * objcache_alloc() without the zeroing, for a caller that sets every
+ * byte itself: the object holds what its last free left (its first two
+ * bytes a free-list link). Any CPU.
+ */
+void *objcache_alloc_uninit(struct objcache *oc);
+
 /* Returns an object to its cache. Any CPU. */
 void objcache_free(struct objcache *oc, void *obj);
 

@@ -294,6 +294,23 @@ START_TEST(test_hash_grows)
 }
 END_TEST
 
+/* Every hment on the reserve is its state and its pool link, nothing else: fresh ones come from the cache unzeroed. */
+static void assert_reserve_clean(void)
+{
+	unsigned n = 0;
+
+	for (hment_t *hm = hment_at(hment_reserve.hr_pool); hm != NULL && n <= hment_reserve.hr_count;
+	     hm = hment_at(hm->hm_next), n++) {
+		ck_assert_uint_eq(hm->hm_state, HM_STATE_RESERVE);
+		ck_assert_uint_eq(hm->hm_hashnext, HMENT_REF_NONE);
+		ck_assert_uint_eq(hm->hm_prev, HMENT_REF_NONE);
+		ck_assert_uint_eq(hm->hm_ptp, 0);
+		ck_assert_uint_eq(hm->hm_pfn, 0);
+		ck_assert_uint_eq(hm->hm_entry, 0);
+	}
+	ck_assert_uint_eq(n, hment_reserve.hr_count);
+}
+
 START_TEST(test_reserve_donation)
 {
 	struct hat *h = hat_create();
@@ -305,6 +322,7 @@ START_TEST(test_reserve_donation)
 	hat_memload(h, 0x2000, pp, RW_USER);   /* two hments needed: fresh ones fill the reserve first */
 	ck_assert_uint_eq(hment_reserve.hr_count, 8);
 	ck_assert_uint_eq(hment_stats.donated, 8);
+	assert_reserve_clean();
 	ck_assert_uint_eq(hment_cache_inuse(), 10);
 	hment_set_reserve_amount(2);
 	hment_adjust_reserve();
@@ -316,6 +334,7 @@ START_TEST(test_reserve_donation)
 	hment_set_reserve_amount(6);
 	hat_unload(h, 0x1000, 0x2000);
 	ck_assert_uint_eq(hment_reserve.hr_count, 6);
+	assert_reserve_clean();   /* freed ones too */
 	ck_assert_uint_eq(hment_cache_inuse(), 6);
 }
 END_TEST

@@ -240,6 +240,11 @@ START_TEST(test_objcache_basic)
 	c = objcache_alloc(&oc);
 	ck_assert_ptr_eq(c, a);
 	ck_assert_uint_eq(((uint8_t *)c)[23], 0);   /* handed out zeroed */
+	memset(c, 0xff, 24);
+	objcache_free(&oc, c);
+	c = objcache_alloc_uninit(&oc);
+	ck_assert_ptr_eq(c, a);
+	ck_assert_uint_eq(((uint8_t *)c)[23], 0xff);   /* as the free left it: the caller sets it */
 	objcache_set_limit(&oc, 2);
 	ck_assert_ptr_null(objcache_alloc(&oc));
 	ck_assert_uint_eq(oc.oc_nfail, 1);
