@@ -154,8 +154,7 @@ static int replay_run(void)
 	replay_format(&engine, line, sizeof(line));
 	kprintf("%s\n", line);
 	/* the engine maps through the HAT, not the counting wrappers: its peak is the run's */
-	if (replay_stats(&engine)->hments_peak > stats.hments_peak)
-		stats.hments_peak = replay_stats(&engine)->hments_peak;
+	stats_note_hments(replay_stats(&engine)->hments_peak);
 	wl_finish("replay", "end");
 	return replay_stats(&engine)->internal_errors == 0 && replay_stats(&engine)->oom == 0 ? 0 : 1;
 }

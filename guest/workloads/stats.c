@@ -12,14 +12,18 @@
 
 struct mm_stats stats;
 
-void stats_sample(void)
+void stats_note_hments(uint64_t in_use)
 {
-	uint64_t in_use = hment_cache_inuse();
 	uint64_t peak = __atomic_load_n(&stats.hments_peak, __ATOMIC_RELAXED);
 
 	while (in_use > peak && !__atomic_compare_exchange_n(&stats.hments_peak, &peak, in_use, false,
 							      __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
+}
+
+void stats_sample(void)
+{
+	stats_note_hments(hment_cache_inuse());
 }
 
 void stats_print(void)

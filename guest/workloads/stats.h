@@ -24,6 +24,9 @@ static inline void stats_add(uint64_t *count, uint64_t n)
 /* Notes the current hment use in hments_peak; call after mapping. */
 void stats_sample(void);
 
+/* Raises hments_peak to in_use when it is below (a peak the caller measured itself); any CPU. */
+void stats_note_hments(uint64_t in_use);
+
 /* Prints `stats: ops=... maps=... hments_peak=... steals=... faults=... spaces=...`. */
 void stats_print(void);
 
