@@ -17,12 +17,15 @@
 struct rmap {
 	struct checker *c;
 	uint64_t *listed;       /* on some page's mapping list */
+	uint64_t *long_listed;  /* on a list longer than HMENT_SHORT_LIST: the hash must hold them */
 	uint64_t *reserved;     /* on the reserve pool */
 	uint64_t *hashed;       /* on some hash chain */
 	uint64_t nlisted;       /* hments on all lists together */
+	uint64_t nlong;         /* those on lists longer than HMENT_SHORT_LIST */
 	uint64_t nhashed;       /* hments met on hash chains */
 	uint64_t stripe_hashed[HMENT_HASH_NLOCK]; /* of those, in the buckets of each stripe */
-	uint64_t nlisted_hashed;/* listed ones among those */
+	uint64_t nlong_hashed;  /* long-listed ones among those */
+	uint64_t nshort_hashed; /* ones of shorter lists among those (HS_BUCKET) */
 	uint64_t norphans;      /* hashed ones neither listed nor reserved (HS_ORPHAN) */
 	uint64_t max_hments;    /* RAM holds no more hments than this */
 	uint64_t max_listed;    /* bound on nlisted (see rmap_init) */
@@ -49,9 +52,10 @@ static bool rmap_init(struct rmap *m, struct checker *c)
 	*m = (struct rmap){ .c = c, .max_hments = l->hments,
 			    .max_listed = min_u64(l->hments, c->stats.mappings + l->slack) };
 	m->listed = check_map_zalloc(words * sizeof(uint64_t));
+	m->long_listed = check_map_zalloc(words * sizeof(uint64_t));
 	m->reserved = check_map_zalloc(words * sizeof(uint64_t));
 	m->hashed = check_map_zalloc(words * sizeof(uint64_t));
-	return m->listed && m->reserved && m->hashed;
+	return m->listed && m->long_listed && m->reserved && m->hashed;
 }
 
 static void rmap_free(struct rmap *m)
@@ -59,6 +63,7 @@ static void rmap_free(struct rmap *m)
 	size_t bytes = (m->c->view.rd.ram_size / 8 / 64 + 1) * sizeof(uint64_t);
 
 	check_map_free(m->listed, bytes);
+	check_map_free(m->long_listed, bytes);
 	check_map_free(m->reserved, bytes);
 	check_map_free(m->hashed, bytes);
 }
@@ -250,12 +255,30 @@ static bool record_listed(struct rmap *m, uint64_t pfn, uint64_t node, const str
 	return false;
 }
 
+/*
+ * Marks the hment at slot, number len of its list, when the list is
+ * longer than HMENT_SHORT_LIST; `first` keeps a list's first ones until
+ * its length tells.
+ */
+static void note_length(struct rmap *m, uint64_t first[HMENT_SHORT_LIST], uint64_t len, uint64_t slot)
+{
+	if (len < HMENT_SHORT_LIST) {
+		first[len] = slot;
+		return;
+	}
+	if (len == HMENT_SHORT_LIST)
+		for (unsigned i = 0; i < HMENT_SHORT_LIST; i++)
+			bit_set(m->long_listed, first[i]);
+	bit_set(m->long_listed, slot);
+	m->nlong += len == HMENT_SHORT_LIST ? HMENT_SHORT_LIST + 1 : 1;
+}
+
 /* Walks one page's hment list (Brent; each hment once); returns its length. Reports name hments by PA. */
 static uint64_t walk_list(struct rmap *m, uint64_t pfn, const struct page *pg)
 {
 	struct checker *c = m->c;
 	hment_ref_t node = pg->p_mapping, prev = HMENT_REF_NONE;
-	uint64_t pa, len = 0;
+	uint64_t pa, len = 0, first[HMENT_SHORT_LIST];
 	struct brent b;
 
 	brent_init(&b);
@@ -286,6 +309,7 @@ static uint64_t walk_list(struct rmap *m, uint64_t pfn, const struct page *pg)
 		if (!record_listed(m, pfn, pa, &hm))
 			break;
 		check_listed_hment(m, pfn, pa, prev, &hm);
+		note_length(m, first, len, pa >> HMENT_REF_SHIFT);
 		len++;
 		prev = node;
 		node = hm.hm_next;
@@ -373,23 +397,24 @@ static int64_t check_reserve(struct rmap *m)
  * RS_TARGET: settled (hr_slack not HR_UNSETTLED), the reserve pool (its
  * length n, which RS_COUNT compares with hr_count) is at most its target
  * plus the slack the last fill left, and below its target only when the
- * hment cache can give no more: hments out (on lists, Σ p_share =
- * the stripes' counts, plus the pool's) at the cap. At a checkpoint no hment is in
- * flight, so frees have refilled the pool and allocations donated to it.
+ * hment cache can give no more: hments out (on lists, the `listed` the
+ * walk of every list found, -1 when not all were walked; plus the pool's)
+ * at the cap. At a checkpoint no hment is in flight, so frees have
+ * refilled the pool and allocations donated to it.
  */
-static void check_target(struct checker *c, int64_t n)
+static void check_target(struct checker *c, int64_t n, int64_t listed)
 {
 	const struct hment_reserve *r = &c->view.reserve;
 	uint64_t out;
 
-	if (n < 0 || !c->view.hash_ok || r->hr_slack == HR_UNSETTLED)
+	if (n < 0 || r->hr_slack == HR_UNSETTLED)
 		return;
-	out = c->view.hash_count + (uint64_t)n;
+	out = (uint64_t)listed + (uint64_t)n;
 	if ((uint64_t)n > (uint64_t)r->hr_amount + r->hr_slack)
 		sink_violation(&c->sink, INV_RS_TARGET, REPORT_NONE, c->view.sym.hment_reserve, REPORT_NONE,
 			       "the reserve pool holds %" PRId64 " hments, above its target %u plus the slack"
 			       " of the last fill %u", n, r->hr_amount, r->hr_slack);
-	else if ((uint64_t)n < r->hr_amount && out < r->hr_cap)
+	else if (listed >= 0 && (uint64_t)n < r->hr_amount && out < r->hr_cap)
 		sink_violation(&c->sink, INV_RS_TARGET, REPORT_NONE, c->view.sym.hment_reserve, REPORT_NONE,
 			       "the reserve pool holds %" PRId64 " hments, below its target %u, while the hment"
 			       " cache has room (%" PRIu64 " out, cap %u)", n, r->hr_amount, out, r->hr_cap);
@@ -430,8 +455,8 @@ static bool hash_node(struct rmap *m, uint32_t bucket, hment_ref_t node, hment_r
 	m->stripe_hashed[hment_hash_lock_index(bucket)]++;
 	*next = hm.hm_hashnext;
 	home = home_bucket(c, hm.hm_ptp, hm.hm_entry);
-	if (bit_test(m->listed, node) && home == bucket) {
-		m->nlisted_hashed++;
+	if (bit_test(m->long_listed, node) && home == bucket) {
+		m->nlong_hashed++;
 		return true;
 	}
 	mapping_where(c, hm.hm_ptp, hm.hm_entry, &space, &va);
@@ -445,8 +470,14 @@ static bool hash_node(struct rmap *m, uint32_t bucket, hment_ref_t node, hment_r
 			       " (table pfn 0x%x entry %u, pfn 0x%x) in hash bucket %u is on "
 			       "no page's list", pa, hm.hm_ptp, hm.hm_entry,
 			       hm.hm_pfn, bucket);
+	} else if (!bit_test(m->long_listed, node)) {
+		m->nshort_hashed++;
+		sink_violation(&c->sink, INV_HS_BUCKET, space, va, hm.hm_pfn,
+			       "hment 0x%" PRIx64 " (table pfn 0x%x entry %u) is in hash bucket %u, but its "
+			       "list is %u long or shorter: such lists stay off the hash", pa, hm.hm_ptp,
+			       hm.hm_entry, bucket, HMENT_SHORT_LIST);
 	} else {
-		m->nlisted_hashed++;
+		m->nlong_hashed++;
 		sink_violation(&c->sink, INV_HS_BUCKET, space, va, hm.hm_pfn,
 			       "hment 0x%" PRIx64
 			       " (table pfn 0x%x entry %u) is in bucket %u, its hash "
@@ -473,16 +504,16 @@ static void walk_chain(struct rmap *m, uint32_t bucket, hment_ref_t node)
 	}
 }
 
-/* HS_BUCKET for listed hments no chain reached (a sweep only when some are missing). */
+/* HS_BUCKET for hments of long lists no chain reached (a sweep only when some are missing). */
 static void check_listed_hashed(struct rmap *m)
 {
 	struct checker *c = m->c;
 	size_t words = c->view.rd.ram_size / 8 / 64 + 1;
 
-	if (m->nlisted_hashed == m->nlisted)
+	if (m->nlong_hashed == m->nlong)
 		return;
 	for (size_t w = 0; w < words; w++) {
-		uint64_t missing = m->listed[w] & ~m->hashed[w];
+		uint64_t missing = m->long_listed[w] & ~m->hashed[w];
 
 		/* a unit here is a cache line of both maps (8 words), about one page_t's cost */
 		if (w % (8 * CHECK_POLL_UNITS) == 0 && check_work(c, CHECK_POLL_UNITS))
@@ -496,10 +527,10 @@ static void check_listed_hashed(struct rmap *m)
 			reader_read_pa(&c->view.rd, pa, &hm, sizeof(hm));
 			mapping_where(c, hm.hm_ptp, hm.hm_entry, &space, &va);
 			sink_violation(&c->sink, INV_HS_BUCKET, space, va, hm.hm_pfn,
-				       "listed hment at PA 0x%" PRIx64
-				       " (table pfn 0x%x entry %u) is in no hash chain; "
-				       "its bucket is %u", pa, hm.hm_ptp, hm.hm_entry,
-				       home_bucket(c, hm.hm_ptp, hm.hm_entry));
+				       "hment at PA 0x%" PRIx64
+				       " (table pfn 0x%x entry %u) is on a list longer than %u but in no "
+				       "hash chain; its bucket is %u", pa, hm.hm_ptp, hm.hm_entry,
+				       HMENT_SHORT_LIST, home_bucket(c, hm.hm_ptp, hm.hm_entry));
 		}
 	}
 }
@@ -586,10 +617,11 @@ static bool check_hash(struct rmap *m)
 			sink_violation(&c->sink, INV_HS_ORPHAN, REPORT_NONE, REPORT_NONE, REPORT_NONE,
 				       MM_SYM_HASH_LOCKS "[%u].hs_count is %" PRIu64 ", the stripe's buckets hold %"
 				       PRIu64 " hments", i, c->view.stripes[i].hs_count, m->stripe_hashed[i]);
-	if (m->nlisted != c->view.hash_count)
+	/* a short list's hment in the hash is HS_BUCKET's already (hash_node) */
+	if (m->nlong + m->nshort_hashed != c->view.hash_count)
 		sink_violation(&c->sink, INV_HS_ORPHAN, REPORT_NONE, REPORT_NONE, REPORT_NONE,
-			       "the hash's stripes count %" PRIu64 " hments, the mapping lists hold %" PRIu64,
-			       c->view.hash_count, m->nlisted);
+			       "the hash's stripes count %" PRIu64 " hments, the mapping lists longer than %u "
+			       "hold %" PRIu64, c->view.hash_count, HMENT_SHORT_LIST, m->nlong);
 	return true;
 }
 
@@ -604,6 +636,33 @@ static int64_t hments_found(const struct rmap *m, int64_t nreserved, bool hash_w
 	if (nreserved < 0 || !hash_walked || m->lists_cut || m->c->stats.stopped)
 		return -1;
 	return (int64_t)(m->nlisted + (uint64_t)nreserved + m->norphans);
+}
+
+/*
+ * OC_LEAK: the CPUs' counts of hments on short lists (when the guest
+ * exports them) add up to what the lists of HMENT_SHORT_LIST or fewer hold.
+ */
+static void check_short_count(struct rmap *m)
+{
+	struct checker *c = m->c;
+	struct hment_short_count counts[HAT_MAX_CPUS];
+	uint64_t va = c->view.sym.hment_short_listed, on_short = m->nlisted - m->nlong;
+	int64_t sum = 0;
+
+	if (va == 0 || m->lists_cut || c->stats.stopped)
+		return;
+	if (!reader_read_va(&c->view.rd, va, counts, sizeof(counts))) {
+		sink_violation(&c->sink, INV_OC_LEAK, REPORT_NONE, va, REPORT_NONE,
+			       MM_SYM_SHORT_LISTED " cannot be read");
+		return;
+	}
+	for (unsigned i = 0; i < HAT_MAX_CPUS; i++)
+		if (__builtin_add_overflow(sum, counts[i].sc_count, &sum))
+			break;   /* hostile counts: the sum so far is wrong enough */
+	if (sum != (int64_t)on_short)
+		sink_violation(&c->sink, INV_OC_LEAK, REPORT_NONE, va, REPORT_NONE,
+			       "the CPUs count %" PRId64 " hments on lists of %u or fewer, those lists hold %" PRIu64,
+			       sum, HMENT_SHORT_LIST, on_short);
 }
 
 /* Every page's mapping state; the common empty page costs one compare. */
@@ -665,9 +724,12 @@ bool check_mapping_lists(struct checker *c)
 		int64_t nreserved = check_reserve(&m);
 		bool hash_walked = false;
 
-		check_target(c, nreserved);
-		if (c->view.pages != NULL && !c->stats.stopped)
+		if (c->view.pages != NULL && !c->stats.stopped) {
 			check_all_pages(&m);
+			check_short_count(&m);
+		}
+		check_target(c, nreserved, c->view.pages != NULL && !c->stats.stopped && !m.lists_cut ?
+					   (int64_t)m.nlisted : -1);
 		if (c->view.pages != NULL && !c->stats.stopped)
 			hash_walked = check_hash(&m);
 		if (c->view.pages != NULL && !c->stats.stopped)

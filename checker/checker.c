@@ -80,6 +80,8 @@ static const struct {
 	{ MM_SYM_HAT_CPU,       offsetof(struct mm_symbols, hat_cpu),            HAT_MAX_CPUS * 8 },
 	{ MM_SYM_TLB_FLUSHED,   offsetof(struct mm_symbols, hat_tlb_flushed),
 	  HAT_MAX_CPUS * sizeof(struct hat_tlb_flushed) },
+	{ MM_SYM_SHORT_LISTED,  offsetof(struct mm_symbols, hment_short_listed),
+	  HAT_MAX_CPUS * sizeof(struct hment_short_count) },
 };
 
 /* The optional symbols found with the size mm_structs.h says (else 0). */

@@ -31,6 +31,7 @@ struct mm_symbols {
 	uint64_t hat_cache;           /* struct objcache; 0: none (no OC_LEAK of address spaces) */
 	uint64_t hat_cpu;             /* GPTR(struct hat)[HAT_MAX_CPUS]; 0: none (no ST_CPUS) */
 	uint64_t hat_tlb_flushed;     /* struct hat_tlb_flushed[HAT_MAX_CPUS]; 0: none (no TLB_STALE) */
+	uint64_t hment_short_listed;  /* struct hment_short_count[HAT_MAX_CPUS]; 0: none (not counted) */
 };
 
 /*

@@ -209,15 +209,19 @@ static bool find_embedded(struct inj *j, struct target *t)
 	return false;
 }
 
-/* The first page with a list of at least min_len hments; its head (and second) hment. */
-static bool find_listed(struct inj *j, unsigned min_len, struct target *t)
+/*
+ * The first page with a list of at least min_len hments, and not of
+ * exactly `avoid` (0: any); its head (and second) hment.
+ */
+static bool find_listed_but(struct inj *j, unsigned min_len, unsigned avoid, struct target *t)
 {
 	struct mm_view *v = j->v;
 
 	for (uint64_t pfn = v->first_managed; pfn < v->npages; pfn++) {
 		const struct page *pg = &v->pages[pfn];
 
-		if (pg->p_embed != 0 || pg->p_mapping == 0 || pg->p_share < min_len)
+		if (pg->p_embed != 0 || pg->p_mapping == 0 || pg->p_share < min_len ||
+		    pg->p_share == avoid)
 			continue;
 		t->head_ref = pg->p_mapping;
 		if (!reader_read_pa(&v->rd, hment_ref_pa(t->head_ref), &t->head, sizeof(t->head)))
@@ -235,6 +239,17 @@ static bool find_listed(struct inj *j, unsigned min_len, struct target *t)
 		return true;
 	}
 	return false;
+}
+
+static bool find_listed(struct inj *j, unsigned min_len, struct target *t)
+{
+	return find_listed_but(j, min_len, 0, t);
+}
+
+/* Whether the target's list is long enough for the MM to keep it on the hash. */
+static bool target_hashed(const struct inj *j, const struct target *t)
+{
+	return j->v->pages[t->pfn].p_share > HMENT_SHORT_LIST;
 }
 
 /* Adds delta to the h_nmap4k / h_nmap2m that counts a user leaf of table page ptp (ST_NMAP). */
@@ -322,6 +337,22 @@ static void stripe_count_add(struct inj *j, uint32_t b, int64_t delta)
 
 	PUT_FIELD(j, j->v->sym.hment_hash_locks + i * sizeof(struct hment_hash_stripe), struct hment_hash_stripe,
 		  hs_count, j->v->stripes[i].hs_count + (uint64_t)delta);
+}
+
+/* Adds delta to CPU 0's count of hments on short lists (when the guest exports the counts). */
+static void short_count_add(struct inj *j, int64_t delta)
+{
+	uint64_t va = j->v->sym.hment_short_listed;
+	int64_t count;
+
+	if (va == 0)
+		return;
+	if (!reader_read_va(&j->v->rd, va, &count, sizeof(count))) {
+		j->write_failed = true;
+		return;
+	}
+	count += delta;
+	put_va(j, va, &count, sizeof(count));
 }
 
 /* Moves the hment ref (whose hm_hashnext is next) from bucket `from`'s chain to `to`'s, the stripes' counts with it. */
@@ -618,7 +649,7 @@ static int plant_rm_dup(struct inj *j)
 		return 1;
 	from = home_bucket(j, t.second.hm_ptp, t.second.hm_entry);
 	to = home_bucket(j, t.head.hm_ptp, t.head.hm_entry);
-	if (from != to && !hash_move(j, from, to, t.second_ref, t.second.hm_hashnext))
+	if (target_hashed(j, &t) && from != to && !hash_move(j, from, to, t.second_ref, t.second.hm_hashnext))
 		return -1;
 	unmap_pte(j, t.second.hm_ptp, t.second.hm_entry);
 	PUT_HMENT(j, t.second_ref, hm_ptp, t.head.hm_ptp);
@@ -628,7 +659,10 @@ static int plant_rm_dup(struct inj *j)
 	return 0;
 }
 
-/* HS_BUCKET: the head hment of the first list moved to the next bucket. */
+/*
+ * HS_BUCKET: the head hment of the first list moved to the next bucket,
+ * or, the list being short, put on its own bucket's chain.
+ */
 static int plant_hs_bucket(struct inj *j)
 {
 	uint32_t n = j->v->hash.hh_nbuckets, from, to;
@@ -637,6 +671,14 @@ static int plant_hs_bucket(struct inj *j)
 	if (!j->v->hash_ok || n < 2 || !find_listed(j, 1, &t))
 		return 1;
 	from = home_bucket(j, t.head.hm_ptp, t.head.hm_entry);
+	if (!target_hashed(j, &t)) {
+		if (!hash_push(j, from, t.head_ref))
+			return -1;
+		stripe_count_add(j, from, 1);
+		describe(j, t.space, t.va, t.pfn, "hment 0x%" PRIx64 " of a list of %u put in hash bucket %u",
+			 hment_ref_pa(t.head_ref), j->v->pages[t.pfn].p_share, from);
+		return 0;
+	}
 	to = (from + 1) % n;
 	if (!hash_move(j, from, to, t.head_ref, t.head.hm_hashnext))
 		return -1;
@@ -665,13 +707,26 @@ static void listed_drop(struct inj *j, uint64_t pfn)
 	}
 }
 
-/* HS_ORPHAN: the head hment of the first list unlinked from it (its PTE cleared) but left in the hash. */
+/*
+ * HS_ORPHAN: the head hment of the first list unlinked from it (its PTE
+ * cleared) but left in the hash, or, the list being short, put there. Not
+ * from a list one longer than HMENT_SHORT_LIST: the rest of it would be
+ * hashed too short.
+ */
 static int plant_hs_orphan(struct inj *j)
 {
 	struct target t;
 
-	if (!find_listed(j, 1, &t))
+	if (!j->v->hash_ok || !find_listed_but(j, 1, HMENT_SHORT_LIST + 1, &t))
 		return 1;
+	if (!target_hashed(j, &t)) {
+		uint32_t home = home_bucket(j, t.head.hm_ptp, t.head.hm_entry);
+
+		if (!hash_push(j, home, t.head_ref))
+			return -1;
+		stripe_count_add(j, home, 1);
+		short_count_add(j, -1);   /* off its short list, counted in the hash */
+	}
 	PUT_PAGE(j, t.pfn, p_mapping, t.head.hm_next);
 	PUT_PAGE(j, t.pfn, p_share, j->v->pages[t.pfn].p_share - 1);
 	if (t.head.hm_next != HMENT_REF_NONE)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Mapping lists (ideas from illumos hment.c): embedded first mapping, doubly linked hment lists, a hashed index, reserves, stealing. */
+/* Mapping lists (ideas from illumos hment.c): embedded first mapping, doubly linked hment lists, a hashed index of the long ones, reserves, stealing. */
 #include "hment.h"
 
 #include "hat.h"
@@ -18,6 +18,7 @@ struct hment_stats hment_stats;
 struct objcache hment_cache __attribute__((aligned(MM_CACHE_LINE)));
 struct objcache_cpu hment_cache_cpus[HAT_MAX_CPUS] __attribute__((aligned(MM_CACHE_LINE)));
 static uint64_t steal_cursor;   /* pfn where the last steal succeeded: spread the pain */
+struct hment_short_count hment_short_listed[HAT_MAX_CPUS] __attribute__((aligned(MM_CACHE_LINE)));
 
 /*
  * The steal index (struct hment_listed): a steal finds the next page
@@ -56,6 +57,7 @@ void hment_init(uint64_t npages)
 	hment_reserve = (struct hment_reserve){ .hr_amount = HMENT_RESERVE_DEFAULT, .hr_slack = HR_UNSETTLED,
 						.hr_cap = UINT32_MAX };
 	hment_stats = (struct hment_stats){ 0 };
+	memset(hment_short_listed, 0, sizeof(hment_short_listed));
 	objcache_init(&hment_cache, "hment", sizeof(hment_t));
 	objcache_per_cpu(&hment_cache, hment_cache_cpus);
 	steal_cursor = 0;
@@ -364,6 +366,23 @@ uint64_t hment_hash_count(void)
 	return n;
 }
 
+/* Only this CPU writes its count: a plain add, no locked instruction. */
+static void short_add(int64_t delta)
+{
+	int64_t *n = &hment_short_listed[cpu_id()].sc_count;
+
+	__atomic_store_n(n, __atomic_load_n(n, __ATOMIC_RELAXED) + delta, __ATOMIC_RELAXED);
+}
+
+uint64_t hment_listed_count(void)
+{
+	int64_t n = 0;
+
+	for (unsigned i = 0; i < HAT_MAX_CPUS; i++)
+		n += __atomic_load_n(&hment_short_listed[i].sc_count, __ATOMIC_RELAXED);
+	return hment_hash_count() + (uint64_t)n;
+}
+
 /*
  * Makes sure bucket b has its bucket page: the first bucket of a page
  * allocates it. Another CPU may race us to the directory slot; the loser
@@ -457,7 +476,14 @@ static void hash_insert(hment_t *hm)
 		hash_split();
 }
 
-/* Adds a filled-in hment to pp's list (at the head) and to the hash. pp's lock held. */
+/* Every hment of pp's list onto the hash: the list just grew past HMENT_SHORT_LIST. */
+static void list_hash_all(page_t *pp)
+{
+	for (hment_t *hm = hment_at(pp->p_mapping); hm != NULL; hm = hment_at(hm->hm_next))
+		hash_insert(hm);
+}
+
+/* Adds a filled-in hment to pp's list (at the head), and to the hash once the list is long. pp's lock held. */
 static void hment_insert(hment_t *hm, page_t *pp)
 {
 	hment_t *head = hment_at(pp->p_mapping);
@@ -472,7 +498,15 @@ static void hment_insert(hment_t *hm, page_t *pp)
 	}
 	set_mapping(pp, hment_ref(hm));
 	hm->hm_state = HM_STATE_LISTED;
-	hash_insert(hm);
+	hm->hm_hashnext = HMENT_REF_NONE;
+	if (pp->p_share <= HMENT_SHORT_LIST) {
+		short_add(1);
+	} else if (pp->p_share == HMENT_SHORT_LIST + 1) {
+		short_add(-(int64_t)HMENT_SHORT_LIST);
+		list_hash_all(pp);
+	} else {
+		hash_insert(hm);
+	}
 }
 
 /* Moves pp's embedded mapping into hm, making pp's list. pp's lock held. */
@@ -683,6 +717,30 @@ static hment_t *hash_unlink_found(page_t *pp, uint32_t ptp_pfn, unsigned entry, 
 	return hm;
 }
 
+/* Every hment of pp's list off the hash: the list just shrank to HMENT_SHORT_LIST. pp's lock held. */
+static void list_unhash_all(page_t *pp, struct hment_hold *hd)
+{
+	for (hment_t *hm = hment_at(pp->p_mapping); hm != NULL; hm = hment_at(hm->hm_next)) {
+		MM_GUARD(HS_BUCKET, hash_unlink_found(pp, hm->hm_ptp, hm->hm_entry, hd) == hm);
+		hm->hm_hashnext = HMENT_REF_NONE;
+	}
+}
+
+/* The hment of (table pfn, entry) on pp's short list, by walking it. pp's lock held. */
+static hment_t *list_find(page_t *pp, uint32_t ptp_pfn, unsigned entry)
+{
+	unsigned n = 0;
+
+	for (hment_t *hm = hment_at(pp->p_mapping); hm != NULL; hm = hment_at(hm->hm_next)) {
+		MM_GUARD(RM_SHARE, n++ < pp->p_share);   /* a bound: a list that loops would never end */
+		if (hm->hm_ptp == ptp_pfn && hm->hm_entry == entry)
+			return hm;
+	}
+	/* panics even without MM asserts: the caller needs the hment */
+	panic("ASSERT RM_MISSING failed: removing a mapping of pfn 0x%x: no hment for table pfn 0x%x "
+	      "entry %u on its list", pp->p_pagenum, ptp_pfn, entry);
+}
+
 hment_t *hment_remove(page_t *pp, page_t *ptp, unsigned entry, struct hment_hold *hd)
 {
 	hment_t *hm;
@@ -698,8 +756,18 @@ hment_t *hment_remove(page_t *pp, page_t *ptp, unsigned entry, struct hment_hold
 	}
 	MM_ASSERT(RM_SHARE, pp->p_share != 0);
 	MM_REQUIRE(hd == NULL || hd->hd_lock == hment_mlist_lock(pp));
-	hm = hash_unlink_found(pp, ptp->p_pagenum, entry, hd);
-	list_unlink(pp, hm);
+	if (pp->p_share <= HMENT_SHORT_LIST) {
+		hm = list_find(pp, ptp->p_pagenum, entry);
+		list_unlink(pp, hm);
+		short_add(-1);
+	} else {
+		hm = hash_unlink_found(pp, ptp->p_pagenum, entry, hd);
+		list_unlink(pp, hm);
+		if (pp->p_share == HMENT_SHORT_LIST) {
+			list_unhash_all(pp, hd);
+			short_add(HMENT_SHORT_LIST);
+		}
+	}
 	large_note(pp, ptp, -1);
 	return hm;
 }
@@ -708,6 +776,7 @@ unsigned hment_remove_all(page_t *pp, hment_leaf_fn *leaf, void *arg, struct hme
 {
 	hment_ref_t ref, prev = HMENT_REF_NONE;
 	unsigned n, share;
+	bool hashed;
 
 	MM_REQUIRE(hment_held(pp));
 	if (pp->p_mapping == 0)
@@ -723,6 +792,7 @@ unsigned hment_remove_all(page_t *pp, hment_leaf_fn *leaf, void *arg, struct hme
 	}
 	ref = pp->p_mapping;
 	share = pp->p_share;
+	hashed = share > HMENT_SHORT_LIST;
 	pp->p_share = 0;
 	set_mapping(pp, 0);   /* the list goes as a whole: no neighbour's links rewritten per mapping */
 	for (n = 0; ref != HMENT_REF_NONE; n++) {
@@ -736,13 +806,16 @@ unsigned hment_remove_all(page_t *pp, hment_leaf_fn *leaf, void *arg, struct hme
 		walk_step(pp, hm, &ptp, &entry);
 		large_note(pp, ptp, -1);
 		leaf(pp, ptp, entry, arg);
-		MM_GUARD(HS_BUCKET, hash_unlink_found(pp, hm->hm_ptp, entry, NULL) == hm);
+		if (hashed)
+			MM_GUARD(HS_BUCKET, hash_unlink_found(pp, hm->hm_ptp, entry, NULL) == hm);
 		prev = ref;
 		ref = hm->hm_next;
 		hm->hm_state = HM_STATE_ALLOC;
 		hment_free_later(f, hm);
 	}
 	MM_ASSERT(RM_SHARE, n == share);
+	if (!hashed)
+		short_add(-(int64_t)n);
 	return n;
 }
 
@@ -944,7 +1017,7 @@ uint64_t hment_cache_inuse(void)
 void hment_assert_accounted(void)
 {
 	uint64_t out = hment_cache_inuse();
-	uint64_t listed = hment_hash_count();
+	uint64_t listed = hment_listed_count();
 	uint32_t reserved = __atomic_load_n(&hment_reserve.hr_count, __ATOMIC_RELAXED);
 
 	if (out != listed + reserved)

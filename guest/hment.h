@@ -31,6 +31,7 @@ extern struct mm_lock_line hment_mlist_locks[HMENT_MLIST_NLOCK];
 extern struct hment_reserve hment_reserve;
 extern struct hment_listed hment_listed;      /* the steal index: which pages have a list */
 extern struct objcache hment_cache;           /* where hments come from (OC_LEAK counts them) */
+extern struct hment_short_count hment_short_listed[HAT_MAX_CPUS];
 extern struct objcache_cpu hment_cache_cpus[HAT_MAX_CPUS];   /* hment_cache's lists per CPU (its oc_cpus) */
 
 struct hment_stats {
@@ -49,8 +50,11 @@ struct hment_stats {
 };
 extern struct hment_stats hment_stats;
 
-/* hments in the hash: the stripes' counts added up (Σ p_share at rest). Any CPU. */
+/* hments in the hash: the stripes' counts added up (Σ p_share of the lists longer than HMENT_SHORT_LIST, at rest). Any CPU. */
 uint64_t hment_hash_count(void);
+
+/* hments on mapping lists, hashed or not (Σ p_share at rest). Any CPU. */
+uint64_t hment_listed_count(void);
 
 /* Sets up the hash directory for npages of RAM and its first HMENT_HASH_MIN buckets' pages (page_boot_alloc), locks, reserve, cache. Boot, before page_init(). */
 void hment_init(uint64_t npages);
@@ -131,11 +135,12 @@ void hment_assign(page_t *ptp, unsigned entry, page_t *pp, hment_t *hm);
 hment_t *hment_walk(page_t *pp, page_t **ptpp, unsigned *entryp, hment_t *prev);
 
 /*
- * Removes the mapping (ptp, entry) from pp's list and the hash. Returns
- * the hment for the caller to hment_free(), or NULL for the embedded
- * mapping. Panics when the mapping is not there. pp's lock held: by hd
- * when it is not NULL, which then keeps the hash stripe for the next
- * removal.
+ * Removes the mapping (ptp, entry) from pp's list (found through the
+ * hash when the list is longer than HMENT_SHORT_LIST, else by walking
+ * it) and from the hash. Returns the hment for the caller to
+ * hment_free(), or NULL for the embedded mapping. Panics when the mapping
+ * is not there. pp's lock held: by hd when it is not NULL, which then
+ * keeps the hash stripe for the next removal.
  */
 hment_t *hment_remove(page_t *pp, page_t *ptp, unsigned entry, struct hment_hold *hd);
 
@@ -163,8 +168,8 @@ void hment_free_now(struct hment_frees *f);
 
 /*
  * Removes every mapping of pp at once, for a pageunload: leaf(pp, ptp,
- * entry, arg) clears each one's leaf, and its hment leaves the hash and
- * goes to f (the caller's hment_free_now() frees them, lock or none).
+ * entry, arg) clears each one's leaf, and its hment leaves the hash (a
+ * long list's) and goes to f (the caller's hment_free_now() frees them, lock or none).
  * The list goes as a whole, head first: no mapping is looked for on it
  * and no neighbour's links are rewritten. Returns how many there were.
  * pp's lock held.

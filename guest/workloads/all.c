@@ -29,9 +29,9 @@ static void check_clean(const char *after)
 	if (hat_list != &hat_kas || hat_kas.h_next != NULL)
 		panic("all: %s left address space %u behind", after,
 		      hat_kas.h_next ? hat_kas.h_next->h_id : 0);
-	if (hment_hash_count() != 0)
-		panic("all: %s left %" PRIu64 " hments in the hash", after,
-		      hment_hash_count());
+	if (hment_listed_count() != 0)
+		panic("all: %s left %" PRIu64 " hments on mapping lists", after,
+		      hment_listed_count());
 }
 
 static int all_run(void)

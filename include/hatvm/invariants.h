@@ -18,8 +18,8 @@
 	X(RM_LINKS,       "next->prev == self; the head's prev is NULL; no cycle") \
 	X(RM_PFN,         "every hment's pfn equals its page's") \
 	X(RM_DUP,         "no (table page, entry) pair appears twice") \
-	X(HS_BUCKET,      "every listed hment is in exactly the bucket its hash names") \
-	X(HS_ORPHAN,      "the hash holds nothing that is not on a page's list; each stripe's count equals what its buckets hold, and the counts add up to the sum of p_share") \
+	X(HS_BUCKET,      "every hment of a list longer than HMENT_SHORT_LIST is in exactly the bucket its hash names; no hment of a shorter list is hashed") \
+	X(HS_ORPHAN,      "the hash holds nothing that is not on a page's list; each stripe's count equals what its buckets hold, and the counts add up to the hments on lists longer than HMENT_SHORT_LIST") \
 	X(RS_COUNT,       "the reserve count equals the reserve list's length; no reserved hment is in use") \
 	X(ST_FREE_ZERO,   "table pages on free lists are all zero and referenced by no table; the table-page cache holds at most its maximum") \
 	X(ST_ACCOUNT,     "table pages owned by an address space equal those reachable from its top") \
@@ -42,7 +42,7 @@
 	X(MD_AD,          "accessed/dirty information is never lost: a leaf keeps its A/D bits (or hands them to its page's p_attr) until a pagesync clears them, and pagesync returns at least the bits its page's leaves held") \
 	X(PT_DIRTY_ACCESSED, "a present leaf with D (dirty) set has A (accessed) set: the CPU sets A with D, and only pagesync clears them, both at once and with a flush") \
 	X(MD_PRUNE,       "a range unload, and a memload that failed, leave no empty table of their user space across their range: the tables they emptied or made are freed (by the operation log)") \
-	X(OC_LEAK,        "the MM's object caches account for every object out: each hment is on a page's mapping list or on the reserve (an orphan on a hash chain counts as found; HS_ORPHAN reports it), each address space on hat_list; none leaked, none counted out that is not") \
+	X(OC_LEAK,        "the MM's object caches account for every object out: each hment is on a page's mapping list or on the reserve (an orphan on a hash chain counts as found; HS_ORPHAN reports it), each address space on hat_list; none leaked, none counted out that is not; the CPUs' counts of hments on short lists add up to what those lists hold") \
 	X(OC_FREE,        "every free object of an object cache can be handed out: the pages on its partial list hold all of oc_nfree, each some, on a sound free list (object boundaries inside the page, no loop, os_nfree long, the cache's size), its partial-list tail is the list's last page, and oc_nidle of its pages are wholly free; each CPU's list (oc_cpus) is a sound free list of one page of the cache, oa_count long; no object is on two lists at once") \
 	X(ST_CPUS,        "each address space's CPU set (h_cpus) names exactly the CPUs whose loaded space (hat_cpu) it is, and every loaded space is on hat_list: the set every TLB flush and shootdown goes by") \
 	X(TLB_STALE,      "no CPU's TLB can hold a translation older than its loaded space's and the kernel's generation: a change flushed on CPUs that had the space loaded advanced its generation (h_tlb_gen), and every such CPU has since flushed up to it (hat_tlb_flushed) by an invalidation run there: INVLPG of the change's pages when it was the next generation, a full flush, or a CR3 load")

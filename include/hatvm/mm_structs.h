@@ -320,7 +320,10 @@ struct hat_tlb_flushed {
 /*
  * The system-wide hash of hments, keyed by (table pfn, entry): linear
  * hashing, so it grows one bucket at a time as hments are added and
- * removal stays O(1) however many there are. Buckets are hment_ref_t
+ * removal stays O(1) however many there are. It holds the hments of
+ * lists longer than HMENT_SHORT_LIST: a mapping of a page with a shorter
+ * list is found by walking that list, which costs less than a hash
+ * insert and unlink (README: The memory manager). Buckets are hment_ref_t
  * chain heads, HMENT_HASH_PAGE_BUCKETS to a 4 KiB bucket page; hh_dir
  * names the bucket pages by pfn (0 where none yet). hment_hash_bucket()
  * maps a key's hash to one of the hh_nbuckets buckets.
@@ -328,6 +331,19 @@ struct hat_tlb_flushed {
 #define HMENT_HASH_PAGE_BUCKETS 1024u
 #define HMENT_HASH_MIN          16384u  /* buckets at boot: 16 bucket pages (see hment_hash_lock_index) */
 #define HMENT_HASH_LOAD         2u      /* a split follows when hments exceed buckets × this */
+#define HMENT_SHORT_LIST        8u      /* lists up to this long (p_share) stay off the hash */
+
+/*
+ * hments on lists of at most HMENT_SHORT_LIST (off the hash), counted by
+ * the CPU that listed or unlisted them (symbol hment_short_listed,
+ * HAT_MAX_CPUS of them, a line each): one CPU's count may go below zero,
+ * only the sum means anything. With the stripes' counts, the hments on
+ * lists (OC_LEAK).
+ */
+struct hment_short_count {
+	int64_t sc_count;
+	uint8_t sc_pad[MM_CACHE_LINE - sizeof(int64_t)];
+};
 
 struct hment_hash {
 	GPTR(uint32_t) hh_dir;        /* hh_dir_size pfns of bucket pages */
@@ -339,8 +355,8 @@ struct hment_hash {
  * One stripe of the hash (symbol hment_hash_locks, HMENT_HASH_NLOCK of
  * them): the lock of every bucket whose keys share the stripe's index
  * (hment_hash_lock_index) and the count of hments those buckets hold,
- * changed under the lock. The hash's size is the stripes' sum (Σ p_share,
- * HS_ORPHAN); one shared count instead had every CPU that adds or
+ * changed under the lock. The hash's size is the stripes' sum (Σ p_share
+ * over the lists longer than HMENT_SHORT_LIST, HS_ORPHAN); one shared count instead had every CPU that adds or
  * removes an hment take turns owning its cache line.
  */
 struct hment_hash_stripe {
@@ -549,6 +565,9 @@ static inline uint64_t listed_large_groups(uint64_t npages)
  *                                            NULL: none yet (optional: without it no ST_CPUS)
  *   hat_tlb_flushed     struct hat_tlb_flushed[HAT_MAX_CPUS]  what each CPU's TLB has
  *                                            flushed (optional: without it no TLB_STALE)
+ *   hment_short_listed  struct hment_short_count[HAT_MAX_CPUS]  hments on short lists, by
+ *                                            CPU (optional: without it their count is not
+ *                                            checked)
  *
  * What the mapping lists track: a page is managed when
  * page_first_managed <= pfn < page_count (the allocatable pages; all
@@ -583,6 +602,7 @@ static inline uint64_t listed_large_groups(uint64_t npages)
 #define MM_SYM_HAT_CACHE     "hat_cache"
 #define MM_SYM_HAT_CPU       "hat_cpu"
 #define MM_SYM_TLB_FLUSHED   "hat_tlb_flushed"
+#define MM_SYM_SHORT_LISTED  "hment_short_listed"
 
 /* CPUs an address space's h_cpus can name, and hat_cpu's entries. */
 #define HAT_MAX_CPUS 64u

@@ -26,11 +26,13 @@ static const char *guest_elf_path;
 
 /* Counts of what rich_image() builds. */
 #define RICH_SPACES   4u      /* hat_kas and three more */
-#define RICH_MAPPINGS 143u    /* tracked leaves: 97 + 29 + 17 */
+#define RICH_MAPPINGS 183u    /* tracked leaves: 97 + 29 + 57 */
+#define RICH_LONG     4u      /* pages whose lists are long enough for the hash */
 
 /*
  * Three address spaces with private (embedded) pages, pages shared three
- * and four ways (lists), a page mapped twice in one space, a 2 MiB page
+ * and four ways (lists), RICH_LONG pages mapped HMENT_SHORT_LIST + 2 more
+ * times in one space (lists the hash holds), a page mapped twice in one space, a 2 MiB page
  * in two spaces, holes unloaded out of the middle of lists, an untracked
  * (unmanaged) frame, reserve hments and cached table pages.
  */
@@ -50,6 +52,8 @@ static struct image *rich_image(bool override)
 			img_map(img, c, 0x7f0000000000ull + i * MM_PAGE_SIZE, shared + i, false);
 		if (i < 8)
 			img_map(img, b, 0x30000000 + i * MM_PAGE_SIZE, shared + i, false);
+		for (unsigned k = 0; i < RICH_LONG && k < HMENT_SHORT_LIST + 2; k++)
+			img_map(img, c, 0x7e0000000000ull + k * MM_LARGE_SIZE + i * MM_PAGE_SIZE, shared + i, false);
 	}
 	img_map(img, a, 0x40000000, big, true);
 	img_map(img, c, 0x600000000ull, big, true);
@@ -284,7 +288,7 @@ START_TEST(stats_reach_the_report)
 	report_free(r);
 	fclose(f);
 	ck_assert_ptr_nonnull(strstr(text, "check \"label-x\": spaces=4 "));
-	ck_assert_ptr_nonnull(strstr(text, "mappings=143 "));
+	ck_assert_ptr_nonnull(strstr(text, "mappings=183 "));
 	ck_assert_uint_eq(checker_run(&img->mem, &img->sym, NULL, "no report", NULL), 0);
 	free(text);
 	img_free(img);
@@ -1525,6 +1529,53 @@ START_TEST(hash_stripes_count_their_own_buckets)
 }
 END_TEST
 
+/* OC_LEAK: the CPUs' counts of hments on short lists must add up to what those lists hold, whichever CPU counted. */
+START_TEST(short_list_counts_add_up)
+{
+	struct image *img = rich_image(false);
+	struct hment_short_count *counts = img_va(img, img->sym.hment_short_listed);
+	struct seen s;
+
+	ck_assert_int_gt(counts[0].sc_count, 0);
+	counts[0].sc_count -= 5;
+	counts[HAT_MAX_CPUS - 1].sc_count += 5;   /* another CPU unlisted what CPU 0 listed */
+	expect_clean(&img->mem, &img->sym, "counts moved between CPUs");
+	counts[1].sc_count++;
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.returned, 1);
+	ck_assert_uint_eq(s.per_id[INV_OC_LEAK], 1);
+	counts[1].sc_count = INT64_MAX;   /* hostile: the sum overflows */
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_OC_LEAK], 1);
+	img_free(img);
+}
+END_TEST
+
+/* HS_BUCKET: a long list's hment in no hash chain. */
+START_TEST(long_lists_must_be_hashed)
+{
+	struct image *img = rich_image(false);
+	uint64_t pfn;
+	const struct page *pg = first_listed_page(img, &pfn);
+	struct hment *head = img_hment(img, pg->p_mapping);
+	struct hment_hash_stripe *stripes = img_va(img, img->sym.hment_hash_locks);
+	uint32_t b = hment_hash_bucket(hment_hash_key(head->hm_ptp, head->hm_entry), img->hash_size);
+	hment_ref_t *link = img_bucket(img, b);
+	struct seen s;
+
+	ck_assert_uint_gt(pg->p_share, HMENT_SHORT_LIST);
+	while (*link != pg->p_mapping)
+		link = &img_hment(img, *link)->hm_hashnext;
+	*link = head->hm_hashnext;   /* unhooked, and its stripe counts one fewer */
+	stripes[hment_hash_lock_index(b)].hs_count--;
+	run_check(&img->mem, &img->sym, &s);
+	ck_assert_uint_eq(s.per_id[INV_HS_BUCKET], 1);
+	ck_assert_uint_eq(s.per_id[INV_HS_ORPHAN], 1);   /* the stripes now count one fewer than the long lists hold */
+	ck_assert_uint_eq(s.returned, 2);
+	img_free(img);
+}
+END_TEST
+
 START_TEST(hostile_counts_at_their_maximum)
 {
 	struct image *img = rich_image(false);
@@ -1960,6 +2011,8 @@ static Suite *checker_suite(void)
 	tcase_add_test(hostile, hostile_cyclic_structures);
 	tcase_add_test(hostile, hostile_counts_at_their_maximum);
 	tcase_add_test(hostile, hash_stripes_count_their_own_buckets);
+	tcase_add_test(hostile, short_list_counts_add_up);
+	tcase_add_test(hostile, long_lists_must_be_hashed);
 	tcase_add_test(hostile, hostile_table_loops);
 	tcase_add_loop_test(hostile, hostile_pointers_outside_ram, 0, 4);
 	tcase_add_test(hostile, hostile_one_list_holds_every_hment);

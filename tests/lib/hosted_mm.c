@@ -283,6 +283,7 @@ void hmm_view(struct check_mem *mem, struct mm_symbols *sym)
 	sym->hat_cache = relocate(&hat_cache, sizeof(hat_cache));
 	sym->hat_cpu = relocate(hat_cpu, sizeof(hat_cpu));
 	sym->hat_tlb_flushed = relocate(hat_tlb_flushed, sizeof(hat_tlb_flushed));
+	sym->hment_short_listed = relocate(hment_short_listed, sizeof(hment_short_listed));
 	*mem = (struct check_mem){ .read_phys = arena_read, .write_phys = arena_write,
 				   .virt_to_phys = arena_translate, .direct = mm_hosted_ram,
 				   .ram_size = mm_hosted_ram_size };

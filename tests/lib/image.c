@@ -16,7 +16,7 @@ enum {
 	G_HASH = 0x020, G_RESERVE = 0x040, G_CACHE = 0x060, G_KAS = 0x080, G_OPLOG = 0x100,
 	G_POOL = 0x180, G_HAT_LIST_LOCK = 0x1e0, G_LISTED = 0x200, G_HCACHE = 0x400, G_HATCACHE = 0x480,
 	G_HAT_CPU = 0x600, G_HASH_LOCKS = 0x800, G_MLIST_LOCKS = 0x4800, G_TLB_FLUSHED = 0x8800,
-	G_HCACHE_CPUS = 0x9000,
+	G_HCACHE_CPUS = 0x9000, G_SHORT_LISTED = 0xa000,
 };
 _Static_assert(G_KAS + sizeof(struct hat) <= G_OPLOG, "image globals overlap");
 _Static_assert(G_POOL + sizeof(struct page_pool) <= G_HAT_LIST_LOCK, "image globals overlap");
@@ -31,7 +31,9 @@ _Static_assert(G_MLIST_LOCKS + HMENT_MLIST_NLOCK * sizeof(struct mm_lock_line) <
 	       "image globals overlap");
 _Static_assert(G_TLB_FLUSHED + HAT_MAX_CPUS * sizeof(struct hat_tlb_flushed) <= G_HCACHE_CPUS,
 	       "image globals overlap");
-_Static_assert(G_HCACHE_CPUS + HAT_MAX_CPUS * sizeof(struct objcache_cpu) <= IMG_BOOT_PA - IMG_GLOBALS_PA,
+_Static_assert(G_HCACHE_CPUS + HAT_MAX_CPUS * sizeof(struct objcache_cpu) <= G_SHORT_LISTED,
+	       "image globals overlap");
+_Static_assert(G_SHORT_LISTED + HAT_MAX_CPUS * sizeof(struct hment_short_count) <= IMG_BOOT_PA - IMG_GLOBALS_PA,
 	       "image globals overlap");
 
 
@@ -407,6 +409,7 @@ static void boot_globals(struct image *img)
 		.hat_cache = kva(img, IMG_GLOBALS_PA + G_HATCACHE),
 		.hat_cpu = kva(img, IMG_GLOBALS_PA + G_HAT_CPU),
 		.hat_tlb_flushed = kva(img, IMG_GLOBALS_PA + G_TLB_FLUSHED),
+		.hment_short_listed = kva(img, IMG_GLOBALS_PA + G_SHORT_LISTED),
 	};
 }
 
@@ -736,11 +739,41 @@ uint64_t *img_pte(const struct image *img, uint64_t hat, uint64_t va, unsigned l
 
 /* --- mapping lists --------------------------------------------------------------- */
 
-/* Adds (ptp, entry) to pfn's list head and to its hash chain. */
+/* Pushes the hment ref on its hash chain. */
+static void hash_add(struct image *img, hment_ref_t ref)
+{
+	struct hment *hm = img_hment(img, ref);
+	hment_ref_t *bucket = home_bucket(img, hm->hm_ptp, hm->hm_entry);
+
+	hm->hm_hashnext = *bucket;
+	*bucket = ref;
+	++*stripe_count(img, home_index(img, hm->hm_ptp, hm->hm_entry));
+}
+
+/* Unhooks the hment ref from its hash chain. */
+static void hash_remove(struct image *img, hment_ref_t ref)
+{
+	struct hment *hm = img_hment(img, ref);
+	hment_ref_t *link = home_bucket(img, hm->hm_ptp, hm->hm_entry);
+
+	while (*link != ref)
+		link = &img_hment(img, *link)->hm_hashnext;
+	*link = hm->hm_hashnext;
+	hm->hm_hashnext = HMENT_REF_NONE;
+	--*stripe_count(img, home_index(img, hm->hm_ptp, hm->hm_entry));
+}
+
+/* The count of hments on short lists that the image keeps (on CPU 0, as if one CPU made them all). */
+static int64_t *short_count(struct image *img)
+{
+	return &((struct hment_short_count *)global(img, G_SHORT_LISTED))[0].sc_count;
+}
+
+/* Adds (ptp, entry) to pfn's list head, and the list to the hash once it is longer than HMENT_SHORT_LIST. */
 static void list_insert(struct image *img, uint64_t pfn, uint64_t ptp, unsigned entry)
 {
 	struct page *pg = img_page(img, pfn);
-	hment_ref_t ref = hment_new(img), *bucket = home_bucket(img, ptp, entry);
+	hment_ref_t ref = hment_new(img);
 	struct hment *hm = img_hment(img, ref);
 
 	*hm = (struct hment){ .hm_next = pg->p_mapping, .hm_ptp = (uint32_t)ptp, .hm_pfn = (uint32_t)pfn,
@@ -749,9 +782,15 @@ static void list_insert(struct image *img, uint64_t pfn, uint64_t ptp, unsigned 
 		img_hment(img, pg->p_mapping)->hm_prev = ref;
 	pg->p_mapping = ref;
 	pg->p_share++;
-	hm->hm_hashnext = *bucket;
-	*bucket = ref;
-	++*stripe_count(img, home_index(img, ptp, entry));
+	if (pg->p_share <= HMENT_SHORT_LIST) {
+		++*short_count(img);
+	} else if (pg->p_share == HMENT_SHORT_LIST + 1) {
+		*short_count(img) -= HMENT_SHORT_LIST;
+		for (hment_ref_t r = ref; r != HMENT_REF_NONE; r = img_hment(img, r)->hm_next)
+			hash_add(img, r);
+	} else {
+		hash_add(img, ref);
+	}
 }
 
 /* Records the mapping (ptp, entry) of pfn: embedded first, a list from the second on. */
@@ -787,18 +826,6 @@ static void track(struct image *img, uint64_t pfn, uint64_t ptp, unsigned entry)
 	large_note(img, pfn, ptp, 1);
 }
 
-/* Unhooks the hment ref from its hash chain. */
-static void hash_remove(struct image *img, hment_ref_t ref)
-{
-	struct hment *hm = img_hment(img, ref);
-	hment_ref_t *link = home_bucket(img, hm->hm_ptp, hm->hm_entry);
-
-	while (*link != ref)
-		link = &img_hment(img, *link)->hm_hashnext;
-	*link = hm->hm_hashnext;
-	--*stripe_count(img, home_index(img, hm->hm_ptp, hm->hm_entry));
-}
-
 /* Forgets the mapping (ptp, entry) of pfn. */
 static void untrack_page(struct image *img, uint64_t pfn, uint64_t ptp, unsigned entry)
 {
@@ -820,8 +847,15 @@ static void untrack_page(struct image *img, uint64_t pfn, uint64_t ptp, unsigned
 		img_hment(img, hm->hm_prev)->hm_next = hm->hm_next;
 	else
 		pg->p_mapping = hm->hm_next;
-	pg->p_share--;
-	hash_remove(img, ref);
+	if (pg->p_share-- > HMENT_SHORT_LIST)
+		hash_remove(img, ref);
+	else
+		--*short_count(img);
+	if (pg->p_share == HMENT_SHORT_LIST) {
+		*short_count(img) += HMENT_SHORT_LIST;
+		for (hment_ref_t r = pg->p_mapping; r != HMENT_REF_NONE; r = img_hment(img, r)->hm_next)
+			hash_remove(img, r);
+	}
 	hment_release(img, ref);
 }
 

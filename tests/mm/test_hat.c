@@ -132,7 +132,7 @@ START_TEST(test_unload_range_prunes)
 	hat_unload(h, 0, USER_TOP);
 	ck_assert_uint_eq(h->h_nptp, 1);
 	ck_assert_uint_eq(h->h_nmap4k, 0);
-	ck_assert_uint_eq(hment_hash_count(), 0);
+	ck_assert_uint_eq(hment_listed_count(), 0);
 }
 END_TEST
 
@@ -189,7 +189,7 @@ START_TEST(test_pageunload_hundreds)
 	ck_assert_uint_eq(pp->p_mapping, 0);
 	ck_assert_uint_eq(pp->p_share, 0);
 	ck_assert_uint_eq(hment_mapcnt(other), NH);
-	ck_assert_uint_eq(hment_hash_count(), NH);
+	ck_assert_uint_eq(hment_listed_count(), NH);
 	for (unsigned i = 0; i < NH; i++) {
 		ck_assert_uint_eq(hat_getpfnum(h[i], 0x400000), HAT_PFN_INVALID);
 		ck_assert_uint_eq(hat_getpfnum(h[i], 0x1000), other->p_pagenum);
@@ -496,7 +496,7 @@ START_TEST(test_destroy_returns_everything)
 	segtab_cache_drain();
 	ck_assert_uint_eq(mm_count_kind(PG_PTP), ptp0);
 	ck_assert_uint_eq(page_ninuse() - mm_count_kind(PG_KERNEL), user0);
-	ck_assert_uint_eq(hment_hash_count(), 0);
+	ck_assert_uint_eq(hment_listed_count(), 0);
 	ck_assert_uint_eq(hment_cache_inuse(), hm0 + hment_reserve.hr_count);
 	ck_assert_ptr_null(hat_kas.h_next);
 	for (unsigned i = 0; i < 8; i++)
@@ -881,7 +881,7 @@ START_TEST(test_concurrent_cpus)
 	ck_assert_uint_gt(arrays_done, 0);
 	for (unsigned i = 0; i < NT; i++)
 		hat_destroy(spaces[i]);
-	ck_assert_uint_eq(hment_hash_count(), 0);
+	ck_assert_uint_eq(hment_listed_count(), 0);
 }
 END_TEST
 
@@ -968,7 +968,7 @@ START_TEST(test_random_ops)
 	for (unsigned i = 0; i < NH; i++)
 		hat_destroy(h[i]);
 	ck_assert_uint_eq(mm_count_kind(PG_PTP), ptp0);
-	ck_assert_uint_eq(hment_hash_count(), 0);
+	ck_assert_uint_eq(hment_listed_count(), 0);
 }
 END_TEST
 

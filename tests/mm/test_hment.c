@@ -52,7 +52,7 @@ START_TEST(test_first_mapping_is_embedded)
 	ck_assert_uint_eq(pp->p_mapping, ptp->p_pagenum);
 	ck_assert_uint_eq(pp->p_mlentry, entry);
 	ck_assert_uint_eq(pp->p_share, 0);
-	ck_assert_uint_eq(hment_hash_count(), 0);
+	ck_assert_uint_eq(hment_listed_count(), 0);
 	ck_assert_uint_eq(hment_mapcnt(pp), 1);
 	ck_assert_uint_eq(hment_stats.alloc, 0);   /* 0 bytes for a page's only mapping */
 }
@@ -86,7 +86,8 @@ START_TEST(test_second_mapping_promotes)
 	ck_assert_ptr_eq(hment_at(hment_ref(tail)), tail);
 	ck_assert_uint_eq(head->hm_pfn, pp->p_pagenum);
 	ck_assert_uint_eq(head->hm_state, HM_STATE_LISTED);
-	ck_assert_uint_eq(hment_hash_count(), 2);
+	ck_assert_uint_eq(hment_listed_count(), 2);
+	ck_assert_uint_eq(hment_hash_count(), 0);   /* a short list: found by walking it */
 	ck_assert_uint_eq(hment_mapcnt(pp), 2);
 }
 END_TEST
@@ -148,7 +149,7 @@ START_TEST(test_remove_head_middle_tail_embedded)
 	hat_unload(h, 0x2000, 0x1000);
 	ck_assert_uint_eq(pp->p_mapping, 0);
 	ck_assert_uint_eq(pp->p_share, 0);
-	ck_assert_uint_eq(hment_hash_count(), 0);
+	ck_assert_uint_eq(hment_listed_count(), 0);
 
 	hat_memload(h, 0x8000, pp, RW_USER);   /* embedded removal */
 	ck_assert_uint_eq(pp->p_embed, 1);
@@ -170,6 +171,55 @@ static bool in_home_bucket(const hment_t *hm)
 			return true;
 	return false;
 }
+
+/* pp's list is on the hash exactly when it is longer than HMENT_SHORT_LIST, and the counts say so; checked whole. */
+static void expect_list_state(page_t *pp, unsigned mappings)
+{
+	unsigned listed = pp->p_embed ? 0 : mappings;   /* a list shrunk to one stays a list */
+	bool hashed = listed > HMENT_SHORT_LIST;
+
+	ck_assert_uint_eq(hment_mapcnt(pp), mappings);
+	ck_assert_uint_eq(hment_listed_count(), listed);
+	ck_assert_uint_eq(hment_hash_count(), hashed ? listed : 0);
+	for (hment_t *hm = pp->p_embed ? NULL : hment_at(pp->p_mapping); hm != NULL; hm = hment_at(hm->hm_next))
+		ck_assert(in_home_bucket(hm) == hashed);
+	mm_check_all();
+}
+
+/*
+ * A page's list joins the hash as a whole when it grows past
+ * HMENT_SHORT_LIST and leaves it as a whole when it shrinks back; below
+ * that a removal finds its mapping by walking the list, from any place.
+ */
+START_TEST(test_long_lists_go_on_the_hash)
+{
+	enum { N = HMENT_SHORT_LIST + 3 };
+	static const unsigned order[N] = { 5, 0, 10, 9, 1, 8, 2, 7, 3, 6, 4 };
+	struct hat *h = hat_create();
+	page_t *pp = mm_test_page();
+
+	for (unsigned k = 0; k < N; k++) {
+		ck_assert_int_eq(hat_memload(h, 0x400000 + k * MM_PAGE_SIZE, pp, RW_USER), 0);
+		expect_list_state(pp, k + 1);
+	}
+	for (unsigned k = 0; k < N; k++) {
+		hat_unload(h, 0x400000 + order[k] * MM_PAGE_SIZE, MM_PAGE_SIZE);
+		expect_list_state(pp, N - 1 - k);
+	}
+	for (unsigned round = 0; round < 3; round++) {   /* back and forth across the line */
+		for (unsigned k = 0; k < HMENT_SHORT_LIST + 1; k++)
+			ck_assert_int_eq(hat_memload(h, 0x400000 + k * MM_PAGE_SIZE, pp, RW_USER), 0);
+		expect_list_state(pp, HMENT_SHORT_LIST + 1);
+		hat_unload(h, 0x400000, MM_PAGE_SIZE);
+		expect_list_state(pp, HMENT_SHORT_LIST);
+		ck_assert_int_eq(hat_memload(h, 0x400000, pp, RW_USER), 0);
+		expect_list_state(pp, HMENT_SHORT_LIST + 1);
+		ck_assert_uint_eq(hat_pageunload(pp), HMENT_SHORT_LIST + 1);
+		expect_list_state(pp, 0);
+	}
+	hat_destroy(h);
+}
+END_TEST
 
 START_TEST(test_hash_bucket_placement)
 {
@@ -289,7 +339,7 @@ START_TEST(test_hash_grows)
 	mm_check_all();
 	for (unsigned k = 0; k < SPACES; k++)
 		hat_destroy(h[k]);
-	ck_assert_uint_eq(hment_hash_count(), 0);
+	ck_assert_uint_eq(hment_listed_count(), 0);
 	mm_check_all();
 }
 END_TEST
@@ -452,7 +502,7 @@ START_TEST(test_pressure_random)
 	ck_assert_uint_le(hment_cache_inuse(), hment_stats.alloc);
 	for (unsigned i = 0; i < NH; i++)
 		hat_destroy(h[i]);
-	ck_assert_uint_eq(hment_hash_count(), 0);
+	ck_assert_uint_eq(hment_listed_count(), 0);
 }
 END_TEST
 
@@ -622,16 +672,22 @@ static unsigned stripe_index(const page_t *ptp, unsigned entry)
 	return hment_hash_lock_index(hment_hash_key(ptp->p_pagenum, entry));
 }
 
-/* hment_remove() given a hold keeps a hash stripe from entry to entry; another stripe, or the hold's end, lets it go. */
+/*
+ * hment_remove() given a hold keeps a hash stripe from entry to entry;
+ * another stripe, or the hold's end, lets it go. The page's list stays
+ * long enough for the hash throughout.
+ */
 START_TEST(test_hold_keeps_a_hash_stripe)
 {
-	struct hat *h = hat_create();
+	struct hat *h = hat_create(), *more = hat_create();
 	page_t *pp = mm_test_page(), *ptp;
 	struct hment_hold hd = HMENT_HOLD_NONE;
 	struct hment_hash_stripe *first;
 	unsigned entry, far;
 	hment_t *hm[3];
 
+	for (unsigned k = 0; k < HMENT_SHORT_LIST; k++)
+		ck_assert_int_eq(hat_memload(more, 0x400000 + k * MM_PAGE_SIZE, pp, RW_USER), 0);
 	ck_assert_int_eq(hat_memload(h, 0x200000, pp, RW_USER), 0);
 	ptp = ptp_of(h, 0x200000, &entry);
 	for (far = entry + 1; far < MM_PTES && stripe_index(ptp, far) == stripe_index(ptp, entry + 1); far++)
@@ -658,9 +714,10 @@ START_TEST(test_hold_keeps_a_hash_stripe)
 		ck_assert_ptr_nonnull(hm[i]);
 		hment_free(hm[i]);
 	}
-	ck_assert_uint_eq(hment_mapcnt(pp), 1);
+	ck_assert_uint_eq(hment_mapcnt(pp), 1 + HMENT_SHORT_LIST);
 	hat_destroy(h);
-	ck_assert_uint_eq(hment_hash_count(), 0);
+	hat_destroy(more);
+	ck_assert_uint_eq(hment_listed_count(), 0);
 }
 END_TEST
 
@@ -688,7 +745,7 @@ START_TEST(test_range_ops_over_a_run_release_holds)
 		ck_assert(!mlist_locked(pp[i]));
 		ck_assert_uint_eq(hment_mapcnt(pp[i]), 0);
 	}
-	ck_assert_uint_eq(hment_hash_count(), 0);
+	ck_assert_uint_eq(hment_listed_count(), 0);
 }
 END_TEST
 
@@ -751,13 +808,13 @@ START_TEST(test_remove_all_takes_the_list_at_once)
 		list_only(ptp, entry + k, pp);   /* embedded, then promoted: the list is k = 3, 2, 1 */
 	list_only(ptp, entry + 4, lone);
 	list_only(ptp, entry + 5, other);
-	ck_assert(steal_index_bit(pp) && list_len(pp) == 3 && hment_hash_count() == 5);
+	ck_assert(steal_index_bit(pp) && list_len(pp) == 3 && hment_listed_count() == 5);
 
 	seen = remove_all(pp, 3);
 	for (unsigned k = 0; k < 3; k++)
 		ck_assert_uint_eq(seen.entry[k], entry + 3 - k);
 	ck_assert(!steal_index_bit(pp) && steal_index_bit(other));
-	ck_assert_uint_eq(hment_hash_count(), 2);   /* other's two */
+	ck_assert_uint_eq(hment_listed_count(), 2);   /* other's two */
 	ck_assert_uint_eq(list_len(other), 2);
 
 	seen = remove_all(lone, 1);   /* the embedded mapping alone */
@@ -770,7 +827,7 @@ START_TEST(test_remove_all_takes_the_list_at_once)
 	hment_free(hm);
 	mm_check_all();
 	hat_destroy(h);
-	ck_assert_uint_eq(hment_hash_count(), 0);
+	ck_assert_uint_eq(hment_listed_count(), 0);
 }
 END_TEST
 
@@ -868,6 +925,7 @@ Suite *hment_suite(void)
 	tcase_add_test(tc, test_second_mapping_promotes);
 	tcase_add_test(tc, test_walk);
 	tcase_add_test(tc, test_remove_head_middle_tail_embedded);
+	tcase_add_test(tc, test_long_lists_go_on_the_hash);
 	tcase_add_test(tc, test_hash_bucket_placement);
 	tcase_add_test(tc, test_hash_bucket_function);
 	tcase_add_test(tc, test_hash_stripes_of_a_table);

@@ -103,6 +103,7 @@ static void checkpoint(void *arg, const char *label)
 	struct seen s;
 
 	(void)arg;
+	hat_assert_accounted();   /* as the guest's wl_checkpoint() does: no hment is in flight */
 	hmm_check(&s);
 	R.out->checks++;
 	if (s.returned == 0)
