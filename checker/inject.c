@@ -18,10 +18,14 @@
  *   RM_LINKS        the first list's head hment: hm_prev points at itself
  *   RM_PFN          the first list's head hment: hm_pfn +1
  *   RM_DUP          the first list of two: the second hment names the head's PTE, moved to
- *                   that hash bucket; its own PTE made non-present;     p_valid -1, h_nmap -1
- *   HS_BUCKET       the first list's head hment moved to the next hash bucket
- *   HS_ORPHAN       the first list's head hment unlinked from the list (p_share -1), left in
- *                   the hash; its PTE made non-present;                 p_valid -1, h_nmap -1
+ *                   that hash bucket (a long list); its own PTE made non-present;
+ *                                                                       p_valid -1, h_nmap -1
+ *   HS_BUCKET       the first list's head hment moved to the next hash bucket, or, the list
+ *                   short (HMENT_SHORT_LIST or fewer), put on its own bucket's chain
+ *   HS_ORPHAN       the first list's (not of HMENT_SHORT_LIST + 1) head hment unlinked from
+ *                   the list (p_share -1), left in the hash (a short list's: put there, and
+ *                   counted off CPU 0's short lists); its PTE made non-present;
+ *                                                                       p_valid -1, h_nmap -1
  *                   (a list emptied so: its page's steal-index bit and counts too)
  *                   (reported twice: the orphan, and the stripes' count against the lists' total)
  *   RS_COUNT        hr_count +1

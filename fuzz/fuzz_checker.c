@@ -29,7 +29,7 @@ struct patch {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* A small healthy MM: three spaces sharing pages, a 2 MiB page, lists, reserve and cache. */
+/* A small healthy MM: three spaces sharing pages, a list long enough for the hash, a 2 MiB page, reserve and cache. */
 static struct image *build_image(void)
 {
 	struct image *img = img_new(FUZZ_RAM, false);
@@ -43,6 +43,8 @@ static struct image *build_image(void)
 	for (unsigned i = 0; i < 16; i++)
 		for (unsigned s = 0; s <= i % 3; s++)
 			img_map(img, sp[s], 0x40000000ull + i * 0x1000ull, pages + i, false);
+	for (unsigned k = 0; k < HMENT_SHORT_LIST + 2; k++)   /* one list long enough for the hash */
+		img_map(img, sp[2], 0x60000000ull + k * 0x1000ull, pages, false);
 	img_map(img, sp[0], 0x80000000ull, img_alloc_large(img), true);
 	img_reserve_fill(img, 4);
 	img_cache_add(img, 2);
