@@ -17,7 +17,7 @@
 #define SHARE_VA        (0x0000000040000000ull - 32 * MM_PAGE_SIZE)
 #define SHARE_MAX_SPACES 64u
 #define SHARE_MAX_PAGES  1024u
-#define SHARE_DEF_SPACES 8u
+#define SHARE_DEF_SPACES 12u   /* above HMENT_SHORT_LIST: each page's list joins the hash, and leaves it in teardown */
 #define SHARE_DEF_PAGES  64u
 #define SHARE_UNLOAD_MAX 16u   /* pages in one teardown hat_unload */
 #define RW (HAT_READ | HAT_WRITE)

@@ -132,7 +132,7 @@ START_TEST(share_seeds)
 	struct stats s;
 	struct vmm_result r = run_one("share", seeds[_i], &s);
 
-	ASSERT_HAS(r.out, "share: 8 spaces, 64 pages\n");
+	ASSERT_HAS(r.out, "share: 12 spaces, 64 pages\n");
 	ck_assert_uint_eq(s.spaces, 8 + 2);          /* and the sparse fork's parent and child */
 	ck_assert_uint_eq(s.maps, 8 * 64 + 2 * 5);   /* its 5 pages mapped in each */
 	ck_assert_uint_ge(s.hments_peak, 8 * 64);   /* every page has a list of 8 */
