@@ -369,7 +369,11 @@ uint64_t hment_hash_count(void)
 /* Only this CPU writes its count: a plain add, no locked instruction. */
 static void short_add(int64_t delta)
 {
-	int64_t *n = &hment_short_listed[cpu_id()].sc_count;
+	unsigned cpu = cpu_id();
+	int64_t *n;
+
+	MM_REQUIRE(cpu < HAT_MAX_CPUS);
+	n = &hment_short_listed[cpu].sc_count;
 
 	__atomic_store_n(n, __atomic_load_n(n, __ATOMIC_RELAXED) + delta, __ATOMIC_RELAXED);
 }
@@ -744,6 +748,7 @@ static hment_t *list_find(page_t *pp, uint32_t ptp_pfn, unsigned entry)
 hment_t *hment_remove(page_t *pp, page_t *ptp, unsigned entry, struct hment_hold *hd)
 {
 	hment_t *hm;
+	bool hashed;
 
 	MM_REQUIRE(hment_held(pp));
 	if (pp->p_embed) {
@@ -756,17 +761,14 @@ hment_t *hment_remove(page_t *pp, page_t *ptp, unsigned entry, struct hment_hold
 	}
 	MM_ASSERT(RM_SHARE, pp->p_share != 0);
 	MM_REQUIRE(hd == NULL || hd->hd_lock == hment_mlist_lock(pp));
-	if (pp->p_share <= HMENT_SHORT_LIST) {
-		hm = list_find(pp, ptp->p_pagenum, entry);
-		list_unlink(pp, hm);
+	hashed = pp->p_share > HMENT_SHORT_LIST;
+	hm = hashed ? hash_unlink_found(pp, ptp->p_pagenum, entry, hd) : list_find(pp, ptp->p_pagenum, entry);
+	list_unlink(pp, hm);
+	if (!hashed) {
 		short_add(-1);
-	} else {
-		hm = hash_unlink_found(pp, ptp->p_pagenum, entry, hd);
-		list_unlink(pp, hm);
-		if (pp->p_share == HMENT_SHORT_LIST) {
-			list_unhash_all(pp, hd);
-			short_add(HMENT_SHORT_LIST);
-		}
+	} else if (pp->p_share == HMENT_SHORT_LIST) {
+		list_unhash_all(pp, hd);
+		short_add(HMENT_SHORT_LIST);
 	}
 	large_note(pp, ptp, -1);
 	return hm;
