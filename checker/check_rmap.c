@@ -8,18 +8,26 @@
 #include <string.h>
 
 /*
- * Which hments the passes met, as bitmaps over RAM with one bit per
- * 8-byte slot (hments are 8-byte aligned): keyed by PA, so aliases of one
- * hment are one, and every hment is visited at most once per pass. The
- * maps are sparse (hments sit together in object-cache pages), so the
- * untouched parts cost neither memory nor cache.
+ * Which hments the passes met, as marks over RAM for each 8-byte slot
+ * (hments are 8-byte aligned): keyed by PA, so aliases of one hment are
+ * one, and every hment is visited at most once per pass. A slot's four
+ * marks share a nibble, so a node's tests touch one cache line (and one
+ * page of the map) rather than four: hostile chains that wander over RAM
+ * cost a fault per node, not five. The map is sparse (hments sit together
+ * in object-cache pages), so its untouched parts cost neither memory nor
+ * cache.
  */
+enum rmap_mark {
+	MARK_LISTED = 1,   /* on some page's mapping list */
+	MARK_LONG = 2,     /* on a list longer than HMENT_SHORT_LIST: the hash must hold it */
+	MARK_RESERVED = 4, /* on the reserve pool */
+	MARK_HASHED = 8,   /* on some hash chain */
+};
+
 struct rmap {
 	struct checker *c;
-	uint64_t *listed;       /* on some page's mapping list */
-	uint64_t *long_listed;  /* on a list longer than HMENT_SHORT_LIST: the hash must hold them */
-	uint64_t *reserved;     /* on the reserve pool */
-	uint64_t *hashed;       /* on some hash chain */
+	uint8_t *marks;         /* a nibble of enum rmap_mark per slot */
+	uint64_t long_lo, long_hi; /* the slots marked MARK_LONG lie in [long_lo, long_hi] */
 	uint64_t nlisted;       /* hments on all lists together */
 	uint64_t nlong;         /* those on lists longer than HMENT_SHORT_LIST */
 	uint64_t nhashed;       /* hments met on hash chains */
@@ -38,9 +46,14 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
+/* Bytes of the marks: a nibble per slot, in whole words (check_listed_hashed reads words). */
+static size_t marks_bytes(const struct checker *c)
+{
+	return (c->view.rd.ram_size / 8 / 16 + 1) * sizeof(uint64_t);
+}
+
 static bool rmap_init(struct rmap *m, struct checker *c)
 {
-	size_t words = c->view.rd.ram_size / 8 / 64 + 1;
 	const struct check_limits *l = &c->view.limits;
 
 	/*
@@ -50,22 +63,26 @@ static bool rmap_init(struct rmap *m, struct checker *c)
 	 * ones singly before the walk stops (RM_STALE).
 	 */
 	*m = (struct rmap){ .c = c, .max_hments = l->hments,
-			    .max_listed = min_u64(l->hments, c->stats.mappings + l->slack) };
-	m->listed = check_map_zalloc(words * sizeof(uint64_t));
-	m->long_listed = check_map_zalloc(words * sizeof(uint64_t));
-	m->reserved = check_map_zalloc(words * sizeof(uint64_t));
-	m->hashed = check_map_zalloc(words * sizeof(uint64_t));
-	return m->listed && m->long_listed && m->reserved && m->hashed;
+			    .max_listed = min_u64(l->hments, c->stats.mappings + l->slack),
+			    .long_lo = UINT64_MAX };
+	m->marks = check_map_zalloc(marks_bytes(c));
+	return m->marks != NULL;
 }
 
 static void rmap_free(struct rmap *m)
 {
-	size_t bytes = (m->c->view.rd.ram_size / 8 / 64 + 1) * sizeof(uint64_t);
+	check_map_free(m->marks, marks_bytes(m->c));
+}
 
-	check_map_free(m->listed, bytes);
-	check_map_free(m->long_listed, bytes);
-	check_map_free(m->reserved, bytes);
-	check_map_free(m->hashed, bytes);
+/* The marks of slot (< RAM / 8: callers read the hment there first). */
+static unsigned marks_of(const struct rmap *m, uint64_t slot)
+{
+	return (m->marks[slot >> 1] >> (slot & 1) * 4) & 0xf;
+}
+
+static void mark(struct rmap *m, uint64_t slot, enum rmap_mark what)
+{
+	m->marks[slot >> 1] |= (uint8_t)(what << (slot & 1) * 4);
 }
 
 /* Reads the hment ref names (by PA: no translation); false when it lies outside RAM. */
@@ -237,12 +254,14 @@ static bool record_listed(struct rmap *m, uint64_t pfn, uint64_t node, const str
 	struct checker *c = m->c;
 	uint64_t slot = node >> HMENT_REF_SHIFT, space, va;
 
-	if (!bit_test(m->listed, slot) && !bit_test(m->reserved, slot)) {
-		bit_set(m->listed, slot);
+	unsigned marks = marks_of(m, slot);
+
+	if (!(marks & (MARK_LISTED | MARK_RESERVED))) {
+		mark(m, slot, MARK_LISTED);
 		return true;
 	}
 	mapping_where(c, hm->hm_ptp, hm->hm_entry, &space, &va);
-	if (bit_test(m->reserved, slot))
+	if (marks & MARK_RESERVED)
 		sink_violation(&c->sink, INV_RS_COUNT, space, va, pfn,
 			       "hment 0x%" PRIx64 " on pfn 0x%" PRIx64
 			       "'s list is on the reserve pool too",
@@ -253,6 +272,13 @@ static bool record_listed(struct rmap *m, uint64_t pfn, uint64_t node, const str
 			       " a second time (a loop, or another "
 			       "page's list)", pfn, node);
 	return false;
+}
+
+static void mark_long(struct rmap *m, uint64_t slot)
+{
+	mark(m, slot, MARK_LONG);
+	m->long_lo = slot < m->long_lo ? slot : m->long_lo;
+	m->long_hi = slot > m->long_hi ? slot : m->long_hi;
 }
 
 /*
@@ -268,8 +294,8 @@ static void note_length(struct rmap *m, uint64_t first[HMENT_SHORT_LIST], uint64
 	}
 	if (len == HMENT_SHORT_LIST)
 		for (unsigned i = 0; i < HMENT_SHORT_LIST; i++)
-			bit_set(m->long_listed, first[i]);
-	bit_set(m->long_listed, slot);
+			mark_long(m, first[i]);
+	mark_long(m, slot);
 	m->nlong += len == HMENT_SHORT_LIST ? HMENT_SHORT_LIST + 1 : 1;
 }
 
@@ -370,14 +396,14 @@ static int64_t check_reserve(struct rmap *m)
 		if (check_work(c, 1))
 			return -1;
 		if (brent_step(&b, node) || n >= m->max_hments || !read_hment(c, node, &pa, &hm) ||
-		    bit_test(m->reserved, node)) {
+		    marks_of(m, node) & MARK_RESERVED) {
 			sink_violation(&c->sink, INV_RS_COUNT, REPORT_NONE, REPORT_NONE, REPORT_NONE,
 				       "the reserve pool does not end well: entry %" PRIu64
 				       ", hment 0x%" PRIx64 ", loops back, lies outside RAM or exceeds it",
 				       n, hment_ref_pa(node));
 			return -1;
 		}
-		bit_set(m->reserved, node);
+		mark(m, node, MARK_RESERVED);
 		if (hm.hm_state != HM_STATE_RESERVE)
 			sink_violation(&c->sink, INV_RS_COUNT, REPORT_NONE, REPORT_NONE, REPORT_NONE,
 				       "reserved hment 0x%" PRIx64
@@ -433,6 +459,7 @@ static bool hash_node(struct rmap *m, uint32_t bucket, hment_ref_t node, hment_r
 	uint64_t pa, space, va;
 	uint32_t home;
 	struct hment hm;
+	unsigned marks;
 
 	/* a legitimate hash holds exactly the listed hments: the excess is HS_ORPHAN */
 	if (m->nhashed >= min_u64(m->max_hments, m->nlisted + c->view.limits.slack)) {
@@ -444,33 +471,34 @@ static bool hash_node(struct rmap *m, uint32_t bucket, hment_ref_t node, hment_r
 	}
 	if (check_work(c, 1))
 		return false;
-	if (!read_hment(c, node, &pa, &hm) || bit_test(m->hashed, node)) {
+	if (!read_hment(c, node, &pa, &hm) || marks_of(m, node) & MARK_HASHED) {
 		sink_violation(&c->sink, INV_HS_BUCKET, REPORT_NONE, REPORT_NONE, REPORT_NONE,
 			       "hash bucket %u: chain reference 0x%x (PA 0x%" PRIx64
 			       ") lies outside RAM or was met before in the hash", bucket, node, pa);
 		return false;
 	}
-	bit_set(m->hashed, node);
+	marks = marks_of(m, node);
+	mark(m, node, MARK_HASHED);
 	m->nhashed++;
 	m->stripe_hashed[hment_hash_lock_index(bucket)]++;
 	*next = hm.hm_hashnext;
 	home = home_bucket(c, hm.hm_ptp, hm.hm_entry);
-	if (bit_test(m->long_listed, node) && home == bucket) {
+	if ((marks & MARK_LONG) && home == bucket) {
 		m->nlong_hashed++;
 		return true;
 	}
 	mapping_where(c, hm.hm_ptp, hm.hm_entry, &space, &va);
-	if (bit_test(m->reserved, node)) {
+	if (marks & MARK_RESERVED) {
 		sink_violation(&c->sink, INV_RS_COUNT, space, va, hm.hm_pfn,
 			       "reserved hment 0x%" PRIx64 " is in hash bucket %u", pa, bucket);
-	} else if (!bit_test(m->listed, node)) {
+	} else if (!(marks & MARK_LISTED)) {
 		m->norphans++;
 		sink_violation(&c->sink, INV_HS_ORPHAN, space, va, hm.hm_pfn,
 			       "hment 0x%" PRIx64
 			       " (table pfn 0x%x entry %u, pfn 0x%x) in hash bucket %u is on "
 			       "no page's list", pa, hm.hm_ptp, hm.hm_entry,
 			       hm.hm_pfn, bucket);
-	} else if (!bit_test(m->long_listed, node)) {
+	} else if (!(marks & MARK_LONG)) {
 		m->nshort_hashed++;
 		sink_violation(&c->sink, INV_HS_BUCKET, space, va, hm.hm_pfn,
 			       "hment 0x%" PRIx64 " (table pfn 0x%x entry %u) is in hash bucket %u, but its "
@@ -504,22 +532,28 @@ static void walk_chain(struct rmap *m, uint32_t bucket, hment_ref_t node)
 	}
 }
 
-/* HS_BUCKET for hments of long lists no chain reached (a sweep only when some are missing). */
+/*
+ * HS_BUCKET for hments of long lists no chain reached: a sweep of the
+ * marks between the first and last long-listed slot, only when some are
+ * missing.
+ */
 static void check_listed_hashed(struct rmap *m)
 {
+	const uint64_t nibble_low = 0x1111111111111111ull;
 	struct checker *c = m->c;
-	size_t words = c->view.rd.ram_size / 8 / 64 + 1;
 
-	if (m->nlong_hashed == m->nlong)
+	if (m->nlong_hashed == m->nlong || m->long_lo > m->long_hi)
 		return;
-	for (size_t w = 0; w < words; w++) {
-		uint64_t missing = m->long_listed[w] & ~m->hashed[w];
+	for (uint64_t w = m->long_lo / 16; w <= m->long_hi / 16; w++) {
+		uint64_t word, missing;
 
-		/* a unit here is a cache line of both maps (8 words), about one page_t's cost */
-		if (w % (8 * CHECK_POLL_UNITS) == 0 && check_work(c, CHECK_POLL_UNITS))
+		/* a unit here is a cache line of the marks (8 words), about one page_t's cost */
+		if ((w - m->long_lo / 16) % (8 * CHECK_POLL_UNITS) == 0 && check_work(c, CHECK_POLL_UNITS))
 			return;
+		memcpy(&word, m->marks + w * sizeof(word), sizeof(word));
+		missing = (word >> 1) & ~(word >> 3) & nibble_low;   /* MARK_LONG without MARK_HASHED */
 		while (missing != 0) {
-			uint64_t pa = hment_ref_pa((hment_ref_t)(w * 64 + (uint64_t)__builtin_ctzll(missing)));
+			uint64_t pa = hment_ref_pa((hment_ref_t)(w * 16 + (uint64_t)__builtin_ctzll(missing) / 4));
 			uint64_t space, va;
 			struct hment hm = { 0 };
 
