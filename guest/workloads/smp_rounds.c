@@ -75,6 +75,14 @@ void smp_rounds_ap(struct smp_rounds *sr, unsigned cpu)
 	}
 }
 
+void smp_rounds_meet(struct smp_rounds *sr, unsigned cpu, enum smp_meet point, unsigned r)
+{
+	__atomic_store_n(&sr->met[point][cpu], r, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < cpu_count(); i++)
+		while (__atomic_load_n(&sr->met[point][i], __ATOMIC_ACQUIRE) < r)
+			x86_pause();
+}
+
 void smp_rounds_print_throughput(const struct smp_rounds *sr)
 {
 	uint64_t khz = cpu_boot_info()->tsc_khz, steps = (uint64_t)cpu_count() * sr->rounds * sr->steps;

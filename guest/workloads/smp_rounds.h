@@ -7,6 +7,9 @@
 
 #include "cpu.h"
 
+/* Where in a round every CPU waits for the others (smp_rounds_meet). */
+enum smp_meet { SMP_MEET_LOADED, SMP_MEET_STEPPED, SMP_MEET_POINTS };
+
 struct smp_rounds {
 	const char *who;
 	unsigned step_records;                 /* log records one step may append at most */
@@ -14,6 +17,7 @@ struct smp_rounds {
 	unsigned rounds, steps;                /* options rounds= and steps= */
 	unsigned round;                        /* CPU 0 -> all: run this round (rounds + 1: stop) */
 	unsigned done[MAX_CPUS];               /* the last round each CPU finished */
+	unsigned met[SMP_MEET_POINTS][MAX_CPUS];  /* the last round each CPU reached each meeting point at */
 	uint64_t cycles;                       /* CPU 0's TSC over the rounds, barriers in, checkpoints out */
 };
 
@@ -30,6 +34,15 @@ void smp_rounds_run(struct smp_rounds *sr);
 
 /* Every other CPU: its part of each round, asleep in HLT between them. */
 void smp_rounds_ap(struct smp_rounds *sr, unsigned cpu);
+
+/*
+ * CPU cpu has reached point of round r: it waits (interrupts on, so it
+ * serves shootdowns) until every CPU has. A round that meets after its
+ * hat_switch and before its switch back runs every CPU's steps while
+ * every other CPU's space is loaded, however the CPUs are scheduled (a
+ * host may run them one at a time for long slices).
+ */
+void smp_rounds_meet(struct smp_rounds *sr, unsigned cpu, enum smp_meet point, unsigned r);
 
 /* "WHO: N steps in T us: S steps/s on C CPUs": all CPUs' steps per second, the figure that should grow with them. */
 void smp_rounds_print_throughput(const struct smp_rounds *sr);

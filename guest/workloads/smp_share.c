@@ -161,13 +161,16 @@ static void step(unsigned cpu)
 /*
  * Each CPU runs on one of its spaces, or the common one, meanwhile: the
  * others' pageunloads of pages it maps send it shootdowns, its own
- * changes flush here (and on the others running the common space).
+ * changes flush here (and on the others running the common space). All
+ * are loaded before any steps and stay loaded until all are done.
  */
 static void run_round(unsigned cpu, unsigned r)
 {
 	hat_switch(sh.cpu[cpu].space[r % (NSPACES + 1)]);   /* every third round all run on the common one */
+	smp_rounds_meet(&sh.sr, cpu, SMP_MEET_LOADED, r);
 	for (unsigned i = 0; i < sh.sr.steps; i++)
 		step(cpu);
+	smp_rounds_meet(&sh.sr, cpu, SMP_MEET_STEPPED, r);
 	hat_switch(&hat_kas);
 }
 

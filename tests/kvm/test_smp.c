@@ -208,24 +208,35 @@ START_TEST(smp_share_runs_on_every_cpu)
 }
 END_TEST
 
-/* Instant checks every 5 ms while every CPU races in the MM: not one false alarm. */
+/*
+ * Instant checks every 5 ms while every CPU races in the MM: not one false
+ * alarm in more than ASYNC_WANTED of them. Where checks are slow beside the
+ * run (an emulated host checks a few times a run), the run is repeated
+ * until they add up, at most ASYNC_RUNS times.
+ */
+#define ASYNC_WANTED 10ull
+#define ASYNC_RUNS   8
 START_TEST(async_checks_while_cpus_race)
 {
 	static const char *const workloads[] = { "workload=smp-share", "workload=smp-steal",
 						 "workload=smp-disjoint" };
 	const char *opts[] = { "--cpus", _i == 1 ? "4" : "2", "--mem", "128M", "--timeout", "600",
 			       "--check=async:5", NULL };
-	struct vmm_result r = run_guest(vmm_path, guest_path, opts,
-					(const char *[]){ workloads[_i], NULL });
-	const char *line;
-	unsigned long long async = 0;
+	unsigned long long total = 0;
 
-	ASSERT_STATUS(r, VMM_EXIT_OK);
-	line = strstr(r.err, "\nvmm: 9 checks and ");   /* setup, 6 barriers, end, exit */
-	ck_assert_msg(line && sscanf(line, "\nvmm: 9 checks and %llu async checks, 0 violations",
-				     &async) == 1, "%s", r.err);
-	ck_assert_uint_gt(async, 10);
-	vmm_result_free(&r);
+	for (int run = 0; run < ASYNC_RUNS && total <= ASYNC_WANTED; run++) {
+		struct vmm_result r = run_guest(vmm_path, guest_path, opts,
+						(const char *[]){ workloads[_i], NULL });
+		const char *line = strstr(r.err, "\nvmm: 9 checks and ");   /* setup, 6 barriers, end, exit */
+		unsigned long long async = 0;
+
+		ASSERT_STATUS(r, VMM_EXIT_OK);
+		ck_assert_msg(line && sscanf(line, "\nvmm: 9 checks and %llu async checks, 0 violations",
+					     &async) == 1, "%s", r.err);
+		total += async;
+		vmm_result_free(&r);
+	}
+	ck_assert_uint_gt(total, ASYNC_WANTED);
 }
 END_TEST
 
