@@ -35,20 +35,22 @@ extern struct hment_short_count hment_short_listed[HAT_MAX_CPUS];
 extern struct objcache_cpu hment_cache_cpus[HAT_MAX_CPUS];   /* hment_cache's lists per CPU (its oc_cpus) */
 
 struct hment_stats {
-	uint64_t alloc;        /* hment_alloc() calls */
 	uint64_t donated;      /* fresh hments donated to the reserve */
 	uint64_t reserve_get;  /* hments taken from the reserve */
 	uint64_t reserve_put;  /* hments put on the reserve */
 	uint64_t steals;       /* successful steals */
 	uint64_t steal_tries;  /* steal attempts */
 	uint64_t steal_exam;   /* steal-index words read while stealing */
-	uint64_t promotions;   /* embedded mappings moved to a list */
 	uint64_t splits;       /* hash buckets split (the hash grew by one) */
 	uint64_t split_fails;  /* splits given up: no page for a bucket page */
 	uint64_t steal_skipped; /* mappings a steal passed over: locked, busy table, the kernel's */
 	uint64_t alloc_fails;  /* hment_alloc() calls that found nothing: a memload failed */
 };
 extern struct hment_stats hment_stats;
+
+/* hment_alloc() calls, and embedded mappings moved to a list: counted per CPU (hment.c), summed here. */
+uint64_t hment_stats_allocs(void);
+uint64_t hment_stats_promotions(void);
 
 /* hments in the hash: the stripes' counts added up (Σ p_share of the lists longer than HMENT_SHORT_LIST, at rest). Any CPU. */
 uint64_t hment_hash_count(void);

@@ -54,7 +54,7 @@ START_TEST(test_first_mapping_is_embedded)
 	ck_assert_uint_eq(pp->p_share, 0);
 	ck_assert_uint_eq(hment_listed_count(), 0);
 	ck_assert_uint_eq(hment_mapcnt(pp), 1);
-	ck_assert_uint_eq(hment_stats.alloc, 0);   /* 0 bytes for a page's only mapping */
+	ck_assert_uint_eq(hment_stats_allocs(), 0);   /* 0 bytes for a page's only mapping */
 }
 END_TEST
 
@@ -72,7 +72,7 @@ START_TEST(test_second_mapping_promotes)
 	pb = ptp_of(b, 0x9000, &eb);
 	ck_assert_uint_eq(pp->p_embed, 0);
 	ck_assert_uint_eq(pp->p_share, 2);
-	ck_assert_uint_eq(hment_stats.promotions, 1);
+	ck_assert_uint_eq(hment_stats_promotions(), 1);
 	head = hment_at(pp->p_mapping);
 	tail = hment_at(head->hm_next);
 	/* the newest mapping is at the head; the promoted one behind it */
@@ -404,11 +404,11 @@ START_TEST(test_alloc_from_cache_when_reserve_full)
 	hment_reserve_fill(0);
 	donated = hment_stats.donated;
 	got = hment_stats.reserve_get;
-	allocs = hment_stats.alloc;
+	allocs = hment_stats_allocs();
 	hat_memload(a, 0x1000, pp, RW_USER);
 	hat_memload(b, 0x1000, pp, RW_USER);   /* promotes: two hments */
 	hat_memload(c, 0x1000, pp, RW_USER);   /* one more */
-	ck_assert_uint_eq(hment_stats.alloc - allocs, 3);
+	ck_assert_uint_eq(hment_stats_allocs() - allocs, 3);
 	ck_assert_uint_eq(hment_stats.donated, donated);
 	ck_assert_uint_eq(hment_stats.reserve_get, got);
 	ck_assert_uint_eq(hment_stats.steals, 0);
@@ -499,7 +499,7 @@ START_TEST(test_pressure_random)
 			mm_check_all();
 	}
 	ck_assert_uint_gt(hment_stats.steals, 0);
-	ck_assert_uint_le(hment_cache_inuse(), hment_stats.alloc);
+	ck_assert_uint_le(hment_cache_inuse(), hment_stats_allocs());
 	for (unsigned i = 0; i < NH; i++)
 		hat_destroy(h[i]);
 	ck_assert_uint_eq(hment_listed_count(), 0);

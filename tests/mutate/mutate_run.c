@@ -146,7 +146,7 @@ static void workload(void *arg)
 	snprintf(R.out->exercised, sizeof(R.out->exercised),
 		 "steals=%" PRIu64 " splits=%" PRIu64 " promotions=%" PRIu64 " cached_ptp=%" PRIu64
 		 " freed_ptp=%" PRIu64 " page_fails=%" PRIu64 " reserve_pages=%" PRIu64, hment_stats.steals,
-		 hment_stats.splits, hment_stats.promotions, segtab_stats.ptp_cached, segtab_stats.ptp_freed,
+		 hment_stats.splits, hment_stats_promotions(), segtab_stats.ptp_cached, segtab_stats.ptp_freed,
 		 page_nfail(), page_nreserve());
 	checkpoint(NULL, "end");
 }
