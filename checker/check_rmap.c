@@ -253,7 +253,6 @@ static bool record_listed(struct rmap *m, uint64_t pfn, uint64_t node, const str
 {
 	struct checker *c = m->c;
 	uint64_t slot = node >> HMENT_REF_SHIFT, space, va;
-
 	unsigned marks = marks_of(m, slot);
 
 	if (!(marks & (MARK_LISTED | MARK_RESERVED))) {
