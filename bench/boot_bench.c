@@ -29,6 +29,8 @@ static struct bench_row *vmm_row(struct bench_table *t, const char *what, double
 	bench_set_ratio(r, vmm_ms / floor_ms, "vmm/floor");
 	if (targeted)
 		bench_set_target(r, "<=", GOAL);
+	if (bench_host_emulated())   /* vmm's own code emulated as well as KVM's: not the VMM's cost */
+		r->met = BENCH_MET_NA;
 	if (bench_kvm_emulated())
 		bench_set_note(r, "emulated (%s)%s", bench_kvm_module(),
 			       targeted ? "" : "; the guest kernel's boot included");

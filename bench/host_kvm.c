@@ -51,6 +51,11 @@ const char *bench_kvm_module(void)
 	return "unknown";
 }
 
+bool bench_host_emulated(void)
+{
+	return cpu_is_qemu_tcg();
+}
+
 bool bench_kvm_emulated(void)
 {
 	const char *kvm = bench_kvm_module();

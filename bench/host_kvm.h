@@ -14,4 +14,11 @@ const char *bench_kvm_module(void);
 /* Whether guest code here is emulated (kvm_pvm, or KVM inside QEMU TCG), so guest-side timings are not the guest code's cost. */
 bool bench_kvm_emulated(void);
 
+/*
+ * Whether this process itself runs on QEMU's software CPU (the KVM
+ * benchmarks inside scripts/nested-kvm.sh's VM): then the host side's
+ * timings, vmm's and the checker's, are emulated too, and judge nothing.
+ */
+bool bench_host_emulated(void);
+
 #endif
