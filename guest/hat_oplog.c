@@ -37,10 +37,7 @@ void hat_oplog_init(void)
 
 static PUT_INLINE struct hat_oplog_lane *my_lane(void)
 {
-	unsigned cpu = cpu_id();
-
-	MM_REQUIRE(cpu < HAT_MAX_CPUS);
-	return lane_of[cpu];
+	return lane_of[cpu_slot()];
 }
 
 static PUT_INLINE struct hat_op *slot_at(struct hat_oplog_lane *l, uint64_t slot)

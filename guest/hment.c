@@ -43,15 +43,7 @@ static struct hment_cpu_stats {
 	uint64_t alloc, promotions;
 } __attribute__((aligned(MM_CACHE_LINE))) cpu_stats[HAT_MAX_CPUS];
 
-/* This CPU's counts: only this CPU writes them, so a plain add (atomic for readers). */
-static struct hment_cpu_stats *my_stats(void)
-{
-	unsigned cpu = cpu_id();
-
-	MM_REQUIRE(cpu < HAT_MAX_CPUS);
-	return &cpu_stats[cpu];
-}
-
+/* One of this CPU's counts: only this CPU writes them, so a plain add (atomic for readers). */
 static void cpu_stat_inc(uint64_t *n)
 {
 	__atomic_store_n(n, __atomic_load_n(n, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
@@ -305,7 +297,7 @@ static hment_t *hment_alloc_once(page_t *pp)
  */
 static hment_t *hment_fresh(hment_t *hm)
 {
-	cpu_stat_inc(&my_stats()->alloc);
+	cpu_stat_inc(&cpu_stats[cpu_slot()].alloc);
 	*hm = (hment_t){ .hm_pfn = HMENT_PFN_NONE, .hm_state = HM_STATE_ALLOC };
 	return hm;
 }
@@ -329,7 +321,7 @@ static hment_t *hment_alloc(page_t *pp)
 		hm = hment_alloc_once(pp);
 	}
 	if (hm == NULL) {
-		cpu_stat_inc(&my_stats()->alloc);
+		cpu_stat_inc(&cpu_stats[cpu_slot()].alloc);
 		stat_inc(&hment_stats.alloc_fails);
 		return NULL;
 	}
@@ -412,11 +404,7 @@ uint64_t hment_hash_count(void)
 /* Only this CPU writes its count: a plain add, no locked instruction. */
 static void short_add(int64_t delta)
 {
-	unsigned cpu = cpu_id();
-	int64_t *n;
-
-	MM_REQUIRE(cpu < HAT_MAX_CPUS);
-	n = &hment_short_listed[cpu].sc_count;
+	int64_t *n = &hment_short_listed[cpu_slot()].sc_count;
 
 	__atomic_store_n(n, __atomic_load_n(n, __ATOMIC_RELAXED) + delta, __ATOMIC_RELAXED);
 }
@@ -569,7 +557,7 @@ static void hment_promote(page_t *pp, hment_t *hm)
 	pp->p_mlentry = 0;
 	set_embed(pp, 0);
 	hment_insert(hm, pp);
-	cpu_stat_inc(&my_stats()->promotions);
+	cpu_stat_inc(&cpu_stats[cpu_slot()].promotions);
 }
 
 /*

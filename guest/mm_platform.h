@@ -183,6 +183,15 @@ static inline uint64_t mm_find_nonzero(const uint64_t *p, uint64_t n)
 
 #endif /* HATVM_HOSTED */
 
+/* This CPU's number as the index of a per-CPU array: refused past HAT_MAX_CPUS. */
+static inline unsigned cpu_slot(void)
+{
+	unsigned cpu = cpu_id();
+
+	MM_REQUIRE(cpu < HAT_MAX_CPUS);
+	return cpu;
+}
+
 /*
  * Spinlocks, correct for several CPUs: test-and-test-and-set with
  * acquire/release ordering. Not recursive. They do not mask interrupts:

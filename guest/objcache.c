@@ -193,13 +193,11 @@ static void *slab_alloc(struct objcache *oc)
  */
 static struct objcache_cpu *cpu_enter(struct objcache *oc)
 {
-	unsigned cpu = cpu_id();
 	struct objcache_cpu *a;
 
 	if (oc->oc_cpus == NULL)
 		return NULL;
-	MM_REQUIRE(cpu < HAT_MAX_CPUS);
-	a = &oc->oc_cpus[cpu];
+	a = &oc->oc_cpus[cpu_slot()];
 	mm_lock_enter(&a->oa_lock);
 	if (__atomic_load_n(&oc->oc_limit, __ATOMIC_RELAXED) == OBJCACHE_LIMIT_NONE)
 		return a;
